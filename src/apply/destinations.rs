@@ -1,0 +1,63 @@
+//! Executes role, bucket and log-group changes.
+
+use crate::aws::{self, Aws, AwsError};
+use crate::plan::{BucketStep, Change, Operation};
+
+use super::{Status, op};
+
+pub async fn apply_role(iam: &aws_sdk_iam::Client, c: &Change) -> Status {
+    let Operation::Role { create, trust_policy, inline_policy, tags } = op(c) else {
+        unreachable!("role changes carry role operations")
+    };
+    let run = async {
+        match (create, trust_policy) {
+            (true, Some(t)) => aws::iam::create_role(iam, &c.id, t, tags).await?,
+            (false, Some(t)) => aws::iam::update_trust(iam, &c.id, t).await?,
+            _ => {}
+        }
+        if let Some((name, doc)) = inline_policy {
+            aws::iam::put_inline_policy(iam, &c.id, name, doc).await?;
+        }
+        Ok::<(), AwsError>(())
+    };
+    run.await.map_or_else(|e| Status::failed(&e), |_| Status::Done)
+}
+
+pub async fn apply_destination(aws: &Aws, c: &Change) -> Status {
+    let region = c.region.as_deref().unwrap_or_default();
+    let clients = aws.clients(region);
+    let run = async {
+        match op(c) {
+            Operation::Bucket { create, steps } => {
+                if *create {
+                    aws::s3::create_bucket(&clients.s3, &c.id, region).await?;
+                }
+                for step in steps {
+                    match step {
+                        BucketStep::PublicAccessBlock => aws::s3::put_public_access_block(&clients.s3, &c.id).await?,
+                        BucketStep::OwnershipEnforced => aws::s3::put_ownership_enforced(&clients.s3, &c.id).await?,
+                        BucketStep::Encryption { encryption } => aws::s3::put_encryption(&clients.s3, &c.id, encryption).await?,
+                        BucketStep::Lifecycle { rules, remove } => {
+                            aws::s3::upsert_lifecycle(&clients.s3, &c.id, rules, remove).await?
+                        }
+                        BucketStep::Policy { document } => aws::s3::put_policy(&clients.s3, &c.id, document).await?,
+                        BucketStep::Tags { tags } => aws::s3::put_tags(&clients.s3, &c.id, tags).await?,
+                    }
+                }
+            }
+            Operation::LogGroup { create, retention_days, kms_key, tags } => {
+                if *create {
+                    aws::logs::create_log_group(&clients.logs, &c.id, kms_key.as_deref(), tags).await?;
+                } else if let Some(k) = kms_key {
+                    aws::logs::associate_kms_key(&clients.logs, &c.id, k).await?;
+                }
+                if let Some(d) = retention_days {
+                    aws::logs::put_retention(&clients.logs, &c.id, *d).await?;
+                }
+            }
+            other => unreachable!("not a destination operation: {other:?}"),
+        }
+        Ok::<(), AwsError>(())
+    };
+    run.await.map_or_else(|e| Status::failed(&e), |_| Status::Done)
+}

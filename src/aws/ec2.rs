@@ -1,0 +1,243 @@
+//! EC2: VPCs, subnets, network interfaces and flow logs, converted to `model` types.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::{
+    DestinationFileFormat, DestinationOptionsRequest, Filter, FlowLog, FlowLogsResourceType, LogDestinationType,
+    ResourceType as Ec2ResourceType, Tag, TagSpecification, TrafficType as Ec2TrafficType,
+};
+
+use super::error::{AwsError, classify};
+use crate::model::{
+    ExistingFlowLog, FileFormat, FlowLogDestination, FlowLogSettings, LogFormat, NetworkResource, ResourceKind,
+    S3Options, TrafficType,
+};
+
+/// EC2 describe filters take at most this many values.
+pub const FILTER_VALUE_LIMIT: usize = 200;
+/// CreateFlowLogs takes at most this many resource ids.
+pub const CREATE_BATCH_LIMIT: usize = 1000;
+/// Page size for describe calls.
+const PAGE_SIZE: i32 = 1000;
+
+fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+        .collect()
+}
+
+/// Lists resources of `kind`, all of them or only `ids` (batched to the filter limit).
+pub async fn describe_resources(ec2: &Client, kind: ResourceKind, ids: Option<&[String]>) -> Result<Vec<NetworkResource>, AwsError> {
+    let batches: Vec<Option<Vec<String>>> = match ids {
+        None => vec![None],
+        Some(ids) => ids.chunks(FILTER_VALUE_LIMIT).map(|c| Some(c.to_vec())).collect(),
+    };
+    let mut out = Vec::new();
+    for batch in batches {
+        match kind {
+            ResourceKind::Vpc => {
+                let mut req = ec2.describe_vpcs();
+                if let Some(ids) = &batch {
+                    req = req.filters(Filter::builder().name("vpc-id").set_values(Some(ids.clone())).build());
+                } else {
+                    req = req.max_results(PAGE_SIZE);
+                }
+                let mut pages = req.into_paginator().send();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(|e| classify("ec2:DescribeVpcs", e))?;
+                    for v in page.vpcs() {
+                        out.push(NetworkResource { id: v.vpc_id().unwrap_or_default().into(), kind, tags: tag_map(v.tags()) });
+                    }
+                }
+            }
+            ResourceKind::Subnet => {
+                let mut req = ec2.describe_subnets();
+                if let Some(ids) = &batch {
+                    req = req.filters(Filter::builder().name("subnet-id").set_values(Some(ids.clone())).build());
+                } else {
+                    req = req.max_results(PAGE_SIZE);
+                }
+                let mut pages = req.into_paginator().send();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(|e| classify("ec2:DescribeSubnets", e))?;
+                    for s in page.subnets() {
+                        out.push(NetworkResource { id: s.subnet_id().unwrap_or_default().into(), kind, tags: tag_map(s.tags()) });
+                    }
+                }
+            }
+            ResourceKind::NetworkInterface => {
+                let mut req = ec2.describe_network_interfaces();
+                if let Some(ids) = &batch {
+                    req = req.filters(Filter::builder().name("network-interface-id").set_values(Some(ids.clone())).build());
+                } else {
+                    req = req.max_results(PAGE_SIZE);
+                }
+                let mut pages = req.into_paginator().send();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(|e| classify("ec2:DescribeNetworkInterfaces", e))?;
+                    for n in page.network_interfaces() {
+                        out.push(NetworkResource {
+                            id: n.network_interface_id().unwrap_or_default().into(),
+                            kind,
+                            tags: tag_map(n.tag_set()),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out.dedup_by(|a, b| a.id == b.id);
+    Ok(out)
+}
+
+/// Every flow log in the region.
+pub async fn describe_flow_logs(ec2: &Client) -> Result<Vec<ExistingFlowLog>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = ec2.describe_flow_logs().max_results(PAGE_SIZE).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify("ec2:DescribeFlowLogs", e))?;
+        out.extend(page.flow_logs().iter().filter_map(existing_flow_log));
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+/// Converts a described flow log; flow logs to destinations flowkeeper does not manage
+/// (Kinesis Data Firehose) are skipped.
+fn existing_flow_log(fl: &FlowLog) -> Option<ExistingFlowLog> {
+    let destination = match fl.log_destination_type() {
+        Some(LogDestinationType::S3) => {
+            let o = fl.destination_options();
+            FlowLogDestination::S3 {
+                arn: FlowLogDestination::normalize_s3_arn(fl.log_destination().unwrap_or_default()),
+                options: S3Options {
+                    file_format: o
+                        .and_then(|o| o.file_format())
+                        .and_then(|f| FileFormat::parse(f.as_str()))
+                        .unwrap_or_default(),
+                    hive_compatible_partitions: o.and_then(|o| o.hive_compatible_partitions()).unwrap_or(false),
+                    per_hour_partition: o.and_then(|o| o.per_hour_partition()).unwrap_or(false),
+                },
+            }
+        }
+        Some(LogDestinationType::CloudWatchLogs) | None => FlowLogDestination::CloudwatchLogs {
+            log_group: fl
+                .log_group_name()
+                .map(str::to_string)
+                .or_else(|| fl.log_destination().and_then(|arn| arn.split(":log-group:").nth(1)).map(|g| g.trim_end_matches(":*").to_string()))
+                .unwrap_or_default(),
+            role_arn: fl.deliver_logs_permission_arn().unwrap_or_default().to_string(),
+        },
+        Some(_) => return None,
+    };
+    Some(ExistingFlowLog {
+        id: fl.flow_log_id()?.to_string(),
+        resource_id: fl.resource_id().unwrap_or_default().to_string(),
+        settings: FlowLogSettings {
+            traffic_type: fl.traffic_type().and_then(|t| TrafficType::parse(t.as_str())).unwrap_or(TrafficType::All),
+            destination,
+            log_format: fl.log_format().map(LogFormat::from_aws).unwrap_or_else(LogFormat::default_v2),
+            max_aggregation_interval: fl.max_aggregation_interval().map_or(600, |i| i as u32),
+        },
+        tags: tag_map(fl.tags()),
+        created: fl.creation_time().map(|t| t.to_string()),
+    })
+}
+
+/// Result of one CreateFlowLogs call: per-resource failures (resource id, code, message).
+pub struct CreateOutcome {
+    pub flow_log_ids: Vec<String>,
+    pub unsuccessful: Vec<(String, Option<String>, String)>,
+}
+
+/// Creates flow logs with identical settings and tags on up to [`CREATE_BATCH_LIMIT`] resources.
+pub async fn create_flow_logs(
+    ec2: &Client,
+    kind: ResourceKind,
+    resource_ids: &[String],
+    settings: &FlowLogSettings,
+    tags: &BTreeMap<String, String>,
+) -> Result<CreateOutcome, AwsError> {
+    assert!(resource_ids.len() <= CREATE_BATCH_LIMIT, "caller batches resource ids");
+    let tag_spec = TagSpecification::builder()
+        .resource_type(Ec2ResourceType::VpcFlowLog)
+        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+        .build();
+    let mut req = ec2
+        .create_flow_logs()
+        .resource_type(FlowLogsResourceType::from(kind.api_name()))
+        .set_resource_ids(Some(resource_ids.to_vec()))
+        .traffic_type(Ec2TrafficType::from(settings.traffic_type.api_name()))
+        .log_format(settings.log_format.to_aws())
+        .max_aggregation_interval(settings.max_aggregation_interval as i32)
+        .tag_specifications(tag_spec);
+    req = match &settings.destination {
+        FlowLogDestination::S3 { arn, options } => req
+            .log_destination_type(LogDestinationType::S3)
+            .log_destination(arn)
+            .destination_options(
+                DestinationOptionsRequest::builder()
+                    .file_format(DestinationFileFormat::from(options.file_format.api_name()))
+                    .hive_compatible_partitions(options.hive_compatible_partitions)
+                    .per_hour_partition(options.per_hour_partition)
+                    .build(),
+            ),
+        FlowLogDestination::CloudwatchLogs { log_group, role_arn } => req
+            .log_destination_type(LogDestinationType::CloudWatchLogs)
+            .log_group_name(log_group)
+            .deliver_logs_permission_arn(role_arn),
+    };
+    let out = req.send().await.map_err(|e| classify("ec2:CreateFlowLogs", e))?;
+    Ok(CreateOutcome {
+        flow_log_ids: out.flow_log_ids().to_vec(),
+        unsuccessful: out
+            .unsuccessful()
+            .iter()
+            .map(|u| {
+                let err = u.error();
+                (
+                    u.resource_id().unwrap_or_default().to_string(),
+                    err.and_then(|e| e.code()).map(str::to_string),
+                    err.and_then(|e| e.message()).unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+    })
+}
+
+/// Deletes flow logs; returns per-id failures (id, code, message). Ids already gone are not failures.
+pub async fn delete_flow_logs(ec2: &Client, ids: &[String]) -> Result<Vec<(String, Option<String>, String)>, AwsError> {
+    let out = ec2
+        .delete_flow_logs()
+        .set_flow_log_ids(Some(ids.to_vec()))
+        .send()
+        .await
+        .map_err(|e| classify("ec2:DeleteFlowLogs", e))?;
+    Ok(out
+        .unsuccessful()
+        .iter()
+        .filter_map(|u| {
+            let code = u.error().and_then(|e| e.code()).map(str::to_string);
+            if code.as_deref().is_some_and(|c| c.ends_with(".NotFound")) {
+                return None;
+            }
+            Some((
+                u.resource_id().unwrap_or_default().to_string(),
+                code,
+                u.error().and_then(|e| e.message()).unwrap_or_default().to_string(),
+            ))
+        })
+        .collect())
+}
+
+pub async fn tag_resources(ec2: &Client, ids: &[String], tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
+    ec2.create_tags()
+        .set_resources(Some(ids.to_vec()))
+        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+        .send()
+        .await
+        .map_err(|e| classify("ec2:CreateTags", e))?;
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! IAM: the CloudWatch Logs delivery role.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_iam::Client;
+use aws_sdk_iam::types::Tag;
+use serde_json::Value;
+
+use super::error::{AwsError, ErrorKind, classify};
+use crate::model::RoleState;
+
+/// IAM returns policy documents URL-encoded.
+fn decode_policy(op: &'static str, doc: &str) -> Result<Value, AwsError> {
+    let text = percent_encoding::percent_decode_str(doc).decode_utf8_lossy();
+    serde_json::from_str(&text).map_err(|e| AwsError::other(op, format!("policy document is not JSON: {e}")))
+}
+
+/// The role and the inline policy `inline_name`, or None when the role does not exist.
+pub async fn get_role(iam: &Client, name: &str, inline_name: &str) -> Result<Option<RoleState>, AwsError> {
+    let role = match iam.get_role().role_name(name).send().await.map_err(|e| classify("iam:GetRole", e)) {
+        Ok(out) => out.role.ok_or_else(|| AwsError::other("iam:GetRole", "no role in the response"))?,
+        Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let trust_policy = role.assume_role_policy_document().map(|d| decode_policy("iam:GetRole", d)).transpose()?;
+    let inline_policy = match iam
+        .get_role_policy()
+        .role_name(name)
+        .policy_name(inline_name)
+        .send()
+        .await
+        .map_err(|e| classify("iam:GetRolePolicy", e))
+    {
+        Ok(out) => Some(decode_policy("iam:GetRolePolicy", out.policy_document())?),
+        Err(e) if e.kind == ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    Ok(Some(RoleState { name: name.to_string(), arn: role.arn, trust_policy, inline_policy }))
+}
+
+pub async fn create_role(iam: &Client, name: &str, trust: &Value, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
+    let tags = tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| AwsError::other("iam:CreateRole", e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let res = iam
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust.to_string())
+        .description("Lets VPC Flow Logs deliver to CloudWatch Logs (managed by flowkeeper)")
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(|e| classify("iam:CreateRole", e));
+    match res {
+        Err(e) if e.kind == ErrorKind::AlreadyExists => update_trust(iam, name, trust).await,
+        other => other.map(|_| ()),
+    }
+}
+
+pub async fn update_trust(iam: &Client, name: &str, trust: &Value) -> Result<(), AwsError> {
+    iam.update_assume_role_policy()
+        .role_name(name)
+        .policy_document(trust.to_string())
+        .send()
+        .await
+        .map_err(|e| classify("iam:UpdateAssumeRolePolicy", e))?;
+    Ok(())
+}
+
+pub async fn put_inline_policy(iam: &Client, role: &str, policy_name: &str, doc: &Value) -> Result<(), AwsError> {
+    iam.put_role_policy()
+        .role_name(role)
+        .policy_name(policy_name)
+        .policy_document(doc.to_string())
+        .send()
+        .await
+        .map_err(|e| classify("iam:PutRolePolicy", e))?;
+    Ok(())
+}

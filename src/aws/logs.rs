@@ -1,0 +1,55 @@
+//! CloudWatch Logs: log group state and writes.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudwatchlogs::Client;
+
+use super::error::{AwsError, ErrorKind, classify};
+use crate::model::LogGroupState;
+
+/// The log group with exactly this name, if it exists.
+pub async fn describe_log_group(logs: &Client, name: &str) -> Result<Option<LogGroupState>, AwsError> {
+    let mut pages = logs.describe_log_groups().log_group_name_prefix(name).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify("logs:DescribeLogGroups", e))?;
+        if let Some(g) = page.log_groups().iter().find(|g| g.log_group_name() == Some(name)) {
+            return Ok(Some(LogGroupState {
+                name: name.to_string(),
+                retention_days: g.retention_in_days(),
+                kms_key: g.kms_key_id().map(str::to_string),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+pub async fn create_log_group(logs: &Client, name: &str, kms_key: Option<&str>, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
+    let mut req = logs.create_log_group().log_group_name(name).set_tags(Some(tags.clone().into_iter().collect()));
+    if let Some(k) = kms_key {
+        req = req.kms_key_id(k);
+    }
+    match req.send().await.map_err(|e| classify("logs:CreateLogGroup", e)) {
+        Err(e) if e.kind == ErrorKind::AlreadyExists => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
+pub async fn put_retention(logs: &Client, name: &str, days: i32) -> Result<(), AwsError> {
+    logs.put_retention_policy()
+        .log_group_name(name)
+        .retention_in_days(days)
+        .send()
+        .await
+        .map_err(|e| classify("logs:PutRetentionPolicy", e))?;
+    Ok(())
+}
+
+pub async fn associate_kms_key(logs: &Client, name: &str, key: &str) -> Result<(), AwsError> {
+    logs.associate_kms_key()
+        .log_group_name(name)
+        .kms_key_id(key)
+        .send()
+        .await
+        .map_err(|e| classify("logs:AssociateKmsKey", e))?;
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! The only module that touches `aws-sdk-*` types. It builds one base SDK config (credentials,
+//! retry, timeouts, endpoint) and derives per-region clients; each submodule converts SDK
+//! types to and from `model` types for one service. Errors are classified once, in `error`.
+
+pub mod ec2;
+pub mod error;
+pub mod iam;
+pub mod logs;
+pub mod s3;
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+pub use error::{AwsError, ErrorKind};
+
+use crate::model::AccountId;
+
+/// How to reach AWS: from flags, the environment and the shared config files.
+#[derive(Clone, Debug, Default)]
+pub struct AwsSettings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Region for account-level calls when neither the flag, the environment nor the profile names one.
+    pub fallback_region: Option<String>,
+}
+
+/// Base SDK configuration shared by every client.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    base: SdkConfig,
+    path_style: bool,
+}
+
+/// Per-region service clients.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub region: String,
+    pub ec2: aws_sdk_ec2::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+impl Aws {
+    /// Loads the standard credential chain. Throttling and transient errors are retried by the
+    /// SDK (standard mode, up to 8 attempts with jittered exponential backoff).
+    pub async fn connect(s: &AwsSettings) -> Aws {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(8))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .operation_timeout(Duration::from_secs(300))
+                    .build(),
+            );
+        if let Some(p) = &s.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &s.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(e) = &s.endpoint_url {
+            loader = loader.endpoint_url(e);
+        }
+        let mut base = loader.load().await;
+        if base.region().is_none() {
+            if let Some(r) = &s.fallback_region {
+                base = base.into_builder().region(Region::new(r.clone())).build();
+            }
+        }
+        let path_style = base.endpoint_url().is_some();
+        Aws { base, path_style }
+    }
+
+    /// Builds from an existing SDK config (tests with mocked transports).
+    pub fn from_config(base: SdkConfig) -> Aws {
+        let path_style = base.endpoint_url().is_some();
+        Aws { base, path_style }
+    }
+
+    /// The region of the credentials' configuration, if any.
+    pub fn default_region(&self) -> Option<String> {
+        self.base.region().map(|r| r.to_string())
+    }
+
+    /// The account of the current credentials (sts:GetCallerIdentity).
+    pub async fn caller_account(&self) -> Result<AccountId, AwsError> {
+        let sts = aws_sdk_sts::Client::new(&self.base);
+        let out = sts.get_caller_identity().send().await.map_err(|e| error::classify("sts:GetCallerIdentity", e))?;
+        let id = out.account().unwrap_or_default();
+        AccountId::parse(id).map_err(|m| AwsError::other("sts:GetCallerIdentity", m))
+    }
+
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.base)
+    }
+
+    pub fn clients(&self, region: &str) -> Clients {
+        let conf = self.base.clone().into_builder().region(Region::new(region.to_string())).build();
+        let s3_conf = aws_sdk_s3::config::Builder::from(&conf).force_path_style(self.path_style).build();
+        Clients {
+            region: region.to_string(),
+            ec2: aws_sdk_ec2::Client::new(&conf),
+            s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Command-line syntax (clap). Only parsing lives here; `commands` resolves and runs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "flowkeeper",
+    version,
+    about = "Declare the VPC flow logging you want in YAML; plan and apply it across regions.",
+    after_help = "Exit codes: 0 success and nothing to act on, 1 error, 2 success with something to act on (for example pending changes)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// The desired-state file.
+    #[arg(short = 'c', long = "config", global = true, default_value = "flowkeeper.yaml")]
+    pub config: PathBuf,
+    /// AWS region for account-level calls (STS, IAM), and the region list when the config names none.
+    #[arg(long, global = true, env = "AWS_REGION")]
+    pub region: Option<String>,
+    /// Named AWS profile from the shared config/credentials files.
+    #[arg(long, global = true, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (an emulator such as moto); S3 then uses path-style URLs.
+    #[arg(long = "endpoint-url", global = true, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// Output format for data on stdout.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Print no progress on stderr (errors are still printed).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// More detail on stderr (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented starter flowkeeper.yaml.
+    Init(InitArgs),
+    /// Check the config file and report every problem in it; touches no AWS API.
+    Validate,
+    /// Show what apply would change (exit 2 when changes are pending).
+    Plan(PlanArgs),
+    /// Compute the plan, confirm it, and make AWS match the config.
+    Apply(ApplyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the starter file (default: the --config path).
+    pub path: Option<PathBuf>,
+    /// Overwrite the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Also plan deleting flowkeeper-managed flow logs that the config no longer wants.
+    #[arg(long)]
+    pub prune: bool,
+    /// Exit 0 when there is nothing to do and 2 when changes are pending (always on; accepted for
+    /// scripts written for `terraform plan -detailed-exitcode`).
+    #[arg(long = "detailed-exitcode")]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Delete flowkeeper-managed flow logs that the config no longer wants.
+    #[arg(long)]
+    pub prune: bool,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(short = 'y', long = "yes")]
+    pub yes: bool,
+}

@@ -1,0 +1,40 @@
+//! The only place that sequences the layers: one file per subcommand. Each returns an
+//! [`ExitStatus`]; `main` turns it into the process exit code.
+
+mod apply;
+mod init;
+mod plan;
+mod validate;
+
+use crate::cli::{Cli, Command};
+use crate::exit::ExitStatus;
+
+pub fn run(cli: Cli) -> ExitStatus {
+    match cli.command {
+        Command::Init(args) => init::run(&cli.global, &args),
+        Command::Validate => validate::run(&cli.global),
+        Command::Plan(args) => with_runtime(|| plan::run(&cli.global, &args)),
+        Command::Apply(args) => with_runtime(|| apply::run(&cli.global, &args)),
+    }
+}
+
+fn with_runtime<F: std::future::Future<Output = ExitStatus>>(f: impl FnOnce() -> F) -> ExitStatus {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt.block_on(f()),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitStatus::Failure
+        }
+    }
+}
+
+/// Writes data to stdout; a closed pipe (`flowkeeper plan | head`) is not an error.
+fn print_data(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write output: {e}");
+        }
+    }
+}

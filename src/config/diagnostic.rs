@@ -1,0 +1,123 @@
+//! Config problems with their position, rendered with the offending line underlined and a hint,
+//! in the style of rustc and cargo.
+
+use std::fmt;
+use std::path::{Path as FsPath, PathBuf};
+
+use super::marks::{Pos, Path};
+
+/// One problem in the config file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub path: Path,
+    pub pos: Option<Pos>,
+    /// How many characters to underline from `pos`.
+    pub len: usize,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// Every problem found in one file, with the text needed to show each in context.
+#[derive(Debug)]
+pub struct Diagnostics {
+    pub file: PathBuf,
+    pub source: String,
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn new(file: &FsPath, source: &str, mut items: Vec<Diagnostic>) -> Self {
+        items.sort_by_key(|d| d.pos.map(|p| (p.line, p.col)).unwrap_or((usize::MAX, 0)));
+        Diagnostics { file: file.to_path_buf(), source: source.to_string(), items }
+    }
+
+    /// A single problem that is about the file as a whole (unreadable, empty).
+    pub fn whole_file(file: &FsPath, message: String, hint: Option<String>) -> Self {
+        Diagnostics {
+            file: file.to_path_buf(),
+            source: String::new(),
+            items: vec![Diagnostic { path: Path::default(), pos: None, len: 0, message, hint }],
+        }
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<&str> = self.source.lines().collect();
+        for d in &self.items {
+            writeln!(f, "error: {}", d.message)?;
+            match d.pos {
+                Some(p) => {
+                    writeln!(f, "  --> {}:{}:{}", self.file.display(), p.line, p.col)?;
+                    if let Some(text) = lines.get(p.line.wrapping_sub(1)) {
+                        let gutter = p.line.to_string().len();
+                        writeln!(f, "{:gutter$} |", "")?;
+                        writeln!(f, "{} | {}", p.line, text)?;
+                        let caret_len = d.len.max(1);
+                        writeln!(
+                            f,
+                            "{:gutter$} | {}{}",
+                            "",
+                            " ".repeat(p.col.saturating_sub(1)),
+                            "^".repeat(caret_len)
+                        )?;
+                    }
+                }
+                None => writeln!(f, "  --> {}", self.file.display())?,
+            }
+            if !d.path.0.is_empty() {
+                writeln!(f, "   = at: {}", d.path)?;
+            }
+            if let Some(h) = &d.hint {
+                writeln!(f, "   = hint: {h}")?;
+            }
+            writeln!(f)?;
+        }
+        let n = self.items.len();
+        write!(
+            f,
+            "{} problem{} in {}",
+            n,
+            if n == 1 { "" } else { "s" },
+            self.file.display()
+        )
+    }
+}
+
+/// "did you mean `x`?" for the closest candidate, when one is close enough.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_position_line_caret_and_hint() {
+        let d = Diagnostic {
+            path: Path::default().key("destinations").key("a").key("bucket_name"),
+            pos: Some(Pos { line: 2, col: 5 }),
+            len: 11,
+            message: "unknown key `bucket_name`".into(),
+            hint: Some("did you mean `bucket`?".into()),
+        };
+        let text = Diagnostics::new(FsPath::new("f.yaml"), "x:\n    bucket_name: b\n", vec![d]).to_string();
+        assert!(text.contains("--> f.yaml:2:5"), "{text}");
+        assert!(text.contains("2 |     bucket_name: b"), "{text}");
+        assert!(text.contains("  |     ^^^^^^^^^^^\n"), "{text}");
+        assert!(text.contains("= hint: did you mean `bucket`?"), "{text}");
+        assert!(text.ends_with("1 problem in f.yaml"), "{text}");
+    }
+
+    #[test]
+    fn suggests_only_close_words() {
+        assert_eq!(did_you_mean("bucket_name", ["bucket", "prefix"]).as_deref(), Some("did you mean `bucket`?"));
+        assert_eq!(did_you_mean("zzz", ["bucket", "prefix"]), None);
+    }
+}

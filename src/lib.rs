@@ -1,0 +1,18 @@
+//! flowkeeper: complete, provable AWS VPC Flow Logs coverage.
+//!
+//! Data flows one way: `config` → `model::DesiredState` → `discover` → `model::Inventory`
+//! → `plan` → `apply` → `report`. Only `aws` touches AWS SDK types; `plan` is pure;
+//! `commands` is the only place that sequences the layers.
+
+pub mod apply;
+pub mod aws;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod discover;
+pub mod exit;
+pub mod model;
+pub mod plan;
+pub mod policies;
+pub mod progress;
+pub mod report;

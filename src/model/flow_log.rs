@@ -1,0 +1,216 @@
+//! Flow-log settings, shared by the desired and the actual side so that the planner can compare
+//! them field by field.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use super::desired::ResourceKind;
+use super::log_format::LogFormat;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TrafficType {
+    All,
+    Accept,
+    Reject,
+}
+
+impl TrafficType {
+    pub fn api_name(self) -> &'static str {
+        match self {
+            TrafficType::All => "ALL",
+            TrafficType::Accept => "ACCEPT",
+            TrafficType::Reject => "REJECT",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ALL" => Some(TrafficType::All),
+            "ACCEPT" => Some(TrafficType::Accept),
+            "REJECT" => Some(TrafficType::Reject),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileFormat {
+    #[default]
+    PlainText,
+    Parquet,
+}
+
+impl FileFormat {
+    pub fn api_name(self) -> &'static str {
+        match self {
+            FileFormat::PlainText => "plain-text",
+            FileFormat::Parquet => "parquet",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "plain-text" => Some(FileFormat::PlainText),
+            "parquet" => Some(FileFormat::Parquet),
+            _ => None,
+        }
+    }
+}
+
+/// S3 delivery options (`DestinationOptions`); AWS's defaults when not given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct S3Options {
+    pub file_format: FileFormat,
+    pub hive_compatible_partitions: bool,
+    pub per_hour_partition: bool,
+}
+
+/// Where a flow log delivers.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum FlowLogDestination {
+    S3 {
+        /// `arn:<partition>:s3:::bucket` or `arn:...:::bucket/prefix`, never with a trailing `/`.
+        arn: String,
+        options: S3Options,
+    },
+    CloudwatchLogs {
+        log_group: String,
+        role_arn: String,
+    },
+}
+
+impl FlowLogDestination {
+    /// An S3 destination ARN in the canonical form used for comparison.
+    pub fn s3_arn(partition: &str, bucket: &str, prefix: Option<&str>) -> String {
+        match prefix {
+            Some(p) if !p.is_empty() => format!("arn:{partition}:s3:::{bucket}/{p}"),
+            _ => format!("arn:{partition}:s3:::{bucket}"),
+        }
+    }
+
+    /// Removes the trailing `/` AWS accepts on S3 destination ARNs.
+    pub fn normalize_s3_arn(arn: &str) -> String {
+        arn.trim_end_matches('/').to_string()
+    }
+
+    /// Short text for plans and reports.
+    pub fn describe(&self) -> String {
+        match self {
+            FlowLogDestination::S3 { arn, .. } => arn.clone(),
+            FlowLogDestination::CloudwatchLogs { log_group, .. } => format!("log group {log_group}"),
+        }
+    }
+
+    /// The part that identifies the destination, ignoring delivery options and role.
+    pub fn location(&self) -> &str {
+        match self {
+            FlowLogDestination::S3 { arn, .. } => arn,
+            FlowLogDestination::CloudwatchLogs { log_group, .. } => log_group,
+        }
+    }
+}
+
+/// Everything about a flow log that cannot change after creation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct FlowLogSettings {
+    pub traffic_type: TrafficType,
+    pub destination: FlowLogDestination,
+    pub log_format: LogFormat,
+    pub max_aggregation_interval: u32,
+}
+
+impl FlowLogSettings {
+    /// The attributes that differ from `other`, as (name, self, other) display strings.
+    pub fn differences(&self, other: &FlowLogSettings) -> Vec<(&'static str, String, String)> {
+        let mut out = Vec::new();
+        let mut push = |name, a: String, b: String| {
+            if a != b {
+                out.push((name, a, b));
+            }
+        };
+        push("traffic_type", self.traffic_type.api_name().into(), other.traffic_type.api_name().into());
+        push("destination", self.destination.location().into(), other.destination.location().into());
+        push("log_format", self.log_format.to_string(), other.log_format.to_string());
+        push(
+            "max_aggregation_interval",
+            self.max_aggregation_interval.to_string(),
+            other.max_aggregation_interval.to_string(),
+        );
+        match (&self.destination, &other.destination) {
+            (FlowLogDestination::S3 { options: a, .. }, FlowLogDestination::S3 { options: b, .. }) => {
+                push("file_format", a.file_format.api_name().into(), b.file_format.api_name().into());
+                push(
+                    "hive_compatible_partitions",
+                    a.hive_compatible_partitions.to_string(),
+                    b.hive_compatible_partitions.to_string(),
+                );
+                push("per_hour_partition", a.per_hour_partition.to_string(), b.per_hour_partition.to_string());
+            }
+            (
+                FlowLogDestination::CloudwatchLogs { role_arn: a, .. },
+                FlowLogDestination::CloudwatchLogs { role_arn: b, .. },
+            ) => push("delivery_role", a.clone(), b.clone()),
+            _ => {}
+        }
+        out
+    }
+}
+
+/// A flow log flowkeeper wants on one resource.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FlowLogSpec {
+    pub resource_id: String,
+    pub resource_kind: ResourceKind,
+    pub settings: FlowLogSettings,
+    pub tags: BTreeMap<String, String>,
+    /// The `flow_logs` entry and destination names it comes from.
+    pub entry: String,
+    pub destination_name: String,
+}
+
+impl fmt::Display for FlowLogSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} → {} ({}, {})",
+            self.resource_kind.config_name(),
+            self.resource_id,
+            self.settings.destination.describe(),
+            self.settings.traffic_type.api_name(),
+            self.entry
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_arns_are_canonical() {
+        assert_eq!(FlowLogDestination::s3_arn("aws", "b", Some("vpc")), "arn:aws:s3:::b/vpc");
+        assert_eq!(FlowLogDestination::s3_arn("aws", "b", None), "arn:aws:s3:::b");
+        assert_eq!(FlowLogDestination::normalize_s3_arn("arn:aws:s3:::b/vpc/"), "arn:aws:s3:::b/vpc");
+    }
+
+    #[test]
+    fn differences_name_each_attribute() {
+        let s3 = |fmt: LogFormat, ff| FlowLogSettings {
+            traffic_type: TrafficType::All,
+            destination: FlowLogDestination::S3 {
+                arn: "arn:aws:s3:::b".into(),
+                options: S3Options { file_format: ff, ..Default::default() },
+            },
+            log_format: fmt,
+            max_aggregation_interval: 60,
+        };
+        let a = s3(LogFormat::default_v2(), FileFormat::PlainText);
+        let b = s3(LogFormat::all_fields(), FileFormat::Parquet);
+        let names: Vec<_> = a.differences(&b).into_iter().map(|d| d.0).collect();
+        assert_eq!(names, vec!["log_format", "file_format"]);
+        assert!(a.differences(&a.clone()).is_empty());
+    }
+}

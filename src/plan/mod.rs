@@ -1,0 +1,35 @@
+//! The planner: pure and synchronous. (desired state, inventory) → [`Plan`], in a deterministic
+//! order, each change with its reason and the attributes that differ. It never calls AWS; the
+//! executor in `apply` carries out exactly what it returns.
+
+mod destinations;
+mod flow_logs;
+mod resolve;
+mod types;
+
+pub use resolve::{Resolved, WantedBucket, WantedLogGroup, WantedRole, resolve};
+pub use destinations::{INLINE_POLICY_NAME, bucket_policy_statements, role_policies};
+pub use types::*;
+
+use crate::model::{DesiredState, Inventory};
+
+/// Planner switches from the command line.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PlanOptions {
+    /// Delete managed flow logs that the config no longer wants.
+    pub prune: bool,
+}
+
+/// Computes the changes that make `inventory` match `desired` for one account.
+pub fn plan(desired: &DesiredState, regions: &[String], inventory: &Inventory, opts: PlanOptions) -> Plan {
+    let resolved = resolve(desired, &inventory.account, regions);
+    let mut plan = Plan::new(inventory.account.clone());
+    plan.problems.extend(resolved.problems.iter().cloned());
+    let unavailable = destinations::plan_destinations(&resolved, inventory, &mut plan);
+    flow_logs::plan_flow_logs(desired, &resolved, regions, inventory, &unavailable, opts, &mut plan);
+    plan.sort();
+    plan
+}
+
+#[cfg(test)]
+mod tests;

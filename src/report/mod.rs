@@ -1,0 +1,10 @@
+//! Renderers: one per output format. They turn result values into text for stdout and never
+//! decide anything; the exit status is derived from the results by `commands`.
+
+pub mod apply_json;
+pub mod apply_text;
+pub mod plan_json;
+pub mod plan_text;
+
+/// Version of every JSON document flowkeeper prints; bumped on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;

@@ -1,0 +1,64 @@
+//! Human plan output, grouped by region like `terraform plan`: `+` create, `~` update,
+//! `-/+` replace, `-` delete, each with its reason and the attributes that change.
+
+use std::fmt::Write;
+
+use crate::plan::{Action, Plan};
+
+fn value(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or("(none)")
+}
+
+pub fn render(plan: &Plan) -> String {
+    let mut out = String::new();
+    if plan.changes.is_empty() {
+        let _ = writeln!(out, "No changes. Flow logging in account {} matches the config.", plan.account);
+    } else {
+        let _ = writeln!(out, "flowkeeper will make these changes in account {}:", plan.account);
+        let mut current: Option<Option<&str>> = None;
+        for c in &plan.changes {
+            if current != Some(c.region.as_deref()) {
+                current = Some(c.region.as_deref());
+                let _ = writeln!(out, "\n  # {}", c.region.as_deref().unwrap_or("account-wide (IAM)"));
+            }
+            let _ = writeln!(out, "  {:>3} {}", c.action.symbol(), c.subject());
+            let _ = writeln!(out, "        reason: {}", c.reason);
+            for a in &c.attributes {
+                match c.action {
+                    Action::Create => {
+                        let _ = writeln!(out, "        {}: {}", a.name, value(&a.after));
+                    }
+                    _ => {
+                        let _ = writeln!(out, "        {}: {} → {}", a.name, value(&a.before), value(&a.after));
+                    }
+                }
+            }
+        }
+        out.push('\n');
+    }
+    if !plan.covered.is_empty() {
+        let _ = writeln!(out, "Already covered by flow logs flowkeeper does not manage (left alone):");
+        for c in &plan.covered {
+            let _ = writeln!(out, "  {} {} by {} (entry {} → {})", c.region, c.resource, c.flow_log_id, c.entry, c.destination);
+        }
+        out.push('\n');
+    }
+    if !plan.prunable.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} flow log(s) managed by flowkeeper are no longer in the config and are kept (--prune deletes them):",
+            plan.prunable.len()
+        );
+        for p in &plan.prunable {
+            let _ = writeln!(out, "  {p}");
+        }
+        out.push('\n');
+    }
+    let s = plan.summary();
+    let _ = writeln!(
+        out,
+        "Plan: {} to create, {} to update, {} to replace, {} to delete.",
+        s.create, s.update, s.replace, s.delete
+    );
+    out
+}

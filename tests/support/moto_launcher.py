@@ -1,0 +1,281 @@
+"""Run moto's multi-service server for flowkeeper's integration tests.
+
+Usage: python3 tests/support/moto_launcher.py [--host 127.0.0.1] [--port 0]
+
+The socket is bound before anything is printed (port 0 = a free port chosen by
+the OS); then exactly one line ``LISTENING <port>`` goes to stdout, and the
+server runs until its stdin reaches EOF (the test process holding the pipe
+died or closed it) or it gets SIGTERM.
+
+Before serving, moto 5.2.1 is patched where it differs from AWS's documented
+behaviour, and nowhere else:
+
+  a. CreateFlowLogs to S3 accepts ``arn:aws:s3:::bucket/folder/``: the bucket
+     is the part of the ARN's resource before the first '/'.
+  b. CreateFlowLogs keeps ``DestinationOptions`` and DescribeFlowLogs returns
+     them for S3 flow logs (defaults plain-text / false / false).
+  c. FlowLogAlreadyExists only for a flow log with the same configuration and
+     destination, not for any second flow log on the same destination.
+  d. DescribeVpcs, DescribeSubnets, DescribeNetworkInterfaces and
+     DescribeFlowLogs honour MaxResults / NextToken.
+"""
+
+import argparse
+import base64
+import logging
+import os
+import signal
+import sys
+import threading
+
+from moto.core.responses import ActionResult
+from moto.ec2.exceptions import FlowLogAlreadyExists, InvalidNextToken
+from moto.ec2.models import validate_resource_ids
+from moto.ec2.models.flow_logs import FlowLogs, FlowLogsBackend
+from moto.ec2.responses.elastic_network_interfaces import ElasticNetworkInterfaces
+from moto.ec2.responses.flow_logs import FlowLogs as FlowLogsResponse
+from moto.ec2.responses.subnets import Subnets
+from moto.ec2.responses.vpcs import VPCs
+from moto.ec2.utils import random_flow_log_id
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
+
+DEFAULT_LOG_FORMAT = (
+    "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} "
+    "${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}"
+)
+
+
+def _s3_destination_options(given):
+    # AWS: DescribeFlowLogs returns DestinationOptions for S3 flow logs, with
+    # FileFormat=plain-text, HiveCompatiblePartitions=false and
+    # PerHourPartition=false unless the request said otherwise.
+    given = given or {}
+    return {
+        "FileFormat": given.get("FileFormat", "plain-text"),
+        "HiveCompatiblePartitions": bool(given.get("HiveCompatiblePartitions", False)),
+        "PerHourPartition": bool(given.get("PerHourPartition", False)),
+    }
+
+
+def create_flow_logs(
+    self,
+    resource_type,
+    resource_ids,
+    traffic_type,
+    deliver_logs_permission_arn,
+    log_destination_type,
+    log_destination,
+    log_group_name,
+    log_format,
+    max_aggregation_interval,
+    destination_options=None,
+):
+    """moto's FlowLogsBackend.create_flow_logs with fixes (a), (b) and (c)."""
+    if max_aggregation_interval is None:
+        max_aggregation_interval = 600
+    if log_destination_type is None:
+        log_destination_type = "cloud-watch-logs"
+    if log_format is None:
+        log_format = DEFAULT_LOG_FORMAT
+    self._validate_request(
+        log_group_name,
+        log_destination,
+        log_destination_type,
+        max_aggregation_interval,
+        deliver_logs_permission_arn,
+    )
+    # (b) only S3 flow logs carry DestinationOptions.
+    if log_destination_type == "s3":
+        destination_options = _s3_destination_options(destination_options)
+    else:
+        destination_options = None
+
+    flow_logs_set, unsuccessful = [], []
+    for resource_id in resource_ids:
+        deliver_logs_status, deliver_logs_error_message = "SUCCESS", None
+        if resource_type == "VPC":
+            self.get_vpc(resource_id)
+        elif resource_type == "Subnet":
+            self.get_subnet(resource_id)
+        elif resource_type == "NetworkInterface":
+            self.get_network_interface(resource_id)
+
+        if log_destination_type == "s3":
+            from moto.s3.exceptions import MissingBucket
+            from moto.s3.models import s3_backends
+
+            # (a) AWS: the S3 ARN is arn:aws:s3:::bucket_name[/folder]; the
+            # bucket is the resource part before the first '/'.
+            bucket = log_destination.split(":", 5)[5].split("/", 1)[0]
+            try:
+                s3_backends[self.account_id][self.partition].get_bucket(bucket)
+            except MissingBucket:
+                unsuccessful.append(
+                    (resource_id, "400", f"LogDestination: {bucket} does not exist.")
+                )
+                continue
+        elif log_destination_type == "cloud-watch-logs":
+            from moto.logs.exceptions import ResourceNotFoundException
+            from moto.logs.models import logs_backends
+
+            # Unchanged from moto: a missing log group is accepted and later
+            # reported as a FAILED delivery.
+            try:
+                logs_backends[self.account_id][self.region_name].list_tags_log_group(
+                    log_group_name
+                )
+            except ResourceNotFoundException:
+                deliver_logs_status, deliver_logs_error_message = "FAILED", "Access error"
+
+        # (c) AWS rejects only "an existing Flow Log with the same configuration
+        # and log destination"; a second flow log to the same destination with
+        # different settings is allowed.
+        config = (
+            resource_id,
+            log_destination_type,
+            log_group_name,
+            log_destination,
+            traffic_type,
+            log_format,
+            max_aggregation_interval,
+            deliver_logs_permission_arn,
+            destination_options,
+        )
+        if any(
+            (
+                fl.resource_id,
+                fl.log_destination_type,
+                fl.log_group_name,
+                fl.log_destination,
+                fl.traffic_type,
+                fl.log_format,
+                fl.max_aggregation_interval,
+                fl.deliver_logs_permission_arn,
+                getattr(fl, "destination_options", None),
+            )
+            == config
+            for fl in self.describe_flow_logs()
+        ):
+            raise FlowLogAlreadyExists()
+
+        flow_log = FlowLogs(
+            self,
+            random_flow_log_id(),
+            resource_id,
+            traffic_type,
+            log_destination,
+            log_group_name,
+            deliver_logs_permission_arn,
+            max_aggregation_interval,
+            log_destination_type,
+            log_format,
+            deliver_logs_status,
+            deliver_logs_error_message,
+        )
+        # (b) serialized as DescribeFlowLogs' FlowLog.DestinationOptions.
+        flow_log.destination_options = destination_options
+        self.flow_logs[flow_log.id] = flow_log
+        flow_logs_set.append(flow_log)
+    return flow_logs_set, unsuccessful
+
+
+def create_flow_logs_response(self):
+    """moto's CreateFlowLogs handler, also passing DestinationOptions on (b)."""
+    resource_ids = self._get_param("ResourceIds", [])
+    validate_resource_ids(resource_ids)
+    tags = self._parse_tag_specification().get("vpc-flow-log", {})
+    self.error_on_dryrun()
+    flow_logs, errors = self.ec2_backend.create_flow_logs(
+        resource_type=self._get_param("ResourceType"),
+        resource_ids=resource_ids,
+        traffic_type=self._get_param("TrafficType"),
+        deliver_logs_permission_arn=self._get_param("DeliverLogsPermissionArn"),
+        log_destination_type=self._get_param("LogDestinationType"),
+        log_destination=self._get_param("LogDestination"),
+        log_group_name=self._get_param("LogGroupName"),
+        log_format=self._get_param("LogFormat"),
+        max_aggregation_interval=self._get_int_param("MaxAggregationInterval"),
+        # Parsed by moto from DestinationOptions.FileFormat=... into a dict
+        # with PascalCase keys and real booleans.
+        destination_options=self._get_param("DestinationOptions"),
+    )
+    for fl in flow_logs:
+        fl.add_tags(tags)
+    unsuccessful = [
+        {"ResourceId": rid, "Error": {"Code": code, "Message": msg}}
+        for rid, code, msg in errors
+    ]
+    return ActionResult(
+        {"FlowLogIds": [fl.id for fl in flow_logs], "Unsuccessful": unsuccessful}
+    )
+
+
+def paged(method, key, min_results):
+    """(d) AWS pages these calls: items sorted by id for a stable order, at most MaxResults (clamped to
+    min_results..1000) and a NextToken while more remain; passing the token
+    back continues. Without MaxResults or NextToken everything is returned."""
+
+    def wrapper(self):
+        result = method(self)
+        max_results = self._get_param("MaxResults")
+        token = self._get_param("NextToken")
+        if max_results is None and not token:
+            return result
+        items = sorted(result.result[key], key=lambda item: item.id)
+        try:
+            start = int(base64.urlsafe_b64decode(token).decode()) if token else 0
+        except ValueError:
+            start = -1
+        if start < 0:
+            raise InvalidNextToken(token)
+        size = len(items) if max_results is None else min(max(int(max_results), min_results), 1000)
+        body = dict(result.result)
+        body[key] = items[start : start + size]
+        if start + size < len(items):
+            body["NextToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+        return ActionResult(body)
+
+    return wrapper
+
+
+def patch_moto():
+    FlowLogsBackend.create_flow_logs = create_flow_logs
+    FlowLogsResponse.create_flow_logs = create_flow_logs_response
+    VPCs.describe_vpcs = paged(VPCs.describe_vpcs, "Vpcs", 5)
+    Subnets.describe_subnets = paged(Subnets.describe_subnets, "Subnets", 5)
+    ElasticNetworkInterfaces.describe_network_interfaces = paged(
+        ElasticNetworkInterfaces.describe_network_interfaces, "NetworkInterfaces", 5
+    )
+    # DescribeFlowLogs' MaxResults has no documented minimum.
+    FlowLogsResponse.describe_flow_logs = paged(
+        FlowLogsResponse.describe_flow_logs, "FlowLogs", 1
+    )
+
+
+def exit_on_stdin_eof():
+    while sys.stdin.buffer.read(65536):
+        pass
+    os._exit(0)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    patch_moto()
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server(args.host, args.port, app, threaded=True)  # binds now
+    threading.Thread(target=exit_on_stdin_eof, daemon=True).start()
+    os.environ["MOTO_PORT"] = str(server.port)  # as moto_server sets it
+    print(f"LISTENING {server.port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
