@@ -21,7 +21,12 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// The desired-state file.
-    #[arg(short = 'c', long = "config", global = true, default_value = "flowkeeper.yaml")]
+    #[arg(
+        short = 'c',
+        long = "config",
+        global = true,
+        default_value = "flowkeeper.yaml"
+    )]
     pub config: PathBuf,
     /// AWS region for account-level calls (STS, IAM), and the region list when the config names none.
     #[arg(long, global = true, env = "AWS_REGION")]

@@ -5,7 +5,8 @@ use serde_json::{Map, Value};
 
 pub const S3_BUCKET_POLICY: &str = include_str!("../policies/s3-bucket-policy.json");
 pub const DELIVERY_TRUST_POLICY: &str = include_str!("../policies/cloudwatch-delivery-trust.json");
-pub const DELIVERY_PERMISSIONS: &str = include_str!("../policies/cloudwatch-delivery-permissions.json");
+pub const DELIVERY_PERMISSIONS: &str =
+    include_str!("../policies/cloudwatch-delivery-permissions.json");
 pub const OPERATOR_POLICY: &str = include_str!("../policies/flowkeeper-operator.json");
 
 /// Prefix of every statement id flowkeeper owns; statements without it are never touched.
@@ -32,10 +33,10 @@ fn substitute(v: Value, params: &[(&str, Param)]) -> Value {
     match v {
         Value::String(s) => {
             for (name, p) in params {
-                if let Param::List(items) = p {
-                    if s == format!("{{{{{name}}}}}") {
-                        return Value::Array(items.iter().cloned().map(Value::String).collect());
-                    }
+                if let Param::List(items) = p
+                    && s == format!("{{{{{name}}}}}")
+                {
+                    return Value::Array(items.iter().cloned().map(Value::String).collect());
                 }
             }
             let mut out = s;
@@ -44,11 +45,18 @@ fn substitute(v: Value, params: &[(&str, Param)]) -> Value {
                     out = out.replace(&format!("{{{{{name}}}}}"), t);
                 }
             }
-            assert!(!out.contains("{{"), "unrendered placeholder in policy template: {out}");
+            assert!(
+                !out.contains("{{"),
+                "unrendered placeholder in policy template: {out}"
+            );
             Value::String(out)
         }
         Value::Array(a) => Value::Array(a.into_iter().map(|x| substitute(x, params)).collect()),
-        Value::Object(o) => Value::Object(o.into_iter().map(|(k, x)| (k, substitute(x, params))).collect()),
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .map(|(k, x)| (k, substitute(x, params)))
+                .collect(),
+        ),
         other => other,
     }
 }
@@ -75,10 +83,15 @@ pub fn normalize(v: &Value) -> Value {
             keys.sort();
             for k in keys {
                 let mut val = normalize(&o[k]);
-                if k == "Statement" {
-                    if let Value::Array(st) = &mut val {
-                        st.sort_by_key(|s| s.get("Sid").and_then(Value::as_str).unwrap_or("").to_string());
-                    }
+                if k == "Statement"
+                    && let Value::Array(st) = &mut val
+                {
+                    st.sort_by_key(|s| {
+                        s.get("Sid")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string()
+                    });
                 }
                 out.insert(k.clone(), val);
             }
@@ -111,7 +124,10 @@ pub fn merge(current: Option<&Value>, ours: &Value) -> Value {
     let mut merged = current.map(statements).unwrap_or_default();
     for st in statements(ours) {
         let id = sid(&st).map(str::to_string);
-        match merged.iter_mut().find(|m| id.is_some() && sid(m) == id.as_deref()) {
+        match merged
+            .iter_mut()
+            .find(|m| id.is_some() && sid(m) == id.as_deref())
+        {
             Some(slot) => *slot = st,
             None => merged.push(st),
         }
@@ -150,9 +166,15 @@ mod tests {
             &[
                 ("Partition", Param::Text("aws".into())),
                 ("Bucket", Param::Text("b".into())),
-                ("LogObjectArns", Param::List(vec!["arn:aws:s3:::b/AWSLogs/111122223333/*".into()])),
+                (
+                    "LogObjectArns",
+                    Param::List(vec!["arn:aws:s3:::b/AWSLogs/111122223333/*".into()]),
+                ),
                 ("SourceAccounts", Param::List(vec!["111122223333".into()])),
-                ("SourceArns", Param::List(vec!["arn:aws:logs:*:111122223333:*".into()])),
+                (
+                    "SourceArns",
+                    Param::List(vec!["arn:aws:logs:*:111122223333:*".into()]),
+                ),
             ],
         )
     }
@@ -166,14 +188,30 @@ mod tests {
         assert!(!text.contains("{{"));
         let trust = render(
             DELIVERY_TRUST_POLICY,
-            &[("AccountId", Param::Text("111122223333".into())), ("Partition", Param::Text("aws".into()))],
+            &[
+                ("AccountId", Param::Text("111122223333".into())),
+                ("Partition", Param::Text("aws".into())),
+            ],
         );
-        assert_eq!(trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"], "111122223333");
+        assert_eq!(
+            trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"],
+            "111122223333"
+        );
         let perms = render(
             DELIVERY_PERMISSIONS,
             &[
-                ("LogGroupArns", Param::List(vec!["arn:aws:logs:us-east-1:111122223333:log-group:g:*".into()])),
-                ("LogGroupRegionArns", Param::List(vec!["arn:aws:logs:us-east-1:111122223333:log-group:*".into()])),
+                (
+                    "LogGroupArns",
+                    Param::List(vec![
+                        "arn:aws:logs:us-east-1:111122223333:log-group:g:*".into(),
+                    ]),
+                ),
+                (
+                    "LogGroupRegionArns",
+                    Param::List(vec![
+                        "arn:aws:logs:us-east-1:111122223333:log-group:*".into(),
+                    ]),
+                ),
             ],
         );
         assert!(perms["Statement"][0]["Resource"].is_array());

@@ -4,7 +4,12 @@
 use std::process::Command;
 
 fn flowkeeper(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_flowkeeper")).args(args).current_dir(dir).env_clear().output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .output()
+        .unwrap()
 }
 
 const BROKEN: &str = r#"version: 1
@@ -38,31 +43,61 @@ fn every_mistake_is_reported_with_its_position_and_a_hint() {
     let expected = [
         ("`eu-wets1` is not a region name", "flowkeeper.yaml:2:22"),
         ("unknown key `bucket_name`", "flowkeeper.yaml:6:5"),
-        ("is missing the required key `bucket`", "flowkeeper.yaml:4:3"),
-        ("does not accept a retention of 31 days", "flowkeeper.yaml:11:21"),
-        ("`traffic_type` must be one of ALL, ACCEPT, REJECT, found `all`", "flowkeeper.yaml:16:19"),
-        ("destination `archve` is not declared", "flowkeeper.yaml:17:20"),
-        ("`src-addr` is not a VPC flow log field", "flowkeeper.yaml:18:23"),
-        ("`max_aggregation_interval` must be one of 60, 600, found `300`", "flowkeeper.yaml:19:31"),
+        (
+            "is missing the required key `bucket`",
+            "flowkeeper.yaml:4:3",
+        ),
+        (
+            "does not accept a retention of 31 days",
+            "flowkeeper.yaml:11:21",
+        ),
+        (
+            "`traffic_type` must be one of ALL, ACCEPT, REJECT, found `all`",
+            "flowkeeper.yaml:16:19",
+        ),
+        (
+            "destination `archve` is not declared",
+            "flowkeeper.yaml:17:20",
+        ),
+        (
+            "`src-addr` is not a VPC flow log field",
+            "flowkeeper.yaml:18:23",
+        ),
+        (
+            "`max_aggregation_interval` must be one of 60, 600, found `300`",
+            "flowkeeper.yaml:19:31",
+        ),
     ];
     for (message, position) in expected {
-        let at = err.find(message).unwrap_or_else(|| panic!("missing `{message}` in:\n{err}"));
+        let at = err
+            .find(message)
+            .unwrap_or_else(|| panic!("missing `{message}` in:\n{err}"));
         let after = &err[at..];
         let next_error = after[1..].find("error:").map_or(after.len(), |i| i + 1);
-        assert!(after[..next_error].contains(position), "`{message}` should point at {position}:\n{err}");
+        assert!(
+            after[..next_error].contains(position),
+            "`{message}` should point at {position}:\n{err}"
+        );
     }
     assert!(err.contains("did you mean `bucket`?"), "{err}");
     assert!(err.contains("did you mean `archive`?"), "{err}");
     assert!(err.contains("did you mean `srcaddr`?"), "{err}");
     assert!(err.contains("did you mean `ALL`?"), "{err}");
-    assert!(err.contains("6 |     bucket_name: my-logs\n  |     ^^^^^^^^^^^"), "the line is shown and the key underlined:\n{err}");
+    assert!(
+        err.contains("6 |     bucket_name: my-logs\n  |     ^^^^^^^^^^^"),
+        "the line is shown and the key underlined:\n{err}"
+    );
     assert!(err.contains("8 problems in flowkeeper.yaml"), "{err}");
 }
 
 #[test]
 fn yaml_syntax_errors_point_at_the_line() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("flowkeeper.yaml"), "version: 1\ndestinations:\n  a: [unclosed\n").unwrap();
+    std::fs::write(
+        dir.path().join("flowkeeper.yaml"),
+        "version: 1\ndestinations:\n  a: [unclosed\n",
+    )
+    .unwrap();
     let out = flowkeeper(dir.path(), &["validate"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -78,7 +113,16 @@ fn a_missing_config_suggests_init_and_init_writes_a_valid_one() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("flowkeeper init"));
     assert_eq!(flowkeeper(dir.path(), &["init"]).status.code(), Some(0));
     let again = flowkeeper(dir.path(), &["init"]);
-    assert_eq!(again.status.code(), Some(1), "init does not overwrite without --force");
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "init does not overwrite without --force"
+    );
     let out = flowkeeper(dir.path(), &["validate"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

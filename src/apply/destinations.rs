@@ -6,7 +6,13 @@ use crate::plan::{BucketStep, Change, Operation};
 use super::{Status, op};
 
 pub async fn apply_role(iam: &aws_sdk_iam::Client, c: &Change) -> Status {
-    let Operation::Role { create, trust_policy, inline_policy, tags } = op(c) else {
+    let Operation::Role {
+        create,
+        trust_policy,
+        inline_policy,
+        tags,
+    } = op(c)
+    else {
         unreachable!("role changes carry role operations")
     };
     let run = async {
@@ -20,7 +26,8 @@ pub async fn apply_role(iam: &aws_sdk_iam::Client, c: &Change) -> Status {
         }
         Ok::<(), AwsError>(())
     };
-    run.await.map_or_else(|e| Status::failed(&e), |_| Status::Done)
+    run.await
+        .map_or_else(|e| Status::failed(&e), |_| Status::Done)
 }
 
 pub async fn apply_destination(aws: &Aws, c: &Change) -> Status {
@@ -34,20 +41,36 @@ pub async fn apply_destination(aws: &Aws, c: &Change) -> Status {
                 }
                 for step in steps {
                     match step {
-                        BucketStep::PublicAccessBlock => aws::s3::put_public_access_block(&clients.s3, &c.id).await?,
-                        BucketStep::OwnershipEnforced => aws::s3::put_ownership_enforced(&clients.s3, &c.id).await?,
-                        BucketStep::Encryption { encryption } => aws::s3::put_encryption(&clients.s3, &c.id, encryption).await?,
+                        BucketStep::PublicAccessBlock => {
+                            aws::s3::put_public_access_block(&clients.s3, &c.id).await?
+                        }
+                        BucketStep::OwnershipEnforced => {
+                            aws::s3::put_ownership_enforced(&clients.s3, &c.id).await?
+                        }
+                        BucketStep::Encryption { encryption } => {
+                            aws::s3::put_encryption(&clients.s3, &c.id, encryption).await?
+                        }
                         BucketStep::Lifecycle { rules, remove } => {
                             aws::s3::upsert_lifecycle(&clients.s3, &c.id, rules, remove).await?
                         }
-                        BucketStep::Policy { document } => aws::s3::put_policy(&clients.s3, &c.id, document).await?,
-                        BucketStep::Tags { tags } => aws::s3::put_tags(&clients.s3, &c.id, tags).await?,
+                        BucketStep::Policy { document } => {
+                            aws::s3::put_policy(&clients.s3, &c.id, document).await?
+                        }
+                        BucketStep::Tags { tags } => {
+                            aws::s3::put_tags(&clients.s3, &c.id, tags).await?
+                        }
                     }
                 }
             }
-            Operation::LogGroup { create, retention_days, kms_key, tags } => {
+            Operation::LogGroup {
+                create,
+                retention_days,
+                kms_key,
+                tags,
+            } => {
                 if *create {
-                    aws::logs::create_log_group(&clients.logs, &c.id, kms_key.as_deref(), tags).await?;
+                    aws::logs::create_log_group(&clients.logs, &c.id, kms_key.as_deref(), tags)
+                        .await?;
                 } else if let Some(k) = kms_key {
                     aws::logs::associate_kms_key(&clients.logs, &c.id, k).await?;
                 }
@@ -59,5 +82,6 @@ pub async fn apply_destination(aws: &Aws, c: &Change) -> Status {
         }
         Ok::<(), AwsError>(())
     };
-    run.await.map_or_else(|e| Status::failed(&e), |_| Status::Done)
+    run.await
+        .map_or_else(|e| Status::failed(&e), |_| Status::Done)
 }

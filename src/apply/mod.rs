@@ -27,7 +27,10 @@ pub enum Status {
 
 impl Status {
     fn failed(e: &AwsError) -> Status {
-        Status::Failed { error: e.to_string(), hint: e.hint().map(str::to_string) }
+        Status::Failed {
+            error: e.to_string(),
+            hint: e.hint().map(str::to_string),
+        }
     }
 }
 
@@ -70,17 +73,28 @@ pub struct ApplyOptions {
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions { propagation_backoff: Duration::from_secs(2), propagation_retries: 5 }
+        ApplyOptions {
+            propagation_backoff: Duration::from_secs(2),
+            propagation_retries: 5,
+        }
     }
 }
 
 /// Runs `plan` and reports each change's outcome, in plan order.
-pub async fn apply(aws: &Aws, plan: &Plan, opts: ApplyOptions, progress: &dyn Progress) -> ApplyReport {
+pub async fn apply(
+    aws: &Aws,
+    plan: &Plan,
+    opts: ApplyOptions,
+    progress: &dyn Progress,
+) -> ApplyReport {
     let mut results: HashMap<String, Status> = HashMap::new();
-    let (roles, rest): (Vec<&Change>, Vec<&Change>) =
-        plan.changes.iter().partition(|c| c.resource_type == ResourceType::IamRole);
-    let (dests, flow_logs): (Vec<&Change>, Vec<&Change>) =
-        rest.into_iter().partition(|c| c.resource_type != ResourceType::FlowLog);
+    let (roles, rest): (Vec<&Change>, Vec<&Change>) = plan
+        .changes
+        .iter()
+        .partition(|c| c.resource_type == ResourceType::IamRole);
+    let (dests, flow_logs): (Vec<&Change>, Vec<&Change>) = rest
+        .into_iter()
+        .partition(|c| c.resource_type != ResourceType::FlowLog);
 
     let iam = aws.iam();
     for c in roles {
@@ -99,7 +113,10 @@ pub async fn apply(aws: &Aws, plan: &Plan, opts: ApplyOptions, progress: &dyn Pr
     }
     let mut by_region: HashMap<&str, Vec<&Change>> = HashMap::new();
     for c in &flow_logs {
-        by_region.entry(c.region.as_deref().unwrap_or_default()).or_default().push(c);
+        by_region
+            .entry(c.region.as_deref().unwrap_or_default())
+            .or_default()
+            .push(c);
     }
     let done_before = &results;
     let region_results = join_all(by_region.into_iter().map(|(region, changes)| async move {
@@ -121,7 +138,9 @@ pub async fn apply(aws: &Aws, plan: &Plan, opts: ApplyOptions, progress: &dyn Pr
                 id: c.id.clone(),
                 resource: c.resource.clone(),
                 subject: c.subject(),
-                status: results.remove(&c.key()).unwrap_or(Status::Skipped { reason: "not executed".into() }),
+                status: results.remove(&c.key()).unwrap_or(Status::Skipped {
+                    reason: "not executed".into(),
+                }),
             })
             .collect(),
     }
@@ -129,9 +148,12 @@ pub async fn apply(aws: &Aws, plan: &Plan, opts: ApplyOptions, progress: &dyn Pr
 
 /// Skipped when a dependency did not finish.
 fn blocked(c: &Change, done: &HashMap<String, Status>) -> Option<Status> {
-    c.depends_on.iter().find(|d| done.get(*d) != Some(&Status::Done)).map(|d| Status::Skipped {
-        reason: format!("depends on {d}, which did not complete"),
-    })
+    c.depends_on
+        .iter()
+        .find(|d| done.get(*d) != Some(&Status::Done))
+        .map(|d| Status::Skipped {
+            reason: format!("depends on {d}, which did not complete"),
+        })
 }
 
 fn report_line(progress: &dyn Progress, c: &Change, st: &Status) {
@@ -142,9 +164,14 @@ fn report_line(progress: &dyn Progress, c: &Change, st: &Status) {
         Status::Failed { error, hint } => progress.warn(&format!(
             "[{region}] {} {what}: FAILED: {error}{}",
             c.action.symbol(),
-            hint.as_ref().map(|h| format!(" (hint: {h})")).unwrap_or_default()
+            hint.as_ref()
+                .map(|h| format!(" (hint: {h})"))
+                .unwrap_or_default()
         )),
-        Status::Skipped { reason } => progress.warn(&format!("[{region}] {} {what}: skipped: {reason}", c.action.symbol())),
+        Status::Skipped { reason } => progress.warn(&format!(
+            "[{region}] {} {what}: skipped: {reason}",
+            c.action.symbol()
+        )),
     }
 }
 

@@ -4,14 +4,15 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
-    DestinationFileFormat, DestinationOptionsRequest, Filter, FlowLog, FlowLogsResourceType, LogDestinationType,
-    ResourceType as Ec2ResourceType, Tag, TagSpecification, TrafficType as Ec2TrafficType,
+    DestinationFileFormat, DestinationOptionsRequest, Filter, FlowLog, FlowLogsResourceType,
+    LogDestinationType, ResourceType as Ec2ResourceType, Tag, TagSpecification,
+    TrafficType as Ec2TrafficType,
 };
 
 use super::error::{AwsError, classify};
 use crate::model::{
-    ExistingFlowLog, FileFormat, FlowLogDestination, FlowLogSettings, LogFormat, NetworkResource, ResourceKind,
-    S3Options, TrafficType,
+    ExistingFlowLog, FileFormat, FlowLogDestination, FlowLogSettings, LogFormat, NetworkResource,
+    ResourceKind, S3Options, TrafficType,
 };
 
 /// EC2 describe filters take at most this many values.
@@ -23,15 +24,27 @@ const PAGE_SIZE: i32 = 1000;
 
 fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
     tags.iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
         .collect()
 }
 
 /// Lists resources of `kind`, all of them or only `ids` (batched to the filter limit).
-pub async fn describe_resources(ec2: &Client, kind: ResourceKind, ids: Option<&[String]>) -> Result<Vec<NetworkResource>, AwsError> {
+pub async fn describe_resources(
+    ec2: &Client,
+    kind: ResourceKind,
+    ids: Option<&[String]>,
+) -> Result<Vec<NetworkResource>, AwsError> {
     let batches: Vec<Option<Vec<String>>> = match ids {
         None => vec![None],
-        Some(ids) => ids.chunks(FILTER_VALUE_LIMIT).map(|c| Some(c.to_vec())).collect(),
+        Some(ids) => ids
+            .chunks(FILTER_VALUE_LIMIT)
+            .map(|c| Some(c.to_vec()))
+            .collect(),
     };
     let mut out = Vec::new();
     for batch in batches {
@@ -39,7 +52,12 @@ pub async fn describe_resources(ec2: &Client, kind: ResourceKind, ids: Option<&[
             ResourceKind::Vpc => {
                 let mut req = ec2.describe_vpcs();
                 if let Some(ids) = &batch {
-                    req = req.filters(Filter::builder().name("vpc-id").set_values(Some(ids.clone())).build());
+                    req = req.filters(
+                        Filter::builder()
+                            .name("vpc-id")
+                            .set_values(Some(ids.clone()))
+                            .build(),
+                    );
                 } else {
                     req = req.max_results(PAGE_SIZE);
                 }
@@ -47,14 +65,23 @@ pub async fn describe_resources(ec2: &Client, kind: ResourceKind, ids: Option<&[
                 while let Some(page) = pages.next().await {
                     let page = page.map_err(|e| classify("ec2:DescribeVpcs", e))?;
                     for v in page.vpcs() {
-                        out.push(NetworkResource { id: v.vpc_id().unwrap_or_default().into(), kind, tags: tag_map(v.tags()) });
+                        out.push(NetworkResource {
+                            id: v.vpc_id().unwrap_or_default().into(),
+                            kind,
+                            tags: tag_map(v.tags()),
+                        });
                     }
                 }
             }
             ResourceKind::Subnet => {
                 let mut req = ec2.describe_subnets();
                 if let Some(ids) = &batch {
-                    req = req.filters(Filter::builder().name("subnet-id").set_values(Some(ids.clone())).build());
+                    req = req.filters(
+                        Filter::builder()
+                            .name("subnet-id")
+                            .set_values(Some(ids.clone()))
+                            .build(),
+                    );
                 } else {
                     req = req.max_results(PAGE_SIZE);
                 }
@@ -62,14 +89,23 @@ pub async fn describe_resources(ec2: &Client, kind: ResourceKind, ids: Option<&[
                 while let Some(page) = pages.next().await {
                     let page = page.map_err(|e| classify("ec2:DescribeSubnets", e))?;
                     for s in page.subnets() {
-                        out.push(NetworkResource { id: s.subnet_id().unwrap_or_default().into(), kind, tags: tag_map(s.tags()) });
+                        out.push(NetworkResource {
+                            id: s.subnet_id().unwrap_or_default().into(),
+                            kind,
+                            tags: tag_map(s.tags()),
+                        });
                     }
                 }
             }
             ResourceKind::NetworkInterface => {
                 let mut req = ec2.describe_network_interfaces();
                 if let Some(ids) = &batch {
-                    req = req.filters(Filter::builder().name("network-interface-id").set_values(Some(ids.clone())).build());
+                    req = req.filters(
+                        Filter::builder()
+                            .name("network-interface-id")
+                            .set_values(Some(ids.clone()))
+                            .build(),
+                    );
                 } else {
                     req = req.max_results(PAGE_SIZE);
                 }
@@ -95,7 +131,11 @@ pub async fn describe_resources(ec2: &Client, kind: ResourceKind, ids: Option<&[
 /// Every flow log in the region.
 pub async fn describe_flow_logs(ec2: &Client) -> Result<Vec<ExistingFlowLog>, AwsError> {
     let mut out = Vec::new();
-    let mut pages = ec2.describe_flow_logs().max_results(PAGE_SIZE).into_paginator().send();
+    let mut pages = ec2
+        .describe_flow_logs()
+        .max_results(PAGE_SIZE)
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| classify("ec2:DescribeFlowLogs", e))?;
         out.extend(page.flow_logs().iter().filter_map(existing_flow_log));
@@ -117,7 +157,9 @@ fn existing_flow_log(fl: &FlowLog) -> Option<ExistingFlowLog> {
                         .and_then(|o| o.file_format())
                         .and_then(|f| FileFormat::parse(f.as_str()))
                         .unwrap_or_default(),
-                    hive_compatible_partitions: o.and_then(|o| o.hive_compatible_partitions()).unwrap_or(false),
+                    hive_compatible_partitions: o
+                        .and_then(|o| o.hive_compatible_partitions())
+                        .unwrap_or(false),
                     per_hour_partition: o.and_then(|o| o.per_hour_partition()).unwrap_or(false),
                 },
             }
@@ -126,9 +168,16 @@ fn existing_flow_log(fl: &FlowLog) -> Option<ExistingFlowLog> {
             log_group: fl
                 .log_group_name()
                 .map(str::to_string)
-                .or_else(|| fl.log_destination().and_then(|arn| arn.split(":log-group:").nth(1)).map(|g| g.trim_end_matches(":*").to_string()))
+                .or_else(|| {
+                    fl.log_destination()
+                        .and_then(|arn| arn.split(":log-group:").nth(1))
+                        .map(|g| g.trim_end_matches(":*").to_string())
+                })
                 .unwrap_or_default(),
-            role_arn: fl.deliver_logs_permission_arn().unwrap_or_default().to_string(),
+            role_arn: fl
+                .deliver_logs_permission_arn()
+                .unwrap_or_default()
+                .to_string(),
         },
         Some(_) => return None,
     };
@@ -136,9 +185,15 @@ fn existing_flow_log(fl: &FlowLog) -> Option<ExistingFlowLog> {
         id: fl.flow_log_id()?.to_string(),
         resource_id: fl.resource_id().unwrap_or_default().to_string(),
         settings: FlowLogSettings {
-            traffic_type: fl.traffic_type().and_then(|t| TrafficType::parse(t.as_str())).unwrap_or(TrafficType::All),
+            traffic_type: fl
+                .traffic_type()
+                .and_then(|t| TrafficType::parse(t.as_str()))
+                .unwrap_or(TrafficType::All),
             destination,
-            log_format: fl.log_format().map(LogFormat::from_aws).unwrap_or_else(LogFormat::default_v2),
+            log_format: fl
+                .log_format()
+                .map(LogFormat::from_aws)
+                .unwrap_or_else(LogFormat::default_v2),
             max_aggregation_interval: fl.max_aggregation_interval().map_or(600, |i| i as u32),
         },
         tags: tag_map(fl.tags()),
@@ -160,10 +215,17 @@ pub async fn create_flow_logs(
     settings: &FlowLogSettings,
     tags: &BTreeMap<String, String>,
 ) -> Result<CreateOutcome, AwsError> {
-    assert!(resource_ids.len() <= CREATE_BATCH_LIMIT, "caller batches resource ids");
+    assert!(
+        resource_ids.len() <= CREATE_BATCH_LIMIT,
+        "caller batches resource ids"
+    );
     let tag_spec = TagSpecification::builder()
         .resource_type(Ec2ResourceType::VpcFlowLog)
-        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
         .build();
     let mut req = ec2
         .create_flow_logs()
@@ -184,12 +246,18 @@ pub async fn create_flow_logs(
                     .per_hour_partition(options.per_hour_partition)
                     .build(),
             ),
-        FlowLogDestination::CloudwatchLogs { log_group, role_arn } => req
+        FlowLogDestination::CloudwatchLogs {
+            log_group,
+            role_arn,
+        } => req
             .log_destination_type(LogDestinationType::CloudWatchLogs)
             .log_group_name(log_group)
             .deliver_logs_permission_arn(role_arn),
     };
-    let out = req.send().await.map_err(|e| classify("ec2:CreateFlowLogs", e))?;
+    let out = req
+        .send()
+        .await
+        .map_err(|e| classify("ec2:CreateFlowLogs", e))?;
     Ok(CreateOutcome {
         flow_log_ids: out.flow_log_ids().to_vec(),
         unsuccessful: out
@@ -200,7 +268,9 @@ pub async fn create_flow_logs(
                 (
                     u.resource_id().unwrap_or_default().to_string(),
                     err.and_then(|e| e.code()).map(str::to_string),
-                    err.and_then(|e| e.message()).unwrap_or_default().to_string(),
+                    err.and_then(|e| e.message())
+                        .unwrap_or_default()
+                        .to_string(),
                 )
             })
             .collect(),
@@ -208,7 +278,10 @@ pub async fn create_flow_logs(
 }
 
 /// Deletes flow logs; returns per-id failures (id, code, message). Ids already gone are not failures.
-pub async fn delete_flow_logs(ec2: &Client, ids: &[String]) -> Result<Vec<(String, Option<String>, String)>, AwsError> {
+pub async fn delete_flow_logs(
+    ec2: &Client,
+    ids: &[String],
+) -> Result<Vec<(String, Option<String>, String)>, AwsError> {
     let out = ec2
         .delete_flow_logs()
         .set_flow_log_ids(Some(ids.to_vec()))
@@ -226,18 +299,126 @@ pub async fn delete_flow_logs(ec2: &Client, ids: &[String]) -> Result<Vec<(Strin
             Some((
                 u.resource_id().unwrap_or_default().to_string(),
                 code,
-                u.error().and_then(|e| e.message()).unwrap_or_default().to_string(),
+                u.error()
+                    .and_then(|e| e.message())
+                    .unwrap_or_default()
+                    .to_string(),
             ))
         })
         .collect())
 }
 
-pub async fn tag_resources(ec2: &Client, ids: &[String], tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
+pub async fn tag_resources(
+    ec2: &Client,
+    ids: &[String],
+    tags: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
     ec2.create_tags()
         .set_resources(Some(ids.to_vec()))
-        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
         .send()
         .await
         .map_err(|e| classify("ec2:CreateTags", e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! What moto cannot produce: multi-page answers and throttling, via aws-smithy-mocks.
+
+    use std::time::Duration;
+
+    use aws_sdk_ec2::config::retry::RetryConfig;
+    use aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsOutput;
+    use aws_sdk_ec2::types::Vpc;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::*;
+    use crate::aws::ErrorKind;
+
+    const THROTTLED: &str = "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>r</RequestID></Response>";
+
+    fn vpc_page(id: &str, next: Option<&str>) -> DescribeVpcsOutput {
+        DescribeVpcsOutput::builder()
+            .vpcs(Vpc::builder().vpc_id(id).build())
+            .set_next_token(next.map(str::to_string))
+            .build()
+    }
+
+    fn fast_retries(attempts: u32) -> RetryConfig {
+        RetryConfig::standard()
+            .with_max_attempts(attempts)
+            .with_initial_backoff(Duration::from_millis(1))
+    }
+
+    #[tokio::test]
+    async fn describe_follows_next_token_across_pages() {
+        let rule = mock!(aws_sdk_ec2::Client::describe_vpcs)
+            .sequence()
+            .output(|| vpc_page("vpc-2", Some("page-2")))
+            .output(|| vpc_page("vpc-1", None))
+            .build();
+        let ec2 = mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&rule]);
+        let got = describe_resources(&ec2, ResourceKind::Vpc, None)
+            .await
+            .unwrap();
+        let ids: Vec<&str> = got.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["vpc-1", "vpc-2"], "both pages, sorted");
+        assert_eq!(rule.num_calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn throttling_is_absorbed_by_the_sdk_retry() {
+        let rule = mock!(aws_sdk_ec2::Client::describe_vpcs)
+            .sequence()
+            .http_status(400, Some(THROTTLED.to_string()))
+            .times(2)
+            .output(|| vpc_page("vpc-1", None))
+            .build();
+        let ec2 = mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&rule], |c| c
+            .retry_config(fast_retries(4)));
+        let got = describe_resources(&ec2, ResourceKind::Vpc, None)
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(rule.num_calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn throttling_beyond_the_retry_budget_is_classified() {
+        let rule = mock!(aws_sdk_ec2::Client::describe_flow_logs)
+            .sequence()
+            .http_status(400, Some(THROTTLED.to_string()))
+            .repeatedly()
+            .build();
+        let ec2 = mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&rule], |c| c
+            .retry_config(fast_retries(3)));
+        let err = describe_flow_logs(&ec2).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Throttled);
+        assert_eq!(err.code.as_deref(), Some("RequestLimitExceeded"));
+        assert_eq!(rule.num_calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn id_selections_are_batched_to_the_filter_limit() {
+        let rule = mock!(aws_sdk_ec2::Client::describe_subnets)
+            .match_requests(|r| {
+                r.filters()
+                    .first()
+                    .is_some_and(|f| f.values().len() <= FILTER_VALUE_LIMIT)
+            })
+            .then_output(|| {
+                aws_sdk_ec2::operation::describe_subnets::DescribeSubnetsOutput::builder().build()
+            });
+        let ec2 = mock_client!(aws_sdk_ec2, RuleMode::MatchAny, [&rule]);
+        let ids: Vec<String> = (0..450).map(|i| format!("subnet-{i:05}")).collect();
+        describe_resources(&ec2, ResourceKind::Subnet, Some(&ids))
+            .await
+            .unwrap();
+        assert_eq!(rule.num_calls(), 3, "450 ids → 200 + 200 + 50");
+    }
 }

@@ -46,7 +46,13 @@ const ALREADY_EXISTS: &[&str] = &[
     "ResourceAlreadyExistsException",
     "FlowLogAlreadyExists",
 ];
-const ACCESS_DENIED: &[&str] = &["AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "Forbidden", "AuthFailure"];
+const ACCESS_DENIED: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "Forbidden",
+    "AuthFailure",
+];
 const THROTTLED: &[&str] = &[
     "Throttling",
     "ThrottlingException",
@@ -55,12 +61,19 @@ const THROTTLED: &[&str] = &[
     "SlowDown",
     "RequestThrottled",
 ];
-const CREDENTIALS: &[&str] = &["InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch", "InvalidAccessKeyId"];
+const CREDENTIALS: &[&str] = &[
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "SignatureDoesNotMatch",
+    "InvalidAccessKeyId",
+];
 
 /// True for the messages AWS gives while a new IAM role has not propagated yet.
 pub fn is_propagation_message(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    (m.contains("role") && (m.contains("assume") || m.contains("not authorized") || m.contains("does not exist")))
+    (m.contains("role")
+        && (m.contains("assume") || m.contains("not authorized") || m.contains("does not exist")))
         || m.contains("deliverlogspermissionarn")
 }
 
@@ -71,13 +84,18 @@ pub fn kind_of(code: Option<&str>, message: &str) -> ErrorKind {
         Some(c) if ACCESS_DENIED.contains(&c) => ErrorKind::AccessDenied,
         Some(c) if THROTTLED.contains(&c) => ErrorKind::Throttled,
         Some(c) if CREDENTIALS.contains(&c) => ErrorKind::Credentials,
-        Some(c) if c.starts_with("InvalidParameter") && is_propagation_message(message) => ErrorKind::PropagationDelay,
+        Some(c) if c.starts_with("InvalidParameter") && is_propagation_message(message) => {
+            ErrorKind::PropagationDelay
+        }
         _ => ErrorKind::Other,
     }
 }
 
 /// Classifies an SDK error from `operation` (written `service:Action`).
-pub fn classify<E>(operation: &'static str, err: SdkError<E, aws_smithy_runtime_api::http::Response>) -> AwsError
+pub fn classify<E>(
+    operation: &'static str,
+    err: SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -90,30 +108,60 @@ where
                 403 => Some("Forbidden".to_string()),
                 _ => None,
             });
-            let message = e.message().map(str::to_string).unwrap_or_else(|| format!("HTTP {status}"));
-            AwsError { operation, kind: kind_of(code.as_deref(), &message), code, message }
+            let message = e
+                .message()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("HTTP {status}"));
+            AwsError {
+                operation,
+                kind: kind_of(code.as_deref(), &message),
+                code,
+                message,
+            }
         }
         _ => {
             let message = DisplayErrorContext(&err).to_string();
             let lower = message.to_ascii_lowercase();
-            let kind = if lower.contains("credential") { ErrorKind::Credentials } else { ErrorKind::Other };
-            AwsError { operation, kind, code: None, message }
+            let kind = if lower.contains("credential") {
+                ErrorKind::Credentials
+            } else {
+                ErrorKind::Other
+            };
+            AwsError {
+                operation,
+                kind,
+                code: None,
+                message,
+            }
         }
     }
 }
 
 impl AwsError {
     pub fn other(operation: &'static str, message: impl Into<String>) -> Self {
-        AwsError { operation, kind: ErrorKind::Other, code: None, message: message.into() }
+        AwsError {
+            operation,
+            kind: ErrorKind::Other,
+            code: None,
+            message: message.into(),
+        }
     }
 
     /// What the user can do about it.
     pub fn hint(&self) -> Option<&'static str> {
         match self.kind {
-            ErrorKind::AccessDenied => Some("the credentials lack this permission: see policies/flowkeeper-operator.json"),
-            ErrorKind::Credentials => Some("configure AWS credentials (environment, --profile, `aws sso login`), or pass --endpoint-url for an emulator"),
-            ErrorKind::Throttled => Some("AWS kept throttling after retries: run again later or with fewer regions at once"),
-            ErrorKind::PropagationDelay => Some("a new IAM role was not usable yet: run apply again in a minute"),
+            ErrorKind::AccessDenied => {
+                Some("the credentials lack this permission: see policies/flowkeeper-operator.json")
+            }
+            ErrorKind::Credentials => Some(
+                "configure AWS credentials (environment, --profile, `aws sso login`), or pass --endpoint-url for an emulator",
+            ),
+            ErrorKind::Throttled => Some(
+                "AWS kept throttling after retries: run again later or with fewer regions at once",
+            ),
+            ErrorKind::PropagationDelay => {
+                Some("a new IAM role was not usable yet: run apply again in a minute")
+            }
             _ => None,
         }
     }
@@ -134,13 +182,28 @@ mod tests {
 
     #[test]
     fn codes_map_to_kinds() {
-        assert_eq!(kind_of(Some("InvalidVpcID.NotFound"), ""), ErrorKind::NotFound);
-        assert_eq!(kind_of(Some("EntityAlreadyExists"), ""), ErrorKind::AlreadyExists);
-        assert_eq!(kind_of(Some("RequestLimitExceeded"), ""), ErrorKind::Throttled);
         assert_eq!(
-            kind_of(Some("InvalidParameter"), "Unable to assume given IAM role, or role does not exist"),
+            kind_of(Some("InvalidVpcID.NotFound"), ""),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            kind_of(Some("EntityAlreadyExists"), ""),
+            ErrorKind::AlreadyExists
+        );
+        assert_eq!(
+            kind_of(Some("RequestLimitExceeded"), ""),
+            ErrorKind::Throttled
+        );
+        assert_eq!(
+            kind_of(
+                Some("InvalidParameter"),
+                "Unable to assume given IAM role, or role does not exist"
+            ),
             ErrorKind::PropagationDelay
         );
-        assert_eq!(kind_of(Some("InvalidParameter"), "bad traffic type"), ErrorKind::Other);
+        assert_eq!(
+            kind_of(Some("InvalidParameter"), "bad traffic type"),
+            ErrorKind::Other
+        );
     }
 }

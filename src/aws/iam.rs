@@ -12,17 +12,33 @@ use crate::model::RoleState;
 /// IAM returns policy documents URL-encoded.
 fn decode_policy(op: &'static str, doc: &str) -> Result<Value, AwsError> {
     let text = percent_encoding::percent_decode_str(doc).decode_utf8_lossy();
-    serde_json::from_str(&text).map_err(|e| AwsError::other(op, format!("policy document is not JSON: {e}")))
+    serde_json::from_str(&text)
+        .map_err(|e| AwsError::other(op, format!("policy document is not JSON: {e}")))
 }
 
 /// The role and the inline policy `inline_name`, or None when the role does not exist.
-pub async fn get_role(iam: &Client, name: &str, inline_name: &str) -> Result<Option<RoleState>, AwsError> {
-    let role = match iam.get_role().role_name(name).send().await.map_err(|e| classify("iam:GetRole", e)) {
-        Ok(out) => out.role.ok_or_else(|| AwsError::other("iam:GetRole", "no role in the response"))?,
+pub async fn get_role(
+    iam: &Client,
+    name: &str,
+    inline_name: &str,
+) -> Result<Option<RoleState>, AwsError> {
+    let role = match iam
+        .get_role()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| classify("iam:GetRole", e))
+    {
+        Ok(out) => out
+            .role
+            .ok_or_else(|| AwsError::other("iam:GetRole", "no role in the response"))?,
         Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    let trust_policy = role.assume_role_policy_document().map(|d| decode_policy("iam:GetRole", d)).transpose()?;
+    let trust_policy = role
+        .assume_role_policy_document()
+        .map(|d| decode_policy("iam:GetRole", d))
+        .transpose()?;
     let inline_policy = match iam
         .get_role_policy()
         .role_name(name)
@@ -35,13 +51,29 @@ pub async fn get_role(iam: &Client, name: &str, inline_name: &str) -> Result<Opt
         Err(e) if e.kind == ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
-    Ok(Some(RoleState { name: name.to_string(), arn: role.arn, trust_policy, inline_policy }))
+    Ok(Some(RoleState {
+        name: name.to_string(),
+        arn: role.arn,
+        trust_policy,
+        inline_policy,
+    }))
 }
 
-pub async fn create_role(iam: &Client, name: &str, trust: &Value, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
+pub async fn create_role(
+    iam: &Client,
+    name: &str,
+    trust: &Value,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
     let tags = tags
         .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| AwsError::other("iam:CreateRole", e.to_string())))
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| AwsError::other("iam:CreateRole", e.to_string()))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let res = iam
         .create_role()
@@ -68,7 +100,12 @@ pub async fn update_trust(iam: &Client, name: &str, trust: &Value) -> Result<(),
     Ok(())
 }
 
-pub async fn put_inline_policy(iam: &Client, role: &str, policy_name: &str, doc: &Value) -> Result<(), AwsError> {
+pub async fn put_inline_policy(
+    iam: &Client,
+    role: &str,
+    policy_name: &str,
+    doc: &Value,
+) -> Result<(), AwsError> {
     iam.put_role_policy()
         .role_name(role)
         .policy_name(policy_name)

@@ -8,11 +8,22 @@ use super::error::{AwsError, ErrorKind, classify};
 use crate::model::LogGroupState;
 
 /// The log group with exactly this name, if it exists.
-pub async fn describe_log_group(logs: &Client, name: &str) -> Result<Option<LogGroupState>, AwsError> {
-    let mut pages = logs.describe_log_groups().log_group_name_prefix(name).into_paginator().send();
+pub async fn describe_log_group(
+    logs: &Client,
+    name: &str,
+) -> Result<Option<LogGroupState>, AwsError> {
+    let mut pages = logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| classify("logs:DescribeLogGroups", e))?;
-        if let Some(g) = page.log_groups().iter().find(|g| g.log_group_name() == Some(name)) {
+        if let Some(g) = page
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(name))
+        {
             return Ok(Some(LogGroupState {
                 name: name.to_string(),
                 retention_days: g.retention_in_days(),
@@ -23,12 +34,24 @@ pub async fn describe_log_group(logs: &Client, name: &str) -> Result<Option<LogG
     Ok(None)
 }
 
-pub async fn create_log_group(logs: &Client, name: &str, kms_key: Option<&str>, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
-    let mut req = logs.create_log_group().log_group_name(name).set_tags(Some(tags.clone().into_iter().collect()));
+pub async fn create_log_group(
+    logs: &Client,
+    name: &str,
+    kms_key: Option<&str>,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let mut req = logs
+        .create_log_group()
+        .log_group_name(name)
+        .set_tags(Some(tags.clone().into_iter().collect()));
     if let Some(k) = kms_key {
         req = req.kms_key_id(k);
     }
-    match req.send().await.map_err(|e| classify("logs:CreateLogGroup", e)) {
+    match req
+        .send()
+        .await
+        .map_err(|e| classify("logs:CreateLogGroup", e))
+    {
         Err(e) if e.kind == ErrorKind::AlreadyExists => Ok(()),
         other => other.map(|_| ()),
     }

@@ -67,10 +67,10 @@ impl Aws {
             loader = loader.endpoint_url(e);
         }
         let mut base = loader.load().await;
-        if base.region().is_none() {
-            if let Some(r) = &s.fallback_region {
-                base = base.into_builder().region(Region::new(r.clone())).build();
-            }
+        if base.region().is_none()
+            && let Some(r) = &s.fallback_region
+        {
+            base = base.into_builder().region(Region::new(r.clone())).build();
         }
         let path_style = base.endpoint_url().is_some();
         Aws { base, path_style }
@@ -90,7 +90,11 @@ impl Aws {
     /// The account of the current credentials (sts:GetCallerIdentity).
     pub async fn caller_account(&self) -> Result<AccountId, AwsError> {
         let sts = aws_sdk_sts::Client::new(&self.base);
-        let out = sts.get_caller_identity().send().await.map_err(|e| error::classify("sts:GetCallerIdentity", e))?;
+        let out = sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| error::classify("sts:GetCallerIdentity", e))?;
         let id = out.account().unwrap_or_default();
         AccountId::parse(id).map_err(|m| AwsError::other("sts:GetCallerIdentity", m))
     }
@@ -100,8 +104,15 @@ impl Aws {
     }
 
     pub fn clients(&self, region: &str) -> Clients {
-        let conf = self.base.clone().into_builder().region(Region::new(region.to_string())).build();
-        let s3_conf = aws_sdk_s3::config::Builder::from(&conf).force_path_style(self.path_style).build();
+        let conf = self
+            .base
+            .clone()
+            .into_builder()
+            .region(Region::new(region.to_string()))
+            .build();
+        let s3_conf = aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(self.path_style)
+            .build();
         Clients {
             region: region.to_string(),
             ec2: aws_sdk_ec2::Client::new(&conf),

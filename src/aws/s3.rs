@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::types::{
-    BucketLifecycleConfiguration, BucketLocationConstraint, CreateBucketConfiguration, ExpirationStatus,
-    LifecycleExpiration, LifecycleRule as S3Rule, LifecycleRuleFilter, ObjectOwnership, OwnershipControls,
-    OwnershipControlsRule, PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, Transition, TransitionStorageClass,
+    BucketLifecycleConfiguration, BucketLocationConstraint, CreateBucketConfiguration,
+    ExpirationStatus, LifecycleExpiration, LifecycleRule as S3Rule, LifecycleRuleFilter,
+    ObjectOwnership, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+    ServerSideEncryptionRule, Tag, Tagging, Transition, TransitionStorageClass,
 };
 use serde_json::Value;
 
@@ -24,19 +25,46 @@ fn optional<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
 }
 
 /// Reads a bucket's state with a client in the bucket's home region.
-pub async fn lookup_bucket(s3: &Client, name: &str, region: &str) -> Result<BucketLookup, AwsError> {
-    match s3.head_bucket().bucket(name).send().await.map_err(|e| classify("s3:HeadBucket", e)) {
+pub async fn lookup_bucket(
+    s3: &Client,
+    name: &str,
+    region: &str,
+) -> Result<BucketLookup, AwsError> {
+    match s3
+        .head_bucket()
+        .bucket(name)
+        .send()
+        .await
+        .map_err(|e| classify("s3:HeadBucket", e))
+    {
         Ok(_) => {}
         Err(e) if e.kind == ErrorKind::NotFound => return Ok(BucketLookup::Missing),
         Err(e) if e.kind == ErrorKind::AccessDenied => return Ok(BucketLookup::Foreign),
         Err(e) => return Err(e),
     }
-    let policy = optional(s3.get_bucket_policy().bucket(name).send().await.map_err(|e| classify("s3:GetBucketPolicy", e)))?
-        .and_then(|o| o.policy().map(str::to_string))
-        .map(|p| serde_json::from_str::<Value>(&p).map_err(|e| AwsError::other("s3:GetBucketPolicy", format!("bucket policy is not JSON: {e}"))))
-        .transpose()?;
+    let policy = optional(
+        s3.get_bucket_policy()
+            .bucket(name)
+            .send()
+            .await
+            .map_err(|e| classify("s3:GetBucketPolicy", e)),
+    )?
+    .and_then(|o| o.policy().map(str::to_string))
+    .map(|p| {
+        serde_json::from_str::<Value>(&p).map_err(|e| {
+            AwsError::other(
+                "s3:GetBucketPolicy",
+                format!("bucket policy is not JSON: {e}"),
+            )
+        })
+    })
+    .transpose()?;
     let pab = optional(
-        s3.get_public_access_block().bucket(name).send().await.map_err(|e| classify("s3:GetPublicAccessBlock", e)),
+        s3.get_public_access_block()
+            .bucket(name)
+            .send()
+            .await
+            .map_err(|e| classify("s3:GetPublicAccessBlock", e)),
     )?
     .and_then(|o| o.public_access_block_configuration().cloned())
     .map(|c| PublicAccessBlock {
@@ -46,21 +74,44 @@ pub async fn lookup_bucket(s3: &Client, name: &str, region: &str) -> Result<Buck
         restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
     });
     let ownership = optional(
-        s3.get_bucket_ownership_controls().bucket(name).send().await.map_err(|e| classify("s3:GetBucketOwnershipControls", e)),
+        s3.get_bucket_ownership_controls()
+            .bucket(name)
+            .send()
+            .await
+            .map_err(|e| classify("s3:GetBucketOwnershipControls", e)),
     )?
-    .and_then(|o| o.ownership_controls().and_then(|c| c.rules().first()).map(|r| r.object_ownership().as_str().to_string()));
-    let encryption = optional(s3.get_bucket_encryption().bucket(name).send().await.map_err(|e| classify("s3:GetBucketEncryption", e)))?
-        .and_then(|o| {
-            let rule = o.server_side_encryption_configuration()?.rules().first()?.apply_server_side_encryption_by_default()?.clone();
-            Some(match rule.sse_algorithm() {
-                ServerSideEncryption::AwsKms | ServerSideEncryption::AwsKmsDsse => {
-                    Encryption::Kms { kms_key: rule.kms_master_key_id().unwrap_or_default().to_string() }
-                }
-                _ => Encryption::SseS3,
-            })
-        });
+    .and_then(|o| {
+        o.ownership_controls()
+            .and_then(|c| c.rules().first())
+            .map(|r| r.object_ownership().as_str().to_string())
+    });
+    let encryption = optional(
+        s3.get_bucket_encryption()
+            .bucket(name)
+            .send()
+            .await
+            .map_err(|e| classify("s3:GetBucketEncryption", e)),
+    )?
+    .and_then(|o| {
+        let rule = o
+            .server_side_encryption_configuration()?
+            .rules()
+            .first()?
+            .apply_server_side_encryption_by_default()?
+            .clone();
+        Some(match rule.sse_algorithm() {
+            ServerSideEncryption::AwsKms | ServerSideEncryption::AwsKmsDsse => Encryption::Kms {
+                kms_key: rule.kms_master_key_id().unwrap_or_default().to_string(),
+            },
+            _ => Encryption::SseS3,
+        })
+    });
     let lifecycle_rules = optional(
-        s3.get_bucket_lifecycle_configuration().bucket(name).send().await.map_err(|e| classify("s3:GetBucketLifecycleConfiguration", e)),
+        s3.get_bucket_lifecycle_configuration()
+            .bucket(name)
+            .send()
+            .await
+            .map_err(|e| classify("s3:GetBucketLifecycleConfiguration", e)),
     )?
     .map(|o| o.rules().iter().map(rule_from_s3).collect())
     .unwrap_or_default();
@@ -77,13 +128,20 @@ pub async fn lookup_bucket(s3: &Client, name: &str, region: &str) -> Result<Buck
 
 fn rule_from_s3(r: &S3Rule) -> LifecycleRule {
     #[allow(deprecated)]
-    let prefix = r.filter().and_then(|f| f.prefix()).or(r.prefix()).unwrap_or_default().to_string();
+    let prefix = r
+        .filter()
+        .and_then(|f| f.prefix())
+        .or(r.prefix())
+        .unwrap_or_default()
+        .to_string();
     let t = r.transitions().first();
     LifecycleRule {
         id: r.id().unwrap_or_default().to_string(),
         prefix,
         transition_days: t.and_then(|t| t.days()).map(|d| d as u32),
-        storage_class: t.and_then(|t| t.storage_class()).map(|c| c.as_str().to_string()),
+        storage_class: t
+            .and_then(|t| t.storage_class())
+            .map(|c| c.as_str().to_string()),
         expire_days: r.expiration().and_then(|e| e.days()).map(|d| d as u32),
     }
 }
@@ -94,20 +152,31 @@ fn rule_to_s3(r: &LifecycleRule) -> Result<S3Rule, AwsError> {
         .status(ExpirationStatus::Enabled)
         .filter(LifecycleRuleFilter::builder().prefix(&r.prefix).build());
     if let (Some(days), Some(class)) = (r.transition_days, &r.storage_class) {
-        b = b.transitions(Transition::builder().days(days as i32).storage_class(TransitionStorageClass::from(class.as_str())).build());
+        b = b.transitions(
+            Transition::builder()
+                .days(days as i32)
+                .storage_class(TransitionStorageClass::from(class.as_str()))
+                .build(),
+        );
     }
     if let Some(days) = r.expire_days {
         b = b.expiration(LifecycleExpiration::builder().days(days as i32).build());
     }
-    b.build().map_err(|e| AwsError::other("s3:PutBucketLifecycleConfiguration", e.to_string()))
+    b.build()
+        .map_err(|e| AwsError::other("s3:PutBucketLifecycleConfiguration", e.to_string()))
 }
 
 pub async fn create_bucket(s3: &Client, name: &str, region: &str) -> Result<(), AwsError> {
-    let mut req = s3.create_bucket().bucket(name).object_ownership(ObjectOwnership::BucketOwnerEnforced);
+    let mut req = s3
+        .create_bucket()
+        .bucket(name)
+        .object_ownership(ObjectOwnership::BucketOwnerEnforced);
     // us-east-1 is the one region that must not be named as a location constraint.
     if region != "us-east-1" {
         req = req.create_bucket_configuration(
-            CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region)).build(),
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region))
+                .build(),
         );
     }
     match req.send().await.map_err(|e| classify("s3:CreateBucket", e)) {
@@ -154,10 +223,12 @@ pub async fn put_ownership_enforced(s3: &Client, name: &str) -> Result<(), AwsEr
 pub async fn put_encryption(s3: &Client, name: &str, enc: &Encryption) -> Result<(), AwsError> {
     let op = "s3:PutBucketEncryption";
     let default = match enc {
-        Encryption::SseS3 => ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256),
-        Encryption::Kms { kms_key } => {
-            ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::AwsKms).kms_master_key_id(kms_key)
+        Encryption::SseS3 => {
+            ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256)
         }
+        Encryption::Kms { kms_key } => ServerSideEncryptionByDefault::builder()
+            .sse_algorithm(ServerSideEncryption::AwsKms)
+            .kms_master_key_id(kms_key),
     }
     .build()
     .map_err(|e| AwsError::other(op, e.to_string()))?;
@@ -181,9 +252,18 @@ pub async fn put_encryption(s3: &Client, name: &str, enc: &Encryption) -> Result
 
 /// Upserts flowkeeper's lifecycle rules by id and drops `remove`; every other rule is written
 /// back exactly as read (PutBucketLifecycleConfiguration replaces the whole set).
-pub async fn upsert_lifecycle(s3: &Client, name: &str, rules: &[LifecycleRule], remove: &[String]) -> Result<(), AwsError> {
+pub async fn upsert_lifecycle(
+    s3: &Client,
+    name: &str,
+    rules: &[LifecycleRule],
+    remove: &[String],
+) -> Result<(), AwsError> {
     let current = optional(
-        s3.get_bucket_lifecycle_configuration().bucket(name).send().await.map_err(|e| classify("s3:GetBucketLifecycleConfiguration", e)),
+        s3.get_bucket_lifecycle_configuration()
+            .bucket(name)
+            .send()
+            .await
+            .map_err(|e| classify("s3:GetBucketLifecycleConfiguration", e)),
     )?
     .map(|o| o.rules().to_vec())
     .unwrap_or_default();
@@ -198,7 +278,11 @@ pub async fn upsert_lifecycle(s3: &Client, name: &str, rules: &[LifecycleRule], 
         merged.push(rule_to_s3(r)?);
     }
     if merged.is_empty() {
-        s3.delete_bucket_lifecycle().bucket(name).send().await.map_err(|e| classify("s3:DeleteBucketLifecycle", e))?;
+        s3.delete_bucket_lifecycle()
+            .bucket(name)
+            .send()
+            .await
+            .map_err(|e| classify("s3:DeleteBucketLifecycle", e))?;
         return Ok(());
     }
     let conf = BucketLifecycleConfiguration::builder()
@@ -225,13 +309,31 @@ pub async fn put_policy(s3: &Client, name: &str, document: &Value) -> Result<(),
 }
 
 /// Tags a bucket flowkeeper just created (PutBucketTagging replaces the tag set).
-pub async fn put_tags(s3: &Client, name: &str, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
+pub async fn put_tags(
+    s3: &Client,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
     let op = "s3:PutBucketTagging";
     let set = tags
         .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| AwsError::other(op, e.to_string())))
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| AwsError::other(op, e.to_string()))
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let tagging = Tagging::builder().set_tag_set(Some(set)).build().map_err(|e| AwsError::other(op, e.to_string()))?;
-    s3.put_bucket_tagging().bucket(name).tagging(tagging).send().await.map_err(|e| classify(op, e))?;
+    let tagging = Tagging::builder()
+        .set_tag_set(Some(set))
+        .build()
+        .map_err(|e| AwsError::other(op, e.to_string()))?;
+    s3.put_bucket_tagging()
+        .bucket(name)
+        .tagging(tagging)
+        .send()
+        .await
+        .map_err(|e| classify(op, e))?;
     Ok(())
 }

@@ -22,7 +22,9 @@ fn confirm(changes: usize) -> bool {
 }
 
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
-    let progress = StderrProgress { quiet: global.quiet };
+    let progress = StderrProgress {
+        quiet: global.quiet,
+    };
     let prepared = match prepare(global, PlanOptions { prune: args.prune }, &progress).await {
         Ok(p) => p,
         Err(status) => return status,
@@ -32,16 +34,25 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
         print_data(&report::plan_text::render(plan));
     }
     print_errors(&prepared);
-    let error_status = if prepared.has_errors() { ExitStatus::Failure } else { ExitStatus::Clean };
+    let error_status = if prepared.has_errors() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Clean
+    };
     if plan.is_empty() {
         if global.format == OutputFormat::Json {
-            print_data(&report::apply_json::render(plan, &apply::ApplyReport::default()));
+            print_data(&report::apply_json::render(
+                plan,
+                &apply::ApplyReport::default(),
+            ));
         }
         return error_status;
     }
     if !args.yes {
         if !std::io::stdin().is_terminal() {
-            eprintln!("error: refusing to apply without confirmation: stdin is not a terminal\n   = hint: review `flowkeeper plan`, then run `flowkeeper apply --yes`");
+            eprintln!(
+                "error: refusing to apply without confirmation: stdin is not a terminal\n   = hint: review `flowkeeper plan`, then run `flowkeeper apply --yes`"
+            );
             return ExitStatus::Failure;
         }
         if !confirm(plan.changes.len()) {
@@ -54,5 +65,9 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
         OutputFormat::Text => report::apply_text::render(&report),
         OutputFormat::Json => report::apply_json::render(plan, &report),
     });
-    if report.all_done() { error_status } else { ExitStatus::Failure }
+    if report.all_done() {
+        error_status
+    } else {
+        ExitStatus::Failure
+    }
 }

@@ -7,7 +7,10 @@ use crate::exit::ExitStatus;
 pub fn run(global: &GlobalArgs, args: &InitArgs) -> ExitStatus {
     let path = args.path.as_ref().unwrap_or(&global.config);
     if path.exists() && !args.force {
-        eprintln!("error: {} already exists; pass --force to overwrite it", path.display());
+        eprintln!(
+            "error: {} already exists; pass --force to overwrite it",
+            path.display()
+        );
         return ExitStatus::Failure;
     }
     match std::fs::write(path, STARTER) {

@@ -19,7 +19,10 @@ pub fn run(cli: Cli) -> ExitStatus {
 }
 
 fn with_runtime<F: std::future::Future<Output = ExitStatus>>(f: impl FnOnce() -> F) -> ExitStatus {
-    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt.block_on(f()),
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -32,9 +35,9 @@ fn with_runtime<F: std::future::Future<Output = ExitStatus>>(f: impl FnOnce() ->
 fn print_data(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write output: {e}");
-        }
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write output: {e}");
     }
 }

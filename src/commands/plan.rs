@@ -28,7 +28,11 @@ impl Prepared {
 }
 
 /// Loads the config, connects, discovers and plans. Errors are printed here.
-pub async fn prepare(global: &GlobalArgs, opts: PlanOptions, progress: &dyn Progress) -> Result<Prepared, ExitStatus> {
+pub async fn prepare(
+    global: &GlobalArgs,
+    opts: PlanOptions,
+    progress: &dyn Progress,
+) -> Result<Prepared, ExitStatus> {
     let desired = config::load(&global.config).map_err(|d| {
         eprintln!("{d}");
         ExitStatus::Failure
@@ -44,7 +48,10 @@ pub async fn prepare(global: &GlobalArgs, opts: PlanOptions, progress: &dyn Prog
         match aws.default_region() {
             Some(r) => vec![r],
             None => {
-                eprintln!("error: no region: the config has no `regions` and none is set\n   = hint: add `regions: [...]` to {}, or pass --region / set AWS_REGION", global.config.display());
+                eprintln!(
+                    "error: no region: the config has no `regions` and none is set\n   = hint: add `regions: [...]` to {}, or pass --region / set AWS_REGION",
+                    global.config.display()
+                );
                 return Err(ExitStatus::Failure);
             }
         }
@@ -58,12 +65,24 @@ pub async fn prepare(global: &GlobalArgs, opts: PlanOptions, progress: &dyn Prog
         }
         ExitStatus::Failure
     })?;
-    progress.step(&format!("account {account}, regions {}", regions.join(", ")));
+    progress.step(&format!(
+        "account {account}, regions {}",
+        regions.join(", ")
+    ));
     let resolved = plan::resolve(&desired, &account, &regions);
-    let (inventory, failures) = discover::discover(&aws, &account, &desired, &resolved, &regions, progress).await;
-    let ok_regions: Vec<String> = regions.iter().filter(|r| inventory.regions.contains_key(*r)).cloned().collect();
+    let (inventory, failures) =
+        discover::discover(&aws, &account, &desired, &resolved, &regions, progress).await;
+    let ok_regions: Vec<String> = regions
+        .iter()
+        .filter(|r| inventory.regions.contains_key(*r))
+        .cloned()
+        .collect();
     let plan = plan::plan(&desired, &ok_regions, &inventory, opts);
-    Ok(Prepared { aws, plan, failures })
+    Ok(Prepared {
+        aws,
+        plan,
+        failures,
+    })
 }
 
 /// Prints discovery failures and plan problems on stderr.
@@ -85,7 +104,9 @@ pub fn print_errors(p: &Prepared) {
 }
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> ExitStatus {
-    let progress = StderrProgress { quiet: global.quiet };
+    let progress = StderrProgress {
+        quiet: global.quiet,
+    };
     let prepared = match prepare(global, PlanOptions { prune: args.prune }, &progress).await {
         Ok(p) => p,
         Err(status) => return status,

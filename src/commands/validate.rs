@@ -13,8 +13,16 @@ pub fn run(global: &GlobalArgs) -> ExitStatus {
                     global.config.display(),
                     state.destinations.len(),
                     state.flow_logs.len(),
-                    if state.flow_logs.len() == 1 { "y" } else { "ies" },
-                    if state.regions.is_empty() { "from --region / AWS_REGION".to_string() } else { state.regions.join(", ") }
+                    if state.flow_logs.len() == 1 {
+                        "y"
+                    } else {
+                        "ies"
+                    },
+                    if state.regions.is_empty() {
+                        "from --region / AWS_REGION".to_string()
+                    } else {
+                        state.regions.join(", ")
+                    }
                 );
             }
             ExitStatus::Clean

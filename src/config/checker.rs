@@ -26,7 +26,10 @@ pub fn type_name(v: &Value) -> &'static str {
 
 impl<'m> Checker<'m> {
     pub fn new(marks: &'m Marks) -> Self {
-        Checker { marks, problems: Vec::new() }
+        Checker {
+            marks,
+            problems: Vec::new(),
+        }
     }
 
     /// A problem with the value at `path`.
@@ -41,7 +44,13 @@ impl<'m> Checker<'m> {
         self.push(path, m, message.into(), hint);
     }
 
-    fn push(&mut self, path: &Path, m: Option<(super::marks::Pos, usize)>, message: String, hint: Option<String>) {
+    fn push(
+        &mut self,
+        path: &Path,
+        m: Option<(super::marks::Pos, usize)>,
+        message: String,
+        hint: Option<String>,
+    ) {
         self.problems.push(Diagnostic {
             path: path.clone(),
             pos: m.map(|(p, _)| p),
@@ -55,7 +64,11 @@ impl<'m> Checker<'m> {
         match v {
             Value::Mapping(m) => Some(m),
             other => {
-                self.at_value(path, format!("{what} must be a mapping, found {}", type_name(other)), None);
+                self.at_value(
+                    path,
+                    format!("{what} must be a mapping, found {}", type_name(other)),
+                    None,
+                );
                 None
             }
         }
@@ -65,7 +78,11 @@ impl<'m> Checker<'m> {
         match v {
             Value::Sequence(s) => Some(s),
             other => {
-                self.at_value(path, format!("{what} must be a list, found {}", type_name(other)), None);
+                self.at_value(
+                    path,
+                    format!("{what} must be a list, found {}", type_name(other)),
+                    None,
+                );
                 None
             }
         }
@@ -79,7 +96,11 @@ impl<'m> Checker<'m> {
                 None
             }
             other => {
-                self.at_value(path, format!("{what} must be a string, found {}", type_name(other)), None);
+                self.at_value(
+                    path,
+                    format!("{what} must be a string, found {}", type_name(other)),
+                    None,
+                );
                 None
             }
         }
@@ -92,7 +113,11 @@ impl<'m> Checker<'m> {
             Value::Number(n) => Some(n.to_string()),
             Value::Bool(b) => Some(b.to_string()),
             other => {
-                self.at_value(path, format!("{what} must be a string, found {}", type_name(other)), None);
+                self.at_value(
+                    path,
+                    format!("{what} must be a string, found {}", type_name(other)),
+                    None,
+                );
                 None
             }
         }
@@ -139,7 +164,11 @@ impl<'m> Checker<'m> {
         let mut out = Vec::new();
         for (k, v) in m {
             let Some(key) = k.as_str() else {
-                self.at_value(path, format!("keys of {what} must be strings, found {}", type_name(k)), None);
+                self.at_value(
+                    path,
+                    format!("keys of {what} must be strings, found {}", type_name(k)),
+                    None,
+                );
                 continue;
             };
             if allowed.contains(&key) {
@@ -148,27 +177,45 @@ impl<'m> Checker<'m> {
                 let hint = did_you_mean(key, allowed.iter().copied())
                     .map(|h| format!("{h} ({what} takes: {})", allowed.join(", ")))
                     .or_else(|| Some(format!("{what} takes: {}", allowed.join(", "))));
-                self.at_key(&path.key(key), format!("unknown key `{key}` in {what}"), hint);
+                self.at_key(
+                    &path.key(key),
+                    format!("unknown key `{key}` in {what}"),
+                    hint,
+                );
             }
         }
         for r in required {
             if !m.contains_key(*r) {
                 // Point at the entry's own key (`archive:`), where the missing key belongs.
-                self.at_key(path, format!("{what} is missing the required key `{r}`"), None);
+                self.at_key(
+                    path,
+                    format!("{what} is missing the required key `{r}`"),
+                    None,
+                );
             }
         }
         out
     }
 
     /// A value that must be one of `choices`.
-    pub fn choice<'c>(&mut self, v: &Value, path: &Path, what: &str, choices: &[&'c str]) -> Option<&'c str> {
+    pub fn choice<'c>(
+        &mut self,
+        v: &Value,
+        path: &Path,
+        what: &str,
+        choices: &[&'c str],
+    ) -> Option<&'c str> {
         let text = match v {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
             other => {
                 self.at_value(
                     path,
-                    format!("{what} must be one of {}, found {}", choices.join(", "), type_name(other)),
+                    format!(
+                        "{what} must be one of {}, found {}",
+                        choices.join(", "),
+                        type_name(other)
+                    ),
                     None,
                 );
                 return None;
@@ -184,7 +231,10 @@ impl<'m> Checker<'m> {
             .or_else(|| did_you_mean(&text, choices.iter().copied()));
         self.at_value(
             path,
-            format!("{what} must be one of {}, found `{text}`", choices.join(", ")),
+            format!(
+                "{what} must be one of {}, found `{text}`",
+                choices.join(", ")
+            ),
             hint,
         );
         None

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::{Path as FsPath, PathBuf};
 
-use super::marks::{Pos, Path};
+use super::marks::{Path, Pos};
 
 /// One problem in the config file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,7 +28,11 @@ pub struct Diagnostics {
 impl Diagnostics {
     pub fn new(file: &FsPath, source: &str, mut items: Vec<Diagnostic>) -> Self {
         items.sort_by_key(|d| d.pos.map(|p| (p.line, p.col)).unwrap_or((usize::MAX, 0)));
-        Diagnostics { file: file.to_path_buf(), source: source.to_string(), items }
+        Diagnostics {
+            file: file.to_path_buf(),
+            source: source.to_string(),
+            items,
+        }
     }
 
     /// A single problem that is about the file as a whole (unreadable, empty).
@@ -36,7 +40,13 @@ impl Diagnostics {
         Diagnostics {
             file: file.to_path_buf(),
             source: String::new(),
-            items: vec![Diagnostic { path: Path::default(), pos: None, len: 0, message, hint }],
+            items: vec![Diagnostic {
+                path: Path::default(),
+                pos: None,
+                len: 0,
+                message,
+                hint,
+            }],
         }
     }
 }
@@ -85,7 +95,10 @@ impl fmt::Display for Diagnostics {
 }
 
 /// "did you mean `x`?" for the closest candidate, when one is close enough.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
@@ -101,13 +114,17 @@ mod tests {
     #[test]
     fn renders_position_line_caret_and_hint() {
         let d = Diagnostic {
-            path: Path::default().key("destinations").key("a").key("bucket_name"),
+            path: Path::default()
+                .key("destinations")
+                .key("a")
+                .key("bucket_name"),
             pos: Some(Pos { line: 2, col: 5 }),
             len: 11,
             message: "unknown key `bucket_name`".into(),
             hint: Some("did you mean `bucket`?".into()),
         };
-        let text = Diagnostics::new(FsPath::new("f.yaml"), "x:\n    bucket_name: b\n", vec![d]).to_string();
+        let text = Diagnostics::new(FsPath::new("f.yaml"), "x:\n    bucket_name: b\n", vec![d])
+            .to_string();
         assert!(text.contains("--> f.yaml:2:5"), "{text}");
         assert!(text.contains("2 |     bucket_name: b"), "{text}");
         assert!(text.contains("  |     ^^^^^^^^^^^\n"), "{text}");
@@ -117,7 +134,10 @@ mod tests {
 
     #[test]
     fn suggests_only_close_words() {
-        assert_eq!(did_you_mean("bucket_name", ["bucket", "prefix"]).as_deref(), Some("did you mean `bucket`?"));
+        assert_eq!(
+            did_you_mean("bucket_name", ["bucket", "prefix"]).as_deref(),
+            Some("did you mean `bucket`?")
+        );
         assert_eq!(did_you_mean("zzz", ["bucket", "prefix"]), None);
     }
 }

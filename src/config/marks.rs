@@ -82,7 +82,9 @@ impl Marks {
         if parser.load(&mut builder, false).is_err() {
             return Marks::default();
         }
-        Marks { nodes: builder.nodes }
+        Marks {
+            nodes: builder.nodes,
+        }
     }
 
     /// Position of the value at `path`, or of its nearest ancestor that has one.
@@ -108,8 +110,14 @@ impl Marks {
 }
 
 enum Frame {
-    Map { path: Path, key: Option<(String, Pos, usize)> },
-    Seq { path: Path, next: usize },
+    Map {
+        path: Path,
+        key: Option<(String, Pos, usize)>,
+    },
+    Seq {
+        path: Path,
+        next: usize,
+    },
     /// A complex (non-scalar) mapping key: its content is not indexed.
     Skip,
 }
@@ -122,7 +130,10 @@ struct Builder {
 
 fn pos(mark: Marker) -> Pos {
     // yaml-rust2 reports 1-based lines and 0-based columns.
-    Pos { line: mark.line(), col: mark.col() + 1 }
+    Pos {
+        line: mark.line(),
+        col: mark.col() + 1,
+    }
 }
 
 impl Builder {
@@ -131,14 +142,26 @@ impl Builder {
         let here = (pos(mark), scalar.map_or(1, |s| s.chars().count().max(1)));
         match self.stack.last_mut() {
             None => {
-                self.nodes.insert(Path::default(), NodeMarks { key: None, value: here });
+                self.nodes.insert(
+                    Path::default(),
+                    NodeMarks {
+                        key: None,
+                        value: here,
+                    },
+                );
                 Some(Path::default())
             }
             Some(Frame::Skip) => None,
             Some(Frame::Seq { path, next }) => {
                 let p = path.index(*next);
                 *next += 1;
-                self.nodes.insert(p.clone(), NodeMarks { key: None, value: here });
+                self.nodes.insert(
+                    p.clone(),
+                    NodeMarks {
+                        key: None,
+                        value: here,
+                    },
+                );
                 Some(p)
             }
             Some(Frame::Map { path, key }) => match key.take() {
@@ -149,8 +172,13 @@ impl Builder {
                 }
                 Some((k, kpos, klen)) => {
                     let p = path.key(&k);
-                    self.nodes
-                        .insert(p.clone(), NodeMarks { key: Some((kpos, klen)), value: here });
+                    self.nodes.insert(
+                        p.clone(),
+                        NodeMarks {
+                            key: Some((kpos, klen)),
+                            value: here,
+                        },
+                    );
                     Some(p)
                 }
             },
@@ -202,14 +230,26 @@ mod tests {
         let text = "version: 1\nregions: [us-east-1, eu-west-1]\nflow_logs:\n  - name: a\n    format: [srcaddr, dstaddr]\n";
         let m = Marks::index(text);
         let root = Path::default();
-        assert_eq!(m.key(&root.key("version")).unwrap().0, Pos { line: 1, col: 1 });
-        assert_eq!(m.value(&root.key("version")).unwrap().0, Pos { line: 1, col: 10 });
-        assert_eq!(m.value(&root.key("regions").index(1)).unwrap(), (Pos { line: 2, col: 22 }, 9));
+        assert_eq!(
+            m.key(&root.key("version")).unwrap().0,
+            Pos { line: 1, col: 1 }
+        );
+        assert_eq!(
+            m.value(&root.key("version")).unwrap().0,
+            Pos { line: 1, col: 10 }
+        );
+        assert_eq!(
+            m.value(&root.key("regions").index(1)).unwrap(),
+            (Pos { line: 2, col: 22 }, 9)
+        );
         let fmt = root.key("flow_logs").index(0).key("format");
         assert_eq!(m.key(&fmt).unwrap().0, Pos { line: 5, col: 5 });
         assert_eq!(m.value(&fmt.index(1)).unwrap().0, Pos { line: 5, col: 23 });
         // A path below a scalar falls back to the nearest ancestor.
-        assert_eq!(m.value(&root.key("version").key("x")).unwrap().0, Pos { line: 1, col: 10 });
+        assert_eq!(
+            m.value(&root.key("version").key("x")).unwrap().0,
+            Pos { line: 1, col: 10 }
+        );
     }
 
     #[test]

@@ -18,8 +18,9 @@ use marks::{Marks, Path, Pos};
 /// Reads and validates the config file.
 pub fn load(file: &FsPath) -> Result<DesiredState, Diagnostics> {
     let text = std::fs::read_to_string(file).map_err(|e| {
-        let hint = (e.kind() == std::io::ErrorKind::NotFound)
-            .then(|| "run `flowkeeper init` to write a starter file, or pass -c/--config PATH".to_string());
+        let hint = (e.kind() == std::io::ErrorKind::NotFound).then(|| {
+            "run `flowkeeper init` to write a starter file, or pass -c/--config PATH".to_string()
+        });
         Diagnostics::whole_file(file, format!("cannot read the config: {e}"), hint)
     })?;
     parse(file, &text)
@@ -48,7 +49,10 @@ pub fn parse(file: &FsPath, text: &str) -> Result<DesiredState, Diagnostics> {
 }
 
 fn syntax_problem(e: &serde_yaml::Error) -> Diagnostic {
-    let pos = e.location().map(|l| Pos { line: l.line(), col: l.column() });
+    let pos = e.location().map(|l| Pos {
+        line: l.line(),
+        col: l.column(),
+    });
     // serde_yaml appends " at line L column C" to its message; the position is shown anyway.
     let msg = e.to_string();
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
@@ -57,6 +61,8 @@ fn syntax_problem(e: &serde_yaml::Error) -> Diagnostic {
         pos,
         len: 1,
         message: format!("YAML syntax: {msg}"),
-        hint: Some("check indentation and that every `key: value` pair has a space after the colon".into()),
+        hint: Some(
+            "check indentation and that every `key: value` pair has a space after the colon".into(),
+        ),
     }
 }

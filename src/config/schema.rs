@@ -10,19 +10,25 @@ use super::diagnostic::did_you_mean;
 use super::marks::Path;
 use crate::model::log_format::{is_known_field, known_field_names};
 use crate::model::{
-    CloudWatchDestination, Destination, DesiredState, Encryption, Exclusion, FileFormat, FlowLogEntry,
-    Lifecycle, LogFormat, NameTemplate, ResourceKind, S3Destination, S3Options, Selector, TrafficType,
-    is_region_name,
+    CloudWatchDestination, DesiredState, Destination, Encryption, Exclusion, FileFormat,
+    FlowLogEntry, Lifecycle, LogFormat, NameTemplate, ResourceKind, S3Destination, S3Options,
+    Selector, TrafficType, is_region_name,
 };
 
 /// Retention periods CloudWatch Logs accepts (PutRetentionPolicy).
 pub const RETENTION_DAYS: &[i32] = &[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
-    3653,
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
 ];
 /// S3 storage classes a lifecycle transition may target.
-pub const STORAGE_CLASSES: &[&str] =
-    &["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"];
+pub const STORAGE_CLASSES: &[&str] = &[
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER_IR",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+];
 /// The delivery role name used when a CloudWatch destination names none.
 pub const DEFAULT_DELIVERY_ROLE: &str = "flowkeeper-delivery";
 
@@ -39,7 +45,13 @@ const S3_KEYS: &[&str] = &[
     "hive_compatible_partitions",
     "per_hour_partition",
 ];
-const CWL_KEYS: &[&str] = &["type", "log_group", "retention_days", "kms_key", "delivery_role"];
+const CWL_KEYS: &[&str] = &[
+    "type",
+    "log_group",
+    "retention_days",
+    "kms_key",
+    "delivery_role",
+];
 const ENTRY_KEYS: &[&str] = &[
     "name",
     "resource",
@@ -55,7 +67,11 @@ const ENTRY_KEYS: &[&str] = &[
 pub fn desired_state(root: &Value, c: &mut Checker) -> Option<DesiredState> {
     let top = Path::default();
     let Value::Mapping(m) = root else {
-        c.at_value(&top, "the config must be a mapping with `version`, `destinations` and `flow_logs`", None);
+        c.at_value(
+            &top,
+            "the config must be a mapping with `version`, `destinations` and `flow_logs`",
+            None,
+        );
         return None;
     };
     let mut regions = Vec::new();
@@ -66,14 +82,29 @@ pub fn desired_state(root: &Value, c: &mut Checker) -> Option<DesiredState> {
     let declared: BTreeSet<String> = m
         .get("destinations")
         .and_then(Value::as_mapping)
-        .map(|d| d.keys().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|d| {
+            d.keys()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
-    for (key, v) in c.entries(m, &top, TOP_KEYS, &["version", "destinations", "flow_logs"], "the config") {
+    for (key, v) in c.entries(
+        m,
+        &top,
+        TOP_KEYS,
+        &["version", "destinations", "flow_logs"],
+        "the config",
+    ) {
         let p = top.key(key);
         match key {
             "version" => {
                 if v.as_u64() != Some(1) {
-                    c.at_value(&p, "unsupported config version", Some("this flowkeeper reads `version: 1`".into()));
+                    c.at_value(
+                        &p,
+                        "unsupported config version",
+                        Some("this flowkeeper reads `version: 1`".into()),
+                    );
                 }
             }
             "regions" => regions = region_list(v, &p, c),
@@ -85,20 +116,39 @@ pub fn desired_state(root: &Value, c: &mut Checker) -> Option<DesiredState> {
     let flow_logs = flow_log_values
         .map(|(v, p)| entry_list(v, &p, &declared, c))
         .unwrap_or_default();
-    Some(DesiredState { regions, destinations, flow_logs })
+    Some(DesiredState {
+        regions,
+        destinations,
+        flow_logs,
+    })
 }
 
 fn region_list(v: &Value, path: &Path, c: &mut Checker) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let Some(items) = c.sequence(v, path, "`regions`") else { return out };
+    let Some(items) = c.sequence(v, path, "`regions`") else {
+        return out;
+    };
     if items.is_empty() {
-        c.at_value(path, "`regions` is empty", Some("name at least one region, or leave the key out to use --region / AWS_REGION".into()));
+        c.at_value(
+            path,
+            "`regions` is empty",
+            Some(
+                "name at least one region, or leave the key out to use --region / AWS_REGION"
+                    .into(),
+            ),
+        );
     }
     for (i, item) in items.iter().enumerate() {
         let p = path.index(i);
-        let Some(r) = c.string(item, &p, "a region") else { continue };
+        let Some(r) = c.string(item, &p, "a region") else {
+            continue;
+        };
         if !is_region_name(r) {
-            c.at_value(&p, format!("`{r}` is not a region name"), Some("regions look like `us-east-1` or `eu-west-1`".into()));
+            c.at_value(
+                &p,
+                format!("`{r}` is not a region name"),
+                Some("regions look like `us-east-1` or `eu-west-1`".into()),
+            );
         } else if out.iter().any(|o| o == r) {
             c.at_value(&p, format!("region `{r}` is listed twice"), None);
         } else {
@@ -110,9 +160,15 @@ fn region_list(v: &Value, path: &Path, c: &mut Checker) -> Vec<String> {
 
 fn destination_map(v: &Value, path: &Path, c: &mut Checker) -> BTreeMap<String, Destination> {
     let mut out = BTreeMap::new();
-    let Some(m) = c.mapping(v, path, "`destinations`") else { return out };
+    let Some(m) = c.mapping(v, path, "`destinations`") else {
+        return out;
+    };
     if m.is_empty() {
-        c.at_value(path, "`destinations` is empty", Some("declare at least one `type: s3` or `type: cloudwatch-logs` destination".into()));
+        c.at_value(
+            path,
+            "`destinations` is empty",
+            Some("declare at least one `type: s3` or `type: cloudwatch-logs` destination".into()),
+        );
     }
     for (k, dv) in m {
         let Some(name) = k.as_str() else {
@@ -121,7 +177,11 @@ fn destination_map(v: &Value, path: &Path, c: &mut Checker) -> BTreeMap<String, 
         };
         let p = path.key(name);
         if !is_simple_name(name) {
-            c.at_key(&p, format!("destination name `{name}` may only use letters, digits, `-`, `_` and `.`"), None);
+            c.at_key(
+                &p,
+                format!("destination name `{name}` may only use letters, digits, `-`, `_` and `.`"),
+                None,
+            );
         }
         if let Some(d) = destination(name, dv, &p, c) {
             out.insert(name.to_string(), d);
@@ -134,7 +194,11 @@ fn destination(name: &str, v: &Value, path: &Path, c: &mut Checker) -> Option<De
     let what = format!("destination `{name}`");
     let m = c.mapping(v, path, &what)?;
     let Some(tv) = m.get("type") else {
-        c.at_value(path, format!("{what} is missing the required key `type`"), Some("`type: s3` or `type: cloudwatch-logs`".into()));
+        c.at_value(
+            path,
+            format!("{what} is missing the required key `type`"),
+            Some("`type: s3` or `type: cloudwatch-logs`".into()),
+        );
         return None;
     };
     match c.choice(tv, &path.key("type"), "`type`", &["s3", "cloudwatch-logs"])? {
@@ -145,19 +209,35 @@ fn destination(name: &str, v: &Value, path: &Path, c: &mut Checker) -> Option<De
 
 /// Keys that belong to the other destination type get a hint saying so.
 fn misplaced_key_hint(key: &str, is_s3: bool) -> Option<String> {
-    let (other, kind) = if is_s3 { (CWL_KEYS, "cloudwatch-logs") } else { (S3_KEYS, "s3") };
-    other.contains(&key).then(|| format!("`{key}` applies only to `type: {kind}` destinations"))
+    let (other, kind) = if is_s3 {
+        (CWL_KEYS, "cloudwatch-logs")
+    } else {
+        (S3_KEYS, "s3")
+    };
+    other
+        .contains(&key)
+        .then(|| format!("`{key}` applies only to `type: {kind}` destinations"))
 }
 
-fn typed_entries<'v>(m: &'v Mapping, path: &Path, what: &str, is_s3: bool, c: &mut Checker) -> Vec<(&'v str, &'v Value)> {
-    let (allowed, required) = if is_s3 { (S3_KEYS, &["bucket"][..]) } else { (CWL_KEYS, &["log_group"][..]) };
+fn typed_entries<'v>(
+    m: &'v Mapping,
+    path: &Path,
+    what: &str,
+    is_s3: bool,
+    c: &mut Checker,
+) -> Vec<(&'v str, &'v Value)> {
+    let (allowed, required) = if is_s3 {
+        (S3_KEYS, &["bucket"][..])
+    } else {
+        (CWL_KEYS, &["log_group"][..])
+    };
     let before = c.problems.len();
     let out = c.entries(m, path, allowed, required, what);
     for d in &mut c.problems[before..] {
-        if let Some(crate::config::marks::Seg::Key(k)) = d.path.0.last() {
-            if let Some(h) = misplaced_key_hint(k, is_s3) {
-                d.hint = Some(h);
-            }
+        if let Some(crate::config::marks::Seg::Key(k)) = d.path.0.last()
+            && let Some(h) = misplaced_key_hint(k, is_s3)
+        {
+            d.hint = Some(h);
         }
     }
     out
@@ -179,8 +259,14 @@ fn s3_destination(m: &Mapping, path: &Path, what: &str, c: &mut Checker) -> Opti
         let p = path.key(key);
         match key {
             "type" => {}
-            "bucket" => bucket = template(v, &p, "`bucket`", c).filter(|t| check_bucket_name(t, &p, c)),
-            "prefix" => d.prefix = c.string(v, &p, "`prefix`").and_then(|s| check_prefix(s, &p, c)),
+            "bucket" => {
+                bucket = template(v, &p, "`bucket`", c).filter(|t| check_bucket_name(t, &p, c))
+            }
+            "prefix" => {
+                d.prefix = c
+                    .string(v, &p, "`prefix`")
+                    .and_then(|s| check_prefix(s, &p, c))
+            }
             "create" => d.create = c.boolean(v, &p, "`create`").unwrap_or(false),
             "region" => {
                 d.region = c.string(v, &p, "`region`").and_then(|r| {
@@ -203,9 +289,14 @@ fn s3_destination(m: &Mapping, path: &Path, what: &str, c: &mut Checker) -> Opti
                 }
             }
             "hive_compatible_partitions" => {
-                d.options.hive_compatible_partitions = c.boolean(v, &p, "`hive_compatible_partitions`").unwrap_or(false)
+                d.options.hive_compatible_partitions = c
+                    .boolean(v, &p, "`hive_compatible_partitions`")
+                    .unwrap_or(false)
             }
-            "per_hour_partition" => d.options.per_hour_partition = c.boolean(v, &p, "`per_hour_partition`").unwrap_or(false),
+            "per_hour_partition" => {
+                d.options.per_hour_partition =
+                    c.boolean(v, &p, "`per_hour_partition`").unwrap_or(false)
+            }
             _ => unreachable!("checked by entries()"),
         }
     }
@@ -213,7 +304,12 @@ fn s3_destination(m: &Mapping, path: &Path, what: &str, c: &mut Checker) -> Opti
     ok.then_some(d)
 }
 
-fn cwl_destination(m: &Mapping, path: &Path, what: &str, c: &mut Checker) -> Option<CloudWatchDestination> {
+fn cwl_destination(
+    m: &Mapping,
+    path: &Path,
+    what: &str,
+    c: &mut Checker,
+) -> Option<CloudWatchDestination> {
     let mut log_group = None;
     let mut retention_days = None;
     let mut kms_key = None;
@@ -222,30 +318,49 @@ fn cwl_destination(m: &Mapping, path: &Path, what: &str, c: &mut Checker) -> Opt
         let p = path.key(key);
         match key {
             "type" => {}
-            "log_group" => log_group = template(v, &p, "`log_group`", c).filter(|t| check_log_group(t, &p, c)),
+            "log_group" => {
+                log_group = template(v, &p, "`log_group`", c).filter(|t| check_log_group(t, &p, c))
+            }
             "retention_days" => {
                 retention_days = c.unsigned(v, &p, "`retention_days`").and_then(|n| {
                     let n = i32::try_from(n).unwrap_or(i32::MAX);
                     if RETENTION_DAYS.contains(&n) {
                         Some(n)
                     } else {
-                        let list: Vec<String> = RETENTION_DAYS.iter().map(|d| d.to_string()).collect();
-                        c.at_value(&p, format!("CloudWatch Logs does not accept a retention of {n} days"), Some(format!("use one of {}", list.join(", "))));
+                        let list: Vec<String> =
+                            RETENTION_DAYS.iter().map(|d| d.to_string()).collect();
+                        c.at_value(
+                            &p,
+                            format!("CloudWatch Logs does not accept a retention of {n} days"),
+                            Some(format!("use one of {}", list.join(", "))),
+                        );
                         None
                     }
                 })
             }
-            "kms_key" => kms_key = template(v, &p, "`kms_key`", c).filter(|t| check_kms_arn(t.raw(), &p, c)),
-            "delivery_role" => delivery_role = template(v, &p, "`delivery_role`", c).filter(|t| check_role_name(t, &p, c)),
+            "kms_key" => {
+                kms_key = template(v, &p, "`kms_key`", c).filter(|t| check_kms_arn(t.raw(), &p, c))
+            }
+            "delivery_role" => {
+                delivery_role =
+                    template(v, &p, "`delivery_role`", c).filter(|t| check_role_name(t, &p, c))
+            }
             _ => unreachable!("checked by entries()"),
         }
     }
-    Some(CloudWatchDestination { log_group: log_group?, retention_days, kms_key, delivery_role: delivery_role? })
+    Some(CloudWatchDestination {
+        log_group: log_group?,
+        retention_days,
+        kms_key,
+        delivery_role: delivery_role?,
+    })
 }
 
 fn template(v: &Value, path: &Path, what: &str, c: &mut Checker) -> Option<NameTemplate> {
     let s = c.string(v, path, what)?;
-    NameTemplate::parse(s).map_err(|e| c.at_value(path, e, None)).ok()
+    NameTemplate::parse(s)
+        .map_err(|e| c.at_value(path, e, None))
+        .ok()
 }
 
 /// Names rendered with a sample account and region so that templates are checked too.
@@ -256,7 +371,8 @@ fn sample(t: &NameTemplate) -> String {
 fn check_bucket_name(t: &NameTemplate, path: &Path, c: &mut Checker) -> bool {
     let s = sample(t);
     let valid = (3..=63).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         && s.as_bytes()[0].is_ascii_alphanumeric()
         && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()
         && !s.contains("..");
@@ -273,11 +389,19 @@ fn check_bucket_name(t: &NameTemplate, path: &Path, c: &mut Checker) -> bool {
 fn check_prefix(s: &str, path: &Path, c: &mut Checker) -> Option<String> {
     let trimmed = s.trim_matches('/');
     if trimmed != s {
-        c.at_value(path, format!("`prefix` must not start or end with `/` (found `{s}`)"), Some(format!("write `prefix: {trimmed}`")));
+        c.at_value(
+            path,
+            format!("`prefix` must not start or end with `/` (found `{s}`)"),
+            Some(format!("write `prefix: {trimmed}`")),
+        );
         return None;
     }
     if trimmed.split('/').any(|seg| seg == "AWSLogs") {
-        c.at_value(path, "`prefix` must not use the folder name `AWSLogs`", Some("AWS reserves it for the delivery path".into()));
+        c.at_value(
+            path,
+            "`prefix` must not use the folder name `AWSLogs`",
+            Some("AWS reserves it for the delivery path".into()),
+        );
         return None;
     }
     Some(trimmed.to_string())
@@ -286,42 +410,69 @@ fn check_prefix(s: &str, path: &Path, c: &mut Checker) -> Option<String> {
 fn check_log_group(t: &NameTemplate, path: &Path, c: &mut Checker) -> bool {
     let s = sample(t);
     let valid = (1..=512).contains(&s.len())
-        && s.chars().all(|ch| ch.is_ascii_alphanumeric() || "._-/#".contains(ch));
+        && s.chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "._-/#".contains(ch));
     if !valid {
-        c.at_value(path, format!("`{}` is not a valid log group name", t.raw()), Some("1-512 characters: letters, digits, `_`, `-`, `/`, `.` and `#`".into()));
+        c.at_value(
+            path,
+            format!("`{}` is not a valid log group name", t.raw()),
+            Some("1-512 characters: letters, digits, `_`, `-`, `/`, `.` and `#`".into()),
+        );
     }
     valid
 }
 
 fn check_role_name(t: &NameTemplate, path: &Path, c: &mut Checker) -> bool {
     let s = sample(t);
-    let valid = (1..=64).contains(&s.len()) && s.chars().all(|ch| ch.is_ascii_alphanumeric() || "+=,.@_-".contains(ch));
+    let valid = (1..=64).contains(&s.len())
+        && s.chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "+=,.@_-".contains(ch));
     if !valid {
-        c.at_value(path, format!("`{}` is not a valid IAM role name", t.raw()), Some("1-64 characters: letters, digits and `+=,.@_-` (a name, not an ARN)".into()));
+        c.at_value(
+            path,
+            format!("`{}` is not a valid IAM role name", t.raw()),
+            Some("1-64 characters: letters, digits and `+=,.@_-` (a name, not an ARN)".into()),
+        );
     }
     valid
 }
 
 fn check_kms_arn(s: &str, path: &Path, c: &mut Checker) -> bool {
-    let valid = s.starts_with("arn:") && s.contains(":kms:") && (s.contains(":key/") || s.contains(":alias/"));
+    let valid = s.starts_with("arn:")
+        && s.contains(":kms:")
+        && (s.contains(":key/") || s.contains(":alias/"));
     if !valid {
-        c.at_value(path, format!("`{s}` is not a KMS key ARN"), Some("use the full ARN, e.g. arn:aws:kms:us-east-1:111122223333:key/1234abcd-...".into()));
+        c.at_value(
+            path,
+            format!("`{s}` is not a KMS key ARN"),
+            Some(
+                "use the full ARN, e.g. arn:aws:kms:us-east-1:111122223333:key/1234abcd-...".into(),
+            ),
+        );
     }
     valid
 }
 
 fn encryption(v: &Value, path: &Path, c: &mut Checker) -> Option<Encryption> {
     match v {
-        Value::String(_) => c.choice(v, path, "`encryption`", &["sse-s3"]).map(|_| Encryption::SseS3),
+        Value::String(_) => c
+            .choice(v, path, "`encryption`", &["sse-s3"])
+            .map(|_| Encryption::SseS3),
         Value::Mapping(m) => {
             let entries = c.entries(m, path, &["kms_key"], &["kms_key"], "`encryption`");
             let (_, kv) = entries.into_iter().next()?;
             let p = path.key("kms_key");
             let key = c.string(kv, &p, "`kms_key`")?;
-            check_kms_arn(key, &p, c).then(|| Encryption::Kms { kms_key: key.to_string() })
+            check_kms_arn(key, &p, c).then(|| Encryption::Kms {
+                kms_key: key.to_string(),
+            })
         }
         _ => {
-            c.at_value(path, "`encryption` must be `sse-s3` or `{ kms_key: <key ARN> }`", None);
+            c.at_value(
+                path,
+                "`encryption` must be `sse-s3` or `{ kms_key: <key ARN> }`",
+                None,
+            );
             None
         }
     }
@@ -329,43 +480,91 @@ fn encryption(v: &Value, path: &Path, c: &mut Checker) -> Option<Encryption> {
 
 fn lifecycle(v: &Value, path: &Path, c: &mut Checker) -> Option<Lifecycle> {
     let m = c.mapping(v, path, "`lifecycle`")?;
-    let mut l = Lifecycle { transition_days: None, storage_class: None, expire_days: None };
-    for (key, v) in c.entries(m, path, &["transition_days", "storage_class", "expire_days"], &[], "`lifecycle`") {
+    let mut l = Lifecycle {
+        transition_days: None,
+        storage_class: None,
+        expire_days: None,
+    };
+    for (key, v) in c.entries(
+        m,
+        path,
+        &["transition_days", "storage_class", "expire_days"],
+        &[],
+        "`lifecycle`",
+    ) {
         let p = path.key(key);
         match key {
-            "transition_days" => l.transition_days = c.unsigned(v, &p, "`transition_days`").map(|n| n as u32),
+            "transition_days" => {
+                l.transition_days = c.unsigned(v, &p, "`transition_days`").map(|n| n as u32)
+            }
             "expire_days" => l.expire_days = c.unsigned(v, &p, "`expire_days`").map(|n| n as u32),
-            _ => l.storage_class = c.choice(v, &p, "`storage_class`", STORAGE_CLASSES).map(str::to_string),
+            _ => {
+                l.storage_class = c
+                    .choice(v, &p, "`storage_class`", STORAGE_CLASSES)
+                    .map(str::to_string)
+            }
         }
     }
     if l.transition_days.is_some() != l.storage_class.is_some() {
-        c.at_value(path, "`lifecycle` needs both `transition_days` and `storage_class`, or neither", None);
+        c.at_value(
+            path,
+            "`lifecycle` needs both `transition_days` and `storage_class`, or neither",
+            None,
+        );
         return None;
     }
-    if let (Some(t), Some(e)) = (l.transition_days, l.expire_days) {
-        if e <= t {
-            c.at_value(&path.key("expire_days"), format!("`expire_days` ({e}) must be later than `transition_days` ({t})"), None);
-            return None;
-        }
+    if let (Some(t), Some(e)) = (l.transition_days, l.expire_days)
+        && e <= t
+    {
+        c.at_value(
+            &path.key("expire_days"),
+            format!("`expire_days` ({e}) must be later than `transition_days` ({t})"),
+            None,
+        );
+        return None;
     }
     if l.transition_days.is_none() && l.expire_days.is_none() {
-        c.at_value(path, "`lifecycle` sets nothing", Some("give `expire_days` and/or `transition_days` with `storage_class`, or remove it".into()));
+        c.at_value(
+            path,
+            "`lifecycle` sets nothing",
+            Some(
+                "give `expire_days` and/or `transition_days` with `storage_class`, or remove it"
+                    .into(),
+            ),
+        );
         return None;
     }
     Some(l)
 }
 
-fn entry_list(v: &Value, path: &Path, dests: &BTreeSet<String>, c: &mut Checker) -> Vec<FlowLogEntry> {
+fn entry_list(
+    v: &Value,
+    path: &Path,
+    dests: &BTreeSet<String>,
+    c: &mut Checker,
+) -> Vec<FlowLogEntry> {
     let mut out: Vec<FlowLogEntry> = Vec::new();
-    let Some(items) = c.sequence(v, path, "`flow_logs`") else { return out };
+    let Some(items) = c.sequence(v, path, "`flow_logs`") else {
+        return out;
+    };
     if items.is_empty() {
-        c.at_value(path, "`flow_logs` is empty", Some("add at least one entry; see `flowkeeper init`".into()));
+        c.at_value(
+            path,
+            "`flow_logs` is empty",
+            Some("add at least one entry; see `flowkeeper init`".into()),
+        );
     }
     for (i, item) in items.iter().enumerate() {
         let p = path.index(i);
         if let Some(e) = entry(item, &p, dests, c) {
             if out.iter().any(|o| o.name == e.name) {
-                c.at_value(&p.key("name"), format!("flow log entry name `{}` is used twice", e.name), Some("entry names tag the flow logs they create, so they must be unique".into()));
+                c.at_value(
+                    &p.key("name"),
+                    format!("flow log entry name `{}` is used twice", e.name),
+                    Some(
+                        "entry names tag the flow logs they create, so they must be unique".into(),
+                    ),
+                );
             } else {
                 out.push(e);
             }
@@ -374,13 +573,34 @@ fn entry_list(v: &Value, path: &Path, dests: &BTreeSet<String>, c: &mut Checker)
     out
 }
 
-fn entry(v: &Value, path: &Path, dests: &BTreeSet<String>, c: &mut Checker) -> Option<FlowLogEntry> {
+fn entry(
+    v: &Value,
+    path: &Path,
+    dests: &BTreeSet<String>,
+    c: &mut Checker,
+) -> Option<FlowLogEntry> {
     let m = c.mapping(v, path, "a flow_logs entry")?;
-    let label = m.get("name").and_then(Value::as_str).map_or_else(|| "a flow_logs entry".to_string(), |n| format!("flow_logs entry `{n}`"));
-    let entries = c.entries(m, path, ENTRY_KEYS, &["name", "resource", "select", "destinations"], &label);
+    let label = m.get("name").and_then(Value::as_str).map_or_else(
+        || "a flow_logs entry".to_string(),
+        |n| format!("flow_logs entry `{n}`"),
+    );
+    let entries = c.entries(
+        m,
+        path,
+        ENTRY_KEYS,
+        &["name", "resource", "select", "destinations"],
+        &label,
+    );
     let resource = m
         .get("resource")
-        .and_then(|rv| c.choice(rv, &path.key("resource"), "`resource`", &["vpc", "subnet", "network-interface"]))
+        .and_then(|rv| {
+            c.choice(
+                rv,
+                &path.key("resource"),
+                "`resource`",
+                &["vpc", "subnet", "network-interface"],
+            )
+        })
         .and_then(ResourceKind::from_config_name);
     let mut name = None;
     let mut select = None;
@@ -399,18 +619,30 @@ fn entry(v: &Value, path: &Path, dests: &BTreeSet<String>, c: &mut Checker) -> O
                     if is_simple_name(n) {
                         Some(n.to_string())
                     } else {
-                        c.at_value(&p, format!("entry name `{n}` may only use letters, digits, `-`, `_` and `.`"), None);
+                        c.at_value(
+                            &p,
+                            format!(
+                                "entry name `{n}` may only use letters, digits, `-`, `_` and `.`"
+                            ),
+                            None,
+                        );
                         None
                     }
                 })
             }
             "select" => select = selector(v, &p, resource, c),
             "exclude" => exclude = exclusion(v, &p, resource, c).unwrap_or_default(),
-            "traffic_type" => traffic_type = c.choice(v, &p, "`traffic_type`", &["ALL", "ACCEPT", "REJECT"]).and_then(TrafficType::parse),
+            "traffic_type" => {
+                traffic_type = c
+                    .choice(v, &p, "`traffic_type`", &["ALL", "ACCEPT", "REJECT"])
+                    .and_then(TrafficType::parse)
+            }
             "destinations" => destinations = destination_refs(v, &p, dests, c),
             "format" => format = log_format(v, &p, c),
             "max_aggregation_interval" => {
-                interval = c.choice(v, &p, "`max_aggregation_interval`", &["60", "600"]).map(|s| s.parse().expect("choice"))
+                interval = c
+                    .choice(v, &p, "`max_aggregation_interval`", &["60", "600"])
+                    .map(|s| s.parse().expect("choice"))
             }
             "tags" => tags = tag_map(v, &p, "`tags`", true, c),
             _ => unreachable!("checked by entries()"),
@@ -429,13 +661,22 @@ fn entry(v: &Value, path: &Path, dests: &BTreeSet<String>, c: &mut Checker) -> O
     })
 }
 
-fn selector(v: &Value, path: &Path, kind: Option<ResourceKind>, c: &mut Checker) -> Option<Selector> {
+fn selector(
+    v: &Value,
+    path: &Path,
+    kind: Option<ResourceKind>,
+    c: &mut Checker,
+) -> Option<Selector> {
     match v {
         Value::String(s) if s == "all" => Some(Selector::All),
         Value::Mapping(m) => {
             let entries = c.entries(m, path, &["ids", "tags"], &[], "`select`");
             if entries.len() != 1 {
-                c.at_value(path, "`select` takes exactly one of `ids` or `tags`", Some("to combine, write two entries".into()));
+                c.at_value(
+                    path,
+                    "`select` takes exactly one of `ids` or `tags`",
+                    Some("to combine, write two entries".into()),
+                );
                 return None;
             }
             let (key, v) = entries[0];
@@ -450,7 +691,11 @@ fn selector(v: &Value, path: &Path, kind: Option<ResourceKind>, c: &mut Checker)
             } else {
                 let tags = tag_map(v, &p, "`select.tags`", false, c)?;
                 if tags.is_empty() {
-                    c.at_value(&p, "`select.tags` is empty", Some("use `select: all` to cover every resource".into()));
+                    c.at_value(
+                        &p,
+                        "`select.tags` is empty",
+                        Some("use `select: all` to cover every resource".into()),
+                    );
                     return None;
                 }
                 Some(Selector::Tags(tags))
@@ -458,13 +703,22 @@ fn selector(v: &Value, path: &Path, kind: Option<ResourceKind>, c: &mut Checker)
         }
         other => {
             let hint = other.as_str().and_then(|s| did_you_mean(s, ["all"]));
-            c.at_value(path, "`select` must be `all`, `{ ids: [...] }` or `{ tags: {...} }`", hint);
+            c.at_value(
+                path,
+                "`select` must be `all`, `{ ids: [...] }` or `{ tags: {...} }`",
+                hint,
+            );
             None
         }
     }
 }
 
-fn exclusion(v: &Value, path: &Path, kind: Option<ResourceKind>, c: &mut Checker) -> Option<Exclusion> {
+fn exclusion(
+    v: &Value,
+    path: &Path,
+    kind: Option<ResourceKind>,
+    c: &mut Checker,
+) -> Option<Exclusion> {
     let m = c.mapping(v, path, "`exclude`")?;
     let mut e = Exclusion::default();
     for (key, v) in c.entries(m, path, &["ids", "tags"], &[], "`exclude`") {
@@ -478,7 +732,12 @@ fn exclusion(v: &Value, path: &Path, kind: Option<ResourceKind>, c: &mut Checker
     Some(e)
 }
 
-fn id_list(v: &Value, path: &Path, kind: Option<ResourceKind>, c: &mut Checker) -> Option<BTreeSet<String>> {
+fn id_list(
+    v: &Value,
+    path: &Path,
+    kind: Option<ResourceKind>,
+    c: &mut Checker,
+) -> Option<BTreeSet<String>> {
     let items = c.sequence(v, path, "`ids`")?;
     let mut out = BTreeSet::new();
     let mut ok = true;
@@ -490,11 +749,23 @@ fn id_list(v: &Value, path: &Path, kind: Option<ResourceKind>, c: &mut Checker) 
         };
         match (kind, ResourceKind::of_id(id)) {
             (Some(want), Some(got)) if want != got => {
-                c.at_value(&p, format!("`{id}` is a {} id, but this entry covers `{}` resources", got.config_name(), want.config_name()), None);
+                c.at_value(
+                    &p,
+                    format!(
+                        "`{id}` is a {} id, but this entry covers `{}` resources",
+                        got.config_name(),
+                        want.config_name()
+                    ),
+                    None,
+                );
                 ok = false;
             }
             (_, None) => {
-                c.at_value(&p, format!("`{id}` is not a VPC, subnet or network interface id"), Some("ids look like vpc-0abc..., subnet-0abc... or eni-0abc...".into()));
+                c.at_value(
+                    &p,
+                    format!("`{id}` is not a VPC, subnet or network interface id"),
+                    Some("ids look like vpc-0abc..., subnet-0abc... or eni-0abc...".into()),
+                );
                 ok = false;
             }
             _ => {
@@ -505,18 +776,32 @@ fn id_list(v: &Value, path: &Path, kind: Option<ResourceKind>, c: &mut Checker) 
     ok.then_some(out)
 }
 
-fn tag_map(v: &Value, path: &Path, what: &str, user_tags: bool, c: &mut Checker) -> Option<BTreeMap<String, String>> {
+fn tag_map(
+    v: &Value,
+    path: &Path,
+    what: &str,
+    user_tags: bool,
+    c: &mut Checker,
+) -> Option<BTreeMap<String, String>> {
     let m = c.mapping(v, path, what)?;
     let mut out = BTreeMap::new();
     let mut ok = true;
     for (k, tv) in m {
-        let Some(key) = k.as_str().map(str::to_string).or_else(|| k.as_u64().map(|n| n.to_string())) else {
+        let Some(key) = k
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| k.as_u64().map(|n| n.to_string()))
+        else {
             c.at_value(path, format!("tag keys in {what} must be strings"), None);
             ok = false;
             continue;
         };
         let p = path.key(&key);
-        if user_tags && (key == crate::model::MANAGED_BY_KEY || key.starts_with("flowkeeper:") || key.starts_with("aws:")) {
+        if user_tags
+            && (key == crate::model::MANAGED_BY_KEY
+                || key.starts_with("flowkeeper:")
+                || key.starts_with("aws:"))
+        {
             c.at_key(&p, format!("tag key `{key}` is reserved"), Some("flowkeeper sets `managed-by`, `flowkeeper:entry` and `flowkeeper:destination` itself; AWS reserves `aws:`".into()));
             ok = false;
             continue;
@@ -531,10 +816,21 @@ fn tag_map(v: &Value, path: &Path, what: &str, user_tags: bool, c: &mut Checker)
     ok.then_some(out)
 }
 
-fn destination_refs(v: &Value, path: &Path, dests: &BTreeSet<String>, c: &mut Checker) -> Option<Vec<String>> {
+fn destination_refs(
+    v: &Value,
+    path: &Path,
+    dests: &BTreeSet<String>,
+    c: &mut Checker,
+) -> Option<Vec<String>> {
     let items = c.sequence(v, path, "`destinations`")?;
     if items.is_empty() {
-        c.at_value(path, "`destinations` is empty", Some("name at least one destination declared under the top-level `destinations`".into()));
+        c.at_value(
+            path,
+            "`destinations` is empty",
+            Some(
+                "name at least one destination declared under the top-level `destinations`".into(),
+            ),
+        );
         return None;
     }
     let mut out: Vec<String> = Vec::new();
@@ -547,8 +843,16 @@ fn destination_refs(v: &Value, path: &Path, dests: &BTreeSet<String>, c: &mut Ch
         };
         if !dests.contains(n) {
             let declared: Vec<&str> = dests.iter().map(String::as_str).collect();
-            let hint = did_you_mean(n, declared.iter().copied())
-                .unwrap_or_else(|| format!("declared destinations: {}", if declared.is_empty() { "none".to_string() } else { declared.join(", ") }));
+            let hint = did_you_mean(n, declared.iter().copied()).unwrap_or_else(|| {
+                format!(
+                    "declared destinations: {}",
+                    if declared.is_empty() {
+                        "none".to_string()
+                    } else {
+                        declared.join(", ")
+                    }
+                )
+            });
             c.at_value(&p, format!("destination `{n}` is not declared"), Some(hint));
             ok = false;
         } else if out.iter().any(|o| o == n) {
@@ -575,9 +879,14 @@ fn log_format(v: &Value, path: &Path, c: &mut Checker) -> Option<LogFormat> {
                     continue;
                 };
                 if !is_known_field(name) {
-                    let hint = did_you_mean(name, known_field_names())
-                        .unwrap_or_else(|| "see the field list in the README (config reference)".into());
-                    c.at_value(&p, format!("`{name}` is not a VPC flow log field"), Some(hint));
+                    let hint = did_you_mean(name, known_field_names()).unwrap_or_else(|| {
+                        "see the field list in the README (config reference)".into()
+                    });
+                    c.at_value(
+                        &p,
+                        format!("`{name}` is not a VPC flow log field"),
+                        Some(hint),
+                    );
                     ok = false;
                 } else if names.contains(&name) {
                     c.at_value(&p, format!("field `{name}` is listed twice"), None);
@@ -595,13 +904,21 @@ fn log_format(v: &Value, path: &Path, c: &mut Checker) -> Option<LogFormat> {
             LogFormat::from_fields(&names).ok()
         }
         other => {
-            let hint = other.as_str().and_then(|s| did_you_mean(s, ["default", "all"]));
-            c.at_value(path, "`format` must be `default`, `all` or a list of field names", hint);
+            let hint = other
+                .as_str()
+                .and_then(|s| did_you_mean(s, ["default", "all"]));
+            c.at_value(
+                path,
+                "`format` must be `default`, `all` or a list of field names",
+                hint,
+            );
             None
         }
     }
 }
 
 fn is_simple_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
+    !s.is_empty()
+        && s.chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
 }

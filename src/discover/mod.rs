@@ -27,14 +27,18 @@ pub struct DiscoveryFailure {
 pub fn resource_queries(desired: &DesiredState) -> BTreeMap<ResourceKind, Option<Vec<String>>> {
     let mut out: BTreeMap<ResourceKind, Option<BTreeSet<String>>> = BTreeMap::new();
     for e in &desired.flow_logs {
-        let slot = out.entry(e.resource).or_insert_with(|| Some(BTreeSet::new()));
+        let slot = out
+            .entry(e.resource)
+            .or_insert_with(|| Some(BTreeSet::new()));
         match (&e.select, slot.as_mut()) {
             (Selector::Ids(ids), Some(set)) => set.extend(ids.iter().cloned()),
             (Selector::Ids(_), None) => {}
             _ => *slot = None,
         }
     }
-    out.into_iter().map(|(k, v)| (k, v.map(|s| s.into_iter().collect()))).collect()
+    out.into_iter()
+        .map(|(k, v)| (k, v.map(|s| s.into_iter().collect())))
+        .collect()
 }
 
 async fn discover_region(
@@ -60,8 +64,13 @@ async fn discover_region(
         }
         Ok::<_, AwsError>(found)
     };
-    let (resources, flow_logs, log_groups) = futures::try_join!(resources, aws::ec2::describe_flow_logs(&c.ec2), groups)?;
-    Ok(RegionInventory { resources, flow_logs, log_groups })
+    let (resources, flow_logs, log_groups) =
+        futures::try_join!(resources, aws::ec2::describe_flow_logs(&c.ec2), groups)?;
+    Ok(RegionInventory {
+        resources,
+        flow_logs,
+        log_groups,
+    })
 }
 
 /// Discovers everything the plan needs for `account` in `regions`.
@@ -76,12 +85,21 @@ pub async fn discover(
     let queries = resource_queries(desired);
     let mut failures = Vec::new();
     let region_results = join_all(regions.iter().map(|region| {
-        let groups: Vec<String> =
-            resolved.log_groups.keys().filter(|(r, _)| r == region).map(|(_, n)| n.clone()).collect();
+        let groups: Vec<String> = resolved
+            .log_groups
+            .keys()
+            .filter(|(r, _)| r == region)
+            .map(|(_, n)| n.clone())
+            .collect();
         let queries = &queries;
         async move {
-            progress.step(&format!("[{region}] reading VPCs, subnets, network interfaces and flow logs"));
-            (region.clone(), discover_region(aws, region, queries, &groups).await)
+            progress.step(&format!(
+                "[{region}] reading VPCs, subnets, network interfaces and flow logs"
+            ));
+            (
+                region.clone(),
+                discover_region(aws, region, queries, &groups).await,
+            )
         }
     }))
     .await;
@@ -96,12 +114,19 @@ pub async fn discover(
             Ok(ri) => {
                 inv.regions.insert(region, ri);
             }
-            Err(error) => failures.push(DiscoveryFailure { region: Some(region), subject: "region".into(), error }),
+            Err(error) => failures.push(DiscoveryFailure {
+                region: Some(region),
+                subject: "region".into(),
+                error,
+            }),
         }
     }
     let buckets = join_all(resolved.buckets.values().map(|b| async move {
         let c = aws.clients(&b.region);
-        (b.name.clone(), aws::s3::lookup_bucket(&c.s3, &b.name, &b.region).await)
+        (
+            b.name.clone(),
+            aws::s3::lookup_bucket(&c.s3, &b.name, &b.region).await,
+        )
     }))
     .await;
     for (name, r) in buckets {
@@ -109,7 +134,11 @@ pub async fn discover(
             Ok(l) => {
                 inv.buckets.insert(name, l);
             }
-            Err(error) => failures.push(DiscoveryFailure { region: None, subject: format!("bucket {name}"), error }),
+            Err(error) => failures.push(DiscoveryFailure {
+                region: None,
+                subject: format!("bucket {name}"),
+                error,
+            }),
         }
     }
     let iam = aws.iam();
@@ -118,7 +147,11 @@ pub async fn discover(
             Ok(state) => {
                 inv.roles.insert(name.clone(), state);
             }
-            Err(error) => failures.push(DiscoveryFailure { region: None, subject: format!("role {name}"), error }),
+            Err(error) => failures.push(DiscoveryFailure {
+                region: None,
+                subject: format!("role {name}"),
+                error,
+            }),
         }
     }
     (inv, failures)

@@ -178,14 +178,20 @@ mod tests {
     }
 
     fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn selection_by_tags_honours_exclusions() {
         let e = entry(
             Selector::Tags(tags(&[("env", "prod")])),
-            Exclusion { ids: ["vpc-2".to_string()].into(), tags: tags(&[("flowkeeper", "skip")]) },
+            Exclusion {
+                ids: ["vpc-2".to_string()].into(),
+                tags: tags(&[("flowkeeper", "skip")]),
+            },
         );
         assert!(e.selects("vpc-1", &tags(&[("env", "prod")])));
         assert!(!e.selects("vpc-1", &tags(&[("env", "dev")])));
@@ -196,7 +202,10 @@ mod tests {
     #[test]
     fn kinds_from_ids() {
         assert_eq!(ResourceKind::of_id("vpc-0a"), Some(ResourceKind::Vpc));
-        assert_eq!(ResourceKind::of_id("eni-0a"), Some(ResourceKind::NetworkInterface));
+        assert_eq!(
+            ResourceKind::of_id("eni-0a"),
+            Some(ResourceKind::NetworkInterface)
+        );
         assert_eq!(ResourceKind::of_id("sg-0a"), None);
     }
 }

@@ -100,7 +100,9 @@ impl FlowLogDestination {
     pub fn describe(&self) -> String {
         match self {
             FlowLogDestination::S3 { arn, .. } => arn.clone(),
-            FlowLogDestination::CloudwatchLogs { log_group, .. } => format!("log group {log_group}"),
+            FlowLogDestination::CloudwatchLogs { log_group, .. } => {
+                format!("log group {log_group}")
+            }
         }
     }
 
@@ -131,23 +133,46 @@ impl FlowLogSettings {
                 out.push((name, a, b));
             }
         };
-        push("traffic_type", self.traffic_type.api_name().into(), other.traffic_type.api_name().into());
-        push("destination", self.destination.location().into(), other.destination.location().into());
-        push("log_format", self.log_format.to_string(), other.log_format.to_string());
+        push(
+            "traffic_type",
+            self.traffic_type.api_name().into(),
+            other.traffic_type.api_name().into(),
+        );
+        push(
+            "destination",
+            self.destination.location().into(),
+            other.destination.location().into(),
+        );
+        push(
+            "log_format",
+            self.log_format.to_string(),
+            other.log_format.to_string(),
+        );
         push(
             "max_aggregation_interval",
             self.max_aggregation_interval.to_string(),
             other.max_aggregation_interval.to_string(),
         );
         match (&self.destination, &other.destination) {
-            (FlowLogDestination::S3 { options: a, .. }, FlowLogDestination::S3 { options: b, .. }) => {
-                push("file_format", a.file_format.api_name().into(), b.file_format.api_name().into());
+            (
+                FlowLogDestination::S3 { options: a, .. },
+                FlowLogDestination::S3 { options: b, .. },
+            ) => {
+                push(
+                    "file_format",
+                    a.file_format.api_name().into(),
+                    b.file_format.api_name().into(),
+                );
                 push(
                     "hive_compatible_partitions",
                     a.hive_compatible_partitions.to_string(),
                     b.hive_compatible_partitions.to_string(),
                 );
-                push("per_hour_partition", a.per_hour_partition.to_string(), b.per_hour_partition.to_string());
+                push(
+                    "per_hour_partition",
+                    a.per_hour_partition.to_string(),
+                    b.per_hour_partition.to_string(),
+                );
             }
             (
                 FlowLogDestination::CloudwatchLogs { role_arn: a, .. },
@@ -191,9 +216,18 @@ mod tests {
 
     #[test]
     fn s3_arns_are_canonical() {
-        assert_eq!(FlowLogDestination::s3_arn("aws", "b", Some("vpc")), "arn:aws:s3:::b/vpc");
-        assert_eq!(FlowLogDestination::s3_arn("aws", "b", None), "arn:aws:s3:::b");
-        assert_eq!(FlowLogDestination::normalize_s3_arn("arn:aws:s3:::b/vpc/"), "arn:aws:s3:::b/vpc");
+        assert_eq!(
+            FlowLogDestination::s3_arn("aws", "b", Some("vpc")),
+            "arn:aws:s3:::b/vpc"
+        );
+        assert_eq!(
+            FlowLogDestination::s3_arn("aws", "b", None),
+            "arn:aws:s3:::b"
+        );
+        assert_eq!(
+            FlowLogDestination::normalize_s3_arn("arn:aws:s3:::b/vpc/"),
+            "arn:aws:s3:::b/vpc"
+        );
     }
 
     #[test]
@@ -202,7 +236,10 @@ mod tests {
             traffic_type: TrafficType::All,
             destination: FlowLogDestination::S3 {
                 arn: "arn:aws:s3:::b".into(),
-                options: S3Options { file_format: ff, ..Default::default() },
+                options: S3Options {
+                    file_format: ff,
+                    ..Default::default()
+                },
             },
             log_format: fmt,
             max_aggregation_interval: 60,

@@ -61,7 +61,12 @@ pub struct LogFormat(Vec<String>);
 impl LogFormat {
     /// AWS's default format: the 14 version-2 fields.
     pub fn default_v2() -> Self {
-        LogFormat(VPC_FIELDS[..DEFAULT_FIELD_COUNT].iter().map(|(n, _)| n.to_string()).collect())
+        LogFormat(
+            VPC_FIELDS[..DEFAULT_FIELD_COUNT]
+                .iter()
+                .map(|(n, _)| n.to_string())
+                .collect(),
+        )
     }
 
     /// Every documented VPC flow-log field.
@@ -75,10 +80,16 @@ impl LogFormat {
         for (index, f) in fields.iter().enumerate() {
             let f = f.as_ref();
             if !is_known_field(f) {
-                return Err(FieldError::Unknown { index, name: f.to_string() });
+                return Err(FieldError::Unknown {
+                    index,
+                    name: f.to_string(),
+                });
             }
             if out.iter().any(|o| o == f) {
-                return Err(FieldError::Duplicate { index, name: f.to_string() });
+                return Err(FieldError::Duplicate {
+                    index,
+                    name: f.to_string(),
+                });
             }
             out.push(f.to_string());
         }
@@ -100,7 +111,11 @@ impl LogFormat {
 
     /// The `LogFormat` string for CreateFlowLogs.
     pub fn to_aws(&self) -> String {
-        self.0.iter().map(|f| format!("${{{f}}}")).collect::<Vec<_>>().join(" ")
+        self.0
+            .iter()
+            .map(|f| format!("${{{f}}}"))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     pub fn fields(&self) -> &[String] {
@@ -143,7 +158,11 @@ mod tests {
     fn aws_string_round_trips() {
         let f = LogFormat::all_fields();
         assert_eq!(LogFormat::from_aws(&f.to_aws()), f);
-        assert!(LogFormat::default_v2().to_aws().starts_with("${version} ${account-id}"));
+        assert!(
+            LogFormat::default_v2()
+                .to_aws()
+                .starts_with("${version} ${account-id}")
+        );
         assert_eq!(LogFormat::default_v2().fields().len(), 14);
     }
 
@@ -151,18 +170,29 @@ mod tests {
     fn presets_display_by_name() {
         assert_eq!(LogFormat::default_v2().to_string(), "default");
         assert_eq!(LogFormat::all_fields().to_string(), "all");
-        assert_eq!(LogFormat::from_fields(&["srcaddr", "dstaddr"]).unwrap().to_string(), "srcaddr dstaddr");
+        assert_eq!(
+            LogFormat::from_fields(&["srcaddr", "dstaddr"])
+                .unwrap()
+                .to_string(),
+            "srcaddr dstaddr"
+        );
     }
 
     #[test]
     fn explicit_lists_are_checked() {
         assert_eq!(
             LogFormat::from_fields(&["version", "src-addr"]),
-            Err(FieldError::Unknown { index: 1, name: "src-addr".into() })
+            Err(FieldError::Unknown {
+                index: 1,
+                name: "src-addr".into()
+            })
         );
         assert_eq!(
             LogFormat::from_fields(&["bytes", "bytes"]),
-            Err(FieldError::Duplicate { index: 1, name: "bytes".into() })
+            Err(FieldError::Duplicate {
+                index: 1,
+                name: "bytes".into()
+            })
         );
         assert_eq!(LogFormat::from_fields::<&str>(&[]), Err(FieldError::Empty));
     }

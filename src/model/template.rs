@@ -55,14 +55,29 @@ mod tests {
     #[test]
     fn renders_placeholders() {
         let t = NameTemplate::parse("logs-{account_id}-{region}").unwrap();
-        assert_eq!(t.render("111122223333", "eu-west-1"), "logs-111122223333-eu-west-1");
+        assert_eq!(
+            t.render("111122223333", "eu-west-1"),
+            "logs-111122223333-eu-west-1"
+        );
         assert!(t.uses_region());
     }
 
     #[test]
     fn rejects_unknown_and_unbalanced() {
-        assert!(NameTemplate::parse("a-{acount_id}").unwrap_err().contains("unknown placeholder"));
-        assert!(NameTemplate::parse("a-{region").unwrap_err().contains("unclosed"));
-        assert!(NameTemplate::parse("a-}").unwrap_err().contains("unmatched"));
+        assert!(
+            NameTemplate::parse("a-{acount_id}")
+                .unwrap_err()
+                .contains("unknown placeholder")
+        );
+        assert!(
+            NameTemplate::parse("a-{region")
+                .unwrap_err()
+                .contains("unclosed")
+        );
+        assert!(
+            NameTemplate::parse("a-}")
+                .unwrap_err()
+                .contains("unmatched")
+        );
     }
 }

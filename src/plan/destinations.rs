@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::model::{
-    BucketLookup, BucketState, Encryption, Inventory, LifecycleRule, MANAGED_BY_KEY, MANAGED_BY_VALUE,
-    PublicAccessBlock, partition_of,
+    BucketLookup, BucketState, Encryption, Inventory, LifecycleRule, MANAGED_BY_KEY,
+    MANAGED_BY_VALUE, PublicAccessBlock, partition_of,
 };
 use crate::policies::{self, Param};
 
@@ -40,7 +40,9 @@ pub fn plan_destinations(r: &Resolved, inv: &Inventory, plan: &mut Plan) -> Part
         };
         match bucket_change(b, lookup, inv) {
             Ok(Some(c)) => {
-                status.changing.insert(Part::Bucket(b.name.clone()), c.key());
+                status
+                    .changing
+                    .insert(Part::Bucket(b.name.clone()), c.key());
                 plan.changes.push(c);
             }
             Ok(None) => {}
@@ -52,11 +54,15 @@ pub fn plan_destinations(r: &Resolved, inv: &Inventory, plan: &mut Plan) -> Part
     }
     for g in r.log_groups.values() {
         if !inv.regions.contains_key(&g.region) {
-            status.unavailable.insert(Part::LogGroup(g.region.clone(), g.name.clone()));
+            status
+                .unavailable
+                .insert(Part::LogGroup(g.region.clone(), g.name.clone()));
             continue;
         }
         if let Some(c) = log_group_change(g, inv) {
-            status.changing.insert(Part::LogGroup(g.region.clone(), g.name.clone()), c.key());
+            status
+                .changing
+                .insert(Part::LogGroup(g.region.clone(), g.name.clone()), c.key());
             plan.changes.push(c);
         }
     }
@@ -66,7 +72,9 @@ pub fn plan_destinations(r: &Resolved, inv: &Inventory, plan: &mut Plan) -> Part
             continue;
         };
         if let Some(c) = role_change(role, state.as_ref(), inv) {
-            status.changing.insert(Part::Role(role.name.clone()), c.key());
+            status
+                .changing
+                .insert(Part::Role(role.name.clone()), c.key());
             plan.changes.push(c);
         }
     }
@@ -92,7 +100,10 @@ pub fn bucket_policy_statements(b: &WantedBucket, inv: &Inventory) -> Value {
             ("Bucket", Param::Text(b.name.clone())),
             ("LogObjectArns", Param::List(object_arns)),
             ("SourceAccounts", Param::List(vec![acct.to_string()])),
-            ("SourceArns", Param::List(vec![format!("arn:{partition}:logs:*:{acct}:*")])),
+            (
+                "SourceArns",
+                Param::List(vec![format!("arn:{partition}:logs:*:{acct}:*")]),
+            ),
         ],
     )
 }
@@ -115,7 +126,11 @@ fn rule_text(r: &LifecycleRule) -> String {
     parts.join(", ")
 }
 
-fn bucket_change(b: &WantedBucket, lookup: &BucketLookup, inv: &Inventory) -> Result<Option<Change>, Problem> {
+fn bucket_change(
+    b: &WantedBucket,
+    lookup: &BucketLookup,
+    inv: &Inventory,
+) -> Result<Option<Change>, Problem> {
     let subject = format!("bucket {}", b.name);
     let ours = bucket_policy_statements(b, inv);
     let mut attrs = Vec::new();
@@ -133,29 +148,64 @@ fn bucket_change(b: &WantedBucket, lookup: &BucketLookup, inv: &Inventory) -> Re
             return Err(Problem {
                 region: Some(b.region.clone()),
                 subject,
-                message: "the bucket does not exist and its destination says `create: false`".into(),
-                hint: Some("create the bucket, or set `create: true` so flowkeeper creates it".into()),
+                message: "the bucket does not exist and its destination says `create: false`"
+                    .into(),
+                hint: Some(
+                    "create the bucket, or set `create: true` so flowkeeper creates it".into(),
+                ),
             });
         }
         BucketLookup::Missing => {
-            steps.push(BucketStep::Tags { tags: managed_tags() });
+            steps.push(BucketStep::Tags {
+                tags: managed_tags(),
+            });
             steps.push(BucketStep::PublicAccessBlock);
             steps.push(BucketStep::OwnershipEnforced);
-            steps.push(BucketStep::Encryption { encryption: b.encryption.clone() });
+            steps.push(BucketStep::Encryption {
+                encryption: b.encryption.clone(),
+            });
             attrs.push(AttributeDiff::new("region", None, Some(b.region.clone())));
-            attrs.push(AttributeDiff::new("public_access_block", None, Some("all on".into())));
-            attrs.push(AttributeDiff::new("object_ownership", None, Some("BucketOwnerEnforced".into())));
-            attrs.push(AttributeDiff::new("encryption", None, Some(encryption_text(&b.encryption))));
+            attrs.push(AttributeDiff::new(
+                "public_access_block",
+                None,
+                Some("all on".into()),
+            ));
+            attrs.push(AttributeDiff::new(
+                "object_ownership",
+                None,
+                Some("BucketOwnerEnforced".into()),
+            ));
+            attrs.push(AttributeDiff::new(
+                "encryption",
+                None,
+                Some(encryption_text(&b.encryption)),
+            ));
             if !b.lifecycle_rules.is_empty() {
                 for r in &b.lifecycle_rules {
-                    attrs.push(AttributeDiff::new(&format!("lifecycle[{}]", r.id), None, Some(rule_text(r))));
+                    attrs.push(AttributeDiff::new(
+                        &format!("lifecycle[{}]", r.id),
+                        None,
+                        Some(rule_text(r)),
+                    ));
                 }
-                steps.push(BucketStep::Lifecycle { rules: b.lifecycle_rules.clone(), remove: Vec::new() });
+                steps.push(BucketStep::Lifecycle {
+                    rules: b.lifecycle_rules.clone(),
+                    remove: Vec::new(),
+                });
             }
             let sids = policies::changed_statements(None, &ours);
-            attrs.push(AttributeDiff::new("policy", None, Some(format!("statements {}", sids.join(", ")))));
-            steps.push(BucketStep::Policy { document: policies::merge(None, &ours) });
-            (Action::Create, "destination bucket does not exist".to_string())
+            attrs.push(AttributeDiff::new(
+                "policy",
+                None,
+                Some(format!("statements {}", sids.join(", "))),
+            ));
+            steps.push(BucketStep::Policy {
+                document: policies::merge(None, &ours),
+            });
+            (
+                Action::Create,
+                "destination bucket does not exist".to_string(),
+            )
         }
         BucketLookup::Exists(state) => {
             if b.create {
@@ -165,16 +215,28 @@ fn bucket_change(b: &WantedBucket, lookup: &BucketLookup, inv: &Inventory) -> Re
             if !sids.is_empty() {
                 attrs.push(AttributeDiff::new(
                     "policy",
-                    Some(if state.policy.is_some() { "without current flowkeeper statements".into() } else { "none".into() }),
-                    Some(format!("statements {} merged in; other statements kept", sids.join(", "))),
+                    Some(if state.policy.is_some() {
+                        "without current flowkeeper statements".into()
+                    } else {
+                        "none".into()
+                    }),
+                    Some(format!(
+                        "statements {} merged in; other statements kept",
+                        sids.join(", ")
+                    )),
                 ));
-                steps.push(BucketStep::Policy { document: policies::merge(state.policy.as_ref(), &ours) });
+                steps.push(BucketStep::Policy {
+                    document: policies::merge(state.policy.as_ref(), &ours),
+                });
             }
             if steps.is_empty() {
                 return Ok(None);
             }
             let names: Vec<&str> = attrs.iter().map(|a| a.name.as_str()).collect();
-            (Action::Update, format!("bucket settings differ: {}", names.join(", ")))
+            (
+                Action::Update,
+                format!("bucket settings differ: {}", names.join(", ")),
+            )
         }
     };
     Ok(Some(Change {
@@ -187,69 +249,135 @@ fn bucket_change(b: &WantedBucket, lookup: &BucketLookup, inv: &Inventory) -> Re
         reason,
         attributes: attrs,
         depends_on: Vec::new(),
-        operation: Operation::Bucket { create: action == Action::Create, steps },
+        operation: Operation::Bucket {
+            create: action == Action::Create,
+            steps,
+        },
     }))
 }
 
-fn managed_settings_diff(b: &WantedBucket, s: &BucketState, steps: &mut Vec<BucketStep>, attrs: &mut Vec<AttributeDiff>) {
+fn managed_settings_diff(
+    b: &WantedBucket,
+    s: &BucketState,
+    steps: &mut Vec<BucketStep>,
+    attrs: &mut Vec<AttributeDiff>,
+) {
     if s.public_access_block.as_ref() != Some(&PublicAccessBlock::ALL_ON) {
-        attrs.push(AttributeDiff::new("public_access_block", Some("not fully on".into()), Some("all on".into())));
+        attrs.push(AttributeDiff::new(
+            "public_access_block",
+            Some("not fully on".into()),
+            Some("all on".into()),
+        ));
         steps.push(BucketStep::PublicAccessBlock);
     }
     if s.object_ownership.as_deref() != Some("BucketOwnerEnforced") {
-        attrs.push(AttributeDiff::new("object_ownership", s.object_ownership.clone(), Some("BucketOwnerEnforced".into())));
+        attrs.push(AttributeDiff::new(
+            "object_ownership",
+            s.object_ownership.clone(),
+            Some("BucketOwnerEnforced".into()),
+        ));
         steps.push(BucketStep::OwnershipEnforced);
     }
     if s.encryption.as_ref() != Some(&b.encryption) {
-        attrs.push(AttributeDiff::new("encryption", s.encryption.as_ref().map(encryption_text), Some(encryption_text(&b.encryption))));
-        steps.push(BucketStep::Encryption { encryption: b.encryption.clone() });
+        attrs.push(AttributeDiff::new(
+            "encryption",
+            s.encryption.as_ref().map(encryption_text),
+            Some(encryption_text(&b.encryption)),
+        ));
+        steps.push(BucketStep::Encryption {
+            encryption: b.encryption.clone(),
+        });
     }
     let mut upsert = Vec::new();
     for want in &b.lifecycle_rules {
         let have = s.lifecycle_rules.iter().find(|r| r.id == want.id);
         if have != Some(want) {
-            attrs.push(AttributeDiff::new(&format!("lifecycle[{}]", want.id), have.map(rule_text), Some(rule_text(want))));
+            attrs.push(AttributeDiff::new(
+                &format!("lifecycle[{}]", want.id),
+                have.map(rule_text),
+                Some(rule_text(want)),
+            ));
             upsert.push(want.clone());
         }
     }
     let remove: Vec<String> = s
         .lifecycle_rules
         .iter()
-        .filter(|r| r.id.starts_with("flowkeeper-") && !b.lifecycle_rules.iter().any(|w| w.id == r.id))
+        .filter(|r| {
+            r.id.starts_with("flowkeeper-") && !b.lifecycle_rules.iter().any(|w| w.id == r.id)
+        })
         .map(|r| r.id.clone())
         .collect();
     for id in &remove {
-        attrs.push(AttributeDiff::new(&format!("lifecycle[{id}]"), Some("present".into()), None));
+        attrs.push(AttributeDiff::new(
+            &format!("lifecycle[{id}]"),
+            Some("present".into()),
+            None,
+        ));
     }
     if !upsert.is_empty() || !remove.is_empty() {
-        steps.push(BucketStep::Lifecycle { rules: upsert, remove });
+        steps.push(BucketStep::Lifecycle {
+            rules: upsert,
+            remove,
+        });
     }
 }
 
 fn log_group_change(g: &WantedLogGroup, inv: &Inventory) -> Option<Change> {
-    let state = inv.regions.get(&g.region).and_then(|r| r.log_groups.get(&g.name));
+    let state = inv
+        .regions
+        .get(&g.region)
+        .and_then(|r| r.log_groups.get(&g.name));
     let mut attrs = Vec::new();
     let (action, reason, retention, kms) = match state {
         None => {
-            attrs.push(AttributeDiff::new("retention_days", None, Some(g.retention_days.map_or("never expire".into(), |d| d.to_string()))));
+            attrs.push(AttributeDiff::new(
+                "retention_days",
+                None,
+                Some(
+                    g.retention_days
+                        .map_or("never expire".into(), |d| d.to_string()),
+                ),
+            ));
             if let Some(k) = &g.kms_key {
                 attrs.push(AttributeDiff::new("kms_key", None, Some(k.clone())));
             }
-            (Action::Create, "log group does not exist".to_string(), g.retention_days, g.kms_key.clone())
+            (
+                Action::Create,
+                "log group does not exist".to_string(),
+                g.retention_days,
+                g.kms_key.clone(),
+            )
         }
         Some(s) => {
             let retention = g.retention_days.filter(|d| s.retention_days != Some(*d));
             let kms = g.kms_key.clone().filter(|k| s.kms_key.as_ref() != Some(k));
             if let Some(d) = retention {
-                attrs.push(AttributeDiff::new("retention_days", Some(s.retention_days.map_or("never expire".into(), |d| d.to_string())), Some(d.to_string())));
+                attrs.push(AttributeDiff::new(
+                    "retention_days",
+                    Some(
+                        s.retention_days
+                            .map_or("never expire".into(), |d| d.to_string()),
+                    ),
+                    Some(d.to_string()),
+                ));
             }
             if let Some(k) = &kms {
-                attrs.push(AttributeDiff::new("kms_key", s.kms_key.clone(), Some(k.clone())));
+                attrs.push(AttributeDiff::new(
+                    "kms_key",
+                    s.kms_key.clone(),
+                    Some(k.clone()),
+                ));
             }
             if attrs.is_empty() {
                 return None;
             }
-            (Action::Update, "log group settings differ".to_string(), retention, kms)
+            (
+                Action::Update,
+                "log group settings differ".to_string(),
+                retention,
+                kms,
+            )
         }
     };
     Some(Change {
@@ -266,7 +394,11 @@ fn log_group_change(g: &WantedLogGroup, inv: &Inventory) -> Option<Change> {
             create: action == Action::Create,
             retention_days: retention,
             kms_key: kms,
-            tags: if action == Action::Create { managed_tags() } else { BTreeMap::new() },
+            tags: if action == Action::Create {
+                managed_tags()
+            } else {
+                BTreeMap::new()
+            },
         },
     })
 }
@@ -274,10 +406,17 @@ fn log_group_change(g: &WantedLogGroup, inv: &Inventory) -> Option<Change> {
 /// The trust and inline policies a delivery role needs.
 pub fn role_policies(role: &WantedRole, inv: &Inventory) -> (Value, Value) {
     let acct = inv.account.as_str();
-    let partition = role.log_groups.iter().next().map_or("aws", |(r, _)| partition_of(r));
+    let partition = role
+        .log_groups
+        .iter()
+        .next()
+        .map_or("aws", |(r, _)| partition_of(r));
     let trust = policies::render(
         policies::DELIVERY_TRUST_POLICY,
-        &[("AccountId", Param::Text(acct.into())), ("Partition", Param::Text(partition.into()))],
+        &[
+            ("AccountId", Param::Text(acct.into())),
+            ("Partition", Param::Text(partition.into())),
+        ],
     );
     let mut group_arns = Vec::new();
     let mut region_arns = BTreeSet::new();
@@ -291,36 +430,63 @@ pub fn role_policies(role: &WantedRole, inv: &Inventory) -> (Value, Value) {
         policies::DELIVERY_PERMISSIONS,
         &[
             ("LogGroupArns", Param::List(group_arns)),
-            ("LogGroupRegionArns", Param::List(region_arns.into_iter().collect())),
+            (
+                "LogGroupRegionArns",
+                Param::List(region_arns.into_iter().collect()),
+            ),
         ],
     );
     (trust, inline)
 }
 
-fn role_change(role: &WantedRole, state: Option<&crate::model::RoleState>, inv: &Inventory) -> Option<Change> {
+fn role_change(
+    role: &WantedRole,
+    state: Option<&crate::model::RoleState>,
+    inv: &Inventory,
+) -> Option<Change> {
     let (trust, inline) = role_policies(role, inv);
     let mut attrs = Vec::new();
     let (action, reason, trust_doc, inline_doc) = match state {
         None => {
-            attrs.push(AttributeDiff::new("trust_policy", None, Some("vpc-flow-logs.amazonaws.com, this account only".into())));
+            attrs.push(AttributeDiff::new(
+                "trust_policy",
+                None,
+                Some("vpc-flow-logs.amazonaws.com, this account only".into()),
+            ));
             attrs.push(AttributeDiff::new(
                 &format!("inline_policy[{INLINE_POLICY_NAME}]"),
                 None,
                 Some(format!("deliver to {} log group(s)", role.log_groups.len())),
             ));
-            (Action::Create, "delivery role does not exist".to_string(), Some(policies::merge(None, &trust)), Some(inline))
+            (
+                Action::Create,
+                "delivery role does not exist".to_string(),
+                Some(policies::merge(None, &trust)),
+                Some(inline),
+            )
         }
         Some(s) => {
             let sids = policies::changed_statements(s.trust_policy.as_ref(), &trust);
             let trust_doc = (!sids.is_empty()).then(|| {
-                attrs.push(AttributeDiff::new("trust_policy", Some("other".into()), Some(format!("statements {} merged in", sids.join(", ")))));
+                attrs.push(AttributeDiff::new(
+                    "trust_policy",
+                    Some("other".into()),
+                    Some(format!("statements {} merged in", sids.join(", "))),
+                ));
                 policies::merge(s.trust_policy.as_ref(), &trust)
             });
-            let inline_ok = s.inline_policy.as_ref().is_some_and(|p| policies::equivalent(p, &inline));
+            let inline_ok = s
+                .inline_policy
+                .as_ref()
+                .is_some_and(|p| policies::equivalent(p, &inline));
             let inline_doc = (!inline_ok).then(|| {
                 attrs.push(AttributeDiff::new(
                     &format!("inline_policy[{INLINE_POLICY_NAME}]"),
-                    Some(if s.inline_policy.is_some() { "different".into() } else { "missing".into() }),
+                    Some(if s.inline_policy.is_some() {
+                        "different".into()
+                    } else {
+                        "missing".into()
+                    }),
                     Some(format!("deliver to {} log group(s)", role.log_groups.len())),
                 ));
                 inline
@@ -328,7 +494,12 @@ fn role_change(role: &WantedRole, state: Option<&crate::model::RoleState>, inv: 
             if trust_doc.is_none() && inline_doc.is_none() {
                 return None;
             }
-            (Action::Update, "delivery role policies differ".to_string(), trust_doc, inline_doc)
+            (
+                Action::Update,
+                "delivery role policies differ".to_string(),
+                trust_doc,
+                inline_doc,
+            )
         }
     };
     Some(Change {
@@ -345,7 +516,11 @@ fn role_change(role: &WantedRole, state: Option<&crate::model::RoleState>, inv: 
             create: action == Action::Create,
             trust_policy: trust_doc,
             inline_policy: inline_doc.map(|d| (INLINE_POLICY_NAME.to_string(), d)),
-            tags: if action == Action::Create { managed_tags() } else { BTreeMap::new() },
+            tags: if action == Action::Create {
+                managed_tags()
+            } else {
+                BTreeMap::new()
+            },
         },
     })
 }

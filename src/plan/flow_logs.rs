@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
-    DESTINATION_TAG_KEY, DesiredState, ENTRY_TAG_KEY, ExistingFlowLog, FlowLogSpec, Inventory, MANAGED_BY_KEY,
-    MANAGED_BY_VALUE, Selector,
+    DESTINATION_TAG_KEY, DesiredState, ENTRY_TAG_KEY, ExistingFlowLog, FlowLogSpec, Inventory,
+    MANAGED_BY_KEY, MANAGED_BY_VALUE, Selector,
 };
 
 use super::PlanOptions;
@@ -14,13 +14,29 @@ use super::resolve::Resolved;
 use super::types::*;
 
 /// Every flow log the config wants in one region, in a stable order.
-pub fn wanted_flow_logs(desired: &DesiredState, r: &Resolved, region: &str, inv: &Inventory) -> Vec<FlowLogSpec> {
-    let Some(ri) = inv.regions.get(region) else { return Vec::new() };
+pub fn wanted_flow_logs(
+    desired: &DesiredState,
+    r: &Resolved,
+    region: &str,
+    inv: &Inventory,
+) -> Vec<FlowLogSpec> {
+    let Some(ri) = inv.regions.get(region) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for entry in &desired.flow_logs {
-        for res in ri.resources.iter().filter(|x| x.kind == entry.resource && entry.selects(&x.id, &x.tags)) {
+        for res in ri
+            .resources
+            .iter()
+            .filter(|x| x.kind == entry.resource && entry.selects(&x.id, &x.tags))
+        {
             for dname in &entry.destinations {
-                let Some(dest) = r.flow_log_destinations.get(&(dname.clone(), region.to_string())) else { continue };
+                let Some(dest) = r
+                    .flow_log_destinations
+                    .get(&(dname.clone(), region.to_string()))
+                else {
+                    continue;
+                };
                 let mut tags = entry.tags.clone();
                 tags.insert(MANAGED_BY_KEY.into(), MANAGED_BY_VALUE.into());
                 tags.insert(ENTRY_TAG_KEY.into(), entry.name.clone());
@@ -52,10 +68,22 @@ fn same_key(fl: &ExistingFlowLog, spec: &FlowLogSpec) -> bool {
 }
 
 fn missing_tags(fl: &ExistingFlowLog, spec: &FlowLogSpec) -> BTreeMap<String, String> {
-    spec.tags.iter().filter(|(k, v)| fl.tags.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect()
+    spec.tags
+        .iter()
+        .filter(|(k, v)| fl.tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
-fn flow_log_change(action: Action, region: &str, id: &str, resource: &str, reason: String, attributes: Vec<AttributeDiff>, operation: Operation) -> Change {
+fn flow_log_change(
+    action: Action,
+    region: &str,
+    id: &str,
+    resource: &str,
+    reason: String,
+    attributes: Vec<AttributeDiff>,
+    operation: Operation,
+) -> Change {
     let target = match &operation {
         Operation::CreateFlowLog { spec } | Operation::ReplaceFlowLog { spec, .. } => {
             Some(format!("{} → {}", spec.entry, spec.destination_name))
@@ -87,30 +115,62 @@ pub fn plan_flow_logs(
 ) {
     report_missing_ids(desired, regions, inv, plan);
     for region in regions {
-        let Some(ri) = inv.regions.get(region) else { continue };
+        let Some(ri) = inv.regions.get(region) else {
+            continue;
+        };
         let existing = &ri.flow_logs;
         // Managed flow logs that some wanted spec accounts for (kept, replaced or superseded).
         let mut accounted: BTreeSet<&str> = BTreeSet::new();
         for spec in wanted_flow_logs(desired, r, region, inv) {
-            let needs = r.destination_parts.get(&(spec.destination_name.clone(), region.clone())).cloned().unwrap_or_default();
+            let needs = r
+                .destination_parts
+                .get(&(spec.destination_name.clone(), region.clone()))
+                .cloned()
+                .unwrap_or_default();
             if needs.iter().any(|p| parts.unavailable.contains(p)) {
                 continue; // the destination's problem is already reported
             }
-            let depends_on: Vec<String> = needs.iter().filter_map(|p| parts.changing.get(p).cloned()).collect();
-            let mut same: Vec<&ExistingFlowLog> = existing.iter().filter(|fl| same_key(fl, &spec)).collect();
+            let depends_on: Vec<String> = needs
+                .iter()
+                .filter_map(|p| parts.changing.get(p).cloned())
+                .collect();
+            let mut same: Vec<&ExistingFlowLog> =
+                existing.iter().filter(|fl| same_key(fl, &spec)).collect();
             same.sort_by(|a, b| (&a.created, &a.id).cmp(&(&b.created, &b.id)));
             let keeper = same.iter().copied().find(|fl| fl.settings == spec.settings);
-            let foreign_match = existing
-                .iter()
-                .find(|fl| !fl.is_managed() && fl.resource_id == spec.resource_id && fl.settings == spec.settings);
+            let foreign_match = existing.iter().find(|fl| {
+                !fl.is_managed()
+                    && fl.resource_id == spec.resource_id
+                    && fl.settings == spec.settings
+            });
             let mut changes = Vec::new();
             match (keeper, foreign_match) {
                 (Some(k), _) => {
                     accounted.insert(&k.id);
                     let missing = missing_tags(k, &spec);
                     if !missing.is_empty() {
-                        let attrs = missing.iter().map(|(t, v)| AttributeDiff::new(&format!("tags.{t}"), k.tags.get(t).cloned(), Some(v.clone()))).collect();
-                        changes.push(flow_log_change(Action::Update, region, &k.id, &spec.resource_id, "tags differ".into(), attrs, Operation::TagFlowLog { id: k.id.clone(), tags: missing }));
+                        let attrs = missing
+                            .iter()
+                            .map(|(t, v)| {
+                                AttributeDiff::new(
+                                    &format!("tags.{t}"),
+                                    k.tags.get(t).cloned(),
+                                    Some(v.clone()),
+                                )
+                            })
+                            .collect();
+                        changes.push(flow_log_change(
+                            Action::Update,
+                            region,
+                            &k.id,
+                            &spec.resource_id,
+                            "tags differ".into(),
+                            attrs,
+                            Operation::TagFlowLog {
+                                id: k.id.clone(),
+                                tags: missing,
+                            },
+                        ));
                     }
                     for stale in same.iter().filter(|fl| fl.id != k.id) {
                         accounted.insert(&stale.id);
@@ -121,7 +181,9 @@ pub fn plan_flow_logs(
                             &spec.resource_id,
                             format!("superseded by {} (completes an interrupted replace)", k.id),
                             Vec::new(),
-                            Operation::DeleteFlowLog { id: stale.id.clone() },
+                            Operation::DeleteFlowLog {
+                                id: stale.id.clone(),
+                            },
                         ));
                     }
                 }
@@ -143,7 +205,10 @@ pub fn plan_flow_logs(
                             .into_iter()
                             .map(|(n, b, a)| AttributeDiff::new(n, Some(b), Some(a)))
                             .collect::<Vec<_>>();
-                        let names: Vec<&str> = attrs.iter().map(|a: &AttributeDiff| a.name.as_str()).collect();
+                        let names: Vec<&str> = attrs
+                            .iter()
+                            .map(|a: &AttributeDiff| a.name.as_str())
+                            .collect();
                         changes.push(flow_log_change(
                             Action::Replace,
                             region,
@@ -160,25 +225,49 @@ pub fn plan_flow_logs(
                                 region,
                                 &stale.id,
                                 &spec.resource_id,
-                                format!("duplicate of {} for the same entry and destination", old.id),
+                                format!(
+                                    "duplicate of {} for the same entry and destination",
+                                    old.id
+                                ),
                                 Vec::new(),
-                                Operation::DeleteFlowLog { id: stale.id.clone() },
+                                Operation::DeleteFlowLog {
+                                    id: stale.id.clone(),
+                                },
                             ));
                         }
                     }
                     None => {
                         let attrs = vec![
-                            AttributeDiff::new("destination", None, Some(spec.settings.destination.describe())),
-                            AttributeDiff::new("traffic_type", None, Some(spec.settings.traffic_type.api_name().into())),
-                            AttributeDiff::new("log_format", None, Some(spec.settings.log_format.to_string())),
-                            AttributeDiff::new("max_aggregation_interval", None, Some(spec.settings.max_aggregation_interval.to_string())),
+                            AttributeDiff::new(
+                                "destination",
+                                None,
+                                Some(spec.settings.destination.describe()),
+                            ),
+                            AttributeDiff::new(
+                                "traffic_type",
+                                None,
+                                Some(spec.settings.traffic_type.api_name().into()),
+                            ),
+                            AttributeDiff::new(
+                                "log_format",
+                                None,
+                                Some(spec.settings.log_format.to_string()),
+                            ),
+                            AttributeDiff::new(
+                                "max_aggregation_interval",
+                                None,
+                                Some(spec.settings.max_aggregation_interval.to_string()),
+                            ),
                         ];
                         changes.push(flow_log_change(
                             Action::Create,
                             region,
                             &spec.resource_id,
                             &spec.resource_id,
-                            format!("no flow log of entry `{}` to `{}`", spec.entry, spec.destination_name),
+                            format!(
+                                "no flow log of entry `{}` to `{}`",
+                                spec.entry, spec.destination_name
+                            ),
                             attrs,
                             Operation::CreateFlowLog { spec: spec.clone() },
                         ));
@@ -192,35 +281,56 @@ pub fn plan_flow_logs(
                 plan.changes.push(c);
             }
         }
-        for fl in existing.iter().filter(|fl| fl.is_managed() && !accounted.contains(fl.id.as_str())) {
+        for fl in existing
+            .iter()
+            .filter(|fl| fl.is_managed() && !accounted.contains(fl.id.as_str()))
+        {
             if opts.prune {
                 plan.changes.push(flow_log_change(
                     Action::Delete,
                     region,
                     &fl.id,
                     &fl.resource_id,
-                    format!("managed by flowkeeper (entry `{}`) and no longer in the config", fl.entry().unwrap_or("?")),
+                    format!(
+                        "managed by flowkeeper (entry `{}`) and no longer in the config",
+                        fl.entry().unwrap_or("?")
+                    ),
                     Vec::new(),
                     Operation::DeleteFlowLog { id: fl.id.clone() },
                 ));
             } else {
-                plan.prunable.push(format!("{region} {} ({})", fl.id, fl.resource_id));
+                plan.prunable
+                    .push(format!("{region} {} ({})", fl.id, fl.resource_id));
             }
         }
     }
 }
 
 /// Ids named in `select.ids` that exist in none of the regions.
-fn report_missing_ids(desired: &DesiredState, regions: &[String], inv: &Inventory, plan: &mut Plan) {
+fn report_missing_ids(
+    desired: &DesiredState,
+    regions: &[String],
+    inv: &Inventory,
+    plan: &mut Plan,
+) {
     for entry in &desired.flow_logs {
-        let Selector::Ids(ids) = &entry.select else { continue };
+        let Selector::Ids(ids) = &entry.select else {
+            continue;
+        };
         for id in ids {
-            let found = inv.regions.values().any(|ri| ri.resources.iter().any(|x| &x.id == id));
+            let found = inv
+                .regions
+                .values()
+                .any(|ri| ri.resources.iter().any(|x| &x.id == id));
             if !found {
                 plan.problems.push(Problem {
                     region: None,
                     subject: format!("flow_logs entry `{}`", entry.name),
-                    message: format!("{} {id} was not found in {}", entry.resource.config_name(), regions.join(", ")),
+                    message: format!(
+                        "{} {id} was not found in {}",
+                        entry.resource.config_name(),
+                        regions.join(", ")
+                    ),
                     hint: Some("check the id and the `regions` list".into()),
                 });
             }

@@ -7,8 +7,8 @@ mod flow_logs;
 mod resolve;
 mod types;
 
-pub use resolve::{Resolved, WantedBucket, WantedLogGroup, WantedRole, resolve};
 pub use destinations::{INLINE_POLICY_NAME, bucket_policy_statements, role_policies};
+pub use resolve::{Resolved, WantedBucket, WantedLogGroup, WantedRole, resolve};
 pub use types::*;
 
 use crate::model::{DesiredState, Inventory};
@@ -21,12 +21,25 @@ pub struct PlanOptions {
 }
 
 /// Computes the changes that make `inventory` match `desired` for one account.
-pub fn plan(desired: &DesiredState, regions: &[String], inventory: &Inventory, opts: PlanOptions) -> Plan {
+pub fn plan(
+    desired: &DesiredState,
+    regions: &[String],
+    inventory: &Inventory,
+    opts: PlanOptions,
+) -> Plan {
     let resolved = resolve(desired, &inventory.account, regions);
     let mut plan = Plan::new(inventory.account.clone());
     plan.problems.extend(resolved.problems.iter().cloned());
     let unavailable = destinations::plan_destinations(&resolved, inventory, &mut plan);
-    flow_logs::plan_flow_logs(desired, &resolved, regions, inventory, &unavailable, opts, &mut plan);
+    flow_logs::plan_flow_logs(
+        desired,
+        &resolved,
+        regions,
+        inventory,
+        &unavailable,
+        opts,
+        &mut plan,
+    );
     plan.sort();
     plan
 }

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
-    AccountId, Destination, DesiredState, Encryption, FlowLogDestination, LifecycleRule, partition_of,
+    AccountId, DesiredState, Destination, Encryption, FlowLogDestination, LifecycleRule,
+    partition_of,
 };
 
 use super::types::Problem;
@@ -71,7 +72,11 @@ pub fn resolve(desired: &DesiredState, account: &AccountId, regions: &[String]) 
                 Destination::S3(s3) => {
                     let name = s3.bucket.render(acct, region);
                     let home = s3.region.clone().unwrap_or_else(|| {
-                        if s3.bucket.uses_region() { region.clone() } else { regions[0].clone() }
+                        if s3.bucket.uses_region() {
+                            region.clone()
+                        } else {
+                            regions[0].clone()
+                        }
                     });
                     let rules = s3.lifecycle.as_ref().map(|l| LifecycleRule {
                         id: format!("flowkeeper-{dname}"),
@@ -83,16 +88,22 @@ pub fn resolve(desired: &DesiredState, account: &AccountId, regions: &[String]) 
                         storage_class: l.storage_class.clone(),
                         expire_days: l.expire_days,
                     });
-                    let entry = r.buckets.entry(name.clone()).or_insert_with(|| WantedBucket {
-                        name: name.clone(),
-                        region: home.clone(),
-                        create: s3.create,
-                        encryption: s3.encryption.clone(),
-                        lifecycle_rules: Vec::new(),
-                        prefixes: BTreeSet::new(),
-                        destinations: BTreeSet::new(),
-                    });
-                    if entry.encryption != s3.encryption || entry.create != s3.create || entry.region != home {
+                    let entry = r
+                        .buckets
+                        .entry(name.clone())
+                        .or_insert_with(|| WantedBucket {
+                            name: name.clone(),
+                            region: home.clone(),
+                            create: s3.create,
+                            encryption: s3.encryption.clone(),
+                            lifecycle_rules: Vec::new(),
+                            prefixes: BTreeSet::new(),
+                            destinations: BTreeSet::new(),
+                        });
+                    if entry.encryption != s3.encryption
+                        || entry.create != s3.create
+                        || entry.region != home
+                    {
                         r.problems.push(Problem {
                             region: None,
                             subject: format!("bucket {name}"),
@@ -103,10 +114,10 @@ pub fn resolve(desired: &DesiredState, account: &AccountId, regions: &[String]) 
                             hint: Some("give them the same bucket settings, or different buckets".into()),
                         });
                     }
-                    if let Some(rule) = rules {
-                        if !entry.lifecycle_rules.iter().any(|x| x.id == rule.id) {
-                            entry.lifecycle_rules.push(rule);
-                        }
+                    if let Some(rule) = rules
+                        && !entry.lifecycle_rules.iter().any(|x| x.id == rule.id)
+                    {
+                        entry.lifecycle_rules.push(rule);
                     }
                     entry.prefixes.insert(s3.prefix.clone());
                     entry.destinations.insert(dname.clone());
@@ -117,7 +128,8 @@ pub fn resolve(desired: &DesiredState, account: &AccountId, regions: &[String]) 
                             options: s3.options,
                         },
                     );
-                    r.destination_parts.insert((dname.clone(), region.clone()), vec![Part::Bucket(name)]);
+                    r.destination_parts
+                        .insert((dname.clone(), region.clone()), vec![Part::Bucket(name)]);
                 }
                 Destination::CloudwatchLogs(cw) => {
                     let group = cw.log_group.render(acct, region);
@@ -132,7 +144,10 @@ pub fn resolve(desired: &DesiredState, account: &AccountId, regions: &[String]) 
                         destination: dname.clone(),
                     };
                     match r.log_groups.get(&key) {
-                        Some(existing) if (existing.retention_days, &existing.kms_key) != (wanted.retention_days, &wanted.kms_key) => {
+                        Some(existing)
+                            if (existing.retention_days, &existing.kms_key)
+                                != (wanted.retention_days, &wanted.kms_key) =>
+                        {
                             r.problems.push(Problem {
                                 region: Some(region.clone()),
                                 subject: format!("log group {group}"),
@@ -150,12 +165,19 @@ pub fn resolve(desired: &DesiredState, account: &AccountId, regions: &[String]) 
                     }
                     r.roles
                         .entry(role_name.clone())
-                        .or_insert_with(|| WantedRole { name: role_name.clone(), arn: role_arn.clone(), log_groups: BTreeSet::new() })
+                        .or_insert_with(|| WantedRole {
+                            name: role_name.clone(),
+                            arn: role_arn.clone(),
+                            log_groups: BTreeSet::new(),
+                        })
                         .log_groups
                         .insert((region.clone(), group.clone()));
                     r.flow_log_destinations.insert(
                         (dname.clone(), region.clone()),
-                        FlowLogDestination::CloudwatchLogs { log_group: group.clone(), role_arn },
+                        FlowLogDestination::CloudwatchLogs {
+                            log_group: group.clone(),
+                            role_arn,
+                        },
                     );
                     r.destination_parts.insert(
                         (dname.clone(), region.clone()),

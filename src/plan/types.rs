@@ -58,7 +58,11 @@ pub struct AttributeDiff {
 
 impl AttributeDiff {
     pub fn new(name: &str, before: Option<String>, after: Option<String>) -> Self {
-        AttributeDiff { name: name.to_string(), before, after }
+        AttributeDiff {
+            name: name.to_string(),
+            before,
+            after,
+        }
     }
 }
 
@@ -68,21 +72,38 @@ impl AttributeDiff {
 pub enum BucketStep {
     PublicAccessBlock,
     OwnershipEnforced,
-    Encryption { encryption: Encryption },
+    Encryption {
+        encryption: Encryption,
+    },
     /// Upsert these rules by id and remove the listed flowkeeper rule ids; other rules stay.
-    Lifecycle { rules: Vec<LifecycleRule>, remove: Vec<String> },
+    Lifecycle {
+        rules: Vec<LifecycleRule>,
+        remove: Vec<String>,
+    },
     /// The whole merged policy document (foreign statements included, unchanged).
-    Policy { document: Value },
+    Policy {
+        document: Value,
+    },
     /// Tags for a bucket flowkeeper creates.
-    Tags { tags: BTreeMap<String, String> },
+    Tags {
+        tags: BTreeMap<String, String>,
+    },
 }
 
 /// What the executor does for a change.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "operation", rename_all = "kebab-case")]
 pub enum Operation {
-    Bucket { create: bool, steps: Vec<BucketStep> },
-    LogGroup { create: bool, retention_days: Option<i32>, kms_key: Option<String>, tags: BTreeMap<String, String> },
+    Bucket {
+        create: bool,
+        steps: Vec<BucketStep>,
+    },
+    LogGroup {
+        create: bool,
+        retention_days: Option<i32>,
+        kms_key: Option<String>,
+        tags: BTreeMap<String, String>,
+    },
     Role {
         create: bool,
         /// Trust policy to write (merged with foreign statements when the role exists).
@@ -91,11 +112,21 @@ pub enum Operation {
         inline_policy: Option<(String, Value)>,
         tags: BTreeMap<String, String>,
     },
-    CreateFlowLog { spec: FlowLogSpec },
+    CreateFlowLog {
+        spec: FlowLogSpec,
+    },
     /// Create `spec` first, then delete `old_id`.
-    ReplaceFlowLog { old_id: String, spec: FlowLogSpec },
-    TagFlowLog { id: String, tags: BTreeMap<String, String> },
-    DeleteFlowLog { id: String },
+    ReplaceFlowLog {
+        old_id: String,
+        spec: FlowLogSpec,
+    },
+    TagFlowLog {
+        id: String,
+        tags: BTreeMap<String, String>,
+    },
+    DeleteFlowLog {
+        id: String,
+    },
 }
 
 /// One planned change.
@@ -146,7 +177,12 @@ impl Change {
         if extra.is_empty() {
             format!("{} {}", self.resource_type.label(), self.id)
         } else {
-            format!("{} {} ({})", self.resource_type.label(), self.id, extra.join(", "))
+            format!(
+                "{} {} ({})",
+                self.resource_type.label(),
+                self.id,
+                extra.join(", ")
+            )
         }
     }
 }
@@ -191,7 +227,13 @@ pub struct Summary {
 
 impl Plan {
     pub fn new(account: AccountId) -> Self {
-        Plan { account, changes: Vec::new(), covered: Vec::new(), prunable: Vec::new(), problems: Vec::new() }
+        Plan {
+            account,
+            changes: Vec::new(),
+            covered: Vec::new(),
+            prunable: Vec::new(),
+            problems: Vec::new(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -214,11 +256,28 @@ impl Plan {
     /// Deterministic order: account-wide first, then by region, resource type, id, resource.
     pub fn sort(&mut self) {
         self.changes.sort_by(|a, b| {
-            (&a.region, a.resource_type, &a.id, &a.resource, &a.target, a.action)
-                .cmp(&(&b.region, b.resource_type, &b.id, &b.resource, &b.target, b.action))
+            (
+                &a.region,
+                a.resource_type,
+                &a.id,
+                &a.resource,
+                &a.target,
+                a.action,
+            )
+                .cmp(&(
+                    &b.region,
+                    b.resource_type,
+                    &b.id,
+                    &b.resource,
+                    &b.target,
+                    b.action,
+                ))
         });
-        self.covered.sort_by(|a, b| (&a.region, &a.resource, &a.entry).cmp(&(&b.region, &b.resource, &b.entry)));
+        self.covered.sort_by(|a, b| {
+            (&a.region, &a.resource, &a.entry).cmp(&(&b.region, &b.resource, &b.entry))
+        });
         self.prunable.sort();
-        self.problems.sort_by(|a, b| (&a.region, &a.subject).cmp(&(&b.region, &b.subject)));
+        self.problems
+            .sort_by(|a, b| (&a.region, &a.subject).cmp(&(&b.region, &b.subject)));
     }
 }

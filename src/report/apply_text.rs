@@ -1,6 +1,9 @@
-//! Human summary after apply.
+//! Human summary after apply: one table row per change with its result, then the counts.
 
 use std::fmt::Write;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
 
 use crate::apply::{ApplyReport, Status};
 
@@ -8,26 +11,33 @@ pub fn render(report: &ApplyReport) -> String {
     let done = report.count(|s| *s == Status::Done);
     let failed = report.count(|s| matches!(s, Status::Failed { .. }));
     let skipped = report.count(|s| matches!(s, Status::Skipped { .. }));
-    let mut out = String::new();
-    if failed + skipped > 0 {
-        let _ = writeln!(out, "\nNot completed:");
-        for o in report.outcomes.iter().filter(|o| o.status != Status::Done) {
-            let region = o.region.as_deref().unwrap_or("account-wide");
-            let subject = &o.subject;
-            match &o.status {
-                Status::Failed { error, hint } => {
-                    let _ = writeln!(out, "  {region} {} {subject}: failed: {error}", o.action.symbol());
-                    if let Some(h) = hint {
-                        let _ = writeln!(out, "      hint: {h}");
-                    }
-                }
-                Status::Skipped { reason } => {
-                    let _ = writeln!(out, "  {region} {} {subject}: skipped: {reason}", o.action.symbol());
-                }
-                Status::Done => {}
-            }
-        }
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(120)
+        .set_header(["region", "change", "resource", "result"]);
+    for o in &report.outcomes {
+        let result = match &o.status {
+            Status::Done => "done".to_string(),
+            Status::Failed { error, hint } => match hint {
+                Some(h) => format!("FAILED: {error}\nhint: {h}"),
+                None => format!("FAILED: {error}"),
+            },
+            Status::Skipped { reason } => format!("skipped: {reason}"),
+        };
+        table.add_row([
+            o.region.as_deref().unwrap_or("account-wide"),
+            o.action.symbol(),
+            &o.subject,
+            &result,
+        ]);
     }
-    let _ = writeln!(out, "\nApply finished: {done} done, {failed} failed, {skipped} skipped.");
+    let mut out = String::new();
+    let _ = writeln!(out, "\n{table}");
+    let _ = writeln!(
+        out,
+        "Apply finished: {done} done, {failed} failed, {skipped} skipped."
+    );
     out
 }

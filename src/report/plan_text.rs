@@ -12,14 +12,26 @@ fn value(v: &Option<String>) -> &str {
 pub fn render(plan: &Plan) -> String {
     let mut out = String::new();
     if plan.changes.is_empty() {
-        let _ = writeln!(out, "No changes. Flow logging in account {} matches the config.", plan.account);
+        let _ = writeln!(
+            out,
+            "No changes. Flow logging in account {} matches the config.",
+            plan.account
+        );
     } else {
-        let _ = writeln!(out, "flowkeeper will make these changes in account {}:", plan.account);
+        let _ = writeln!(
+            out,
+            "flowkeeper will make these changes in account {}:",
+            plan.account
+        );
         let mut current: Option<Option<&str>> = None;
         for c in &plan.changes {
             if current != Some(c.region.as_deref()) {
                 current = Some(c.region.as_deref());
-                let _ = writeln!(out, "\n  # {}", c.region.as_deref().unwrap_or("account-wide (IAM)"));
+                let _ = writeln!(
+                    out,
+                    "\n  # {}",
+                    c.region.as_deref().unwrap_or("account-wide (IAM)")
+                );
             }
             let _ = writeln!(out, "  {:>3} {}", c.action.symbol(), c.subject());
             let _ = writeln!(out, "        reason: {}", c.reason);
@@ -29,7 +41,13 @@ pub fn render(plan: &Plan) -> String {
                         let _ = writeln!(out, "        {}: {}", a.name, value(&a.after));
                     }
                     _ => {
-                        let _ = writeln!(out, "        {}: {} → {}", a.name, value(&a.before), value(&a.after));
+                        let _ = writeln!(
+                            out,
+                            "        {}: {} → {}",
+                            a.name,
+                            value(&a.before),
+                            value(&a.after)
+                        );
                     }
                 }
             }
@@ -37,9 +55,16 @@ pub fn render(plan: &Plan) -> String {
         out.push('\n');
     }
     if !plan.covered.is_empty() {
-        let _ = writeln!(out, "Already covered by flow logs flowkeeper does not manage (left alone):");
+        let _ = writeln!(
+            out,
+            "Already covered by flow logs flowkeeper does not manage (left alone):"
+        );
         for c in &plan.covered {
-            let _ = writeln!(out, "  {} {} by {} (entry {} → {})", c.region, c.resource, c.flow_log_id, c.entry, c.destination);
+            let _ = writeln!(
+                out,
+                "  {} {} by {} (entry {} → {})",
+                c.region, c.resource, c.flow_log_id, c.entry, c.destination
+            );
         }
         out.push('\n');
     }

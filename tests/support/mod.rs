@@ -91,7 +91,10 @@ impl Account {
     pub async fn new() -> Account {
         let moto = moto();
         let n = NEXT_ACCOUNT.fetch_add(1, Ordering::SeqCst);
-        let id = format!("{:012}", 300_000_000_000u64 + u64::from(std::process::id()) * 1000 + n);
+        let id = format!(
+            "{:012}",
+            300_000_000_000u64 + u64::from(std::process::id()) * 1000 + n
+        );
         let root = Credentials::new("testing", "testing", None, None, "harness");
         let sts = aws_sdk_sts::Client::new(&base_config(&moto.endpoint, root, "us-east-1"));
         let out = sts
@@ -109,7 +112,11 @@ impl Account {
             None,
             "assumed",
         );
-        Account { id, endpoint: moto.endpoint.clone(), creds }
+        Account {
+            id,
+            endpoint: moto.endpoint.clone(),
+            creds,
+        }
     }
 
     pub fn config(&self, region: &str) -> SdkConfig {
@@ -119,7 +126,9 @@ impl Account {
         aws_sdk_ec2::Client::new(&self.config(region))
     }
     pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
-        let conf = aws_sdk_s3::config::Builder::from(&self.config(region)).force_path_style(true).build();
+        let conf = aws_sdk_s3::config::Builder::from(&self.config(region))
+            .force_path_style(true)
+            .build();
         aws_sdk_s3::Client::from_conf(conf)
     }
     pub fn logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
@@ -130,7 +139,12 @@ impl Account {
     }
 
     /// Creates a VPC with `tags` and one subnet carrying the same tags; returns (vpc, subnet).
-    pub async fn seed_vpc(&self, region: &str, cidr_octet: u8, tags: &[(&str, &str)]) -> (String, String) {
+    pub async fn seed_vpc(
+        &self,
+        region: &str,
+        cidr_octet: u8,
+        tags: &[(&str, &str)],
+    ) -> (String, String) {
         let ec2 = self.ec2(region);
         let vpc = ec2
             .create_vpc()
@@ -152,17 +166,35 @@ impl Account {
             .and_then(|s| s.subnet_id)
             .expect("subnet id");
         if !tags.is_empty() {
-            let t: Vec<_> = tags.iter().map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(*k).value(*v).build()).collect();
-            ec2.create_tags().resources(&vpc).resources(&subnet).set_tags(Some(t)).send().await.expect("tag");
+            let t: Vec<_> = tags
+                .iter()
+                .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(*k).value(*v).build())
+                .collect();
+            ec2.create_tags()
+                .resources(&vpc)
+                .resources(&subnet)
+                .set_tags(Some(t))
+                .send()
+                .await
+                .expect("tag");
         }
         (vpc, subnet)
     }
 
     /// Every flow log in the region: (id, resource, destination or log group, log format, tags).
     pub async fn flow_logs(&self, region: &str) -> Vec<aws_sdk_ec2::types::FlowLog> {
-        let out = self.ec2(region).describe_flow_logs().send().await.expect("describe flow logs");
+        let out = self
+            .ec2(region)
+            .describe_flow_logs()
+            .send()
+            .await
+            .expect("describe flow logs");
         let mut v = out.flow_logs.unwrap_or_default();
-        v.sort_by(|a, b| a.resource_id.cmp(&b.resource_id).then(a.flow_log_id.cmp(&b.flow_log_id)));
+        v.sort_by(|a, b| {
+            a.resource_id
+                .cmp(&b.resource_id)
+                .then(a.flow_log_id.cmp(&b.flow_log_id))
+        });
         v
     }
 
@@ -175,11 +207,17 @@ impl Account {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("AWS_ACCESS_KEY_ID", self.creds.access_key_id())
             .env("AWS_SECRET_ACCESS_KEY", self.creds.secret_access_key())
-            .env("AWS_SESSION_TOKEN", self.creds.session_token().unwrap_or_default())
+            .env(
+                "AWS_SESSION_TOKEN",
+                self.creds.session_token().unwrap_or_default(),
+            )
             .env("AWS_ENDPOINT_URL", &self.endpoint)
             .env("AWS_REGION", "us-east-1")
             .env("AWS_CONFIG_FILE", "/nonexistent/flowkeeper-test-config")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/flowkeeper-test-credentials")
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/flowkeeper-test-credentials",
+            )
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .stdin(Stdio::null())
             .output()
@@ -189,13 +227,20 @@ impl Account {
 
 /// stdout and stderr as text, for assertion messages.
 pub fn text(o: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 /// Asserts the exit code, showing the output when it differs.
 pub fn expect_exit(o: &Output, code: i32) -> (String, String) {
     let (out, err) = text(o);
-    assert_eq!(o.status.code(), Some(code), "unexpected exit code\n--- stdout\n{out}\n--- stderr\n{err}");
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "unexpected exit code\n--- stdout\n{out}\n--- stderr\n{err}"
+    );
     (out, err)
 }
 

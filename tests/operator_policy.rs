@@ -1,0 +1,128 @@
+//! The operator policy (`policies/flowkeeper-operator.json`) grants every API call flowkeeper
+//! makes, and the CloudFormation template ships exactly that policy.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// API operations named in `src/aws` (every call goes through `classify("svc:Op", ...)`).
+fn operations_called() -> BTreeSet<String> {
+    let mut ops = BTreeSet::new();
+    for entry in std::fs::read_dir(root().join("src/aws")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for (i, _) in text.match_indices("classify(\"") {
+            let rest = &text[i + "classify(\"".len()..];
+            ops.insert(rest[..rest.find('"').unwrap()].to_string());
+        }
+    }
+    ops
+}
+
+/// The IAM action that authorizes an API operation, where the names differ.
+fn iam_action(op: &str) -> &str {
+    match op {
+        "s3:HeadBucket" => "s3:ListBucket",
+        "s3:GetPublicAccessBlock" => "s3:GetBucketPublicAccessBlock",
+        "s3:PutPublicAccessBlock" => "s3:PutBucketPublicAccessBlock",
+        "s3:GetBucketEncryption" => "s3:GetEncryptionConfiguration",
+        "s3:PutBucketEncryption" => "s3:PutEncryptionConfiguration",
+        "s3:GetBucketLifecycleConfiguration" => "s3:GetLifecycleConfiguration",
+        "s3:PutBucketLifecycleConfiguration" | "s3:DeleteBucketLifecycle" => {
+            "s3:PutLifecycleConfiguration"
+        }
+        other => other,
+    }
+}
+
+fn allowed_actions(policy: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for st in policy["Statement"].as_array().unwrap() {
+        if st["Effect"] != "Allow" {
+            continue;
+        }
+        match &st["Action"] {
+            Value::String(a) => {
+                out.insert(a.clone());
+            }
+            Value::Array(a) => out.extend(a.iter().map(|x| x.as_str().unwrap().to_string())),
+            other => panic!("unexpected Action {other}"),
+        }
+    }
+    out
+}
+
+fn operator_policy() -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join("policies/flowkeeper-operator.json")).unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_operator_policy_allows_every_call_flowkeeper_makes() {
+    let ops = operations_called();
+    assert!(ops.len() >= 25, "the scan found the calls: {ops:?}");
+    let allowed = allowed_actions(&operator_policy());
+    let missing: Vec<&str> = ops
+        .iter()
+        .map(|o| iam_action(o))
+        .filter(|a| !allowed.contains(*a))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "policies/flowkeeper-operator.json lacks {missing:?}"
+    );
+    // CreateFlowLogs also needs PassRole (CloudWatch) and log delivery (S3) on the caller.
+    for extra in [
+        "iam:PassRole",
+        "logs:CreateLogDelivery",
+        "logs:DeleteLogDelivery",
+    ] {
+        assert!(allowed.contains(extra), "missing {extra}");
+    }
+}
+
+#[test]
+fn deletion_is_limited_to_managed_flow_logs_and_tls_is_required() {
+    let policy = operator_policy();
+    let st = policy["Statement"].as_array().unwrap();
+    let delete = st
+        .iter()
+        .find(|s| s["Action"] == "ec2:DeleteFlowLogs")
+        .unwrap();
+    assert_eq!(
+        delete["Condition"]["StringEquals"]["aws:ResourceTag/managed-by"],
+        "flowkeeper"
+    );
+    let pass = st.iter().find(|s| s["Action"] == "iam:PassRole").unwrap();
+    assert_eq!(
+        pass["Condition"]["StringEquals"]["iam:PassedToService"],
+        "vpc-flow-logs.amazonaws.com"
+    );
+    assert!(
+        st.iter()
+            .any(|s| s["Effect"] == "Deny"
+                && s["Condition"]["Bool"]["aws:SecureTransport"] == "false")
+    );
+}
+
+#[test]
+fn the_cloudformation_template_ships_the_same_operator_policy() {
+    let text = std::fs::read_to_string(
+        root().join("templates/cloudformation/flowkeeper-operator-role.yaml"),
+    )
+    .unwrap();
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let policy = &doc["Resources"]["OperatorRole"]["Properties"]["Policies"][0]["PolicyDocument"];
+    let policy: Value = serde_json::to_value(policy).unwrap();
+    assert_eq!(
+        policy,
+        operator_policy(),
+        "keep the template in step with policies/flowkeeper-operator.json"
+    );
+}
