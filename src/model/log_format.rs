@@ -5,53 +5,14 @@ use std::fmt;
 
 use serde::Serialize;
 
-/// Every field AWS documents for VPC flow logs, in documentation order, with the record
-/// version it first appeared in.
-pub const VPC_FIELDS: &[(&str, u8)] = &[
-    ("version", 2),
-    ("account-id", 2),
-    ("interface-id", 2),
-    ("srcaddr", 2),
-    ("dstaddr", 2),
-    ("srcport", 2),
-    ("dstport", 2),
-    ("protocol", 2),
-    ("packets", 2),
-    ("bytes", 2),
-    ("start", 2),
-    ("end", 2),
-    ("action", 2),
-    ("log-status", 2),
-    ("vpc-id", 3),
-    ("subnet-id", 3),
-    ("instance-id", 3),
-    ("tcp-flags", 3),
-    ("type", 3),
-    ("pkt-srcaddr", 3),
-    ("pkt-dstaddr", 3),
-    ("region", 4),
-    ("az-id", 4),
-    ("sublocation-type", 4),
-    ("sublocation-id", 4),
-    ("pkt-src-aws-service", 5),
-    ("pkt-dst-aws-service", 5),
-    ("flow-direction", 5),
-    ("traffic-path", 5),
-    ("ecs-cluster-arn", 7),
-    ("ecs-cluster-name", 7),
-    ("ecs-container-instance-arn", 7),
-    ("ecs-container-instance-id", 7),
-    ("ecs-container-id", 7),
-    ("ecs-second-container-id", 7),
-    ("ecs-service-name", 7),
-    ("ecs-task-definition-arn", 7),
-    ("ecs-task-arn", 7),
-    ("ecs-task-id", 7),
-    ("reject-reason", 8),
-];
-
 /// Number of fields in AWS's default (version 2) format.
 const DEFAULT_FIELD_COUNT: usize = 14;
+
+/// Names of every field AWS documents for VPC flow logs, in documentation order (the catalogue
+/// lives in the `flowlog` crate, shared with the decoder).
+fn vpc_field_names() -> impl Iterator<Item = &'static str> {
+    flowlog::field::vpc_fields().iter().map(|f| f.name)
+}
 
 /// An ordered list of flow-log field names.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -62,19 +23,19 @@ impl LogFormat {
     /// AWS's default format: the 14 version-2 fields.
     pub fn default_v2() -> Self {
         LogFormat(
-            VPC_FIELDS[..DEFAULT_FIELD_COUNT]
-                .iter()
-                .map(|(n, _)| n.to_string())
+            vpc_field_names()
+                .take(DEFAULT_FIELD_COUNT)
+                .map(str::to_string)
                 .collect(),
         )
     }
 
     /// Every documented VPC flow-log field.
     pub fn all_fields() -> Self {
-        LogFormat(VPC_FIELDS.iter().map(|(n, _)| n.to_string()).collect())
+        LogFormat(vpc_field_names().map(str::to_string).collect())
     }
 
-    /// An explicit list, each name checked against [`VPC_FIELDS`]; duplicates are an error.
+    /// An explicit list, each name checked against the VPC fields; duplicates are an error.
     pub fn from_fields<S: AsRef<str>>(fields: &[S]) -> Result<Self, FieldError> {
         let mut out: Vec<String> = Vec::with_capacity(fields.len());
         for (index, f) in fields.iter().enumerate() {
@@ -136,11 +97,11 @@ impl fmt::Display for LogFormat {
 }
 
 pub fn is_known_field(name: &str) -> bool {
-    VPC_FIELDS.iter().any(|(n, _)| *n == name)
+    vpc_field_names().any(|n| n == name)
 }
 
 pub fn known_field_names() -> impl Iterator<Item = &'static str> {
-    VPC_FIELDS.iter().map(|(n, _)| *n)
+    vpc_field_names()
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -164,6 +125,11 @@ mod tests {
                 .starts_with("${version} ${account-id}")
         );
         assert_eq!(LogFormat::default_v2().fields().len(), 14);
+        assert_eq!(LogFormat::all_fields().fields().len(), 40);
+        assert_eq!(
+            LogFormat::all_fields().fields().last().map(String::as_str),
+            Some("reject-reason")
+        );
     }
 
     #[test]

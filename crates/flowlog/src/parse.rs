@@ -1,0 +1,244 @@
+//! Allocation-free parsers for single values: unsigned decimals, IP addresses (with a fast
+//! IPv4 path) and the typed enumerations. Each returns the reason on failure; the caller
+//! adds the column and field.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::error::DecodeErrorKind as K;
+use crate::types::{Timestamp, TrafficPath};
+
+/// `-` → `None`; empty → error; otherwise `parse`.
+#[inline(always)]
+pub(crate) fn opt<T>(
+    value: &str,
+    parse: impl FnOnce(&str) -> Result<T, K>,
+) -> Result<Option<T>, K> {
+    match value {
+        "-" => Ok(None),
+        "" => Err(K::EmptyValue),
+        _ => parse(value).map(Some),
+    }
+}
+
+/// A text value: `-` → `None`; empty → error.
+#[inline(always)]
+pub(crate) fn text(value: &str) -> Result<Option<&str>, K> {
+    match value {
+        "-" => Ok(None),
+        "" => Err(K::EmptyValue),
+        _ => Ok(Some(value)),
+    }
+}
+
+/// Decimal digits only (no sign, no spaces), at most `u64::MAX`.
+#[inline]
+pub(crate) fn u64(value: &str) -> Result<u64, K> {
+    let bytes = value.as_bytes();
+    if bytes.is_empty() {
+        return Err(K::EmptyValue);
+    }
+    let mut n: u64 = 0;
+    if bytes.len() < 20 {
+        // 19 digits cannot overflow.
+        for &b in bytes {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return Err(K::InvalidNumber);
+            }
+            n = n * 10 + u64::from(d);
+        }
+        return Ok(n);
+    }
+    let mut overflow = false;
+    for &b in bytes {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return Err(K::InvalidNumber);
+        }
+        match n.checked_mul(10).and_then(|n| n.checked_add(u64::from(d))) {
+            Some(next) => n = next,
+            None => overflow = true,
+        }
+    }
+    if overflow {
+        Err(K::NumberOutOfRange { max: u64::MAX })
+    } else {
+        Ok(n)
+    }
+}
+
+#[inline]
+fn bounded(value: &str, max: u64) -> Result<u64, K> {
+    let n = u64(value)?;
+    if n > max {
+        Err(K::NumberOutOfRange { max })
+    } else {
+        Ok(n)
+    }
+}
+
+#[inline]
+pub(crate) fn u8(value: &str) -> Result<u8, K> {
+    bounded(value, u64::from(u8::MAX)).map(|n| n as u8)
+}
+
+#[inline]
+pub(crate) fn u16(value: &str) -> Result<u16, K> {
+    bounded(value, u64::from(u16::MAX)).map(|n| n as u16)
+}
+
+#[inline]
+pub(crate) fn timestamp(value: &str) -> Result<Timestamp, K> {
+    let n = u64(value).map_err(|e| match e {
+        K::NumberOutOfRange { .. } => K::InvalidTimestamp,
+        other => other,
+    })?;
+    Timestamp::from_raw(n).ok_or(K::InvalidTimestamp)
+}
+
+#[inline]
+pub(crate) fn traffic_path(value: &str) -> Result<TrafficPath, K> {
+    let invalid = K::InvalidValue {
+        expected: TrafficPath::EXPECTED,
+    };
+    let n = u64(value).map_err(|_| invalid)?;
+    TrafficPath::from_code(n).ok_or(invalid)
+}
+
+/// An enumeration value via its `parse`.
+#[inline(always)]
+pub(crate) fn choice<T>(
+    value: &str,
+    parse: fn(&str) -> Option<T>,
+    expected: &'static str,
+) -> Result<T, K> {
+    parse(value).ok_or(K::InvalidValue { expected })
+}
+
+/// IPv4 dotted quad or any IPv6 form `std` accepts.
+#[inline]
+pub(crate) fn ip(value: &str) -> Result<IpAddr, K> {
+    if let Some(v4) = ipv4(value.as_bytes()) {
+        return Ok(IpAddr::V4(v4));
+    }
+    if value.contains(':') {
+        return value
+            .parse::<Ipv6Addr>()
+            .map(IpAddr::V6)
+            .map_err(|_| K::InvalidIp);
+    }
+    Err(K::InvalidIp)
+}
+
+/// Strict dotted quad, the same language as `Ipv4Addr::from_str`: four decimal octets of
+/// 1–3 digits, each at most 255, no leading zeros.
+#[inline]
+fn ipv4(bytes: &[u8]) -> Option<Ipv4Addr> {
+    let digit = |i: usize| {
+        bytes
+            .get(i)
+            .map(|b| b.wrapping_sub(b'0'))
+            .filter(|d| *d <= 9)
+            .map(u16::from)
+    };
+    let mut octets = [0u8; 4];
+    let mut i = 0;
+    for (k, octet) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if bytes.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let mut value = digit(i)?;
+        i += 1;
+        if let Some(d) = digit(i) {
+            if value == 0 {
+                return None; // leading zero
+            }
+            value = value * 10 + d;
+            i += 1;
+            if let Some(d) = digit(i) {
+                value = value * 10 + d;
+                i += 1;
+                if value > 255 {
+                    return None;
+                }
+            }
+        }
+        *octet = value as u8;
+    }
+    (i == bytes.len()).then_some(Ipv4Addr::from(octets))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers() {
+        assert_eq!(u64("0"), Ok(0));
+        assert_eq!(u64("18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(
+            u64("18446744073709551616"),
+            Err(K::NumberOutOfRange { max: u64::MAX })
+        );
+        assert_eq!(u64("00000000000000000000042"), Ok(42));
+        assert_eq!(u64("+5"), Err(K::InvalidNumber));
+        assert_eq!(u64("-5"), Err(K::InvalidNumber));
+        assert_eq!(u64("5a"), Err(K::InvalidNumber));
+        assert_eq!(u16("65535"), Ok(65535));
+        assert_eq!(u16("65536"), Err(K::NumberOutOfRange { max: 65535 }));
+        assert_eq!(u8("256"), Err(K::NumberOutOfRange { max: 255 }));
+        assert_eq!(timestamp("99999999999999"), Err(K::InvalidTimestamp));
+        assert_eq!(
+            traffic_path("9"),
+            Err(K::InvalidValue {
+                expected: TrafficPath::EXPECTED
+            })
+        );
+    }
+
+    #[test]
+    fn ipv4_fast_path_matches_std() {
+        let cases = [
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.0.0.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "01.1.1.1",
+            "1.1.1.01",
+            "0.0.0.00",
+            "1..1.1",
+            ".1.1.1",
+            "1.1.1.",
+            "1.1.1.1 ",
+            "1234.1.1.1",
+            "1.1.1.1a",
+            "a.b.c.d",
+            "",
+            "172.31.16.139",
+            "100.64.0.0",
+        ];
+        for case in cases {
+            assert_eq!(
+                ipv4(case.as_bytes()),
+                case.parse::<Ipv4Addr>().ok(),
+                "{case:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ip_addresses() {
+        assert_eq!(ip("2001:db8::1"), Ok("2001:db8::1".parse().unwrap()));
+        assert_eq!(
+            ip("::ffff:10.0.0.1"),
+            Ok("::ffff:10.0.0.1".parse().unwrap())
+        );
+        assert_eq!(ip("2001:db8::zz"), Err(K::InvalidIp));
+        assert_eq!(ip("10.0.0"), Err(K::InvalidIp));
+    }
+}
