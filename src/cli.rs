@@ -37,6 +37,15 @@ pub struct GlobalArgs {
     /// Send every AWS call to this endpoint (an emulator such as moto); S3 then uses path-style URLs.
     #[arg(long = "endpoint-url", global = true, env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
+    /// Work only on these accounts (comma-separated ids) of the config.
+    #[arg(long, global = true, value_delimiter = ',', value_name = "ID,...")]
+    pub accounts: Option<Vec<String>>,
+    /// Work only in these regions (comma-separated) of the config.
+    #[arg(long, global = true, value_delimiter = ',', value_name = "REGION,...")]
+    pub regions: Option<Vec<String>>,
+    /// How many account/region targets are worked on at once.
+    #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
     /// Output format for data on stdout.
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,

@@ -16,3 +16,4 @@ pub mod plan;
 pub mod policies;
 pub mod progress;
 pub mod report;
+pub mod targets;

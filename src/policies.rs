@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 pub const S3_BUCKET_POLICY: &str = include_str!("../policies/s3-bucket-policy.json");
+pub const S3_BUCKET_POLICY_ORG: &str = include_str!("../policies/s3-bucket-policy-org.json");
 pub const DELIVERY_TRUST_POLICY: &str = include_str!("../policies/cloudwatch-delivery-trust.json");
 pub const DELIVERY_PERMISSIONS: &str =
     include_str!("../policies/cloudwatch-delivery-permissions.json");

@@ -18,6 +18,7 @@ type BatchKey = (ResourceKind, FlowLogSettings, BTreeMap<String, String>);
 
 pub async fn apply_region(
     ec2: &Client,
+    account: &str,
     changes: &[&Change],
     done_before: &HashMap<String, Status>,
     opts: ApplyOptions,
@@ -121,7 +122,7 @@ pub async fn apply_region(
     }
     for c in changes {
         if let Some(st) = results.get(&c.key()) {
-            report_line(progress, c, st);
+            report_line(progress, account, c, st);
         }
     }
     results

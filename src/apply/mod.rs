@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::future::join_all;
+use tokio::sync::Semaphore;
 use serde::Serialize;
 
 use crate::aws::{Aws, AwsError};
@@ -85,8 +86,10 @@ pub async fn apply(
     aws: &Aws,
     plan: &Plan,
     opts: ApplyOptions,
+    limit: &Semaphore,
     progress: &dyn Progress,
 ) -> ApplyReport {
+    let account = plan.account.as_str();
     let mut results: HashMap<String, Status> = HashMap::new();
     let (roles, rest): (Vec<&Change>, Vec<&Change>) = plan
         .changes
@@ -99,16 +102,17 @@ pub async fn apply(
     let iam = aws.iam();
     for c in roles {
         let st = destinations::apply_role(&iam, c).await;
-        report_line(progress, c, &st);
+        report_line(progress, account, c, &st);
         results.insert(c.key(), st);
     }
     for (key, st, c) in join_all(dests.iter().map(|c| async move {
+        let _permit = limit.acquire().await.expect("semaphore is never closed");
         let st = destinations::apply_destination(aws, c).await;
         (c.key(), st, *c)
     }))
     .await
     {
-        report_line(progress, c, &st);
+        report_line(progress, account, c, &st);
         results.insert(key, st);
     }
     let mut by_region: HashMap<&str, Vec<&Change>> = HashMap::new();
@@ -120,8 +124,13 @@ pub async fn apply(
     }
     let done_before = &results;
     let region_results = join_all(by_region.into_iter().map(|(region, changes)| async move {
+        let _permit = limit.acquire().await.expect("semaphore is never closed");
+        let label = format!("{account}/{region}");
+        progress.target_started(&label);
         let clients = aws.clients(region);
-        flow_logs::apply_region(&clients.ec2, &changes, done_before, opts, progress).await
+        let r = flow_logs::apply_region(&clients.ec2, account, &changes, done_before, opts, progress).await;
+        progress.target_finished(&label);
+        r
     }))
     .await;
     for r in region_results {
@@ -156,8 +165,8 @@ fn blocked(c: &Change, done: &HashMap<String, Status>) -> Option<Status> {
         })
 }
 
-fn report_line(progress: &dyn Progress, c: &Change, st: &Status) {
-    let region = c.region.as_deref().unwrap_or("global");
+fn report_line(progress: &dyn Progress, account: &str, c: &Change, st: &Status) {
+    let region = format!("{account}/{}", c.region.as_deref().unwrap_or("global"));
     let what = c.subject();
     match st {
         Status::Done => progress.step(&format!("[{region}] {} {what}: done", c.action.symbol())),

@@ -128,6 +128,19 @@ pub async fn describe_resources(
     Ok(out)
 }
 
+/// Regions enabled for the account (opted-in or not requiring opt-in), sorted.
+pub async fn enabled_regions(ec2: &Client) -> Result<Vec<String>, AwsError> {
+    let out = ec2.describe_regions().send().await.map_err(|e| classify("ec2:DescribeRegions", e))?;
+    let mut regions: Vec<String> = out
+        .regions()
+        .iter()
+        .filter(|r| r.opt_in_status().is_none_or(|s| s != "not-opted-in"))
+        .filter_map(|r| r.region_name().map(str::to_string))
+        .collect();
+    regions.sort();
+    Ok(regions)
+}
+
 /// Every flow log in the region.
 pub async fn describe_flow_logs(ec2: &Client) -> Result<Vec<ExistingFlowLog>, AwsError> {
     let mut out = Vec::new();

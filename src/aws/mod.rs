@@ -6,6 +6,8 @@ pub mod ec2;
 pub mod error;
 pub mod iam;
 pub mod logs;
+pub mod metrics;
+pub mod organizations;
 pub mod s3;
 
 use std::time::Duration;
@@ -16,7 +18,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 pub use error::{AwsError, ErrorKind};
 
-use crate::model::AccountId;
+use crate::model::{Access, AccountId};
+use metrics::CallCounter;
 
 /// How to reach AWS: from flags, the environment and the shared config files.
 #[derive(Clone, Debug, Default)]
@@ -89,7 +92,7 @@ impl Aws {
 
     /// The account of the current credentials (sts:GetCallerIdentity).
     pub async fn caller_account(&self) -> Result<AccountId, AwsError> {
-        let sts = aws_sdk_sts::Client::new(&self.base);
+        let sts = aws_sdk_sts::Client::from_conf(aws_sdk_sts::config::Builder::from(&self.base).interceptor(CallCounter).build());
         let out = sts
             .get_caller_identity()
             .send()
@@ -100,7 +103,44 @@ impl Aws {
     }
 
     pub fn iam(&self) -> aws_sdk_iam::Client {
-        aws_sdk_iam::Client::new(&self.base)
+        aws_sdk_iam::Client::from_conf(aws_sdk_iam::config::Builder::from(&self.base).interceptor(CallCounter).build())
+    }
+
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::from_conf(
+            aws_sdk_organizations::config::Builder::from(&self.base).interceptor(CallCounter).build(),
+        )
+    }
+
+    /// A session for another account. The SDK caches the role's credentials and refreshes them
+    /// before they expire, so long runs keep working. The session is checked once (STS
+    /// GetCallerIdentity) so that a role that cannot be assumed fails here, for this account only.
+    pub async fn for_account(&self, account: &AccountId, access: &Access) -> Result<Aws, AwsError> {
+        let Access::AssumeRole { role_arn, external_id } = access else {
+            return Ok(self.clone());
+        };
+        let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn.clone())
+            .session_name(format!("flowkeeper-{account}"))
+            .configure(&self.base);
+        if let Some(id) = external_id {
+            builder = builder.external_id(id.clone());
+        }
+        let provider = builder.build().await;
+        let base = self
+            .base
+            .clone()
+            .into_builder()
+            .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(provider))
+            .build();
+        let session = Aws { base, path_style: self.path_style };
+        let got = session.caller_account().await.map_err(|mut e| {
+            e.operation = "sts:AssumeRole";
+            e
+        })?;
+        if &got != account {
+            return Err(AwsError::other("sts:AssumeRole", format!("{role_arn} led to account {got}, not {account}")));
+        }
+        Ok(session)
     }
 
     pub fn clients(&self, region: &str) -> Clients {

@@ -1,16 +1,19 @@
-//! `flowkeeper apply`: computes the plan, shows it, asks for confirmation (or takes --yes),
-//! then executes exactly that plan and reports what was done.
+//! `flowkeeper apply`: computes the plans, shows them, asks for confirmation (or takes --yes),
+//! then executes exactly those plans: accounts hosting central destinations first, then the
+//! rest concurrently; and reports what was done.
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use crate::apply::{self, ApplyOptions};
+use futures::future::join_all;
+
+use crate::apply::{self, ApplyOptions, ApplyReport};
 use crate::cli::{ApplyArgs, GlobalArgs, OutputFormat};
 use crate::exit::ExitStatus;
 use crate::plan::PlanOptions;
 use crate::progress::StderrProgress;
 use crate::report;
 
-use super::plan::{prepare, print_errors};
+use super::plan::{AccountRun, hosts_central_destination, prepare, print_call_counts, print_errors};
 use super::print_data;
 
 /// Asks on the terminal; only `yes` confirms.
@@ -22,52 +25,56 @@ fn confirm(changes: usize) -> bool {
 }
 
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
-    let progress = StderrProgress {
-        quiet: global.quiet,
-    };
-    let prepared = match prepare(global, PlanOptions { prune: args.prune }, &progress).await {
+    let progress = StderrProgress::new(global.quiet);
+    let prepared = prepare(global, PlanOptions { prune: args.prune }, &progress).await;
+    progress.finish();
+    let prepared = match prepared {
         Ok(p) => p,
         Err(status) => return status,
     };
-    let plan = &prepared.plan;
+    let plans = prepared.plans();
     if global.format == OutputFormat::Text {
-        print_data(&report::plan_text::render(plan));
+        print_data(&report::plan_text::render_all(&plans));
     }
     print_errors(&prepared);
-    let error_status = if prepared.has_errors() {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Clean
-    };
-    if plan.is_empty() {
+    let error_status = if prepared.has_errors() { ExitStatus::Failure } else { ExitStatus::Clean };
+    let changes: usize = plans.iter().map(|p| p.changes.len()).sum();
+    if changes == 0 {
         if global.format == OutputFormat::Json {
-            print_data(&report::apply_json::render(
-                plan,
-                &apply::ApplyReport::default(),
-            ));
+            print_data(&report::apply_json::render_all(&plans, &[], &prepared.failures));
         }
         return error_status;
     }
     if !args.yes {
         if !std::io::stdin().is_terminal() {
-            eprintln!(
-                "error: refusing to apply without confirmation: stdin is not a terminal\n   = hint: review `flowkeeper plan`, then run `flowkeeper apply --yes`"
-            );
+            eprintln!("error: refusing to apply without confirmation: stdin is not a terminal\n   = hint: review `flowkeeper plan`, then run `flowkeeper apply --yes`");
             return ExitStatus::Failure;
         }
-        if !confirm(plan.changes.len()) {
+        if !confirm(changes) {
             eprintln!("apply cancelled: nothing was changed");
             return ExitStatus::Failure;
         }
     }
-    let report = apply::apply(&prepared.aws, plan, ApplyOptions::default(), &progress).await;
-    print_data(&match global.format {
-        OutputFormat::Text => report::apply_text::render(&report),
-        OutputFormat::Json => report::apply_json::render(plan, &report),
-    });
-    if report.all_done() {
-        error_status
-    } else {
-        ExitStatus::Failure
+    let progress = StderrProgress::new(global.quiet);
+    let (first, rest): (Vec<&AccountRun>, Vec<&AccountRun>) =
+        prepared.runs.iter().partition(|r| hosts_central_destination(&prepared.desired, &r.target.account));
+    let limit = &prepared.limit;
+    let mut reports: Vec<(String, ApplyReport)> = Vec::new();
+    for r in &first {
+        let rep = apply::apply(&r.aws, &r.plan, ApplyOptions::default(), limit, &progress).await;
+        reports.push((r.target.account.to_string(), rep));
     }
+    let rest_reports =
+        join_all(rest.iter().map(|r| apply::apply(&r.aws, &r.plan, ApplyOptions::default(), limit, &progress))).await;
+    for (r, rep) in rest.iter().zip(rest_reports) {
+        reports.push((r.target.account.to_string(), rep));
+    }
+    progress.finish();
+    reports.sort_by(|a, b| a.0.cmp(&b.0));
+    print_data(&match global.format {
+        OutputFormat::Text => report::apply_text::render_all(&reports),
+        OutputFormat::Json => report::apply_json::render_all(&plans, &reports, &prepared.failures),
+    });
+    print_call_counts(global);
+    if reports.iter().all(|(_, r)| r.all_done()) { error_status } else { ExitStatus::Failure }
 }

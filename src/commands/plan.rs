@@ -1,126 +1,218 @@
-//! `flowkeeper plan`: config → discovery → plan → rendered plan. The `prepare` step is shared
-//! with `apply`, which must execute exactly the plan it shows.
+//! `flowkeeper plan`: config → targets → (per account, concurrently) session, discovery, plan →
+//! rendered plans. The `prepare` step is shared with `apply`, which must execute exactly the
+//! plans it shows.
 
-use crate::aws::{Aws, AwsSettings};
+use std::collections::BTreeSet;
+
+use futures::future::join_all;
+use tokio::sync::Semaphore;
+
+use crate::aws::{Aws, AwsError, AwsSettings};
 use crate::cli::{GlobalArgs, OutputFormat, PlanArgs};
 use crate::config;
 use crate::discover::{self, DiscoveryFailure};
 use crate::exit::ExitStatus;
-use crate::model::AccountId;
-use crate::plan::{self, Plan, PlanOptions};
+use crate::model::{AccountId, AccountTarget, DesiredState, Destination, Regions, partition_of};
+use crate::plan::{self, Plan, PlanContext, PlanOptions};
 use crate::progress::{Progress, StderrProgress};
 use crate::report;
+use crate::targets::{self, Filters, TargetFailure};
 
 use super::print_data;
 
-/// A computed plan and what went wrong while computing it.
-pub struct Prepared {
+/// One account's plan and what went wrong while computing it.
+pub struct AccountRun {
+    pub target: AccountTarget,
     pub aws: Aws,
     pub plan: Plan,
     pub failures: Vec<DiscoveryFailure>,
 }
 
+/// Every account's plan, and the accounts that could not be planned.
+pub struct Prepared {
+    pub desired: DesiredState,
+    pub runs: Vec<AccountRun>,
+    pub failures: Vec<TargetFailure>,
+    pub limit: Semaphore,
+}
+
 impl Prepared {
     /// True when part of the desired state could not be planned.
     pub fn has_errors(&self) -> bool {
-        !self.failures.is_empty() || !self.plan.problems.is_empty()
+        !self.failures.is_empty() || self.runs.iter().any(|r| !r.failures.is_empty() || !r.plan.problems.is_empty())
+    }
+    pub fn is_empty(&self) -> bool {
+        self.runs.iter().all(|r| r.plan.is_empty())
+    }
+    pub fn plans(&self) -> Vec<&Plan> {
+        self.runs.iter().map(|r| &r.plan).collect()
     }
 }
 
-/// Loads the config, connects, discovers and plans. Errors are printed here.
-pub async fn prepare(
-    global: &GlobalArgs,
-    opts: PlanOptions,
-    progress: &dyn Progress,
-) -> Result<Prepared, ExitStatus> {
+fn filters(global: &GlobalArgs) -> Result<Filters, String> {
+    let accounts = match &global.accounts {
+        None => None,
+        Some(ids) => Some(ids.iter().map(|s| AccountId::parse(s.trim())).collect::<Result<BTreeSet<_>, _>>()?),
+    };
+    if let Some(rs) = &global.regions {
+        if let Some(bad) = rs.iter().find(|r| !crate::model::is_region_name(r)) {
+            return Err(format!("`{bad}` is not a region name"));
+        }
+    }
+    Ok(Filters { accounts, regions: global.regions.clone() })
+}
+
+/// Loads the config, connects, finds the accounts, then discovers and plans each.
+pub async fn prepare(global: &GlobalArgs, opts: PlanOptions, progress: &dyn Progress) -> Result<Prepared, ExitStatus> {
     let desired = config::load(&global.config).map_err(|d| {
         eprintln!("{d}");
         ExitStatus::Failure
     })?;
+    let filters = filters(global).map_err(|e| {
+        eprintln!("error: {e}\n   = hint: --accounts takes 12-digit ids, --regions region names, both comma-separated");
+        ExitStatus::Failure
+    })?;
+    let fallback_region = match &desired.regions {
+        Regions::List(l) => l.first().cloned(),
+        _ => None,
+    };
     let settings = AwsSettings {
         region: global.region.clone(),
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),
-        fallback_region: desired.regions.first().cloned(),
+        fallback_region,
     };
     let aws = Aws::connect(&settings).await;
-    let regions = if desired.regions.is_empty() {
-        match aws.default_region() {
-            Some(r) => vec![r],
-            None => {
-                eprintln!(
-                    "error: no region: the config has no `regions` and none is set\n   = hint: add `regions: [...]` to {}, or pass --region / set AWS_REGION",
-                    global.config.display()
-                );
-                return Err(ExitStatus::Failure);
-            }
-        }
-    } else {
-        desired.regions.clone()
-    };
-    let account: AccountId = aws.caller_account().await.map_err(|e| {
+    let caller: AccountId = aws.caller_account().await.map_err(|e| {
         eprintln!("error: cannot identify the account of the current credentials: {e}");
         if let Some(h) = e.hint() {
             eprintln!("   = hint: {h}");
         }
         ExitStatus::Failure
     })?;
-    progress.step(&format!(
-        "account {account}, regions {}",
-        regions.join(", ")
-    ));
-    let resolved = plan::resolve(&desired, &account, &regions);
-    let (inventory, failures) =
-        discover::discover(&aws, &account, &desired, &resolved, &regions, progress).await;
-    let ok_regions: Vec<String> = regions
-        .iter()
-        .filter(|r| inventory.regions.contains_key(*r))
-        .cloned()
-        .collect();
-    let plan = plan::plan(&desired, &ok_regions, &inventory, opts);
-    Ok(Prepared {
-        aws,
-        plan,
-        failures,
-    })
+    let partition = partition_of(&aws.default_region().unwrap_or_else(|| "us-east-1".into()));
+    let set = targets::discover_targets(&desired, &aws, &caller, partition, &filters).await;
+    let ctx = PlanContext { source_accounts: set.source_accounts.clone(), org_id: set.org_id.clone() };
+    let limit = Semaphore::new(global.concurrency as usize);
+    progress.step(&format!("{} account(s) to plan", set.targets.len()));
+    let results = join_all(set.targets.iter().map(|t| plan_account(t, &aws, &desired, &ctx, opts, &filters, &limit, progress))).await;
+    let mut failures = set.failures;
+    let mut runs = Vec::new();
+    for r in results {
+        match r {
+            Ok(run) => runs.push(run),
+            Err(f) => failures.push(f),
+        }
+    }
+    Ok(Prepared { desired, runs, failures, limit })
 }
 
-/// Prints discovery failures and plan problems on stderr.
+#[allow(clippy::too_many_arguments)]
+async fn plan_account(
+    target: &AccountTarget,
+    aws: &Aws,
+    desired: &DesiredState,
+    ctx: &PlanContext,
+    opts: PlanOptions,
+    filters: &Filters,
+    limit: &Semaphore,
+    progress: &dyn Progress,
+) -> Result<AccountRun, TargetFailure> {
+    let fail = |error: AwsError| TargetFailure { account: Some(target.account.clone()), region: None, error };
+    let session = {
+        let _permit = limit.acquire().await.expect("semaphore is never closed");
+        aws.for_account(&target.account, &target.access).await.map_err(fail)?
+    };
+    let regions = targets::regions_for(target, &session, filters).await.map_err(fail)?;
+    let scoped = targets::scope_for(desired, target);
+    let resolved = plan::resolve(&scoped, &target.account, ctx, &regions);
+    let (inventory, failures) =
+        discover::discover(&session, &target.account, &scoped, &resolved, &regions, limit, progress).await;
+    let ok_regions: Vec<String> = regions.iter().filter(|r| inventory.regions.contains_key(*r)).cloned().collect();
+    let plan = plan::plan(&scoped, ctx, &ok_regions, &inventory, opts);
+    Ok(AccountRun { target: target.clone(), aws: session, plan, failures })
+}
+
+/// Prints failed accounts, discovery failures and plan problems on stderr.
 pub fn print_errors(p: &Prepared) {
     for f in &p.failures {
-        let at = f.region.as_deref().unwrap_or("account-wide");
-        eprintln!("error: [{at}] {}: {}", f.subject, f.error);
+        let at = match (&f.account, &f.region) {
+            (Some(a), Some(r)) => format!("{a}/{r}"),
+            (Some(a), None) => a.to_string(),
+            (None, _) => "run".to_string(),
+        };
+        eprintln!("error: [{at}] {}", f.error);
         if let Some(h) = f.error.hint() {
             eprintln!("   = hint: {h}");
         }
     }
-    for pr in &p.plan.problems {
-        let at = pr.region.as_deref().unwrap_or("account-wide");
-        eprintln!("error: [{at}] {}: {}", pr.subject, pr.message);
-        if let Some(h) = &pr.hint {
-            eprintln!("   = hint: {h}");
+    for run in &p.runs {
+        let acct = &run.target.account;
+        for f in &run.failures {
+            let at = f.region.as_deref().unwrap_or("account-wide");
+            eprintln!("error: [{acct}/{at}] {}: {}", f.subject, f.error);
+            if let Some(h) = f.error.hint() {
+                eprintln!("   = hint: {h}");
+            }
         }
+        for pr in &run.plan.problems {
+            let at = pr.region.as_deref().unwrap_or("account-wide");
+            eprintln!("error: [{acct}/{at}] {}: {}", pr.subject, pr.message);
+            if let Some(h) = &pr.hint {
+                eprintln!("   = hint: {h}");
+            }
+        }
+    }
+    if !p.failures.is_empty() {
+        let done: Vec<String> = p.runs.iter().map(|r| r.target.account.to_string()).collect();
+        eprintln!(
+            "{} account(s) could not be worked on; planned: {}",
+            p.failures.len(),
+            if done.is_empty() { "none".to_string() } else { done.join(", ") }
+        );
     }
 }
 
+/// True when `account` owns a central destination (its run goes first in apply).
+pub fn hosts_central_destination(desired: &DesiredState, account: &AccountId) -> bool {
+    desired
+        .destinations
+        .values()
+        .any(|d| matches!(d, Destination::S3(s3) if s3.account.as_ref() == Some(account)))
+}
+
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> ExitStatus {
-    let progress = StderrProgress {
-        quiet: global.quiet,
-    };
-    let prepared = match prepare(global, PlanOptions { prune: args.prune }, &progress).await {
+    let progress = StderrProgress::new(global.quiet);
+    let prepared = prepare(global, PlanOptions { prune: args.prune }, &progress).await;
+    progress.finish();
+    let prepared = match prepared {
         Ok(p) => p,
         Err(status) => return status,
     };
     print_data(&match global.format {
-        OutputFormat::Text => report::plan_text::render(&prepared.plan),
-        OutputFormat::Json => report::plan_json::render(&prepared.plan),
+        OutputFormat::Text => report::plan_text::render_all(&prepared.plans()),
+        OutputFormat::Json => report::plan_json::render_all(&prepared.plans(), &prepared.failures),
     });
     print_errors(&prepared);
+    print_call_counts(global);
     if prepared.has_errors() {
         ExitStatus::Failure
-    } else if prepared.plan.is_empty() {
+    } else if prepared.is_empty() {
         ExitStatus::Clean
     } else {
         ExitStatus::ActionNeeded
+    }
+}
+
+/// With `-v`: how many AWS API calls the run made, by operation.
+pub fn print_call_counts(global: &GlobalArgs) {
+    if global.verbose == 0 {
+        return;
+    }
+    let counts = crate::aws::metrics::snapshot();
+    let total: u64 = counts.values().sum();
+    eprintln!("AWS API calls: {total}");
+    for (op, n) in counts {
+        eprintln!("  {op}: {n}");
     }
 }

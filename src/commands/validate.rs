@@ -3,6 +3,7 @@
 use crate::cli::GlobalArgs;
 use crate::config;
 use crate::exit::ExitStatus;
+use crate::model::Regions;
 
 pub fn run(global: &GlobalArgs) -> ExitStatus {
     match config::load(&global.config) {
@@ -18,10 +19,10 @@ pub fn run(global: &GlobalArgs) -> ExitStatus {
                     } else {
                         "ies"
                     },
-                    if state.regions.is_empty() {
-                        "from --region / AWS_REGION".to_string()
-                    } else {
-                        state.regions.join(", ")
+                    match &state.regions {
+                        Regions::Default => "from --region / AWS_REGION".to_string(),
+                        Regions::All => "all enabled".to_string(),
+                        Regions::List(l) => l.join(", "),
                     }
                 );
             }

@@ -5,11 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_yaml::{Mapping, Value};
 
-use super::checker::Checker;
+use super::checker::{self, Checker};
 use super::diagnostic::did_you_mean;
 use super::marks::Path;
 use crate::model::log_format::{is_known_field, known_field_names};
 use crate::model::{
+    AccountId, AccountSource, AccountSpec, Defaults, OrgSpec, Regions,
     CloudWatchDestination, DesiredState, Destination, Encryption, Exclusion, FileFormat,
     FlowLogEntry, Lifecycle, LogFormat, NameTemplate, ResourceKind, S3Destination, S3Options,
     Selector, TrafficType, is_region_name,
@@ -32,9 +33,19 @@ pub const STORAGE_CLASSES: &[&str] = &[
 /// The delivery role name used when a CloudWatch destination names none.
 pub const DEFAULT_DELIVERY_ROLE: &str = "flowkeeper-delivery";
 
-const TOP_KEYS: &[&str] = &["version", "regions", "destinations", "flow_logs"];
+const TOP_KEYS: &[&str] = &[
+    "version",
+    "regions",
+    "defaults",
+    "accounts",
+    "organization",
+    "destinations",
+    "flow_logs",
+];
+const ACCOUNT_KEYS: &[&str] = &["id", "name", "role_arn", "role_name", "external_id", "regions"];
 const S3_KEYS: &[&str] = &[
     "type",
+    "account",
     "bucket",
     "prefix",
     "create",
@@ -74,7 +85,9 @@ pub fn desired_state(root: &Value, c: &mut Checker) -> Option<DesiredState> {
         );
         return None;
     };
-    let mut regions = Vec::new();
+    let mut regions = Regions::Default;
+    let mut defaults = Defaults::default();
+    let mut accounts = AccountSource::Current;
     let mut destinations = BTreeMap::new();
     let mut flow_log_values = None;
     // Every destination name written, valid or not, so that references to a destination with
@@ -107,7 +120,23 @@ pub fn desired_state(root: &Value, c: &mut Checker) -> Option<DesiredState> {
                     );
                 }
             }
-            "regions" => regions = region_list(v, &p, c),
+            "regions" => regions = regions_value(v, &p, c),
+            "defaults" => defaults = defaults_value(v, &p, c),
+            "accounts" => {
+                if m.contains_key("organization") {
+                    c.at_key(
+                        &p,
+                        "`accounts` and `organization` cannot both be given",
+                        Some("list accounts explicitly, or take them from the organization".into()),
+                    );
+                }
+                accounts = AccountSource::List { accounts: account_list(v, &p, c) };
+            }
+            "organization" => {
+                if !m.contains_key("accounts") {
+                    accounts = AccountSource::Organization(organization(v, &p, c));
+                }
+            }
             "destinations" => destinations = destination_map(v, &p, c),
             "flow_logs" => flow_log_values = Some((v, p)),
             _ => unreachable!("checked by entries()"),
@@ -118,9 +147,155 @@ pub fn desired_state(root: &Value, c: &mut Checker) -> Option<DesiredState> {
         .unwrap_or_default();
     Some(DesiredState {
         regions,
+        defaults,
+        accounts,
         destinations,
         flow_logs,
     })
+}
+
+/// `regions: all` or a list.
+fn regions_value(v: &Value, path: &Path, c: &mut Checker) -> Regions {
+    match v {
+        Value::String(s) if s == "all" => Regions::All,
+        Value::String(s) => {
+            c.at_value(
+                path,
+                format!("`regions` must be `all` or a list of regions, found `{s}`"),
+                Some(format!("write `regions: [{s}]` for one region")),
+            );
+            Regions::Default
+        }
+        _ => Regions::List(region_list(v, path, c)),
+    }
+}
+
+fn defaults_value(v: &Value, path: &Path, c: &mut Checker) -> Defaults {
+    let mut d = Defaults::default();
+    let Some(m) = c.mapping(v, path, "`defaults`") else {
+        return d;
+    };
+    for (key, v) in c.entries(m, path, &["role_name", "external_id"], &[], "`defaults`") {
+        let p = path.key(key);
+        let text = c.string(v, &p, &format!("`{key}`")).map(str::to_string);
+        if key == "role_name" {
+            d.role_name = text.filter(|n| check_role_name_text(n, &p, c));
+        } else {
+            d.external_id = text;
+        }
+    }
+    d
+}
+
+fn account_id(v: &Value, path: &Path, c: &mut Checker) -> Option<AccountId> {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => {
+            c.at_value(
+                path,
+                format!("account id {n} must be a quoted string"),
+                Some(format!("write \"{n}\": unquoted, YAML reads it as a number and drops leading zeros")),
+            );
+            return None;
+        }
+        other => {
+            c.at_value(path, format!("an account id must be a string, found {}", checker::type_name(other)), None);
+            return None;
+        }
+    };
+    AccountId::parse(&text).map_err(|e| c.at_value(path, e, None)).ok()
+}
+
+fn account_id_list(v: &Value, path: &Path, what: &str, c: &mut Checker) -> BTreeSet<AccountId> {
+    let Some(items) = c.sequence(v, path, what) else {
+        return BTreeSet::new();
+    };
+    items.iter().enumerate().filter_map(|(i, item)| account_id(item, &path.index(i), c)).collect()
+}
+
+fn account_list(v: &Value, path: &Path, c: &mut Checker) -> Vec<AccountSpec> {
+    let mut out: Vec<AccountSpec> = Vec::new();
+    let Some(items) = c.sequence(v, path, "`accounts`") else {
+        return out;
+    };
+    if items.is_empty() {
+        c.at_value(path, "`accounts` is empty", Some("list at least one `{ id: \"111111111111\" }`, or remove the key to use the current account".into()));
+    }
+    for (i, item) in items.iter().enumerate() {
+        let p = path.index(i);
+        let Some(m) = c.mapping(item, &p, "an account entry") else { continue };
+        let mut spec = AccountSpec { id: AccountId::parse("000000000000").expect("static"), name: None, role_arn: None, role_name: None, external_id: None, regions: None };
+        let mut id = None;
+        for (key, v) in c.entries(m, &p, ACCOUNT_KEYS, &["id"], "an account entry") {
+            let kp = p.key(key);
+            match key {
+                "id" => id = account_id(v, &kp, c),
+                "name" => spec.name = c.string(v, &kp, "`name`").map(str::to_string),
+                "role_arn" => {
+                    spec.role_arn = c.string(v, &kp, "`role_arn`").and_then(|arn| {
+                        if arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/") {
+                            Some(arn.to_string())
+                        } else {
+                            c.at_value(&kp, format!("`{arn}` is not an IAM role ARN"), Some("arn:aws:iam::<account>:role/<name>".into()));
+                            None
+                        }
+                    })
+                }
+                "role_name" => spec.role_name = c.string(v, &kp, "`role_name`").map(str::to_string).filter(|n| check_role_name_text(n, &kp, c)),
+                "external_id" => spec.external_id = c.string(v, &kp, "`external_id`").map(str::to_string),
+                "regions" => spec.regions = Some(regions_value(v, &kp, c)),
+                _ => unreachable!("checked by entries()"),
+            }
+        }
+        if m.contains_key("role_arn") && m.contains_key("role_name") {
+            c.at_key(&p.key("role_name"), "give `role_arn` or `role_name`, not both", None);
+        }
+        let Some(id) = id else { continue };
+        if let (Some(arn), true) = (&spec.role_arn, true) {
+            if !arn.contains(&format!(":iam::{id}:")) {
+                c.at_value(&p.key("role_arn"), format!("`{arn}` is not in account {id}"), None);
+            }
+        }
+        if out.iter().any(|o| o.id == id) {
+            c.at_value(&p.key("id"), format!("account {id} is listed twice"), None);
+            continue;
+        }
+        spec.id = id;
+        out.push(spec);
+    }
+    out
+}
+
+fn organization(v: &Value, path: &Path, c: &mut Checker) -> OrgSpec {
+    let mut o = OrgSpec::default();
+    let m = match v {
+        Value::Null => return o,
+        other => match c.mapping(other, path, "`organization`") {
+            Some(m) => m,
+            None => return o,
+        },
+    };
+    for (key, v) in c.entries(m, path, &["include", "exclude", "ous"], &[], "`organization`") {
+        let p = path.key(key);
+        match key {
+            "include" => o.include = account_id_list(v, &p, "`include`", c),
+            "exclude" => o.exclude = account_id_list(v, &p, "`exclude`", c),
+            _ => {
+                let Some(items) = c.sequence(v, &p, "`ous`") else { continue };
+                for (i, item) in items.iter().enumerate() {
+                    let ip = p.index(i);
+                    if let Some(ou) = c.string(item, &ip, "an organizational unit id") {
+                        if ou.starts_with("ou-") || ou.starts_with("r-") {
+                            o.ous.push(ou.to_string());
+                        } else {
+                            c.at_value(&ip, format!("`{ou}` is not an organizational unit id"), Some("OU ids look like ou-ab12-cdef3456 (or a root, r-ab12)".into()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    o
 }
 
 fn region_list(v: &Value, path: &Path, c: &mut Checker) -> Vec<String> {
@@ -247,6 +422,7 @@ fn s3_destination(m: &Mapping, path: &Path, what: &str, c: &mut Checker) -> Opti
     let mut bucket = None;
     let mut d = S3Destination {
         bucket: NameTemplate::parse("placeholder").expect("static"),
+        account: None,
         prefix: None,
         create: false,
         region: None,
@@ -259,6 +435,7 @@ fn s3_destination(m: &Mapping, path: &Path, what: &str, c: &mut Checker) -> Opti
         let p = path.key(key);
         match key {
             "type" => {}
+            "account" => d.account = account_id(v, &p, c),
             "bucket" => {
                 bucket = template(v, &p, "`bucket`", c).filter(|t| check_bucket_name(t, &p, c))
             }
@@ -423,14 +600,17 @@ fn check_log_group(t: &NameTemplate, path: &Path, c: &mut Checker) -> bool {
 }
 
 fn check_role_name(t: &NameTemplate, path: &Path, c: &mut Checker) -> bool {
-    let s = sample(t);
+    check_role_name_text(&sample(t), path, c)
+}
+
+fn check_role_name_text(s: &str, path: &Path, c: &mut Checker) -> bool {
     let valid = (1..=64).contains(&s.len())
         && s.chars()
             .all(|ch| ch.is_ascii_alphanumeric() || "+=,.@_-".contains(ch));
     if !valid {
         c.at_value(
             path,
-            format!("`{}` is not a valid IAM role name", t.raw()),
+            format!("`{s}` is not a valid IAM role name"),
             Some("1-64 characters: letters, digits and `+=,.@_-` (a name, not an ARN)".into()),
         );
     }

@@ -10,7 +10,10 @@ mod tests {
     fn starter_validates() {
         let state = super::super::parse(std::path::Path::new("starter.yaml"), super::STARTER)
             .unwrap_or_else(|d| panic!("starter does not validate:\n{d}"));
-        assert_eq!(state.regions, vec!["us-east-1", "eu-west-1"]);
+        assert_eq!(
+            state.regions,
+            crate::model::Regions::List(vec!["us-east-1".into(), "eu-west-1".into()])
+        );
         assert_eq!(state.flow_logs.len(), 2);
         assert_eq!(state.destinations.len(), 2);
     }

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::future::join_all;
+use tokio::sync::Semaphore;
 
 use crate::aws::{self, Aws, AwsError};
 use crate::model::{AccountId, DesiredState, Inventory, RegionInventory, ResourceKind, Selector};
@@ -80,6 +81,7 @@ pub async fn discover(
     desired: &DesiredState,
     resolved: &Resolved,
     regions: &[String],
+    limit: &Semaphore,
     progress: &dyn Progress,
 ) -> (Inventory, Vec<DiscoveryFailure>) {
     let queries = resource_queries(desired);
@@ -93,13 +95,13 @@ pub async fn discover(
             .collect();
         let queries = &queries;
         async move {
-            progress.step(&format!(
-                "[{region}] reading VPCs, subnets, network interfaces and flow logs"
-            ));
-            (
-                region.clone(),
-                discover_region(aws, region, queries, &groups).await,
-            )
+            let _permit = limit.acquire().await.expect("semaphore is never closed");
+            let label = format!("{account}/{region}");
+            progress.target_started(&label);
+            progress.step(&format!("[{label}] reading VPCs, subnets, network interfaces and flow logs"));
+            let result = discover_region(aws, region, queries, &groups).await;
+            progress.target_finished(&label);
+            (region.clone(), result)
         }
     }))
     .await;

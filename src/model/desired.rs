@@ -4,14 +4,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::accounts::{AccountSource, Defaults, Regions};
 use super::flow_log::{S3Options, TrafficType};
+use super::target::AccountId;
 use super::log_format::LogFormat;
 use super::template::NameTemplate;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DesiredState {
-    /// Regions to work in, in the order given (deduplicated).
-    pub regions: Vec<String>,
+    pub regions: Regions,
+    pub defaults: Defaults,
+    pub accounts: AccountSource,
     pub destinations: BTreeMap<String, Destination>,
     pub flow_logs: Vec<FlowLogEntry>,
 }
@@ -26,6 +29,9 @@ pub enum Destination {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct S3Destination {
     pub bucket: NameTemplate,
+    /// The account that owns the bucket when it is not the account whose flow logs deliver to
+    /// it (a central log archive).
+    pub account: Option<AccountId>,
     /// Folder inside the bucket, without leading or trailing `/`.
     pub prefix: Option<String>,
     /// Create the bucket and manage its settings; when false the bucket must exist and only the

@@ -1,6 +1,7 @@
 //! Plain data types: validated ids, targets, desired state and actual inventory.
 //! No I/O and no AWS SDK types live here.
 
+pub mod accounts;
 pub mod desired;
 pub mod flow_log;
 pub mod inventory;
@@ -8,6 +9,7 @@ pub mod log_format;
 pub mod target;
 pub mod template;
 
+pub use accounts::*;
 pub use desired::*;
 pub use flow_log::*;
 pub use inventory::*;

@@ -38,7 +38,7 @@ pub fn plan_destinations(r: &Resolved, inv: &Inventory, plan: &mut Plan) -> Part
             status.unavailable.insert(Part::Bucket(b.name.clone()));
             continue;
         };
-        match bucket_change(b, lookup, inv) {
+        match bucket_change(b, lookup) {
             Ok(Some(c)) => {
                 status
                     .changing
@@ -81,29 +81,44 @@ pub fn plan_destinations(r: &Resolved, inv: &Inventory, plan: &mut Plan) -> Part
     status
 }
 
-/// The statements flowkeeper owns in a destination bucket's policy.
-pub fn bucket_policy_statements(b: &WantedBucket, inv: &Inventory) -> Value {
+/// S3's limit on the size of a bucket policy.
+pub const BUCKET_POLICY_LIMIT: usize = 20 * 1024;
+
+/// The statements flowkeeper owns in a destination bucket's policy: every source account by
+/// `aws:SourceAccount` and its own `AWSLogs/<account>/` folder, or, for an organization, one
+/// `aws:SourceOrgID` condition.
+pub fn bucket_policy_statements(b: &WantedBucket) -> Value {
     let partition = partition_of(&b.region);
-    let acct = inv.account.as_str();
-    let object_arns = b
-        .prefixes
-        .iter()
-        .map(|p| match p {
-            Some(p) => format!("arn:{partition}:s3:::{}/{p}/AWSLogs/{acct}/*", b.name),
-            None => format!("arn:{partition}:s3:::{}/AWSLogs/{acct}/*", b.name),
-        })
-        .collect();
+    let folder = |p: &Option<String>| match p {
+        Some(p) => format!("arn:{partition}:s3:::{}/{p}/AWSLogs", b.name),
+        None => format!("arn:{partition}:s3:::{}/AWSLogs", b.name),
+    };
+    if let Some(org) = &b.org_id {
+        let object_arns = b.prefixes.iter().map(|p| format!("{}/*", folder(p))).collect();
+        return policies::render(
+            policies::S3_BUCKET_POLICY_ORG,
+            &[
+                ("Partition", Param::Text(partition.into())),
+                ("Bucket", Param::Text(b.name.clone())),
+                ("LogObjectArns", Param::List(object_arns)),
+                ("OrgId", Param::Text(org.clone())),
+            ],
+        );
+    }
+    let mut object_arns = Vec::new();
+    for p in &b.prefixes {
+        for a in &b.sources {
+            object_arns.push(format!("{}/{a}/*", folder(p)));
+        }
+    }
     policies::render(
         policies::S3_BUCKET_POLICY,
         &[
             ("Partition", Param::Text(partition.into())),
             ("Bucket", Param::Text(b.name.clone())),
             ("LogObjectArns", Param::List(object_arns)),
-            ("SourceAccounts", Param::List(vec![acct.to_string()])),
-            (
-                "SourceArns",
-                Param::List(vec![format!("arn:{partition}:logs:*:{acct}:*")]),
-            ),
+            ("SourceAccounts", Param::List(b.sources.iter().map(|a| a.to_string()).collect())),
+            ("SourceArns", Param::List(b.sources.iter().map(|a| format!("arn:{partition}:logs:*:{a}:*")).collect())),
         ],
     )
 }
@@ -126,13 +141,25 @@ fn rule_text(r: &LifecycleRule) -> String {
     parts.join(", ")
 }
 
-fn bucket_change(
-    b: &WantedBucket,
-    lookup: &BucketLookup,
-    inv: &Inventory,
-) -> Result<Option<Change>, Problem> {
+fn bucket_change(b: &WantedBucket, lookup: &BucketLookup) -> Result<Option<Change>, Problem> {
     let subject = format!("bucket {}", b.name);
-    let ours = bucket_policy_statements(b, inv);
+    let ours = bucket_policy_statements(b);
+    let current_policy = match lookup {
+        BucketLookup::Exists(state) => state.policy.as_ref(),
+        _ => None,
+    };
+    let size = policies::merge(current_policy, &ours).to_string().len();
+    if size > BUCKET_POLICY_LIMIT {
+        return Err(Problem {
+            region: Some(b.region.clone()),
+            subject,
+            message: format!(
+                "the bucket policy would be {size} bytes with {} source accounts, over S3's limit of {BUCKET_POLICY_LIMIT}",
+                b.sources.len()
+            ),
+            hint: Some("take the accounts from `organization:` so one aws:SourceOrgID condition replaces the per-account list".into()),
+        });
+    }
     let mut attrs = Vec::new();
     let mut steps = Vec::new();
     let (action, reason) = match lookup {

@@ -299,8 +299,7 @@ pub fn plan_flow_logs(
                     Operation::DeleteFlowLog { id: fl.id.clone() },
                 ));
             } else {
-                plan.prunable
-                    .push(format!("{region} {} ({})", fl.id, fl.resource_id));
+                plan.prunable.push(Prunable { region: region.clone(), flow_log_id: fl.id.clone(), resource: fl.resource_id.clone() });
             }
         }
     }

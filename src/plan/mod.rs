@@ -8,7 +8,7 @@ mod resolve;
 mod types;
 
 pub use destinations::{INLINE_POLICY_NAME, bucket_policy_statements, role_policies};
-pub use resolve::{Resolved, WantedBucket, WantedLogGroup, WantedRole, resolve};
+pub use resolve::{PlanContext, Resolved, WantedBucket, WantedLogGroup, WantedRole, resolve};
 pub use types::*;
 
 use crate::model::{DesiredState, Inventory};
@@ -23,11 +23,12 @@ pub struct PlanOptions {
 /// Computes the changes that make `inventory` match `desired` for one account.
 pub fn plan(
     desired: &DesiredState,
+    ctx: &PlanContext,
     regions: &[String],
     inventory: &Inventory,
     opts: PlanOptions,
 ) -> Plan {
-    let resolved = resolve(desired, &inventory.account, regions);
+    let resolved = resolve(desired, &inventory.account, ctx, regions);
     let mut plan = Plan::new(inventory.account.clone());
     plan.problems.extend(resolved.problems.iter().cloned());
     let unavailable = destinations::plan_destinations(&resolved, inventory, &mut plan);

@@ -21,6 +21,27 @@ pub struct WantedBucket {
     /// Folders (None = bucket root) flow logs deliver under.
     pub prefixes: BTreeSet<Option<String>>,
     pub destinations: BTreeSet<String>,
+    /// Accounts whose flow logs deliver here (just this account, or every source account for a
+    /// central destination).
+    pub sources: BTreeSet<AccountId>,
+    /// For a central destination of an organization: its id, used instead of the account list.
+    pub org_id: Option<String>,
+}
+
+/// Facts about the whole run the planner of one account needs: who delivers to central buckets.
+#[derive(Clone, Debug, Default)]
+pub struct PlanContext {
+    /// Every account whose flow logs the config covers.
+    pub source_accounts: BTreeSet<AccountId>,
+    /// The organization's id when accounts come from `organization:`.
+    pub org_id: Option<String>,
+}
+
+impl PlanContext {
+    /// A run over just this account.
+    pub fn single(account: &AccountId) -> Self {
+        PlanContext { source_accounts: [account.clone()].into(), org_id: None }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -62,7 +83,7 @@ pub enum Part {
     Role(String),
 }
 
-pub fn resolve(desired: &DesiredState, account: &AccountId, regions: &[String]) -> Resolved {
+pub fn resolve(desired: &DesiredState, account: &AccountId, ctx: &PlanContext, regions: &[String]) -> Resolved {
     let mut r = Resolved::default();
     let acct = account.as_str();
     for (dname, dest) in &desired.destinations {
@@ -70,7 +91,23 @@ pub fn resolve(desired: &DesiredState, account: &AccountId, regions: &[String]) 
             let partition = partition_of(region);
             match dest {
                 Destination::S3(s3) => {
-                    let name = s3.bucket.render(acct, region);
+                    let owner = s3.account.as_ref().unwrap_or(account);
+                    let name = s3.bucket.render(owner.as_str(), region);
+                    r.flow_log_destinations.insert(
+                        (dname.clone(), region.clone()),
+                        FlowLogDestination::S3 {
+                            arn: FlowLogDestination::s3_arn(partition, &name, s3.prefix.as_deref()),
+                            options: s3.options,
+                        },
+                    );
+                    if owner != account {
+                        // The bucket belongs to the central account's run; nothing to own here.
+                        r.destination_parts.insert((dname.clone(), region.clone()), Vec::new());
+                        continue;
+                    }
+                    let central = s3.account.is_some();
+                    let sources = if central { ctx.source_accounts.clone() } else { [account.clone()].into() };
+                    let org_id = if central { ctx.org_id.clone() } else { None };
                     let home = s3.region.clone().unwrap_or_else(|| {
                         if s3.bucket.uses_region() {
                             region.clone()
@@ -99,7 +136,10 @@ pub fn resolve(desired: &DesiredState, account: &AccountId, regions: &[String]) 
                             lifecycle_rules: Vec::new(),
                             prefixes: BTreeSet::new(),
                             destinations: BTreeSet::new(),
+                            sources: BTreeSet::new(),
+                            org_id: org_id.clone(),
                         });
+                    entry.sources.extend(sources);
                     if entry.encryption != s3.encryption
                         || entry.create != s3.create
                         || entry.region != home
@@ -121,13 +161,6 @@ pub fn resolve(desired: &DesiredState, account: &AccountId, regions: &[String]) 
                     }
                     entry.prefixes.insert(s3.prefix.clone());
                     entry.destinations.insert(dname.clone());
-                    r.flow_log_destinations.insert(
-                        (dname.clone(), region.clone()),
-                        FlowLogDestination::S3 {
-                            arn: FlowLogDestination::s3_arn(partition, &name, s3.prefix.as_deref()),
-                            options: s3.options,
-                        },
-                    );
                     r.destination_parts
                         .insert((dname.clone(), region.clone()), vec![Part::Bucket(name)]);
                 }

@@ -67,6 +67,11 @@ fn empty_inventory(resources: Vec<NetworkResource>) -> Inventory {
     }
 }
 
+/// Plans for the test account alone.
+fn plan_one(d: &DesiredState, inv: &Inventory, opts: PlanOptions) -> Plan {
+    plan(d, &PlanContext::single(&account()), &regions(), inv, opts)
+}
+
 fn regions() -> Vec<String> {
     vec!["us-east-1".into()]
 }
@@ -116,7 +121,7 @@ fn a_fresh_account_gets_every_destination_and_flow_log_and_the_text_matches_the_
         resource("subnet-0p", &[("env", "prod")]),
         resource("subnet-0d", &[("env", "dev")]),
     ]);
-    let p = plan(&desired(CONFIG), &regions(), &inv, PlanOptions::default());
+    let p = plan_one(&desired(CONFIG), &inv, PlanOptions::default());
     assert!(p.problems.is_empty(), "{:?}", p.problems);
     assert_eq!(
         p.summary(),
@@ -169,9 +174,9 @@ fn planning_is_deterministic_whatever_the_discovery_order() {
         resource("vpc-0a", &[]),
         resource("subnet-0p", &[("env", "prod")]),
     ]);
-    let p1 = plan(&desired(CONFIG), &regions(), &a, PlanOptions::default());
+    let p1 = plan_one(&desired(CONFIG), &a, PlanOptions::default());
     a.regions.get_mut("us-east-1").unwrap().resources.reverse();
-    let p2 = plan(&desired(CONFIG), &regions(), &a, PlanOptions::default());
+    let p2 = plan_one(&desired(CONFIG), &a, PlanOptions::default());
     assert_eq!(p1, p2);
 }
 
@@ -184,7 +189,7 @@ fn a_changed_setting_is_a_replace_naming_the_attribute() {
         s3_settings(LogFormat::default_v2()),
         managed_tags("vpcs", "archive"),
     )];
-    let p = plan(&desired(CONFIG), &regions(), &inv, PlanOptions::default());
+    let p = plan_one(&desired(CONFIG), &inv, PlanOptions::default());
     let r = p
         .changes
         .iter()
@@ -219,7 +224,7 @@ fn matching_flow_logs_are_kept_and_missing_tags_are_added() {
         s3_settings(LogFormat::all_fields()),
         managed_tags("vpcs", "archive"),
     )];
-    let p = plan(&desired(&config), &regions(), &inv, PlanOptions::default());
+    let p = plan_one(&desired(&config), &inv, PlanOptions::default());
     let flow_log_changes: Vec<&Change> = p
         .changes
         .iter()
@@ -246,7 +251,7 @@ fn an_unmanaged_flow_log_with_the_same_settings_covers_the_resource() {
         s3_settings(LogFormat::all_fields()),
         BTreeMap::new(),
     )];
-    let p = plan(&desired(CONFIG), &regions(), &inv, PlanOptions::default());
+    let p = plan_one(&desired(CONFIG), &inv, PlanOptions::default());
     assert!(
         !p.changes
             .iter()
@@ -273,17 +278,16 @@ fn unwanted_managed_flow_logs_are_deleted_only_with_prune_and_foreign_ones_never
             BTreeMap::new(),
         ),
     ];
-    let kept = plan(
-        &desired(CONFIG),
-        &regions(),
+    let kept = plan_one(&desired(CONFIG),
         &inv,
         PlanOptions { prune: false },
     );
     assert!(!kept.changes.iter().any(|c| c.action == Action::Delete));
-    assert_eq!(kept.prunable, ["us-east-1 fl-ours (vpc-0skip)"]);
-    let pruned = plan(
-        &desired(CONFIG),
-        &regions(),
+    assert_eq!(
+        kept.prunable,
+        [Prunable { region: "us-east-1".into(), flow_log_id: "fl-ours".into(), resource: "vpc-0skip".into() }]
+    );
+    let pruned = plan_one(&desired(CONFIG),
         &inv,
         PlanOptions { prune: true },
     );
@@ -303,7 +307,7 @@ fn a_missing_bucket_that_must_exist_is_a_problem_and_blocks_only_its_flow_logs()
         resource("vpc-0a", &[]),
         resource("subnet-0p", &[("env", "prod")]),
     ]);
-    let p = plan(&desired(&config), &regions(), &inv, PlanOptions::default());
+    let p = plan_one(&desired(&config), &inv, PlanOptions::default());
     assert_eq!(p.problems.len(), 1);
     assert!(p.problems[0].message.contains("does not exist"));
     assert!(
@@ -323,7 +327,7 @@ fn a_missing_bucket_that_must_exist_is_a_problem_and_blocks_only_its_flow_logs()
 fn ids_found_in_no_region_are_reported() {
     let config = CONFIG.replace("select: all", "select: { ids: [vpc-0a, vpc-0gone] }");
     let inv = empty_inventory(vec![resource("vpc-0a", &[])]);
-    let p = plan(&desired(&config), &regions(), &inv, PlanOptions::default());
+    let p = plan_one(&desired(&config), &inv, PlanOptions::default());
     assert_eq!(p.problems.len(), 1);
     assert!(
         p.problems[0]
@@ -358,7 +362,7 @@ fn existing_foreign_bucket_settings_are_merged_not_replaced() {
             }],
         }),
     );
-    let p = plan(&desired(CONFIG), &regions(), &inv, PlanOptions::default());
+    let p = plan_one(&desired(CONFIG), &inv, PlanOptions::default());
     let b = p
         .changes
         .iter()

@@ -197,6 +197,14 @@ pub struct Covered {
     pub destination: String,
 }
 
+/// A managed flow log the config no longer wants (deleted only with --prune).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Prunable {
+    pub region: String,
+    pub flow_log_id: String,
+    pub resource: String,
+}
+
 /// Something that stops part of the plan; the rest still goes ahead.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -212,7 +220,7 @@ pub struct Plan {
     pub changes: Vec<Change>,
     pub covered: Vec<Covered>,
     /// Managed flow logs the config no longer wants, kept because --prune was not given.
-    pub prunable: Vec<String>,
+    pub prunable: Vec<Prunable>,
     pub problems: Vec<Problem>,
 }
 

@@ -1,34 +1,69 @@
-//! The plan as one JSON document: `schema_version`, `account`, `summary` counts, `changes`
-//! (sorted), `covered`, `prunable` and `problems`.
+//! The plans of a run as one JSON document: `schema_version`, `summary` counts, `accounts`
+//! (planned or failed), and `changes`, `covered`, `prunable`, `problems`, each item carrying its
+//! `account`; sorted by account, then as each plan orders them.
 
 use serde::Serialize;
 
 use super::SCHEMA_VERSION;
-use crate::plan::{Change, Covered, Plan, Problem, Summary};
+use super::plan_text::total;
+use crate::plan::{Change, Covered, Plan, Problem, Prunable, Summary};
+use crate::targets::TargetFailure;
+
+/// An item of one account's plan, with the account added.
+#[derive(Serialize)]
+pub struct Item<'a, T: Serialize> {
+    pub account: &'a str,
+    #[serde(flatten)]
+    pub item: &'a T,
+}
+
+#[derive(Serialize)]
+pub struct AccountStatus {
+    pub account: Option<String>,
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<&'static str>,
+}
 
 #[derive(Serialize)]
 pub struct PlanDocument<'a> {
     pub schema_version: u32,
-    pub account: &'a str,
     pub summary: Summary,
-    pub changes: &'a [Change],
-    pub covered: &'a [Covered],
-    pub prunable: &'a [String],
-    pub problems: &'a [Problem],
+    pub accounts: Vec<AccountStatus>,
+    pub changes: Vec<Item<'a, Change>>,
+    pub covered: Vec<Item<'a, Covered>>,
+    pub prunable: Vec<Item<'a, Prunable>>,
+    pub problems: Vec<Item<'a, Problem>>,
 }
 
-pub fn document(plan: &Plan) -> PlanDocument<'_> {
+fn items<'a, T: Serialize>(plans: &[&'a Plan], pick: impl Fn(&'a Plan) -> &'a [T]) -> Vec<Item<'a, T>> {
+    plans.iter().flat_map(|p| pick(p).iter().map(move |item| Item { account: p.account.as_str(), item })).collect()
+}
+
+pub fn document<'a>(plans: &[&'a Plan], failures: &[TargetFailure]) -> PlanDocument<'a> {
+    let mut accounts: Vec<AccountStatus> = plans
+        .iter()
+        .map(|p| AccountStatus { account: Some(p.account.to_string()), status: "planned", error: None, hint: None })
+        .collect();
+    accounts.extend(failures.iter().map(|f| AccountStatus {
+        account: f.account.as_ref().map(|a| a.to_string()),
+        status: "failed",
+        error: Some(f.error.to_string()),
+        hint: f.error.hint(),
+    }));
     PlanDocument {
         schema_version: SCHEMA_VERSION,
-        account: plan.account.as_str(),
-        summary: plan.summary(),
-        changes: &plan.changes,
-        covered: &plan.covered,
-        prunable: &plan.prunable,
-        problems: &plan.problems,
+        summary: total(plans),
+        accounts,
+        changes: items(plans, |p| &p.changes),
+        covered: items(plans, |p| &p.covered),
+        prunable: items(plans, |p| &p.prunable),
+        problems: items(plans, |p| &p.problems),
     }
 }
 
-pub fn render(plan: &Plan) -> String {
-    serde_json::to_string_pretty(&document(plan)).expect("plan serializes") + "\n"
+pub fn render_all(plans: &[&Plan], failures: &[TargetFailure]) -> String {
+    serde_json::to_string_pretty(&document(plans, failures)).expect("plan serializes") + "\n"
 }

@@ -1,37 +1,24 @@
-//! Human plan output, grouped by region like `terraform plan`: `+` create, `~` update,
-//! `-/+` replace, `-` delete, each with its reason and the attributes that change.
+//! Human plan output, per account and grouped by region like `terraform plan`: `+` create,
+//! `~` update, `-/+` replace, `-` delete, each with its reason and the attributes that change.
 
 use std::fmt::Write;
 
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, Plan, Summary};
 
 fn value(v: &Option<String>) -> &str {
     v.as_deref().unwrap_or("(none)")
 }
 
-pub fn render(plan: &Plan) -> String {
-    let mut out = String::new();
+fn render_account(plan: &Plan, out: &mut String) {
     if plan.changes.is_empty() {
-        let _ = writeln!(
-            out,
-            "No changes. Flow logging in account {} matches the config.",
-            plan.account
-        );
+        let _ = writeln!(out, "No changes. Flow logging in account {} matches the config.", plan.account);
     } else {
-        let _ = writeln!(
-            out,
-            "flowkeeper will make these changes in account {}:",
-            plan.account
-        );
+        let _ = writeln!(out, "flowkeeper will make these changes in account {}:", plan.account);
         let mut current: Option<Option<&str>> = None;
         for c in &plan.changes {
             if current != Some(c.region.as_deref()) {
                 current = Some(c.region.as_deref());
-                let _ = writeln!(
-                    out,
-                    "\n  # {}",
-                    c.region.as_deref().unwrap_or("account-wide (IAM)")
-                );
+                let _ = writeln!(out, "\n  # {}", c.region.as_deref().unwrap_or("account-wide (IAM)"));
             }
             let _ = writeln!(out, "  {:>3} {}", c.action.symbol(), c.subject());
             let _ = writeln!(out, "        reason: {}", c.reason);
@@ -41,13 +28,7 @@ pub fn render(plan: &Plan) -> String {
                         let _ = writeln!(out, "        {}: {}", a.name, value(&a.after));
                     }
                     _ => {
-                        let _ = writeln!(
-                            out,
-                            "        {}: {} → {}",
-                            a.name,
-                            value(&a.before),
-                            value(&a.after)
-                        );
+                        let _ = writeln!(out, "        {}: {} → {}", a.name, value(&a.before), value(&a.after));
                     }
                 }
             }
@@ -55,16 +36,9 @@ pub fn render(plan: &Plan) -> String {
         out.push('\n');
     }
     if !plan.covered.is_empty() {
-        let _ = writeln!(
-            out,
-            "Already covered by flow logs flowkeeper does not manage (left alone):"
-        );
+        let _ = writeln!(out, "Already covered by flow logs flowkeeper does not manage (left alone):");
         for c in &plan.covered {
-            let _ = writeln!(
-                out,
-                "  {} {} by {} (entry {} → {})",
-                c.region, c.resource, c.flow_log_id, c.entry, c.destination
-            );
+            let _ = writeln!(out, "  {} {} by {} (entry {} → {})", c.region, c.resource, c.flow_log_id, c.entry, c.destination);
         }
         out.push('\n');
     }
@@ -75,14 +49,44 @@ pub fn render(plan: &Plan) -> String {
             plan.prunable.len()
         );
         for p in &plan.prunable {
-            let _ = writeln!(out, "  {p}");
+            let _ = writeln!(out, "  {} {} ({})", p.region, p.flow_log_id, p.resource);
         }
         out.push('\n');
     }
-    let s = plan.summary();
+}
+
+/// Counts over several plans.
+pub fn total(plans: &[&Plan]) -> Summary {
+    let mut t = Summary::default();
+    for p in plans {
+        let s = p.summary();
+        t.create += s.create;
+        t.update += s.update;
+        t.replace += s.replace;
+        t.delete += s.delete;
+    }
+    t
+}
+
+/// One account's plan.
+pub fn render(plan: &Plan) -> String {
+    render_all(&[plan])
+}
+
+/// Every account's plan, then the totals.
+pub fn render_all(plans: &[&Plan]) -> String {
+    let mut out = String::new();
+    for (i, p) in plans.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        render_account(p, &mut out);
+    }
+    let s = total(plans);
+    let scope = if plans.len() > 1 { format!(" ({} accounts)", plans.len()) } else { String::new() };
     let _ = writeln!(
         out,
-        "Plan: {} to create, {} to update, {} to replace, {} to delete.",
+        "Plan{scope}: {} to create, {} to update, {} to replace, {} to delete.",
         s.create, s.update, s.replace, s.delete
     );
     out
