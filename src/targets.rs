@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use crate::aws::{self, Aws, AwsError};
 use crate::model::{
-    Access, AccountId, AccountSource, AccountTarget, Destination, DesiredState, Regions, access_for,
+    Access, AccountId, AccountSource, AccountTarget, DesiredState, Destination, Regions, access_for,
 };
 
 /// `--accounts` / `--regions` from the command line.
@@ -42,13 +42,21 @@ fn no_role(id: &AccountId) -> TargetFailure {
         region: None,
         error: AwsError::other(
             "sts:AssumeRole",
-            format!("no role to reach account {id}: set `role_arn` or `role_name` on it, or `defaults.role_name`"),
+            format!(
+                "no role to reach account {id}: set `role_arn` or `role_name` on it, or `defaults.role_name`"
+            ),
         ),
     }
 }
 
 /// Works out the accounts and how to reach them (Organizations is asked when configured).
-pub async fn discover_targets(desired: &DesiredState, aws: &Aws, caller: &AccountId, partition: &str, filters: &Filters) -> TargetSet {
+pub async fn discover_targets(
+    desired: &DesiredState,
+    aws: &Aws,
+    caller: &AccountId,
+    partition: &str,
+    filters: &Filters,
+) -> TargetSet {
     let mut set = TargetSet::default();
     let defaults = &desired.defaults;
     match &desired.accounts {
@@ -61,7 +69,15 @@ pub async fn discover_targets(desired: &DesiredState, aws: &Aws, caller: &Accoun
         }),
         AccountSource::List { accounts } => {
             for a in accounts {
-                match access_for(&a.id, caller, partition, a.role_arn.as_deref(), a.role_name.as_deref(), a.external_id.as_deref(), defaults) {
+                match access_for(
+                    &a.id,
+                    caller,
+                    partition,
+                    a.role_arn.as_deref(),
+                    a.role_name.as_deref(),
+                    a.external_id.as_deref(),
+                    defaults,
+                ) {
                     Some(access) => set.targets.push(AccountTarget {
                         account: a.id.clone(),
                         name: a.name.clone(),
@@ -73,35 +89,49 @@ pub async fn discover_targets(desired: &DesiredState, aws: &Aws, caller: &Accoun
                 }
             }
         }
-        AccountSource::Organization(spec) => match aws::organizations::list_accounts(&aws.organizations(), &spec.ous).await {
-            Ok(org) => {
-                set.org_id = Some(org.org_id);
-                for (id, name) in org.accounts {
-                    if (!spec.include.is_empty() && !spec.include.contains(&id)) || spec.exclude.contains(&id) {
-                        continue;
-                    }
-                    match access_for(&id, caller, partition, None, None, None, defaults) {
-                        Some(access) => set.targets.push(AccountTarget {
-                            account: id,
-                            name,
-                            access,
-                            regions: desired.regions.clone(),
-                            logs_flows: true,
-                        }),
-                        None => set.failures.push(no_role(&id)),
+        AccountSource::Organization(spec) => {
+            match aws::organizations::list_accounts(&aws.organizations(), &spec.ous).await {
+                Ok(org) => {
+                    set.org_id = Some(org.org_id);
+                    for (id, name) in org.accounts {
+                        if (!spec.include.is_empty() && !spec.include.contains(&id))
+                            || spec.exclude.contains(&id)
+                        {
+                            continue;
+                        }
+                        match access_for(&id, caller, partition, None, None, None, defaults) {
+                            Some(access) => set.targets.push(AccountTarget {
+                                account: id,
+                                name,
+                                access,
+                                regions: desired.regions.clone(),
+                                logs_flows: true,
+                            }),
+                            None => set.failures.push(no_role(&id)),
+                        }
                     }
                 }
+                Err(error) => set.failures.push(TargetFailure {
+                    account: None,
+                    region: None,
+                    error,
+                }),
             }
-            Err(error) => set.failures.push(TargetFailure { account: None, region: None, error }),
-        },
+        }
     }
     set.source_accounts = set.targets.iter().map(|t| t.account.clone()).collect();
-    set.source_accounts.extend(set.failures.iter().filter_map(|f| f.account.clone()));
+    set.source_accounts
+        .extend(set.failures.iter().filter_map(|f| f.account.clone()));
     // Accounts that own a central destination but are not logged themselves.
     for dest in desired.destinations.values() {
         let Destination::S3(s3) = dest else { continue };
         let Some(owner) = &s3.account else { continue };
-        if set.targets.iter().any(|t| &t.account == owner) || set.failures.iter().any(|f| f.account.as_ref() == Some(owner)) {
+        if set.targets.iter().any(|t| &t.account == owner)
+            || set
+                .failures
+                .iter()
+                .any(|f| f.account.as_ref() == Some(owner))
+        {
             continue;
         }
         let listed = match &desired.accounts {
@@ -130,7 +160,8 @@ pub async fn discover_targets(desired: &DesiredState, aws: &Aws, caller: &Accoun
     }
     if let Some(keep) = &filters.accounts {
         set.targets.retain(|t| keep.contains(&t.account));
-        set.failures.retain(|f| f.account.as_ref().is_none_or(|a| keep.contains(a)));
+        set.failures
+            .retain(|f| f.account.as_ref().is_none_or(|a| keep.contains(a)));
     }
     set.targets.sort_by(|a, b| a.account.cmp(&b.account));
     set
@@ -138,7 +169,11 @@ pub async fn discover_targets(desired: &DesiredState, aws: &Aws, caller: &Accoun
 
 /// The regions to cover in one account: as configured, `all` enabled ones, or the session's
 /// default; narrowed by `--regions`.
-pub async fn regions_for(target: &AccountTarget, session: &Aws, filters: &Filters) -> Result<Vec<String>, AwsError> {
+pub async fn regions_for(
+    target: &AccountTarget,
+    session: &Aws,
+    filters: &Filters,
+) -> Result<Vec<String>, AwsError> {
     let mut regions = match &target.regions {
         Regions::List(list) => list.clone(),
         Regions::Default => match session.default_region() {
@@ -151,7 +186,9 @@ pub async fn regions_for(target: &AccountTarget, session: &Aws, filters: &Filter
             }
         },
         Regions::All => {
-            let home = session.default_region().unwrap_or_else(|| "us-east-1".to_string());
+            let home = session
+                .default_region()
+                .unwrap_or_else(|| "us-east-1".to_string());
             aws::ec2::enabled_regions(&session.clients(&home).ec2).await?
         }
     };
@@ -169,6 +206,8 @@ pub fn scope_for(desired: &DesiredState, target: &AccountTarget) -> DesiredState
     }
     let mut scoped = desired.clone();
     scoped.flow_logs.clear();
-    scoped.destinations.retain(|_, d| matches!(d, Destination::S3(s3) if s3.account.as_ref() == Some(&target.account)));
+    scoped.destinations.retain(
+        |_, d| matches!(d, Destination::S3(s3) if s3.account.as_ref() == Some(&target.account)),
+    );
     scoped
 }

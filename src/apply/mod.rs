@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::future::join_all;
-use tokio::sync::Semaphore;
 use serde::Serialize;
+use tokio::sync::Semaphore;
 
 use crate::aws::{Aws, AwsError};
 use crate::plan::{Action, Change, Operation, Plan, ResourceType};
@@ -128,7 +128,9 @@ pub async fn apply(
         let label = format!("{account}/{region}");
         progress.target_started(&label);
         let clients = aws.clients(region);
-        let r = flow_logs::apply_region(&clients.ec2, account, &changes, done_before, opts, progress).await;
+        let r =
+            flow_logs::apply_region(&clients.ec2, account, &changes, done_before, opts, progress)
+                .await;
         progress.target_finished(&label);
         r
     }))

@@ -130,7 +130,11 @@ pub async fn describe_resources(
 
 /// Regions enabled for the account (opted-in or not requiring opt-in), sorted.
 pub async fn enabled_regions(ec2: &Client) -> Result<Vec<String>, AwsError> {
-    let out = ec2.describe_regions().send().await.map_err(|e| classify("ec2:DescribeRegions", e))?;
+    let out = ec2
+        .describe_regions()
+        .send()
+        .await
+        .map_err(|e| classify("ec2:DescribeRegions", e))?;
     let mut regions: Vec<String> = out
         .regions()
         .iter()

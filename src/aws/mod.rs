@@ -92,7 +92,11 @@ impl Aws {
 
     /// The account of the current credentials (sts:GetCallerIdentity).
     pub async fn caller_account(&self) -> Result<AccountId, AwsError> {
-        let sts = aws_sdk_sts::Client::from_conf(aws_sdk_sts::config::Builder::from(&self.base).interceptor(CallCounter).build());
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&self.base)
+                .interceptor(CallCounter)
+                .build(),
+        );
         let out = sts
             .get_caller_identity()
             .send()
@@ -103,12 +107,18 @@ impl Aws {
     }
 
     pub fn iam(&self) -> aws_sdk_iam::Client {
-        aws_sdk_iam::Client::from_conf(aws_sdk_iam::config::Builder::from(&self.base).interceptor(CallCounter).build())
+        aws_sdk_iam::Client::from_conf(
+            aws_sdk_iam::config::Builder::from(&self.base)
+                .interceptor(CallCounter)
+                .build(),
+        )
     }
 
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
         aws_sdk_organizations::Client::from_conf(
-            aws_sdk_organizations::config::Builder::from(&self.base).interceptor(CallCounter).build(),
+            aws_sdk_organizations::config::Builder::from(&self.base)
+                .interceptor(CallCounter)
+                .build(),
         )
     }
 
@@ -116,7 +126,11 @@ impl Aws {
     /// before they expire, so long runs keep working. The session is checked once (STS
     /// GetCallerIdentity) so that a role that cannot be assumed fails here, for this account only.
     pub async fn for_account(&self, account: &AccountId, access: &Access) -> Result<Aws, AwsError> {
-        let Access::AssumeRole { role_arn, external_id } = access else {
+        let Access::AssumeRole {
+            role_arn,
+            external_id,
+        } = access
+        else {
             return Ok(self.clone());
         };
         let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn.clone())
@@ -125,21 +139,44 @@ impl Aws {
         if let Some(id) = external_id {
             builder = builder.external_id(id.clone());
         }
+        // One explicit AssumeRole first: a role that cannot be assumed fails here with AWS's
+        // own error code, for this account only.
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&self.base)
+                .interceptor(CallCounter)
+                .build(),
+        );
+        let assumed = sts
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name(format!("flowkeeper-{account}"))
+            .set_external_id(external_id.clone())
+            .send()
+            .await
+            .map_err(|e| error::classify("sts:AssumeRole", e))?;
+        let got = assumed
+            .assumed_role_user()
+            .map(|u| u.arn())
+            .unwrap_or_default();
+        if !got.contains(&format!(":{account}:")) {
+            return Err(AwsError::other(
+                "sts:AssumeRole",
+                format!("{role_arn} led to {got}, not account {account}"),
+            ));
+        }
         let provider = builder.build().await;
         let base = self
             .base
             .clone()
             .into_builder()
-            .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(provider))
+            .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
+                provider,
+            ))
             .build();
-        let session = Aws { base, path_style: self.path_style };
-        let got = session.caller_account().await.map_err(|mut e| {
-            e.operation = "sts:AssumeRole";
-            e
-        })?;
-        if &got != account {
-            return Err(AwsError::other("sts:AssumeRole", format!("{role_arn} led to account {got}, not {account}")));
-        }
+        let session = Aws {
+            base,
+            path_style: self.path_style,
+        };
         Ok(session)
     }
 

@@ -20,12 +20,22 @@ fn active(a: &Account) -> Option<(AccountId, Option<String>)> {
     if !is_active {
         return None;
     }
-    AccountId::parse(a.id()?).ok().map(|id| (id, a.name().map(str::to_string)))
+    AccountId::parse(a.id()?)
+        .ok()
+        .map(|id| (id, a.name().map(str::to_string)))
 }
 
 pub async fn list_accounts(org: &Client, ous: &[String]) -> Result<OrgAccounts, AwsError> {
-    let desc = org.describe_organization().send().await.map_err(|e| classify("organizations:DescribeOrganization", e))?;
-    let org_id = desc.organization().and_then(|o| o.id()).unwrap_or_default().to_string();
+    let desc = org
+        .describe_organization()
+        .send()
+        .await
+        .map_err(|e| classify("organizations:DescribeOrganization", e))?;
+    let org_id = desc
+        .organization()
+        .and_then(|o| o.id())
+        .unwrap_or_default()
+        .to_string();
     let mut found = Vec::new();
     if ous.is_empty() {
         let mut pages = org.list_accounts().into_paginator().send();
@@ -41,19 +51,35 @@ pub async fn list_accounts(org: &Client, ous: &[String]) -> Result<OrgAccounts, 
             if !seen.insert(parent.clone()) {
                 continue;
             }
-            let mut pages = org.list_accounts_for_parent().parent_id(&parent).into_paginator().send();
+            let mut pages = org
+                .list_accounts_for_parent()
+                .parent_id(&parent)
+                .into_paginator()
+                .send();
             while let Some(page) = pages.next().await {
                 let page = page.map_err(|e| classify("organizations:ListAccountsForParent", e))?;
                 found.extend(page.accounts().iter().filter_map(active));
             }
-            let mut pages = org.list_organizational_units_for_parent().parent_id(&parent).into_paginator().send();
+            let mut pages = org
+                .list_organizational_units_for_parent()
+                .parent_id(&parent)
+                .into_paginator()
+                .send();
             while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| classify("organizations:ListOrganizationalUnitsForParent", e))?;
-                queue.extend(page.organizational_units().iter().filter_map(|ou| ou.id().map(str::to_string)));
+                let page = page
+                    .map_err(|e| classify("organizations:ListOrganizationalUnitsForParent", e))?;
+                queue.extend(
+                    page.organizational_units()
+                        .iter()
+                        .filter_map(|ou| ou.id().map(str::to_string)),
+                );
             }
         }
     }
     found.sort();
     found.dedup_by(|a, b| a.0 == b.0);
-    Ok(OrgAccounts { org_id, accounts: found })
+    Ok(OrgAccounts {
+        org_id,
+        accounts: found,
+    })
 }

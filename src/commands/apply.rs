@@ -13,7 +13,9 @@ use crate::plan::PlanOptions;
 use crate::progress::StderrProgress;
 use crate::report;
 
-use super::plan::{AccountRun, hosts_central_destination, prepare, print_call_counts, print_errors};
+use super::plan::{
+    AccountRun, hosts_central_destination, prepare, print_call_counts, print_errors,
+};
 use super::print_data;
 
 /// Asks on the terminal; only `yes` confirms.
@@ -37,17 +39,27 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
         print_data(&report::plan_text::render_all(&plans));
     }
     print_errors(&prepared);
-    let error_status = if prepared.has_errors() { ExitStatus::Failure } else { ExitStatus::Clean };
+    let error_status = if prepared.has_errors() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Clean
+    };
     let changes: usize = plans.iter().map(|p| p.changes.len()).sum();
     if changes == 0 {
         if global.format == OutputFormat::Json {
-            print_data(&report::apply_json::render_all(&plans, &[], &prepared.failures));
+            print_data(&report::apply_json::render_all(
+                &plans,
+                &[],
+                &prepared.failures,
+            ));
         }
         return error_status;
     }
     if !args.yes {
         if !std::io::stdin().is_terminal() {
-            eprintln!("error: refusing to apply without confirmation: stdin is not a terminal\n   = hint: review `flowkeeper plan`, then run `flowkeeper apply --yes`");
+            eprintln!(
+                "error: refusing to apply without confirmation: stdin is not a terminal\n   = hint: review `flowkeeper plan`, then run `flowkeeper apply --yes`"
+            );
             return ExitStatus::Failure;
         }
         if !confirm(changes) {
@@ -56,16 +68,21 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
         }
     }
     let progress = StderrProgress::new(global.quiet);
-    let (first, rest): (Vec<&AccountRun>, Vec<&AccountRun>) =
-        prepared.runs.iter().partition(|r| hosts_central_destination(&prepared.desired, &r.target.account));
+    let (first, rest): (Vec<&AccountRun>, Vec<&AccountRun>) = prepared
+        .runs
+        .iter()
+        .partition(|r| hosts_central_destination(&prepared.desired, &r.target.account));
     let limit = &prepared.limit;
     let mut reports: Vec<(String, ApplyReport)> = Vec::new();
     for r in &first {
         let rep = apply::apply(&r.aws, &r.plan, ApplyOptions::default(), limit, &progress).await;
         reports.push((r.target.account.to_string(), rep));
     }
-    let rest_reports =
-        join_all(rest.iter().map(|r| apply::apply(&r.aws, &r.plan, ApplyOptions::default(), limit, &progress))).await;
+    let rest_reports = join_all(
+        rest.iter()
+            .map(|r| apply::apply(&r.aws, &r.plan, ApplyOptions::default(), limit, &progress)),
+    )
+    .await;
     for (r, rep) in rest.iter().zip(rest_reports) {
         reports.push((r.target.account.to_string(), rep));
     }
@@ -76,5 +93,9 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
         OutputFormat::Json => report::apply_json::render_all(&plans, &reports, &prepared.failures),
     });
     print_call_counts(global);
-    if reports.iter().all(|(_, r)| r.all_done()) { error_status } else { ExitStatus::Failure }
+    if reports.iter().all(|(_, r)| r.all_done()) {
+        error_status
+    } else {
+        ExitStatus::Failure
+    }
 }

@@ -39,7 +39,11 @@ pub struct Prepared {
 impl Prepared {
     /// True when part of the desired state could not be planned.
     pub fn has_errors(&self) -> bool {
-        !self.failures.is_empty() || self.runs.iter().any(|r| !r.failures.is_empty() || !r.plan.problems.is_empty())
+        !self.failures.is_empty()
+            || self
+                .runs
+                .iter()
+                .any(|r| !r.failures.is_empty() || !r.plan.problems.is_empty())
     }
     pub fn is_empty(&self) -> bool {
         self.runs.iter().all(|r| r.plan.is_empty())
@@ -52,18 +56,29 @@ impl Prepared {
 fn filters(global: &GlobalArgs) -> Result<Filters, String> {
     let accounts = match &global.accounts {
         None => None,
-        Some(ids) => Some(ids.iter().map(|s| AccountId::parse(s.trim())).collect::<Result<BTreeSet<_>, _>>()?),
+        Some(ids) => Some(
+            ids.iter()
+                .map(|s| AccountId::parse(s.trim()))
+                .collect::<Result<BTreeSet<_>, _>>()?,
+        ),
     };
-    if let Some(rs) = &global.regions {
-        if let Some(bad) = rs.iter().find(|r| !crate::model::is_region_name(r)) {
-            return Err(format!("`{bad}` is not a region name"));
-        }
+    if let Some(rs) = &global.regions
+        && let Some(bad) = rs.iter().find(|r| !crate::model::is_region_name(r))
+    {
+        return Err(format!("`{bad}` is not a region name"));
     }
-    Ok(Filters { accounts, regions: global.regions.clone() })
+    Ok(Filters {
+        accounts,
+        regions: global.regions.clone(),
+    })
 }
 
 /// Loads the config, connects, finds the accounts, then discovers and plans each.
-pub async fn prepare(global: &GlobalArgs, opts: PlanOptions, progress: &dyn Progress) -> Result<Prepared, ExitStatus> {
+pub async fn prepare(
+    global: &GlobalArgs,
+    opts: PlanOptions,
+    progress: &dyn Progress,
+) -> Result<Prepared, ExitStatus> {
     let desired = config::load(&global.config).map_err(|d| {
         eprintln!("{d}");
         ExitStatus::Failure
@@ -92,10 +107,18 @@ pub async fn prepare(global: &GlobalArgs, opts: PlanOptions, progress: &dyn Prog
     })?;
     let partition = partition_of(&aws.default_region().unwrap_or_else(|| "us-east-1".into()));
     let set = targets::discover_targets(&desired, &aws, &caller, partition, &filters).await;
-    let ctx = PlanContext { source_accounts: set.source_accounts.clone(), org_id: set.org_id.clone() };
+    let ctx = PlanContext {
+        source_accounts: set.source_accounts.clone(),
+        org_id: set.org_id.clone(),
+    };
     let limit = Semaphore::new(global.concurrency as usize);
     progress.step(&format!("{} account(s) to plan", set.targets.len()));
-    let results = join_all(set.targets.iter().map(|t| plan_account(t, &aws, &desired, &ctx, opts, &filters, &limit, progress))).await;
+    let results = join_all(
+        set.targets
+            .iter()
+            .map(|t| plan_account(t, &aws, &desired, &ctx, opts, &filters, &limit, progress)),
+    )
+    .await;
     let mut failures = set.failures;
     let mut runs = Vec::new();
     for r in results {
@@ -104,7 +127,12 @@ pub async fn prepare(global: &GlobalArgs, opts: PlanOptions, progress: &dyn Prog
             Err(f) => failures.push(f),
         }
     }
-    Ok(Prepared { desired, runs, failures, limit })
+    Ok(Prepared {
+        desired,
+        runs,
+        failures,
+        limit,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -118,19 +146,44 @@ async fn plan_account(
     limit: &Semaphore,
     progress: &dyn Progress,
 ) -> Result<AccountRun, TargetFailure> {
-    let fail = |error: AwsError| TargetFailure { account: Some(target.account.clone()), region: None, error };
+    let fail = |error: AwsError| TargetFailure {
+        account: Some(target.account.clone()),
+        region: None,
+        error,
+    };
     let session = {
         let _permit = limit.acquire().await.expect("semaphore is never closed");
-        aws.for_account(&target.account, &target.access).await.map_err(fail)?
+        aws.for_account(&target.account, &target.access)
+            .await
+            .map_err(fail)?
     };
-    let regions = targets::regions_for(target, &session, filters).await.map_err(fail)?;
+    let regions = targets::regions_for(target, &session, filters)
+        .await
+        .map_err(fail)?;
     let scoped = targets::scope_for(desired, target);
     let resolved = plan::resolve(&scoped, &target.account, ctx, &regions);
-    let (inventory, failures) =
-        discover::discover(&session, &target.account, &scoped, &resolved, &regions, limit, progress).await;
-    let ok_regions: Vec<String> = regions.iter().filter(|r| inventory.regions.contains_key(*r)).cloned().collect();
+    let (inventory, failures) = discover::discover(
+        &session,
+        &target.account,
+        &scoped,
+        &resolved,
+        &regions,
+        limit,
+        progress,
+    )
+    .await;
+    let ok_regions: Vec<String> = regions
+        .iter()
+        .filter(|r| inventory.regions.contains_key(*r))
+        .cloned()
+        .collect();
     let plan = plan::plan(&scoped, ctx, &ok_regions, &inventory, opts);
-    Ok(AccountRun { target: target.clone(), aws: session, plan, failures })
+    Ok(AccountRun {
+        target: target.clone(),
+        aws: session,
+        plan,
+        failures,
+    })
 }
 
 /// Prints failed accounts, discovery failures and plan problems on stderr.
@@ -164,11 +217,19 @@ pub fn print_errors(p: &Prepared) {
         }
     }
     if !p.failures.is_empty() {
-        let done: Vec<String> = p.runs.iter().map(|r| r.target.account.to_string()).collect();
+        let done: Vec<String> = p
+            .runs
+            .iter()
+            .map(|r| r.target.account.to_string())
+            .collect();
         eprintln!(
             "{} account(s) could not be worked on; planned: {}",
             p.failures.len(),
-            if done.is_empty() { "none".to_string() } else { done.join(", ") }
+            if done.is_empty() {
+                "none".to_string()
+            } else {
+                done.join(", ")
+            }
         );
     }
 }

@@ -10,10 +10,10 @@ use super::diagnostic::did_you_mean;
 use super::marks::Path;
 use crate::model::log_format::{is_known_field, known_field_names};
 use crate::model::{
-    AccountId, AccountSource, AccountSpec, Defaults, OrgSpec, Regions,
-    CloudWatchDestination, DesiredState, Destination, Encryption, Exclusion, FileFormat,
-    FlowLogEntry, Lifecycle, LogFormat, NameTemplate, ResourceKind, S3Destination, S3Options,
-    Selector, TrafficType, is_region_name,
+    AccountId, AccountSource, AccountSpec, CloudWatchDestination, Defaults, DesiredState,
+    Destination, Encryption, Exclusion, FileFormat, FlowLogEntry, Lifecycle, LogFormat,
+    NameTemplate, OrgSpec, Regions, ResourceKind, S3Destination, S3Options, Selector, TrafficType,
+    is_region_name,
 };
 
 /// Retention periods CloudWatch Logs accepts (PutRetentionPolicy).
@@ -42,7 +42,14 @@ const TOP_KEYS: &[&str] = &[
     "destinations",
     "flow_logs",
 ];
-const ACCOUNT_KEYS: &[&str] = &["id", "name", "role_arn", "role_name", "external_id", "regions"];
+const ACCOUNT_KEYS: &[&str] = &[
+    "id",
+    "name",
+    "role_arn",
+    "role_name",
+    "external_id",
+    "regions",
+];
 const S3_KEYS: &[&str] = &[
     "type",
     "account",
@@ -130,7 +137,9 @@ pub fn desired_state(root: &Value, c: &mut Checker) -> Option<DesiredState> {
                         Some("list accounts explicitly, or take them from the organization".into()),
                     );
                 }
-                accounts = AccountSource::List { accounts: account_list(v, &p, c) };
+                accounts = AccountSource::List {
+                    accounts: account_list(v, &p, c),
+                };
             }
             "organization" => {
                 if !m.contains_key("accounts") {
@@ -194,23 +203,38 @@ fn account_id(v: &Value, path: &Path, c: &mut Checker) -> Option<AccountId> {
             c.at_value(
                 path,
                 format!("account id {n} must be a quoted string"),
-                Some(format!("write \"{n}\": unquoted, YAML reads it as a number and drops leading zeros")),
+                Some(format!(
+                    "write \"{n}\": unquoted, YAML reads it as a number and drops leading zeros"
+                )),
             );
             return None;
         }
         other => {
-            c.at_value(path, format!("an account id must be a string, found {}", checker::type_name(other)), None);
+            c.at_value(
+                path,
+                format!(
+                    "an account id must be a string, found {}",
+                    checker::type_name(other)
+                ),
+                None,
+            );
             return None;
         }
     };
-    AccountId::parse(&text).map_err(|e| c.at_value(path, e, None)).ok()
+    AccountId::parse(&text)
+        .map_err(|e| c.at_value(path, e, None))
+        .ok()
 }
 
 fn account_id_list(v: &Value, path: &Path, what: &str, c: &mut Checker) -> BTreeSet<AccountId> {
     let Some(items) = c.sequence(v, path, what) else {
         return BTreeSet::new();
     };
-    items.iter().enumerate().filter_map(|(i, item)| account_id(item, &path.index(i), c)).collect()
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| account_id(item, &path.index(i), c))
+        .collect()
 }
 
 fn account_list(v: &Value, path: &Path, c: &mut Checker) -> Vec<AccountSpec> {
@@ -223,8 +247,17 @@ fn account_list(v: &Value, path: &Path, c: &mut Checker) -> Vec<AccountSpec> {
     }
     for (i, item) in items.iter().enumerate() {
         let p = path.index(i);
-        let Some(m) = c.mapping(item, &p, "an account entry") else { continue };
-        let mut spec = AccountSpec { id: AccountId::parse("000000000000").expect("static"), name: None, role_arn: None, role_name: None, external_id: None, regions: None };
+        let Some(m) = c.mapping(item, &p, "an account entry") else {
+            continue;
+        };
+        let mut spec = AccountSpec {
+            id: AccountId::parse("000000000000").expect("static"),
+            name: None,
+            role_arn: None,
+            role_name: None,
+            external_id: None,
+            regions: None,
+        };
         let mut id = None;
         for (key, v) in c.entries(m, &p, ACCOUNT_KEYS, &["id"], "an account entry") {
             let kp = p.key(key);
@@ -233,28 +266,50 @@ fn account_list(v: &Value, path: &Path, c: &mut Checker) -> Vec<AccountSpec> {
                 "name" => spec.name = c.string(v, &kp, "`name`").map(str::to_string),
                 "role_arn" => {
                     spec.role_arn = c.string(v, &kp, "`role_arn`").and_then(|arn| {
-                        if arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/") {
+                        if arn.starts_with("arn:")
+                            && arn.contains(":iam::")
+                            && arn.contains(":role/")
+                        {
                             Some(arn.to_string())
                         } else {
-                            c.at_value(&kp, format!("`{arn}` is not an IAM role ARN"), Some("arn:aws:iam::<account>:role/<name>".into()));
+                            c.at_value(
+                                &kp,
+                                format!("`{arn}` is not an IAM role ARN"),
+                                Some("arn:aws:iam::<account>:role/<name>".into()),
+                            );
                             None
                         }
                     })
                 }
-                "role_name" => spec.role_name = c.string(v, &kp, "`role_name`").map(str::to_string).filter(|n| check_role_name_text(n, &kp, c)),
-                "external_id" => spec.external_id = c.string(v, &kp, "`external_id`").map(str::to_string),
+                "role_name" => {
+                    spec.role_name = c
+                        .string(v, &kp, "`role_name`")
+                        .map(str::to_string)
+                        .filter(|n| check_role_name_text(n, &kp, c))
+                }
+                "external_id" => {
+                    spec.external_id = c.string(v, &kp, "`external_id`").map(str::to_string)
+                }
                 "regions" => spec.regions = Some(regions_value(v, &kp, c)),
                 _ => unreachable!("checked by entries()"),
             }
         }
         if m.contains_key("role_arn") && m.contains_key("role_name") {
-            c.at_key(&p.key("role_name"), "give `role_arn` or `role_name`, not both", None);
+            c.at_key(
+                &p.key("role_name"),
+                "give `role_arn` or `role_name`, not both",
+                None,
+            );
         }
         let Some(id) = id else { continue };
-        if let (Some(arn), true) = (&spec.role_arn, true) {
-            if !arn.contains(&format!(":iam::{id}:")) {
-                c.at_value(&p.key("role_arn"), format!("`{arn}` is not in account {id}"), None);
-            }
+        if let Some(arn) = &spec.role_arn
+            && !arn.contains(&format!(":iam::{id}:"))
+        {
+            c.at_value(
+                &p.key("role_arn"),
+                format!("`{arn}` is not in account {id}"),
+                None,
+            );
         }
         if out.iter().any(|o| o.id == id) {
             c.at_value(&p.key("id"), format!("account {id} is listed twice"), None);
@@ -275,20 +330,34 @@ fn organization(v: &Value, path: &Path, c: &mut Checker) -> OrgSpec {
             None => return o,
         },
     };
-    for (key, v) in c.entries(m, path, &["include", "exclude", "ous"], &[], "`organization`") {
+    for (key, v) in c.entries(
+        m,
+        path,
+        &["include", "exclude", "ous"],
+        &[],
+        "`organization`",
+    ) {
         let p = path.key(key);
         match key {
             "include" => o.include = account_id_list(v, &p, "`include`", c),
             "exclude" => o.exclude = account_id_list(v, &p, "`exclude`", c),
             _ => {
-                let Some(items) = c.sequence(v, &p, "`ous`") else { continue };
+                let Some(items) = c.sequence(v, &p, "`ous`") else {
+                    continue;
+                };
                 for (i, item) in items.iter().enumerate() {
                     let ip = p.index(i);
                     if let Some(ou) = c.string(item, &ip, "an organizational unit id") {
                         if ou.starts_with("ou-") || ou.starts_with("r-") {
                             o.ous.push(ou.to_string());
                         } else {
-                            c.at_value(&ip, format!("`{ou}` is not an organizational unit id"), Some("OU ids look like ou-ab12-cdef3456 (or a root, r-ab12)".into()));
+                            c.at_value(
+                                &ip,
+                                format!("`{ou}` is not an organizational unit id"),
+                                Some(
+                                    "OU ids look like ou-ab12-cdef3456 (or a root, r-ab12)".into(),
+                                ),
+                            );
                         }
                     }
                 }

@@ -98,7 +98,9 @@ pub async fn discover(
             let _permit = limit.acquire().await.expect("semaphore is never closed");
             let label = format!("{account}/{region}");
             progress.target_started(&label);
-            progress.step(&format!("[{label}] reading VPCs, subnets, network interfaces and flow logs"));
+            progress.step(&format!(
+                "[{label}] reading VPCs, subnets, network interfaces and flow logs"
+            ));
             let result = discover_region(aws, region, queries, &groups).await;
             progress.target_finished(&label);
             (region.clone(), result)

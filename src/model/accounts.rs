@@ -51,7 +51,9 @@ pub struct OrgSpec {
 pub enum AccountSource {
     /// The account of the current credentials.
     Current,
-    List { accounts: Vec<AccountSpec> },
+    List {
+        accounts: Vec<AccountSpec>,
+    },
     Organization(OrgSpec),
 }
 
@@ -61,7 +63,10 @@ pub enum AccountSource {
 pub enum Access {
     /// The credentials flowkeeper runs with.
     Caller,
-    AssumeRole { role_arn: String, external_id: Option<String> },
+    AssumeRole {
+        role_arn: String,
+        external_id: Option<String>,
+    },
 }
 
 /// One account to work on, with how to reach it and which regions to cover.
@@ -97,20 +102,28 @@ pub fn access_for(
     external_id: Option<&str>,
     defaults: &Defaults,
 ) -> Option<Access> {
-    let external_id = external_id.or(defaults.external_id.as_deref()).map(str::to_string);
+    let external_id = external_id
+        .or(defaults.external_id.as_deref())
+        .map(str::to_string);
     if let Some(arn) = role_arn {
-        return Some(Access::AssumeRole { role_arn: arn.to_string(), external_id });
+        return Some(Access::AssumeRole {
+            role_arn: arn.to_string(),
+            external_id,
+        });
     }
     if let Some(name) = role_name {
-        return Some(Access::AssumeRole { role_arn: format!("arn:{partition}:iam::{id}:role/{name}"), external_id });
+        return Some(Access::AssumeRole {
+            role_arn: format!("arn:{partition}:iam::{id}:role/{name}"),
+            external_id,
+        });
     }
     if id == caller {
         return Some(Access::Caller);
     }
-    defaults
-        .role_name
-        .as_ref()
-        .map(|name| Access::AssumeRole { role_arn: format!("arn:{partition}:iam::{id}:role/{name}"), external_id })
+    defaults.role_name.as_ref().map(|name| Access::AssumeRole {
+        role_arn: format!("arn:{partition}:iam::{id}:role/{name}"),
+        external_id,
+    })
 }
 
 #[cfg(test)]
@@ -125,8 +138,14 @@ mod tests {
     fn access_prefers_explicit_role_then_name_then_caller_then_default() {
         let caller = id("111111111111");
         let other = id("222222222222");
-        let defaults = Defaults { role_name: Some("FlowkeeperAdmin".into()), external_id: Some("x".into()) };
-        assert_eq!(access_for(&caller, &caller, "aws", None, None, None, &defaults), Some(Access::Caller));
+        let defaults = Defaults {
+            role_name: Some("FlowkeeperAdmin".into()),
+            external_id: Some("x".into()),
+        };
+        assert_eq!(
+            access_for(&caller, &caller, "aws", None, None, None, &defaults),
+            Some(Access::Caller)
+        );
         assert_eq!(
             access_for(&other, &caller, "aws", None, None, None, &defaults),
             Some(Access::AssumeRole {
@@ -135,9 +154,31 @@ mod tests {
             })
         );
         assert_eq!(
-            access_for(&other, &caller, "aws", Some("arn:aws:iam::222222222222:role/Audit"), None, Some("e"), &defaults),
-            Some(Access::AssumeRole { role_arn: "arn:aws:iam::222222222222:role/Audit".into(), external_id: Some("e".into()) })
+            access_for(
+                &other,
+                &caller,
+                "aws",
+                Some("arn:aws:iam::222222222222:role/Audit"),
+                None,
+                Some("e"),
+                &defaults
+            ),
+            Some(Access::AssumeRole {
+                role_arn: "arn:aws:iam::222222222222:role/Audit".into(),
+                external_id: Some("e".into())
+            })
         );
-        assert_eq!(access_for(&other, &caller, "aws", None, None, None, &Defaults::default()), None);
+        assert_eq!(
+            access_for(
+                &other,
+                &caller,
+                "aws",
+                None,
+                None,
+                None,
+                &Defaults::default()
+            ),
+            None
+        );
     }
 }

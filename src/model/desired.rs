@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::accounts::{AccountSource, Defaults, Regions};
 use super::flow_log::{S3Options, TrafficType};
-use super::target::AccountId;
 use super::log_format::LogFormat;
+use super::target::AccountId;
 use super::template::NameTemplate;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -94,7 +94,11 @@ pub fn bucket_policy_statements(b: &WantedBucket) -> Value {
         None => format!("arn:{partition}:s3:::{}/AWSLogs", b.name),
     };
     if let Some(org) = &b.org_id {
-        let object_arns = b.prefixes.iter().map(|p| format!("{}/*", folder(p))).collect();
+        let object_arns = b
+            .prefixes
+            .iter()
+            .map(|p| format!("{}/*", folder(p)))
+            .collect();
         return policies::render(
             policies::S3_BUCKET_POLICY_ORG,
             &[
@@ -117,8 +121,19 @@ pub fn bucket_policy_statements(b: &WantedBucket) -> Value {
             ("Partition", Param::Text(partition.into())),
             ("Bucket", Param::Text(b.name.clone())),
             ("LogObjectArns", Param::List(object_arns)),
-            ("SourceAccounts", Param::List(b.sources.iter().map(|a| a.to_string()).collect())),
-            ("SourceArns", Param::List(b.sources.iter().map(|a| format!("arn:{partition}:logs:*:{a}:*")).collect())),
+            (
+                "SourceAccounts",
+                Param::List(b.sources.iter().map(|a| a.to_string()).collect()),
+            ),
+            (
+                "SourceArns",
+                Param::List(
+                    b.sources
+                        .iter()
+                        .map(|a| format!("arn:{partition}:logs:*:{a}:*"))
+                        .collect(),
+                ),
+            ),
         ],
     )
 }

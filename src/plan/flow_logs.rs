@@ -299,7 +299,11 @@ pub fn plan_flow_logs(
                     Operation::DeleteFlowLog { id: fl.id.clone() },
                 ));
             } else {
-                plan.prunable.push(Prunable { region: region.clone(), flow_log_id: fl.id.clone(), resource: fl.resource_id.clone() });
+                plan.prunable.push(Prunable {
+                    region: region.clone(),
+                    flow_log_id: fl.id.clone(),
+                    resource: fl.resource_id.clone(),
+                });
             }
         }
     }

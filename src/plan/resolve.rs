@@ -40,7 +40,10 @@ pub struct PlanContext {
 impl PlanContext {
     /// A run over just this account.
     pub fn single(account: &AccountId) -> Self {
-        PlanContext { source_accounts: [account.clone()].into(), org_id: None }
+        PlanContext {
+            source_accounts: [account.clone()].into(),
+            org_id: None,
+        }
     }
 }
 
@@ -83,7 +86,12 @@ pub enum Part {
     Role(String),
 }
 
-pub fn resolve(desired: &DesiredState, account: &AccountId, ctx: &PlanContext, regions: &[String]) -> Resolved {
+pub fn resolve(
+    desired: &DesiredState,
+    account: &AccountId,
+    ctx: &PlanContext,
+    regions: &[String],
+) -> Resolved {
     let mut r = Resolved::default();
     let acct = account.as_str();
     for (dname, dest) in &desired.destinations {
@@ -102,11 +110,16 @@ pub fn resolve(desired: &DesiredState, account: &AccountId, ctx: &PlanContext, r
                     );
                     if owner != account {
                         // The bucket belongs to the central account's run; nothing to own here.
-                        r.destination_parts.insert((dname.clone(), region.clone()), Vec::new());
+                        r.destination_parts
+                            .insert((dname.clone(), region.clone()), Vec::new());
                         continue;
                     }
                     let central = s3.account.is_some();
-                    let sources = if central { ctx.source_accounts.clone() } else { [account.clone()].into() };
+                    let sources = if central {
+                        ctx.source_accounts.clone()
+                    } else {
+                        [account.clone()].into()
+                    };
                     let org_id = if central { ctx.org_id.clone() } else { None };
                     let home = s3.region.clone().unwrap_or_else(|| {
                         if s3.bucket.uses_region() {

@@ -278,19 +278,17 @@ fn unwanted_managed_flow_logs_are_deleted_only_with_prune_and_foreign_ones_never
             BTreeMap::new(),
         ),
     ];
-    let kept = plan_one(&desired(CONFIG),
-        &inv,
-        PlanOptions { prune: false },
-    );
+    let kept = plan_one(&desired(CONFIG), &inv, PlanOptions { prune: false });
     assert!(!kept.changes.iter().any(|c| c.action == Action::Delete));
     assert_eq!(
         kept.prunable,
-        [Prunable { region: "us-east-1".into(), flow_log_id: "fl-ours".into(), resource: "vpc-0skip".into() }]
+        [Prunable {
+            region: "us-east-1".into(),
+            flow_log_id: "fl-ours".into(),
+            resource: "vpc-0skip".into()
+        }]
     );
-    let pruned = plan_one(&desired(CONFIG),
-        &inv,
-        PlanOptions { prune: true },
-    );
+    let pruned = plan_one(&desired(CONFIG), &inv, PlanOptions { prune: true });
     let deletes: Vec<&str> = pruned
         .changes
         .iter()

@@ -23,7 +23,11 @@ struct ApplyDocument<'a> {
     outcomes: Vec<Item<'a, Outcome>>,
 }
 
-pub fn render_all(plans: &[&Plan], reports: &[(String, ApplyReport)], failures: &[TargetFailure]) -> String {
+pub fn render_all(
+    plans: &[&Plan],
+    reports: &[(String, ApplyReport)],
+    failures: &[TargetFailure],
+) -> String {
     let count = |pred: &dyn Fn(&Status) -> bool| reports.iter().map(|(_, r)| r.count(pred)).sum();
     let doc = ApplyDocument {
         schema_version: SCHEMA_VERSION,
@@ -35,7 +39,12 @@ pub fn render_all(plans: &[&Plan], reports: &[(String, ApplyReport)], failures: 
         },
         outcomes: reports
             .iter()
-            .flat_map(|(a, r)| r.outcomes.iter().map(move |item| Item { account: a.as_str(), item }))
+            .flat_map(|(a, r)| {
+                r.outcomes.iter().map(move |item| Item {
+                    account: a.as_str(),
+                    item,
+                })
+            })
             .collect(),
     };
     serde_json::to_string_pretty(&doc).expect("apply report serializes") + "\n"

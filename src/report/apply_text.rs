@@ -8,7 +8,9 @@ use comfy_table::{ContentArrangement, Table};
 use crate::apply::{ApplyReport, Status};
 
 pub fn render_all(reports: &[(String, ApplyReport)]) -> String {
-    let count = |pred: &dyn Fn(&Status) -> bool| -> usize { reports.iter().map(|(_, r)| r.count(pred)).sum() };
+    let count = |pred: &dyn Fn(&Status) -> bool| -> usize {
+        reports.iter().map(|(_, r)| r.count(pred)).sum()
+    };
     let done = count(&|s| *s == Status::Done);
     let failed = count(&|s| matches!(s, Status::Failed { .. }));
     let skipped = count(&|s| matches!(s, Status::Skipped { .. }));
@@ -28,11 +30,20 @@ pub fn render_all(reports: &[(String, ApplyReport)]) -> String {
                 },
                 Status::Skipped { reason } => format!("skipped: {reason}"),
             };
-            table.add_row([account.as_str(), o.region.as_deref().unwrap_or("account-wide"), o.action.symbol(), &o.subject, &result]);
+            table.add_row([
+                account.as_str(),
+                o.region.as_deref().unwrap_or("account-wide"),
+                o.action.symbol(),
+                &o.subject,
+                &result,
+            ]);
         }
     }
     let mut out = String::new();
     let _ = writeln!(out, "\n{table}");
-    let _ = writeln!(out, "Apply finished: {done} done, {failed} failed, {skipped} skipped.");
+    let _ = writeln!(
+        out,
+        "Apply finished: {done} done, {failed} failed, {skipped} skipped."
+    );
     out
 }

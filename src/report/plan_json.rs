@@ -38,14 +38,30 @@ pub struct PlanDocument<'a> {
     pub problems: Vec<Item<'a, Problem>>,
 }
 
-fn items<'a, T: Serialize>(plans: &[&'a Plan], pick: impl Fn(&'a Plan) -> &'a [T]) -> Vec<Item<'a, T>> {
-    plans.iter().flat_map(|p| pick(p).iter().map(move |item| Item { account: p.account.as_str(), item })).collect()
+fn items<'a, T: Serialize>(
+    plans: &[&'a Plan],
+    pick: impl Fn(&'a Plan) -> &'a [T],
+) -> Vec<Item<'a, T>> {
+    plans
+        .iter()
+        .flat_map(|p| {
+            pick(p).iter().map(move |item| Item {
+                account: p.account.as_str(),
+                item,
+            })
+        })
+        .collect()
 }
 
 pub fn document<'a>(plans: &[&'a Plan], failures: &[TargetFailure]) -> PlanDocument<'a> {
     let mut accounts: Vec<AccountStatus> = plans
         .iter()
-        .map(|p| AccountStatus { account: Some(p.account.to_string()), status: "planned", error: None, hint: None })
+        .map(|p| AccountStatus {
+            account: Some(p.account.to_string()),
+            status: "planned",
+            error: None,
+            hint: None,
+        })
         .collect();
     accounts.extend(failures.iter().map(|f| AccountStatus {
         account: f.account.as_ref().map(|a| a.to_string()),

@@ -11,14 +11,26 @@ fn value(v: &Option<String>) -> &str {
 
 fn render_account(plan: &Plan, out: &mut String) {
     if plan.changes.is_empty() {
-        let _ = writeln!(out, "No changes. Flow logging in account {} matches the config.", plan.account);
+        let _ = writeln!(
+            out,
+            "No changes. Flow logging in account {} matches the config.",
+            plan.account
+        );
     } else {
-        let _ = writeln!(out, "flowkeeper will make these changes in account {}:", plan.account);
+        let _ = writeln!(
+            out,
+            "flowkeeper will make these changes in account {}:",
+            plan.account
+        );
         let mut current: Option<Option<&str>> = None;
         for c in &plan.changes {
             if current != Some(c.region.as_deref()) {
                 current = Some(c.region.as_deref());
-                let _ = writeln!(out, "\n  # {}", c.region.as_deref().unwrap_or("account-wide (IAM)"));
+                let _ = writeln!(
+                    out,
+                    "\n  # {}",
+                    c.region.as_deref().unwrap_or("account-wide (IAM)")
+                );
             }
             let _ = writeln!(out, "  {:>3} {}", c.action.symbol(), c.subject());
             let _ = writeln!(out, "        reason: {}", c.reason);
@@ -28,7 +40,13 @@ fn render_account(plan: &Plan, out: &mut String) {
                         let _ = writeln!(out, "        {}: {}", a.name, value(&a.after));
                     }
                     _ => {
-                        let _ = writeln!(out, "        {}: {} → {}", a.name, value(&a.before), value(&a.after));
+                        let _ = writeln!(
+                            out,
+                            "        {}: {} → {}",
+                            a.name,
+                            value(&a.before),
+                            value(&a.after)
+                        );
                     }
                 }
             }
@@ -36,9 +54,16 @@ fn render_account(plan: &Plan, out: &mut String) {
         out.push('\n');
     }
     if !plan.covered.is_empty() {
-        let _ = writeln!(out, "Already covered by flow logs flowkeeper does not manage (left alone):");
+        let _ = writeln!(
+            out,
+            "Already covered by flow logs flowkeeper does not manage (left alone):"
+        );
         for c in &plan.covered {
-            let _ = writeln!(out, "  {} {} by {} (entry {} → {})", c.region, c.resource, c.flow_log_id, c.entry, c.destination);
+            let _ = writeln!(
+                out,
+                "  {} {} by {} (entry {} → {})",
+                c.region, c.resource, c.flow_log_id, c.entry, c.destination
+            );
         }
         out.push('\n');
     }
@@ -83,7 +108,11 @@ pub fn render_all(plans: &[&Plan]) -> String {
         render_account(p, &mut out);
     }
     let s = total(plans);
-    let scope = if plans.len() > 1 { format!(" ({} accounts)", plans.len()) } else { String::new() };
+    let scope = if plans.len() > 1 {
+        format!(" ({} accounts)", plans.len())
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
         "Plan{scope}: {} to create, {} to update, {} to replace, {} to delete.",

@@ -89,17 +89,22 @@ pub struct Account {
 impl Account {
     /// Assumes a role in a new account id, so this test sees only its own resources.
     pub async fn new() -> Account {
-        let moto = moto();
-        let n = NEXT_ACCOUNT.fetch_add(1, Ordering::SeqCst);
-        let id = format!(
-            "{:012}",
-            300_000_000_000u64 + u64::from(std::process::id()) * 1000 + n
-        );
+        Account::assume(&fresh_account_id()).await
+    }
+
+    /// Credentials for account `id` (moto lets any role in any account be assumed).
+    pub async fn assume(id: &str) -> Account {
         let root = Credentials::new("testing", "testing", None, None, "harness");
-        let sts = aws_sdk_sts::Client::new(&base_config(&moto.endpoint, root, "us-east-1"));
+        Account::assume_as(id, root, "FlowkeeperAdmin").await
+    }
+
+    /// Assumes `role` in account `id` with the caller's credentials `caller`.
+    pub async fn assume_as(id: &str, caller: Credentials, role: &str) -> Account {
+        let moto = moto();
+        let sts = aws_sdk_sts::Client::new(&base_config(&moto.endpoint, caller, "us-east-1"));
         let out = sts
             .assume_role()
-            .role_arn(format!("arn:aws:iam::{id}:role/flowkeeper-test"))
+            .role_arn(format!("arn:aws:iam::{id}:role/{role}"))
             .role_session_name("flowkeeper-test")
             .send()
             .await
@@ -113,10 +118,23 @@ impl Account {
             "assumed",
         );
         Account {
-            id,
+            id: id.to_string(),
             endpoint: moto.endpoint.clone(),
             creds,
         }
+    }
+
+    /// An identity with fixed keys (an IAM user's), in account `id`.
+    pub fn with_keys(id: &str, access_key: &str, secret: &str) -> Account {
+        Account {
+            id: id.to_string(),
+            endpoint: moto().endpoint.clone(),
+            creds: Credentials::new(access_key, secret, None, None, "user"),
+        }
+    }
+
+    pub fn credentials(&self) -> Credentials {
+        self.creds.clone()
     }
 
     pub fn config(&self, region: &str) -> SdkConfig {
@@ -223,6 +241,31 @@ impl Account {
             .output()
             .expect("run flowkeeper")
     }
+}
+
+/// A new account id, unique within this test process.
+pub fn fresh_account_id() -> String {
+    let n = NEXT_ACCOUNT.fetch_add(1, Ordering::SeqCst);
+    format!(
+        "{:012}",
+        300_000_000_000u64 + u64::from(std::process::id()) * 1000 + n
+    )
+}
+
+/// POSTs to moto's own control API (`/moto-api/...`) and returns the status line.
+pub fn moto_api(path: &str, body: &str) -> String {
+    use std::io::Write;
+    let addr = moto().endpoint.trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&addr).expect("connect to moto");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read response");
+    response.lines().next().unwrap_or_default().to_string()
 }
 
 /// stdout and stderr as text, for assertion messages.

@@ -18,6 +18,11 @@ behaviour, and nowhere else:
      destination, not for any second flow log on the same destination.
   d. DescribeVpcs, DescribeSubnets, DescribeNetworkInterfaces and
      DescribeFlowLogs honour MaxResults / NextToken.
+  e. CreateFlowLogs to S3 finds the bucket in any account (bucket names are
+     global; a central log-archive bucket belongs to another account).
+  f. With IAM enforcement on (/moto-api/reset-auth), signatures are checked over
+     the raw request body, as AWS does, not over moto's re-encoding of it.
+  g. A denied STS/IAM call answers in the query protocol's error layout.
 """
 
 import argparse
@@ -108,9 +113,18 @@ def create_flow_logs(
             # (a) AWS: the S3 ARN is arn:aws:s3:::bucket_name[/folder]; the
             # bucket is the resource part before the first '/'.
             bucket = log_destination.split(":", 5)[5].split("/", 1)[0]
-            try:
-                s3_backends[self.account_id][self.partition].get_bucket(bucket)
-            except MissingBucket:
+            # (e) AWS: bucket names are global, so a flow log may deliver to a bucket
+            # owned by another account (a central log archive). moto looks the bucket up
+            # in the caller's account only; look in every account of the partition.
+            found = False
+            for account_backends in s3_backends.values():
+                try:
+                    account_backends[self.partition].get_bucket(bucket)
+                    found = True
+                    break
+                except MissingBucket:
+                    continue
+            if not found:
                 unsuccessful.append(
                     (resource_id, "400", f"LogDestination: {bucket} does not exist.")
                 )
@@ -259,6 +273,62 @@ def exit_on_stdin_eof():
     os._exit(0)
 
 
+def fix_access_denied_layout():
+    """(g) With IAM enforcement on, moto answers a denied STS or IAM call with
+    ``<ErrorResponse><Errors><Error>`` (EC2's nesting); AWS's query-protocol
+    services answer ``<ErrorResponse><Error><Code>AccessDenied</Code>...``, which
+    is what SDKs parse the error code from."""
+    from xmltodict import unparse
+
+    from moto.core.exceptions import AccessDeniedError
+    from moto.iam.access_control import IAMRequest
+
+    original = IAMRequest._raise_access_denied
+
+    def _raise_access_denied(self):
+        if self._service not in ("sts", "iam"):
+            return original(self)
+        err = AccessDeniedError(user_arn=self._access_key.arn, action=self._action)
+        error = {"Type": "Sender", "Code": "AccessDenied", "Message": err.message}
+        err.description = unparse({"ErrorResponse": {"Error": error}}, full_document=True)
+        raise err
+
+    IAMRequest._raise_access_denied = _raise_access_denied
+
+
+def keep_raw_body(app):
+    """(f) AWS verifies a SigV4 signature over the exact bytes sent. moto's server
+    loses a form-encoded body once Werkzeug parses it (``request.data`` is empty;
+    see the FIXME in moto/core/responses.py) and, with IAM enforcement on,
+    re-encodes the parsed fields to check the signature. Its encoding differs from
+    other SDKs' for characters such as ``$ { } :``, so valid requests (a
+    CreateFlowLogs with a LogFormat) fail with AuthFailure. Keep the raw bytes and
+    give them back to moto, as AWS uses them."""
+    import io
+
+    from moto.core.responses import BaseResponse
+
+    original_setup = BaseResponse.setup_class
+
+    def setup_class(self, request, full_url, headers, use_raw_body=False):
+        original_setup(self, request, full_url, headers, use_raw_body)
+        raw = getattr(request, "environ", {}).get("flowkeeper.raw_body")
+        if not self.raw_body and raw:
+            self.raw_body = raw
+
+    BaseResponse.setup_class = setup_class
+
+    def middleware(environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length:
+            body = environ["wsgi.input"].read(length)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["flowkeeper.raw_body"] = body
+        return app(environ, start_response)
+
+    return middleware
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -267,9 +337,10 @@ def main():
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     patch_moto()
+    fix_access_denied_layout()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
 
-    app = DomainDispatcherApplication(create_backend_app)
+    app = keep_raw_body(DomainDispatcherApplication(create_backend_app))
     server = make_server(args.host, args.port, app, threaded=True)  # binds now
     threading.Thread(target=exit_on_stdin_eof, daemon=True).start()
     os.environ["MOTO_PORT"] = str(server.port)  # as moto_server sets it
