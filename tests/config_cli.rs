@@ -126,3 +126,56 @@ fn a_missing_config_suggests_init_and_init_writes_a_valid_one() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_shipped_examples_validate() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for example in ["examples/flowkeeper.yaml", "examples/multi-account.yaml"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
+            .args(["validate", "-c"])
+            .arg(root.join(example))
+            .env_clear()
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{example}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn account_mistakes_are_reported_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = r#"version: 1
+regions: all
+defaults: { role_nam: Admin }
+accounts:
+  - id: 111111111111
+  - id: "22222222222"
+  - id: "333333333333"
+    role_arn: arn:aws:iam::444444444444:role/Admin
+organization: {}
+destinations:
+  c: { type: s3, account: "99999999999x", bucket: central-logs }
+flow_logs:
+  - { name: v, resource: vpc, select: all, destinations: [c] }
+"#;
+    std::fs::write(dir.path().join("flowkeeper.yaml"), config).unwrap();
+    let out = flowkeeper(dir.path(), &["validate"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for expected in [
+        "unknown key `role_nam` in `defaults`",
+        "account id 111111111111 must be a quoted string",
+        "`22222222222` is not a 12-digit AWS account id",
+        "is not in account 333333333333",
+        "`accounts` and `organization` cannot both be given",
+        "`99999999999x` is not a 12-digit AWS account id",
+    ] {
+        assert!(err.contains(expected), "missing `{expected}` in:\n{err}");
+    }
+    assert!(err.contains("6 problems in flowkeeper.yaml"), "{err}");
+}

@@ -189,12 +189,19 @@ impl Aws {
             .build();
         let s3_conf = aws_sdk_s3::config::Builder::from(&conf)
             .force_path_style(self.path_style)
+            .interceptor(CallCounter)
+            .build();
+        let ec2_conf = aws_sdk_ec2::config::Builder::from(&conf)
+            .interceptor(CallCounter)
+            .build();
+        let logs_conf = aws_sdk_cloudwatchlogs::config::Builder::from(&conf)
+            .interceptor(CallCounter)
             .build();
         Clients {
             region: region.to_string(),
-            ec2: aws_sdk_ec2::Client::new(&conf),
+            ec2: aws_sdk_ec2::Client::from_conf(ec2_conf),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs_conf),
         }
     }
 }
