@@ -51,6 +51,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
                 &plans,
                 &[],
                 &prepared.failures,
+                &prepared.problems,
             ));
         }
         return error_status;
@@ -90,7 +91,9 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
     reports.sort_by(|a, b| a.0.cmp(&b.0));
     print_data(&match global.format {
         OutputFormat::Text => report::apply_text::render_all(&reports),
-        OutputFormat::Json => report::apply_json::render_all(&plans, &reports, &prepared.failures),
+        OutputFormat::Json => {
+            report::apply_json::render_all(&plans, &reports, &prepared.failures, &prepared.problems)
+        }
     });
     print_call_counts(global);
     if reports.iter().all(|(_, r)| r.all_done()) {

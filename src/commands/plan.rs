@@ -33,6 +33,8 @@ pub struct Prepared {
     pub desired: DesiredState,
     pub runs: Vec<AccountRun>,
     pub failures: Vec<TargetFailure>,
+    /// Problems of the run as a whole (ids no account has).
+    pub problems: Vec<crate::plan::Problem>,
     pub limit: Semaphore,
 }
 
@@ -40,6 +42,7 @@ impl Prepared {
     /// True when part of the desired state could not be planned.
     pub fn has_errors(&self) -> bool {
         !self.failures.is_empty()
+            || !self.problems.is_empty()
             || self
                 .runs
                 .iter()
@@ -127,10 +130,12 @@ pub async fn prepare(
             Err(f) => failures.push(f),
         }
     }
+    let problems = plan::missing_selected_ids(&runs.iter().map(|r| &r.plan).collect::<Vec<_>>());
     Ok(Prepared {
         desired,
         runs,
         failures,
+        problems,
         limit,
     })
 }
@@ -199,6 +204,12 @@ pub fn print_errors(p: &Prepared) {
             eprintln!("   = hint: {h}");
         }
     }
+    for pr in &p.problems {
+        eprintln!("error: {}: {}", pr.subject, pr.message);
+        if let Some(h) = &pr.hint {
+            eprintln!("   = hint: {h}");
+        }
+    }
     for run in &p.runs {
         let acct = &run.target.account;
         for f in &run.failures {
@@ -252,7 +263,9 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> ExitStatus {
     };
     print_data(&match global.format {
         OutputFormat::Text => report::plan_text::render_all(&prepared.plans()),
-        OutputFormat::Json => report::plan_json::render_all(&prepared.plans(), &prepared.failures),
+        OutputFormat::Json => {
+            report::plan_json::render_all(&prepared.plans(), &prepared.failures, &prepared.problems)
+        }
     });
     print_errors(&prepared);
     print_call_counts(global);

@@ -113,7 +113,7 @@ pub fn plan_flow_logs(
     opts: PlanOptions,
     plan: &mut Plan,
 ) {
-    report_missing_ids(desired, regions, inv, plan);
+    record_selected_ids(desired, inv, plan);
     for region in regions {
         let Some(ri) = inv.regions.get(region) else {
             continue;
@@ -310,12 +310,10 @@ pub fn plan_flow_logs(
 }
 
 /// Ids named in `select.ids` that exist in none of the regions.
-fn report_missing_ids(
-    desired: &DesiredState,
-    regions: &[String],
-    inv: &Inventory,
-    plan: &mut Plan,
-) {
+/// Records, for each id named in `select.ids`, whether this account has it in any region.
+/// Ids belong to one account, so only the whole run can say one is missing
+/// ([`super::missing_selected_ids`]).
+fn record_selected_ids(desired: &DesiredState, inv: &Inventory, plan: &mut Plan) {
     for entry in &desired.flow_logs {
         let Selector::Ids(ids) = &entry.select else {
             continue;
@@ -325,18 +323,11 @@ fn report_missing_ids(
                 .regions
                 .values()
                 .any(|ri| ri.resources.iter().any(|x| &x.id == id));
-            if !found {
-                plan.problems.push(Problem {
-                    region: None,
-                    subject: format!("flow_logs entry `{}`", entry.name),
-                    message: format!(
-                        "{} {id} was not found in {}",
-                        entry.resource.config_name(),
-                        regions.join(", ")
-                    ),
-                    hint: Some("check the id and the `regions` list".into()),
-                });
-            }
+            let slot = plan
+                .selected_ids
+                .entry((entry.name.clone(), id.clone()))
+                .or_insert(false);
+            *slot |= found;
         }
     }
 }

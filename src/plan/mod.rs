@@ -45,5 +45,24 @@ pub fn plan(
     plan
 }
 
+/// Ids named in `select.ids` that no account of the run has, in any of its regions.
+pub fn missing_selected_ids(plans: &[&Plan]) -> Vec<Problem> {
+    let mut seen: std::collections::BTreeMap<&(String, String), bool> = Default::default();
+    for p in plans {
+        for (key, found) in &p.selected_ids {
+            *seen.entry(key).or_insert(false) |= *found;
+        }
+    }
+    seen.into_iter()
+        .filter(|(_, found)| !found)
+        .map(|((entry, id), _)| Problem {
+            region: None,
+            subject: format!("flow_logs entry `{entry}`"),
+            message: format!("{id} was not found in any account or region of this run"),
+            hint: Some("check the id, the `regions` list and the accounts".into()),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests;

@@ -322,17 +322,30 @@ fn a_missing_bucket_that_must_exist_is_a_problem_and_blocks_only_its_flow_logs()
 }
 
 #[test]
-fn ids_found_in_no_region_are_reported() {
-    let config = CONFIG.replace("select: all", "select: { ids: [vpc-0a, vpc-0gone] }");
-    let inv = empty_inventory(vec![resource("vpc-0a", &[])]);
-    let p = plan_one(&desired(&config), &inv, PlanOptions::default());
-    assert_eq!(p.problems.len(), 1);
+fn ids_found_in_no_account_of_the_run_are_reported() {
+    let config = CONFIG.replace(
+        "select: all",
+        "select: { ids: [vpc-0a, vpc-0gone, vpc-0b] }",
+    );
+    let here = plan_one(
+        &desired(&config),
+        &empty_inventory(vec![resource("vpc-0a", &[])]),
+        PlanOptions::default(),
+    );
+    let there = plan_one(
+        &desired(&config),
+        &empty_inventory(vec![resource("vpc-0b", &[])]),
+        PlanOptions::default(),
+    );
     assert!(
-        p.problems[0]
-            .message
-            .contains("vpc-0gone was not found in us-east-1"),
-        "{:?}",
-        p.problems
+        here.problems.is_empty() && there.problems.is_empty(),
+        "one account cannot tell"
+    );
+    let missing = missing_selected_ids(&[&here, &there]);
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert!(
+        missing[0].message.contains("vpc-0gone was not found"),
+        "{missing:?}"
     );
 }
 

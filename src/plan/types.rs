@@ -222,6 +222,9 @@ pub struct Plan {
     /// Managed flow logs the config no longer wants, kept because --prune was not given.
     pub prunable: Vec<Prunable>,
     pub problems: Vec<Problem>,
+    /// (entry, id) named in `select.ids` → whether this account has it.
+    #[serde(skip)]
+    pub selected_ids: BTreeMap<(String, String), bool>,
 }
 
 /// Counts per action.
@@ -241,6 +244,7 @@ impl Plan {
             covered: Vec::new(),
             prunable: Vec::new(),
             problems: Vec::new(),
+            selected_ids: BTreeMap::new(),
         }
     }
 

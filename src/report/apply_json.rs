@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::SCHEMA_VERSION;
 use super::plan_json::{self, Item, PlanDocument};
 use crate::apply::{ApplyReport, Outcome, Status};
-use crate::plan::Plan;
+use crate::plan::{Plan, Problem};
 use crate::targets::TargetFailure;
 
 #[derive(Serialize)]
@@ -27,11 +27,12 @@ pub fn render_all(
     plans: &[&Plan],
     reports: &[(String, ApplyReport)],
     failures: &[TargetFailure],
+    run_problems: &[Problem],
 ) -> String {
     let count = |pred: &dyn Fn(&Status) -> bool| reports.iter().map(|(_, r)| r.count(pred)).sum();
     let doc = ApplyDocument {
         schema_version: SCHEMA_VERSION,
-        plan: plan_json::document(plans, failures),
+        plan: plan_json::document(plans, failures, run_problems),
         result: Counts {
             done: count(&|s| *s == Status::Done),
             failed: count(&|s| matches!(s, Status::Failed { .. })),

@@ -53,7 +53,12 @@ fn items<'a, T: Serialize>(
         .collect()
 }
 
-pub fn document<'a>(plans: &[&'a Plan], failures: &[TargetFailure]) -> PlanDocument<'a> {
+/// `run_problems` concern the run as a whole; their items carry `"account": "*"`.
+pub fn document<'a>(
+    plans: &[&'a Plan],
+    failures: &[TargetFailure],
+    run_problems: &'a [Problem],
+) -> PlanDocument<'a> {
     let mut accounts: Vec<AccountStatus> = plans
         .iter()
         .map(|p| AccountStatus {
@@ -76,10 +81,15 @@ pub fn document<'a>(plans: &[&'a Plan], failures: &[TargetFailure]) -> PlanDocum
         changes: items(plans, |p| &p.changes),
         covered: items(plans, |p| &p.covered),
         prunable: items(plans, |p| &p.prunable),
-        problems: items(plans, |p| &p.problems),
+        problems: run_problems
+            .iter()
+            .map(|item| Item { account: "*", item })
+            .chain(items(plans, |p| &p.problems))
+            .collect(),
     }
 }
 
-pub fn render_all(plans: &[&Plan], failures: &[TargetFailure]) -> String {
-    serde_json::to_string_pretty(&document(plans, failures)).expect("plan serializes") + "\n"
+pub fn render_all(plans: &[&Plan], failures: &[TargetFailure], run_problems: &[Problem]) -> String {
+    serde_json::to_string_pretty(&document(plans, failures, run_problems)).expect("plan serializes")
+        + "\n"
 }
