@@ -5,9 +5,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_yaml::{Mapping, Value};
 
-use super::checker::{self, Checker};
-use super::diagnostic::did_you_mean;
-use super::marks::Path;
 use crate::model::log_format::{is_known_field, known_field_names};
 use crate::model::{
     AccountId, AccountSource, AccountSpec, CloudWatchDestination, Defaults, DesiredState,
@@ -15,6 +12,7 @@ use crate::model::{
     NameTemplate, OrgSpec, Regions, ResourceKind, S3Destination, S3Options, Selector, TrafficType,
     is_region_name,
 };
+use yamlcheck::{Checker, Path, did_you_mean, type_name};
 
 /// Retention periods CloudWatch Logs accepts (PutRetentionPolicy).
 pub const RETENTION_DAYS: &[i32] = &[
@@ -212,10 +210,7 @@ fn account_id(v: &Value, path: &Path, c: &mut Checker) -> Option<AccountId> {
         other => {
             c.at_value(
                 path,
-                format!(
-                    "an account id must be a string, found {}",
-                    checker::type_name(other)
-                ),
+                format!("an account id must be a string, found {}", type_name(other)),
                 None,
             );
             return None;
@@ -478,7 +473,7 @@ fn typed_entries<'v>(
     let before = c.problems.len();
     let out = c.entries(m, path, allowed, required, what);
     for d in &mut c.problems[before..] {
-        if let Some(crate::config::marks::Seg::Key(k)) = d.path.0.last()
+        if let Some(yamlcheck::Seg::Key(k)) = d.path.0.last()
             && let Some(h) = misplaced_key_hint(k, is_s3)
         {
             d.hint = Some(h);

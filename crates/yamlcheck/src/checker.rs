@@ -3,8 +3,8 @@
 
 use serde_yaml::{Mapping, Value};
 
-use super::diagnostic::{Diagnostic, did_you_mean};
-use super::marks::{Marks, Path};
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::marks::{Marks, Path};
 
 pub struct Checker<'m> {
     marks: &'m Marks,
@@ -47,7 +47,7 @@ impl<'m> Checker<'m> {
     fn push(
         &mut self,
         path: &Path,
-        m: Option<(super::marks::Pos, usize)>,
+        m: Option<(crate::marks::Pos, usize)>,
         message: String,
         hint: Option<String>,
     ) {

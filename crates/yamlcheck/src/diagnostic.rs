@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::{Path as FsPath, PathBuf};
 
-use super::marks::{Path, Pos};
+use crate::marks::{Path, Pos};
 
 /// One problem in the config file.
 #[derive(Clone, Debug, PartialEq, Eq)]
