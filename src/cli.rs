@@ -59,8 +59,14 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
+    /// Human text (tables).
+    #[value(alias = "table")]
     Text,
     Json,
+    /// One JSON object per line, streamed (analyze).
+    Ndjson,
+    /// One self-contained HTML page (analyze).
+    Html,
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +79,40 @@ pub enum Command {
     Plan(PlanArgs),
     /// Compute the plan, confirm it, and make AWS match the config.
     Apply(ApplyArgs),
+    /// Analyze delivered flow logs: security detections and traffic reports (exit 2 when a
+    /// finding reaches --fail-on).
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Files or directories (gzip or plain), s3://bucket/prefix, or cwl://log-group[//stream-prefix].
+    pub inputs: Vec<String>,
+    /// Read the logs of this flow log (its destination and format come from DescribeFlowLogs).
+    #[arg(long = "flow-log", value_name = "FL_ID")]
+    pub flow_log: Option<String>,
+    /// Field names of lines without a header (CloudWatch events, headerless files), space or
+    /// comma separated, or a `${field} ...` log format; default: the version 2 default format.
+    #[arg(long)]
+    pub fields: Option<String>,
+    /// Only records ending at or after this time (2026-11-01 or 2026-11-01T10:00:00Z).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only records starting at or before this time.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// A rule pack layered over the default pack (repeatable; later files win).
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Vec<std::path::PathBuf>,
+    /// Exit 2 when any finding has at least this severity (info, low, medium, high, critical).
+    #[arg(long = "fail-on", value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// Treat malformed lines as errors (exit 1).
+    #[arg(long)]
+    pub strict: bool,
+    /// Write the report to this file instead of stdout.
+    #[arg(short = 'o', long)]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

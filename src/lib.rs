@@ -4,6 +4,7 @@
 //! → `plan` → `apply` → `report`. Only `aws` touches AWS SDK types; `plan` is pure;
 //! `commands` is the only place that sequences the layers.
 
+pub mod analyze;
 pub mod apply;
 pub mod aws;
 pub mod cli;

@@ -76,3 +76,44 @@ pub async fn associate_kms_key(logs: &Client, name: &str, key: &str) -> Result<(
         .map_err(|e| classify("logs:AssociateKmsKey", e))?;
     Ok(())
 }
+
+/// One log event: its stream, id and message.
+pub struct LogEvent {
+    pub stream: String,
+    pub event_id: String,
+    pub message: String,
+}
+
+/// Calls `each` with every page of events of `group` (streams starting with `stream_prefix`)
+/// between `start_ms` and `end_ms` (FilterLogEvents, paginated), so memory stays one page.
+pub async fn filter_events(
+    logs: &Client,
+    group: &str,
+    stream_prefix: Option<&str>,
+    start_ms: Option<i64>,
+    end_ms: Option<i64>,
+    mut each: impl FnMut(Vec<LogEvent>),
+) -> Result<(), AwsError> {
+    let mut pages = logs
+        .filter_log_events()
+        .log_group_name(group)
+        .set_log_stream_name_prefix(stream_prefix.map(str::to_string))
+        .set_start_time(start_ms)
+        .set_end_time(end_ms)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify("logs:FilterLogEvents", e))?;
+        each(
+            page.events()
+                .iter()
+                .map(|e| LogEvent {
+                    stream: e.log_stream_name().unwrap_or_default().to_string(),
+                    event_id: e.event_id().unwrap_or_default().to_string(),
+                    message: e.message().unwrap_or_default().to_string(),
+                })
+                .collect(),
+        );
+    }
+    Ok(())
+}

@@ -337,3 +337,49 @@ pub async fn put_tags(
         .map_err(|e| classify(op, e))?;
     Ok(())
 }
+
+/// One object of a listing: key and size.
+pub struct ObjectInfo {
+    pub key: String,
+    pub size: i64,
+}
+
+/// Every object under `prefix`, in key order (ListObjectsV2, paginated).
+pub async fn list_objects(
+    s3: &Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<ObjectInfo>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify("s3:ListObjectsV2", e))?;
+        out.extend(page.contents().iter().filter_map(|o| {
+            Some(ObjectInfo {
+                key: o.key()?.to_string(),
+                size: o.size().unwrap_or_default(),
+            })
+        }));
+    }
+    Ok(out)
+}
+
+/// An object's bytes, as stored (compressed objects stay compressed).
+pub async fn get_object(s3: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, AwsError> {
+    let out = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| classify("s3:GetObject", e))?;
+    let body = out.body.collect().await.map_err(|e| {
+        AwsError::other("s3:GetObject", format!("reading s3://{bucket}/{key}: {e}"))
+    })?;
+    Ok(body.into_bytes().to_vec())
+}

@@ -90,7 +90,9 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
     progress.finish();
     reports.sort_by(|a, b| a.0.cmp(&b.0));
     print_data(&match global.format {
-        OutputFormat::Text => report::apply_text::render_all(&reports),
+        OutputFormat::Text | OutputFormat::Ndjson | OutputFormat::Html => {
+            report::apply_text::render_all(&reports)
+        }
         OutputFormat::Json => {
             report::apply_json::render_all(&plans, &reports, &prepared.failures, &prepared.problems)
         }

@@ -1,20 +1,27 @@
 //! The only place that sequences the layers: one file per subcommand. Each returns an
 //! [`ExitStatus`]; `main` turns it into the process exit code.
 
+mod analyze;
 mod apply;
 mod init;
 mod plan;
 mod validate;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, OutputFormat};
 use crate::exit::ExitStatus;
 
 pub fn run(cli: Cli) -> ExitStatus {
+    let plan_like = matches!(cli.command, Command::Plan(_) | Command::Apply(_));
+    if plan_like && matches!(cli.global.format, OutputFormat::Ndjson | OutputFormat::Html) {
+        eprintln!("error: plan and apply print --format text or json");
+        return ExitStatus::Failure;
+    }
     match cli.command {
         Command::Init(args) => init::run(&cli.global, &args),
         Command::Validate => validate::run(&cli.global),
         Command::Plan(args) => with_runtime(|| plan::run(&cli.global, &args)),
         Command::Apply(args) => with_runtime(|| apply::run(&cli.global, &args)),
+        Command::Analyze(args) => with_runtime(|| analyze::run(&cli.global, &args)),
     }
 }
 

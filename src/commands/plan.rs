@@ -262,7 +262,9 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> ExitStatus {
         Err(status) => return status,
     };
     print_data(&match global.format {
-        OutputFormat::Text => report::plan_text::render_all(&prepared.plans()),
+        OutputFormat::Text | OutputFormat::Ndjson | OutputFormat::Html => {
+            report::plan_text::render_all(&prepared.plans())
+        }
         OutputFormat::Json => {
             report::plan_json::render_all(&prepared.plans(), &prepared.failures, &prepared.problems)
         }

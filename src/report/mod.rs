@@ -1,6 +1,9 @@
 //! Renderers: one per output format. They turn result values into text for stdout and never
 //! decide anything; the exit status is derived from the results by `commands`.
 
+pub mod analysis_html;
+pub mod analysis_json;
+pub mod analysis_table;
 pub mod apply_json;
 pub mod apply_text;
 pub mod plan_json;

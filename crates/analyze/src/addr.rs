@@ -1,0 +1,324 @@
+//! Addresses: the compact [`Addr`] key every detector hashes, [`Cidr`] blocks and
+//! [`CidrSet`]s, and the internal/external classification (built-in private ranges plus the
+//! pack's `networks.internal` blocks).
+//!
+//! Internal by default: RFC 1918 (10/8, 172.16/12, 192.168/16), CGNAT 100.64/10, link-local
+//! 169.254/16, loopback 127/8, "this network" 0/8, IPv6 loopback ::1, unspecified ::,
+//! unique-local fc00::/7 and link-local fe80::/10. IPv4-mapped IPv6 addresses are classified
+//! as their IPv4 address. Everything else, documentation ranges included, is external.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// An IPv4 or IPv6 address as one `u128` (IPv4 as its IPv4-mapped IPv6 form), so keys are
+/// fixed-size, cheap to hash and totally ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Addr(pub u128);
+
+const V4_MAPPED: u128 = 0xffff_u128 << 32;
+const V4_MAPPED_MASK: u128 = !0u128 << 32;
+
+impl Addr {
+    /// The compact form of an address.
+    #[inline]
+    pub fn new(ip: IpAddr) -> Addr {
+        match ip {
+            IpAddr::V4(v4) => Addr(V4_MAPPED | u128::from(u32::from(v4))),
+            IpAddr::V6(v6) => Addr(u128::from(v6)),
+        }
+    }
+
+    /// Whether this is an IPv4 address (or an IPv4-mapped IPv6 one).
+    #[inline]
+    pub fn is_v4(self) -> bool {
+        self.0 & V4_MAPPED_MASK == V4_MAPPED
+    }
+
+    /// The address back as an [`IpAddr`] (IPv4-mapped addresses become IPv4).
+    pub fn ip(self) -> IpAddr {
+        if self.is_v4() {
+            IpAddr::V4(Ipv4Addr::from(self.0 as u32))
+        } else {
+            IpAddr::V6(Ipv6Addr::from(self.0))
+        }
+    }
+}
+
+impl From<IpAddr> for Addr {
+    fn from(ip: IpAddr) -> Addr {
+        Addr::new(ip)
+    }
+}
+
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.ip().fmt(f)
+    }
+}
+
+/// A CIDR block (`10.0.0.0/8`, `2001:db8::/32`), held in the [`Addr`] space: an IPv4 /n is
+/// an IPv6 /(96+n) over the mapped range, so one comparison serves both families.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cidr {
+    base: u128,
+    mask: u128,
+    /// Prefix length as written (IPv4 lengths are 0–32).
+    prefix: u8,
+    v4: bool,
+}
+
+/// Why a CIDR did not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CidrError {
+    /// Not an address, or not `address/prefix`.
+    Syntax,
+    /// Prefix longer than the address family allows.
+    Prefix,
+    /// Bits set after the prefix (`10.0.0.1/8`); carries the block that was probably meant.
+    HostBits(String),
+}
+
+impl fmt::Display for CidrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CidrError::Syntax => f.write_str("expected a CIDR block such as 10.0.0.0/16"),
+            CidrError::Prefix => f.write_str("the prefix length is too long for the address"),
+            CidrError::HostBits(meant) => {
+                write!(
+                    f,
+                    "host bits are set after the prefix (did you mean {meant}?)"
+                )
+            }
+        }
+    }
+}
+
+impl Cidr {
+    /// Parses `address/prefix`; a bare address is a single host (/32 or /128).
+    pub fn parse(text: &str) -> Result<Cidr, CidrError> {
+        let (ip_text, prefix_text) = match text.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text.trim(), None),
+        };
+        let ip: IpAddr = ip_text.parse().map_err(|_| CidrError::Syntax)?;
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        let prefix: u8 = match prefix_text {
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                p.parse().map_err(|_| CidrError::Prefix)?
+            }
+            Some(_) => return Err(CidrError::Syntax),
+            None => max,
+        };
+        if prefix > max {
+            return Err(CidrError::Prefix);
+        }
+        let cidr = Cidr::from_parts(ip, prefix);
+        if Addr::new(ip).0 != cidr.base {
+            return Err(CidrError::HostBits(
+                Cidr::from_parts(ip, prefix).to_string(),
+            ));
+        }
+        Ok(cidr)
+    }
+
+    /// The block of `prefix` bits around `ip` (host bits cleared).
+    pub fn from_parts(ip: IpAddr, prefix: u8) -> Cidr {
+        let v4 = ip.is_ipv4();
+        let bits = if v4 {
+            96 + u32::from(prefix)
+        } else {
+            u32::from(prefix)
+        };
+        let mask = if bits == 0 { 0 } else { !0u128 << (128 - bits) };
+        Cidr {
+            base: Addr::new(ip).0 & mask,
+            mask,
+            prefix,
+            v4,
+        }
+    }
+
+    /// Whether the block contains the address.
+    #[inline]
+    pub fn contains(&self, addr: Addr) -> bool {
+        addr.0 & self.mask == self.base
+    }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ip = if self.v4 {
+            IpAddr::V4(Ipv4Addr::from(self.base as u32))
+        } else {
+            IpAddr::V6(Ipv6Addr::from(self.base))
+        };
+        write!(f, "{ip}/{}", self.prefix)
+    }
+}
+
+/// A list of CIDR blocks, checked in order (lists in rule packs are short).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CidrSet {
+    blocks: Vec<Cidr>,
+}
+
+impl CidrSet {
+    /// A set of these blocks.
+    pub fn new(blocks: Vec<Cidr>) -> CidrSet {
+        CidrSet { blocks }
+    }
+
+    /// Whether any block contains the address.
+    #[inline]
+    pub fn contains(&self, addr: Addr) -> bool {
+        self.blocks.iter().any(|b| b.contains(addr))
+    }
+
+    /// Whether the set has no blocks.
+    pub fn is_empty(&self) -> bool {
+        self.blocks.is_empty()
+    }
+
+    /// The blocks.
+    pub fn blocks(&self) -> &[Cidr] {
+        &self.blocks
+    }
+}
+
+/// The built-in internal ranges (see the module docs).
+pub const BUILTIN_INTERNAL: &[&str] = &[
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "169.254.0.0/16",
+    "127.0.0.0/8",
+    "0.0.0.0/8",
+    "::1/128",
+    "::/128",
+    "fc00::/7",
+    "fe80::/10",
+];
+
+/// Decides whether an address is internal: the built-in ranges (unless turned off) plus the
+/// pack's own blocks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Networks {
+    builtin: bool,
+    extra: CidrSet,
+}
+
+impl Default for Networks {
+    fn default() -> Networks {
+        Networks::new(true, CidrSet::default())
+    }
+}
+
+impl Networks {
+    /// Built-in ranges when `builtin`, plus `extra`.
+    pub fn new(builtin: bool, extra: CidrSet) -> Networks {
+        Networks { builtin, extra }
+    }
+
+    /// Whether the address is internal.
+    #[inline]
+    pub fn is_internal(&self, addr: Addr) -> bool {
+        (self.builtin && builtin_internal(addr)) || self.extra.contains(addr)
+    }
+}
+
+/// The built-in classification, by bit tests (no table walk on the hot path).
+#[inline]
+fn builtin_internal(addr: Addr) -> bool {
+    if addr.is_v4() {
+        let v4 = addr.0 as u32;
+        let a = v4 >> 24;
+        let b = (v4 >> 16) & 0xff;
+        a == 10
+            || a == 127
+            || a == 0
+            || (a == 172 && (16..32).contains(&b))
+            || (a == 192 && b == 168)
+            || (a == 169 && b == 254)
+            || (a == 100 && (64..128).contains(&b))
+    } else {
+        let v6 = addr.0;
+        v6 <= 1 // :: and ::1
+            || v6 >> 121 == 0xfc >> 1 // fc00::/7
+            || v6 >> 118 == 0xfe80 >> 6 // fe80::/10
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(s: &str) -> Addr {
+        Addr::new(s.parse().unwrap())
+    }
+
+    #[test]
+    fn builtin_ranges_match_their_cidrs() {
+        let net = Networks::default();
+        for block in BUILTIN_INTERNAL {
+            let c = Cidr::parse(block).unwrap();
+            assert!(net.is_internal(Addr(c.base)), "{block}");
+        }
+        for inside in [
+            "10.1.2.3",
+            "172.31.255.255",
+            "192.168.0.1",
+            "100.127.0.1",
+            "169.254.169.254",
+            "::1",
+            "fd12::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(net.is_internal(a(inside)), "{inside}");
+        }
+        for outside in [
+            "172.32.0.1",
+            "100.128.0.1",
+            "8.8.8.8",
+            "203.0.113.5",
+            "2001:db8::1",
+            "fec0::1",
+        ] {
+            assert!(!net.is_internal(a(outside)), "{outside}");
+        }
+        let none = Networks::new(
+            false,
+            CidrSet::new(vec![Cidr::parse("8.8.8.0/24").unwrap()]),
+        );
+        assert!(!none.is_internal(a("10.0.0.1")));
+        assert!(none.is_internal(a("8.8.8.8")));
+    }
+
+    #[test]
+    fn cidr_parsing() {
+        let c = Cidr::parse("10.1.0.0/16").unwrap();
+        assert!(c.contains(a("10.1.200.3")));
+        assert!(!c.contains(a("10.2.0.1")));
+        assert!(!c.contains(a("::a01:1")));
+        assert_eq!(c.to_string(), "10.1.0.0/16");
+        assert_eq!(Cidr::parse("10.0.0.1").unwrap().to_string(), "10.0.0.1/32");
+        assert_eq!(
+            Cidr::parse("10.0.0.1/8"),
+            Err(CidrError::HostBits("10.0.0.0/8".into()))
+        );
+        assert_eq!(Cidr::parse("10.0.0.0/33"), Err(CidrError::Prefix));
+        assert_eq!(Cidr::parse("10.0.0/8"), Err(CidrError::Syntax));
+        assert_eq!(Cidr::parse("10.0.0.0/x"), Err(CidrError::Syntax));
+        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(a("1.2.3.4")));
+        assert!(!Cidr::parse("0.0.0.0/0").unwrap().contains(a("2001:db8::1")));
+        assert!(Cidr::parse("::/0").unwrap().contains(a("2001:db8::1")));
+        assert!(
+            Cidr::parse("2001:db8::/32")
+                .unwrap()
+                .contains(a("2001:db8:1::5"))
+        );
+        assert_eq!(a("10.0.0.1").ip().to_string(), "10.0.0.1");
+        assert_eq!(a("2001:db8::1").to_string(), "2001:db8::1");
+    }
+}

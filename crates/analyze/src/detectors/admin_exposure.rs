@@ -1,0 +1,102 @@
+//! `admin_port_exposure`: administrative and database ports (the rule's `services`) ACCEPTed
+//! from external sources to internal hosts. One finding per (destination, protocol, port) and
+//! window, counting distinct external sources (exact up to 32, then HyperLogLog).
+
+use super::{Detector, DetectorStats, Rule, Tally, approx};
+use crate::addr::Addr;
+use crate::finding::{Finding, Origin};
+use crate::flow::Flow;
+use crate::services::{ServiceSet, protocol_name};
+use crate::sketch::Distinct;
+use crate::window::Windowed;
+
+#[derive(Default)]
+struct State {
+    tally: Tally,
+    sources: Distinct<Addr>,
+}
+
+pub struct AdminExposure {
+    rule: Rule,
+    services: ServiceSet,
+    min_sources: u64,
+    state: Windowed<(Addr, u8, u16), State>,
+    findings: u64,
+}
+
+impl AdminExposure {
+    pub fn new(rule: Rule, services: ServiceSet, min_sources: u64) -> Self {
+        let state = Windowed::new(rule.window, rule.max_keys);
+        AdminExposure {
+            rule,
+            services,
+            min_sources,
+            state,
+            findings: 0,
+        }
+    }
+}
+
+impl Detector for AdminExposure {
+    #[inline]
+    fn observe(&mut self, f: &Flow<'_>, origin: Origin) {
+        let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
+            return;
+        };
+        if !f.accepted()
+            || f.src_internal
+            || !f.dst_internal
+            || !f.ported
+            || !self.services.contains(f.protocol, f.dport)
+            || self.rule.exempt(src, dst)
+        {
+            return;
+        }
+        let key = (dst, f.protocol.unwrap_or(0), f.dport);
+        if let Some((_, s)) = self.state.slot(t, key, State::default) {
+            s.tally.add(f, origin, self.rule.max_evidence);
+            s.sources.insert(src);
+        }
+    }
+
+    fn next_close(&self) -> Option<u64> {
+        self.state.next_close()
+    }
+
+    fn close(&mut self, watermark: u64, out: &mut Vec<Finding>) {
+        let (rule, services, min) = (&self.rule, &self.services, self.min_sources);
+        let mut made = 0;
+        self.state.close(watermark, |start, map| {
+            for ((dst, proto, port), s) in map {
+                let (n, exact) = s.sources.count();
+                if n < min {
+                    continue;
+                }
+                let protocol = (proto != 0).then_some(proto);
+                let service = services.name_of(protocol, port).unwrap_or("admin port");
+                let mut f = rule.finding(start, &s.tally);
+                f.src = s.sources.sample().first().map(|a| a.ip());
+                f.dst = Some(dst.ip());
+                f.dst_port = Some(port);
+                f.protocol = protocol;
+                f.service = Some(service.to_owned());
+                f.distinct = Some(n);
+                f.distinct_exact = exact;
+                f.hosts = s.sources.sample().iter().map(|a| a.ip()).collect();
+                f.summary = format!(
+                    "{service} ({}/{port}) on {dst} accepted from {} external {}",
+                    protocol_name(proto),
+                    approx(n, exact),
+                    if n == 1 { "source" } else { "sources" },
+                );
+                out.push(f);
+                made += 1;
+            }
+        });
+        self.findings += made;
+    }
+
+    fn stats(&self) -> DetectorStats {
+        self.rule.stats(&self.state, self.findings)
+    }
+}

@@ -1,0 +1,147 @@
+//! `exfiltration`: bytes sent from an internal address to one external address per window
+//! above `min_bytes`. Records whose `pkt-dst-aws-service` is set (S3, DynamoDB...) are
+//! skipped when `exclude_aws_services` is on (the default).
+//!
+//! Every internal → external pair may carry traffic, so exact per-pair state would grow with
+//! the number of peers. Instead each window has a Count-Min sketch (4 × 32768 counters,
+//! 1 MiB) of bytes per pair; a pair becomes a *candidate* once its estimate reaches a quarter
+//! of `min_bytes`, and only candidates hold exact state. A finding's `bytes` is the sketch
+//! estimate at window close: never below the truth, above it by more than
+//! e/32768 ≈ 0.008% of the window's total external bytes with probability ≤ 1.8%. Its
+//! `flows`, `packets` and evidence cover the records since the pair became a candidate.
+
+use std::collections::VecDeque;
+
+use super::{Detector, DetectorStats, Rule, Tally, human_bytes};
+use crate::addr::Addr;
+use crate::finding::{Finding, Origin};
+use crate::flow::Flow;
+use crate::sketch::{CountMin, hash_addr, mix64};
+use crate::time::window_start;
+use crate::window::Windowed;
+
+const SKETCH_WIDTH: usize = 1 << 15;
+
+pub struct Exfiltration {
+    rule: Rule,
+    min_bytes: u64,
+    promote_at: u64,
+    exclude_aws_services: bool,
+    sketches: VecDeque<(u64, CountMin)>,
+    candidates: Windowed<(Addr, Addr), Tally>,
+    findings: u64,
+}
+
+fn pair_hash(src: Addr, dst: Addr) -> u64 {
+    mix64(hash_addr(src) ^ hash_addr(dst).rotate_left(17))
+}
+
+impl Exfiltration {
+    pub fn new(rule: Rule, min_bytes: u64, exclude_aws_services: bool) -> Self {
+        let candidates = Windowed::new(rule.window, rule.max_keys);
+        Exfiltration {
+            rule,
+            min_bytes,
+            promote_at: (min_bytes / 4).max(1),
+            exclude_aws_services,
+            sketches: VecDeque::new(),
+            candidates,
+            findings: 0,
+        }
+    }
+
+    fn sketch(&mut self, ws: u64) -> &mut CountMin {
+        let at = match self.sketches.iter().rposition(|(s, _)| *s <= ws) {
+            Some(i) if self.sketches[i].0 == ws => i,
+            found => {
+                let i = found.map_or(0, |i| i + 1);
+                self.sketches.insert(i, (ws, CountMin::new(SKETCH_WIDTH)));
+                i
+            }
+        };
+        &mut self.sketches[at].1
+    }
+}
+
+impl Detector for Exfiltration {
+    #[inline]
+    fn observe(&mut self, f: &Flow<'_>, origin: Origin) {
+        let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
+            return;
+        };
+        if !f.accepted()
+            || !f.src_internal
+            || f.dst_internal
+            || f.bytes == 0
+            || (self.exclude_aws_services && f.dst_aws_service)
+            || self.rule.exempt(src, dst)
+            || self.candidates.reject_late(t)
+        {
+            return;
+        }
+        let ws = window_start(t, self.rule.window);
+        let estimate = self.sketch(ws).add(pair_hash(src, dst), f.bytes);
+        if estimate >= self.promote_at {
+            if let Some((_, tally)) = self.candidates.slot(t, (src, dst), Tally::default) {
+                tally.add(f, origin, self.rule.max_evidence);
+            }
+        }
+    }
+
+    fn next_close(&self) -> Option<u64> {
+        let sketch = self.sketches.front().map(|(s, _)| s + self.rule.window);
+        match (self.candidates.next_close(), sketch) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn close(&mut self, watermark: u64, out: &mut Vec<Finding>) {
+        let Exfiltration {
+            rule,
+            min_bytes,
+            sketches,
+            candidates,
+            findings,
+            ..
+        } = self;
+        candidates.close(watermark, |start, map| {
+            let Some((_, cms)) = sketches.iter().find(|(s, _)| *s == start) else {
+                return;
+            };
+            for ((src, dst), tally) in map {
+                let bytes = cms.estimate(pair_hash(src, dst));
+                if bytes < *min_bytes {
+                    continue;
+                }
+                let mut f = rule.finding(start, &tally);
+                f.src = Some(src.ip());
+                f.dst = Some(dst.ip());
+                f.bytes = bytes;
+                f.summary = format!(
+                    "internal {src} sent {} to external {dst} (threshold {})",
+                    human_bytes(bytes),
+                    human_bytes(*min_bytes)
+                );
+                out.push(f);
+                *findings += 1;
+            }
+        });
+        let window = rule.window;
+        let frontier = if watermark == u64::MAX {
+            u64::MAX
+        } else {
+            window_start(watermark, window)
+        };
+        while sketches
+            .front()
+            .is_some_and(|(s, _)| s.saturating_add(window) <= frontier)
+        {
+            sketches.pop_front();
+        }
+    }
+
+    fn stats(&self) -> DetectorStats {
+        self.rule.stats(&self.candidates, self.findings)
+    }
+}

@@ -1,0 +1,117 @@
+//! `lateral_movement`: an internal host reaching many distinct internal hosts on admin ports
+//! (the rule's `services`) in a window; rejected attempts count too unless
+//! `include_rejected: false`. Hosts are counted exactly up to 32, then HyperLogLog.
+
+use super::{Detector, DetectorStats, Rule, Tally, approx};
+use crate::addr::Addr;
+use crate::finding::{Finding, Origin};
+use crate::flow::Flow;
+use crate::services::ServiceSet;
+use crate::sketch::Distinct;
+use crate::window::Windowed;
+
+#[derive(Default)]
+struct State {
+    tally: Tally,
+    hosts: Distinct<Addr>,
+    ports: Distinct<u32>,
+}
+
+pub struct LateralMovement {
+    rule: Rule,
+    services: ServiceSet,
+    min_hosts: u64,
+    include_rejected: bool,
+    state: Windowed<Addr, State>,
+    findings: u64,
+}
+
+impl LateralMovement {
+    pub fn new(rule: Rule, services: ServiceSet, min_hosts: u64, include_rejected: bool) -> Self {
+        let state = Windowed::new(rule.window, rule.max_keys);
+        LateralMovement {
+            rule,
+            services,
+            min_hosts,
+            include_rejected,
+            state,
+            findings: 0,
+        }
+    }
+}
+
+impl Detector for LateralMovement {
+    #[inline]
+    fn observe(&mut self, f: &Flow<'_>, origin: Origin) {
+        let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
+            return;
+        };
+        let counted = f.accepted() || (self.include_rejected && f.rejected());
+        if !counted
+            || !f.src_internal
+            || !f.dst_internal
+            || src == dst
+            || !f.ported
+            || !self.services.contains(f.protocol, f.dport)
+            || self.rule.exempt(src, dst)
+        {
+            return;
+        }
+        if let Some((_, s)) = self.state.slot(t, src, State::default) {
+            s.tally.add(f, origin, self.rule.max_evidence);
+            s.hosts.insert(dst);
+            s.ports.insert(u32::from(f.dport));
+        }
+    }
+
+    fn next_close(&self) -> Option<u64> {
+        self.state.next_close()
+    }
+
+    fn close(&mut self, watermark: u64, out: &mut Vec<Finding>) {
+        let (rule, services, min) = (&self.rule, &self.services, self.min_hosts);
+        let mut made = 0;
+        self.state.close(watermark, |start, map| {
+            for (src, s) in map {
+                let (n, exact) = s.hosts.count();
+                if n < min {
+                    continue;
+                }
+                let mut f = rule.finding(start, &s.tally);
+                f.src = Some(src.ip());
+                f.dst = s.hosts.sample().first().map(|a| a.ip());
+                f.distinct = Some(n);
+                f.distinct_exact = exact;
+                f.hosts = s.hosts.sample().iter().map(|a| a.ip()).collect();
+                f.ports = s.ports.sample().iter().map(|p| *p as u16).collect();
+                if let [port] = f.ports[..] {
+                    f.dst_port = Some(port);
+                    f.service = services
+                        .name_of(Some(crate::services::TCP), port)
+                        .map(str::to_owned);
+                }
+                let names: Vec<String> = f
+                    .ports
+                    .iter()
+                    .map(|p| {
+                        services
+                            .name_of(Some(crate::services::TCP), *p)
+                            .map_or_else(|| p.to_string(), str::to_owned)
+                    })
+                    .collect();
+                f.summary = format!(
+                    "internal host {src} reached {} internal hosts on admin ports ({})",
+                    approx(n, exact),
+                    names.join(", ")
+                );
+                out.push(f);
+                made += 1;
+            }
+        });
+        self.findings += made;
+    }
+
+    fn stats(&self) -> DetectorStats {
+        self.rule.stats(&self.state, self.findings)
+    }
+}

@@ -1,0 +1,80 @@
+//! `log_health`: NODATA or SKIPDATA records (the rule's `status`) per interface and window.
+//! SKIPDATA means AWS dropped records in the interval; NODATA means the interface logged no
+//! traffic. One finding per interface and window with at least `min_records` such records.
+
+use flowlog::LogStatus;
+
+use super::{Detector, DetectorStats, Rule, Tally};
+use crate::finding::{Finding, Origin};
+use crate::flow::{Flow, ShortId};
+use crate::window::Windowed;
+
+pub struct LogHealth {
+    rule: Rule,
+    status: LogStatus,
+    min_records: u64,
+    state: Windowed<ShortId, Tally>,
+    findings: u64,
+}
+
+impl LogHealth {
+    pub fn new(rule: Rule, status: LogStatus, min_records: u64) -> Self {
+        let state = Windowed::new(rule.window, rule.max_keys);
+        LogHealth {
+            rule,
+            status,
+            min_records,
+            state,
+            findings: 0,
+        }
+    }
+}
+
+impl Detector for LogHealth {
+    #[inline]
+    fn observe(&mut self, f: &Flow<'_>, origin: Origin) {
+        let Some(t) = f.time else {
+            return;
+        };
+        if f.status != self.status {
+            return;
+        }
+        let key = ShortId::new(f.interface_id.unwrap_or("-"));
+        if let Some((_, tally)) = self.state.slot(t, key, Tally::default) {
+            tally.add(f, origin, self.rule.max_evidence);
+        }
+    }
+
+    fn next_close(&self) -> Option<u64> {
+        self.state.next_close()
+    }
+
+    fn close(&mut self, watermark: u64, out: &mut Vec<Finding>) {
+        let (rule, min, status) = (&self.rule, self.min_records, self.status);
+        let mut made = 0;
+        self.state.close(watermark, |start, map| {
+            for (iface, tally) in map {
+                if tally.flows < min {
+                    continue;
+                }
+                let mut f = rule.finding(start, &tally);
+                let id = iface.text();
+                f.summary = match status {
+                    LogStatus::SkipData => format!(
+                        "{id}: {} SKIPDATA records (flow records were dropped)",
+                        tally.flows
+                    ),
+                    _ => format!("{id}: {} {} records", tally.flows, status.as_str()),
+                };
+                f.interface_id = Some(id);
+                out.push(f);
+                made += 1;
+            }
+        });
+        self.findings += made;
+    }
+
+    fn stats(&self) -> DetectorStats {
+        self.rule.stats(&self.state, self.findings)
+    }
+}

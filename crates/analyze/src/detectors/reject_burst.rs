@@ -1,0 +1,90 @@
+//! `reject_burst`: many REJECTed records from one source in a window (`sources` narrows to
+//! internal or external sources). Also counts the distinct destinations hit (exact up to 32,
+//! then HyperLogLog) for the finding.
+
+use super::{Detector, DetectorStats, Rule, Tally, approx};
+use crate::addr::Addr;
+use crate::finding::{Finding, Origin};
+use crate::flow::Flow;
+use crate::rules::SourceScope;
+use crate::sketch::Distinct;
+use crate::window::Windowed;
+
+#[derive(Default)]
+struct State {
+    tally: Tally,
+    dsts: Distinct<Addr>,
+}
+
+pub struct RejectBurst {
+    rule: Rule,
+    min_rejects: u64,
+    sources: SourceScope,
+    state: Windowed<Addr, State>,
+    findings: u64,
+}
+
+impl RejectBurst {
+    pub fn new(rule: Rule, min_rejects: u64, sources: SourceScope) -> Self {
+        let state = Windowed::new(rule.window, rule.max_keys);
+        RejectBurst {
+            rule,
+            min_rejects,
+            sources,
+            state,
+            findings: 0,
+        }
+    }
+}
+
+impl Detector for RejectBurst {
+    #[inline]
+    fn observe(&mut self, f: &Flow<'_>, origin: Origin) {
+        let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
+            return;
+        };
+        if !f.rejected() || !self.sources.admits(f.src_internal) || self.rule.exempt(src, dst) {
+            return;
+        }
+        if let Some((_, s)) = self.state.slot(t, src, State::default) {
+            s.tally.add(f, origin, self.rule.max_evidence);
+            s.dsts.insert(dst);
+        }
+    }
+
+    fn next_close(&self) -> Option<u64> {
+        self.state.next_close()
+    }
+
+    fn close(&mut self, watermark: u64, out: &mut Vec<Finding>) {
+        let (rule, min) = (&self.rule, self.min_rejects);
+        let mut made = 0;
+        self.state.close(watermark, |start, map| {
+            for (src, s) in map {
+                if s.tally.flows < min {
+                    continue;
+                }
+                let (n, exact) = s.dsts.count();
+                let mut f = rule.finding(start, &s.tally);
+                f.src = Some(src.ip());
+                f.dst = s.dsts.sample().first().map(|a| a.ip());
+                f.distinct = Some(n);
+                f.distinct_exact = exact;
+                f.hosts = s.dsts.sample().iter().map(|a| a.ip()).collect();
+                f.summary = format!(
+                    "{} rejected records from {src} to {} {}",
+                    s.tally.flows,
+                    approx(n, exact),
+                    if n == 1 { "destination" } else { "destinations" }
+                );
+                out.push(f);
+                made += 1;
+            }
+        });
+        self.findings += made;
+    }
+
+    fn stats(&self) -> DetectorStats {
+        self.rule.stats(&self.state, self.findings)
+    }
+}

@@ -1,0 +1,208 @@
+//! [`Engine`]: feeds each record through classification, the double-ended dedupe, the
+//! reports and every enabled detector; advances the watermark and closes windows; hands out
+//! findings as their windows close ([`Engine::take_final`]) and everything left at
+//! [`Engine::finish`].
+//!
+//! Per record the engine does a fixed amount of work: one classification, one dedupe lookup,
+//! a few sketch updates and one keyed lookup per interested detector. Keys are fixed-size, so
+//! a record for a key already present allocates nothing.
+
+use flowlog::FlowRecord;
+use serde::Serialize;
+
+use crate::dedupe::Dedupe;
+use crate::detectors::{self, Detector, DetectorStats};
+use crate::finding::{Finding, Origin, sort_findings};
+use crate::flow::{Context, Flow};
+use crate::reports::{ReportBuilder, Reports};
+use crate::rules::RulePack;
+use crate::time::window_start;
+use crate::window::Watermark;
+
+/// What the engine did, for operators: volumes, drops and the state it holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct EngineStats {
+    /// Records observed.
+    pub records: u64,
+    /// Second ends of double-ended flows dropped.
+    pub duplicates: u64,
+    /// Records without a time (only in the totals).
+    pub untimed: u64,
+    /// Flows the dedupe could not remember (table full).
+    pub dedupe_overflow: u64,
+    /// Most flows the dedupe held at once.
+    pub dedupe_peak: usize,
+    /// The largest record time seen.
+    pub max_time: Option<u64>,
+    /// The watermark: windows ending at or before it are closed.
+    pub watermark: Option<u64>,
+    /// Per detector.
+    pub detectors: Vec<DetectorStats>,
+}
+
+impl EngineStats {
+    /// Records dropped as late by any detector.
+    pub fn late_records(&self) -> u64 {
+        self.detectors.iter().map(|d| d.late_records).sum()
+    }
+
+    /// Keys refused by any detector (findings may be missing when this is not 0).
+    pub fn refused_keys(&self) -> u64 {
+        self.detectors.iter().map(|d| d.refused_keys).sum()
+    }
+}
+
+/// The result of a run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Analysis {
+    /// Findings not already taken with [`Engine::take_final`], in [`Finding::order`].
+    pub findings: Vec<Finding>,
+    /// Traffic reports.
+    pub reports: Reports,
+    /// Run statistics.
+    pub stats: EngineStats,
+}
+
+/// The streaming detection engine for one rule pack.
+pub struct Engine {
+    cx: Context,
+    detectors: Vec<Box<dyn Detector>>,
+    window_sizes: Vec<u64>,
+    watermark: Watermark,
+    next_close: u64,
+    dedupe: Option<Dedupe>,
+    reports: ReportBuilder,
+    ready: Vec<Finding>,
+    records: u64,
+    untimed: u64,
+}
+
+impl Engine {
+    /// An engine running every enabled detector of `pack`.
+    pub fn new(pack: &RulePack) -> Engine {
+        let cx = Context::new(pack, detectors::uses_zones(pack));
+        let detectors = detectors::build(pack, &cx);
+        let mut window_sizes: Vec<u64> = pack
+            .detectors
+            .iter()
+            .filter(|d| d.enabled)
+            .map(|d| d.window)
+            .collect();
+        window_sizes.sort_unstable();
+        window_sizes.dedup();
+        Engine {
+            cx,
+            detectors,
+            window_sizes,
+            watermark: Watermark::new(pack.settings.allowed_lateness),
+            next_close: u64::MAX,
+            dedupe: pack
+                .settings
+                .dedupe
+                .then(|| Dedupe::new(pack.settings.dedupe_max_entries)),
+            reports: ReportBuilder::new(&pack.reports),
+            ready: Vec::new(),
+            records: 0,
+            untimed: 0,
+        }
+    }
+
+    /// Observes one decoded record; `origin` is returned in the evidence of findings it
+    /// contributes to.
+    #[inline]
+    pub fn observe(&mut self, record: &FlowRecord<'_>, origin: Origin) {
+        let flow = Flow::new(record, &self.cx);
+        self.records += 1;
+        self.reports.seen();
+        if let Some(d) = &mut self.dedupe {
+            if d.is_twin(&flow) {
+                self.reports.duplicate();
+                return;
+            }
+        }
+        self.reports.observe(&flow);
+        let Some(t) = flow.time else {
+            self.untimed += 1;
+            return;
+        };
+        for d in &mut self.detectors {
+            d.observe(&flow, origin);
+        }
+        let wm = self.watermark.observe(t);
+        // The earliest window this record may have opened; a cheap lower bound of the next
+        // close (an early close just finds nothing to do).
+        for &size in &self.window_sizes {
+            let end = window_start(t, size) + size;
+            if end > wm && end < self.next_close {
+                self.next_close = end;
+            }
+        }
+        if wm >= self.next_close {
+            self.close(wm);
+        }
+        if let Some(d) = &mut self.dedupe {
+            d.sweep(wm);
+        }
+    }
+
+    /// Closes windows ending at or before `wm`, queueing their findings (each closing batch
+    /// sorted, so the stream does not depend on how often the caller takes findings).
+    fn close(&mut self, wm: u64) {
+        let mut batch = Vec::new();
+        for d in &mut self.detectors {
+            if d.next_close().is_some_and(|c| c <= wm) {
+                d.close(wm, &mut batch);
+            }
+        }
+        sort_findings(&mut batch);
+        self.ready.append(&mut batch);
+        self.next_close = self
+            .detectors
+            .iter()
+            .filter_map(|d| d.next_close())
+            .min()
+            .unwrap_or(u64::MAX);
+    }
+
+    /// Findings whose windows have closed since the last call (for streaming output), in
+    /// closing order; they will not appear in [`Engine::finish`].
+    pub fn take_final(&mut self) -> Vec<Finding> {
+        std::mem::take(&mut self.ready)
+    }
+
+    /// The current watermark (largest record time minus the allowed lateness).
+    pub fn watermark(&self) -> Option<u64> {
+        self.watermark.get()
+    }
+
+    /// Statistics so far.
+    pub fn stats(&self) -> EngineStats {
+        let (overflow, peak, duplicates) = self
+            .dedupe
+            .as_ref()
+            .map_or((0, 0, 0), |d| (d.overflow, d.peak, d.dropped));
+        EngineStats {
+            records: self.records,
+            duplicates,
+            untimed: self.untimed,
+            dedupe_overflow: overflow,
+            dedupe_peak: peak,
+            max_time: self.watermark.max_time(),
+            watermark: self.watermark.get(),
+            detectors: self.detectors.iter().map(|d| d.stats()).collect(),
+        }
+    }
+
+    /// Closes every window and returns the findings not yet taken (sorted), the reports and
+    /// the statistics.
+    pub fn finish(mut self) -> Analysis {
+        self.close(u64::MAX);
+        let mut findings = std::mem::take(&mut self.ready);
+        sort_findings(&mut findings);
+        Analysis {
+            findings,
+            reports: self.reports.build(),
+            stats: self.stats(),
+        }
+    }
+}

@@ -1,0 +1,431 @@
+//! Typed reads of a `serde_yaml::Value` that record a positioned [`RuleError`] for every
+//! problem instead of stopping at the first, plus [`Locator`], which maps a path in the
+//! (possibly merged) pack back to the layer and line/column it came from.
+
+use serde_yaml::{Mapping, Value};
+
+use super::RuleError;
+use super::marks::{Marks, Path, Pos};
+use crate::addr::{Cidr, CidrSet};
+use crate::time::parse_duration;
+
+/// Positions for a pack built from one or more layers: each merged subtree remembers the
+/// layer and the path it had there.
+#[derive(Debug, Default)]
+pub struct Locator {
+    /// (layer name, its marks).
+    pub layers: Vec<(Option<String>, Marks)>,
+    /// (path in the merged pack, layer index, path in that layer); the longest matching
+    /// prefix wins.
+    pub origins: Vec<(Path, usize, Path)>,
+}
+
+impl Locator {
+    /// The layer name and position of `path` (its key when `key`).
+    pub fn locate(&self, path: &Path, key: bool) -> (Option<String>, Option<Pos>) {
+        let best = self
+            .origins
+            .iter()
+            .filter(|(prefix, _, _)| path.starts_with(prefix))
+            .max_by_key(|(prefix, _, _)| prefix.0.len());
+        let Some((prefix, layer, there)) = best else {
+            return (None, None);
+        };
+        let Some((name, marks)) = self.layers.get(*layer) else {
+            return (None, None);
+        };
+        let mut p = there.clone();
+        p.0.extend_from_slice(&path.0[prefix.0.len()..]);
+        let pos = if key { marks.key(&p) } else { marks.value(&p) };
+        (name.clone(), pos)
+    }
+}
+
+/// Collects errors while reading a pack.
+pub struct Checker<'l> {
+    locator: &'l Locator,
+    /// Every problem found so far.
+    pub errors: Vec<RuleError>,
+    /// The rule (detector id, zone or service name) being read, for messages.
+    pub rule: Option<String>,
+}
+
+/// How YAML calls a value's type, for messages.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing (null)",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+/// The closest of `choices` to `word`, if close enough to suggest.
+pub fn did_you_mean<'c>(word: &str, choices: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    choices
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+impl<'l> Checker<'l> {
+    /// A checker reporting positions through `locator`.
+    pub fn new(locator: &'l Locator) -> Checker<'l> {
+        Checker {
+            locator,
+            errors: Vec::new(),
+            rule: None,
+        }
+    }
+
+    /// A problem with the value at `path`.
+    pub fn at_value(&mut self, path: &Path, message: impl Into<String>) {
+        self.push(path, false, message.into());
+    }
+
+    /// A problem with the key of the entry at `path`.
+    pub fn at_key(&mut self, path: &Path, message: impl Into<String>) {
+        self.push(path, true, message.into());
+    }
+
+    fn push(&mut self, path: &Path, key: bool, message: String) {
+        let (source, pos) = self.locator.locate(path, key);
+        self.errors.push(RuleError {
+            source,
+            rule: self.rule.clone(),
+            path: path.to_string(),
+            line: pos.map(|p| p.line),
+            column: pos.map(|p| p.column),
+            message,
+        });
+    }
+
+    /// The value as a mapping.
+    pub fn mapping<'v>(&mut self, v: &'v Value, path: &Path, what: &str) -> Option<&'v Mapping> {
+        match v {
+            Value::Mapping(m) => Some(m),
+            other => {
+                self.at_value(
+                    path,
+                    format!("{what} must be a mapping, found {}", type_name(other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// The value as a list.
+    pub fn sequence<'v>(&mut self, v: &'v Value, path: &Path, what: &str) -> Option<&'v [Value]> {
+        match v {
+            Value::Sequence(s) => Some(s),
+            other => {
+                self.at_value(
+                    path,
+                    format!("{what} must be a list, found {}", type_name(other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// A non-empty string.
+    pub fn string<'v>(&mut self, v: &'v Value, path: &Path, what: &str) -> Option<&'v str> {
+        match v {
+            Value::String(s) if !s.trim().is_empty() => Some(s),
+            Value::String(_) => {
+                self.at_value(path, format!("{what} must not be empty"));
+                None
+            }
+            other => {
+                self.at_value(
+                    path,
+                    format!("{what} must be a string, found {}", type_name(other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// `true` or `false`.
+    pub fn boolean(&mut self, v: &Value, path: &Path, what: &str) -> Option<bool> {
+        match v {
+            Value::Bool(b) => Some(*b),
+            other => {
+                self.at_value(
+                    path,
+                    format!("{what} must be true or false, found {}", type_name(other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// A whole number in `min..=max`.
+    pub fn number(
+        &mut self,
+        v: &Value,
+        path: &Path,
+        what: &str,
+        min: u64,
+        max: u64,
+    ) -> Option<u64> {
+        match v.as_u64() {
+            Some(n) if n < min && min == 1 => {
+                self.at_value(
+                    path,
+                    format!("{what} must be at least 1 (0 would match everything)"),
+                );
+                None
+            }
+            Some(n) if n < min || n > max => {
+                self.at_value(
+                    path,
+                    format!("{what} must be between {min} and {max}, found {n}"),
+                );
+                None
+            }
+            Some(n) => Some(n),
+            None => {
+                self.at_value(
+                    path,
+                    format!("{what} must be a whole number, found {}", describe(v)),
+                );
+                None
+            }
+        }
+    }
+
+    /// A duration: seconds, or `30s`, `5m`, `1h`, `1d`; at least `min` seconds.
+    pub fn duration(&mut self, v: &Value, path: &Path, what: &str, min: u64) -> Option<u64> {
+        let secs = match v {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => parse_duration(s),
+            _ => None,
+        };
+        match secs {
+            Some(s) if s < min => {
+                self.at_value(path, format!("{what} must be at least {min} seconds"));
+                None
+            }
+            Some(s) if s > 7 * 86_400 => {
+                self.at_value(path, format!("{what} must be at most 7d"));
+                None
+            }
+            Some(s) => Some(s),
+            None => {
+                self.at_value(
+                    path,
+                    format!(
+                        "{what} must be a duration such as 300, 30s, 5m, 1h or 1d, found {}",
+                        describe(v)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// A byte count: a whole number, or one with a unit (`500MB`, `1GiB`, `2TB`).
+    pub fn bytes(&mut self, v: &Value, path: &Path, what: &str) -> Option<u64> {
+        let n = match v {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => parse_bytes(s),
+            _ => None,
+        };
+        match n {
+            Some(0) => {
+                self.at_value(
+                    path,
+                    format!("{what} must be at least 1 (0 would match everything)"),
+                );
+                None
+            }
+            Some(n) => Some(n),
+            None => {
+                self.at_value(
+                    path,
+                    format!(
+                        "{what} must be a byte count such as 1073741824, 500MB or 1GiB, found {}",
+                        describe(v)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// A list of CIDR blocks.
+    pub fn cidrs(&mut self, v: &Value, path: &Path, what: &str) -> Option<CidrSet> {
+        let items = self.sequence(v, path, what)?;
+        let mut blocks = Vec::new();
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            let p = path.index(i);
+            let Some(text) = self.string(item, &p, "a CIDR block") else {
+                ok = false;
+                continue;
+            };
+            match Cidr::parse(text) {
+                Ok(c) => blocks.push(c),
+                Err(e) => {
+                    self.at_value(&p, format!("bad CIDR `{text}`: {e}"));
+                    ok = false;
+                }
+            }
+        }
+        ok.then(|| CidrSet::new(blocks))
+    }
+
+    /// A list of non-empty strings.
+    pub fn strings(&mut self, v: &Value, path: &Path, what: &str) -> Option<Vec<String>> {
+        let items = self.sequence(v, path, what)?;
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            match self.string(item, &path.index(i), what) {
+                Some(s) => out.push(s.to_owned()),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// One of `choices`.
+    pub fn choice<'c>(
+        &mut self,
+        v: &Value,
+        path: &Path,
+        what: &str,
+        choices: &[&'c str],
+    ) -> Option<&'c str> {
+        let text = self.string(v, path, what)?;
+        if let Some(c) = choices.iter().find(|c| **c == text) {
+            return Some(c);
+        }
+        let hint = did_you_mean(text, choices.iter().copied())
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        self.at_value(
+            path,
+            format!(
+                "unknown {what} `{text}`{hint}; expected one of: {}",
+                choices.join(", ")
+            ),
+        );
+        None
+    }
+
+    /// Checks a mapping's keys: strings, known, required ones present. Returns the known
+    /// entries in document order.
+    pub fn entries<'v>(
+        &mut self,
+        m: &'v Mapping,
+        path: &Path,
+        allowed: &[&str],
+        required: &[&str],
+        what: &str,
+    ) -> Vec<(&'v str, &'v Value)> {
+        let mut out = Vec::new();
+        for (k, v) in m {
+            let Some(key) = k.as_str() else {
+                self.at_value(
+                    path,
+                    format!("keys of {what} must be strings, found {}", type_name(k)),
+                );
+                continue;
+            };
+            if allowed.contains(&key) {
+                out.push((key, v));
+            } else {
+                let hint = did_you_mean(key, allowed.iter().copied())
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                self.at_key(
+                    &path.key(key),
+                    format!(
+                        "unknown key `{key}` in {what}{hint}; allowed: {}",
+                        allowed.join(", ")
+                    ),
+                );
+            }
+        }
+        for r in required {
+            if !m.contains_key(*r) {
+                self.at_key(path, format!("{what} is missing the required key `{r}`"));
+            }
+        }
+        out
+    }
+}
+
+/// A value for messages: its text when a scalar, else its type.
+fn describe(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("`{s}`"),
+        Value::Number(n) => format!("`{n}`"),
+        Value::Bool(b) => format!("`{b}`"),
+        other => type_name(other).to_owned(),
+    }
+}
+
+/// `1234`, `500KB`, `500MB`, `1GB`, `2TB` (powers of 1000) or `KiB`/`MiB`/`GiB`/`TiB`
+/// (powers of 1024); case-insensitive units, optional space.
+pub fn parse_bytes(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1000,
+        "mb" => 1000_u64.pow(2),
+        "gb" => 1000_u64.pow(3),
+        "tb" => 1000_u64.pow(4),
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "tib" => 1 << 40,
+        _ => return None,
+    };
+    n.checked_mul(scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_sizes_and_suggestions() {
+        assert_eq!(parse_bytes("1GiB"), Some(1 << 30));
+        assert_eq!(parse_bytes("500 MB"), Some(500_000_000));
+        assert_eq!(parse_bytes("42"), Some(42));
+        assert_eq!(parse_bytes("1 GiBs"), None);
+        assert_eq!(
+            did_you_mean("port_scna", ["port_scan", "host_sweep"]),
+            Some("port_scan")
+        );
+        assert_eq!(did_you_mean("zzz", ["port_scan"]), None);
+    }
+}

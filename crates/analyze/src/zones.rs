@@ -1,0 +1,256 @@
+//! Trust zones: named sets of addresses (CIDRs, and subnet/VPC ids of the logged interface)
+//! with an optional inbound policy (`accept_from`), and the decision whether an accepted flow
+//! between two zones is allowed.
+//!
+//! Besides the pack's zones there are three pseudo-zones for policies: `internet` (any
+//! external address), `unzoned` (an internal address in no zone) and `any`.
+//!
+//! Semantics: a flow is checked only when its destination zone has `accept_from`; flows
+//! inside one zone are always allowed; otherwise some rule must name the source zone (or
+//! `any`), the protocol (or none) and the destination port (or no ports).
+//!
+//! Replies: a record *looks like a reply* when it is not a bare SYN (SYN without the SYN-ACK
+//! bit) and its source port is below its destination port. Such a record is allowed when the
+//! connection it answers (destination zone → source zone on the source port) is allowed; when
+//! neither that nor the record's own direction is allowed, the violation is reported as the
+//! connection it answers, so a disallowed connection and its replies make one finding.
+//! Without `tcp-flags` in the log a reply cannot be told from a connection opened from a low
+//! source port.
+
+use crate::addr::{Addr, CidrSet};
+use crate::services::PortRange;
+
+/// A zone, a pseudo-zone or "any", as policies and flows refer to them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ZoneRef {
+    /// A pack zone, by index.
+    Zone(u16),
+    /// Any external address.
+    Internet,
+    /// An internal address in no zone.
+    Unzoned,
+    /// Any of the above (rules only).
+    Any,
+}
+
+/// Names reserved for pseudo-zones.
+pub const RESERVED_ZONE_NAMES: [&str; 3] = ["internet", "unzoned", "any"];
+
+/// One inbound rule: traffic from `from` on these ports and protocol is allowed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZoneRule {
+    /// Allowed source.
+    pub from: ZoneRef,
+    /// Allowed destination ports (empty: all).
+    pub ports: Vec<PortRange>,
+    /// Allowed protocol (`None`: any).
+    pub protocol: Option<u8>,
+}
+
+/// A named zone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Zone {
+    /// Its name.
+    pub name: String,
+    /// Addresses in the zone.
+    pub cidrs: CidrSet,
+    /// Subnet ids whose interfaces are in the zone.
+    pub subnets: Vec<String>,
+    /// VPC ids whose interfaces are in the zone.
+    pub vpcs: Vec<String>,
+    /// Inbound policy; `None` leaves the zone unrestricted.
+    pub accept_from: Option<Vec<ZoneRule>>,
+}
+
+/// The pack's zones, in order (the first match wins).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Zones {
+    zones: Vec<Zone>,
+}
+
+impl Zones {
+    /// These zones.
+    pub fn new(zones: Vec<Zone>) -> Zones {
+        Zones { zones }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.zones.is_empty()
+    }
+
+    /// The zones.
+    pub fn list(&self) -> &[Zone] {
+        &self.zones
+    }
+
+    /// The zone of an address. `interface` is the logged interface's (subnet, VPC) when this
+    /// address is the interface's side of the flow.
+    pub fn classify(
+        &self,
+        addr: Addr,
+        internal: bool,
+        interface: Option<(Option<&str>, Option<&str>)>,
+    ) -> ZoneRef {
+        for (i, z) in self.zones.iter().enumerate() {
+            if z.cidrs.contains(addr) {
+                return ZoneRef::Zone(i as u16);
+            }
+            if let Some((subnet, vpc)) = interface {
+                let hit = |ids: &[String], id: Option<&str>| {
+                    id.is_some_and(|id| ids.iter().any(|s| s == id))
+                };
+                if hit(&z.subnets, subnet) || hit(&z.vpcs, vpc) {
+                    return ZoneRef::Zone(i as u16);
+                }
+            }
+        }
+        if internal {
+            ZoneRef::Unzoned
+        } else {
+            ZoneRef::Internet
+        }
+    }
+
+    /// A zone's display name.
+    pub fn name(&self, z: ZoneRef) -> &str {
+        match z {
+            ZoneRef::Zone(i) => self.zones.get(usize::from(i)).map_or("?", |z| &z.name),
+            ZoneRef::Internet => "internet",
+            ZoneRef::Unzoned => "unzoned",
+            ZoneRef::Any => "any",
+        }
+    }
+
+    /// Whether `dst`'s policy lets `src` in on (protocol, port).
+    pub fn allows(&self, src: ZoneRef, dst: ZoneRef, protocol: Option<u8>, port: u16) -> bool {
+        let ZoneRef::Zone(d) = dst else {
+            return true;
+        };
+        let Some(rules) = self
+            .zones
+            .get(usize::from(d))
+            .and_then(|z| z.accept_from.as_ref())
+        else {
+            return true;
+        };
+        src == dst
+            || rules.iter().any(|r| {
+                (r.from == ZoneRef::Any || r.from == src)
+                    && (r.protocol.is_none() || r.protocol == protocol)
+                    && (r.ports.is_empty() || r.ports.iter().any(|p| p.contains(port)))
+            })
+    }
+
+    /// Whether an accepted record from `src` to `dst` breaks the policy (see the module
+    /// docs): `None` when allowed, `Some(reversed)` when not, `reversed` meaning the record is
+    /// the reply of the disallowed connection (destination → source on the source port).
+    pub fn violation(
+        &self,
+        src: ZoneRef,
+        dst: ZoneRef,
+        protocol: Option<u8>,
+        ports: (u16, u16),
+        flags: Option<u16>,
+    ) -> Option<bool> {
+        let (sport, dport) = ports;
+        if self.allows(src, dst, protocol, dport) {
+            return None;
+        }
+        let bare_syn = flags.is_some_and(|f| f & 0x02 != 0 && f & 0x10 == 0);
+        let reply_like = !bare_syn && sport < dport;
+        if reply_like && self.allows(dst, src, protocol, sport) {
+            return None;
+        }
+        Some(reply_like)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::addr::Cidr;
+    use crate::services::TCP;
+
+    fn zones() -> Zones {
+        let z = |name: &str, cidr: &str, accept: Option<Vec<ZoneRule>>| Zone {
+            name: name.into(),
+            cidrs: CidrSet::new(vec![Cidr::parse(cidr).unwrap()]),
+            subnets: vec![format!("subnet-{name}")],
+            vpcs: vec![],
+            accept_from: accept,
+        };
+        Zones::new(vec![
+            z(
+                "web",
+                "10.0.1.0/24",
+                Some(vec![ZoneRule {
+                    from: ZoneRef::Internet,
+                    ports: vec![PortRange::one(443)],
+                    protocol: Some(TCP),
+                }]),
+            ),
+            z("app", "10.0.2.0/24", None),
+            z(
+                "db",
+                "10.0.3.0/24",
+                Some(vec![ZoneRule {
+                    from: ZoneRef::Zone(1),
+                    ports: vec![PortRange::one(5432)],
+                    protocol: Some(TCP),
+                }]),
+            ),
+        ])
+    }
+
+    #[test]
+    fn classification() {
+        let zs = zones();
+        let a = |s: &str| Addr::new(s.parse().unwrap());
+        assert_eq!(zs.classify(a("10.0.3.9"), true, None), ZoneRef::Zone(2));
+        assert_eq!(zs.classify(a("10.9.0.1"), true, None), ZoneRef::Unzoned);
+        assert_eq!(zs.classify(a("8.8.8.8"), false, None), ZoneRef::Internet);
+        assert_eq!(
+            zs.classify(a("10.9.0.1"), true, Some((Some("subnet-db"), None))),
+            ZoneRef::Zone(2)
+        );
+        assert_eq!(zs.name(ZoneRef::Zone(1)), "app");
+    }
+
+    #[test]
+    fn policy_and_replies() {
+        let zs = zones();
+        let (web, app, db) = (ZoneRef::Zone(0), ZoneRef::Zone(1), ZoneRef::Zone(2));
+        let t = Some(TCP);
+        assert_eq!(zs.violation(app, db, t, (40000, 5432), Some(2)), None);
+        assert_eq!(
+            zs.violation(web, db, t, (40000, 5432), Some(2)),
+            Some(false)
+        );
+        assert_eq!(zs.violation(app, db, t, (40000, 22), Some(3)), Some(false));
+        // db's reply to app is into app (unrestricted); app's reply to web on 8080 is a
+        // reply: web does not accept from app, but app accepts anything.
+        assert_eq!(zs.violation(db, app, t, (5432, 40000), Some(19)), None);
+        assert_eq!(zs.violation(app, web, t, (8080, 40000), Some(19)), None);
+        // ...unless it is a bare SYN (a connection opened from port 8080).
+        assert_eq!(
+            zs.violation(app, web, t, (8080, 40000), Some(2)),
+            Some(false)
+        );
+        // db's reply to web's disallowed connection is that connection's violation.
+        assert_eq!(
+            zs.violation(db, web, t, (5432, 40000), Some(19)),
+            Some(true)
+        );
+        assert_eq!(
+            zs.violation(ZoneRef::Internet, web, t, (50000, 443), Some(2)),
+            None
+        );
+        assert_eq!(
+            zs.violation(ZoneRef::Internet, web, t, (50000, 22), Some(2)),
+            Some(false)
+        );
+        assert_eq!(zs.violation(db, db, t, (1, 2), None), None);
+        assert_eq!(zs.violation(web, ZoneRef::Unzoned, t, (1, 2), None), None);
+    }
+}

@@ -1,0 +1,278 @@
+//! Engine behaviour beyond single detectors: the watermark closes windows and drops their
+//! state, streaming output equals batch output, live state stays under the caps, and
+//! findings do not depend on record order within the allowed lateness.
+
+use flowkeeper_analyze::{Engine, Finding, Origin, RulePack};
+use flowlog::Schema;
+
+const T: u64 = 1_793_491_200;
+const HEADER: &str = "interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action tcp-flags";
+
+fn pack(text: &str) -> RulePack {
+    RulePack::from_yaml(text).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn feed(engine: &mut Engine, schema: &Schema, lines: &[(u64, String)]) {
+    for (n, line) in lines {
+        engine.observe(&schema.decode(line).unwrap(), Origin::new(0, *n));
+    }
+}
+
+fn scan_lines(src: &str, start: u64, ports: u16) -> Vec<String> {
+    (0..ports)
+        .map(|i| {
+            format!(
+                "eni-1 {src} 10.0.1.10 40000 {} 6 1 40 {} {} REJECT -",
+                1000 + i,
+                start + u64::from(i),
+                start + u64::from(i) + 1
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn watermark_closes_windows_and_drops_their_state() {
+    let p = pack(
+        "version: 1\nsettings: {allowed_lateness: 60s}\ndetectors:\n  - {id: scan, detector: port_scan, severity: medium, window: 5m, min_ports: 20}\n",
+    );
+    let schema = Schema::from_header(HEADER).unwrap();
+    let mut engine = Engine::new(&p);
+    let lines: Vec<(u64, String)> = scan_lines("203.0.113.5", T, 30)
+        .into_iter()
+        .chain(scan_lines("203.0.113.6", T + 10, 3))
+        .enumerate()
+        .map(|(i, l)| (i as u64 + 2, l))
+        .collect();
+    feed(&mut engine, &schema, &lines);
+    assert!(engine.take_final().is_empty(), "window still open");
+    assert_eq!(engine.stats().detectors[0].live_keys, 2);
+    assert_eq!(engine.watermark(), Some(T + 29 - 60));
+
+    // A record 400 s later moves the watermark to T+340, past the window's end (T+300).
+    feed(
+        &mut engine,
+        &schema,
+        &[(100, scan_lines("198.51.100.1", T + 400, 1).remove(0))],
+    );
+    let closed = engine.take_final();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].src, Some("203.0.113.5".parse().unwrap()));
+    assert_eq!(closed[0].distinct, Some(30));
+    let stats = engine.stats();
+    assert_eq!(
+        stats.detectors[0].live_keys, 1,
+        "only the new window's key is left"
+    );
+    assert_eq!(stats.detectors[0].peak_keys, 3, "the new key arrived before the close");
+
+    // A record for the closed window is late: counted, ignored, no state created.
+    feed(
+        &mut engine,
+        &schema,
+        &[(101, scan_lines("203.0.113.5", T + 50, 1).remove(0))],
+    );
+    let stats = engine.stats();
+    assert_eq!(stats.detectors[0].late_records, 1);
+    assert_eq!(stats.detectors[0].live_keys, 1);
+    assert!(engine.take_final().is_empty());
+
+    let analysis = engine.finish();
+    assert!(
+        analysis.findings.is_empty(),
+        "the one finding was already taken"
+    );
+    assert_eq!(analysis.stats.detectors[0].live_keys, 0);
+    assert_eq!(analysis.stats.detectors[0].findings, 1);
+    assert_eq!(analysis.reports.totals.rejected.flows, 35);
+}
+
+#[test]
+fn live_keys_stay_under_the_cap() {
+    let p = pack(
+        "version: 1\ndetectors:\n  - {id: burst, detector: reject_burst, severity: low, min_rejects: 1, max_keys: 100}\n",
+    );
+    let schema = Schema::from_header(HEADER).unwrap();
+    let mut engine = Engine::new(&p);
+    let lines: Vec<(u64, String)> = (0..1000u64)
+        .map(|i| {
+            (
+                i + 2,
+                format!(
+                    "eni-1 198.51.{}.{} 10.0.1.10 40000 22 6 1 40 {} {} REJECT -",
+                    i / 250,
+                    i % 250,
+                    T + i / 10,
+                    T + i / 10 + 1
+                ),
+            )
+        })
+        .collect();
+    feed(&mut engine, &schema, &lines);
+    let s = engine.stats();
+    assert_eq!(s.detectors[0].live_keys, 100);
+    assert_eq!(s.detectors[0].refused_keys, 900);
+    assert_eq!(s.refused_keys(), 900);
+    assert_eq!(engine.finish().findings.len(), 100);
+}
+
+/// A deterministic mix: scans, sweeps, a burst, exfiltration, lateral movement, benign noise.
+fn mixed_records() -> Vec<(u64, String)> {
+    let mut x: u64 = 0x1234_5678_9abc_def0;
+    let mut rnd = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let mut lines = Vec::new();
+    for i in 0..3000u64 {
+        let t = T + i / 3;
+        let line = match i % 10 {
+            0 | 5 => format!(
+                "eni-a 203.0.113.{} 10.0.1.{} 40000 {} 6 1 40 {t} {} REJECT -",
+                rnd(2),
+                rnd(2),
+                rnd(200),
+                t + 1
+            ),
+            6 => format!(
+                "eni-f 203.0.113.9 10.0.2.{} 40000 445 6 1 40 {t} {} REJECT -",
+                rnd(40),
+                t + 1
+            ),
+            1 => format!(
+                "eni-b 10.0.5.{} 10.0.1.{} 41000 22 6 20 5000 {t} {} ACCEPT 3",
+                rnd(3),
+                rnd(40),
+                t + 5
+            ),
+            2 => format!(
+                "eni-c 10.0.3.{} 185.199.108.{} 42000 443 6 9000 {} {t} {} ACCEPT 3",
+                rnd(3),
+                rnd(3),
+                20_000_000 + rnd(1000),
+                t + 9
+            ),
+            3 => format!(
+                "eni-d 198.51.100.{} 10.0.1.{} 43000 22 6 9 900 {t} {} ACCEPT 3",
+                rnd(5),
+                rnd(5),
+                t + 2
+            ),
+            _ => format!(
+                "eni-e 198.51.100.{} 10.0.1.{} {} 443 6 12 3000 {t} {} ACCEPT 3",
+                rnd(250),
+                rnd(10),
+                1024 + rnd(60000),
+                t + 3
+            ),
+        };
+        lines.push((i + 2, line));
+    }
+    lines
+}
+
+const MIXED_PACK: &str = "version: 1
+settings: {allowed_lateness: 5m, max_evidence: 3}
+detectors:
+  - {id: scan, detector: port_scan, severity: medium, window: 5m, min_ports: 25}
+  - {id: sweep, detector: host_sweep, severity: medium, window: 5m, min_hosts: 10}
+  - {id: burst, detector: reject_burst, severity: low, window: 5m, min_rejects: 40}
+  - {id: exfil, detector: exfiltration, severity: high, window: 10m, min_bytes: 100MB}
+  - {id: lateral, detector: lateral_movement, severity: high, window: 10m, services: [22], min_hosts: 10}
+  - {id: exposure, detector: admin_port_exposure, severity: high, window: 10m, services: [22]}
+";
+
+/// The fields that do not depend on arrival order (exfiltration flow counts and evidence do:
+/// they start when a pair becomes a candidate).
+fn projection(findings: &[Finding]) -> Vec<String> {
+    findings
+        .iter()
+        .map(|f| {
+            let exfil = f.kind == "exfiltration";
+            let flows = if exfil { 0 } else { f.flows };
+            let evidence = if exfil { Vec::new() } else { f.evidence.clone() };
+            format!(
+                "{} {} {:?} {:?} {:?} {:?} {} {} {:?} {:?}",
+                f.detector,
+                f.window.start,
+                f.src,
+                f.dst,
+                f.dst_port,
+                f.distinct,
+                f.bytes,
+                flows,
+                evidence,
+                f.hosts
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn findings_do_not_depend_on_order_within_the_lateness() {
+    let p = pack(MIXED_PACK);
+    let schema = Schema::from_header(HEADER).unwrap();
+    let lines = mixed_records();
+
+    let mut in_order = Engine::new(&p);
+    feed(&mut in_order, &schema, &lines);
+    let a = in_order.finish();
+    assert!(a.findings.len() >= 6, "{:#?}", projection(&a.findings));
+    for kind in [
+        "port_scan",
+        "host_sweep",
+        "reject_burst",
+        "exfiltration",
+        "lateral_movement",
+        "admin_port_exposure",
+    ] {
+        assert!(
+            a.findings.iter().any(|f| f.kind == kind),
+            "no {kind} finding"
+        );
+    }
+
+    // Chunks of 100 records (about 33 s) fed in swapped pairs, and each chunk reversed.
+    let mut shuffled = Vec::new();
+    let chunks: Vec<&[(u64, String)]> = lines.chunks(100).collect();
+    for pair in chunks.chunks(2) {
+        for chunk in pair.iter().rev() {
+            shuffled.extend(chunk.iter().rev().cloned());
+        }
+    }
+    let mut out_of_order = Engine::new(&p);
+    feed(&mut out_of_order, &schema, &shuffled);
+    let b = out_of_order.finish();
+    assert_eq!(b.stats.late_records(), 0);
+    let (pa, pb) = (projection(&a.findings), projection(&b.findings));
+    let only_a: Vec<&String> = pa.iter().filter(|x| !pb.contains(x)).collect();
+    let only_b: Vec<&String> = pb.iter().filter(|x| !pa.contains(x)).collect();
+    assert!(only_a.is_empty() && only_b.is_empty(), "in order only: {only_a:#?}\nshuffled only: {only_b:#?}");
+    assert_eq!(pa, pb);
+    assert_eq!(a.reports.totals, b.reports.totals);
+}
+
+#[test]
+fn streaming_output_equals_batch_output() {
+    let p = pack(MIXED_PACK);
+    let schema = Schema::from_header(HEADER).unwrap();
+    let lines = mixed_records();
+    let batch = {
+        let mut e = Engine::new(&p);
+        feed(&mut e, &schema, &lines);
+        e.finish().findings
+    };
+    let mut e = Engine::new(&p);
+    let mut streamed = Vec::new();
+    for (n, line) in &lines {
+        e.observe(&schema.decode(line).unwrap(), Origin::new(0, *n));
+        streamed.extend(e.take_final());
+    }
+    let early = streamed.len();
+    streamed.extend(e.finish().findings);
+    assert!(early > 0, "some windows close before the end");
+    flowkeeper_analyze::finding::sort_findings(&mut streamed);
+    assert_eq!(streamed, batch);
+}

@@ -1,0 +1,211 @@
+//! `flowkeeper analyze` against the emulator: S3 objects (listed, pruned by the date in the
+//! key, streamed and decompressed), CloudWatch Logs events, and --flow-log resolving the
+//! destination and format through DescribeFlowLogs. moto never delivers flow logs, so the tests
+//! write realistic objects and events themselves.
+
+mod support;
+
+use std::io::Write;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use serde_json::Value;
+use support::{Account, expect_exit};
+
+const HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
+const T0: u64 = 1_793_491_200; // 2026-11-01T00:00:00Z
+
+fn gzip(text: &str) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+    e.write_all(text.as_bytes()).unwrap();
+    e.finish().unwrap()
+}
+
+fn ssh_login(acct: &str, t: u64) -> String {
+    format!(
+        "2 {acct} eni-bastion 198.51.100.7 10.0.4.10 51000 22 6 20 4249 {t} {} ACCEPT OK",
+        t + 60
+    )
+}
+
+fn json(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[tokio::test]
+async fn s3_objects_are_listed_pruned_by_day_and_analyzed() {
+    let acct = Account::new().await;
+    let bucket = format!("analyze-{}", acct.id);
+    let s3 = acct.s3("us-east-1");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let id = &acct.id;
+    for (day, t, n) in [("01", T0, 3), ("02", T0 + 86_400, 5)] {
+        let key = format!(
+            "vpc/AWSLogs/{id}/vpcflowlogs/us-east-1/2026/11/{day}/{id}_vpcflowlogs_us-east-1_fl-0abc_202611{day}T0005Z_x.log.gz"
+        );
+        let body = format!(
+            "{HEADER}\n{}\n",
+            (0..n)
+                .map(|i| ssh_login(id, t + i))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        s3.put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(gzip(&body).into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let uri = format!("s3://{bucket}/vpc/AWSLogs/");
+    let out = acct.run(
+        dir.path(),
+        &[
+            "-q",
+            "analyze",
+            &uri,
+            "--format",
+            "json",
+            "--fail-on",
+            "high",
+        ],
+    );
+    let (_, err) = expect_exit(&out, 2);
+    let doc = json(&out);
+    assert_eq!(doc["summary"]["records"], 8, "{err}");
+    assert_eq!(doc["summary"]["sources"].as_array().unwrap().len(), 2);
+    let finding = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "admin_port_exposure")
+        .unwrap();
+    assert!(
+        finding["evidence_at"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("s3://{bucket}/vpc/AWSLogs/")),
+        "{finding}"
+    );
+
+    // --since prunes the first day's object by its key, without reading it.
+    let out = acct.run(
+        dir.path(),
+        &[
+            "-q",
+            "analyze",
+            &uri,
+            "--since",
+            "2026-11-02T00:00:00Z",
+            "--format",
+            "json",
+        ],
+    );
+    let doc = json(&out);
+    assert_eq!(doc["summary"]["records"], 5);
+    assert_eq!(
+        doc["summary"]["sources"].as_array().unwrap().len(),
+        1,
+        "the 2026/11/01 object was pruned"
+    );
+}
+
+#[tokio::test]
+async fn cloudwatch_events_are_read_with_the_flow_logs_declared_format() {
+    let acct = Account::new().await;
+    let (vpc, _) = acct.seed_vpc("us-east-1", 1, &[]).await;
+    let logs = acct.logs("us-east-1");
+    let group = "/fk/analyze";
+    logs.create_log_group()
+        .log_group_name(group)
+        .send()
+        .await
+        .unwrap();
+    logs.create_log_stream()
+        .log_group_name(group)
+        .log_stream_name("eni-bastion-all")
+        .send()
+        .await
+        .unwrap();
+    // CloudWatch Logs refuses events older than 14 days, so these are from the last hour.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let t0 = now - now % 60 - 3600;
+    // A custom format: the flow log's declared LogFormat tells the decoder the field order.
+    let format = "${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${bytes} ${start} ${end} ${action}";
+    let events: Vec<_> = (0..4)
+        .map(|i| {
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(((t0 + i) * 1000) as i64)
+                .message(format!(
+                    "198.51.100.7 10.0.4.10 51000 22 6 4249 {} {} ACCEPT",
+                    t0 + i,
+                    t0 + i + 60
+                ))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    logs.put_log_events()
+        .log_group_name(group)
+        .log_stream_name("eni-bastion-all")
+        .set_log_events(Some(events))
+        .send()
+        .await
+        .unwrap();
+    let flow_log = acct
+        .ec2("us-east-1")
+        .create_flow_logs()
+        .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
+        .resource_ids(&vpc)
+        .traffic_type(aws_sdk_ec2::types::TrafficType::All)
+        .log_group_name(group)
+        .deliver_logs_permission_arn(format!("arn:aws:iam::{}:role/r", acct.id))
+        .log_format(format)
+        .send()
+        .await
+        .unwrap()
+        .flow_log_ids()[0]
+        .clone();
+    let dir = tempfile::tempdir().unwrap();
+
+    let out = acct.run(
+        dir.path(),
+        &["-q", "analyze", "--flow-log", &flow_log, "--format", "json"],
+    );
+    let (_, err) = expect_exit(&out, 0);
+    let doc = json(&out);
+    assert_eq!(doc["summary"]["records"], 4, "{err}");
+    assert_eq!(doc["summary"]["malformed"], 0);
+    let finding = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "admin_port_exposure")
+        .unwrap();
+    assert_eq!(
+        finding["evidence_at"][0],
+        format!("cwl://{group}//eni-bastion-all:1")
+    );
+
+    // The same events read directly need the format from --fields; without it they are malformed.
+    let uri = format!("cwl://{group}");
+    let out = acct.run(
+        dir.path(),
+        &[
+            "-q", "analyze", &uri, "--fields", format, "--format", "json",
+        ],
+    );
+    assert_eq!(json(&out)["summary"]["records"], 4);
+    let out = acct.run(dir.path(), &["-q", "analyze", &uri, "--format", "json"]);
+    let doc = json(&out);
+    assert_eq!(
+        doc["summary"]["malformed"], 4,
+        "the default v2 format does not fit these events"
+    );
+}
