@@ -315,3 +315,65 @@ async fn an_account_without_a_role_is_reported_and_the_others_still_run() {
         "the reachable account is applied"
     );
 }
+
+#[tokio::test]
+async fn regions_all_means_every_enabled_region_and_the_regions_flag_narrows_it() {
+    let acct = Account::new().await;
+    let dir = workdir(
+        "version: 1\nregions: all\ndestinations:\n  b:\n    type: s3\n    bucket: all-regions-{account_id}-{region}\n    create: true\nflow_logs:\n  - name: vpcs\n    resource: vpc\n    select: all\n    destinations: [b]\n",
+    );
+    let (out, _) = expect_exit(&acct.run(dir.path(), &["plan", "--format", "json"]), 2);
+    let plan: Value = serde_json::from_str(&out).unwrap();
+    let regions: std::collections::BTreeSet<&str> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["region"].as_str())
+        .collect();
+    let all = acct
+        .ec2("us-east-1")
+        .describe_regions()
+        .send()
+        .await
+        .unwrap()
+        .regions
+        .unwrap_or_default();
+    let enabled = all
+        .iter()
+        .filter(|r| r.opt_in_status() != Some("not-opted-in"))
+        .count();
+    assert!(
+        enabled > 10 && enabled < all.len(),
+        "the emulator reports many regions, some not opted in"
+    );
+    assert_eq!(
+        regions.len(),
+        enabled,
+        "a bucket and a flow log planned in every enabled region"
+    );
+
+    let (out, _) = expect_exit(
+        &acct.run(
+            dir.path(),
+            &[
+                "plan",
+                "--regions",
+                "eu-west-1,ap-southeast-2",
+                "--format",
+                "json",
+            ],
+        ),
+        2,
+    );
+    let plan: Value = serde_json::from_str(&out).unwrap();
+    let regions: std::collections::BTreeSet<&str> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["region"].as_str())
+        .collect();
+    assert_eq!(
+        regions.into_iter().collect::<Vec<_>>(),
+        ["ap-southeast-2", "eu-west-1"]
+    );
+}

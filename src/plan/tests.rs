@@ -408,3 +408,68 @@ fn existing_foreign_bucket_settings_are_merged_not_replaced() {
         "a foreign lifecycle rule is never removed"
     );
 }
+
+#[test]
+fn a_central_bucket_policy_over_the_s3_limit_is_a_problem_with_a_hint() {
+    let config = CONFIG.replace(
+        "    bucket: logs-{account_id}\n",
+        "    account: \"111122223333\"\n    bucket: logs-{account_id}\n",
+    );
+    let inv = empty_inventory(vec![resource("vpc-0a", &[])]);
+    let few = PlanContext {
+        source_accounts: (0..10u64)
+            .map(|i| AccountId::parse(&format!("{:012}", 100_000_000_000 + i)).unwrap())
+            .collect(),
+        org_id: None,
+    };
+    let p = plan(
+        &desired(&config),
+        &few,
+        &regions(),
+        &inv,
+        PlanOptions::default(),
+    );
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    let many = PlanContext {
+        source_accounts: (0..400u64)
+            .map(|i| AccountId::parse(&format!("{:012}", 100_000_000_000 + i)).unwrap())
+            .collect(),
+        org_id: None,
+    };
+    let p = plan(
+        &desired(&config),
+        &many,
+        &regions(),
+        &inv,
+        PlanOptions::default(),
+    );
+    assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+    assert!(
+        p.problems[0].message.contains("over S3's limit"),
+        "{:?}",
+        p.problems
+    );
+    assert!(
+        p.problems[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("organization")
+    );
+    let org = PlanContext {
+        source_accounts: many.source_accounts.clone(),
+        org_id: Some("o-abc123".into()),
+    };
+    let p = plan(
+        &desired(&config),
+        &org,
+        &regions(),
+        &inv,
+        PlanOptions::default(),
+    );
+    assert!(
+        p.problems.is_empty(),
+        "one aws:SourceOrgID condition fits: {:?}",
+        p.problems
+    );
+}
