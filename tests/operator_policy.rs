@@ -10,14 +10,23 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// API operations named in `src/aws` (every call goes through `classify("svc:Op", ...)`).
+/// API operations named in `src/aws`: every call is classified under a `"service:Operation"`
+/// string literal.
 fn operations_called() -> BTreeSet<String> {
     let mut ops = BTreeSet::new();
     for entry in std::fs::read_dir(root().join("src/aws")).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        for (i, _) in text.match_indices("classify(\"") {
-            let rest = &text[i + "classify(\"".len()..];
-            ops.insert(rest[..rest.find('"').unwrap()].to_string());
+        for literal in text.split('"').skip(1).step_by(2) {
+            let Some((service, op)) = literal.split_once(':') else {
+                continue;
+            };
+            let known = ["ec2", "s3", "iam", "logs", "sts", "organizations"].contains(&service);
+            if known
+                && op.starts_with(|c: char| c.is_ascii_uppercase())
+                && op.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                ops.insert(literal.to_string());
+            }
         }
     }
     ops
@@ -26,7 +35,7 @@ fn operations_called() -> BTreeSet<String> {
 /// The IAM action that authorizes an API operation, where the names differ.
 fn iam_action(op: &str) -> &str {
     match op {
-        "s3:HeadBucket" => "s3:ListBucket",
+        "s3:HeadBucket" | "s3:ListObjectsV2" => "s3:ListBucket",
         "s3:GetPublicAccessBlock" => "s3:GetBucketPublicAccessBlock",
         "s3:PutPublicAccessBlock" => "s3:PutBucketPublicAccessBlock",
         "s3:GetBucketEncryption" => "s3:GetEncryptionConfiguration",
@@ -56,20 +65,26 @@ fn allowed_actions(policy: &Value) -> BTreeSet<String> {
     out
 }
 
-fn operator_policy() -> Value {
-    serde_json::from_str(
-        &std::fs::read_to_string(root().join("policies/flowkeeper-operator.json")).unwrap(),
-    )
-    .unwrap()
+fn policy(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(root().join("policies").join(name)).unwrap())
+        .unwrap()
 }
 
+fn operator_policy() -> Value {
+    policy("flowkeeper-operator.json")
+}
+
+/// Calls only `analyze` makes (reading delivered logs); they belong to the analyze policy.
+const ANALYZE_ONLY: &[&str] = &["s3:GetObject", "s3:ListObjectsV2", "logs:FilterLogEvents"];
+
 #[test]
-fn the_operator_policy_allows_every_call_flowkeeper_makes() {
+fn the_operator_and_analyze_policies_allow_every_call_flowkeeper_makes() {
     let ops = operations_called();
     assert!(ops.len() >= 25, "the scan found the calls: {ops:?}");
     let allowed = allowed_actions(&operator_policy());
     let missing: Vec<&str> = ops
         .iter()
+        .filter(|o| !ANALYZE_ONLY.contains(&o.as_str()))
         .map(|o| iam_action(o))
         .filter(|a| !allowed.contains(*a))
         .collect();
@@ -84,6 +99,14 @@ fn the_operator_policy_allows_every_call_flowkeeper_makes() {
         "logs:DeleteLogDelivery",
     ] {
         assert!(allowed.contains(extra), "missing {extra}");
+    }
+    let analyze = allowed_actions(&policy("flowkeeper-analyze.json"));
+    for op in ANALYZE_ONLY.iter().chain(&["ec2:DescribeFlowLogs"]) {
+        assert!(ops.contains(*op), "{op} is still called");
+        assert!(
+            analyze.contains(iam_action(op)),
+            "policies/flowkeeper-analyze.json lacks {op}"
+        );
     }
 }
 

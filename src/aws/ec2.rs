@@ -9,6 +9,11 @@ use aws_sdk_ec2::types::{
     TrafficType as Ec2TrafficType,
 };
 
+use aws_sdk_ec2::error::ProvideErrorMetadata;
+use aws_smithy_async::future::pagination_stream::PaginationStream;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+
 use super::error::{AwsError, classify};
 use crate::model::{
     ExistingFlowLog, FileFormat, FlowLogDestination, FlowLogSettings, LogFormat, NetworkResource,
@@ -33,6 +38,21 @@ fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Hands every page of a paginated call to `each`; the first failed page is the error.
+async fn drain<O, E>(
+    mut pages: PaginationStream<Result<O, SdkError<E, HttpResponse>>>,
+    operation: &'static str,
+    mut each: impl FnMut(O),
+) -> Result<(), AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    while let Some(page) = pages.next().await {
+        each(page.map_err(|e| classify(operation, e))?);
+    }
+    Ok(())
+}
+
 /// Lists resources of `kind`, all of them or only `ids` (batched to the filter limit).
 pub async fn describe_resources(
     ec2: &Client,
@@ -47,79 +67,62 @@ pub async fn describe_resources(
             .collect(),
     };
     let mut out = Vec::new();
+    let id_filter = |name: &str, ids: &[String]| {
+        Filter::builder()
+            .name(name)
+            .set_values(Some(ids.to_vec()))
+            .build()
+    };
+    let resource = |id: Option<&str>, tags: &[Tag]| NetworkResource {
+        id: id.unwrap_or_default().into(),
+        kind,
+        tags: tag_map(tags),
+    };
     for batch in batches {
         match kind {
             ResourceKind::Vpc => {
-                let mut req = ec2.describe_vpcs();
-                if let Some(ids) = &batch {
-                    req = req.filters(
-                        Filter::builder()
-                            .name("vpc-id")
-                            .set_values(Some(ids.clone()))
-                            .build(),
-                    );
-                } else {
-                    req = req.max_results(PAGE_SIZE);
-                }
-                let mut pages = req.into_paginator().send();
-                while let Some(page) = pages.next().await {
-                    let page = page.map_err(|e| classify("ec2:DescribeVpcs", e))?;
-                    for v in page.vpcs() {
-                        out.push(NetworkResource {
-                            id: v.vpc_id().unwrap_or_default().into(),
-                            kind,
-                            tags: tag_map(v.tags()),
-                        });
-                    }
-                }
+                let req = match &batch {
+                    Some(ids) => ec2.describe_vpcs().filters(id_filter("vpc-id", ids)),
+                    None => ec2.describe_vpcs().max_results(PAGE_SIZE),
+                };
+                drain(req.into_paginator().send(), "ec2:DescribeVpcs", |page| {
+                    out.extend(page.vpcs().iter().map(|v| resource(v.vpc_id(), v.tags())))
+                })
+                .await?;
             }
             ResourceKind::Subnet => {
-                let mut req = ec2.describe_subnets();
-                if let Some(ids) = &batch {
-                    req = req.filters(
-                        Filter::builder()
-                            .name("subnet-id")
-                            .set_values(Some(ids.clone()))
-                            .build(),
-                    );
-                } else {
-                    req = req.max_results(PAGE_SIZE);
-                }
-                let mut pages = req.into_paginator().send();
-                while let Some(page) = pages.next().await {
-                    let page = page.map_err(|e| classify("ec2:DescribeSubnets", e))?;
-                    for s in page.subnets() {
-                        out.push(NetworkResource {
-                            id: s.subnet_id().unwrap_or_default().into(),
-                            kind,
-                            tags: tag_map(s.tags()),
-                        });
-                    }
-                }
+                let req = match &batch {
+                    Some(ids) => ec2.describe_subnets().filters(id_filter("subnet-id", ids)),
+                    None => ec2.describe_subnets().max_results(PAGE_SIZE),
+                };
+                drain(req.into_paginator().send(), "ec2:DescribeSubnets", |page| {
+                    out.extend(
+                        page.subnets()
+                            .iter()
+                            .map(|s| resource(s.subnet_id(), s.tags())),
+                    )
+                })
+                .await?;
             }
             ResourceKind::NetworkInterface => {
-                let mut req = ec2.describe_network_interfaces();
-                if let Some(ids) = &batch {
-                    req = req.filters(
-                        Filter::builder()
-                            .name("network-interface-id")
-                            .set_values(Some(ids.clone()))
-                            .build(),
-                    );
-                } else {
-                    req = req.max_results(PAGE_SIZE);
-                }
-                let mut pages = req.into_paginator().send();
-                while let Some(page) = pages.next().await {
-                    let page = page.map_err(|e| classify("ec2:DescribeNetworkInterfaces", e))?;
-                    for n in page.network_interfaces() {
-                        out.push(NetworkResource {
-                            id: n.network_interface_id().unwrap_or_default().into(),
-                            kind,
-                            tags: tag_map(n.tag_set()),
-                        });
-                    }
-                }
+                let req = match &batch {
+                    Some(ids) => ec2
+                        .describe_network_interfaces()
+                        .filters(id_filter("network-interface-id", ids)),
+                    None => ec2.describe_network_interfaces().max_results(PAGE_SIZE),
+                };
+                drain(
+                    req.into_paginator().send(),
+                    "ec2:DescribeNetworkInterfaces",
+                    |page| {
+                        out.extend(
+                            page.network_interfaces()
+                                .iter()
+                                .map(|n| resource(n.network_interface_id(), n.tag_set())),
+                        )
+                    },
+                )
+                .await?;
             }
         }
     }
@@ -148,15 +151,15 @@ pub async fn enabled_regions(ec2: &Client) -> Result<Vec<String>, AwsError> {
 /// Every flow log in the region.
 pub async fn describe_flow_logs(ec2: &Client) -> Result<Vec<ExistingFlowLog>, AwsError> {
     let mut out = Vec::new();
-    let mut pages = ec2
+    let pages = ec2
         .describe_flow_logs()
         .max_results(PAGE_SIZE)
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| classify("ec2:DescribeFlowLogs", e))?;
-        out.extend(page.flow_logs().iter().filter_map(existing_flow_log));
-    }
+    drain(pages, "ec2:DescribeFlowLogs", |page| {
+        out.extend(page.flow_logs().iter().filter_map(existing_flow_log))
+    })
+    .await?;
     out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
 }

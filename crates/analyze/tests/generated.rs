@@ -160,3 +160,37 @@ fn planted_attacks_are_found_and_benign_traffic_is_quiet() {
     generate(&c, 8, 2);
     assert_ne!(contents(&c).get(objects[0].as_str()), data.get(objects[0].as_str()));
 }
+
+#[test]
+fn version_2_output_decodes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_flowgen"))
+        .args(["--out", tmp.path().to_str().unwrap(), "--records", "4000", "--seed", "3"])
+        .args(["--version", "2", "--accounts", "2", "--start", "2026-12-31T23:58:00Z"])
+        .status()
+        .expect("run flowgen");
+    assert!(status.success());
+    let all = files(tmp.path());
+    let objects: Vec<&PathBuf> = all.iter().filter(|p| p.to_string_lossy().ends_with(".log.gz")).collect();
+    assert_eq!(objects.len(), 2, "one object per account");
+    let mut records = 0;
+    for p in &objects {
+        let key = p.strip_prefix(tmp.path()).unwrap().display().to_string();
+        // Objects are named by delivery time: the 23:55 object is delivered at 00:00 next year.
+        assert!(key.contains("/2027/01/01/") && key.contains("_20270101T0000Z_"), "{key}");
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(fs::File::open(p).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        let file = S3TextFile::parse(&text).unwrap();
+        assert!(file.schema().is_default_v2());
+        for (line, r) in file.records() {
+            r.unwrap_or_else(|e| panic!("{key}:{line}: {e}"));
+            records += 1;
+        }
+    }
+    assert_eq!(records, 4000);
+    let usage = Command::new(env!("CARGO_BIN_EXE_flowgen")).arg("--records").output().unwrap();
+    assert!(!usage.status.success());
+    assert!(String::from_utf8_lossy(&usage.stderr).contains("usage: flowgen"));
+}
