@@ -62,12 +62,13 @@ pub fn parse_time(text: &str) -> Result<u64, String> {
         return Ok(t);
     }
     let parts: Vec<&str> = text.split('-').collect();
-    if let [y, m, d] = parts[..] {
-        if let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i64>(), m.parse::<u32>(), d.parse::<u32>()) {
-            if (1..=12).contains(&m) && (1..=31).contains(&d) && y >= 1970 {
-                return Ok(days_from_civil(y, m, d) as u64 * 86_400);
-            }
-        }
+    if let [y, m, d] = parts[..]
+        && let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i64>(), m.parse::<u32>(), d.parse::<u32>())
+        && (1..=12).contains(&m)
+        && (1..=31).contains(&d)
+        && y >= 1970
+    {
+        return Ok(days_from_civil(y, m, d) as u64 * 86_400);
     }
     Err(format!(
         "`{text}` is not a date (2026-11-01) or UTC time (2026-11-01T10:00:00Z)"
@@ -93,10 +94,11 @@ pub fn key_day(key: &str) -> Option<u64> {
             (Some(y), Some(m), Some(d)) => (y, m, d),
             _ => (w[0].to_string(), w[1].to_string(), w[2].to_string()),
         };
-        if let (Some(y), Some(m), Some(d)) = (num(&y, 4), num(&m, 2), num(&d, 2)) {
-            if (1..=12).contains(&m) && (1..=31).contains(&d) {
-                return Some(days_from_civil(i64::from(y), m, d) as u64 * 86_400);
-            }
+        if let (Some(y), Some(m), Some(d)) = (num(&y, 4), num(&m, 2), num(&d, 2))
+            && (1..=12).contains(&m)
+            && (1..=31).contains(&d)
+        {
+            return Some(days_from_civil(i64::from(y), m, d) as u64 * 86_400);
         }
     }
     None

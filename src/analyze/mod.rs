@@ -9,8 +9,9 @@ pub mod input;
 pub mod reader;
 pub mod timeline;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{Receiver, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use flowkeeper_analyze::{Analysis, Engine, Finding, Origin, RulePack};
@@ -21,6 +22,9 @@ use crate::aws::{self, Aws};
 use input::{Input, day_in_range, key_day};
 use reader::{Chunk, Message};
 use timeline::Timeline;
+
+/// Chunks a reader may have decompressed ahead of the decoder, per job.
+const CHUNKS_AHEAD: usize = 4;
 
 /// Examples of malformed lines kept per source.
 pub const EXAMPLES_PER_SOURCE: usize = 3;
@@ -170,21 +174,28 @@ pub fn run(
         })
         .collect();
     let next = AtomicUsize::new(0);
-    let (tx, rx) = sync_channel::<Message>(2 * settings.readers.max(1));
+    // Each job gets its own small channel, announced with its index; the decoder drains them in
+    // job order. Readers inflate ahead in parallel, memory stays at a few chunks per reader, and
+    // the engine sees the same record sequence on every run (so results are reproducible).
+    let (announce_tx, announce_rx) = channel::<(usize, Receiver<Message>)>();
     let mut engine = Engine::new(pack);
     let mut summary = RunSummary::default();
     let mut timeline = Timeline::default();
     std::thread::scope(|scope| {
         for _ in 0..settings.readers.max(1) {
-            let tx = tx.clone();
+            let announce_tx = announce_tx.clone();
             let (next, registry, job_sources) = (&next, &registry, &job_sources);
             scope.spawn(move || {
-                let mut send = |m: Message| tx.send(m).is_ok();
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(job) = settings.jobs.get(i) else {
                         break;
                     };
+                    let (tx, rx) = sync_channel::<Message>(CHUNKS_AHEAD);
+                    if announce_tx.send((i, rx)).is_err() {
+                        break;
+                    }
+                    let mut send = |m: Message| tx.send(m).is_ok();
                     read_job(
                         job,
                         job_sources[i],
@@ -197,25 +208,39 @@ pub fn run(
                 }
             });
         }
-        drop(tx);
-        for msg in rx {
-            match msg {
-                Message::Chunk(chunk) => {
-                    consume(
-                        &chunk,
-                        settings,
-                        &mut engine,
-                        &mut summary,
-                        &mut timeline,
-                        &registry,
-                    );
-                    let ready = engine.take_final();
-                    if !ready.is_empty() {
-                        on_final(ready);
-                    }
+        drop(announce_tx);
+        let mut announced: BTreeMap<usize, Receiver<Message>> = BTreeMap::new();
+        for want in 0..settings.jobs.len() {
+            let rx = loop {
+                if let Some(rx) = announced.remove(&want) {
+                    break rx;
                 }
-                Message::Failed { source, error } => {
-                    source_report(&mut summary, &registry, source).error = Some(error)
+                match announce_rx.recv() {
+                    Ok((i, rx)) => {
+                        announced.insert(i, rx);
+                    }
+                    Err(_) => return,
+                }
+            };
+            for msg in rx {
+                match msg {
+                    Message::Chunk(chunk) => {
+                        consume(
+                            &chunk,
+                            settings,
+                            &mut engine,
+                            &mut summary,
+                            &mut timeline,
+                            &registry,
+                        );
+                        let ready = engine.take_final();
+                        if !ready.is_empty() {
+                            on_final(ready);
+                        }
+                    }
+                    Message::Failed { source, error } => {
+                        source_report(&mut summary, &registry, source).error = Some(error)
+                    }
                 }
             }
         }
@@ -261,11 +286,8 @@ fn consume(
     registry: &Registry,
 ) {
     let mut record = FlowRecord::default();
-    let mut line_no = chunk.first_line;
     let (mut records, mut outside) = (0u64, 0u64);
-    for line in chunk.text.split('\n') {
-        let n = line_no;
-        line_no += 1;
+    for (n, line) in (chunk.first_line..).zip(chunk.text.split('\n')) {
         if line.trim().is_empty() {
             continue;
         }

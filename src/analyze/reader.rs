@@ -83,13 +83,13 @@ fn split(
             Ok(0) => break,
             Ok(_) => {
                 line_no += 1;
-                if line_no == 1 {
-                    if let Some(h) = header_schema(&text[before..]) {
-                        schema = Arc::new(h);
-                        text.truncate(before);
-                        first_line = 2;
-                        continue;
-                    }
+                if line_no == 1
+                    && let Some(h) = header_schema(&text[before..])
+                {
+                    schema = Arc::new(h);
+                    text.truncate(before);
+                    first_line = 2;
+                    continue;
                 }
                 if text.len() >= CHUNK_BYTES {
                     let full =

@@ -346,6 +346,38 @@ pub async fn tag_resources(
     Ok(())
 }
 
+/// Where a flow log delivers and its `LogFormat` string.
+pub struct FlowLogTarget {
+    pub destination: FlowLogDestination,
+    pub log_format: String,
+}
+
+/// Looks up one flow log by id.
+pub async fn describe_flow_log(ec2: &Client, id: &str) -> Result<FlowLogTarget, AwsError> {
+    let out = ec2
+        .describe_flow_logs()
+        .flow_log_ids(id)
+        .send()
+        .await
+        .map_err(|e| classify("ec2:DescribeFlowLogs", e))?;
+    let fl = out.flow_logs().first().ok_or_else(|| AwsError {
+        operation: "ec2:DescribeFlowLogs",
+        kind: super::ErrorKind::NotFound,
+        code: None,
+        message: format!("no flow log {id}"),
+    })?;
+    let existing = existing_flow_log(fl).ok_or_else(|| {
+        AwsError::other(
+            "ec2:DescribeFlowLogs",
+            format!("{id} delivers to Kinesis Data Firehose, which flowkeeper cannot read"),
+        )
+    })?;
+    Ok(FlowLogTarget {
+        destination: existing.settings.destination,
+        log_format: fl.log_format().unwrap_or_default().to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     //! What moto cannot produce: multi-page answers and throttling, via aws-smithy-mocks.
@@ -441,36 +473,4 @@ mod tests {
             .unwrap();
         assert_eq!(rule.num_calls(), 3, "450 ids → 200 + 200 + 50");
     }
-}
-
-/// Where a flow log delivers and its `LogFormat` string.
-pub struct FlowLogTarget {
-    pub destination: FlowLogDestination,
-    pub log_format: String,
-}
-
-/// Looks up one flow log by id.
-pub async fn describe_flow_log(ec2: &Client, id: &str) -> Result<FlowLogTarget, AwsError> {
-    let out = ec2
-        .describe_flow_logs()
-        .flow_log_ids(id)
-        .send()
-        .await
-        .map_err(|e| classify("ec2:DescribeFlowLogs", e))?;
-    let fl = out.flow_logs().first().ok_or_else(|| AwsError {
-        operation: "ec2:DescribeFlowLogs",
-        kind: super::ErrorKind::NotFound,
-        code: None,
-        message: format!("no flow log {id}"),
-    })?;
-    let existing = existing_flow_log(fl).ok_or_else(|| {
-        AwsError::other(
-            "ec2:DescribeFlowLogs",
-            format!("{id} delivers to Kinesis Data Firehose, which flowkeeper cannot read"),
-        )
-    })?;
-    Ok(FlowLogTarget {
-        destination: existing.settings.destination,
-        log_format: fl.log_format().unwrap_or_default().to_string(),
-    })
 }

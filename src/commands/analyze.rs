@@ -206,13 +206,12 @@ pub async fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> ExitStatus {
         let mut write_err = None;
         let (analysis, summary, timeline) =
             analyze::run(&settings, aws.as_ref(), &handle, &pack, &mut |ready| {
-                if format == OutputFormat::Ndjson {
-                    if let Err(e) = sink
+                if format == OutputFormat::Ndjson
+                    && let Err(e) = sink
                         .write_all(report::analysis_json::finding_lines(&ready).as_bytes())
                         .and_then(|_| sink.flush())
-                    {
-                        write_err.get_or_insert(e);
-                    }
+                {
+                    write_err.get_or_insert(e);
                 }
                 streamed.extend(ready);
             });

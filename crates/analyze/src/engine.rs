@@ -68,6 +68,9 @@ pub struct Engine {
     cx: Context,
     detectors: Vec<Box<dyn Detector>>,
     window_sizes: Vec<u64>,
+    /// Times whose windows (every length) are the same as those already accounted for in
+    /// `next_close`: `[start, end)`, the intersection of one time's windows.
+    known_span: (u64, u64),
     watermark: Watermark,
     next_close: u64,
     dedupe: Option<Dedupe>,
@@ -94,6 +97,7 @@ impl Engine {
             cx,
             detectors,
             window_sizes,
+            known_span: (0, 0),
             watermark: Watermark::new(pack.settings.allowed_lateness),
             next_close: u64::MAX,
             dedupe: pack
@@ -109,16 +113,15 @@ impl Engine {
 
     /// Observes one decoded record; `origin` is returned in the evidence of findings it
     /// contributes to.
-    #[inline]
     pub fn observe(&mut self, record: &FlowRecord<'_>, origin: Origin) {
         let flow = Flow::new(record, &self.cx);
         self.records += 1;
         self.reports.seen();
-        if let Some(d) = &mut self.dedupe {
-            if d.is_twin(&flow) {
-                self.reports.duplicate();
-                return;
-            }
+        if let Some(d) = &mut self.dedupe
+            && d.is_twin(&flow)
+        {
+            self.reports.duplicate();
+            return;
         }
         self.reports.observe(&flow);
         let Some(t) = flow.time else {
@@ -130,12 +133,19 @@ impl Engine {
         }
         let wm = self.watermark.observe(t);
         // The earliest window this record may have opened; a cheap lower bound of the next
-        // close (an early close just finds nothing to do).
-        for &size in &self.window_sizes {
-            let end = window_start(t, size) + size;
-            if end > wm && end < self.next_close {
-                self.next_close = end;
+        // close (an early close just finds nothing to do). Skipped while the record's windows
+        // are those of a previous record.
+        if !(self.known_span.0..self.known_span.1).contains(&t) {
+            let mut span = (0, u64::MAX);
+            for &size in &self.window_sizes {
+                let start = window_start(t, size);
+                let end = start + size;
+                span = (span.0.max(start), span.1.min(end));
+                if end > wm && end < self.next_close {
+                    self.next_close = end;
+                }
             }
+            self.known_span = span;
         }
         if wm >= self.next_close {
             self.close(wm);
@@ -162,6 +172,7 @@ impl Engine {
             .filter_map(|d| d.next_close())
             .min()
             .unwrap_or(u64::MAX);
+        self.known_span = (0, 0);
     }
 
     /// Findings whose windows have closed since the last call (for streaming output), in

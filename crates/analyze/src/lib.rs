@@ -25,10 +25,11 @@
 //! assert_eq!(analysis.findings[0].flows, 2);
 //! ```
 //!
-//! Modules: [`rules`] (pack loading and errors), [`engine`], [`window`] (event-time windows
-//! and watermark), [`flow`] (per-record classification), [`dedupe`] (double-ended flows),
-//! [`addr`] (addresses, CIDRs, internal ranges), [`services`], [`zones`], `detectors` (one
-//! file per kind), [`reports`], [`finding`], [`sketch`] (bounded counting), [`time`].
+//! Public modules: [`rules`] (pack loading and errors), [`engine`], [`finding`],
+//! [`reports`], [`addr`] (addresses, CIDRs, internal ranges), [`services`], [`zones`] and
+//! [`time`]. Internal: `window` (event-time windows and watermark), `flow` (per-record
+//! classification), `dedupe` (double-ended flows), `detectors` (one file per kind) and
+//! `sketch` (bounded counting).
 //!
 //! # Windows and memory
 //!
@@ -49,11 +50,13 @@
 //!   exposure, destinations of a reject burst): exact up to 32 values, then HyperLogLog with
 //!   256 registers (±6.5% standard error); thresholds up to 32 are decided exactly.
 //!   [`Finding::distinct_exact`] says which. The sample lists keep the 32 smallest values.
-//! - Exfiltration bytes: Count-Min sketch per window (4 × 32768); never under the truth, over
-//!   it by more than 0.008% of the window's internal→external bytes with probability ≤ 1.8%.
+//! - Exfiltration bytes: Count-Min sketch per window (4 × 8192); never under the truth, over
+//!   it by more than e/8192 ≈ 0.033% of the window's internal→external bytes with probability
+//!   ≤ 1.8%.
 //!   Flow counts and evidence start when a pair reaches a quarter of the threshold.
-//! - Top talkers: Space-Saving with `reports.top_capacity` counters; exact until more keys
-//!   than that, then each count is an upper bound with an `error` margin ≤ total/capacity.
+//! - Top talkers: a Count-Min sketch (4 × 4096) per list plus the `reports.top_capacity`
+//!   largest candidates; bytes never undercount and overcount by more than 0.07% of all bytes
+//!   with probability ≤ 1.8% (the `error` field); `top_exact` when nothing is inflated.
 //! - Per-port traffic: exact for the first `reports.max_ports` ports, the rest in one bucket.
 //! - Double-ended dedupe: 64-bit fingerprints of (5-tuple, start, end, action); twins arriving
 //!   further apart than the allowed lateness, or while the table is full, count twice.
@@ -65,23 +68,23 @@
 //! Findings are sorted by [`Finding::order`]. Counts, byte sums and sketch estimates do not
 //! depend on record order; evidence keeps the smallest origins. What can depend on arrival
 //! order: which records are late, which keys are refused when full, which twin of a
-//! double-ended flow is kept, exfiltration flow counts, and Space-Saving evictions.
+//! double-ended flow is kept, and exfiltration flow counts and evidence.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod addr;
-pub mod dedupe;
+mod dedupe;
 mod detectors;
 pub mod engine;
 pub mod finding;
-pub mod flow;
+mod flow;
 pub mod reports;
 pub mod rules;
 pub mod services;
-pub mod sketch;
+mod sketch;
 pub mod time;
-pub mod window;
+mod window;
 pub mod zones;
 
 pub use detectors::DetectorStats;

@@ -2,9 +2,10 @@
 //! and bytes, NODATA/SKIPDATA, duplicates), top talkers by bytes (sources, destinations,
 //! pairs) and per-port traffic.
 //!
-//! Approximations: top talkers come from Space-Saving sketches of `reports.top_capacity`
-//! counters (exact while there are no more distinct keys than that; otherwise each count is
-//! an upper bound with its `error` margin, see `sketch`). Per-port traffic is exact for the
+//! Approximations: top talkers come from Count-Min sketches (4 × 4096 counters each) with the
+//! `reports.top_capacity` largest candidates kept: bytes are never undercounted and, with
+//! probability ≥ 98%, overcounted by at most the entry's `error` (e/4096 ≈ 0.07% of all bytes, see
+//! `sketch`); `top_exact` says when no estimate is inflated at all. Per-port traffic is exact for the
 //! first `reports.max_ports` (protocol, port) pairs seen; later pairs are summed in
 //! `ports_other`. A record's port is its *service* port: the destination port of a bare SYN,
 //! the source port of a SYN-ACK, otherwise the lower of the two ports.
@@ -16,7 +17,7 @@ use serde::Serialize;
 use crate::addr::Addr;
 use crate::flow::Flow;
 use crate::rules::ReportSettings;
-use crate::sketch::{FastMap, SpaceSaving, fast_map};
+use crate::sketch::{FastMap, TopK, fast_map};
 
 /// Flows, packets and bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -67,9 +68,9 @@ pub struct Totals {
 pub struct Talker {
     /// The address.
     pub addr: IpAddr,
-    /// Bytes (an upper bound when `error` > 0).
+    /// Bytes (a Count-Min estimate: never below the truth).
     pub bytes: u64,
-    /// How much of `bytes` may belong to other addresses.
+    /// Overcount bound (holds with probability ≥ 98%; 0 when `top_exact`).
     pub error: u64,
 }
 
@@ -80,9 +81,9 @@ pub struct PairTalker {
     pub src: IpAddr,
     /// Destination.
     pub dst: IpAddr,
-    /// Bytes (an upper bound when `error` > 0).
+    /// Bytes (a Count-Min estimate: never below the truth).
     pub bytes: u64,
-    /// How much of `bytes` may belong to other pairs.
+    /// Overcount bound (holds with probability ≥ 98%; 0 when `top_exact`).
     pub error: u64,
 }
 
@@ -110,7 +111,7 @@ pub struct Reports {
     pub top_destinations: Vec<Talker>,
     /// Pairs by bytes.
     pub top_pairs: Vec<PairTalker>,
-    /// Whether the three top lists are exact.
+    /// Whether the three top lists' byte counts are exact.
     pub top_exact: bool,
     /// Ports by bytes (accepted + rejected), largest first.
     pub ports: Vec<PortTraffic>,
@@ -118,14 +119,16 @@ pub struct Reports {
     pub ports_other: Traffic,
 }
 
+const TOP_WIDTH: usize = 1 << 12;
+
 /// Accumulates [`Reports`].
 #[derive(Debug)]
 pub struct ReportBuilder {
     settings: ReportSettings,
     totals: Totals,
-    sources: SpaceSaving<Addr>,
-    destinations: SpaceSaving<Addr>,
-    pairs: SpaceSaving<(Addr, Addr)>,
+    sources: TopK<Addr>,
+    destinations: TopK<Addr>,
+    pairs: TopK<(Addr, Addr)>,
     ports: FastMap<(u8, u16), (Traffic, Traffic)>,
     ports_other: Traffic,
 }
@@ -136,9 +139,9 @@ impl ReportBuilder {
         ReportBuilder {
             settings: settings.clone(),
             totals: Totals::default(),
-            sources: SpaceSaving::new(settings.top_capacity),
-            destinations: SpaceSaving::new(settings.top_capacity),
-            pairs: SpaceSaving::new(settings.top_capacity),
+            sources: TopK::new(settings.top_capacity, TOP_WIDTH),
+            destinations: TopK::new(settings.top_capacity, TOP_WIDTH),
+            pairs: TopK::new(settings.top_capacity, TOP_WIDTH),
             ports: fast_map(),
             ports_other: Traffic::default(),
         }
@@ -218,13 +221,17 @@ impl ReportBuilder {
     /// The reports.
     pub fn build(&self) -> Reports {
         let n = self.settings.top_n;
-        let talkers = |ss: &SpaceSaving<Addr>| -> Vec<Talker> {
-            ss.top(n)
+        let exact =
+            self.sources.is_exact() && self.destinations.is_exact() && self.pairs.is_exact();
+        let bound = |e: u64| if exact { 0 } else { e };
+        let talkers = |tk: &TopK<Addr>| -> Vec<Talker> {
+            let error = bound(tk.error_bound());
+            tk.top(n)
                 .into_iter()
                 .map(|c| Talker {
                     addr: c.key.ip(),
                     bytes: c.count,
-                    error: c.error,
+                    error,
                 })
                 .collect()
         };
@@ -257,12 +264,10 @@ impl ReportBuilder {
                     src: c.key.0.ip(),
                     dst: c.key.1.ip(),
                     bytes: c.count,
-                    error: c.error,
+                    error: bound(self.pairs.error_bound()),
                 })
                 .collect(),
-            top_exact: self.sources.is_exact()
-                && self.destinations.is_exact()
-                && self.pairs.is_exact(),
+            top_exact: exact,
             ports,
             ports_other: self.ports_other,
         }

@@ -1,6 +1,6 @@
 //! Bounded-memory counting: the map type every detector uses, fixed hashing for sketches,
 //! [`Distinct`] (exact small sets that turn into HyperLogLog), [`CountMin`] (per-pair byte
-//! sums) and [`SpaceSaving`] (top-k heavy hitters).
+//! sums) and [`TopK`] (heavy hitters: Count-Min plus the largest candidates).
 //!
 //! Approximations and their bounds:
 //! - [`Distinct`]: exact up to [`EXACT_DISTINCT`] (32) values; beyond that a HyperLogLog with
@@ -8,9 +8,11 @@
 //!   smallest values as a sample. The count never drops below 33 once exact counting ended.
 //! - [`CountMin`]: 4 rows, conservative update; an estimate is never below the true sum and
 //!   exceeds it by more than `e/width × total` with probability at most e⁻⁴ ≈ 1.8%.
-//! - [`SpaceSaving`]: `capacity` counters; exact while there are at most `capacity` distinct
-//!   keys; beyond that each kept count overestimates by at most its recorded `error`
-//!   (≤ total/capacity), and every key with a true total above total/capacity is kept.
+//! - [`TopK`]: a Count-Min sketch (4 × width) of every key and the `capacity` keys with the
+//!   largest estimates. Estimates never undercount; they overcount by more than
+//!   e/width of the total weight with probability ≤ 1.8%. The reported keys are the
+//!   largest by estimate whatever the arrival order (a key's estimate only grows, so a key
+//!   that ends among the top `capacity` is never lost).
 //!
 //! Maps use foldhash seeded per process (resists crafted-collision floods; iteration order is
 //! never observable because every output is sorted). Sketches use a fixed hash so their
@@ -61,6 +63,13 @@ impl Countable for Addr {
     #[inline]
     fn hash64(&self) -> u64 {
         hash_addr(*self)
+    }
+}
+
+impl Countable for (Addr, Addr) {
+    #[inline]
+    fn hash64(&self) -> u64 {
+        mix64(hash_addr(self.0) ^ hash_addr(self.1).rotate_left(23))
     }
 }
 
@@ -233,16 +242,10 @@ impl<T: Countable> DistinctHeap<T> {
 pub struct CountMin {
     width_mask: u64,
     rows: Vec<u64>,
-    total: u64,
 }
 
 const CM_DEPTH: usize = 4;
-const CM_SEEDS: [u64; CM_DEPTH] = [
-    0x51_7c_c1_b7_27_22_0a_95,
-    0x2d_35_8d_cc_aa_6c_78_a5,
-    0x8b_b8_4b_93_96_2e_ac_c9,
-    0x4b_33_a6_2e_d4_33_d4_a3,
-];
+const CM_SEED: u64 = 0x517c_c1b7_2722_0a95;
 
 impl CountMin {
     /// A sketch of `width` counters per row (rounded up to a power of two).
@@ -251,14 +254,19 @@ impl CountMin {
         CountMin {
             width_mask: width as u64 - 1,
             rows: vec![0; width * CM_DEPTH],
-            total: 0,
         }
     }
 
+    /// The key's counter in each row: `h1 + i·h2` from one mixed hash (Kirsch–Mitzenmacher),
+    /// so a record costs one mix, not one per row.
     #[inline]
     fn cells(&self, hash: u64) -> [usize; CM_DEPTH] {
         let width = (self.width_mask + 1) as usize;
-        std::array::from_fn(|i| i * width + (mix64(hash ^ CM_SEEDS[i]) & self.width_mask) as usize)
+        let h = mix64(hash ^ CM_SEED);
+        let (h1, h2) = (h & 0xffff_ffff, (h >> 32) | 1);
+        std::array::from_fn(|i| {
+            i * width + (h1.wrapping_add((i as u64).wrapping_mul(h2)) & self.width_mask) as usize
+        })
     }
 
     /// Adds `w` to a key; returns the key's new estimate.
@@ -272,8 +280,12 @@ impl CountMin {
                 self.rows[c] = target;
             }
         }
-        self.total = self.total.saturating_add(w);
         target
+    }
+
+    /// Counters per row.
+    pub fn width(&self) -> usize {
+        (self.width_mask + 1) as usize
     }
 
     /// A key's estimate (never below its true sum).
@@ -284,46 +296,38 @@ impl CountMin {
             .min()
             .unwrap_or(0)
     }
-
-    /// Sum of everything added.
-    pub fn total(&self) -> u64 {
-        self.total
-    }
-
-    /// Counters per row.
-    pub fn width(&self) -> usize {
-        (self.width_mask + 1) as usize
-    }
 }
 
-/// One Space-Saving counter.
+/// One top-k entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Counted<K> {
     /// The key.
     pub key: K,
-    /// Its count (an upper bound once the sketch has evicted keys).
+    /// Its Count-Min estimate (never below the truth).
     pub count: u64,
-    /// How much of `count` may belong to evicted keys (0 = exact).
-    pub error: u64,
 }
 
-/// Space-Saving top-k over weighted updates: a min-heap of `capacity` counters plus a
-/// key → slot index.
+/// Heavy hitters by weight: a Count-Min sketch of every key plus the `capacity` keys with the
+/// largest estimates. A record costs one hash, four counter updates and one comparison
+/// unless its key's estimate beats the smallest candidate's.
 #[derive(Clone, Debug)]
-pub struct SpaceSaving<K: Copy + Eq + std::hash::Hash + Ord> {
+pub struct TopK<K: Copy + Eq + std::hash::Hash + Ord + Countable> {
+    cms: CountMin,
     capacity: usize,
-    heap: Vec<Counted<K>>,
-    index: FastMap<K, usize>,
+    candidates: FastMap<K, u64>,
+    /// A lower bound of the smallest candidate estimate once full (0 before).
+    floor: u64,
     total: u64,
 }
 
-impl<K: Copy + Eq + std::hash::Hash + Ord> SpaceSaving<K> {
-    /// A sketch keeping `capacity` (≥ 1) counters.
-    pub fn new(capacity: usize) -> Self {
-        SpaceSaving {
+impl<K: Copy + Eq + std::hash::Hash + Ord + Countable> TopK<K> {
+    /// Keeps `capacity` (≥ 1) candidates over a sketch of `width` counters per row.
+    pub fn new(capacity: usize, width: usize) -> Self {
+        TopK {
+            cms: CountMin::new(width),
             capacity: capacity.max(1),
-            heap: Vec::new(),
-            index: fast_map(),
+            candidates: fast_map(),
+            floor: 0,
             total: 0,
         }
     }
@@ -332,86 +336,75 @@ impl<K: Copy + Eq + std::hash::Hash + Ord> SpaceSaving<K> {
     #[inline]
     pub fn add(&mut self, key: K, w: u64) {
         self.total = self.total.saturating_add(w);
-        if let Some(&i) = self.index.get(&key) {
-            self.heap[i].count = self.heap[i].count.saturating_add(w);
-            self.sift_down(i);
-        } else if self.heap.len() < self.capacity {
-            let i = self.heap.len();
-            self.heap.push(Counted {
-                key,
-                count: w,
-                error: 0,
-            });
-            self.index.insert(key, i);
-            self.sift_up(i);
-        } else {
-            let min = self.heap[0];
-            self.index.remove(&min.key);
-            self.heap[0] = Counted {
-                key,
-                count: min.count.saturating_add(w),
-                error: min.count,
-            };
-            self.index.insert(key, 0);
-            self.sift_down(0);
+        let estimate = self.cms.add(key.hash64(), w);
+        if estimate <= self.floor {
+            return; // a candidate's estimate only grows, so this key is not one
+        }
+        if let Some(v) = self.candidates.get_mut(&key) {
+            *v = estimate;
+            return;
+        }
+        if self.candidates.len() < self.capacity {
+            self.candidates.insert(key, estimate);
+            return;
+        }
+        // Replace the smallest candidate (ties: the largest key, so the choice is stable).
+        let mut smallest: Option<(u64, K)> = None;
+        let mut second = u64::MAX;
+        for (k, v) in &self.candidates {
+            match smallest {
+                Some((sv, sk)) if (*v, std::cmp::Reverse(*k)) >= (sv, std::cmp::Reverse(sk)) => {
+                    second = second.min(*v);
+                }
+                _ => {
+                    if let Some((sv, _)) = smallest {
+                        second = second.min(sv);
+                    }
+                    smallest = Some((*v, *k));
+                }
+            }
+        }
+        if let Some((sv, sk)) = smallest {
+            if estimate > sv {
+                self.candidates.remove(&sk);
+                self.candidates.insert(key, estimate);
+                self.floor = second.min(estimate);
+            } else {
+                self.floor = sv;
+            }
         }
     }
 
-    fn swap(&mut self, a: usize, b: usize) {
-        self.heap.swap(a, b);
-        if let Some(slot) = self.index.get_mut(&self.heap[a].key) {
-            *slot = a;
-        }
-        if let Some(slot) = self.index.get_mut(&self.heap[b].key) {
-            *slot = b;
-        }
-    }
-
-    fn sift_up(&mut self, mut i: usize) {
-        while i > 0 {
-            let parent = (i - 1) / 2;
-            if self.heap[i].count >= self.heap[parent].count {
-                break;
-            }
-            self.swap(i, parent);
-            i = parent;
-        }
-    }
-
-    fn sift_down(&mut self, mut i: usize) {
-        loop {
-            let (l, r) = (2 * i + 1, 2 * i + 2);
-            let mut smallest = i;
-            if l < self.heap.len() && self.heap[l].count < self.heap[smallest].count {
-                smallest = l;
-            }
-            if r < self.heap.len() && self.heap[r].count < self.heap[smallest].count {
-                smallest = r;
-            }
-            if smallest == i {
-                return;
-            }
-            self.swap(i, smallest);
-            i = smallest;
-        }
-    }
-
-    /// The `n` largest counters, largest first (ties by key).
+    /// The `n` largest estimates, largest first (ties by key), refreshed from the sketch.
     pub fn top(&self, n: usize) -> Vec<Counted<K>> {
-        let mut all = self.heap.clone();
+        let mut all: Vec<Counted<K>> = self
+            .candidates
+            .keys()
+            .map(|k| Counted {
+                key: *k,
+                count: self.cms.estimate(k.hash64()),
+            })
+            .collect();
         all.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
         all.truncate(n);
         all
     }
 
-    /// Sum of every weight added.
-    pub fn total(&self) -> u64 {
-        self.total
+    /// The overestimate bound: with probability ≥ 98% no estimate exceeds its key's true sum
+    /// by more than this (e/width × the sum of all weights).
+    pub fn error_bound(&self) -> u64 {
+        (std::f64::consts::E * self.total as f64 / self.cms.width() as f64).ceil() as u64
     }
 
-    /// Whether every count is exact (no key was ever evicted).
+    /// Whether every estimate is exact: all keys fit the candidates and no two share every
+    /// counter (checked by comparing candidate estimates with the total).
     pub fn is_exact(&self) -> bool {
-        self.heap.iter().all(|c| c.error == 0)
+        let sum: u64 = self
+            .candidates
+            .keys()
+            .map(|k| self.cms.estimate(k.hash64()))
+            .sum();
+        sum == self.total
     }
 }
 
@@ -479,28 +472,36 @@ mod tests {
         exact.add(2, 5);
         assert_eq!(exact.add(1, 3), 13);
         assert_eq!(exact.estimate(2), 5);
-        assert_eq!(exact.total(), 18);
     }
 
     #[test]
-    fn space_saving_finds_heavy_hitters() {
-        let mut ss = SpaceSaving::new(4);
+    fn top_k_finds_heavy_hitters() {
+        let mut exact: TopK<u32> = TopK::new(4, 1 << 12);
         for k in 0..3u32 {
-            ss.add(k, 10 * u64::from(k + 1));
+            exact.add(k, 10 * u64::from(k + 1));
         }
-        assert!(ss.is_exact());
-        assert_eq!(ss.top(1)[0].key, 2);
-        let mut ss = SpaceSaving::new(8);
-        for i in 0..10_000u32 {
-            ss.add(i % 1000, 1); // noise: 10 each
+        assert!(exact.is_exact());
+        assert_eq!(exact.top(1)[0], Counted { key: 2, count: 30 });
+        let mut tk: TopK<u32> = TopK::new(8, 1 << 10);
+        let mut heavy = [0u64; 3];
+        for i in 0..100_000u32 {
+            tk.add(10_000 + i % 5000, 1); // noise: 20 each
             if i % 10 == 0 {
-                ss.add(7777, 50); // heavy: 50_000
+                let h = (i / 10) % 3;
+                tk.add(h, u64::from(h + 1) * 10);
+                heavy[h as usize] += u64::from(h + 1) * 10;
             }
         }
-        let top = ss.top(1)[0];
-        assert_eq!(top.key, 7777);
-        assert!(top.count >= 50_000 && top.count - top.error <= 50_000);
-        assert!(!ss.is_exact());
-        assert_eq!(ss.total(), 60_000);
+        let top = tk.top(3);
+        let keys: Vec<u32> = top.iter().map(|c| c.key).collect();
+        assert_eq!(keys, [2, 1, 0]);
+        for c in &top {
+            let truth = heavy[c.key as usize];
+            assert!(
+                c.count >= truth && c.count - truth <= tk.error_bound(),
+                "{c:?} {truth}"
+            );
+        }
+        assert!(!tk.is_exact());
     }
 }

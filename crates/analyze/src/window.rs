@@ -83,11 +83,6 @@ impl<K: Hash + Eq, V> Windowed<K, V> {
         }
     }
 
-    /// Window length in seconds.
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-
     /// The state of `key` in the window holding `t`, created by `init` if new. `None` when
     /// the window is closed (late record) or the cap is reached (key refused).
     #[inline]

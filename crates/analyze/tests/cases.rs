@@ -182,6 +182,11 @@ fn run_case(path: &Path, default_pack: &str) -> Result<(), String> {
             .collect(),
         None => vec![group],
     };
+    if let Some(unknown) = scope.iter().find(|id| pack.detector(id).is_none()) {
+        return Err(format!(
+            "scope names `{unknown}`, which is no detector of the case's pack"
+        ));
+    }
     check_findings(&case, &outcome, &scope)?;
     check_values(&case, &outcome)
 }

@@ -64,7 +64,10 @@ fn watermark_closes_windows_and_drops_their_state() {
         stats.detectors[0].live_keys, 1,
         "only the new window's key is left"
     );
-    assert_eq!(stats.detectors[0].peak_keys, 3, "the new key arrived before the close");
+    assert_eq!(
+        stats.detectors[0].peak_keys, 3,
+        "the new key arrived before the close"
+    );
 
     // A record for the closed window is late: counted, ignored, no state created.
     feed(
@@ -192,7 +195,11 @@ fn projection(findings: &[Finding]) -> Vec<String> {
         .map(|f| {
             let exfil = f.kind == "exfiltration";
             let flows = if exfil { 0 } else { f.flows };
-            let evidence = if exfil { Vec::new() } else { f.evidence.clone() };
+            let evidence = if exfil {
+                Vec::new()
+            } else {
+                f.evidence.clone()
+            };
             format!(
                 "{} {} {:?} {:?} {:?} {:?} {} {} {:?} {:?}",
                 f.detector,
@@ -249,7 +256,10 @@ fn findings_do_not_depend_on_order_within_the_lateness() {
     let (pa, pb) = (projection(&a.findings), projection(&b.findings));
     let only_a: Vec<&String> = pa.iter().filter(|x| !pb.contains(x)).collect();
     let only_b: Vec<&String> = pb.iter().filter(|x| !pa.contains(x)).collect();
-    assert!(only_a.is_empty() && only_b.is_empty(), "in order only: {only_a:#?}\nshuffled only: {only_b:#?}");
+    assert!(
+        only_a.is_empty() && only_b.is_empty(),
+        "in order only: {only_a:#?}\nshuffled only: {only_b:#?}"
+    );
     assert_eq!(pa, pb);
     assert_eq!(a.reports.totals, b.reports.totals);
 }

@@ -15,7 +15,13 @@ use serde_json::Value;
 
 fn generate(dir: &Path, seed: u64, threads: u32) {
     let status = Command::new(env!("CARGO_BIN_EXE_flowgen"))
-        .args(["--out", dir.to_str().unwrap(), "--records", "50000", "--seed"])
+        .args([
+            "--out",
+            dir.to_str().unwrap(),
+            "--records",
+            "50000",
+            "--seed",
+        ])
         .arg(seed.to_string())
         .args(["--per-object", "20000", "--threads"])
         .arg(threads.to_string())
@@ -62,8 +68,12 @@ fn matches(f: &Finding, attack: &Value) -> bool {
         && t < f.window.end
         && ip_of(&attack["src"]).is_none_or(|ip| f.src == Some(ip))
         && ip_of(&attack["dst"]).is_none_or(|ip| f.dst.is_none_or(|d| d == ip))
-        && attack["dst_port"].as_u64().is_none_or(|p| f.dst_port.is_none_or(|d| u64::from(d) == p))
-        && attack["interface_id"].as_str().is_none_or(|i| f.interface_id.as_deref() == Some(i))
+        && attack["dst_port"]
+            .as_u64()
+            .is_none_or(|p| f.dst_port.is_none_or(|d| u64::from(d) == p))
+        && attack["interface_id"]
+            .as_str()
+            .is_none_or(|i| f.interface_id.as_deref() == Some(i))
 }
 
 #[test]
@@ -73,15 +83,25 @@ fn planted_attacks_are_found_and_benign_traffic_is_quiet() {
     generate(&a, 7, 2);
     generate(&b, 7, 1);
     let data = contents(&a);
-    assert!(data == contents(&b), "same seed must give byte-identical output");
+    assert!(
+        data == contents(&b),
+        "same seed must give byte-identical output"
+    );
     let objects: Vec<&String> = data.keys().filter(|k| k.ends_with(".log.gz")).collect();
     assert_eq!(objects.len(), 3, "{objects:?}");
     for key in &objects {
         let parts: Vec<&str> = key.split('/').collect();
-        assert_eq!((parts[0], parts[2], parts[3]), ("AWSLogs", "vpcflowlogs", "us-east-1"), "{key}");
+        assert_eq!(
+            (parts[0], parts[2], parts[3]),
+            ("AWSLogs", "vpcflowlogs", "us-east-1"),
+            "{key}"
+        );
         assert_eq!(&parts[4..7], ["2026", "11", "01"], "{key}");
         let name = parts[7];
-        assert!(name.starts_with(&format!("{}_vpcflowlogs_us-east-1_fl-", parts[1])), "{name}");
+        assert!(
+            name.starts_with(&format!("{}_vpcflowlogs_us-east-1_fl-", parts[1])),
+            "{name}"
+        );
         assert!(name.contains("_20261101T00"), "{name}");
     }
 
@@ -94,8 +114,14 @@ fn planted_attacks_are_found_and_benign_traffic_is_quiet() {
     )
     .unwrap();
     let pack = RulePack::from_yaml_layers(&[
-        PackSource { name: "default.yaml", text: &default },
-        PackSource { name: "zones.yaml", text: &zones },
+        PackSource {
+            name: "default.yaml",
+            text: &default,
+        },
+        PackSource {
+            name: "zones.yaml",
+            text: &zones,
+        },
     ])
     .unwrap_or_else(|e| panic!("{e:?}"));
 
@@ -117,7 +143,10 @@ fn planted_attacks_are_found_and_benign_traffic_is_quiet() {
     assert_eq!(records, planted["records"].as_u64().unwrap());
     let analysis = engine.finish();
     let stats = &analysis.stats;
-    assert!(stats.duplicates > 1000, "both ends of internal flows are logged: {stats:?}");
+    assert!(
+        stats.duplicates > 1000,
+        "both ends of internal flows are logged: {stats:?}"
+    );
     assert_eq!(stats.late_records(), 0);
     assert_eq!(stats.refused_keys(), 0);
     assert_eq!(stats.dedupe_overflow, 0);
@@ -149,35 +178,64 @@ fn planted_attacks_are_found_and_benign_traffic_is_quiet() {
         .iter()
         .zip(&summaries)
         .filter(|(f, _)| f.severity >= Severity::High)
-        .filter(|(f, _)| !f.src.is_some_and(|s| actors.contains(&s)) && !f.dst.is_some_and(|d| actors.contains(&d)))
+        .filter(|(f, _)| {
+            !f.src.is_some_and(|s| actors.contains(&s))
+                && !f.dst.is_some_and(|d| actors.contains(&d))
+        })
         .map(|(_, s)| s)
         .collect();
-    assert!(benign_high.is_empty(), "benign traffic raised high-severity findings:\n{benign_high:#?}");
+    assert!(
+        benign_high.is_empty(),
+        "benign traffic raised high-severity findings:\n{benign_high:#?}"
+    );
     eprintln!("{} findings:\n{}", summaries.len(), summaries.join("\n"));
 
     // Another seed gives other data.
     let c = tmp.path().join("c");
     generate(&c, 8, 2);
-    assert_ne!(contents(&c).get(objects[0].as_str()), data.get(objects[0].as_str()));
+    assert_ne!(
+        contents(&c).get(objects[0].as_str()),
+        data.get(objects[0].as_str())
+    );
 }
 
 #[test]
 fn version_2_output_decodes() {
     let tmp = tempfile::tempdir().unwrap();
     let status = Command::new(env!("CARGO_BIN_EXE_flowgen"))
-        .args(["--out", tmp.path().to_str().unwrap(), "--records", "4000", "--seed", "3"])
-        .args(["--version", "2", "--accounts", "2", "--start", "2026-12-31T23:58:00Z"])
+        .args([
+            "--out",
+            tmp.path().to_str().unwrap(),
+            "--records",
+            "4000",
+            "--seed",
+            "3",
+        ])
+        .args([
+            "--version",
+            "2",
+            "--accounts",
+            "2",
+            "--start",
+            "2026-12-31T23:58:00Z",
+        ])
         .status()
         .expect("run flowgen");
     assert!(status.success());
     let all = files(tmp.path());
-    let objects: Vec<&PathBuf> = all.iter().filter(|p| p.to_string_lossy().ends_with(".log.gz")).collect();
+    let objects: Vec<&PathBuf> = all
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".log.gz"))
+        .collect();
     assert_eq!(objects.len(), 2, "one object per account");
     let mut records = 0;
     for p in &objects {
         let key = p.strip_prefix(tmp.path()).unwrap().display().to_string();
         // Objects are named by delivery time: the 23:55 object is delivered at 00:00 next year.
-        assert!(key.contains("/2027/01/01/") && key.contains("_20270101T0000Z_"), "{key}");
+        assert!(
+            key.contains("/2027/01/01/") && key.contains("_20270101T0000Z_"),
+            "{key}"
+        );
         let mut text = String::new();
         flate2::read::GzDecoder::new(fs::File::open(p).unwrap())
             .read_to_string(&mut text)
@@ -190,7 +248,10 @@ fn version_2_output_decodes() {
         }
     }
     assert_eq!(records, 4000);
-    let usage = Command::new(env!("CARGO_BIN_EXE_flowgen")).arg("--records").output().unwrap();
+    let usage = Command::new(env!("CARGO_BIN_EXE_flowgen"))
+        .arg("--records")
+        .output()
+        .unwrap();
     assert!(!usage.status.success());
     assert!(String::from_utf8_lossy(&usage.stderr).contains("usage: flowgen"));
 }

@@ -62,8 +62,14 @@ const HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport ds
 #[test]
 fn known_keys_allocate_nothing() {
     let pack = RulePack::from_yaml_layers(&[
-        PackSource { name: "default", text: DEFAULT_PACK_YAML },
-        PackSource { name: "zones", text: ZONES },
+        PackSource {
+            name: "default",
+            text: DEFAULT_PACK_YAML,
+        },
+        PackSource {
+            name: "zones",
+            text: ZONES,
+        },
     ])
     .unwrap();
     let schema = Schema::from_header(HEADER).unwrap();
@@ -97,7 +103,8 @@ fn known_keys_allocate_nothing() {
     });
     assert_eq!(allocated, 0, "allocations on the hot path for known keys");
     let analysis = engine.finish();
-    let kinds: std::collections::BTreeSet<&str> = analysis.findings.iter().map(|f| f.kind).collect();
+    let kinds: std::collections::BTreeSet<&str> =
+        analysis.findings.iter().map(|f| f.kind).collect();
     for kind in [
         "port_scan",
         "lateral_movement",
@@ -107,6 +114,9 @@ fn known_keys_allocate_nothing() {
         "insecure_protocol",
         "log_health",
     ] {
-        assert!(kinds.contains(kind), "the workload should exercise {kind}: {kinds:?}");
+        assert!(
+            kinds.contains(kind),
+            "the workload should exercise {kind}: {kinds:?}"
+        );
     }
 }

@@ -70,16 +70,22 @@ fn parse_args() -> Result<Args, String> {
         if flag == "-h" || flag == "--help" {
             return Err(USAGE.into());
         }
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
-        let num = |v: &str| v.parse::<u64>().map_err(|_| format!("{flag}: not a number: {v}"));
+        let value = it
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        let num = |v: &str| {
+            v.parse::<u64>()
+                .map_err(|_| format!("{flag}: not a number: {v}"))
+        };
         match flag.as_str() {
             "--out" => out = Some(PathBuf::from(value)),
             "--records" => records = Some(num(&value)?),
             "--seed" => seed = Some(num(&value)?),
             "--accounts" => args.accounts = num(&value)? as usize,
             "--start" => {
-                args.start = parse_rfc3339(&value)
-                    .ok_or_else(|| format!("--start: expected YYYY-MM-DDTHH:MM:SSZ, got {value}"))?;
+                args.start = parse_rfc3339(&value).ok_or_else(|| {
+                    format!("--start: expected YYYY-MM-DDTHH:MM:SSZ, got {value}")
+                })?;
             }
             "--version" => {
                 args.version = match value.as_str() {
@@ -100,7 +106,9 @@ fn parse_args() -> Result<Args, String> {
         return Err("--accounts must be between 1 and 250".into());
     }
     if args.records < 2_000 * args.accounts as u64 {
-        return Err("--records must be at least 2000 per account (the planted attacks need room)".into());
+        return Err(
+            "--records must be at least 2000 per account (the planted attacks need room)".into(),
+        );
     }
     Ok(args)
 }
@@ -132,7 +140,9 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<(), String> {
     let accounts = topology::build(args.seed, args.accounts);
-    let pools: Vec<Pools> = (0..args.accounts).map(|a| Pools::new(args.seed, a)).collect();
+    let pools: Vec<Pools> = (0..args.accounts)
+        .map(|a| Pools::new(args.seed, a))
+        .collect();
     let grid = args.start - args.start % 300;
 
     let mut jobs = Vec::new();
@@ -181,7 +191,15 @@ fn run(args: &Args) -> Result<(), String> {
                             records.extend_from_slice(p);
                         }
                         let budget = job.budget.max(records.len());
-                        traffic::benign(&mut rng, a, &pools[job.account], job.object, t0, budget, &mut records);
+                        traffic::benign(
+                            &mut rng,
+                            a,
+                            &pools[job.account],
+                            job.object,
+                            t0,
+                            budget,
+                            &mut records,
+                        );
                         rng.shuffle(&mut records);
                         let mut h = args.seed ^ stream.wrapping_mul(0x2545_f491_4f6c_dd1d);
                         let key = writer::object_key(a, t0 + 300, splitmix(&mut h) as u32);
@@ -194,7 +212,11 @@ fn run(args: &Args) -> Result<(), String> {
             .collect();
         workers
             .into_iter()
-            .filter_map(|w| w.join().unwrap_or_else(|_| Err("a worker panicked".into())).err())
+            .filter_map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err("a worker panicked".into()))
+                    .err()
+            })
             .collect()
     });
     if let Some(e) = errors.into_iter().next() {
@@ -211,7 +233,8 @@ fn run(args: &Args) -> Result<(), String> {
         "attacks": truth,
     });
     let text = serde_json::to_string_pretty(&planted).map_err(|e| e.to_string())? + "\n";
-    std::fs::write(args.out.join("planted.json"), text).map_err(|e| format!("planted.json: {e}"))?;
+    std::fs::write(args.out.join("planted.json"), text)
+        .map_err(|e| format!("planted.json: {e}"))?;
     std::fs::write(args.out.join("zones.yaml"), topology::zones_yaml(&accounts))
         .map_err(|e| format!("zones.yaml: {e}"))?;
     eprintln!(

@@ -3,11 +3,11 @@
 //! skipped when `exclude_aws_services` is on (the default).
 //!
 //! Every internal → external pair may carry traffic, so exact per-pair state would grow with
-//! the number of peers. Instead each window has a Count-Min sketch (4 × 32768 counters,
-//! 1 MiB) of bytes per pair; a pair becomes a *candidate* once its estimate reaches a quarter
+//! the number of peers. Instead each window has a Count-Min sketch (4 × 8192 counters,
+//! 256 KiB) of bytes per pair; a pair becomes a *candidate* once its estimate reaches a quarter
 //! of `min_bytes`, and only candidates hold exact state. A finding's `bytes` is the sketch
 //! estimate at window close: never below the truth, above it by more than
-//! e/32768 ≈ 0.008% of the window's total external bytes with probability ≤ 1.8%. Its
+//! e/8192 ≈ 0.033% of the window's total external bytes with probability ≤ 1.8%. Its
 //! `flows`, `packets` and evidence cover the records since the pair became a candidate.
 
 use std::collections::VecDeque;
@@ -20,7 +20,7 @@ use crate::sketch::{CountMin, hash_addr, mix64};
 use crate::time::window_start;
 use crate::window::Windowed;
 
-const SKETCH_WIDTH: usize = 1 << 15;
+const SKETCH_WIDTH: usize = 1 << 13;
 
 pub struct Exfiltration {
     rule: Rule,
@@ -81,10 +81,10 @@ impl Detector for Exfiltration {
         }
         let ws = window_start(t, self.rule.window);
         let estimate = self.sketch(ws).add(pair_hash(src, dst), f.bytes);
-        if estimate >= self.promote_at {
-            if let Some((_, tally)) = self.candidates.slot(t, (src, dst), Tally::default) {
-                tally.add(f, origin, self.rule.max_evidence);
-            }
+        if estimate >= self.promote_at
+            && let Some((_, tally)) = self.candidates.slot(t, (src, dst), Tally::default)
+        {
+            tally.add(f, origin, self.rule.max_evidence);
         }
     }
 

@@ -75,7 +75,11 @@ impl Detector for RejectBurst {
                     "{} rejected records from {src} to {} {}",
                     s.tally.flows,
                     approx(n, exact),
-                    if n == 1 { "destination" } else { "destinations" }
+                    if n == 1 {
+                        "destination"
+                    } else {
+                        "destinations"
+                    }
                 );
                 out.push(f);
                 made += 1;

@@ -100,7 +100,7 @@ impl Default for Settings {
 pub struct ReportSettings {
     /// Entries in each top list.
     pub top_n: usize,
-    /// Space-Saving counters behind each top-talker list.
+    /// Candidates kept behind each top-talker list (≥ `top_n`).
     pub top_capacity: usize,
     /// (protocol, port) pairs counted exactly; the rest go to `other`.
     pub max_ports: usize,
@@ -110,7 +110,7 @@ impl Default for ReportSettings {
     fn default() -> ReportSettings {
         ReportSettings {
             top_n: 10,
-            top_capacity: 1024,
+            top_capacity: 64,
             max_ports: 4096,
         }
     }

@@ -193,7 +193,8 @@ fn reports(c: &mut Checker<'_>, v: &Value, p: &Path, r: &mut ReportSettings) {
     ) {
         let kp = p.key(k);
         let what = format!("reports.{k}");
-        let Some(n) = c.number(v, &kp, &what, 1, 1_000_000) else {
+        let max = if k == "max_ports" { 1_000_000 } else { 4096 };
+        let Some(n) = c.number(v, &kp, &what, 1, max) else {
             continue;
         };
         match k {
@@ -632,19 +633,19 @@ fn detector(c: &mut Checker<'_>, v: &Value, p: &Path, pack: &RulePack) -> Option
                 None => false,
             },
             "detector" => {
-                if let Some(text) = c.string(v, &kp, "detector") {
-                    if kind.is_none() {
-                        let hint = did_you_mean(text, DETECTOR_KINDS)
-                            .map(|s| format!(" (did you mean `{s}`?)"))
-                            .unwrap_or_default();
-                        c.at_value(
-                            &kp,
-                            format!(
-                                "unknown detector `{text}`{hint}; known: {}",
-                                DETECTOR_KINDS.join(", ")
-                            ),
-                        );
-                    }
+                if let Some(text) = c.string(v, &kp, "detector")
+                    && kind.is_none()
+                {
+                    let hint = did_you_mean(text, DETECTOR_KINDS)
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default();
+                    c.at_value(
+                        &kp,
+                        format!(
+                            "unknown detector `{text}`{hint}; known: {}",
+                            DETECTOR_KINDS.join(", ")
+                        ),
+                    );
                 }
                 kind.is_some()
             }

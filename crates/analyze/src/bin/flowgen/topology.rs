@@ -1,4 +1,4 @@
-//! The simulated estate: per account one VPC (10.<a>.0.0/16) in one region with web, app,
+//! The simulated estate: per account one VPC (`10.<a>.0.0/16`) in one region with web, app,
 //! db, worker and management subnets, an ALB and an idle interface; each host has one
 //! interface. Also the public address pools (clients, scanners, external APIs) and the AWS
 //! service ranges, and the trust zones the estate is meant to follow (`zones.yaml`).
@@ -41,7 +41,7 @@ pub struct Account {
     pub region: &'static str,
     pub vpc: String,
     pub flow_log: String,
-    /// 10.<index>.0.0/16.
+    /// `10.<index>.0.0/16`.
     pub index: u8,
     pub enis: Vec<Eni>,
 }

@@ -128,12 +128,16 @@ impl Conn {
             dir,
             src_svc: None,
             dst_svc: self.server_svc,
-            path: if dir == Dir::Egress { path_to(self.server, self.server_svc) } else { 0 },
+            path: if dir == Dir::Egress {
+                path_to(self.server, self.server_svc)
+            } else {
+                0
+            },
         };
-        if self.accept {
-            if let Some(e) = self.client_eni {
-                out.push(req(e, Dir::Egress));
-            }
+        if self.accept
+            && let Some(e) = self.client_eni
+        {
+            out.push(req(e, Dir::Egress));
         }
         if let Some(e) = self.server_eni {
             out.push(req(e, Dir::Ingress));
@@ -158,7 +162,11 @@ impl Conn {
             dir,
             src_svc: self.server_svc,
             dst_svc: None,
-            path: if dir == Dir::Egress { path_to(self.client, None) } else { 0 },
+            path: if dir == Dir::Egress {
+                path_to(self.client, None)
+            } else {
+                0
+            },
         };
         if let Some(e) = self.server_eni {
             out.push(resp(e, Dir::Egress));
@@ -231,14 +239,18 @@ pub fn benign(
     let alb = a.hosts(Role::Alb);
     let bastion = a.hosts(Role::Bastion);
     let idle = a.hosts(Role::Idle);
-    let all: Vec<usize> = [&web, &app, &db, &worker].into_iter().flatten().copied().collect();
+    let all: Vec<usize> = [&web, &app, &db, &worker]
+        .into_iter()
+        .flatten()
+        .copied()
+        .collect();
 
     // Once per object: the bastion opens one SSH session to one of three managed hosts.
     let managed = [web[0], app[0], db[0]];
     let target = managed[(object % 3) as usize];
     conn(rng, a, bastion[0], target, 22, t0).emit(out);
     // The idle interface reports NODATA for each 10-minute interval.
-    if object % 2 == 0 && budget > out.len() + 16 {
+    if object.is_multiple_of(2) && budget > out.len() + 16 {
         out.push(Rec::status(idle[0] as u16, Status::NoData, t0, t0 + 600));
     }
 
@@ -273,7 +285,11 @@ pub fn benign(
                 c.emit(out);
             }
             70..76 => {
-                let from = if rng.chance(0.2) { *rng.pick(&db) } else { *rng.pick(&[&app[..], &worker[..]].concat()) };
+                let from = if rng.chance(0.2) {
+                    *rng.pick(&db)
+                } else {
+                    *rng.pick(&[&app[..], &worker[..]].concat())
+                };
                 let s3 = rng.chance(0.7);
                 let mut c = conn(rng, a, from, from, 443, t0);
                 c.server = aws_service_ip(rng, s3);
@@ -282,7 +298,10 @@ pub fn benign(
                 if a.enis[from].role == Role::Db {
                     // Backups: large uploads to S3 (excluded from exfiltration by the service field).
                     c.server_svc = Some("S3");
-                    c.req = (rng.range(50_000, 150_000), rng.range(50_000_000, 200_000_000));
+                    c.req = (
+                        rng.range(50_000, 150_000),
+                        rng.range(50_000_000, 200_000_000),
+                    );
                 }
                 c.emit(out);
             }
@@ -316,8 +335,14 @@ pub fn benign(
             _ => {
                 // Internet background noise: a scanner probes one port of one host.
                 let target = *rng.pick(&all);
-                let port = *rng.pick(&[22, 23, 25, 80, 443, 445, 1433, 3306, 3389, 5432, 5900, 6379, 8080, 8443, 0]);
-                let port = if port == 0 { rng.range(1, 65_535) as u16 } else { port };
+                let port = *rng.pick(&[
+                    22, 23, 25, 80, 443, 445, 1433, 3306, 3389, 5432, 5900, 6379, 8080, 8443, 0,
+                ]);
+                let port = if port == 0 {
+                    rng.range(1, 65_535) as u16
+                } else {
+                    port
+                };
                 let open = a.enis[target].role == Role::Web && (port == 80 || port == 443);
                 let start = t0 + rng.below(240);
                 Conn {
@@ -365,7 +390,13 @@ pub fn planted(rng: &mut Rng, a: &Account, t0: u64) -> (Vec<Rec>, Vec<Value>) {
     let bastion = a.hosts(Role::Bastion)[0];
     let at = |rng: &mut Rng, lo: u64, hi: u64| t0 + rng.range(lo, hi);
     let e = |i: usize| &a.enis[i];
-    let mut entry = |kind: &str, rule: &str, src: String, dst: Option<String>, port: Option<u16>, actors: Vec<String>, what: &str| {
+    let mut entry = |kind: &str,
+                     rule: &str,
+                     src: String,
+                     dst: Option<String>,
+                     port: Option<u16>,
+                     actors: Vec<String>,
+                     what: &str| {
         truth.push(json!({
             "kind": kind,
             "default_rule": rule,
@@ -401,7 +432,15 @@ pub fn planted(rng: &mut Rng, a: &Account, t0: u64) -> (Vec<Rec>, Vec<Value>) {
         }
         .emit(&mut out);
     }
-    entry("admin_port_exposure", "admin-port-exposure", attacker.into(), Some(ip_text(e(bastion).ip)), Some(22), vec![attacker.into()], "SSH to the bastion accepted from a public address");
+    entry(
+        "admin_port_exposure",
+        "admin-port-exposure",
+        attacker.into(),
+        Some(ip_text(e(bastion).ip)),
+        Some(22),
+        vec![attacker.into()],
+        "SSH to the bastion accepted from a public address",
+    );
 
     // 2. Vertical scan of web-0: 60 ports rejected, plus SYN probes to 80 and 443.
     let scanner = "203.0.113.66";
@@ -432,11 +471,23 @@ pub fn planted(rng: &mut Rng, a: &Account, t0: u64) -> (Vec<Rec>, Vec<Value>) {
         }
         .emit(&mut out);
     }
-    entry("port_scan", "port-scan", scanner.into(), Some(ip_text(e(target).ip)), None, vec![scanner.into()], "one source probing 60 ports of one host");
+    entry(
+        "port_scan",
+        "port-scan",
+        scanner.into(),
+        Some(ip_text(e(target).ip)),
+        None,
+        vec![scanner.into()],
+        "one source probing 60 ports of one host",
+    );
 
     // 3. Horizontal sweep: RDP on 30 hosts, rejected.
     let sweeper = "198.51.100.23";
-    let hosts: Vec<usize> = [&web[..], &app[..], &db[..], &worker[..]].concat().into_iter().take(30).collect();
+    let hosts: Vec<usize> = [&web[..], &app[..], &db[..], &worker[..]]
+        .concat()
+        .into_iter()
+        .take(30)
+        .collect();
     for (k, h) in hosts.iter().enumerate() {
         let start = t0 + 30 + k as u64 * 3;
         Conn {
@@ -457,7 +508,15 @@ pub fn planted(rng: &mut Rng, a: &Account, t0: u64) -> (Vec<Rec>, Vec<Value>) {
         }
         .emit(&mut out);
     }
-    entry("host_sweep", "host-sweep", sweeper.into(), None, Some(3389), vec![sweeper.into()], "one source probing RDP on 30 hosts");
+    entry(
+        "host_sweep",
+        "host-sweep",
+        sweeper.into(),
+        None,
+        Some(3389),
+        vec![sweeper.into()],
+        "one source probing RDP on 30 hosts",
+    );
 
     // 4. Exfiltration: db-1 uploads ~2.2 GB to one external address.
     let sink = "185.220.101.33";
@@ -482,24 +541,52 @@ pub fn planted(rng: &mut Rng, a: &Account, t0: u64) -> (Vec<Rec>, Vec<Value>) {
         }
         .emit(&mut out);
     }
-    entry("exfiltration", "exfiltration", ip_text(e(source).ip), Some(sink.into()), None, vec![ip_text(e(source).ip), sink.into()], "about 2.2 GB from a database host to one external address");
+    entry(
+        "exfiltration",
+        "exfiltration",
+        ip_text(e(source).ip),
+        Some(sink.into()),
+        None,
+        vec![ip_text(e(source).ip), sink.into()],
+        "about 2.2 GB from a database host to one external address",
+    );
 
     // 5. Lateral movement: worker-7 opens SSH sessions to 14 internal hosts (both ends logged).
     let pivot = worker[7];
-    let victims: Vec<usize> = [&app[..], &db[..], &worker[10..]].concat().into_iter().take(14).collect();
+    let victims: Vec<usize> = [&app[..], &db[..], &worker[10..]]
+        .concat()
+        .into_iter()
+        .take(14)
+        .collect();
     for v in &victims {
         let mut c = conn(rng, a, pivot, *v, 22, t0);
         c.req = (rng.range(8, 20), rng.range(2_000, 6_000));
         c.emit(&mut out);
     }
-    entry("lateral_movement", "lateral-movement", ip_text(e(pivot).ip), None, None, vec![ip_text(e(pivot).ip)], "an internal host reaching 14 internal hosts over SSH");
+    entry(
+        "lateral_movement",
+        "lateral-movement",
+        ip_text(e(pivot).ip),
+        None,
+        None,
+        vec![ip_text(e(pivot).ip)],
+        "an internal host reaching 14 internal hosts over SSH",
+    );
 
     // 6. Trust-zone violation: web-3 reaches db-0's PostgreSQL directly (db accepts only app).
     let (from, to) = (web[3], db[0]);
     for _ in 0..3 {
         conn(rng, a, from, to, 5432, t0).emit(&mut out);
     }
-    entry("trust_zones", "trust-zone-violation", ip_text(e(from).ip), Some(ip_text(e(to).ip)), Some(5432), vec![ip_text(e(from).ip)], "web reaching the database zone directly on 5432");
+    entry(
+        "trust_zones",
+        "trust-zone-violation",
+        ip_text(e(from).ip),
+        Some(ip_text(e(to).ip)),
+        Some(5432),
+        vec![ip_text(e(from).ip)],
+        "web reaching the database zone directly on 5432",
+    );
 
     // 7. Insecure protocol: telnet accepted from the internet to web-2.
     let telnet = "198.51.100.200";
@@ -522,7 +609,15 @@ pub fn planted(rng: &mut Rng, a: &Account, t0: u64) -> (Vec<Rec>, Vec<Value>) {
         server_svc: None,
     }
     .emit(&mut out);
-    entry("insecure_protocol", "insecure-protocol", telnet.into(), Some(ip_text(e(victim).ip)), Some(23), vec![telnet.into()], "telnet accepted from the internet");
+    entry(
+        "insecure_protocol",
+        "insecure-protocol",
+        telnet.into(),
+        Some(ip_text(e(victim).ip)),
+        Some(23),
+        vec![telnet.into()],
+        "telnet accepted from the internet",
+    );
 
     // 8. Reject burst: 300 rejected SSH attempts at web-4.
     let noisy = "203.0.113.200";
@@ -547,12 +642,25 @@ pub fn planted(rng: &mut Rng, a: &Account, t0: u64) -> (Vec<Rec>, Vec<Value>) {
         }
         .emit(&mut out);
     }
-    entry("reject_burst", "reject-burst", noisy.into(), Some(ip_text(e(victim).ip)), Some(22), vec![noisy.into()], "300 rejected SSH attempts from one source");
+    entry(
+        "reject_burst",
+        "reject-burst",
+        noisy.into(),
+        Some(ip_text(e(victim).ip)),
+        Some(22),
+        vec![noisy.into()],
+        "300 rejected SSH attempts from one source",
+    );
 
     // 9. Log health: app-2's interface reports SKIPDATA.
     let lossy = app[2];
     for k in 0..3 {
-        out.push(Rec::status(lossy as u16, Status::SkipData, t0 + 60 * k, t0 + 60 * (k + 1)));
+        out.push(Rec::status(
+            lossy as u16,
+            Status::SkipData,
+            t0 + 60 * k,
+            t0 + 60 * (k + 1),
+        ));
     }
     truth.push(json!({
         "kind": "log_health",

@@ -21,7 +21,10 @@ pub const V2_HEADER: &str = "version account-id interface-id srcaddr dstaddr src
 /// The S3 key of an object delivered at `t` (AWS names objects by delivery time).
 pub fn object_key(a: &Account, t: u64, hash: u32) -> PathBuf {
     let (y, mo, d, h, mi, _) = utc_fields(t);
-    let dir = format!("AWSLogs/{}/vpcflowlogs/{}/{y:04}/{mo:02}/{d:02}", a.id, a.region);
+    let dir = format!(
+        "AWSLogs/{}/vpcflowlogs/{}/{y:04}/{mo:02}/{d:02}",
+        a.id, a.region
+    );
     let name = format!(
         "{}_vpcflowlogs_{}_{}_{y:04}{mo:02}{d:02}T{h:02}{mi:02}Z_{hash:08x}.log.gz",
         a.id, a.region, a.flow_log
@@ -68,7 +71,13 @@ pub fn push_line(buf: &mut Vec<u8>, a: &Account, r: &Rec, version: u8) {
         push_ip(buf, r.src);
         sp(buf);
         push_ip(buf, r.dst);
-        for n in [u64::from(r.sport), u64::from(r.dport), u64::from(r.proto), r.packets, r.bytes] {
+        for n in [
+            u64::from(r.sport),
+            u64::from(r.dport),
+            u64::from(r.proto),
+            r.packets,
+            r.bytes,
+        ] {
             sp(buf);
             push_u64(buf, n);
         }
