@@ -30,6 +30,10 @@ impl Path {
         p.0.push(Seg::Index(i));
         p
     }
+    /// Whether `prefix` is a prefix of this path.
+    pub fn starts_with(&self, prefix: &Path) -> bool {
+        self.0.starts_with(&prefix.0)
+    }
     fn parent(&self) -> Option<Path> {
         let mut p = self.clone();
         p.0.pop().map(|_| p)

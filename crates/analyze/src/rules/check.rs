@@ -5,9 +5,9 @@
 use serde_yaml::{Mapping, Value};
 
 use super::RuleError;
-use super::marks::{Marks, Path, Pos};
 use crate::addr::{Cidr, CidrSet};
 use crate::time::parse_duration;
+use yamlcheck::{Marks, Path, Pos};
 
 /// Positions for a pack built from one or more layers: each merged subtree remembers the
 /// layer and the path it had there.
@@ -36,7 +36,7 @@ impl Locator {
         };
         let mut p = there.clone();
         p.0.extend_from_slice(&path.0[prefix.0.len()..]);
-        let pos = if key { marks.key(&p) } else { marks.value(&p) };
+        let pos = if key { marks.key(&p) } else { marks.value(&p) }.map(|(pos, _)| pos);
         (name.clone(), pos)
     }
 }
@@ -50,18 +50,7 @@ pub struct Checker<'l> {
     pub rule: Option<String>,
 }
 
-/// How YAML calls a value's type, for messages.
-pub fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "nothing (null)",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Sequence(_) => "a list",
-        Value::Mapping(_) => "a mapping",
-        Value::Tagged(_) => "a tagged value",
-    }
-}
+pub use yamlcheck::type_name;
 
 /// The closest of `choices` to `word`, if close enough to suggest.
 pub fn did_you_mean<'c>(word: &str, choices: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
@@ -115,7 +104,7 @@ impl<'l> Checker<'l> {
             rule: self.rule.clone(),
             path: path.to_string(),
             line: pos.map(|p| p.line),
-            column: pos.map(|p| p.column),
+            column: pos.map(|p| p.col),
             message,
         });
     }

@@ -6,8 +6,8 @@
 use serde_yaml::{Mapping, Value};
 
 use super::check::Locator;
-use super::marks::{Marks, Path};
 use super::{RuleError, RulePack, schema};
+use yamlcheck::{Marks, Path};
 
 /// Loads layers (name, text), earliest first.
 pub fn load(layers: &[(Option<&str>, &str)]) -> Result<RulePack, Vec<RuleError>> {

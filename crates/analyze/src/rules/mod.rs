@@ -10,7 +10,6 @@
 //! pack schema walk) and `merge` (layering).
 
 mod check;
-mod marks;
 mod merge;
 mod schema;
 

@@ -5,7 +5,6 @@
 use serde_yaml::Value;
 
 use super::check::{Checker, Locator, did_you_mean};
-use super::marks::Path;
 use super::{
     DETECTOR_KINDS, DetectorSpec, Params, ReportSettings, RuleError, RulePack, Settings,
     SourceScope,
@@ -14,6 +13,7 @@ use crate::addr::{CidrSet, Networks};
 use crate::finding::{MAX_EVIDENCE, Severity};
 use crate::services::{PortRange, Service, ServiceSet, TCP, parse_protocol};
 use crate::zones::{RESERVED_ZONE_NAMES, Zone, ZoneRef, ZoneRule, Zones};
+use yamlcheck::Path;
 
 const TOP_KEYS: &[&str] = &[
     "version",
