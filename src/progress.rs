@@ -74,11 +74,3 @@ impl Progress for StderrProgress {
         }
     }
 }
-
-/// Discards everything (tests).
-pub struct Silent;
-
-impl Progress for Silent {
-    fn step(&self, _: &str) {}
-    fn warn(&self, _: &str) {}
-}

@@ -79,12 +79,6 @@ impl Aws {
         Aws { base, path_style }
     }
 
-    /// Builds from an existing SDK config (tests with mocked transports).
-    pub fn from_config(base: SdkConfig) -> Aws {
-        let path_style = base.endpoint_url().is_some();
-        Aws { base, path_style }
-    }
-
     /// The region of the credentials' configuration, if any.
     pub fn default_region(&self) -> Option<String> {
         self.base.region().map(|r| r.to_string())

@@ -1,5 +1,4 @@
-//! Where flowkeeper works: an account and a region. Adding accounts later changes only how the
-//! list of targets is discovered, never the layers that consume a [`Target`].
+//! Account ids and region names, and the ARN partition a region belongs to.
 
 use std::fmt;
 
@@ -53,25 +52,6 @@ pub fn is_region_name(s: &str) -> bool {
             .iter()
             .all(|p| p.bytes().all(|b| b.is_ascii_lowercase()))
         && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
-}
-
-/// One account in one region: the unit discovery, planning and apply work on.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct Target {
-    pub account: AccountId,
-    pub region: String,
-}
-
-impl Target {
-    pub fn partition(&self) -> &'static str {
-        partition_of(&self.region)
-    }
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.account, self.region)
-    }
 }
 
 #[cfg(test)]
