@@ -28,9 +28,16 @@ fn findings_rows(findings: &[Finding], run: &RunSummary) -> String {
     let mut out = String::new();
     for f in sorted {
         let sev = f.severity.as_str();
+        // Object names are long: show the file name and line, the full origin on hover.
         let ev = evidence(&f.evidence, run)
             .iter()
-            .map(|e| esc(e))
+            .map(|e| {
+                format!(
+                    "<span title=\"{}\">{}</span>",
+                    esc(e),
+                    esc(e.rsplit('/').next().unwrap_or(e))
+                )
+            })
             .collect::<Vec<_>>()
             .join("<br>");
         let _ = writeln!(
