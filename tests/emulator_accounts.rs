@@ -6,17 +6,6 @@ mod support;
 use serde_json::Value;
 use support::{Account, expect_exit, fresh_account_id, workdir};
 
-async fn bucket_policy(owner: &Account, bucket: &str) -> Value {
-    let out = owner
-        .s3("us-east-1")
-        .get_bucket_policy()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("central bucket policy");
-    serde_json::from_str(out.policy().unwrap()).unwrap()
-}
-
 fn statement<'a>(policy: &'a Value, sid: &str) -> &'a Value {
     policy["Statement"]
         .as_array()
@@ -110,7 +99,7 @@ flow_logs:
     );
 
     let bucket = format!("central-flow-logs-{}", archive.id);
-    let policy = bucket_policy(&archive, &bucket).await;
+    let policy = archive.bucket_policy("us-east-1", &bucket).await;
     let write = statement(&policy, "FlowkeeperLogDeliveryWrite");
     let mut expected: Vec<String> = sources.iter().map(|a| a.id.clone()).collect();
     expected.sort();
@@ -270,7 +259,9 @@ async fn organization_accounts_are_discovered_and_the_central_bucket_trusts_the_
     let dir = workdir(&config("{}"));
     expect_exit(&management.run(dir.path(), &["apply", "--yes"]), 0);
     let owner = Account::assume(&archive).await;
-    let policy = bucket_policy(&owner, &format!("org-logs-{archive}")).await;
+    let policy = owner
+        .bucket_policy("us-east-1", &format!("org-logs-{archive}"))
+        .await;
     let write = statement(&policy, "FlowkeeperLogDeliveryWrite");
     assert_eq!(
         write["Condition"]["StringEquals"]["aws:SourceOrgID"],

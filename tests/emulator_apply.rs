@@ -146,16 +146,7 @@ async fn apply_creates_every_destination_and_flow_log_then_plan_is_clean() {
         assert_eq!(r.filter().and_then(|f| f.prefix()), Some("vpc/AWSLogs/"));
         assert_eq!(r.expiration().and_then(|e| e.days()), Some(400));
         assert_eq!(r.transitions()[0].days(), Some(30));
-        let policy: Value = serde_json::from_str(
-            s3.get_bucket_policy()
-                .bucket(&bucket)
-                .send()
-                .await
-                .unwrap()
-                .policy()
-                .unwrap(),
-        )
-        .unwrap();
+        let policy: Value = acct.bucket_policy(region, &bucket).await;
         let st = policy["Statement"].as_array().unwrap();
         let sids: Vec<&str> = st.iter().map(|s| s["Sid"].as_str().unwrap()).collect();
         assert_eq!(
@@ -397,16 +388,7 @@ async fn foreign_bucket_policy_statements_survive_the_merge() {
         "create: false leaves bucket settings alone: {out}"
     );
     expect_exit(&acct.run(dir.path(), &["apply", "--yes"]), 0);
-    let policy: Value = serde_json::from_str(
-        s3.get_bucket_policy()
-            .bucket(&bucket)
-            .send()
-            .await
-            .unwrap()
-            .policy()
-            .unwrap(),
-    )
-    .unwrap();
+    let policy: Value = acct.bucket_policy("us-east-1", &bucket).await;
     let st = policy["Statement"].as_array().unwrap();
     assert_eq!(
         st[0], foreign,

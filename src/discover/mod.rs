@@ -9,11 +9,8 @@ use tokio::sync::Semaphore;
 
 use crate::aws::{self, Aws, AwsError};
 use crate::model::{AccountId, DesiredState, Inventory, RegionInventory, ResourceKind, Selector};
-use crate::plan::Resolved;
+use crate::plan::{INLINE_POLICY_NAME, Resolved};
 use crate::progress::Progress;
-
-/// Name of the inline policy on the delivery role (kept in step with the planner).
-use crate::plan::INLINE_POLICY_NAME;
 
 /// A part of discovery that failed.
 #[derive(Debug, Clone)]

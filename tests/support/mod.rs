@@ -199,6 +199,18 @@ impl Account {
         (vpc, subnet)
     }
 
+    /// A bucket's policy, parsed.
+    pub async fn bucket_policy(&self, region: &str, bucket: &str) -> serde_json::Value {
+        let out = self
+            .s3(region)
+            .get_bucket_policy()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("bucket policy");
+        serde_json::from_str(out.policy().expect("policy text")).expect("policy is JSON")
+    }
+
     /// Every flow log in the region: (id, resource, destination or log group, log format, tags).
     pub async fn flow_logs(&self, region: &str) -> Vec<aws_sdk_ec2::types::FlowLog> {
         let out = self
