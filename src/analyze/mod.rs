@@ -18,7 +18,7 @@ use flowkeeper_analyze::{Analysis, Engine, Finding, Origin, RulePack};
 use flowlog::{Action, FlowRecord, Schema};
 use serde::Serialize;
 
-use crate::aws::{self, Aws};
+use crate::aws::{self, Aws, Clients};
 use input::{Input, day_in_range, key_day};
 use reader::{Chunk, Message};
 use timeline::Timeline;
@@ -95,8 +95,7 @@ pub async fn plan_jobs(
             }
             Input::S3 { bucket, prefix } => {
                 let aws = aws.ok_or("s3:// inputs need AWS access")?;
-                let region = aws.default_region().unwrap_or_else(|| "us-east-1".into());
-                let objects = aws::s3::list_objects(&aws.clients(&region).s3, bucket, prefix)
+                let objects = aws::s3::list_objects(&aws.default_clients().s3, bucket, prefix)
                     .await
                     .map_err(|e| format!("s3://{bucket}/{prefix}: {e}"))?;
                 jobs.extend(
@@ -163,6 +162,8 @@ pub fn run(
     pack: &RulePack,
     on_final: &mut dyn FnMut(Vec<Finding>),
 ) -> (Analysis, RunSummary, Timeline) {
+    let clients = aws.map(Aws::default_clients);
+    let clients = clients.as_ref();
     let registry = Registry::default();
     let job_sources: Vec<Option<u32>> = settings
         .jobs
@@ -200,7 +201,7 @@ pub fn run(
                         job,
                         job_sources[i],
                         settings,
-                        aws,
+                        clients,
                         runtime,
                         registry,
                         &mut send,
@@ -327,7 +328,7 @@ fn read_job(
     job: &Job,
     source: Option<u32>,
     settings: &Settings,
-    aws: Option<&Aws>,
+    clients: Option<&Clients>,
     runtime: &tokio::runtime::Handle,
     registry: &Registry,
     send: &mut dyn FnMut(Message) -> bool,
@@ -343,9 +344,8 @@ fn read_job(
             }
         },
         (Job::S3 { bucket, key }, Some(src)) => {
-            let Some(aws) = aws else { return };
-            let region = aws.default_region().unwrap_or_else(|| "us-east-1".into());
-            match runtime.block_on(aws::s3::get_object(&aws.clients(&region).s3, bucket, key)) {
+            let Some(clients) = clients else { return };
+            match runtime.block_on(aws::s3::get_object(&clients.s3, bucket, key)) {
                 Ok(bytes) => reader::read_lines(src, bytes.as_slice(), &settings.fallback, send),
                 Err(e) => {
                     send(Message::Failed {
@@ -362,13 +362,12 @@ fn read_job(
             },
             _,
         ) => {
-            let Some(aws) = aws else { return };
-            let region = aws.default_region().unwrap_or_else(|| "us-east-1".into());
-            let logs = aws.clients(&region).logs;
+            let Some(clients) = clients else { return };
+            let logs = &clients.logs;
             let mut streams: std::collections::HashMap<String, (u32, u64)> = Default::default();
             let to_ms = |s: u64| i64::try_from(s.saturating_mul(1000)).ok();
             let result = runtime.block_on(aws::logs::filter_events(
-                &logs,
+                logs,
                 group,
                 stream_prefix.as_deref(),
                 settings.since.and_then(to_ms),

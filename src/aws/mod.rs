@@ -100,6 +100,11 @@ impl Aws {
         AccountId::parse(id).map_err(|m| AwsError::other("sts:GetCallerIdentity", m))
     }
 
+    /// Clients for the configured default region (us-east-1 when none is configured).
+    pub fn default_clients(&self) -> Clients {
+        self.clients(&self.default_region().unwrap_or_else(|| "us-east-1".into()))
+    }
+
     pub fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::from_conf(
             aws_sdk_iam::config::Builder::from(&self.base)

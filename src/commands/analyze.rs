@@ -121,8 +121,7 @@ pub async fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> ExitStatus {
     };
     let mut only_flow_log = None;
     if let (Some(id), Some(aws)) = (&args.flow_log, &aws) {
-        let region = aws.default_region().unwrap_or_else(|| "us-east-1".into());
-        let target = match aws::ec2::describe_flow_log(&aws.clients(&region).ec2, id).await {
+        let target = match aws::ec2::describe_flow_log(&aws.default_clients().ec2, id).await {
             Ok(t) => t,
             Err(e) => return fail(format!("--flow-log {id}: {e}"), e.hint()),
         };
