@@ -4,6 +4,9 @@
 //! → `plan` → `apply` → `report`. Only `aws` touches AWS SDK types; `plan` is pure;
 //! `commands` is the only place that sequences the layers.
 
+// The one exception is `analyze::inflate` (calls into libdeflate), which allows it locally.
+#![deny(unsafe_code)]
+
 pub mod analyze;
 pub mod apply;
 pub mod aws;

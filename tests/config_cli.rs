@@ -129,7 +129,9 @@ fn a_missing_config_suggests_init_and_init_writes_a_valid_one() {
 
 #[test]
 fn the_shipped_examples_validate() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    );
     for example in ["examples/flowkeeper.yaml", "examples/multi-account.yaml"] {
         let out = Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
             .args(["validate", "-c"])

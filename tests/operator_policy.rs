@@ -2,12 +2,16 @@
 //! makes, and the CloudFormation template ships exactly that policy.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::PathBuf;
 
 use serde_json::Value;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+fn root() -> PathBuf {
+    // At run time: a test binary built from another checkout of the same target directory
+    // must read this checkout's files.
+    PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
 }
 
 /// API operations named in `src/aws`: every call is classified under a `"service:Operation"`

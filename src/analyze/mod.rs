@@ -1,30 +1,49 @@
 //! `flowkeeper analyze`'s pipeline: sources (local files, S3 objects, CloudWatch Logs events)
-//! → reader threads (gzip by magic bytes, header-driven schema, chunks of whole lines) → one
-//! decoding and detection thread (the `flowlog` decoder and the `flowkeeper-analyze` engine).
+//! → reading threads, one job (object, log group) at a time: gzip by magic bytes (libdeflate
+//! for whole objects, zlib-rs streaming otherwise), header-driven schema, decoding with the
+//! `flowlog` decoder and classification into flows, in batches → one engine thread that
+//! takes jobs in list order and runs the `flowkeeper-analyze` engine (dedupe, reports,
+//! detectors). Decoding runs on every core; detection, which needs one order of events to be
+//! reproducible, runs on one.
+//!
 //! Every record keeps its origin (source index + line or event number); bad lines are counted
-//! per source with a few examples, never fatal. Memory is bounded: a few chunks in flight per
-//! reader, and the engine's own bounded state.
+//! per source with a few examples, never fatal. Memory is bounded: per reading thread one
+//! whole-object buffer (at most [`WHOLE_BUDGET`] across threads) and a few batches ahead of the
+//! engine, plus the engine's own bounded state.
 
+mod batches;
+mod inflate;
 pub mod input;
 pub mod reader;
 pub mod timeline;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, channel, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 
-use flowkeeper_analyze::{Analysis, Engine, Finding, Origin, RulePack};
-use flowlog::{Action, FlowRecord, Schema};
+use flowkeeper_analyze::{Analysis, Engine, Finding, RulePack};
+use flowlog::Schema;
 use serde::Serialize;
 
 use crate::aws::{self, Aws, Clients};
+use batches::{Batcher, JobTally, Observed};
 use input::{Input, day_in_range, key_day};
-use reader::{Chunk, Message};
+use reader::Reader;
 use timeline::Timeline;
 
-/// Chunks a reader may have decompressed ahead of the decoder, per job.
-const CHUNKS_AHEAD: usize = 4;
+/// Batches of flows (of [`batches::BATCH_FLOWS`]) the reading threads may have ready ahead
+/// of the engine thread, in all: a thread working ahead on a later job stops when its job's
+/// share is full.
+const BATCHES_AHEAD: usize = 32;
+
+/// Bytes of whole-object buffers (compressed input and inflated text) across reading threads;
+/// objects that do not fit their thread's share stream instead.
+pub const WHOLE_BUDGET: usize = 96 << 20;
+
+/// Most reading threads: the one engine thread keeps up with about this many.
+pub const MAX_READERS: usize = 8;
 
 /// Examples of malformed lines kept per source.
 pub const EXAMPLES_PER_SOURCE: usize = 3;
@@ -141,7 +160,7 @@ fn walk(path: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::R
 
 /// Source names by index; CloudWatch streams are added as they are met.
 #[derive(Default)]
-struct Registry {
+pub struct Registry {
     names: Mutex<Vec<String>>,
 }
 
@@ -151,6 +170,22 @@ impl Registry {
         n.push(name);
         (n.len() - 1) as u32
     }
+
+    fn name(&self, source: u32) -> String {
+        let names = self.names.lock().expect("registry lock");
+        names.get(source as usize).cloned().unwrap_or_default()
+    }
+}
+
+/// What a reading thread sends for one job, in order; `Done` comes last.
+enum Message {
+    Flows(Vec<Observed>),
+    /// The source could not be read (fully); what was read before the damage was sent.
+    Failed {
+        source: u32,
+        error: String,
+    },
+    Done(JobTally),
 }
 
 /// Runs the analysis. `on_final` gets findings as their windows close (for streaming output);
@@ -174,38 +209,52 @@ pub fn run(
             Job::CloudWatch { .. } => None,
         })
         .collect();
+    let readers = settings.readers.clamp(1, MAX_READERS);
+    let whole_limit = WHOLE_BUDGET / readers;
+    let ahead = (BATCHES_AHEAD / readers).max(2);
     let next = AtomicUsize::new(0);
-    // Each job gets its own small channel, announced with its index; the decoder drains them in
-    // job order. Readers inflate ahead in parallel, memory stays at a few chunks per reader, and
-    // the engine sees the same record sequence on every run (so results are reproducible).
-    let (announce_tx, announce_rx) = channel::<(usize, Receiver<Message>)>();
     let mut engine = Engine::new(pack);
+    let classifier = engine.classifier();
+    // Each job gets its own small channel, announced with its index; the engine thread drains
+    // them in job order. Reading threads work ahead in parallel, memory stays at a few batches
+    // per thread, and the engine sees the same flow sequence on every run (so results are
+    // reproducible).
+    let (announce_tx, announce_rx) = channel::<(usize, Receiver<Message>)>();
     let mut summary = RunSummary::default();
     let mut timeline = Timeline::default();
     std::thread::scope(|scope| {
-        for _ in 0..settings.readers.max(1) {
+        for _ in 0..readers {
             let announce_tx = announce_tx.clone();
-            let (next, registry, job_sources) = (&next, &registry, &job_sources);
+            let (next, registry, job_sources, classifier) =
+                (&next, &registry, &job_sources, &classifier);
             scope.spawn(move || {
+                let mut reader = Reader::new(whole_limit);
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(job) = settings.jobs.get(i) else {
                         break;
                     };
-                    let (tx, rx) = sync_channel::<Message>(CHUNKS_AHEAD);
+                    let (tx, rx) = sync_channel::<Message>(ahead);
                     if announce_tx.send((i, rx)).is_err() {
                         break;
                     }
-                    let mut send = |m: Message| tx.send(m).is_ok();
-                    read_job(
-                        job,
-                        job_sources[i],
+                    let mut batcher =
+                        Batcher::new(classifier, registry, settings.since, settings.until);
+                    let mut job_reader = JobReader {
                         settings,
                         clients,
                         runtime,
                         registry,
-                        &mut send,
-                    );
+                        reader: &mut reader,
+                        batcher: &mut batcher,
+                        tx: &tx,
+                    };
+                    if !job_reader.read(job, job_sources[i]) {
+                        break;
+                    }
+                    if tx.send(Message::Done(batcher.tally)).is_err() {
+                        break;
+                    }
                 }
             });
         }
@@ -225,22 +274,32 @@ pub fn run(
             };
             for msg in rx {
                 match msg {
-                    Message::Chunk(chunk) => {
-                        consume(
-                            &chunk,
-                            settings,
-                            &mut engine,
-                            &mut summary,
-                            &mut timeline,
-                            &registry,
-                        );
+                    Message::Flows(batch) => {
+                        for (flow, origin) in &batch {
+                            engine.observe_flow(flow, *origin);
+                        }
                         let ready = engine.take_final();
                         if !ready.is_empty() {
                             on_final(ready);
                         }
                     }
                     Message::Failed { source, error } => {
-                        source_report(&mut summary, &registry, source).error = Some(error)
+                        source_report(&mut summary, source).error = Some(error)
+                    }
+                    Message::Done(tally) => {
+                        for (source, counts) in tally.sources {
+                            let report = source_report(&mut summary, source);
+                            report.records += counts.records;
+                            report.malformed += counts.malformed;
+                            let room = EXAMPLES_PER_SOURCE.saturating_sub(report.examples.len());
+                            report
+                                .examples
+                                .extend(counts.examples.into_iter().take(room));
+                            summary.records += counts.records;
+                            summary.malformed += counts.malformed;
+                        }
+                        summary.outside_range += tally.outside_range;
+                        timeline.merge(tally.timeline);
                     }
                 }
             }
@@ -248,162 +307,136 @@ pub fn run(
     });
     let names = registry.names.into_inner().expect("registry lock");
     for (i, name) in names.into_iter().enumerate() {
-        if i >= summary.sources.len() {
-            summary.sources.resize_with(i + 1, SourceReport::default);
-        }
-        summary.sources[i].name = name;
+        source_report(&mut summary, i as u32).name = name;
     }
     (engine.finish(), summary, timeline)
 }
 
-fn source_report<'a>(
-    summary: &'a mut RunSummary,
-    registry: &Registry,
-    source: u32,
-) -> &'a mut SourceReport {
+fn source_report(summary: &mut RunSummary, source: u32) -> &mut SourceReport {
     let i = source as usize;
     if summary.sources.len() <= i {
         summary.sources.resize_with(i + 1, SourceReport::default);
     }
-    let s = &mut summary.sources[i];
-    if s.name.is_empty() {
-        s.name = registry
-            .names
-            .lock()
-            .expect("registry lock")
-            .get(i)
-            .cloned()
-            .unwrap_or_default();
-    }
-    s
+    &mut summary.sources[i]
 }
 
-fn consume(
-    chunk: &Chunk,
-    settings: &Settings,
-    engine: &mut Engine,
-    summary: &mut RunSummary,
-    timeline: &mut Timeline,
-    registry: &Registry,
-) {
-    let mut record = FlowRecord::default();
-    let (mut records, mut outside) = (0u64, 0u64);
-    for (n, line) in (chunk.first_line..).zip(chunk.text.split('\n')) {
-        if line.trim().is_empty() {
-            continue;
-        }
-        record.clear();
-        if let Err(e) = chunk.schema.decode_into(line, &mut record) {
-            let report = source_report(summary, registry, chunk.source);
-            report.malformed += 1;
-            if report.examples.len() < EXAMPLES_PER_SOURCE {
-                let name = report.name.clone();
-                report.examples.push(format!("{name}:{n}: {e}"));
-            }
-            summary.malformed += 1;
-            continue;
-        }
-        let start = record.start.map(|t| t.unix_secs());
-        let end = record.end.map(|t| t.unix_secs()).or(start);
-        if settings.since.is_some_and(|s| end.is_some_and(|e| e < s))
-            || settings
-                .until
-                .is_some_and(|u| start.is_some_and(|st| st > u))
-        {
-            outside += 1;
-            continue;
-        }
-        records += 1;
-        if let (Some(start), Some(action)) = (start, record.action) {
-            timeline.add(start, action == Action::Accept, record.bytes.unwrap_or(0));
-        }
-        engine.observe(&record, Origin::new(chunk.source, n));
-    }
-    source_report(summary, registry, chunk.source).records += records;
-    summary.records += records;
-    summary.outside_range += outside;
+/// One reading thread's work on one job: fetch, inflate, split, decode and send.
+struct JobReader<'a, 'b> {
+    settings: &'a Settings,
+    clients: Option<&'a Clients>,
+    runtime: &'a tokio::runtime::Handle,
+    registry: &'a Registry,
+    reader: &'b mut Reader,
+    batcher: &'b mut Batcher<'a>,
+    tx: &'b SyncSender<Message>,
 }
 
-fn read_job(
-    job: &Job,
-    source: Option<u32>,
-    settings: &Settings,
-    clients: Option<&Clients>,
-    runtime: &tokio::runtime::Handle,
-    registry: &Registry,
-    send: &mut dyn FnMut(Message) -> bool,
-) {
-    match (job, source) {
-        (Job::File(path), Some(src)) => match std::fs::File::open(path) {
-            Ok(f) => reader::read_lines(src, f, &settings.fallback, send),
-            Err(e) => {
-                send(Message::Failed {
-                    source: src,
-                    error: format!("cannot open: {e}"),
-                });
-            }
-        },
-        (Job::S3 { bucket, key }, Some(src)) => {
-            let Some(clients) = clients else { return };
-            match runtime.block_on(aws::s3::get_object(&clients.s3, bucket, key)) {
-                Ok(bytes) => reader::read_lines(src, bytes.as_slice(), &settings.fallback, send),
-                Err(e) => {
-                    send(Message::Failed {
-                        source: src,
-                        error: e.to_string(),
-                    });
-                }
-            }
-        }
-        (
-            Job::CloudWatch {
-                group,
-                stream_prefix,
+impl JobReader<'_, '_> {
+    /// False when the engine thread is gone.
+    fn read(&mut self, job: &Job, source: Option<u32>) -> bool {
+        let fallback = &self.settings.fallback;
+        let (tx, batcher) = (self.tx, &mut *self.batcher);
+        let mut send = |batch: Vec<Observed>| tx.send(Message::Flows(batch)).is_ok();
+        let mut alive = true;
+        let mut visit = |block: reader::Block<'_>| {
+            alive = alive && batcher.block(source.unwrap_or(0), &block, &mut send);
+            alive
+        };
+        let result = match (job, source) {
+            (Job::File(path), Some(_)) => read_file(path, self.reader, fallback, &mut visit),
+            (Job::S3 { bucket, key }, Some(_)) => match self.clients {
+                Some(clients) => self
+                    .runtime
+                    .block_on(aws::s3::get_object(&clients.s3, bucket, key))
+                    .map_err(|e| e.to_string())
+                    .and_then(|bytes| self.reader.read_bytes(&bytes, fallback, &mut visit)),
+                None => Ok(()),
             },
-            _,
-        ) => {
-            let Some(clients) = clients else { return };
-            let logs = &clients.logs;
-            let mut streams: std::collections::HashMap<String, (u32, u64)> = Default::default();
-            let to_ms = |s: u64| i64::try_from(s.saturating_mul(1000)).ok();
-            let result = runtime.block_on(aws::logs::filter_events(
-                logs,
-                group,
-                stream_prefix.as_deref(),
-                settings.since.and_then(to_ms),
-                settings.until.and_then(to_ms),
-                |events| {
-                    let mut chunks: std::collections::BTreeMap<u32, Chunk> = Default::default();
-                    for ev in events {
-                        let entry = streams.entry(ev.stream.clone()).or_insert_with(|| {
-                            (registry.add(format!("cwl://{group}//{}", ev.stream)), 0)
-                        });
-                        entry.1 += 1;
-                        let (src, seq) = *entry;
-                        let chunk = chunks.entry(src).or_insert_with(|| Chunk {
-                            source: src,
-                            schema: settings.fallback.clone(),
-                            first_line: seq,
-                            text: String::new(),
-                        });
-                        chunk
-                            .text
-                            .push_str(ev.message.trim_end_matches(['\n', '\r']));
-                        chunk.text.push('\n');
-                    }
-                    for (_, c) in chunks {
-                        send(Message::Chunk(c));
-                    }
+            (
+                Job::CloudWatch {
+                    group,
+                    stream_prefix,
                 },
-            ));
-            if let Err(e) = result {
-                let src = registry.add(format!("cwl://{group}"));
-                send(Message::Failed {
-                    source: src,
-                    error: e.to_string(),
-                });
-            }
+                _,
+            ) => return self.read_cloudwatch(group, stream_prefix.as_deref()),
+            _ => Ok(()),
+        };
+        alive = alive && self.batcher.flush(&mut send);
+        if let (Err(error), Some(source)) = (result, source) {
+            alive = alive && tx.send(Message::Failed { source, error }).is_ok();
         }
-        _ => {}
+        alive
+    }
+
+    fn read_cloudwatch(&mut self, group: &str, stream_prefix: Option<&str>) -> bool {
+        let Some(clients) = self.clients else {
+            return true;
+        };
+        let (settings, registry, tx) = (self.settings, self.registry, self.tx);
+        let batcher = &mut *self.batcher;
+        let mut send = |batch: Vec<Observed>| tx.send(Message::Flows(batch)).is_ok();
+        let mut streams: HashMap<String, (u32, u64)> = HashMap::new();
+        let mut alive = true;
+        let to_ms = |s: u64| i64::try_from(s.saturating_mul(1000)).ok();
+        let result = self.runtime.block_on(aws::logs::filter_events(
+            &clients.logs,
+            group,
+            stream_prefix,
+            settings.since.and_then(to_ms),
+            settings.until.and_then(to_ms),
+            |events| {
+                // One block per stream of this page, lines numbered by event within the stream.
+                let mut texts: BTreeMap<u32, (u64, String)> = BTreeMap::new();
+                for ev in events {
+                    let entry = streams.entry(ev.stream.clone()).or_insert_with(|| {
+                        (registry.add(format!("cwl://{group}//{}", ev.stream)), 0)
+                    });
+                    entry.1 += 1;
+                    let (src, seq) = *entry;
+                    let text = &mut texts.entry(src).or_insert_with(|| (seq, String::new())).1;
+                    text.push_str(ev.message.trim_end_matches(['\n', '\r']));
+                    text.push('\n');
+                }
+                for (src, (first_line, text)) in texts {
+                    let block = reader::Block {
+                        schema: &settings.fallback,
+                        first_line,
+                        text: text.as_bytes(),
+                    };
+                    alive = alive && batcher.block(src, &block, &mut send);
+                }
+            },
+        ));
+        alive = alive && batcher.flush(&mut send);
+        if let Err(e) = result {
+            let source = registry.add(format!("cwl://{group}"));
+            alive = alive
+                && tx
+                    .send(Message::Failed {
+                        source,
+                        error: e.to_string(),
+                    })
+                    .is_ok();
+        }
+        alive
+    }
+}
+
+/// Reads a local file: whole when it is small enough for the thread's buffer, else streamed.
+fn read_file(
+    path: &std::path::Path,
+    reader: &mut Reader,
+    fallback: &Arc<Schema>,
+    visit: &mut dyn FnMut(reader::Block<'_>) -> bool,
+) -> Result<(), String> {
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let size = file.metadata().map_or(u64::MAX, |m| m.len());
+    if size <= (reader.whole_limit / 4) as u64 {
+        let mut bytes = Vec::with_capacity(size as usize);
+        file.read_to_end(&mut bytes)
+            .map_err(|e| format!("unreadable: {e}"))?;
+        reader.read_bytes(&bytes, fallback, visit)
+    } else {
+        reader.read_stream(file, fallback, visit)
     }
 }

@@ -1,34 +1,30 @@
 //! Turns one stored object (a file or an S3 object, gzip or plain, told apart by magic bytes)
-//! into chunks of whole lines with the schema to decode them: the header line of an S3 text
-//! file, else the declared format. A truncated gzip stream is reported for that object; the
-//! lines before the damage are still analyzed.
+//! into [`Block`]s of whole lines with the schema to decode them: the header line of an S3
+//! text file, else the declared format.
+//!
+//! Two paths, same blocks: an object in memory that is one gzip member of at most
+//! [`Reader::whole_limit`] bytes is inflated at once by libdeflate ([`super::inflate`]) and
+//! handed over as one block; everything else streams through zlib-rs in blocks of about
+//! [`BLOCK_BYTES`]. A truncated or damaged gzip stream is reported for that object with the
+//! last complete line before the damage; the lines before it are still delivered.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 use flowlog::Schema;
 
-/// Lines handed to the decoder at once.
-pub const CHUNK_BYTES: usize = 1 << 20;
+use super::inflate::Inflater;
 
-/// A run of whole lines from one source.
-pub struct Chunk {
-    pub source: u32,
-    pub schema: Arc<Schema>,
+/// Bytes read per block when streaming.
+pub const BLOCK_BYTES: usize = 1 << 20;
+
+/// A run of whole lines (each ending in `\n`, but maybe the last) from one object.
+pub struct Block<'a> {
+    pub schema: &'a Arc<Schema>,
     /// Line number (1-based) of the first line in `text`.
     pub first_line: u64,
-    pub text: String,
-}
-
-/// What a reader sends to the decoder.
-pub enum Message {
-    Chunk(Chunk),
-    /// The source could not be read (fully); `lines` were delivered before the error.
-    Failed {
-        source: u32,
-        error: String,
-    },
+    pub text: &'a [u8],
 }
 
 /// Whether a line is an S3 flow-log header (every token a field name).
@@ -42,105 +38,181 @@ pub fn header_schema(line: &str) -> Option<Schema> {
         .filter(|s| s.unknown_columns().next().is_none())
 }
 
-/// Reads `input` (maybe gzip) and calls `send` with chunks of complete lines.
-pub fn read_lines(
-    source: u32,
-    input: impl Read,
-    fallback: &Arc<Schema>,
-    send: &mut dyn FnMut(Message) -> bool,
-) {
-    let mut magic = [0u8; 2];
-    let mut input = BufReader::with_capacity(256 * 1024, input);
-    let peeked = input.fill_buf().map(|b| b.len().min(2)).unwrap_or(0);
-    if peeked == 2 {
-        magic.copy_from_slice(&input.fill_buf().expect("filled above")[..2]);
+/// One reading thread's buffers: the decompressor and the whole-object output, reused from
+/// object to object (so its size is bounded by `whole_limit`).
+pub struct Reader {
+    inflater: Inflater,
+    whole: Vec<u8>,
+    /// Largest inflated object handled in one buffer; larger ones stream.
+    pub whole_limit: usize,
+    /// Bytes read per block when streaming.
+    block_bytes: usize,
+}
+
+impl Reader {
+    pub fn new(whole_limit: usize) -> Reader {
+        Reader {
+            inflater: Inflater::default(),
+            whole: Vec::new(),
+            whole_limit,
+            block_bytes: BLOCK_BYTES,
+        }
     }
-    if magic == [0x1f, 0x8b] {
-        split(
-            source,
-            BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(input)),
+
+    /// Reads an object held in memory. Err says what damage stopped the reading (the lines
+    /// before it were visited).
+    pub fn read_bytes(
+        &mut self,
+        bytes: &[u8],
+        fallback: &Arc<Schema>,
+        visit: &mut dyn FnMut(Block<'_>) -> bool,
+    ) -> Result<(), String> {
+        if !is_gzip(bytes) {
+            split_whole(bytes, fallback, visit);
+            return Ok(());
+        }
+        if let Some(n) = self
+            .inflater
+            .single_member(bytes, self.whole_limit, &mut self.whole)
+        {
+            split_whole(&self.whole[..n], fallback, visit);
+            return Ok(());
+        }
+        stream(
+            MultiGzDecoder::new(bytes),
             fallback,
-            send,
-        );
-    } else {
-        split(source, input, fallback, send);
+            visit,
+            self.block_bytes,
+        )
+    }
+
+    /// Reads an object from a stream, block by block.
+    pub fn read_stream(
+        &self,
+        mut input: impl Read,
+        fallback: &Arc<Schema>,
+        visit: &mut dyn FnMut(Block<'_>) -> bool,
+    ) -> Result<(), String> {
+        let mut magic = Vec::with_capacity(2);
+        (&mut input)
+            .take(2)
+            .read_to_end(&mut magic)
+            .map_err(|e| format!("unreadable: {e}"))?;
+        let input = std::io::Cursor::new(magic.clone()).chain(input);
+        if is_gzip(&magic) {
+            stream(
+                MultiGzDecoder::new(input),
+                fallback,
+                visit,
+                self.block_bytes,
+            )
+        } else {
+            stream(input, fallback, visit, self.block_bytes)
+        }
     }
 }
 
-fn split(
-    source: u32,
-    mut input: impl BufRead,
-    fallback: &Arc<Schema>,
-    send: &mut dyn FnMut(Message) -> bool,
-) {
-    let mut schema = fallback.clone();
-    let mut line_no: u64 = 0;
-    let mut first_line = 1;
-    let mut text = String::with_capacity(CHUNK_BYTES + 4096);
-    loop {
-        let before = text.len();
-        match input.read_line(&mut text) {
-            Ok(0) => break,
-            Ok(_) => {
-                line_no += 1;
-                if line_no == 1
-                    && let Some(h) = header_schema(&text[before..])
-                {
-                    schema = Arc::new(h);
-                    text.truncate(before);
-                    first_line = 2;
-                    continue;
-                }
-                if text.len() >= CHUNK_BYTES {
-                    let full =
-                        std::mem::replace(&mut text, String::with_capacity(CHUNK_BYTES + 4096));
-                    if !send(Message::Chunk(Chunk {
-                        source,
-                        schema: schema.clone(),
-                        first_line,
-                        text: full,
-                    })) {
-                        return;
-                    }
-                    first_line = line_no + 1;
-                }
-            }
-            Err(e) => {
-                // Keep the complete lines read so far; drop a partial last line.
-                if let Some(end) = text.rfind('\n') {
-                    text.truncate(end + 1);
-                } else {
-                    text.clear();
-                }
-                if !text.is_empty() {
-                    send(Message::Chunk(Chunk {
-                        source,
-                        schema: schema.clone(),
-                        first_line,
-                        text,
-                    }));
-                }
-                let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                    "truncated gzip stream"
-                } else {
-                    "unreadable"
-                };
-                send(Message::Failed {
-                    source,
-                    error: format!("{what} after line {line_no}: {e}"),
-                });
-                return;
-            }
-        }
-    }
-    if !text.is_empty() {
-        send(Message::Chunk(Chunk {
-            source,
-            schema,
+fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
+/// The schema the first line declares, and where the records start.
+fn take_header<'t>(text: &'t [u8], fallback: &Arc<Schema>) -> (Arc<Schema>, &'t [u8], u64) {
+    let end = memchr(b'\n', text).map_or(text.len(), |i| i + 1);
+    std::str::from_utf8(&text[..end])
+        .ok()
+        .and_then(header_schema)
+        .map_or((fallback.clone(), text, 1), |h| {
+            (Arc::new(h), &text[end..], 2)
+        })
+}
+
+fn split_whole(text: &[u8], fallback: &Arc<Schema>, visit: &mut dyn FnMut(Block<'_>) -> bool) {
+    let (schema, rest, first_line) = take_header(text, fallback);
+    if !rest.is_empty() {
+        visit(Block {
+            schema: &schema,
             first_line,
-            text,
-        }));
+            text: rest,
+        });
     }
+}
+
+fn stream(
+    mut input: impl Read,
+    fallback: &Arc<Schema>,
+    visit: &mut dyn FnMut(Block<'_>) -> bool,
+    block_bytes: usize,
+) -> Result<(), String> {
+    let mut buf = vec![0u8; block_bytes.max(1)];
+    let mut filled = 0;
+    let mut schema: Option<Arc<Schema>> = None;
+    let mut line = 1u64;
+    loop {
+        if filled == buf.len() {
+            // A line longer than the buffer: make room.
+            buf.resize(buf.len() * 2, 0);
+        }
+        let (n, failure) = match input.read(&mut buf[filled..]) {
+            Ok(n) => (n, None),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => (0, Some(e)),
+        };
+        filled += n;
+        let at_end = n == 0;
+        // Whole lines only, unless the input ended cleanly (a last line without `\n`).
+        let cut = match (at_end, &failure) {
+            (true, None) => filled,
+            _ => memrchr(b'\n', &buf[..filled]).map_or(0, |i| i + 1),
+        };
+        let mut text = &buf[..cut];
+        let schema = match &schema {
+            Some(s) => s.clone(),
+            None if cut == 0 && !at_end => continue,
+            None => {
+                let (s, rest, first) = take_header(text, fallback);
+                text = rest;
+                line = first;
+                schema.insert(s).clone()
+            }
+        };
+        if !text.is_empty() {
+            if !visit(Block {
+                schema: &schema,
+                first_line: line,
+                text,
+            }) {
+                return Ok(());
+            }
+            line += count_lines(text);
+        }
+        if let Some(e) = failure {
+            let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                "truncated gzip stream"
+            } else {
+                "unreadable"
+            };
+            return Err(format!("{what} after line {}: {e}", line - 1));
+        }
+        if at_end {
+            return Ok(());
+        }
+        buf.copy_within(cut..filled, 0);
+        filled -= cut;
+    }
+}
+
+fn count_lines(text: &[u8]) -> u64 {
+    let newlines = text.iter().filter(|&&b| b == b'\n').count() as u64;
+    newlines + u64::from(!text.ends_with(b"\n"))
+}
+
+fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == needle)
+}
+
+fn memrchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().rposition(|&b| b == needle)
 }
 
 #[cfg(test)]
@@ -152,17 +224,43 @@ mod tests {
 
     use super::*;
 
-    fn collect(data: &[u8]) -> (Vec<(u64, String, usize)>, Vec<String>) {
-        let mut chunks = Vec::new();
-        let mut errors = Vec::new();
-        read_lines(0, data, &Arc::new(Schema::default_v2()), &mut |m| {
-            match m {
-                Message::Chunk(c) => chunks.push((c.first_line, c.text, c.schema.len())),
-                Message::Failed { error, .. } => errors.push(error),
-            }
+    type Seen = Vec<(u64, String, usize)>;
+
+    fn visitor(seen: &mut Seen) -> impl FnMut(Block<'_>) -> bool + '_ {
+        |b| {
+            seen.push((
+                b.first_line,
+                String::from_utf8(b.text.to_vec()).unwrap(),
+                b.schema.len(),
+            ));
             true
-        });
-        (chunks, errors)
+        }
+    }
+
+    /// A reader streaming in blocks of `block` bytes.
+    fn small_blocks(whole_limit: usize, block: usize) -> Reader {
+        let mut r = Reader::new(whole_limit);
+        r.block_bytes = block;
+        r
+    }
+
+    /// Every way of reading `data`: in memory (whole buffer when it fits), streamed from
+    /// memory and from a reader, in blocks of every size from a few bytes up.
+    fn read_all(data: &[u8]) -> Vec<(Seen, Result<(), String>)> {
+        let fallback = Arc::new(Schema::default_v2());
+        let mut out = Vec::new();
+        for block in [7, 64, 1000, BLOCK_BYTES] {
+            for limit in [1 << 20, 0] {
+                let mut seen = Vec::new();
+                let r =
+                    small_blocks(limit, block).read_bytes(data, &fallback, &mut visitor(&mut seen));
+                out.push((seen, r));
+            }
+            let mut seen = Vec::new();
+            let r = small_blocks(0, block).read_stream(data, &fallback, &mut visitor(&mut seen));
+            out.push((seen, r));
+        }
+        out
     }
 
     fn gzip(text: &str) -> Vec<u8> {
@@ -171,43 +269,107 @@ mod tests {
         e.finish().unwrap()
     }
 
+    /// The blocks put back together: (first line, text, schema lengths), after checking that
+    /// each block ends at a line end (but maybe the last) and numbers its lines on from the
+    /// previous one.
+    fn joined(seen: &Seen) -> (u64, String, Vec<usize>) {
+        let mut next = seen.first().map_or(0, |s| s.0);
+        for (i, (first, text, _)) in seen.iter().enumerate() {
+            assert_eq!(*first, next, "block {i} of {seen:?}");
+            assert!(text.ends_with('\n') || i + 1 == seen.len(), "{seen:?}");
+            next += text.lines().count() as u64;
+        }
+        let mut schemas: Vec<usize> = seen.iter().map(|s| s.2).collect();
+        schemas.dedup();
+        (
+            seen.first().map_or(0, |s| s.0),
+            seen.iter().map(|s| s.1.as_str()).collect(),
+            schemas,
+        )
+    }
+
     const FILE: &str = "version srcaddr dstaddr\n2 10.0.0.1 10.0.0.2\n2 10.0.0.3 10.0.0.4\n";
 
     #[test]
-    fn plain_and_gzip_read_the_same_with_the_header_as_schema() {
-        let (plain, e1) = collect(FILE.as_bytes());
-        let (gz, e2) = collect(&gzip(FILE));
-        assert!(e1.is_empty() && e2.is_empty());
-        assert_eq!(plain, gz);
-        assert_eq!(
-            plain,
-            vec![(
-                2,
-                "2 10.0.0.1 10.0.0.2\n2 10.0.0.3 10.0.0.4\n".to_string(),
-                3
-            )]
+    fn plain_and_gzip_read_the_same_with_the_header_as_schema_on_every_path() {
+        let want = (
+            2,
+            "2 10.0.0.1 10.0.0.2\n2 10.0.0.3 10.0.0.4\n".to_string(),
+            vec![3],
         );
+        for data in [FILE.as_bytes().to_vec(), gzip(FILE)] {
+            for (seen, r) in read_all(&data) {
+                assert_eq!(r, Ok(()));
+                assert_eq!(joined(&seen), want);
+            }
+        }
     }
 
     #[test]
-    fn headerless_text_uses_the_fallback_schema() {
-        let (chunks, _) = collect(b"2 1 eni-1 - - - - - - - 1 2 - NODATA\n");
-        assert_eq!(chunks[0].0, 1);
-        assert_eq!(chunks[0].2, 14);
+    fn headerless_text_uses_the_fallback_schema_and_a_last_line_may_lack_its_newline() {
+        let line = "2 1 eni-1 - - - - - - - 1 2 - NODATA";
+        let text = format!("{line}\n{line}");
+        for (seen, r) in read_all(text.as_bytes()) {
+            assert_eq!(r, Ok(()));
+            assert_eq!(joined(&seen), (1, text.clone(), vec![14]));
+        }
+    }
+
+    #[test]
+    fn whole_objects_are_one_block_and_streams_many() {
+        let line = "2 10.0.0.1 10.0.0.2\n";
+        let body = format!("version srcaddr dstaddr\n{}", line.repeat(200));
+        let gz = gzip(&body);
+        let fallback = Arc::new(Schema::default_v2());
+        for (limit, blocks) in [(1 << 20, 1), (0, 4000 / 1000 + 1)] {
+            let mut seen = Vec::new();
+            let r = small_blocks(limit, 1000).read_bytes(&gz, &fallback, &mut visitor(&mut seen));
+            assert_eq!(r, Ok(()));
+            assert_eq!(seen.len(), blocks);
+            assert_eq!(joined(&seen), (2, line.repeat(200), vec![3]));
+        }
+    }
+
+    #[test]
+    fn a_line_longer_than_a_block_is_kept_whole() {
+        let long = format!("2 {} 10.0.0.2\n", "x".repeat(300));
+        let text = format!("version srcaddr dstaddr\n2 10.0.0.1 10.0.0.2\n{long}");
+        for (seen, r) in read_all(text.as_bytes()) {
+            assert_eq!(r, Ok(()));
+            assert!(joined(&seen).1.ends_with(&long));
+        }
     }
 
     #[test]
     fn a_truncated_gzip_keeps_complete_lines_and_reports_the_damage() {
         let body = format!(
             "version srcaddr dstaddr\n{}",
-            "2 10.0.0.1 10.0.0.2\n".repeat(5000)
+            "2 10.0.0.1 10.0.0.2\n".repeat(2_000)
         );
         let gz = gzip(&body);
-        let (chunks, errors) = collect(&gz[..gz.len() / 2]);
-        assert_eq!(errors.len(), 1);
-        assert!(errors[0].contains("truncated gzip stream"), "{errors:?}");
-        let lines: usize = chunks.iter().map(|c| c.1.lines().count()).sum();
-        assert!(lines > 0 && lines < 5000, "{lines}");
-        assert!(chunks.iter().all(|c| c.1.ends_with('\n')));
+        for (seen, r) in read_all(&gz[..gz.len() / 2]) {
+            let e = r.unwrap_err();
+            assert!(e.contains("truncated gzip stream"), "{e}");
+            let (_, text, _) = joined(&seen);
+            let lines = text.lines().count();
+            assert!(lines > 0 && lines < 2_000, "{lines}");
+            assert!(text.ends_with('\n'));
+            assert!(
+                e.contains(&format!("after line {}", lines + 1)),
+                "{e} / {lines}"
+            );
+        }
+    }
+
+    #[test]
+    fn several_gzip_members_are_read_to_the_end() {
+        let data = [gzip(FILE), gzip("2 10.0.0.5 10.0.0.6\n")].concat();
+        for (seen, r) in read_all(&data) {
+            assert_eq!(r, Ok(()));
+            assert_eq!(
+                joined(&seen).1,
+                "2 10.0.0.1 10.0.0.2\n2 10.0.0.3 10.0.0.4\n2 10.0.0.5 10.0.0.6\n"
+            );
+        }
     }
 }

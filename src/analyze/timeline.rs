@@ -49,6 +49,25 @@ impl Timeline {
         }
     }
 
+    /// Adds another timeline's buckets (the result does not depend on the order of merges:
+    /// the bucket length ends as the smallest doubling that fits all buckets).
+    pub fn merge(&mut self, other: Timeline) {
+        while self.bucket_seconds < other.bucket_seconds {
+            self.coarsen();
+        }
+        let size = self.bucket_seconds;
+        for (k, b) in other.buckets {
+            let m = self.buckets.entry(k - k % size).or_default();
+            m.accepted_flows += b.accepted_flows;
+            m.accepted_bytes = m.accepted_bytes.saturating_add(b.accepted_bytes);
+            m.rejected_flows += b.rejected_flows;
+            m.rejected_bytes = m.rejected_bytes.saturating_add(b.rejected_bytes);
+        }
+        while self.buckets.len() > MAX_BUCKETS {
+            self.coarsen();
+        }
+    }
+
     fn coarsen(&mut self) {
         self.bucket_seconds *= 2;
         let size = self.bucket_seconds;
@@ -88,5 +107,28 @@ mod tests {
             .sum();
         assert_eq!(bytes, 100_000);
         assert!(t.bucket_seconds > 60);
+    }
+
+    #[test]
+    fn merged_parts_equal_the_whole() {
+        let times: Vec<u64> = (0..3_000u64).map(|i| 1_700_000_000 + i * 97).collect();
+        let mut whole = Timeline::default();
+        for &t in &times {
+            whole.add(t, t % 2 == 0, t % 1000);
+        }
+        for split in [1, 400, 1_500, 2_999] {
+            let (mut a, mut b) = (Timeline::default(), Timeline::default());
+            for &t in &times[..split] {
+                a.add(t, t % 2 == 0, t % 1000);
+            }
+            for &t in &times[split..] {
+                b.add(t, t % 2 == 0, t % 1000);
+            }
+            let mut ab = a.clone();
+            ab.merge(b.clone());
+            b.merge(a);
+            assert_eq!(ab, whole, "split at {split}");
+            assert_eq!(b, whole, "split at {split}, merged the other way");
+        }
     }
 }

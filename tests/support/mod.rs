@@ -29,7 +29,10 @@ static MOTO: OnceLock<Moto> = OnceLock::new();
 static NEXT_ACCOUNT: AtomicU64 = AtomicU64::new(1);
 
 fn launcher() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_launcher.py")
+    std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("tests/support/moto_launcher.py")
 }
 
 /// The shared moto server, started on first use on a free loopback port.

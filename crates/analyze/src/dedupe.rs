@@ -14,7 +14,7 @@ use std::collections::hash_map::Entry;
 use std::hash::BuildHasher;
 
 use crate::flow::Flow;
-use crate::sketch::{FastMap, fast_map, mix64};
+use crate::sketch::{FastMap, fast_map};
 
 /// Remembers one end of recent flows.
 #[derive(Debug)]
@@ -47,8 +47,8 @@ impl Dedupe {
 
     /// Whether this record is the second end of a flow already seen.
     #[inline]
-    pub fn is_twin(&mut self, f: &Flow<'_>) -> bool {
-        let (Some((src, dst)), Some(iface), Some(time)) = (f.addrs, f.interface_id, f.time) else {
+    pub fn is_twin(&mut self, f: &Flow) -> bool {
+        let (Some((src, dst)), Some(iface), Some(time)) = (f.addrs, &f.interface, f.time) else {
             return false;
         };
         let key = self.hasher.hash_one((
@@ -60,7 +60,7 @@ impl Dedupe {
             f.raw_times,
             f.action,
         ));
-        let iface = id_fingerprint(iface);
+        let iface = iface.fingerprint();
         let full = self.waiting.len() >= self.cap;
         match self.waiting.entry(key) {
             Entry::Occupied(e) if e.get().0 != iface => {
@@ -88,16 +88,4 @@ impl Dedupe {
             self.waiting.retain(|_, (_, t)| u64::from(*t) >= watermark);
         }
     }
-}
-
-/// A fixed 32-bit fingerprint of an interface id, 8 bytes at a time.
-#[inline]
-fn id_fingerprint(id: &str) -> u32 {
-    let mut h = id.len() as u64;
-    for chunk in id.as_bytes().chunks(8) {
-        let mut word = [0u8; 8];
-        word[..chunk.len()].copy_from_slice(chunk);
-        h = mix64(h ^ u64::from_le_bytes(word));
-    }
-    h as u32
 }

@@ -3,6 +3,10 @@
 //! findings as their windows close ([`Engine::take_final`]) and everything left at
 //! [`Engine::finish`].
 //!
+//! Classification is separable: [`Engine::classifier`] hands out a [`Classifier`] that other
+//! threads use to turn decoded records into [`Flow`]s, which the engine then takes with
+//! [`Engine::observe_flow`] (decoding and classifying in parallel, detecting in order).
+//!
 //! Per record the engine does a fixed amount of work: one classification, one dedupe lookup,
 //! a few sketch updates and one keyed lookup per interested detector. Keys are fixed-size, so
 //! a record for a key already present allocates nothing.
@@ -13,7 +17,7 @@ use serde::Serialize;
 use crate::dedupe::Dedupe;
 use crate::detectors::{self, Detector, DetectorStats};
 use crate::finding::{Finding, Origin, sort_findings};
-use crate::flow::{Context, Flow};
+use crate::flow::{Classifier, Flow};
 use crate::reports::{ReportBuilder, Reports};
 use crate::rules::RulePack;
 use crate::time::window_start;
@@ -65,7 +69,7 @@ pub struct Analysis {
 
 /// The streaming detection engine for one rule pack.
 pub struct Engine {
-    cx: Context,
+    cx: Classifier,
     detectors: Vec<Box<dyn Detector>>,
     window_sizes: Vec<u64>,
     /// Times whose windows (every length) are the same as those already accounted for in
@@ -83,7 +87,7 @@ pub struct Engine {
 impl Engine {
     /// An engine running every enabled detector of `pack`.
     pub fn new(pack: &RulePack) -> Engine {
-        let cx = Context::new(pack, detectors::uses_zones(pack));
+        let cx = Classifier::new(pack, detectors::uses_zones(pack));
         let detectors = detectors::build(pack, &cx);
         let mut window_sizes: Vec<u64> = pack
             .detectors
@@ -111,25 +115,36 @@ impl Engine {
         }
     }
 
+    /// The classifier this engine's rule pack needs, for threads that classify records into
+    /// [`Flow`]s ahead of [`Engine::observe_flow`].
+    pub fn classifier(&self) -> Classifier {
+        self.cx.clone()
+    }
+
     /// Observes one decoded record; `origin` is returned in the evidence of findings it
     /// contributes to.
     pub fn observe(&mut self, record: &FlowRecord<'_>, origin: Origin) {
-        let flow = Flow::new(record, &self.cx);
+        let flow = self.cx.classify(record);
+        self.observe_flow(&flow, origin);
+    }
+
+    /// Observes one record already classified by this engine's [`Engine::classifier`].
+    pub fn observe_flow(&mut self, flow: &Flow, origin: Origin) {
         self.records += 1;
         self.reports.seen();
         if let Some(d) = &mut self.dedupe
-            && d.is_twin(&flow)
+            && d.is_twin(flow)
         {
             self.reports.duplicate();
             return;
         }
-        self.reports.observe(&flow);
+        self.reports.observe(flow);
         let Some(t) = flow.time else {
             self.untimed += 1;
             return;
         };
         for d in &mut self.detectors {
-            d.observe(&flow, origin);
+            d.observe(flow, origin);
         }
         let wm = self.watermark.observe(t);
         // The earliest window this record may have opened; a cheap lower bound of the next

@@ -1,6 +1,9 @@
 //! [`Flow`]: the per-record view detectors read, computed once per record from a decoded
-//! [`FlowRecord`] (address classes, zones, probe test, event time), so no detector repeats
-//! that work. Also [`ShortId`], a fixed-size copy of an AWS id for map keys.
+//! [`FlowRecord`] by a [`Classifier`] (address classes, zones, probe test, event time), so no
+//! detector repeats that work. A `Flow` owns everything it holds (no borrow of the line), so
+//! classification can run on other threads than the [`Engine`](crate::Engine) and flows can
+//! travel between them in batches. Also [`ShortId`], a fixed-size copy of an AWS id for map
+//! keys.
 //!
 //! A record is a *probe* when it was rejected, or when it is TCP, its flags show a SYN
 //! without the SYN-ACK bit, and it carried at most `probe_max_packets` packets and
@@ -12,11 +15,14 @@ use flowlog::{Action, FlowDirection, FlowRecord, LogStatus};
 use crate::addr::{Addr, Networks};
 use crate::rules::RulePack;
 use crate::services::TCP;
+use crate::sketch::mix64;
 use crate::zones::{ZoneRef, Zones};
 
-/// What every record needs classified, from the pack.
+/// What every record needs classified, from the pack: turns a [`FlowRecord`] into a [`Flow`].
+/// Cheap to clone (one per decoding thread); get it from
+/// [`Engine::classifier`](crate::Engine::classifier).
 #[derive(Clone, Debug)]
-pub struct Context {
+pub struct Classifier {
     /// Internal ranges.
     pub networks: Networks,
     /// Trust zones.
@@ -29,10 +35,10 @@ pub struct Context {
     pub probe_max_bytes: u64,
 }
 
-impl Context {
-    /// The context for a pack.
-    pub fn new(pack: &RulePack, zones_used: bool) -> Context {
-        Context {
+impl Classifier {
+    /// The classifier for a pack.
+    pub fn new(pack: &RulePack, zones_used: bool) -> Classifier {
+        Classifier {
             networks: pack.networks.clone(),
             zones: pack.zones.clone(),
             zones_used: zones_used && !pack.zones.is_empty(),
@@ -43,8 +49,8 @@ impl Context {
 }
 
 /// One record, classified.
-#[derive(Clone, Debug)]
-pub struct Flow<'a> {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flow {
     /// Source and destination, when both are present.
     pub addrs: Option<(Addr, Addr)>,
     /// Whether the source is internal.
@@ -80,17 +86,18 @@ pub struct Flow<'a> {
     /// `pkt-dst-aws-service` is set.
     pub dst_aws_service: bool,
     /// The logged interface.
-    pub interface_id: Option<&'a str>,
+    pub interface: Option<ShortId>,
     /// Source zone (when zones are in use).
     pub src_zone: ZoneRef,
     /// Destination zone (when zones are in use).
     pub dst_zone: ZoneRef,
 }
 
-impl<'a> Flow<'a> {
+impl Classifier {
     /// Classifies a record.
     #[inline]
-    pub fn new(r: &FlowRecord<'a>, cx: &Context) -> Flow<'a> {
+    pub fn classify(&self, r: &FlowRecord<'_>) -> Flow {
+        let cx = self;
         let addrs = match (r.srcaddr, r.dstaddr) {
             (Some(s), Some(d)) => Some((Addr::new(s), Addr::new(d))),
             _ => None,
@@ -144,12 +151,14 @@ impl<'a> Flow<'a> {
             flags,
             probe,
             dst_aws_service: r.pkt_dst_aws_service.is_some(),
-            interface_id: r.interface_id,
+            interface: r.interface_id.map(ShortId::new),
             src_zone,
             dst_zone,
         }
     }
+}
 
+impl Flow {
     /// Whether the record was accepted.
     #[inline]
     pub fn accepted(&self) -> bool {
@@ -173,6 +182,7 @@ pub struct ShortId {
 
 impl ShortId {
     /// The key of an id.
+    #[inline]
     pub fn new(id: &str) -> ShortId {
         let mut bytes = [0u8; 24];
         let b = id.as_bytes();
@@ -196,6 +206,16 @@ impl ShortId {
         }
     }
 
+    /// A 32-bit fingerprint of the id (to tell two interfaces apart cheaply).
+    #[inline]
+    pub fn fingerprint(&self) -> u32 {
+        let mut h = u64::from(self.len);
+        for word in self.bytes.chunks_exact(8) {
+            h = mix64(h ^ u64::from_le_bytes(word.try_into().expect("8 bytes")));
+        }
+        h as u32
+    }
+
     /// The id as text (a long id shows its prefix and hash).
     pub fn text(&self) -> String {
         if self.len == u8::MAX {
@@ -215,14 +235,14 @@ mod tests {
     #[test]
     fn probes_and_classes() {
         let pack = RulePack::from_yaml("version: 1\ndetectors: []\n").unwrap();
-        let cx = Context::new(&pack, false);
+        let cx = Classifier::new(&pack, false);
         let schema = Schema::from_header(
             "srcaddr dstaddr srcport dstport protocol packets bytes start end action tcp-flags",
         )
         .unwrap();
         let flow = |line: &str| {
             let r = schema.decode(line).unwrap();
-            let f = Flow::new(&r, &cx);
+            let f = cx.classify(&r);
             (f.probe, f.src_internal, f.dst_internal)
         };
         assert_eq!(

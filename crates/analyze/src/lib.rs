@@ -25,11 +25,11 @@
 //! assert_eq!(analysis.findings[0].flows, 2);
 //! ```
 //!
-//! Public modules: [`rules`] (pack loading and errors), [`engine`], [`finding`],
+//! Public modules: [`rules`] (pack loading and errors), [`engine`], [`flow`] (classified
+//! records, for callers that decode on several threads), [`finding`],
 //! [`reports`], [`addr`] (addresses, CIDRs, internal ranges), [`services`], [`zones`] and
-//! [`time`]. Internal: `window` (event-time windows and watermark), `flow` (per-record
-//! classification), `dedupe` (double-ended flows), `detectors` (one file per kind) and
-//! `sketch` (bounded counting).
+//! [`time`]. Internal: `window` (event-time windows and watermark), `dedupe` (double-ended
+//! flows), `detectors` (one file per kind) and `sketch` (bounded counting).
 //!
 //! # Windows and memory
 //!
@@ -78,7 +78,7 @@ mod dedupe;
 mod detectors;
 pub mod engine;
 pub mod finding;
-mod flow;
+pub mod flow;
 pub mod reports;
 pub mod rules;
 pub mod services;
@@ -90,5 +90,6 @@ pub mod zones;
 pub use detectors::DetectorStats;
 pub use engine::{Analysis, Engine, EngineStats};
 pub use finding::{Finding, Origin, Severity, Window};
+pub use flow::{Classifier, Flow};
 pub use reports::Reports;
 pub use rules::{DEFAULT_PACK_YAML, PackSource, RuleError, RulePack};

@@ -31,7 +31,7 @@ pub struct Traffic {
 }
 
 impl Traffic {
-    fn add(&mut self, f: &Flow<'_>) {
+    fn add(&mut self, f: &Flow) {
         self.flows += 1;
         self.packets = self.packets.saturating_add(f.packets);
         self.bytes = self.bytes.saturating_add(f.bytes);
@@ -161,7 +161,7 @@ impl ReportBuilder {
 
     /// Counts a record (after dedupe).
     #[inline]
-    pub fn observe(&mut self, f: &Flow<'_>) {
+    pub fn observe(&mut self, f: &Flow) {
         use flowlog::LogStatus;
         let t = &mut self.totals;
         match f.status {

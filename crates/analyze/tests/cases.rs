@@ -30,11 +30,17 @@ use serde_yaml::Value as Yaml;
 const MIN_CASES: usize = 30;
 
 fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases")
+    std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("tests/cases")
 }
 
 fn default_pack_text() -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/detections/default.yaml");
+    let p = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../../policies/detections/default.yaml");
     fs::read_to_string(p).expect("default pack")
 }
 

@@ -110,7 +110,11 @@ fn planted_attacks_are_found_and_benign_traffic_is_quiet() {
     assert_eq!(attacks.len(), 9);
     let zones = String::from_utf8(data["zones.yaml"].clone()).unwrap();
     let default = fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/detections/default.yaml"),
+        std::path::PathBuf::from(
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+        )
+        .join("../../policies/detections/default.yaml"),
     )
     .unwrap();
     let pack = RulePack::from_yaml_layers(&[

@@ -1,13 +1,14 @@
 //! Rule-pack loading: the default pack loads, every problem in a bad pack is reported with
 //! its rule, path and position, and layered packs merge and blame the right layer.
 
-use std::path::Path;
-
 use flowkeeper_analyze::rules::Params;
 use flowkeeper_analyze::{DEFAULT_PACK_YAML, PackSource, RuleError, RulePack, Severity};
 
 fn default_text() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/detections/default.yaml");
+    let path = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../../policies/detections/default.yaml");
     std::fs::read_to_string(path).expect("policies/detections/default.yaml")
 }
 

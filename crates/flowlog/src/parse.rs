@@ -105,11 +105,11 @@ pub(crate) fn traffic_path(value: &str) -> Result<TrafficPath, K> {
     TrafficPath::from_code(n).ok_or(invalid)
 }
 
-/// An enumeration value via its `parse`.
+/// An enumeration value via its `parse` (generic, so the match inlines into the decoder).
 #[inline(always)]
 pub(crate) fn choice<T>(
     value: &str,
-    parse: fn(&str) -> Option<T>,
+    parse: impl FnOnce(&str) -> Option<T>,
     expected: &'static str,
 ) -> Result<T, K> {
     parse(value).ok_or(K::InvalidValue { expected })

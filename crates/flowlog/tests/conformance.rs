@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use flowlog::{DecodeError, FieldType, FlowRecord, S3TextFile, Schema};
 use serde_json::{Map, Value as Json};
@@ -28,7 +28,10 @@ const EXPECTED_FIELDS_COMPARED: usize = 885;
 const EXPECTED_NORMALISED_COMPARED: usize = 2;
 
 fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/public")
+    std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../../tests/fixtures/public")
 }
 
 #[derive(Debug, Default)]

@@ -65,7 +65,7 @@ impl Exfiltration {
 
 impl Detector for Exfiltration {
     #[inline]
-    fn observe(&mut self, f: &Flow<'_>, origin: Origin) {
+    fn observe(&mut self, f: &Flow, origin: Origin) {
         let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
             return;
         };

@@ -41,7 +41,7 @@ impl HostSweep {
 
 impl Detector for HostSweep {
     #[inline]
-    fn observe(&mut self, f: &Flow<'_>, origin: Origin) {
+    fn observe(&mut self, f: &Flow, origin: Origin) {
         let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
             return;
         };

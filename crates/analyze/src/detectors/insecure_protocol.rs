@@ -31,7 +31,7 @@ impl InsecureProtocol {
 
 impl Detector for InsecureProtocol {
     #[inline]
-    fn observe(&mut self, f: &Flow<'_>, origin: Origin) {
+    fn observe(&mut self, f: &Flow, origin: Origin) {
         let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
             return;
         };

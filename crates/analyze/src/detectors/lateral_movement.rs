@@ -42,7 +42,7 @@ impl LateralMovement {
 
 impl Detector for LateralMovement {
     #[inline]
-    fn observe(&mut self, f: &Flow<'_>, origin: Origin) {
+    fn observe(&mut self, f: &Flow, origin: Origin) {
         let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
             return;
         };

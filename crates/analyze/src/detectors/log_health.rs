@@ -32,14 +32,14 @@ impl LogHealth {
 
 impl Detector for LogHealth {
     #[inline]
-    fn observe(&mut self, f: &Flow<'_>, origin: Origin) {
+    fn observe(&mut self, f: &Flow, origin: Origin) {
         let Some(t) = f.time else {
             return;
         };
         if f.status != self.status {
             return;
         }
-        let key = ShortId::new(f.interface_id.unwrap_or("-"));
+        let key = f.interface.unwrap_or_else(|| ShortId::new("-"));
         if let Some((_, tally)) = self.state.slot(t, key, Tally::default) {
             tally.add(f, origin, self.rule.max_evidence);
         }

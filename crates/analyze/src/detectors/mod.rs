@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::addr::{Addr, CidrSet};
 use crate::finding::{Evidence, Finding, Origin, Severity, Window};
-use crate::flow::{Context, Flow};
+use crate::flow::{Classifier, Flow};
 use crate::rules::{DetectorSpec, Params, RulePack};
 use crate::window::Windowed;
 
@@ -41,7 +41,7 @@ pub struct DetectorStats {
 /// What the engine needs from a detector.
 pub trait Detector: Send {
     /// Looks at one record (already deduplicated, with a time).
-    fn observe(&mut self, flow: &Flow<'_>, origin: Origin);
+    fn observe(&mut self, flow: &Flow, origin: Origin);
     /// The end of the oldest open window.
     fn next_close(&self) -> Option<u64>;
     /// Closes the windows ending at or before `watermark` (all for `u64::MAX`), appending
@@ -161,7 +161,7 @@ impl Default for Tally {
 impl Tally {
     /// Counts a record.
     #[inline]
-    pub fn add(&mut self, f: &Flow<'_>, origin: Origin, max_evidence: usize) {
+    pub fn add(&mut self, f: &Flow, origin: Origin, max_evidence: usize) {
         self.flows += 1;
         self.packets = self.packets.saturating_add(f.packets);
         self.bytes = self.bytes.saturating_add(f.bytes);
@@ -176,7 +176,7 @@ impl Tally {
 }
 
 /// Builds a detector for every enabled entry of the pack, in pack order.
-pub fn build(pack: &RulePack, cx: &Context) -> Vec<Box<dyn Detector>> {
+pub fn build(pack: &RulePack, cx: &Classifier) -> Vec<Box<dyn Detector>> {
     pack.detectors
         .iter()
         .filter(|d| d.enabled)

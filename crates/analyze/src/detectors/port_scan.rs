@@ -42,7 +42,7 @@ impl PortScan {
 
 impl Detector for PortScan {
     #[inline]
-    fn observe(&mut self, f: &Flow<'_>, origin: Origin) {
+    fn observe(&mut self, f: &Flow, origin: Origin) {
         let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
             return;
         };
