@@ -118,7 +118,7 @@ fn is_gzip(bytes: &[u8]) -> bool {
 
 /// The schema the first line declares, and where the records start.
 fn take_header<'t>(text: &'t [u8], fallback: &Arc<Schema>) -> (Arc<Schema>, &'t [u8], u64) {
-    let end = memchr(b'\n', text).map_or(text.len(), |i| i + 1);
+    let end = memchr::memchr(b'\n', text).map_or(text.len(), |i| i + 1);
     std::str::from_utf8(&text[..end])
         .ok()
         .and_then(header_schema)
@@ -163,7 +163,7 @@ fn stream(
         // Whole lines only, unless the input ended cleanly (a last line without `\n`).
         let cut = match (at_end, &failure) {
             (true, None) => filled,
-            _ => memrchr(b'\n', &buf[..filled]).map_or(0, |i| i + 1),
+            _ => memchr::memrchr(b'\n', &buf[..filled]).map_or(0, |i| i + 1),
         };
         let mut text = &buf[..cut];
         let schema = match &schema {
@@ -203,16 +203,8 @@ fn stream(
 }
 
 fn count_lines(text: &[u8]) -> u64 {
-    let newlines = text.iter().filter(|&&b| b == b'\n').count() as u64;
+    let newlines = memchr::memchr_iter(b'\n', text).count() as u64;
     newlines + u64::from(!text.ends_with(b"\n"))
-}
-
-fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&b| b == needle)
-}
-
-fn memrchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().rposition(|&b| b == needle)
 }
 
 #[cfg(test)]
