@@ -113,6 +113,53 @@ async fn s3_objects_are_listed_pruned_by_day_and_analyzed() {
     );
 }
 
+/// Objects too large to download whole are read as they arrive: the body's chunks are awaited
+/// one at a time from the reading thread, inflated as a stream and split into lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_s3_object_streams_through_the_reader_as_it_downloads() {
+    let acct = Account::new().await;
+    let bucket = format!("stream-{}", acct.id);
+    let s3 = acct.s3("us-east-1");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let lines: Vec<String> = (0..40_000).map(|i| ssh_login(&acct.id, T0 + i)).collect();
+    let body = gzip(&format!("{HEADER}\n{}\n", lines.join("\n")));
+    assert!(
+        body.len() > 256 * 1024,
+        "{} bytes: several network chunks",
+        body.len()
+    );
+    s3.put_object()
+        .bucket(&bucket)
+        .key("big.log.gz")
+        .body(body.into())
+        .send()
+        .await
+        .unwrap();
+    let runtime = tokio::runtime::Handle::current();
+    let (text, blocks) = tokio::task::spawn_blocking(move || {
+        let object = flowkeeper::aws::s3::open_object(&s3, &bucket, "big.log.gz", &runtime)
+            .expect("GetObject");
+        let (mut text, mut blocks) = (String::new(), 0);
+        let fallback = std::sync::Arc::new(flowlog::Schema::default_v2());
+        let result = flowkeeper::analyze::reader::Reader::new(0).read_stream(
+            object,
+            &fallback,
+            &mut |block| {
+                assert_eq!(block.schema.len(), 14, "the header's schema");
+                text.push_str(std::str::from_utf8(block.text).unwrap());
+                blocks += 1;
+                true
+            },
+        );
+        assert_eq!(result, Ok(()));
+        (text, blocks)
+    })
+    .await
+    .unwrap();
+    assert_eq!(text, format!("{}\n", lines.join("\n")));
+    assert!(blocks > 1, "{blocks} blocks");
+}
+
 #[tokio::test]
 async fn cloudwatch_events_are_read_with_the_flow_logs_declared_format() {
     let acct = Account::new().await;

@@ -50,12 +50,15 @@ impl JobReader<'_, '_> {
         };
         let result = match (job, source) {
             (Job::File(path), Some(_)) => read_file(path, self.reader, fallback, &mut visit),
-            (Job::S3 { bucket, key }, Some(_)) => match self.clients {
-                Some(clients) => self
+            (Job::S3 { bucket, key, size }, Some(_)) => match self.clients {
+                Some(clients) if self.reader.reads_whole(*size) => self
                     .runtime
                     .block_on(aws::s3::get_object(&clients.s3, bucket, key))
                     .map_err(|e| e.to_string())
                     .and_then(|bytes| self.reader.read_bytes(&bytes, fallback, &mut visit)),
+                Some(clients) => aws::s3::open_object(&clients.s3, bucket, key, self.runtime)
+                    .map_err(|e| e.to_string())
+                    .and_then(|body| self.reader.read_stream(body, fallback, &mut visit)),
                 None => Ok(()),
             },
             (
@@ -128,7 +131,7 @@ impl JobReader<'_, '_> {
     }
 }
 
-/// Reads a local file: whole when it is small enough for the thread's buffer, else streamed.
+/// Reads a local file: whole when it is small enough, else streamed.
 fn read_file(
     path: &std::path::Path,
     reader: &mut Reader,
@@ -137,7 +140,7 @@ fn read_file(
 ) -> Result<(), String> {
     let mut file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     let size = file.metadata().map_or(u64::MAX, |m| m.len());
-    if size <= (reader.whole_limit / 4) as u64 {
+    if reader.reads_whole(size) {
         let mut bytes = Vec::with_capacity(size as usize);
         file.read_to_end(&mut bytes)
             .map_err(|e| format!("unreadable: {e}"))?;

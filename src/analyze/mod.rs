@@ -56,6 +56,8 @@ pub enum Job {
     S3 {
         bucket: String,
         key: String,
+        /// As listed: small objects are downloaded whole, large ones read as they arrive.
+        size: u64,
     },
     CloudWatch {
         group: String,
@@ -125,6 +127,7 @@ pub async fn plan_jobs(
                         .map(|o| Job::S3 {
                             bucket: bucket.clone(),
                             key: o.key,
+                            size: o.size.max(0) as u64,
                         }),
                 );
             }
@@ -195,7 +198,7 @@ pub fn run(
         .iter()
         .map(|j| match j {
             Job::File(p) => Some(registry.add(p.display().to_string())),
-            Job::S3 { bucket, key } => Some(registry.add(format!("s3://{bucket}/{key}"))),
+            Job::S3 { bucket, key, .. } => Some(registry.add(format!("s3://{bucket}/{key}"))),
             Job::CloudWatch { .. } => None,
         })
         .collect();

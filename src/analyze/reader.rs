@@ -59,6 +59,13 @@ impl Reader {
         }
     }
 
+    /// Whether an object of `size` stored bytes is read into memory whole (then inflated at
+    /// once when it is gzip) rather than streamed: a quarter of the whole-object limit, so the
+    /// stored and the inflated copy together stay within about 1.25 times the limit.
+    pub fn reads_whole(&self, size: u64) -> bool {
+        size <= (self.whole_limit / 4) as u64
+    }
+
     /// Reads an object held in memory. Err says what damage stopped the reading (the lines
     /// before it were visited).
     pub fn read_bytes(

@@ -369,6 +369,47 @@ pub async fn list_objects(
     Ok(out)
 }
 
+/// An object's body as a blocking [`std::io::Read`]: each network chunk is awaited on
+/// `runtime` when the reader needs it, so a large object is never held whole. For threads
+/// outside the runtime (the analyzer's reading threads).
+pub struct ObjectReader<'r> {
+    body: aws_sdk_s3::primitives::ByteStream,
+    chunk: bytes::Bytes,
+    runtime: &'r tokio::runtime::Handle,
+}
+
+/// Opens an object for reading as it downloads.
+pub fn open_object<'r>(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    runtime: &'r tokio::runtime::Handle,
+) -> Result<ObjectReader<'r>, AwsError> {
+    let out = runtime
+        .block_on(s3.get_object().bucket(bucket).key(key).send())
+        .map_err(|e| classify("s3:GetObject", e))?;
+    Ok(ObjectReader {
+        body: out.body,
+        chunk: bytes::Bytes::new(),
+        runtime,
+    })
+}
+
+impl std::io::Read for ObjectReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.chunk.is_empty() {
+            match self.runtime.block_on(self.body.try_next()) {
+                Ok(Some(chunk)) => self.chunk = chunk,
+                Ok(None) => return Ok(0),
+                Err(e) => return Err(std::io::Error::other(e)),
+            }
+        }
+        let n = out.len().min(self.chunk.len());
+        out[..n].copy_from_slice(&self.chunk.split_to(n));
+        Ok(n)
+    }
+}
+
 /// An object's bytes, as stored (compressed objects stay compressed).
 pub async fn get_object(s3: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, AwsError> {
     let out = s3
