@@ -37,6 +37,7 @@ impl Schema {
         let last = self.slots.len() - 1;
         let mut spaces = Spaces::new(line.as_bytes());
         let mut start = 0;
+        let mut addrs = AddrText::default();
         for (i, &slot) in self.slots.iter().enumerate() {
             let end = match spaces.next() {
                 Some(space) if i < last => space,
@@ -45,7 +46,7 @@ impl Schema {
             };
             let value = &line[start..end];
             let stored = match slot {
-                Some(field) => store(record, field, value),
+                Some(field) => store(record, field, value, &mut addrs),
                 None if value.is_empty() => Err(DecodeErrorKind::EmptyValue),
                 None => Ok(()),
             };
@@ -103,16 +104,35 @@ fn trim_line_ending(line: &str) -> &str {
     line.strip_suffix('\r').unwrap_or(line)
 }
 
+/// The text of this line's `srcaddr` and `dstaddr`, so `pkt-srcaddr`/`pkt-dstaddr` with the
+/// same text (every flow not translated on the way) reuse the parsed address.
+#[derive(Default)]
+struct AddrText<'a> {
+    src: Option<&'a str>,
+    dst: Option<&'a str>,
+}
+
 /// Parses `value` into the record field for `field`.
 #[inline]
-fn store<'a>(r: &mut FlowRecord<'a>, field: Field, v: &'a str) -> Result<(), DecodeErrorKind> {
+fn store<'a>(
+    r: &mut FlowRecord<'a>,
+    field: Field,
+    v: &'a str,
+    addrs: &mut AddrText<'a>,
+) -> Result<(), DecodeErrorKind> {
     use Field as F;
     match field {
         F::Version => r.version = opt(v, parse::u8)?,
         F::AccountId => r.account_id = text(v)?,
         F::InterfaceId => r.interface_id = text(v)?,
-        F::Srcaddr => r.srcaddr = opt(v, parse::ip)?,
-        F::Dstaddr => r.dstaddr = opt(v, parse::ip)?,
+        F::Srcaddr => {
+            r.srcaddr = opt(v, parse::ip)?;
+            addrs.src = Some(v);
+        }
+        F::Dstaddr => {
+            r.dstaddr = opt(v, parse::ip)?;
+            addrs.dst = Some(v);
+        }
         F::Srcport => r.srcport = opt(v, parse::u16)?,
         F::Dstport => r.dstport = opt(v, parse::u16)?,
         F::Protocol => r.protocol = opt(v, parse::u8)?,
@@ -131,7 +151,9 @@ fn store<'a>(r: &mut FlowRecord<'a>, field: Field, v: &'a str) -> Result<(), Dec
         F::Type => {
             r.traffic_type = opt(v, |v| choice(v, TrafficType::parse, TrafficType::EXPECTED))?
         }
+        F::PktSrcaddr if Some(v) == addrs.src => r.pkt_srcaddr = r.srcaddr,
         F::PktSrcaddr => r.pkt_srcaddr = opt(v, parse::ip)?,
+        F::PktDstaddr if Some(v) == addrs.dst => r.pkt_dstaddr = r.dstaddr,
         F::PktDstaddr => r.pkt_dstaddr = opt(v, parse::ip)?,
         F::Region => r.region = text(v)?,
         F::AzId => r.az_id = text(v)?,
@@ -229,6 +251,26 @@ mod tests {
             (e.kind(), e.column(), e.field()),
             (DecodeErrorKind::InvalidIp, 1, Some(Field::Srcaddr))
         );
+    }
+
+    #[test]
+    fn packet_addresses_equal_to_the_flow_addresses_reuse_them_in_any_field_order() {
+        let s = Schema::from_header("srcaddr dstaddr pkt-srcaddr pkt-dstaddr").unwrap();
+        let r = s.decode("10.0.0.1 10.0.0.2 10.0.0.1 192.0.2.9").unwrap();
+        assert_eq!(r.pkt_srcaddr, Some(ip("10.0.0.1")));
+        assert_eq!(r.pkt_dstaddr, Some(ip("192.0.2.9")));
+        let r = s.decode("- 10.0.0.2 - 10.0.0.2").unwrap();
+        assert_eq!((r.pkt_srcaddr, r.pkt_dstaddr), (None, Some(ip("10.0.0.2"))));
+        let e = s.decode("10.0.0.1 10.0.0.2 10.0.0.1 10.0.0.x").unwrap_err();
+        assert_eq!(e.column(), 4);
+        // Packet addresses first: nothing to reuse yet, so an empty value is still an error.
+        let s = Schema::from_header("pkt-srcaddr srcaddr").unwrap();
+        let r = s.decode("10.0.0.7 10.0.0.1").unwrap();
+        assert_eq!(
+            (r.pkt_srcaddr, r.srcaddr),
+            (Some(ip("10.0.0.7")), Some(ip("10.0.0.1")))
+        );
+        assert!(s.decode(" 10.0.0.1").is_err());
     }
 
     #[test]
