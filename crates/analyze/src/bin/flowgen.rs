@@ -230,6 +230,7 @@ fn run(args: &Args) -> Result<(), String> {
         "start": format_rfc3339(grid),
         "objects": jobs.len(),
         "version": args.version,
+        "gzip_level": writer::GZIP_LEVEL,
         "attacks": truth,
     });
     let text = serde_json::to_string_pretty(&planted).map_err(|e| e.to_string())? + "\n";
