@@ -12,7 +12,7 @@ use crate::model::{
     NameTemplate, OrgSpec, Regions, ResourceKind, S3Destination, S3Options, Selector, TrafficType,
     is_region_name,
 };
-use yamlcheck::{Checker, Path, did_you_mean, type_name};
+use yamlcheck::{FileChecker, Path, did_you_mean, type_name};
 
 /// Retention periods CloudWatch Logs accepts (PutRetentionPolicy).
 pub const RETENTION_DAYS: &[i32] = &[
@@ -80,7 +80,7 @@ const ENTRY_KEYS: &[&str] = &[
     "tags",
 ];
 
-pub fn desired_state(root: &Value, c: &mut Checker) -> Option<DesiredState> {
+pub fn desired_state(root: &Value, c: &mut FileChecker) -> Option<DesiredState> {
     let top = Path::default();
     let Value::Mapping(m) = root else {
         c.at_value(
@@ -162,7 +162,7 @@ pub fn desired_state(root: &Value, c: &mut Checker) -> Option<DesiredState> {
 }
 
 /// `regions: all` or a list.
-fn regions_value(v: &Value, path: &Path, c: &mut Checker) -> Regions {
+fn regions_value(v: &Value, path: &Path, c: &mut FileChecker) -> Regions {
     match v {
         Value::String(s) if s == "all" => Regions::All,
         Value::String(s) => {
@@ -177,7 +177,7 @@ fn regions_value(v: &Value, path: &Path, c: &mut Checker) -> Regions {
     }
 }
 
-fn defaults_value(v: &Value, path: &Path, c: &mut Checker) -> Defaults {
+fn defaults_value(v: &Value, path: &Path, c: &mut FileChecker) -> Defaults {
     let mut d = Defaults::default();
     let Some(m) = c.mapping(v, path, "`defaults`") else {
         return d;
@@ -194,7 +194,7 @@ fn defaults_value(v: &Value, path: &Path, c: &mut Checker) -> Defaults {
     d
 }
 
-fn account_id(v: &Value, path: &Path, c: &mut Checker) -> Option<AccountId> {
+fn account_id(v: &Value, path: &Path, c: &mut FileChecker) -> Option<AccountId> {
     let text = match v {
         Value::String(s) => s.clone(),
         Value::Number(n) => {
@@ -221,7 +221,7 @@ fn account_id(v: &Value, path: &Path, c: &mut Checker) -> Option<AccountId> {
         .ok()
 }
 
-fn account_id_list(v: &Value, path: &Path, what: &str, c: &mut Checker) -> BTreeSet<AccountId> {
+fn account_id_list(v: &Value, path: &Path, what: &str, c: &mut FileChecker) -> BTreeSet<AccountId> {
     let Some(items) = c.sequence(v, path, what) else {
         return BTreeSet::new();
     };
@@ -232,7 +232,7 @@ fn account_id_list(v: &Value, path: &Path, what: &str, c: &mut Checker) -> BTree
         .collect()
 }
 
-fn account_list(v: &Value, path: &Path, c: &mut Checker) -> Vec<AccountSpec> {
+fn account_list(v: &Value, path: &Path, c: &mut FileChecker) -> Vec<AccountSpec> {
     let mut out: Vec<AccountSpec> = Vec::new();
     let Some(items) = c.sequence(v, path, "`accounts`") else {
         return out;
@@ -316,7 +316,7 @@ fn account_list(v: &Value, path: &Path, c: &mut Checker) -> Vec<AccountSpec> {
     out
 }
 
-fn organization(v: &Value, path: &Path, c: &mut Checker) -> OrgSpec {
+fn organization(v: &Value, path: &Path, c: &mut FileChecker) -> OrgSpec {
     let mut o = OrgSpec::default();
     let m = match v {
         Value::Null => return o,
@@ -362,7 +362,7 @@ fn organization(v: &Value, path: &Path, c: &mut Checker) -> OrgSpec {
     o
 }
 
-fn region_list(v: &Value, path: &Path, c: &mut Checker) -> Vec<String> {
+fn region_list(v: &Value, path: &Path, c: &mut FileChecker) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let Some(items) = c.sequence(v, path, "`regions`") else {
         return out;
@@ -397,7 +397,7 @@ fn region_list(v: &Value, path: &Path, c: &mut Checker) -> Vec<String> {
     out
 }
 
-fn destination_map(v: &Value, path: &Path, c: &mut Checker) -> BTreeMap<String, Destination> {
+fn destination_map(v: &Value, path: &Path, c: &mut FileChecker) -> BTreeMap<String, Destination> {
     let mut out = BTreeMap::new();
     let Some(m) = c.mapping(v, path, "`destinations`") else {
         return out;
@@ -429,7 +429,7 @@ fn destination_map(v: &Value, path: &Path, c: &mut Checker) -> BTreeMap<String, 
     out
 }
 
-fn destination(name: &str, v: &Value, path: &Path, c: &mut Checker) -> Option<Destination> {
+fn destination(name: &str, v: &Value, path: &Path, c: &mut FileChecker) -> Option<Destination> {
     let what = format!("destination `{name}`");
     let m = c.mapping(v, path, &what)?;
     let Some(tv) = m.get("type") else {
@@ -463,16 +463,16 @@ fn typed_entries<'v>(
     path: &Path,
     what: &str,
     is_s3: bool,
-    c: &mut Checker,
+    c: &mut FileChecker,
 ) -> Vec<(&'v str, &'v Value)> {
     let (allowed, required) = if is_s3 {
         (S3_KEYS, &["bucket"][..])
     } else {
         (CWL_KEYS, &["log_group"][..])
     };
-    let before = c.problems.len();
+    let before = c.sink.problems.len();
     let out = c.entries(m, path, allowed, required, what);
-    for d in &mut c.problems[before..] {
+    for d in &mut c.sink.problems[before..] {
         if let Some(yamlcheck::Seg::Key(k)) = d.path.0.last()
             && let Some(h) = misplaced_key_hint(k, is_s3)
         {
@@ -482,7 +482,12 @@ fn typed_entries<'v>(
     out
 }
 
-fn s3_destination(m: &Mapping, path: &Path, what: &str, c: &mut Checker) -> Option<S3Destination> {
+fn s3_destination(
+    m: &Mapping,
+    path: &Path,
+    what: &str,
+    c: &mut FileChecker,
+) -> Option<S3Destination> {
     let mut bucket = None;
     let mut d = S3Destination {
         bucket: NameTemplate::parse("placeholder").expect("static"),
@@ -549,7 +554,7 @@ fn cwl_destination(
     m: &Mapping,
     path: &Path,
     what: &str,
-    c: &mut Checker,
+    c: &mut FileChecker,
 ) -> Option<CloudWatchDestination> {
     let mut log_group = None;
     let mut retention_days = None;
@@ -597,7 +602,7 @@ fn cwl_destination(
     })
 }
 
-fn template(v: &Value, path: &Path, what: &str, c: &mut Checker) -> Option<NameTemplate> {
+fn template(v: &Value, path: &Path, what: &str, c: &mut FileChecker) -> Option<NameTemplate> {
     let s = c.string(v, path, what)?;
     NameTemplate::parse(s)
         .map_err(|e| c.at_value(path, e, None))
@@ -609,7 +614,7 @@ fn sample(t: &NameTemplate) -> String {
     t.render("123456789012", "ap-southeast-2")
 }
 
-fn check_bucket_name(t: &NameTemplate, path: &Path, c: &mut Checker) -> bool {
+fn check_bucket_name(t: &NameTemplate, path: &Path, c: &mut FileChecker) -> bool {
     let s = sample(t);
     let valid = (3..=63).contains(&s.len())
         && s.bytes()
@@ -627,7 +632,7 @@ fn check_bucket_name(t: &NameTemplate, path: &Path, c: &mut Checker) -> bool {
     valid
 }
 
-fn check_prefix(s: &str, path: &Path, c: &mut Checker) -> Option<String> {
+fn check_prefix(s: &str, path: &Path, c: &mut FileChecker) -> Option<String> {
     let trimmed = s.trim_matches('/');
     if trimmed != s {
         c.at_value(
@@ -648,7 +653,7 @@ fn check_prefix(s: &str, path: &Path, c: &mut Checker) -> Option<String> {
     Some(trimmed.to_string())
 }
 
-fn check_log_group(t: &NameTemplate, path: &Path, c: &mut Checker) -> bool {
+fn check_log_group(t: &NameTemplate, path: &Path, c: &mut FileChecker) -> bool {
     let s = sample(t);
     let valid = (1..=512).contains(&s.len())
         && s.chars()
@@ -663,11 +668,11 @@ fn check_log_group(t: &NameTemplate, path: &Path, c: &mut Checker) -> bool {
     valid
 }
 
-fn check_role_name(t: &NameTemplate, path: &Path, c: &mut Checker) -> bool {
+fn check_role_name(t: &NameTemplate, path: &Path, c: &mut FileChecker) -> bool {
     check_role_name_text(&sample(t), path, c)
 }
 
-fn check_role_name_text(s: &str, path: &Path, c: &mut Checker) -> bool {
+fn check_role_name_text(s: &str, path: &Path, c: &mut FileChecker) -> bool {
     let valid = (1..=64).contains(&s.len())
         && s.chars()
             .all(|ch| ch.is_ascii_alphanumeric() || "+=,.@_-".contains(ch));
@@ -681,7 +686,7 @@ fn check_role_name_text(s: &str, path: &Path, c: &mut Checker) -> bool {
     valid
 }
 
-fn check_kms_arn(s: &str, path: &Path, c: &mut Checker) -> bool {
+fn check_kms_arn(s: &str, path: &Path, c: &mut FileChecker) -> bool {
     let valid = s.starts_with("arn:")
         && s.contains(":kms:")
         && (s.contains(":key/") || s.contains(":alias/"));
@@ -697,7 +702,7 @@ fn check_kms_arn(s: &str, path: &Path, c: &mut Checker) -> bool {
     valid
 }
 
-fn encryption(v: &Value, path: &Path, c: &mut Checker) -> Option<Encryption> {
+fn encryption(v: &Value, path: &Path, c: &mut FileChecker) -> Option<Encryption> {
     match v {
         Value::String(_) => c
             .choice(v, path, "`encryption`", &["sse-s3"])
@@ -722,7 +727,7 @@ fn encryption(v: &Value, path: &Path, c: &mut Checker) -> Option<Encryption> {
     }
 }
 
-fn lifecycle(v: &Value, path: &Path, c: &mut Checker) -> Option<Lifecycle> {
+fn lifecycle(v: &Value, path: &Path, c: &mut FileChecker) -> Option<Lifecycle> {
     let m = c.mapping(v, path, "`lifecycle`")?;
     let mut l = Lifecycle {
         transition_days: None,
@@ -785,7 +790,7 @@ fn entry_list(
     v: &Value,
     path: &Path,
     dests: &BTreeSet<String>,
-    c: &mut Checker,
+    c: &mut FileChecker,
 ) -> Vec<FlowLogEntry> {
     let mut out: Vec<FlowLogEntry> = Vec::new();
     let Some(items) = c.sequence(v, path, "`flow_logs`") else {
@@ -821,7 +826,7 @@ fn entry(
     v: &Value,
     path: &Path,
     dests: &BTreeSet<String>,
-    c: &mut Checker,
+    c: &mut FileChecker,
 ) -> Option<FlowLogEntry> {
     let m = c.mapping(v, path, "a flow_logs entry")?;
     let label = m.get("name").and_then(Value::as_str).map_or_else(
@@ -909,7 +914,7 @@ fn selector(
     v: &Value,
     path: &Path,
     kind: Option<ResourceKind>,
-    c: &mut Checker,
+    c: &mut FileChecker,
 ) -> Option<Selector> {
     match v {
         Value::String(s) if s == "all" => Some(Selector::All),
@@ -961,7 +966,7 @@ fn exclusion(
     v: &Value,
     path: &Path,
     kind: Option<ResourceKind>,
-    c: &mut Checker,
+    c: &mut FileChecker,
 ) -> Option<Exclusion> {
     let m = c.mapping(v, path, "`exclude`")?;
     let mut e = Exclusion::default();
@@ -980,7 +985,7 @@ fn id_list(
     v: &Value,
     path: &Path,
     kind: Option<ResourceKind>,
-    c: &mut Checker,
+    c: &mut FileChecker,
 ) -> Option<BTreeSet<String>> {
     let items = c.sequence(v, path, "`ids`")?;
     let mut out = BTreeSet::new();
@@ -1025,7 +1030,7 @@ fn tag_map(
     path: &Path,
     what: &str,
     user_tags: bool,
-    c: &mut Checker,
+    c: &mut FileChecker,
 ) -> Option<BTreeMap<String, String>> {
     let m = c.mapping(v, path, what)?;
     let mut out = BTreeMap::new();
@@ -1064,7 +1069,7 @@ fn destination_refs(
     v: &Value,
     path: &Path,
     dests: &BTreeSet<String>,
-    c: &mut Checker,
+    c: &mut FileChecker,
 ) -> Option<Vec<String>> {
     let items = c.sequence(v, path, "`destinations`")?;
     if items.is_empty() {
@@ -1109,7 +1114,7 @@ fn destination_refs(
     ok.then_some(out)
 }
 
-fn log_format(v: &Value, path: &Path, c: &mut Checker) -> Option<LogFormat> {
+fn log_format(v: &Value, path: &Path, c: &mut FileChecker) -> Option<LogFormat> {
     match v {
         Value::String(s) if s == "default" => Some(LogFormat::default_v2()),
         Value::String(s) if s == "all" => Some(LogFormat::all_fields()),

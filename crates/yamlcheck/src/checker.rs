@@ -1,14 +1,58 @@
-//! Typed access to a `serde_yaml::Value` that records a positioned diagnostic for every
-//! mismatch instead of stopping at the first, so one run reports every problem.
+//! Typed access to a `serde_yaml::Value` that records a positioned problem for every mismatch
+//! instead of stopping at the first, so one run reports every problem. Where the problems go is
+//! the [`Sink`]'s business: [`FileSink`] positions them with one file's [`Marks`] as
+//! [`Diagnostic`]s (the config); other sinks can position them differently (rule packs merged
+//! from several layers).
 
 use serde_yaml::{Mapping, Value};
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::marks::{Marks, Path};
 
-pub struct Checker<'m> {
+/// Where a [`Checker`]'s problems go.
+pub trait Sink {
+    /// A problem with the value at `path`, or with its key when `at_key` (unknown or misplaced
+    /// keys), with an optional hint on what to do.
+    fn problem(&mut self, path: &Path, at_key: bool, message: String, hint: Option<String>);
+}
+
+/// Problems positioned by one file's marks.
+pub struct FileSink<'m> {
     marks: &'m Marks,
     pub problems: Vec<Diagnostic>,
+}
+
+impl Sink for FileSink<'_> {
+    fn problem(&mut self, path: &Path, at_key: bool, message: String, hint: Option<String>) {
+        let m = if at_key {
+            self.marks.key(path)
+        } else {
+            self.marks.value(path)
+        };
+        self.problems.push(Diagnostic {
+            path: path.clone(),
+            pos: m.map(|(p, _)| p),
+            len: m.map_or(1, |(_, l)| l),
+            message,
+            hint,
+        });
+    }
+}
+
+/// The checker for one file.
+pub type FileChecker<'m> = Checker<FileSink<'m>>;
+
+impl<'m> FileChecker<'m> {
+    pub fn for_file(marks: &'m Marks) -> Self {
+        Checker::new(FileSink {
+            marks,
+            problems: Vec::new(),
+        })
+    }
+}
+
+pub struct Checker<S> {
+    pub sink: S,
 }
 
 /// How YAML calls a value's type, for messages.
@@ -24,40 +68,19 @@ pub fn type_name(v: &Value) -> &'static str {
     }
 }
 
-impl<'m> Checker<'m> {
-    pub fn new(marks: &'m Marks) -> Self {
-        Checker {
-            marks,
-            problems: Vec::new(),
-        }
+impl<S: Sink> Checker<S> {
+    pub fn new(sink: S) -> Self {
+        Checker { sink }
     }
 
     /// A problem with the value at `path`.
     pub fn at_value(&mut self, path: &Path, message: impl Into<String>, hint: Option<String>) {
-        let m = self.marks.value(path);
-        self.push(path, m, message.into(), hint);
+        self.sink.problem(path, false, message.into(), hint);
     }
 
     /// A problem with the key of the entry at `path` (unknown or misplaced keys).
     pub fn at_key(&mut self, path: &Path, message: impl Into<String>, hint: Option<String>) {
-        let m = self.marks.key(path);
-        self.push(path, m, message.into(), hint);
-    }
-
-    fn push(
-        &mut self,
-        path: &Path,
-        m: Option<(crate::marks::Pos, usize)>,
-        message: String,
-        hint: Option<String>,
-    ) {
-        self.problems.push(Diagnostic {
-            path: path.clone(),
-            pos: m.map(|(p, _)| p),
-            len: m.map_or(1, |(_, l)| l),
-            message,
-            hint,
-        });
+        self.sink.problem(path, true, message.into(), hint);
     }
 
     pub fn mapping<'v>(&mut self, v: &'v Value, path: &Path, what: &str) -> Option<&'v Mapping> {

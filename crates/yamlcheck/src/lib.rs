@@ -1,13 +1,14 @@
 //! Checked access to YAML documents for hand-written files (flowkeeper.yaml, detection rule
 //! packs): serde_yaml parses, yaml-rust2 gives every node's position, and a [`Checker`] records a
-//! positioned [`Diagnostic`] for every mismatch so that one run reports every problem, rendered
-//! with the offending line underlined and a hint, in the style of rustc and cargo.
+//! positioned problem for every mismatch so that one run reports every problem: for one file as
+//! [`Diagnostic`]s rendered with the offending line underlined and a hint, in the style of rustc
+//! and cargo; through another [`Sink`] however its caller positions them.
 
 pub mod checker;
 pub mod diagnostic;
 pub mod marks;
 
-pub use checker::{Checker, type_name};
+pub use checker::{Checker, FileChecker, FileSink, Sink, type_name};
 pub use diagnostic::{Diagnostic, Diagnostics, did_you_mean};
 pub use marks::{Marks, NodeMarks, Path, Pos, Seg};
 
@@ -16,18 +17,19 @@ pub use marks::{Marks, NodeMarks, Path, Pos, Seg};
 pub fn check<T>(
     file: &std::path::Path,
     text: &str,
-    check: impl FnOnce(&serde_yaml::Value, &mut Checker) -> Option<T>,
+    check: impl FnOnce(&serde_yaml::Value, &mut FileChecker) -> Option<T>,
 ) -> Result<T, Diagnostics> {
     let value: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => return Err(Diagnostics::new(file, text, vec![syntax_problem(&e)])),
     };
     let marks = Marks::index(text);
-    let mut checker = Checker::new(&marks);
+    let mut checker = FileChecker::for_file(&marks);
     let out = check(&value, &mut checker);
+    let problems = checker.sink.problems;
     match out {
-        Some(v) if checker.problems.is_empty() => Ok(v),
-        _ => Err(Diagnostics::new(file, text, checker.problems)),
+        Some(v) if problems.is_empty() => Ok(v),
+        _ => Err(Diagnostics::new(file, text, problems)),
     }
 }
 

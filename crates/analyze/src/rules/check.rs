@@ -1,13 +1,17 @@
-//! Typed reads of a `serde_yaml::Value` that record a positioned [`RuleError`] for every
-//! problem instead of stopping at the first, plus [`Locator`], which maps a path in the
-//! (possibly merged) pack back to the layer and line/column it came from.
+//! Reading a rule pack: `yamlcheck`'s [`yamlcheck::Checker`] for the typed accessors shared
+//! with the config (mappings, lists, strings, booleans, known keys), with a [`LayerSink`] that
+//! turns each problem into a [`RuleError`] positioned through a [`Locator`] (which maps a path
+//! in the possibly merged pack back to the layer and line/column it came from), plus the reads
+//! only packs have (bounded numbers, durations, byte counts, CIDR lists).
 
-use serde_yaml::{Mapping, Value};
+use std::ops::{Deref, DerefMut};
+
+use serde_yaml::Value;
 
 use super::RuleError;
 use crate::addr::{Cidr, CidrSet};
 use crate::time::parse_duration;
-use yamlcheck::{Marks, Path, Pos};
+use yamlcheck::{Marks, Path, Pos, Sink};
 
 /// Positions for a pack built from one or more layers: each merged subtree remembers the
 /// layer and the path it had there.
@@ -41,8 +45,9 @@ impl Locator {
     }
 }
 
-/// Collects errors while reading a pack.
-pub struct Checker<'l> {
+/// Problems as [`RuleError`]s, positioned through a [`Locator`]; a hint is appended to the
+/// message (a rule error is one line).
+pub struct LayerSink<'l> {
     locator: &'l Locator,
     /// Every problem found so far.
     pub errors: Vec<RuleError>,
@@ -50,123 +55,73 @@ pub struct Checker<'l> {
     pub rule: Option<String>,
 }
 
-pub use yamlcheck::type_name;
-
-/// The closest of `choices` to `word`, if close enough to suggest.
-pub fn did_you_mean<'c>(word: &str, choices: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
-    choices
-        .into_iter()
-        .map(|c| (edit_distance(word, c), c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
-impl<'l> Checker<'l> {
-    /// A checker reporting positions through `locator`.
-    pub fn new(locator: &'l Locator) -> Checker<'l> {
-        Checker {
-            locator,
-            errors: Vec::new(),
-            rule: None,
-        }
-    }
-
-    /// A problem with the value at `path`.
-    pub fn at_value(&mut self, path: &Path, message: impl Into<String>) {
-        self.push(path, false, message.into());
-    }
-
-    /// A problem with the key of the entry at `path`.
-    pub fn at_key(&mut self, path: &Path, message: impl Into<String>) {
-        self.push(path, true, message.into());
-    }
-
-    fn push(&mut self, path: &Path, key: bool, message: String) {
-        let (source, pos) = self.locator.locate(path, key);
+impl Sink for LayerSink<'_> {
+    fn problem(&mut self, path: &Path, at_key: bool, message: String, hint: Option<String>) {
+        let (source, pos) = self.locator.locate(path, at_key);
         self.errors.push(RuleError {
             source,
             rule: self.rule.clone(),
             path: path.to_string(),
             line: pos.map(|p| p.line),
             column: pos.map(|p| p.col),
-            message,
+            message: match hint {
+                Some(h) => format!("{message}; {h}"),
+                None => message,
+            },
         });
     }
+}
 
-    /// The value as a mapping.
-    pub fn mapping<'v>(&mut self, v: &'v Value, path: &Path, what: &str) -> Option<&'v Mapping> {
-        match v {
-            Value::Mapping(m) => Some(m),
-            other => {
-                self.at_value(
-                    path,
-                    format!("{what} must be a mapping, found {}", type_name(other)),
-                );
-                None
-            }
-        }
+/// Collects errors while reading a pack: the shared accessors through `Deref`, and the
+/// pack-only reads below.
+pub struct Checker<'l>(yamlcheck::Checker<LayerSink<'l>>);
+
+impl<'l> Deref for Checker<'l> {
+    type Target = yamlcheck::Checker<LayerSink<'l>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for Checker<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+pub use yamlcheck::type_name;
+
+/// ` (did you mean `x`?)` when one of `choices` is close to `word` (the config's suggestion),
+/// else nothing.
+pub fn suggestion<'c>(word: &str, choices: impl IntoIterator<Item = &'c str>) -> String {
+    yamlcheck::did_you_mean(word, choices)
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default()
+}
+
+impl<'l> Checker<'l> {
+    /// A checker reporting positions through `locator`.
+    pub fn new(locator: &'l Locator) -> Checker<'l> {
+        Checker(yamlcheck::Checker::new(LayerSink {
+            locator,
+            errors: Vec::new(),
+            rule: None,
+        }))
     }
 
-    /// The value as a list.
-    pub fn sequence<'v>(&mut self, v: &'v Value, path: &Path, what: &str) -> Option<&'v [Value]> {
-        match v {
-            Value::Sequence(s) => Some(s),
-            other => {
-                self.at_value(
-                    path,
-                    format!("{what} must be a list, found {}", type_name(other)),
-                );
-                None
-            }
-        }
+    /// The errors found.
+    pub fn into_errors(self) -> Vec<RuleError> {
+        self.0.sink.errors
     }
 
-    /// A non-empty string.
-    pub fn string<'v>(&mut self, v: &'v Value, path: &Path, what: &str) -> Option<&'v str> {
-        match v {
-            Value::String(s) if !s.trim().is_empty() => Some(s),
-            Value::String(_) => {
-                self.at_value(path, format!("{what} must not be empty"));
-                None
-            }
-            other => {
-                self.at_value(
-                    path,
-                    format!("{what} must be a string, found {}", type_name(other)),
-                );
-                None
-            }
-        }
+    /// A problem with the value at `path`.
+    pub fn at_value(&mut self, path: &Path, message: impl Into<String>) {
+        self.0.at_value(path, message, None);
     }
 
-    /// `true` or `false`.
-    pub fn boolean(&mut self, v: &Value, path: &Path, what: &str) -> Option<bool> {
-        match v {
-            Value::Bool(b) => Some(*b),
-            other => {
-                self.at_value(
-                    path,
-                    format!("{what} must be true or false, found {}", type_name(other)),
-                );
-                None
-            }
-        }
+    /// A problem with the key of the entry at `path`.
+    pub fn at_key(&mut self, path: &Path, message: impl Into<String>) {
+        self.0.at_key(path, message, None);
     }
 
     /// A whole number in `min..=max`.
@@ -311,9 +266,7 @@ impl<'l> Checker<'l> {
         if let Some(c) = choices.iter().find(|c| **c == text) {
             return Some(c);
         }
-        let hint = did_you_mean(text, choices.iter().copied())
-            .map(|s| format!(" (did you mean `{s}`?)"))
-            .unwrap_or_default();
+        let hint = suggestion(text, choices.iter().copied());
         self.at_value(
             path,
             format!(
@@ -322,48 +275,6 @@ impl<'l> Checker<'l> {
             ),
         );
         None
-    }
-
-    /// Checks a mapping's keys: strings, known, required ones present. Returns the known
-    /// entries in document order.
-    pub fn entries<'v>(
-        &mut self,
-        m: &'v Mapping,
-        path: &Path,
-        allowed: &[&str],
-        required: &[&str],
-        what: &str,
-    ) -> Vec<(&'v str, &'v Value)> {
-        let mut out = Vec::new();
-        for (k, v) in m {
-            let Some(key) = k.as_str() else {
-                self.at_value(
-                    path,
-                    format!("keys of {what} must be strings, found {}", type_name(k)),
-                );
-                continue;
-            };
-            if allowed.contains(&key) {
-                out.push((key, v));
-            } else {
-                let hint = did_you_mean(key, allowed.iter().copied())
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
-                self.at_key(
-                    &path.key(key),
-                    format!(
-                        "unknown key `{key}` in {what}{hint}; allowed: {}",
-                        allowed.join(", ")
-                    ),
-                );
-            }
-        }
-        for r in required {
-            if !m.contains_key(*r) {
-                self.at_key(path, format!("{what} is missing the required key `{r}`"));
-            }
-        }
-        out
     }
 }
 
@@ -412,9 +323,9 @@ mod tests {
         assert_eq!(parse_bytes("42"), Some(42));
         assert_eq!(parse_bytes("1 GiBs"), None);
         assert_eq!(
-            did_you_mean("port_scna", ["port_scan", "host_sweep"]),
-            Some("port_scan")
+            suggestion("port_scna", ["port_scan", "host_sweep"]),
+            " (did you mean `port_scan`?)"
         );
-        assert_eq!(did_you_mean("zzz", ["port_scan"]), None);
+        assert_eq!(suggestion("zzz", ["port_scan"]), "");
     }
 }

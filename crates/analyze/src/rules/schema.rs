@@ -4,7 +4,7 @@
 
 use serde_yaml::Value;
 
-use super::check::{Checker, Locator, did_you_mean};
+use super::check::{Checker, Locator, suggestion};
 use super::{
     DETECTOR_KINDS, DetectorSpec, Params, ReportSettings, RuleError, RulePack, Settings,
     SourceScope,
@@ -64,10 +64,10 @@ pub fn pack(v: &Value, locator: &Locator) -> Result<RulePack, Vec<RuleError>> {
     let root = Path::default();
     if v.is_null() {
         c.at_value(&root, "the rule pack is empty");
-        return Err(c.errors);
+        return Err(c.into_errors());
     }
     let Some(m) = c.mapping(v, &root, "a rule pack") else {
-        return Err(c.errors);
+        return Err(c.into_errors());
     };
     let mut pack = RulePack {
         name: None,
@@ -117,10 +117,10 @@ pub fn pack(v: &Value, locator: &Locator) -> Result<RulePack, Vec<RuleError>> {
     if let Some(v) = detectors_v {
         pack.detectors = detectors(&mut c, v, &root.key("detectors"), &pack);
     }
-    if c.errors.is_empty() {
+    if c.sink.errors.is_empty() {
         Ok(pack)
     } else {
-        Err(c.errors)
+        Err(c.into_errors())
     }
 }
 
@@ -296,7 +296,7 @@ fn services(c: &mut Checker<'_>, v: &Value, p: &Path) -> Vec<Service> {
             continue;
         };
         let sp = p.key(name);
-        c.rule = Some(name.to_owned());
+        c.sink.rule = Some(name.to_owned());
         if !is_name(name) {
             c.at_key(
                 &sp,
@@ -335,7 +335,7 @@ fn services(c: &mut Checker<'_>, v: &Value, p: &Path) -> Vec<Service> {
             });
         }
     }
-    c.rule = None;
+    c.sink.rule = None;
     out
 }
 
@@ -357,9 +357,7 @@ fn service_refs(
                     Some(s) => out.push(s.clone()),
                     None => {
                         ok = false;
-                        let hint = did_you_mean(name, catalogue.iter().map(|s| s.name.as_str()))
-                            .map(|s| format!(" (did you mean `{s}`?)"))
-                            .unwrap_or_default();
+                        let hint = suggestion(name, catalogue.iter().map(|s| s.name.as_str()));
                         c.at_value(
                             &ip,
                             format!("unknown service `{name}`{hint}; define it under `services:` or give a port number"),
@@ -429,7 +427,7 @@ fn zones(c: &mut Checker<'_>, v: &Value, p: &Path, catalogue: &[Service]) -> Zon
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let zp = p.index(i);
-        c.rule = names[i].map(str::to_owned);
+        c.sink.rule = names[i].map(str::to_owned);
         let Some(m) = c.mapping(item, &zp, "a zone") else {
             continue;
         };
@@ -471,7 +469,7 @@ fn zones(c: &mut Checker<'_>, v: &Value, p: &Path, catalogue: &[Service]) -> Zon
         }
         out.push(zone);
     }
-    c.rule = None;
+    c.sink.rule = None;
     Zones::new(out)
 }
 
@@ -512,9 +510,7 @@ fn zone_rules(
                             None => {
                                 let known =
                                     names.iter().flatten().copied().chain(RESERVED_ZONE_NAMES);
-                                let hint = did_you_mean(n, known)
-                                    .map(|s| format!(" (did you mean `{s}`?)"))
-                                    .unwrap_or_default();
+                                let hint = suggestion(n, known);
                                 c.at_value(&kp, format!("unknown zone `{n}`{hint}"));
                                 None
                             }
@@ -564,7 +560,7 @@ fn detectors(c: &mut Checker<'_>, v: &Value, p: &Path, pack: &RulePack) -> Vec<D
     let mut ids: Vec<(String, usize)> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let dp = p.index(i);
-        c.rule = item.get("id").and_then(Value::as_str).map(str::to_owned);
+        c.sink.rule = item.get("id").and_then(Value::as_str).map(str::to_owned);
         if let Some(id) = item.get("id").and_then(Value::as_str) {
             if let Some((_, first)) = ids.iter().find(|(x, _)| x == id) {
                 c.at_value(
@@ -578,7 +574,7 @@ fn detectors(c: &mut Checker<'_>, v: &Value, p: &Path, pack: &RulePack) -> Vec<D
             out.push(d);
         }
     }
-    c.rule = None;
+    c.sink.rule = None;
     out
 }
 
@@ -636,9 +632,7 @@ fn detector(c: &mut Checker<'_>, v: &Value, p: &Path, pack: &RulePack) -> Option
                 if let Some(text) = c.string(v, &kp, "detector")
                     && kind.is_none()
                 {
-                    let hint = did_you_mean(text, DETECTOR_KINDS)
-                        .map(|s| format!(" (did you mean `{s}`?)"))
-                        .unwrap_or_default();
+                    let hint = suggestion(text, DETECTOR_KINDS);
                     c.at_value(
                         &kp,
                         format!(
