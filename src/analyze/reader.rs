@@ -19,6 +19,10 @@ use super::inflate::Inflater;
 /// Bytes read per block when streaming.
 pub const BLOCK_BYTES: usize = 1 << 20;
 
+/// The longest line a stream may have (flow-log lines are well under 2 KB): an object with a
+/// longer one is not a flow log, and reading on would hold it all in memory.
+pub const MAX_LINE_BYTES: usize = 4 << 20;
+
 /// A run of whole lines (each ending in `\n`, but maybe the last) from one object.
 pub struct Block<'a> {
     pub schema: &'a Arc<Schema>,
@@ -47,6 +51,8 @@ pub struct Reader {
     pub whole_limit: usize,
     /// Bytes read per block when streaming.
     block_bytes: usize,
+    /// The longest line a stream may have.
+    max_line: usize,
 }
 
 impl Reader {
@@ -56,7 +62,13 @@ impl Reader {
             whole: Vec::new(),
             whole_limit,
             block_bytes: BLOCK_BYTES,
+            max_line: MAX_LINE_BYTES,
         }
+    }
+
+    /// (block size, longest line) for streaming.
+    fn sizes(&self) -> (usize, usize) {
+        (self.block_bytes, self.max_line)
     }
 
     /// Whether an object of `size` stored bytes is read into memory whole (then inflated at
@@ -85,12 +97,7 @@ impl Reader {
             split_whole(&self.whole[..n], fallback, visit);
             return Ok(());
         }
-        stream(
-            MultiGzDecoder::new(bytes),
-            fallback,
-            visit,
-            self.block_bytes,
-        )
+        stream(MultiGzDecoder::new(bytes), fallback, visit, self.sizes())
     }
 
     /// Reads an object from a stream, block by block.
@@ -107,14 +114,9 @@ impl Reader {
             .map_err(|e| format!("unreadable: {e}"))?;
         let input = std::io::Cursor::new(magic.clone()).chain(input);
         if is_gzip(&magic) {
-            stream(
-                MultiGzDecoder::new(input),
-                fallback,
-                visit,
-                self.block_bytes,
-            )
+            stream(MultiGzDecoder::new(input), fallback, visit, self.sizes())
         } else {
-            stream(input, fallback, visit, self.block_bytes)
+            stream(input, fallback, visit, self.sizes())
         }
     }
 }
@@ -149,7 +151,7 @@ fn stream(
     mut input: impl Read,
     fallback: &Arc<Schema>,
     visit: &mut dyn FnMut(Block<'_>) -> bool,
-    block_bytes: usize,
+    (block_bytes, max_line): (usize, usize),
 ) -> Result<(), String> {
     let mut buf = vec![0u8; block_bytes.max(1)];
     let mut filled = 0;
@@ -157,8 +159,14 @@ fn stream(
     let mut line = 1u64;
     loop {
         if filled == buf.len() {
-            // A line longer than the buffer: make room.
-            buf.resize(buf.len() * 2, 0);
+            // A line longer than the buffer: make room, up to the longest line allowed.
+            if filled >= max_line {
+                return Err(format!(
+                    "line {line} is longer than {} bytes: not a flow-log object?",
+                    max_line
+                ));
+            }
+            buf.resize((buf.len() * 2).min(max_line.max(1)), 0);
         }
         let (n, failure) = match input.read(&mut buf[filled..]) {
             Ok(n) => (n, None),
@@ -337,6 +345,29 @@ mod tests {
             assert_eq!(r, Ok(()));
             assert!(joined(&seen).1.ends_with(&long));
         }
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_stops_the_object_with_the_lines_before_it() {
+        let text = format!(
+            "2 10.0.0.1 10.0.0.2\n{}\n2 10.0.0.3 10.0.0.4\n",
+            "x".repeat(5000)
+        );
+        let mut r = small_blocks(0, 64);
+        r.max_line = 1000;
+        let mut seen = Vec::new();
+        let e = r
+            .read_stream(
+                text.as_bytes(),
+                &Arc::new(Schema::default_v2()),
+                &mut visitor(&mut seen),
+            )
+            .unwrap_err();
+        assert_eq!(
+            e,
+            "line 2 is longer than 1000 bytes: not a flow-log object?"
+        );
+        assert_eq!(joined(&seen).1, "2 10.0.0.1 10.0.0.2\n");
     }
 
     #[test]
