@@ -2,7 +2,7 @@
 //! from external sources to internal hosts. One finding per (destination, protocol, port) and
 //! window, counting distinct external sources (exact up to 32, then HyperLogLog).
 
-use super::{Detector, DetectorStats, Rule, Tally, approx};
+use super::{Detector, DetectorStats, Rule, Tally, approx, set_hosts, set_port};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -74,15 +74,11 @@ impl Detector for AdminExposure {
                 }
                 let protocol = (proto != 0).then_some(proto);
                 let service = services.name_of(protocol, port).unwrap_or("admin port");
-                let mut f = rule.finding(start, &s.tally);
-                f.src = s.sources.sample().first().map(|a| a.ip());
-                f.dst = Some(dst.ip());
-                f.dst_port = Some(port);
-                f.protocol = protocol;
+                let first = s.sources.sample().first().copied();
+                let mut f = rule.finding(start, &s.tally, first, Some(dst));
+                set_port(&mut f, proto, port);
                 f.service = Some(service.to_owned());
-                f.distinct = Some(n);
-                f.distinct_exact = exact;
-                f.hosts = s.sources.sample().iter().map(|a| a.ip()).collect();
+                set_hosts(&mut f, &s.sources, (n, exact));
                 f.summary = format!(
                     "{service} ({}/{port}) on {dst} accepted from {} external {}",
                     protocol_name(proto),

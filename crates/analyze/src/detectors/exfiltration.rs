@@ -114,9 +114,7 @@ impl Detector for Exfiltration {
                 if bytes < *min_bytes {
                     continue;
                 }
-                let mut f = rule.finding(start, &tally);
-                f.src = Some(src.ip());
-                f.dst = Some(dst.ip());
+                let mut f = rule.finding(start, &tally, Some(src), Some(dst));
                 f.bytes = bytes;
                 f.summary = format!(
                     "internal {src} sent {} to external {dst} (threshold {})",

@@ -1,7 +1,7 @@
 //! `host_sweep` (horizontal): one source reaching one port on many distinct hosts in a
 //! window. Probes only by default. Hosts are counted exactly up to 32, then HyperLogLog.
 
-use super::{Detector, DetectorStats, Rule, Tally, approx};
+use super::{Detector, DetectorStats, Rule, Tally, approx, scan_candidate, set_hosts, set_port};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -42,16 +42,10 @@ impl HostSweep {
 impl Detector for HostSweep {
     #[inline]
     fn observe(&mut self, f: &Flow, origin: Origin) {
-        let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
+        let Some((src, dst, t)) = scan_candidate(f, &self.rule, self.probes_only, self.sources)
+        else {
             return;
         };
-        if !f.ported
-            || (self.probes_only && !f.probe)
-            || !self.sources.admits(f.src_internal)
-            || self.rule.exempt(src, dst)
-        {
-            return;
-        }
         let key = (src, f.protocol.unwrap_or(0), f.dport);
         if let Some((_, s)) = self.state.slot(t, key, State::default) {
             s.tally.add(f, origin, self.rule.max_evidence);
@@ -72,14 +66,10 @@ impl Detector for HostSweep {
                 if n < min {
                     continue;
                 }
-                let mut f = rule.finding(start, &s.tally);
-                f.src = Some(src.ip());
-                f.dst = s.hosts.sample().first().map(|a| a.ip());
-                f.dst_port = Some(port);
-                f.protocol = (proto != 0).then_some(proto);
-                f.distinct = Some(n);
-                f.distinct_exact = exact;
-                f.hosts = s.hosts.sample().iter().map(|a| a.ip()).collect();
+                let first = s.hosts.sample().first().copied();
+                let mut f = rule.finding(start, &s.tally, Some(src), first);
+                set_port(&mut f, proto, port);
+                set_hosts(&mut f, &s.hosts, (n, exact));
                 f.summary = format!(
                     "{src} probed {}/{port} on {} distinct hosts",
                     protocol_name(proto),

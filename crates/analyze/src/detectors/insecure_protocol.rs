@@ -3,7 +3,7 @@
 //! port, so replies (which carry the service port as their source) are not counted again.
 //! One finding per (source, destination, protocol, port) and window.
 
-use super::{Detector, DetectorStats, Rule, Tally};
+use super::{Detector, DetectorStats, Rule, Tally, set_port};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -60,11 +60,8 @@ impl Detector for InsecureProtocol {
             for ((src, dst, proto, port), tally) in map {
                 let protocol = (proto != 0).then_some(proto);
                 let service = services.name_of(protocol, port).unwrap_or("insecure protocol");
-                let mut f = rule.finding(start, &tally);
-                f.src = Some(src.ip());
-                f.dst = Some(dst.ip());
-                f.dst_port = Some(port);
-                f.protocol = protocol;
+                let mut f = rule.finding(start, &tally, Some(src), Some(dst));
+                set_port(&mut f, proto, port);
                 f.service = Some(service.to_owned());
                 f.summary = format!(
                     "cleartext {service} ({}/{port}) accepted across the internet boundary: {src} → {dst}",

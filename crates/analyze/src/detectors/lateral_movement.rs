@@ -2,7 +2,7 @@
 //! (the rule's `services`) in a window; rejected attempts count too unless
 //! `include_rejected: false`. Hosts are counted exactly up to 32, then HyperLogLog.
 
-use super::{Detector, DetectorStats, Rule, Tally, approx};
+use super::{Detector, DetectorStats, Rule, Tally, approx, set_hosts};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -77,12 +77,9 @@ impl Detector for LateralMovement {
                 if n < min {
                     continue;
                 }
-                let mut f = rule.finding(start, &s.tally);
-                f.src = Some(src.ip());
-                f.dst = s.hosts.sample().first().map(|a| a.ip());
-                f.distinct = Some(n);
-                f.distinct_exact = exact;
-                f.hosts = s.hosts.sample().iter().map(|a| a.ip()).collect();
+                let first = s.hosts.sample().first().copied();
+                let mut f = rule.finding(start, &s.tally, Some(src), first);
+                set_hosts(&mut f, &s.hosts, (n, exact));
                 f.ports = s.ports.sample().iter().map(|p| *p as u16).collect();
                 if let [port] = f.ports[..] {
                     f.dst_port = Some(port);

@@ -57,7 +57,7 @@ impl Detector for LogHealth {
                 if tally.flows < min {
                     continue;
                 }
-                let mut f = rule.finding(start, &tally);
+                let mut f = rule.finding(start, &tally, None, None);
                 let id = iface.text();
                 f.summary = match status {
                     LogStatus::SkipData => format!(

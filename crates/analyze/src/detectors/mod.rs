@@ -18,7 +18,8 @@ use serde::Serialize;
 use crate::addr::{Addr, CidrSet};
 use crate::finding::{Evidence, Finding, Origin, Severity, Window};
 use crate::flow::{Classifier, Flow};
-use crate::rules::{DetectorSpec, Params, RulePack};
+use crate::rules::{DetectorSpec, Params, RulePack, SourceScope};
+use crate::sketch::Distinct;
 use crate::window::Windowed;
 
 /// A detector's statistics.
@@ -91,8 +92,15 @@ impl Rule {
             || (!self.allow_destinations.is_empty() && self.allow_destinations.contains(dst))
     }
 
-    /// A finding for the window starting at `start`, filled from `tally`.
-    pub fn finding(&self, start: u64, tally: &Tally) -> Finding {
+    /// A finding for the window starting at `start` between `src` and `dst`, filled from
+    /// `tally`.
+    pub fn finding(
+        &self,
+        start: u64,
+        tally: &Tally,
+        src: Option<Addr>,
+        dst: Option<Addr>,
+    ) -> Finding {
         let mut f = Finding::new(
             &self.id,
             self.kind,
@@ -102,6 +110,8 @@ impl Rule {
                 end: start + self.window,
             },
         );
+        f.src = src.map(Addr::ip);
+        f.dst = dst.map(Addr::ip);
         f.first_seen = tally.first;
         f.last_seen = tally.last;
         f.flows = tally.flows;
@@ -173,6 +183,36 @@ impl Tally {
         }
         self.evidence.offer(origin, max_evidence);
     }
+}
+
+/// Sets a finding's destination port and protocol (`0`: unknown).
+fn set_port(f: &mut Finding, proto: u8, port: u16) {
+    f.dst_port = Some(port);
+    f.protocol = (proto != 0).then_some(proto);
+}
+
+/// Sets a finding's distinct count (`count` is `hosts.count()`) and its sample of hosts.
+fn set_hosts(f: &mut Finding, hosts: &Distinct<Addr>, (n, exact): (u64, bool)) {
+    f.distinct = Some(n);
+    f.distinct_exact = exact;
+    f.hosts = hosts.sample().iter().map(|a| a.ip()).collect();
+}
+
+/// The addresses and time of a flow the scan detectors (port scans, host sweeps) count: one
+/// with ports, a probe when only probes count, from a source in scope, not allow-listed.
+#[inline]
+fn scan_candidate(
+    f: &Flow,
+    rule: &Rule,
+    probes_only: bool,
+    sources: SourceScope,
+) -> Option<(Addr, Addr, u64)> {
+    let ((src, dst), t) = (f.addrs?, f.time?);
+    let counted = f.ported
+        && (f.probe || !probes_only)
+        && sources.admits(f.src_internal)
+        && !rule.exempt(src, dst);
+    counted.then_some((src, dst, t))
 }
 
 /// Builds a detector for every enabled entry of the pack, in pack order.

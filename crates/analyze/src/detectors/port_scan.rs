@@ -3,7 +3,7 @@
 //! is not counted twice. Ports are counted per (protocol, port); exact up to 32, then
 //! HyperLogLog.
 
-use super::{Detector, DetectorStats, Rule, Tally, approx};
+use super::{Detector, DetectorStats, Rule, Tally, approx, scan_candidate};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -43,16 +43,10 @@ impl PortScan {
 impl Detector for PortScan {
     #[inline]
     fn observe(&mut self, f: &Flow, origin: Origin) {
-        let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
+        let Some((src, dst, t)) = scan_candidate(f, &self.rule, self.probes_only, self.sources)
+        else {
             return;
         };
-        if !f.ported
-            || (self.probes_only && !f.probe)
-            || !self.sources.admits(f.src_internal)
-            || self.rule.exempt(src, dst)
-        {
-            return;
-        }
         if let Some((_, s)) = self.state.slot(t, (src, dst), State::default) {
             s.tally.add(f, origin, self.rule.max_evidence);
             s.ports
@@ -73,9 +67,7 @@ impl Detector for PortScan {
                 if n < min {
                     continue;
                 }
-                let mut f = rule.finding(start, &s.tally);
-                f.src = Some(src.ip());
-                f.dst = Some(dst.ip());
+                let mut f = rule.finding(start, &s.tally, Some(src), Some(dst));
                 f.distinct = Some(n);
                 f.distinct_exact = exact;
                 f.ports = s.ports.sample().iter().map(|p| *p as u16).collect();

@@ -2,7 +2,7 @@
 //! internal or external sources). Also counts the distinct destinations hit (exact up to 32,
 //! then HyperLogLog) for the finding.
 
-use super::{Detector, DetectorStats, Rule, Tally, approx};
+use super::{Detector, DetectorStats, Rule, Tally, approx, set_hosts};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -65,12 +65,9 @@ impl Detector for RejectBurst {
                     continue;
                 }
                 let (n, exact) = s.dsts.count();
-                let mut f = rule.finding(start, &s.tally);
-                f.src = Some(src.ip());
-                f.dst = s.dsts.sample().first().map(|a| a.ip());
-                f.distinct = Some(n);
-                f.distinct_exact = exact;
-                f.hosts = s.dsts.sample().iter().map(|a| a.ip()).collect();
+                let first = s.dsts.sample().first().copied();
+                let mut f = rule.finding(start, &s.tally, Some(src), first);
+                set_hosts(&mut f, &s.dsts, (n, exact));
                 f.summary = format!(
                     "{} rejected records from {src} to {} {}",
                     s.tally.flows,

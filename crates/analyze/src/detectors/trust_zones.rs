@@ -2,7 +2,7 @@
 //! allow; see `zones` for the rules, replies included. One finding per connection (client,
 //! server, protocol, server port) and window; replies are filed under their connection.
 
-use super::{Detector, DetectorStats, Rule, Tally};
+use super::{Detector, DetectorStats, Rule, Tally, set_port};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -82,11 +82,8 @@ impl Detector for TrustZones {
         self.state.close(watermark, |start, map| {
             for ((src, dst, proto, port), s) in map {
                 let (from, to) = (zones.name(s.zones.0), zones.name(s.zones.1));
-                let mut f = rule.finding(start, &s.tally);
-                f.src = Some(src.ip());
-                f.dst = Some(dst.ip());
-                f.dst_port = Some(port);
-                f.protocol = (proto != 0).then_some(proto);
+                let mut f = rule.finding(start, &s.tally, Some(src), Some(dst));
+                set_port(&mut f, proto, port);
                 f.src_zone = Some(from.to_owned());
                 f.dst_zone = Some(to.to_owned());
                 f.summary = format!(
