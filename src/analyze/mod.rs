@@ -95,6 +95,7 @@ pub struct Settings {
     pub fallback: Arc<Schema>,
     pub since: Option<u64>,
     pub until: Option<u64>,
+    /// Reading threads wanted (at most [`MAX_READERS`] are started).
     pub readers: usize,
 }
 

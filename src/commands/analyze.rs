@@ -176,9 +176,7 @@ pub async fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> ExitStatus {
             |j| !matches!(j, analyze::Job::S3 { key, .. } if !key.contains(marker.as_str())),
         );
     }
-    let readers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(analyze::MAX_READERS);
+    let readers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let settings = Settings {
         jobs,
         fallback: Arc::new(fallback),
