@@ -14,7 +14,8 @@ use crate::progress::StderrProgress;
 use crate::report;
 
 use super::plan::{
-    AccountRun, hosts_central_destination, prepare, print_call_counts, print_errors,
+    AccountRun, hosts_central_destination, prepare_showing_progress, print_call_counts,
+    print_errors,
 };
 use super::print_data;
 
@@ -27,9 +28,7 @@ fn confirm(changes: usize) -> bool {
 }
 
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
-    let progress = StderrProgress::new(global.quiet);
-    let prepared = prepare(global, PlanOptions { prune: args.prune }, &progress).await;
-    progress.finish();
+    let prepared = prepare_showing_progress(global, PlanOptions { prune: args.prune }).await;
     let prepared = match prepared {
         Ok(p) => p,
         Err(status) => return status,

@@ -253,10 +253,19 @@ pub fn hosts_central_destination(desired: &DesiredState, account: &AccountId) ->
         .any(|d| matches!(d, Destination::S3(s3) if s3.account.as_ref() == Some(account)))
 }
 
-pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> ExitStatus {
+/// [`prepare`] with progress on stderr (a bar on terminals), cleared before the result.
+pub async fn prepare_showing_progress(
+    global: &GlobalArgs,
+    opts: PlanOptions,
+) -> Result<Prepared, ExitStatus> {
     let progress = StderrProgress::new(global.quiet);
-    let prepared = prepare(global, PlanOptions { prune: args.prune }, &progress).await;
+    let prepared = prepare(global, opts, &progress).await;
     progress.finish();
+    prepared
+}
+
+pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> ExitStatus {
+    let prepared = prepare_showing_progress(global, PlanOptions { prune: args.prune }).await;
     let prepared = match prepared {
         Ok(p) => p,
         Err(status) => return status,
