@@ -43,7 +43,8 @@ const BATCHES_AHEAD: usize = 32;
 /// objects that do not fit their thread's share stream instead.
 pub const WHOLE_BUDGET: usize = 96 << 20;
 
-/// Most reading threads: the one engine thread keeps up with about this many.
+/// Most reading threads. The engine thread takes about as many records as two or three reading
+/// threads decode; more than that only help while downloads wait on the network.
 pub const MAX_READERS: usize = 8;
 
 /// Examples of malformed lines kept per source.
