@@ -2,8 +2,8 @@
 //! into [`Block`]s of whole lines with the schema to decode them: the header line of an S3
 //! text file, else the declared format.
 //!
-//! Two paths, same blocks: an object in memory that is one gzip member of at most
-//! [`Reader::whole_limit`] bytes is inflated at once by libdeflate ([`super::inflate`]) and
+//! Two paths, same blocks: an object in memory that is one gzip member within the reading
+//! thread's limit ([`Reader::new`]) is inflated at once by libdeflate (`super::inflate`) and
 //! handed over as one block; everything else streams through zlib-rs in blocks of about
 //! [`BLOCK_BYTES`]. A truncated or damaged gzip stream is reported for that object with the
 //! last complete line before the damage; the lines before it are still delivered.
@@ -48,7 +48,7 @@ pub struct Reader {
     inflater: Inflater,
     whole: Vec<u8>,
     /// Largest inflated object handled in one buffer; larger ones stream.
-    pub whole_limit: usize,
+    whole_limit: usize,
     /// Bytes read per block when streaming.
     block_bytes: usize,
     /// The longest line a stream may have.
@@ -112,8 +112,9 @@ impl Reader {
             .take(2)
             .read_to_end(&mut magic)
             .map_err(|e| format!("unreadable: {e}"))?;
-        let input = std::io::Cursor::new(magic.clone()).chain(input);
-        if is_gzip(&magic) {
+        let gzip = is_gzip(&magic);
+        let input = std::io::Cursor::new(magic).chain(input);
+        if gzip {
             stream(MultiGzDecoder::new(input), fallback, visit, self.sizes())
         } else {
             stream(input, fallback, visit, self.sizes())
