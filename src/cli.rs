@@ -133,6 +133,10 @@ pub struct PlanArgs {
     /// scripts written for `terraform plan -detailed-exitcode`).
     #[arg(long = "detailed-exitcode")]
     pub detailed_exitcode: bool,
+    /// Plan replacements delete-then-create, for flow logs AWS will not let coexist with their
+    /// replacement (the resource is not logged by that entry between the two calls).
+    #[arg(long = "allow-logging-gap")]
+    pub allow_logging_gap: bool,
 }
 
 #[derive(Debug, Args)]
@@ -143,4 +147,8 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(short = 'y', long = "yes")]
     pub yes: bool,
+    /// Replace delete-then-create, for flow logs AWS will not let coexist with their replacement
+    /// (the resource is not logged by that entry between the two calls).
+    #[arg(long = "allow-logging-gap")]
+    pub allow_logging_gap: bool,
 }

@@ -1,6 +1,13 @@
-//! Executes the flow-log changes of one region: creations (including the new half of each
-//! replace) batched by identical settings, then tag updates, then deletions (including the old
-//! half of each replace whose new flow log now exists).
+//! Executes the flow-log changes of one region, in this order:
+//! 1. the old half of each delete-first replace (only planned with `--allow-logging-gap`);
+//! 2. creations (creates and the new half of each replace), batched by identical settings;
+//! 3. confirmation: every replace, and every create AWS answered "already exists" for, is done
+//!    only when DescribeFlowLogs shows a flow log on the resource with exactly the wanted
+//!    settings (for a replace: one that is not the old flow log);
+//! 4. tag updates;
+//! 5. deletions: plain deletes, and the old half of each create-first replace whose new flow log
+//!    was confirmed. An unconfirmed replace deletes nothing, so a resource is never left without
+//!    the flow log it had.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -8,13 +15,24 @@ use aws_sdk_ec2::Client;
 
 use crate::aws::error::is_propagation_message;
 use crate::aws::{self, AwsError, ErrorKind};
-use crate::model::{FlowLogSettings, ResourceKind};
+use crate::model::{ExistingFlowLog, FlowLogSettings, FlowLogSpec, ResourceKind};
 use crate::plan::{Change, Operation};
 use crate::progress::Progress;
 
 use super::{ApplyOptions, Status, blocked, op, report_line};
 
 type BatchKey = (ResourceKind, FlowLogSettings, BTreeMap<String, String>);
+
+/// How CreateFlowLogs answered for one resource.
+#[derive(Clone, Debug, PartialEq)]
+enum Created {
+    /// Created: the call returned an id for it.
+    Yes,
+    /// AWS said a flow log like it already exists (per resource or for the whole call); only a
+    /// describe can tell whether that one has the wanted settings.
+    AlreadyExists(String),
+    Failed(Status),
+}
 
 pub async fn apply_region(
     ec2: &Client,
@@ -25,22 +43,48 @@ pub async fn apply_region(
     progress: &dyn Progress,
 ) -> HashMap<String, Status> {
     let mut results: HashMap<String, Status> = HashMap::new();
-    // 1. Creations, grouped so that one call covers up to 1,000 resources with equal settings.
-    let mut batches: BTreeMap<BatchKey, Vec<&Change>> = BTreeMap::new();
+    let mut to_create: Vec<&Change> = Vec::new();
     for c in changes {
-        let spec = match op(c) {
-            Operation::CreateFlowLog { spec } | Operation::ReplaceFlowLog { spec, .. } => spec,
-            _ => continue,
-        };
-        if let Some(st) = blocked(c, done_before) {
-            results.insert(c.key(), st);
-            continue;
+        if matches!(
+            op(c),
+            Operation::CreateFlowLog { .. } | Operation::ReplaceFlowLog { .. }
+        ) {
+            match blocked(c, done_before) {
+                Some(st) => {
+                    results.insert(c.key(), st);
+                }
+                None => to_create.push(c),
+            }
         }
+    }
+    // 1. Delete-first replaces: the old flow log goes first; only those deleted are created.
+    let delete_first: Vec<(&Change, &str)> = to_create
+        .iter()
+        .filter_map(|c| match op(c) {
+            Operation::ReplaceFlowLog {
+                old_id,
+                delete_first: true,
+                ..
+            } => Some((*c, old_id.as_str())),
+            _ => None,
+        })
+        .collect();
+    for (c, st) in delete_ids(ec2, &delete_first).await {
+        if st != Status::Done {
+            results.insert(c.key(), st);
+        }
+    }
+    to_create.retain(|c| !results.contains_key(&c.key()));
+    // 2. Creations, grouped so that one call covers up to 1,000 resources with equal settings.
+    let mut batches: BTreeMap<BatchKey, Vec<&Change>> = BTreeMap::new();
+    for c in &to_create {
+        let spec = spec_of(c).expect("only creations are collected");
         batches
             .entry((spec.resource_kind, spec.settings.clone(), spec.tags.clone()))
             .or_default()
             .push(c);
     }
+    let mut created: Vec<(&Change, Created)> = Vec::new();
     for ((kind, settings, tags), members) in &batches {
         for chunk in members.chunks(aws::ec2::CREATE_BATCH_LIMIT) {
             let ids: Vec<String> = chunk
@@ -49,15 +93,32 @@ pub async fn apply_region(
                 .collect();
             let per_resource = create_with_retry(ec2, *kind, &ids, settings, tags, opts).await;
             for c in chunk {
-                let st = per_resource
+                let answer = per_resource
                     .get(c.resource.as_deref().unwrap_or_default())
                     .cloned()
-                    .unwrap_or(Status::Done);
-                results.insert(c.key(), st);
+                    .unwrap_or(Created::Yes);
+                created.push((c, answer));
             }
         }
     }
-    // 2. Tag updates.
+    // 3. Confirmation.
+    let needs_describe: Vec<String> = created
+        .iter()
+        .filter(|(c, answer)| {
+            matches!(answer, Created::AlreadyExists(_))
+                || (matches!(op(c), Operation::ReplaceFlowLog { .. }) && *answer == Created::Yes)
+        })
+        .filter_map(|(c, _)| c.resource.clone())
+        .collect();
+    let described = if needs_describe.is_empty() {
+        Ok(Vec::new())
+    } else {
+        aws::ec2::describe_flow_logs_of(ec2, &needs_describe).await
+    };
+    for (c, answer) in created {
+        results.insert(c.key(), confirm(c, answer, &described));
+    }
+    // 4. Tag updates.
     for c in changes {
         if let Operation::TagFlowLog { id, tags } = op(c) {
             let st = aws::ec2::tag_resources(ec2, std::slice::from_ref(id), tags)
@@ -66,20 +127,147 @@ pub async fn apply_region(
             results.insert(c.key(), st);
         }
     }
-    // 3. Deletions: plain deletes, and the old flow log of each replace whose new one exists.
+    // 5. Deletions: plain deletes, and the old flow log of each confirmed create-first replace.
     let mut deletions: Vec<(&Change, &str)> = Vec::new();
     for c in changes {
         match op(c) {
             Operation::DeleteFlowLog { id } => deletions.push((c, id)),
-            Operation::ReplaceFlowLog { old_id, .. }
-                if results.get(&c.key()) == Some(&Status::Done) =>
-            {
-                deletions.push((c, old_id))
-            }
+            Operation::ReplaceFlowLog {
+                old_id,
+                delete_first: false,
+                ..
+            } if results.get(&c.key()) == Some(&Status::Done) => deletions.push((c, old_id)),
             _ => {}
         }
     }
-    for chunk in deletions.chunks(aws::ec2::CREATE_BATCH_LIMIT) {
+    for (c, st) in delete_ids(ec2, &deletions).await {
+        let st = match (st, op(c)) {
+            (Status::Failed { error, hint }, Operation::ReplaceFlowLog { old_id, .. }) => {
+                Status::Failed {
+                    error: format!(
+                        "the new flow log was created and confirmed, but deleting the old one ({old_id}) failed: {error}; both flow logs exist now"
+                    ),
+                    hint: hint.or_else(|| Some("run apply again to finish the replacement".into())),
+                }
+            }
+            (st, _) => st,
+        };
+        results.insert(c.key(), st);
+    }
+    for c in changes {
+        if let Some(st) = results.get(&c.key()) {
+            report_line(progress, account, c, st);
+        }
+    }
+    results
+}
+
+fn spec_of(c: &Change) -> Option<&FlowLogSpec> {
+    match op(c) {
+        Operation::CreateFlowLog { spec } | Operation::ReplaceFlowLog { spec, .. } => Some(spec),
+        _ => None,
+    }
+}
+
+/// The outcome of a creation, judged against what DescribeFlowLogs shows on its resource.
+fn confirm(
+    c: &Change,
+    answer: Created,
+    described: &Result<Vec<ExistingFlowLog>, AwsError>,
+) -> Status {
+    let spec = spec_of(c).expect("only creations are confirmed");
+    let (replace_of, delete_first) = match op(c) {
+        Operation::ReplaceFlowLog {
+            old_id,
+            delete_first,
+            ..
+        } => (Some(old_id.as_str()), *delete_first),
+        _ => (None, false),
+    };
+    let refused = match answer {
+        Created::Failed(st) => return gap_status(st, replace_of, delete_first, &spec.resource_id),
+        Created::Yes if replace_of.is_none() => return Status::Done,
+        Created::Yes => None,
+        Created::AlreadyExists(message) => Some(message),
+    };
+    let on_resource: Vec<&ExistingFlowLog> = match described {
+        Ok(all) => all
+            .iter()
+            .filter(|fl| fl.resource_id == spec.resource_id)
+            .collect(),
+        Err(e) => {
+            let st = Status::Failed {
+                error: format!(
+                    "cannot confirm the new flow log on {}: {e}; the old one was kept",
+                    spec.resource_id
+                ),
+                hint: Some("run apply again: the plan then shows what exists".into()),
+            };
+            return gap_status(st, replace_of, delete_first, &spec.resource_id);
+        }
+    };
+    let confirmed = on_resource
+        .iter()
+        .any(|fl| Some(fl.id.as_str()) != replace_of && fl.settings == spec.settings);
+    if confirmed {
+        return Status::Done;
+    }
+    let st = match (refused, replace_of) {
+        (Some(message), Some(old)) => Status::Failed {
+            error: format!(
+                "AWS refused the new flow log on {} (FlowLogAlreadyExists: {message}) while {old} delivers to the same destination; {old} was kept, nothing was deleted",
+                spec.resource_id
+            ),
+            hint: Some(
+                "AWS allows one flow log per resource and destination here: run `flowkeeper apply --allow-logging-gap` to delete the old one first (the resource is not logged by this entry between the two calls)".into(),
+            ),
+        },
+        (Some(message), None) => {
+            let others: Vec<&str> = on_resource.iter().map(|fl| fl.id.as_str()).collect();
+            Status::Failed {
+                error: format!(
+                    "AWS refused the flow log on {} (FlowLogAlreadyExists: {message}), and no flow log there has the wanted settings{}",
+                    spec.resource_id,
+                    if others.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (existing: {})", others.join(", "))
+                    }
+                ),
+                hint: Some(
+                    "another flow log delivers to the same destination; change or remove it, or point this entry at another destination".into(),
+                ),
+            }
+        }
+        (None, _) => Status::Failed {
+            error: format!(
+                "CreateFlowLogs reported success, but no new flow log with the wanted settings is on {}; the old one was kept",
+                spec.resource_id
+            ),
+            hint: Some("run apply again".into()),
+        },
+    };
+    gap_status(st, replace_of, delete_first, &spec.resource_id)
+}
+
+/// For a delete-first replace whose creation failed, says that the resource lost its flow log.
+fn gap_status(st: Status, replace_of: Option<&str>, delete_first: bool, resource: &str) -> Status {
+    match (st, replace_of) {
+        (Status::Failed { error, hint }, Some(old)) if delete_first => Status::Failed {
+            error: format!(
+                "{old} was deleted (--allow-logging-gap) but the new flow log could not be created: {resource} has no flow log of this entry now: {error}"
+            ),
+            hint: hint
+                .or_else(|| Some("fix the cause and run apply again, which creates it".into())),
+        },
+        (st, _) => st,
+    }
+}
+
+/// Deletes the given flow logs in batches; each change's status (ids already gone are done).
+async fn delete_ids<'c>(ec2: &Client, items: &[(&'c Change, &str)]) -> Vec<(&'c Change, Status)> {
+    let mut out = Vec::new();
+    for chunk in items.chunks(aws::ec2::CREATE_BATCH_LIMIT) {
         let ids: Vec<String> = chunk.iter().map(|(_, id)| id.to_string()).collect();
         let failures: HashMap<String, Status> = match aws::ec2::delete_flow_logs(ec2, &ids).await {
             Ok(unsuccessful) => unsuccessful
@@ -103,33 +291,14 @@ pub async fn apply_region(
                 .collect(),
         };
         for (c, id) in chunk {
-            let st = match (failures.get(*id), op(c)) {
-                (None, _) => Status::Done,
-                (Some(Status::Failed { error, hint }), Operation::ReplaceFlowLog { .. }) => {
-                    Status::Failed {
-                        error: format!(
-                            "the new flow log was created, but deleting the old one ({id}) failed: {error}"
-                        ),
-                        hint: hint
-                            .clone()
-                            .or_else(|| Some("run apply again to finish the replacement".into())),
-                    }
-                }
-                (Some(st), _) => st.clone(),
-            };
-            results.insert(c.key(), st);
+            out.push((*c, failures.get(*id).cloned().unwrap_or(Status::Done)));
         }
     }
-    for c in changes {
-        if let Some(st) = results.get(&c.key()) {
-            report_line(progress, account, c, st);
-        }
-    }
-    results
+    out
 }
 
 /// Calls CreateFlowLogs, retrying only resources that failed with an IAM propagation delay.
-/// Returns the failures by resource id; resources not in the map succeeded.
+/// Returns the answer for every resource that was not simply created.
 async fn create_with_retry(
     ec2: &Client,
     kind: ResourceKind,
@@ -137,8 +306,8 @@ async fn create_with_retry(
     settings: &FlowLogSettings,
     tags: &BTreeMap<String, String>,
     opts: ApplyOptions,
-) -> HashMap<String, Status> {
-    let mut failures = HashMap::new();
+) -> HashMap<String, Created> {
+    let mut answers = HashMap::new();
     let mut pending: Vec<String> = ids.to_vec();
     let mut wait = opts.propagation_backoff;
     for attempt in 0..=opts.propagation_retries {
@@ -150,7 +319,7 @@ async fn create_with_retry(
                     if is_propagation_message(&msg) && !last {
                         retry.push(rid);
                     } else if code.as_deref() == Some("FlowLogAlreadyExists") {
-                        // Already there: done.
+                        answers.insert(rid, Created::AlreadyExists(msg));
                     } else {
                         let e = AwsError {
                             operation: "ec2:CreateFlowLogs",
@@ -158,15 +327,19 @@ async fn create_with_retry(
                             code,
                             message: msg,
                         };
-                        failures.insert(rid, Status::failed(&e));
+                        answers.insert(rid, Created::Failed(Status::failed(&e)));
                     }
                 }
             }
             Err(e) if e.kind == ErrorKind::PropagationDelay && !last => retry = pending.clone(),
-            Err(e) if e.kind == ErrorKind::AlreadyExists => {}
+            Err(e) if e.kind == ErrorKind::AlreadyExists => {
+                for rid in &pending {
+                    answers.insert(rid.clone(), Created::AlreadyExists(e.message.clone()));
+                }
+            }
             Err(e) => {
                 for rid in &pending {
-                    failures.insert(rid.clone(), Status::failed(&e));
+                    answers.insert(rid.clone(), Created::Failed(Status::failed(&e)));
                 }
             }
         }
@@ -177,7 +350,7 @@ async fn create_with_retry(
         wait *= 2;
         pending = retry;
     }
-    failures
+    answers
 }
 
 #[cfg(test)]
@@ -289,7 +462,10 @@ mod tests {
             opts(),
         )
         .await;
-        assert!(matches!(failures.get("vpc-1"), Some(Status::Failed { .. })));
+        assert!(matches!(
+            failures.get("vpc-1"),
+            Some(Created::Failed(Status::Failed { .. }))
+        ));
         assert_eq!(rule.num_calls(), 4, "first attempt + 3 retries");
     }
 
@@ -317,7 +493,7 @@ mod tests {
         .await;
         assert_eq!(rule.num_calls(), 1);
         assert_eq!(failures.len(), 1);
-        let Some(Status::Failed { error, .. }) = failures.get("vpc-1") else {
+        let Some(Created::Failed(Status::Failed { error, .. })) = failures.get("vpc-1") else {
             panic!("{failures:?}")
         };
         assert!(error.contains("InvalidVpcID.NotFound"), "{error}");

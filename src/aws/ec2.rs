@@ -164,6 +164,33 @@ pub async fn describe_flow_logs(ec2: &Client) -> Result<Vec<ExistingFlowLog>, Aw
     Ok(out)
 }
 
+/// The flow logs on these resources (batched to the filter limit), sorted by id.
+pub async fn describe_flow_logs_of(
+    ec2: &Client,
+    resource_ids: &[String],
+) -> Result<Vec<ExistingFlowLog>, AwsError> {
+    let mut out = Vec::new();
+    for batch in resource_ids.chunks(FILTER_VALUE_LIMIT) {
+        let pages = ec2
+            .describe_flow_logs()
+            .filter(
+                Filter::builder()
+                    .name("resource-id")
+                    .set_values(Some(batch.to_vec()))
+                    .build(),
+            )
+            .into_paginator()
+            .send();
+        drain(pages, "ec2:DescribeFlowLogs", |page| {
+            out.extend(page.flow_logs().iter().filter_map(existing_flow_log))
+        })
+        .await?;
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out.dedup_by(|a, b| a.id == b.id);
+    Ok(out)
+}
+
 /// Converts a described flow log; flow logs to destinations flowkeeper does not manage
 /// (Kinesis Data Firehose) are skipped.
 fn existing_flow_log(fl: &FlowLog) -> Option<ExistingFlowLog> {

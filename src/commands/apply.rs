@@ -28,7 +28,14 @@ fn confirm(changes: usize) -> bool {
 }
 
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
-    let prepared = prepare_showing_progress(global, PlanOptions { prune: args.prune }).await;
+    let prepared = prepare_showing_progress(
+        global,
+        PlanOptions {
+            prune: args.prune,
+            allow_logging_gap: args.allow_logging_gap,
+        },
+    )
+    .await;
     let prepared = match prepared {
         Ok(p) => p,
         Err(status) => return status,

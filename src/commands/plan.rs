@@ -265,7 +265,14 @@ pub async fn prepare_showing_progress(
 }
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> ExitStatus {
-    let prepared = prepare_showing_progress(global, PlanOptions { prune: args.prune }).await;
+    let prepared = prepare_showing_progress(
+        global,
+        PlanOptions {
+            prune: args.prune,
+            allow_logging_gap: args.allow_logging_gap,
+        },
+    )
+    .await;
     let prepared = match prepared {
         Ok(p) => p,
         Err(status) => return status,

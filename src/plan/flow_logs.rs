@@ -209,14 +209,30 @@ pub fn plan_flow_logs(
                             .iter()
                             .map(|a: &AttributeDiff| a.name.as_str())
                             .collect();
+                        let order = if opts.allow_logging_gap {
+                            format!(
+                                "the old one is deleted before the new one is created (--allow-logging-gap): {} is not logged by this entry between the two calls",
+                                spec.resource_id
+                            )
+                        } else {
+                            "the new one is created and confirmed before the old one is deleted"
+                                .to_string()
+                        };
                         changes.push(flow_log_change(
                             Action::Replace,
                             region,
                             &old.id,
                             &spec.resource_id,
-                            format!("flow logs cannot be modified and {} changed: the new one is created before the old one is deleted", names.join(", ")),
+                            format!(
+                                "flow logs cannot be modified and {} changed: {order}",
+                                names.join(", ")
+                            ),
                             attrs,
-                            Operation::ReplaceFlowLog { old_id: old.id.clone(), spec: spec.clone() },
+                            Operation::ReplaceFlowLog {
+                                old_id: old.id.clone(),
+                                spec: spec.clone(),
+                                delete_first: opts.allow_logging_gap,
+                            },
                         ));
                         for stale in same.iter().skip(1) {
                             accounted.insert(&stale.id);

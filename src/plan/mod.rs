@@ -18,6 +18,9 @@ use crate::model::{DesiredState, Inventory};
 pub struct PlanOptions {
     /// Delete managed flow logs that the config no longer wants.
     pub prune: bool,
+    /// Replace flow logs delete-then-create (a gap in logging), for when AWS refuses a second
+    /// flow log to the same destination while the old one exists.
+    pub allow_logging_gap: bool,
 }
 
 /// Computes the changes that make `inventory` match `desired` for one account.

@@ -206,7 +206,12 @@ fn a_changed_setting_is_a_replace_naming_the_attribute() {
             Some("all".into())
         )]
     );
-    let Operation::ReplaceFlowLog { old_id, spec } = &r.operation else {
+    let Operation::ReplaceFlowLog {
+        old_id,
+        spec,
+        delete_first: false,
+    } = &r.operation
+    else {
         panic!()
     };
     assert_eq!(old_id, "fl-old");
@@ -280,7 +285,14 @@ fn unwanted_managed_flow_logs_are_deleted_only_with_prune_and_foreign_ones_never
             BTreeMap::new(),
         ),
     ];
-    let kept = plan_one(&desired(CONFIG), &inv, PlanOptions { prune: false });
+    let kept = plan_one(
+        &desired(CONFIG),
+        &inv,
+        PlanOptions {
+            prune: false,
+            ..Default::default()
+        },
+    );
     assert!(!kept.changes.iter().any(|c| c.action == Action::Delete));
     assert_eq!(
         kept.prunable,
@@ -290,7 +302,14 @@ fn unwanted_managed_flow_logs_are_deleted_only_with_prune_and_foreign_ones_never
             resource: "vpc-0skip".into()
         }]
     );
-    let pruned = plan_one(&desired(CONFIG), &inv, PlanOptions { prune: true });
+    let pruned = plan_one(
+        &desired(CONFIG),
+        &inv,
+        PlanOptions {
+            prune: true,
+            ..Default::default()
+        },
+    );
     let deletes: Vec<&str> = pruned
         .changes
         .iter()

@@ -115,10 +115,13 @@ pub enum Operation {
     CreateFlowLog {
         spec: FlowLogSpec,
     },
-    /// Create `spec` first, then delete `old_id`.
+    /// Create `spec` first, then delete `old_id` once the new flow log is confirmed to exist.
+    /// With `delete_first` (only when the run allows a logging gap) `old_id` is deleted before
+    /// `spec` is created: the resource is not logged by this entry between the two calls.
     ReplaceFlowLog {
         old_id: String,
         spec: FlowLogSpec,
+        delete_first: bool,
     },
     TagFlowLog {
         id: String,

@@ -26,6 +26,27 @@ pub struct Moto {
 }
 
 static MOTO: OnceLock<Moto> = OnceLock::new();
+/// Which FlowLogAlreadyExists rule this test binary's server follows (set before first use).
+static FLOW_LOG_CONFLICTS: OnceLock<FlowLogConflicts> = OnceLock::new();
+
+/// moto's FlowLogAlreadyExists rule. `Corrected` is the launcher's correction (c), an
+/// assumption about AWS; `Stock` is moto's own rule. Code that replaces flow logs must be safe
+/// under both, so a test binary may ask for `Stock` before it first uses the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowLogConflicts {
+    Corrected,
+    Stock,
+}
+
+/// Makes this test binary's moto server follow `mode`; panics if the server already runs with
+/// the other one (every test of a binary must ask for the same mode).
+pub fn use_flow_log_conflicts(mode: FlowLogConflicts) {
+    let got = *FLOW_LOG_CONFLICTS.get_or_init(|| mode);
+    assert_eq!(
+        got, mode,
+        "every test of this binary must use the same moto mode"
+    );
+}
 static NEXT_ACCOUNT: AtomicU64 = AtomicU64::new(1);
 
 fn launcher() -> PathBuf {
@@ -39,9 +60,12 @@ fn launcher() -> PathBuf {
 pub fn moto() -> &'static Moto {
     MOTO.get_or_init(|| {
         let python = std::env::var("FLOWKEEPER_PYTHON").unwrap_or_else(|_| "python3".into());
+        let stock = *FLOW_LOG_CONFLICTS.get_or_init(|| FlowLogConflicts::Corrected)
+            == FlowLogConflicts::Stock;
         let mut child = Command::new(&python)
             .arg(launcher())
             .args(["--host", "127.0.0.1", "--port", "0"])
+            .args(stock.then_some("--stock-flow-log-conflicts"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -1,6 +1,7 @@
 """Run moto's multi-service server for flowkeeper's integration tests.
 
 Usage: python3 tests/support/moto_launcher.py [--host 127.0.0.1] [--port 0]
+                                              [--stock-flow-log-conflicts]
 
 The socket is bound before anything is printed (port 0 = a free port chosen by
 the OS); then exactly one line ``LISTENING <port>`` goes to stdout, and the
@@ -16,6 +17,10 @@ behaviour, and nowhere else:
      them for S3 flow logs (defaults plain-text / false / false).
   c. FlowLogAlreadyExists only for a flow log with the same configuration and
      destination, not for any second flow log on the same destination.
+     ``--stock-flow-log-conflicts`` keeps moto's own rule (any second flow log
+     of a resource to the same destination is refused), which AWS's message "an
+     existing Flow Log with the same configuration and log destination" may also
+     mean: code that replaces flow logs is tested under both.
   d. DescribeVpcs, DescribeSubnets, DescribeNetworkInterfaces and
      DescribeFlowLogs honour MaxResults / NextToken.
   e. CreateFlowLogs to S3 finds the bucket in any account (bucket names are
@@ -44,6 +49,9 @@ from moto.ec2.responses.vpcs import VPCs
 from moto.ec2.utils import random_flow_log_id
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
+
+# (c) is an assumption about AWS; main() turns it off with --stock-flow-log-conflicts.
+STOCK_FLOW_LOG_CONFLICTS = False
 
 DEFAULT_LOG_FORMAT = (
     "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} "
@@ -156,7 +164,15 @@ def create_flow_logs(
             deliver_logs_permission_arn,
             destination_options,
         )
-        if any(
+        if STOCK_FLOW_LOG_CONFLICTS:
+            # moto's own rule: one flow log per resource and destination.
+            if any(
+                (fl.resource_id, fl.log_group_name, fl.log_destination)
+                == (resource_id, log_group_name, log_destination)
+                for fl in self.describe_flow_logs()
+            ):
+                raise FlowLogAlreadyExists()
+        elif any(
             (
                 fl.resource_id,
                 fl.log_destination_type,
@@ -333,7 +349,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--stock-flow-log-conflicts",
+        action="store_true",
+        help="keep moto's own FlowLogAlreadyExists rule instead of correction (c)",
+    )
     args = parser.parse_args()
+    global STOCK_FLOW_LOG_CONFLICTS
+    STOCK_FLOW_LOG_CONFLICTS = args.stock_flow_log_conflicts
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     patch_moto()
