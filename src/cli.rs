@@ -137,10 +137,18 @@ pub struct PlanArgs {
     /// replacement (the resource is not logged by that entry between the two calls).
     #[arg(long = "allow-logging-gap")]
     pub allow_logging_gap: bool,
+    /// Also save the exact plan, with a fingerprint of what it was computed from, to this file;
+    /// `flowkeeper apply FILE` then applies exactly that plan or refuses it when it is stale.
+    #[arg(long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// A plan saved by `flowkeeper plan --out FILE`: applied exactly, without asking, after
+    /// checking that nothing it was computed from has changed (exit 1 when it has).
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
     /// Delete flowkeeper-managed flow logs that the config no longer wants.
     #[arg(long)]
     pub prune: bool,

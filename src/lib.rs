@@ -17,6 +17,7 @@ pub mod discover;
 pub mod exit;
 pub mod model;
 pub mod plan;
+pub mod plan_file;
 pub mod policies;
 pub mod progress;
 pub mod report;

@@ -34,6 +34,8 @@ pub struct TargetSet {
     /// The organization's id when accounts come from `organization:`.
     pub org_id: Option<String>,
     pub failures: Vec<TargetFailure>,
+    /// Accounts named by `--accounts` that the config does not cover.
+    pub unmatched_accounts: Vec<AccountId>,
 }
 
 fn no_role(id: &AccountId) -> TargetFailure {
@@ -159,6 +161,14 @@ pub async fn discover_targets(
         }
     }
     if let Some(keep) = &filters.accounts {
+        set.unmatched_accounts = keep
+            .iter()
+            .filter(|a| {
+                !set.targets.iter().any(|t| &t.account == *a)
+                    && !set.failures.iter().any(|f| f.account.as_ref() == Some(*a))
+            })
+            .cloned()
+            .collect();
         set.targets.retain(|t| keep.contains(&t.account));
         set.failures
             .retain(|f| f.account.as_ref().is_none_or(|a| keep.contains(a)));

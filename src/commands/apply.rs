@@ -3,6 +3,7 @@
 //! rest concurrently; and reports what was done.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
 
 use futures::future::join_all;
 
@@ -10,12 +11,13 @@ use crate::apply::{self, ApplyOptions, ApplyReport};
 use crate::cli::{ApplyArgs, GlobalArgs, OutputFormat};
 use crate::exit::ExitStatus;
 use crate::plan::PlanOptions;
+use crate::plan_file::{self, SavedRun};
 use crate::progress::StderrProgress;
 use crate::report;
 
 use super::plan::{
-    AccountRun, hosts_central_destination, prepare_showing_progress, print_call_counts,
-    print_errors,
+    AccountRun, Prepared, Request, hosts_central_destination, prepare_showing_progress,
+    print_call_counts, print_errors, saved_run,
 };
 use super::print_data;
 
@@ -27,19 +29,93 @@ fn confirm(changes: usize) -> bool {
     std::io::stdin().lock().read_line(&mut line).is_ok() && line.trim() == "yes"
 }
 
+/// The saved plan named on the command line, read and checked for form.
+fn read_saved(global: &GlobalArgs, args: &ApplyArgs, file: &Path) -> Result<SavedRun, ExitStatus> {
+    if args.prune || args.allow_logging_gap || global.accounts.is_some() || global.regions.is_some()
+    {
+        eprintln!(
+            "error: {} is a saved plan: it carries its own --prune, --allow-logging-gap, --accounts and --regions\n   = hint: give those to `flowkeeper plan --out` instead",
+            file.display()
+        );
+        return Err(ExitStatus::Failure);
+    }
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        eprintln!("error: cannot read the plan file {}: {e}", file.display());
+        ExitStatus::Failure
+    })?;
+    plan_file::parse(&text).map_err(|e| {
+        eprintln!(
+            "error: {}: {e}\n   = hint: write plan files with `flowkeeper plan --out FILE`",
+            file.display()
+        );
+        ExitStatus::Failure
+    })
+}
+
+/// Refuses a saved plan when anything it was computed from changed; nothing is applied then.
+fn check_saved(file: &Path, saved: &SavedRun, prepared: &Prepared) -> Result<(), ExitStatus> {
+    if prepared.has_errors() {
+        print_errors(prepared);
+        eprintln!(
+            "error: the saved plan {} cannot be checked: part of the run failed now; nothing was applied",
+            file.display()
+        );
+        return Err(ExitStatus::Failure);
+    }
+    let now = saved_run(
+        saved.config_path.clone(),
+        saved.config_text.clone(),
+        saved.options,
+        saved.accounts.clone(),
+        saved.regions.clone(),
+        prepared,
+    );
+    let stale = plan_file::staleness(saved, &now);
+    if stale.is_empty() {
+        return Ok(());
+    }
+    eprintln!(
+        "error: the saved plan {} is stale: what it was computed from has changed; nothing was applied",
+        file.display()
+    );
+    for line in &stale {
+        eprintln!("  - {line}");
+    }
+    eprintln!("   = hint: run `flowkeeper plan --out FILE` again and review the new plan");
+    Err(ExitStatus::Failure)
+}
+
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
-    let prepared = prepare_showing_progress(
-        global,
-        PlanOptions {
-            prune: args.prune,
-            allow_logging_gap: args.allow_logging_gap,
+    let saved = match &args.plan_file {
+        None => None,
+        Some(file) => match read_saved(global, args, file) {
+            Ok(s) => Some((file.as_path(), s)),
+            Err(status) => return status,
         },
-    )
-    .await;
-    let prepared = match prepared {
+    };
+    let req = match &saved {
+        None => Request::from_args(
+            global,
+            PlanOptions {
+                prune: args.prune,
+                allow_logging_gap: args.allow_logging_gap,
+            },
+        ),
+        Some((file, s)) => Request::from_saved(file, s),
+    };
+    let req = match req {
+        Ok(r) => r,
+        Err(status) => return status,
+    };
+    let prepared = match prepare_showing_progress(global, req).await {
         Ok(p) => p,
         Err(status) => return status,
     };
+    if let Some((file, s)) = &saved
+        && let Err(status) = check_saved(file, s, &prepared)
+    {
+        return status;
+    }
     let plans = prepared.plans();
     if global.format == OutputFormat::Text {
         print_data(&report::plan_text::render_all(&plans));
@@ -62,7 +138,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
         }
         return error_status;
     }
-    if !args.yes {
+    if !args.yes && saved.is_none() {
         if !std::io::stdin().is_terminal() {
             eprintln!(
                 "error: refusing to apply without confirmation: stdin is not a terminal\n   = hint: review `flowkeeper plan`, then run `flowkeeper apply --yes`"

@@ -3,6 +3,7 @@
 //! plans it shows.
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use futures::future::join_all;
 use tokio::sync::Semaphore;
@@ -12,8 +13,11 @@ use crate::cli::{GlobalArgs, OutputFormat, PlanArgs};
 use crate::config;
 use crate::discover::{self, DiscoveryFailure};
 use crate::exit::ExitStatus;
-use crate::model::{AccountId, AccountTarget, DesiredState, Destination, Regions, partition_of};
+use crate::model::{
+    AccountId, AccountTarget, DesiredState, Destination, Inventory, Regions, partition_of,
+};
 use crate::plan::{self, Plan, PlanContext, PlanOptions};
+use crate::plan_file::{self, SavedRun};
 use crate::progress::{Progress, StderrProgress};
 use crate::report;
 use crate::targets::{self, Filters, TargetFailure};
@@ -24,8 +28,67 @@ use super::print_data;
 pub struct AccountRun {
     pub target: AccountTarget,
     pub aws: Aws,
+    /// The regions this account was planned in (after `--regions`).
+    pub regions: Vec<String>,
+    pub inventory: Inventory,
     pub plan: Plan,
     pub failures: Vec<DiscoveryFailure>,
+}
+
+/// What a plan is computed from: the config (and its text, which a saved plan keeps), the
+/// `--accounts`/`--regions` filters and the planner options.
+pub struct Request {
+    pub config_path: PathBuf,
+    pub config_text: String,
+    pub desired: DesiredState,
+    pub filters: Filters,
+    pub opts: PlanOptions,
+}
+
+impl Request {
+    /// From the command line: the config file and the filter flags.
+    pub fn from_args(global: &GlobalArgs, opts: PlanOptions) -> Result<Request, ExitStatus> {
+        let (desired, config_text) = config::load_with_text(&global.config).map_err(|d| {
+            eprintln!("{d}");
+            ExitStatus::Failure
+        })?;
+        let filters = filters(&global.accounts, &global.regions).map_err(filter_error)?;
+        Ok(Request {
+            config_path: global.config.clone(),
+            config_text,
+            desired,
+            filters,
+            opts,
+        })
+    }
+
+    /// From a saved plan: its config text, filters and options (not today's files or flags).
+    pub fn from_saved(file: &Path, saved: &SavedRun) -> Result<Request, ExitStatus> {
+        let label = PathBuf::from(format!(
+            "{} (config saved in {})",
+            saved.config_path,
+            file.display()
+        ));
+        let desired = config::parse(&label, &saved.config_text).map_err(|d| {
+            eprintln!("{d}");
+            ExitStatus::Failure
+        })?;
+        let filters = filters(&saved.accounts, &saved.regions).map_err(filter_error)?;
+        Ok(Request {
+            config_path: PathBuf::from(&saved.config_path),
+            config_text: saved.config_text.clone(),
+            desired,
+            filters,
+            opts: saved.options,
+        })
+    }
+}
+
+fn filter_error(e: String) -> ExitStatus {
+    eprintln!(
+        "error: {e}\n   = hint: --accounts takes 12-digit ids, --regions region names, both comma-separated"
+    );
+    ExitStatus::Failure
 }
 
 /// Every account's plan, and the accounts that could not be planned.
@@ -56,8 +119,11 @@ impl Prepared {
     }
 }
 
-fn filters(global: &GlobalArgs) -> Result<Filters, String> {
-    let accounts = match &global.accounts {
+fn filters(
+    accounts: &Option<Vec<String>>,
+    regions: &Option<Vec<String>>,
+) -> Result<Filters, String> {
+    let accounts = match accounts {
         None => None,
         Some(ids) => Some(
             ids.iter()
@@ -65,31 +131,44 @@ fn filters(global: &GlobalArgs) -> Result<Filters, String> {
                 .collect::<Result<BTreeSet<_>, _>>()?,
         ),
     };
-    if let Some(rs) = &global.regions
+    if let Some(rs) = regions
         && let Some(bad) = rs.iter().find(|r| !crate::model::is_region_name(r))
     {
         return Err(format!("`{bad}` is not a region name"));
     }
     Ok(Filters {
         accounts,
-        regions: global.regions.clone(),
+        regions: regions.clone(),
     })
 }
 
-/// Loads the config, connects, finds the accounts, then discovers and plans each.
+/// `--regions` values that no account of the run covers (a filter must select something).
+fn unmatched_regions(filters: &Filters, runs: &[AccountRun], failed: bool) -> Vec<String> {
+    let Some(wanted) = &filters.regions else {
+        return Vec::new();
+    };
+    if failed && runs.is_empty() {
+        return Vec::new(); // nothing could be asked: the failures say why
+    }
+    wanted
+        .iter()
+        .filter(|r| !runs.iter().any(|run| run.regions.contains(r)))
+        .cloned()
+        .collect()
+}
+
+/// Connects, finds the accounts, then discovers and plans each.
 pub async fn prepare(
     global: &GlobalArgs,
-    opts: PlanOptions,
+    req: Request,
     progress: &dyn Progress,
 ) -> Result<Prepared, ExitStatus> {
-    let desired = config::load(&global.config).map_err(|d| {
-        eprintln!("{d}");
-        ExitStatus::Failure
-    })?;
-    let filters = filters(global).map_err(|e| {
-        eprintln!("error: {e}\n   = hint: --accounts takes 12-digit ids, --regions region names, both comma-separated");
-        ExitStatus::Failure
-    })?;
+    let Request {
+        desired,
+        filters,
+        opts,
+        ..
+    } = req;
     let fallback_region = match &desired.regions {
         Regions::List(l) => l.first().cloned(),
         _ => None,
@@ -110,6 +189,18 @@ pub async fn prepare(
     })?;
     let partition = partition_of(&aws.default_region().unwrap_or_else(|| "us-east-1".into()));
     let set = targets::discover_targets(&desired, &aws, &caller, partition, &filters).await;
+    if !set.unmatched_accounts.is_empty() {
+        let names: Vec<String> = set
+            .unmatched_accounts
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        eprintln!(
+            "error: --accounts {}: not an account of this run (the config's accounts, or the current credentials' account {caller} when it names none)\n   = hint: check the ids; nothing was planned",
+            names.join(",")
+        );
+        return Err(ExitStatus::Failure);
+    }
     let ctx = PlanContext {
         source_accounts: set.source_accounts.clone(),
         org_id: set.org_id.clone(),
@@ -129,6 +220,32 @@ pub async fn prepare(
             Ok(run) => runs.push(run),
             Err(f) => failures.push(f),
         }
+    }
+    let missing = unmatched_regions(&filters, &runs, !failures.is_empty());
+    if !missing.is_empty() {
+        let configured: BTreeSet<&str> = runs
+            .iter()
+            .filter_map(|r| match &r.target.regions {
+                Regions::List(l) => Some(l),
+                _ => None,
+            })
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        eprintln!(
+            "error: --regions {}: no account of this run covers {} (the config's `regions`, or the enabled regions for `all`){}\n   = hint: check the names; nothing was planned",
+            missing.join(","),
+            if missing.len() == 1 { "it" } else { "them" },
+            if configured.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; configured: {}",
+                    configured.into_iter().collect::<Vec<_>>().join(", ")
+                )
+            }
+        );
+        return Err(ExitStatus::Failure);
     }
     let problems = plan::missing_selected_ids(&runs.iter().map(|r| &r.plan).collect::<Vec<_>>());
     Ok(Prepared {
@@ -186,6 +303,8 @@ async fn plan_account(
     Ok(AccountRun {
         target: target.clone(),
         aws: session,
+        regions,
+        inventory,
         plan,
         failures,
     })
@@ -256,24 +375,39 @@ pub fn hosts_central_destination(desired: &DesiredState, account: &AccountId) ->
 /// [`prepare`] with progress on stderr (a bar on terminals), cleared before the result.
 pub async fn prepare_showing_progress(
     global: &GlobalArgs,
-    opts: PlanOptions,
+    req: Request,
 ) -> Result<Prepared, ExitStatus> {
     let progress = StderrProgress::new(global.quiet);
-    let prepared = prepare(global, opts, &progress).await;
+    let prepared = prepare(global, req, &progress).await;
     progress.finish();
     prepared
 }
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> ExitStatus {
-    let prepared = prepare_showing_progress(
-        global,
-        PlanOptions {
-            prune: args.prune,
-            allow_logging_gap: args.allow_logging_gap,
-        },
-    )
-    .await;
-    let prepared = match prepared {
+    let opts = PlanOptions {
+        prune: args.prune,
+        allow_logging_gap: args.allow_logging_gap,
+    };
+    let req = match Request::from_args(global, opts) {
+        Ok(r) => r,
+        Err(status) => return status,
+    };
+    if let Some(out) = &args.out
+        && same_file(out, &req.config_path)
+    {
+        eprintln!(
+            "error: --out {} is the config file: a plan never overwrites its input",
+            out.display()
+        );
+        return ExitStatus::Failure;
+    }
+    let saved_header = (
+        req.config_path.display().to_string(),
+        req.config_text.clone(),
+        global.accounts.clone(),
+        global.regions.clone(),
+    );
+    let prepared = match prepare_showing_progress(global, req).await {
         Ok(p) => p,
         Err(status) => return status,
     };
@@ -288,12 +422,95 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> ExitStatus {
     print_errors(&prepared);
     print_call_counts(global);
     if prepared.has_errors() {
-        ExitStatus::Failure
-    } else if prepared.is_empty() {
+        if let Some(out) = &args.out {
+            eprintln!(
+                "error: no plan file written to {}: part of the run could not be planned",
+                out.display()
+            );
+        }
+        return ExitStatus::Failure;
+    }
+    if let Some(out) = &args.out {
+        let (config_path, config_text, accounts, regions) = saved_header;
+        let saved = saved_run(config_path, config_text, opts, accounts, regions, &prepared);
+        if let Err(e) = write_atomically(out, &plan_file::render(&saved)) {
+            eprintln!("error: cannot write the plan file {}: {e}", out.display());
+            return ExitStatus::Failure;
+        }
+        eprintln!(
+            "Saved the plan to {}; `flowkeeper apply {}` applies exactly this plan.",
+            out.display(),
+            out.display()
+        );
+    }
+    if prepared.is_empty() {
         ExitStatus::Clean
     } else {
         ExitStatus::ActionNeeded
     }
+}
+
+/// The saved-plan view of a prepared run.
+pub fn saved_run(
+    config_path: String,
+    config_text: String,
+    options: PlanOptions,
+    accounts: Option<Vec<String>>,
+    regions: Option<Vec<String>>,
+    prepared: &Prepared,
+) -> SavedRun {
+    SavedRun {
+        config_path,
+        config_text,
+        options,
+        accounts,
+        regions,
+        plans: prepared
+            .runs
+            .iter()
+            .map(|r| {
+                (
+                    r.target.account.to_string(),
+                    (
+                        plan_file::fingerprints(&r.inventory),
+                        plan_file::plan_value(&r.plan),
+                    ),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// True when `a` and `b` name the same file (or both do not exist and are the same path).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// Writes `text` to a temporary file beside `path`, then renames it over `path`.
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// With `-v`: how many AWS API calls the run made, by operation.

@@ -12,13 +12,20 @@ use crate::model::DesiredState;
 
 /// Reads and validates the config file.
 pub fn load(file: &FsPath) -> Result<DesiredState, Diagnostics> {
+    load_with_text(file).map(|(desired, _)| desired)
+}
+
+/// Reads and validates the config file; also returns the text it was read from (a saved plan
+/// keeps it).
+pub fn load_with_text(file: &FsPath) -> Result<(DesiredState, String), Diagnostics> {
     let text = std::fs::read_to_string(file).map_err(|e| {
         let hint = (e.kind() == std::io::ErrorKind::NotFound).then(|| {
             "run `flowkeeper init` to write a starter file, or pass -c/--config PATH".to_string()
         });
         Diagnostics::whole_file(file, format!("cannot read the config: {e}"), hint)
     })?;
-    parse(file, &text)
+    let desired = parse(file, &text)?;
+    Ok((desired, text))
 }
 
 /// Validates config text; `file` is only used in messages.

@@ -14,7 +14,7 @@ pub use types::*;
 use crate::model::{DesiredState, Inventory};
 
 /// Planner switches from the command line.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PlanOptions {
     /// Delete managed flow logs that the config no longer wants.
     pub prune: bool,
