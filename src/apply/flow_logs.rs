@@ -525,4 +525,149 @@ mod tests {
         assert!(failures.is_empty(), "{failures:?}");
         assert_eq!(rule.num_calls(), 3);
     }
+
+    struct Quiet;
+    impl Progress for Quiet {
+        fn step(&self, _: &str) {}
+        fn warn(&self, _: &str) {}
+    }
+
+    fn replace(old_id: &str, delete_first: bool) -> Change {
+        Change {
+            action: crate::plan::Action::Replace,
+            resource_type: crate::plan::ResourceType::FlowLog,
+            region: Some("us-east-1".into()),
+            id: old_id.into(),
+            resource: Some("vpc-1".into()),
+            target: Some("v → rt".into()),
+            reason: String::new(),
+            attributes: Vec::new(),
+            depends_on: Vec::new(),
+            operation: Operation::ReplaceFlowLog {
+                old_id: old_id.into(),
+                spec: FlowLogSpec {
+                    resource_id: "vpc-1".into(),
+                    resource_kind: ResourceKind::Vpc,
+                    settings: settings(),
+                    tags: BTreeMap::new(),
+                    entry: "v".into(),
+                    destination_name: "rt".into(),
+                },
+                delete_first,
+            },
+        }
+    }
+
+    fn described(id: &str, format: &str) -> aws_sdk_ec2::types::FlowLog {
+        aws_sdk_ec2::types::FlowLog::builder()
+            .flow_log_id(id)
+            .resource_id("vpc-1")
+            .traffic_type(aws_sdk_ec2::types::TrafficType::All)
+            .log_destination_type(aws_sdk_ec2::types::LogDestinationType::CloudWatchLogs)
+            .log_group_name("/g")
+            .deliver_logs_permission_arn("arn:aws:iam::111122223333:role/r")
+            .log_format(format)
+            .max_aggregation_interval(600)
+            .build()
+    }
+
+    const ALREADY: &str = "<Response><Errors><Error><Code>FlowLogAlreadyExists</Code><Message>Error. There is an existing Flow Log with the same configuration and log destination.</Message></Error></Errors><RequestID>r</RequestID></Response>";
+
+    #[tokio::test]
+    async fn already_exists_is_not_confirmation_and_the_old_flow_log_is_kept() {
+        let create = mock!(aws_sdk_ec2::Client::create_flow_logs).then_http_response(|| {
+            aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
+                aws_smithy_types::body::SdkBody::from(ALREADY),
+            )
+        });
+        // Only the old flow log (another format) is on the resource.
+        let describe = mock!(aws_sdk_ec2::Client::describe_flow_logs).then_output(|| {
+            aws_sdk_ec2::operation::describe_flow_logs::DescribeFlowLogsOutput::builder()
+                .flow_logs(described("fl-old", "${version} ${srcaddr}"))
+                .build()
+        });
+        let delete = mock!(aws_sdk_ec2::Client::delete_flow_logs).then_output(|| {
+            aws_sdk_ec2::operation::delete_flow_logs::DeleteFlowLogsOutput::builder().build()
+        });
+        let ec2 = mock_client!(
+            aws_sdk_ec2,
+            RuleMode::MatchAny,
+            [&create, &describe, &delete]
+        );
+        let c = replace("fl-old", false);
+        let results =
+            apply_region(&ec2, "111122223333", &[&c], &HashMap::new(), opts(), &Quiet).await;
+        let Some(Status::Failed { error, hint }) = results.get(&c.key()) else {
+            panic!("{results:?}")
+        };
+        assert!(error.contains("fl-old was kept"), "{error}");
+        assert!(
+            hint.as_deref()
+                .unwrap_or_default()
+                .contains("--allow-logging-gap")
+        );
+        assert_eq!(delete.num_calls(), 0, "nothing is deleted");
+        assert_eq!(describe.num_calls(), 1, "the describe is the confirmation");
+    }
+
+    #[tokio::test]
+    async fn a_confirmed_replace_deletes_the_old_flow_log() {
+        let create = mock!(aws_sdk_ec2::Client::create_flow_logs).then_output(|| {
+            CreateFlowLogsOutput::builder()
+                .flow_log_ids("fl-new")
+                .build()
+        });
+        let describe = mock!(aws_sdk_ec2::Client::describe_flow_logs).then_output(|| {
+            aws_sdk_ec2::operation::describe_flow_logs::DescribeFlowLogsOutput::builder()
+                .flow_logs(described("fl-old", "${version} ${srcaddr}"))
+                .flow_logs(described("fl-new", &LogFormat::default_v2().to_aws()))
+                .build()
+        });
+        let delete = mock!(aws_sdk_ec2::Client::delete_flow_logs)
+            .match_requests(|r| r.flow_log_ids() == ["fl-old"])
+            .then_output(|| {
+                aws_sdk_ec2::operation::delete_flow_logs::DeleteFlowLogsOutput::builder().build()
+            });
+        let ec2 = mock_client!(
+            aws_sdk_ec2,
+            RuleMode::MatchAny,
+            [&create, &describe, &delete]
+        );
+        let c = replace("fl-old", false);
+        let results =
+            apply_region(&ec2, "111122223333", &[&c], &HashMap::new(), opts(), &Quiet).await;
+        assert_eq!(results.get(&c.key()), Some(&Status::Done));
+        assert_eq!(delete.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_reported_success_that_describe_does_not_show_deletes_nothing() {
+        let create = mock!(aws_sdk_ec2::Client::create_flow_logs).then_output(|| {
+            CreateFlowLogsOutput::builder()
+                .flow_log_ids("fl-new")
+                .build()
+        });
+        let describe = mock!(aws_sdk_ec2::Client::describe_flow_logs).then_output(|| {
+            aws_sdk_ec2::operation::describe_flow_logs::DescribeFlowLogsOutput::builder()
+                .flow_logs(described("fl-old", "${version} ${srcaddr}"))
+                .build()
+        });
+        let delete = mock!(aws_sdk_ec2::Client::delete_flow_logs).then_output(|| {
+            aws_sdk_ec2::operation::delete_flow_logs::DeleteFlowLogsOutput::builder().build()
+        });
+        let ec2 = mock_client!(
+            aws_sdk_ec2,
+            RuleMode::MatchAny,
+            [&create, &describe, &delete]
+        );
+        let c = replace("fl-old", false);
+        let results =
+            apply_region(&ec2, "111122223333", &[&c], &HashMap::new(), opts(), &Quiet).await;
+        assert!(
+            matches!(results.get(&c.key()), Some(Status::Failed { .. })),
+            "{results:?}"
+        );
+        assert_eq!(delete.num_calls(), 0);
+    }
 }
