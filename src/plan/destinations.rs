@@ -31,7 +31,10 @@ fn managed_tags() -> BTreeMap<String, String> {
 }
 
 pub fn plan_destinations(r: &Resolved, inv: &Inventory, plan: &mut Plan) -> PartStatus {
-    let mut status = PartStatus::default();
+    let mut status = PartStatus {
+        unavailable: r.blocked.clone(),
+        ..Default::default()
+    };
     for b in r.buckets.values() {
         // A bucket that could not be read is reported as a discovery failure; plan nothing on it.
         let Some(lookup) = inv.buckets.get(&b.name) else {

@@ -69,7 +69,14 @@ fn empty_inventory(resources: Vec<NetworkResource>) -> Inventory {
 
 /// Plans for the test account alone.
 fn plan_one(d: &DesiredState, inv: &Inventory, opts: PlanOptions) -> Plan {
-    plan(d, &PlanContext::single(&account()), &regions(), inv, opts)
+    plan(
+        d,
+        &PlanContext::single(&account()),
+        &regions(),
+        &regions(),
+        inv,
+        opts,
+    )
 }
 
 fn regions() -> Vec<String> {
@@ -428,6 +435,7 @@ fn a_central_bucket_policy_over_the_s3_limit_is_a_problem_with_a_hint() {
         &desired(&config),
         &few,
         &regions(),
+        &regions(),
         &inv,
         PlanOptions::default(),
     );
@@ -441,6 +449,7 @@ fn a_central_bucket_policy_over_the_s3_limit_is_a_problem_with_a_hint() {
     let p = plan(
         &desired(&config),
         &many,
+        &regions(),
         &regions(),
         &inv,
         PlanOptions::default(),
@@ -465,6 +474,7 @@ fn a_central_bucket_policy_over_the_s3_limit_is_a_problem_with_a_hint() {
     let p = plan(
         &desired(&config),
         &org,
+        &regions(),
         &regions(),
         &inv,
         PlanOptions::default(),
