@@ -224,3 +224,83 @@ flow_logs:
         "flow logs only into the destination without a problem"
     );
 }
+
+#[tokio::test]
+async fn the_emulator_answers_403_when_expected_bucket_owner_differs() {
+    let owner = Account::new().await;
+    let other = Account::new().await;
+    let bucket = format!("fk-ebo-{}", owner.id);
+    owner
+        .s3("us-east-1")
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    let s3 = other.s3("us-east-1");
+    let denied = s3
+        .head_bucket()
+        .bucket(&bucket)
+        .expected_bucket_owner(&other.id)
+        .send()
+        .await
+        .expect_err("owner differs");
+    assert_eq!(
+        denied.raw_response().map(|r| r.status().as_u16()),
+        Some(403)
+    );
+    let denied = s3
+        .get_bucket_policy()
+        .bucket(&bucket)
+        .expected_bucket_owner(&other.id)
+        .send()
+        .await
+        .expect_err("owner differs");
+    assert_eq!(
+        denied.raw_response().map(|r| r.status().as_u16()),
+        Some(403)
+    );
+    s3.head_bucket()
+        .bucket(&bucket)
+        .expected_bucket_owner(&owner.id)
+        .send()
+        .await
+        .expect("the right owner is admitted");
+}
+
+#[tokio::test]
+async fn a_bucket_owned_by_another_account_is_reported_and_never_edited() {
+    let owner = Account::new().await;
+    let intruder = Account::new().await;
+    intruder.seed_vpc("us-east-1", 1, &[]).await;
+    let bucket = format!("fk-taken-{}", owner.id);
+    let config = |expire: u32| {
+        format!(
+            "version: 1\nregions: [us-east-1]\ndestinations:\n  archive:\n    type: s3\n    bucket: {bucket}\n    create: true\n    lifecycle: {{ expire_days: {expire} }}\nflow_logs:\n  - name: vpcs\n    resource: vpc\n    select: all\n    destinations: [archive]\n"
+        )
+    };
+    let owner_dir = workdir(&config(90));
+    expect_exit(&owner.run(owner_dir.path(), &["apply", "--yes"]), 0);
+    let policy_before = owner.bucket_policy("us-east-1", &bucket).await;
+    let lifecycle_before = lifecycle(&owner, &bucket).await;
+
+    let dir = workdir(&config(30));
+    let (out, err) = expect_exit(&intruder.run(dir.path(), &["plan", "--format", "json"]), 1);
+    assert!(
+        err.contains(&format!("bucket {bucket}")) && err.contains("owned by another account"),
+        "{err}"
+    );
+    let plan: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        plan["changes"].as_array().unwrap().is_empty(),
+        "nothing is planned on or into someone else's bucket: {out}"
+    );
+    expect_exit(&intruder.run(dir.path(), &["apply", "--yes"]), 1);
+    assert_eq!(
+        owner.bucket_policy("us-east-1", &bucket).await,
+        policy_before,
+        "the owner's flowkeeper statements still admit only the owner"
+    );
+    assert_eq!(lifecycle(&owner, &bucket).await, lifecycle_before);
+    assert!(intruder.flow_logs("us-east-1").await.is_empty());
+}

@@ -391,11 +391,17 @@ fn existing_foreign_bucket_settings_are_merged_not_replaced() {
     assert_eq!(b.action, Action::Update);
     let Operation::Bucket {
         create: false,
+        owner,
         steps,
     } = &b.operation
     else {
         panic!()
     };
+    assert_eq!(
+        owner,
+        &account(),
+        "every call on the bucket names its owner"
+    );
     let policy = steps
         .iter()
         .find_map(|s| match s {
