@@ -184,7 +184,7 @@ pub async fn regions_for(
     session: &Aws,
     filters: &Filters,
 ) -> Result<Vec<String>, AwsError> {
-    let mut regions = match &target.regions {
+    let regions = match &target.regions {
         Regions::List(list) => list.clone(),
         Regions::Default => match session.default_region() {
             Some(r) => vec![r],
@@ -202,10 +202,16 @@ pub async fn regions_for(
             aws::ec2::enabled_regions(&session.clients(&home).ec2).await?
         }
     };
-    if let Some(only) = &filters.regions {
-        regions.retain(|r| only.contains(r));
-    }
-    Ok(regions)
+    Ok(narrow_regions(&regions, filters))
+}
+
+/// `regions` narrowed by `--regions`, in their configured order.
+pub fn narrow_regions(regions: &[String], filters: &Filters) -> Vec<String> {
+    regions
+        .iter()
+        .filter(|r| filters.regions.as_ref().is_none_or(|only| only.contains(r)))
+        .cloned()
+        .collect()
 }
 
 /// The part of the desired state an account works on: an account that only hosts central

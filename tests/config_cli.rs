@@ -181,3 +181,69 @@ flow_logs:
     }
     assert!(err.contains("6 problems in flowkeeper.yaml"), "{err}");
 }
+
+#[test]
+fn destinations_sharing_a_bucket_or_log_group_with_different_settings_are_reported_at_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = r#"version: 1
+regions: [us-east-1]
+destinations:
+  plain:
+    type: s3
+    bucket: logs-{account_id}
+    create: true
+  sealed:
+    type: s3
+    bucket: logs-{account_id}
+    create: true
+    encryption: { kms_key: "arn:aws:kms:us-east-1:111122223333:key/k" }
+  keep90:
+    type: s3
+    bucket: archive-{account_id}
+    lifecycle: { expire_days: 90 }
+  apps30:
+    type: s3
+    bucket: archive-{account_id}
+    prefix: apps
+    lifecycle: { expire_days: 30 }
+  short:
+    type: cloudwatch-logs
+    log_group: /fk/flows
+    retention_days: 7
+  long:
+    type: cloudwatch-logs
+    log_group: /fk/flows
+    retention_days: 30
+flow_logs:
+  - { name: v, resource: vpc, select: all, destinations: [plain, sealed, keep90, apps30, short, long] }
+"#;
+    std::fs::write(dir.path().join("flowkeeper.yaml"), config).unwrap();
+    let out = flowkeeper(dir.path(), &["validate"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    // Each conflict is reported at both destinations: at the differing setting where it is
+    // written, at the destination's `bucket` / `log_group` where it is left at its default.
+    let bucket = "destinations `plain` and `sealed` use the same bucket `logs-{account_id}` but disagree on `encryption`";
+    let group = "destinations `long` and `short` use the same log group `/fk/flows` but disagree on `retention_days`";
+    for (message, position) in [
+        (bucket, "flowkeeper.yaml:6:13"),
+        (bucket, "flowkeeper.yaml:12:17"),
+        (group, "flowkeeper.yaml:25:21"),
+        (group, "flowkeeper.yaml:29:21"),
+    ] {
+        let found = err
+            .match_indices(&format!("error: {message}"))
+            .any(|(at, _)| {
+                err[at..]
+                    .lines()
+                    .nth(1)
+                    .is_some_and(|l| l.ends_with(position))
+            });
+        assert!(found, "missing `{message}` at {position} in:\n{err}");
+    }
+    assert!(
+        !err.contains("`keep90`") && !err.contains("`apps30`"),
+        "lifecycle rules under different prefixes do not overlap: {err}"
+    );
+    assert!(err.contains("4 problems in flowkeeper.yaml"), "{err}");
+}

@@ -40,6 +40,7 @@ fn operations_called() -> BTreeSet<String> {
 fn iam_action(op: &str) -> &str {
     match op {
         "s3:HeadBucket" | "s3:ListObjectsV2" => "s3:ListBucket",
+        "s3:ListBuckets" => "s3:ListAllMyBuckets",
         "s3:GetPublicAccessBlock" => "s3:GetBucketPublicAccessBlock",
         "s3:PutPublicAccessBlock" => "s3:PutBucketPublicAccessBlock",
         "s3:GetBucketEncryption" => "s3:GetEncryptionConfiguration",

@@ -35,29 +35,34 @@ pub async fn apply_destination(aws: &Aws, c: &Change) -> Status {
     let clients = aws.clients(region);
     let run = async {
         match op(c) {
-            Operation::Bucket { create, steps } => {
+            Operation::Bucket {
+                create,
+                owner,
+                steps,
+            } => {
                 if *create {
                     aws::s3::create_bucket(&clients.s3, &c.id, region).await?;
                 }
+                let (s3, name, owner) = (&clients.s3, c.id.as_str(), owner.as_str());
                 for step in steps {
                     match step {
                         BucketStep::PublicAccessBlock => {
-                            aws::s3::put_public_access_block(&clients.s3, &c.id).await?
+                            aws::s3::put_public_access_block(s3, name, owner).await?
                         }
                         BucketStep::OwnershipEnforced => {
-                            aws::s3::put_ownership_enforced(&clients.s3, &c.id).await?
+                            aws::s3::put_ownership_enforced(s3, name, owner).await?
                         }
                         BucketStep::Encryption { encryption } => {
-                            aws::s3::put_encryption(&clients.s3, &c.id, encryption).await?
+                            aws::s3::put_encryption(s3, name, owner, encryption).await?
                         }
                         BucketStep::Lifecycle { rules, remove } => {
-                            aws::s3::upsert_lifecycle(&clients.s3, &c.id, rules, remove).await?
+                            aws::s3::upsert_lifecycle(s3, name, owner, rules, remove).await?
                         }
                         BucketStep::Policy { document } => {
-                            aws::s3::put_policy(&clients.s3, &c.id, document).await?
+                            aws::s3::put_policy(s3, name, owner, document).await?
                         }
                         BucketStep::Tags { tags } => {
-                            aws::s3::put_tags(&clients.s3, &c.id, tags).await?
+                            aws::s3::put_tags(s3, name, owner, tags).await?
                         }
                     }
                 }

@@ -59,6 +59,9 @@ pub async fn get_role(
     }))
 }
 
+/// Creates the delivery role. A role of that name that appeared since discovery counts as
+/// done and is left as it is (its trust policy may hold someone else's statements); the next
+/// plan merges flowkeeper's statements into it.
 pub async fn create_role(
     iam: &Client,
     name: &str,
@@ -85,7 +88,7 @@ pub async fn create_role(
         .await
         .map_err(|e| classify("iam:CreateRole", e));
     match res {
-        Err(e) if e.kind == ErrorKind::AlreadyExists => update_trust(iam, name, trust).await,
+        Err(e) if e.kind == ErrorKind::AlreadyExists => Ok(()),
         other => other.map(|_| ()),
     }
 }
@@ -114,4 +117,38 @@ pub async fn put_inline_policy(
         .await
         .map_err(|e| classify("iam:PutRolePolicy", e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! A role that appeared between plan and apply, via aws-smithy-mocks.
+
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::*;
+
+    const EXISTS: &str = "<ErrorResponse><Error><Type>Sender</Type><Code>EntityAlreadyExists</Code><Message>Role with name fk already exists.</Message></Error><RequestId>r</RequestId></ErrorResponse>";
+
+    #[tokio::test]
+    async fn a_role_created_by_someone_else_meanwhile_keeps_its_trust_policy() {
+        let create = mock!(Client::create_role)
+            .sequence()
+            .http_status(409, Some(EXISTS.to_string()))
+            .build();
+        let update = mock!(Client::update_assume_role_policy).then_output(|| {
+            aws_sdk_iam::operation::update_assume_role_policy::UpdateAssumeRolePolicyOutput::builder()
+                .build()
+        });
+        let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&create, &update]);
+        let trust = serde_json::json!({"Version": "2012-10-17", "Statement": []});
+        create_role(&iam, "fk", &trust, &BTreeMap::new())
+            .await
+            .unwrap();
+        assert_eq!(create.num_calls(), 1);
+        assert_eq!(
+            update.num_calls(),
+            0,
+            "the existing trust policy is not replaced"
+        );
+    }
 }

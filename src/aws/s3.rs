@@ -24,27 +24,64 @@ fn optional<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
     }
 }
 
-/// Reads a bucket's state with a client in the bucket's home region.
+/// HeadBucket, with `ExpectedBucketOwner` when `owner` is given.
+async fn head(s3: &Client, name: &str, owner: Option<&str>) -> Result<(), AwsError> {
+    s3.head_bucket()
+        .bucket(name)
+        .set_expected_bucket_owner(owner.map(str::to_string))
+        .send()
+        .await
+        .map_err(|e| classify("s3:HeadBucket", e))?;
+    Ok(())
+}
+
+/// After HeadBucket with `ExpectedBucketOwner` was denied: a bucket the credentials can read
+/// without it belongs to someone else; denied both ways, nobody can tell.
+async fn denied_or_foreign(s3: &Client, name: &str) -> Result<BucketLookup, AwsError> {
+    match head(s3, name, None).await {
+        Ok(()) => Ok(BucketLookup::Foreign),
+        Err(e) if e.kind == ErrorKind::AccessDenied => Ok(BucketLookup::Denied),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(BucketLookup::Missing),
+        Err(e) => Err(e),
+    }
+}
+
+/// True when `name` is among the buckets the credentials' own account owns (ListBuckets lists
+/// only those). A second check besides `ExpectedBucketOwner`, which not every S3-compatible
+/// endpoint honours.
+async fn among_own_buckets(s3: &Client, name: &str) -> Result<bool, AwsError> {
+    let mut pages = s3.list_buckets().prefix(name).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify("s3:ListBuckets", e))?;
+        if page.buckets().iter().any(|b| b.name() == Some(name)) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Reads a bucket's state with a client in the bucket's home region and the credentials of
+/// `owner`, the account that should own it. A bucket another account owns is reported as
+/// [`BucketLookup::Foreign`] and never read further; every read passes `ExpectedBucketOwner`.
 pub async fn lookup_bucket(
     s3: &Client,
     name: &str,
     region: &str,
+    owner: &str,
 ) -> Result<BucketLookup, AwsError> {
-    match s3
-        .head_bucket()
-        .bucket(name)
-        .send()
-        .await
-        .map_err(|e| classify("s3:HeadBucket", e))
-    {
-        Ok(_) => {}
+    match head(s3, name, Some(owner)).await {
+        Ok(()) => {}
         Err(e) if e.kind == ErrorKind::NotFound => return Ok(BucketLookup::Missing),
-        Err(e) if e.kind == ErrorKind::AccessDenied => return Ok(BucketLookup::Foreign),
+        Err(e) if e.kind == ErrorKind::AccessDenied => return denied_or_foreign(s3, name).await,
         Err(e) => return Err(e),
+    }
+    if !among_own_buckets(s3, name).await? {
+        return Ok(BucketLookup::Foreign);
     }
     let policy = optional(
         s3.get_bucket_policy()
             .bucket(name)
+            .expected_bucket_owner(owner)
             .send()
             .await
             .map_err(|e| classify("s3:GetBucketPolicy", e)),
@@ -62,6 +99,7 @@ pub async fn lookup_bucket(
     let pab = optional(
         s3.get_public_access_block()
             .bucket(name)
+            .expected_bucket_owner(owner)
             .send()
             .await
             .map_err(|e| classify("s3:GetPublicAccessBlock", e)),
@@ -76,6 +114,7 @@ pub async fn lookup_bucket(
     let ownership = optional(
         s3.get_bucket_ownership_controls()
             .bucket(name)
+            .expected_bucket_owner(owner)
             .send()
             .await
             .map_err(|e| classify("s3:GetBucketOwnershipControls", e)),
@@ -88,6 +127,7 @@ pub async fn lookup_bucket(
     let encryption = optional(
         s3.get_bucket_encryption()
             .bucket(name)
+            .expected_bucket_owner(owner)
             .send()
             .await
             .map_err(|e| classify("s3:GetBucketEncryption", e)),
@@ -109,6 +149,7 @@ pub async fn lookup_bucket(
     let lifecycle_rules = optional(
         s3.get_bucket_lifecycle_configuration()
             .bucket(name)
+            .expected_bucket_owner(owner)
             .send()
             .await
             .map_err(|e| classify("s3:GetBucketLifecycleConfiguration", e)),
@@ -166,6 +207,8 @@ fn rule_to_s3(r: &LifecycleRule) -> Result<S3Rule, AwsError> {
         .map_err(|e| AwsError::other("s3:PutBucketLifecycleConfiguration", e.to_string()))
 }
 
+/// Creates a bucket (CreateBucket takes no `ExpectedBucketOwner`: a name another account holds
+/// fails with `BucketAlreadyExists`, and only `BucketAlreadyOwnedByYou` counts as done).
 pub async fn create_bucket(s3: &Client, name: &str, region: &str) -> Result<(), AwsError> {
     let mut req = s3
         .create_bucket()
@@ -185,9 +228,10 @@ pub async fn create_bucket(s3: &Client, name: &str, region: &str) -> Result<(), 
     }
 }
 
-pub async fn put_public_access_block(s3: &Client, name: &str) -> Result<(), AwsError> {
+pub async fn put_public_access_block(s3: &Client, name: &str, owner: &str) -> Result<(), AwsError> {
     s3.put_public_access_block()
         .bucket(name)
+        .expected_bucket_owner(owner)
         .public_access_block_configuration(
             PublicAccessBlockConfiguration::builder()
                 .block_public_acls(true)
@@ -202,7 +246,7 @@ pub async fn put_public_access_block(s3: &Client, name: &str) -> Result<(), AwsE
     Ok(())
 }
 
-pub async fn put_ownership_enforced(s3: &Client, name: &str) -> Result<(), AwsError> {
+pub async fn put_ownership_enforced(s3: &Client, name: &str, owner: &str) -> Result<(), AwsError> {
     let rule = OwnershipControlsRule::builder()
         .object_ownership(ObjectOwnership::BucketOwnerEnforced)
         .build()
@@ -213,6 +257,7 @@ pub async fn put_ownership_enforced(s3: &Client, name: &str) -> Result<(), AwsEr
         .map_err(|e| AwsError::other("s3:PutBucketOwnershipControls", e.to_string()))?;
     s3.put_bucket_ownership_controls()
         .bucket(name)
+        .expected_bucket_owner(owner)
         .ownership_controls(controls)
         .send()
         .await
@@ -220,7 +265,12 @@ pub async fn put_ownership_enforced(s3: &Client, name: &str) -> Result<(), AwsEr
     Ok(())
 }
 
-pub async fn put_encryption(s3: &Client, name: &str, enc: &Encryption) -> Result<(), AwsError> {
+pub async fn put_encryption(
+    s3: &Client,
+    name: &str,
+    owner: &str,
+    enc: &Encryption,
+) -> Result<(), AwsError> {
     let op = "s3:PutBucketEncryption";
     let default = match enc {
         Encryption::SseS3 => {
@@ -243,6 +293,7 @@ pub async fn put_encryption(s3: &Client, name: &str, enc: &Encryption) -> Result
         .map_err(|e| AwsError::other(op, e.to_string()))?;
     s3.put_bucket_encryption()
         .bucket(name)
+        .expected_bucket_owner(owner)
         .server_side_encryption_configuration(conf)
         .send()
         .await
@@ -255,12 +306,14 @@ pub async fn put_encryption(s3: &Client, name: &str, enc: &Encryption) -> Result
 pub async fn upsert_lifecycle(
     s3: &Client,
     name: &str,
+    owner: &str,
     rules: &[LifecycleRule],
     remove: &[String],
 ) -> Result<(), AwsError> {
     let current = optional(
         s3.get_bucket_lifecycle_configuration()
             .bucket(name)
+            .expected_bucket_owner(owner)
             .send()
             .await
             .map_err(|e| classify("s3:GetBucketLifecycleConfiguration", e)),
@@ -280,6 +333,7 @@ pub async fn upsert_lifecycle(
     if merged.is_empty() {
         s3.delete_bucket_lifecycle()
             .bucket(name)
+            .expected_bucket_owner(owner)
             .send()
             .await
             .map_err(|e| classify("s3:DeleteBucketLifecycle", e))?;
@@ -291,6 +345,7 @@ pub async fn upsert_lifecycle(
         .map_err(|e| AwsError::other("s3:PutBucketLifecycleConfiguration", e.to_string()))?;
     s3.put_bucket_lifecycle_configuration()
         .bucket(name)
+        .expected_bucket_owner(owner)
         .lifecycle_configuration(conf)
         .send()
         .await
@@ -298,9 +353,15 @@ pub async fn upsert_lifecycle(
     Ok(())
 }
 
-pub async fn put_policy(s3: &Client, name: &str, document: &Value) -> Result<(), AwsError> {
+pub async fn put_policy(
+    s3: &Client,
+    name: &str,
+    owner: &str,
+    document: &Value,
+) -> Result<(), AwsError> {
     s3.put_bucket_policy()
         .bucket(name)
+        .expected_bucket_owner(owner)
         .policy(document.to_string())
         .send()
         .await
@@ -312,6 +373,7 @@ pub async fn put_policy(s3: &Client, name: &str, document: &Value) -> Result<(),
 pub async fn put_tags(
     s3: &Client,
     name: &str,
+    owner: &str,
     tags: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
     let op = "s3:PutBucketTagging";
@@ -331,6 +393,7 @@ pub async fn put_tags(
         .map_err(|e| AwsError::other(op, e.to_string()))?;
     s3.put_bucket_tagging()
         .bucket(name)
+        .expected_bucket_owner(owner)
         .tagging(tagging)
         .send()
         .await
@@ -423,4 +486,79 @@ pub async fn get_object(s3: &Client, bucket: &str, key: &str) -> Result<Vec<u8>,
         AwsError::other("s3:GetObject", format!("reading s3://{bucket}/{key}: {e}"))
     })?;
     Ok(body.into_bytes().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    //! Ownership checks against answers an emulator that ignores `ExpectedBucketOwner` gives,
+    //! and the two kinds of 403, via aws-smithy-mocks.
+
+    use aws_sdk_s3::operation::head_bucket::HeadBucketOutput;
+    use aws_sdk_s3::operation::list_buckets::ListBucketsOutput;
+    use aws_sdk_s3::types::Bucket;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::*;
+
+    const OWNER: &str = "111122223333";
+
+    fn own_buckets(names: &[&str]) -> ListBucketsOutput {
+        ListBucketsOutput::builder()
+            .set_buckets(Some(
+                names
+                    .iter()
+                    .map(|n| Bucket::builder().name(*n).build())
+                    .collect(),
+            ))
+            .build()
+    }
+
+    #[tokio::test]
+    async fn a_bucket_not_among_the_accounts_own_is_foreign_even_when_head_bucket_succeeds() {
+        let head = mock!(Client::head_bucket)
+            .match_requests(|r| r.expected_bucket_owner() == Some(OWNER))
+            .then_output(|| HeadBucketOutput::builder().build());
+        let list = mock!(Client::list_buckets)
+            .match_requests(|r| r.prefix() == Some("shared-logs"))
+            .then_output(|| own_buckets(&["shared-logs-archive"]));
+        let s3 = mock_client!(aws_sdk_s3, RuleMode::Sequential, [&head, &list]);
+        let got = lookup_bucket(&s3, "shared-logs", "us-east-1", OWNER)
+            .await
+            .unwrap();
+        assert_eq!(got, BucketLookup::Foreign);
+        assert_eq!(
+            (head.num_calls(), list.num_calls()),
+            (1, 1),
+            "nothing else is read"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_403_only_with_expected_bucket_owner_is_another_accounts_bucket() {
+        let head = mock!(Client::head_bucket)
+            .sequence()
+            .http_status(403, None)
+            .output(|| HeadBucketOutput::builder().build())
+            .build();
+        let s3 = mock_client!(aws_sdk_s3, RuleMode::Sequential, [&head]);
+        let got = lookup_bucket(&s3, "shared-logs", "us-east-1", OWNER)
+            .await
+            .unwrap();
+        assert_eq!(got, BucketLookup::Foreign);
+        assert_eq!(head.num_calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_403_either_way_is_denied_not_foreign() {
+        let head = mock!(Client::head_bucket)
+            .sequence()
+            .http_status(403, None)
+            .times(2)
+            .build();
+        let s3 = mock_client!(aws_sdk_s3, RuleMode::Sequential, [&head]);
+        let got = lookup_bucket(&s3, "shared-logs", "us-east-1", OWNER)
+            .await
+            .unwrap();
+        assert_eq!(got, BucketLookup::Denied);
+    }
 }

@@ -279,11 +279,14 @@ async fn plan_account(
             .await
             .map_err(fail)?
     };
-    let regions = targets::regions_for(target, &session, filters)
+    // Account-wide resources are computed from every configured region; --regions narrows
+    // only what is discovered and planned per region.
+    let all_regions = targets::regions_for(target, &session, &Filters::default())
         .await
         .map_err(fail)?;
+    let regions = targets::narrow_regions(&all_regions, filters);
     let scoped = targets::scope_for(desired, target);
-    let resolved = plan::resolve(&scoped, &target.account, ctx, &regions);
+    let resolved = plan::resolve(&scoped, &target.account, ctx, &all_regions, &regions);
     let (inventory, failures) = discover::discover(
         &session,
         &target.account,
@@ -299,7 +302,7 @@ async fn plan_account(
         .filter(|r| inventory.regions.contains_key(*r))
         .cloned()
         .collect();
-    let plan = plan::plan(&scoped, ctx, &ok_regions, &inventory, opts);
+    let plan = plan::plan(&scoped, ctx, &all_regions, &ok_regions, &inventory, opts);
     Ok(AccountRun {
         target: target.clone(),
         aws: session,

@@ -2,6 +2,7 @@
 //! walk that reports every problem at once with file, line, column and a hint.
 
 pub mod schema;
+mod shared;
 pub mod starter;
 
 use std::path::Path as FsPath;

@@ -144,7 +144,10 @@ pub fn desired_state(root: &Value, c: &mut FileChecker) -> Option<DesiredState> 
                     accounts = AccountSource::Organization(organization(v, &p, c));
                 }
             }
-            "destinations" => destinations = destination_map(v, &p, c),
+            "destinations" => {
+                destinations = destination_map(v, &p, c);
+                super::shared::check_shared_destinations(&destinations, v, &p, c);
+            }
             "flow_logs" => flow_log_values = Some((v, p)),
             _ => unreachable!("checked by entries()"),
         }

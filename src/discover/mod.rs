@@ -126,7 +126,7 @@ pub async fn discover(
         let c = aws.clients(&b.region);
         (
             b.name.clone(),
-            aws::s3::lookup_bucket(&c.s3, &b.name, &b.region).await,
+            aws::s3::lookup_bucket(&c.s3, &b.name, &b.region, b.owner.as_str()).await,
         )
     }))
     .await;

@@ -102,14 +102,19 @@ pub struct RegionInventory {
     pub log_groups: BTreeMap<String, LogGroupState>,
 }
 
-/// A bucket lookup: it exists (with its state), it does not, or it belongs to someone else.
+/// A bucket lookup: it exists and the expected account owns it (with its state), it does not
+/// exist, it belongs to another account, or access was denied so that nobody can tell.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum BucketLookup {
     Exists(BucketState),
     Missing,
-    /// The name is taken by a bucket this account cannot read.
+    /// Owned by another account (`ExpectedBucketOwner` refused, or not among the account's own
+    /// buckets): never edited.
     Foreign,
+    /// HeadBucket was denied with and without `ExpectedBucketOwner`: another account's bucket,
+    /// or credentials without `s3:ListBucket` on it.
+    Denied,
 }
 
 /// What exists in one account across the regions flowkeeper looked at.

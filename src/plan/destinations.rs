@@ -31,7 +31,10 @@ fn managed_tags() -> BTreeMap<String, String> {
 }
 
 pub fn plan_destinations(r: &Resolved, inv: &Inventory, plan: &mut Plan) -> PartStatus {
-    let mut status = PartStatus::default();
+    let mut status = PartStatus {
+        unavailable: r.blocked.clone(),
+        ..Default::default()
+    };
     for b in r.buckets.values() {
         // A bucket that could not be read is reported as a discovery failure; plan nothing on it.
         let Some(lookup) = inv.buckets.get(&b.name) else {
@@ -182,8 +185,19 @@ fn bucket_change(b: &WantedBucket, lookup: &BucketLookup) -> Result<Option<Chang
             return Err(Problem {
                 region: Some(b.region.clone()),
                 subject,
-                message: "the bucket name is taken by a bucket this account cannot access".into(),
-                hint: Some("bucket names are global: choose another name (placeholders such as {account_id} help)".into()),
+                message: format!(
+                    "the bucket is owned by another account, not {}: flowkeeper never edits it, and no flow log is pointed at it",
+                    b.owner
+                ),
+                hint: Some("bucket names are global: choose another name (placeholders such as {account_id} help), or, for a central archive, set `account: <owner id>` on the destination".into()),
+            });
+        }
+        BucketLookup::Denied => {
+            return Err(Problem {
+                region: Some(b.region.clone()),
+                subject,
+                message: "s3:HeadBucket was denied: the bucket belongs to another account, or the credentials lack s3:ListBucket on it".into(),
+                hint: Some("grant s3:ListBucket (policies/flowkeeper-operator.json); if the name belongs to someone else, choose another".into()),
             });
         }
         BucketLookup::Missing if !b.create => {
@@ -293,6 +307,7 @@ fn bucket_change(b: &WantedBucket, lookup: &BucketLookup) -> Result<Option<Chang
         depends_on: Vec::new(),
         operation: Operation::Bucket {
             create: action == Action::Create,
+            owner: b.owner.clone(),
             steps,
         },
     }))

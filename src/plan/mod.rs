@@ -23,15 +23,17 @@ pub struct PlanOptions {
     pub allow_logging_gap: bool,
 }
 
-/// Computes the changes that make `inventory` match `desired` for one account.
+/// Computes the changes that make `inventory` match `desired` for one account in `regions`;
+/// account-wide resources are computed from `all_regions`, every region the config covers there.
 pub fn plan(
     desired: &DesiredState,
     ctx: &PlanContext,
+    all_regions: &[String],
     regions: &[String],
     inventory: &Inventory,
     opts: PlanOptions,
 ) -> Plan {
-    let resolved = resolve(desired, &inventory.account, ctx, regions);
+    let resolved = resolve(desired, &inventory.account, ctx, all_regions, regions);
     let mut plan = Plan::new(inventory.account.clone());
     plan.problems.extend(resolved.problems.iter().cloned());
     let unavailable = destinations::plan_destinations(&resolved, inventory, &mut plan);
@@ -67,5 +69,7 @@ pub fn missing_selected_ids(plans: &[&Plan]) -> Vec<Problem> {
         .collect()
 }
 
+#[cfg(test)]
+mod resolve_tests;
 #[cfg(test)]
 mod tests;

@@ -69,7 +69,14 @@ fn empty_inventory(resources: Vec<NetworkResource>) -> Inventory {
 
 /// Plans for the test account alone.
 fn plan_one(d: &DesiredState, inv: &Inventory, opts: PlanOptions) -> Plan {
-    plan(d, &PlanContext::single(&account()), &regions(), inv, opts)
+    plan(
+        d,
+        &PlanContext::single(&account()),
+        &regions(),
+        &regions(),
+        inv,
+        opts,
+    )
 }
 
 fn regions() -> Vec<String> {
@@ -403,11 +410,17 @@ fn existing_foreign_bucket_settings_are_merged_not_replaced() {
     assert_eq!(b.action, Action::Update);
     let Operation::Bucket {
         create: false,
+        owner,
         steps,
     } = &b.operation
     else {
         panic!()
     };
+    assert_eq!(
+        owner,
+        &account(),
+        "every call on the bucket names its owner"
+    );
     let policy = steps
         .iter()
         .find_map(|s| match s {
@@ -447,6 +460,7 @@ fn a_central_bucket_policy_over_the_s3_limit_is_a_problem_with_a_hint() {
         &desired(&config),
         &few,
         &regions(),
+        &regions(),
         &inv,
         PlanOptions::default(),
     );
@@ -460,6 +474,7 @@ fn a_central_bucket_policy_over_the_s3_limit_is_a_problem_with_a_hint() {
     let p = plan(
         &desired(&config),
         &many,
+        &regions(),
         &regions(),
         &inv,
         PlanOptions::default(),
@@ -484,6 +499,7 @@ fn a_central_bucket_policy_over_the_s3_limit_is_a_problem_with_a_hint() {
     let p = plan(
         &desired(&config),
         &org,
+        &regions(),
         &regions(),
         &inv,
         PlanOptions::default(),

@@ -96,6 +96,8 @@ pub enum BucketStep {
 pub enum Operation {
     Bucket {
         create: bool,
+        /// The account that must own the bucket: every call passes it as `ExpectedBucketOwner`.
+        owner: AccountId,
         steps: Vec<BucketStep>,
     },
     LogGroup {

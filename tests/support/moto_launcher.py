@@ -28,6 +28,8 @@ behaviour, and nowhere else:
   f. With IAM enforcement on (/moto-api/reset-auth), signatures are checked over
      the raw request body, as AWS does, not over moto's re-encoding of it.
   g. A denied STS/IAM call answers in the query protocol's error layout.
+  h. An S3 request with ``x-amz-expected-bucket-owner`` (ExpectedBucketOwner)
+     on a bucket another account owns fails with 403 AccessDenied.
 """
 
 import argparse
@@ -312,6 +314,35 @@ def fix_access_denied_layout():
     IAMRequest._raise_access_denied = _raise_access_denied
 
 
+def enforce_expected_bucket_owner():
+    """(h) AWS: "If the account ID that you provide does not match the actual
+    owner of the bucket, the request fails with the HTTP status code 403
+    Forbidden (access denied)." moto ignores the header; answer as AWS does, for
+    bucket and object requests alike, before moto looks at anything else."""
+    from moto.s3.models import s3_backends
+    from moto.s3.responses import S3Response
+
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+        "<Message>Access Denied</Message><RequestId>flowkeeper-h</RequestId></Error>"
+    )
+
+    def wrap(original):
+        def handler(self, request, full_url):
+            expected = request.headers.get("x-amz-expected-bucket-owner")
+            bucket = self.parse_bucket_name_from_url(request, full_url)
+            owner = s3_backends.bucket_accounts.get(bucket) if bucket else None
+            if expected and owner and owner[1] != expected:
+                headers = {"content-type": "application/xml"}
+                return 403, headers, "" if request.method == "HEAD" else body
+            return original(self, request, full_url)
+
+        return handler
+
+    S3Response._bucket_response = wrap(S3Response._bucket_response)
+    S3Response._key_response = wrap(S3Response._key_response)
+
+
 def keep_raw_body(app):
     """(f) AWS verifies a SigV4 signature over the exact bytes sent. moto's server
     loses a form-encoded body once Werkzeug parses it (``request.data`` is empty;
@@ -361,6 +392,7 @@ def main():
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     patch_moto()
     fix_access_denied_layout()
+    enforce_expected_bucket_owner()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
 
     app = keep_raw_body(DomainDispatcherApplication(create_backend_app))
