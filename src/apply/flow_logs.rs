@@ -1,6 +1,7 @@
 //! Executes the flow-log changes of one region: creations (including the new half of each
 //! replace) batched by identical settings, then tag updates, then deletions (including the old
-//! half of each replace whose new flow log now exists).
+//! half of each replace whose new flow log now exists). Once cancelled it starts no further
+//! batch, tag update or plain deletion; a replace whose new flow log exists is finished.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -12,7 +13,7 @@ use crate::model::{FlowLogSettings, ResourceKind};
 use crate::plan::{Change, Operation};
 use crate::progress::Progress;
 
-use super::{ApplyOptions, Status, blocked, op, report_line};
+use super::{ApplyOptions, Cancel, Status, blocked, op, report_line};
 
 type BatchKey = (ResourceKind, FlowLogSettings, BTreeMap<String, String>);
 
@@ -23,6 +24,7 @@ pub async fn apply_region(
     done_before: &HashMap<String, Status>,
     opts: ApplyOptions,
     progress: &dyn Progress,
+    cancel: &Cancel,
 ) -> HashMap<String, Status> {
     let mut results: HashMap<String, Status> = HashMap::new();
     // 1. Creations, grouped so that one call covers up to 1,000 resources with equal settings.
@@ -43,6 +45,9 @@ pub async fn apply_region(
     }
     for ((kind, settings, tags), members) in &batches {
         for chunk in members.chunks(aws::ec2::CREATE_BATCH_LIMIT) {
+            if cancel.is_requested() {
+                break;
+            }
             let ids: Vec<String> = chunk
                 .iter()
                 .map(|c| c.resource.clone().unwrap_or_default())
@@ -59,7 +64,9 @@ pub async fn apply_region(
     }
     // 2. Tag updates.
     for c in changes {
-        if let Operation::TagFlowLog { id, tags } = op(c) {
+        if let Operation::TagFlowLog { id, tags } = op(c)
+            && !cancel.is_requested()
+        {
             let st = aws::ec2::tag_resources(ec2, std::slice::from_ref(id), tags)
                 .await
                 .map_or_else(|e| Status::failed(&e), |_| Status::Done);
@@ -70,7 +77,7 @@ pub async fn apply_region(
     let mut deletions: Vec<(&Change, &str)> = Vec::new();
     for c in changes {
         match op(c) {
-            Operation::DeleteFlowLog { id } => deletions.push((c, id)),
+            Operation::DeleteFlowLog { id } if !cancel.is_requested() => deletions.push((c, id)),
             Operation::ReplaceFlowLog { old_id, .. }
                 if results.get(&c.key()) == Some(&Status::Done) =>
             {
