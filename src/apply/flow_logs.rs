@@ -8,6 +8,8 @@
 //! 5. deletions: plain deletes, and the old half of each create-first replace whose new flow log
 //!    was confirmed. An unconfirmed replace deletes nothing, so a resource is never left without
 //!    the flow log it had.
+//! Once cancelled it starts nothing new: the creation of a delete-first replace whose old flow
+//! log is gone and the deletion of a confirmed replace's old half still happen.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -19,7 +21,7 @@ use crate::model::{ExistingFlowLog, FlowLogSettings, FlowLogSpec, ResourceKind};
 use crate::plan::{Change, Operation};
 use crate::progress::Progress;
 
-use super::{ApplyOptions, Status, blocked, op, report_line};
+use super::{ApplyOptions, Cancel, Status, blocked, op, report_line};
 
 type BatchKey = (ResourceKind, FlowLogSettings, BTreeMap<String, String>);
 
@@ -41,6 +43,7 @@ pub async fn apply_region(
     done_before: &HashMap<String, Status>,
     opts: ApplyOptions,
     progress: &dyn Progress,
+    cancel: &Cancel,
 ) -> HashMap<String, Status> {
     let mut results: HashMap<String, Status> = HashMap::new();
     let mut to_create: Vec<&Change> = Vec::new();
@@ -60,6 +63,7 @@ pub async fn apply_region(
     // 1. Delete-first replaces: the old flow log goes first; only those deleted are created.
     let delete_first: Vec<(&Change, &str)> = to_create
         .iter()
+        .filter(|_| !cancel.is_requested())
         .filter_map(|c| match op(c) {
             Operation::ReplaceFlowLog {
                 old_id,
@@ -87,6 +91,15 @@ pub async fn apply_region(
     let mut created: Vec<(&Change, Created)> = Vec::new();
     for ((kind, settings, tags), members) in &batches {
         for chunk in members.chunks(aws::ec2::CREATE_BATCH_LIMIT) {
+            // Once cancelled, only delete-first replaces whose old flow log is gone are created.
+            let chunk: Vec<&Change> = chunk
+                .iter()
+                .copied()
+                .filter(|c| !cancel.is_requested() || is_delete_first(c))
+                .collect();
+            if chunk.is_empty() {
+                continue;
+            }
             let ids: Vec<String> = chunk
                 .iter()
                 .map(|c| c.resource.clone().unwrap_or_default())
@@ -120,7 +133,9 @@ pub async fn apply_region(
     }
     // 4. Tag updates.
     for c in changes {
-        if let Operation::TagFlowLog { id, tags } = op(c) {
+        if let Operation::TagFlowLog { id, tags } = op(c)
+            && !cancel.is_requested()
+        {
             let st = aws::ec2::tag_resources(ec2, std::slice::from_ref(id), tags)
                 .await
                 .map_or_else(|e| Status::failed(&e), |_| Status::Done);
@@ -131,7 +146,7 @@ pub async fn apply_region(
     let mut deletions: Vec<(&Change, &str)> = Vec::new();
     for c in changes {
         match op(c) {
-            Operation::DeleteFlowLog { id } => deletions.push((c, id)),
+            Operation::DeleteFlowLog { id } if !cancel.is_requested() => deletions.push((c, id)),
             Operation::ReplaceFlowLog {
                 old_id,
                 delete_first: false,
@@ -160,6 +175,16 @@ pub async fn apply_region(
         }
     }
     results
+}
+
+fn is_delete_first(c: &Change) -> bool {
+    matches!(
+        op(c),
+        Operation::ReplaceFlowLog {
+            delete_first: true,
+            ..
+        }
+    )
 }
 
 fn spec_of(c: &Change) -> Option<&FlowLogSpec> {
@@ -596,8 +621,16 @@ mod tests {
             [&create, &describe, &delete]
         );
         let c = replace("fl-old", false);
-        let results =
-            apply_region(&ec2, "111122223333", &[&c], &HashMap::new(), opts(), &Quiet).await;
+        let results = apply_region(
+            &ec2,
+            "111122223333",
+            &[&c],
+            &HashMap::new(),
+            opts(),
+            &Quiet,
+            &super::super::Cancel::new(),
+        )
+        .await;
         let Some(Status::Failed { error, hint }) = results.get(&c.key()) else {
             panic!("{results:?}")
         };
@@ -635,8 +668,16 @@ mod tests {
             [&create, &describe, &delete]
         );
         let c = replace("fl-old", false);
-        let results =
-            apply_region(&ec2, "111122223333", &[&c], &HashMap::new(), opts(), &Quiet).await;
+        let results = apply_region(
+            &ec2,
+            "111122223333",
+            &[&c],
+            &HashMap::new(),
+            opts(),
+            &Quiet,
+            &super::super::Cancel::new(),
+        )
+        .await;
         assert_eq!(results.get(&c.key()), Some(&Status::Done));
         assert_eq!(delete.num_calls(), 1);
     }
@@ -662,8 +703,16 @@ mod tests {
             [&create, &describe, &delete]
         );
         let c = replace("fl-old", false);
-        let results =
-            apply_region(&ec2, "111122223333", &[&c], &HashMap::new(), opts(), &Quiet).await;
+        let results = apply_region(
+            &ec2,
+            "111122223333",
+            &[&c],
+            &HashMap::new(),
+            opts(),
+            &Quiet,
+            &super::super::Cancel::new(),
+        )
+        .await;
         assert!(
             matches!(results.get(&c.key()), Some(Status::Failed { .. })),
             "{results:?}"

@@ -1,8 +1,10 @@
 //! The executor: carries out a [`Plan`] exactly, in dependency order (delivery roles, then
 //! buckets and log groups, then flow logs: creates in batches, then deletes). It decides
 //! nothing: "already exists" counts as done, only an IAM propagation delay is retried (with a
-//! bounded backoff), and a change whose dependency failed is skipped and reported.
+//! bounded backoff), and a change whose dependency failed is skipped and reported. A
+//! [`Cancel`] request stops it from starting anything new (see `cancel`).
 
+mod cancel;
 mod destinations;
 mod flow_logs;
 
@@ -16,6 +18,8 @@ use tokio::sync::Semaphore;
 use crate::aws::{Aws, AwsError};
 use crate::plan::{Action, Change, Operation, Plan, ResourceType};
 use crate::progress::Progress;
+
+pub use cancel::{Cancel, INTERRUPTED};
 
 /// How a change ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -81,13 +85,15 @@ impl Default for ApplyOptions {
     }
 }
 
-/// Runs `plan` and reports each change's outcome, in plan order.
+/// Runs `plan` and reports each change's outcome, in plan order. Checks `cancel` before each
+/// change or batch it starts.
 pub async fn apply(
     aws: &Aws,
     plan: &Plan,
     opts: ApplyOptions,
     limit: &Semaphore,
     progress: &dyn Progress,
+    cancel: &Cancel,
 ) -> ApplyReport {
     let account = plan.account.as_str();
     let mut results: HashMap<String, Status> = HashMap::new();
@@ -101,16 +107,24 @@ pub async fn apply(
 
     let iam = aws.iam();
     for c in roles {
+        if cancel.is_requested() {
+            break;
+        }
         let st = destinations::apply_role(&iam, c).await;
         report_line(progress, account, c, &st);
         results.insert(c.key(), st);
     }
     for (key, st, c) in join_all(dests.iter().map(|c| async move {
         let _permit = limit.acquire().await.expect("semaphore is never closed");
+        if cancel.is_requested() {
+            return None;
+        }
         let st = destinations::apply_destination(aws, c).await;
-        (c.key(), st, *c)
+        Some((c.key(), st, *c))
     }))
     .await
+    .into_iter()
+    .flatten()
     {
         report_line(progress, account, c, &st);
         results.insert(key, st);
@@ -125,12 +139,22 @@ pub async fn apply(
     let done_before = &results;
     let region_results = join_all(by_region.into_iter().map(|(region, changes)| async move {
         let _permit = limit.acquire().await.expect("semaphore is never closed");
+        if cancel.is_requested() {
+            return HashMap::new();
+        }
         let label = format!("{account}/{region}");
         progress.target_started(&label);
         let clients = aws.clients(region);
-        let r =
-            flow_logs::apply_region(&clients.ec2, account, &changes, done_before, opts, progress)
-                .await;
+        let r = flow_logs::apply_region(
+            &clients.ec2,
+            account,
+            &changes,
+            done_before,
+            opts,
+            progress,
+            cancel,
+        )
+        .await;
         progress.target_finished(&label);
         r
     }))
@@ -149,9 +173,9 @@ pub async fn apply(
                 id: c.id.clone(),
                 resource: c.resource.clone(),
                 subject: c.subject(),
-                status: results.remove(&c.key()).unwrap_or(Status::Skipped {
-                    reason: "not executed".into(),
-                }),
+                status: results
+                    .remove(&c.key())
+                    .unwrap_or_else(|| cancel::not_started(cancel)),
             })
             .collect(),
     }

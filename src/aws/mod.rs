@@ -9,8 +9,7 @@ pub mod logs;
 pub mod metrics;
 pub mod organizations;
 pub mod s3;
-
-use std::time::Duration;
+pub mod timing;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -49,15 +48,21 @@ pub struct Clients {
 
 impl Aws {
     /// Loads the standard credential chain. Throttling and transient errors are retried by the
-    /// SDK (standard mode, up to 8 attempts with jittered exponential backoff).
+    /// SDK (standard mode, up to 8 attempts with jittered exponential backoff); timeouts and
+    /// the first backoff come from [`timing`].
     pub async fn connect(s: &AwsSettings) -> Aws {
+        let t = timing::Timing::from_env();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(8))
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(8)
+                    .with_initial_backoff(t.initial_backoff),
+            )
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(10))
-                    .operation_attempt_timeout(Duration::from_secs(60))
-                    .operation_timeout(Duration::from_secs(300))
+                    .connect_timeout(t.connect)
+                    .operation_attempt_timeout(t.attempt)
+                    .operation_timeout(t.operation)
                     .build(),
             );
         if let Some(p) = &s.profile {

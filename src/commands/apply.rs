@@ -1,13 +1,14 @@
 //! `flowkeeper apply`: computes the plans, shows them, asks for confirmation (or takes --yes),
 //! then executes exactly those plans: accounts hosting central destinations first, then the
-//! rest concurrently; and reports what was done.
+//! rest concurrently; and reports what was done. Ctrl-C while executing stops new changes
+//! from starting (see `interrupt`).
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use futures::future::join_all;
 
-use crate::apply::{self, ApplyOptions, ApplyReport};
+use crate::apply::{self, ApplyOptions, ApplyReport, Cancel};
 use crate::cli::{ApplyArgs, GlobalArgs, OutputFormat};
 use crate::exit::ExitStatus;
 use crate::plan::PlanOptions;
@@ -19,7 +20,7 @@ use super::plan::{
     AccountRun, Prepared, Request, hosts_central_destination, prepare_showing_progress,
     print_call_counts, print_errors, saved_run,
 };
-use super::print_data;
+use super::{interrupt, print_data};
 
 /// Asks on the terminal; only `yes` confirms.
 fn confirm(changes: usize) -> bool {
@@ -151,6 +152,8 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
         }
     }
     let progress = StderrProgress::new(global.quiet);
+    let (opts, cancel) = (ApplyOptions::default(), Cancel::new());
+    interrupt::watch(cancel.clone());
     let (first, rest): (Vec<&AccountRun>, Vec<&AccountRun>) = prepared
         .runs
         .iter()
@@ -158,12 +161,12 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
     let limit = &prepared.limit;
     let mut reports: Vec<(String, ApplyReport)> = Vec::new();
     for r in &first {
-        let rep = apply::apply(&r.aws, &r.plan, ApplyOptions::default(), limit, &progress).await;
+        let rep = apply::apply(&r.aws, &r.plan, opts, limit, &progress, &cancel).await;
         reports.push((r.target.account.to_string(), rep));
     }
     let rest_reports = join_all(
         rest.iter()
-            .map(|r| apply::apply(&r.aws, &r.plan, ApplyOptions::default(), limit, &progress)),
+            .map(|r| apply::apply(&r.aws, &r.plan, opts, limit, &progress, &cancel)),
     )
     .await;
     for (r, rep) in rest.iter().zip(rest_reports) {
@@ -180,6 +183,9 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
         }
     });
     print_call_counts(global);
+    if cancel.is_requested() {
+        eprintln!("{}", interrupt::summary(&reports));
+    }
     if reports.iter().all(|(_, r)| r.all_done()) {
         error_status
     } else {

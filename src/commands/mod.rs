@@ -4,6 +4,7 @@
 mod analyze;
 mod apply;
 mod init;
+mod interrupt;
 mod plan;
 mod validate;
 

@@ -5,6 +5,9 @@
 
 #![allow(dead_code)]
 
+pub mod fault_proxy;
+pub mod running;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
@@ -257,8 +260,16 @@ impl Account {
 
     /// Runs the real binary as this account.
     pub fn run(&self, dir: &Path, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
-            .args(args)
+        self.command(dir, &self.endpoint, args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run flowkeeper")
+    }
+
+    /// The real binary as this account, reaching AWS at `endpoint`, with a clean environment.
+    pub fn command(&self, dir: &Path, endpoint: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_flowkeeper"));
+        cmd.args(args)
             .current_dir(dir)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -268,17 +279,15 @@ impl Account {
                 "AWS_SESSION_TOKEN",
                 self.creds.session_token().unwrap_or_default(),
             )
-            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ENDPOINT_URL", endpoint)
             .env("AWS_REGION", "us-east-1")
             .env("AWS_CONFIG_FILE", "/nonexistent/flowkeeper-test-config")
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",
                 "/nonexistent/flowkeeper-test-credentials",
             )
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run flowkeeper")
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        cmd
     }
 }
 
