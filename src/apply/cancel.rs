@@ -150,7 +150,30 @@ mod executor_tests {
                 seen.lock().unwrap().push(req.flow_log_ids().to_vec());
                 MockResponse::Output(DeleteFlowLogsOutput::builder().build())
             });
-        let ec2 = mock_client!(aws_sdk_ec2, RuleMode::MatchAny, [&create, &delete]);
+        // The confirmation: DescribeFlowLogs shows the new flow log with the wanted settings.
+        let describe = mock!(aws_sdk_ec2::Client::describe_flow_logs).then_output(|| {
+            aws_sdk_ec2::operation::describe_flow_logs::DescribeFlowLogsOutput::builder()
+                .flow_logs(
+                    aws_sdk_ec2::types::FlowLog::builder()
+                        .flow_log_id("fl-new")
+                        .resource_id("vpc-1")
+                        .traffic_type(aws_sdk_ec2::types::TrafficType::All)
+                        .log_destination_type(
+                            aws_sdk_ec2::types::LogDestinationType::CloudWatchLogs,
+                        )
+                        .log_group_name("/g")
+                        .deliver_logs_permission_arn("arn:aws:iam::111122223333:role/r")
+                        .log_format(LogFormat::default_v2().to_aws())
+                        .max_aggregation_interval(600)
+                        .build(),
+                )
+                .build()
+        });
+        let ec2 = crate::aws::ec2::Ec2::from_client(mock_client!(
+            aws_sdk_ec2,
+            RuleMode::MatchAny,
+            [&create, &delete, &describe]
+        ));
         let replace = change(
             Action::Replace,
             "fl-old",
@@ -158,6 +181,7 @@ mod executor_tests {
             Operation::ReplaceFlowLog {
                 old_id: "fl-old".into(),
                 spec: spec("vpc-1", "a"),
+                delete_first: false,
             },
         );
         let create_later = change(

@@ -5,7 +5,7 @@ use crate::plan::{BucketStep, Change, Operation};
 
 use super::{Status, op};
 
-pub async fn apply_role(iam: &aws_sdk_iam::Client, c: &Change) -> Status {
+pub async fn apply_role(iam: &crate::aws::iam::Iam, c: &Change) -> Status {
     let Operation::Role {
         create,
         trust_policy,

@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use aws_sdk_ec2::Client;
+use crate::aws::ec2::Ec2;
 
 use crate::aws::error::is_propagation_message;
 use crate::aws::{self, AwsError, ErrorKind};
@@ -37,7 +37,7 @@ enum Created {
 }
 
 pub async fn apply_region(
-    ec2: &Client,
+    ec2: &Ec2,
     account: &str,
     changes: &[&Change],
     done_before: &HashMap<String, Status>,
@@ -290,7 +290,7 @@ fn gap_status(st: Status, replace_of: Option<&str>, delete_first: bool, resource
 }
 
 /// Deletes the given flow logs in batches; each change's status (ids already gone are done).
-async fn delete_ids<'c>(ec2: &Client, items: &[(&'c Change, &str)]) -> Vec<(&'c Change, Status)> {
+async fn delete_ids<'c>(ec2: &Ec2, items: &[(&'c Change, &str)]) -> Vec<(&'c Change, Status)> {
     let mut out = Vec::new();
     for chunk in items.chunks(aws::ec2::CREATE_BATCH_LIMIT) {
         let ids: Vec<String> = chunk.iter().map(|(_, id)| id.to_string()).collect();
@@ -325,7 +325,7 @@ async fn delete_ids<'c>(ec2: &Client, items: &[(&'c Change, &str)]) -> Vec<(&'c 
 /// Calls CreateFlowLogs, retrying only resources that failed with an IAM propagation delay.
 /// Returns the answer for every resource that was not simply created.
 async fn create_with_retry(
-    ec2: &Client,
+    ec2: &Ec2,
     kind: ResourceKind,
     ids: &[String],
     settings: &FlowLogSettings,
@@ -449,7 +449,11 @@ mod tests {
             };
             MockResponse::Output(out)
         });
-        let ec2 = mock_client!(aws_sdk_ec2, RuleMode::MatchAny, [&rule]);
+        let ec2 = crate::aws::ec2::Ec2::from_client(mock_client!(
+            aws_sdk_ec2,
+            RuleMode::MatchAny,
+            [&rule]
+        ));
         let failures = create_with_retry(
             &ec2,
             ResourceKind::Vpc,
@@ -477,7 +481,11 @@ mod tests {
                 ))
                 .build()
         });
-        let ec2 = mock_client!(aws_sdk_ec2, RuleMode::MatchAny, [&rule]);
+        let ec2 = crate::aws::ec2::Ec2::from_client(mock_client!(
+            aws_sdk_ec2,
+            RuleMode::MatchAny,
+            [&rule]
+        ));
         let failures = create_with_retry(
             &ec2,
             ResourceKind::Vpc,
@@ -506,7 +514,11 @@ mod tests {
                 ))
                 .build()
         });
-        let ec2 = mock_client!(aws_sdk_ec2, RuleMode::MatchAny, [&rule]);
+        let ec2 = crate::aws::ec2::Ec2::from_client(mock_client!(
+            aws_sdk_ec2,
+            RuleMode::MatchAny,
+            [&rule]
+        ));
         let failures = create_with_retry(
             &ec2,
             ResourceKind::Vpc,
@@ -532,12 +544,16 @@ mod tests {
             .http_status(500, None)
             .output(|| CreateFlowLogsOutput::builder().flow_log_ids("fl-1").build())
             .build();
-        let ec2 = mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&rule], |c| c
-            .retry_config(
+        let ec2 = crate::aws::ec2::Ec2::from_client(mock_client!(
+            aws_sdk_ec2,
+            RuleMode::Sequential,
+            [&rule],
+            |c| c.retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(4)
                     .with_initial_backoff(Duration::from_millis(1))
-            ));
+            )
+        ));
         let failures = create_with_retry(
             &ec2,
             ResourceKind::Vpc,
@@ -615,11 +631,11 @@ mod tests {
         let delete = mock!(aws_sdk_ec2::Client::delete_flow_logs).then_output(|| {
             aws_sdk_ec2::operation::delete_flow_logs::DeleteFlowLogsOutput::builder().build()
         });
-        let ec2 = mock_client!(
+        let ec2 = crate::aws::ec2::Ec2::from_client(mock_client!(
             aws_sdk_ec2,
             RuleMode::MatchAny,
             [&create, &describe, &delete]
-        );
+        ));
         let c = replace("fl-old", false);
         let results = apply_region(
             &ec2,
@@ -662,11 +678,11 @@ mod tests {
             .then_output(|| {
                 aws_sdk_ec2::operation::delete_flow_logs::DeleteFlowLogsOutput::builder().build()
             });
-        let ec2 = mock_client!(
+        let ec2 = crate::aws::ec2::Ec2::from_client(mock_client!(
             aws_sdk_ec2,
             RuleMode::MatchAny,
             [&create, &describe, &delete]
-        );
+        ));
         let c = replace("fl-old", false);
         let results = apply_region(
             &ec2,
@@ -697,11 +713,11 @@ mod tests {
         let delete = mock!(aws_sdk_ec2::Client::delete_flow_logs).then_output(|| {
             aws_sdk_ec2::operation::delete_flow_logs::DeleteFlowLogsOutput::builder().build()
         });
-        let ec2 = mock_client!(
+        let ec2 = crate::aws::ec2::Ec2::from_client(mock_client!(
             aws_sdk_ec2,
             RuleMode::MatchAny,
             [&create, &describe, &delete]
-        );
+        ));
         let c = replace("fl-old", false);
         let results = apply_region(
             &ec2,

@@ -20,6 +20,18 @@ use crate::model::{
     ResourceKind, S3Options, TrafficType,
 };
 
+/// A Ec2 client. The SDK type stays inside `aws`: other modules hold this and call the
+/// functions of this module.
+#[derive(Clone, Debug)]
+pub struct Ec2(Client);
+
+impl Ec2 {
+    /// Wraps an SDK client (the session's, or a transport mock's in tests).
+    pub fn from_client(client: Client) -> Self {
+        Ec2(client)
+    }
+}
+
 /// EC2 describe filters take at most this many values.
 pub const FILTER_VALUE_LIMIT: usize = 200;
 /// CreateFlowLogs takes at most this many resource ids.
@@ -55,10 +67,11 @@ where
 
 /// Lists resources of `kind`, all of them or only `ids` (batched to the filter limit).
 pub async fn describe_resources(
-    ec2: &Client,
+    ec2: &Ec2,
     kind: ResourceKind,
     ids: Option<&[String]>,
 ) -> Result<Vec<NetworkResource>, AwsError> {
+    let ec2 = &ec2.0;
     let batches: Vec<Option<Vec<String>>> = match ids {
         None => vec![None],
         Some(ids) => ids
@@ -132,7 +145,8 @@ pub async fn describe_resources(
 }
 
 /// Regions enabled for the account (opted-in or not requiring opt-in), sorted.
-pub async fn enabled_regions(ec2: &Client) -> Result<Vec<String>, AwsError> {
+pub async fn enabled_regions(ec2: &Ec2) -> Result<Vec<String>, AwsError> {
+    let ec2 = &ec2.0;
     let out = ec2
         .describe_regions()
         .send()
@@ -149,7 +163,8 @@ pub async fn enabled_regions(ec2: &Client) -> Result<Vec<String>, AwsError> {
 }
 
 /// Every flow log in the region.
-pub async fn describe_flow_logs(ec2: &Client) -> Result<Vec<ExistingFlowLog>, AwsError> {
+pub async fn describe_flow_logs(ec2: &Ec2) -> Result<Vec<ExistingFlowLog>, AwsError> {
+    let ec2 = &ec2.0;
     let mut out = Vec::new();
     let pages = ec2
         .describe_flow_logs()
@@ -166,9 +181,10 @@ pub async fn describe_flow_logs(ec2: &Client) -> Result<Vec<ExistingFlowLog>, Aw
 
 /// The flow logs on these resources (batched to the filter limit), sorted by id.
 pub async fn describe_flow_logs_of(
-    ec2: &Client,
+    ec2: &Ec2,
     resource_ids: &[String],
 ) -> Result<Vec<ExistingFlowLog>, AwsError> {
+    let ec2 = &ec2.0;
     let mut out = Vec::new();
     for batch in resource_ids.chunks(FILTER_VALUE_LIMIT) {
         let pages = ec2
@@ -256,12 +272,13 @@ pub struct CreateOutcome {
 
 /// Creates flow logs with identical settings and tags on up to [`CREATE_BATCH_LIMIT`] resources.
 pub async fn create_flow_logs(
-    ec2: &Client,
+    ec2: &Ec2,
     kind: ResourceKind,
     resource_ids: &[String],
     settings: &FlowLogSettings,
     tags: &BTreeMap<String, String>,
 ) -> Result<CreateOutcome, AwsError> {
+    let ec2 = &ec2.0;
     assert!(
         resource_ids.len() <= CREATE_BATCH_LIMIT,
         "caller batches resource ids"
@@ -326,9 +343,10 @@ pub async fn create_flow_logs(
 
 /// Deletes flow logs; returns per-id failures (id, code, message). Ids already gone are not failures.
 pub async fn delete_flow_logs(
-    ec2: &Client,
+    ec2: &Ec2,
     ids: &[String],
 ) -> Result<Vec<(String, Option<String>, String)>, AwsError> {
+    let ec2 = &ec2.0;
     let out = ec2
         .delete_flow_logs()
         .set_flow_log_ids(Some(ids.to_vec()))
@@ -356,10 +374,11 @@ pub async fn delete_flow_logs(
 }
 
 pub async fn tag_resources(
-    ec2: &Client,
+    ec2: &Ec2,
     ids: &[String],
     tags: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
+    let ec2 = &ec2.0;
     ec2.create_tags()
         .set_resources(Some(ids.to_vec()))
         .set_tags(Some(
@@ -380,7 +399,8 @@ pub struct FlowLogTarget {
 }
 
 /// Looks up one flow log by id.
-pub async fn describe_flow_log(ec2: &Client, id: &str) -> Result<FlowLogTarget, AwsError> {
+pub async fn describe_flow_log(ec2: &Ec2, id: &str) -> Result<FlowLogTarget, AwsError> {
+    let ec2 = &ec2.0;
     let out = ec2
         .describe_flow_logs()
         .flow_log_ids(id)
@@ -441,7 +461,11 @@ mod tests {
             .output(|| vpc_page("vpc-2", Some("page-2")))
             .output(|| vpc_page("vpc-1", None))
             .build();
-        let ec2 = mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&rule]);
+        let ec2 = crate::aws::ec2::Ec2::from_client(mock_client!(
+            aws_sdk_ec2,
+            RuleMode::Sequential,
+            [&rule]
+        ));
         let got = describe_resources(&ec2, ResourceKind::Vpc, None)
             .await
             .unwrap();
@@ -458,8 +482,12 @@ mod tests {
             .times(2)
             .output(|| vpc_page("vpc-1", None))
             .build();
-        let ec2 = mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&rule], |c| c
-            .retry_config(fast_retries(4)));
+        let ec2 = crate::aws::ec2::Ec2::from_client(mock_client!(
+            aws_sdk_ec2,
+            RuleMode::Sequential,
+            [&rule],
+            |c| c.retry_config(fast_retries(4))
+        ));
         let got = describe_resources(&ec2, ResourceKind::Vpc, None)
             .await
             .unwrap();
@@ -474,8 +502,12 @@ mod tests {
             .http_status(400, Some(THROTTLED.to_string()))
             .repeatedly()
             .build();
-        let ec2 = mock_client!(aws_sdk_ec2, RuleMode::Sequential, [&rule], |c| c
-            .retry_config(fast_retries(3)));
+        let ec2 = crate::aws::ec2::Ec2::from_client(mock_client!(
+            aws_sdk_ec2,
+            RuleMode::Sequential,
+            [&rule],
+            |c| c.retry_config(fast_retries(3))
+        ));
         let err = describe_flow_logs(&ec2).await.unwrap_err();
         assert_eq!(err.kind, ErrorKind::Throttled);
         assert_eq!(err.code.as_deref(), Some("RequestLimitExceeded"));
@@ -493,7 +525,11 @@ mod tests {
             .then_output(|| {
                 aws_sdk_ec2::operation::describe_subnets::DescribeSubnetsOutput::builder().build()
             });
-        let ec2 = mock_client!(aws_sdk_ec2, RuleMode::MatchAny, [&rule]);
+        let ec2 = crate::aws::ec2::Ec2::from_client(mock_client!(
+            aws_sdk_ec2,
+            RuleMode::MatchAny,
+            [&rule]
+        ));
         let ids: Vec<String> = (0..450).map(|i| format!("subnet-{i:05}")).collect();
         describe_resources(&ec2, ResourceKind::Subnet, Some(&ids))
             .await

@@ -9,6 +9,18 @@ use serde_json::Value;
 use super::error::{AwsError, ErrorKind, classify};
 use crate::model::RoleState;
 
+/// A Iam client. The SDK type stays inside `aws`: other modules hold this and call the
+/// functions of this module.
+#[derive(Clone, Debug)]
+pub struct Iam(Client);
+
+impl Iam {
+    /// Wraps an SDK client (the session's, or a transport mock's in tests).
+    pub fn from_client(client: Client) -> Self {
+        Iam(client)
+    }
+}
+
 /// IAM returns policy documents URL-encoded.
 fn decode_policy(op: &'static str, doc: &str) -> Result<Value, AwsError> {
     let text = percent_encoding::percent_decode_str(doc).decode_utf8_lossy();
@@ -18,10 +30,11 @@ fn decode_policy(op: &'static str, doc: &str) -> Result<Value, AwsError> {
 
 /// The role and the inline policy `inline_name`, or None when the role does not exist.
 pub async fn get_role(
-    iam: &Client,
+    iam: &Iam,
     name: &str,
     inline_name: &str,
 ) -> Result<Option<RoleState>, AwsError> {
+    let iam = &iam.0;
     let role = match iam
         .get_role()
         .role_name(name)
@@ -63,11 +76,12 @@ pub async fn get_role(
 /// done and is left as it is (its trust policy may hold someone else's statements); the next
 /// plan merges flowkeeper's statements into it.
 pub async fn create_role(
-    iam: &Client,
+    iam: &Iam,
     name: &str,
     trust: &Value,
     tags: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
+    let iam = &iam.0;
     let tags = tags
         .iter()
         .map(|(k, v)| {
@@ -93,7 +107,8 @@ pub async fn create_role(
     }
 }
 
-pub async fn update_trust(iam: &Client, name: &str, trust: &Value) -> Result<(), AwsError> {
+pub async fn update_trust(iam: &Iam, name: &str, trust: &Value) -> Result<(), AwsError> {
+    let iam = &iam.0;
     iam.update_assume_role_policy()
         .role_name(name)
         .policy_document(trust.to_string())
@@ -104,11 +119,12 @@ pub async fn update_trust(iam: &Client, name: &str, trust: &Value) -> Result<(),
 }
 
 pub async fn put_inline_policy(
-    iam: &Client,
+    iam: &Iam,
     role: &str,
     policy_name: &str,
     doc: &Value,
 ) -> Result<(), AwsError> {
+    let iam = &iam.0;
     iam.put_role_policy()
         .role_name(role)
         .policy_name(policy_name)
@@ -139,7 +155,11 @@ mod tests {
             aws_sdk_iam::operation::update_assume_role_policy::UpdateAssumeRolePolicyOutput::builder()
                 .build()
         });
-        let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&create, &update]);
+        let iam = crate::aws::iam::Iam::from_client(mock_client!(
+            aws_sdk_iam,
+            RuleMode::MatchAny,
+            [&create, &update]
+        ));
         let trust = serde_json::json!({"Version": "2012-10-17", "Statement": []});
         create_role(&iam, "fk", &trust, &BTreeMap::new())
             .await

@@ -7,11 +7,24 @@ use aws_sdk_cloudwatchlogs::Client;
 use super::error::{AwsError, ErrorKind, classify};
 use crate::model::LogGroupState;
 
+/// A Logs client. The SDK type stays inside `aws`: other modules hold this and call the
+/// functions of this module.
+#[derive(Clone, Debug)]
+pub struct Logs(Client);
+
+impl Logs {
+    /// Wraps an SDK client (the session's, or a transport mock's in tests).
+    pub fn from_client(client: Client) -> Self {
+        Logs(client)
+    }
+}
+
 /// The log group with exactly this name, if it exists.
 pub async fn describe_log_group(
-    logs: &Client,
+    logs: &Logs,
     name: &str,
 ) -> Result<Option<LogGroupState>, AwsError> {
+    let logs = &logs.0;
     let mut pages = logs
         .describe_log_groups()
         .log_group_name_prefix(name)
@@ -35,11 +48,12 @@ pub async fn describe_log_group(
 }
 
 pub async fn create_log_group(
-    logs: &Client,
+    logs: &Logs,
     name: &str,
     kms_key: Option<&str>,
     tags: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
+    let logs = &logs.0;
     let mut req = logs
         .create_log_group()
         .log_group_name(name)
@@ -57,7 +71,8 @@ pub async fn create_log_group(
     }
 }
 
-pub async fn put_retention(logs: &Client, name: &str, days: i32) -> Result<(), AwsError> {
+pub async fn put_retention(logs: &Logs, name: &str, days: i32) -> Result<(), AwsError> {
+    let logs = &logs.0;
     logs.put_retention_policy()
         .log_group_name(name)
         .retention_in_days(days)
@@ -67,7 +82,8 @@ pub async fn put_retention(logs: &Client, name: &str, days: i32) -> Result<(), A
     Ok(())
 }
 
-pub async fn associate_kms_key(logs: &Client, name: &str, key: &str) -> Result<(), AwsError> {
+pub async fn associate_kms_key(logs: &Logs, name: &str, key: &str) -> Result<(), AwsError> {
+    let logs = &logs.0;
     logs.associate_kms_key()
         .log_group_name(name)
         .kms_key_id(key)
@@ -87,13 +103,14 @@ pub struct LogEvent {
 /// Calls `each` with every page of events of `group` (streams starting with `stream_prefix`)
 /// between `start_ms` and `end_ms` (FilterLogEvents, paginated), so memory stays one page.
 pub async fn filter_events(
-    logs: &Client,
+    logs: &Logs,
     group: &str,
     stream_prefix: Option<&str>,
     start_ms: Option<i64>,
     end_ms: Option<i64>,
     mut each: impl FnMut(Vec<LogEvent>),
 ) -> Result<(), AwsError> {
+    let logs = &logs.0;
     let mut pages = logs
         .filter_log_events()
         .log_group_name(group)

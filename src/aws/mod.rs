@@ -41,9 +41,9 @@ pub struct Aws {
 #[derive(Clone, Debug)]
 pub struct Clients {
     pub region: String,
-    pub ec2: aws_sdk_ec2::Client,
-    pub s3: aws_sdk_s3::Client,
-    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub ec2: ec2::Ec2,
+    pub s3: s3::S3,
+    pub logs: logs::Logs,
 }
 
 impl Aws {
@@ -110,20 +110,20 @@ impl Aws {
         self.clients(&self.default_region().unwrap_or_else(|| "us-east-1".into()))
     }
 
-    pub fn iam(&self) -> aws_sdk_iam::Client {
-        aws_sdk_iam::Client::from_conf(
+    pub fn iam(&self) -> iam::Iam {
+        iam::Iam::from_client(aws_sdk_iam::Client::from_conf(
             aws_sdk_iam::config::Builder::from(&self.base)
                 .interceptor(CallCounter)
                 .build(),
-        )
+        ))
     }
 
-    pub fn organizations(&self) -> aws_sdk_organizations::Client {
-        aws_sdk_organizations::Client::from_conf(
+    pub fn organizations(&self) -> organizations::Organizations {
+        organizations::Organizations::from_client(aws_sdk_organizations::Client::from_conf(
             aws_sdk_organizations::config::Builder::from(&self.base)
                 .interceptor(CallCounter)
                 .build(),
-        )
+        ))
     }
 
     /// A session for another account. The SDK caches the role's credentials and refreshes them
@@ -203,9 +203,9 @@ impl Aws {
             .build();
         Clients {
             region: region.to_string(),
-            ec2: aws_sdk_ec2::Client::from_conf(ec2_conf),
-            s3: aws_sdk_s3::Client::from_conf(s3_conf),
-            logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs_conf),
+            ec2: ec2::Ec2::from_client(aws_sdk_ec2::Client::from_conf(ec2_conf)),
+            s3: s3::S3::from_client(aws_sdk_s3::Client::from_conf(s3_conf)),
+            logs: logs::Logs::from_client(aws_sdk_cloudwatchlogs::Client::from_conf(logs_conf)),
         }
     }
 }

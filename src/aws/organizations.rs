@@ -8,6 +8,18 @@ use aws_sdk_organizations::types::{Account, AccountStatus};
 use super::error::{AwsError, classify};
 use crate::model::AccountId;
 
+/// A Organizations client. The SDK type stays inside `aws`: other modules hold this and call the
+/// functions of this module.
+#[derive(Clone, Debug)]
+pub struct Organizations(Client);
+
+impl Organizations {
+    /// Wraps an SDK client (the session's, or a transport mock's in tests).
+    pub fn from_client(client: Client) -> Self {
+        Organizations(client)
+    }
+}
+
 /// The organization's id and its active accounts (id, name), sorted by id.
 pub struct OrgAccounts {
     pub org_id: String,
@@ -25,7 +37,8 @@ fn active(a: &Account) -> Option<(AccountId, Option<String>)> {
         .map(|id| (id, a.name().map(str::to_string)))
 }
 
-pub async fn list_accounts(org: &Client, ous: &[String]) -> Result<OrgAccounts, AwsError> {
+pub async fn list_accounts(org: &Organizations, ous: &[String]) -> Result<OrgAccounts, AwsError> {
+    let org = &org.0;
     let desc = org
         .describe_organization()
         .send()

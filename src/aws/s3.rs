@@ -15,6 +15,18 @@ use serde_json::Value;
 use super::error::{AwsError, ErrorKind, classify};
 use crate::model::{BucketLookup, BucketState, Encryption, LifecycleRule, PublicAccessBlock};
 
+/// A S3 client. The SDK type stays inside `aws`: other modules hold this and call the
+/// functions of this module.
+#[derive(Clone, Debug)]
+pub struct S3(Client);
+
+impl S3 {
+    /// Wraps an SDK client (the session's, or a transport mock's in tests).
+    pub fn from_client(client: Client) -> Self {
+        S3(client)
+    }
+}
+
 /// Maps "not configured" to None and any other error through.
 fn optional<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
     match r {
@@ -64,11 +76,12 @@ async fn among_own_buckets(s3: &Client, name: &str) -> Result<bool, AwsError> {
 /// `owner`, the account that should own it. A bucket another account owns is reported as
 /// [`BucketLookup::Foreign`] and never read further; every read passes `ExpectedBucketOwner`.
 pub async fn lookup_bucket(
-    s3: &Client,
+    s3: &S3,
     name: &str,
     region: &str,
     owner: &str,
 ) -> Result<BucketLookup, AwsError> {
+    let s3 = &s3.0;
     match head(s3, name, Some(owner)).await {
         Ok(()) => {}
         Err(e) if e.kind == ErrorKind::NotFound => return Ok(BucketLookup::Missing),
@@ -209,7 +222,8 @@ fn rule_to_s3(r: &LifecycleRule) -> Result<S3Rule, AwsError> {
 
 /// Creates a bucket (CreateBucket takes no `ExpectedBucketOwner`: a name another account holds
 /// fails with `BucketAlreadyExists`, and only `BucketAlreadyOwnedByYou` counts as done).
-pub async fn create_bucket(s3: &Client, name: &str, region: &str) -> Result<(), AwsError> {
+pub async fn create_bucket(s3: &S3, name: &str, region: &str) -> Result<(), AwsError> {
+    let s3 = &s3.0;
     let mut req = s3
         .create_bucket()
         .bucket(name)
@@ -228,7 +242,8 @@ pub async fn create_bucket(s3: &Client, name: &str, region: &str) -> Result<(), 
     }
 }
 
-pub async fn put_public_access_block(s3: &Client, name: &str, owner: &str) -> Result<(), AwsError> {
+pub async fn put_public_access_block(s3: &S3, name: &str, owner: &str) -> Result<(), AwsError> {
+    let s3 = &s3.0;
     s3.put_public_access_block()
         .bucket(name)
         .expected_bucket_owner(owner)
@@ -246,7 +261,8 @@ pub async fn put_public_access_block(s3: &Client, name: &str, owner: &str) -> Re
     Ok(())
 }
 
-pub async fn put_ownership_enforced(s3: &Client, name: &str, owner: &str) -> Result<(), AwsError> {
+pub async fn put_ownership_enforced(s3: &S3, name: &str, owner: &str) -> Result<(), AwsError> {
+    let s3 = &s3.0;
     let rule = OwnershipControlsRule::builder()
         .object_ownership(ObjectOwnership::BucketOwnerEnforced)
         .build()
@@ -266,11 +282,12 @@ pub async fn put_ownership_enforced(s3: &Client, name: &str, owner: &str) -> Res
 }
 
 pub async fn put_encryption(
-    s3: &Client,
+    s3: &S3,
     name: &str,
     owner: &str,
     enc: &Encryption,
 ) -> Result<(), AwsError> {
+    let s3 = &s3.0;
     let op = "s3:PutBucketEncryption";
     let default = match enc {
         Encryption::SseS3 => {
@@ -304,12 +321,13 @@ pub async fn put_encryption(
 /// Upserts flowkeeper's lifecycle rules by id and drops `remove`; every other rule is written
 /// back exactly as read (PutBucketLifecycleConfiguration replaces the whole set).
 pub async fn upsert_lifecycle(
-    s3: &Client,
+    s3: &S3,
     name: &str,
     owner: &str,
     rules: &[LifecycleRule],
     remove: &[String],
 ) -> Result<(), AwsError> {
+    let s3 = &s3.0;
     let current = optional(
         s3.get_bucket_lifecycle_configuration()
             .bucket(name)
@@ -354,11 +372,12 @@ pub async fn upsert_lifecycle(
 }
 
 pub async fn put_policy(
-    s3: &Client,
+    s3: &S3,
     name: &str,
     owner: &str,
     document: &Value,
 ) -> Result<(), AwsError> {
+    let s3 = &s3.0;
     s3.put_bucket_policy()
         .bucket(name)
         .expected_bucket_owner(owner)
@@ -371,11 +390,12 @@ pub async fn put_policy(
 
 /// Tags a bucket flowkeeper just created (PutBucketTagging replaces the tag set).
 pub async fn put_tags(
-    s3: &Client,
+    s3: &S3,
     name: &str,
     owner: &str,
     tags: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
+    let s3 = &s3.0;
     let op = "s3:PutBucketTagging";
     let set = tags
         .iter()
@@ -409,10 +429,11 @@ pub struct ObjectInfo {
 
 /// Every object under `prefix`, in key order (ListObjectsV2, paginated).
 pub async fn list_objects(
-    s3: &Client,
+    s3: &S3,
     bucket: &str,
     prefix: &str,
 ) -> Result<Vec<ObjectInfo>, AwsError> {
+    let s3 = &s3.0;
     let mut out = Vec::new();
     let mut pages = s3
         .list_objects_v2()
@@ -443,11 +464,12 @@ pub struct ObjectReader<'r> {
 
 /// Opens an object for reading as it downloads.
 pub fn open_object<'r>(
-    s3: &Client,
+    s3: &S3,
     bucket: &str,
     key: &str,
     runtime: &'r tokio::runtime::Handle,
 ) -> Result<ObjectReader<'r>, AwsError> {
+    let s3 = &s3.0;
     let out = runtime
         .block_on(s3.get_object().bucket(bucket).key(key).send())
         .map_err(|e| classify("s3:GetObject", e))?;
@@ -474,7 +496,8 @@ impl std::io::Read for ObjectReader<'_> {
 }
 
 /// An object's bytes, as stored (compressed objects stay compressed).
-pub async fn get_object(s3: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, AwsError> {
+pub async fn get_object(s3: &S3, bucket: &str, key: &str) -> Result<Vec<u8>, AwsError> {
+    let s3 = &s3.0;
     let out = s3
         .get_object()
         .bucket(bucket)
@@ -521,7 +544,11 @@ mod tests {
         let list = mock!(Client::list_buckets)
             .match_requests(|r| r.prefix() == Some("shared-logs"))
             .then_output(|| own_buckets(&["shared-logs-archive"]));
-        let s3 = mock_client!(aws_sdk_s3, RuleMode::Sequential, [&head, &list]);
+        let s3 = crate::aws::s3::S3::from_client(mock_client!(
+            aws_sdk_s3,
+            RuleMode::Sequential,
+            [&head, &list]
+        ));
         let got = lookup_bucket(&s3, "shared-logs", "us-east-1", OWNER)
             .await
             .unwrap();
@@ -540,7 +567,11 @@ mod tests {
             .http_status(403, None)
             .output(|| HeadBucketOutput::builder().build())
             .build();
-        let s3 = mock_client!(aws_sdk_s3, RuleMode::Sequential, [&head]);
+        let s3 = crate::aws::s3::S3::from_client(mock_client!(
+            aws_sdk_s3,
+            RuleMode::Sequential,
+            [&head]
+        ));
         let got = lookup_bucket(&s3, "shared-logs", "us-east-1", OWNER)
             .await
             .unwrap();
@@ -555,7 +586,11 @@ mod tests {
             .http_status(403, None)
             .times(2)
             .build();
-        let s3 = mock_client!(aws_sdk_s3, RuleMode::Sequential, [&head]);
+        let s3 = crate::aws::s3::S3::from_client(mock_client!(
+            aws_sdk_s3,
+            RuleMode::Sequential,
+            [&head]
+        ));
         let got = lookup_bucket(&s3, "shared-logs", "us-east-1", OWNER)
             .await
             .unwrap();
