@@ -21,4 +21,5 @@ pub mod plan_file;
 pub mod policies;
 pub mod progress;
 pub mod report;
+pub mod settings;
 pub mod targets;

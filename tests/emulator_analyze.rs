@@ -137,8 +137,13 @@ async fn a_large_s3_object_streams_through_the_reader_as_it_downloads() {
         .unwrap();
     let runtime = tokio::runtime::Handle::current();
     let (text, blocks) = tokio::task::spawn_blocking(move || {
-        let object = flowkeeper::aws::s3::open_object(&s3, &bucket, "big.log.gz", &runtime)
-            .expect("GetObject");
+        let object = flowkeeper::aws::s3::open_object(
+            &flowkeeper::aws::s3::S3::from_client(s3),
+            &bucket,
+            "big.log.gz",
+            &runtime,
+        )
+        .expect("GetObject");
         let (mut text, mut blocks) = (String::new(), 0);
         let fallback = std::sync::Arc::new(flowlog::Schema::default_v2());
         let result = flowkeeper::analyze::reader::Reader::new(0).read_stream(

@@ -9,12 +9,13 @@ use std::path::Path;
 use futures::future::join_all;
 
 use crate::apply::{self, ApplyOptions, ApplyReport, Cancel};
-use crate::cli::{ApplyArgs, GlobalArgs, OutputFormat};
+use crate::cli::ApplyArgs;
 use crate::exit::ExitStatus;
 use crate::plan::PlanOptions;
 use crate::plan_file::{self, SavedRun};
 use crate::progress::StderrProgress;
 use crate::report;
+use crate::settings::{FilterArgs, InfraFormat, Settings};
 
 use super::plan::{
     AccountRun, Prepared, Request, hosts_central_destination, prepare_showing_progress,
@@ -31,9 +32,8 @@ fn confirm(changes: usize) -> bool {
 }
 
 /// The saved plan named on the command line, read and checked for form.
-fn read_saved(global: &GlobalArgs, args: &ApplyArgs, file: &Path) -> Result<SavedRun, ExitStatus> {
-    if args.prune || args.allow_logging_gap || global.accounts.is_some() || global.regions.is_some()
-    {
+fn read_saved(settings: &Settings, args: &ApplyArgs, file: &Path) -> Result<SavedRun, ExitStatus> {
+    if args.prune || args.allow_logging_gap || settings.filter_args != FilterArgs::default() {
         eprintln!(
             "error: {} is a saved plan: it carries its own --prune, --allow-logging-gap, --accounts and --regions\n   = hint: give those to `flowkeeper plan --out` instead",
             file.display()
@@ -86,17 +86,17 @@ fn check_saved(file: &Path, saved: &SavedRun, prepared: &Prepared) -> Result<(),
     Err(ExitStatus::Failure)
 }
 
-pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
+pub async fn run(settings: &Settings, format: InfraFormat, args: &ApplyArgs) -> ExitStatus {
     let saved = match &args.plan_file {
         None => None,
-        Some(file) => match read_saved(global, args, file) {
+        Some(file) => match read_saved(settings, args, file) {
             Ok(s) => Some((file.as_path(), s)),
             Err(status) => return status,
         },
     };
     let req = match &saved {
         None => Request::from_args(
-            global,
+            settings,
             PlanOptions {
                 prune: args.prune,
                 allow_logging_gap: args.allow_logging_gap,
@@ -108,7 +108,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
         Ok(r) => r,
         Err(status) => return status,
     };
-    let prepared = match prepare_showing_progress(global, req).await {
+    let prepared = match prepare_showing_progress(settings, req).await {
         Ok(p) => p,
         Err(status) => return status,
     };
@@ -118,7 +118,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
         return status;
     }
     let plans = prepared.plans();
-    if global.format == OutputFormat::Text {
+    if format == InfraFormat::Text {
         print_data(&report::plan_text::render_all(&plans));
     }
     print_errors(&prepared);
@@ -129,7 +129,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
     };
     let changes: usize = plans.iter().map(|p| p.changes.len()).sum();
     if changes == 0 {
-        if global.format == OutputFormat::Json {
+        if format == InfraFormat::Json {
             print_data(&report::apply_json::render_all(
                 &plans,
                 &[],
@@ -151,7 +151,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
             return ExitStatus::Failure;
         }
     }
-    let progress = StderrProgress::new(global.quiet);
+    let progress = StderrProgress::new(settings.quiet);
     let (opts, cancel) = (ApplyOptions::default(), Cancel::new());
     interrupt::watch(cancel.clone());
     let (first, rest): (Vec<&AccountRun>, Vec<&AccountRun>) = prepared
@@ -174,15 +174,13 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitStatus {
     }
     progress.finish();
     reports.sort_by(|a, b| a.0.cmp(&b.0));
-    print_data(&match global.format {
-        OutputFormat::Text | OutputFormat::Ndjson | OutputFormat::Html => {
-            report::apply_text::render_all(&reports)
-        }
-        OutputFormat::Json => {
+    print_data(&match format {
+        InfraFormat::Text => report::apply_text::render_all(&reports),
+        InfraFormat::Json => {
             report::apply_json::render_all(&plans, &reports, &prepared.failures, &prepared.problems)
         }
     });
-    print_call_counts(global);
+    print_call_counts(settings);
     if cancel.is_requested() {
         eprintln!("{}", interrupt::summary(&reports));
     }

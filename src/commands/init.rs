@@ -1,11 +1,12 @@
 //! `flowkeeper init`: writes the commented starter config.
 
-use crate::cli::{GlobalArgs, InitArgs};
+use crate::cli::InitArgs;
 use crate::config::starter::STARTER;
 use crate::exit::ExitStatus;
+use crate::settings::Settings;
 
-pub fn run(global: &GlobalArgs, args: &InitArgs) -> ExitStatus {
-    let path = args.path.as_ref().unwrap_or(&global.config);
+pub fn run(settings: &Settings, args: &InitArgs) -> ExitStatus {
+    let path = args.path.as_ref().unwrap_or(&settings.config);
     if path.exists() && !args.force {
         eprintln!(
             "error: {} already exists; pass --force to overwrite it",
@@ -15,7 +16,7 @@ pub fn run(global: &GlobalArgs, args: &InitArgs) -> ExitStatus {
     }
     match std::fs::write(path, STARTER) {
         Ok(()) => {
-            if !global.quiet {
+            if !settings.quiet {
                 eprintln!(
                     "wrote {}; edit it, then run `flowkeeper validate` and `flowkeeper plan`",
                     path.display()

@@ -8,22 +8,36 @@ mod interrupt;
 mod plan;
 mod validate;
 
-use crate::cli::{Cli, Command, OutputFormat};
+use crate::cli::{Cli, Command};
 use crate::exit::ExitStatus;
+use crate::settings::Settings;
 
 pub fn run(cli: Cli) -> ExitStatus {
-    let plan_like = matches!(cli.command, Command::Plan(_) | Command::Apply(_));
-    if plan_like && matches!(cli.global.format, OutputFormat::Ndjson | OutputFormat::Html) {
-        eprintln!("error: plan and apply print --format text or json");
-        return ExitStatus::Failure;
-    }
+    let settings = match Settings::resolve(&cli.global) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e),
+    };
+    let infra_format = || settings.infra_format().map_err(|e| usage_error(&e));
     match cli.command {
-        Command::Init(args) => init::run(&cli.global, &args),
-        Command::Validate => validate::run(&cli.global),
-        Command::Plan(args) => with_runtime(|| plan::run(&cli.global, &args)),
-        Command::Apply(args) => with_runtime(|| apply::run(&cli.global, &args)),
+        Command::Init(args) => init::run(&settings, &args),
+        Command::Validate => validate::run(&settings),
+        Command::Plan(args) => match infra_format() {
+            Ok(f) => with_runtime(|| plan::run(&settings, f, &args)),
+            Err(status) => status,
+        },
+        Command::Apply(args) => match infra_format() {
+            Ok(f) => with_runtime(|| apply::run(&settings, f, &args)),
+            Err(status) => status,
+        },
+        // analyze still reads its flags itself (its own formats and sources).
         Command::Analyze(args) => with_runtime(|| analyze::run(&cli.global, &args)),
     }
+}
+
+/// A bad combination of flags: said on stderr, exit 1.
+fn usage_error(message: &str) -> ExitStatus {
+    eprintln!("error: {message}");
+    ExitStatus::Failure
 }
 
 fn with_runtime<F: std::future::Future<Output = ExitStatus>>(f: impl FnOnce() -> F) -> ExitStatus {

@@ -9,7 +9,7 @@ use futures::future::join_all;
 use tokio::sync::Semaphore;
 
 use crate::aws::{Aws, AwsError, AwsSettings};
-use crate::cli::{GlobalArgs, OutputFormat, PlanArgs};
+use crate::cli::PlanArgs;
 use crate::config;
 use crate::discover::{self, DiscoveryFailure};
 use crate::exit::ExitStatus;
@@ -20,6 +20,7 @@ use crate::plan::{self, Plan, PlanContext, PlanOptions};
 use crate::plan_file::{self, SavedRun};
 use crate::progress::{Progress, StderrProgress};
 use crate::report;
+use crate::settings::{FilterArgs, InfraFormat, Settings};
 use crate::targets::{self, Filters, TargetFailure};
 
 use super::print_data;
@@ -47,14 +48,14 @@ pub struct Request {
 
 impl Request {
     /// From the command line: the config file and the filter flags.
-    pub fn from_args(global: &GlobalArgs, opts: PlanOptions) -> Result<Request, ExitStatus> {
-        let (desired, config_text) = config::load_with_text(&global.config).map_err(|d| {
+    pub fn from_args(settings: &Settings, opts: PlanOptions) -> Result<Request, ExitStatus> {
+        let (desired, config_text) = config::load_with_text(&settings.config).map_err(|d| {
             eprintln!("{d}");
             ExitStatus::Failure
         })?;
-        let filters = filters(&global.accounts, &global.regions).map_err(filter_error)?;
+        let filters = settings.filters.clone();
         Ok(Request {
-            config_path: global.config.clone(),
+            config_path: settings.config.clone(),
             config_text,
             desired,
             filters,
@@ -73,7 +74,15 @@ impl Request {
             eprintln!("{d}");
             ExitStatus::Failure
         })?;
-        let filters = filters(&saved.accounts, &saved.regions).map_err(filter_error)?;
+        let filters = FilterArgs {
+            accounts: saved.accounts.clone(),
+            regions: saved.regions.clone(),
+        }
+        .parse()
+        .map_err(|e| {
+            eprintln!("error: {}: {e}", file.display());
+            ExitStatus::Failure
+        })?;
         Ok(Request {
             config_path: PathBuf::from(&saved.config_path),
             config_text: saved.config_text.clone(),
@@ -82,13 +91,6 @@ impl Request {
             opts: saved.options,
         })
     }
-}
-
-fn filter_error(e: String) -> ExitStatus {
-    eprintln!(
-        "error: {e}\n   = hint: --accounts takes 12-digit ids, --regions region names, both comma-separated"
-    );
-    ExitStatus::Failure
 }
 
 /// Every account's plan, and the accounts that could not be planned.
@@ -119,29 +121,6 @@ impl Prepared {
     }
 }
 
-fn filters(
-    accounts: &Option<Vec<String>>,
-    regions: &Option<Vec<String>>,
-) -> Result<Filters, String> {
-    let accounts = match accounts {
-        None => None,
-        Some(ids) => Some(
-            ids.iter()
-                .map(|s| AccountId::parse(s.trim()))
-                .collect::<Result<BTreeSet<_>, _>>()?,
-        ),
-    };
-    if let Some(rs) = regions
-        && let Some(bad) = rs.iter().find(|r| !crate::model::is_region_name(r))
-    {
-        return Err(format!("`{bad}` is not a region name"));
-    }
-    Ok(Filters {
-        accounts,
-        regions: regions.clone(),
-    })
-}
-
 /// `--regions` values that no account of the run covers (a filter must select something).
 fn unmatched_regions(filters: &Filters, runs: &[AccountRun], failed: bool) -> Vec<String> {
     let Some(wanted) = &filters.regions else {
@@ -159,7 +138,7 @@ fn unmatched_regions(filters: &Filters, runs: &[AccountRun], failed: bool) -> Ve
 
 /// Connects, finds the accounts, then discovers and plans each.
 pub async fn prepare(
-    global: &GlobalArgs,
+    settings: &Settings,
     req: Request,
     progress: &dyn Progress,
 ) -> Result<Prepared, ExitStatus> {
@@ -173,13 +152,11 @@ pub async fn prepare(
         Regions::List(l) => l.first().cloned(),
         _ => None,
     };
-    let settings = AwsSettings {
-        region: global.region.clone(),
-        profile: global.profile.clone(),
-        endpoint_url: global.endpoint_url.clone(),
+    let aws_settings = AwsSettings {
         fallback_region,
+        ..settings.aws.clone()
     };
-    let aws = Aws::connect(&settings).await;
+    let aws = Aws::connect(&aws_settings).await;
     let caller: AccountId = aws.caller_account().await.map_err(|e| {
         eprintln!("error: cannot identify the account of the current credentials: {e}");
         if let Some(h) = e.hint() {
@@ -205,7 +182,7 @@ pub async fn prepare(
         source_accounts: set.source_accounts.clone(),
         org_id: set.org_id.clone(),
     };
-    let limit = Semaphore::new(global.concurrency as usize);
+    let limit = Semaphore::new(settings.concurrency);
     progress.step(&format!("{} account(s) to plan", set.targets.len()));
     let results = join_all(
         set.targets
@@ -377,21 +354,21 @@ pub fn hosts_central_destination(desired: &DesiredState, account: &AccountId) ->
 
 /// [`prepare`] with progress on stderr (a bar on terminals), cleared before the result.
 pub async fn prepare_showing_progress(
-    global: &GlobalArgs,
+    settings: &Settings,
     req: Request,
 ) -> Result<Prepared, ExitStatus> {
-    let progress = StderrProgress::new(global.quiet);
-    let prepared = prepare(global, req, &progress).await;
+    let progress = StderrProgress::new(settings.quiet);
+    let prepared = prepare(settings, req, &progress).await;
     progress.finish();
     prepared
 }
 
-pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> ExitStatus {
+pub async fn run(settings: &Settings, format: InfraFormat, args: &PlanArgs) -> ExitStatus {
     let opts = PlanOptions {
         prune: args.prune,
         allow_logging_gap: args.allow_logging_gap,
     };
-    let req = match Request::from_args(global, opts) {
+    let req = match Request::from_args(settings, opts) {
         Ok(r) => r,
         Err(status) => return status,
     };
@@ -407,23 +384,21 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> ExitStatus {
     let saved_header = (
         req.config_path.display().to_string(),
         req.config_text.clone(),
-        global.accounts.clone(),
-        global.regions.clone(),
+        settings.filter_args.accounts.clone(),
+        settings.filter_args.regions.clone(),
     );
-    let prepared = match prepare_showing_progress(global, req).await {
+    let prepared = match prepare_showing_progress(settings, req).await {
         Ok(p) => p,
         Err(status) => return status,
     };
-    print_data(&match global.format {
-        OutputFormat::Text | OutputFormat::Ndjson | OutputFormat::Html => {
-            report::plan_text::render_all(&prepared.plans())
-        }
-        OutputFormat::Json => {
+    print_data(&match format {
+        InfraFormat::Text => report::plan_text::render_all(&prepared.plans()),
+        InfraFormat::Json => {
             report::plan_json::render_all(&prepared.plans(), &prepared.failures, &prepared.problems)
         }
     });
     print_errors(&prepared);
-    print_call_counts(global);
+    print_call_counts(settings);
     if prepared.has_errors() {
         if let Some(out) = &args.out {
             eprintln!(
@@ -517,8 +492,8 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 /// With `-v`: how many AWS API calls the run made, by operation.
-pub fn print_call_counts(global: &GlobalArgs) {
-    if global.verbose == 0 {
+pub fn print_call_counts(settings: &Settings) {
+    if settings.verbose == 0 {
         return;
     }
     let counts = crate::aws::metrics::snapshot();

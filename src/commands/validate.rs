@@ -1,17 +1,17 @@
 //! `flowkeeper validate`: checks the config file only; no AWS calls.
 
-use crate::cli::GlobalArgs;
 use crate::config;
 use crate::exit::ExitStatus;
 use crate::model::Regions;
+use crate::settings::Settings;
 
-pub fn run(global: &GlobalArgs) -> ExitStatus {
-    match config::load(&global.config) {
+pub fn run(settings: &Settings) -> ExitStatus {
+    match config::load(&settings.config) {
         Ok(state) => {
-            if !global.quiet {
+            if !settings.quiet {
                 eprintln!(
                     "{} is valid: {} destination(s), {} flow_logs entr{}, regions: {}",
-                    global.config.display(),
+                    settings.config.display(),
                     state.destinations.len(),
                     state.flow_logs.len(),
                     if state.flow_logs.len() == 1 {
