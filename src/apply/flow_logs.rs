@@ -259,9 +259,11 @@ fn confirm(
                         format!(" (existing: {})", others.join(", "))
                     }
                 ),
-                hint: Some(
-                    "another flow log delivers to the same destination; change or remove it, or point this entry at another destination".into(),
-                ),
+                hint: Some(if message.contains("[the answer was for the whole batch") {
+                    "run apply again: the next plan creates only what is still missing, and a flow log in the way is then named".into()
+                } else {
+                    "another flow log delivers to the same destination; change or remove it, or point this entry at another destination".into()
+                }),
             }
         }
         (None, _) => Status::Failed {
@@ -358,8 +360,18 @@ async fn create_with_retry(
             }
             Err(e) if e.kind == ErrorKind::PropagationDelay && !last => retry = pending.clone(),
             Err(e) if e.kind == ErrorKind::AlreadyExists => {
+                // One answer for the whole call: some of the batch may never have been created.
+                let message = if pending.len() > 1 {
+                    format!(
+                        "{} [the answer was for the whole batch of {} resources]",
+                        e.message,
+                        pending.len()
+                    )
+                } else {
+                    e.message.clone()
+                };
                 for rid in &pending {
-                    answers.insert(rid.clone(), Created::AlreadyExists(e.message.clone()));
+                    answers.insert(rid.clone(), Created::AlreadyExists(message.clone()));
                 }
             }
             Err(e) => {
