@@ -181,3 +181,69 @@ flow_logs:
     }
     assert!(err.contains("6 problems in flowkeeper.yaml"), "{err}");
 }
+
+/// Issue #8 case 4: every usage error exits 1 (clap's default is 2, which the exit-code scheme
+/// reserves for "worked and found something to act on"); help and version still exit 0.
+#[test]
+fn usage_errors_exit_1_for_every_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    // A valid config, so that flag checks made after loading it are reached.
+    assert_eq!(flowkeeper(dir.path(), &["init"]).status.code(), Some(0));
+    let usage_errors: &[&[&str]] = &[
+        &[],
+        &["--bogus"],
+        &["frobnicate"],
+        &["--concurrency", "0", "validate"],
+        &["--concurrency", "many", "plan"],
+        &["--format", "yaml", "validate"],
+        &["init", "--bogus"],
+        &["init", "a.yaml", "b.yaml"],
+        &["validate", "--bogus"],
+        &["validate", "extra-argument"],
+        &["plan", "--bogus"],
+        &["plan", "--concurrency", "0"],
+        &["plan", "--format", "xml"],
+        &["plan", "--format", "html"],
+        &["apply", "--bogus"],
+        &["apply", "--concurrency", "0"],
+        &["apply", "--format", "ndjson"],
+        &["apply", "--yes=maybe"],
+        &["analyze", "--bogus"],
+        &["analyze", "--format", "xml", "x.log"],
+        &["analyze", "--flow-log"],
+        &["analyze"],
+        &["analyze", "--fail-on", "severe", "x.log"],
+        &["analyze", "--since", "yesterday", "x.log"],
+        &["--accounts", "12", "plan"],
+        &["--regions", "nowhere", "plan"],
+    ];
+    for args in usage_errors {
+        let out = flowkeeper(dir.path(), args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "flowkeeper {args:?}:\n{err}");
+        assert!(err.contains("error"), "flowkeeper {args:?} says why:\n{err}");
+        assert!(out.stdout.is_empty(), "flowkeeper {args:?} prints no data");
+    }
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["--version"],
+        &["-V"],
+        &["help"],
+        &["help", "plan"],
+        &["init", "--help"],
+        &["validate", "--help"],
+        &["plan", "--help"],
+        &["apply", "--help"],
+        &["analyze", "--help"],
+    ] {
+        let out = flowkeeper(dir.path(), args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "flowkeeper {args:?}:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stdout.is_empty(), "flowkeeper {args:?} prints on stdout");
+    }
+}
