@@ -82,6 +82,14 @@ const ENTRY_KEYS: &[&str] = &[
 
 pub fn desired_state(root: &Value, c: &mut FileChecker) -> Option<DesiredState> {
     let top = Path::default();
+    if root.is_null() {
+        c.at_value(
+            &top,
+            "the config is empty",
+            Some("run `flowkeeper init` to write a commented starter file".into()),
+        );
+        return None;
+    }
     let Value::Mapping(m) = root else {
         c.at_value(
             &top,
