@@ -323,6 +323,48 @@ flow_logs:
     assert!(err.contains("3 problems in flowkeeper.yaml"), "{err}");
 }
 
+/// Issue #8 case 14: a name used twice is reported even when the first entry has another
+/// problem.
+#[test]
+fn a_duplicate_entry_name_is_reported_when_the_first_entry_has_another_error() {
+    let config = r#"version: 1
+regions: [us-east-1]
+destinations:
+  archive: { type: s3, bucket: fk-archive-logs }
+flow_logs:
+  - name: all-vpcs
+    resource: vpcs
+    select: all
+    destinations: [archive]
+  - name: all-vpcs
+    resource: vpc
+    select: all
+    destinations: [archive]
+"#;
+    let (code, err) = validate(config.as_bytes());
+    assert_eq!(code, Some(1), "{err}");
+    assert_reported_at(&err, "`resource` must be one of", "flowkeeper.yaml:7:15");
+    assert_reported_at(
+        &err,
+        "flow log entry name `all-vpcs` is used twice",
+        "flowkeeper.yaml:10:11",
+    );
+    assert!(err.contains("2 problems in flowkeeper.yaml"), "{err}");
+}
+
+/// Issue #8 case 14: a well-formed but unknown region is rejected by `validate`, with the near
+/// matches as a hint.
+#[test]
+fn an_unknown_region_is_rejected_with_near_matches() {
+    let config = STARTER.replace("regions: [us-east-1, eu-west-1]", "regions: [us-east-1, mars-north-7, eu-wset-1]");
+    let (code, err) = validate(config.as_bytes());
+    assert_eq!(code, Some(1), "{err}");
+    assert_reported_at(&err, "`mars-north-7` is not an AWS region", "flowkeeper.yaml:6:22");
+    assert_reported_at(&err, "`eu-wset-1` is not an AWS region", "flowkeeper.yaml:6:36");
+    assert!(err.contains("did you mean `eu-west-1`?"), "{err}");
+    assert!(err.contains("eu-north-1"), "a near match for mars-north-7 is listed:\n{err}");
+}
+
 /// Issue #8 case 9: a file over the size limit fails at once, saying so, before it is parsed.
 #[test]
 fn an_oversized_config_fails_fast_with_the_limit() {
