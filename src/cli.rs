@@ -4,6 +4,19 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::exit::ExitStatus;
+
+/// The exit status for an argument-parsing outcome: `--help` and `--version` succeed (0); every
+/// usage error (unknown flag, bad value, missing subcommand) is an error (1), never 2, which the
+/// exit-code scheme keeps for "worked and found something to act on". clap's own default is 2.
+pub fn parse_error_status(e: &clap::Error) -> ExitStatus {
+    if e.use_stderr() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Clean
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "flowkeeper",

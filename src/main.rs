@@ -5,7 +5,14 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = flowkeeper::cli::Cli::parse();
-    let status = flowkeeper::commands::run(cli);
+    let status = match flowkeeper::cli::Cli::try_parse() {
+        Ok(cli) => flowkeeper::commands::run(cli),
+        Err(e) => {
+            // clap prints help and version on stdout, usage errors on stderr; a closed pipe while
+            // printing help is not worth reporting.
+            let _ = e.print();
+            flowkeeper::cli::parse_error_status(&e)
+        }
+    };
     ExitCode::from(status.code() as u8)
 }

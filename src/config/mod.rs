@@ -1,5 +1,6 @@
-//! Loading `flowkeeper.yaml`: YAML syntax (serde_yaml), positions (yaml-rust2), and the schema
-//! walk that reports every problem at once with file, line, column and a hint.
+//! Loading `flowkeeper.yaml`: read within a size limit, parse once within a depth limit
+//! (`yamlcheck`), and walk the schema, reporting every problem at once with file, line, column
+//! and a hint.
 
 pub mod schema;
 mod shared;
@@ -8,6 +9,7 @@ pub mod starter;
 use std::path::Path as FsPath;
 
 pub use yamlcheck::{Diagnostic, Diagnostics};
+use yamlcheck::{Limits, ReadError};
 
 use crate::model::DesiredState;
 
@@ -19,11 +21,22 @@ pub fn load(file: &FsPath) -> Result<DesiredState, Diagnostics> {
 /// Reads and validates the config file; also returns the text it was read from (a saved plan
 /// keeps it).
 pub fn load_with_text(file: &FsPath) -> Result<(DesiredState, String), Diagnostics> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
-        let hint = (e.kind() == std::io::ErrorKind::NotFound).then(|| {
-            "run `flowkeeper init` to write a starter file, or pass -c/--config PATH".to_string()
-        });
-        Diagnostics::whole_file(file, format!("cannot read the config: {e}"), hint)
+    let text = yamlcheck::read_to_string(file, &Limits::DEFAULT).map_err(|e| match e {
+        ReadError::TooBig => Diagnostics::whole_file(
+            file,
+            format!(
+                "the config is larger than {0}; flowkeeper reads configs of at most {0}",
+                yamlcheck::human_bytes(Limits::DEFAULT.max_bytes)
+            ),
+            Some("is it the right file? a config is hand-written and a few KiB".into()),
+        ),
+        ReadError::Io(e) => {
+            let hint = (e.kind() == std::io::ErrorKind::NotFound).then(|| {
+                "run `flowkeeper init` to write a starter file, or pass -c/--config PATH"
+                    .to_string()
+            });
+            Diagnostics::whole_file(file, format!("cannot read the config: {e}"), hint)
+        }
     })?;
     let desired = parse(file, &text)?;
     Ok((desired, text))
@@ -31,12 +44,5 @@ pub fn load_with_text(file: &FsPath) -> Result<(DesiredState, String), Diagnosti
 
 /// Validates config text; `file` is only used in messages.
 pub fn parse(file: &FsPath, text: &str) -> Result<DesiredState, Diagnostics> {
-    if serde_yaml::from_str::<serde_yaml::Value>(text).is_ok_and(|v| v.is_null()) {
-        return Err(Diagnostics::whole_file(
-            file,
-            "the config is empty".into(),
-            Some("run `flowkeeper init` to write a commented starter file".into()),
-        ));
-    }
     yamlcheck::check(file, text, schema::desired_state)
 }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_yaml::{Mapping, Value};
 
 use crate::model::log_format::{is_known_field, known_field_names};
+use crate::model::regions;
 use crate::model::{
     AccountId, AccountSource, AccountSpec, CloudWatchDestination, Defaults, DesiredState,
     Destination, Encryption, Exclusion, FileFormat, FlowLogEntry, Lifecycle, LogFormat,
@@ -82,6 +83,14 @@ const ENTRY_KEYS: &[&str] = &[
 
 pub fn desired_state(root: &Value, c: &mut FileChecker) -> Option<DesiredState> {
     let top = Path::default();
+    if root.is_null() {
+        c.at_value(
+            &top,
+            "the config is empty",
+            Some("run `flowkeeper init` to write a commented starter file".into()),
+        );
+        return None;
+    }
     let Value::Mapping(m) = root else {
         c.at_value(
             &top,
@@ -243,6 +252,7 @@ fn account_list(v: &Value, path: &Path, c: &mut FileChecker) -> Vec<AccountSpec>
     if items.is_empty() {
         c.at_value(path, "`accounts` is empty", Some("list at least one `{ id: \"111111111111\" }`, or remove the key to use the current account".into()));
     }
+    let mut seen: BTreeSet<AccountId> = BTreeSet::new();
     for (i, item) in items.iter().enumerate() {
         let p = path.index(i);
         let Some(m) = c.mapping(item, &p, "an account entry") else {
@@ -309,7 +319,7 @@ fn account_list(v: &Value, path: &Path, c: &mut FileChecker) -> Vec<AccountSpec>
                 None,
             );
         }
-        if out.iter().any(|o| o.id == id) {
+        if !seen.insert(id.clone()) {
             c.at_value(&p.key("id"), format!("account {id} is listed twice"), None);
             continue;
         }
@@ -380,24 +390,41 @@ fn region_list(v: &Value, path: &Path, c: &mut FileChecker) -> Vec<String> {
             ),
         );
     }
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
     for (i, item) in items.iter().enumerate() {
         let p = path.index(i);
         let Some(r) = c.string(item, &p, "a region") else {
             continue;
         };
-        if !is_region_name(r) {
-            c.at_value(
-                &p,
-                format!("`{r}` is not a region name"),
-                Some("regions look like `us-east-1` or `eu-west-1`".into()),
-            );
-        } else if out.iter().any(|o| o == r) {
+        if !check_region(r, &p, c) {
+            continue;
+        }
+        if !seen.insert(r) {
             c.at_value(&p, format!("region `{r}` is listed twice"), None);
         } else {
             out.push(r.to_string());
         }
     }
     out
+}
+
+/// A region name AWS has: well-formed and known, with the nearest known names as the hint.
+fn check_region(r: &str, path: &Path, c: &mut FileChecker) -> bool {
+    if !is_region_name(r) {
+        c.at_value(
+            path,
+            format!("`{r}` is not a region name"),
+            Some("regions look like `us-east-1` or `eu-west-1`".into()),
+        );
+        return false;
+    }
+    match regions::known(r) {
+        Ok(()) => true,
+        Err(hint) => {
+            c.at_value(path, format!("`{r}` is not an AWS region"), Some(hint));
+            false
+        }
+    }
 }
 
 fn destination_map(v: &Value, path: &Path, c: &mut FileChecker) -> BTreeMap<String, Destination> {
@@ -518,14 +545,10 @@ fn s3_destination(
             }
             "create" => d.create = c.boolean(v, &p, "`create`").unwrap_or(false),
             "region" => {
-                d.region = c.string(v, &p, "`region`").and_then(|r| {
-                    if is_region_name(r) {
-                        Some(r.to_string())
-                    } else {
-                        c.at_value(&p, format!("`{r}` is not a region name"), None);
-                        None
-                    }
-                })
+                d.region = c
+                    .string(v, &p, "`region`")
+                    .filter(|r| check_region(r, &p, c))
+                    .map(str::to_string)
             }
             "encryption" => match encryption(v, &p, c) {
                 Some(e) => d.encryption = e,
@@ -806,20 +829,24 @@ fn entry_list(
             Some("add at least one entry; see `flowkeeper init`".into()),
         );
     }
+    // Every name written, valid entry or not, so that a name used twice is reported even when
+    // one of the entries has problems of its own (a set: linear in the number of entries).
+    let mut names: BTreeSet<&str> = BTreeSet::new();
     for (i, item) in items.iter().enumerate() {
         let p = path.index(i);
-        if let Some(e) = entry(item, &p, dests, c) {
-            if out.iter().any(|o| o.name == e.name) {
-                c.at_value(
-                    &p.key("name"),
-                    format!("flow log entry name `{}` is used twice", e.name),
-                    Some(
-                        "entry names tag the flow logs they create, so they must be unique".into(),
-                    ),
-                );
-            } else {
-                out.push(e);
-            }
+        let name = item.get("name").and_then(Value::as_str);
+        let first_use = name.is_none_or(|n| names.insert(n));
+        if let Some(n) = name.filter(|_| !first_use) {
+            c.at_value(
+                &p.key("name"),
+                format!("flow log entry name `{n}` is used twice"),
+                Some("entry names tag the flow logs they create, so they must be unique".into()),
+            );
+        }
+        if let Some(e) = entry(item, &p, dests, c)
+            && first_use
+        {
+            out.push(e);
         }
     }
     out
@@ -1086,6 +1113,7 @@ fn destination_refs(
         return None;
     }
     let mut out: Vec<String> = Vec::new();
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
         let p = path.index(i);
@@ -1094,20 +1122,10 @@ fn destination_refs(
             continue;
         };
         if !dests.contains(n) {
-            let declared: Vec<&str> = dests.iter().map(String::as_str).collect();
-            let hint = did_you_mean(n, declared.iter().copied()).unwrap_or_else(|| {
-                format!(
-                    "declared destinations: {}",
-                    if declared.is_empty() {
-                        "none".to_string()
-                    } else {
-                        declared.join(", ")
-                    }
-                )
-            });
+            let hint = undeclared_hint(n, dests);
             c.at_value(&p, format!("destination `{n}` is not declared"), Some(hint));
             ok = false;
-        } else if out.iter().any(|o| o == n) {
+        } else if !seen.insert(n) {
             c.at_value(&p, format!("destination `{n}` is listed twice"), None);
             ok = false;
         } else {
@@ -1115,6 +1133,28 @@ fn destination_refs(
         }
     }
     ok.then_some(out)
+}
+
+/// "did you mean" among the declared destinations, else the first few of them. Bounded, so
+/// that a file with thousands of destinations and bad references stays linear.
+fn undeclared_hint(name: &str, dests: &BTreeSet<String>) -> String {
+    const SHOWN: usize = 10;
+    const SEARCHED: usize = 200;
+    let declared = dests.iter().map(String::as_str);
+    if let Some(h) = did_you_mean(name, declared.clone().take(SEARCHED)) {
+        return h;
+    }
+    match dests.len() {
+        0 => "declared destinations: none".to_string(),
+        n if n <= SHOWN => format!(
+            "declared destinations: {}",
+            declared.collect::<Vec<_>>().join(", ")
+        ),
+        n => format!(
+            "declared destinations: {}, ... ({n} in all)",
+            declared.take(SHOWN).collect::<Vec<_>>().join(", ")
+        ),
+    }
 }
 
 fn log_format(v: &Value, path: &Path, c: &mut FileChecker) -> Option<LogFormat> {

@@ -6,6 +6,7 @@ pub mod desired;
 pub mod flow_log;
 pub mod inventory;
 pub mod log_format;
+pub mod regions;
 pub mod target;
 pub mod template;
 

@@ -107,6 +107,27 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
+/// How alike two words are, from 0 (nothing in common) to 1 (equal): the measure behind
+/// [`did_you_mean`] and [`nearest`].
+pub fn similarity(a: &str, b: &str) -> f64 {
+    strsim::jaro_winkler(a, b)
+}
+
+/// Up to `n` of `candidates` closest to `word`, closest first (for hints that list near matches
+/// when no single one is close enough for "did you mean").
+pub fn nearest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    n: usize,
+) -> Vec<&'a str> {
+    let mut scored: Vec<(f64, &str)> = candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    scored.into_iter().take(n).map(|(_, c)| c).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +160,9 @@ mod tests {
             Some("did you mean `bucket`?")
         );
         assert_eq!(did_you_mean("zzz", ["bucket", "prefix"]), None);
+        assert_eq!(
+            nearest("bucke", ["prefix", "bucket", "buckets"], 2),
+            ["bucket", "buckets"]
+        );
     }
 }

@@ -1,12 +1,9 @@
-//! Where every node of a YAML document sits, keyed by its path. serde_yaml parses values but
-//! forgets positions; this index, built from yaml-rust2's marked events over the same text,
-//! gives them back so that every diagnostic can name a line and column.
+//! Where every node of a YAML document sits, keyed by its path, so that every diagnostic can
+//! name a line and column. Built by [`crate::load`] in the same pass that builds the value.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt;
-
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker;
 
 /// One step of a path: a mapping key or a sequence index.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -34,9 +31,12 @@ impl Path {
     pub fn starts_with(&self, prefix: &Path) -> bool {
         self.0.starts_with(&prefix.0)
     }
-    fn parent(&self) -> Option<Path> {
-        let mut p = self.clone();
-        p.0.pop().map(|_| p)
+}
+
+/// Lets the index be searched by a slice of a path (an ancestor) without building a new one.
+impl Borrow<[Seg]> for Path {
+    fn borrow(&self) -> &[Seg] {
+        &self.0
     }
 }
 
@@ -78,17 +78,9 @@ pub struct Marks {
 }
 
 impl Marks {
-    /// Builds the index; a document yaml-rust2 cannot scan yields an empty index (the caller
-    /// reports serde_yaml's syntax error instead).
-    pub fn index(text: &str) -> Marks {
-        let mut builder = Builder::default();
-        let mut parser = Parser::new_from_str(text);
-        if parser.load(&mut builder, false).is_err() {
-            return Marks::default();
-        }
-        Marks {
-            nodes: builder.nodes,
-        }
+    /// Records the positions of the node at `path`.
+    pub(crate) fn insert(&mut self, path: Path, marks: NodeMarks) {
+        self.nodes.insert(path, marks);
     }
 
     /// Position of the value at `path`, or of its nearest ancestor that has one.
@@ -102,126 +94,9 @@ impl Marks {
     }
 
     fn nearest(&self, path: &Path) -> Option<&NodeMarks> {
-        let mut p = Some(path.clone());
-        while let Some(cur) = p {
-            if let Some(m) = self.nodes.get(&cur) {
-                return Some(m);
-            }
-            p = cur.parent();
-        }
-        None
-    }
-}
-
-enum Frame {
-    Map {
-        path: Path,
-        key: Option<(String, Pos, usize)>,
-    },
-    Seq {
-        path: Path,
-        next: usize,
-    },
-    /// A complex (non-scalar) mapping key: its content is not indexed.
-    Skip,
-}
-
-#[derive(Default)]
-struct Builder {
-    stack: Vec<Frame>,
-    nodes: HashMap<Path, NodeMarks>,
-}
-
-fn pos(mark: Marker) -> Pos {
-    // yaml-rust2 reports 1-based lines and 0-based columns.
-    Pos {
-        line: mark.line(),
-        col: mark.col() + 1,
-    }
-}
-
-impl Builder {
-    /// Assigns a path to a node starting at `mark`; returns None for a mapping key.
-    fn place(&mut self, scalar: Option<&str>, mark: Marker) -> Option<Path> {
-        let here = (pos(mark), scalar.map_or(1, |s| s.chars().count().max(1)));
-        match self.stack.last_mut() {
-            None => {
-                self.nodes.insert(
-                    Path::default(),
-                    NodeMarks {
-                        key: None,
-                        value: here,
-                    },
-                );
-                Some(Path::default())
-            }
-            Some(Frame::Skip) => None,
-            Some(Frame::Seq { path, next }) => {
-                let p = path.index(*next);
-                *next += 1;
-                self.nodes.insert(
-                    p.clone(),
-                    NodeMarks {
-                        key: None,
-                        value: here,
-                    },
-                );
-                Some(p)
-            }
-            Some(Frame::Map { path, key }) => match key.take() {
-                None => {
-                    // This node is a key.
-                    *key = Some((scalar.unwrap_or("?").to_string(), here.0, here.1));
-                    None
-                }
-                Some((k, kpos, klen)) => {
-                    let p = path.key(&k);
-                    self.nodes.insert(
-                        p.clone(),
-                        NodeMarks {
-                            key: Some((kpos, klen)),
-                            value: here,
-                        },
-                    );
-                    Some(p)
-                }
-            },
-        }
-    }
-}
-
-impl MarkedEventReceiver for Builder {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
-        match ev {
-            Event::Scalar(ref s, ..) => {
-                self.place(Some(s), mark);
-            }
-            Event::Alias(_) => {
-                self.place(None, mark);
-            }
-            Event::MappingStart(..) | Event::SequenceStart(..) => {
-                let is_seq = matches!(ev, Event::SequenceStart(..));
-                let in_skip = matches!(self.stack.last(), Some(Frame::Skip));
-                let frame = match self.place(None, mark) {
-                    Some(path) if is_seq => Frame::Seq { path, next: 0 },
-                    Some(path) => Frame::Map { path, key: None },
-                    None => {
-                        if !in_skip {
-                            // A complex key: the value that follows gets the key text "?".
-                            if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
-                                *key = Some(("?".into(), pos(mark), 1));
-                            }
-                        }
-                        Frame::Skip
-                    }
-                };
-                self.stack.push(frame);
-            }
-            Event::MappingEnd | Event::SequenceEnd => {
-                self.stack.pop();
-            }
-            _ => {}
-        }
+        (0..=path.0.len())
+            .rev()
+            .find_map(|n| self.nodes.get(&path.0[..n]))
     }
 }
 
@@ -232,7 +107,7 @@ mod tests {
     #[test]
     fn indexes_keys_values_and_items() {
         let text = "version: 1\nregions: [us-east-1, eu-west-1]\nflow_logs:\n  - name: a\n    format: [srcaddr, dstaddr]\n";
-        let m = Marks::index(text);
+        let m = crate::load(text, &crate::Limits::DEFAULT).unwrap().marks;
         let root = Path::default();
         assert_eq!(
             m.key(&root.key("version")).unwrap().0,

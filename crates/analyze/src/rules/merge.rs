@@ -7,45 +7,58 @@ use serde_yaml::{Mapping, Value};
 
 use super::check::Locator;
 use super::{RuleError, RulePack, schema};
-use yamlcheck::{Marks, Path};
+use yamlcheck::{Limits, Path};
 
-/// Loads layers (name, text), earliest first.
+/// Loads layers (name, text), earliest first. Each is parsed once within `yamlcheck`'s size
+/// and depth limits; a layer that cannot be loaded stops the load, duplicate keys are reported
+/// along with every other problem.
 pub fn load(layers: &[(Option<&str>, &str)]) -> Result<RulePack, Vec<RuleError>> {
     let mut errors = Vec::new();
+    let mut locator = Locator::default();
     let mut values = Vec::new();
+    let mut loadable = true;
     for (name, text) in layers {
-        match serde_yaml::from_str::<Value>(text) {
-            Ok(v) => values.push(v),
-            Err(e) => errors.push(syntax_error(*name, &e)),
+        match yamlcheck::load(text, &Limits::DEFAULT) {
+            Ok(doc) => {
+                errors.extend(doc.problems.iter().map(|d| load_error(*name, d)));
+                values.push(doc.value);
+                locator.layers.push((name.map(str::to_owned), doc.marks));
+            }
+            Err(d) => {
+                errors.push(load_error(*name, &d));
+                loadable = false;
+            }
         }
     }
-    if !errors.is_empty() {
+    if !loadable {
         return Err(errors);
-    }
-    let mut locator = Locator::default();
-    for (name, text) in layers {
-        locator
-            .layers
-            .push((name.map(str::to_owned), Marks::index(text)));
     }
     let mut merged = Value::Null;
     for (i, v) in values.into_iter().enumerate() {
         merge_layer(&mut merged, v, i, &mut locator.origins);
     }
-    schema::pack(&merged, &locator)
+    match schema::pack(&merged, &locator) {
+        Ok(pack) if errors.is_empty() => Ok(pack),
+        Ok(_) => Err(errors),
+        Err(more) => {
+            errors.extend(more);
+            Err(errors)
+        }
+    }
 }
 
-fn syntax_error(source: Option<&str>, e: &serde_yaml::Error) -> RuleError {
-    let msg = e.to_string();
-    // serde_yaml appends " at line L column C"; the position has its own fields.
-    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+/// A problem found while loading a layer (syntax, limits, duplicate keys).
+fn load_error(source: Option<&str>, d: &yamlcheck::Diagnostic) -> RuleError {
     RuleError {
         source: source.map(str::to_owned),
         rule: None,
-        path: Path::default().to_string(),
-        line: e.location().map(|l| l.line()),
-        column: e.location().map(|l| l.column()),
-        message: format!("YAML syntax: {msg}"),
+        path: d.path.to_string(),
+        line: d.pos.map(|p| p.line),
+        column: d.pos.map(|p| p.col),
+        message: match &d.hint {
+            Some(h) => format!("{}; {h}", d.message),
+            None => d.message.clone(),
+        },
     }
 }
 
