@@ -1,8 +1,12 @@
-//! `flowkeeper init`: writes the commented starter config.
+//! `flowkeeper init`: writes the commented starter config (through [`OutputFile`], so an
+//! interrupted write never leaves half a config).
+
+use std::io::Write;
 
 use crate::cli::{GlobalArgs, InitArgs};
 use crate::config::starter::STARTER;
 use crate::exit::ExitStatus;
+use crate::output::{OutputError, OutputFile};
 
 pub fn run(global: &GlobalArgs, args: &InitArgs) -> ExitStatus {
     let path = args.path.as_ref().unwrap_or(&global.config);
@@ -13,7 +17,16 @@ pub fn run(global: &GlobalArgs, args: &InitArgs) -> ExitStatus {
         );
         return ExitStatus::Failure;
     }
-    match std::fs::write(path, STARTER) {
+    let written = OutputFile::create(path, std::iter::empty()).and_then(|mut f| {
+        f.write_all(STARTER.as_bytes())
+            .map_err(|error| OutputError::Io {
+                path: path.clone(),
+                action: "write",
+                error,
+            })?;
+        f.commit()
+    });
+    match written {
         Ok(()) => {
             if !global.quiet {
                 eprintln!(
@@ -24,7 +37,7 @@ pub fn run(global: &GlobalArgs, args: &InitArgs) -> ExitStatus {
             ExitStatus::Clean
         }
         Err(e) => {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            eprintln!("error: {e}");
             ExitStatus::Failure
         }
     }
