@@ -16,6 +16,7 @@ pub mod config;
 pub mod discover;
 pub mod exit;
 pub mod model;
+pub mod output;
 pub mod plan;
 pub mod plan_file;
 pub mod policies;

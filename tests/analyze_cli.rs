@@ -3,7 +3,8 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -229,7 +230,10 @@ fn malformed_lines_are_counted_with_examples_and_strict_makes_them_errors() {
         "malformed lines alone are a warning"
     );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("warning: 2 malformed line(s)"), "{err}");
+    assert!(
+        err.contains("warning: 2 malformed lines; first examples:"),
+        "{err}"
+    );
     assert!(
         err.contains("plain.log:353:"),
         "examples name file and line: {err}"
@@ -343,4 +347,506 @@ fn results_are_the_same_on_every_run() {
         runs.iter().all(|r| r == &runs[0]),
         "identical output on every run"
     );
+}
+
+/// Runs the binary with a deadline: a run that hangs (reading a FIFO, say) is killed and
+/// reported instead of hanging the test suite.
+fn flowkeeper_within(dir: &Path, args: &[&str], stdin: Stdio, secs: u64) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "flowkeeper {args:?} still running after {secs}s; stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: stdout {} / stderr {}",
+            String::from_utf8_lossy(&out.stdout),
+            stderr(out)
+        )
+    })
+}
+
+/// Regression (#8 case 1): `analyze LOG -o LOG` truncated the input before reading it, then
+/// reported "No findings" and exited 0 under `--fail-on`.
+#[test]
+fn regression_an_output_that_is_an_input_is_refused_and_the_input_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("flows.log"), records()).unwrap();
+    std::os::unix::fs::symlink("flows.log", d.join("link.log")).unwrap();
+    std::fs::hard_link(d.join("flows.log"), d.join("hard.log")).unwrap();
+    gz(&d.join("logs/a.log.gz"), &records());
+    let cases: [(&[&str], &str); 5] = [
+        (&["flows.log"], "flows.log"),
+        (&["flows.log"], "link.log"),
+        (&["flows.log"], "hard.log"),
+        (&["flows.log"], "./logs/../flows.log"),
+        (&["logs"], "logs/a.log.gz"),
+    ];
+    for (inputs, output) in cases {
+        let mut args = vec!["-q", "analyze"];
+        args.extend_from_slice(inputs);
+        args.extend_from_slice(&["-o", output, "--fail-on", "high"]);
+        let out = flowkeeper(d, &args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("refusing to write"), "{args:?}: {err}");
+        assert!(err.contains("hint:"), "{args:?}: {err}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(d.join("flows.log")).unwrap(),
+        records()
+    );
+    let out = flowkeeper(d, &["-q", "analyze", "logs", "--format", "json"]);
+    assert_eq!(
+        json_of(&out)["summary"]["records"],
+        351,
+        "the gzip input is intact"
+    );
+    // A report elsewhere is written, and no temporary file is left beside it.
+    let out = flowkeeper(d, &["-q", "analyze", "flows.log", "-o", "report.txt"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        std::fs::read_to_string(d.join("report.txt"))
+            .unwrap()
+            .contains("351 records")
+    );
+    let mut names: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["flows.log", "hard.log", "link.log", "logs", "report.txt"]
+    );
+}
+
+/// Regression (#8 case 1, the same class): stdout appended to an input (`analyze LOG >> LOG`)
+/// wrote the report into the log it had just read.
+#[test]
+fn regression_stdout_that_is_an_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("flows.log");
+    std::fs::write(&log, records()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
+        .args(["-q", "analyze", "flows.log"])
+        .current_dir(dir.path())
+        .env_clear()
+        .stdout(std::fs::OpenOptions::new().append(true).open(&log).unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("refusing to write") && err.contains("stdout"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), records());
+}
+
+/// Regression (#8 case 2): a record of 18446744073709551615 bytes, or two of 10^19, panicked
+/// with "attempt to add with overflow"; totals now saturate.
+#[test]
+fn regression_huge_byte_counts_saturate_instead_of_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = format!("{HEADER}\n");
+    for (i, bytes) in [
+        "18446744073709551615",
+        "10000000000000000000",
+        "10000000000000000000",
+    ]
+    .iter()
+    .enumerate()
+    {
+        text += &format!(
+            "2 111122223333 eni-x 10.0.1.{i} 198.51.100.9 40000 443 6 18446744073709551615 {bytes} {} {} ACCEPT OK\n",
+            T0 + i as u64,
+            T0 + 30
+        );
+    }
+    std::fs::write(dir.path().join("big.log"), text).unwrap();
+    for format in ["json", "text", "html", "ndjson"] {
+        let out = flowkeeper(
+            dir.path(),
+            &["-q", "analyze", "big.log", "--format", format],
+        );
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
+        if format == "json" {
+            let doc = json_of(&out);
+            assert_eq!(doc["summary"]["records"], 3);
+            assert_eq!(doc["reports"]["totals"]["accepted"]["bytes"], u64::MAX);
+        }
+    }
+}
+
+/// Regression (#8 case 7): one bad entry aborted the whole run and named the top directory.
+/// Each is now reported by its own path, everything else is analyzed, and the run exits 1.
+#[test]
+fn regression_bad_entries_are_reported_each_and_the_rest_is_analyzed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let logs = d.join("logs");
+    gz(&logs.join("good.log.gz"), &records());
+    std::os::unix::fs::symlink("no-such-target", logs.join("dangling.log")).unwrap();
+    std::os::unix::fs::symlink("loop-b", logs.join("loop-a")).unwrap();
+    std::os::unix::fs::symlink("loop-a", logs.join("loop-b")).unwrap();
+    std::fs::create_dir(logs.join("sub")).unwrap();
+    std::os::unix::fs::symlink("..", logs.join("sub/parent")).unwrap();
+    let out = flowkeeper(
+        d,
+        &[
+            "-q",
+            "analyze",
+            "logs",
+            "missing.log.gz",
+            "--format",
+            "json",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let doc = json_of(&out);
+    assert_eq!(
+        doc["summary"]["records"], 351,
+        "the good file is analyzed: {err}"
+    );
+    for bad in [
+        "logs/dangling.log",
+        "logs/loop-a",
+        "logs/loop-b",
+        "logs/sub/parent",
+        "missing.log.gz",
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&format!("error: {bad}: "))),
+            "{bad} named on its own: {err}"
+        );
+        assert!(
+            doc["summary"]["sources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["name"] == bad && s["error"].is_string()),
+            "{bad} in the summary: {}",
+            doc["summary"]
+        );
+    }
+    assert!(!err.contains("error: logs: "), "{err}");
+}
+
+/// Regression (#8 case 7): an unreadable subdirectory. Root reads any directory whatever its
+/// mode, so when the test runs as root the binary runs as `nobody` (uid 65534) instead.
+#[test]
+fn regression_an_unreadable_directory_is_reported_and_the_rest_is_analyzed() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    gz(&d.join("logs/good.log.gz"), &records());
+    gz(&d.join("logs/locked/hidden.log.gz"), &records());
+    for p in [d, &d.join("logs")] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for p in [
+        d.join("logs/good.log.gz"),
+        d.join("logs/locked/hidden.log.gz"),
+    ] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let locked = d.join("logs/locked");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flowkeeper"));
+    cmd.args(["-q", "analyze", "logs", "--format", "json"])
+        .current_dir(d)
+        .env_clear();
+    if std::fs::read_dir(&locked).is_ok() {
+        cmd.uid(65534).gid(65534); // we are root: only another user really cannot read it
+    }
+    let out = cmd.output().unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("error: logs/locked: "), "{err}");
+    assert_eq!(json_of(&out)["summary"]["records"], 351, "{err}");
+}
+
+/// Regression (#8 case 8): a FIFO inside a directory hung `analyze` forever. Walks read
+/// regular files only and say what they skipped; a FIFO named on the command line is refused.
+#[test]
+fn regression_a_fifo_is_skipped_in_a_walk_and_refused_when_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    gz(&d.join("logs/good.log.gz"), &records());
+    let fifo = d.join("logs/pipe.log");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let out = flowkeeper_within(
+        d,
+        &["-q", "analyze", "logs", "--format", "json"],
+        Stdio::null(),
+        30,
+    );
+    let err = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a skipped FIFO is not an error: {err}"
+    );
+    assert!(
+        err.contains("logs/pipe.log") && err.contains("skipped"),
+        "{err}"
+    );
+    let doc = json_of(&out);
+    assert_eq!(doc["summary"]["records"], 351);
+    assert_eq!(doc["summary"]["skipped"][0]["name"], "logs/pipe.log");
+
+    let out = flowkeeper_within(
+        d,
+        &[
+            "-q",
+            "analyze",
+            "logs/pipe.log",
+            "logs/good.log.gz",
+            "--format",
+            "json",
+        ],
+        Stdio::null(),
+        30,
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error: logs/pipe.log: ") && err.contains("FIFO"),
+        "{err}"
+    );
+    assert_eq!(json_of(&out)["summary"]["records"], 351);
+}
+
+/// Regression (#8 case 14): `-` was not accepted as stdin.
+#[test]
+fn regression_dash_reads_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("flows.log");
+    std::fs::write(&log, records()).unwrap();
+    let out = flowkeeper_within(
+        dir.path(),
+        &["-q", "analyze", "-", "--format", "json"],
+        Stdio::from(std::fs::File::open(&log).unwrap()),
+        30,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json_of(&out);
+    assert_eq!(doc["summary"]["records"], 351);
+    assert_eq!(doc["summary"]["sources"][0]["name"], "stdin");
+    // gzip on stdin too.
+    gz(&dir.path().join("flows.log.gz"), &records());
+    let out = flowkeeper_within(
+        dir.path(),
+        &["-q", "analyze", "-", "--format", "json"],
+        Stdio::from(std::fs::File::open(dir.path().join("flows.log.gz")).unwrap()),
+        30,
+    );
+    assert_eq!(json_of(&out)["summary"]["records"], 351);
+}
+
+/// Regression (#8 case 12): a header with a field flowkeeper does not know (a future AWS
+/// field) made the whole file malformed; unknown names are kept and passed through.
+#[test]
+fn regression_a_header_with_an_unknown_field_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = format!("{HEADER} future-field\n");
+    for line in records().lines().skip(1) {
+        text += &format!("{line} some-value\n");
+    }
+    gz(&dir.path().join("future.log.gz"), &text);
+    let out = flowkeeper(
+        dir.path(),
+        &["-q", "analyze", "future.log.gz", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json_of(&out);
+    assert_eq!(doc["summary"]["malformed"], 0, "{}", doc["summary"]);
+    assert_eq!(doc["summary"]["records"], 351);
+}
+
+/// Regression (#8 case 13): `--since` after `--until` was accepted, and `--since 2025-02-30`
+/// silently meant 2 March.
+#[test]
+fn regression_impossible_dates_and_reversed_ranges_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flows.log"), records()).unwrap();
+    for (args, want) in [
+        (&["--since", "2025-02-30"][..], "--since"),
+        (&["--until", "2026-13-01"][..], "--until"),
+        (&["--since", "2026-11-01T25:00:00Z"][..], "--since"),
+        (&["--since", "1969-12-31"][..], "--since"),
+        (
+            &["--since", "2026-11-02", "--until", "2026-11-01"][..],
+            "--since",
+        ),
+    ] {
+        let mut all = vec!["-q", "analyze", "flows.log"];
+        all.extend_from_slice(args);
+        let out = flowkeeper(dir.path(), &all);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    // Offsets other than Z are understood; the range is still checked after converting.
+    let out = flowkeeper(
+        dir.path(),
+        &[
+            "-q",
+            "analyze",
+            "flows.log",
+            "--format",
+            "json",
+            "--since",
+            "2026-11-01T02:00:00+02:00",
+            "--until",
+            "2026-11-01T01:00:00Z",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json_of(&out)["summary"]["records"], 351);
+}
+
+/// Regression (#8 case 14): escape sequences in file names reached the terminal raw.
+#[test]
+fn regression_control_characters_in_names_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "evil\x1b[2J\x07.log";
+    let mut text = records();
+    text += "2 111122223333 eni-x 10.0.0.1 not-an-ip 1 2 6 1 1 1793491200 1793491260 ACCEPT OK\n";
+    std::fs::write(dir.path().join(name), &text).unwrap();
+    std::os::unix::fs::symlink("nowhere", dir.path().join("bad\x1b]0;title\x07")).unwrap();
+    for format in ["text", "html"] {
+        let out = flowkeeper(dir.path(), &["analyze", ".", "--format", format]);
+        let err = stderr(&out);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(!err.contains('\x1b') && !err.contains('\x07'), "{err:?}");
+        assert!(
+            !stdout.contains('\x1b') && !stdout.contains('\x07'),
+            "{stdout:?}"
+        );
+        assert!(err.contains("evil\\x1b[2J\\x07.log:353:"), "{err}");
+        assert!(err.contains("bad\\x1b]0;title\\x07"), "{err}");
+        assert!(
+            stdout.contains("evil\\x1b[2J\\x07.log"),
+            "{format}: {stdout}"
+        );
+    }
+}
+
+/// Regression (#8 case 14): the HTML report left out source errors and malformed lines, and
+/// its timeline counted both ends of a double-ended flow where the summary counted one.
+#[test]
+fn regression_html_shows_source_problems_and_counts_like_its_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = format!("{HEADER}\n");
+    for i in 0..40u64 {
+        // Each flow is logged by both ends (the dedupe drops the second).
+        for eni in ["eni-a", "eni-b"] {
+            text += &format!(
+                "2 111122223333 {eni} 10.0.1.5 10.0.2.6 {} 443 6 10 1000 {} {} ACCEPT OK\n",
+                30000 + i,
+                T0 + i,
+                T0 + i + 10
+            );
+        }
+    }
+    text += "2 111122223333 eni-x 10.0.0.1 not-an-ip 1 2 6 1 1 1793491200 1793491260 ACCEPT OK\n";
+    std::fs::write(dir.path().join("flows.log"), &text).unwrap();
+    std::os::unix::fs::symlink("nowhere", dir.path().join("gone.log")).unwrap();
+    let out = flowkeeper(
+        dir.path(),
+        &["-q", "analyze", "flows.log", "gone.log", "--format", "html"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        html.contains("gone.log") && html.contains("Source errors"),
+        "{html}"
+    );
+    assert!(
+        html.contains("flows.log:82:"),
+        "malformed example shown: {html}"
+    );
+    let json = flowkeeper(
+        dir.path(),
+        &["-q", "analyze", "flows.log", "--format", "json"],
+    );
+    let doc = json_of(&json);
+    let accepted = doc["reports"]["totals"]["accepted"]["flows"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(accepted, 40);
+    // Every timeline bar's title says "<time> accepted N rejected M".
+    let in_timeline: u64 = html
+        .split("<title>")
+        .skip(1)
+        .filter_map(|t| {
+            let title = t.split("</title>").next().unwrap();
+            let n = title.split(" accepted ").nth(1)?;
+            Some(n.split(' ').next().unwrap().parse::<u64>().unwrap())
+        })
+        .sum();
+    assert_eq!(in_timeline, accepted, "{html}");
+    assert!(
+        html.contains(&format!("accepted {accepted} flows")),
+        "{html}"
+    );
+}
+
+/// Regression (#8 case 14): "1 findings", "1 source(s)", "1 malformed line(s)".
+#[test]
+fn regression_counts_are_pluralized() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{HEADER}\n2 111122223333 eni-bastion 198.51.100.7 10.0.4.10 51000 22 6 20 4249 {} {} ACCEPT OK\n2 1 eni-x 10.0.0.1 bad 1 2 6 1 1 1 2 ACCEPT OK\n",
+        T0,
+        T0 + 60
+    );
+    std::fs::write(dir.path().join("one.log"), text).unwrap();
+    let out = flowkeeper(dir.path(), &["analyze", "one.log", "--format", "html"]);
+    let err = stderr(&out);
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(err.contains("analyzing 1 source with "), "{err}");
+    assert!(err.contains("1 malformed line;"), "{err}");
+    assert!(!err.contains("(s)"), "{err}");
+    assert!(
+        html.contains("1 finding;") && html.contains("1 record,"),
+        "{html}"
+    );
+    assert!(html.contains("1 malformed line,"), "{html}");
 }

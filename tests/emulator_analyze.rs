@@ -261,3 +261,59 @@ async fn cloudwatch_events_are_read_with_the_flow_logs_declared_format() {
         "the default v2 format does not fit these events"
     );
 }
+
+/// Regression (#8 cases 7 and 14): a bucket that does not exist aborted the whole run, and S3
+/// names with escape sequences reached the terminal raw. The missing bucket is now reported by
+/// its own URI (escaped) while the other bucket is analyzed.
+#[tokio::test]
+async fn regression_a_missing_bucket_is_reported_and_the_rest_is_analyzed() {
+    let acct = Account::new().await;
+    let bucket = format!("present-{}", acct.id);
+    let s3 = acct.s3("us-east-1");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let body = format!(
+        "{HEADER}\n{}\n2 {} eni-x 10.0.0.1 not-an-ip 1 2 6 1 1 {T0} {T0} ACCEPT OK\n",
+        ssh_login(&acct.id, T0),
+        acct.id
+    );
+    s3.put_object()
+        .bucket(&bucket)
+        .key("AWSLogs/a.log.gz")
+        .body(gzip(&body).into())
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let missing = format!("s3://no-such-bucket-{}/evil\u{1b}[2J\u{7}/", acct.id);
+    let good = format!("s3://{bucket}/AWSLogs/");
+    for format in ["json", "text"] {
+        let out = acct.run(
+            dir.path(),
+            &["-q", "analyze", &missing, &good, "--format", format],
+        );
+        let (stdout, err) = expect_exit(&out, 1);
+        let shown = format!("s3://no-such-bucket-{}/evil\\x1b[2J\\x07/", acct.id);
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&format!("error: {shown}: cannot list the objects: "))),
+            "{err}"
+        );
+        assert!(err.contains("NoSuchBucket"), "{err}");
+        assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+        assert!(err.contains("/AWSLogs/a.log.gz:3:"), "{err}");
+        if format == "json" {
+            let doc = json(&out);
+            assert_eq!(
+                doc["summary"]["records"], 1,
+                "the other bucket is analyzed: {err}"
+            );
+            assert_eq!(doc["summary"]["sources"][0]["name"], missing.as_str());
+        } else {
+            assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
+            assert!(
+                stdout.contains(&format!("source error: {shown}")),
+                "{stdout}"
+            );
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! The decoding half of a reading thread: [`Block`]s of lines → batches of classified
 //! [`Flow`]s for the engine thread, plus what the job learned on the way (records and
-//! malformed lines per source, records outside `--since/--until`, the traffic timeline).
+//! malformed lines per source, records outside `--since/--until`).
 //!
 //! Everything here is per job and order-preserving, so the engine thread, which takes jobs
 //! in order, sees the same sequence of flows whatever the threads' timing.
@@ -8,10 +8,9 @@
 use std::collections::BTreeMap;
 
 use flowkeeper_analyze::{Classifier, Flow, Origin};
-use flowlog::{Action, FlowRecord};
+use flowlog::FlowRecord;
 
 use super::reader::Block;
-use super::timeline::Timeline;
 use super::{EXAMPLES_PER_SOURCE, Registry};
 
 /// Flows sent to the engine thread at once.
@@ -34,7 +33,6 @@ pub struct SourceCounts {
 pub struct JobTally {
     pub sources: BTreeMap<u32, SourceCounts>,
     pub outside_range: u64,
-    pub timeline: Timeline,
 }
 
 /// Decodes blocks of one job into batches.
@@ -117,11 +115,6 @@ impl<'a> Batcher<'a> {
                 continue;
             }
             records += 1;
-            if let (Some(start), Some(action)) = (start, record.action) {
-                self.tally
-                    .timeline
-                    .add(start, action == Action::Accept, record.bytes.unwrap_or(0));
-            }
             self.batch
                 .push((self.classifier.classify(&record), Origin::new(source, n)));
             if self.batch.len() == BATCH_FLOWS && !self.flush(send) {
@@ -232,13 +225,6 @@ mod tests {
             "{:?}",
             counts.examples
         );
-        let flows_in_timeline: u64 = tally
-            .timeline
-            .buckets
-            .values()
-            .map(|b| b.accepted_flows + b.rejected_flows)
-            .sum();
-        assert_eq!(flows_in_timeline, 2);
     }
 
     #[test]

@@ -1,14 +1,20 @@
-//! What `flowkeeper analyze` reads: local files or directories, `s3://bucket/prefix`, and
-//! `cwl://log-group[/stream-prefix]`; and the time range that prunes them.
+//! What `flowkeeper analyze` reads: local files or directories, `-` (stdin),
+//! `s3://bucket/prefix`, and `cwl://log-group[/stream-prefix]`; and the time range that prunes
+//! them. Dates and times are parsed by `jiff` (impossible dates such as 2025-02-30 are errors,
+//! not the next month); record timestamps are integers and never come through here.
 
 use std::path::PathBuf;
 
-use flowkeeper_analyze::time::{days_from_civil, parse_rfc3339};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::Offset;
 
 /// One input as given on the command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
     Local(PathBuf),
+    /// `-`: the data on standard input.
+    Stdin,
     S3 {
         bucket: String,
         prefix: String,
@@ -21,6 +27,9 @@ pub enum Input {
 
 impl Input {
     pub fn parse(text: &str) -> Result<Input, String> {
+        if text == "-" {
+            return Ok(Input::Stdin);
+        }
         if let Some(rest) = text.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
@@ -56,32 +65,53 @@ impl Input {
     }
 }
 
-/// Parses `2026-11-01` (midnight UTC) or `2026-11-01T10:00:00Z` to Unix seconds.
+/// Parses `2026-11-01` (midnight UTC) or an RFC 3339 time with its offset
+/// (`2026-11-01T10:00:00Z`, `2026-11-01T12:00:00+02:00`) to Unix seconds.
 pub fn parse_time(text: &str) -> Result<u64, String> {
-    if let Some(t) = parse_rfc3339(text) {
-        return Ok(t);
-    }
-    let parts: Vec<&str> = text.split('-').collect();
-    if let [y, m, d] = parts[..]
-        && let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i64>(), m.parse::<u32>(), d.parse::<u32>())
-        && (1..=12).contains(&m)
-        && (1..=31).contains(&d)
-        && y >= 1970
+    let usage = "a date (2026-11-01) or a time with its offset (2026-11-01T10:00:00Z)";
+    let t = if text.len() == 10 {
+        let date: Date = text
+            .parse()
+            .map_err(|e| format!("`{text}` is not a valid date: {e}; give {usage}"))?;
+        Offset::UTC
+            .to_timestamp(date.at(0, 0, 0, 0))
+            .map_err(|e| format!("`{text}`: {e}"))?
+    } else {
+        text.parse::<Timestamp>()
+            .map_err(|e| format!("`{text}` is not a valid time: {e}; give {usage}"))?
+    };
+    u64::try_from(t.as_second()).map_err(|_| format!("`{text}` is before 1970-01-01"))
+}
+
+/// `--since` and `--until`, parsed and checked to be in order.
+pub fn parse_range(
+    since: Option<&str>,
+    until: Option<&str>,
+) -> Result<(Option<u64>, Option<u64>), String> {
+    let parse = |t: Option<&str>, flag: &str| {
+        t.map(parse_time)
+            .transpose()
+            .map_err(|e| format!("{flag}: {e}"))
+    };
+    let (s, u) = (parse(since, "--since")?, parse(until, "--until")?);
+    if let (Some(s_secs), Some(u_secs), Some(s_text), Some(u_text)) = (s, u, since, until)
+        && s_secs > u_secs
     {
-        return Ok(days_from_civil(y, m, d) as u64 * 86_400);
+        return Err(format!(
+            "--since {s_text} is after --until {u_text}: no record can be in that range"
+        ));
     }
-    Err(format!(
-        "`{text}` is not a date (2026-11-01) or UTC time (2026-11-01T10:00:00Z)"
-    ))
+    Ok((s, u))
 }
 
 /// The day (Unix seconds at midnight UTC) an S3 flow-log key was delivered for, from
-/// `/YYYY/MM/DD/` or Hive-style `year=YYYY/month=MM/day=DD/` in the key.
+/// `/YYYY/MM/DD/` or Hive-style `year=YYYY/month=MM/day=DD/` in the key. A segment that is
+/// not a real date (2026/02/30) is not a day.
 pub fn key_day(key: &str) -> Option<u64> {
     let segs: Vec<&str> = key.split('/').collect();
     let num = |s: &str, len: usize| {
         (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse::<u32>().ok())
+            .then(|| s.parse::<i16>().ok())
             .flatten()
     };
     for w in segs.windows(3) {
@@ -95,10 +125,11 @@ pub fn key_day(key: &str) -> Option<u64> {
             _ => (w[0].to_string(), w[1].to_string(), w[2].to_string()),
         };
         if let (Some(y), Some(m), Some(d)) = (num(&y, 4), num(&m, 2), num(&d, 2))
-            && (1..=12).contains(&m)
-            && (1..=31).contains(&d)
+            && let Ok(date) = Date::new(y, m as i8, d as i8)
+            && let Ok(t) = Offset::UTC.to_timestamp(date.at(0, 0, 0, 0))
+            && let Ok(secs) = u64::try_from(t.as_second())
         {
-            return Some(days_from_civil(i64::from(y), m, d) as u64 * 86_400);
+            return Some(secs);
         }
     }
     None
@@ -143,6 +174,8 @@ mod tests {
             Input::parse("logs/x.gz").unwrap(),
             Input::Local("logs/x.gz".into())
         );
+        assert_eq!(Input::parse("-").unwrap(), Input::Stdin);
+        assert_eq!(Input::parse("./-").unwrap(), Input::Local("./-".into()));
         assert!(Input::parse("http://x").is_err());
         assert!(Input::parse("s3:///x").is_err());
     }
@@ -155,6 +188,8 @@ mod tests {
         assert_eq!(key_day(plain), Some(day));
         assert_eq!(key_day(hive), Some(day));
         assert_eq!(key_day("random/key.gz"), None);
+        assert_eq!(key_day("AWSLogs/1/vpcflowlogs/r/2026/02/30/x.gz"), None);
+        assert_eq!(key_day("AWSLogs/1/vpcflowlogs/r/2026/13/01/x.gz"), None);
         assert!(day_in_range(Some(day), Some(day + 3600), None));
         assert!(!day_in_range(Some(day), Some(day + 2 * 86_400), None));
         assert!(!day_in_range(Some(day), None, Some(day - 3 * 86_400)));
@@ -165,5 +200,39 @@ mod tests {
         assert_eq!(parse_time("1970-01-02").unwrap(), 86_400);
         assert_eq!(parse_time("1970-01-01T00:01:00Z").unwrap(), 60);
         assert!(parse_time("yesterday").is_err());
+        assert_eq!(
+            parse_time("2026-11-01T12:00:00+02:00").unwrap(),
+            1_793_527_200
+        );
+        assert_eq!(parse_time("2024-02-29").unwrap(), 1_709_164_800);
+    }
+
+    /// Regression (#8 case 13): `2025-02-30` meant 2 March, and a reversed range was accepted.
+    #[test]
+    fn regression_impossible_dates_and_reversed_ranges_are_errors() {
+        for bad in [
+            "2025-02-30",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-11-01T24:00:00Z",
+            "2026-11-01T10:00:00", // no offset: which time zone?
+            "1969-12-31",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+        let e = parse_range(Some("2026-11-02"), Some("2026-11-01")).unwrap_err();
+        assert!(
+            e.contains("--since 2026-11-02 is after --until 2026-11-01"),
+            "{e}"
+        );
+        let e = parse_range(Some("2025-02-30"), None).unwrap_err();
+        assert!(
+            e.starts_with("--since: `2025-02-30` is not a valid date"),
+            "{e}"
+        );
+        assert_eq!(
+            parse_range(Some("2026-11-01"), Some("2026-11-01")).unwrap(),
+            (Some(1_793_491_200), Some(1_793_491_200))
+        );
     }
 }

@@ -50,6 +50,11 @@ impl JobReader<'_, '_> {
         };
         let result = match (job, source) {
             (Job::File(path), Some(_)) => read_file(path, self.reader, fallback, &mut visit),
+            (Job::Stdin, Some(_)) => {
+                self.reader
+                    .read_stream(std::io::stdin().lock(), fallback, &mut visit)
+            }
+            (Job::Broken { error, .. }, Some(_)) => Err(error.clone()),
             (Job::S3 { bucket, key, size }, Some(_)) => match self.clients {
                 Some(clients) if self.reader.reads_whole(*size) => self
                     .runtime
@@ -131,15 +136,26 @@ impl JobReader<'_, '_> {
     }
 }
 
-/// Reads a local file: whole when it is small enough, else streamed.
+/// Reads a local file: whole when it is small enough, else streamed. The file is opened
+/// without blocking and must be a regular file, so a path that turned into a FIFO after it was
+/// listed is refused instead of waiting for a writer forever.
 fn read_file(
     path: &std::path::Path,
     reader: &mut Reader,
     fallback: &Arc<Schema>,
     visit: &mut dyn FnMut(reader::Block<'_>) -> bool,
 ) -> Result<(), String> {
-    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let size = file.metadata().map_or(u64::MAX, |m| m.len());
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| format!("cannot open: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot open: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file (any more): not read".into());
+    }
+    let size = meta.len();
     if reader.reads_whole(size) {
         let mut bytes = Vec::with_capacity(size as usize);
         file.read_to_end(&mut bytes)

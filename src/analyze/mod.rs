@@ -17,6 +17,7 @@ pub mod input;
 mod job;
 pub mod reader;
 pub mod timeline;
+pub mod walk;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -53,7 +54,14 @@ pub const EXAMPLES_PER_SOURCE: usize = 3;
 /// One unit a reader works on.
 #[derive(Clone, Debug)]
 pub enum Job {
+    /// A regular file.
     File(std::path::PathBuf),
+    /// Standard input (`-`).
+    Stdin,
+    /// A source that could not even be listed or opened (a dangling symlink, a missing path,
+    /// a FIFO named on the command line, a bucket that cannot be listed): reported as that
+    /// source's error, in input order, while everything else is read.
+    Broken { name: String, error: String },
     S3 {
         bucket: String,
         key: String,
@@ -79,6 +87,13 @@ pub struct SourceReport {
     pub error: Option<String>,
 }
 
+/// A path a directory walk left out on purpose (a FIFO, a socket, a second path to one file).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub name: String,
+    pub reason: String,
+}
+
 /// Everything about the run that is not a finding.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct RunSummary {
@@ -87,17 +102,57 @@ pub struct RunSummary {
     /// Records outside --since/--until.
     pub outside_range: u64,
     pub sources: Vec<SourceReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
+}
+
+impl RunSummary {
+    /// The sources that could not be read (fully), with why.
+    pub fn source_errors(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.sources
+            .iter()
+            .filter_map(|s| s.error.as_deref().map(|e| (s.name.as_str(), e)))
+    }
 }
 
 /// Settings of one run.
 pub struct Settings {
     pub jobs: Vec<Job>,
+    /// What listing the inputs left out (reported in the summary).
+    pub skipped: Vec<Skipped>,
     /// Schema for lines without a header (CloudWatch events, headerless files).
     pub fallback: Arc<Schema>,
     pub since: Option<u64>,
     pub until: Option<u64>,
     /// Reading threads wanted (at most [`MAX_READERS`] are started).
     pub readers: usize,
+}
+
+/// What the inputs name, in order: the jobs to read (a source that cannot be listed is a
+/// [`Job::Broken`], so the rest still runs) and what directory walks skipped.
+#[derive(Debug, Default)]
+pub struct Planned {
+    pub jobs: Vec<Job>,
+    pub skipped: Vec<Skipped>,
+}
+
+impl Planned {
+    /// Every local path the run reads (files, and the paths named on the command line), for
+    /// refusing an output that is one of them.
+    pub fn local_paths<'a>(
+        &'a self,
+        inputs: &'a [Input],
+    ) -> impl Iterator<Item = &'a std::path::Path> {
+        let named = inputs.iter().filter_map(|i| match i {
+            Input::Local(p) => Some(p.as_path()),
+            _ => None,
+        });
+        let files = self.jobs.iter().filter_map(|j| match j {
+            Job::File(p) => Some(p.as_path()),
+            _ => None,
+        });
+        named.chain(files)
+    }
 }
 
 /// Lists what the inputs name: directories walked in name order, S3 prefixes listed and
@@ -107,21 +162,50 @@ pub async fn plan_jobs(
     aws: Option<&Aws>,
     since: Option<u64>,
     until: Option<u64>,
-) -> Result<Vec<Job>, String> {
-    let mut jobs = Vec::new();
+) -> Planned {
+    let mut planned = Planned::default();
+    let jobs = &mut planned.jobs;
     for input in inputs {
         match input {
             Input::Local(path) => {
-                let mut files = Vec::new();
-                walk(path, &mut files).map_err(|e| format!("{}: {e}", path.display()))?;
-                files.sort();
-                jobs.extend(files.into_iter().map(Job::File));
+                for entry in walk::walk(path) {
+                    match entry {
+                        walk::Entry::File(p) => jobs.push(Job::File(p)),
+                        walk::Entry::Broken { path, error } => jobs.push(Job::Broken {
+                            name: path.display().to_string(),
+                            error,
+                        }),
+                        walk::Entry::Skipped { path, reason } => planned.skipped.push(Skipped {
+                            name: path.display().to_string(),
+                            reason,
+                        }),
+                    }
+                }
             }
+            Input::Stdin if jobs.iter().any(|j| matches!(j, Job::Stdin)) => {
+                jobs.push(Job::Broken {
+                    name: "stdin".into(),
+                    error: "`-` is given more than once; stdin is read once".into(),
+                })
+            }
+            Input::Stdin => jobs.push(Job::Stdin),
             Input::S3 { bucket, prefix } => {
-                let aws = aws.ok_or("s3:// inputs need AWS access")?;
-                let objects = aws::s3::list_objects(&aws.default_clients().s3, bucket, prefix)
-                    .await
-                    .map_err(|e| format!("s3://{bucket}/{prefix}: {e}"))?;
+                let listed = match aws {
+                    Some(aws) => aws::s3::list_objects(&aws.default_clients().s3, bucket, prefix)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    None => Err("s3:// inputs need AWS access".to_string()),
+                };
+                let objects = match listed {
+                    Ok(o) => o,
+                    Err(error) => {
+                        jobs.push(Job::Broken {
+                            name: format!("s3://{bucket}/{prefix}"),
+                            error: format!("cannot list the objects: {error}"),
+                        });
+                        continue;
+                    }
+                };
                 jobs.extend(
                     objects
                         .into_iter()
@@ -142,26 +226,7 @@ pub async fn plan_jobs(
             }),
         }
     }
-    Ok(jobs)
-}
-
-fn walk(path: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
-    if path.is_dir() {
-        for entry in std::fs::read_dir(path)? {
-            let p = entry?.path();
-            if p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'))
-            {
-                continue;
-            }
-            walk(&p, out)?;
-        }
-    } else {
-        std::fs::metadata(path)?;
-        out.push(path.to_path_buf());
-    }
-    Ok(())
+    planned
 }
 
 /// Source names by index; CloudWatch streams are added as they are met.
@@ -200,6 +265,8 @@ pub fn run(
         .iter()
         .map(|j| match j {
             Job::File(p) => Some(registry.add(p.display().to_string())),
+            Job::Stdin => Some(registry.add("stdin".to_string())),
+            Job::Broken { name, .. } => Some(registry.add(name.clone())),
             Job::S3 { bucket, key, .. } => Some(registry.add(format!("s3://{bucket}/{key}"))),
             Job::CloudWatch { .. } => None,
         })
@@ -215,7 +282,10 @@ pub fn run(
     // per thread, and the engine sees the same flow sequence on every run (so results are
     // reproducible).
     let (announce_tx, announce_rx) = channel::<(usize, Receiver<Message>)>();
-    let mut summary = RunSummary::default();
+    let mut summary = RunSummary {
+        skipped: settings.skipped.clone(),
+        ..RunSummary::default()
+    };
     let mut timeline = Timeline::default();
     std::thread::scope(|scope| {
         for _ in 0..readers {
@@ -271,7 +341,10 @@ pub fn run(
                 match msg {
                     Message::Flows(batch) => {
                         for (flow, origin) in &batch {
-                            engine.observe_flow(flow, *origin);
+                            // The timeline counts exactly what the reports count.
+                            if engine.observe_flow(flow, *origin) {
+                                timeline.add_flow(flow);
+                            }
                         }
                         let ready = engine.take_final();
                         if !ready.is_empty() {
@@ -279,11 +352,12 @@ pub fn run(
                         }
                     }
                     Message::Failed { source, error } => summary.source(source).error = Some(error),
-                    Message::Done(tally) => summary.add(tally, &mut timeline),
+                    Message::Done(tally) => summary.add(tally),
                 }
             }
         }
     });
+    timeline.flush();
     let names = registry.names.into_inner().expect("registry lock");
     for (i, name) in names.into_iter().enumerate() {
         summary.source(i as u32).name = name;
@@ -301,7 +375,7 @@ impl RunSummary {
     }
 
     /// Adds what one job counted (jobs are added in job order, so examples stay the first).
-    fn add(&mut self, tally: JobTally, timeline: &mut Timeline) {
+    fn add(&mut self, tally: JobTally) {
         for (source, counts) in tally.sources {
             let report = self.source(source);
             report.records += counts.records;
@@ -314,6 +388,5 @@ impl RunSummary {
             self.malformed += counts.malformed;
         }
         self.outside_range += tally.outside_range;
-        timeline.merge(tally.timeline);
     }
 }

@@ -31,7 +31,11 @@ pub struct Block<'a> {
     pub text: &'a [u8],
 }
 
-/// Whether a line is an S3 flow-log header (every token a field name).
+/// Whether a line is an S3 flow-log header: every token looks like a field name and at least
+/// one is a field flowkeeper knows. Names it does not know (a field AWS added later) stay in
+/// the schema as raw-text columns, so their files are read rather than all malformed; a
+/// record line never passes (its values are numbers, addresses, upper-case words or ids,
+/// none of them a field name).
 pub fn header_schema(line: &str) -> Option<Schema> {
     let first = line.split_ascii_whitespace().next()?;
     if first.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
@@ -39,7 +43,7 @@ pub fn header_schema(line: &str) -> Option<Schema> {
     }
     Schema::from_header(line)
         .ok()
-        .filter(|s| s.unknown_columns().next().is_none())
+        .filter(|s| s.len() > s.unknown_columns().count())
 }
 
 /// One reading thread's buffers: the decompressor and the whole-object output, reused from
@@ -310,6 +314,33 @@ mod tests {
                 assert_eq!(r, Ok(()));
                 assert_eq!(joined(&seen), want);
             }
+        }
+    }
+
+    /// Regression (#8 case 12): a header with a field flowkeeper does not know was taken for a
+    /// record, so every line of the file was malformed.
+    #[test]
+    fn regression_a_header_with_unknown_fields_is_the_schema() {
+        let text = "version srcaddr future-field dstaddr\n2 10.0.0.1 x 10.0.0.2\n";
+        for (seen, r) in read_all(text.as_bytes()) {
+            assert_eq!(r, Ok(()));
+            assert_eq!(
+                joined(&seen),
+                (2, "2 10.0.0.1 x 10.0.0.2\n".into(), vec![4])
+            );
+        }
+        let s = header_schema("version srcaddr future-field dstaddr").unwrap();
+        assert_eq!(
+            s.unknown_columns().collect::<Vec<_>>(),
+            [(2, "future-field")]
+        );
+        // Lines made only of name-like values are still records, not headers.
+        for record in [
+            "eni-0abc vpc-1 subnet-2",
+            "us-east-1 use1-az1 ingress",
+            "x-new y-new",
+        ] {
+            assert!(header_schema(record).is_none(), "{record}");
         }
     }
 

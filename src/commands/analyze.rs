@@ -1,27 +1,67 @@
 //! `flowkeeper analyze`: resolves inputs (and `--flow-log`), loads the rule packs, runs the
-//! pipeline in `analyze`, and renders the result. Exit 2 when a finding reaches `--fail-on`;
-//! 1 for bad arguments, unreadable sources, or malformed lines under `--strict`.
+//! pipeline in `analyze`, and renders the result to stdout or, through [`OutputFile`], to
+//! `-o FILE` (never one of the inputs). Exit 2 when a finding reaches `--fail-on`; 1 for bad
+//! arguments, unreadable sources (each named, the rest still analyzed), or malformed lines
+//! under `--strict`.
 
 use std::io::Write;
 use std::sync::Arc;
 
+use flowkeeper_analyze::text::count;
 use flowkeeper_analyze::{Finding, PackSource, RulePack, Severity};
 use flowlog::Schema;
 
-use crate::analyze::input::{Input, parse_time};
+use crate::analyze::input::{Input, parse_range};
 use crate::analyze::{self, Settings};
 use crate::aws::{self, Aws, AwsSettings};
 use crate::cli::{AnalyzeArgs, GlobalArgs, OutputFormat};
 use crate::exit::ExitStatus;
 use crate::model::FlowLogDestination;
+use crate::output::{self, OutputError, OutputFile, Safe};
 use crate::report;
 
+/// Prints an error (its text made terminal-safe) and a hint.
 fn fail(message: impl std::fmt::Display, hint: Option<&str>) -> ExitStatus {
-    eprintln!("error: {message}");
+    eprintln!("error: {}", Safe(&message.to_string()));
     if let Some(h) = hint {
         eprintln!("   = hint: {h}");
     }
     ExitStatus::Failure
+}
+
+fn fail_output(e: &OutputError) -> ExitStatus {
+    fail(e, e.hint())
+}
+
+/// Where the report goes: stdout, or a file committed once the whole report is written.
+enum Sink {
+    Stdout(std::io::Stdout),
+    File(OutputFile),
+}
+
+impl Sink {
+    fn finish(self) -> Result<(), OutputError> {
+        match self {
+            Sink::Stdout(_) => Ok(()),
+            Sink::File(f) => f.commit(),
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Stdout(s) => s.write(buf),
+            Sink::File(f) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Stdout(s) => s.flush(),
+            Sink::File(f) => f.flush(),
+        }
+    }
 }
 
 /// The default pack with `--rules` files layered over it.
@@ -47,7 +87,10 @@ fn load_pack(files: &[std::path::PathBuf]) -> Result<RulePack, ExitStatus> {
         for e in &errors {
             eprintln!("error: {e}");
         }
-        eprintln!("{} problem(s) in the rule packs", errors.len());
+        eprintln!(
+            "{} in the rule packs",
+            count(errors.len() as u64, "problem", "problems")
+        );
         ExitStatus::Failure
     })
 }
@@ -59,6 +102,14 @@ fn fields_schema(text: &str) -> Result<Schema, String> {
     }
     Schema::from_names(text.split([' ', ',']).filter(|s| !s.is_empty()))
         .map_err(|e| format!("--fields: {e}"))
+}
+
+/// The name a failed write is reported under.
+fn args_output_name(sink: &Sink) -> std::path::PathBuf {
+    match sink {
+        Sink::Stdout(_) => "stdout".into(),
+        Sink::File(f) => f.path().to_path_buf(),
+    }
 }
 
 pub async fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> ExitStatus {
@@ -76,18 +127,9 @@ pub async fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> ExitStatus {
             );
         }
     };
-    let parse_opt = |t: &Option<String>, flag: &str| {
-        t.as_deref()
-            .map(parse_time)
-            .transpose()
-            .map_err(|e| format!("{flag}: {e}"))
-    };
-    let (since, until) = match (
-        parse_opt(&args.since, "--since"),
-        parse_opt(&args.until, "--until"),
-    ) {
-        (Ok(s), Ok(u)) => (s, u),
-        (Err(e), _) | (_, Err(e)) => return fail(e, None),
+    let (since, until) = match parse_range(args.since.as_deref(), args.until.as_deref()) {
+        Ok(r) => r,
+        Err(e) => return fail(e, None),
     };
     let mut inputs = Vec::new();
     for text in &args.inputs {
@@ -105,7 +147,10 @@ pub async fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> ExitStatus {
             );
         }
     };
-    let needs_aws = args.flow_log.is_some() || inputs.iter().any(|i| !matches!(i, Input::Local(_)));
+    let needs_aws = args.flow_log.is_some()
+        || inputs
+            .iter()
+            .any(|i| matches!(i, Input::S3 { .. } | Input::CloudWatch { .. }));
     let aws = if needs_aws {
         Some(
             Aws::connect(&AwsSettings {
@@ -167,18 +212,30 @@ pub async fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> ExitStatus {
             ),
         );
     }
-    let mut jobs = match analyze::plan_jobs(&inputs, aws.as_ref(), since, until).await {
-        Ok(j) => j,
-        Err(e) => return fail(e, None),
-    };
+    let mut planned = analyze::plan_jobs(&inputs, aws.as_ref(), since, until).await;
     if let Some(marker) = &only_flow_log {
-        jobs.retain(
+        planned.jobs.retain(
             |j| !matches!(j, analyze::Job::S3 { key, .. } if !key.contains(marker.as_str())),
         );
     }
+    // The output is opened (and checked against every input) before anything is read.
+    let sink = match &args.output {
+        Some(path) => match OutputFile::create(path, planned.local_paths(&inputs)) {
+            Ok(f) => Sink::File(f),
+            Err(e) => return fail_output(&e),
+        },
+        None => match output::check_stdout(planned.local_paths(&inputs)) {
+            Ok(()) => Sink::Stdout(std::io::stdout()),
+            Err(e) => return fail_output(&e),
+        },
+    };
+    for s in &planned.skipped {
+        eprintln!("warning: skipped {}: {}", Safe(&s.name), Safe(&s.reason));
+    }
     let readers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let settings = Settings {
-        jobs,
+        jobs: planned.jobs,
+        skipped: planned.skipped,
         fallback: Arc::new(fallback),
         since,
         until,
@@ -186,18 +243,12 @@ pub async fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> ExitStatus {
     };
     if !global.quiet {
         eprintln!(
-            "analyzing {} source(s) with {} detector(s)",
-            settings.jobs.len(),
-            pack.detectors.len()
+            "analyzing {} with {}",
+            count(settings.jobs.len() as u64, "source", "sources"),
+            count(pack.detectors.len() as u64, "detector", "detectors")
         );
     }
-    let mut sink: Box<dyn Write + Send> = match &args.output {
-        Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Box::new(std::io::BufWriter::new(f)),
-            Err(e) => return fail(format!("cannot write {}: {e}", path.display()), None),
-        },
-        None => Box::new(std::io::stdout()),
-    };
+    let mut sink = sink;
     let format = global.format;
     let handle = tokio::runtime::Handle::current();
     let result = tokio::task::spawn_blocking(move || {
@@ -232,40 +283,49 @@ pub async fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> ExitStatus {
         if let Err(e) = sink.write_all(text.as_bytes()).and_then(|_| sink.flush()) {
             write_err.get_or_insert(e);
         }
-        (findings, summary, write_err)
+        // A report that could not be written whole is not committed (its temporary file goes).
+        let committed = match write_err {
+            None => sink.finish(),
+            Some(error) => Err(OutputError::Io {
+                path: args_output_name(&sink),
+                action: "write the report to",
+                error,
+            }),
+        };
+        (findings, summary, committed)
     })
     .await;
-    let (findings, summary, write_err) = match result {
+    let (findings, summary, committed) = match result {
         Ok(r) => r,
         Err(e) => return fail(format!("the analysis stopped: {e}"), None),
     };
-    if let Some(e) = write_err.filter(|e| e.kind() != std::io::ErrorKind::BrokenPipe) {
-        return fail(format!("cannot write the report: {e}"), None);
+    if let Err(e) = committed.as_ref()
+        && !e.is_broken_pipe()
+    {
+        return fail_output(e);
     }
-    let source_errors: Vec<_> = summary
-        .sources
-        .iter()
-        .filter_map(|s| s.error.as_ref().map(|e| (&s.name, e)))
-        .collect();
-    for (name, e) in &source_errors {
-        eprintln!("error: {name}: {e}");
+    let source_errors = summary.source_errors().count();
+    for (name, e) in summary.source_errors() {
+        eprintln!("error: {}: {}", Safe(name), Safe(e));
     }
     if summary.malformed > 0 {
         let level = if args.strict { "error" } else { "warning" };
-        eprintln!(
-            "{level}: {} malformed line(s); first examples:",
-            summary.malformed
-        );
-        for ex in summary
+        let examples: Vec<&String> = summary
             .sources
             .iter()
             .flat_map(|s| s.examples.iter())
             .take(5)
-        {
-            eprintln!("  {ex}");
+            .collect();
+        eprintln!(
+            "{level}: {}; first {}:",
+            count(summary.malformed, "malformed line", "malformed lines"),
+            flowkeeper_analyze::text::noun(examples.len() as u64, "example", "examples")
+        );
+        for ex in examples {
+            eprintln!("  {}", Safe(ex));
         }
     }
-    if !source_errors.is_empty() || (args.strict && summary.malformed > 0) {
+    if source_errors > 0 || (args.strict && summary.malformed > 0) {
         ExitStatus::Failure
     } else if fail_on.is_some_and(|level| findings.iter().any(|f| f.severity >= level)) {
         ExitStatus::ActionNeeded

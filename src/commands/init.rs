@@ -1,8 +1,12 @@
-//! `flowkeeper init`: writes the commented starter config.
+//! `flowkeeper init`: writes the commented starter config (through [`OutputFile`], so an
+//! interrupted write never leaves half a config).
+
+use std::io::Write;
 
 use crate::cli::InitArgs;
 use crate::config::starter::STARTER;
 use crate::exit::ExitStatus;
+use crate::output::{OutputError, OutputFile};
 use crate::settings::Settings;
 
 pub fn run(settings: &Settings, args: &InitArgs) -> ExitStatus {
@@ -14,7 +18,16 @@ pub fn run(settings: &Settings, args: &InitArgs) -> ExitStatus {
         );
         return ExitStatus::Failure;
     }
-    match std::fs::write(path, STARTER) {
+    let written = OutputFile::create(path, std::iter::empty()).and_then(|mut f| {
+        f.write_all(STARTER.as_bytes())
+            .map_err(|error| OutputError::Io {
+                path: path.clone(),
+                action: "write",
+                error,
+            })?;
+        f.commit()
+    });
+    match written {
         Ok(()) => {
             if !settings.quiet {
                 eprintln!(
@@ -25,7 +38,7 @@ pub fn run(settings: &Settings, args: &InitArgs) -> ExitStatus {
             ExitStatus::Clean
         }
         Err(e) => {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            eprintln!("error: {e}");
             ExitStatus::Failure
         }
     }

@@ -1,22 +1,107 @@
-//! Analysis as one self-contained HTML page (`templates/report/analysis.html`): findings, a
-//! traffic timeline and top-talker bars as inline SVG; no scripts, no external resources.
+//! Analysis as one self-contained HTML page (`templates/report/analysis.html`): findings,
+//! the sources that could not be read, malformed-line examples, a traffic timeline and
+//! top-talker bars as inline SVG; no scripts, no external resources. The summary line and the
+//! timeline count the same flows (the engine's, after the double-ended dedupe).
 
 use std::fmt::Write;
 
+use flowkeeper_analyze::text::count;
 use flowkeeper_analyze::time::format_rfc3339;
 use flowkeeper_analyze::{Analysis, Finding};
 
 use super::analysis_json::evidence;
 use crate::analyze::RunSummary;
 use crate::analyze::timeline::Timeline;
+use crate::output::safe;
 
 const TEMPLATE: &str = include_str!("../../templates/report/analysis.html");
 
+/// HTML-escaped, with control characters shown as escapes (`\x1b`) rather than passed on.
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
+    safe(s)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// The template with each `{{name}}` replaced in one pass, so text that came from the input
+/// and happens to contain `{{...}}` stays as it is.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() * 2);
+    let mut rest = template;
+    while let Some(at) = rest.find("{{") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        match after.find("}}").and_then(|end| {
+            let name = &after[..end];
+            values
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (v, end))
+        }) {
+            Some((value, end)) => {
+                out.push_str(value);
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str("{{");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The sources that could not be read, malformed-line examples, and what walks skipped.
+fn problems(run: &RunSummary) -> String {
+    let mut out = String::new();
+    let errors: Vec<_> = run.source_errors().collect();
+    if !errors.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h2>Source errors</h2>\n<p>{} could not be read (fully); everything else was analyzed.</p>\n<ul>",
+            count(errors.len() as u64, "source", "sources")
+        );
+        for (name, error) in errors {
+            let _ = writeln!(out, "<li><code>{}</code>: {}</li>", esc(name), esc(error));
+        }
+        out.push_str("</ul>\n");
+    }
+    if run.malformed > 0 {
+        let _ = writeln!(
+            out,
+            "<h2>Malformed lines</h2>\n<p>{}, first examples per source:</p>\n<ul>",
+            count(run.malformed, "malformed line", "malformed lines")
+        );
+        for s in run.sources.iter().filter(|s| s.malformed > 0) {
+            let _ = writeln!(
+                out,
+                "<li><code>{}</code>: {}<ul>",
+                esc(&s.name),
+                count(s.malformed, "line", "lines")
+            );
+            for ex in &s.examples {
+                let _ = writeln!(out, "<li><code>{}</code></li>", esc(ex));
+            }
+            out.push_str("</ul></li>\n");
+        }
+        out.push_str("</ul>\n");
+    }
+    if !run.skipped.is_empty() {
+        out.push_str("<h2>Skipped</h2>\n<ul>\n");
+        for s in &run.skipped {
+            let _ = writeln!(
+                out,
+                "<li><code>{}</code>: {}</li>",
+                esc(&s.name),
+                esc(&s.reason)
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    out
 }
 
 fn findings_rows(findings: &[Finding], run: &RunSummary) -> String {
@@ -158,23 +243,51 @@ pub fn render(
 ) -> String {
     let totals = &analysis.reports.totals;
     let summary = format!(
-        "{} records, {} malformed lines, {} findings; accepted {} flows ({} bytes), rejected {} flows ({} bytes){}",
-        run.records,
-        run.malformed,
-        findings.len(),
-        totals.accepted.flows,
+        "{}, {}, {}; accepted {} ({} bytes), rejected {} ({} bytes){}",
+        count(run.records, "record", "records"),
+        count(run.malformed, "malformed line", "malformed lines"),
+        count(findings.len() as u64, "finding", "findings"),
+        count(totals.accepted.flows, "flow", "flows"),
         totals.accepted.bytes,
-        totals.rejected.flows,
+        count(totals.rejected.flows, "flow", "flows"),
         totals.rejected.bytes,
         match (totals.first_seen, totals.last_seen) {
             (Some(a), Some(b)) => format!("; from {} to {}", format_rfc3339(a), format_rfc3339(b)),
             _ => String::new(),
         }
     );
-    TEMPLATE
-        .replace("{{summary}}", &esc(&summary))
-        .replace("{{findings}}", &findings_rows(findings, run))
-        .replace("{{timeline}}", &timeline_svg(timeline))
-        .replace("{{talkers}}", &talkers_svg(analysis))
-        .replace("{{sources}}", &run.sources.len().to_string())
+    let sources = count(run.sources.len() as u64, "source", "sources");
+    fill(
+        TEMPLATE,
+        &[
+            ("summary", &esc(&summary)),
+            ("problems", &problems(run)),
+            ("findings", &findings_rows(findings, run)),
+            ("timeline", &timeline_svg(timeline)),
+            ("talkers", &talkers_svg(analysis)),
+            ("sources", &sources),
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_is_filled_in_one_pass() {
+        let t = "<p>{{a}}</p>{{b}}{{unknown}}{{";
+        assert_eq!(
+            fill(t, &[("a", "{{b}}"), ("b", "B")]),
+            "<p>{{b}}</p>B{{unknown}}{{"
+        );
+    }
+
+    #[test]
+    fn escaping_covers_markup_and_control_characters() {
+        assert_eq!(
+            esc("<a href=\"x\">&\x1b[2J"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;\\x1b[2J"
+        );
+    }
 }

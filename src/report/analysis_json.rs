@@ -43,6 +43,9 @@ struct Summary<'a> {
     outside_range: u64,
     time_span: TimeSpan,
     sources: &'a [crate::analyze::SourceReport],
+    /// What directory walks left out (FIFOs, sockets, a second path to one file).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    skipped: &'a [crate::analyze::Skipped],
 }
 
 fn summary<'a>(analysis: &Analysis, run: &'a RunSummary) -> Summary<'a> {
@@ -55,6 +58,7 @@ fn summary<'a>(analysis: &Analysis, run: &'a RunSummary) -> Summary<'a> {
             last_seen: analysis.reports.totals.last_seen,
         },
         sources: &run.sources,
+        skipped: &run.skipped,
     }
 }
 

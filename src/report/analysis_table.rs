@@ -1,14 +1,18 @@
-//! Analysis as text tables: findings (most severe first), then the summary and top talkers.
+//! Analysis as text tables: findings (most severe first), then the summary, top talkers and
+//! the sources with problems. Every text that came from the input (names, keys, ids, decode
+//! errors) is shown with its control characters escaped.
 
 use std::fmt::Write;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
+use flowkeeper_analyze::text::count;
 use flowkeeper_analyze::time::format_rfc3339;
 use flowkeeper_analyze::{Analysis, Finding};
 
 use super::analysis_json::evidence;
 use crate::analyze::RunSummary;
+use crate::output::{Safe, safe};
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -46,7 +50,7 @@ pub fn render(findings: &[Finding], analysis: &Analysis, run: &RunSummary) -> St
             // The table shows the object's file name; JSON and HTML carry the full path.
             let first = ev
                 .first()
-                .map(|e| e.rsplit('/').next().unwrap_or(e).to_string())
+                .map(|e| safe(e.rsplit('/').next().unwrap_or(e)))
                 .unwrap_or_default();
             let more = if ev.len() > 1 {
                 format!(" (+{} more)", ev.len() - 1)
@@ -55,7 +59,7 @@ pub fn render(findings: &[Finding], analysis: &Analysis, run: &RunSummary) -> St
             };
             t.add_row(vec![
                 f.severity.as_str().to_string(),
-                f.detector.clone(),
+                safe(&f.detector),
                 format!(
                     "{} +{}s",
                     format_rfc3339(f.window.start),
@@ -65,7 +69,7 @@ pub fn render(findings: &[Finding], analysis: &Analysis, run: &RunSummary) -> St
                 f.dst_port.map_or("-".into(), |p| p.to_string()),
                 f.flows.to_string(),
                 f.bytes.to_string(),
-                format!("{}\n{first}{more}", f.summary),
+                format!("{}\n{first}{more}", Safe(&f.summary)),
             ]);
         }
         let _ = writeln!(out, "{t}");
@@ -77,18 +81,18 @@ pub fn render(findings: &[Finding], analysis: &Analysis, run: &RunSummary) -> St
     };
     let _ = writeln!(
         out,
-        "\n{} records from {} source(s), {} malformed, {} outside the time range; {span}",
-        run.records,
-        run.sources.len(),
+        "\n{} from {}, {} malformed, {} outside the time range; {span}",
+        count(run.records, "record", "records"),
+        count(run.sources.len() as u64, "source", "sources"),
         run.malformed,
         run.outside_range
     );
     let _ = writeln!(
         out,
-        "accepted: {} flows / {} bytes; rejected: {} flows / {} bytes; NODATA {} SKIPDATA {}",
-        totals.accepted.flows,
+        "accepted: {} / {} bytes; rejected: {} / {} bytes; NODATA {} SKIPDATA {}",
+        count(totals.accepted.flows, "flow", "flows"),
         totals.accepted.bytes,
-        totals.rejected.flows,
+        count(totals.rejected.flows, "flow", "flows"),
         totals.rejected.bytes,
         totals.nodata,
         totals.skipdata
@@ -115,11 +119,21 @@ pub fn render(findings: &[Finding], analysis: &Analysis, run: &RunSummary) -> St
         .collect();
     for s in with_problems.iter().take(20) {
         if let Some(e) = &s.error {
-            let _ = writeln!(out, "source error: {}: {e}", s.name);
+            let _ = writeln!(out, "source error: {}: {}", Safe(&s.name), Safe(e));
         }
         for ex in &s.examples {
-            let _ = writeln!(out, "malformed: {ex}");
+            let _ = writeln!(out, "malformed: {}", Safe(ex));
         }
+    }
+    if with_problems.len() > 20 {
+        let _ = writeln!(
+            out,
+            "... and {} more with problems (--format json lists them all)",
+            count((with_problems.len() - 20) as u64, "source", "sources")
+        );
+    }
+    for s in &run.skipped {
+        let _ = writeln!(out, "skipped: {}: {}", Safe(&s.name), Safe(&s.reason));
     }
     out
 }

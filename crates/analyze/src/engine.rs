@@ -125,23 +125,25 @@ impl Engine {
     /// contributes to.
     pub fn observe(&mut self, record: &FlowRecord<'_>, origin: Origin) {
         let flow = self.cx.classify(record);
-        self.observe_flow(&flow, origin);
+        let _ = self.observe_flow(&flow, origin);
     }
 
     /// Observes one record already classified by this engine's [`Engine::classifier`].
-    pub fn observe_flow(&mut self, flow: &Flow, origin: Origin) {
+    /// Returns whether it was counted in the reports: false for the dropped twin of a
+    /// double-ended flow (so callers that keep their own views count what the reports count).
+    pub fn observe_flow(&mut self, flow: &Flow, origin: Origin) -> bool {
         self.records += 1;
         self.reports.seen();
         if let Some(d) = &mut self.dedupe
             && d.is_twin(flow)
         {
             self.reports.duplicate();
-            return;
+            return false;
         }
         self.reports.observe(flow);
         let Some(t) = flow.time else {
             self.untimed += 1;
-            return;
+            return true;
         };
         for d in &mut self.detectors {
             d.observe(flow, origin);
@@ -168,6 +170,7 @@ impl Engine {
         if let Some(d) = &mut self.dedupe {
             d.sweep(wm);
         }
+        true
     }
 
     /// Closes windows ending at or before `wm`, queueing their findings (each closing batch

@@ -27,9 +27,10 @@
 //!
 //! Public modules: [`rules`] (pack loading and errors), [`engine`], [`flow`] (classified
 //! records, for callers that decode on several threads), [`finding`],
-//! [`reports`], [`addr`] (addresses, CIDRs, internal ranges), [`services`], [`zones`] and
-//! [`time`]. Internal: `window` (event-time windows and watermark), `dedupe` (double-ended
-//! flows), `detectors` (one file per kind) and `sketch` (bounded counting).
+//! [`reports`], [`addr`] (addresses, CIDRs, internal ranges), [`services`], [`zones`],
+//! [`text`] (counted nouns) and [`time`]. Internal: `window` (event-time windows and
+//! watermark), `dedupe` (double-ended flows), `detectors` (one file per kind) and `sketch`
+//! (bounded counting).
 //!
 //! # Windows and memory
 //!
@@ -83,6 +84,7 @@ pub mod reports;
 pub mod rules;
 pub mod services;
 mod sketch;
+pub mod text;
 pub mod time;
 mod window;
 pub mod zones;

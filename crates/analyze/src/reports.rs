@@ -246,7 +246,7 @@ impl ReportBuilder {
             })
             .collect();
         ports.sort_by(|a, b| {
-            let bytes = |p: &PortTraffic| p.accepted.bytes + p.rejected.bytes;
+            let bytes = |p: &PortTraffic| p.accepted.bytes.saturating_add(p.rejected.bytes);
             bytes(b)
                 .cmp(&bytes(a))
                 .then_with(|| (a.protocol, a.port).cmp(&(b.protocol, b.port)))

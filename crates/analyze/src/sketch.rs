@@ -397,14 +397,15 @@ impl<K: Copy + Eq + std::hash::Hash + Ord + Countable> TopK<K> {
     }
 
     /// Whether every estimate is exact: all keys fit the candidates and no two share every
-    /// counter (checked by comparing candidate estimates with the total).
+    /// counter (checked by comparing candidate estimates with the total). A total that
+    /// saturated at `u64::MAX` is never called exact: the true sum is not known.
     pub fn is_exact(&self) -> bool {
-        let sum: u64 = self
+        let sum = self
             .candidates
             .keys()
             .map(|k| self.cms.estimate(k.hash64()))
-            .sum();
-        sum == self.total
+            .fold(0u64, u64::saturating_add);
+        sum == self.total && self.total < u64::MAX
     }
 }
 

@@ -1,5 +1,6 @@
 //! Event-time helpers: rule-pack durations (`90`, `30s`, `5m`, `1h`, `1d`), UTC calendar
-//! conversion for RFC 3339 text (`2026-11-01T00:00:00Z`) and window alignment. Nothing here
+//! conversion for RFC 3339 text (`2026-11-01T00:00:00Z`; parsing by `jiff`, formatting here,
+//! integer-only for findings) and window alignment. Nothing here
 //! reads a clock: every time is a Unix second taken from the records or the caller.
 
 /// Parses a duration: whole seconds, or a whole number followed by `s`, `m`, `h` or `d`.
@@ -54,17 +55,6 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// (year, month, day) → days since 1970-01-01.
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// Unix seconds → calendar fields (year, month, day, hour, minute, second), UTC.
 pub fn utc_fields(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
     let days = (secs / 86_400) as i64;
@@ -86,36 +76,12 @@ pub fn format_rfc3339(secs: u64) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
-/// Parses `YYYY-MM-DDTHH:MM:SSZ` (UTC only, no fractions) into Unix seconds.
+/// Parses an RFC 3339 time with its offset (`2026-11-01T00:00:00Z`,
+/// `2026-11-01T02:00:00+02:00`) into Unix seconds, with `jiff`: impossible dates
+/// (2026-02-30), times without an offset and times before 1970 are `None`.
 pub fn parse_rfc3339(text: &str) -> Option<u64> {
-    let b = text.as_bytes();
-    if b.len() != 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't')
-        || b[13] != b':'
-        || b[16] != b':'
-        || !matches!(b[19], b'Z' | b'z')
-    {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let s = &text[r];
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse().ok())
-            .flatten()
-    };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || d == 0 || h > 23 || mi > 59 || s > 59 {
-        return None;
-    }
-    let days = days_from_civil(i64::from(y), mo, d);
-    if civil_from_days(days) != (i64::from(y), mo, d) || days < 0 {
-        return None; // 2026-02-30 and friends
-    }
-    Some(days as u64 * 86_400 + u64::from(h) * 3600 + u64::from(mi) * 60 + u64::from(s))
+    let t: jiff::Timestamp = text.parse().ok()?;
+    u64::try_from(t.as_second()).ok()
 }
 
 #[cfg(test)]
@@ -143,7 +109,12 @@ mod tests {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(format_rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(parse_rfc3339("2026-02-29T00:00:00Z"), None);
-        assert_eq!(parse_rfc3339("2026-11-01 00:00:00"), None);
+        assert_eq!(parse_rfc3339("2026-11-01T00:00:00"), None);
+        assert_eq!(parse_rfc3339("1969-12-31T23:59:59Z"), None);
+        assert_eq!(
+            parse_rfc3339("2026-11-01T02:00:00+02:00"),
+            Some(1_793_491_200)
+        );
         for t in [0, 59, 86_399, 1_234_567_890, 4_102_444_800] {
             assert_eq!(parse_rfc3339(&format_rfc3339(t)), Some(t));
         }

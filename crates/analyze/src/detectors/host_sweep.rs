@@ -8,6 +8,7 @@ use crate::flow::Flow;
 use crate::rules::SourceScope;
 use crate::services::protocol_name;
 use crate::sketch::Distinct;
+use crate::text::noun;
 use crate::window::Windowed;
 
 #[derive(Default)]
@@ -71,9 +72,10 @@ impl Detector for HostSweep {
                 set_port(&mut f, proto, port);
                 set_hosts(&mut f, &s.hosts, (n, exact));
                 f.summary = format!(
-                    "{src} probed {}/{port} on {} distinct hosts",
+                    "{src} probed {}/{port} on {} distinct {}",
                     protocol_name(proto),
-                    approx(n, exact)
+                    approx(n, exact),
+                    noun(n, "host", "hosts")
                 );
                 out.push(f);
                 made += 1;

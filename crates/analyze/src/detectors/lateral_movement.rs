@@ -8,6 +8,7 @@ use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
 use crate::services::ServiceSet;
 use crate::sketch::Distinct;
+use crate::text::noun;
 use crate::window::Windowed;
 
 #[derive(Default)]
@@ -97,8 +98,9 @@ impl Detector for LateralMovement {
                     })
                     .collect();
                 f.summary = format!(
-                    "internal host {src} reached {} internal hosts on admin ports ({})",
+                    "internal host {src} reached {} internal {} on admin ports ({})",
                     approx(n, exact),
+                    noun(n, "host", "hosts"),
                     names.join(", ")
                 );
                 out.push(f);

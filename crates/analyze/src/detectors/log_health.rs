@@ -7,6 +7,7 @@ use flowlog::LogStatus;
 use super::{Detector, DetectorStats, Rule, Tally};
 use crate::finding::{Finding, Origin};
 use crate::flow::{Flow, ShortId};
+use crate::text::{count, noun};
 use crate::window::Windowed;
 
 pub struct LogHealth {
@@ -61,10 +62,18 @@ impl Detector for LogHealth {
                 let id = iface.text();
                 f.summary = match status {
                     LogStatus::SkipData => format!(
-                        "{id}: {} SKIPDATA records (flow records were dropped)",
-                        tally.flows
+                        "{id}: {} (flow records were dropped)",
+                        count(tally.flows, "SKIPDATA record", "SKIPDATA records")
                     ),
-                    _ => format!("{id}: {} {} records", tally.flows, status.as_str()),
+                    _ => format!(
+                        "{id}: {} {}",
+                        tally.flows,
+                        noun(
+                            tally.flows,
+                            &format!("{} record", status.as_str()),
+                            &format!("{} records", status.as_str())
+                        )
+                    ),
                 };
                 f.interface_id = Some(id);
                 out.push(f);

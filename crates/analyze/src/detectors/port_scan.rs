@@ -9,6 +9,7 @@ use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
 use crate::rules::SourceScope;
 use crate::sketch::Distinct;
+use crate::text::{count, noun};
 use crate::window::Windowed;
 
 #[derive(Default)]
@@ -74,9 +75,10 @@ impl Detector for PortScan {
                 f.ports.sort_unstable();
                 f.ports.dedup();
                 f.summary = format!(
-                    "{src} probed {} distinct ports on {dst} ({} records)",
+                    "{src} probed {} distinct {} on {dst} ({})",
                     approx(n, exact),
-                    s.tally.flows
+                    noun(n, "port", "ports"),
+                    count(s.tally.flows, "record", "records")
                 );
                 out.push(f);
                 made += 1;

@@ -8,6 +8,7 @@ use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
 use crate::rules::SourceScope;
 use crate::sketch::Distinct;
+use crate::text::{count, noun};
 use crate::window::Windowed;
 
 #[derive(Default)]
@@ -69,14 +70,10 @@ impl Detector for RejectBurst {
                 let mut f = rule.finding(start, &s.tally, Some(src), first);
                 set_hosts(&mut f, &s.dsts, (n, exact));
                 f.summary = format!(
-                    "{} rejected records from {src} to {} {}",
-                    s.tally.flows,
+                    "{} from {src} to {} {}",
+                    count(s.tally.flows, "rejected record", "rejected records"),
                     approx(n, exact),
-                    if n == 1 {
-                        "destination"
-                    } else {
-                        "destinations"
-                    }
+                    noun(n, "destination", "destinations")
                 );
                 out.push(f);
                 made += 1;
