@@ -17,6 +17,9 @@ pub fn parse_error_status(e: &clap::Error) -> ExitStatus {
     }
 }
 
+/// The config path when `-c/--config` is not given.
+pub const DEFAULT_CONFIG: &str = "flowkeeper.yaml";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "flowkeeper",
@@ -38,7 +41,7 @@ pub struct GlobalArgs {
         short = 'c',
         long = "config",
         global = true,
-        default_value = "flowkeeper.yaml"
+        default_value = DEFAULT_CONFIG
     )]
     pub config: PathBuf,
     /// AWS region for account-level calls (STS, IAM), and the region list when the config names none.

@@ -150,7 +150,11 @@ pub fn parse(text: &str) -> Result<SavedRun, String> {
             .map(str::to_string)
             .ok_or_else(|| format!("`{what}` is missing or not a string"))
     };
-    let flag = |name: &str| doc["options"][name].as_bool().unwrap_or(false);
+    let flag = |name: &str| {
+        doc["options"][name]
+            .as_bool()
+            .ok_or_else(|| format!("`options.{name}` is missing or not true/false"))
+    };
     let mut plans = BTreeMap::new();
     for a in doc["accounts"]
         .as_array()
@@ -170,8 +174,8 @@ pub fn parse(text: &str) -> Result<SavedRun, String> {
         config_path: text_of(&doc["config"]["path"], "config.path")?,
         config_text: text_of(&doc["config"]["text"], "config.text")?,
         options: PlanOptions {
-            prune: flag("prune"),
-            allow_logging_gap: flag("allow_logging_gap"),
+            prune: flag("prune")?,
+            allow_logging_gap: flag("allow_logging_gap")?,
         },
         accounts: strings(&doc["filters"]["accounts"], "filters.accounts")?,
         regions: strings(&doc["filters"]["regions"], "filters.regions")?,

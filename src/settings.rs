@@ -53,15 +53,16 @@ impl FilterArgs {
                     .collect::<Result<BTreeSet<_>, _>>()?,
             ),
         };
-        if let Some(rs) = &self.regions
+        let regions: Option<Vec<String>> = self
+            .regions
+            .as_ref()
+            .map(|rs| rs.iter().map(|r| r.trim().to_string()).collect());
+        if let Some(rs) = &regions
             && let Some(bad) = rs.iter().find(|r| !is_region_name(r))
         {
             return Err(format!("`{bad}` is not a region name"));
         }
-        Ok(Filters {
-            accounts,
-            regions: self.regions.clone(),
-        })
+        Ok(Filters { accounts, regions })
     }
 }
 

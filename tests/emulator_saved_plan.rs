@@ -65,7 +65,10 @@ async fn plan_files_are_checked_before_anything_is_done() {
         &acct.run(dir.path(), &["plan", "--out", "./flowkeeper.yaml"]),
         1,
     );
-    assert!(err.contains("is the config file"), "{err}");
+    assert!(
+        err.contains("same file as the input flowkeeper.yaml"),
+        "{err}"
+    );
     assert!(
         std::fs::read_to_string(dir.path().join("flowkeeper.yaml"))
             .unwrap()
@@ -118,5 +121,49 @@ async fn filters_that_select_nothing_are_errors() {
             &["plan", "--regions", "us-east-1", "--accounts", &acct.id],
         ),
         2,
+    );
+}
+
+#[tokio::test]
+async fn plan_out_never_replaces_a_device_and_a_failed_plan_removes_its_stale_file() {
+    let acct = Account::new().await;
+    acct.seed_vpc("us-east-1", 16, &[]).await;
+    let dir = workdir(&config("all"));
+    std::os::unix::fs::symlink("/dev/null", dir.path().join("null.json")).unwrap();
+    let (_, err) = expect_exit(&acct.run(dir.path(), &["plan", "--out", "null.json"]), 1);
+    assert!(err.contains("not a regular file"), "{err}");
+    assert!(
+        std::fs::symlink_metadata(dir.path().join("null.json"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    // A good plan, then a run that fails: the old file must not be left for `apply` to find.
+    expect_exit(&acct.run(dir.path(), &["plan", "--out", "p.json"]), 2);
+    let broken = config("all").replace(
+        "  rt:\n",
+        "  gone:\n    type: s3\n    bucket: fk-missing-{account_id}\n    create: false\n  rt:\n",
+    ).replace("destinations: [rt]", "destinations: [rt, gone]");
+    std::fs::write(dir.path().join("flowkeeper.yaml"), broken).unwrap();
+    let (out, err) = expect_exit(&acct.run(dir.path(), &["plan", "--out", "p.json"]), 1);
+    assert!(err.contains("no plan file written"), "{err}");
+    assert!(
+        !dir.path().join("p.json").exists(),
+        "the stale plan is gone"
+    );
+    assert!(
+        !out.contains("matches the config"),
+        "no false all-good: {out}"
+    );
+    // A saved plan never reads another config.
+    std::fs::write(dir.path().join("flowkeeper.yaml"), config("all")).unwrap();
+    expect_exit(&acct.run(dir.path(), &["plan", "--out", "p.json"]), 2);
+    let (_, err) = expect_exit(
+        &acct.run(dir.path(), &["-c", "other.yaml", "apply", "p.json"]),
+        1,
+    );
+    assert!(
+        err.contains("carries the config it was planned from"),
+        "{err}"
     );
 }

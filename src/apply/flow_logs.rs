@@ -8,6 +8,7 @@
 //! 5. deletions: plain deletes, and the old half of each create-first replace whose new flow log
 //!    was confirmed. An unconfirmed replace deletes nothing, so a resource is never left without
 //!    the flow log it had.
+//!
 //! Once cancelled it starts nothing new: the creation of a delete-first replace whose old flow
 //! log is gone and the deletion of a confirmed replace's old half still happen.
 

@@ -33,6 +33,15 @@ fn confirm(changes: usize) -> bool {
 
 /// The saved plan named on the command line, read and checked for form.
 fn read_saved(settings: &Settings, args: &ApplyArgs, file: &Path) -> Result<SavedRun, ExitStatus> {
+    if settings.config != Path::new(crate::cli::DEFAULT_CONFIG) {
+        eprintln!(
+            "error: {} is a saved plan: it carries the config it was planned from, so -c/--config {} is not used\n   = hint: leave out -c, or plan again with `flowkeeper -c {} plan --out FILE`",
+            file.display(),
+            settings.config.display(),
+            settings.config.display()
+        );
+        return Err(ExitStatus::Failure);
+    }
     if args.prune || args.allow_logging_gap || settings.filter_args != FilterArgs::default() {
         eprintln!(
             "error: {} is a saved plan: it carries its own --prune, --allow-logging-gap, --accounts and --regions\n   = hint: give those to `flowkeeper plan --out` instead",

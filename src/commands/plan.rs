@@ -3,6 +3,7 @@
 //! plans it shows.
 
 use std::collections::BTreeSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use futures::future::join_all;
@@ -16,6 +17,7 @@ use crate::exit::ExitStatus;
 use crate::model::{
     AccountId, AccountTarget, DesiredState, Destination, Inventory, Regions, partition_of,
 };
+use crate::output::OutputFile;
 use crate::plan::{self, Plan, PlanContext, PlanOptions};
 use crate::plan_file::{self, SavedRun};
 use crate::progress::{Progress, StderrProgress};
@@ -279,7 +281,8 @@ async fn plan_account(
         .filter(|r| inventory.regions.contains_key(*r))
         .cloned()
         .collect();
-    let plan = plan::plan(&scoped, ctx, &all_regions, &ok_regions, &inventory, opts);
+    let mut plan = plan::plan(&scoped, ctx, &all_regions, &ok_regions, &inventory, opts);
+    plan.unread = failures.len();
     Ok(AccountRun {
         target: target.clone(),
         aws: session,
@@ -372,15 +375,21 @@ pub async fn run(settings: &Settings, format: InfraFormat, args: &PlanArgs) -> E
         Ok(r) => r,
         Err(status) => return status,
     };
-    if let Some(out) = &args.out
-        && same_file(out, &req.config_path)
-    {
-        eprintln!(
-            "error: --out {} is the config file: a plan never overwrites its input",
-            out.display()
-        );
-        return ExitStatus::Failure;
-    }
+    // Checked (and its temporary file opened) before any AWS call: never the config, never a
+    // directory or device.
+    let out_file = match &args.out {
+        None => None,
+        Some(out) => match OutputFile::create(out, [req.config_path.as_path()]) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("error: --out: {e}");
+                if let Some(h) = e.hint() {
+                    eprintln!("   = hint: {h}");
+                }
+                return ExitStatus::Failure;
+            }
+        },
+    };
     let saved_header = (
         req.config_path.display().to_string(),
         req.config_text.clone(),
@@ -401,18 +410,28 @@ pub async fn run(settings: &Settings, format: InfraFormat, args: &PlanArgs) -> E
     print_call_counts(settings);
     if prepared.has_errors() {
         if let Some(out) = &args.out {
+            drop(out_file);
             eprintln!(
                 "error: no plan file written to {}: part of the run could not be planned",
                 out.display()
             );
+            remove_stale_plan(out);
         }
         return ExitStatus::Failure;
     }
-    if let Some(out) = &args.out {
+    if let (Some(out), Some(mut file)) = (&args.out, out_file) {
         let (config_path, config_text, accounts, regions) = saved_header;
         let saved = saved_run(config_path, config_text, opts, accounts, regions, &prepared);
-        if let Err(e) = write_atomically(out, &plan_file::render(&saved)) {
-            eprintln!("error: cannot write the plan file {}: {e}", out.display());
+        let written = file
+            .write_all(plan_file::render(&saved).as_bytes())
+            .map_err(|error| crate::output::OutputError::Io {
+                path: out.clone(),
+                action: "write",
+                error,
+            })
+            .and_then(|_| file.commit());
+        if let Err(e) = written {
+            eprintln!("error: cannot write the plan file: {e}");
             return ExitStatus::Failure;
         }
         eprintln!(
@@ -459,36 +478,17 @@ pub fn saved_run(
     }
 }
 
-/// True when `a` and `b` name the same file (or both do not exist and are the same path).
-pub fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
+/// A plan file left at `out` by an earlier run would be applied by a pipeline that goes on
+/// after this failed plan (`plan --out p || true; apply p`): it is removed, but only when it
+/// is a flowkeeper plan file (anything else there is not ours to delete).
+fn remove_stale_plan(out: &Path) {
+    let is_plan = std::fs::read_to_string(out).is_ok_and(|t| plan_file::parse(&t).is_ok());
+    if is_plan && std::fs::remove_file(out).is_ok() {
+        eprintln!(
+            "removed the earlier plan file {}: it no longer matches a successful plan",
+            out.display()
+        );
     }
-}
-
-/// Writes `text` to a temporary file beside `path`, then renames it over `path`.
-pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// With `-v`: how many AWS API calls the run made, by operation.

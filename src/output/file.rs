@@ -22,6 +22,9 @@ pub enum OutputError {
     IsDirectory(PathBuf),
     /// The output path ends in `..`, `/` or nothing: it names no file.
     NoFileName(PathBuf),
+    /// The output path is (or leads through a symlink to) a device, FIFO or socket: renaming a
+    /// file over it would replace it, so it is refused.
+    NotRegular(PathBuf),
     /// Creating, writing or renaming failed.
     Io {
         path: PathBuf,
@@ -35,10 +38,13 @@ impl OutputError {
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             OutputError::IsInput { .. } | OutputError::StdoutIsInput { .. } => {
-                Some("write the report somewhere that is not read as input (-o another path)")
+                Some("write the output somewhere that is not read as input (another path)")
             }
             OutputError::IsDirectory(_) | OutputError::NoFileName(_) => {
                 Some("give a file name, for example -o report.html")
+            }
+            OutputError::NotRegular(_) => {
+                Some("name a regular file; to print on stdout, leave the output option out")
             }
             OutputError::Io { .. } => None,
         }
@@ -80,6 +86,11 @@ impl fmt::Display for OutputError {
                 "cannot write {}: it names no file",
                 Safe(&p.display().to_string())
             ),
+            OutputError::NotRegular(p) => write!(
+                f,
+                "refusing to write {}: it is not a regular file (a device, FIFO or socket)",
+                Safe(&p.display().to_string())
+            ),
             OutputError::Io {
                 path,
                 action,
@@ -109,13 +120,15 @@ impl OutputFile {
         path: &Path,
         inputs: impl IntoIterator<Item = &'a Path>,
     ) -> Result<OutputFile, OutputError> {
-        check_target(path)?;
+        let target = check_target(path)?;
         if let Some(input) = inputs.into_iter().find(|i| same_file(path, i)) {
             return Err(OutputError::IsInput {
                 output: path.to_path_buf(),
                 input: input.to_path_buf(),
             });
         }
+        // A symlink is written through: the file it leads to is replaced, the link stays.
+        let path = target.as_path();
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -192,15 +205,23 @@ pub fn check_stdout<'a>(inputs: impl IntoIterator<Item = &'a Path>) -> Result<()
     }
 }
 
-/// Refuses targets that can never be a file.
-fn check_target(path: &Path) -> Result<(), OutputError> {
+/// Refuses targets that can never be a file, and returns the file to replace: `path` itself,
+/// or where a symlink at `path` leads.
+fn check_target(path: &Path) -> Result<PathBuf, OutputError> {
     if path.file_name().is_none() || path.as_os_str().to_string_lossy().ends_with('/') {
         return Err(OutputError::NoFileName(path.to_path_buf()));
     }
-    if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
-        return Err(OutputError::IsDirectory(path.to_path_buf()));
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => return Err(OutputError::IsDirectory(path.to_path_buf())),
+        Ok(m) if !m.is_file() => return Err(OutputError::NotRegular(path.to_path_buf())),
+        _ => {}
     }
-    Ok(())
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    Ok(if is_link {
+        resolved(path).unwrap_or_else(|| path.to_path_buf())
+    } else {
+        path.to_path_buf()
+    })
 }
 
 /// Whether writing `output` would overwrite `input`: the same inode (symlinks followed, hard
@@ -338,6 +359,43 @@ mod tests {
         assert!(
             e.to_string().contains("cannot create a temporary file"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn a_symlink_is_written_through_and_stays_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.json");
+        std::fs::write(&real, "old").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let mut out = create(&link, &[]).unwrap();
+        out.write_all(b"new").unwrap();
+        out.commit().unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+    }
+
+    #[test]
+    fn devices_and_links_to_them_are_refused_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("null");
+        std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+        for target in [Path::new("/dev/null"), link.as_path()] {
+            let err = create(target, &[]).err().expect("refused");
+            assert!(matches!(err, OutputError::NotRegular(_)), "{err}");
+            assert!(err.to_string().contains("not a regular file"), "{err}");
+        }
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
         );
     }
 }

@@ -35,6 +35,7 @@ pub fn plan(
 ) -> Plan {
     let resolved = resolve(desired, &inventory.account, ctx, all_regions, regions);
     let mut plan = Plan::new(inventory.account.clone());
+    plan.regions = regions.to_vec();
     plan.problems.extend(resolved.problems.iter().cloned());
     let unavailable = destinations::plan_destinations(&resolved, inventory, &mut plan);
     flow_logs::plan_flow_logs(

@@ -230,6 +230,12 @@ pub struct Plan {
     /// (entry, id) named in `select.ids` → whether this account has it.
     #[serde(skip)]
     pub selected_ids: BTreeMap<(String, String), bool>,
+    /// The regions planned (after `--regions` and failed discoveries).
+    #[serde(skip)]
+    pub regions: Vec<String>,
+    /// Regions or account-wide reads that failed, so part of the account was not planned.
+    #[serde(skip)]
+    pub unread: usize,
 }
 
 /// Counts per action.
@@ -250,6 +256,8 @@ impl Plan {
             prunable: Vec::new(),
             problems: Vec::new(),
             selected_ids: BTreeMap::new(),
+            regions: Vec::new(),
+            unread: 0,
         }
     }
 

@@ -10,7 +10,21 @@ fn value(v: &Option<String>) -> &str {
 }
 
 fn render_account(plan: &Plan, out: &mut String) {
-    if plan.changes.is_empty() {
+    let incomplete = plan.problems.len() + plan.unread;
+    if plan.changes.is_empty() && plan.regions.is_empty() && incomplete == 0 {
+        let _ = writeln!(
+            out,
+            "Nothing planned in account {}: none of its regions is part of this run.",
+            plan.account
+        );
+    } else if plan.changes.is_empty() && incomplete > 0 {
+        let _ = writeln!(
+            out,
+            "No changes planned in account {}, but part of it could not be planned ({incomplete} problem{}; see the errors on stderr).",
+            plan.account,
+            if incomplete == 1 { "" } else { "s" }
+        );
+    } else if plan.changes.is_empty() {
         let _ = writeln!(
             out,
             "No changes. Flow logging in account {} matches the config.",
