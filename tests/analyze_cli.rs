@@ -400,7 +400,9 @@ fn regression_an_output_that_is_an_input_is_refused_and_the_input_kept() {
     std::os::unix::fs::symlink("flows.log", d.join("link.log")).unwrap();
     std::fs::hard_link(d.join("flows.log"), d.join("hard.log")).unwrap();
     gz(&d.join("logs/a.log.gz"), &records());
-    let cases: [(&[&str], &str); 5] = [
+    std::fs::write(d.join("pack.yaml"), "version: 1\n").unwrap();
+    let cases: [(&[&str], &str); 6] = [
+        (&["flows.log", "--rules", "pack.yaml"], "pack.yaml"),
         (&["flows.log"], "flows.log"),
         (&["flows.log"], "link.log"),
         (&["flows.log"], "hard.log"),
@@ -442,7 +444,18 @@ fn regression_an_output_that_is_an_input_is_refused_and_the_input_kept() {
     names.sort();
     assert_eq!(
         names,
-        ["flows.log", "hard.log", "link.log", "logs", "report.txt"]
+        [
+            "flows.log",
+            "hard.log",
+            "link.log",
+            "logs",
+            "pack.yaml",
+            "report.txt"
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("pack.yaml")).unwrap(),
+        "version: 1\n"
     );
 }
 

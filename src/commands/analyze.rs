@@ -85,7 +85,7 @@ fn load_pack(files: &[std::path::PathBuf]) -> Result<RulePack, ExitStatus> {
     layers.extend(texts.iter().map(|(name, text)| PackSource { name, text }));
     RulePack::from_yaml_layers(&layers).map_err(|errors| {
         for e in &errors {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", output::text::SafeLines(&e.to_string()));
         }
         eprintln!(
             "{} in the rule packs",
@@ -218,13 +218,19 @@ pub async fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> ExitStatus {
             |j| !matches!(j, analyze::Job::S3 { key, .. } if !key.contains(marker.as_str())),
         );
     }
-    // The output is opened (and checked against every input) before anything is read.
+    // The output is opened (and checked against every input, rule packs included) before
+    // anything is read.
+    let read_paths = || {
+        planned
+            .local_paths(&inputs)
+            .chain(args.rules.iter().map(|p| p.as_path()))
+    };
     let sink = match &args.output {
-        Some(path) => match OutputFile::create(path, planned.local_paths(&inputs)) {
+        Some(path) => match OutputFile::create(path, read_paths()) {
             Ok(f) => Sink::File(f),
             Err(e) => return fail_output(&e),
         },
-        None => match output::check_stdout(planned.local_paths(&inputs)) {
+        None => match output::check_stdout(read_paths()) {
             Ok(()) => Sink::Stdout(std::io::stdout()),
             Err(e) => return fail_output(&e),
         },
