@@ -439,18 +439,31 @@ pub async fn list_objects(
         .list_objects_v2()
         .bucket(bucket)
         .prefix(prefix)
+        // Keys may hold characters XML 1.0 cannot carry (control characters): S3 sends them
+        // URL-encoded when asked, so such a key is listed instead of breaking the whole page.
+        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| classify("s3:ListObjectsV2", e))?;
         out.extend(page.contents().iter().filter_map(|o| {
             Some(ObjectInfo {
-                key: o.key()?.to_string(),
+                key: url_decoded_key(o.key()?),
                 size: o.size().unwrap_or_default(),
             })
         }));
     }
     Ok(out)
+}
+
+/// A key from a listing with `EncodingType=url`: `+` is a space (AWS's form encoding; a literal
+/// `+` arrives as `%2B`), then percent-escapes are decoded. Bytes that are not UTF-8 are kept
+/// as replacement characters (such a key cannot be asked for by name anyway).
+fn url_decoded_key(encoded: &str) -> String {
+    let spaced = encoded.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// An object's body as a blocking [`std::io::Read`]: each network chunk is awaited on
@@ -595,5 +608,13 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(got, BucketLookup::Denied);
+    }
+
+    #[test]
+    fn url_encoded_keys_are_decoded() {
+        assert_eq!(
+            url_decoded_key("a%20b+c%2Bd/%1B%5B31m.log"),
+            "a b c+d/\u{1b}[31m.log"
+        );
     }
 }
