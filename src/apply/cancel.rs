@@ -153,20 +153,10 @@ mod executor_tests {
         // The confirmation: DescribeFlowLogs shows the new flow log with the wanted settings.
         let describe = mock!(aws_sdk_ec2::Client::describe_flow_logs).then_output(|| {
             aws_sdk_ec2::operation::describe_flow_logs::DescribeFlowLogsOutput::builder()
-                .flow_logs(
-                    aws_sdk_ec2::types::FlowLog::builder()
-                        .flow_log_id("fl-new")
-                        .resource_id("vpc-1")
-                        .traffic_type(aws_sdk_ec2::types::TrafficType::All)
-                        .log_destination_type(
-                            aws_sdk_ec2::types::LogDestinationType::CloudWatchLogs,
-                        )
-                        .log_group_name("/g")
-                        .deliver_logs_permission_arn("arn:aws:iam::111122223333:role/r")
-                        .log_format(LogFormat::default_v2().to_aws())
-                        .max_aggregation_interval(600)
-                        .build(),
-                )
+                .flow_logs(flow_logs::tests::described(
+                    "fl-new",
+                    &LogFormat::default_v2().to_aws(),
+                ))
                 .build()
         });
         let ec2 = crate::aws::ec2::Ec2::from_client(mock_client!(

@@ -392,7 +392,7 @@ async fn create_with_retry(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     //! CreateFlowLogs behaviours moto cannot produce: IAM propagation delay, 5xx sequences.
 
     use std::sync::{Arc, Mutex};
@@ -612,7 +612,8 @@ mod tests {
         }
     }
 
-    fn described(id: &str, format: &str) -> aws_sdk_ec2::types::FlowLog {
+    /// A described CloudWatch flow log on vpc-1 with `settings()` but `format`.
+    pub(in crate::apply) fn described(id: &str, format: &str) -> aws_sdk_ec2::types::FlowLog {
         aws_sdk_ec2::types::FlowLog::builder()
             .flow_log_id(id)
             .resource_id("vpc-1")
@@ -627,63 +628,16 @@ mod tests {
 
     const ALREADY: &str = "<Response><Errors><Error><Code>FlowLogAlreadyExists</Code><Message>Error. There is an existing Flow Log with the same configuration and log destination.</Message></Error></Errors><RequestID>r</RequestID></Response>";
 
-    #[tokio::test]
-    async fn already_exists_is_not_confirmation_and_the_old_flow_log_is_kept() {
-        let create = mock!(aws_sdk_ec2::Client::create_flow_logs).then_http_response(|| {
-            aws_smithy_runtime_api::http::Response::new(
-                aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
-                aws_smithy_types::body::SdkBody::from(ALREADY),
-            )
-        });
-        // Only the old flow log (another format) is on the resource.
-        let describe = mock!(aws_sdk_ec2::Client::describe_flow_logs).then_output(|| {
+    /// Runs a create-first replace of `fl-old` on vpc-1 with `create` answering CreateFlowLogs
+    /// and DescribeFlowLogs showing `on_resource`; returns its status and the DeleteFlowLogs
+    /// and DescribeFlowLogs call counts.
+    async fn replace_with(
+        create: aws_smithy_mocks::Rule,
+        on_resource: Vec<aws_sdk_ec2::types::FlowLog>,
+    ) -> (Status, usize, usize) {
+        let describe = mock!(aws_sdk_ec2::Client::describe_flow_logs).then_output(move || {
             aws_sdk_ec2::operation::describe_flow_logs::DescribeFlowLogsOutput::builder()
-                .flow_logs(described("fl-old", "${version} ${srcaddr}"))
-                .build()
-        });
-        let delete = mock!(aws_sdk_ec2::Client::delete_flow_logs).then_output(|| {
-            aws_sdk_ec2::operation::delete_flow_logs::DeleteFlowLogsOutput::builder().build()
-        });
-        let ec2 = crate::aws::ec2::Ec2::from_client(mock_client!(
-            aws_sdk_ec2,
-            RuleMode::MatchAny,
-            [&create, &describe, &delete]
-        ));
-        let c = replace("fl-old", false);
-        let results = apply_region(
-            &ec2,
-            "111122223333",
-            &[&c],
-            &HashMap::new(),
-            opts(),
-            &Quiet,
-            &super::super::Cancel::new(),
-        )
-        .await;
-        let Some(Status::Failed { error, hint }) = results.get(&c.key()) else {
-            panic!("{results:?}")
-        };
-        assert!(error.contains("fl-old was kept"), "{error}");
-        assert!(
-            hint.as_deref()
-                .unwrap_or_default()
-                .contains("--allow-logging-gap")
-        );
-        assert_eq!(delete.num_calls(), 0, "nothing is deleted");
-        assert_eq!(describe.num_calls(), 1, "the describe is the confirmation");
-    }
-
-    #[tokio::test]
-    async fn a_confirmed_replace_deletes_the_old_flow_log() {
-        let create = mock!(aws_sdk_ec2::Client::create_flow_logs).then_output(|| {
-            CreateFlowLogsOutput::builder()
-                .flow_log_ids("fl-new")
-                .build()
-        });
-        let describe = mock!(aws_sdk_ec2::Client::describe_flow_logs).then_output(|| {
-            aws_sdk_ec2::operation::describe_flow_logs::DescribeFlowLogsOutput::builder()
-                .flow_logs(described("fl-old", "${version} ${srcaddr}"))
-                .flow_logs(described("fl-new", &LogFormat::default_v2().to_aws()))
+                .set_flow_logs(Some(on_resource.clone()))
                 .build()
         });
         let delete = mock!(aws_sdk_ec2::Client::delete_flow_logs)
@@ -697,7 +651,7 @@ mod tests {
             [&create, &describe, &delete]
         ));
         let c = replace("fl-old", false);
-        let results = apply_region(
+        let mut results = apply_region(
             &ec2,
             "111122223333",
             &[&c],
@@ -707,45 +661,58 @@ mod tests {
             &super::super::Cancel::new(),
         )
         .await;
-        assert_eq!(results.get(&c.key()), Some(&Status::Done));
-        assert_eq!(delete.num_calls(), 1);
+        let st = results.remove(&c.key()).expect("a status");
+        (st, delete.num_calls(), describe.num_calls())
+    }
+
+    fn created_fl_new() -> aws_smithy_mocks::Rule {
+        mock!(aws_sdk_ec2::Client::create_flow_logs).then_output(|| {
+            CreateFlowLogsOutput::builder()
+                .flow_log_ids("fl-new")
+                .build()
+        })
+    }
+
+    #[tokio::test]
+    async fn already_exists_is_not_confirmation_and_the_old_flow_log_is_kept() {
+        let create = mock!(aws_sdk_ec2::Client::create_flow_logs).then_http_response(|| {
+            aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
+                aws_smithy_types::body::SdkBody::from(ALREADY),
+            )
+        });
+        // Only the old flow log (another format) is on the resource.
+        let (st, deletes, describes) =
+            replace_with(create, vec![described("fl-old", "${version} ${srcaddr}")]).await;
+        let Status::Failed { error, hint } = st else {
+            panic!("{st:?}")
+        };
+        assert!(error.contains("fl-old was kept"), "{error}");
+        assert!(
+            hint.as_deref()
+                .unwrap_or_default()
+                .contains("--allow-logging-gap")
+        );
+        assert_eq!(deletes, 0, "nothing is deleted");
+        assert_eq!(describes, 1, "the describe is the confirmation");
+    }
+
+    #[tokio::test]
+    async fn a_confirmed_replace_deletes_the_old_flow_log() {
+        let on_resource = vec![
+            described("fl-old", "${version} ${srcaddr}"),
+            described("fl-new", &LogFormat::default_v2().to_aws()),
+        ];
+        let (st, deletes, _) = replace_with(created_fl_new(), on_resource).await;
+        assert_eq!(st, Status::Done);
+        assert_eq!(deletes, 1);
     }
 
     #[tokio::test]
     async fn a_reported_success_that_describe_does_not_show_deletes_nothing() {
-        let create = mock!(aws_sdk_ec2::Client::create_flow_logs).then_output(|| {
-            CreateFlowLogsOutput::builder()
-                .flow_log_ids("fl-new")
-                .build()
-        });
-        let describe = mock!(aws_sdk_ec2::Client::describe_flow_logs).then_output(|| {
-            aws_sdk_ec2::operation::describe_flow_logs::DescribeFlowLogsOutput::builder()
-                .flow_logs(described("fl-old", "${version} ${srcaddr}"))
-                .build()
-        });
-        let delete = mock!(aws_sdk_ec2::Client::delete_flow_logs).then_output(|| {
-            aws_sdk_ec2::operation::delete_flow_logs::DeleteFlowLogsOutput::builder().build()
-        });
-        let ec2 = crate::aws::ec2::Ec2::from_client(mock_client!(
-            aws_sdk_ec2,
-            RuleMode::MatchAny,
-            [&create, &describe, &delete]
-        ));
-        let c = replace("fl-old", false);
-        let results = apply_region(
-            &ec2,
-            "111122223333",
-            &[&c],
-            &HashMap::new(),
-            opts(),
-            &Quiet,
-            &super::super::Cancel::new(),
-        )
-        .await;
-        assert!(
-            matches!(results.get(&c.key()), Some(Status::Failed { .. })),
-            "{results:?}"
-        );
-        assert_eq!(delete.num_calls(), 0);
+        let on_resource = vec![described("fl-old", "${version} ${srcaddr}")];
+        let (st, deletes, _) = replace_with(created_fl_new(), on_resource).await;
+        assert!(matches!(st, Status::Failed { .. }), "{st:?}");
+        assert_eq!(deletes, 0);
     }
 }

@@ -164,17 +164,8 @@ pub async fn enabled_regions(ec2: &Ec2) -> Result<Vec<String>, AwsError> {
 
 /// Every flow log in the region.
 pub async fn describe_flow_logs(ec2: &Ec2) -> Result<Vec<ExistingFlowLog>, AwsError> {
-    let ec2 = &ec2.0;
     let mut out = Vec::new();
-    let pages = ec2
-        .describe_flow_logs()
-        .max_results(PAGE_SIZE)
-        .into_paginator()
-        .send();
-    drain(pages, "ec2:DescribeFlowLogs", |page| {
-        out.extend(page.flow_logs().iter().filter_map(existing_flow_log))
-    })
-    .await?;
+    flow_log_pages(ec2, None, &mut out).await?;
     out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
 }
@@ -184,27 +175,36 @@ pub async fn describe_flow_logs_of(
     ec2: &Ec2,
     resource_ids: &[String],
 ) -> Result<Vec<ExistingFlowLog>, AwsError> {
-    let ec2 = &ec2.0;
     let mut out = Vec::new();
     for batch in resource_ids.chunks(FILTER_VALUE_LIMIT) {
-        let pages = ec2
-            .describe_flow_logs()
-            .filter(
-                Filter::builder()
-                    .name("resource-id")
-                    .set_values(Some(batch.to_vec()))
-                    .build(),
-            )
-            .into_paginator()
-            .send();
-        drain(pages, "ec2:DescribeFlowLogs", |page| {
-            out.extend(page.flow_logs().iter().filter_map(existing_flow_log))
-        })
-        .await?;
+        let filter = Filter::builder()
+            .name("resource-id")
+            .set_values(Some(batch.to_vec()))
+            .build();
+        flow_log_pages(ec2, Some(filter), &mut out).await?;
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
     out.dedup_by(|a, b| a.id == b.id);
     Ok(out)
+}
+
+/// Every page of one DescribeFlowLogs, all flow logs or those matching `filter`, into `out`.
+async fn flow_log_pages(
+    ec2: &Ec2,
+    filter: Option<Filter>,
+    out: &mut Vec<ExistingFlowLog>,
+) -> Result<(), AwsError> {
+    let pages = ec2
+        .0
+        .describe_flow_logs()
+        .max_results(PAGE_SIZE)
+        .set_filter(filter.map(|f| vec![f]))
+        .into_paginator()
+        .send();
+    drain(pages, "ec2:DescribeFlowLogs", |page| {
+        out.extend(page.flow_logs().iter().filter_map(existing_flow_log))
+    })
+    .await
 }
 
 /// Converts a described flow log; flow logs to destinations flowkeeper does not manage
