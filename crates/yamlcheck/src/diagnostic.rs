@@ -160,6 +160,9 @@ mod tests {
             Some("did you mean `bucket`?")
         );
         assert_eq!(did_you_mean("zzz", ["bucket", "prefix"]), None);
-        assert_eq!(nearest("bucke", ["prefix", "bucket", "buckets"], 2), ["bucket", "buckets"]);
+        assert_eq!(
+            nearest("bucke", ["prefix", "bucket", "buckets"], 2),
+            ["bucket", "buckets"]
+        );
     }
 }

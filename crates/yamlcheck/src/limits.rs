@@ -60,7 +60,7 @@ pub fn read_to_string(path: &std::path::Path, limits: &Limits) -> Result<String,
 pub fn human_bytes(n: usize) -> String {
     const MIB: usize = 1024 * 1024;
     if n >= MIB {
-        if n % MIB == 0 {
+        if n.is_multiple_of(MIB) {
             format!("{} MiB", n / MIB)
         } else {
             format!("{:.1} MiB", n as f64 / MIB as f64)

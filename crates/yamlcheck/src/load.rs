@@ -248,7 +248,8 @@ impl Builder {
             }
         };
         self.work += path.0.len();
-        self.marks.insert(path.clone(), NodeMarks { key, value: here });
+        self.marks
+            .insert(path.clone(), NodeMarks { key, value: here });
         Ok(Slot::Indexed(path))
     }
 
@@ -376,7 +377,8 @@ impl Builder {
                     let duplicate = map.contains_key(&value);
                     if duplicate && let Some(p) = &parent.path {
                         let first = self.marks.key(&p.key(&text)).map(|(p, _)| p.line);
-                        self.problems.push(duplicate_key(p, &text, (at, len), first));
+                        self.problems
+                            .push(duplicate_key(p, &text, (at, len), first));
                     }
                     *key = Some(PendingKey {
                         value,
@@ -396,7 +398,9 @@ fn duplicate_key(map: &Path, key: &str, at: (Pos, usize), first: Option<usize>) 
     } else {
         format!("`{map}`")
     };
-    let first = first.map_or_else(String::new, |l| format!("`{key}` is first given at line {l}; "));
+    let first = first.map_or_else(String::new, |l| {
+        format!("`{key}` is first given at line {l}; ")
+    });
     Diagnostic {
         path: map.key(key),
         pos: Some(at.0),
@@ -424,8 +428,10 @@ mod tests {
     fn values_are_the_ones_serde_yaml_builds() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let mut texts = vec![
-            "a: 1\nb: [x, 'y', \"z\", ~, true, 0.5, -3, 007, 0x1f]\nc: { d: e, 1: f }\n".to_string(),
-            "- &anchor { k: v }\n- *anchor\n- !custom tagged\n- !!str 123\n- |\n  block\n  text\n".into(),
+            "a: 1\nb: [x, 'y', \"z\", ~, true, 0.5, -3, 007, 0x1f]\nc: { d: e, 1: f }\n"
+                .to_string(),
+            "- &anchor { k: v }\n- *anchor\n- !custom tagged\n- !!str 123\n- |\n  block\n  text\n"
+                .into(),
             "? [complex, key]\n: value\nempty:\nquoted: ''\n".into(),
             "---\nk: v\n...\n".into(),
             String::new(),
@@ -464,8 +470,14 @@ mod tests {
         assert_eq!(
             found,
             [
-                ("duplicate key `k` in `m`".to_string(), Pos { line: 5, col: 3 }),
-                ("duplicate key `k` in `b[0]`".to_string(), Pos { line: 6, col: 13 }),
+                (
+                    "duplicate key `k` in `m`".to_string(),
+                    Pos { line: 5, col: 3 }
+                ),
+                (
+                    "duplicate key `k` in `b[0]`".to_string(),
+                    Pos { line: 6, col: 13 }
+                ),
             ]
         );
         assert!(
@@ -497,7 +509,13 @@ mod tests {
         assert_eq!(d.pos, Some(Pos { line: 1, col: 256 }));
         assert!(d.message.contains("more than 64 levels"), "{}", d.message);
         let inside = format!("a:\n  b: {}", "{c: ".repeat(100));
-        assert_eq!(err(&inside).pos, Some(Pos { line: 2, col: 6 + 4 * 62 }));
+        assert_eq!(
+            err(&inside).pos,
+            Some(Pos {
+                line: 2,
+                col: 6 + 4 * 62
+            })
+        );
 
         let d = err("a: 1\n---\nb: 2\n");
         assert_eq!(d.pos, Some(Pos { line: 2, col: 1 }));
@@ -519,7 +537,11 @@ mod tests {
             ));
         }
         let d = err(&text);
-        assert!(d.message.contains("aliases expand the document"), "{}", d.message);
+        assert!(
+            d.message.contains("aliases expand the document"),
+            "{}",
+            d.message
+        );
         assert!(d.pos.is_some());
     }
 

@@ -94,7 +94,9 @@ impl Marks {
     }
 
     fn nearest(&self, path: &Path) -> Option<&NodeMarks> {
-        (0..=path.0.len()).rev().find_map(|n| self.nodes.get(&path.0[..n]))
+        (0..=path.0.len())
+            .rev()
+            .find_map(|n| self.nodes.get(&path.0[..n]))
     }
 }
 
