@@ -221,7 +221,10 @@ fn usage_errors_exit_1_for_every_subcommand() {
         let out = flowkeeper(dir.path(), args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "flowkeeper {args:?}:\n{err}");
-        assert!(err.contains("error"), "flowkeeper {args:?} says why:\n{err}");
+        assert!(
+            err.contains("error"),
+            "flowkeeper {args:?} says why:\n{err}"
+        );
         assert!(out.stdout.is_empty(), "flowkeeper {args:?} prints no data");
     }
     for args in [
@@ -244,7 +247,10 @@ fn usage_errors_exit_1_for_every_subcommand() {
             "flowkeeper {args:?}:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(!out.stdout.is_empty(), "flowkeeper {args:?} prints on stdout");
+        assert!(
+            !out.stdout.is_empty(),
+            "flowkeeper {args:?} prints on stdout"
+        );
     }
 }
 
@@ -356,13 +362,27 @@ flow_logs:
 /// matches as a hint.
 #[test]
 fn an_unknown_region_is_rejected_with_near_matches() {
-    let config = STARTER.replace("regions: [us-east-1, eu-west-1]", "regions: [us-east-1, mars-north-7, eu-wset-1]");
+    let config = STARTER.replace(
+        "regions: [us-east-1, eu-west-1]",
+        "regions: [us-east-1, mars-north-7, eu-wset-1]",
+    );
     let (code, err) = validate(config.as_bytes());
     assert_eq!(code, Some(1), "{err}");
-    assert_reported_at(&err, "`mars-north-7` is not an AWS region", "flowkeeper.yaml:6:22");
-    assert_reported_at(&err, "`eu-wset-1` is not an AWS region", "flowkeeper.yaml:6:36");
+    assert_reported_at(
+        &err,
+        "`mars-north-7` is not an AWS region",
+        "flowkeeper.yaml:6:22",
+    );
+    assert_reported_at(
+        &err,
+        "`eu-wset-1` is not an AWS region",
+        "flowkeeper.yaml:6:36",
+    );
     assert!(err.contains("did you mean `eu-west-1`?"), "{err}");
-    assert!(err.contains("eu-north-1"), "a near match for mars-north-7 is listed:\n{err}");
+    assert!(
+        err.contains("eu-north-1"),
+        "a near match for mars-north-7 is listed:\n{err}"
+    );
 }
 
 /// Issue #8 case 9: a file over the size limit fails at once, saying so, before it is parsed.
@@ -408,4 +428,37 @@ fn deep_rule_packs_fail_at_the_depth_limit() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("nested more than 64 levels deep"), "{err}");
     assert!(err.contains("rules.yaml:1:"), "{err}");
+}
+
+/// Issue #8 case 14: `--region` and `--regions` are checked against the known regions too,
+/// before any AWS call.
+#[test]
+fn unknown_regions_in_flags_are_rejected_before_any_call() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(flowkeeper(dir.path(), &["init"]).status.code(), Some(0));
+    for args in [
+        &[
+            "plan",
+            "--region",
+            "mars-north-7",
+            "--endpoint-url",
+            "http://127.0.0.1:1",
+        ][..],
+        &[
+            "plan",
+            "--regions",
+            "eu-west-1,mars-north-7",
+            "--endpoint-url",
+            "http://127.0.0.1:1",
+        ],
+    ] {
+        let out = flowkeeper(dir.path(), args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("`mars-north-7` is not an AWS region"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("cannot connect"), "no call was made: {err}");
+    }
 }

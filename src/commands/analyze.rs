@@ -10,7 +10,7 @@ use flowlog::Schema;
 
 use crate::analyze::input::{Input, parse_time};
 use crate::analyze::{self, Settings};
-use crate::aws::{self, Aws, AwsSettings};
+use crate::aws;
 use crate::cli::{AnalyzeArgs, GlobalArgs, OutputFormat};
 use crate::exit::ExitStatus;
 use crate::model::FlowLogDestination;
@@ -107,15 +107,10 @@ pub async fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> ExitStatus {
     };
     let needs_aws = args.flow_log.is_some() || inputs.iter().any(|i| !matches!(i, Input::Local(_)));
     let aws = if needs_aws {
-        Some(
-            Aws::connect(&AwsSettings {
-                region: global.region.clone(),
-                profile: global.profile.clone(),
-                endpoint_url: global.endpoint_url.clone(),
-                fallback_region: None,
-            })
-            .await,
-        )
+        match super::connect(global, None).await {
+            Ok(aws) => Some(aws),
+            Err(status) => return status,
+        }
     } else {
         None
     };

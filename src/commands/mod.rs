@@ -7,7 +7,8 @@ mod init;
 mod plan;
 mod validate;
 
-use crate::cli::{Cli, Command, OutputFormat};
+use crate::aws::{Aws, AwsSettings};
+use crate::cli::{Cli, Command, GlobalArgs, OutputFormat};
 use crate::exit::ExitStatus;
 
 pub fn run(cli: Cli) -> ExitStatus {
@@ -36,6 +37,30 @@ fn with_runtime<F: std::future::Future<Output = ExitStatus>>(f: impl FnOnce() ->
             ExitStatus::Failure
         }
     }
+}
+
+/// Connects to AWS as the global flags say; a failure (unknown --region, malformed endpoint
+/// URL, unknown profile) is printed with its hint.
+async fn connect(global: &GlobalArgs, fallback_region: Option<String>) -> Result<Aws, ExitStatus> {
+    if let Some(r) = &global.region
+        && let Err(hint) = crate::model::regions::known(r)
+    {
+        eprintln!("error: --region `{r}` is not an AWS region\n   = hint: {hint}");
+        return Err(ExitStatus::Failure);
+    }
+    let settings = AwsSettings {
+        region: global.region.clone(),
+        profile: global.profile.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+        fallback_region,
+    };
+    Aws::connect(&settings).await.map_err(|e| {
+        eprintln!("error: {}", e.message);
+        if let Some(h) = e.hint() {
+            eprintln!("   = hint: {h}");
+        }
+        ExitStatus::Failure
+    })
 }
 
 /// Writes data to stdout; a closed pipe (`flowkeeper plan | head`) is not an error.

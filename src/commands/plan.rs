@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use futures::future::join_all;
 use tokio::sync::Semaphore;
 
-use crate::aws::{Aws, AwsError, AwsSettings};
+use crate::aws::{Aws, AwsError};
 use crate::cli::{GlobalArgs, OutputFormat, PlanArgs};
 use crate::config;
 use crate::discover::{self, DiscoveryFailure};
@@ -66,9 +66,9 @@ fn filters(global: &GlobalArgs) -> Result<Filters, String> {
         ),
     };
     if let Some(rs) = &global.regions
-        && let Some(bad) = rs.iter().find(|r| !crate::model::is_region_name(r))
+        && let Some(bad) = rs.iter().find(|r| crate::model::regions::known(r).is_err())
     {
-        return Err(format!("`{bad}` is not a region name"));
+        return Err(format!("`{bad}` is not an AWS region"));
     }
     Ok(Filters {
         accounts,
@@ -94,13 +94,7 @@ pub async fn prepare(
         Regions::List(l) => l.first().cloned(),
         _ => None,
     };
-    let settings = AwsSettings {
-        region: global.region.clone(),
-        profile: global.profile.clone(),
-        endpoint_url: global.endpoint_url.clone(),
-        fallback_region,
-    };
-    let aws = Aws::connect(&settings).await;
+    let aws = super::connect(global, fallback_region).await?;
     let caller: AccountId = aws.caller_account().await.map_err(|e| {
         eprintln!("error: cannot identify the account of the current credentials: {e}");
         if let Some(h) = e.hint() {
