@@ -47,8 +47,9 @@ pub struct GlobalArgs {
     /// AWS region for account-level calls (STS, IAM), and the region list when the config names none.
     #[arg(long, global = true, env = "AWS_REGION")]
     pub region: Option<String>,
-    /// Named AWS profile from the shared config/credentials files.
-    #[arg(long, global = true, env = "AWS_PROFILE")]
+    /// Named AWS profile from the shared config/credentials files; its credentials are used even
+    /// when AWS_ACCESS_KEY_ID is set (AWS_PROFILE, without the flag, comes after environment keys).
+    #[arg(long, global = true)]
     pub profile: Option<String>,
     /// Send every AWS call to this endpoint (an emulator such as moto); S3 then uses path-style URLs.
     #[arg(long = "endpoint-url", global = true, env = "AWS_ENDPOINT_URL")]

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use crate::aws::AwsSettings;
 use crate::cli::{GlobalArgs, OutputFormat};
-use crate::model::{AccountId, is_region_name};
+use crate::model::AccountId;
 use crate::targets::Filters;
 
 /// The output formats of plan and apply (text or JSON; never HTML or NDJSON).
@@ -58,9 +58,9 @@ impl FilterArgs {
             .as_ref()
             .map(|rs| rs.iter().map(|r| r.trim().to_string()).collect());
         if let Some(rs) = &regions
-            && let Some(bad) = rs.iter().find(|r| !is_region_name(r))
+            && let Some(bad) = rs.iter().find(|r| crate::model::regions::known(r).is_err())
         {
-            return Err(format!("`{bad}` is not a region name"));
+            return Err(format!("`{bad}` is not an AWS region"));
         }
         Ok(Filters { accounts, regions })
     }
@@ -159,7 +159,7 @@ mod tests {
         let e = resolve(&["--accounts", "12"]).unwrap_err();
         assert!(e.contains("hint: --accounts takes 12-digit ids"), "{e}");
         let e = resolve(&["--regions", "not a region"]).unwrap_err();
-        assert!(e.contains("`not a region` is not a region name"), "{e}");
+        assert!(e.contains("`not a region` is not an AWS region"), "{e}");
     }
 
     #[test]

@@ -430,6 +430,39 @@ fn deep_rule_packs_fail_at_the_depth_limit() {
     assert!(err.contains("rules.yaml:1:"), "{err}");
 }
 
+/// Issue #8 case 14: `--region` and `--regions` are checked against the known regions too,
+/// before any AWS call.
+#[test]
+fn unknown_regions_in_flags_are_rejected_before_any_call() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(flowkeeper(dir.path(), &["init"]).status.code(), Some(0));
+    for args in [
+        &[
+            "plan",
+            "--region",
+            "mars-north-7",
+            "--endpoint-url",
+            "http://127.0.0.1:1",
+        ][..],
+        &[
+            "plan",
+            "--regions",
+            "eu-west-1,mars-north-7",
+            "--endpoint-url",
+            "http://127.0.0.1:1",
+        ],
+    ] {
+        let out = flowkeeper(dir.path(), args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("`mars-north-7` is not an AWS region"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("cannot connect"), "no call was made: {err}");
+    }
+}
+
 #[test]
 fn destinations_sharing_a_bucket_or_log_group_with_different_settings_are_reported_at_both() {
     let dir = tempfile::tempdir().unwrap();

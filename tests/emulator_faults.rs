@@ -358,8 +358,10 @@ async fn prune_never_deletes_in_a_region_whose_discovery_failed() {
     );
     let (_, err) = expect_exit(&o, 1);
     assert!(
-        err.contains(&format!("[{}/eu-west-1] region", acct.id))
-            && err.contains("ServiceUnavailable"),
+        err.contains(&format!(
+            "[{}/eu-west-1] cannot read region eu-west-1",
+            acct.id
+        )) && err.contains("ServiceUnavailable"),
         "the failed region is named: {err}"
     );
     assert_eq!(

@@ -2,12 +2,14 @@
 //! retry, timeouts, endpoint) and derives per-region clients; each submodule converts SDK
 //! types to and from `model` types for one service. Errors are classified once, in `error`.
 
+pub mod connect;
 pub mod ec2;
 pub mod error;
 pub mod iam;
 pub mod logs;
 pub mod metrics;
 pub mod organizations;
+pub mod retry;
 pub mod s3;
 pub mod timing;
 
@@ -19,11 +21,14 @@ pub use error::{AwsError, ErrorKind};
 
 use crate::model::{Access, AccountId};
 use metrics::CallCounter;
+use retry::NoRetryWhenUnreachable;
 
 /// How to reach AWS: from flags, the environment and the shared config files.
 #[derive(Clone, Debug, Default)]
 pub struct AwsSettings {
     pub region: Option<String>,
+    /// A profile named on the command line: its credentials win over environment keys (as
+    /// with the AWS CLI). `AWS_PROFILE` is left to the SDK's chain, after environment keys.
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
     /// Region for account-level calls when neither the flag, the environment nor the profile names one.
@@ -47,10 +52,12 @@ pub struct Clients {
 }
 
 impl Aws {
-    /// Loads the standard credential chain. Throttling and transient errors are retried by the
-    /// SDK (standard mode, up to 8 attempts with jittered exponential backoff); timeouts and
-    /// the first backoff come from [`timing`].
-    pub async fn connect(s: &AwsSettings) -> Aws {
+    /// Loads the standard credential chain, or an explicit profile's credentials. Throttling
+    /// and transient errors are retried by the SDK (standard mode, up to 8 attempts with
+    /// jittered exponential backoff; timeouts and the first backoff come from [`timing`]); an
+    /// endpoint that refuses connections or does not resolve is not. A malformed endpoint URL
+    /// or an unknown profile fails here, before any call.
+    pub async fn connect(s: &AwsSettings) -> Result<Aws, AwsError> {
         let t = timing::Timing::from_env();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(
@@ -65,14 +72,16 @@ impl Aws {
                     .operation_timeout(t.operation)
                     .build(),
             );
+        if let Some(e) = &s.endpoint_url {
+            connect::check_endpoint_url(e)?;
+            loader = loader.endpoint_url(e);
+        }
         if let Some(p) = &s.profile {
-            loader = loader.profile_name(p);
+            let credentials = connect::profile_credentials(p).await?;
+            loader = loader.profile_name(p).credentials_provider(credentials);
         }
         if let Some(r) = &s.region {
             loader = loader.region(Region::new(r.clone()));
-        }
-        if let Some(e) = &s.endpoint_url {
-            loader = loader.endpoint_url(e);
         }
         let mut base = loader.load().await;
         if base.region().is_none()
@@ -81,7 +90,16 @@ impl Aws {
             base = base.into_builder().region(Region::new(r.clone())).build();
         }
         let path_style = base.endpoint_url().is_some();
-        Aws { base, path_style }
+        Ok(Aws { base, path_style })
+    }
+
+    /// How messages name the endpoint calls go to.
+    fn endpoint_label(&self, service: &str) -> String {
+        match (self.base.endpoint_url(), self.default_region()) {
+            (Some(url), _) => url.to_string(),
+            (None, Some(region)) => format!("the {service} endpoint of {region}"),
+            (None, None) => format!("the {service} endpoint"),
+        }
     }
 
     /// The region of the credentials' configuration, if any.
@@ -94,13 +112,12 @@ impl Aws {
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&self.base)
                 .interceptor(CallCounter)
+                .retry_classifier(NoRetryWhenUnreachable)
                 .build(),
         );
-        let out = sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| error::classify("sts:GetCallerIdentity", e))?;
+        let out = sts.get_caller_identity().send().await.map_err(|e| {
+            error::classify_at("sts:GetCallerIdentity", &self.endpoint_label("STS"), e)
+        })?;
         let id = out.account().unwrap_or_default();
         AccountId::parse(id).map_err(|m| AwsError::other("sts:GetCallerIdentity", m))
     }
@@ -114,6 +131,7 @@ impl Aws {
         iam::Iam::from_client(aws_sdk_iam::Client::from_conf(
             aws_sdk_iam::config::Builder::from(&self.base)
                 .interceptor(CallCounter)
+                .retry_classifier(NoRetryWhenUnreachable)
                 .build(),
         ))
     }
@@ -122,6 +140,7 @@ impl Aws {
         organizations::Organizations::from_client(aws_sdk_organizations::Client::from_conf(
             aws_sdk_organizations::config::Builder::from(&self.base)
                 .interceptor(CallCounter)
+                .retry_classifier(NoRetryWhenUnreachable)
                 .build(),
         ))
     }
@@ -148,6 +167,7 @@ impl Aws {
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&self.base)
                 .interceptor(CallCounter)
+                .retry_classifier(NoRetryWhenUnreachable)
                 .build(),
         );
         let assumed = sts
@@ -194,12 +214,15 @@ impl Aws {
         let s3_conf = aws_sdk_s3::config::Builder::from(&conf)
             .force_path_style(self.path_style)
             .interceptor(CallCounter)
+            .retry_classifier(NoRetryWhenUnreachable)
             .build();
         let ec2_conf = aws_sdk_ec2::config::Builder::from(&conf)
             .interceptor(CallCounter)
+            .retry_classifier(NoRetryWhenUnreachable)
             .build();
         let logs_conf = aws_sdk_cloudwatchlogs::config::Builder::from(&conf)
             .interceptor(CallCounter)
+            .retry_classifier(NoRetryWhenUnreachable)
             .build();
         Clients {
             region: region.to_string(),

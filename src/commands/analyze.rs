@@ -13,7 +13,7 @@ use flowlog::Schema;
 
 use crate::analyze::input::{Input, parse_range};
 use crate::analyze::{self, Settings};
-use crate::aws::{self, Aws, AwsSettings};
+use crate::aws;
 use crate::cli::{AnalyzeArgs, GlobalArgs, OutputFormat};
 use crate::exit::ExitStatus;
 use crate::model::FlowLogDestination;
@@ -152,15 +152,16 @@ pub async fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> ExitStatus {
             .iter()
             .any(|i| matches!(i, Input::S3 { .. } | Input::CloudWatch { .. }));
     let aws = if needs_aws {
-        Some(
-            Aws::connect(&AwsSettings {
-                region: global.region.clone(),
-                profile: global.profile.clone(),
-                endpoint_url: global.endpoint_url.clone(),
-                fallback_region: None,
-            })
-            .await,
-        )
+        let settings = crate::aws::AwsSettings {
+            region: global.region.clone(),
+            profile: global.profile.clone(),
+            endpoint_url: global.endpoint_url.clone(),
+            fallback_region: None,
+        };
+        match super::connect(&settings).await {
+            Ok(aws) => Some(aws),
+            Err(status) => return status,
+        }
     } else {
         None
     };

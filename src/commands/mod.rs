@@ -8,6 +8,7 @@ mod interrupt;
 mod plan;
 mod validate;
 
+use crate::aws::{Aws, AwsSettings};
 use crate::cli::{Cli, Command};
 use crate::exit::ExitStatus;
 use crate::settings::Settings;
@@ -51,6 +52,24 @@ fn with_runtime<F: std::future::Future<Output = ExitStatus>>(f: impl FnOnce() ->
             ExitStatus::Failure
         }
     }
+}
+
+/// Connects to AWS as the settings say; a failure (unknown --region, malformed endpoint
+/// URL, unknown profile) is printed with its hint.
+async fn connect(settings: &AwsSettings) -> Result<Aws, ExitStatus> {
+    if let Some(r) = &settings.region
+        && let Err(hint) = crate::model::regions::known(r)
+    {
+        eprintln!("error: --region `{r}` is not an AWS region\n   = hint: {hint}");
+        return Err(ExitStatus::Failure);
+    }
+    Aws::connect(settings).await.map_err(|e| {
+        eprintln!("error: {}", e.message);
+        if let Some(h) = e.hint() {
+            eprintln!("   = hint: {h}");
+        }
+        ExitStatus::Failure
+    })
 }
 
 /// Writes data to stdout; a closed pipe (`flowkeeper plan | head`) is not an error.

@@ -158,7 +158,7 @@ pub async fn prepare(
         fallback_region,
         ..settings.aws.clone()
     };
-    let aws = Aws::connect(&aws_settings).await;
+    let aws = super::connect(&aws_settings).await?;
     let caller: AccountId = aws.caller_account().await.map_err(|e| {
         eprintln!("error: cannot identify the account of the current credentials: {e}");
         if let Some(h) = e.hint() {

@@ -116,8 +116,8 @@ pub async fn discover(
                 inv.regions.insert(region, ri);
             }
             Err(error) => failures.push(DiscoveryFailure {
+                subject: format!("cannot read region {region}"),
                 region: Some(region),
-                subject: "region".into(),
                 error,
             }),
         }
