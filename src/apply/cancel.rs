@@ -106,7 +106,7 @@ mod executor_tests {
                     role_arn: "arn:aws:iam::111122223333:role/r".into(),
                 },
                 log_format: LogFormat::default_v2(),
-                max_aggregation_interval: 600,
+                max_aggregation_interval: crate::model::AggregationInterval::TenMinutes,
             },
             // Equal settings, different tags: two batches, the `a` one first.
             tags: BTreeMap::from([(tag.to_string(), "1".to_string())]),

@@ -414,7 +414,7 @@ pub(super) mod tests {
                 role_arn: "arn:aws:iam::111122223333:role/r".into(),
             },
             log_format: LogFormat::default_v2(),
-            max_aggregation_interval: 600,
+            max_aggregation_interval: crate::model::AggregationInterval::TenMinutes,
         }
     }
 

@@ -16,8 +16,8 @@ use aws_smithy_runtime_api::http::Response as HttpResponse;
 
 use super::error::{AwsError, classify};
 use crate::model::{
-    ExistingFlowLog, FileFormat, FlowLogDestination, FlowLogSettings, LogFormat, NetworkResource,
-    ResourceKind, S3Options, TrafficType,
+    AggregationInterval, ExistingFlowLog, FileFormat, FlowLogDestination, FlowLogSettings,
+    LogFormat, NetworkResource, ResourceKind, S3Options, TrafficType,
 };
 
 /// A Ec2 client. The SDK type stays inside `aws`: other modules hold this and call the
@@ -257,7 +257,12 @@ fn existing_flow_log(fl: &FlowLog) -> Option<ExistingFlowLog> {
                 .log_format()
                 .map(LogFormat::from_aws)
                 .unwrap_or_else(LogFormat::default_v2),
-            max_aggregation_interval: fl.max_aggregation_interval().map_or(600, |i| i as u32),
+            // AWS accepts only 60 and 600; absent means its default, 600.
+            max_aggregation_interval: fl
+                .max_aggregation_interval()
+                .and_then(|i| u32::try_from(i).ok())
+                .and_then(AggregationInterval::from_seconds)
+                .unwrap_or_default(),
         },
         tags: tag_map(fl.tags()),
         created: fl.creation_time().map(|t| t.to_string()),
@@ -297,7 +302,7 @@ pub async fn create_flow_logs(
         .set_resource_ids(Some(resource_ids.to_vec()))
         .traffic_type(Ec2TrafficType::from(settings.traffic_type.api_name()))
         .log_format(settings.log_format.to_aws())
-        .max_aggregation_interval(settings.max_aggregation_interval as i32)
+        .max_aggregation_interval(settings.max_aggregation_interval.seconds() as i32)
         .tag_specifications(tag_spec);
     req = match &settings.destination {
         FlowLogDestination::S3 { arn, options } => req

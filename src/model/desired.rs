@@ -142,7 +142,7 @@ pub struct FlowLogEntry {
     pub traffic_type: TrafficType,
     pub destinations: Vec<String>,
     pub format: LogFormat,
-    pub max_aggregation_interval: u32,
+    pub max_aggregation_interval: super::flow_log::AggregationInterval,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -178,7 +178,7 @@ mod tests {
             traffic_type: TrafficType::All,
             destinations: vec!["d".into()],
             format: LogFormat::default_v2(),
-            max_aggregation_interval: 600,
+            max_aggregation_interval: crate::model::AggregationInterval::TenMinutes,
             tags: BTreeMap::new(),
         }
     }

@@ -115,13 +115,50 @@ impl FlowLogDestination {
     }
 }
 
+/// `MaxAggregationInterval`: AWS accepts 60 or 600 seconds and nothing else.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AggregationInterval {
+    OneMinute,
+    #[default]
+    TenMinutes,
+}
+
+impl AggregationInterval {
+    pub fn seconds(self) -> u32 {
+        match self {
+            AggregationInterval::OneMinute => 60,
+            AggregationInterval::TenMinutes => 600,
+        }
+    }
+    pub fn from_seconds(s: u32) -> Option<Self> {
+        match s {
+            60 => Some(AggregationInterval::OneMinute),
+            600 => Some(AggregationInterval::TenMinutes),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for AggregationInterval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.seconds())
+    }
+}
+
+/// Serialized as AWS writes it: the number of seconds.
+impl Serialize for AggregationInterval {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u32(self.seconds())
+    }
+}
+
 /// Everything about a flow log that cannot change after creation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct FlowLogSettings {
     pub traffic_type: TrafficType,
     pub destination: FlowLogDestination,
     pub log_format: LogFormat,
-    pub max_aggregation_interval: u32,
+    pub max_aggregation_interval: AggregationInterval,
 }
 
 impl FlowLogSettings {
@@ -242,7 +279,7 @@ mod tests {
                 },
             },
             log_format: fmt,
-            max_aggregation_interval: 60,
+            max_aggregation_interval: AggregationInterval::OneMinute,
         };
         let a = s3(LogFormat::default_v2(), FileFormat::PlainText);
         let b = s3(LogFormat::all_fields(), FileFormat::Parquet);

@@ -91,7 +91,7 @@ fn s3_settings(format: LogFormat) -> FlowLogSettings {
             options: S3Options::default(),
         },
         log_format: format,
-        max_aggregation_interval: 600,
+        max_aggregation_interval: crate::model::AggregationInterval::TenMinutes,
     }
 }
 

@@ -77,7 +77,7 @@ pub(super) fn entry(
     let mut traffic_type = Some(TrafficType::All);
     let mut destinations = None;
     let mut format = Some(LogFormat::default_v2());
-    let mut interval = Some(600);
+    let mut interval = Some(AggregationInterval::TenMinutes);
     let mut tags = Some(BTreeMap::new());
     for (key, v) in entries {
         let p = path.key(key);
@@ -114,7 +114,8 @@ pub(super) fn entry(
             EntryKey::MaxAggregationInterval => {
                 interval = c
                     .choice(v, &p, "`max_aggregation_interval`", &["60", "600"])
-                    .map(|s| s.parse().expect("choice"))
+                    .and_then(|s| s.parse().ok())
+                    .and_then(AggregationInterval::from_seconds)
             }
             EntryKey::Tags => tags = tag_map(v, &p, "`tags`", true, c),
         }

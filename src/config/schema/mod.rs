@@ -9,10 +9,10 @@ use serde_yaml::{Mapping, Value};
 use crate::model::log_format::{is_known_field, known_field_names};
 use crate::model::regions;
 use crate::model::{
-    AccountId, AccountSource, AccountSpec, CloudWatchDestination, Defaults, DesiredState,
-    Destination, Encryption, Exclusion, FileFormat, FlowLogEntry, Lifecycle, LogFormat,
-    NameTemplate, OrgSpec, Regions, ResourceKind, S3Destination, S3Options, Selector, TrafficType,
-    is_region_name,
+    AccountId, AccountSource, AccountSpec, AggregationInterval, CloudWatchDestination, Defaults,
+    DesiredState, Destination, Encryption, Exclusion, FileFormat, FlowLogEntry, Lifecycle,
+    LogFormat, NameTemplate, OrgSpec, Regions, ResourceKind, S3Destination, S3Options, Selector,
+    TrafficType, is_region_name,
 };
 use yamlcheck::{FileChecker, Path, did_you_mean, type_name};
 
