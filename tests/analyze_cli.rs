@@ -863,3 +863,72 @@ fn regression_counts_are_pluralized() {
     );
     assert!(html.contains("1 malformed line,"), "{html}");
 }
+
+/// Review regression: with the input on stdin, `-o` onto that same file replaced it with the
+/// report. Stdin's file is an input like a named one.
+#[test]
+fn regression_an_output_onto_the_file_behind_stdin_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("flows.log");
+    std::fs::write(&log, records()).unwrap();
+    let out = flowkeeper_within(
+        dir.path(),
+        &["-q", "analyze", "-", "-o", "flows.log"],
+        Stdio::from(std::fs::File::open(&log).unwrap()),
+        30,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refusing to write"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), records());
+}
+
+/// Review regression: the same file named twice (`a.log ./a.log`, `dir dir/a.log`) was read
+/// twice, doubling its traffic; it is read once and the repeat is listed as skipped.
+#[test]
+fn regression_the_same_file_named_twice_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("d")).unwrap();
+    std::fs::write(dir.path().join("d/a.log"), records()).unwrap();
+    let out = flowkeeper(
+        dir.path(),
+        &[
+            "-q",
+            "analyze",
+            "d",
+            "d/a.log",
+            "./d/a.log",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json_of(&out);
+    assert_eq!(doc["summary"]["records"], 351);
+    assert!(
+        stderr(&out).contains("the same file as d/a.log"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Review regression: a closed stderr (`2>&1 | head -c 10`) made every error path panic with
+/// exit 101; it ends with exit 1.
+#[test]
+fn regression_a_closed_stderr_is_exit_1_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
+        .args(["validate", "-c", "missing.yaml"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take()); // the reader goes away before anything is written
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+}

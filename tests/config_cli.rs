@@ -528,3 +528,29 @@ flow_logs:
     );
     assert!(err.contains("4 problems in flowkeeper.yaml"), "{err}");
 }
+
+/// Review regression: `validate --format json` was accepted and ignored.
+#[test]
+fn validate_refuses_a_format_it_does_not_print() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flowkeeper.yaml"), STARTER).unwrap();
+    let out = flowkeeper(dir.path(), &["validate", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--format is for plan, apply and analyze")
+    );
+}
+
+/// Review regression: config diagnostics echoed raw escape sequences from the file.
+#[test]
+fn config_diagnostics_escape_control_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    // YAML's own escape: the destination's name holds a real ESC character.
+    let config = STARTER.replace("destinations: [archive]", "destinations: [\"\\e[31mevil\"]");
+    std::fs::write(dir.path().join("flowkeeper.yaml"), config).unwrap();
+    let out = flowkeeper(dir.path(), &["validate"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    assert!(err.contains("\\x1b[31mevil"), "{err}");
+}

@@ -145,6 +145,8 @@ impl Planned {
     ) -> impl Iterator<Item = &'a std::path::Path> {
         let named = inputs.iter().filter_map(|i| match i {
             Input::Local(p) => Some(p.as_path()),
+            // Whatever stdin is (`analyze - -o LOG < LOG`): its inode is compared like a file's.
+            Input::Stdin => Some(std::path::Path::new("/dev/stdin")),
             _ => None,
         });
         let files = self.jobs.iter().filter_map(|j| match j {
@@ -153,6 +155,12 @@ impl Planned {
         });
         named.chain(files)
     }
+}
+
+/// The (device, inode) of a file, to tell one file named twice.
+fn file_id(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// Lists what the inputs name: directories walked in name order, S3 prefixes listed and
@@ -165,12 +173,32 @@ pub async fn plan_jobs(
 ) -> Planned {
     let mut planned = Planned::default();
     let jobs = &mut planned.jobs;
+    let mut seen: std::collections::HashMap<(u64, u64), std::path::PathBuf> = Default::default();
     for input in inputs {
         match input {
             Input::Local(path) => {
                 for entry in walk::walk(path) {
                     match entry {
-                        walk::Entry::File(p) => jobs.push(Job::File(p)),
+                        walk::Entry::File(p) => {
+                            // The same file named twice (`a.log ./a.log`, `dir dir/a.log`) is
+                            // read once: counting it twice would double its traffic.
+                            let first = file_id(&p).and_then(|id| match seen.entry(id) {
+                                std::collections::hash_map::Entry::Occupied(e) => {
+                                    Some(e.get().clone())
+                                }
+                                std::collections::hash_map::Entry::Vacant(v) => {
+                                    v.insert(p.clone());
+                                    None
+                                }
+                            });
+                            match first {
+                                Some(first) => planned.skipped.push(Skipped {
+                                    name: p.display().to_string(),
+                                    reason: format!("the same file as {}", first.display()),
+                                }),
+                                None => jobs.push(Job::File(p)),
+                            }
+                        }
                         walk::Entry::Broken { path, error } => jobs.push(Job::Broken {
                             name: path.display().to_string(),
                             error,

@@ -109,10 +109,19 @@ impl Aws {
 
     /// The account of the current credentials (sts:GetCallerIdentity).
     pub async fn caller_account(&self) -> Result<AccountId, AwsError> {
+        // The first call of every run: an endpoint that accepts connections but never answers
+        // is told within half a minute, not after the five-minute budget of later calls.
+        let t = timing::Timing::from_env();
+        let first_call = TimeoutConfig::builder()
+            .connect_timeout(t.connect)
+            .operation_attempt_timeout(t.attempt.min(std::time::Duration::from_secs(10)))
+            .operation_timeout(t.operation.min(std::time::Duration::from_secs(30)))
+            .build();
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&self.base)
                 .interceptor(CallCounter)
                 .retry_classifier(NoRetryWhenUnreachable)
+                .timeout_config(first_call)
                 .build(),
         );
         let out = sts.get_caller_identity().send().await.map_err(|e| {

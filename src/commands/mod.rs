@@ -21,6 +21,9 @@ pub fn run(cli: Cli) -> ExitStatus {
     let infra_format = || settings.infra_format().map_err(|e| usage_error(&e));
     match cli.command {
         Command::Init(args) => init::run(&settings, &args),
+        Command::Validate if settings.format != crate::cli::OutputFormat::Text => {
+            usage_error("validate reports on stderr; --format is for plan, apply and analyze")
+        }
         Command::Validate => validate::run(&settings),
         Command::Plan(args) => match infra_format() {
             Ok(f) => with_runtime(|| plan::run(&settings, f, &args)),
@@ -60,7 +63,9 @@ async fn connect(settings: &AwsSettings) -> Result<Aws, ExitStatus> {
     if let Some(r) = &settings.region
         && let Err(hint) = crate::model::regions::known(r)
     {
-        eprintln!("error: --region `{r}` is not an AWS region\n   = hint: {hint}");
+        eprintln!(
+            "error: `{r}` is not an AWS region (given by --region or AWS_REGION)\n   = hint: {hint}"
+        );
         return Err(ExitStatus::Failure);
     }
     Aws::connect(settings).await.map_err(|e| {

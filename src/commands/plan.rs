@@ -159,6 +159,13 @@ pub async fn prepare(
         ..settings.aws.clone()
     };
     let aws = super::connect(&aws_settings).await?;
+    progress.step(&format!(
+        "asking {} which account the credentials belong to",
+        settings.aws.endpoint_url.as_deref().map_or_else(
+            || "STS".to_string(),
+            |e| format!("STS at {}", crate::output::safe(e))
+        )
+    ));
     let caller: AccountId = aws.caller_account().await.map_err(|e| {
         eprintln!("error: cannot identify the account of the current credentials: {e}");
         if let Some(h) = e.hint() {

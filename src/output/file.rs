@@ -41,7 +41,7 @@ impl OutputError {
                 Some("write the output somewhere that is not read as input (another path)")
             }
             OutputError::IsDirectory(_) | OutputError::NoFileName(_) => {
-                Some("give a file name, for example -o report.html")
+                Some("give a file name, for example report.html")
             }
             OutputError::NotRegular(_) => {
                 Some("name a regular file; to print on stdout, leave the output option out")
@@ -133,14 +133,25 @@ impl OutputFile {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
+        if !dir.is_dir() {
+            return Err(OutputError::Io {
+                path: path.to_path_buf(),
+                action: "write",
+                error: io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("the directory {} does not exist", dir.display()),
+                ),
+            });
+        }
         let temp = tempfile::Builder::new()
             .prefix(".flowkeeper-")
             .suffix(".tmp")
             .tempfile_in(dir)
             .map_err(|error| OutputError::Io {
                 path: path.to_path_buf(),
-                action: "create a temporary file for",
-                error,
+                action: "write",
+                // The temporary file's own name says nothing useful to the reader.
+                error: io::Error::new(error.kind(), error.kind().to_string()),
             })?;
         Ok(OutputFile {
             path: path.to_path_buf(),

@@ -51,35 +51,78 @@ impl Diagnostics {
     }
 }
 
+/// Characters of a source line shown before and after the reported column.
+const SNIPPET_BEFORE: usize = 60;
+const SNIPPET_AFTER: usize = 100;
+
+/// Control characters (a config is untrusted text that goes to a terminal) as `\xNN` /
+/// `\u{..}`; tabs stay.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '\t' => out.push(ch),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The part of `line` around column `col` (1-based, in characters), escaped, and where the
+/// caret goes in it: a line of 100 KB shows a window, not the whole line.
+fn snippet(line: &str, col: usize) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    let at = col.saturating_sub(1).min(chars.len());
+    let start = at.saturating_sub(SNIPPET_BEFORE);
+    let end = (at + SNIPPET_AFTER).min(chars.len());
+    let lead = if start > 0 { "…" } else { "" };
+    let before = escape(&chars[start..at].iter().collect::<String>());
+    let rest = escape(&chars[at..end].iter().collect::<String>());
+    let tail = if end < chars.len() { "…" } else { "" };
+    let caret_at = lead.chars().count() + before.chars().count();
+    (format!("{lead}{before}{rest}{tail}"), caret_at)
+}
+
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let lines: Vec<&str> = self.source.lines().collect();
         for d in &self.items {
-            writeln!(f, "error: {}", d.message)?;
+            writeln!(f, "error: {}", escape(&d.message))?;
             match d.pos {
                 Some(p) => {
-                    writeln!(f, "  --> {}:{}:{}", self.file.display(), p.line, p.col)?;
+                    writeln!(
+                        f,
+                        "  --> {}:{}:{}",
+                        escape(&self.file.display().to_string()),
+                        p.line,
+                        p.col
+                    )?;
                     if let Some(text) = lines.get(p.line.wrapping_sub(1)) {
                         let gutter = p.line.to_string().len();
+                        let (shown, caret_at) = snippet(text, p.col);
                         writeln!(f, "{:gutter$} |", "")?;
-                        writeln!(f, "{} | {}", p.line, text)?;
-                        let caret_len = d.len.max(1);
+                        writeln!(f, "{} | {}", p.line, shown)?;
+                        let caret_len = d.len.clamp(1, SNIPPET_AFTER);
                         writeln!(
                             f,
                             "{:gutter$} | {}{}",
                             "",
-                            " ".repeat(p.col.saturating_sub(1)),
+                            " ".repeat(caret_at),
                             "^".repeat(caret_len)
                         )?;
                     }
                 }
-                None => writeln!(f, "  --> {}", self.file.display())?,
+                None => writeln!(f, "  --> {}", escape(&self.file.display().to_string()))?,
             }
             if !d.path.0.is_empty() {
                 writeln!(f, "   = at: {}", d.path)?;
             }
             if let Some(h) = &d.hint {
-                writeln!(f, "   = hint: {h}")?;
+                writeln!(f, "   = hint: {}", escape(h))?;
             }
             writeln!(f)?;
         }
@@ -164,5 +207,22 @@ mod tests {
             nearest("bucke", ["prefix", "bucket", "buckets"], 2),
             ["bucket", "buckets"]
         );
+    }
+}
+
+#[cfg(test)]
+mod snippet_tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_and_long_lines_windowed() {
+        assert_eq!(escape("a\u{1b}[31mb\u{0}\tc"), "a\\x1b[31mb\\x00\tc");
+        let long = format!("{}X{}", "a".repeat(1000), "b".repeat(1000));
+        let (shown, caret) = snippet(&long, 1001);
+        assert!(shown.len() < 200, "{}", shown.len());
+        assert_eq!(shown.chars().nth(caret), Some('X'));
+        let (shown, caret) = snippet("k: \u{1b}x", 5);
+        assert_eq!(shown, "k: \\x1bx");
+        assert_eq!(shown.chars().nth(caret), Some('x'));
     }
 }
