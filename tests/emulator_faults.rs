@@ -562,3 +562,53 @@ async fn sigkill_after_a_create_took_effect_then_apply_converges_without_duplica
     converges(&acct, dir.path(), &[]);
     assert_exactly(&acct, "us-east-1", &both_entries(&vpcs)).await;
 }
+
+/// Found by review: a bucket the plan creates that someone else creates (with a policy) between
+/// the plan and its CreateBucket got the plan's whole policy written over theirs, since
+/// CreateBucket answers a bucket's owner with success in us-east-1. The bucket is now checked
+/// right after CreateBucket, and its settings are left alone.
+#[tokio::test]
+async fn a_bucket_that_appears_during_apply_is_not_written_over() {
+    let (acct, dir, bucket, _) = two_destinations().await;
+    // The first PUT on the bucket is its CreateBucket.
+    let create_bucket = format!("PUT /{bucket}");
+    let proxy = proxy(vec![Rule::new(&[&create_bucket], 1..=1, Fault::Stall)]);
+    let running = Running::spawn(command(
+        &acct,
+        dir.path(),
+        &proxy,
+        &["apply", "--yes"],
+        FAST_BACKOFF,
+    ));
+    proxy.next_arrival(EVENT_DEADLINE);
+    // Meanwhile, someone else creates the bucket with a policy of their own.
+    let s3 = acct.s3("us-east-1");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let theirs = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "TheirReaders", "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+        "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
+    s3.put_bucket_policy()
+        .bucket(&bucket)
+        .policy(theirs.to_string())
+        .send()
+        .await
+        .unwrap();
+    proxy.release();
+    let o = running.finish(RUN_DEADLINE);
+    let (_, err) = expect_exit(&o, 1);
+    assert!(err.contains("appeared after the plan was made"), "{err}");
+    let policy = acct.bucket_policy("us-east-1", &bucket).await;
+    assert_eq!(policy, theirs, "their policy is untouched");
+    // The next apply merges flowkeeper's statements with theirs.
+    expect_exit(&run(&acct, dir.path(), &["apply", "--yes"]), 0);
+    let merged = acct.bucket_policy("us-east-1", &bucket).await;
+    let sids: Vec<&str> = merged["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["Sid"].as_str())
+        .collect();
+    assert!(sids.contains(&"TheirReaders"), "{sids:?}");
+    assert!(sids.iter().any(|s| s.starts_with("Flowkeeper")), "{sids:?}");
+}

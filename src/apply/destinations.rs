@@ -1,6 +1,7 @@
 //! Executes role, bucket and log-group changes.
 
 use crate::aws::{self, Aws, AwsError};
+use crate::model::BucketLookup;
 use crate::plan::{BucketStep, Change, Operation};
 
 use super::{Status, op};
@@ -30,6 +31,31 @@ pub async fn apply_role(iam: &crate::aws::iam::Iam, c: &Change) -> Status {
         .map_or_else(|e| Status::failed(&e), |_| Status::Done)
 }
 
+/// A bucket the plan creates gets the whole policy and lifecycle the plan computed for an empty
+/// bucket; they are written only when the bucket is as empty as a new one (also the case when a
+/// retried CreateBucket met its own first attempt). A bucket with a policy or lifecycle rules
+/// appeared since the plan was made, and its settings are not written over.
+async fn untouched_since_plan(
+    s3: &aws::s3::S3,
+    name: &str,
+    region: &str,
+    owner: &str,
+) -> Result<(), AwsError> {
+    let why = match aws::s3::lookup_bucket(s3, name, region, owner).await? {
+        BucketLookup::Exists(b) if b.policy.is_none() && b.lifecycle_rules.is_empty() => {
+            return Ok(());
+        }
+        BucketLookup::Exists(_) => "it has a policy or lifecycle rules now",
+        _ => "it is not this account's to write",
+    };
+    Err(AwsError::other(
+        "s3:CreateBucket",
+        format!(
+            "the bucket {name} appeared after the plan was made and {why}; nothing was written to it: run `flowkeeper plan` again, which merges with what is there"
+        ),
+    ))
+}
+
 pub async fn apply_destination(aws: &Aws, c: &Change) -> Status {
     let region = c.region.as_deref().unwrap_or_default();
     let clients = aws.clients(region);
@@ -41,7 +67,10 @@ pub async fn apply_destination(aws: &Aws, c: &Change) -> Status {
                 steps,
             } => {
                 if *create {
+                    // CreateBucket may also succeed on a bucket this account already owns (us-east-1
+                    // answers 200 to its owner), so what it says does not tell a new bucket.
                     aws::s3::create_bucket(&clients.s3, &c.id, region).await?;
+                    untouched_since_plan(&clients.s3, &c.id, region, owner.as_str()).await?;
                 }
                 let (s3, name, owner) = (&clients.s3, c.id.as_str(), owner.as_str());
                 for step in steps {

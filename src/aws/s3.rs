@@ -222,6 +222,8 @@ fn rule_to_s3(r: &LifecycleRule) -> Result<S3Rule, AwsError> {
 
 /// Creates a bucket (CreateBucket takes no `ExpectedBucketOwner`: a name another account holds
 /// fails with `BucketAlreadyExists`, and only `BucketAlreadyOwnedByYou` counts as done).
+/// Creates the bucket; "already owned by you" is not an error (a retried call whose first
+/// answer was lost), so callers check what is in it.
 pub async fn create_bucket(s3: &S3, name: &str, region: &str) -> Result<(), AwsError> {
     let s3 = &s3.0;
     let mut req = s3
