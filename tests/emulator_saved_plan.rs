@@ -130,8 +130,17 @@ async fn plan_out_never_replaces_a_device_and_a_failed_plan_removes_its_stale_fi
     acct.seed_vpc("us-east-1", 16, &[]).await;
     let dir = workdir(&config("all"));
     std::os::unix::fs::symlink("/dev/null", dir.path().join("null.json")).unwrap();
-    let (_, err) = expect_exit(&acct.run(dir.path(), &["plan", "--out", "null.json"]), 1);
-    assert!(err.contains("not a regular file"), "{err}");
+    // Written in place: the device is never replaced by a regular file.
+    expect_exit(&acct.run(dir.path(), &["plan", "--out", "null.json"]), 2);
+    {
+        use std::os::unix::fs::FileTypeExt;
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+    }
     assert!(
         std::fs::symlink_metadata(dir.path().join("null.json"))
             .unwrap()

@@ -22,9 +22,6 @@ pub enum OutputError {
     IsDirectory(PathBuf),
     /// The output path ends in `..`, `/` or nothing: it names no file.
     NoFileName(PathBuf),
-    /// The output path is (or leads through a symlink to) a device, FIFO or socket: renaming a
-    /// file over it would replace it, so it is refused.
-    NotRegular(PathBuf),
     /// Creating, writing or renaming failed.
     Io {
         path: PathBuf,
@@ -42,9 +39,6 @@ impl OutputError {
             }
             OutputError::IsDirectory(_) | OutputError::NoFileName(_) => {
                 Some("give a file name, for example report.html")
-            }
-            OutputError::NotRegular(_) => {
-                Some("name a regular file; to print on stdout, leave the output option out")
             }
             OutputError::Io { .. } => None,
         }
@@ -86,11 +80,6 @@ impl fmt::Display for OutputError {
                 "cannot write {}: it names no file",
                 Safe(&p.display().to_string())
             ),
-            OutputError::NotRegular(p) => write!(
-                f,
-                "refusing to write {}: it is not a regular file (a device, FIFO or socket)",
-                Safe(&p.display().to_string())
-            ),
             OutputError::Io {
                 path,
                 action,
@@ -106,10 +95,17 @@ impl fmt::Display for OutputError {
 
 impl std::error::Error for OutputError {}
 
-/// A file being written: a temporary file beside `path` until [`OutputFile::commit`].
+/// A file being written: a temporary file beside `path` until [`OutputFile::commit`]; or, for
+/// a device or FIFO (`-o /dev/null`, `--out /dev/stdout`), that file itself, written in place
+/// (renaming over a device would replace it, and there is nothing to keep whole).
 pub struct OutputFile {
     path: PathBuf,
-    temp: BufWriter<NamedTempFile>,
+    inner: Inner,
+}
+
+enum Inner {
+    Temp(BufWriter<NamedTempFile>),
+    Direct(BufWriter<std::fs::File>),
 }
 
 impl OutputFile {
@@ -125,6 +121,20 @@ impl OutputFile {
             return Err(OutputError::IsInput {
                 output: path.to_path_buf(),
                 input: input.to_path_buf(),
+            });
+        }
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|error| OutputError::Io {
+                    path: path.to_path_buf(),
+                    action: "open",
+                    error,
+                })?;
+            return Ok(OutputFile {
+                path: path.to_path_buf(),
+                inner: Inner::Direct(BufWriter::new(file)),
             });
         }
         // A symlink is written through: the file it leads to is replaced, the link stays.
@@ -155,7 +165,7 @@ impl OutputFile {
             })?;
         Ok(OutputFile {
             path: path.to_path_buf(),
-            temp: BufWriter::new(temp),
+            inner: Inner::Temp(BufWriter::new(temp)),
         })
     }
 
@@ -172,10 +182,12 @@ impl OutputFile {
             action,
             error,
         };
-        let temp = self
-            .temp
-            .into_inner()
-            .map_err(|e| io_err("write", e.into_error()))?;
+        let temp = match self.inner {
+            Inner::Direct(mut file) => return file.flush().map_err(|e| io_err("write", e)),
+            Inner::Temp(temp) => temp
+                .into_inner()
+                .map_err(|e| io_err("write", e.into_error()))?,
+        };
         temp.as_file().sync_all().map_err(|e| io_err("write", e))?;
         temp.persist(&path)
             .map_err(|e| io_err("rename the temporary file to", e.error))?;
@@ -185,11 +197,17 @@ impl OutputFile {
 
 impl Write for OutputFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.temp.write(buf)
+        match &mut self.inner {
+            Inner::Temp(t) => t.write(buf),
+            Inner::Direct(f) => f.write(buf),
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.temp.flush()
+        match &mut self.inner {
+            Inner::Temp(t) => t.flush(),
+            Inner::Direct(f) => f.flush(),
+        }
     }
 }
 
@@ -224,7 +242,6 @@ fn check_target(path: &Path) -> Result<PathBuf, OutputError> {
     }
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => return Err(OutputError::IsDirectory(path.to_path_buf())),
-        Ok(m) if !m.is_file() => return Err(OutputError::NotRegular(path.to_path_buf())),
         _ => {}
     }
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
@@ -390,14 +407,14 @@ mod tests {
     }
 
     #[test]
-    fn devices_and_links_to_them_are_refused_not_replaced() {
+    fn devices_are_written_in_place_never_replaced() {
         let dir = tempfile::tempdir().unwrap();
         let link = dir.path().join("null");
         std::os::unix::fs::symlink("/dev/null", &link).unwrap();
         for target in [Path::new("/dev/null"), link.as_path()] {
-            let err = create(target, &[]).err().expect("refused");
-            assert!(matches!(err, OutputError::NotRegular(_)), "{err}");
-            assert!(err.to_string().contains("not a regular file"), "{err}");
+            let mut out = create(target, &[]).unwrap();
+            out.write_all(b"discarded").unwrap();
+            out.commit().unwrap();
         }
         assert!(
             std::fs::symlink_metadata(&link)
@@ -405,5 +422,13 @@ mod tests {
                 .file_type()
                 .is_symlink()
         );
+        use std::os::unix::fs::FileTypeExt;
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+        assert_eq!(leftovers(dir.path()), ["null"], "no temporary file");
     }
 }
