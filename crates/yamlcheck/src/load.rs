@@ -426,7 +426,13 @@ mod tests {
 
     #[test]
     fn values_are_the_ones_serde_yaml_builds() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        // The run-time variable (cargo sets it): a test binary built by another checkout sharing
+        // the target directory would otherwise look in that checkout.
+        let root = std::path::PathBuf::from(
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+        )
+        .join("../..");
         let mut texts = vec![
             "a: 1\nb: [x, 'y', \"z\", ~, true, 0.5, -3, 007, 0x1f]\nc: { d: e, 1: f }\n"
                 .to_string(),
