@@ -1,7 +1,7 @@
 //! Settings resolved once from the command line and the environment (clap has already folded
-//! `AWS_REGION`, `AWS_PROFILE` and `AWS_ENDPOINT_URL` in): what plan, apply, validate and init
-//! read instead of raw arguments. [`Settings::resolve`] checks everything that can be checked
-//! without I/O, so a `Settings` value is always valid, and unit tests build one directly.
+//! `AWS_REGION` and `AWS_ENDPOINT_URL` in): what every command reads instead of raw arguments.
+//! [`Settings::resolve`] checks everything that can be checked without I/O, so a `Settings`
+//! value is always valid, and unit tests build one directly.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

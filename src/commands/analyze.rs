@@ -14,7 +14,7 @@ use flowlog::Schema;
 use crate::analyze::input::{Input, parse_range};
 use crate::analyze::{self, Settings};
 use crate::aws;
-use crate::cli::{AnalyzeArgs, GlobalArgs, OutputFormat};
+use crate::cli::{AnalyzeArgs, OutputFormat};
 use crate::exit::ExitStatus;
 use crate::model::FlowLogDestination;
 use crate::output::{self, OutputError, OutputFile, Safe};
@@ -112,7 +112,7 @@ fn args_output_name(sink: &Sink) -> std::path::PathBuf {
     }
 }
 
-pub async fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> ExitStatus {
+pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitStatus {
     let pack = match load_pack(&args.rules) {
         Ok(p) => p,
         Err(s) => return s,
@@ -152,13 +152,7 @@ pub async fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> ExitStatus {
             .iter()
             .any(|i| matches!(i, Input::S3 { .. } | Input::CloudWatch { .. }));
     let aws = if needs_aws {
-        let settings = crate::aws::AwsSettings {
-            region: global.region.clone(),
-            profile: global.profile.clone(),
-            endpoint_url: global.endpoint_url.clone(),
-            fallback_region: None,
-        };
-        match super::connect(&settings).await {
+        match super::connect(&flags.aws).await {
             Ok(aws) => Some(aws),
             Err(status) => return status,
         }
@@ -248,7 +242,7 @@ pub async fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> ExitStatus {
         until,
         readers,
     };
-    if !global.quiet {
+    if !flags.quiet {
         eprintln!(
             "analyzing {} with {}",
             count(settings.jobs.len() as u64, "source", "sources"),
@@ -256,7 +250,7 @@ pub async fn run(global: &GlobalArgs, args: &AnalyzeArgs) -> ExitStatus {
         );
     }
     let mut sink = sink;
-    let format = global.format;
+    let format = flags.format;
     let handle = tokio::runtime::Handle::current();
     let result = tokio::task::spawn_blocking(move || {
         let mut streamed: Vec<Finding> = Vec::new();

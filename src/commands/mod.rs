@@ -33,8 +33,7 @@ pub fn run(cli: Cli) -> ExitStatus {
             Ok(f) => with_runtime(|| apply::run(&settings, f, &args)),
             Err(status) => status,
         },
-        // analyze still reads its flags itself (its own formats and sources).
-        Command::Analyze(args) => with_runtime(|| analyze::run(&cli.global, &args)),
+        Command::Analyze(args) => with_runtime(|| analyze::run(&settings, &args)),
     }
 }
 
