@@ -82,8 +82,12 @@ pub enum OutputFormat {
     Json,
     /// One JSON object per line, streamed (analyze).
     Ndjson,
-    /// One self-contained HTML page (analyze).
+    /// One self-contained HTML page (analyze, audit, verify).
     Html,
+    /// One row per resource (audit).
+    Csv,
+    /// OCSF findings, one JSON object per line (audit).
+    Ocsf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +103,52 @@ pub enum Command {
     /// Analyze delivered flow logs: security detections and traffic reports (exit 2 when a
     /// finding reaches --fail-on).
     Analyze(AnalyzeArgs),
+    /// Report every VPC, subnet and network interface without qualifying flow logs, and why
+    /// (exit 2 when anything in scope is non-compliant).
+    Audit(AuditArgs),
+    /// Prove that flow logs deliver, end to end, and say how to fix those that do not (exit 2
+    /// when any is failing or stale).
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Audit against this baseline (a shipped name: cis-aws-foundations, aws-fsbp, flowkeeper;
+    /// or a YAML file) instead of the config's entries; without a config, the default is
+    /// cis-aws-foundations.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub baseline: Option<String>,
+    /// A destination the baseline approves (an S3 ARN, log-group name or Firehose ARN; `*`
+    /// wildcards); repeatable.
+    #[arg(long = "approved-destination", value_name = "DEST")]
+    pub approved_destinations: Vec<String>,
+    /// Also print the plan that `apply` would run to close the gaps (needs a config).
+    #[arg(long)]
+    pub fix: bool,
+    /// Write the report to this file instead of stdout.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Every flow log of the targets, not only those the config declares (no config needed).
+    #[arg(long)]
+    pub all: bool,
+    /// Look for deliveries this far back (e.g. 2h, 1d); default: since each flow log's creation,
+    /// bounded to today and yesterday's folders.
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// A flow log whose newest delivery is older than this is stale (default: 15m for S3, 10m
+    /// for CloudWatch Logs).
+    #[arg(long = "max-age", value_name = "DURATION")]
+    pub max_age: Option<String>,
+    /// Poll with backoff until every flow log delivers or this much time has passed.
+    #[arg(long, value_name = "DURATION")]
+    pub wait: Option<String>,
+    /// Write the report to this file instead of stdout.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

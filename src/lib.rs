@@ -9,6 +9,7 @@
 
 pub mod analyze;
 pub mod apply;
+pub mod audit;
 pub mod aws;
 pub mod cli;
 pub mod commands;
@@ -24,3 +25,4 @@ pub mod progress;
 pub mod report;
 pub mod settings;
 pub mod targets;
+pub mod verify;

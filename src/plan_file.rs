@@ -228,9 +228,8 @@ mod tests {
         let mut region = RegionInventory::default();
         for (id, env) in vpcs {
             region.resources.push(NetworkResource {
-                id: id.to_string(),
-                kind: ResourceKind::Vpc,
                 tags: [("env".to_string(), env.to_string())].into(),
+                ..NetworkResource::new(*id, ResourceKind::Vpc)
             });
         }
         Inventory {

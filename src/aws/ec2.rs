@@ -16,8 +16,8 @@ use aws_smithy_runtime_api::http::Response as HttpResponse;
 
 use super::error::{AwsError, classify};
 use crate::model::{
-    AggregationInterval, ExistingFlowLog, FileFormat, FlowLogDestination, FlowLogSettings,
-    LogFormat, NetworkResource, ResourceKind, S3Options, TrafficType,
+    AggregationInterval, ExistingFlowLog, FileFormat, FlowLogDestination, FlowLogHealth,
+    FlowLogSettings, LogFormat, NetworkResource, ResourceKind, S3Options, TrafficType,
 };
 
 /// A Ec2 client. The SDK type stays inside `aws`: other modules hold this and call the
@@ -87,9 +87,8 @@ pub async fn describe_resources(
             .build()
     };
     let resource = |id: Option<&str>, tags: &[Tag]| NetworkResource {
-        id: id.unwrap_or_default().into(),
-        kind,
         tags: tag_map(tags),
+        ..NetworkResource::new(id.unwrap_or_default(), kind)
     };
     for batch in batches {
         match kind {
@@ -99,7 +98,10 @@ pub async fn describe_resources(
                     None => ec2.describe_vpcs().max_results(PAGE_SIZE),
                 };
                 drain(req.into_paginator().send(), "ec2:DescribeVpcs", |page| {
-                    out.extend(page.vpcs().iter().map(|v| resource(v.vpc_id(), v.tags())))
+                    out.extend(page.vpcs().iter().map(|v| NetworkResource {
+                        owner_id: v.owner_id().map(str::to_string),
+                        ..resource(v.vpc_id(), v.tags())
+                    }))
                 })
                 .await?;
             }
@@ -109,11 +111,11 @@ pub async fn describe_resources(
                     None => ec2.describe_subnets().max_results(PAGE_SIZE),
                 };
                 drain(req.into_paginator().send(), "ec2:DescribeSubnets", |page| {
-                    out.extend(
-                        page.subnets()
-                            .iter()
-                            .map(|s| resource(s.subnet_id(), s.tags())),
-                    )
+                    out.extend(page.subnets().iter().map(|s| NetworkResource {
+                        vpc_id: s.vpc_id().map(str::to_string),
+                        owner_id: s.owner_id().map(str::to_string),
+                        ..resource(s.subnet_id(), s.tags())
+                    }))
                 })
                 .await?;
             }
@@ -128,11 +130,14 @@ pub async fn describe_resources(
                     req.into_paginator().send(),
                     "ec2:DescribeNetworkInterfaces",
                     |page| {
-                        out.extend(
-                            page.network_interfaces()
-                                .iter()
-                                .map(|n| resource(n.network_interface_id(), n.tag_set())),
-                        )
+                        out.extend(page.network_interfaces().iter().map(|n| NetworkResource {
+                            vpc_id: n.vpc_id().map(str::to_string),
+                            subnet_id: n.subnet_id().map(str::to_string),
+                            owner_id: n.owner_id().map(str::to_string),
+                            requester_managed: n.requester_managed().unwrap_or(false),
+                            interface_type: n.interface_type().map(|t| t.as_str().to_string()),
+                            ..resource(n.network_interface_id(), n.tag_set())
+                        }))
                     },
                 )
                 .await?;
@@ -207,8 +212,9 @@ async fn flow_log_pages(
     .await
 }
 
-/// Converts a described flow log; flow logs to destinations flowkeeper does not manage
-/// (Kinesis Data Firehose) are skipped.
+/// Converts a described flow log. Every destination type is kept (S3, CloudWatch Logs,
+/// Kinesis Data Firehose); a type this build does not know is read by its ARN as Firehose would
+/// be, never dropped, so that no flow log disappears from an audit.
 fn existing_flow_log(fl: &FlowLog) -> Option<ExistingFlowLog> {
     let destination = match fl.log_destination_type() {
         Some(LogDestinationType::S3) => {
@@ -242,7 +248,9 @@ fn existing_flow_log(fl: &FlowLog) -> Option<ExistingFlowLog> {
                 .unwrap_or_default()
                 .to_string(),
         },
-        Some(_) => return None,
+        Some(_) => FlowLogDestination::KinesisDataFirehose {
+            arn: fl.log_destination().unwrap_or_default().to_string(),
+        },
     };
     Some(ExistingFlowLog {
         id: fl.flow_log_id()?.to_string(),
@@ -266,6 +274,11 @@ fn existing_flow_log(fl: &FlowLog) -> Option<ExistingFlowLog> {
         },
         tags: tag_map(fl.tags()),
         created: fl.creation_time().map(|t| t.to_string()),
+        health: FlowLogHealth {
+            status: fl.flow_log_status().map(str::to_string),
+            deliver_status: fl.deliver_logs_status().map(str::to_string),
+            deliver_error: fl.deliver_logs_error_message().map(str::to_string),
+        },
     })
 }
 
@@ -322,6 +335,9 @@ pub async fn create_flow_logs(
             .log_destination_type(LogDestinationType::CloudWatchLogs)
             .log_group_name(log_group)
             .deliver_logs_permission_arn(role_arn),
+        FlowLogDestination::KinesisDataFirehose { arn } => req
+            .log_destination_type(LogDestinationType::KinesisDataFirehose)
+            .log_destination(arn),
     };
     let out = req
         .send()

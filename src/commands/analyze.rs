@@ -113,6 +113,12 @@ fn args_output_name(sink: &Sink) -> std::path::PathBuf {
 }
 
 pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitStatus {
+    if matches!(flags.format, OutputFormat::Csv | OutputFormat::Ocsf) {
+        return fail(
+            "analyze prints --format text, json, ndjson or html",
+            Some("csv and ocsf are audit's formats"),
+        );
+    }
     let pack = match load_pack(&args.rules) {
         Ok(p) => p,
         Err(s) => return s,
@@ -197,6 +203,16 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
                     stream_prefix: None,
                 })
             }
+            FlowLogDestination::KinesisDataFirehose { arn } => {
+                return fail(
+                    format!(
+                        "{id} delivers to the Kinesis Data Firehose stream {arn}; flowkeeper cannot read a Firehose stream"
+                    ),
+                    Some(
+                        "point analyze at where the stream delivers (an S3 prefix: s3://bucket/prefix)",
+                    ),
+                );
+            }
         }
     }
     if inputs.is_empty() {
@@ -280,6 +296,7 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
             OutputFormat::Html => {
                 report::analysis_html::render(&findings, &analysis, &summary, &timeline)
             }
+            OutputFormat::Csv | OutputFormat::Ocsf => unreachable!("refused before the run"),
         };
         if let Err(e) = sink.write_all(text.as_bytes()).and_then(|_| sink.flush()) {
             write_err.get_or_insert(e);

@@ -3,10 +3,12 @@
 
 mod analyze;
 mod apply;
+mod audit;
 mod init;
 mod interrupt;
 mod plan;
 mod validate;
+mod verify;
 
 use crate::aws::{Aws, AwsSettings};
 use crate::cli::{Cli, Command};
@@ -34,6 +36,8 @@ pub fn run(cli: Cli) -> ExitStatus {
             Err(status) => status,
         },
         Command::Analyze(args) => with_runtime(|| analyze::run(&settings, &args)),
+        Command::Audit(args) => with_runtime(|| audit::run(&settings, &args)),
+        Command::Verify(args) => with_runtime(|| verify::run(&settings, &args)),
     }
 }
 

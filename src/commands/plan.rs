@@ -2,7 +2,7 @@
 //! rendered plans. The `prepare` step is shared with `apply`, which must execute exactly the
 //! plans it shows.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -15,7 +15,8 @@ use crate::config;
 use crate::discover::{self, DiscoveryFailure};
 use crate::exit::ExitStatus;
 use crate::model::{
-    AccountId, AccountTarget, DesiredState, Destination, Inventory, Regions, partition_of,
+    AccountId, AccountTarget, DesiredState, Destination, Inventory, Regions, ResourceKind,
+    Selector, partition_of,
 };
 use crate::output::OutputFile;
 use crate::plan::{self, Plan, PlanContext, PlanOptions};
@@ -276,8 +277,7 @@ async fn plan_account(
     let (inventory, failures) = discover::discover(
         &session,
         &target.account,
-        &scoped,
-        &resolved,
+        &discovery_request(&scoped, &resolved),
         &regions,
         limit,
         progress,
@@ -298,6 +298,50 @@ async fn plan_account(
         plan,
         failures,
     })
+}
+
+/// What the planner needs read for one account: the resources its entries select (by id where
+/// every entry of a kind names ids), the log groups, buckets and roles its destinations use.
+pub fn discovery_request(desired: &DesiredState, resolved: &plan::Resolved) -> discover::Request {
+    let mut resources: BTreeMap<ResourceKind, Option<BTreeSet<String>>> = BTreeMap::new();
+    for e in &desired.flow_logs {
+        let slot = resources
+            .entry(e.resource)
+            .or_insert_with(|| Some(BTreeSet::new()));
+        match (&e.select, slot.as_mut()) {
+            (Selector::Ids(ids), Some(set)) => set.extend(ids.iter().cloned()),
+            (Selector::Ids(_), None) => {}
+            _ => *slot = None,
+        }
+    }
+    let mut log_groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (region, name) in resolved.log_groups.keys() {
+        log_groups
+            .entry(region.clone())
+            .or_default()
+            .push(name.clone());
+    }
+    discover::Request {
+        resources: resources
+            .into_iter()
+            .map(|(k, v)| (k, v.map(|s| s.into_iter().collect())))
+            .collect(),
+        log_groups,
+        buckets: resolved
+            .buckets
+            .values()
+            .map(|b| discover::BucketQuery {
+                name: b.name.clone(),
+                region: b.region.clone(),
+                owner: b.owner.clone(),
+            })
+            .collect(),
+        roles: resolved
+            .roles
+            .keys()
+            .map(|n| (n.clone(), plan::INLINE_POLICY_NAME.to_string()))
+            .collect(),
+    }
 }
 
 /// Prints failed accounts, discovery failures and plan problems on stderr.

@@ -1,15 +1,16 @@
 //! Reads the actual state for one account: per region concurrently (resources, flow logs, log
 //! groups), then the account-wide buckets and roles. A region that fails is a value in the
-//! result, never an abort of the others.
+//! result, never an abort of the others. It reads what a [`Request`] names and knows nothing of
+//! the planner or the config: `plan` builds its request from the resolved config, audit asks
+//! for whole regions.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use futures::future::join_all;
 use tokio::sync::Semaphore;
 
 use crate::aws::{self, Aws, AwsError};
-use crate::model::{AccountId, DesiredState, Inventory, RegionInventory, ResourceKind, Selector};
-use crate::plan::{INLINE_POLICY_NAME, Resolved};
+use crate::model::{AccountId, Inventory, RegionInventory, ResourceKind};
 use crate::progress::Progress;
 
 /// A part of discovery that failed.
@@ -22,27 +23,43 @@ pub struct DiscoveryFailure {
 }
 
 /// Which resources to list for each kind: None = all of them, Some = only these ids.
-pub fn resource_queries(desired: &DesiredState) -> BTreeMap<ResourceKind, Option<Vec<String>>> {
-    let mut out: BTreeMap<ResourceKind, Option<BTreeSet<String>>> = BTreeMap::new();
-    for e in &desired.flow_logs {
-        let slot = out
-            .entry(e.resource)
-            .or_insert_with(|| Some(BTreeSet::new()));
-        match (&e.select, slot.as_mut()) {
-            (Selector::Ids(ids), Some(set)) => set.extend(ids.iter().cloned()),
-            (Selector::Ids(_), None) => {}
-            _ => *slot = None,
+pub type ResourceQueries = BTreeMap<ResourceKind, Option<Vec<String>>>;
+
+/// A bucket to look up: its name, the region it lives in and the account expected to own it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BucketQuery {
+    pub name: String,
+    pub region: String,
+    pub owner: AccountId,
+}
+
+/// What to read in one account. Discovery does not know why: the planner asks for what its
+/// config names, audit for whole regions.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    pub resources: ResourceQueries,
+    /// Log groups to describe, by region.
+    pub log_groups: BTreeMap<String, Vec<String>>,
+    pub buckets: Vec<BucketQuery>,
+    /// IAM roles to read, with the name of the inline policy to read on each.
+    pub roles: Vec<(String, String)>,
+}
+
+impl Request {
+    /// Every VPC, subnet and network interface of each region, and every flow log (which are
+    /// always read whole): what audit reads, with no config.
+    pub fn whole_regions() -> Self {
+        Request {
+            resources: ResourceKind::ALL.into_iter().map(|k| (k, None)).collect(),
+            ..Request::default()
         }
     }
-    out.into_iter()
-        .map(|(k, v)| (k, v.map(|s| s.into_iter().collect())))
-        .collect()
 }
 
 async fn discover_region(
     aws: &Aws,
     region: &str,
-    queries: &BTreeMap<ResourceKind, Option<Vec<String>>>,
+    queries: &ResourceQueries,
     log_groups: &[String],
 ) -> Result<RegionInventory, AwsError> {
     let c = aws.clients(region);
@@ -71,26 +88,19 @@ async fn discover_region(
     })
 }
 
-/// Discovers everything the plan needs for `account` in `regions`.
+/// Reads what `request` names for `account` in `regions`.
 pub async fn discover(
     aws: &Aws,
     account: &AccountId,
-    desired: &DesiredState,
-    resolved: &Resolved,
+    request: &Request,
     regions: &[String],
     limit: &Semaphore,
     progress: &dyn Progress,
 ) -> (Inventory, Vec<DiscoveryFailure>) {
-    let queries = resource_queries(desired);
+    let queries = &request.resources;
     let mut failures = Vec::new();
     let region_results = join_all(regions.iter().map(|region| {
-        let groups: Vec<String> = resolved
-            .log_groups
-            .keys()
-            .filter(|(r, _)| r == region)
-            .map(|(_, n)| n.clone())
-            .collect();
-        let queries = &queries;
+        let groups: Vec<String> = request.log_groups.get(region).cloned().unwrap_or_default();
         async move {
             let _permit = limit.acquire().await.expect("semaphore is never closed");
             let label = format!("{account}/{region}");
@@ -122,7 +132,7 @@ pub async fn discover(
             }),
         }
     }
-    let buckets = join_all(resolved.buckets.values().map(|b| async move {
+    let buckets = join_all(request.buckets.iter().map(|b| async move {
         let c = aws.clients(&b.region);
         (
             b.name.clone(),
@@ -143,8 +153,8 @@ pub async fn discover(
         }
     }
     let iam = aws.iam();
-    for name in resolved.roles.keys() {
-        match aws::iam::get_role(&iam, name, INLINE_POLICY_NAME).await {
+    for (name, inline_policy) in &request.roles {
+        match aws::iam::get_role(&iam, name, inline_policy).await {
             Ok(state) => {
                 inv.roles.insert(name.clone(), state);
             }

@@ -80,6 +80,12 @@ pub enum FlowLogDestination {
         log_group: String,
         role_arn: String,
     },
+    /// A Kinesis Data Firehose delivery stream. flowkeeper never creates these, but reads them:
+    /// a flow log to Firehose is a flow log (audit may or may not approve its destination).
+    KinesisDataFirehose {
+        /// The delivery stream's ARN.
+        arn: String,
+    },
 }
 
 impl FlowLogDestination {
@@ -103,6 +109,16 @@ impl FlowLogDestination {
             FlowLogDestination::CloudwatchLogs { log_group, .. } => {
                 format!("log group {log_group}")
             }
+            FlowLogDestination::KinesisDataFirehose { arn } => format!("Firehose stream {arn}"),
+        }
+    }
+
+    /// The destination type as DescribeFlowLogs writes it (`LogDestinationType`).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            FlowLogDestination::S3 { .. } => "s3",
+            FlowLogDestination::CloudwatchLogs { .. } => "cloud-watch-logs",
+            FlowLogDestination::KinesisDataFirehose { .. } => "kinesis-data-firehose",
         }
     }
 
@@ -111,6 +127,7 @@ impl FlowLogDestination {
         match self {
             FlowLogDestination::S3 { arn, .. } => arn,
             FlowLogDestination::CloudwatchLogs { log_group, .. } => log_group,
+            FlowLogDestination::KinesisDataFirehose { arn } => arn,
         }
     }
 }

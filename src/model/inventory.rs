@@ -9,12 +9,64 @@ use super::desired::{Encryption, ResourceKind};
 use super::flow_log::FlowLogSettings;
 use super::target::AccountId;
 
-/// A VPC, subnet or network interface.
+/// A VPC, subnet or network interface, with where it sits and who owns it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NetworkResource {
     pub id: String,
     pub kind: ResourceKind,
     pub tags: BTreeMap<String, String>,
+    /// The VPC a subnet or interface is in (None for a VPC itself).
+    pub vpc_id: Option<String>,
+    /// The subnet an interface is in (None for VPCs and subnets).
+    pub subnet_id: Option<String>,
+    /// The account that owns the resource (`OwnerId`); for a VPC or subnet shared through RAM
+    /// this is the owner, not the account it was read from.
+    pub owner_id: Option<String>,
+    /// An interface that an AWS service created and manages (NAT gateway, endpoint, load
+    /// balancer); such interfaces are covered through their subnet or VPC like any other.
+    pub requester_managed: bool,
+    /// `InterfaceType` of a network interface (`interface`, `nat_gateway`, `vpc_endpoint`, ...).
+    pub interface_type: Option<String>,
+}
+
+impl NetworkResource {
+    /// A resource with nothing but its id and kind (placement and owner unknown).
+    pub fn new(id: impl Into<String>, kind: ResourceKind) -> Self {
+        NetworkResource {
+            id: id.into(),
+            kind,
+            tags: BTreeMap::new(),
+            vpc_id: None,
+            subnet_id: None,
+            owner_id: None,
+            requester_managed: false,
+            interface_type: None,
+        }
+    }
+}
+
+/// What AWS says about a flow log's own state and its delivery (DescribeFlowLogs).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FlowLogHealth {
+    /// `FlowLogStatus`: `ACTIVE` is the only healthy value.
+    pub status: Option<String>,
+    /// `DeliverLogsStatus`: `SUCCESS`, `FAILED` or `ROLE_FAILED`... (absent on some destinations).
+    pub deliver_status: Option<String>,
+    /// `DeliverLogsErrorMessage`, quoted as AWS wrote it.
+    pub deliver_error: Option<String>,
+}
+
+impl FlowLogHealth {
+    /// `FlowLogStatus` is `ACTIVE`; an unreported status is not taken as active.
+    pub fn is_active(&self) -> bool {
+        self.status.as_deref() == Some("ACTIVE")
+    }
+    /// `DeliverLogsStatus` reports a failure (`FAILED`, or a `..._FAILED` variant).
+    pub fn delivery_failed(&self) -> bool {
+        self.deliver_status
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("FAILED") || s.ends_with("_FAILED"))
+    }
 }
 
 /// A flow log that exists in AWS.
@@ -26,6 +78,7 @@ pub struct ExistingFlowLog {
     pub tags: BTreeMap<String, String>,
     /// Creation time as reported by AWS (RFC 3339), used to keep the oldest of duplicates.
     pub created: Option<String>,
+    pub health: FlowLogHealth,
 }
 
 impl ExistingFlowLog {

@@ -51,11 +51,10 @@ fn inventory(
                 (
                     r.to_string(),
                     RegionInventory {
-                        resources: vec![NetworkResource {
-                            id: format!("vpc-{r}"),
-                            kind: ResourceKind::Vpc,
-                            tags: BTreeMap::new(),
-                        }],
+                        resources: vec![NetworkResource::new(
+                            format!("vpc-{r}"),
+                            ResourceKind::Vpc,
+                        )],
                         ..Default::default()
                     },
                 )
@@ -230,11 +229,7 @@ fn destinations_that_disagree_after_expansion_block_the_resource_and_its_flow_lo
         regions: [(
             "us-east-1".to_string(),
             RegionInventory {
-                resources: vec![NetworkResource {
-                    id: "vpc-1".into(),
-                    kind: ResourceKind::Vpc,
-                    tags: BTreeMap::new(),
-                }],
+                resources: vec![NetworkResource::new("vpc-1", ResourceKind::Vpc)],
                 ..Default::default()
             },
         )]

@@ -42,12 +42,11 @@ fn account() -> AccountId {
 
 fn resource(id: &str, tags: &[(&str, &str)]) -> NetworkResource {
     NetworkResource {
-        id: id.into(),
-        kind: ResourceKind::of_id(id).unwrap(),
         tags: tags
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        ..NetworkResource::new(id, ResourceKind::of_id(id).unwrap())
     }
 }
 
@@ -116,6 +115,11 @@ fn flow_log(
         settings,
         tags,
         created: None,
+        health: crate::model::FlowLogHealth {
+            status: Some("ACTIVE".into()),
+            deliver_status: Some("SUCCESS".into()),
+            deliver_error: None,
+        },
     }
 }
 
