@@ -293,12 +293,15 @@ pub(super) fn glob(pattern: &[Tok], text: &str, ignore_case: bool) -> bool {
 }
 
 /// `ArnLike`/`ArnEquals`: each of the six `:`-separated parts of the ARN is matched on its own
-/// (a `*` does not run across a `:` except in the last part, the resource). A pattern with
-/// fewer than six parts (such as `*`) is matched against the whole value.
+/// (a `*` does not run across a `:` except in the last part, the resource). A pattern without
+/// any `:` (such as `*`) is matched against the whole value; one with two to five parts
+/// matches nothing, as its parts cannot be paired with the ARN's.
 pub(super) fn arn_like(pattern: &[Tok], value: &str) -> bool {
     let groups = split_tokens(pattern);
-    if groups.len() < 6 {
-        return glob(pattern, value, false);
+    match groups.len() {
+        1 => return glob(pattern, value, false),
+        6 => {}
+        _ => return false,
     }
     let parts: Vec<&str> = value.splitn(6, ':').collect();
     parts.len() == 6
