@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
     AccountId, CloudWatchDestination, DesiredState, Destination, Encryption, FlowLogDestination,
-    LifecycleRule, S3Destination, partition_of,
+    LifecycleRule, S3Destination, layout, partition_of,
 };
 
 use super::types::Problem;
@@ -239,10 +239,7 @@ fn claim_s3(
     let central = s3.account.is_some();
     let rule = s3.lifecycle.as_ref().map(|l| LifecycleRule {
         id: format!("flowkeeper-{dname}"),
-        prefix: match &s3.prefix {
-            Some(p) => format!("{p}/AWSLogs/"),
-            None => "AWSLogs/".to_string(),
-        },
+        prefix: layout::aws_logs_root(s3.prefix.as_deref()),
         transition_days: l.transition_days,
         storage_class: l.storage_class.clone(),
         expire_days: l.expire_days,
