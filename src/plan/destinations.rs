@@ -88,8 +88,9 @@ pub fn plan_destinations(r: &Resolved, inv: &Inventory, plan: &mut Plan) -> Part
 pub const BUCKET_POLICY_LIMIT: usize = 20 * 1024;
 
 /// The statements flowkeeper owns in a destination bucket's policy: every source account by
-/// `aws:SourceAccount` and its own `AWSLogs/<account>/` folder, or, for an organization, one
-/// `aws:SourceOrgID` condition.
+/// `aws:SourceAccount` and its own `AWSLogs/<account>/` folder (and, where flow logs deliver
+/// with Hive-compatible partitions, `AWSLogs/aws-account-id=<account>/`, the folder AWS writes
+/// those to), or, for an organization, one `aws:SourceOrgID` condition on `AWSLogs/`.
 pub fn bucket_policy_statements(b: &WantedBucket) -> Value {
     let partition = partition_of(&b.region);
     let bucket_arn = format!("arn:{partition}:s3:::{}", b.name);
@@ -114,6 +115,10 @@ pub fn bucket_policy_statements(b: &WantedBucket) -> Value {
         for a in &b.sources {
             let folder = layout::account_folder(false, p.as_deref(), a.as_str());
             object_arns.push(format!("{bucket_arn}/{folder}*"));
+            if b.hive_prefixes.contains(p) {
+                let folder = layout::account_folder(true, p.as_deref(), a.as_str());
+                object_arns.push(format!("{bucket_arn}/{folder}*"));
+            }
         }
     }
     policies::render(

@@ -26,6 +26,9 @@ pub struct WantedBucket {
     pub lifecycle_rules: Vec<LifecycleRule>,
     /// Folders (None = bucket root) flow logs deliver under.
     pub prefixes: BTreeSet<Option<String>>,
+    /// Those of `prefixes` some flow log delivers to with Hive-compatible partitions: their
+    /// account folders are `AWSLogs/aws-account-id=<account>/` (see `model::layout`).
+    pub hive_prefixes: BTreeSet<Option<String>>,
     pub destinations: BTreeSet<String>,
     /// Accounts whose flow logs deliver here (just this account, or every source account for a
     /// central destination).
@@ -104,6 +107,8 @@ struct BucketClaim {
     create: bool,
     encryption: Encryption,
     prefix: Option<String>,
+    /// The destination delivers with Hive-compatible partitions.
+    hive: bool,
     rule: Option<LifecycleRule>,
     sources: BTreeSet<AccountId>,
     org_id: Option<String>,
@@ -254,6 +259,7 @@ fn claim_s3(
             create: s3.create,
             encryption: s3.encryption.clone(),
             prefix: s3.prefix.clone(),
+            hive: s3.options.hive_compatible_partitions,
             rule,
             sources: if central {
                 ctx.source_accounts.clone()
@@ -427,6 +433,7 @@ fn merge_bucket(
         encryption: first.encryption.clone(),
         lifecycle_rules: Vec::new(),
         prefixes: BTreeSet::new(),
+        hive_prefixes: BTreeSet::new(),
         destinations: BTreeSet::new(),
         sources: BTreeSet::new(),
         org_id: None,
@@ -441,6 +448,9 @@ fn merge_bucket(
             b.lifecycle_rules.push(rule.clone());
         }
         b.prefixes.insert(c.prefix.clone());
+        if c.hive {
+            b.hive_prefixes.insert(c.prefix.clone());
+        }
         b.destinations.insert(c.destination.clone());
     }
     Ok(b)

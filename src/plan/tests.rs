@@ -523,6 +523,7 @@ fn bucket_policy_with_an_empty_prefix_grants_the_root_folder() {
         encryption: Encryption::SseS3,
         lifecycle_rules: Vec::new(),
         prefixes: [Some(String::new()), Some("vpc".into())].into(),
+        hive_prefixes: Default::default(),
         destinations: ["archive".to_string()].into(),
         sources: [account.clone()].into(),
         org_id: None,
