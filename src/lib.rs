@@ -13,6 +13,7 @@ pub mod audit;
 pub mod aws;
 pub mod cli;
 pub mod commands;
+pub mod coverage;
 pub mod config;
 pub mod discover;
 pub mod exit;
