@@ -314,3 +314,16 @@ fn no_candidate_gap(
 
 #[cfg(test)]
 mod tests;
+
+/// Every reason code coverage can give, in a stable order.
+pub const REASON_CODES: &[&str] = &[
+    "no-flow-log",
+    "no-own-flow-log",
+    "not-active",
+    "delivery-failed",
+    "traffic-type",
+    "destination-type",
+    "destination-not-approved",
+    "fields-missing",
+    "aggregation-interval",
+];
