@@ -72,7 +72,10 @@ impl Baseline {
 #[derive(Debug)]
 pub enum LoadError {
     /// Neither a shipped name nor a readable file.
-    Unknown { given: String, hint: String },
+    Unknown {
+        given: String,
+        hint: String,
+    },
     Invalid(Diagnostics),
 }
 
@@ -88,7 +91,12 @@ pub fn load(given: &str) -> Result<Baseline, LoadError> {
         Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
             let names: Vec<&str> = SHIPPED.iter().map(|(n, _)| *n).collect();
             let hint = yamlcheck::did_you_mean(given, names.iter().copied()).map_or_else(
-                || format!("shipped baselines: {}; or the path of a baseline file", names.join(", ")),
+                || {
+                    format!(
+                        "shipped baselines: {}; or the path of a baseline file",
+                        names.join(", ")
+                    )
+                },
                 |h| format!("{h} (shipped baselines: {})", names.join(", ")),
             );
             Err(LoadError::Unknown {
@@ -154,7 +162,9 @@ fn baseline(root: &Value, c: &mut FileChecker) -> Option<Baseline> {
         "a baseline",
     ) {
         let p = top.key(key);
-        let Some(k) = TopKey::parse(key) else { continue };
+        let Some(k) = TopKey::parse(key) else {
+            continue;
+        };
         match k {
             TopKey::Name => name = c.string(v, &p, "`name`").map(str::to_string),
             TopKey::Title => title = c.string(v, &p, "`title`").map(str::to_string),
@@ -196,7 +206,12 @@ fn resource_kinds(v: &Value, p: &Path, c: &mut FileChecker) -> Option<BTreeSet<R
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
         match c
-            .choice(item, &p.index(i), "a resource kind", &["vpc", "subnet", "network-interface"])
+            .choice(
+                item,
+                &p.index(i),
+                "a resource kind",
+                &["vpc", "subnet", "network-interface"],
+            )
             .and_then(ResourceKind::from_config_name)
         {
             Some(k) => {
@@ -206,7 +221,11 @@ fn resource_kinds(v: &Value, p: &Path, c: &mut FileChecker) -> Option<BTreeSet<R
         }
     }
     if ok && out.is_empty() {
-        c.at_value(p, "`resources` is empty", Some("name at least `vpc`".into()));
+        c.at_value(
+            p,
+            "`resources` is empty",
+            Some("name at least `vpc`".into()),
+        );
         return None;
     }
     ok.then_some(out)
@@ -221,7 +240,9 @@ fn requirement_value(v: &Value, p: &Path, c: &mut FileChecker) -> Option<Require
     let mut interval = Some(None);
     for (key, v) in c.entries(m, p, ReqKey::NAMES, &["traffic_type"], "`requirement`") {
         let kp = p.key(key);
-        let Some(k) = ReqKey::parse(key) else { continue };
+        let Some(k) = ReqKey::parse(key) else {
+            continue;
+        };
         match k {
             ReqKey::TrafficType => {
                 traffic = c

@@ -17,13 +17,17 @@ pub use requirement::{
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::model::{AggregationInterval, ExistingFlowLog, NetworkResource, ResourceKind, TrafficType};
+use crate::model::{
+    AggregationInterval, ExistingFlowLog, NetworkResource, ResourceKind, TrafficType,
+};
 
 /// One requirement a flow log does not meet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unmet {
     /// `FlowLogStatus` is not `ACTIVE`.
-    NotActive { status: Option<String> },
+    NotActive {
+        status: Option<String>,
+    },
     /// `DeliverLogsStatus` reports a failure.
     DeliveryFailed {
         status: String,
@@ -37,8 +41,13 @@ pub enum Unmet {
         have: DestinationType,
         approved: BTreeSet<DestinationType>,
     },
-    Destination { have: String, approved: Vec<String> },
-    FieldsMissing { missing: Vec<String> },
+    Destination {
+        have: String,
+        approved: Vec<String>,
+    },
+    FieldsMissing {
+        missing: Vec<String>,
+    },
     Interval {
         have: AggregationInterval,
         max: AggregationInterval,

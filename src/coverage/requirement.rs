@@ -86,8 +86,7 @@ fn glob(pattern: &str, text: &str) -> bool {
         return pattern == text;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last)
-    {
+    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
         return false;
     }
     let mut rest = &text[first.len()..text.len() - last.len()];
@@ -162,11 +161,26 @@ mod tests {
     #[test]
     fn approved_locations() {
         assert!(location_matches("arn:aws:s3:::logs", "arn:aws:s3:::logs"));
-        assert!(location_matches("arn:aws:s3:::logs", "arn:aws:s3:::logs/vpc"));
-        assert!(location_matches("arn:aws:s3:::logs/", "arn:aws:s3:::logs/vpc"));
-        assert!(!location_matches("arn:aws:s3:::logs", "arn:aws:s3:::logs-other"));
-        assert!(!location_matches("arn:aws:s3:::logs/vpc", "arn:aws:s3:::logs"));
-        assert!(location_matches("arn:aws:s3:::acme-*", "arn:aws:s3:::acme-1/x"));
+        assert!(location_matches(
+            "arn:aws:s3:::logs",
+            "arn:aws:s3:::logs/vpc"
+        ));
+        assert!(location_matches(
+            "arn:aws:s3:::logs/",
+            "arn:aws:s3:::logs/vpc"
+        ));
+        assert!(!location_matches(
+            "arn:aws:s3:::logs",
+            "arn:aws:s3:::logs-other"
+        ));
+        assert!(!location_matches(
+            "arn:aws:s3:::logs/vpc",
+            "arn:aws:s3:::logs"
+        ));
+        assert!(location_matches(
+            "arn:aws:s3:::acme-*",
+            "arn:aws:s3:::acme-1/x"
+        ));
         assert!(location_matches("/flowkeeper/*", "/flowkeeper/vpc"));
         assert!(!location_matches("/flowkeeper/*", "/other/vpc"));
         assert!(location_matches("a*b*c", "aXbYc"));

@@ -3,9 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::model::{
-    FlowLogDestination, FlowLogHealth, FlowLogSettings, LogFormat, S3Options,
-};
+use crate::model::{FlowLogDestination, FlowLogHealth, FlowLogSettings, LogFormat, S3Options};
 
 fn vpc(id: &str) -> NetworkResource {
     NetworkResource::new(id, ResourceKind::Vpc)
@@ -85,7 +83,10 @@ fn accept_never_satisfies_reject_and_reject_never_accept() {
         traffic: TrafficType::Accept,
         ..any_reject()
     };
-    assert_eq!(qualifies(&fl("fl-1", "v", TrafficType::Reject), &req).len(), 1);
+    assert_eq!(
+        qualifies(&fl("fl-1", "v", TrafficType::Reject), &req).len(),
+        1
+    );
     assert!(qualifies(&fl("fl-1", "v", TrafficType::Accept), &req).is_empty());
 }
 
@@ -222,7 +223,10 @@ fn a_vpc_only_by_its_own_and_says_when_its_subnets_are_all_covered() {
     // Near miss: one subnet uncovered → plainly missing.
     let one = vec![fl("fl-1", "subnet-1", TrafficType::All)];
     let idx = RegionIndex::from_parts(&res, &one);
-    assert_eq!(codes(&evaluate(&res[0], &idx, &any_reject())), ["no-flow-log"]);
+    assert_eq!(
+        codes(&evaluate(&res[0], &idx, &any_reject())),
+        ["no-flow-log"]
+    );
 }
 
 #[test]

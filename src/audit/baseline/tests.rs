@@ -35,7 +35,11 @@ fn shipped_baselines_load_with_their_controls() {
     assert_eq!(cis.controls_for("traffic-type").len(), 8);
     let fsbp = load("aws-fsbp").unwrap();
     assert_eq!(fsbp.requirement.traffic, TrafficType::Reject);
-    let ids: Vec<String> = fsbp.controls_for("delivery-failed").into_iter().map(|c| c.id).collect();
+    let ids: Vec<String> = fsbp
+        .controls_for("delivery-failed")
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
     assert_eq!(ids, ["EC2.6", "vpc-flow-logs-enabled"]);
     let strict = load("flowkeeper").unwrap();
     assert_eq!(strict.requirement.traffic, TrafficType::All);
@@ -117,7 +121,10 @@ fn a_missing_requirement_and_a_bad_version_are_reported() {
 fn an_unknown_name_that_is_no_file_gets_the_shipped_names() {
     match load("cis-aws-foundation") {
         Err(LoadError::Unknown { hint, .. }) => {
-            assert!(hint.contains("did you mean `cis-aws-foundations`?"), "{hint}")
+            assert!(
+                hint.contains("did you mean `cis-aws-foundations`?"),
+                "{hint}"
+            )
         }
         other => panic!("{other:?}"),
     }
