@@ -6,6 +6,7 @@ pub mod analysis_json;
 pub mod analysis_table;
 pub mod apply_json;
 pub mod apply_text;
+pub mod audit_csv;
 pub mod plan_json;
 pub mod plan_text;
 
