@@ -205,6 +205,15 @@ impl Estate {
     }
 }
 
+fn policies_baseline(name: &str) -> String {
+    let root =
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    std::fs::read_to_string(
+        std::path::Path::new(&root).join(format!("policies/compliance/{name}.yaml")),
+    )
+    .unwrap()
+}
+
 fn expected(rows: &[(&str, &str, &[&str])]) -> Vec<(String, String, Vec<String>)> {
     let mut v: Vec<_> = rows
         .iter()
@@ -558,6 +567,74 @@ async fn every_resource_gets_exactly_the_right_verdict_under_each_shipped_baseli
     assert_eq!(summary["non_compliant"], 24);
     assert_eq!(summary["shared"], 2);
     assert_eq!(summary["unused"], 1);
+
+    // The other formats render the same verdicts; -o writes a file and never an input.
+    let out = e.acct.run(
+        dir.path(),
+        &[
+            "audit",
+            "--regions",
+            REGION,
+            "-q",
+            "--format",
+            "csv",
+            "-o",
+            "audit.csv",
+        ],
+    );
+    expect_exit(&out, 2);
+    let csv = std::fs::read_to_string(dir.path().join("audit.csv")).unwrap();
+    assert_eq!(
+        csv.lines().filter(|l| l.contains(REGION)).count(),
+        34,
+        "{csv}"
+    );
+    let out = e.acct.run(
+        dir.path(),
+        &[
+            "audit",
+            "--regions",
+            REGION,
+            "-q",
+            "--format",
+            "html",
+            "-o",
+            "audit.html",
+        ],
+    );
+    expect_exit(&out, 2);
+    let html = std::fs::read_to_string(dir.path().join("audit.html")).unwrap();
+    assert!(
+        html.contains(&ids["shared"]),
+        "the page lists every resource"
+    );
+    std::fs::write(
+        dir.path().join("mine.yaml"),
+        policies_baseline("cis-aws-foundations"),
+    )
+    .unwrap();
+    let out = e.acct.run(
+        dir.path(),
+        &[
+            "audit",
+            "--regions",
+            REGION,
+            "--baseline",
+            "mine.yaml",
+            "-o",
+            "mine.yaml",
+        ],
+    );
+    let (_, stderr) = expect_exit(&out, 1);
+    assert!(stderr.contains("mine.yaml"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("mine.yaml")).unwrap(),
+        policies_baseline("cis-aws-foundations"),
+        "the baseline file is untouched"
+    );
+    // A copy of a shipped baseline, as a user file, gives the same table.
+    let (_, mine) = e.audit(dir.path(), &["--baseline", "mine.yaml"]);
+    assert_eq!(e.table(&mine), expected(VPC_BASELINE));
 }
 
 #[tokio::test]

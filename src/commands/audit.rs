@@ -380,9 +380,9 @@ fn render(
             report,
             fix.map(|(_, plan, gaps)| (plan.clone(), gaps.clone())),
         ),
-        OutputFormat::Csv | OutputFormat::Ocsf | OutputFormat::Html => {
-            unreachable!("refused in run() until the renderers are merged")
-        }
+        OutputFormat::Csv => report::audit_csv::render(report),
+        OutputFormat::Ocsf => report::audit_ocsf::render(report),
+        OutputFormat::Html => report::audit_html::render(report),
         _ => {
             let mut s = report::audit_table::render(report);
             if let Some((text, _, gaps)) = fix {
@@ -401,14 +401,6 @@ fn render(
 pub async fn run(settings: &Settings, args: &AuditArgs) -> ExitStatus {
     if settings.format == OutputFormat::Ndjson {
         return usage("audit prints --format text (table), json, csv, ocsf or html");
-    }
-    if matches!(
-        settings.format,
-        OutputFormat::Csv | OutputFormat::Ocsf | OutputFormat::Html
-    ) {
-        return usage(
-            "audit --format csv, ocsf and html are not in this build yet; use text or json",
-        );
     }
     if args.fix && !matches!(settings.format, OutputFormat::Text | OutputFormat::Json) {
         return usage("--fix prints the plan with --format text or json");
