@@ -313,13 +313,13 @@ fn approved_destinations(v: &Value, p: &Path, c: &mut FileChecker) -> Option<App
             None => ok = false,
         }
     }
-    ok.then(|| {
-        if out.is_empty() {
-            Approved::Any
-        } else {
-            Approved::Patterns(out)
-        }
-    })
+    if !ok {
+        None
+    } else if out.is_empty() {
+        Some(Approved::Any)
+    } else {
+        Some(Approved::Patterns(out))
+    }
 }
 
 /// A list of field names, or `vN`: every VPC field of versions up to N.

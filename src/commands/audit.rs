@@ -477,9 +477,8 @@ pub async fn run(settings: &Settings, args: &AuditArgs) -> ExitStatus {
     }
     print_errors(&report);
     super::plan::print_call_counts(settings);
-    match fix {
-        Some(Err(s)) => return s,
-        Some(Ok(_)) | None => {}
+    if let Some(Err(s)) = fix {
+        return s;
     }
     audit::exit_status(&report)
 }

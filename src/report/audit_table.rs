@@ -25,7 +25,9 @@ fn table(header: &[&str]) -> Table {
 /// `cis-aws-foundations 2.9 (v1.2.0), 3.9 (v1.4.0, v1.5.0)`: per framework, ids in order of
 /// first appearance, each with its versions.
 fn controls(c: &[Control]) -> String {
-    let mut frameworks: Vec<(&str, Vec<(&str, Vec<&str>)>)> = Vec::new();
+    /// A control id with its versions.
+    type Versions<'a> = (&'a str, Vec<&'a str>);
+    let mut frameworks: Vec<(&str, Vec<Versions>)> = Vec::new();
     for x in c {
         let fi = match frameworks.iter().position(|(f, _)| *f == x.framework) {
             Some(i) => i,
