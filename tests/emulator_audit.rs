@@ -715,6 +715,19 @@ flow_logs:
     assert!(stdout.contains("flow-log"), "{stdout}");
     assert!(!stdout.contains("apply will not fix this"), "{stdout}");
 
+    let out = acct.run(dir.path(), &["audit", "--fix", "--format", "json", "-q"]);
+    let (stdout, _) = expect_exit(&out, 2);
+    let fix: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        fix["fix_plan"]["summary"]["create"].as_u64().unwrap() >= 1,
+        "{fix:#}"
+    );
+    assert_eq!(fix["fix_gaps"], serde_json::json!([]));
+    // A --regions value the config does not cover selects nothing: an error.
+    let out = acct.run(dir.path(), &["audit", "--regions", "eu-west-1", "-q"]);
+    let (_, stderr) = expect_exit(&out, 1);
+    assert!(stderr.contains("--regions eu-west-1"), "{stderr}");
+
     let out = acct.run(dir.path(), &["apply", "--yes", "-q"]);
     expect_exit(&out, 0);
     let out = acct.run(dir.path(), &["audit", "--format", "json", "-q"]);

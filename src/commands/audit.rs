@@ -323,6 +323,20 @@ async fn build_report(
         audited.extend(r.audited);
         errors.extend(r.errors);
     }
+    if let Some(wanted) = &settings.filters.regions {
+        let missing: Vec<&str> = wanted
+            .iter()
+            .filter(|w| audited.iter().all(|(_, r)| r != *w))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() && errors.is_empty() {
+            eprintln!(
+                "error: --regions {}: no account of this run covers it (the config's `regions`, or the enabled regions)\n   = hint: check the names; nothing was audited",
+                missing.join(",")
+            );
+            return Err(ExitStatus::Failure);
+        }
+    }
     audit::evaluate::sort(&mut resources);
     Ok(AuditReport {
         schema_version: SCHEMA_VERSION,
