@@ -355,6 +355,42 @@ async fn build_report(
     })
 }
 
+/// The plan as text and as `plan --format json`'s document, and the gaps it leaves.
+type FixOutput = (String, serde_json::Value, Vec<String>);
+
+/// `--fix`'s result: what to show, and the exit status when part of the plan could not be
+/// computed (the report is still printed).
+struct Fix {
+    shown: Option<FixOutput>,
+    failed: Option<ExitStatus>,
+}
+
+fn fix_output(report: &AuditReport, prepared: Result<super::plan::Prepared, ExitStatus>) -> Fix {
+    let p = match prepared {
+        Ok(p) => p,
+        Err(s) => {
+            return Fix {
+                shown: None,
+                failed: Some(s),
+            };
+        }
+    };
+    let plans = p.plans();
+    let text = report::plan_text::render_all(&plans);
+    let json = serde_json::to_value(report::plan_json::document(
+        &plans,
+        &p.failures,
+        &p.problems,
+    ))
+    .expect("plan serializes");
+    let gaps = audit::fix::unfixed(report, &plans);
+    super::plan::print_errors(&p);
+    Fix {
+        shown: Some((text, json, gaps)),
+        failed: p.has_errors().then_some(ExitStatus::Failure),
+    }
+}
+
 /// `--fix`: the plan `apply` would run, built by the planner from the config.
 async fn fix_plan(
     settings: &Settings,
@@ -384,11 +420,7 @@ fn print_errors(report: &AuditReport) {
     }
 }
 
-fn render(
-    format: OutputFormat,
-    report: &AuditReport,
-    fix: Option<&(String, serde_json::Value, Vec<String>)>,
-) -> String {
+fn render(format: OutputFormat, report: &AuditReport, fix: Option<&FixOutput>) -> String {
     match format {
         OutputFormat::Json => report::audit_json::render_with_fix(
             report,
@@ -430,7 +462,13 @@ pub async fn run(settings: &Settings, args: &AuditArgs) -> ExitStatus {
         .chain(inputs.baseline_file.as_deref())
         .collect();
     let out_file = match &args.output {
-        None => None,
+        None => match output::check_stdout(input_paths.iter().copied()) {
+            Ok(()) => None,
+            Err(e) => {
+                eprintln!("error: stdout: {e}");
+                return ExitStatus::Failure;
+            }
+        },
         Some(path) => match OutputFile::create(path, input_paths.iter().copied()) {
             Ok(f) => Some(f),
             Err(e) => {
@@ -444,23 +482,10 @@ pub async fn run(settings: &Settings, args: &AuditArgs) -> ExitStatus {
     };
     let progress = StderrProgress::new(settings.quiet);
     let report = build_report(settings, &inputs, &progress).await;
-    let fix =
-        match (&report, args.fix) {
-            (Ok(r), true) => match fix_plan(settings, &progress).await {
-                Ok(p) => {
-                    let text = report::plan_text::render_all(&p.plans());
-                    let json: serde_json::Value = serde_json::from_str(
-                        &report::plan_json::render_all(&p.plans(), &p.failures, &p.problems),
-                    )
-                    .expect("plan JSON parses");
-                    let gaps = audit::fix::unfixed(r, &p.plans());
-                    super::plan::print_errors(&p);
-                    Some(Ok((text, json, gaps)))
-                }
-                Err(s) => Some(Err(s)),
-            },
-            _ => None,
-        };
+    let fix = match (&report, args.fix) {
+        (Ok(r), true) => Some(fix_output(r, fix_plan(settings, &progress).await)),
+        _ => None,
+    };
     progress.finish();
     let report = match report {
         Ok(r) => r,
@@ -469,7 +494,7 @@ pub async fn run(settings: &Settings, args: &AuditArgs) -> ExitStatus {
     let text = render(
         settings.format,
         &report,
-        fix.as_ref().and_then(|f| f.as_ref().ok()),
+        fix.as_ref().and_then(|f| f.shown.as_ref()),
     );
     match out_file {
         Some(mut f) => {
@@ -491,7 +516,7 @@ pub async fn run(settings: &Settings, args: &AuditArgs) -> ExitStatus {
     }
     print_errors(&report);
     super::plan::print_call_counts(settings);
-    if let Some(Err(s)) = fix {
+    if let Some(s) = fix.and_then(|f| f.failed) {
         return s;
     }
     audit::exit_status(&report)
