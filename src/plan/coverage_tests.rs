@@ -119,19 +119,41 @@ fn creates(p: &Plan, resource: &str) -> bool {
 }
 
 #[test]
-fn regression_a_failed_unmanaged_flow_log_with_equal_settings_no_longer_counts_as_covering() {
+fn a_failed_unmanaged_flow_log_that_would_otherwise_qualify_does_not_cover() {
+    // ALL traffic to the entry's bucket would cover the REJECT entry, but its delivery FAILED.
     let inv = inventory(
         vec![res("vpc-1", None, Some("vpc"))],
-        vec![unmanaged(
-            "fl-failed",
-            "vpc-1",
-            s3(TrafficType::Reject),
-            true,
-        )],
+        vec![unmanaged("fl-failed", "vpc-1", s3(TrafficType::All), true)],
     );
     let p = plan_for(&inv);
     assert!(creates(&p, "vpc-1"), "{:#?}", p.changes);
     assert!(p.covered.is_empty());
+}
+
+#[test]
+fn regression_a_failed_unmanaged_twin_of_the_wanted_flow_log_is_a_problem_not_covered_nor_a_create_aws_would_refuse()
+ {
+    let mut twin = s3(TrafficType::Reject);
+    twin.destination = FlowLogDestination::S3 {
+        arn: "arn:aws:s3:::logs-111122223333/vpc".into(),
+        options: S3Options::default(),
+    };
+    let inv = inventory(
+        vec![res("vpc-1", None, Some("vpc"))],
+        vec![unmanaged("fl-twin", "vpc-1", twin, true)],
+    );
+    let p = plan_for(&inv);
+    assert!(!creates(&p, "vpc-1"), "{:#?}", p.changes);
+    assert!(p.covered.is_empty(), "{:#?}", p.covered);
+    assert_eq!(p.problems.len(), 1, "{:#?}", p.problems);
+    let pr = &p.problems[0];
+    assert_eq!(pr.subject, "flow log fl-twin on vpc-1");
+    assert!(
+        pr.message.contains("delivery FAILED: \"Access error\""),
+        "{}",
+        pr.message
+    );
+    assert!(pr.hint.as_deref().unwrap().contains("delete fl-twin"));
 }
 
 #[test]

@@ -78,6 +78,39 @@ fn unmanaged_cover(index: &RegionIndex, spec: &FlowLogSpec) -> Option<String> {
     coverage::evaluate_with(resource, index, &req, &|fl| !fl.is_managed()).covered_by
 }
 
+/// An unmanaged flow log on the resource with exactly the wanted settings that does not
+/// qualify (FAILED delivery, not ACTIVE): AWS refuses a second flow log with the same
+/// configuration, so creating one cannot close the gap.
+fn unqualified_twin<'a>(
+    existing: &'a [ExistingFlowLog],
+    spec: &FlowLogSpec,
+) -> Option<&'a ExistingFlowLog> {
+    existing.iter().find(|fl| {
+        !fl.is_managed() && fl.resource_id == spec.resource_id && fl.settings == spec.settings
+    })
+}
+
+fn twin_problem(region: &str, twin: &ExistingFlowLog, spec: &FlowLogSpec) -> Problem {
+    let why: Vec<String> = coverage::qualifies(twin, &Requirement::for_settings(&spec.settings))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    Problem {
+        region: Some(region.to_string()),
+        subject: format!("flow log {} on {}", twin.id, spec.resource_id),
+        message: format!(
+            "not managed by flowkeeper, has exactly the settings of entry `{}` → `{}`, and does not count ({}); AWS refuses a second flow log with the same configuration, so none is planned",
+            spec.entry,
+            spec.destination_name,
+            why.join("; ")
+        ),
+        hint: Some(format!(
+            "fix its delivery (the destination and role it names), or delete {} so that flowkeeper creates its own",
+            twin.id
+        )),
+    }
+}
+
 fn missing_tags(fl: &ExistingFlowLog, spec: &FlowLogSpec) -> BTreeMap<String, String> {
     spec.tags
         .iter()
@@ -260,6 +293,9 @@ pub fn plan_flow_logs(
                                 },
                             ));
                         }
+                    }
+                    None if let Some(twin) = unqualified_twin(existing, &spec) => {
+                        plan.problems.push(twin_problem(region, twin, &spec));
                     }
                     None => {
                         let attrs = vec![
