@@ -756,3 +756,57 @@ async fn a_baseline_file_with_a_mistake_is_reported_with_its_position_and_nothin
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn a_failed_delivery_no_planned_change_can_close_is_said_by_audit_fix() {
+    let acct = Account::new().await;
+    let (vpc, subnet) = acct.seed_vpc(REGION, 30, &[]).await;
+    acct.ec2(REGION)
+        .create_network_interface()
+        .subnet_id(&subnet)
+        .send()
+        .await
+        .unwrap();
+    // Not managed by flowkeeper, exactly the entry's settings, and FAILED: its log group does
+    // not exist (yet). AWS refuses a second flow log with that configuration.
+    let out = acct
+        .ec2(REGION)
+        .create_flow_logs()
+        .resource_ids(&vpc)
+        .resource_type(FlowLogsResourceType::Vpc)
+        .traffic_type(TrafficType::All)
+        .log_destination_type(LogDestinationType::CloudWatchLogs)
+        .log_group_name("/fk/audit-rt")
+        .deliver_logs_permission_arn(format!("arn:aws:iam::{}:role/flowkeeper-delivery", acct.id))
+        .send()
+        .await
+        .unwrap();
+    let twin = out.flow_log_ids()[0].to_string();
+    let config = format!(
+        r#"version: 1
+regions: [{REGION}]
+destinations:
+  realtime: {{ type: cloudwatch-logs, log_group: /fk/audit-rt }}
+flow_logs:
+  - name: vpcs
+    resource: vpc
+    select: {{ ids: [{vpc}] }}
+    destinations: [realtime]
+"#
+    );
+    let dir = workdir(&config);
+    let out = acct.run(dir.path(), &["audit", "--fix", "-q"]);
+    let (stdout, stderr) = expect_exit(&out, 1);
+    assert!(
+        stdout.contains(&format!(
+            "apply will not fix this: {}/{REGION} vpc {vpc}: entry `vpcs` → `realtime`: {twin} (on {vpc}): delivery FAILED: \"Access error\"",
+            acct.id
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(&format!("flow log {twin} on {vpc}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("delete {twin}")), "{stderr}");
+}
