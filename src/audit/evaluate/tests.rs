@@ -176,3 +176,33 @@ fn summary_counts_and_coverage() {
     );
     assert_eq!(r.coverage_percent.map(|p| (p * 10.0).round()), Some(667.0));
 }
+
+#[test]
+fn a_requester_managed_interface_is_covered_through_its_subnet_like_any_other() {
+    let mut inv = inventory();
+    let mut nat = res(
+        "eni-nat",
+        ResourceKind::NetworkInterface,
+        Some("vpc-1"),
+        Some("subnet-1"),
+    );
+    nat.requester_managed = true;
+    nat.interface_type = Some("nat_gateway".into());
+    let mut lonely = nat.clone();
+    lonely.id = "eni-nat-2".into();
+    lonely.subnet_id = Some("subnet-2".into());
+    inv.resources.push(nat);
+    inv.resources.push(lonely);
+    inv.resources
+        .push(res("subnet-2", ResourceKind::Subnet, Some("vpc-1"), None));
+    let kinds = [ResourceKind::NetworkInterface].into();
+    let scope = Scope::Baseline {
+        kinds: &kinds,
+        held: held("b"),
+    };
+    let v = evaluate_region("111122223333", "us-east-1", &inv, &scope);
+    let get = |id: &str| v.iter().find(|x| x.resource_id == id).unwrap();
+    assert_eq!(get("eni-nat").status, Status::Compliant);
+    assert_eq!(get("eni-nat").flow_log_ids, ["fl-1"]);
+    assert_eq!(get("eni-nat-2").status, Status::NonCompliant);
+}
