@@ -6,6 +6,11 @@ pub mod analysis_json;
 pub mod analysis_table;
 pub mod apply_json;
 pub mod apply_text;
+pub mod audit_csv;
+pub mod audit_html;
+pub mod audit_json;
+pub mod audit_ocsf;
+pub mod audit_table;
 pub mod plan_json;
 pub mod plan_text;
 
