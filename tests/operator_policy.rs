@@ -154,3 +154,70 @@ fn the_cloudformation_template_ships_the_same_operator_policy() {
         "keep the template in step with policies/flowkeeper-operator.json"
     );
 }
+
+/// What `audit` reads: discovery, accounts, and (for `--fix`) the planner's reads of
+/// destinations. Every read call in `src/aws` except reading delivered logs (analyze's).
+fn audit_calls(ops: &BTreeSet<String>) -> Vec<String> {
+    ops.iter()
+        .filter(|o| !ANALYZE_ONLY.contains(&o.as_str()))
+        .filter(|o| {
+            let op = o.split_once(':').map_or("", |(_, op)| op);
+            ["Describe", "Get", "List", "Head"]
+                .iter()
+                .any(|p| op.starts_with(p))
+                || o.as_str() == "sts:AssumeRole"
+        })
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn the_audit_policy_allows_every_read_audit_makes_and_nothing_that_writes() {
+    let ops = operations_called();
+    let reads = audit_calls(&ops);
+    for op in [
+        "ec2:DescribeVpcs",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeFlowLogs",
+        "ec2:DescribeRegions",
+        "sts:GetCallerIdentity",
+        "organizations:ListAccounts",
+    ] {
+        assert!(reads.iter().any(|r| r == op), "{op} is among audit's reads");
+    }
+    let policy = policy("flowkeeper-audit.json");
+    let allowed = allowed_actions(&policy);
+    let missing: Vec<&str> = reads
+        .iter()
+        .map(|o| iam_action(o))
+        .filter(|a| !allowed.contains(*a))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "policies/flowkeeper-audit.json lacks {missing:?}"
+    );
+    let writes: Vec<&String> = allowed
+        .iter()
+        .filter(|a| {
+            let op = a.split_once(':').map_or("", |(_, op)| op);
+            !["Describe", "Get", "List"]
+                .iter()
+                .any(|p| op.starts_with(p))
+                && a.as_str() != "sts:AssumeRole"
+        })
+        .collect();
+    assert!(
+        writes.is_empty(),
+        "the audit policy is read-only: {writes:?}"
+    );
+    assert!(
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["Effect"] == "Deny"
+                && s["Condition"]["Bool"]["aws:SecureTransport"] == "false"),
+        "TLS required"
+    );
+}

@@ -3,6 +3,7 @@
 
 pub mod baseline;
 pub mod evaluate;
+pub mod fix;
 pub mod report;
 
 pub use evaluate::{Held, Scope, evaluate_region};

@@ -10,7 +10,7 @@ use futures::future::join_all;
 use tokio::sync::Semaphore;
 
 use crate::audit::baseline::{self, Baseline, LoadError};
-use crate::audit::report::{AuditError, AuditReport, ResourceVerdict, SCHEMA_VERSION, Status};
+use crate::audit::report::{AuditError, AuditReport, ResourceVerdict, SCHEMA_VERSION};
 use crate::audit::{self, Held, Scope};
 use crate::aws::{Aws, AwsError, AwsSettings};
 use crate::cli::{AuditArgs, OutputFormat};
@@ -341,42 +341,6 @@ async fn build_report(
     })
 }
 
-/// For each non-compliant resource that no planned flow-log change touches (on it, its subnet
-/// or its VPC): "apply will not fix this: ...".
-fn unfixed_gaps(report: &AuditReport, prepared: &super::plan::Prepared) -> Vec<String> {
-    report
-        .resources
-        .iter()
-        .filter(|v| v.status == Status::NonCompliant)
-        .filter(|v| {
-            let on_path = |id: &str| {
-                id == v.resource_id
-                    || v.subnet_id.as_deref() == Some(id)
-                    || v.vpc_id.as_deref() == Some(id)
-            };
-            !prepared.runs.iter().any(|run| {
-                run.target.account.as_str() == v.account
-                    && run.plan.changes.iter().any(|c| {
-                        matches!(c.action, plan::Action::Create | plan::Action::Replace)
-                            && c.region.as_deref() == Some(v.region.as_str())
-                            && c.resource.as_deref().is_some_and(on_path)
-                    })
-            })
-        })
-        .map(|v| {
-            let why: Vec<String> = v.reasons.iter().map(|r| r.text.clone()).collect();
-            format!(
-                "apply will not fix this: {}/{} {} {}: {}",
-                v.account,
-                v.region,
-                v.resource_type.config_name(),
-                v.resource_id,
-                why.join("; ")
-            )
-        })
-        .collect()
-}
-
 /// `--fix`: the plan `apply` would run, built by the planner from the config.
 async fn fix_plan(
     settings: &Settings,
@@ -416,9 +380,9 @@ fn render(
             report,
             fix.map(|(_, plan, gaps)| (plan.clone(), gaps.clone())),
         ),
-        OutputFormat::Csv | OutputFormat::Ocsf | OutputFormat::Html => {
-            unreachable!("refused in run() until the renderers are merged")
-        }
+        OutputFormat::Csv => report::audit_csv::render(report),
+        OutputFormat::Ocsf => report::audit_ocsf::render(report),
+        OutputFormat::Html => report::audit_html::render(report),
         _ => {
             let mut s = report::audit_table::render(report);
             if let Some((text, _, gaps)) = fix {
@@ -437,14 +401,6 @@ fn render(
 pub async fn run(settings: &Settings, args: &AuditArgs) -> ExitStatus {
     if settings.format == OutputFormat::Ndjson {
         return usage("audit prints --format text (table), json, csv, ocsf or html");
-    }
-    if matches!(
-        settings.format,
-        OutputFormat::Csv | OutputFormat::Ocsf | OutputFormat::Html
-    ) {
-        return usage(
-            "audit --format csv, ocsf and html are not in this build yet; use text or json",
-        );
     }
     if args.fix && !matches!(settings.format, OutputFormat::Text | OutputFormat::Json) {
         return usage("--fix prints the plan with --format text or json");
@@ -483,7 +439,7 @@ pub async fn run(settings: &Settings, args: &AuditArgs) -> ExitStatus {
                         &report::plan_json::render_all(&p.plans(), &p.failures, &p.problems),
                     )
                     .expect("plan JSON parses");
-                    let gaps = unfixed_gaps(r, &p);
+                    let gaps = audit::fix::unfixed(r, &p.plans());
                     super::plan::print_errors(&p);
                     Some(Ok((text, json, gaps)))
                 }

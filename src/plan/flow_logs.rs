@@ -12,6 +12,7 @@ use super::PlanOptions;
 use super::destinations::PartStatus;
 use super::resolve::Resolved;
 use super::types::*;
+use crate::coverage::{self, RegionIndex, Requirement};
 
 /// Every flow log the config wants in one region, in a stable order.
 pub fn wanted_flow_logs(
@@ -67,6 +68,16 @@ fn same_key(fl: &ExistingFlowLog, spec: &FlowLogSpec) -> bool {
         && fl.tags.get(DESTINATION_TAG_KEY) == Some(&spec.destination_name)
 }
 
+/// A flow log flowkeeper does not manage, on the resource or an ancestor (its subnet or VPC),
+/// that qualifies for the spec's requirement ([`Requirement::for_settings`]): the same coverage
+/// rule audit applies, so a FAILED or inactive one does not count, and a VPC's covers a
+/// subnet-level entry.
+fn unmanaged_cover(index: &RegionIndex, spec: &FlowLogSpec) -> Option<String> {
+    let resource = index.resource(&spec.resource_id)?;
+    let req = Requirement::for_settings(&spec.settings);
+    coverage::evaluate_with(resource, index, &req, &|fl| !fl.is_managed()).covered_by
+}
+
 fn missing_tags(fl: &ExistingFlowLog, spec: &FlowLogSpec) -> BTreeMap<String, String> {
     spec.tags
         .iter()
@@ -119,6 +130,7 @@ pub fn plan_flow_logs(
             continue;
         };
         let existing = &ri.flow_logs;
+        let index = RegionIndex::new(ri);
         // Managed flow logs that some wanted spec accounts for (kept, replaced or superseded).
         let mut accounted: BTreeSet<&str> = BTreeSet::new();
         for spec in wanted_flow_logs(desired, r, region, inv) {
@@ -138,11 +150,8 @@ pub fn plan_flow_logs(
                 existing.iter().filter(|fl| same_key(fl, &spec)).collect();
             same.sort_by(|a, b| (&a.created, &a.id).cmp(&(&b.created, &b.id)));
             let keeper = same.iter().copied().find(|fl| fl.settings == spec.settings);
-            let foreign_match = existing.iter().find(|fl| {
-                !fl.is_managed()
-                    && fl.resource_id == spec.resource_id
-                    && fl.settings == spec.settings
-            });
+            let foreign_match = unmanaged_cover(&index, &spec)
+                .and_then(|id| existing.iter().find(|fl| fl.id == id));
             let mut changes = Vec::new();
             match (keeper, foreign_match) {
                 (Some(k), _) => {

@@ -71,6 +71,8 @@ pub fn missing_selected_ids(plans: &[&Plan]) -> Vec<Problem> {
 }
 
 #[cfg(test)]
+mod coverage_tests;
+#[cfg(test)]
 mod resolve_tests;
 #[cfg(test)]
 mod tests;

@@ -30,6 +30,12 @@ behaviour, and nowhere else:
   g. A denied STS/IAM call answers in the query protocol's error layout.
   h. An S3 request with ``x-amz-expected-bucket-owner`` (ExpectedBucketOwner)
      on a bucket another account owns fails with 403 AccessDenied.
+  i. VPC sharing (AWS RAM shares a VPC's subnets with another account): moto has
+     no cross-account view of shared subnets, so a test shares a VPC with
+     ``POST /flowkeeper-test/share-vpc`` {"owner", "participant", "region",
+     "vpc_id"}; the participant's DescribeVpcs and DescribeSubnets (whole
+     listings, without ids or filters) then include that VPC and its subnets with
+     the owner's OwnerId, as AWS shows them to a participant.
 """
 
 import argparse
@@ -285,6 +291,62 @@ def patch_moto():
     )
 
 
+# (i) (participant, region) -> [(owner, vpc_id)] shared through the control endpoint.
+SHARED_VPCS = {}
+
+
+def _shared(backend):
+    from moto.ec2.models import ec2_backends
+
+    for owner, vpc_id in SHARED_VPCS.get((backend.account_id, backend.region_name), []):
+        yield ec2_backends[owner][backend.region_name], vpc_id
+
+
+def share_vpcs():
+    """(i) A participant sees a shared VPC and its subnets, owned by the owner."""
+    from moto.ec2.models.subnets import SubnetBackend
+    from moto.ec2.models.vpcs import VPCBackend
+
+    original_vpcs = VPCBackend.describe_vpcs
+    original_subnets = SubnetBackend.describe_subnets
+
+    def describe_vpcs(self, vpc_ids=None, filters=None):
+        found = original_vpcs(self, vpc_ids=vpc_ids, filters=filters)
+        if not vpc_ids and not filters:
+            found = list(found) + [b.vpcs[v] for b, v in _shared(self)]
+        return found
+
+    def describe_subnets(self, subnet_ids=None, filters=None):
+        found = original_subnets(self, subnet_ids, filters)
+        if not subnet_ids and not filters:
+            found = list(found) + [
+                s
+                for b, v in _shared(self)
+                for s in original_subnets(b, None, {"vpc-id": [v]})
+            ]
+        return found
+
+    VPCBackend.describe_vpcs = describe_vpcs
+    SubnetBackend.describe_subnets = describe_subnets
+
+
+def control_endpoint(app):
+    """(i) ``POST /flowkeeper-test/share-vpc`` records a VPC shared with a participant."""
+    import json
+
+    def middleware(environ, start_response):
+        if environ.get("PATH_INFO") == "/flowkeeper-test/share-vpc":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            key = (body["participant"], body["region"])
+            SHARED_VPCS.setdefault(key, []).append((body["owner"], body["vpc_id"]))
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b"{}"]
+        return app(environ, start_response)
+
+    return middleware
+
+
 def exit_on_stdin_eof():
     while sys.stdin.buffer.read(65536):
         pass
@@ -393,9 +455,10 @@ def main():
     patch_moto()
     fix_access_denied_layout()
     enforce_expected_bucket_owner()
+    share_vpcs()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
 
-    app = keep_raw_body(DomainDispatcherApplication(create_backend_app))
+    app = control_endpoint(keep_raw_body(DomainDispatcherApplication(create_backend_app)))
     server = make_server(args.host, args.port, app, threaded=True)  # binds now
     threading.Thread(target=exit_on_stdin_eof, daemon=True).start()
     os.environ["MOTO_PORT"] = str(server.port)  # as moto_server sets it
