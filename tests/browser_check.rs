@@ -8,13 +8,16 @@
 //! (set by `scripts/test`, with a banner, when the install failed) skips them.
 
 mod audit_sample;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, TrafficType};
 use flowkeeper::report::audit_html;
+use support::{Account, expect_exit};
 
 /// The checker's own deadline is 60 s; this one catches a checker that hangs regardless.
 const DEADLINE: Duration = Duration::from_secs(120);
@@ -191,4 +194,78 @@ fn the_checker_refuses_a_missing_report_and_bad_usage() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("unknown option --bogus"));
+}
+
+/// The real command's page: `flowkeeper audit --format html` over an emulated region with a
+/// compliant VPC, a VPC without a flow log and moto's unused default VPC.
+#[tokio::test]
+async fn the_html_of_a_real_audit_passes_the_browser_check() {
+    if skipped("the_html_of_a_real_audit_passes_the_browser_check") {
+        return;
+    }
+    let region = "us-east-1";
+    let acct = Account::new().await;
+    let (covered, covered_subnet) = acct.seed_vpc(region, 21, &[]).await;
+    let (_bare, bare_subnet) = acct.seed_vpc(region, 22, &[]).await;
+    let ec2 = acct.ec2(region);
+    for subnet in [&covered_subnet, &bare_subnet] {
+        ec2.create_network_interface()
+            .subnet_id(subnet)
+            .send()
+            .await
+            .expect("create interface");
+    }
+    acct.logs(region)
+        .create_log_group()
+        .log_group_name("vpc-flow-logs")
+        .send()
+        .await
+        .expect("log group");
+    let made = ec2
+        .create_flow_logs()
+        .resource_ids(&covered)
+        .resource_type(FlowLogsResourceType::Vpc)
+        .traffic_type(TrafficType::All)
+        .log_destination_type(LogDestinationType::CloudWatchLogs)
+        .log_group_name("vpc-flow-logs")
+        .deliver_logs_permission_arn(format!("arn:aws:iam::{}:role/flow-logs", acct.id))
+        .send()
+        .await
+        .expect("flow log");
+    assert!(made.unsuccessful().is_empty(), "{:?}", made.unsuccessful());
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = acct.run(
+        dir.path(),
+        &[
+            "audit",
+            "--regions",
+            region,
+            "--baseline",
+            "aws-fsbp",
+            "-q",
+            "--format",
+            "html",
+            "-o",
+            "audit.html",
+        ],
+    );
+    expect_exit(&out, 2);
+    let report = dir.path().join("audit.html");
+    let html = std::fs::read_to_string(&report).expect("audit.html");
+    assert!(html.contains(&covered), "{html}");
+    let shot = screenshot_dir().join("audit-emulator.png");
+    let _ = std::fs::remove_file(&shot);
+    let checked = check(&report, &shot, &[]);
+    let err = stderr(&checked);
+    assert!(checked.status.success(), "browser check failed:\n{err}");
+    for status in ["compliant", "non-compliant", "unused"] {
+        let line = format!("filter \"{status}\": ");
+        let shown = err
+            .lines()
+            .find_map(|l| l.strip_prefix(line.as_str()))
+            .unwrap_or_else(|| panic!("{line:?} missing in:\n{err}"));
+        assert!(!shown.starts_with("0 of"), "no {status} row: {err}");
+    }
+    assert_png(&shot, 20_000);
 }
