@@ -30,6 +30,10 @@ behaviour, and nowhere else:
   g. A denied STS/IAM call answers in the query protocol's error layout.
   h. An S3 request with ``x-amz-expected-bucket-owner`` (ExpectedBucketOwner)
      on a bucket another account owns fails with 403 AccessDenied.
+  i. A bucket-policy Deny whose only condition is ``Bool aws:SecureTransport
+     false`` does not apply: this endpoint stands in for AWS's TLS one (moto
+     ignores conditions, so flowkeeper's TLS-only statement would deny every
+     object read and write).
 """
 
 import argparse
@@ -314,6 +318,39 @@ def fix_access_denied_layout():
     IAMRequest._raise_access_denied = _raise_access_denied
 
 
+def tls_only_denies_do_not_apply():
+    """(i) See the module doc."""
+    import json
+
+    from moto.s3.models import FakeBucket
+
+    def tls_only(statement):
+        cond = statement.get("Condition") or {}
+        return (
+            statement.get("Effect") == "Deny"
+            and list(cond) == ["Bool"]
+            and {k.lower(): v for k, v in cond["Bool"].items()}
+            == {"aws:securetransport": "false"}
+        )
+
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    def get_permission(self, action, resource):
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        try:
+            doc = json.loads(self.policy.decode())
+            st = doc.get("Statement", [])
+            st = st if isinstance(st, list) else [st]
+            doc["Statement"] = [x for x in st if not tls_only(x)]
+            text = json.dumps(doc)
+        except (ValueError, AttributeError):
+            text = self.policy.decode()
+        return IAMPolicy(text).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission
+
+
 def enforce_expected_bucket_owner():
     """(h) AWS: "If the account ID that you provide does not match the actual
     owner of the bucket, the request fails with the HTTP status code 403
@@ -393,6 +430,7 @@ def main():
     patch_moto()
     fix_access_denied_layout()
     enforce_expected_bucket_owner()
+    tls_only_denies_do_not_apply()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
 
     app = keep_raw_body(DomainDispatcherApplication(create_backend_app))
