@@ -22,5 +22,7 @@ pub mod status;
 
 #[cfg(test)]
 mod testing;
+#[cfg(test)]
+mod rung_tests;
 
 pub use facts::{Facts, Thresholds};
