@@ -7,6 +7,7 @@ pub mod check;
 pub mod destination;
 pub mod duration;
 pub mod evidence;
+pub mod explain;
 pub mod facts;
 pub mod fixes;
 pub mod freshness;

@@ -57,25 +57,10 @@ fn trust_problem(s: &Subject, role: &RoleDocuments) -> Option<(String, String)> 
     if d.is_allowed() {
         return None;
     }
-    let why = match &d.statement {
-        Some(st) => format!("statement {st} denies it"),
-        None => {
-            let misses: Vec<String> = d
-                .misses
-                .iter()
-                .take(3)
-                .map(|m| format!("{}: {}", m.statement, m.reason))
-                .collect();
-            if misses.is_empty() {
-                "no statement allows it".into()
-            } else {
-                misses.join("; ")
-            }
-        }
-    };
+    let why = super::explain::refusal(&d, "it");
     Some((
         format!(
-            "the trust policy of role {} does not let {FLOW_LOGS_SERVICE} assume it for account {} ({why})",
+            "the trust policy of role {} does not let {FLOW_LOGS_SERVICE} assume it for account {}: {why}",
             role.name, s.account
         ),
         fix(),

@@ -13,7 +13,7 @@ use super::report::Check;
 use crate::model::delivery::BucketPresence;
 use crate::model::layout::{self, Layout};
 use crate::model::{Encryption, FileFormat};
-use crate::policy_eval::{self, Decision, Effect, Principal, Request};
+use crate::policy_eval::{self, Effect, Principal, Request};
 
 pub const DELIVERY_SERVICE: &str = "delivery.logs.amazonaws.com";
 
@@ -53,30 +53,6 @@ fn delivery_request(s: &Subject, action: &str, resource: String) -> Request {
         fixes::logs_source_arn(&s.partition, &s.region, &s.account),
     )
     .with("aws:SecureTransport", "true")
-}
-
-/// Says why a decision does not admit the request.
-fn refusal(d: &Decision, what: &str) -> String {
-    let mut out = match (&d.effect, &d.statement) {
-        (Effect::ExplicitDeny, Some(st)) => format!("statement {st} denies {what}"),
-        _ => {
-            let why: Vec<String> = d
-                .misses
-                .iter()
-                .take(3)
-                .map(|m| format!("{}: {}", m.statement, m.reason))
-                .collect();
-            if why.is_empty() {
-                format!("no statement allows {what}")
-            } else {
-                format!("no statement allows {what} ({})", why.join("; "))
-            }
-        }
-    };
-    if !d.warnings.is_empty() {
-        out.push_str(&format!(" [{}]", d.warnings.join("; ")));
-    }
-    out
 }
 
 fn bucket_policy_problems(s: &Subject, f: &S3Facts, now: Timestamp) -> Vec<(String, String)> {
@@ -153,7 +129,7 @@ fn bucket_policy_problems(s: &Subject, f: &S3Facts, now: Timestamp) -> Vec<(Stri
             _ => String::new(),
         };
         problems.push((
-            format!("bucket policy: {}", refusal(&d, &what)),
+            format!("bucket policy: {}", super::explain::refusal(&d, &what)),
             add(&extra),
         ));
     }
@@ -219,7 +195,7 @@ fn encryption_problems(s: &Subject, f: &S3Facts) -> (Vec<(String, String)>, Stri
             format!(
                 "key policy of {}: {}",
                 key.arn,
-                refusal(&d, &format!("{DELIVERY_SERVICE} kms:GenerateDataKey*"))
+                super::explain::refusal(&d, &format!("{DELIVERY_SERVICE} kms:GenerateDataKey*"))
             ),
             format!(
                 "add to the key policy of {} (principal {DELIVERY_SERVICE}):\n{}",
