@@ -7,6 +7,9 @@ mod support;
 use std::io::Write;
 
 use serde_json::Value;
+use std::time::Duration;
+
+use support::running::Running;
 use support::{Account, expect_exit, workdir};
 
 fn config() -> String {
@@ -190,7 +193,10 @@ async fn a_bucket_policy_without_the_object_wildcard_fails_the_permissions_rung_
     // The table shows the failing rung with its detail and fix.
     let (text, _) = expect_exit(&acct.run(dir.path(), &["verify"]), 2);
     println!("{text}");
-    assert!(text.contains("permissions: failed") && text.contains("fix: run `flowkeeper apply`"), "{text}");
+    assert!(
+        text.contains("permissions: failed") && text.contains("fix: run `flowkeeper apply`"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -253,5 +259,61 @@ flow_logs:
     assert_eq!(fls.len(), 1, "{out}\n{err}");
     assert_eq!(fls[0]["status"], "delivering", "{out}");
     assert_eq!(check(&fls[0], "permissions")["result"], "ok", "{out}");
-    assert!(check(&fls[0], "evidence")["detail"].as_str().unwrap().contains(&stream), "{out}");
+    assert!(
+        check(&fls[0], "evidence")["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&stream),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn wait_returns_once_a_delivery_appears_and_an_interface_less_vpc_does_not_hold_it() {
+    let acct = Account::new().await;
+    let vpc = with_interface(&acct).await;
+    let dir = workdir(&config());
+    expect_exit(&acct.run(dir.path(), &["apply", "--yes"]), 0);
+    let bucket = format!("fk-verify-{}", acct.id);
+    let fl = acct
+        .flow_logs("us-east-1")
+        .await
+        .into_iter()
+        .find(|f| f.resource_id() == Some(vpc.as_str()))
+        .and_then(|f| f.flow_log_id)
+        .unwrap();
+    let mut cmd = acct.command(
+        dir.path(),
+        &acct.endpoint,
+        &["verify", "--wait", "120s", "--format", "json"],
+    );
+    cmd.env("FLOWKEEPER_VERIFY_POLL_MS", "100");
+    let running = Running::spawn(cmd);
+    // It has polled once (and found nothing): now deliver.
+    running.wait_for_stderr("verify: poll 1:", Duration::from_secs(60));
+    deliver(&acct, &bucket, &fl).await;
+    let out = running.finish(Duration::from_secs(60));
+    let (stdout, stderr) = expect_exit(&out, 0);
+    let fls = flow_logs(&stdout);
+    assert_eq!(
+        of(fls.clone(), &vpc)[0]["status"],
+        "delivering",
+        "{stdout}\n{stderr}"
+    );
+    // moto's default VPC has no interfaces: waiting, yet it let --wait finish with 0.
+    assert!(fls.iter().any(|f| f["status"] == "waiting"), "{stdout}");
+}
+
+#[tokio::test]
+async fn wait_times_out_with_exit_2_when_nothing_arrives() {
+    let acct = Account::new().await;
+    with_interface(&acct).await;
+    let dir = workdir(&config());
+    expect_exit(&acct.run(dir.path(), &["apply", "--yes"]), 0);
+    let mut cmd = acct.command(dir.path(), &acct.endpoint, &["verify", "--wait", "1s"]);
+    cmd.env("FLOWKEEPER_VERIFY_POLL_MS", "200");
+    let out = Running::spawn(cmd).finish(Duration::from_secs(60));
+    let (_, stderr) = expect_exit(&out, 2);
+    assert!(stderr.contains("verify: poll 1:"), "{stderr}");
+    assert!(stderr.contains("the --wait deadline passed"), "{stderr}");
 }

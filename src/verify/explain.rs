@@ -7,9 +7,14 @@ use crate::policy_eval::{Decision, Effect, Miss};
 /// A miss on the principal or action says only that the statement is about something else.
 fn off_topic(m: &Miss) -> bool {
     let r = m.reason.to_ascii_lowercase();
-    ["its action", "its notaction", "its principal", "its notprincipal"]
-        .iter()
-        .any(|p| r.starts_with(p))
+    [
+        "its action",
+        "its notaction",
+        "its principal",
+        "its notprincipal",
+    ]
+    .iter()
+    .any(|p| r.starts_with(p))
 }
 
 pub fn refusal(d: &Decision, what: &str) -> String {
@@ -52,7 +57,11 @@ mod tests {
             {"Sid": "Acl", "Effect": "Allow", "Principal": {"Service": "s"}, "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::b"},
             {"Sid": "Write", "Effect": "Allow", "Principal": {"Service": "s"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/x"}
         ]});
-        let req = Request::new(Principal::Service("s".into()), "s3:PutObject", "arn:aws:s3:::b/y");
+        let req = Request::new(
+            Principal::Service("s".into()),
+            "s3:PutObject",
+            "arn:aws:s3:::b/y",
+        );
         let text = refusal(&policy_eval::evaluate(&policy, &req), "PutObject");
         assert!(text.contains("`Write`"), "{text}");
         assert!(!text.contains("`Acl`"), "{text}");
@@ -63,7 +72,14 @@ mod tests {
         let policy = json!({"Statement": [
             {"Sid": "No", "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}
         ]});
-        let req = Request::new(Principal::Service("s".into()), "s3:PutObject", "arn:aws:s3:::b/y");
-        assert_eq!(refusal(&policy_eval::evaluate(&policy, &req), "it"), "statement `No` denies it");
+        let req = Request::new(
+            Principal::Service("s".into()),
+            "s3:PutObject",
+            "arn:aws:s3:::b/y",
+        );
+        assert_eq!(
+            refusal(&policy_eval::evaluate(&policy, &req), "it"),
+            "statement `No` denies it"
+        );
     }
 }

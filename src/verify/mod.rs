@@ -22,8 +22,8 @@ pub mod shape;
 pub mod status;
 
 #[cfg(test)]
-mod testing;
-#[cfg(test)]
 mod rung_tests;
+#[cfg(test)]
+mod testing;
 
 pub use facts::{Facts, Thresholds};

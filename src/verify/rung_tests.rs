@@ -36,7 +36,11 @@ fn write_statement(p: &mut Value) -> &mut Value {
 fn the_shipped_bucket_policy_admits_the_delivery_service() {
     let c = permissions_s3::check(&subject(), &s3_facts(), now());
     assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
-    assert!(c.detail.contains("vpc/AWSLogs/111122223333/"), "{}", c.detail);
+    assert!(
+        c.detail.contains("vpc/AWSLogs/111122223333/"),
+        "{}",
+        c.detail
+    );
 }
 
 #[test]
@@ -48,7 +52,10 @@ fn a_bucket_policy_without_the_wildcard_fails_with_the_statement_to_add() {
     assert_eq!(c.result, CheckResult::Failed);
     assert!(c.detail.contains("s3:PutObject"), "{}", c.detail);
     let fix = c.fix.unwrap();
-    assert!(fix.contains(&format!("arn:aws:s3:::logs/vpc/AWSLogs/{ACCOUNT}/*")), "{fix}");
+    assert!(
+        fix.contains(&format!("arn:aws:s3:::logs/vpc/AWSLogs/{ACCOUNT}/*")),
+        "{fix}"
+    );
     assert!(fix.contains("FlowkeeperLogDeliveryWrite"), "{fix}");
 }
 
@@ -57,17 +64,25 @@ fn a_bucket_policy_for_another_accounts_prefix_fails() {
     let f = with_policy(|p| {
         write_statement(p)["Resource"] = json!("arn:aws:s3:::logs/vpc/AWSLogs/999999999999/*");
     });
-    assert_eq!(permissions_s3::check(&subject(), &f, now()).result, CheckResult::Failed);
+    assert_eq!(
+        permissions_s3::check(&subject(), &f, now()).result,
+        CheckResult::Failed
+    );
 }
 
 #[test]
 fn a_source_account_condition_that_excludes_the_account_fails() {
     let f = with_policy(|p| {
-        write_statement(p)["Condition"]["StringEquals"]["aws:SourceAccount"] = json!("999999999999");
+        write_statement(p)["Condition"]["StringEquals"]["aws:SourceAccount"] =
+            json!("999999999999");
     });
     let c = permissions_s3::check(&subject(), &f, now());
     assert_eq!(c.result, CheckResult::Failed);
-    assert!(c.detail.contains("FlowkeeperLogDeliveryWrite"), "the missed statement is named: {}", c.detail);
+    assert!(
+        c.detail.contains("FlowkeeperLogDeliveryWrite"),
+        "the missed statement is named: {}",
+        c.detail
+    );
 }
 
 #[test]
@@ -90,7 +105,10 @@ fn the_tls_only_deny_does_not_block_the_service() {
     // The shipped policy carries it; the delivery service writes over TLS.
     let p = shipped_bucket_policy();
     assert!(p.to_string().contains("FlowkeeperDenyInsecureTransport"));
-    assert_eq!(permissions_s3::check(&subject(), &s3_facts(), now()).result, CheckResult::Ok);
+    assert_eq!(
+        permissions_s3::check(&subject(), &s3_facts(), now()).result,
+        CheckResult::Ok
+    );
 }
 
 #[test]
@@ -111,7 +129,11 @@ fn a_policy_written_for_the_plain_layout_does_not_admit_hive_writes() {
     f.options.hive_compatible_partitions = true;
     let c = permissions_s3::check(&subject(), &f, now());
     assert_eq!(c.result, CheckResult::Failed, "{}", c.detail);
-    assert!(c.fix.unwrap().contains("AWSLogs/aws-account-id=111122223333/*"));
+    assert!(
+        c.fix
+            .unwrap()
+            .contains("AWSLogs/aws-account-id=111122223333/*")
+    );
 }
 
 #[test]
@@ -137,14 +159,19 @@ fn key_policy(service: &str) -> Value {
 
 fn kms_bucket(key_ref: &str, policy: Value) -> super::facts::S3Facts {
     let mut f = s3_facts();
-    f.encryption = Some(Ok(Some(Encryption::Kms { kms_key: key_ref.into() })));
+    f.encryption = Some(Ok(Some(Encryption::Kms {
+        kms_key: key_ref.into(),
+    })));
     f.key = Some(Ok(key(policy)));
     f
 }
 
 #[test]
 fn an_sse_kms_bucket_whose_key_admits_the_service_is_ok() {
-    let f = kms_bucket(&format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"), key_policy("delivery.logs.amazonaws.com"));
+    let f = kms_bucket(
+        &format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"),
+        key_policy("delivery.logs.amazonaws.com"),
+    );
     let c = permissions_s3::check(&subject(), &f, now());
     assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
     assert!(c.detail.contains("SSE-KMS key"));
@@ -152,12 +179,19 @@ fn an_sse_kms_bucket_whose_key_admits_the_service_is_ok() {
 
 #[test]
 fn an_sse_kms_bucket_whose_key_policy_lacks_the_service_fails_with_the_principal() {
-    let f = kms_bucket(&format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"), key_policy("s3.amazonaws.com"));
+    let f = kms_bucket(
+        &format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"),
+        key_policy("s3.amazonaws.com"),
+    );
     let c = permissions_s3::check(&subject(), &f, now());
     assert_eq!(c.result, CheckResult::Failed);
     assert!(c.detail.contains("kms:GenerateDataKey"), "{}", c.detail);
     let fix = c.fix.unwrap();
-    assert!(fix.contains("principal delivery.logs.amazonaws.com") && fix.contains("FlowkeeperLogDeliveryUseKey"), "{fix}");
+    assert!(
+        fix.contains("principal delivery.logs.amazonaws.com")
+            && fix.contains("FlowkeeperLogDeliveryUseKey"),
+        "{fix}"
+    );
 }
 
 #[test]
@@ -165,14 +199,24 @@ fn a_key_named_by_alias_fails_with_the_arn_to_use() {
     let f = kms_bucket("alias/logs", key_policy("delivery.logs.amazonaws.com"));
     let c = permissions_s3::check(&subject(), &f, now());
     assert_eq!(c.result, CheckResult::Failed);
-    assert!(c.detail.contains("`alias/logs`, not by ARN"), "{}", c.detail);
-    assert!(c.fix.unwrap().contains(&format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1")));
+    assert!(
+        c.detail.contains("`alias/logs`, not by ARN"),
+        "{}",
+        c.detail
+    );
+    assert!(
+        c.fix
+            .unwrap()
+            .contains(&format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"))
+    );
 }
 
 #[test]
 fn the_aws_managed_s3_key_fails() {
     let mut f = s3_facts();
-    f.encryption = Some(Ok(Some(Encryption::Kms { kms_key: String::new() })));
+    f.encryption = Some(Ok(Some(Encryption::Kms {
+        kms_key: String::new(),
+    })));
     let c = permissions_s3::check(&subject(), &f, now());
     assert_eq!(c.result, CheckResult::Failed);
     assert!(c.detail.contains("aws/s3"));
@@ -195,7 +239,12 @@ fn a_role_trusted_by_the_wrong_service_fails_with_the_trust_statement() {
     }
     let c = permissions_cwl::check(&cwl_subject(), &f);
     assert_eq!(c.result, CheckResult::Failed);
-    assert!(c.detail.contains("does not let vpc-flow-logs.amazonaws.com assume it"), "{}", c.detail);
+    assert!(
+        c.detail
+            .contains("does not let vpc-flow-logs.amazonaws.com assume it"),
+        "{}",
+        c.detail
+    );
     assert!(c.fix.unwrap().contains("vpc-flow-logs.amazonaws.com"));
 }
 
@@ -206,7 +255,10 @@ fn a_trust_for_another_account_fails() {
         let t = role.trust_policy.as_mut().unwrap();
         t["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"] = json!("999999999999");
     }
-    assert_eq!(permissions_cwl::check(&cwl_subject(), &f).result, CheckResult::Failed);
+    assert_eq!(
+        permissions_cwl::check(&cwl_subject(), &f).result,
+        CheckResult::Failed
+    );
 }
 
 #[test]
@@ -219,7 +271,11 @@ fn a_role_without_put_log_events_fails_naming_the_action() {
     }
     let c = permissions_cwl::check(&cwl_subject(), &f);
     assert_eq!(c.result, CheckResult::Failed);
-    assert!(c.detail.contains("logs:PutLogEvents") && !c.detail.contains("logs:CreateLogStream on"), "{}", c.detail);
+    assert!(
+        c.detail.contains("logs:PutLogEvents") && !c.detail.contains("logs:CreateLogStream on"),
+        "{}",
+        c.detail
+    );
 }
 
 #[test]
@@ -227,9 +283,13 @@ fn an_attached_managed_policy_counts() {
     let mut f = cwl_facts();
     if let Some(Ok(Some(role))) = &mut f.role {
         let inline = role.inline.remove(0);
-        role.attached.push(("arn:aws:iam::aws:policy/Delivery".into(), inline.1));
+        role.attached
+            .push(("arn:aws:iam::aws:policy/Delivery".into(), inline.1));
     }
-    assert_eq!(permissions_cwl::check(&cwl_subject(), &f).result, CheckResult::Ok);
+    assert_eq!(
+        permissions_cwl::check(&cwl_subject(), &f).result,
+        CheckResult::Ok
+    );
 }
 
 #[test]
@@ -250,11 +310,18 @@ fn a_kms_log_group_needs_its_key_to_admit_the_regional_logs_service() {
     let logs_key = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
         "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:GenerateDataKey*"], "Resource": "*"}]});
     f.key = Some(Ok(key(logs_key)));
-    assert_eq!(permissions_cwl::check(&cwl_subject(), &f).result, CheckResult::Ok);
+    assert_eq!(
+        permissions_cwl::check(&cwl_subject(), &f).result,
+        CheckResult::Ok
+    );
     f.key = Some(Ok(key(key_policy("delivery.logs.amazonaws.com"))));
     let c = permissions_cwl::check(&cwl_subject(), &f);
     assert_eq!(c.result, CheckResult::Failed);
-    assert!(c.detail.contains("logs.us-east-1.amazonaws.com"), "{}", c.detail);
+    assert!(
+        c.detail.contains("logs.us-east-1.amazonaws.com"),
+        "{}",
+        c.detail
+    );
     assert!(c.fix.unwrap().contains("FlowkeeperLogGroupUseKey"));
 }
 
@@ -288,12 +355,33 @@ fn objects_older_than_creation_or_of_another_flow_log_are_not_evidence() {
     }
     let got = found(&f, &s);
     assert_eq!((got.count, got.older, got.foreign), (0, 2, 1));
-    let c = evidence::check(&s, Ok(&got), "s3://logs/vpc/", evidence::waiting_reason(&s, now(), 600), "objects");
-    assert_eq!(c.result, CheckResult::Waiting, "created 90 s ago: {}", c.detail);
+    let c = evidence::check(
+        &s,
+        Ok(&got),
+        "s3://logs/vpc/",
+        evidence::waiting_reason(&s, now(), 600),
+        "objects",
+    );
+    assert_eq!(
+        c.result,
+        CheckResult::Waiting,
+        "created 90 s ago: {}",
+        c.detail
+    );
     s.flow_log.created = Some("2026-11-02T09:00:00Z".into());
-    let c = evidence::check(&s, Ok(&got), "s3://logs/vpc/", evidence::waiting_reason(&s, now(), 600), "objects");
+    let c = evidence::check(
+        &s,
+        Ok(&got),
+        "s3://logs/vpc/",
+        evidence::waiting_reason(&s, now(), 600),
+        "objects",
+    );
     assert_eq!(c.result, CheckResult::Failed);
-    assert!(c.detail.contains("no objects of fl-0123456789abcdef0"), "{}", c.detail);
+    assert!(
+        c.detail.contains("no objects of fl-0123456789abcdef0"),
+        "{}",
+        c.detail
+    );
 }
 
 #[test]
@@ -330,11 +418,19 @@ fn cloudwatch_streams_of_covered_interfaces_are_evidence_with_the_event_lag() {
 fn a_matching_header_is_ok_and_a_different_one_fails() {
     let s = subject();
     let good = s3_facts().newest_start.unwrap().unwrap();
-    assert_eq!(shape::s3(&s, false, Some(Ok(&good)), "k").result, CheckResult::Ok);
+    assert_eq!(
+        shape::s3(&s, false, Some(Ok(&good)), "k").result,
+        CheckResult::Ok
+    );
     let bad = gzip("version account-id interface-id srcaddr\n2 1 eni 10.0.0.1\n");
     let c = shape::s3(&s, false, Some(Ok(&bad)), "k");
     assert_eq!((c.name.as_str(), c.result), (SHAPE, CheckResult::Failed));
-    assert!(c.detail.contains("`version account-id interface-id srcaddr`"), "{}", c.detail);
+    assert!(
+        c.detail
+            .contains("`version account-id interface-id srcaddr`"),
+        "{}",
+        c.detail
+    );
 }
 
 #[test]
@@ -343,23 +439,37 @@ fn a_header_cut_by_the_range_read_is_still_read() {
     let header = crate::model::LogFormat::default_v2().fields().join(" ");
     let mut body = format!("{header}\n");
     for _ in 0..5000 {
-        body.push_str(&format!("2 {ACCOUNT} eni-0a1 10.0.0.1 10.0.0.2 443 5000 6 10 840 1 2 ACCEPT OK\n"));
+        body.push_str(&format!(
+            "2 {ACCOUNT} eni-0a1 10.0.0.1 10.0.0.2 443 5000 6 10 840 1 2 ACCEPT OK\n"
+        ));
     }
     let mut bytes = gzip(&body);
     bytes.truncate(2000);
-    assert_eq!(shape::s3(&s, false, Some(Ok(&bytes)), "k").result, CheckResult::Ok);
+    assert_eq!(
+        shape::s3(&s, false, Some(Ok(&bytes)), "k").result,
+        CheckResult::Ok
+    );
 }
 
 #[test]
 fn parquet_is_recognised_not_parsed() {
     let s = subject();
     let par = b"PAR1\x15\x04garbage".to_vec();
-    assert_eq!(shape::s3(&s, true, Some(Ok(&par)), "k").result, CheckResult::Ok);
+    assert_eq!(
+        shape::s3(&s, true, Some(Ok(&par)), "k").result,
+        CheckResult::Ok
+    );
     let c = shape::s3(&s, false, Some(Ok(&par)), "k");
     assert_eq!(c.result, CheckResult::Failed);
     assert!(c.detail.contains("Parquet"));
-    assert_eq!(shape::s3(&s, true, Some(Ok(&gzip("a b\n"))), "k").result, CheckResult::Failed);
-    assert_eq!(shape::classify(b"plain text\n"), shape::ObjectStart::Unreadable("neither gzip nor Parquet".into()));
+    assert_eq!(
+        shape::s3(&s, true, Some(Ok(&gzip("a b\n"))), "k").result,
+        CheckResult::Failed
+    );
+    assert_eq!(
+        shape::classify(b"plain text\n"),
+        shape::ObjectStart::Unreadable("neither gzip nor Parquet".into())
+    );
 }
 
 #[test]
@@ -367,12 +477,19 @@ fn a_cloudwatch_event_with_the_wrong_field_count_fails() {
     let s = cwl_subject();
     let f = cwl_facts();
     let events = f.events.clone().unwrap().unwrap();
-    assert_eq!(shape::cwl(&s, Some(Ok(&events)), "eni-0a1-all").result, CheckResult::Ok);
+    assert_eq!(
+        shape::cwl(&s, Some(Ok(&events)), "eni-0a1-all").result,
+        CheckResult::Ok
+    );
     let mut short = events.clone();
     short[0].message = "2 1 eni".into();
     let c = shape::cwl(&s, Some(Ok(&short)), "eni-0a1-all");
     assert_eq!(c.result, CheckResult::Failed);
-    assert!(c.detail.contains("has 3 fields") && c.detail.contains("has 14"), "{}", c.detail);
+    assert!(
+        c.detail.contains("has 3 fields") && c.detail.contains("has 14"),
+        "{}",
+        c.detail
+    );
 }
 
 // ---- freshness ----
@@ -385,22 +502,40 @@ fn freshness_compares_the_newest_delivery_with_the_threshold() {
     assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
     assert!(c.detail.contains("lag 1m"), "{}", c.detail);
     let c = freshness::check(&got, now(), 60, false);
-    assert_eq!((c.name.as_str(), c.result), (FRESHNESS, CheckResult::Failed));
-    assert!(c.detail.contains("older than the 1m threshold"), "{}", c.detail);
+    assert_eq!(
+        (c.name.as_str(), c.result),
+        (FRESHNESS, CheckResult::Failed)
+    );
+    assert!(
+        c.detail.contains("older than the 1m threshold"),
+        "{}",
+        c.detail
+    );
 }
 
 // ---- the whole ladder ----
 
 fn facts(s: super::facts::Subject, d: DestinationFacts) -> Facts {
-    Facts { subject: s, destination: d }
+    Facts {
+        subject: s,
+        destination: d,
+    }
 }
 
 #[test]
 fn a_healthy_s3_flow_log_is_delivering_with_every_rung_ok() {
-    let v = ladder::verify(&facts(subject(), DestinationFacts::S3(s3_facts())), now(), &Thresholds::defaults());
+    let v = ladder::verify(
+        &facts(subject(), DestinationFacts::S3(s3_facts())),
+        now(),
+        &Thresholds::defaults(),
+    );
     let names: Vec<&str> = v.checks.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, super::check::RUNGS);
-    assert!(v.checks.iter().all(|c| c.result == CheckResult::Ok), "{:#?}", v.checks);
+    assert!(
+        v.checks.iter().all(|c| c.result == CheckResult::Ok),
+        "{:#?}",
+        v.checks
+    );
     assert_eq!(v.status, DeliveryStatus::Delivering);
     assert_eq!(v.lag_seconds, Some(90));
     assert!(v.newest_delivery.is_some());
@@ -412,12 +547,28 @@ fn old_deliveries_only_make_it_stale_and_a_failed_rung_failing() {
     if let Some(Ok(l)) = &mut f.listing {
         l.objects = vec![object(120, 60)];
     }
-    let v = ladder::verify(&facts(subject(), DestinationFacts::S3(f.clone())), now(), &Thresholds::defaults());
+    let v = ladder::verify(
+        &facts(subject(), DestinationFacts::S3(f.clone())),
+        now(),
+        &Thresholds::defaults(),
+    );
     assert_eq!(v.status, DeliveryStatus::Stale, "{:#?}", v.checks);
     let t = Thresholds::defaults().with_max_age(Some(3 * 3600));
-    assert_eq!(ladder::verify(&facts(subject(), DestinationFacts::S3(f.clone())), now(), &t).status, DeliveryStatus::Delivering);
+    assert_eq!(
+        ladder::verify(
+            &facts(subject(), DestinationFacts::S3(f.clone())),
+            now(),
+            &t
+        )
+        .status,
+        DeliveryStatus::Delivering
+    );
     f.policy = Some(Ok(None));
-    let v = ladder::verify(&facts(subject(), DestinationFacts::S3(f)), now(), &Thresholds::defaults());
+    let v = ladder::verify(
+        &facts(subject(), DestinationFacts::S3(f)),
+        now(),
+        &Thresholds::defaults(),
+    );
     assert_eq!(v.status, DeliveryStatus::Failing);
 }
 
@@ -428,7 +579,11 @@ fn a_young_flow_log_without_deliveries_is_waiting() {
     let mut f = s3_facts();
     f.listing = Some(Ok(Default::default()));
     f.newest_start = None;
-    let v = ladder::verify(&facts(s, DestinationFacts::S3(f)), now(), &Thresholds::defaults());
+    let v = ladder::verify(
+        &facts(s, DestinationFacts::S3(f)),
+        now(),
+        &Thresholds::defaults(),
+    );
     assert_eq!(v.status, DeliveryStatus::Waiting);
     let e = v.checks.iter().find(|c| c.name == EVIDENCE).unwrap();
     assert_eq!(e.result, CheckResult::Waiting);
@@ -436,7 +591,11 @@ fn a_young_flow_log_without_deliveries_is_waiting() {
 
 #[test]
 fn a_healthy_cloudwatch_flow_log_is_delivering() {
-    let v = ladder::verify(&facts(cwl_subject(), DestinationFacts::Cwl(cwl_facts())), now(), &Thresholds::defaults());
+    let v = ladder::verify(
+        &facts(cwl_subject(), DestinationFacts::Cwl(cwl_facts())),
+        now(),
+        &Thresholds::defaults(),
+    );
     assert_eq!(v.status, DeliveryStatus::Delivering, "{:#?}", v.checks);
     assert_eq!(v.destination_type, "cloud-watch-logs");
 }
@@ -444,10 +603,25 @@ fn a_healthy_cloudwatch_flow_log_is_delivering() {
 #[test]
 fn a_firehose_flow_log_checks_only_its_status() {
     let mut s = subject();
-    s.flow_log.settings.destination = FlowLogDestination::KinesisDataFirehose { arn: "arn:aws:firehose:us-east-1:1:deliverystream/x".into() };
-    let v = ladder::verify(&facts(s, DestinationFacts::Firehose { arn: "arn:aws:firehose:us-east-1:1:deliverystream/x".into() }), now(), &Thresholds::defaults());
+    s.flow_log.settings.destination = FlowLogDestination::KinesisDataFirehose {
+        arn: "arn:aws:firehose:us-east-1:1:deliverystream/x".into(),
+    };
+    let v = ladder::verify(
+        &facts(
+            s,
+            DestinationFacts::Firehose {
+                arn: "arn:aws:firehose:us-east-1:1:deliverystream/x".into(),
+            },
+        ),
+        now(),
+        &Thresholds::defaults(),
+    );
     assert_eq!(v.checks[0].result, CheckResult::Ok);
-    assert!(v.checks[1..].iter().all(|c| c.result == CheckResult::NotApplicable));
+    assert!(
+        v.checks[1..]
+            .iter()
+            .all(|c| c.result == CheckResult::NotApplicable)
+    );
     assert!(v.checks[2].detail.contains("Firehose"));
     assert_eq!(v.status, DeliveryStatus::Delivering);
 }
@@ -455,17 +629,36 @@ fn a_firehose_flow_log_checks_only_its_status() {
 #[test]
 fn rollup_rules() {
     use super::check::{failed, ok, waiting};
-    assert_eq!(ladder::rollup(&[ok("status", ""), waiting(EVIDENCE, "")]), DeliveryStatus::Waiting);
-    assert_eq!(ladder::rollup(&[ok("status", ""), failed(FRESHNESS, "", "")]), DeliveryStatus::Stale);
-    assert_eq!(ladder::rollup(&[failed(PERMISSIONS, "", ""), failed(FRESHNESS, "", "")]), DeliveryStatus::Failing);
-    assert_eq!(ladder::rollup(&[failed(PERMISSIONS, "", ""), waiting(EVIDENCE, "")]), DeliveryStatus::Failing);
-    assert_eq!(ladder::rollup(&[ok("status", "")]), DeliveryStatus::Delivering);
+    assert_eq!(
+        ladder::rollup(&[ok("status", ""), waiting(EVIDENCE, "")]),
+        DeliveryStatus::Waiting
+    );
+    assert_eq!(
+        ladder::rollup(&[ok("status", ""), failed(FRESHNESS, "", "")]),
+        DeliveryStatus::Stale
+    );
+    assert_eq!(
+        ladder::rollup(&[failed(PERMISSIONS, "", ""), failed(FRESHNESS, "", "")]),
+        DeliveryStatus::Failing
+    );
+    assert_eq!(
+        ladder::rollup(&[failed(PERMISSIONS, "", ""), waiting(EVIDENCE, "")]),
+        DeliveryStatus::Failing
+    );
+    assert_eq!(
+        ladder::rollup(&[ok("status", "")]),
+        DeliveryStatus::Delivering
+    );
 }
 
 #[test]
 fn parquet_objects_use_the_parquet_name_in_the_sample_key() {
     let mut f = s3_facts();
-    f.options = S3Options { file_format: FileFormat::Parquet, per_hour_partition: true, hive_compatible_partitions: true };
+    f.options = S3Options {
+        file_format: FileFormat::Parquet,
+        per_hour_partition: true,
+        hive_compatible_partitions: true,
+    };
     let k = permissions_s3::sample_key(&subject(), &f, now());
     assert!(k.starts_with("vpc/AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=us-east-1/year=2026/month=11/day=02/hour=10/"), "{k}");
     assert!(k.ends_with(".log.parquet"), "{k}");
