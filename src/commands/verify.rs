@@ -423,5 +423,6 @@ pub async fn run(settings: &Settings, args: &VerifyArgs) -> ExitStatus {
             report.summary.delivering, report.summary.flow_logs
         );
     }
+    planning::print_call_counts(settings);
     outcome::exit_status(&report, deadline.is_some(), &idle)
 }

@@ -2,7 +2,39 @@
 //! the allowing statements that came closest (those whose principal and action matched, so
 //! that the reason is the resource or a condition) with their reasons.
 
-use crate::policy_eval::{Decision, Effect, Miss};
+use serde_json::Value;
+
+use crate::policy_eval::{Decision, Effect, Miss, StatementRef};
+
+/// A statement flowkeeper writes (`apply` rewrites it); any other is left alone by `apply`.
+pub fn is_ours(st: &StatementRef) -> bool {
+    st.sid
+        .as_deref()
+        .is_some_and(|s| s.starts_with(crate::policies::SID_PREFIX))
+}
+
+/// The foreign statement that explicitly denies, if that is what decided.
+pub fn foreign_deny(d: &Decision) -> Option<&StatementRef> {
+    match (&d.effect, &d.statement) {
+        (Effect::ExplicitDeny, Some(st)) if !is_ours(st) => Some(st),
+        _ => None,
+    }
+}
+
+/// `policy` without the statement `st` (to ask whether removing it is enough).
+pub fn without(policy: &Value, st: &StatementRef) -> Value {
+    let mut p = policy.clone();
+    match p.get_mut("Statement") {
+        Some(Value::Array(a)) if st.index < a.len() => {
+            a.remove(st.index);
+        }
+        Some(Value::Object(_)) if st.index == 0 => {
+            p["Statement"] = Value::Array(Vec::new());
+        }
+        _ => {}
+    }
+    p
+}
 
 /// A miss on the principal or action says only that the statement is about something else.
 fn off_topic(m: &Miss) -> bool {
@@ -65,6 +97,23 @@ mod tests {
         let text = refusal(&policy_eval::evaluate(&policy, &req), "PutObject");
         assert!(text.contains("`Write`"), "{text}");
         assert!(!text.contains("`Acl`"), "{text}");
+    }
+
+    #[test]
+    fn a_statement_is_removed_by_its_place() {
+        let policy = json!({"Statement": [{"Sid": "A"}, {"Sid": "B"}]});
+        let st = StatementRef {
+            policy: 0,
+            index: 1,
+            sid: Some("B".into()),
+        };
+        assert_eq!(without(&policy, &st), json!({"Statement": [{"Sid": "A"}]}));
+        assert!(!is_ours(&st));
+        assert!(is_ours(&StatementRef {
+            policy: 0,
+            index: 0,
+            sid: Some("FlowkeeperX".into())
+        }));
     }
 
     #[test]

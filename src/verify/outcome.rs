@@ -144,23 +144,24 @@ mod tests {
     #[test]
     fn exit_codes_follow_the_statuses() {
         use DeliveryStatus::*;
+        let none = Idle::new();
         assert_eq!(
-            exit_status(&report(&[Delivering, Waiting]), false),
+            exit_status(&report(&[Delivering, Waiting]), false, &none),
             ExitStatus::Clean
         );
         assert_eq!(
-            exit_status(&report(&[Delivering, Waiting]), true),
+            exit_status(&report(&[Delivering, Waiting]), true, &none),
             ExitStatus::ActionNeeded
         );
         assert_eq!(
-            exit_status(&report(&[Delivering, Stale]), false),
+            exit_status(&report(&[Delivering, Stale]), false, &none),
             ExitStatus::ActionNeeded
         );
         assert_eq!(
-            exit_status(&report(&[Failing]), false),
+            exit_status(&report(&[Failing]), false, &none),
             ExitStatus::ActionNeeded
         );
-        assert_eq!(exit_status(&report(&[]), false), ExitStatus::Clean);
+        assert_eq!(exit_status(&report(&[]), false, &none), ExitStatus::Clean);
         let mut r = report(&[Delivering]);
         r.errors.push(VerifyError {
             account: None,

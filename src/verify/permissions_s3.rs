@@ -13,7 +13,7 @@ use super::report::Check;
 use crate::model::delivery::BucketPresence;
 use crate::model::layout::{self, Layout};
 use crate::model::{Encryption, FileFormat};
-use crate::policy_eval::{self, Effect, Principal, Request};
+use crate::policy_eval::{self, Principal, Request};
 
 pub const DELIVERY_SERVICE: &str = "delivery.logs.amazonaws.com";
 
@@ -122,15 +122,25 @@ fn bucket_policy_problems(s: &Subject, f: &S3Facts, now: Timestamp) -> Vec<(Stri
         if d.is_allowed() {
             continue;
         }
-        let extra = match (&d.effect, &d.statement) {
-            (Effect::ExplicitDeny, Some(st)) => format!(
-                "remove statement {st} or narrow it so that it does not match {DELIVERY_SERVICE} writing over TLS, then "
-            ),
-            _ => String::new(),
+        // `apply` rewrites flowkeeper's statements only: a foreign Deny is the reader's to remove.
+        let fix = match super::explain::foreign_deny(&d) {
+            Some(st) => {
+                let removal = format!(
+                    "remove statement {st} from the policy of bucket {}, or narrow it so that it does not match {DELIVERY_SERVICE} writing over TLS (`flowkeeper apply` never edits statements it did not write)",
+                    f.bucket
+                );
+                let rest = super::explain::without(policy, st);
+                if policy_eval::evaluate(&rest, &req).is_allowed() {
+                    removal
+                } else {
+                    format!("{removal}; then {}", add(""))
+                }
+            }
+            None => add(""),
         };
         problems.push((
             format!("bucket policy: {}", super::explain::refusal(&d, &what)),
-            add(&extra),
+            fix,
         ));
     }
     problems

@@ -101,6 +101,51 @@ fn an_explicit_deny_for_the_service_fails_naming_the_statement() {
 }
 
 #[test]
+fn a_foreign_deny_is_not_sent_to_apply_which_keeps_foreign_statements() {
+    let mut s = subject();
+    s.config_managed = true;
+    let f = with_policy(|p| {
+        statements_mut(p).push(json!({
+            "Sid": "NoLogs", "Effect": "Deny",
+            "Principal": {"Service": "delivery.logs.amazonaws.com"},
+            "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/*"
+        }));
+    });
+    let fix = permissions_s3::check(&s, &f, now()).fix.unwrap();
+    assert!(fix.starts_with("remove statement `NoLogs`"), "{fix}");
+    assert!(
+        !fix.contains("run `flowkeeper apply`"),
+        "the Allow is there: removing is enough: {fix}"
+    );
+    // Deny and no Allow: remove, then add (which apply can do).
+    let f = with_policy(|p| {
+        statements_mut(p).retain(|st| st["Sid"] != "FlowkeeperLogDeliveryWrite");
+        statements_mut(p).push(json!({
+            "Sid": "NoLogs", "Effect": "Deny",
+            "Principal": {"Service": "delivery.logs.amazonaws.com"},
+            "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/*"
+        }));
+    });
+    let fix = permissions_s3::check(&s, &f, now()).fix.unwrap();
+    assert!(
+        fix.starts_with("remove statement `NoLogs`")
+            && fix.contains("; then run `flowkeeper apply`"),
+        "{fix}"
+    );
+}
+
+#[test]
+fn a_deny_flowkeeper_wrote_is_fixed_by_apply() {
+    let mut s = subject();
+    s.config_managed = true;
+    let f = with_policy(|p| {
+        write_statement(p)["Effect"] = json!("Deny");
+    });
+    let fix = permissions_s3::check(&s, &f, now()).fix.unwrap();
+    assert!(fix.starts_with("run `flowkeeper apply`"), "{fix}");
+}
+
+#[test]
 fn the_tls_only_deny_does_not_block_the_service() {
     // The shipped policy carries it; the delivery service writes over TLS.
     let p = shipped_bucket_policy();
@@ -246,6 +291,24 @@ fn a_role_trusted_by_the_wrong_service_fails_with_the_trust_statement() {
         c.detail
     );
     assert!(c.fix.unwrap().contains("vpc-flow-logs.amazonaws.com"));
+}
+
+#[test]
+fn a_foreign_deny_in_the_trust_policy_is_to_be_removed_not_applied() {
+    let mut s = cwl_subject();
+    s.config_managed = true;
+    let mut f = cwl_facts();
+    if let Some(Ok(Some(role))) = &mut f.role {
+        let t = role.trust_policy.as_mut().unwrap();
+        t["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"Sid": "NoFlowLogs", "Effect": "Deny",
+            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole"}));
+    }
+    let fix = permissions_cwl::check(&s, &f).fix.unwrap();
+    assert!(fix.starts_with("remove statement `NoFlowLogs`"), "{fix}");
+    assert!(!fix.contains("run `flowkeeper apply`"), "{fix}");
 }
 
 #[test]
