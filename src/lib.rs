@@ -21,6 +21,7 @@ pub mod output;
 pub mod plan;
 pub mod plan_file;
 pub mod policies;
+pub mod policy_eval;
 pub mod progress;
 pub mod report;
 pub mod settings;

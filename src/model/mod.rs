@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod desired;
 pub mod flow_log;
 pub mod inventory;
+pub mod layout;
 pub mod log_format;
 pub mod regions;
 pub mod target;
