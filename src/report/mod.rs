@@ -8,6 +8,7 @@ pub mod apply_json;
 pub mod apply_text;
 pub mod plan_json;
 pub mod plan_text;
+pub mod verify_html;
 
 /// Version of every JSON document flowkeeper prints; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
