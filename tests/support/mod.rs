@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod deliver;
 pub mod fault_proxy;
 pub mod running;
 

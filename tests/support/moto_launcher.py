@@ -30,6 +30,19 @@ behaviour, and nowhere else:
   g. A denied STS/IAM call answers in the query protocol's error layout.
   h. An S3 request with ``x-amz-expected-bucket-owner`` (ExpectedBucketOwner)
      on a bucket another account owns fails with 403 AccessDenied.
+
+Test hooks (not corrections: AWS has no such calls; they stand in for the passage
+of time, which a test must not wait for). POST a JSON body to:
+
+  /flowkeeper-test/backdate-object     {"bucket", "key", "last_modified"}
+      sets the S3 object's Last-Modified (every version), as if it had been
+      delivered then;
+  /flowkeeper-test/backdate-flow-log   {"account", "region", "flow_log_id",
+                                        "creation_time"}
+      sets a flow log's CreationTime, as if it had been created then.
+
+Times are RFC 3339 (``2026-12-01T20:00:00Z``). Answers 200 ``ok`` or 404 with
+what was not found.
 """
 
 import argparse
@@ -376,6 +389,67 @@ def keep_raw_body(app):
     return middleware
 
 
+def _naive_utc(text):
+    """RFC 3339 → the naive UTC datetime moto stores."""
+    import datetime
+
+    t = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return t.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def _backdate_object(req):
+    from moto.s3.models import s3_backends
+
+    owner = s3_backends.bucket_accounts.get(req["bucket"])
+    if not owner:
+        return f"no bucket {req['bucket']}"
+    bucket = s3_backends[owner[1]][owner[0]].buckets.get(req["bucket"])
+    versions = bucket.keys.getlist(req["key"]) if bucket else []
+    if not versions:
+        return f"no object {req['key']} in {req['bucket']}"
+    for version in versions:
+        version.last_modified = _naive_utc(req["last_modified"])
+    return None
+
+
+def _backdate_flow_log(req):
+    from moto.ec2.models import ec2_backends
+
+    backend = ec2_backends[req["account"]][req["region"]]
+    flow_log = backend.flow_logs.get(req["flow_log_id"])
+    if flow_log is None:
+        return f"no flow log {req['flow_log_id']} in {req['account']}/{req['region']}"
+    flow_log.creation_time = _naive_utc(req["creation_time"])
+    return None
+
+
+TEST_HOOKS = {
+    "/flowkeeper-test/backdate-object": _backdate_object,
+    "/flowkeeper-test/backdate-flow-log": _backdate_flow_log,
+}
+
+
+def test_hooks(app):
+    """The test hooks described at the top, in front of moto."""
+    import json
+
+    def middleware(environ, start_response):
+        hook = TEST_HOOKS.get(environ.get("PATH_INFO", ""))
+        if hook is None or environ.get("REQUEST_METHOD") != "POST":
+            return app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        try:
+            problem = hook(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+        except (KeyError, ValueError) as e:
+            problem = f"bad request: {e!r}"
+        status = "200 OK" if problem is None else "404 Not Found"
+        body = (problem or "ok").encode()
+        start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return middleware
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -395,7 +469,7 @@ def main():
     enforce_expected_bucket_owner()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
 
-    app = keep_raw_body(DomainDispatcherApplication(create_backend_app))
+    app = test_hooks(keep_raw_body(DomainDispatcherApplication(create_backend_app)))
     server = make_server(args.host, args.port, app, threaded=True)  # binds now
     threading.Thread(target=exit_on_stdin_eof, daemon=True).start()
     os.environ["MOTO_PORT"] = str(server.port)  # as moto_server sets it
