@@ -58,7 +58,10 @@ fn the_layout_module_writes_and_reads_the_keys_aws_documents() {
                 date,
                 5,
             );
-            assert!(expected.starts_with(&folder), "{expected} is under {folder}");
+            assert!(
+                expected.starts_with(&folder),
+                "{expected} is under {folder}"
+            );
             seen.push(expected);
         }
     }

@@ -165,7 +165,10 @@ mod tests {
         assert!(page.contains("without &#x2f;*"), "{page}");
         assert!(page.contains("<strong>3</strong> flow logs"), "{page}");
         assert!(page.contains("<strong>1</strong> failing"), "{page}");
-        assert!(!page.contains("Could not verify"), "no error section: {page}");
+        assert!(
+            !page.contains("Could not verify"),
+            "no error section: {page}"
+        );
     }
 
     #[test]

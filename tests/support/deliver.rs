@@ -51,7 +51,9 @@ impl S3Object {
         interface: &str,
         time: Timestamp,
     ) -> S3Object {
-        let arn = flow_log.log_destination().expect("an S3 flow log has a destination");
+        let arn = flow_log
+            .log_destination()
+            .expect("an S3 flow log has a destination");
         let (bucket, prefix) = bucket_and_prefix(arn);
         let options = flow_log.destination_options();
         S3Object {
@@ -63,7 +65,9 @@ impl S3Object {
             hive: options
                 .and_then(|o| o.hive_compatible_partitions())
                 .unwrap_or(false),
-            per_hour: options.and_then(|o| o.per_hour_partition()).unwrap_or(false),
+            per_hour: options
+                .and_then(|o| o.per_hour_partition())
+                .unwrap_or(false),
             time,
             fields: format_fields(flow_log.log_format().unwrap_or(DEFAULT_FORMAT)),
             interface: interface.to_string(),
@@ -83,11 +87,7 @@ pub const DEFAULT_FORMAT: &str = "${version} ${account-id} ${interface-id} ${src
 pub fn format_fields(log_format: &str) -> Vec<String> {
     log_format
         .split_whitespace()
-        .map(|f| {
-            f.trim_start_matches("${")
-                .trim_end_matches('}')
-                .to_string()
-        })
+        .map(|f| f.trim_start_matches("${").trim_end_matches('}').to_string())
         .collect()
 }
 
@@ -230,13 +230,19 @@ pub fn gzip_object(header: &str, lines: &[String]) -> Vec<u8> {
 /// Writes `o` to S3 with a header of its fields and realistic records; returns the key.
 pub async fn deliver_s3(acct: &Account, o: &S3Object) -> String {
     let header = o.fields.join(" ");
-    let body = gzip_object(&header, &records(&o.fields, &o.account, &o.interface, o.time));
+    let body = gzip_object(
+        &header,
+        &records(&o.fields, &o.account, &o.interface, o.time),
+    );
     put_object(acct, o, body).await
 }
 
 /// Writes `o` with the given header line instead of its fields (a mismatched shape).
 pub async fn deliver_s3_with_header(acct: &Account, o: &S3Object, header: &str) -> String {
-    let body = gzip_object(header, &records(&o.fields, &o.account, &o.interface, o.time));
+    let body = gzip_object(
+        header,
+        &records(&o.fields, &o.account, &o.interface, o.time),
+    );
     put_object(acct, o, body).await
 }
 
@@ -260,7 +266,8 @@ fn rfc3339(t: Timestamp) -> String {
 
 /// Sets an object's Last-Modified (a launcher test hook: AWS has no such call).
 pub fn backdate_object(bucket: &str, key: &str, last_modified: Timestamp) {
-    let body = serde_json::json!({"bucket": bucket, "key": key, "last_modified": rfc3339(last_modified)});
+    let body =
+        serde_json::json!({"bucket": bucket, "key": key, "last_modified": rfc3339(last_modified)});
     let status = moto_api("/flowkeeper-test/backdate-object", &body.to_string());
     assert!(status.contains(" 200 "), "backdate {key}: {status}");
 }
