@@ -396,3 +396,112 @@ async fn edit_statement(acct: &Account, bucket: &str, sid: &str, edit: impl FnOn
     edit(st);
     put_bucket_policy(acct, bucket, &policy).await;
 }
+
+// ---------------------------------------------------------------- permissions verify needs
+
+/// The IAM action that authorizes an API operation, where the names differ (as in
+/// tests/operator_policy.rs).
+fn iam_action(op: &str) -> &str {
+    match op {
+        "s3:HeadBucket" | "s3:ListObjectsV2" => "s3:ListBucket",
+        "s3:ListBuckets" => "s3:ListAllMyBuckets",
+        "s3:GetPublicAccessBlock" => "s3:GetBucketPublicAccessBlock",
+        "s3:GetBucketEncryption" => "s3:GetEncryptionConfiguration",
+        "s3:GetBucketLifecycleConfiguration" => "s3:GetLifecycleConfiguration",
+        other => other,
+    }
+}
+
+/// `service:Operation` lines of `-v`'s call counts, lower-cased service as IAM spells it.
+fn calls_made(stderr: &str) -> Vec<String> {
+    let block = stderr
+        .split("AWS API calls:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("-v prints the calls: {stderr}"));
+    block
+        .lines()
+        .skip(1)
+        .map_while(|l| l.strip_prefix("  "))
+        .filter_map(|l| l.rsplit_once(':').map(|(op, _)| op.trim().to_string()))
+        .map(|op| {
+            let (service, name) = op.split_once(':').unwrap_or(("", &op));
+            let service = match service.to_lowercase().replace(' ', "").as_str() {
+                "cloudwatchlogs" | "logs" => "logs".to_string(),
+                other => other.to_string(),
+            };
+            format!("{service}:{name}")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_call_verify_makes_is_granted_by_its_policy() {
+    let net = Net::new().await;
+    let key = kms_key(&net.acct, true).await;
+    let config = s3_config(&net.vpc, &format!("encryption: {{ kms_key: {key} }}")).replace(
+        "flow_logs:\n",
+        &format!(
+            "  realtime:\n    type: cloudwatch-logs\n    log_group: {LOG_GROUP}\n    delivery_role: {DELIVERY_ROLE}\nflow_logs:\n  - name: realtime\n    resource: vpc\n    select: {{ ids: [{}] }}\n    destinations: [realtime]\n",
+            net.vpc
+        ),
+    );
+    let dir = workdir(&config);
+    apply(&net.acct, dir.path());
+    for fl in net.acct.flow_logs(REGION).await {
+        let fields = deliver::format_fields(fl.log_format().unwrap());
+        if fl.log_destination_type() == Some(&aws_sdk_ec2::types::LogDestinationType::S3) {
+            let o = S3Object::for_flow_log(&fl, &net.acct.id, REGION, &net.eni, minutes_ago(3));
+            deliver::deliver_s3(&net.acct, &o).await;
+        } else {
+            deliver::deliver_cloudwatch(
+                &net.acct,
+                REGION,
+                LOG_GROUP,
+                &net.eni,
+                &fields,
+                minutes_ago(2),
+            )
+            .await;
+        }
+    }
+    let (report, stderr) = verify(&net.acct, dir.path(), &["-v"], 0);
+    assert_eq!(report["summary"]["delivering"], 2, "{report:#}");
+    let calls = calls_made(&stderr);
+    for needed in [
+        "kms:GetKeyPolicy",
+        "iam:GetRole",
+        "s3:GetBucketPolicy",
+        "s3:GetObject",
+    ] {
+        assert!(
+            calls.iter().any(|c| c == needed),
+            "verify calls {needed}: {calls:?}"
+        );
+    }
+    let root =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    let text = std::fs::read_to_string(format!("{root}/policies/flowkeeper-verify.json")).unwrap();
+    let policy: Value = serde_json::from_str(&text).unwrap();
+    let granted: Vec<String> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| match &s["Action"] {
+            Value::String(a) => vec![a.clone()],
+            Value::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect(),
+            _ => vec![],
+        })
+        .collect();
+    let missing: Vec<&String> = calls
+        .iter()
+        .filter(|c| !granted.iter().any(|g| g == iam_action(c)))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "policies/flowkeeper-verify.json lacks {missing:?} (calls: {calls:?})"
+    );
+}

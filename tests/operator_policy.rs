@@ -150,7 +150,10 @@ fn the_verify_policy_allows_every_read_flowkeeper_makes_and_nothing_else() {
     let policy = policy("flowkeeper-verify.json");
     let allowed = allowed_actions(&policy);
     for op in VERIFY_ONLY {
-        assert!(ops.contains(*op), "{op} is called in src/aws (verify's reads)");
+        assert!(
+            ops.contains(*op),
+            "{op} is called in src/aws (verify's reads)"
+        );
     }
     let reads: Vec<&String> = ops.iter().filter(|o| is_read(o)).collect();
     assert!(
@@ -179,12 +182,20 @@ fn the_verify_policy_allows_every_read_flowkeeper_makes_and_nothing_else() {
             continue;
         }
         assert_ne!(st["Action"], "*", "no wildcard grants: {st}");
-        assert_ne!(st["Resource"], Value::Null, "every statement names its resources: {st}");
+        assert_ne!(
+            st["Resource"],
+            Value::Null,
+            "every statement names its resources: {st}"
+        );
     }
     assert!(
-        policy["Statement"].as_array().unwrap().iter().any(|s| s["Effect"] == "Deny"
-            && s["Action"] == "*"
-            && s["Condition"]["Bool"]["aws:SecureTransport"] == "false"),
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["Effect"] == "Deny"
+                && s["Action"] == "*"
+                && s["Condition"]["Bool"]["aws:SecureTransport"] == "false"),
         "TLS required"
     );
 }
