@@ -505,3 +505,78 @@ async fn every_call_verify_makes_is_granted_by_its_policy() {
         "policies/flowkeeper-verify.json lacks {missing:?} (calls: {calls:?})"
     );
 }
+
+// ---------------------------------------------------------------- the helper itself
+
+#[tokio::test]
+async fn the_delivery_helper_writes_what_aws_would() {
+    use std::io::Read;
+    let net = Net::new().await;
+    let dir = workdir(&s3_config(&net.vpc, ""));
+    apply(&net.acct, dir.path());
+    let fl = only_flow_log(&net.acct).await;
+    let o = S3Object::for_flow_log(&fl, &net.acct.id, REGION, &net.eni, minutes_ago(3));
+    assert_eq!(o.bucket, bucket_name(&net.acct));
+    assert_eq!(o.prefix.as_deref(), Some("vpc"));
+    let key = deliver::deliver_s3(&net.acct, &o).await;
+    assert!(
+        key.starts_with(&format!(
+            "vpc/AWSLogs/{}/vpcflowlogs/{REGION}/",
+            net.acct.id
+        )),
+        "{key}"
+    );
+    let s3 = net.acct.s3(REGION);
+    let got = s3
+        .get_object()
+        .bucket(&o.bucket)
+        .key(&key)
+        .send()
+        .await
+        .expect("get");
+    let bytes = got.body.collect().await.expect("body").into_bytes();
+    assert_eq!(&bytes[..2], b"\x1f\x8b", "gzip");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    // `format: all`: the header is the flow log's LogFormat, field for field.
+    assert_eq!(
+        header,
+        deliver::format_fields(fl.log_format().unwrap()).join(" ")
+    );
+    assert!(header.starts_with("version account-id interface-id") && header.contains("vpc-id"));
+    let records: Vec<&str> = lines.collect();
+    assert!(records.len() >= 5, "{text}");
+    let width = header.split(' ').count();
+    for r in &records {
+        let v: Vec<&str> = r.split(' ').collect();
+        assert_eq!(v.len(), width, "one value per field: {r}");
+        assert_eq!(
+            (v[1], v[2]),
+            (net.acct.id.as_str(), net.eni.as_str()),
+            "{r}"
+        );
+    }
+    // The launcher's hook moves Last-Modified, as a delivery two hours ago would have it.
+    let then = minutes_ago(120);
+    deliver::backdate_object(&o.bucket, &key, then);
+    let head = s3
+        .head_object()
+        .bucket(&o.bucket)
+        .key(&key)
+        .send()
+        .await
+        .expect("head");
+    let lm = head.last_modified().unwrap().secs();
+    assert!((lm - then.as_second()).abs() <= 1, "{lm} vs {then}");
+    deliver::backdate_flow_log(&net.acct.id, REGION, fl.flow_log_id().unwrap(), then);
+    let fl = only_flow_log(&net.acct).await;
+    let created = fl.creation_time().unwrap().secs();
+    assert!(
+        (created - then.as_second()).abs() <= 1,
+        "{created} vs {then}"
+    );
+}

@@ -30,6 +30,12 @@ behaviour, and nowhere else:
   g. A denied STS/IAM call answers in the query protocol's error layout.
   h. An S3 request with ``x-amz-expected-bucket-owner`` (ExpectedBucketOwner)
      on a bucket another account owns fails with 403 AccessDenied.
+  i. A bucket policy is evaluated on object requests (PutObject, GetObject) as
+     AWS does: a statement applies only when its principal and its conditions
+     match. moto ignores the principal and counts a statement whose conditions
+     it cannot satisfy as an explicit deny, whatever its Effect, so any bucket
+     with a conditioned statement (flowkeeper's, AWS's documented delivery
+     policy) refused every object read and write.
 
 Test hooks (not corrections: AWS has no such calls; they stand in for the passage
 of time, which a test must not wait for). POST a JSON body to:
@@ -356,6 +362,84 @@ def enforce_expected_bucket_owner():
     S3Response._key_response = wrap(S3Response._key_response)
 
 
+# (i) The request context of the emulator's callers: the account's own IAM identities
+# (never a service principal), over plain HTTP that stands in for the HTTPS every AWS
+# client uses, so aws:SecureTransport is true.
+CALLER_CONTEXT = {"aws:securetransport": "true"}
+
+
+def _as_list(v):
+    return v if isinstance(v, list) else [v]
+
+
+def _condition_met(operator, key, expected):
+    """One condition key of one operator against CALLER_CONTEXT (AWS's rules: a key the
+    request lacks fails the positive operators and satisfies the negated ones, IfExists and
+    Null; an operator this does not know does not match)."""
+    import fnmatch
+
+    base = operator.split(":")[-1]
+    if_exists = base.endswith("IfExists")
+    base = base[: -len("IfExists")] if if_exists else base
+    actual = CALLER_CONTEXT.get(key.lower())
+    expected = [str(e) for e in _as_list(expected)]
+    if base == "Null":
+        return (actual is None) == (expected[0].lower() == "true")
+    negated = "Not" in base
+    if actual is None:
+        return if_exists or negated
+    if base == "Bool":
+        return actual.lower() in [e.lower() for e in expected]
+    if base in ("StringEquals", "ArnEquals"):
+        return actual in expected
+    if base in ("StringNotEquals", "ArnNotEquals"):
+        return actual not in expected
+    if base == "StringEqualsIgnoreCase":
+        return actual.lower() in [e.lower() for e in expected]
+    if base in ("StringLike", "ArnLike"):
+        return any(fnmatch.fnmatchcase(actual, e) for e in expected)
+    if base in ("StringNotLike", "ArnNotLike"):
+        return not any(fnmatch.fnmatchcase(actual, e) for e in expected)
+    return False
+
+
+def _applies_to_callers(statement):
+    principal = statement.get("Principal", "*")
+    if principal != "*" and not (isinstance(principal, dict) and principal.get("AWS") == "*"):
+        return False
+    return all(
+        _condition_met(op, key, expected)
+        for op, keys in (statement.get("Condition") or {}).items()
+        for key, expected in keys.items()
+    )
+
+
+def evaluate_bucket_policy_conditions():
+    """(i) FakeBucket.get_permission with principals and conditions evaluated; what applies
+    is then matched on Action and Resource by moto's own statement code."""
+    import json
+
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self, action, resource):
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        document = json.loads(self.policy.decode())
+        permitted = False
+        for statement in _as_list(document.get("Statement", [])):
+            if not _applies_to_callers(statement):
+                continue
+            bare = {k: v for k, v in statement.items() if k not in ("Condition", "Principal")}
+            result = IAMPolicyStatement(bare).is_action_permitted(action, resource)
+            if result == PermissionResult.DENIED:
+                return result
+            permitted = permitted or result == PermissionResult.PERMITTED
+        return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
+
+    FakeBucket.get_permission = get_permission
+
+
 def keep_raw_body(app):
     """(f) AWS verifies a SigV4 signature over the exact bytes sent. moto's server
     loses a form-encoded body once Werkzeug parses it (``request.data`` is empty;
@@ -467,6 +551,7 @@ def main():
     patch_moto()
     fix_access_denied_layout()
     enforce_expected_bucket_owner()
+    evaluate_bucket_policy_conditions()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
 
     app = test_hooks(keep_raw_body(DomainDispatcherApplication(create_backend_app)))
