@@ -422,10 +422,15 @@ def evaluate_bucket_policy_conditions():
     from moto.iam.access_control import IAMPolicyStatement, PermissionResult
     from moto.s3.models import FakeBucket
 
+    original = FakeBucket.get_permission
+
     def get_permission(self, action, resource):
         if self.policy is None:
             return PermissionResult.NEUTRAL
-        document = json.loads(self.policy.decode())
+        try:
+            document = json.loads(self.policy.decode())
+        except ValueError:
+            return original(self, action, resource)
         permitted = False
         for statement in _as_list(document.get("Statement", [])):
             if not _applies_to_callers(statement):
