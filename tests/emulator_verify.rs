@@ -18,6 +18,7 @@ async fn healthy_s3_delivery_in_every_layout_is_delivering() {
     let net = Net::new().await;
     let dir = workdir(&s3_layouts_config(&net.vpc));
     apply(&net.acct, dir.path());
+    created_minutes_ago(&net.acct, 30).await;
     let fls = net.acct.flow_logs(REGION).await;
     assert_eq!(fls.len(), 4, "one flow log per layout");
     for fl in &fls {
@@ -43,6 +44,7 @@ async fn healthy_cloudwatch_delivery_is_delivering() {
     let net = Net::new().await;
     let dir = workdir(&cloudwatch_config(&net.vpc));
     apply(&net.acct, dir.path());
+    created_minutes_ago(&net.acct, 30).await;
     let fl = only_flow_log(&net.acct).await;
     let fields = deliver::format_fields(fl.log_format().unwrap());
     deliver::deliver_cloudwatch(
@@ -67,6 +69,7 @@ async fn kms_bucket_whose_key_policy_admits_the_service_is_delivering() {
         &format!("encryption: {{ kms_key: {key} }}"),
     ));
     apply(&net.acct, dir.path());
+    created_minutes_ago(&net.acct, 30).await;
     let fl = deliver_to_only_flow_log(&net, minutes_ago(3)).await;
     let (report, _) = verify(&net.acct, dir.path(), &[], 0);
     assert_delivering(flow_log(&report, &fl));
@@ -97,6 +100,7 @@ async fn bucket_policy_without_slash_star_fails_permissions() {
     let net = Net::new().await;
     let dir = workdir(&s3_config(&net.vpc, ""));
     apply(&net.acct, dir.path());
+    created_minutes_ago(&net.acct, 30).await;
     let fl = deliver_to_only_flow_log(&net, minutes_ago(3)).await;
     let bucket = bucket_name(&net.acct);
     let needed = format!("arn:aws:s3:::{bucket}/vpc/AWSLogs/{}/*", net.acct.id);
@@ -127,6 +131,7 @@ async fn bucket_policy_for_another_account_prefix_fails_permissions() {
     let net = Net::new().await;
     let dir = workdir(&s3_config(&net.vpc, ""));
     apply(&net.acct, dir.path());
+    created_minutes_ago(&net.acct, 30).await;
     let fl = deliver_to_only_flow_log(&net, minutes_ago(3)).await;
     let bucket = bucket_name(&net.acct);
     let other = format!("arn:aws:s3:::{bucket}/vpc/AWSLogs/{OTHER_ACCOUNT}/*");
@@ -158,6 +163,7 @@ async fn source_account_that_excludes_the_account_fails_permissions() {
     let net = Net::new().await;
     let dir = workdir(&s3_config(&net.vpc, ""));
     apply(&net.acct, dir.path());
+    created_minutes_ago(&net.acct, 30).await;
     let fl = deliver_to_only_flow_log(&net, minutes_ago(3)).await;
     let bucket = bucket_name(&net.acct);
     edit_statement(&net.acct, &bucket, WRITE_SID, |st| {
@@ -177,6 +183,7 @@ async fn explicit_deny_for_the_service_fails_permissions() {
     let net = Net::new().await;
     let dir = workdir(&s3_config(&net.vpc, ""));
     apply(&net.acct, dir.path());
+    created_minutes_ago(&net.acct, 30).await;
     let fl = deliver_to_only_flow_log(&net, minutes_ago(3)).await;
     let bucket = bucket_name(&net.acct);
     let mut policy = net.acct.bucket_policy(REGION, &bucket).await;
@@ -192,8 +199,19 @@ async fn explicit_deny_for_the_service_fails_permissions() {
     let item = flow_log(&report, &fl);
     assert_only_failed(item, &["permissions"]);
     let p = rung(item, "permissions");
-    assert_words(p, "detail", &["NoLogDeliveryHere", "deny"]);
-    assert_words(p, "fix", &["NoLogDeliveryHere"]);
+    assert_words(p, "detail", &["NoLogDeliveryHere", "denies", "s3:PutObject"]);
+    assert_words(p, "fix", &["NoLogDeliveryHere", "remove"]);
+    // `apply` merges only flowkeeper's own statements and leaves `NoLogDeliveryHere` where it
+    // is, so the fix must not send the reader to `apply` for it...
+    apply(&net.acct, dir.path());
+    let (report, _) = verify(&net.acct, dir.path(), &[], 2);
+    assert_only_failed(flow_log(&report, &fl), &["permissions"]);
+    // ...and so must not offer it as the fix.
+    let fix = p["fix"].as_str().unwrap();
+    assert!(
+        !fix.contains("run `flowkeeper apply`"),
+        "apply does not remove a statement flowkeeper did not write: {fix}"
+    );
 }
 
 #[tokio::test]
@@ -205,6 +223,7 @@ async fn kms_bucket_whose_key_policy_lacks_the_service_fails_permissions() {
         &format!("encryption: {{ kms_key: {key} }}"),
     ));
     apply(&net.acct, dir.path());
+    created_minutes_ago(&net.acct, 30).await;
     let fl = deliver_to_only_flow_log(&net, minutes_ago(3)).await;
     let (report, _) = verify(&net.acct, dir.path(), &[], 2);
     let item = flow_log(&report, &fl);
@@ -226,6 +245,7 @@ async fn delivery_role_trusted_by_the_wrong_service_fails_permissions() {
     let net = Net::new().await;
     let dir = workdir(&cloudwatch_config(&net.vpc));
     apply(&net.acct, dir.path());
+    created_minutes_ago(&net.acct, 30).await;
     let fl = only_flow_log(&net.acct).await;
     let fields = deliver::format_fields(fl.log_format().unwrap());
     deliver::deliver_cloudwatch(
@@ -267,6 +287,7 @@ async fn missing_log_group_fails_destination() {
     let net = Net::new().await;
     let dir = workdir(&cloudwatch_config(&net.vpc));
     apply(&net.acct, dir.path());
+    created_minutes_ago(&net.acct, 30).await;
     let fl = only_flow_log(&net.acct).await;
     net.acct
         .logs(REGION)
@@ -325,6 +346,7 @@ async fn objects_older_than_the_threshold_are_stale() {
     let net = Net::new().await;
     let dir = workdir(&s3_config(&net.vpc, ""));
     apply(&net.acct, dir.path());
+    created_minutes_ago(&net.acct, 30).await;
     let fl = only_flow_log(&net.acct).await;
     let id = fl.flow_log_id().unwrap().to_string();
     // Created three hours ago, delivered once two hours ago, nothing since.
@@ -358,6 +380,7 @@ async fn header_that_does_not_match_the_format_fails_shape() {
     let net = Net::new().await;
     let dir = workdir(&s3_config(&net.vpc, ""));
     apply(&net.acct, dir.path());
+    created_minutes_ago(&net.acct, 30).await;
     let fl = only_flow_log(&net.acct).await;
     let o = S3Object::for_flow_log(&fl, &net.acct.id, REGION, &net.eni, minutes_ago(3));
     // The default fields, but the flow log declares `format: all`.
@@ -447,6 +470,7 @@ async fn every_call_verify_makes_is_granted_by_its_policy() {
     );
     let dir = workdir(&config);
     apply(&net.acct, dir.path());
+    created_minutes_ago(&net.acct, 30).await;
     for fl in net.acct.flow_logs(REGION).await {
         let fields = deliver::format_fields(fl.log_format().unwrap());
         if fl.log_destination_type() == Some(&aws_sdk_ec2::types::LogDestinationType::S3) {
@@ -514,6 +538,7 @@ async fn the_delivery_helper_writes_what_aws_would() {
     let net = Net::new().await;
     let dir = workdir(&s3_config(&net.vpc, ""));
     apply(&net.acct, dir.path());
+    created_minutes_ago(&net.acct, 30).await;
     let fl = only_flow_log(&net.acct).await;
     let o = S3Object::for_flow_log(&fl, &net.acct.id, REGION, &net.eni, minutes_ago(3));
     assert_eq!(o.bucket, bucket_name(&net.acct));

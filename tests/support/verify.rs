@@ -271,3 +271,12 @@ pub async fn kms_key(acct: &Account, admit_delivery: bool) -> String {
         .and_then(|k| k.arn)
         .expect("key arn")
 }
+
+/// Moves the creation of every flow log in [`REGION`] `minutes` back (a launcher test hook),
+/// so that deliveries dated after it are this flow log's and its first window has passed.
+pub async fn created_minutes_ago(acct: &Account, minutes: i64) {
+    let then = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(minutes);
+    for fl in acct.flow_logs(REGION).await {
+        super::deliver::backdate_flow_log(&acct.id, REGION, fl.flow_log_id().unwrap(), then);
+    }
+}
