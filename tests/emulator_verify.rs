@@ -199,7 +199,11 @@ async fn explicit_deny_for_the_service_fails_permissions() {
     let item = flow_log(&report, &fl);
     assert_only_failed(item, &["permissions"]);
     let p = rung(item, "permissions");
-    assert_words(p, "detail", &["NoLogDeliveryHere", "denies", "s3:PutObject"]);
+    assert_words(
+        p,
+        "detail",
+        &["NoLogDeliveryHere", "denies", "s3:PutObject"],
+    );
     assert_words(p, "fix", &["NoLogDeliveryHere", "remove"]);
     // `apply` merges only flowkeeper's own statements and leaves `NoLogDeliveryHere` where it
     // is, so the fix must not send the reader to `apply` for it...

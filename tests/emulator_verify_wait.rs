@@ -20,6 +20,9 @@ async fn wait_returns_as_soon_as_delivery_appears() {
     let net = Net::new().await;
     let dir = workdir(&s3_config(&net.vpc, ""));
     apply(&net.acct, dir.path());
+    // Created five minutes ago: inside the first delivery window (waiting, not failing), and
+    // before the delivery the test makes.
+    created_minutes_ago(&net.acct, 5).await;
     let fl = only_flow_log(&net.acct).await;
     let started = Instant::now();
     let mut cmd = net.acct.command(

@@ -87,8 +87,7 @@ fn operator_policy() -> Value {
 const ANALYZE_ONLY: &[&str] = &["s3:GetObject", "s3:ListObjectsV2", "logs:FilterLogEvents"];
 
 /// Calls only `verify` makes (besides analyze's): the documents that decide whether delivery
-/// can work (key policies, the delivery role's policies, the bucket's region) and the newest
-/// deliveries. They belong to the verify policy; the operator does not need them.
+/// can work (key policies, the delivery role's policies) and the newest deliveries. They belong to the verify policy; the operator does not need them.
 const VERIFY_ONLY: &[&str] = &[
     "kms:GetKeyPolicy",
     "kms:DescribeKey",
@@ -98,7 +97,6 @@ const VERIFY_ONLY: &[&str] = &[
     "iam:ListAttachedRolePolicies",
     "iam:GetPolicy",
     "iam:GetPolicyVersion",
-    "s3:GetBucketLocation",
 ];
 
 /// An operation that only reads (by AWS's naming: Describe/Get/List/Head/Filter), or the STS
