@@ -13,20 +13,21 @@ use support::{Account, workdir};
 
 // ---------------------------------------------------------------- healthy
 
-#[tokio::test]
-async fn healthy_s3_delivery_in_every_layout_is_delivering() {
+/// Applies one destination per layout, delivers one object to each, and checks that every flow
+/// log is delivering.
+async fn healthy_s3_delivery_in(layouts: &[(&str, bool, bool)]) {
     let net = Net::new().await;
-    let dir = workdir(&s3_layouts_config(&net.vpc));
+    let dir = workdir(&s3_layouts_config(&net.vpc, layouts));
     apply(&net.acct, dir.path());
     created_minutes_ago(&net.acct, 30).await;
     let fls = net.acct.flow_logs(REGION).await;
-    assert_eq!(fls.len(), 4, "one flow log per layout");
+    assert_eq!(fls.len(), layouts.len(), "one flow log per layout");
     for fl in &fls {
         let o = S3Object::for_flow_log(fl, &net.acct.id, REGION, &net.eni, minutes_ago(3));
         deliver::deliver_s3(&net.acct, &o).await;
     }
     let (report, _) = verify(&net.acct, dir.path(), &[], 0);
-    assert_eq!(report["summary"]["delivering"], 4, "{report:#}");
+    assert_eq!(report["summary"]["delivering"], layouts.len(), "{report:#}");
     for fl in &fls {
         let item = flow_log(&report, fl.flow_log_id().unwrap());
         assert_delivering(item);
@@ -37,6 +38,18 @@ async fn healthy_s3_delivery_in_every_layout_is_delivering() {
             "lag = Last-Modified - name time: {item:#}"
         );
     }
+}
+
+#[tokio::test]
+async fn healthy_s3_delivery_in_plain_layouts_is_delivering() {
+    healthy_s3_delivery_in(&PLAIN_LAYOUTS).await;
+}
+
+/// AWS VPC User Guide, "Amazon S3 bucket permissions for flow logs": with Hive-compatible
+/// prefixes the delivery statement's resource is `.../AWSLogs/aws-account-id=<account>/*`.
+#[tokio::test]
+async fn healthy_s3_delivery_in_hive_layouts_is_delivering() {
+    healthy_s3_delivery_in(&HIVE_LAYOUTS).await;
 }
 
 #[tokio::test]

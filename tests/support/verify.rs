@@ -67,20 +67,22 @@ flow_logs:
     )
 }
 
-/// Four S3 destinations, one per layout (plain/Hive x per day/per hour), each in its own
-/// bucket, and one entry logging `vpc` to all four.
-pub fn s3_layouts_config(vpc: &str) -> String {
+/// The four S3 layouts: (destination name, Hive-compatible, per hour).
+pub const PLAIN_LAYOUTS: [(&str, bool, bool); 2] =
+    [("plain", false, false), ("plainhourly", false, true)];
+pub const HIVE_LAYOUTS: [(&str, bool, bool); 2] =
+    [("hive", true, false), ("hivehourly", true, true)];
+
+/// One S3 destination per layout, each in its own bucket, and one entry logging `vpc` to all.
+pub fn s3_layouts_config(vpc: &str, layouts: &[(&str, bool, bool)]) -> String {
     let mut dests = String::new();
-    for (name, hive, hourly) in [
-        ("plain", false, false),
-        ("plainhourly", false, true),
-        ("hive", true, false),
-        ("hivehourly", true, true),
-    ] {
+    for &(name, hive, hourly) in layouts {
         dests.push_str(&format!(
             "  {name}:\n    type: s3\n    bucket: fk-{name}-{{account_id}}\n    create: true\n    hive_compatible_partitions: {hive}\n    per_hour_partition: {hourly}\n"
         ));
     }
+    let names: Vec<&str> = layouts.iter().map(|l| l.0).collect();
+    let names = names.join(", ");
     format!(
         r#"version: 1
 regions: [{REGION}]
@@ -89,7 +91,7 @@ destinations:
   - name: vpcs
     resource: vpc
     select: {{ ids: [{vpc}] }}
-    destinations: [plain, plainhourly, hive, hivehourly]
+    destinations: [{names}]
     max_aggregation_interval: 60
 "#
     )
