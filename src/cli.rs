@@ -20,6 +20,21 @@ pub fn parse_error_status(e: &clap::Error) -> ExitStatus {
 /// The config path when `-c/--config` is not given.
 pub const DEFAULT_CONFIG: &str = "flowkeeper.yaml";
 
+/// Parses the process arguments, recording whether `-c/--config` was given explicitly.
+pub fn parse_args() -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().try_get_matches()?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    cli.global.config_given = config_given(&matches);
+    Ok(cli)
+}
+
+/// `-c/--config` came from the command line (on the top level or after the subcommand).
+fn config_given(m: &clap::ArgMatches) -> bool {
+    let here = m.value_source("config") == Some(clap::parser::ValueSource::CommandLine);
+    here || m.subcommand().is_some_and(|(_, sub)| config_given(sub))
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "flowkeeper",
@@ -44,6 +59,10 @@ pub struct GlobalArgs {
         default_value = DEFAULT_CONFIG
     )]
     pub config: PathBuf,
+    /// Whether `-c/--config` was given on the command line (not the default): `audit` without
+    /// a config file audits against a baseline, but a config named explicitly must exist.
+    #[arg(skip)]
+    pub config_given: bool,
     /// AWS region for account-level calls (STS, IAM), and the region list when the config names none.
     #[arg(long, global = true, env = "AWS_REGION")]
     pub region: Option<String>,

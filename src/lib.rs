@@ -14,6 +14,7 @@ pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod coverage;
 pub mod discover;
 pub mod exit;
 pub mod model;

@@ -2,11 +2,9 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
     quiet_on_closed_stderr();
-    let status = match flowkeeper::cli::Cli::try_parse() {
+    let status = match flowkeeper::cli::parse_args() {
         Ok(cli) => flowkeeper::commands::run(cli),
         Err(e) => {
             // clap prints help and version on stdout, usage errors on stderr; a closed pipe while

@@ -70,6 +70,8 @@ impl FilterArgs {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub config: PathBuf,
+    /// `-c/--config` was given explicitly (not the default path).
+    pub config_given: bool,
     /// How to reach AWS (the config may still add a fallback region).
     pub aws: AwsSettings,
     pub filter_args: FilterArgs,
@@ -94,6 +96,7 @@ impl Settings {
         })?;
         Ok(Settings {
             config: global.config.clone(),
+            config_given: global.config_given,
             aws: AwsSettings {
                 region: global.region.clone(),
                 profile: global.profile.clone(),

@@ -1,10 +1,529 @@
 //! `flowkeeper audit`: targets → whole-region discovery → coverage verdicts → one report.
+//! With a config its accounts and regions (and, without `--baseline`, its entries as the
+//! requirement); without one the current credentials' account in `--regions` or every enabled
+//! region, against a baseline. Accounts and regions are read concurrently; a target that fails
+//! is reported in `errors` and the rest is audited.
 
-use crate::cli::AuditArgs;
+use std::path::{Path, PathBuf};
+
+use futures::future::join_all;
+use tokio::sync::Semaphore;
+
+use crate::audit::baseline::{self, Baseline, LoadError};
+use crate::audit::report::{AuditError, AuditReport, ResourceVerdict, SCHEMA_VERSION, Status};
+use crate::audit::{self, Held, Scope};
+use crate::aws::{Aws, AwsError, AwsSettings};
+use crate::cli::{AuditArgs, OutputFormat};
+use crate::config;
+use crate::coverage::Requirement;
+use crate::discover;
 use crate::exit::ExitStatus;
+use crate::model::{Access, AccountId, AccountTarget, DesiredState, Regions, partition_of};
+use crate::output::{self, OutputFile};
+use crate::plan::{self, PlanContext, PlanOptions};
+use crate::progress::{Progress, StderrProgress};
+use crate::report;
 use crate::settings::Settings;
+use crate::targets::{self, Filters, TargetFailure, TargetSet};
 
-pub async fn run(_settings: &Settings, _args: &AuditArgs) -> ExitStatus {
-    eprintln!("error: audit is being built (issue #9)");
+use super::print_data;
+
+/// What the audit holds resources to, and where that came from.
+struct Inputs {
+    /// The config file and what it declares, when one is used.
+    config: Option<(PathBuf, DesiredState)>,
+    /// The baseline (`--baseline`, or the default without a config).
+    baseline: Option<Baseline>,
+    /// The baseline's file, when it is a file (an input `-o` must not overwrite).
+    baseline_file: Option<PathBuf>,
+}
+
+fn usage(message: &str) -> ExitStatus {
+    eprintln!("error: {message}");
     ExitStatus::Failure
+}
+
+/// A config is used when `-c` was given, or when the default `flowkeeper.yaml` exists.
+fn resolve_inputs(settings: &Settings, args: &AuditArgs) -> Result<Inputs, ExitStatus> {
+    let use_config = settings.config_given || settings.config.exists();
+    let config = if use_config {
+        let desired = config::load(&settings.config).map_err(|d| {
+            eprintln!("{d}");
+            ExitStatus::Failure
+        })?;
+        Some((settings.config.clone(), desired))
+    } else {
+        None
+    };
+    let name = match (&args.baseline, &config) {
+        (Some(b), _) => Some(b.as_str()),
+        (None, None) => Some(baseline::DEFAULT),
+        (None, Some(_)) => None,
+    };
+    let mut baseline_file = None;
+    let baseline = match name {
+        None => None,
+        Some(n) => match baseline::load(n) {
+            Ok(b) => {
+                if !baseline::SHIPPED.iter().any(|(s, _)| *s == n) {
+                    baseline_file = Some(PathBuf::from(n));
+                }
+                Some(b)
+            }
+            Err(LoadError::Unknown { given, hint }) => {
+                eprintln!(
+                    "error: --baseline {}: neither a shipped baseline nor a file\n   = hint: {hint}",
+                    output::safe(&given)
+                );
+                return Err(ExitStatus::Failure);
+            }
+            Err(LoadError::Invalid(d)) => {
+                eprintln!("{d}");
+                return Err(ExitStatus::Failure);
+            }
+        },
+    };
+    let baseline = baseline.map(|mut b| {
+        b.approve(&args.approved_destinations);
+        b
+    });
+    if baseline.is_none() && !args.approved_destinations.is_empty() {
+        return Err(usage(
+            "--approved-destination narrows a baseline; the config's entries already name their destinations\n   = hint: add --baseline NAME to audit the config's accounts against a baseline",
+        ));
+    }
+    if args.fix && config.is_none() {
+        return Err(usage(&format!(
+            "--fix needs a config: the plan that closes the gaps is built from its entries ({} does not exist)\n   = hint: `flowkeeper init` writes one, or pass -c/--config PATH",
+            settings.config.display()
+        )));
+    }
+    Ok(Inputs {
+        config,
+        baseline,
+        baseline_file,
+    })
+}
+
+/// One account's verdicts, the (account, region) pairs audited, and what failed.
+struct AccountAudit {
+    verdicts: Vec<ResourceVerdict>,
+    audited: Vec<(String, String)>,
+    errors: Vec<AuditError>,
+}
+
+fn error_of(account: Option<&AccountId>, region: Option<&str>, e: &AwsError) -> AuditError {
+    AuditError {
+        account: account.map(|a| a.to_string()),
+        region: region.map(str::to_string),
+        message: e.to_string(),
+        hint: e.hint().map(str::to_string),
+    }
+}
+
+/// The requirements of a region: the baseline's, or each config entry × destination resolved
+/// for that region.
+fn scope_for<'a>(
+    inputs: &'a Inputs,
+    desired: Option<&'a DesiredState>,
+    resolved: Option<&plan::Resolved>,
+    region: &str,
+) -> Scope<'a> {
+    if let Some(b) = &inputs.baseline {
+        return Scope::Baseline {
+            kinds: &b.kinds,
+            held: audit::baseline_held(b),
+        };
+    }
+    let mut entries = Vec::new();
+    if let (Some(desired), Some(resolved)) = (desired, resolved) {
+        for e in &desired.flow_logs {
+            for d in &e.destinations {
+                let Some(dest) = resolved
+                    .flow_log_destinations
+                    .get(&(d.clone(), region.to_string()))
+                else {
+                    continue;
+                };
+                entries.push((
+                    e,
+                    Held {
+                        label: Some(format!("entry `{}` → `{d}`", e.name)),
+                        name: e.name.clone(),
+                        requirement: Requirement::for_entry(e, dest),
+                        controls: Default::default(),
+                    },
+                ));
+            }
+        }
+    }
+    Scope::Entries(entries)
+}
+
+async fn audit_account(
+    target: &AccountTarget,
+    aws: &Aws,
+    inputs: &Inputs,
+    ctx: &PlanContext,
+    filters: &Filters,
+    limit: &Semaphore,
+    progress: &dyn Progress,
+) -> AccountAudit {
+    let account = &target.account;
+    let mut out = AccountAudit {
+        verdicts: Vec::new(),
+        audited: Vec::new(),
+        errors: Vec::new(),
+    };
+    let session = {
+        let _permit = limit.acquire().await.expect("semaphore is never closed");
+        match aws.for_account(account, &target.access).await {
+            Ok(s) => s,
+            Err(e) => {
+                out.errors.push(error_of(Some(account), None, &e));
+                return out;
+            }
+        }
+    };
+    let all_regions = match targets::regions_for(target, &session, &Filters::default()).await {
+        Ok(r) => r,
+        Err(e) => {
+            out.errors.push(error_of(Some(account), None, &e));
+            return out;
+        }
+    };
+    let regions = targets::narrow_regions(&all_regions, filters);
+    let desired = inputs
+        .config
+        .as_ref()
+        .map(|(_, d)| targets::scope_for(d, target));
+    let resolved = desired
+        .as_ref()
+        .map(|d| plan::resolve(d, account, ctx, &all_regions, &regions));
+    let (inventory, failures) = discover::discover(
+        &session,
+        account,
+        &discover::Request::whole_regions(),
+        &regions,
+        limit,
+        progress,
+    )
+    .await;
+    for f in &failures {
+        out.errors
+            .push(error_of(Some(account), f.region.as_deref(), &f.error));
+    }
+    for (region, ri) in &inventory.regions {
+        let scope = scope_for(inputs, desired.as_ref(), resolved.as_ref(), region);
+        out.verdicts
+            .extend(audit::evaluate_region(account.as_str(), region, ri, &scope));
+        out.audited.push((account.to_string(), region.clone()));
+    }
+    out
+}
+
+/// The accounts of the run: the config's, or the caller's alone.
+async fn target_set(
+    inputs: &Inputs,
+    aws: &Aws,
+    caller: &AccountId,
+    filters: &Filters,
+) -> Result<TargetSet, ExitStatus> {
+    let set = match &inputs.config {
+        Some((_, desired)) => {
+            let partition =
+                partition_of(&aws.default_region().unwrap_or_else(|| "us-east-1".into()));
+            let mut set = targets::discover_targets(desired, aws, caller, partition, filters).await;
+            // An account that only hosts a central destination has no flow logs of its own
+            // to audit.
+            set.targets.retain(|t| t.logs_flows);
+            set
+        }
+        None => {
+            let regions = match &filters.regions {
+                Some(r) => Regions::List(r.clone()),
+                None => Regions::All,
+            };
+            let mut set = TargetSet::default();
+            match &filters.accounts {
+                Some(keep) if !keep.contains(caller) => {
+                    set.unmatched_accounts = keep.iter().cloned().collect()
+                }
+                _ => set.targets.push(AccountTarget {
+                    account: caller.clone(),
+                    name: None,
+                    access: Access::Caller,
+                    regions,
+                    logs_flows: true,
+                }),
+            }
+            set
+        }
+    };
+    if !set.unmatched_accounts.is_empty() {
+        let names: Vec<String> = set
+            .unmatched_accounts
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        eprintln!(
+            "error: --accounts {}: not an account of this run (the config's accounts, or the current credentials' account {caller})\n   = hint: check the ids; nothing was audited",
+            names.join(",")
+        );
+        return Err(ExitStatus::Failure);
+    }
+    Ok(set)
+}
+
+fn target_error(f: &TargetFailure) -> AuditError {
+    error_of(f.account.as_ref(), f.region.as_deref(), &f.error)
+}
+
+/// Connects, finds the accounts, audits each concurrently.
+async fn build_report(
+    settings: &Settings,
+    inputs: &Inputs,
+    progress: &dyn Progress,
+) -> Result<AuditReport, ExitStatus> {
+    let fallback_region = match inputs.config.as_ref().map(|(_, d)| &d.regions) {
+        Some(Regions::List(l)) => l.first().cloned(),
+        _ => None,
+    };
+    let aws = super::connect(&AwsSettings {
+        fallback_region,
+        ..settings.aws.clone()
+    })
+    .await?;
+    progress.step("asking STS which account the credentials belong to");
+    let caller: AccountId = aws.caller_account().await.map_err(|e| {
+        eprintln!("error: cannot identify the account of the current credentials: {e}");
+        if let Some(h) = e.hint() {
+            eprintln!("   = hint: {h}");
+        }
+        ExitStatus::Failure
+    })?;
+    let set = target_set(inputs, &aws, &caller, &settings.filters).await?;
+    let ctx = PlanContext {
+        source_accounts: set.source_accounts.clone(),
+        org_id: set.org_id.clone(),
+    };
+    let limit = Semaphore::new(settings.concurrency);
+    progress.step(&format!("{} account(s) to audit", set.targets.len()));
+    let results = join_all(
+        set.targets
+            .iter()
+            .map(|t| audit_account(t, &aws, inputs, &ctx, &settings.filters, &limit, progress)),
+    )
+    .await;
+    let mut resources = Vec::new();
+    let mut audited = Vec::new();
+    let mut errors: Vec<AuditError> = set.failures.iter().map(target_error).collect();
+    for r in results {
+        resources.extend(r.verdicts);
+        audited.extend(r.audited);
+        errors.extend(r.errors);
+    }
+    audit::evaluate::sort(&mut resources);
+    Ok(AuditReport {
+        schema_version: SCHEMA_VERSION,
+        generated_at: jiff::Timestamp::now().to_string(),
+        mode: if inputs.baseline.is_some() {
+            "baseline"
+        } else {
+            "config"
+        }
+        .to_string(),
+        baseline: inputs.baseline.as_ref().map(|b| b.name.clone()),
+        config: inputs.config.as_ref().map(|(p, _)| p.display().to_string()),
+        summary: audit::evaluate::summarize(&resources, &audited),
+        resources,
+        errors,
+    })
+}
+
+/// For each non-compliant resource that no planned flow-log change touches (on it, its subnet
+/// or its VPC): "apply will not fix this: ...".
+fn unfixed_gaps(report: &AuditReport, prepared: &super::plan::Prepared) -> Vec<String> {
+    report
+        .resources
+        .iter()
+        .filter(|v| v.status == Status::NonCompliant)
+        .filter(|v| {
+            let on_path = |id: &str| {
+                id == v.resource_id
+                    || v.subnet_id.as_deref() == Some(id)
+                    || v.vpc_id.as_deref() == Some(id)
+            };
+            !prepared.runs.iter().any(|run| {
+                run.target.account.as_str() == v.account
+                    && run.plan.changes.iter().any(|c| {
+                        matches!(c.action, plan::Action::Create | plan::Action::Replace)
+                            && c.region.as_deref() == Some(v.region.as_str())
+                            && c.resource.as_deref().is_some_and(on_path)
+                    })
+            })
+        })
+        .map(|v| {
+            let why: Vec<String> = v.reasons.iter().map(|r| r.text.clone()).collect();
+            format!(
+                "apply will not fix this: {}/{} {} {}: {}",
+                v.account,
+                v.region,
+                v.resource_type.config_name(),
+                v.resource_id,
+                why.join("; ")
+            )
+        })
+        .collect()
+}
+
+/// `--fix`: the plan `apply` would run, built by the planner from the config.
+async fn fix_plan(
+    settings: &Settings,
+    progress: &dyn Progress,
+) -> Result<super::plan::Prepared, ExitStatus> {
+    let req = super::plan::Request::from_args(settings, PlanOptions::default())?;
+    super::plan::prepare(settings, req, progress).await
+}
+
+fn print_errors(report: &AuditReport) {
+    for e in &report.errors {
+        let at = match (&e.account, &e.region) {
+            (Some(a), Some(r)) => format!("{a}/{r}"),
+            (Some(a), None) => a.clone(),
+            _ => "run".to_string(),
+        };
+        eprintln!("error: [{at}] {}", output::safe(&e.message));
+        if let Some(h) = &e.hint {
+            eprintln!("   = hint: {}", output::safe(h));
+        }
+    }
+    if !report.errors.is_empty() {
+        eprintln!(
+            "{} target(s) could not be audited; the report covers the rest",
+            report.errors.len()
+        );
+    }
+}
+
+fn render(
+    format: OutputFormat,
+    report: &AuditReport,
+    fix: Option<&(String, serde_json::Value, Vec<String>)>,
+) -> String {
+    match format {
+        OutputFormat::Json => report::audit_json::render_with_fix(
+            report,
+            fix.map(|(_, plan, gaps)| (plan.clone(), gaps.clone())),
+        ),
+        OutputFormat::Csv | OutputFormat::Ocsf | OutputFormat::Html => {
+            unreachable!("refused in run() until the renderers are merged")
+        }
+        _ => {
+            let mut s = report::audit_table::render(report);
+            if let Some((text, _, gaps)) = fix {
+                s.push_str("\nPlan to close the gaps (flowkeeper apply runs exactly this):\n\n");
+                s.push_str(text);
+                for g in gaps {
+                    s.push_str(g);
+                    s.push('\n');
+                }
+            }
+            s
+        }
+    }
+}
+
+pub async fn run(settings: &Settings, args: &AuditArgs) -> ExitStatus {
+    if settings.format == OutputFormat::Ndjson {
+        return usage("audit prints --format text (table), json, csv, ocsf or html");
+    }
+    if matches!(
+        settings.format,
+        OutputFormat::Csv | OutputFormat::Ocsf | OutputFormat::Html
+    ) {
+        return usage(
+            "audit --format csv, ocsf and html are not in this build yet; use text or json",
+        );
+    }
+    if args.fix && !matches!(settings.format, OutputFormat::Text | OutputFormat::Json) {
+        return usage("--fix prints the plan with --format text or json");
+    }
+    let inputs = match resolve_inputs(settings, args) {
+        Ok(i) => i,
+        Err(s) => return s,
+    };
+    let input_paths: Vec<&Path> = inputs
+        .config
+        .iter()
+        .map(|(p, _)| p.as_path())
+        .chain(inputs.baseline_file.as_deref())
+        .collect();
+    let out_file = match &args.output {
+        None => None,
+        Some(path) => match OutputFile::create(path, input_paths.iter().copied()) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("error: -o: {e}");
+                if let Some(h) = e.hint() {
+                    eprintln!("   = hint: {h}");
+                }
+                return ExitStatus::Failure;
+            }
+        },
+    };
+    let progress = StderrProgress::new(settings.quiet);
+    let report = build_report(settings, &inputs, &progress).await;
+    let fix =
+        match (&report, args.fix) {
+            (Ok(r), true) => match fix_plan(settings, &progress).await {
+                Ok(p) => {
+                    let text = report::plan_text::render_all(&p.plans());
+                    let json: serde_json::Value = serde_json::from_str(
+                        &report::plan_json::render_all(&p.plans(), &p.failures, &p.problems),
+                    )
+                    .expect("plan JSON parses");
+                    let gaps = unfixed_gaps(r, &p);
+                    super::plan::print_errors(&p);
+                    Some(Ok((text, json, gaps)))
+                }
+                Err(s) => Some(Err(s)),
+            },
+            _ => None,
+        };
+    progress.finish();
+    let report = match report {
+        Ok(r) => r,
+        Err(s) => return s,
+    };
+    let text = render(
+        settings.format,
+        &report,
+        fix.as_ref().and_then(|f| f.as_ref().ok()),
+    );
+    match out_file {
+        Some(mut f) => {
+            use std::io::Write;
+            let written = f
+                .write_all(text.as_bytes())
+                .map_err(|error| output::OutputError::Io {
+                    path: args.output.clone().unwrap_or_default(),
+                    action: "write",
+                    error,
+                })
+                .and_then(|_| f.commit());
+            if let Err(e) = written {
+                eprintln!("error: cannot write the report: {e}");
+                return ExitStatus::Failure;
+            }
+        }
+        None => print_data(&text),
+    }
+    print_errors(&report);
+    super::plan::print_call_counts(settings);
+    match fix {
+        Some(Err(s)) => return s,
+        Some(Ok(_)) | None => {}
+    }
+    audit::exit_status(&report)
 }

@@ -61,6 +61,7 @@ macro_rules! mapping_keys {
         }
     };
 }
+pub(crate) use mapping_keys;
 
 mapping_keys!(TopKey {
     Version => "version",

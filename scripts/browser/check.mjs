@@ -1,0 +1,182 @@
+// Opens a flowkeeper HTML report (audit today; verify and analyze reports use the same
+// checker) in headless Debian Chromium through playwright-core, and fails (exit 1) when:
+//   - the page logs a console error or throws (pageerror), or a request fails;
+//   - the page requests anything but the report file itself (reports are self-contained);
+//   - the filter control does not leave exactly the rows of the chosen value visible.
+// Every value of the filter is chosen in turn: a <select> through its options, or clickable
+// elements (buttons, links) through their `data-filter` attribute. A screenshot of the whole
+// page is saved at the end. Exit 0 when all of it holds. See `--help`.
+
+import { pathToFileURL } from "node:url";
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+
+const USAGE = `usage: scripts/browser-check REPORT.html --screenshot OUT.png [options]
+
+  --filter SELECTOR   the filter control: a <select>, or clickable elements carrying
+                      data-filter="VALUE" (default: #status-filter)
+  --rows SELECTOR     the rows the filter shows and hides (default: tr[data-status])
+  --attr NAME         the rows' attribute holding their value (default: data-status)
+  --all VALUE         the filter value that shows every row (default: all)
+  --timeout-ms N      deadline for the whole check (default: 60000)
+
+Chromium: $CHROMIUM, else /usr/bin/chromium (Debian package chromium; scripts/ensure-browser).`;
+
+function parseArgs(argv) {
+  const opts = {
+    filter: "#status-filter",
+    rows: "tr[data-status]",
+    attr: "data-status",
+    all: "all",
+    timeoutMs: 60000,
+    report: null,
+    screenshot: null,
+  };
+  const flags = { "--filter": "filter", "--rows": "rows", "--attr": "attr", "--all": "all",
+    "--timeout-ms": "timeoutMs", "--screenshot": "screenshot" };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "-h" || a === "--help") {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (flags[a]) {
+      if (i + 1 >= argv.length) usage(`${a} needs a value`);
+      opts[flags[a]] = argv[++i];
+    } else if (a.startsWith("-")) {
+      usage(`unknown option ${a}`);
+    } else if (opts.report === null) {
+      opts.report = a;
+    } else {
+      usage(`unexpected argument ${a}`);
+    }
+  }
+  if (opts.report === null) usage("name the report file");
+  if (opts.screenshot === null) usage("--screenshot OUT.png is required");
+  opts.timeoutMs = Number(opts.timeoutMs);
+  if (!Number.isInteger(opts.timeoutMs) || opts.timeoutMs <= 0) usage("--timeout-ms takes a positive integer");
+  return opts;
+}
+
+function usage(message) {
+  console.error(`error: ${message}\n${USAGE}`);
+  process.exit(1);
+}
+
+function fail(message) {
+  console.error(`browser-check: error: ${message}`);
+  process.exit(1);
+}
+
+async function loadPlaywright() {
+  try {
+    return await import("playwright-core");
+  } catch (e) {
+    fail(`playwright-core is not installed (${e.code || e.message}); run scripts/ensure-browser`);
+  }
+}
+
+/// [value, visible] of every row, in document order.
+async function rowStates(page, opts) {
+  return page.$$eval(
+    opts.rows,
+    (els, attr) => els.map((e) => [e.getAttribute(attr), e.checkVisibility()]),
+    opts.attr,
+  );
+}
+
+/// The filter's values and a function that chooses one.
+async function filterControl(page, opts) {
+  const controls = page.locator(opts.filter);
+  const n = await controls.count();
+  if (n === 0) fail(`no filter control matches ${opts.filter}`);
+  const tag = await controls.first().evaluate((e) => e.tagName.toLowerCase());
+  if (tag === "select") {
+    const select = controls.first();
+    const values = await select.evaluate((e) => Array.from(e.options, (o) => o.value));
+    return {
+      values,
+      choose: async (v) => {
+        await select.click();
+        await select.selectOption(v);
+      },
+    };
+  }
+  const values = [];
+  for (let i = 0; i < n; i++) {
+    const v = await controls.nth(i).getAttribute("data-filter");
+    if (v === null) fail(`filter element ${i + 1} of ${opts.filter} has no data-filter attribute`);
+    values.push(v);
+  }
+  return {
+    values,
+    choose: async (v) => controls.nth(values.indexOf(v)).click(),
+  };
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const report = resolve(opts.report);
+  if (!existsSync(report) || !statSync(report).isFile()) fail(`${opts.report}: no such file`);
+  const chromium = process.env.CHROMIUM || "/usr/bin/chromium";
+  if (!existsSync(chromium)) fail(`${chromium} is missing; run scripts/ensure-browser (Debian package chromium)`);
+  const watchdog = setTimeout(() => fail(`not done within ${opts.timeoutMs} ms`), opts.timeoutMs);
+  watchdog.unref();
+
+  const { chromium: launcher } = await loadPlaywright();
+  const problems = [];
+  const browser = await launcher.launch({
+    executablePath: chromium,
+    headless: true,
+    timeout: opts.timeoutMs,
+    // As root in a sandbox, on a machine with no network beyond loopback.
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      "--disable-default-apps", "--disable-extensions"],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(opts.timeoutMs);
+    const url = pathToFileURL(report).href;
+    page.on("console", (m) => {
+      if (m.type() === "error") problems.push(`console error: ${m.text()}`);
+    });
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("request", (r) => {
+      if (r.url() !== url && !r.url().startsWith("data:")) problems.push(`request to ${r.url()} (the report must be self-contained)`);
+    });
+    page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}: ${r.failure()?.errorText}`));
+
+    await page.goto(url, { waitUntil: "load" });
+    const initial = await rowStates(page, opts);
+    if (initial.length === 0) problems.push(`no rows match ${opts.rows}`);
+    const { values, choose } = await filterControl(page, opts);
+    const distinct = new Set(initial.map(([v]) => v));
+    let hidSome = false;
+    for (const value of values) {
+      await choose(value);
+      const rows = await rowStates(page, opts);
+      const visible = rows.filter(([, shown]) => shown).length;
+      const wrong = rows.filter(([v, shown]) => shown !== (value === opts.all || v === value));
+      const expected = value === opts.all ? rows.length : rows.filter(([v]) => v === value).length;
+      console.error(`filter ${JSON.stringify(value)}: ${visible} of ${rows.length} rows visible (expected ${expected})`);
+      if (wrong.length > 0) {
+        problems.push(`filter ${JSON.stringify(value)}: ${wrong.length} rows have the wrong visibility, e.g. a ${JSON.stringify(wrong[0][0])} row is ${wrong[0][1] ? "shown" : "hidden"}`);
+      }
+      if (visible < rows.length) hidSome = true;
+    }
+    if (!values.includes(opts.all)) problems.push(`the filter has no ${JSON.stringify(opts.all)} value`);
+    if (distinct.size > 1 && !hidSome) problems.push("no filter value hid any row");
+    if (values.includes(opts.all)) await choose(opts.all);
+    await page.screenshot({ path: opts.screenshot, fullPage: true });
+    console.error(`screenshot: ${opts.screenshot}`);
+  } finally {
+    await browser.close();
+  }
+  if (problems.length > 0) {
+    for (const p of problems) console.error(`browser-check: error: ${p}`);
+    process.exit(1);
+  }
+  console.error(`browser-check: ${opts.report}: no console or page errors, no requests, filter works`);
+}
+
+main().catch((e) => fail(e.stack || String(e)));

@@ -1,0 +1,253 @@
+//! `audit --format table` (text): a summary per account and region (resources, compliant,
+//! coverage %), then every non-compliant resource with its reasons and the controls they
+//! break, then shared and unused resources with their verdict. Fits 120 columns; text from AWS
+//! (ids, delivery error messages) is shown with control characters escaped.
+
+use std::fmt::Write;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+
+use crate::audit::report::{AuditReport, Control, ResourceVerdict, Status};
+use crate::output::Safe;
+
+const WIDTH: u16 = 120;
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(WIDTH)
+        .set_header(header.to_vec());
+    t
+}
+
+/// `cis-aws-foundations 2.9 (v1.2.0), 3.9 (v1.4.0, v1.5.0)`: per framework, ids in order of
+/// first appearance, each with its versions.
+fn controls(c: &[Control]) -> String {
+    let mut frameworks: Vec<(&str, Vec<(&str, Vec<&str>)>)> = Vec::new();
+    for x in c {
+        let fi = match frameworks.iter().position(|(f, _)| *f == x.framework) {
+            Some(i) => i,
+            None => {
+                frameworks.push((&x.framework, Vec::new()));
+                frameworks.len() - 1
+            }
+        };
+        let ids = &mut frameworks[fi].1;
+        let ii = match ids.iter().position(|(id, _)| *id == x.id) {
+            Some(i) => i,
+            None => {
+                ids.push((&x.id, Vec::new()));
+                ids.len() - 1
+            }
+        };
+        if let Some(v) = &x.version {
+            ids[ii].1.push(v);
+        }
+    }
+    frameworks
+        .iter()
+        .map(|(f, ids)| {
+            let ids: Vec<String> = ids
+                .iter()
+                .map(|(id, vs)| {
+                    if vs.is_empty() {
+                        id.to_string()
+                    } else {
+                        format!("{id} ({})", vs.join(", "))
+                    }
+                })
+                .collect();
+            format!("{} {}", Safe(f), Safe(&ids.join(", ")))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn resource(v: &ResourceVerdict) -> String {
+    format!("{} {}", v.resource_type.config_name(), Safe(&v.resource_id))
+}
+
+fn reasons(v: &ResourceVerdict) -> String {
+    v.reasons
+        .iter()
+        .map(|r| {
+            let mut s = format!("{}: {}", r.code, Safe(&r.text));
+            if !r.controls.is_empty() {
+                let _ = write!(s, "\n  breaks {}", controls(&r.controls));
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn render(report: &AuditReport) -> String {
+    let mut out = String::new();
+    let what = match (&report.baseline, &report.config) {
+        (Some(b), _) => format!("baseline {b}"),
+        (None, Some(c)) => format!("the entries of {}", Safe(c)),
+        (None, None) => "nothing".to_string(),
+    };
+    let _ = writeln!(out, "Audit against {what}\n");
+    let mut t = table(&[
+        "account",
+        "region",
+        "resources",
+        "compliant",
+        "non-compliant",
+        "shared",
+        "unused",
+        "out of scope",
+        "coverage",
+    ]);
+    for r in &report.summary {
+        t.add_row(vec![
+            r.account.clone(),
+            r.region.clone(),
+            r.resources.to_string(),
+            r.compliant.to_string(),
+            r.non_compliant.to_string(),
+            r.shared.to_string(),
+            r.unused.to_string(),
+            r.out_of_scope.to_string(),
+            r.coverage_percent
+                .map_or_else(|| "-".to_string(), |p| format!("{p:.1}%")),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+    let failing: Vec<&ResourceVerdict> = report
+        .resources
+        .iter()
+        .filter(|v| v.status == Status::NonCompliant)
+        .collect();
+    if failing.is_empty() {
+        let _ = writeln!(out, "\nEvery resource in scope is compliant.");
+    } else {
+        let _ = writeln!(out, "\nNon-compliant ({}):", failing.len());
+        let mut t = table(&["account / region", "resource", "reasons"]);
+        for v in &failing {
+            t.add_row(vec![
+                format!("{}\n{}", v.account, v.region),
+                resource(v),
+                reasons(v),
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+    let others: Vec<&ResourceVerdict> = report
+        .resources
+        .iter()
+        .filter(|v| matches!(v.status, Status::Shared | Status::Unused))
+        .collect();
+    if !others.is_empty() {
+        let _ = writeln!(out, "\nShared and unused (never counted as failures):");
+        let mut t = table(&["account / region", "resource", "status", "verdict"]);
+        for v in &others {
+            let status = match (v.status, &v.owner) {
+                (Status::Shared, Some(o)) => format!("shared (owner {})", Safe(o)),
+                (s, _) => s.as_str().to_string(),
+            };
+            let verdict = match v.compliant {
+                Some(true) => "would be compliant".to_string(),
+                _ if v.reasons.is_empty() => "-".to_string(),
+                _ => reasons(v),
+            };
+            t.add_row(vec![
+                format!("{}\n{}", v.account, v.region),
+                resource(v),
+                status,
+                verdict,
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::report::{Reason, SCHEMA_VERSION, SummaryRow};
+    use crate::model::ResourceKind;
+
+    fn verdict(id: &str, status: Status, reasons: Vec<Reason>) -> ResourceVerdict {
+        ResourceVerdict {
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            resource_type: ResourceKind::Vpc,
+            resource_id: id.into(),
+            owner: Some("111122223333".into()),
+            vpc_id: Some(id.into()),
+            subnet_id: None,
+            status,
+            compliant: Some(status == Status::Compliant),
+            reasons,
+            flow_log_ids: Vec::new(),
+            requirement: vec!["cis-aws-foundations".into()],
+        }
+    }
+
+    #[test]
+    fn summary_then_failing_resources_with_reasons_and_controls_within_120_columns() {
+        let long = "delivery FAILED: \"".to_string() + &"x".repeat(300) + "\"";
+        let report = AuditReport {
+            schema_version: SCHEMA_VERSION,
+            generated_at: "2026-12-01T00:00:00Z".into(),
+            mode: "baseline".into(),
+            baseline: Some("cis-aws-foundations".into()),
+            config: None,
+            summary: vec![SummaryRow {
+                account: "111122223333".into(),
+                region: "us-east-1".into(),
+                resources: 2,
+                compliant: 1,
+                non_compliant: 1,
+                coverage_percent: Some(50.0),
+                ..SummaryRow::default()
+            }],
+            resources: vec![
+                verdict("vpc-ok", Status::Compliant, Vec::new()),
+                verdict(
+                    "vpc-bad\u{1b}[31m",
+                    Status::NonCompliant,
+                    vec![Reason {
+                        code: "delivery-failed".into(),
+                        text: long,
+                        controls: ["v3.0.0", "v4.0.0"]
+                            .iter()
+                            .map(|v| Control {
+                                framework: "cis-aws-foundations".into(),
+                                id: "3.7".into(),
+                                version: Some(v.to_string()),
+                            })
+                            .collect(),
+                        flow_log_id: Some("fl-1".into()),
+                    }],
+                ),
+            ],
+            errors: Vec::new(),
+        };
+        let text = render(&report);
+        assert!(text.contains("50.0%"), "{text}");
+        assert!(text.contains("Non-compliant (1):"), "{text}");
+        assert!(text.contains("vpc vpc-bad\\x1b[31m"), "{text}");
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(
+            text.contains("cis-aws-foundations 3.7 (v3.0.0, v4.0.0)"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("vpc-ok"),
+            "compliant resources are only counted: {text}"
+        );
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 120,
+                "{} wide: {line}",
+                line.chars().count()
+            );
+        }
+    }
+}
