@@ -134,7 +134,7 @@ async fn a_healthy_s3_flow_log_with_a_delivery_is_delivering_and_before_it_waiti
     let (text, _) = expect_exit(&acct.run(dir.path(), &["verify"]), 0);
     assert!(text.contains("delivering") && text.contains(&fl), "{text}");
     // --all needs no config and finds it too.
-    let (out, _) = expect_exit(
+    let (out, err) = expect_exit(
         &acct.run(
             dir.path(),
             &[
@@ -146,11 +146,21 @@ async fn a_healthy_s3_flow_log_with_a_delivery_is_delivering_and_before_it_waiti
                 "json",
                 "-c",
                 "none.yaml",
+                "-v",
             ],
         ),
         0,
     );
     assert_eq!(of(flow_logs(&out), &vpc)[0]["flow_log_id"], fl.as_str());
+    // Two flow logs (ours and the default VPC's) into one bucket: its documents are read once.
+    assert_eq!(flow_logs(&out).len(), 2, "{out}");
+    for op in [
+        "S3:HeadBucket",
+        "S3:GetBucketPolicy",
+        "S3:GetBucketEncryption",
+    ] {
+        assert!(err.contains(&format!("  {op}: 1\n")), "{op} once: {err}");
+    }
 }
 
 #[tokio::test]

@@ -3,6 +3,8 @@
 //! `ExpectedBucketOwner` when an owner is given.
 
 use aws_sdk_s3::types::ServerSideEncryption;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 use jiff::Timestamp;
 use serde_json::Value;
 
@@ -10,6 +12,15 @@ use super::error::{AwsError, ErrorKind, classify};
 use super::s3::S3;
 use crate::model::Encryption;
 use crate::model::delivery::{BucketPresence, ObjectMeta};
+
+/// A 301 with `x-amz-bucket-region`: the bucket lives in that region (a HeadBucket sent to
+/// another region's endpoint).
+fn redirect_region<E>(e: &SdkError<E, HttpResponse>) -> Option<String> {
+    let raw = e.raw_response()?;
+    (raw.status().as_u16() == 301)
+        .then(|| raw.headers().get("x-amz-bucket-region").map(str::to_string))
+        .flatten()
+}
 
 fn owner_param(owner: Option<&str>) -> Option<String> {
     owner.map(str::to_string)
@@ -28,7 +39,13 @@ pub async fn bucket_presence(
             .set_expected_bucket_owner(owner_param(owner))
             .send()
     };
-    match head(owner).await.map_err(|e| classify("s3:HeadBucket", e)) {
+    let first = head(owner).await;
+    if let Err(e) = &first
+        && let Some(region) = redirect_region(e)
+    {
+        return Ok(BucketPresence::ElsewhereIn(region));
+    }
+    match first.map_err(|e| classify("s3:HeadBucket", e)) {
         Ok(out) => Ok(BucketPresence::Exists {
             region: out.bucket_region().map(str::to_string),
             owner_verified: owner.is_some(),
@@ -182,4 +199,57 @@ pub async fn object_start(
     let mut bytes = body.into_bytes().to_vec();
     bytes.truncate(len);
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The answers real S3 gives that moto does not, via aws-smithy-mocks.
+
+    use aws_sdk_s3::Client;
+    use aws_sdk_s3::operation::head_bucket::HeadBucketOutput;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_bucket_in_another_region_is_redirected_not_an_error() {
+        let head = mock!(Client::head_bucket).then_http_response(|| {
+            let mut r = HttpResponse::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(301).unwrap(),
+                SdkBody::empty(),
+            );
+            r.headers_mut().insert("x-amz-bucket-region", "eu-west-1");
+            r
+        });
+        let s3 = S3::from_client(mock_client!(aws_sdk_s3, RuleMode::Sequential, [&head]));
+        let got = bucket_presence(&s3, "logs", Some("111122223333"))
+            .await
+            .unwrap();
+        assert_eq!(got, BucketPresence::ElsewhereIn("eu-west-1".into()));
+    }
+
+    #[tokio::test]
+    async fn a_bucket_denied_with_the_expected_owner_but_readable_without_is_unverified() {
+        let head = mock!(Client::head_bucket)
+            .sequence()
+            .http_status(403, None)
+            .output(|| {
+                HeadBucketOutput::builder()
+                    .bucket_region("us-east-2")
+                    .build()
+            })
+            .build();
+        let s3 = S3::from_client(mock_client!(aws_sdk_s3, RuleMode::Sequential, [&head]));
+        let got = bucket_presence(&s3, "logs", Some("111122223333"))
+            .await
+            .unwrap();
+        assert_eq!(
+            got,
+            BucketPresence::Exists {
+                region: Some("us-east-2".into()),
+                owner_verified: false
+            }
+        );
+    }
 }

@@ -230,6 +230,7 @@ async fn verify_target(
             }
         }
     }
+    let cache = read::Cache::default();
     let verified: Vec<FlowLogVerification> = futures::stream::iter(jobs)
         .map(|(subject, owner)| async {
             let bucket_owner = owner
@@ -241,7 +242,7 @@ async fn verify_target(
                 account: &t.session,
                 bucket_owner,
             };
-            let facts = read::facts(&sessions, subject, owner, now, thresholds.since).await;
+            let facts = read::facts(&sessions, subject, owner, now, thresholds.since, &cache).await;
             ladder::verify(&facts, now, thresholds)
         })
         .buffered(concurrency)

@@ -62,4 +62,6 @@ pub enum BucketPresence {
     Missing,
     /// HeadBucket was refused: another account's bucket, or no `s3:ListBucket`.
     Denied,
+    /// S3 answered 301 with `x-amz-bucket-region`: ask again in that region.
+    ElsewhereIn(String),
 }

@@ -31,6 +31,11 @@ pub fn s3(s: &Subject, f: &S3Facts) -> Check {
                 s.partition, f.bucket
             ),
         ),
+        Ok(BucketPresence::ElsewhereIn(r)) => check::failed(
+            DESTINATION,
+            format!("cannot read {what}: S3 keeps redirecting (last to {r})"),
+            "run verify again; check the bucket's region",
+        ),
         Ok(BucketPresence::Exists {
             region,
             owner_verified,

@@ -3,8 +3,12 @@
 //! folders, listed newest first with a page limit; the first bytes of the newest object; a
 //! few streams of the covered interfaces and a few newest events). Never a whole bucket.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use jiff::tz::Offset;
+use tokio::sync::{Mutex, OnceCell};
 
 use super::evidence;
 use super::facts::{
@@ -12,7 +16,7 @@ use super::facts::{
 };
 use crate::aws::s3_read::{self, ListBound};
 use crate::aws::{self, Aws, AwsError, ErrorKind};
-use crate::model::delivery::BucketPresence;
+use crate::model::delivery::{BucketPresence, RoleDocuments};
 use crate::model::layout::{self, Layout};
 use crate::model::{Encryption, FlowLogDestination, S3Options};
 
@@ -53,6 +57,7 @@ pub async fn facts(
     expected_owner: Option<String>,
     now: Timestamp,
     since: Option<i64>,
+    cache: &Cache,
 ) -> Facts {
     let destination = match subject.flow_log.settings.destination.clone() {
         FlowLogDestination::S3 { arn, options } => DestinationFacts::S3(
@@ -64,6 +69,7 @@ pub async fn facts(
                 expected_owner,
                 now,
                 since,
+                cache,
             )
             .await,
         ),
@@ -71,7 +77,16 @@ pub async fn facts(
             log_group,
             role_arn,
         } => DestinationFacts::Cwl(
-            cwl_facts(sessions.account, &subject, log_group, role_arn, now, since).await,
+            cwl_facts(
+                sessions.account,
+                &subject,
+                log_group,
+                role_arn,
+                now,
+                since,
+                cache,
+            )
+            .await,
         ),
         FlowLogDestination::KinesisDataFirehose { arn } => DestinationFacts::Firehose { arn },
     };
@@ -143,46 +158,90 @@ pub fn prefixes(
     out
 }
 
-async fn s3_facts(
-    sessions: &Sessions<'_>,
-    subject: &Subject,
-    arn: &str,
-    options: S3Options,
-    expected_owner: Option<String>,
-    now: Timestamp,
-    since: Option<i64>,
-) -> S3Facts {
-    let (bucket, prefix) = split_s3_arn(arn);
-    let session = sessions.bucket_owner.unwrap_or(sessions.account);
-    let owner = expected_owner.or_else(|| Some(subject.account.clone()));
-    let home = session.clients(&subject.region);
-    let presence = read(s3_read::bucket_presence(&home.s3, &bucket, owner.as_deref()).await);
-    let mut facts = S3Facts {
-        bucket: bucket.clone(),
-        prefix: prefix.clone(),
-        options,
+/// What is read once per bucket (and reading identity) in a pass, whatever the number of
+/// flow logs delivering to it.
+#[derive(Clone)]
+struct BucketDocs {
+    presence: Read<BucketPresence>,
+    /// The owner to pass as `ExpectedBucketOwner` on later calls (None: unverified).
+    owner: Option<String>,
+    policy: Option<Read<Option<serde_json::Value>>>,
+    encryption: Option<Read<Option<Encryption>>>,
+    key: Option<Read<crate::model::delivery::KeyDocuments>>,
+}
+
+/// Per-pass memo of destination reads: a region's hundred flow logs into one bucket read its
+/// policy once. Keys name the reading account too (what one identity sees is not another's).
+#[derive(Default)]
+pub struct Cache {
+    buckets: Mutex<HashMap<(String, String, Option<String>), Arc<OnceCell<BucketDocs>>>>,
+    roles: Mutex<HashMap<(String, String), Arc<OnceCell<Read<Option<RoleDocuments>>>>>>,
+}
+
+async fn cell<K: std::hash::Hash + Eq, V>(
+    map: &Mutex<HashMap<K, Arc<OnceCell<V>>>>,
+    key: K,
+) -> Arc<OnceCell<V>> {
+    map.lock().await.entry(key).or_default().clone()
+}
+
+async fn presence_of(
+    session: &Aws,
+    region: &str,
+    bucket: &str,
+    owner: Option<&str>,
+) -> Read<BucketPresence> {
+    let home = session.clients(region);
+    let presence = read(s3_read::bucket_presence(&home.s3, bucket, owner).await);
+    let Ok(BucketPresence::ElsewhereIn(r)) = &presence else {
+        return presence;
+    };
+    let there = session.clients(r);
+    match read(s3_read::bucket_presence(&there.s3, bucket, owner).await) {
+        Ok(BucketPresence::ElsewhereIn(again)) => Err(ReadFailure {
+            operation: "s3:HeadBucket".into(),
+            message: format!("S3 redirected to {r}, then to {again}"),
+            denied: false,
+        }),
+        Ok(BucketPresence::Exists {
+            region: None,
+            owner_verified,
+        }) => Ok(BucketPresence::Exists {
+            region: Some(r.clone()),
+            owner_verified,
+        }),
+        other => other,
+    }
+}
+
+async fn bucket_docs(
+    session: &Aws,
+    region: &str,
+    bucket: &str,
+    owner: Option<String>,
+) -> BucketDocs {
+    let presence = presence_of(session, region, bucket, owner.as_deref()).await;
+    let mut docs = BucketDocs {
         presence: presence.clone(),
+        owner: None,
         policy: None,
         encryption: None,
         key: None,
-        listing: None,
-        newest_start: None,
     };
     let Ok(BucketPresence::Exists {
-        region,
+        region: home,
         owner_verified,
     }) = presence
     else {
-        return facts;
+        return docs;
     };
-    let owner = if owner_verified { owner } else { None };
-    let owner = owner.as_deref();
-    let c = session.clients(region.as_deref().unwrap_or(&subject.region));
+    docs.owner = if owner_verified { owner } else { None };
+    let c = session.clients(home.as_deref().unwrap_or(region));
     let (policy, encryption) = futures::join!(
-        s3_read::bucket_policy(&c.s3, &bucket, owner),
-        s3_read::bucket_encryption(&c.s3, &bucket, owner)
+        s3_read::bucket_policy(&c.s3, bucket, docs.owner.as_deref()),
+        s3_read::bucket_encryption(&c.s3, bucket, docs.owner.as_deref())
     );
-    facts.policy = Some(read(policy));
+    docs.policy = Some(read(policy));
     let encryption = read(encryption);
     if let Ok(Some(Encryption::Kms { kms_key })) = &encryption
         && !kms_key.is_empty()
@@ -194,9 +253,50 @@ async fn s3_facts(
             .map(str::to_string)
             .unwrap_or_else(|| c.region.clone());
         let kms = session.clients(&key_region).kms;
-        facts.key = Some(read(aws::kms::key_documents(&kms, kms_key).await));
+        docs.key = Some(read(aws::kms::key_documents(&kms, kms_key).await));
     }
-    facts.encryption = Some(encryption);
+    docs.encryption = Some(encryption);
+    docs
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn s3_facts(
+    sessions: &Sessions<'_>,
+    subject: &Subject,
+    arn: &str,
+    options: S3Options,
+    expected_owner: Option<String>,
+    now: Timestamp,
+    since: Option<i64>,
+    cache: &Cache,
+) -> S3Facts {
+    let (bucket, prefix) = split_s3_arn(arn);
+    let (session, reader) = match sessions.bucket_owner {
+        Some(s) => (s, expected_owner.clone().unwrap_or_default()),
+        None => (sessions.account, subject.account.clone()),
+    };
+    let owner = expected_owner.or_else(|| Some(subject.account.clone()));
+    let docs = cell(&cache.buckets, (reader, bucket.clone(), owner.clone()))
+        .await
+        .get_or_init(|| bucket_docs(session, &subject.region, &bucket, owner))
+        .await
+        .clone();
+    let mut facts = S3Facts {
+        bucket: bucket.clone(),
+        prefix: prefix.clone(),
+        options,
+        presence: docs.presence.clone(),
+        policy: docs.policy,
+        encryption: docs.encryption,
+        key: docs.key,
+        listing: None,
+        newest_start: None,
+    };
+    let Ok(BucketPresence::Exists { region, .. }) = &docs.presence else {
+        return facts;
+    };
+    let owner = docs.owner.as_deref();
+    let c = session.clients(region.as_deref().unwrap_or(&subject.region));
     let cutoff = evidence::cutoff(subject, now, since);
     let mut listing = Listing::default();
     for p in prefixes(subject, prefix.as_deref(), &options, now, cutoff) {
@@ -232,19 +332,24 @@ async fn cwl_facts(
     role_arn: String,
     now: Timestamp,
     since: Option<i64>,
+    cache: &Cache,
 ) -> CwlFacts {
     let c = aws.clients(&subject.region);
     let role_name = role_arn.rsplit('/').next().unwrap_or(&role_arn).to_string();
     let iam = aws.iam();
-    let (group, role) = futures::join!(
-        aws::logs::describe_log_group(&c.logs, &log_group),
-        aws::iam_read::role_documents(&iam, &role_name)
-    );
+    let role = async {
+        cell(&cache.roles, (subject.account.clone(), role_name.clone()))
+            .await
+            .get_or_init(|| async { read(aws::iam_read::role_documents(&iam, &role_name).await) })
+            .await
+            .clone()
+    };
+    let (group, role) = futures::join!(aws::logs::describe_log_group(&c.logs, &log_group), role);
     let mut facts = CwlFacts {
         log_group: log_group.clone(),
         role_arn,
         group: read(group),
-        role: Some(read(role)),
+        role: Some(role),
         key: None,
         streams: None,
         events: None,
