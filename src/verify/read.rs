@@ -174,14 +174,16 @@ struct BucketDocs {
 /// policy once. Keys name the reading account too (what one identity sees is not another's).
 #[derive(Default)]
 pub struct Cache {
-    buckets: Mutex<HashMap<(String, String, Option<String>), Arc<OnceCell<BucketDocs>>>>,
-    roles: Mutex<HashMap<(String, String), Arc<OnceCell<Read<Option<RoleDocuments>>>>>>,
+    /// (reading account, bucket, expected owner) → the bucket's documents.
+    buckets: Memo<(String, String, Option<String>), BucketDocs>,
+    /// (account, role name) → the role's documents.
+    roles: Memo<(String, String), Read<Option<RoleDocuments>>>,
 }
 
-async fn cell<K: std::hash::Hash + Eq, V>(
-    map: &Mutex<HashMap<K, Arc<OnceCell<V>>>>,
-    key: K,
-) -> Arc<OnceCell<V>> {
+/// One value per key, computed by the first caller; later callers wait for it.
+type Memo<K, V> = Mutex<HashMap<K, Arc<OnceCell<V>>>>;
+
+async fn cell<K: std::hash::Hash + Eq, V>(map: &Memo<K, V>, key: K) -> Arc<OnceCell<V>> {
     map.lock().await.entry(key).or_default().clone()
 }
 
