@@ -161,6 +161,14 @@ async fn apply_creates_every_destination_and_flow_log_then_plan_is_clean() {
             st[1]["Resource"][0],
             format!("arn:aws:s3:::{bucket}/vpc/AWSLogs/{}/*", acct.id)
         );
+        // `archive` delivers with Hive-compatible partitions: AWS writes those here.
+        assert_eq!(
+            st[1]["Resource"][1],
+            format!(
+                "arn:aws:s3:::{bucket}/vpc/AWSLogs/aws-account-id={}/*",
+                acct.id
+            )
+        );
         assert_eq!(
             st[1]["Condition"]["StringEquals"]["aws:SourceAccount"][0],
             acct.id.as_str()

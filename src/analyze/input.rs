@@ -9,6 +9,8 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::Offset;
 
+use crate::model::layout;
+
 /// One input as given on the command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
@@ -105,34 +107,12 @@ pub fn parse_range(
 }
 
 /// The day (Unix seconds at midnight UTC) an S3 flow-log key was delivered for, from
-/// `/YYYY/MM/DD/` or Hive-style `year=YYYY/month=MM/day=DD/` in the key. A segment that is
-/// not a real date (2026/02/30) is not a day.
+/// `/YYYY/MM/DD/` or Hive-style `year=YYYY/month=MM/day=DD/` in the key
+/// ([`layout::key_date`]). A segment that is not a real date (2026/02/30) is not a day.
 pub fn key_day(key: &str) -> Option<u64> {
-    let segs: Vec<&str> = key.split('/').collect();
-    let num = |s: &str, len: usize| {
-        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse::<i16>().ok())
-            .flatten()
-    };
-    for w in segs.windows(3) {
-        let hive = |s: &str, k: &str| s.strip_prefix(k).map(str::to_string);
-        let (y, m, d) = match (
-            hive(w[0], "year="),
-            hive(w[1], "month="),
-            hive(w[2], "day="),
-        ) {
-            (Some(y), Some(m), Some(d)) => (y, m, d),
-            _ => (w[0].to_string(), w[1].to_string(), w[2].to_string()),
-        };
-        if let (Some(y), Some(m), Some(d)) = (num(&y, 4), num(&m, 2), num(&d, 2))
-            && let Ok(date) = Date::new(y, m as i8, d as i8)
-            && let Ok(t) = Offset::UTC.to_timestamp(date.at(0, 0, 0, 0))
-            && let Ok(secs) = u64::try_from(t.as_second())
-        {
-            return Some(secs);
-        }
-    }
-    None
+    let date = layout::key_date(key)?;
+    let t = Offset::UTC.to_timestamp(date.at(0, 0, 0, 0)).ok()?;
+    u64::try_from(t.as_second()).ok()
 }
 
 /// Whether an object delivered on `day` can hold records in `[since, until]`. Objects are

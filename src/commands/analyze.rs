@@ -16,7 +16,7 @@ use crate::analyze::{self, Settings};
 use crate::aws;
 use crate::cli::{AnalyzeArgs, OutputFormat};
 use crate::exit::ExitStatus;
-use crate::model::FlowLogDestination;
+use crate::model::{FlowLogDestination, layout};
 use crate::output::{self, OutputError, OutputFile, Safe};
 use crate::report;
 
@@ -186,14 +186,9 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
             FlowLogDestination::S3 { arn, .. } => {
                 let rest = arn.split(":::").nth(1).unwrap_or_default();
                 let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-                let prefix = if prefix.is_empty() {
-                    "AWSLogs/".to_string()
-                } else {
-                    format!("{prefix}/AWSLogs/")
-                };
                 inputs.push(Input::S3 {
                     bucket: bucket.to_string(),
-                    prefix,
+                    prefix: layout::aws_logs_root(Some(prefix)),
                 });
                 only_flow_log = Some(format!("_{id}_"));
             }

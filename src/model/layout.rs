@@ -354,7 +354,8 @@ fn parse_name(name: &str) -> Option<Name> {
 /// `YYYYMMDDTHHmmZ` → the instant, or `None` for anything else (including 2026-02-30 or 24:00).
 fn parse_name_time(s: &str) -> Option<Timestamp> {
     let b = s.as_bytes();
-    if b.len() != 14 || b[8] != b'T' || b[13] != b'Z' {
+    // ASCII first: the slices below are by byte.
+    if !s.is_ascii() || b.len() != 14 || b[8] != b'T' || b[13] != b'Z' {
         return None;
     }
     let y = number(&s[0..4], 4)?;

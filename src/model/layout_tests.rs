@@ -225,6 +225,11 @@ fn look_alikes_are_rejected() {
             "{base}/2026/11/02/{}",
             name.replace("_vpcflowlogs_", "_flowlogs_")
         ),
+        // not ASCII where the time's digits are (slicing by bytes would split the `€`)
+        format!(
+            "{base}/2026/11/02/{}",
+            name.replace("20261102T0705Z", "2026€2T0705Z")
+        ),
         format!("{base}/2026/11/02/"),
         "AWSLogs/".to_string(),
         String::new(),

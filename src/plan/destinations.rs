@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::model::{
     BucketLookup, BucketState, Encryption, Inventory, LifecycleRule, MANAGED_BY_KEY,
-    MANAGED_BY_VALUE, PublicAccessBlock, partition_of,
+    MANAGED_BY_VALUE, PublicAccessBlock, layout, partition_of,
 };
 use crate::policies::{self, Param};
 
@@ -88,19 +88,17 @@ pub fn plan_destinations(r: &Resolved, inv: &Inventory, plan: &mut Plan) -> Part
 pub const BUCKET_POLICY_LIMIT: usize = 20 * 1024;
 
 /// The statements flowkeeper owns in a destination bucket's policy: every source account by
-/// `aws:SourceAccount` and its own `AWSLogs/<account>/` folder, or, for an organization, one
-/// `aws:SourceOrgID` condition.
+/// `aws:SourceAccount` and its own `AWSLogs/<account>/` folder (and, where flow logs deliver
+/// with Hive-compatible partitions, `AWSLogs/aws-account-id=<account>/`, the folder AWS writes
+/// those to), or, for an organization, one `aws:SourceOrgID` condition on `AWSLogs/`.
 pub fn bucket_policy_statements(b: &WantedBucket) -> Value {
     let partition = partition_of(&b.region);
-    let folder = |p: &Option<String>| match p {
-        Some(p) => format!("arn:{partition}:s3:::{}/{p}/AWSLogs", b.name),
-        None => format!("arn:{partition}:s3:::{}/AWSLogs", b.name),
-    };
+    let bucket_arn = format!("arn:{partition}:s3:::{}", b.name);
     if let Some(org) = &b.org_id {
         let object_arns = b
             .prefixes
             .iter()
-            .map(|p| format!("{}/*", folder(p)))
+            .map(|p| format!("{bucket_arn}/{}*", layout::aws_logs_root(p.as_deref())))
             .collect();
         return policies::render(
             policies::S3_BUCKET_POLICY_ORG,
@@ -115,7 +113,12 @@ pub fn bucket_policy_statements(b: &WantedBucket) -> Value {
     let mut object_arns = Vec::new();
     for p in &b.prefixes {
         for a in &b.sources {
-            object_arns.push(format!("{}/{a}/*", folder(p)));
+            let folder = layout::account_folder(false, p.as_deref(), a.as_str());
+            object_arns.push(format!("{bucket_arn}/{folder}*"));
+            if b.hive_prefixes.contains(p) {
+                let folder = layout::account_folder(true, p.as_deref(), a.as_str());
+                object_arns.push(format!("{bucket_arn}/{folder}*"));
+            }
         }
     }
     policies::render(

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
     AccountId, CloudWatchDestination, DesiredState, Destination, Encryption, FlowLogDestination,
-    LifecycleRule, S3Destination, partition_of,
+    LifecycleRule, S3Destination, layout, partition_of,
 };
 
 use super::types::Problem;
@@ -26,6 +26,9 @@ pub struct WantedBucket {
     pub lifecycle_rules: Vec<LifecycleRule>,
     /// Folders (None = bucket root) flow logs deliver under.
     pub prefixes: BTreeSet<Option<String>>,
+    /// Those of `prefixes` some flow log delivers to with Hive-compatible partitions: their
+    /// account folders are `AWSLogs/aws-account-id=<account>/` (see `model::layout`).
+    pub hive_prefixes: BTreeSet<Option<String>>,
     pub destinations: BTreeSet<String>,
     /// Accounts whose flow logs deliver here (just this account, or every source account for a
     /// central destination).
@@ -104,6 +107,8 @@ struct BucketClaim {
     create: bool,
     encryption: Encryption,
     prefix: Option<String>,
+    /// The destination delivers with Hive-compatible partitions.
+    hive: bool,
     rule: Option<LifecycleRule>,
     sources: BTreeSet<AccountId>,
     org_id: Option<String>,
@@ -239,10 +244,7 @@ fn claim_s3(
     let central = s3.account.is_some();
     let rule = s3.lifecycle.as_ref().map(|l| LifecycleRule {
         id: format!("flowkeeper-{dname}"),
-        prefix: match &s3.prefix {
-            Some(p) => format!("{p}/AWSLogs/"),
-            None => "AWSLogs/".to_string(),
-        },
+        prefix: layout::aws_logs_root(s3.prefix.as_deref()),
         transition_days: l.transition_days,
         storage_class: l.storage_class.clone(),
         expire_days: l.expire_days,
@@ -257,6 +259,7 @@ fn claim_s3(
             create: s3.create,
             encryption: s3.encryption.clone(),
             prefix: s3.prefix.clone(),
+            hive: s3.options.hive_compatible_partitions,
             rule,
             sources: if central {
                 ctx.source_accounts.clone()
@@ -430,6 +433,7 @@ fn merge_bucket(
         encryption: first.encryption.clone(),
         lifecycle_rules: Vec::new(),
         prefixes: BTreeSet::new(),
+        hive_prefixes: BTreeSet::new(),
         destinations: BTreeSet::new(),
         sources: BTreeSet::new(),
         org_id: None,
@@ -444,6 +448,9 @@ fn merge_bucket(
             b.lifecycle_rules.push(rule.clone());
         }
         b.prefixes.insert(c.prefix.clone());
+        if c.hive {
+            b.hive_prefixes.insert(c.prefix.clone());
+        }
         b.destinations.insert(c.destination.clone());
     }
     Ok(b)

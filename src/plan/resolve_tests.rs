@@ -314,3 +314,70 @@ fn lifecycle_rules_conflict_only_under_the_same_prefix() {
             .contains(&Part::Bucket("b-111122223333".into()))
     );
 }
+
+/// AWS writes Hive-compatible deliveries to `AWSLogs/aws-account-id=<account>/`, and documents
+/// that folder as the bucket policy's resource for them: a policy granting only
+/// `AWSLogs/<account>/*` leaves the flow log ACTIVE with nothing delivered.
+#[test]
+fn hive_destinations_get_the_hive_account_folder_in_the_bucket_policy() {
+    use crate::model::layout::{Layout, ObjectKeyInfo};
+    use crate::policy_eval::{Principal, Request, evaluate};
+    let config = r#"version: 1
+regions: [us-east-1]
+destinations:
+  hive:
+    type: s3
+    bucket: logs-{account_id}
+    prefix: vpc
+    hive_compatible_partitions: true
+    per_hour_partition: true
+  plain:
+    type: s3
+    bucket: logs-{account_id}
+    prefix: flat
+flow_logs:
+  - name: vpcs
+    resource: vpc
+    select: all
+    destinations: [hive, plain]
+"#;
+    let us = vec!["us-east-1".to_string()];
+    let r = resolve(
+        &desired(config),
+        &account(),
+        &PlanContext::single(&account()),
+        &us,
+        &us,
+    );
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    let bucket = &r.buckets["logs-111122223333"];
+    assert_eq!(bucket.hive_prefixes, [Some("vpc".to_string())].into());
+    let policy = bucket_policy_statements(bucket);
+    let write = |layout: Layout, prefix: &str| {
+        let key = ObjectKeyInfo {
+            prefix: Some(prefix.into()),
+            layout,
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            flow_log_id: "fl-0123456789abcdef0".into(),
+            time: "2026-11-02T10:05:00Z".parse().unwrap(),
+            hash: "fe123456".into(),
+            parquet: false,
+        }
+        .key();
+        Request::new(
+            Principal::Service("delivery.logs.amazonaws.com".into()),
+            "s3:PutObject",
+            format!("arn:aws:s3:::logs-111122223333/{key}"),
+        )
+        .with("aws:SourceAccount", "111122223333")
+        .with("aws:SourceArn", "arn:aws:logs:us-east-1:111122223333:*")
+        .with("s3:x-amz-acl", "bucket-owner-full-control")
+        .with("aws:SecureTransport", "true")
+    };
+    let hive = evaluate(&policy, &write(Layout::HIVE_HOURLY, "vpc"));
+    assert!(hive.is_allowed(), "{hive:?}");
+    assert!(evaluate(&policy, &write(Layout::PLAIN, "flat")).is_allowed());
+    // The plain destination's folder is not widened to Hive.
+    assert!(!evaluate(&policy, &write(Layout::HIVE, "flat")).is_allowed());
+}

@@ -514,3 +514,39 @@ fn a_central_bucket_policy_over_the_s3_limit_is_a_problem_with_a_hint() {
         p.problems
     );
 }
+
+/// An empty `prefix` is no prefix (as in the destination ARN): the bucket policy grants
+/// `b/AWSLogs/<account>/*`, not `b//AWSLogs/...`, which no delivery would match.
+#[test]
+fn bucket_policy_with_an_empty_prefix_grants_the_root_folder() {
+    let account = AccountId::parse("111122223333").unwrap();
+    let wanted = WantedBucket {
+        name: "b".into(),
+        region: "us-east-1".into(),
+        create: true,
+        encryption: Encryption::SseS3,
+        lifecycle_rules: Vec::new(),
+        prefixes: [Some(String::new()), Some("vpc".into())].into(),
+        hive_prefixes: Default::default(),
+        destinations: ["archive".to_string()].into(),
+        sources: [account.clone()].into(),
+        org_id: None,
+        owner: account,
+    };
+    let p = bucket_policy_statements(&wanted);
+    assert_eq!(
+        p["Statement"][1]["Resource"],
+        serde_json::json!([
+            "arn:aws:s3:::b/AWSLogs/111122223333/*",
+            "arn:aws:s3:::b/vpc/AWSLogs/111122223333/*"
+        ])
+    );
+    let org = WantedBucket {
+        org_id: Some("o-abc123".into()),
+        ..wanted
+    };
+    assert_eq!(
+        bucket_policy_statements(&org)["Statement"][1]["Resource"],
+        serde_json::json!(["arn:aws:s3:::b/AWSLogs/*", "arn:aws:s3:::b/vpc/AWSLogs/*"])
+    );
+}

@@ -114,6 +114,7 @@ fn the_planners_bucket_policy_admits_each_source_account() {
         encryption: Encryption::SseS3,
         lifecycle_rules: Vec::new(),
         prefixes: BTreeSet::from([None]),
+        hive_prefixes: BTreeSet::new(),
         destinations: BTreeSet::from(["archive".to_string()]),
         sources: BTreeSet::from([account(ACCT), account(OTHER)]),
         org_id: None,
