@@ -7,6 +7,9 @@ mod support;
 use std::io::Write;
 
 use serde_json::Value;
+use std::time::Duration;
+
+use support::running::Running;
 use support::{Account, expect_exit, workdir};
 
 fn config() -> String {
@@ -187,4 +190,130 @@ async fn a_bucket_policy_without_the_object_wildcard_fails_the_permissions_rung_
         "{fix}"
     );
     assert!(fix.contains("flowkeeper apply"), "{fix}");
+    // The table shows the failing rung with its detail and fix.
+    let (text, _) = expect_exit(&acct.run(dir.path(), &["verify"]), 2);
+    println!("{text}");
+    assert!(
+        text.contains("permissions: failed") && text.contains("fix: run `flowkeeper apply`"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_healthy_cloudwatch_flow_log_with_events_is_delivering() {
+    let acct = Account::new().await;
+    let (vpc, subnet) = acct.seed_vpc("us-east-1", 2, &[]).await;
+    let eni = acct
+        .ec2("us-east-1")
+        .create_network_interface()
+        .subnet_id(&subnet)
+        .send()
+        .await
+        .unwrap()
+        .network_interface
+        .and_then(|n| n.network_interface_id)
+        .unwrap();
+    let dir = workdir(
+        r#"version: 1
+regions: [us-east-1]
+destinations:
+  realtime:
+    type: cloudwatch-logs
+    log_group: /fk/verify
+    delivery_role: fk-verify-delivery
+flow_logs:
+  - name: all-vpcs
+    resource: vpc
+    select: all
+    destinations: [realtime]
+"#,
+    );
+    expect_exit(&acct.run(dir.path(), &["apply", "--yes"]), 0);
+    let logs = acct.logs("us-east-1");
+    let stream = format!("{eni}-all");
+    logs.create_log_stream()
+        .log_group_name("/fk/verify")
+        .log_stream_name(&stream)
+        .send()
+        .await
+        .unwrap();
+    let now_ms = jiff::Timestamp::now().as_millisecond();
+    logs.put_log_events()
+        .log_group_name("/fk/verify")
+        .log_stream_name(&stream)
+        .log_events(
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(now_ms - 60_000)
+                .message(format!(
+                    "2 {} {eni} 10.2.1.5 10.2.1.6 443 50000 6 10 840 1700000000 1700000060 ACCEPT OK",
+                    acct.id
+                ))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (out, err) = expect_exit(&acct.run(dir.path(), &["verify", "--format", "json"]), 0);
+    let fls = of(flow_logs(&out), &vpc);
+    assert_eq!(fls.len(), 1, "{out}\n{err}");
+    assert_eq!(fls[0]["status"], "delivering", "{out}");
+    assert_eq!(check(&fls[0], "permissions")["result"], "ok", "{out}");
+    assert!(
+        check(&fls[0], "evidence")["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&stream),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn wait_returns_once_a_delivery_appears_and_an_interface_less_vpc_does_not_hold_it() {
+    let acct = Account::new().await;
+    let vpc = with_interface(&acct).await;
+    let dir = workdir(&config());
+    expect_exit(&acct.run(dir.path(), &["apply", "--yes"]), 0);
+    let bucket = format!("fk-verify-{}", acct.id);
+    let fl = acct
+        .flow_logs("us-east-1")
+        .await
+        .into_iter()
+        .find(|f| f.resource_id() == Some(vpc.as_str()))
+        .and_then(|f| f.flow_log_id)
+        .unwrap();
+    let mut cmd = acct.command(
+        dir.path(),
+        &acct.endpoint,
+        &["verify", "--wait", "120s", "--format", "json"],
+    );
+    cmd.env("FLOWKEEPER_VERIFY_POLL_MS", "100");
+    let running = Running::spawn(cmd);
+    // It has polled once (and found nothing): now deliver.
+    running.wait_for_stderr("verify: poll 1:", Duration::from_secs(60));
+    deliver(&acct, &bucket, &fl).await;
+    let out = running.finish(Duration::from_secs(60));
+    let (stdout, stderr) = expect_exit(&out, 0);
+    let fls = flow_logs(&stdout);
+    assert_eq!(
+        of(fls.clone(), &vpc)[0]["status"],
+        "delivering",
+        "{stdout}\n{stderr}"
+    );
+    // moto's default VPC has no interfaces: waiting, yet it let --wait finish with 0.
+    assert!(fls.iter().any(|f| f["status"] == "waiting"), "{stdout}");
+}
+
+#[tokio::test]
+async fn wait_times_out_with_exit_2_when_nothing_arrives() {
+    let acct = Account::new().await;
+    with_interface(&acct).await;
+    let dir = workdir(&config());
+    expect_exit(&acct.run(dir.path(), &["apply", "--yes"]), 0);
+    let mut cmd = acct.command(dir.path(), &acct.endpoint, &["verify", "--wait", "1s"]);
+    cmd.env("FLOWKEEPER_VERIFY_POLL_MS", "200");
+    let out = Running::spawn(cmd).finish(Duration::from_secs(60));
+    let (_, stderr) = expect_exit(&out, 2);
+    assert!(stderr.contains("verify: poll 1:"), "{stderr}");
+    assert!(stderr.contains("the --wait deadline passed"), "{stderr}");
 }

@@ -66,6 +66,12 @@ fn seconds(flag: &str, v: &Option<String>) -> Result<Option<Duration>, ExitStatu
 
 /// The config's accounts, regions and declarations, from the planner's machinery.
 async fn config_scope(settings: &Settings, all: bool) -> Result<Scope, ExitStatus> {
+    if !settings.config.exists() {
+        return Err(usage(&format!(
+            "no config at {}: verify checks the flow logs a config declares\n   = hint: pass -c/--config PATH, or `flowkeeper verify --all` to verify every flow log of the current account without one",
+            settings.config.display()
+        )));
+    }
     let req = Request::from_args(settings, crate::plan::PlanOptions::default())?;
     let prepared = planning::prepare_showing_progress(settings, req).await?;
     let mut errors: Vec<VerifyError> = prepared
@@ -165,7 +171,7 @@ async fn verify_target(
     thresholds: &Thresholds,
     concurrency: usize,
     progress: &dyn Progress,
-) -> (Vec<FlowLogVerification>, Vec<VerifyError>) {
+) -> (Vec<FlowLogVerification>, Vec<VerifyError>, outcome::Idle) {
     let limit = Semaphore::new(concurrency);
     let (inventory, failures): (Inventory, _) = discover::discover(
         &t.session,
@@ -188,6 +194,7 @@ async fn verify_target(
     let now = jiff::Timestamp::now();
     let mut jobs = Vec::new();
     let mut out = Vec::new();
+    let mut idle = outcome::Idle::new();
     for (region, ri) in &inventory.regions {
         for fl in &ri.flow_logs {
             let declared = match &t.declaration {
@@ -205,6 +212,9 @@ async fn verify_target(
                 _ => None,
             };
             let subject = scope::subject(&t.account, region, ri, fl, declared.as_ref());
+            if subject.interfaces.as_ref().is_some_and(Vec::is_empty) {
+                idle.insert(format!("{}/{region}/{}", t.account, fl.id));
+            }
             jobs.push((subject, owner));
         }
         if let Some(d) = &t.declaration {
@@ -238,7 +248,7 @@ async fn verify_target(
         .collect()
         .await;
     out.extend(verified);
-    (out, errors)
+    (out, errors, idle)
 }
 
 /// A managed flow log created (by apply) since the plan, for a wanted one that was missing.
@@ -266,7 +276,7 @@ async fn verify_once(
     settings: &Settings,
     thresholds: &Thresholds,
     progress: &dyn Progress,
-) -> VerifyReport {
+) -> (VerifyReport, outcome::Idle) {
     let sessions: BTreeMap<AccountId, Aws> = scope
         .targets
         .iter()
@@ -285,18 +295,21 @@ async fn verify_once(
     .await;
     let mut flow_logs = Vec::new();
     let mut errors = scope.errors.clone();
-    for (f, e) in results {
+    let mut idle = outcome::Idle::new();
+    for (f, e, i) in results {
         flow_logs.extend(f);
         errors.extend(e);
+        idle.extend(i);
     }
     outcome::sort(&mut flow_logs);
-    VerifyReport {
+    let report = VerifyReport {
         schema_version: SCHEMA_VERSION,
         generated_at: jiff::Timestamp::now().to_string(),
         summary: outcome::summarize(&flow_logs),
         flow_logs,
         errors,
-    }
+    };
+    (report, idle)
 }
 
 fn render(format: OutputFormat, r: &VerifyReport) -> String {
@@ -358,15 +371,15 @@ pub async fn run(settings: &Settings, args: &VerifyArgs) -> ExitStatus {
     let mut backoff =
         outcome::Backoff::from_env_value(std::env::var(outcome::POLL_ENV).ok().as_deref());
     let mut poll = 0u32;
-    let report = loop {
-        let report = verify_once(&scope, settings, &thresholds, &progress).await;
+    let (report, idle) = loop {
+        let (report, idle) = verify_once(&scope, settings, &thresholds, &progress).await;
         poll += 1;
         let Some(deadline) = deadline else {
-            break report;
+            break (report, idle);
         };
         let remaining = deadline.saturating_duration_since(Instant::now());
-        if outcome::all_delivering(&report) || remaining.is_zero() {
-            break report;
+        if outcome::settled(&report, &idle) || remaining.is_zero() {
+            break (report, idle);
         }
         let pause = backoff.next(remaining);
         if !settings.quiet {
@@ -404,11 +417,12 @@ pub async fn run(settings: &Settings, args: &VerifyArgs) -> ExitStatus {
             eprintln!("error: {}", Safe(&e.message));
         }
     }
-    if deadline.is_some() && !outcome::all_delivering(&report) {
+    if deadline.is_some() && !outcome::settled(&report, &idle) {
         eprintln!(
             "verify: the --wait deadline passed after {poll} poll(s) with {} of {} flow logs delivering",
             report.summary.delivering, report.summary.flow_logs
         );
     }
-    outcome::exit_status(&report, deadline.is_some())
+    planning::print_call_counts(settings);
+    outcome::exit_status(&report, deadline.is_some(), &idle)
 }

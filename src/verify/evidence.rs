@@ -105,7 +105,9 @@ pub fn cwl_found(s: &Subject, f: &CwlFacts, cutoff: Option<Timestamp>) -> Found 
             found.foreign += 1;
             continue;
         }
-        let Some(last) = st.last_event.or(st.last_ingestion) else {
+        // Ingestion, not event time: the first records' event time (the capture window's
+        // start) may precede the flow log's creation minute.
+        let Some(last) = st.last_ingestion.or(st.last_event) else {
             continue; // a stream with no events yet
         };
         if cutoff.is_some_and(|c| last < c) {

@@ -7,6 +7,7 @@ pub mod check;
 pub mod destination;
 pub mod duration;
 pub mod evidence;
+pub mod explain;
 pub mod facts;
 pub mod fixes;
 pub mod freshness;
@@ -20,6 +21,8 @@ pub mod scope;
 pub mod shape;
 pub mod status;
 
+#[cfg(test)]
+mod rung_tests;
 #[cfg(test)]
 mod testing;
 

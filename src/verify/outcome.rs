@@ -2,6 +2,7 @@
 //! `--wait` poll schedule (2 s doubling to 30 s, or a fixed interval from
 //! `FLOWKEEPER_VERIFY_POLL_MS` for tests). Pure.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::report::{DeliveryStatus, FlowLogVerification, VerifyReport, VerifySummary};
@@ -38,25 +39,35 @@ pub fn sort(flow_logs: &mut [FlowLogVerification]) {
     });
 }
 
-/// Every flow log delivers (what `--wait` waits for; waiting ones do not count).
-pub fn all_delivering(r: &VerifyReport) -> bool {
-    r.flow_logs
-        .iter()
-        .all(|f| f.status == DeliveryStatus::Delivering)
+/// `account/region/flow-log-id`: how [`Idle`] names a flow log.
+pub fn key(f: &FlowLogVerification) -> String {
+    format!("{}/{}/{}", f.account, f.region, f.flow_log_id)
 }
 
-/// 1 on any error; 2 when a flow log fails or is stale (or, after `--wait`, anything is not
-/// delivering); else 0 (waiting ones shown, not acted on).
-pub fn exit_status(r: &VerifyReport, waited: bool) -> ExitStatus {
+/// Flow logs on resources without network interfaces: `waiting` for ever, since nothing can
+/// arrive, so they neither hold `--wait` open nor fail it.
+pub type Idle = BTreeSet<String>;
+
+/// Whether `--wait` may stop: every flow log delivers, except idle ones.
+pub fn settled(r: &VerifyReport, idle: &Idle) -> bool {
+    r.flow_logs.iter().all(|f| {
+        f.status == DeliveryStatus::Delivering
+            || (f.status == DeliveryStatus::Waiting && idle.contains(&key(f)))
+    })
+}
+
+/// 1 on any error; 2 when a flow log fails or is stale (or, after `--wait`, one still waits
+/// for its first delivery); else 0 (waiting ones shown, not acted on).
+pub fn exit_status(r: &VerifyReport, waited: bool, idle: &Idle) -> ExitStatus {
     if !r.errors.is_empty() {
         return ExitStatus::Failure;
     }
-    let acted_on = |s: DeliveryStatus| match s {
+    let acted_on = |f: &FlowLogVerification| match f.status {
         DeliveryStatus::Failing | DeliveryStatus::Stale => true,
-        DeliveryStatus::Waiting => waited,
+        DeliveryStatus::Waiting => waited && !idle.contains(&key(f)),
         DeliveryStatus::Delivering => false,
     };
-    if r.flow_logs.iter().any(|f| acted_on(f.status)) {
+    if r.flow_logs.iter().any(acted_on) {
         ExitStatus::ActionNeeded
     } else {
         ExitStatus::Clean
@@ -133,23 +144,24 @@ mod tests {
     #[test]
     fn exit_codes_follow_the_statuses() {
         use DeliveryStatus::*;
+        let none = Idle::new();
         assert_eq!(
-            exit_status(&report(&[Delivering, Waiting]), false),
+            exit_status(&report(&[Delivering, Waiting]), false, &none),
             ExitStatus::Clean
         );
         assert_eq!(
-            exit_status(&report(&[Delivering, Waiting]), true),
+            exit_status(&report(&[Delivering, Waiting]), true, &none),
             ExitStatus::ActionNeeded
         );
         assert_eq!(
-            exit_status(&report(&[Delivering, Stale]), false),
+            exit_status(&report(&[Delivering, Stale]), false, &none),
             ExitStatus::ActionNeeded
         );
         assert_eq!(
-            exit_status(&report(&[Failing]), false),
+            exit_status(&report(&[Failing]), false, &none),
             ExitStatus::ActionNeeded
         );
-        assert_eq!(exit_status(&report(&[]), false), ExitStatus::Clean);
+        assert_eq!(exit_status(&report(&[]), false, &none), ExitStatus::Clean);
         let mut r = report(&[Delivering]);
         r.errors.push(VerifyError {
             account: None,
@@ -157,7 +169,18 @@ mod tests {
             message: "x".into(),
             hint: None,
         });
-        assert_eq!(exit_status(&r, false), ExitStatus::Failure);
+        assert_eq!(exit_status(&r, false, &none), ExitStatus::Failure);
+    }
+
+    #[test]
+    fn an_idle_flow_log_neither_holds_wait_open_nor_fails_it() {
+        use DeliveryStatus::*;
+        let r = report(&[Delivering, Waiting]);
+        assert!(!settled(&r, &Idle::new()));
+        let idle: Idle = [key(&r.flow_logs[1])].into();
+        assert!(settled(&r, &idle));
+        assert_eq!(exit_status(&r, true, &idle), ExitStatus::Clean);
+        assert!(!settled(&report(&[Failing]), &idle));
     }
 
     #[test]

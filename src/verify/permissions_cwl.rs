@@ -29,7 +29,11 @@ fn needed(s: &Subject, group: &str, stream: &str) -> Vec<(&'static str, String)>
     ]
 }
 
-fn trust_problem(s: &Subject, role: &RoleDocuments) -> Option<(String, String)> {
+/// A problem: what is wrong, the fix, and whether `apply` can make that fix (it rewrites
+/// flowkeeper's own statements only).
+type Problem = (String, String, bool);
+
+fn trust_problem(s: &Subject, role: &RoleDocuments) -> Option<Problem> {
     let fix = || {
         format!(
             "add to the trust policy of role {}:\n{}",
@@ -38,7 +42,11 @@ fn trust_problem(s: &Subject, role: &RoleDocuments) -> Option<(String, String)> 
         )
     };
     let Some(trust) = &role.trust_policy else {
-        return Some((format!("role {} has no trust policy", role.name), fix()));
+        return Some((
+            format!("role {} has no trust policy", role.name),
+            fix(),
+            true,
+        ));
     };
     let req = Request::new(
         Principal::Service(FLOW_LOGS_SERVICE.into()),
@@ -57,32 +65,28 @@ fn trust_problem(s: &Subject, role: &RoleDocuments) -> Option<(String, String)> 
     if d.is_allowed() {
         return None;
     }
-    let why = match &d.statement {
-        Some(st) => format!("statement {st} denies it"),
-        None => {
-            let misses: Vec<String> = d
-                .misses
-                .iter()
-                .take(3)
-                .map(|m| format!("{}: {}", m.statement, m.reason))
-                .collect();
-            if misses.is_empty() {
-                "no statement allows it".into()
-            } else {
-                misses.join("; ")
-            }
-        }
+    let why = super::explain::refusal(&d, "it");
+    let (fix, by_apply) = match super::explain::foreign_deny(&d) {
+        Some(st) => (
+            format!(
+                "remove statement {st} from the trust policy of role {}, or narrow it so that it does not match {FLOW_LOGS_SERVICE} (`flowkeeper apply` never edits statements it did not write)",
+                role.name
+            ),
+            false,
+        ),
+        None => (fix(), true),
     };
     Some((
         format!(
-            "the trust policy of role {} does not let {FLOW_LOGS_SERVICE} assume it for account {} ({why})",
+            "the trust policy of role {} does not let {FLOW_LOGS_SERVICE} assume it for account {}: {why}",
             role.name, s.account
         ),
-        fix(),
+        fix,
+        by_apply,
     ))
 }
 
-fn permission_problem(s: &Subject, f: &CwlFacts, role: &RoleDocuments) -> Option<(String, String)> {
+fn permission_problem(s: &Subject, f: &CwlFacts, role: &RoleDocuments) -> Option<Problem> {
     let docs: Vec<&serde_json::Value> = role
         .inline
         .iter()
@@ -95,16 +99,45 @@ fn permission_problem(s: &Subject, f: &CwlFacts, role: &RoleDocuments) -> Option
         .and_then(|i| i.first())
         .map(|e| crate::model::layout::cloudwatch_stream_name(e))
         .unwrap_or_else(|| "eni-00000000".into());
+    let names: Vec<&str> = role
+        .inline
+        .iter()
+        .chain(&role.attached)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let mut denied_by = Vec::new();
     let missing: Vec<String> = needed(s, &f.log_group, &stream)
         .into_iter()
         .filter(|(action, resource)| {
             let req = Request::new(Principal::Arn(role.arn.clone()), *action, resource.clone());
-            !policy_eval::evaluate_all(&docs, &req).is_allowed()
+            let d = policy_eval::evaluate_all(&docs, &req);
+            if let Some(st) = super::explain::foreign_deny(&d) {
+                let policy = names.get(st.policy).copied().unwrap_or("?");
+                denied_by.push(format!("statement {st} of policy {policy}"));
+            }
+            !d.is_allowed()
         })
         .map(|(a, r)| format!("{a} on {r}"))
         .collect();
     if missing.is_empty() {
         return None;
+    }
+    denied_by.dedup();
+    if !denied_by.is_empty() {
+        return Some((
+            format!(
+                "role {} may not {}: {} denies it",
+                role.name,
+                missing.join(", "),
+                denied_by.join(", ")
+            ),
+            format!(
+                "remove {} or narrow it so that it does not deny writing to {} (`flowkeeper apply` never edits statements it did not write)",
+                denied_by.join(", "),
+                f.log_group
+            ),
+            false,
+        ));
     }
     Some((
         format!(
@@ -119,6 +152,7 @@ fn permission_problem(s: &Subject, f: &CwlFacts, role: &RoleDocuments) -> Option
             role.name,
             fixes::role_permissions(&s.partition, &s.region, &s.account, &f.log_group)
         ),
+        true,
     ))
 }
 
@@ -181,11 +215,13 @@ pub fn check(s: &Subject, f: &CwlFacts) -> Check {
             ),
         )),
         Some(Ok(Some(role))) => {
-            let managed = |(d, fix): (String, String)| {
-                (
-                    d,
-                    check::with_apply(fix, s.config_managed, "the delivery role"),
-                )
+            let managed = |(d, fix, by_apply): Problem| {
+                let fix = if by_apply {
+                    check::with_apply(fix, s.config_managed, "the delivery role")
+                } else {
+                    fix
+                };
+                (d, fix)
             };
             problems.extend(trust_problem(s, role).map(managed));
             problems.extend(permission_problem(s, f, role).map(managed));

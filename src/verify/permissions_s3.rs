@@ -13,7 +13,7 @@ use super::report::Check;
 use crate::model::delivery::BucketPresence;
 use crate::model::layout::{self, Layout};
 use crate::model::{Encryption, FileFormat};
-use crate::policy_eval::{self, Decision, Effect, Principal, Request};
+use crate::policy_eval::{self, Principal, Request};
 
 pub const DELIVERY_SERVICE: &str = "delivery.logs.amazonaws.com";
 
@@ -53,30 +53,6 @@ fn delivery_request(s: &Subject, action: &str, resource: String) -> Request {
         fixes::logs_source_arn(&s.partition, &s.region, &s.account),
     )
     .with("aws:SecureTransport", "true")
-}
-
-/// Says why a decision does not admit the request.
-fn refusal(d: &Decision, what: &str) -> String {
-    let mut out = match (&d.effect, &d.statement) {
-        (Effect::ExplicitDeny, Some(st)) => format!("statement {st} denies {what}"),
-        _ => {
-            let why: Vec<String> = d
-                .misses
-                .iter()
-                .take(3)
-                .map(|m| format!("{}: {}", m.statement, m.reason))
-                .collect();
-            if why.is_empty() {
-                format!("no statement allows {what}")
-            } else {
-                format!("no statement allows {what} ({})", why.join("; "))
-            }
-        }
-    };
-    if !d.warnings.is_empty() {
-        out.push_str(&format!(" [{}]", d.warnings.join("; ")));
-    }
-    out
 }
 
 fn bucket_policy_problems(s: &Subject, f: &S3Facts, now: Timestamp) -> Vec<(String, String)> {
@@ -146,15 +122,25 @@ fn bucket_policy_problems(s: &Subject, f: &S3Facts, now: Timestamp) -> Vec<(Stri
         if d.is_allowed() {
             continue;
         }
-        let extra = match (&d.effect, &d.statement) {
-            (Effect::ExplicitDeny, Some(st)) => format!(
-                "remove statement {st} or narrow it so that it does not match {DELIVERY_SERVICE} writing over TLS, then "
-            ),
-            _ => String::new(),
+        // `apply` rewrites flowkeeper's statements only: a foreign Deny is the reader's to remove.
+        let fix = match super::explain::foreign_deny(&d) {
+            Some(st) => {
+                let removal = format!(
+                    "remove statement {st} from the policy of bucket {}, or narrow it so that it does not match {DELIVERY_SERVICE} writing over TLS (`flowkeeper apply` never edits statements it did not write)",
+                    f.bucket
+                );
+                let rest = super::explain::without(policy, st);
+                if policy_eval::evaluate(&rest, &req).is_allowed() {
+                    removal
+                } else {
+                    format!("{removal}; then {}", add(""))
+                }
+            }
+            None => add(""),
         };
         problems.push((
-            format!("bucket policy: {}", refusal(&d, &what)),
-            add(&extra),
+            format!("bucket policy: {}", super::explain::refusal(&d, &what)),
+            fix,
         ));
     }
     problems
@@ -219,7 +205,7 @@ fn encryption_problems(s: &Subject, f: &S3Facts) -> (Vec<(String, String)>, Stri
             format!(
                 "key policy of {}: {}",
                 key.arn,
-                refusal(&d, &format!("{DELIVERY_SERVICE} kms:GenerateDataKey*"))
+                super::explain::refusal(&d, &format!("{DELIVERY_SERVICE} kms:GenerateDataKey*"))
             ),
             format!(
                 "add to the key policy of {} (principal {DELIVERY_SERVICE}):\n{}",
