@@ -187,7 +187,7 @@ async fn source_account_that_excludes_the_account_fails_permissions() {
     let item = flow_log(&report, &fl);
     assert_only_failed(item, &["permissions"]);
     let p = rung(item, "permissions");
-    assert_words(p, "detail", &["aws:SourceAccount"]);
+    assert_words(p, "detail", &["aws:SourceAccount", OTHER_ACCOUNT]);
     assert_words(p, "fix", &["aws:SourceAccount", &net.acct.id]);
 }
 
@@ -296,7 +296,20 @@ async fn delivery_role_trusted_by_the_wrong_service_fails_permissions() {
     assert_only_failed(item, &["permissions"]);
     let p = rung(item, "permissions");
     assert_words(p, "detail", &[DELIVERY_ROLE, "vpc-flow-logs.amazonaws.com"]);
-    assert_words(p, "fix", &["vpc-flow-logs.amazonaws.com"]);
+    assert_words(
+        p,
+        "fix",
+        &[
+            "vpc-flow-logs.amazonaws.com",
+            "sts:AssumeRole",
+            "flowkeeper apply",
+        ],
+    );
+
+    // The fix works: apply rewrites flowkeeper's trust statement, and verify passes.
+    apply(&net.acct, dir.path());
+    let (report, _) = verify(&net.acct, dir.path(), &[], 0);
+    assert_delivering(flow_log(&report, fl.flow_log_id().unwrap()));
 }
 
 #[tokio::test]

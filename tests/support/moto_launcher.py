@@ -30,7 +30,7 @@ behaviour, and nowhere else:
   g. A denied STS/IAM call answers in the query protocol's error layout.
   h. An S3 request with ``x-amz-expected-bucket-owner`` (ExpectedBucketOwner)
      on a bucket another account owns fails with 403 AccessDenied.
-  i. A bucket policy is evaluated on object requests (PutObject, GetObject) as
+  j. A bucket policy is evaluated on object requests (PutObject, GetObject) as
      AWS does: a statement applies only when its principal and its conditions
      match. moto ignores the principal and counts a statement whose conditions
      it cannot satisfy as an explicit deny, whatever its Effect, so any bucket
@@ -362,7 +362,7 @@ def enforce_expected_bucket_owner():
     S3Response._key_response = wrap(S3Response._key_response)
 
 
-# (i) The request context of the emulator's callers: the account's own IAM identities
+# (j) The request context of the emulator's callers: the account's own IAM identities
 # (never a service principal), over plain HTTP that stands in for the HTTPS every AWS
 # client uses, so aws:SecureTransport is true.
 CALLER_CONTEXT = {"aws:securetransport": "true"}
@@ -415,7 +415,7 @@ def _applies_to_callers(statement):
 
 
 def evaluate_bucket_policy_conditions():
-    """(i) FakeBucket.get_permission with principals and conditions evaluated; what applies
+    """(j) FakeBucket.get_permission with principals and conditions evaluated; what applies
     is then matched on Action and Resource by moto's own statement code."""
     import json
 
