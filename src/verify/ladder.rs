@@ -73,13 +73,13 @@ pub fn verify(facts: &Facts, now: Timestamp, t: &Thresholds) -> FlowLogVerificat
                 }
                 Some(Ok(listing)) => {
                     let found = evidence::s3_found(s, f, listing, cutoff);
-                    checks.push(evidence::check(
-                        s,
-                        Ok(&found),
-                        &where_,
-                        waiting.clone(),
-                        "objects",
-                    ));
+                    let mut c = evidence::check(s, Ok(&found), &where_, waiting.clone(), "objects");
+                    if listing.truncated {
+                        c.detail.push_str(
+                            " (a folder held more objects than one bounded listing reads; the newest may be later)",
+                        );
+                    }
+                    checks.push(c);
                     found
                 }
             };

@@ -726,3 +726,23 @@ fn parquet_objects_use_the_parquet_name_in_the_sample_key() {
     assert!(k.starts_with("vpc/AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=us-east-1/year=2026/month=11/day=02/hour=10/"), "{k}");
     assert!(k.ends_with(".log.parquet"), "{k}");
 }
+
+#[test]
+fn a_bounded_listing_that_was_cut_says_so() {
+    let mut f = s3_facts();
+    if let Some(Ok(l)) = &mut f.listing {
+        l.truncated = true;
+    }
+    let v = ladder::verify(
+        &facts(subject(), DestinationFacts::S3(f)),
+        now(),
+        &Thresholds::defaults(),
+    );
+    let e = v.checks.iter().find(|c| c.name == EVIDENCE).unwrap();
+    assert!(
+        e.detail
+            .contains("more objects than one bounded listing reads"),
+        "{}",
+        e.detail
+    );
+}

@@ -142,7 +142,111 @@ pub fn expected_owner(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::NetworkResource;
+    use crate::model::{
+        AggregationInterval, BucketLookup, FlowLogDestination, FlowLogHealth, FlowLogSettings,
+        Inventory, LogFormat, NetworkResource, S3Options, TrafficType,
+    };
+    use crate::plan::{PlanContext, PlanOptions};
+
+    const CONFIG: &str = r#"version: 1
+regions: [us-east-1]
+destinations:
+  archive:
+    type: s3
+    bucket: logs-{account_id}
+    prefix: vpc
+    create: true
+flow_logs:
+  - name: vpcs
+    resource: vpc
+    select: all
+    destinations: [archive]
+"#;
+
+    fn flow_log(id: &str, vpc: &str, tags: &[(&str, &str)]) -> ExistingFlowLog {
+        ExistingFlowLog {
+            id: id.into(),
+            resource_id: vpc.into(),
+            settings: FlowLogSettings {
+                traffic_type: TrafficType::All,
+                destination: FlowLogDestination::S3 {
+                    arn: "arn:aws:s3:::logs-111122223333/vpc".into(),
+                    options: S3Options::default(),
+                },
+                log_format: LogFormat::default_v2(),
+                max_aggregation_interval: AggregationInterval::TenMinutes,
+            },
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            created: None,
+            health: FlowLogHealth::default(),
+        }
+    }
+
+    #[test]
+    fn the_config_declares_kept_and_covered_flow_logs_and_misses_the_ones_to_create() {
+        let desired = crate::config::parse(std::path::Path::new("t.yaml"), CONFIG)
+            .unwrap_or_else(|d| panic!("{d}"));
+        let account = AccountId::parse("111122223333").unwrap();
+        let managed = [
+            ("managed-by", "flowkeeper"),
+            ("flowkeeper:entry", "vpcs"),
+            ("flowkeeper:destination", "archive"),
+        ];
+        let old_entry = [("managed-by", "flowkeeper"), ("flowkeeper:entry", "old")];
+        let ri = RegionInventory {
+            resources: ["vpc-1", "vpc-2", "vpc-3"]
+                .into_iter()
+                .map(|v| NetworkResource::new(v, ResourceKind::Vpc))
+                .collect(),
+            flow_logs: vec![
+                flow_log("fl-kept", "vpc-1", &managed),
+                flow_log("fl-foreign", "vpc-3", &[]),
+                flow_log("fl-old", "vpc-3", &old_entry),
+            ],
+            ..Default::default()
+        };
+        let inv = Inventory {
+            account: account.clone(),
+            regions: [("us-east-1".to_string(), ri)].into(),
+            buckets: [("logs-111122223333".to_string(), BucketLookup::Missing)].into(),
+            roles: Default::default(),
+        };
+        let ctx = PlanContext {
+            source_accounts: [account.clone()].into(),
+            org_id: None,
+        };
+        let regions = vec!["us-east-1".to_string()];
+        let plan = crate::plan::plan(
+            &desired,
+            &ctx,
+            &regions,
+            &regions,
+            &inv,
+            PlanOptions::default(),
+        );
+        let d = declared(&desired, &plan, &inv.regions);
+        let ids: Vec<&str> = d.declared.keys().map(|(_, id)| id.as_str()).collect();
+        assert_eq!(ids, ["fl-foreign", "fl-kept"], "{plan:#?}");
+        assert_eq!(
+            d.declared[&("us-east-1".into(), "fl-kept".into())]
+                .destination
+                .as_deref(),
+            Some("archive")
+        );
+        let missing: Vec<&str> = d
+            .missing
+            .iter()
+            .map(|(_, s)| s.resource_id.as_str())
+            .collect();
+        assert_eq!(missing, ["vpc-2"]);
+        assert_eq!(
+            expected_owner(&desired, &account, d.declared.values().next()).as_deref(),
+            Some("111122223333")
+        );
+    }
 
     #[test]
     fn interfaces_are_found_by_vpc_subnet_or_id() {
