@@ -50,7 +50,10 @@ pub fn verify(facts: &Facts, now: Timestamp, t: &Thresholds) -> FlowLogVerificat
                 .listing
                 .as_ref()
                 .and_then(|l| l.as_ref().ok())
-                .map(|l| l.prefixes.first().cloned().unwrap_or_default())
+                .map(|l| match l.prefixes.len() {
+                    0 | 1 => l.prefixes.first().cloned().unwrap_or_default(),
+                    n => format!("{} and {} earlier folder(s)", l.prefixes[0], n - 1),
+                })
                 .unwrap_or_else(|| layout::aws_logs_root(f.prefix.as_deref()));
             let where_ = format!("s3://{}/{where_}", f.bucket);
             let found = match &f.listing {

@@ -746,3 +746,25 @@ fn a_bounded_listing_that_was_cut_says_so() {
         e.detail
     );
 }
+
+#[test]
+fn evidence_names_the_folders_it_read() {
+    let mut f = s3_facts();
+    if let Some(Ok(l)) = &mut f.listing {
+        l.prefixes
+            .push("vpc/AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/01/".into());
+        l.objects.clear();
+    }
+    let v = ladder::verify(
+        &facts(subject(), DestinationFacts::S3(f)),
+        now(),
+        &Thresholds::defaults(),
+    );
+    let e = v.checks.iter().find(|c| c.name == EVIDENCE).unwrap();
+    assert_eq!(e.result, CheckResult::Failed);
+    assert!(
+        e.detail.contains("2026/11/02/ and 1 earlier folder(s)"),
+        "{}",
+        e.detail
+    );
+}
