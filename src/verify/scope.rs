@@ -181,7 +181,12 @@ flow_logs:
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             created: None,
-            health: FlowLogHealth::default(),
+            // Only an ACTIVE unmanaged flow log counts as covering (the coverage model).
+            health: FlowLogHealth {
+                status: Some("ACTIVE".into()),
+                deliver_status: Some("SUCCESS".into()),
+                deliver_error: None,
+            },
         }
     }
 
