@@ -8,6 +8,9 @@ pub const S3_BUCKET_POLICY_ORG: &str = include_str!("../policies/s3-bucket-polic
 pub const DELIVERY_TRUST_POLICY: &str = include_str!("../policies/cloudwatch-delivery-trust.json");
 pub const DELIVERY_PERMISSIONS: &str =
     include_str!("../policies/cloudwatch-delivery-permissions.json");
+/// Key-policy statements verify proposes for an SSE-KMS bucket and a KMS-encrypted log group.
+pub const KMS_KEY_S3_DELIVERY: &str = include_str!("../policies/kms-key-s3-delivery.json");
+pub const KMS_KEY_LOGS_DELIVERY: &str = include_str!("../policies/kms-key-logs-delivery.json");
 pub const OPERATOR_POLICY: &str = include_str!("../policies/flowkeeper-operator.json");
 
 /// Prefix of every statement id flowkeeper owns; statements without it are never touched.

@@ -1,5 +1,8 @@
 //! The operator policy (`policies/flowkeeper-operator.json`) grants every API call flowkeeper
-//! makes, and the CloudFormation template ships exactly that policy.
+//! makes, and the CloudFormation template ships exactly that policy. The read-only policies
+//! cover their commands: `flowkeeper-analyze.json` analyze's reads, `flowkeeper-verify.json`
+//! every read flowkeeper makes (verify discovers and plans as `plan` does, then reads the
+//! destinations' documents and deliveries) and nothing that changes anything.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -24,7 +27,8 @@ fn operations_called() -> BTreeSet<String> {
             let Some((service, op)) = literal.split_once(':') else {
                 continue;
             };
-            let known = ["ec2", "s3", "iam", "logs", "sts", "organizations"].contains(&service);
+            let known =
+                ["ec2", "s3", "iam", "logs", "sts", "organizations", "kms"].contains(&service);
             if known
                 && op.starts_with(|c: char| c.is_ascii_uppercase())
                 && op.chars().all(|c| c.is_ascii_alphanumeric())
@@ -82,6 +86,29 @@ fn operator_policy() -> Value {
 /// Calls only `analyze` makes (reading delivered logs); they belong to the analyze policy.
 const ANALYZE_ONLY: &[&str] = &["s3:GetObject", "s3:ListObjectsV2", "logs:FilterLogEvents"];
 
+/// Calls only `verify` makes (besides analyze's): the documents that decide whether delivery
+/// can work (key policies, the delivery role's policies) and the newest deliveries. They belong to the verify policy; the operator does not need them.
+const VERIFY_ONLY: &[&str] = &[
+    "kms:GetKeyPolicy",
+    "kms:DescribeKey",
+    "logs:DescribeLogStreams",
+    "logs:GetLogEvents",
+    "iam:ListRolePolicies",
+    "iam:ListAttachedRolePolicies",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+];
+
+/// An operation that only reads (by AWS's naming: Describe/Get/List/Head/Filter), or the STS
+/// calls every command makes to learn and reach its accounts.
+fn is_read(op: &str) -> bool {
+    let name = op.split_once(':').map_or(op, |(_, n)| n);
+    ["Describe", "Get", "List", "Head", "Filter"]
+        .iter()
+        .any(|p| name.starts_with(p))
+        || op == "sts:AssumeRole"
+}
+
 #[test]
 fn the_operator_and_analyze_policies_allow_every_call_flowkeeper_makes() {
     let ops = operations_called();
@@ -89,7 +116,7 @@ fn the_operator_and_analyze_policies_allow_every_call_flowkeeper_makes() {
     let allowed = allowed_actions(&operator_policy());
     let missing: Vec<&str> = ops
         .iter()
-        .filter(|o| !ANALYZE_ONLY.contains(&o.as_str()))
+        .filter(|o| !ANALYZE_ONLY.contains(&o.as_str()) && !VERIFY_ONLY.contains(&o.as_str()))
         .map(|o| iam_action(o))
         .filter(|a| !allowed.contains(*a))
         .collect();
@@ -113,6 +140,62 @@ fn the_operator_and_analyze_policies_allow_every_call_flowkeeper_makes() {
             "policies/flowkeeper-analyze.json lacks {op}"
         );
     }
+}
+
+#[test]
+fn the_verify_policy_allows_every_read_flowkeeper_makes_and_nothing_else() {
+    let ops = operations_called();
+    let policy = policy("flowkeeper-verify.json");
+    let allowed = allowed_actions(&policy);
+    for op in VERIFY_ONLY {
+        assert!(
+            ops.contains(*op),
+            "{op} is called in src/aws (verify's reads)"
+        );
+    }
+    let reads: Vec<&String> = ops.iter().filter(|o| is_read(o)).collect();
+    assert!(
+        reads.len() >= 30,
+        "the scan found the reads, verify's own included: {reads:?}"
+    );
+    let missing: Vec<&str> = reads
+        .iter()
+        .map(|o| iam_action(o))
+        .filter(|a| !allowed.contains(*a))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "policies/flowkeeper-verify.json lacks {missing:?}"
+    );
+    // Read-only: every action it grants is a read (s3:ListBucket authorizes HeadBucket and
+    // ListObjectsV2; ListAllMyBuckets the ownership check; GetEncryptionConfiguration,
+    // GetBucketPublicAccessBlock and GetLifecycleConfiguration are IAM's names for reads).
+    let writes: Vec<&String> = allowed
+        .iter()
+        .filter(|a| !is_read(a) && *a != "s3:ListBucket" && *a != "s3:ListAllMyBuckets")
+        .collect();
+    assert!(writes.is_empty(), "verify's policy grants {writes:?}");
+    for st in policy["Statement"].as_array().unwrap() {
+        if st["Effect"] != "Allow" {
+            continue;
+        }
+        assert_ne!(st["Action"], "*", "no wildcard grants: {st}");
+        assert_ne!(
+            st["Resource"],
+            Value::Null,
+            "every statement names its resources: {st}"
+        );
+    }
+    assert!(
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["Effect"] == "Deny"
+                && s["Action"] == "*"
+                && s["Condition"]["Bool"]["aws:SecureTransport"] == "false"),
+        "TLS required"
+    );
 }
 
 #[test]

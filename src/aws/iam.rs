@@ -12,7 +12,7 @@ use crate::model::RoleState;
 /// A Iam client. The SDK type stays inside `aws`: other modules hold this and call the
 /// functions of this module.
 #[derive(Clone, Debug)]
-pub struct Iam(Client);
+pub struct Iam(pub(super) Client);
 
 impl Iam {
     /// Wraps an SDK client (the session's, or a transport mock's in tests).

@@ -10,7 +10,7 @@ use crate::model::LogGroupState;
 /// A Logs client. The SDK type stays inside `aws`: other modules hold this and call the
 /// functions of this module.
 #[derive(Clone, Debug)]
-pub struct Logs(Client);
+pub struct Logs(pub(super) Client);
 
 impl Logs {
     /// Wraps an SDK client (the session's, or a transport mock's in tests).

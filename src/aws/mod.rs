@@ -6,11 +6,15 @@ pub mod connect;
 pub mod ec2;
 pub mod error;
 pub mod iam;
+pub mod iam_read;
+pub mod kms;
 pub mod logs;
+pub mod logs_read;
 pub mod metrics;
 pub mod organizations;
 pub mod retry;
 pub mod s3;
+pub mod s3_read;
 pub mod timing;
 
 use aws_config::retry::RetryConfig;
@@ -49,6 +53,7 @@ pub struct Clients {
     pub ec2: ec2::Ec2,
     pub s3: s3::S3,
     pub logs: logs::Logs,
+    pub kms: kms::Kms,
 }
 
 impl Aws {
@@ -233,8 +238,13 @@ impl Aws {
             .interceptor(CallCounter)
             .retry_classifier(NoRetryWhenUnreachable)
             .build();
+        let kms_conf = aws_sdk_kms::config::Builder::from(&conf)
+            .interceptor(CallCounter)
+            .retry_classifier(NoRetryWhenUnreachable)
+            .build();
         Clients {
             region: region.to_string(),
+            kms: kms::Kms::from_client(aws_sdk_kms::Client::from_conf(kms_conf)),
             ec2: ec2::Ec2::from_client(aws_sdk_ec2::Client::from_conf(ec2_conf)),
             s3: s3::S3::from_client(aws_sdk_s3::Client::from_conf(s3_conf)),
             logs: logs::Logs::from_client(aws_sdk_cloudwatchlogs::Client::from_conf(logs_conf)),

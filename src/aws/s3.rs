@@ -18,7 +18,7 @@ use crate::model::{BucketLookup, BucketState, Encryption, LifecycleRule, PublicA
 /// A S3 client. The SDK type stays inside `aws`: other modules hold this and call the
 /// functions of this module.
 #[derive(Clone, Debug)]
-pub struct S3(Client);
+pub struct S3(pub(super) Client);
 
 impl S3 {
     /// Wraps an SDK client (the session's, or a transport mock's in tests).

@@ -2,6 +2,7 @@
 //! No I/O and no AWS SDK types live here.
 
 pub mod accounts;
+pub mod delivery;
 pub mod desired;
 pub mod flow_log;
 pub mod inventory;

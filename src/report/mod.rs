@@ -13,6 +13,9 @@ pub mod audit_ocsf;
 pub mod audit_table;
 pub mod plan_json;
 pub mod plan_text;
+pub mod verify_html;
+pub mod verify_json;
+pub mod verify_table;
 
 /// Version of every JSON document flowkeeper prints; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -5,8 +5,10 @@
 
 #![allow(dead_code)]
 
+pub mod deliver;
 pub mod fault_proxy;
 pub mod running;
+pub mod verify;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -184,6 +186,22 @@ impl Account {
     }
     pub fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.config("us-east-1"))
+    }
+    pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.config(region))
+    }
+
+    /// Creates a network interface in `subnet`; returns its id.
+    pub async fn seed_interface(&self, region: &str, subnet: &str) -> String {
+        self.ec2(region)
+            .create_network_interface()
+            .subnet_id(subnet)
+            .send()
+            .await
+            .expect("create network interface")
+            .network_interface
+            .and_then(|n| n.network_interface_id)
+            .expect("interface id")
     }
 
     /// Creates a VPC with `tags` and one subnet carrying the same tags; returns (vpc, subnet).

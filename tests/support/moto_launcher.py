@@ -36,6 +36,25 @@ behaviour, and nowhere else:
      "vpc_id"}; the participant's DescribeVpcs and DescribeSubnets (whole
      listings, without ids or filters) then include that VPC and its subnets with
      the owner's OwnerId, as AWS shows them to a participant.
+  j. A bucket policy is evaluated on object requests (PutObject, GetObject) as
+     AWS does: a statement applies only when its principal and its conditions
+     match. moto ignores the principal and counts a statement whose conditions
+     it cannot satisfy as an explicit deny, whatever its Effect, so any bucket
+     with a conditioned statement (flowkeeper's, AWS's documented delivery
+     policy) refused every object read and write.
+
+Test hooks (not corrections: AWS has no such calls; they stand in for the passage
+of time, which a test must not wait for). POST a JSON body to:
+
+  /flowkeeper-test/backdate-object     {"bucket", "key", "last_modified"}
+      sets the S3 object's Last-Modified (every version), as if it had been
+      delivered then;
+  /flowkeeper-test/backdate-flow-log   {"account", "region", "flow_log_id",
+                                        "creation_time"}
+      sets a flow log's CreationTime, as if it had been created then.
+
+Times are RFC 3339 (``2026-12-01T20:00:00Z``). Answers 200 ``ok`` or 404 with
+what was not found.
 """
 
 import argparse
@@ -405,6 +424,89 @@ def enforce_expected_bucket_owner():
     S3Response._key_response = wrap(S3Response._key_response)
 
 
+# (j) The request context of the emulator's callers: the account's own IAM identities
+# (never a service principal), over plain HTTP that stands in for the HTTPS every AWS
+# client uses, so aws:SecureTransport is true.
+CALLER_CONTEXT = {"aws:securetransport": "true"}
+
+
+def _as_list(v):
+    return v if isinstance(v, list) else [v]
+
+
+def _condition_met(operator, key, expected):
+    """One condition key of one operator against CALLER_CONTEXT (AWS's rules: a key the
+    request lacks fails the positive operators and satisfies the negated ones, IfExists and
+    Null; an operator this does not know does not match)."""
+    import fnmatch
+
+    base = operator.split(":")[-1]
+    if_exists = base.endswith("IfExists")
+    base = base[: -len("IfExists")] if if_exists else base
+    actual = CALLER_CONTEXT.get(key.lower())
+    expected = [str(e) for e in _as_list(expected)]
+    if base == "Null":
+        return (actual is None) == (expected[0].lower() == "true")
+    negated = "Not" in base
+    if actual is None:
+        return if_exists or negated
+    if base == "Bool":
+        return actual.lower() in [e.lower() for e in expected]
+    if base in ("StringEquals", "ArnEquals"):
+        return actual in expected
+    if base in ("StringNotEquals", "ArnNotEquals"):
+        return actual not in expected
+    if base == "StringEqualsIgnoreCase":
+        return actual.lower() in [e.lower() for e in expected]
+    if base in ("StringLike", "ArnLike"):
+        return any(fnmatch.fnmatchcase(actual, e) for e in expected)
+    if base in ("StringNotLike", "ArnNotLike"):
+        return not any(fnmatch.fnmatchcase(actual, e) for e in expected)
+    return False
+
+
+def _applies_to_callers(statement):
+    principal = statement.get("Principal", "*")
+    if principal != "*" and not (isinstance(principal, dict) and principal.get("AWS") == "*"):
+        return False
+    return all(
+        _condition_met(op, key, expected)
+        for op, keys in (statement.get("Condition") or {}).items()
+        for key, expected in keys.items()
+    )
+
+
+def evaluate_bucket_policy_conditions():
+    """(j) FakeBucket.get_permission with principals and conditions evaluated; what applies
+    is then matched on Action and Resource by moto's own statement code."""
+    import json
+
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    original = FakeBucket.get_permission
+
+    def get_permission(self, action, resource):
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        try:
+            document = json.loads(self.policy.decode())
+        except ValueError:
+            return original(self, action, resource)
+        permitted = False
+        for statement in _as_list(document.get("Statement", [])):
+            if not _applies_to_callers(statement):
+                continue
+            bare = {k: v for k, v in statement.items() if k not in ("Condition", "Principal")}
+            result = IAMPolicyStatement(bare).is_action_permitted(action, resource)
+            if result == PermissionResult.DENIED:
+                return result
+            permitted = permitted or result == PermissionResult.PERMITTED
+        return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
+
+    FakeBucket.get_permission = get_permission
+
+
 def keep_raw_body(app):
     """(f) AWS verifies a SigV4 signature over the exact bytes sent. moto's server
     loses a form-encoded body once Werkzeug parses it (``request.data`` is empty;
@@ -438,6 +540,67 @@ def keep_raw_body(app):
     return middleware
 
 
+def _naive_utc(text):
+    """RFC 3339 → the naive UTC datetime moto stores."""
+    import datetime
+
+    t = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return t.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def _backdate_object(req):
+    from moto.s3.models import s3_backends
+
+    owner = s3_backends.bucket_accounts.get(req["bucket"])
+    if not owner:
+        return f"no bucket {req['bucket']}"
+    bucket = s3_backends[owner[1]][owner[0]].buckets.get(req["bucket"])
+    versions = bucket.keys.getlist(req["key"]) if bucket else []
+    if not versions:
+        return f"no object {req['key']} in {req['bucket']}"
+    for version in versions:
+        version.last_modified = _naive_utc(req["last_modified"])
+    return None
+
+
+def _backdate_flow_log(req):
+    from moto.ec2.models import ec2_backends
+
+    backend = ec2_backends[req["account"]][req["region"]]
+    flow_log = backend.flow_logs.get(req["flow_log_id"])
+    if flow_log is None:
+        return f"no flow log {req['flow_log_id']} in {req['account']}/{req['region']}"
+    flow_log.creation_time = _naive_utc(req["creation_time"])
+    return None
+
+
+TEST_HOOKS = {
+    "/flowkeeper-test/backdate-object": _backdate_object,
+    "/flowkeeper-test/backdate-flow-log": _backdate_flow_log,
+}
+
+
+def test_hooks(app):
+    """The test hooks described at the top, in front of moto."""
+    import json
+
+    def middleware(environ, start_response):
+        hook = TEST_HOOKS.get(environ.get("PATH_INFO", ""))
+        if hook is None or environ.get("REQUEST_METHOD") != "POST":
+            return app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        try:
+            problem = hook(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+        except (KeyError, ValueError) as e:
+            problem = f"bad request: {e!r}"
+        status = "200 OK" if problem is None else "404 Not Found"
+        body = (problem or "ok").encode()
+        start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return middleware
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -456,9 +619,12 @@ def main():
     fix_access_denied_layout()
     enforce_expected_bucket_owner()
     share_vpcs()
+    evaluate_bucket_policy_conditions()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
 
-    app = control_endpoint(keep_raw_body(DomainDispatcherApplication(create_backend_app)))
+    app = control_endpoint(
+        test_hooks(keep_raw_body(DomainDispatcherApplication(create_backend_app)))
+    )
     server = make_server(args.host, args.port, app, threaded=True)  # binds now
     threading.Thread(target=exit_on_stdin_eof, daemon=True).start()
     os.environ["MOTO_PORT"] = str(server.port)  # as moto_server sets it

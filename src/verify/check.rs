@@ -1,0 +1,130 @@
+//! Building [`Check`]s: the rung names, constructors, and the wording shared by every rung
+//! (a read that failed, a fix that names `flowkeeper apply`).
+
+use super::facts::ReadFailure;
+use super::report::{Check, CheckResult};
+
+pub const STATUS: &str = "status";
+pub const DESTINATION: &str = "destination";
+pub const PERMISSIONS: &str = "permissions";
+pub const EVIDENCE: &str = "evidence";
+pub const SHAPE: &str = "shape";
+pub const FRESHNESS: &str = "freshness";
+
+/// The rungs, in ladder order.
+pub const RUNGS: [&str; 6] = [STATUS, DESTINATION, PERMISSIONS, EVIDENCE, SHAPE, FRESHNESS];
+
+pub fn ok(name: &str, detail: impl Into<String>) -> Check {
+    Check {
+        name: name.to_string(),
+        result: CheckResult::Ok,
+        detail: detail.into(),
+        fix: None,
+    }
+}
+
+pub fn failed(name: &str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+    Check {
+        name: name.to_string(),
+        result: CheckResult::Failed,
+        detail: detail.into(),
+        fix: Some(fix.into()),
+    }
+}
+
+pub fn not_applicable(name: &str, detail: impl Into<String>) -> Check {
+    Check {
+        name: name.to_string(),
+        result: CheckResult::NotApplicable,
+        detail: detail.into(),
+        fix: None,
+    }
+}
+
+pub fn waiting(name: &str, detail: impl Into<String>) -> Check {
+    Check {
+        name: name.to_string(),
+        result: CheckResult::Waiting,
+        detail: detail.into(),
+        fix: None,
+    }
+}
+
+/// A read that failed: the rung fails with "cannot read" and the permission to grant.
+pub fn unreadable(name: &str, what: &str, e: &ReadFailure) -> Check {
+    let fix = if e.denied {
+        format!(
+            "grant `{}` on {what} to the identity flowkeeper runs as (policies/flowkeeper-verify.json has every read verify makes)",
+            e.permission()
+        )
+    } else {
+        format!(
+            "run verify again; if `{}` keeps failing, check {what} and the endpoint",
+            e.operation
+        )
+    };
+    failed(
+        name,
+        format!("cannot read {what}: {}: {}", e.operation, e.message),
+        fix,
+    )
+}
+
+/// `fix`, followed by the apply hint when the config manages the resource.
+pub fn with_apply(fix: String, config_managed: bool, what: &str) -> String {
+    if config_managed {
+        format!("run `flowkeeper apply` (the config manages {what}), or by hand: {fix}")
+    } else {
+        fix
+    }
+}
+
+/// Human duration: `45s`, `12m`, `3h 5m`, `2d 4h`.
+pub fn human(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => match (s % 3600) / 60 {
+            0 => format!("{}h", s / 3600),
+            m => format!("{}h {m}m", s / 3600),
+        },
+        _ => match (s % 86_400) / 3600 {
+            0 => format!("{}d", s / 86_400),
+            h => format!("{}d {h}h", s / 86_400),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human(45), "45s");
+        assert_eq!(human(12 * 60 + 5), "12m");
+        assert_eq!(human(3 * 3600 + 5 * 60), "3h 5m");
+        assert_eq!(human(7200), "2h");
+        assert_eq!(human(2 * 86_400 + 4 * 3600), "2d 4h");
+        assert_eq!(human(-3), "0s");
+    }
+
+    #[test]
+    fn a_denied_read_names_the_permission() {
+        let e = ReadFailure {
+            operation: "s3:GetBucketEncryption".into(),
+            message: "Access Denied".into(),
+            denied: true,
+        };
+        let c = unreadable(PERMISSIONS, "bucket b", &e);
+        assert_eq!(c.result, CheckResult::Failed);
+        assert!(c.detail.starts_with("cannot read bucket b"), "{}", c.detail);
+        assert!(
+            c.fix
+                .as_deref()
+                .unwrap()
+                .contains("s3:GetEncryptionConfiguration")
+        );
+    }
+}

@@ -1,0 +1,219 @@
+//! The whole ladder for one flow log, from its [`Facts`] and `now`: every rung in order,
+//! then the status rolled up from them. Pure.
+
+use jiff::Timestamp;
+
+use super::check::{self, RUNGS};
+use super::evidence::{self, Found};
+use super::facts::{DestinationFacts, Facts, Thresholds};
+use super::report::{Check, CheckResult, DeliveryStatus, FlowLogVerification};
+use super::{destination, freshness, permissions_cwl, permissions_s3, shape, status};
+use crate::model::{FileFormat, FlowLogSpec, layout};
+
+/// failing if any rung failed (stale if only freshness did); waiting if a rung waits;
+/// otherwise delivering.
+pub fn rollup(checks: &[Check]) -> DeliveryStatus {
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| c.result == CheckResult::Failed)
+        .map(|c| c.name.as_str())
+        .collect();
+    match failed.as_slice() {
+        [] if checks.iter().any(|c| c.result == CheckResult::Waiting) => DeliveryStatus::Waiting,
+        [] => DeliveryStatus::Delivering,
+        [only] if *only == check::FRESHNESS => DeliveryStatus::Stale,
+        _ => DeliveryStatus::Failing,
+    }
+}
+
+/// Verifies one flow log.
+pub fn verify(facts: &Facts, now: Timestamp, t: &Thresholds) -> FlowLogVerification {
+    let s = &facts.subject;
+    let mut checks = vec![status::check(s)];
+    let mut newest = None;
+    match &facts.destination {
+        DestinationFacts::Firehose { arn } => {
+            checks.push(destination::firehose(arn));
+            for name in &RUNGS[2..] {
+                checks.push(check::not_applicable(
+                    name,
+                    "a Firehose destination: verify reads no delivery stream",
+                ));
+            }
+        }
+        DestinationFacts::S3(f) => {
+            checks.push(destination::s3(s, f));
+            checks.push(permissions_s3::check(s, f, now));
+            let cutoff = evidence::cutoff(s, now, t.since);
+            let waiting = evidence::waiting_reason(s, now, t.first_window_s3);
+            let where_ = f
+                .listing
+                .as_ref()
+                .and_then(|l| l.as_ref().ok())
+                .map(|l| match l.prefixes.len() {
+                    0 | 1 => l.prefixes.first().cloned().unwrap_or_default(),
+                    n => format!("{} and {} earlier folder(s)", l.prefixes[0], n - 1),
+                })
+                .unwrap_or_else(|| layout::aws_logs_root(f.prefix.as_deref()));
+            let where_ = format!("s3://{}/{where_}", f.bucket);
+            let found = match &f.listing {
+                None => {
+                    checks.push(check::not_applicable(
+                        check::EVIDENCE,
+                        "the bucket could not be found or read",
+                    ));
+                    Found::default()
+                }
+                Some(Err(e)) => {
+                    checks.push(evidence::check(
+                        s,
+                        Err(e.clone()),
+                        &where_,
+                        waiting.clone(),
+                        "objects",
+                    ));
+                    Found::default()
+                }
+                Some(Ok(listing)) => {
+                    let found = evidence::s3_found(s, f, listing, cutoff);
+                    let mut c = evidence::check(s, Ok(&found), &where_, waiting.clone(), "objects");
+                    if listing.truncated {
+                        c.detail.push_str(
+                            " (a folder held more objects than one bounded listing reads; the newest may be later)",
+                        );
+                    }
+                    checks.push(c);
+                    found
+                }
+            };
+            let key = found
+                .newest
+                .as_ref()
+                .map(|n| n.name.clone())
+                .unwrap_or_default();
+            let parquet = f.options.file_format == FileFormat::Parquet;
+            checks.push(match &found.newest {
+                Some(_) => shape::s3(
+                    s,
+                    parquet,
+                    f.newest_start
+                        .as_ref()
+                        .map(|r| r.as_ref().map_err(Clone::clone)),
+                    &key,
+                ),
+                None => idle(check::SHAPE, waiting.is_some()),
+            });
+            checks.push(freshness::check(
+                &found,
+                now,
+                t.max_age_s3,
+                waiting.is_some(),
+            ));
+            newest = found.newest;
+        }
+        DestinationFacts::Cwl(f) => {
+            checks.push(destination::cwl(s, f));
+            checks.push(permissions_cwl::check(s, f));
+            let cutoff = evidence::cutoff(s, now, t.since);
+            let waiting = evidence::waiting_reason(s, now, t.first_window_cwl);
+            let where_ = format!("log group {}", f.log_group);
+            let found = match &f.streams {
+                None => {
+                    checks.push(check::not_applicable(
+                        check::EVIDENCE,
+                        "the log group could not be found or read",
+                    ));
+                    Found::default()
+                }
+                Some(Err(e)) => {
+                    checks.push(evidence::check(
+                        s,
+                        Err(e.clone()),
+                        &where_,
+                        waiting.clone(),
+                        "streams",
+                    ));
+                    Found::default()
+                }
+                Some(Ok(_)) => {
+                    let found = evidence::cwl_found(s, f, cutoff);
+                    checks.push(evidence::check(
+                        s,
+                        Ok(&found),
+                        &where_,
+                        waiting.clone(),
+                        "streams",
+                    ));
+                    found
+                }
+            };
+            checks.push(match &found.newest {
+                Some(n) => shape::cwl(
+                    s,
+                    f.events.as_ref().map(|r| r.as_ref().map_err(Clone::clone)),
+                    &n.name,
+                ),
+                None => idle(check::SHAPE, waiting.is_some()),
+            });
+            checks.push(freshness::check(
+                &found,
+                now,
+                t.max_age_cwl,
+                waiting.is_some(),
+            ));
+            newest = found.newest;
+        }
+    }
+    FlowLogVerification {
+        account: s.account.clone(),
+        region: s.region.clone(),
+        flow_log_id: s.flow_log.id.clone(),
+        resource_id: s.flow_log.resource_id.clone(),
+        destination: s.flow_log.settings.destination.location().to_string(),
+        destination_type: s.flow_log.settings.destination.type_name().to_string(),
+        status: rollup(&checks),
+        newest_delivery: newest
+            .as_ref()
+            .and_then(|n| Timestamp::from_second(n.at.as_second()).ok())
+            .map(|t| t.to_string()),
+        lag_seconds: newest.and_then(|n| n.lag),
+        checks,
+        entry: s.entry.clone(),
+    }
+}
+
+fn idle(name: &str, waiting: bool) -> Check {
+    if waiting {
+        check::waiting(name, "no delivery yet")
+    } else {
+        check::not_applicable(name, "no delivery to look at")
+    }
+}
+
+/// A flow log the config wants that does not exist: failing at the status rung.
+pub fn missing(account: &str, region: &str, spec: &FlowLogSpec) -> FlowLogVerification {
+    let mut checks = vec![check::failed(
+        check::STATUS,
+        format!(
+            "no flow log of entry `{}` to `{}` exists on {}",
+            spec.entry, spec.destination_name, spec.resource_id
+        ),
+        "run `flowkeeper apply`",
+    )];
+    for name in &RUNGS[1..] {
+        checks.push(check::not_applicable(name, "no flow log to check"));
+    }
+    FlowLogVerification {
+        account: account.to_string(),
+        region: region.to_string(),
+        flow_log_id: String::new(),
+        resource_id: spec.resource_id.clone(),
+        destination: spec.settings.destination.location().to_string(),
+        destination_type: spec.settings.destination.type_name().to_string(),
+        status: DeliveryStatus::Failing,
+        checks,
+        newest_delivery: None,
+        lag_seconds: None,
+        entry: Some(spec.entry.clone()),
+    }
+}

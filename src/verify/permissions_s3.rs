@@ -1,0 +1,243 @@
+//! Rung 3 for S3 destinations, from the documents themselves (evaluated by `policy_eval`, not
+//! searched): the bucket policy lets delivery.logs.amazonaws.com `s3:PutObject` a key as AWS
+//! would write it for this flow log now, and `s3:GetBucketAcl` on the bucket, with the
+//! context AWS sends (SourceAccount, SourceArn, the ACL, TLS); no Deny blocks either; an
+//! SSE-KMS bucket names a customer managed key by ARN and that key's policy admits the service.
+
+use jiff::Timestamp;
+
+use super::check::{self, PERMISSIONS};
+use super::facts::{S3Facts, Subject};
+use super::fixes;
+use super::report::Check;
+use crate::model::delivery::BucketPresence;
+use crate::model::layout::{self, Layout};
+use crate::model::{Encryption, FileFormat};
+use crate::policy_eval::{self, Principal, Request};
+
+pub const DELIVERY_SERVICE: &str = "delivery.logs.amazonaws.com";
+
+/// The key AWS would write for this flow log at `now`.
+pub fn sample_key(s: &Subject, f: &S3Facts, now: Timestamp) -> String {
+    let lay = Layout::of(&f.options);
+    let t = jiff::tz::Offset::UTC.to_datetime(now);
+    let folder = layout::hour_prefix(
+        lay,
+        f.prefix.as_deref(),
+        &s.account,
+        &s.region,
+        t.date(),
+        t.hour(),
+    );
+    let name = layout::object_name(
+        &s.account,
+        &s.region,
+        &s.flow_log.id,
+        now,
+        "0123456789abcdef",
+        f.options.file_format == FileFormat::Parquet,
+    );
+    format!("{folder}{name}")
+}
+
+/// The request context delivery.logs.amazonaws.com sends for this flow log.
+fn delivery_request(s: &Subject, action: &str, resource: String) -> Request {
+    Request::new(
+        Principal::Service(DELIVERY_SERVICE.into()),
+        action,
+        resource,
+    )
+    .with("aws:SourceAccount", s.account.clone())
+    .with(
+        "aws:SourceArn",
+        fixes::logs_source_arn(&s.partition, &s.region, &s.account),
+    )
+    .with("aws:SecureTransport", "true")
+}
+
+fn bucket_policy_problems(s: &Subject, f: &S3Facts, now: Timestamp) -> Vec<(String, String)> {
+    let hive = f.options.hive_compatible_partitions;
+    let statements = || {
+        fixes::bucket_statements(
+            &s.partition,
+            &f.bucket,
+            f.prefix.as_deref(),
+            hive,
+            &s.account,
+        )
+    };
+    let add = |extra: &str| {
+        check::with_apply(
+            format!(
+                "{extra}add to the policy of bucket {}:\n{}",
+                f.bucket,
+                statements()
+            ),
+            s.config_managed,
+            "this bucket's policy",
+        )
+    };
+    let policy = match &f.policy {
+        None => return Vec::new(),
+        Some(Err(e)) => {
+            let c = check::unreadable(
+                PERMISSIONS,
+                &format!("the policy of bucket {}", f.bucket),
+                e,
+            );
+            return vec![(c.detail, c.fix.unwrap_or_default())];
+        }
+        Some(Ok(None)) => {
+            return vec![(
+                format!(
+                    "bucket {} has no policy: {DELIVERY_SERVICE} may not write to it",
+                    f.bucket
+                ),
+                add(""),
+            )];
+        }
+        Some(Ok(Some(p))) => p,
+    };
+    let key = sample_key(s, f, now);
+    let object_arn = format!("arn:{}:s3:::{}/{key}", s.partition, f.bucket);
+    let put = delivery_request(s, "s3:PutObject", object_arn.clone())
+        .with("s3:x-amz-acl", "bucket-owner-full-control");
+    let acl = delivery_request(
+        s,
+        "s3:GetBucketAcl",
+        format!("arn:{}:s3:::{}", s.partition, f.bucket),
+    );
+    let mut problems = Vec::new();
+    for (req, what) in [
+        (
+            put,
+            format!("{DELIVERY_SERVICE} s3:PutObject on {object_arn}"),
+        ),
+        (
+            acl,
+            format!("{DELIVERY_SERVICE} s3:GetBucketAcl on bucket {}", f.bucket),
+        ),
+    ] {
+        let d = policy_eval::evaluate(policy, &req);
+        if d.is_allowed() {
+            continue;
+        }
+        // `apply` rewrites flowkeeper's statements only: a foreign Deny is the reader's to remove.
+        let fix = match super::explain::foreign_deny(&d) {
+            Some(st) => {
+                let removal = format!(
+                    "remove statement {st} from the policy of bucket {}, or narrow it so that it does not match {DELIVERY_SERVICE} writing over TLS (`flowkeeper apply` never edits statements it did not write)",
+                    f.bucket
+                );
+                let rest = super::explain::without(policy, st);
+                if policy_eval::evaluate(&rest, &req).is_allowed() {
+                    removal
+                } else {
+                    format!("{removal}; then {}", add(""))
+                }
+            }
+            None => add(""),
+        };
+        problems.push((
+            format!("bucket policy: {}", super::explain::refusal(&d, &what)),
+            fix,
+        ));
+    }
+    problems
+}
+
+fn is_key_arn(key: &str) -> bool {
+    key.starts_with("arn:") && key.contains(":key/")
+}
+
+fn encryption_problems(s: &Subject, f: &S3Facts) -> (Vec<(String, String)>, String) {
+    let kms_key = match &f.encryption {
+        None => return (Vec::new(), String::new()),
+        Some(Err(e)) => {
+            let c = check::unreadable(
+                PERMISSIONS,
+                &format!("the default encryption of bucket {}", f.bucket),
+                e,
+            );
+            return (vec![(c.detail, c.fix.unwrap_or_default())], String::new());
+        }
+        Some(Ok(None | Some(Encryption::SseS3))) => return (Vec::new(), "; SSE-S3".into()),
+        Some(Ok(Some(Encryption::Kms { kms_key }))) => kms_key,
+    };
+    if kms_key.is_empty() {
+        return (
+            vec![(
+                format!(
+                    "bucket {} is SSE-KMS with the AWS managed key aws/s3, whose policy cannot admit {DELIVERY_SERVICE}",
+                    f.bucket
+                ),
+                "set the bucket's default encryption to a customer managed key, by ARN, whose policy admits the service (or to SSE-S3)".into(),
+            )],
+            String::new(),
+        );
+    }
+    let mut problems = Vec::new();
+    let key = match &f.key {
+        None => return (problems, String::new()),
+        Some(Err(e)) => {
+            let c = check::unreadable(PERMISSIONS, &format!("KMS key {kms_key}"), e);
+            problems.push((c.detail, c.fix.unwrap_or_default()));
+            return (problems, String::new());
+        }
+        Some(Ok(k)) => k,
+    };
+    if !is_key_arn(kms_key) {
+        problems.push((
+            format!(
+                "the default encryption of bucket {} names its key as `{kms_key}`, not by ARN",
+                f.bucket
+            ),
+            format!(
+                "set KMSMasterKeyID of the bucket's default encryption to {}",
+                key.arn
+            ),
+        ));
+    }
+    let req = delivery_request(s, "kms:GenerateDataKey", key.arn.clone());
+    let d = policy_eval::evaluate(&key.policy, &req);
+    if !d.is_allowed() {
+        problems.push((
+            format!(
+                "key policy of {}: {}",
+                key.arn,
+                super::explain::refusal(&d, &format!("{DELIVERY_SERVICE} kms:GenerateDataKey*"))
+            ),
+            format!(
+                "add to the key policy of {} (principal {DELIVERY_SERVICE}):\n{}",
+                key.arn,
+                fixes::s3_key_statement(&s.partition, &s.account)
+            ),
+        ));
+    }
+    (problems, format!("; SSE-KMS key {} admits it", key.arn))
+}
+
+pub fn check(s: &Subject, f: &S3Facts, now: Timestamp) -> Check {
+    if !matches!(f.presence, Ok(BucketPresence::Exists { .. })) {
+        return check::not_applicable(PERMISSIONS, "the bucket could not be found or read");
+    }
+    let mut problems = bucket_policy_problems(s, f, now);
+    let (kms, kms_ok) = encryption_problems(s, f);
+    problems.extend(kms);
+    if problems.is_empty() {
+        let folder = layout::account_folder(
+            f.options.hive_compatible_partitions,
+            f.prefix.as_deref(),
+            &s.account,
+        );
+        return check::ok(
+            PERMISSIONS,
+            format!(
+                "bucket policy admits {DELIVERY_SERVICE} s3:PutObject under {folder} and s3:GetBucketAcl for account {}{kms_ok}",
+                s.account
+            ),
+        );
+    }
+    let (details, fixes): (Vec<String>, Vec<String>) = problems.into_iter().unzip();
+    check::failed(PERMISSIONS, details.join("; "), fixes.join("\n"))
+}
