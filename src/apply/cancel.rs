@@ -104,6 +104,7 @@ mod executor_tests {
                 destination: FlowLogDestination::CloudwatchLogs {
                     log_group: "/g".into(),
                     role_arn: "arn:aws:iam::111122223333:role/r".into(),
+                    elsewhere: None,
                 },
                 log_format: LogFormat::default_v2(),
                 max_aggregation_interval: crate::model::AggregationInterval::TenMinutes,

@@ -69,7 +69,7 @@ pub fn evaluate_region(
     ri: &RegionInventory,
     scope: &Scope,
 ) -> Vec<ResourceVerdict> {
-    let idx = RegionIndex::new(ri);
+    let idx = RegionIndex::new(ri).at(account, region);
     ri.resources
         .iter()
         .map(|r| verdict(account, region, r, &idx, &scope.on(r, &idx)))

@@ -247,6 +247,11 @@ fn existing_flow_log(fl: &FlowLog) -> Option<ExistingFlowLog> {
                 .deliver_logs_permission_arn()
                 .unwrap_or_default()
                 .to_string(),
+            // Kept until discovery knows the account and region (`localize`).
+            elsewhere: fl
+                .log_destination()
+                .filter(|d| !d.is_empty())
+                .map(|d| d.trim_end_matches(":*").to_string()),
         },
         Some(_) => FlowLogDestination::KinesisDataFirehose {
             arn: fl.log_destination().unwrap_or_default().to_string(),
@@ -331,6 +336,7 @@ pub async fn create_flow_logs(
         FlowLogDestination::CloudwatchLogs {
             log_group,
             role_arn,
+            ..
         } => req
             .log_destination_type(LogDestinationType::CloudWatchLogs)
             .log_group_name(log_group)

@@ -12,6 +12,8 @@ pub struct RegionIndex<'a> {
     flow_logs: BTreeMap<&'a str, Vec<&'a ExistingFlowLog>>,
     subnets: BTreeMap<&'a str, Vec<&'a NetworkResource>>,
     interfaces: BTreeMap<&'a str, usize>,
+    /// The account and region the inventory was read from, when known ([`RegionIndex::at`]).
+    home: Option<(&'a str, &'a str)>,
 }
 
 impl<'a> RegionIndex<'a> {
@@ -25,6 +27,7 @@ impl<'a> RegionIndex<'a> {
             flow_logs: BTreeMap::new(),
             subnets: BTreeMap::new(),
             interfaces: BTreeMap::new(),
+            home: None,
         };
         for r in resources {
             idx.resources.insert(&r.id, r);
@@ -43,6 +46,18 @@ impl<'a> RegionIndex<'a> {
             v.sort_by(|a, b| a.id.cmp(&b.id));
         }
         idx
+    }
+
+    /// The index of the region `region` of `account`: a log group there is then also known by
+    /// its ARN (approved patterns may name it so, and reasons print it in full).
+    pub fn at(mut self, account: &'a str, region: &'a str) -> Self {
+        self.home = Some((account, region));
+        self
+    }
+
+    /// (account, region) when known.
+    pub fn home(&self) -> Option<(&'a str, &'a str)> {
+        self.home
     }
 
     pub fn resource(&self, id: &str) -> Option<&'a NetworkResource> {

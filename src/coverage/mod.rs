@@ -120,6 +120,16 @@ impl fmt::Display for Unmet {
 
 /// Every requirement `fl` does not meet, each a separate value (empty = it qualifies).
 pub fn qualifies(fl: &ExistingFlowLog, req: &Requirement) -> Vec<Unmet> {
+    qualifies_at(fl, req, None)
+}
+
+/// [`qualifies`] for a flow log read from `home` (account, region), so that a log group there
+/// is also matched and named by its full ARN.
+pub fn qualifies_at(
+    fl: &ExistingFlowLog,
+    req: &Requirement,
+    home: Option<(&str, &str)>,
+) -> Vec<Unmet> {
     let mut out = Vec::new();
     if !fl.health.is_active() {
         out.push(Unmet::NotActive {
@@ -146,15 +156,16 @@ pub fn qualifies(fl: &ExistingFlowLog, req: &Requirement) -> Vec<Unmet> {
             approved: req.destination_types.clone(),
         });
     }
-    if !req.destinations.admits(s.destination.location()) {
+    if !req.destinations.admits_destination(&s.destination, home) {
         let approved = match &req.destinations {
             Approved::Any => Vec::new(),
             Approved::Patterns(p) => p.iter().cloned().collect(),
         };
-        out.push(Unmet::Destination {
-            have: s.destination.location().to_string(),
-            approved,
-        });
+        let have = match home {
+            Some((account, region)) => s.destination.full_location(account, region),
+            None => s.destination.location().to_string(),
+        };
+        out.push(Unmet::Destination { have, approved });
     }
     let have: BTreeSet<&str> = s.log_format.fields().iter().map(String::as_str).collect();
     let missing: Vec<String> = req
@@ -273,7 +284,7 @@ pub fn evaluate_with(
     let mut covered_by = None;
     for (on, fl) in index.candidates(resource).filter(|(_, fl)| admit(fl)) {
         considered.push(fl.id.clone());
-        let unmet = qualifies(fl, req);
+        let unmet = qualifies_at(fl, req, index.home());
         if unmet.is_empty() {
             covered_by.get_or_insert_with(|| fl.id.clone());
         } else {

@@ -62,6 +62,14 @@ impl Approved {
             Approved::Patterns(p) => p.iter().any(|p| location_matches(p, location)),
         }
     }
+
+    /// Whether a flow log of `home` (account, region) delivering to `d` may: a log group of its
+    /// own account and region matches by name or by ARN; one elsewhere only by its ARN (a bare
+    /// name never approves another account's or region's log group).
+    pub fn admits_destination(&self, d: &FlowLogDestination, home: Option<(&str, &str)>) -> bool {
+        self.admits(d.location())
+            || home.is_some_and(|(account, region)| self.admits(&d.full_location(account, region)))
+    }
 }
 
 /// Whether `location` matches the approved `pattern` (see [`Approved::Patterns`]).

@@ -269,3 +269,74 @@ fn admit_filters_candidates() {
     let c = evaluate_with(&res[0], &idx, &any_reject(), &|f| f.id != "fl-1");
     assert_eq!(codes(&c), ["no-flow-log"]);
 }
+
+fn cwl(elsewhere: Option<&str>) -> FlowLogDestination {
+    FlowLogDestination::CloudwatchLogs {
+        log_group: "/x".into(),
+        role_arn: "arn:aws:iam::111122223333:role/r".into(),
+        elsewhere: elsewhere.map(str::to_string),
+    }
+}
+
+fn approved(patterns: &[&str]) -> Requirement {
+    Requirement {
+        destinations: Approved::Patterns(patterns.iter().map(|p| p.to_string()).collect()),
+        ..any_reject()
+    }
+}
+
+#[test]
+fn regression_a_log_group_of_another_account_is_not_approved_by_its_name() {
+    let v = vpc("vpc-1");
+    let mut f = fl("fl-1", "vpc-1", TrafficType::All);
+    f.settings.destination = cwl(Some("arn:aws:logs:us-west-2:999999999999:log-group:/x"));
+    let (res, fls) = (vec![v.clone()], vec![f]);
+    let idx = RegionIndex::from_parts(&res, &fls).at("111122223333", "us-east-1");
+    let c = evaluate(&v, &idx, &approved(&["/x"]));
+    assert!(!c.is_covered());
+    assert_eq!(codes(&c), vec!["destination-not-approved"]);
+    assert!(
+        c.gaps[0]
+            .text(&v)
+            .contains("arn:aws:logs:us-west-2:999999999999:log-group:/x"),
+        "{}",
+        c.gaps[0].text(&v)
+    );
+    // Its ARN (or a wildcard over it) does approve it.
+    for p in [
+        "arn:aws:logs:us-west-2:999999999999:log-group:/x",
+        "arn:aws:logs:*:999999999999:log-group:*",
+    ] {
+        assert!(evaluate(&v, &idx, &approved(&[p])).is_covered(), "{p}");
+    }
+}
+
+#[test]
+fn a_log_group_of_the_own_account_is_approved_by_name_or_arn() {
+    let v = vpc("vpc-1");
+    let mut f = fl("fl-1", "vpc-1", TrafficType::All);
+    f.settings.destination = cwl(None);
+    let (res, fls) = (vec![v.clone()], vec![f]);
+    let idx = RegionIndex::from_parts(&res, &fls).at("111122223333", "us-east-1");
+    for p in [
+        "/x",
+        "arn:aws:logs:us-east-1:111122223333:log-group:/x",
+        "arn:aws:logs:*:111122223333:log-group:/*",
+    ] {
+        assert!(evaluate(&v, &idx, &approved(&[p])).is_covered(), "{p}");
+    }
+    let c = evaluate(&v, &idx, &approved(&["/y"]));
+    assert!(
+        c.gaps[0]
+            .text(&v)
+            .contains("arn:aws:logs:us-east-1:111122223333:log-group:/x")
+    );
+    assert!(
+        !evaluate(
+            &v,
+            &idx,
+            &approved(&["arn:aws:logs:us-east-1:999999999999:log-group:/x"])
+        )
+        .is_covered()
+    );
+}

@@ -58,6 +58,7 @@ fn cwl() -> FlowLogSettings {
         destination: FlowLogDestination::CloudwatchLogs {
             log_group: "/fk/flows".into(),
             role_arn: "arn:aws:iam::111122223333:role/someone-elses".into(),
+            elsewhere: None,
         },
         log_format: LogFormat::all_fields(),
         max_aggregation_interval: AggregationInterval::OneMinute,

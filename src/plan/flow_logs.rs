@@ -163,7 +163,7 @@ pub fn plan_flow_logs(
             continue;
         };
         let existing = &ri.flow_logs;
-        let index = RegionIndex::new(ri);
+        let index = RegionIndex::new(ri).at(inv.account.as_str(), region);
         // Managed flow logs that some wanted spec accounts for (kept, replaced or superseded).
         let mut accounted: BTreeSet<&str> = BTreeSet::new();
         for spec in wanted_flow_logs(desired, r, region, inv) {

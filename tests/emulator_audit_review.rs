@@ -1,0 +1,119 @@
+//! `flowkeeper audit` against moto: regressions for the hostile review of issue #9 (each test
+//! named after the bug it pins).
+
+mod support;
+
+use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, TrafficType};
+use serde_json::Value;
+use support::{Account, expect_exit, workdir};
+
+const REGION: &str = "us-east-1";
+
+fn resource<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource_id"] == id)
+        .unwrap_or_else(|| panic!("{id} missing from {report:#}"))
+}
+
+fn codes(r: &Value) -> Vec<String> {
+    r["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A VPC in use (one subnet, one interface): (vpc, subnet, eni).
+async fn vpc_in_use(acct: &Account, octet: u8) -> (String, String, String) {
+    let (vpc, subnet) = acct.seed_vpc(REGION, octet, &[]).await;
+    let eni = acct
+        .ec2(REGION)
+        .create_network_interface()
+        .subnet_id(&subnet)
+        .send()
+        .await
+        .unwrap()
+        .network_interface
+        .and_then(|n| n.network_interface_id)
+        .unwrap();
+    (vpc, subnet, eni)
+}
+
+#[tokio::test]
+async fn regression_a_flow_log_to_another_accounts_log_group_of_the_same_name_does_not_count() {
+    let acct = Account::new().await;
+    let (vpc, _, _) = vpc_in_use(&acct, 40).await;
+    let foreign = "arn:aws:logs:us-west-2:999999999999:log-group:/fk/review-x";
+    let out = acct
+        .ec2(REGION)
+        .create_flow_logs()
+        .resource_ids(&vpc)
+        .resource_type(FlowLogsResourceType::Vpc)
+        .traffic_type(TrafficType::All)
+        .log_destination_type(LogDestinationType::CloudWatchLogs)
+        .log_destination(foreign)
+        .deliver_logs_permission_arn(format!("arn:aws:iam::{}:role/x", acct.id))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.unsuccessful().is_empty());
+    let config = format!(
+        r#"version: 1
+regions: [{REGION}]
+destinations:
+  realtime: {{ type: cloudwatch-logs, log_group: /fk/review-x }}
+flow_logs:
+  - name: x
+    resource: vpc
+    select: {{ ids: [{vpc}] }}
+    destinations: [realtime]
+"#
+    );
+    let dir = workdir(&config);
+    let out = acct.run(dir.path(), &["audit", "--format", "json", "-q"]);
+    let (stdout, _) = expect_exit(&out, 2);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let r = resource(&report, &vpc);
+    assert_eq!(r["status"], "non-compliant", "{r:#}");
+    assert!(
+        codes(r).contains(&"destination-not-approved".to_string()),
+        "{r:#}"
+    );
+    assert!(r.to_string().contains(foreign), "{r:#}");
+    // A baseline approving the bare name does not approve it; its ARN does.
+    let base = ["audit", "--format", "json", "-q", "--baseline"];
+    let mut args = base.to_vec();
+    args.extend(["aws-fsbp", "--approved-destination", "/fk/review-x"]);
+    let report: Value =
+        serde_json::from_str(&support::text(&acct.run(dir.path(), &args)).0).unwrap();
+    let r = resource(&report, &vpc);
+    assert!(
+        codes(r).contains(&"destination-not-approved".to_string()),
+        "{r:#}"
+    );
+    let mut args = base.to_vec();
+    args.extend([
+        "aws-fsbp",
+        "--approved-destination",
+        "arn:aws:logs:*:999999999999:log-group:/fk/*",
+    ]);
+    let report: Value =
+        serde_json::from_str(&support::text(&acct.run(dir.path(), &args)).0).unwrap();
+    let r = resource(&report, &vpc);
+    assert!(
+        !codes(r).contains(&"destination-not-approved".to_string()),
+        "{r:#}"
+    );
+    // plan wants its own flow log: the foreign one does not cover the VPC.
+    let out = acct.run(dir.path(), &["plan", "--format", "json", "-q"]);
+    let (stdout, _) = expect_exit(&out, 2);
+    let plan: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        plan["summary"]["create"].as_u64().unwrap() >= 1,
+        "{plan:#}"
+    );
+}
