@@ -117,3 +117,57 @@ flow_logs:
         "{plan:#}"
     );
 }
+
+fn entry_config(select: &str) -> String {
+    format!(
+        r#"version: 1
+regions: [{REGION}]
+destinations:
+  realtime: {{ type: cloudwatch-logs, log_group: /fk/review }}
+flow_logs:
+  - name: x
+    resource: vpc
+    select: {select}
+    destinations: [realtime]
+"#
+    )
+}
+
+#[tokio::test]
+async fn regression_an_ids_selector_naming_an_id_that_exists_nowhere_is_an_error_as_in_plan() {
+    let acct = Account::new().await;
+    vpc_in_use(&acct, 41).await;
+    let dir = workdir(&entry_config("{ ids: [vpc-0123456789abcdef0] }"));
+    let out = acct.run(dir.path(), &["audit", "-q"]);
+    let (stdout, stderr) = expect_exit(&out, 1);
+    let missing = "vpc-0123456789abcdef0 was not found in any account or region of this run";
+    assert!(stderr.contains(missing), "{stderr}");
+    assert!(stdout.contains(missing), "the report says it too: {stdout}");
+    assert!(!stdout.contains("is compliant"), "{stdout}");
+    let out = acct.run(dir.path(), &["audit", "-q", "--format", "json"]);
+    let (stdout, _) = expect_exit(&out, 1);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(report["errors"].to_string().contains(missing), "{report:#}");
+    // plan agrees.
+    let out = acct.run(dir.path(), &["plan", "-q"]);
+    let (_, stderr) = expect_exit(&out, 1);
+    assert!(stderr.contains(missing), "{stderr}");
+}
+
+#[tokio::test]
+async fn regression_an_entry_selecting_nothing_is_a_warning_and_nothing_in_scope_is_not_compliant()
+{
+    let acct = Account::new().await;
+    vpc_in_use(&acct, 42).await;
+    let dir = workdir(&entry_config("{ tags: { team: nobody-has-this } }"));
+    let out = acct.run(dir.path(), &["audit", "-q"]);
+    let (stdout, stderr) = expect_exit(&out, 0);
+    assert!(stderr.contains("warning: flow_logs entry `x` selects nothing"), "{stderr}");
+    assert!(stdout.contains("warning: flow_logs entry `x` selects nothing"), "{stdout}");
+    assert!(stdout.contains("Nothing in scope:"), "{stdout}");
+    assert!(!stdout.contains("Every resource in scope is compliant"), "{stdout}");
+    let out = acct.run(dir.path(), &["audit", "-q", "--format", "json"]);
+    let (stdout, _) = expect_exit(&out, 0);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["warnings"].as_array().unwrap().len(), 1, "{report:#}");
+}

@@ -83,6 +83,7 @@ mod tests {
             summary: Vec::new(),
             resources: vec![verdict("subnet-1", "vpc-1"), verdict("vpc-2", "vpc-2")],
             errors: Vec::new(),
+            warnings: Vec::new(),
         };
         let plan = Plan {
             changes: vec![Change {

@@ -5,6 +5,7 @@ pub mod baseline;
 pub mod evaluate;
 pub mod fix;
 pub mod report;
+pub mod selection;
 
 pub use evaluate::{Held, Scope, evaluate_region};
 

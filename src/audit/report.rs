@@ -130,4 +130,7 @@ pub struct AuditReport {
     /// Sorted by (account, region, VPC, resource type, id).
     pub resources: Vec<ResourceVerdict>,
     pub errors: Vec<AuditError>,
+    /// Things that are not errors but change what the report means (a config entry that
+    /// selects nothing). Added in schema 1 (additive).
+    pub warnings: Vec<String>,
 }

@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 
 use crate::audit::baseline::{self, Baseline, LoadError};
 use crate::audit::report::{AuditError, AuditReport, ResourceVerdict, SCHEMA_VERSION};
+use crate::audit::selection::Selection;
 use crate::audit::{self, Held, Scope};
 use crate::aws::{Aws, AwsError, AwsSettings};
 use crate::cli::{AuditArgs, OutputFormat};
@@ -108,6 +109,8 @@ fn resolve_inputs(settings: &Settings, args: &AuditArgs) -> Result<Inputs, ExitS
 /// One account's verdicts, the (account, region) pairs audited, and what failed.
 struct AccountAudit {
     verdicts: Vec<ResourceVerdict>,
+    /// What the config's entries select here (config mode).
+    selection: Option<Selection>,
     audited: Vec<(String, String)>,
     errors: Vec<AuditError>,
 }
@@ -172,6 +175,7 @@ async fn audit_account(
     let account = &target.account;
     let mut out = AccountAudit {
         verdicts: Vec::new(),
+        selection: None,
         audited: Vec::new(),
         errors: Vec::new(),
     };
@@ -209,6 +213,11 @@ async fn audit_account(
         progress,
     )
     .await;
+    if inputs.baseline.is_none()
+        && let Some(d) = &desired
+    {
+        out.selection = Some(Selection::of(d, &inventory));
+    }
     for f in &failures {
         out.errors
             .push(error_of(Some(account), f.region.as_deref(), &f.error));
@@ -318,10 +327,14 @@ async fn build_report(
     let mut resources = Vec::new();
     let mut audited = Vec::new();
     let mut errors: Vec<AuditError> = set.failures.iter().map(target_error).collect();
+    let mut selection: Option<Selection> = None;
     for r in results {
         resources.extend(r.verdicts);
         audited.extend(r.audited);
         errors.extend(r.errors);
+        if let Some(s) = r.selection {
+            selection.get_or_insert_with(Selection::default).merge(s);
+        }
     }
     if let Some(wanted) = &settings.filters.regions {
         let missing: Vec<&str> = wanted
@@ -338,6 +351,10 @@ async fn build_report(
         }
     }
     audit::evaluate::sort(&mut resources);
+    // Only a run that read every target can say an id exists nowhere (as plan does).
+    let selection = selection.filter(|_| errors.is_empty());
+    let warnings = selection.as_ref().map(Selection::warnings).unwrap_or_default();
+    errors.extend(selection.iter().flat_map(Selection::errors));
     Ok(AuditReport {
         schema_version: SCHEMA_VERSION,
         generated_at: jiff::Timestamp::now().to_string(),
@@ -352,6 +369,7 @@ async fn build_report(
         summary: audit::evaluate::summarize(&resources, &audited),
         resources,
         errors,
+        warnings,
     })
 }
 
@@ -412,11 +430,12 @@ fn print_errors(report: &AuditReport) {
             eprintln!("   = hint: {}", output::safe(h));
         }
     }
-    if !report.errors.is_empty() {
-        eprintln!(
-            "{} target(s) could not be audited; the report covers the rest",
-            report.errors.len()
-        );
+    for w in &report.warnings {
+        eprintln!("warning: {}", output::safe(w));
+    }
+    let targets = report.errors.iter().filter(|e| e.account.is_some()).count();
+    if targets > 0 {
+        eprintln!("{targets} target(s) could not be audited; the report covers the rest");
     }
 }
 

@@ -134,6 +134,7 @@ mod tests {
             summary: vec![],
             resources,
             errors: vec![],
+            warnings: vec![],
         }
     }
 

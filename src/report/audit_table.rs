@@ -124,9 +124,41 @@ pub fn render(report: &AuditReport) -> String {
         .iter()
         .filter(|v| v.status == Status::NonCompliant)
         .collect();
-    if failing.is_empty() {
-        let _ = writeln!(out, "\nEvery resource in scope is compliant.");
+    let in_scope = report
+        .resources
+        .iter()
+        .any(|v| v.status != Status::OutOfScope);
+    let failed_targets = report
+        .errors
+        .iter()
+        .filter(|e| e.account.is_some())
+        .count();
+    if !failing.is_empty() {
+        // Listed below.
+    } else if failed_targets > 0 {
+        let _ = writeln!(
+            out,
+            "\nNo non-compliant resource among those audited, but {failed_targets} target(s) could not be audited (below)."
+        );
+    } else if !report.errors.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNo non-compliant resource among those audited, but the run has errors (below)."
+        );
+    } else if !in_scope {
+        let _ = writeln!(
+            out,
+            "\nNothing in scope: no resource audited is held to a requirement{}.",
+            if report.resources.is_empty() {
+                " (no VPC, subnet or network interface was found)"
+            } else {
+                " (no config entry selects any of them)"
+            }
+        );
     } else {
+        let _ = writeln!(out, "\nEvery resource in scope is compliant.");
+    }
+    if !failing.is_empty() {
         let _ = writeln!(out, "\nNon-compliant ({}):", failing.len());
         let mut t = table(&["account / region", "resource", "reasons"]);
         for v in &failing {
@@ -165,7 +197,42 @@ pub fn render(report: &AuditReport) -> String {
         }
         let _ = writeln!(out, "{t}");
     }
+    problems(&mut out, report);
     out
+}
+
+/// Targets that could not be audited, other errors, and warnings: part of the report itself.
+fn problems(out: &mut String, report: &AuditReport) {
+    let (targets, other): (Vec<_>, Vec<_>) =
+        report.errors.iter().partition(|e| e.account.is_some());
+    if !targets.is_empty() {
+        let _ = writeln!(out, "\nCould not be audited ({}):", targets.len());
+        let mut t = table(&["account / region", "error"]);
+        for e in &targets {
+            t.add_row(vec![
+                format!(
+                    "{}\n{}",
+                    Safe(e.account.as_deref().unwrap_or_default()),
+                    Safe(e.region.as_deref().unwrap_or("every region"))
+                ),
+                error_text(e),
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+    for e in &other {
+        let _ = writeln!(out, "\nerror: {}", error_text(e));
+    }
+    for w in &report.warnings {
+        let _ = writeln!(out, "\nwarning: {}", Safe(w));
+    }
+}
+
+fn error_text(e: &crate::audit::report::AuditError) -> String {
+    match &e.hint {
+        Some(h) => format!("{}\n  hint: {}", Safe(&e.message), Safe(h)),
+        None => Safe(&e.message).to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -230,6 +297,7 @@ mod tests {
                 ),
             ],
             errors: Vec::new(),
+            warnings: Vec::new(),
         };
         let text = render(&report);
         assert!(text.contains("50.0%"), "{text}");
@@ -251,5 +319,61 @@ mod tests {
                 line.chars().count()
             );
         }
+    }
+
+    fn empty(resources: Vec<ResourceVerdict>) -> AuditReport {
+        AuditReport {
+            schema_version: SCHEMA_VERSION,
+            generated_at: "2026-12-01T00:00:00Z".into(),
+            mode: "config".into(),
+            baseline: None,
+            config: Some("flowkeeper.yaml".into()),
+            summary: Vec::new(),
+            resources,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn regression_failed_targets_are_in_the_report_and_it_never_says_compliant() {
+        let mut r = empty(vec![verdict("vpc-ok", Status::Compliant, Vec::new())]);
+        r.errors.push(crate::audit::report::AuditError {
+            account: Some("444455556666".into()),
+            region: Some("eu-west-1".into()),
+            message: "AccessDenied: ec2:DescribeVpcs".into(),
+            hint: Some("attach the audit policy".into()),
+        });
+        let text = render(&r);
+        assert!(!text.contains("is compliant"), "{text}");
+        assert!(text.contains("1 target(s) could not be audited"), "{text}");
+        assert!(text.contains("Could not be audited (1):"), "{text}");
+        assert!(text.contains("444455556666"), "{text}");
+        assert!(text.contains("eu-west-1"), "{text}");
+        assert!(text.contains("AccessDenied: ec2:DescribeVpcs"), "{text}");
+        assert!(text.contains("attach the audit policy"), "{text}");
+    }
+
+    #[test]
+    fn regression_nothing_in_scope_is_not_called_compliant() {
+        let mut out = verdict("vpc-1", Status::OutOfScope, Vec::new());
+        out.compliant = None;
+        let mut r = empty(vec![out]);
+        r.warnings
+            .push("flow_logs entry `x` selects nothing in the accounts and regions audited".into());
+        let text = render(&r);
+        assert!(!text.contains("is compliant"), "{text}");
+        assert!(text.contains("Nothing in scope:"), "{text}");
+        assert!(text.contains("warning: flow_logs entry `x` selects nothing"), "{text}");
+        let mut r = empty(Vec::new());
+        r.errors.push(crate::audit::report::AuditError {
+            account: None,
+            region: None,
+            message: "flow_logs entry `x`: vpc-0 was not found in any account or region of this run".into(),
+            hint: None,
+        });
+        let text = render(&r);
+        assert!(!text.contains("is compliant"), "{text}");
+        assert!(text.contains("error: flow_logs entry `x`: vpc-0 was not found"), "{text}");
     }
 }
