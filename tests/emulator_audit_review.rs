@@ -171,3 +171,53 @@ async fn regression_an_entry_selecting_nothing_is_a_warning_and_nothing_in_scope
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["warnings"].as_array().unwrap().len(), 1, "{report:#}");
 }
+
+#[tokio::test]
+async fn regression_an_untouched_default_vpc_and_its_subnets_are_unused_not_failures() {
+    let acct = Account::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    // moto's default VPC in us-west-1 has default subnets and no network interface.
+    let args = [
+        "audit",
+        "--regions",
+        "us-west-1",
+        "--baseline",
+        "flowkeeper",
+        "--format",
+        "json",
+        "-q",
+    ];
+    let out = acct.run(dir.path(), &args);
+    let (stdout, _) = expect_exit(&out, 0);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let all = report["resources"].as_array().unwrap();
+    assert!(
+        all.iter().any(|r| r["resource_type"] == "subnet"),
+        "{report:#}"
+    );
+    assert!(all.iter().all(|r| r["status"] == "unused"), "{report:#}");
+    assert_eq!(report["summary"][0]["unused_non_compliant"], 1, "{report:#}");
+    let mut table = args.to_vec();
+    table.truncate(5);
+    table.push("-q");
+    let out = acct.run(dir.path(), &table);
+    let (stdout, _) = expect_exit(&out, 0);
+    assert!(
+        stdout.contains("1 unused VPCs without flow logs were not counted; use --include-unused"),
+        "{stdout}"
+    );
+    // --include-unused counts them, as Security Hub does.
+    let mut included = args.to_vec();
+    included.push("--include-unused");
+    let out = acct.run(dir.path(), &included);
+    let (stdout, _) = expect_exit(&out, 2);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        report["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "non-compliant"),
+        "{report:#}"
+    );
+}

@@ -37,6 +37,8 @@ struct Inputs {
     baseline: Option<Baseline>,
     /// The baseline's file, when it is a file (an input `-o` must not overwrite).
     baseline_file: Option<PathBuf>,
+    /// `--include-unused`.
+    include_unused: bool,
 }
 
 fn usage(message: &str) -> ExitStatus {
@@ -103,6 +105,7 @@ fn resolve_inputs(settings: &Settings, args: &AuditArgs) -> Result<Inputs, ExitS
         config,
         baseline,
         baseline_file,
+        include_unused: args.include_unused,
     })
 }
 
@@ -225,7 +228,15 @@ async fn audit_account(
     for (region, ri) in &inventory.regions {
         let scope = scope_for(inputs, desired.as_ref(), resolved.as_ref(), region);
         out.verdicts
-            .extend(audit::evaluate_region(account.as_str(), region, ri, &scope));
+            .extend(audit::evaluate_region_with(
+                account.as_str(),
+                region,
+                ri,
+                &scope,
+                audit::Options {
+                    include_unused: inputs.include_unused,
+                },
+            ));
         out.audited.push((account.to_string(), region.clone()));
     }
     out

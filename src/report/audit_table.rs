@@ -119,6 +119,13 @@ pub fn render(report: &AuditReport) -> String {
         ]);
     }
     let _ = writeln!(out, "{t}");
+    let unused_gaps: usize = report.summary.iter().map(|r| r.unused_non_compliant).sum();
+    if unused_gaps > 0 {
+        let _ = writeln!(
+            out,
+            "{unused_gaps} unused VPCs without flow logs were not counted; use --include-unused to count them"
+        );
+    }
     let failing: Vec<&ResourceVerdict> = report
         .resources
         .iter()
@@ -375,5 +382,20 @@ mod tests {
         let text = render(&r);
         assert!(!text.contains("is compliant"), "{text}");
         assert!(text.contains("error: flow_logs entry `x`: vpc-0 was not found"), "{text}");
+    }
+
+    #[test]
+    fn unused_vpcs_without_flow_logs_are_counted_in_a_line() {
+        let mut r = empty(Vec::new());
+        r.summary.push(SummaryRow {
+            unused: 3,
+            unused_non_compliant: 2,
+            ..SummaryRow::default()
+        });
+        let text = render(&r);
+        assert!(
+            text.contains("2 unused VPCs without flow logs were not counted; use --include-unused to count them"),
+            "{text}"
+        );
     }
 }
