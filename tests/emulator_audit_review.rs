@@ -221,3 +221,71 @@ async fn regression_an_untouched_default_vpc_and_its_subnets_are_unused_not_fail
         "{report:#}"
     );
 }
+
+#[tokio::test]
+async fn regression_unknown_traffic_types_destination_types_and_unreadable_formats_never_pass() {
+    let acct = Account::new().await;
+    let bucket = format!("fk-review-{}", acct.id);
+    acct.s3(REGION)
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    let arn = format!("arn:aws:s3:::{bucket}");
+    let mut vpcs = Vec::new();
+    for (i, (traffic, dest, format)) in [
+        ("all", "s3", Some("${version} ${srcaddr}")),
+        ("EVERYTHING", "s3", Some("${version} ${srcaddr}")),
+        ("ALL", "s3", Some("version srcaddr")),
+        ("ALL", "s3-tables", None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (vpc, _, _) = vpc_in_use(&acct, 50 + i as u8).await;
+        let out = acct
+            .ec2(REGION)
+            .create_flow_logs()
+            .resource_ids(&vpc)
+            .resource_type(FlowLogsResourceType::Vpc)
+            .traffic_type(TrafficType::from(traffic))
+            .log_destination_type(LogDestinationType::from(dest))
+            .log_destination(&arn)
+            .set_log_format(format.map(str::to_string))
+            .max_aggregation_interval(60)
+            .send()
+            .await
+            .unwrap();
+        assert!(out.unsuccessful().is_empty(), "{:?}", out.unsuccessful());
+        vpcs.push(vpc);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = acct.run(
+        dir.path(),
+        &[
+            "audit",
+            "--regions",
+            REGION,
+            "--baseline",
+            "flowkeeper",
+            "--approved-destination",
+            &arn,
+            "--format",
+            "json",
+            "-q",
+        ],
+    );
+    let (stdout, _) = expect_exit(&out, 2);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    for (vpc, code) in vpcs.iter().zip([
+        "unknown-traffic-type",
+        "unknown-traffic-type",
+        "unreadable-log-format",
+        "unknown-destination-type",
+    ]) {
+        let r = resource(&report, vpc);
+        assert_eq!(r["status"], "non-compliant", "{r:#}");
+        assert!(codes(r).contains(&code.to_string()), "{code}: {r:#}");
+    }
+}

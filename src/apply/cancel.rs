@@ -108,6 +108,7 @@ mod executor_tests {
                 },
                 log_format: LogFormat::default_v2(),
                 max_aggregation_interval: crate::model::AggregationInterval::TenMinutes,
+                unreadable: Default::default(),
             },
             // Equal settings, different tags: two batches, the `a` one first.
             tags: BTreeMap::from([(tag.to_string(), "1".to_string())]),

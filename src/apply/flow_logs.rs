@@ -424,6 +424,7 @@ pub(super) mod tests {
             },
             log_format: LogFormat::default_v2(),
             max_aggregation_interval: crate::model::AggregationInterval::TenMinutes,
+            unreadable: Default::default(),
         }
     }
 

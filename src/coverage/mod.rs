@@ -52,6 +52,12 @@ pub enum Unmet {
         have: AggregationInterval,
         max: AggregationInterval,
     },
+    /// A `TrafficType` this build does not know (never taken as ALL).
+    UnknownTrafficType { raw: String },
+    /// A `LogDestinationType` this build does not know (never approved).
+    UnknownDestinationType { type_name: String },
+    /// A `LogFormat` not of the form `${field} ...` (never taken as having any field).
+    UnreadableLogFormat { raw: String },
 }
 
 impl Unmet {
@@ -65,6 +71,9 @@ impl Unmet {
             Unmet::Destination { .. } => "destination-not-approved",
             Unmet::FieldsMissing { .. } => "fields-missing",
             Unmet::Interval { .. } => "aggregation-interval",
+            Unmet::UnknownTrafficType { .. } => "unknown-traffic-type",
+            Unmet::UnknownDestinationType { .. } => "unknown-destination-type",
+            Unmet::UnreadableLogFormat { .. } => "unreadable-log-format",
         }
     }
 }
@@ -114,6 +123,18 @@ impl fmt::Display for Unmet {
                 have.seconds(),
                 max.seconds()
             ),
+            Unmet::UnknownTrafficType { raw } => write!(
+                f,
+                "traffic type {raw:?} is not one flowkeeper knows (ALL, ACCEPT, REJECT); it is not taken as any"
+            ),
+            Unmet::UnknownDestinationType { type_name } => write!(
+                f,
+                "destination type {type_name:?} is not one flowkeeper knows (s3, cloud-watch-logs, kinesis-data-firehose); it is not approved"
+            ),
+            Unmet::UnreadableLogFormat { raw } => write!(
+                f,
+                "log format {raw:?} is not of the form `${{field}} ${{field}} ...`; it is not taken as having any field"
+            ),
         }
     }
 }
@@ -143,20 +164,28 @@ pub fn qualifies_at(
         });
     }
     let s = &fl.settings;
-    if !traffic_satisfies(s.traffic_type, req.traffic) {
+    if let Some(raw) = &s.unreadable.traffic_type {
+        out.push(Unmet::UnknownTrafficType { raw: raw.clone() });
+    } else if !traffic_satisfies(s.traffic_type, req.traffic) {
         out.push(Unmet::TrafficType {
             have: s.traffic_type,
             need: req.traffic,
         });
     }
-    let dtype = DestinationType::of(&s.destination);
-    if !req.destination_types.contains(&dtype) {
-        out.push(Unmet::DestinationType {
-            have: dtype,
-            approved: req.destination_types.clone(),
-        });
+    match DestinationType::of(&s.destination) {
+        None => out.push(Unmet::UnknownDestinationType {
+            type_name: s.destination.type_name().to_string(),
+        }),
+        Some(dtype) if !req.destination_types.contains(&dtype) => {
+            out.push(Unmet::DestinationType {
+                have: dtype,
+                approved: req.destination_types.clone(),
+            })
+        }
+        Some(_) => {}
     }
-    if !req.destinations.admits_destination(&s.destination, home) {
+    let known_type = DestinationType::of(&s.destination).is_some();
+    if known_type && !req.destinations.admits_destination(&s.destination, home) {
         let approved = match &req.destinations {
             Approved::Any => Vec::new(),
             Approved::Patterns(p) => p.iter().cloned().collect(),
@@ -167,15 +196,22 @@ pub fn qualifies_at(
         };
         out.push(Unmet::Destination { have, approved });
     }
-    let have: BTreeSet<&str> = s.log_format.fields().iter().map(String::as_str).collect();
-    let missing: Vec<String> = req
-        .required_fields
-        .iter()
-        .filter(|f| !have.contains(f.as_str()))
-        .cloned()
-        .collect();
-    if !missing.is_empty() {
-        out.push(Unmet::FieldsMissing { missing });
+    if let Some(raw) = &s.unreadable.log_format {
+        // Only a requirement on fields makes an unreadable format a gap.
+        if !req.required_fields.is_empty() {
+            out.push(Unmet::UnreadableLogFormat { raw: raw.clone() });
+        }
+    } else {
+        let have: BTreeSet<&str> = s.log_format.fields().iter().map(String::as_str).collect();
+        let missing: Vec<String> = req
+            .required_fields
+            .iter()
+            .filter(|f| !have.contains(f.as_str()))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            out.push(Unmet::FieldsMissing { missing });
+        }
     }
     if let Some(max) = req.max_interval
         && s.max_aggregation_interval.seconds() > max.seconds()
@@ -346,4 +382,7 @@ pub const REASON_CODES: &[&str] = &[
     "destination-not-approved",
     "fields-missing",
     "aggregation-interval",
+    "unknown-traffic-type",
+    "unknown-destination-type",
+    "unreadable-log-format",
 ];

@@ -38,6 +38,7 @@ fn fl(id: &str, on: &str, traffic: TrafficType) -> ExistingFlowLog {
             destination: s3("arn:aws:s3:::logs"),
             log_format: LogFormat::default_v2(),
             max_aggregation_interval: AggregationInterval::TenMinutes,
+            unreadable: Default::default(),
         },
         tags: BTreeMap::new(),
         created: None,
@@ -339,4 +340,37 @@ fn a_log_group_of_the_own_account_is_approved_by_name_or_arn() {
         )
         .is_covered()
     );
+}
+
+#[test]
+fn regression_unknown_api_values_never_pass() {
+    let v = vpc("vpc-1");
+    let strict = Requirement {
+        traffic: TrafficType::All,
+        destinations: Approved::Any,
+        destination_types: DestinationType::ALL.into(),
+        required_fields: vec!["version".into()],
+        max_interval: None,
+    };
+    let mut traffic = fl("fl-1", "vpc-1", TrafficType::All);
+    traffic.settings.unreadable.traffic_type = Some("EVERYTHING".into());
+    let mut format = fl("fl-2", "vpc-1", TrafficType::All);
+    format.settings.unreadable.log_format = Some("version srcaddr".into());
+    let mut dest = fl("fl-3", "vpc-1", TrafficType::All);
+    dest.settings.destination = FlowLogDestination::Other {
+        type_name: "s3-tables".into(),
+        arn: "arn:aws:s3tables:us-east-1:111122223333:bucket/b".into(),
+    };
+    for (f, code, raw) in [
+        (traffic, "unknown-traffic-type", "EVERYTHING"),
+        (format, "unreadable-log-format", "version srcaddr"),
+        (dest, "unknown-destination-type", "s3-tables"),
+    ] {
+        let (res, fls) = (vec![v.clone()], vec![f]);
+        let idx = RegionIndex::from_parts(&res, &fls);
+        let c = evaluate(&v, &idx, &strict);
+        assert!(!c.is_covered(), "{code}");
+        assert_eq!(codes(&c), vec![code]);
+        assert!(c.gaps[0].text(&v).contains(raw), "{}", c.gaps[0].text(&v));
+    }
 }

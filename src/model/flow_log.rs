@@ -91,6 +91,9 @@ pub enum FlowLogDestination {
         /// The delivery stream's ARN.
         arn: String,
     },
+    /// A `LogDestinationType` this build does not know, kept as AWS wrote it: never approved,
+    /// never equal to anything flowkeeper wants.
+    Other { type_name: String, arn: String },
 }
 
 impl FlowLogDestination {
@@ -117,15 +120,17 @@ impl FlowLogDestination {
                 ..
             } => format!("log group {}", elsewhere.as_deref().unwrap_or(log_group)),
             FlowLogDestination::KinesisDataFirehose { arn } => format!("Firehose stream {arn}"),
+            FlowLogDestination::Other { type_name, arn } => format!("{type_name} {arn}"),
         }
     }
 
     /// The destination type as DescribeFlowLogs writes it (`LogDestinationType`).
-    pub fn type_name(&self) -> &'static str {
+    pub fn type_name(&self) -> &str {
         match self {
             FlowLogDestination::S3 { .. } => "s3",
             FlowLogDestination::CloudwatchLogs { .. } => "cloud-watch-logs",
             FlowLogDestination::KinesisDataFirehose { .. } => "kinesis-data-firehose",
+            FlowLogDestination::Other { type_name, .. } => type_name,
         }
     }
 
@@ -140,6 +145,7 @@ impl FlowLogDestination {
                 ..
             } => elsewhere.as_deref().unwrap_or(log_group),
             FlowLogDestination::KinesisDataFirehose { arn } => arn,
+            FlowLogDestination::Other { arn, .. } => arn,
         }
     }
 }
@@ -247,6 +253,25 @@ pub struct FlowLogSettings {
     pub destination: FlowLogDestination,
     pub log_format: LogFormat,
     pub max_aggregation_interval: AggregationInterval,
+    /// Values AWS reported that this build cannot read (only ever on a described flow log);
+    /// the typed fields then hold placeholders that must not be trusted.
+    #[serde(skip_serializing_if = "Unreadable::is_empty")]
+    pub unreadable: Unreadable,
+}
+
+/// Raw values of a described flow log that flowkeeper cannot read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Unreadable {
+    /// `TrafficType` other than ALL, ACCEPT or REJECT (or none reported).
+    pub traffic_type: Option<String>,
+    /// `LogFormat` not of the form `${field} ${field} ...`.
+    pub log_format: Option<String>,
+}
+
+impl Unreadable {
+    pub fn is_empty(&self) -> bool {
+        self.traffic_type.is_none() && self.log_format.is_none()
+    }
 }
 
 impl FlowLogSettings {
@@ -278,6 +303,17 @@ impl FlowLogSettings {
             self.max_aggregation_interval.to_string(),
             other.max_aggregation_interval.to_string(),
         );
+        let unread = |u: &Unreadable| {
+            [
+                u.traffic_type.as_ref().map(|t| format!("traffic_type {t:?}")),
+                u.log_format.as_ref().map(|f| format!("log_format {f:?}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ")
+        };
+        push("unreadable", unread(&self.unreadable), unread(&other.unreadable));
         match (&self.destination, &other.destination) {
             (
                 FlowLogDestination::S3 { options: a, .. },
@@ -368,6 +404,7 @@ mod tests {
             },
             log_format: fmt,
             max_aggregation_interval: AggregationInterval::OneMinute,
+            unreadable: Default::default(),
         };
         let a = s3(LogFormat::default_v2(), FileFormat::PlainText);
         let b = s3(LogFormat::all_fields(), FileFormat::Parquet);

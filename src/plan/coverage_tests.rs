@@ -49,6 +49,7 @@ fn s3(traffic: TrafficType) -> FlowLogSettings {
         },
         log_format: LogFormat::default_v2(),
         max_aggregation_interval: AggregationInterval::TenMinutes,
+        unreadable: Default::default(),
     }
 }
 
@@ -62,6 +63,7 @@ fn cwl() -> FlowLogSettings {
         },
         log_format: LogFormat::all_fields(),
         max_aggregation_interval: AggregationInterval::OneMinute,
+        unreadable: Default::default(),
     }
 }
 

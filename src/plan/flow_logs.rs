@@ -50,6 +50,7 @@ pub fn wanted_flow_logs(
                         destination: dest.clone(),
                         log_format: entry.format.clone(),
                         max_aggregation_interval: entry.max_aggregation_interval,
+                        unreadable: Default::default(),
                     },
                     tags,
                     entry: entry.name.clone(),

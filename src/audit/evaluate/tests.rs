@@ -30,6 +30,7 @@ fn flow_log(id: &str, on: &str) -> ExistingFlowLog {
             },
             log_format: LogFormat::default_v2(),
             max_aggregation_interval: AggregationInterval::TenMinutes,
+            unreadable: Default::default(),
         },
         tags: BTreeMap::new(),
         created: None,
