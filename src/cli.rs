@@ -95,7 +95,7 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// Human text (tables).
+    /// Human text (tables); `table` is an alias.
     #[value(alias = "table")]
     Text,
     Json,
