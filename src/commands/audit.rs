@@ -46,6 +46,28 @@ fn usage(message: &str) -> ExitStatus {
     ExitStatus::Failure
 }
 
+/// An `--approved-destination` value: an S3 ARN, a log-group name or ARN, a Firehose ARN
+/// (`*` wildcards). Empty, `s3://...` and a bare name that could be a bucket are refused, with
+/// the form they need.
+fn check_approved_destination(d: &str) -> Result<(), String> {
+    let shown = output::safe(d);
+    if d.trim().is_empty() {
+        return Err("--approved-destination '': an empty destination approves nothing\n   = hint: give an S3 ARN (arn:aws:s3:::bucket[/prefix]), a log-group name or ARN, or a Firehose ARN".into());
+    }
+    if let Some(rest) = d.strip_prefix("s3://") {
+        let rest = output::safe(rest.trim_end_matches('/'));
+        return Err(format!(
+            "--approved-destination {shown}: flow logs name S3 destinations by ARN\n   = hint: write arn:aws:s3:::{rest}"
+        ));
+    }
+    if !d.contains(':') && !d.contains('/') {
+        return Err(format!(
+            "--approved-destination {shown}: a bucket or a log group? Say which\n   = hint: a bucket is arn:aws:s3:::{shown}[/prefix]; a log group is arn:aws:logs:*:*:log-group:{shown} (a name starting with / may be given bare)"
+        ));
+    }
+    Ok(())
+}
+
 /// A config is used when `-c` was given, or when the default `flowkeeper.yaml` exists.
 fn resolve_inputs(settings: &Settings, args: &AuditArgs) -> Result<Inputs, ExitStatus> {
     let use_config = settings.config_given || settings.config.exists();
@@ -90,6 +112,16 @@ fn resolve_inputs(settings: &Settings, args: &AuditArgs) -> Result<Inputs, ExitS
         b.approve(&args.approved_destinations);
         b
     });
+    for d in &args.approved_destinations {
+        if let Err(e) = check_approved_destination(d) {
+            return Err(usage(&e));
+        }
+    }
+    if args.fix && args.baseline.is_some() {
+        return Err(usage(
+            "--fix with --baseline: the plan comes from the config's entries, not from the baseline, so it cannot close the baseline's gaps\n   = hint: run `flowkeeper audit --fix` (the config's entries), or change the config until `audit --baseline` is clean",
+        ));
+    }
     if baseline.is_none() && !args.approved_destinations.is_empty() {
         return Err(usage(
             "--approved-destination narrows a baseline; the config's entries already name their destinations\n   = hint: add --baseline NAME to audit the config's accounts against a baseline",

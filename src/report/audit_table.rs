@@ -22,12 +22,10 @@ fn table(header: &[&str]) -> Table {
     t
 }
 
-/// `cis-aws-foundations 2.9 (v1.2.0), 3.9 (v1.4.0, v1.5.0)`: per framework, ids in order of
-/// first appearance, each with its versions.
+/// `CIS 2.9/3.9/3.7/4.7, FSBP EC2.6`: per framework (short name), ids in order of first
+/// appearance, without versions (JSON, OCSF and CSV keep the full list).
 fn controls(c: &[Control]) -> String {
-    /// A control id with its versions.
-    type Versions<'a> = (&'a str, Vec<&'a str>);
-    let mut frameworks: Vec<(&str, Vec<Versions>)> = Vec::new();
+    let mut frameworks: Vec<(&str, Vec<&str>)> = Vec::new();
     for x in c {
         let fi = match frameworks.iter().position(|(f, _)| *f == x.framework) {
             Some(i) => i,
@@ -37,34 +35,24 @@ fn controls(c: &[Control]) -> String {
             }
         };
         let ids = &mut frameworks[fi].1;
-        let ii = match ids.iter().position(|(id, _)| *id == x.id) {
-            Some(i) => i,
-            None => {
-                ids.push((&x.id, Vec::new()));
-                ids.len() - 1
-            }
-        };
-        if let Some(v) = &x.version {
-            ids[ii].1.push(v);
+        if !ids.contains(&x.id.as_str()) {
+            ids.push(&x.id);
         }
     }
     frameworks
         .iter()
-        .map(|(f, ids)| {
-            let ids: Vec<String> = ids
-                .iter()
-                .map(|(id, vs)| {
-                    if vs.is_empty() {
-                        id.to_string()
-                    } else {
-                        format!("{id} ({})", vs.join(", "))
-                    }
-                })
-                .collect();
-            format!("{} {}", Safe(f), Safe(&ids.join(", ")))
-        })
+        .map(|(f, ids)| format!("{} {}", Safe(short_framework(f)), Safe(&ids.join("/"))))
         .collect::<Vec<_>>()
-        .join("; ")
+        .join(", ")
+}
+
+fn short_framework(f: &str) -> &str {
+    match f {
+        "cis-aws-foundations" => "CIS",
+        "aws-fsbp" => "FSBP",
+        "flowkeeper" => "FK",
+        other => other,
+    }
 }
 
 fn resource(v: &ResourceVerdict) -> String {
@@ -311,10 +299,8 @@ mod tests {
         assert!(text.contains("Non-compliant (1):"), "{text}");
         assert!(text.contains("vpc vpc-bad\\x1b[31m"), "{text}");
         assert!(!text.contains('\u{1b}'), "{text}");
-        assert!(
-            text.contains("cis-aws-foundations 3.7 (v3.0.0, v4.0.0)"),
-            "{text}"
-        );
+        assert!(text.contains("breaks CIS 3.7 "), "{text}");
+        assert!(!text.contains("v3.0.0"), "{text}");
         assert!(
             !text.contains("vpc-ok"),
             "compliant resources are only counted: {text}"
