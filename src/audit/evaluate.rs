@@ -123,8 +123,14 @@ fn verdict(
             continue;
         }
         met = false;
+        let foreign_owner = r.owner_id.as_deref().filter(|o| *o != account);
         for gap in &cov.gaps {
-            let text = gap.text(r);
+            let mut text = gap.text(r);
+            if let (Some(owner), coverage::Gap::NoFlowLog) = (foreign_owner, gap) {
+                text.push_str(&format!(
+                    " visible from this account (flow logs that its owner {owner} created are not visible here)"
+                ));
+            }
             reasons.push(Reason {
                 code: gap.code().to_string(),
                 text: match &h.label {

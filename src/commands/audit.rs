@@ -155,7 +155,13 @@ fn error_of(account: Option<&AccountId>, region: Option<&str>, e: &AwsError) -> 
         account: account.map(|a| a.to_string()),
         region: region.map(str::to_string),
         message: e.to_string(),
-        hint: e.hint().map(str::to_string),
+        hint: match e.kind {
+            // audit needs its own read-only policy, not the operator's.
+            crate::aws::ErrorKind::AccessDenied => Some(
+                "the credentials lack this permission: see policies/flowkeeper-audit.json (what audit needs)".into(),
+            ),
+            _ => e.hint().map(str::to_string),
+        },
     }
 }
 
@@ -582,4 +588,38 @@ pub async fn run(settings: &Settings, args: &AuditArgs) -> ExitStatus {
         return s;
     }
     audit::exit_status(&report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::ErrorKind;
+
+    #[test]
+    fn regression_access_denied_names_the_audit_policy() {
+        let e = AwsError {
+            operation: "ec2:DescribeFlowLogs",
+            kind: ErrorKind::AccessDenied,
+            code: Some("UnauthorizedOperation".into()),
+            message: "not allowed".into(),
+        };
+        let hint = error_of(None, None, &e).hint.unwrap();
+        assert!(hint.contains("policies/flowkeeper-audit.json"), "{hint}");
+        // plan's hint is unchanged.
+        assert!(e.hint().unwrap().contains("flowkeeper-operator.json"));
+    }
+
+    #[test]
+    fn approved_destination_forms() {
+        for ok in [
+            "arn:aws:s3:::b",
+            "/flowkeeper/*",
+            "arn:aws:logs:*:111122223333:log-group:x",
+        ] {
+            assert!(check_approved_destination(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", " ", "s3://b", "bucket"] {
+            assert!(check_approved_destination(bad).is_err(), "{bad}");
+        }
+    }
 }

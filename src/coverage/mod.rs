@@ -232,6 +232,9 @@ pub enum Gap {
     /// A VPC with no qualifying flow log of its own; `covered` of its `subnets` are covered by
     /// their own. Only a VPC's own flow log covers the VPC.
     NoOwnFlowLog { covered: usize, subnets: usize },
+    /// A VPC with no flow log of its own and only some of its subnets covered (code
+    /// `no-flow-log`, like a VPC with none).
+    PartlyThroughSubnets { covered: usize, subnets: usize },
     /// A candidate flow log (on `on`, the resource or an ancestor) that does not qualify.
     Unqualified {
         flow_log_id: String,
@@ -243,7 +246,7 @@ pub enum Gap {
 impl Gap {
     pub fn code(&self) -> &'static str {
         match self {
-            Gap::NoFlowLog => "no-flow-log",
+            Gap::NoFlowLog | Gap::PartlyThroughSubnets { .. } => "no-flow-log",
             Gap::NoOwnFlowLog { .. } => "no-own-flow-log",
             Gap::Unqualified { unmet, .. } => unmet.code(),
         }
@@ -266,6 +269,10 @@ impl Gap {
                     format!("no flow log on {}, its subnet or its VPC", resource.id)
                 }
             },
+            Gap::PartlyThroughSubnets { covered, subnets } => format!(
+                "no flow log on {}: 0 of its own; {covered} of {subnets} subnets covered",
+                resource.id
+            ),
             Gap::NoOwnFlowLog { covered, subnets } => format!(
                 "0 of its own; {covered} of {subnets} subnets covered (only a VPC's own flow log covers the VPC)"
             ),
@@ -360,6 +367,11 @@ fn no_candidate_gap(
         .count();
     if !subnets.is_empty() && covered == subnets.len() {
         Gap::NoOwnFlowLog {
+            covered,
+            subnets: subnets.len(),
+        }
+    } else if covered > 0 {
+        Gap::PartlyThroughSubnets {
             covered,
             subnets: subnets.len(),
         }

@@ -224,9 +224,12 @@ fn a_vpc_only_by_its_own_and_says_when_its_subnets_are_all_covered() {
     // Near miss: one subnet uncovered → plainly missing.
     let one = vec![fl("fl-1", "subnet-1", TrafficType::All)];
     let idx = RegionIndex::from_parts(&res, &one);
+    let c = evaluate(&res[0], &idx, &any_reject());
+    assert_eq!(codes(&c), ["no-flow-log"]);
+    // Regression: it says how much is covered, not only when all is.
     assert_eq!(
-        codes(&evaluate(&res[0], &idx, &any_reject())),
-        ["no-flow-log"]
+        c.gaps[0].text(&res[0]),
+        "no flow log on vpc-1: 0 of its own; 1 of 2 subnets covered"
     );
 }
 

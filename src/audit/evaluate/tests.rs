@@ -248,3 +248,21 @@ fn regression_a_subnet_inside_an_unused_vpc_is_unused_too_unless_unused_is_inclu
     let s = &summarize(&v, &[])[0];
     assert_eq!((s.unused, s.unused_non_compliant, s.non_compliant), (0, 0, 3));
 }
+
+#[test]
+fn regression_a_shared_resource_without_flow_logs_names_its_owner() {
+    let kinds = [ResourceKind::Vpc].into();
+    let scope = Scope::Baseline {
+        kinds: &kinds,
+        held: held("b"),
+    };
+    let v = evaluate_region("111122223333", "us-east-1", &inventory(), &scope);
+    let shared = v.iter().find(|x| x.resource_id == "vpc-shared").unwrap();
+    assert!(
+        shared.reasons[0]
+            .text
+            .contains("flow logs that its owner 999999999999 created are not visible here"),
+        "{}",
+        shared.reasons[0].text
+    );
+}
