@@ -99,7 +99,13 @@ fn regression_approved_destinations_must_say_what_they_are_and_fix_refuses_a_bas
     ] {
         let out = flowkeeper(
             dir.path(),
-            &["audit", "--baseline", "aws-fsbp", "--approved-destination", value],
+            &[
+                "audit",
+                "--baseline",
+                "aws-fsbp",
+                "--approved-destination",
+                value,
+            ],
         );
         assert_eq!(out.status.code(), Some(1), "{value:?}");
         assert!(stderr(&out).contains(wants), "{value:?}: {}", stderr(&out));
@@ -111,7 +117,11 @@ fn regression_approved_destinations_must_say_what_they_are_and_fix_refuses_a_bas
     .unwrap();
     let out = flowkeeper(dir.path(), &["audit", "--fix", "--baseline", "aws-fsbp"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("--fix with --baseline"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--fix with --baseline"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

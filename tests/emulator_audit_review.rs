@@ -112,10 +112,7 @@ flow_logs:
     let out = acct.run(dir.path(), &["plan", "--format", "json", "-q"]);
     let (stdout, _) = expect_exit(&out, 2);
     let plan: Value = serde_json::from_str(&stdout).unwrap();
-    assert!(
-        plan["summary"]["create"].as_u64().unwrap() >= 1,
-        "{plan:#}"
-    );
+    assert!(plan["summary"]["create"].as_u64().unwrap() >= 1, "{plan:#}");
 }
 
 fn entry_config(select: &str) -> String {
@@ -162,14 +159,27 @@ async fn regression_an_entry_selecting_nothing_is_a_warning_and_nothing_in_scope
     let dir = workdir(&entry_config("{ tags: { team: nobody-has-this } }"));
     let out = acct.run(dir.path(), &["audit", "-q"]);
     let (stdout, stderr) = expect_exit(&out, 0);
-    assert!(stderr.contains("warning: flow_logs entry `x` selects nothing"), "{stderr}");
-    assert!(stdout.contains("warning: flow_logs entry `x` selects nothing"), "{stdout}");
+    assert!(
+        stderr.contains("warning: flow_logs entry `x` selects nothing"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("warning: flow_logs entry `x` selects nothing"),
+        "{stdout}"
+    );
     assert!(stdout.contains("Nothing in scope:"), "{stdout}");
-    assert!(!stdout.contains("Every resource in scope is compliant"), "{stdout}");
+    assert!(
+        !stdout.contains("Every resource in scope is compliant"),
+        "{stdout}"
+    );
     let out = acct.run(dir.path(), &["audit", "-q", "--format", "json"]);
     let (stdout, _) = expect_exit(&out, 0);
     let report: Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(report["warnings"].as_array().unwrap().len(), 1, "{report:#}");
+    assert_eq!(
+        report["warnings"].as_array().unwrap().len(),
+        1,
+        "{report:#}"
+    );
 }
 
 #[tokio::test]
@@ -196,7 +206,10 @@ async fn regression_an_untouched_default_vpc_and_its_subnets_are_unused_not_fail
         "{report:#}"
     );
     assert!(all.iter().all(|r| r["status"] == "unused"), "{report:#}");
-    assert_eq!(report["summary"][0]["unused_non_compliant"], 1, "{report:#}");
+    assert_eq!(
+        report["summary"][0]["unused_non_compliant"], 1,
+        "{report:#}"
+    );
     let mut table = args.to_vec();
     table.truncate(5);
     table.push("-q");

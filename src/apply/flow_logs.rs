@@ -124,7 +124,10 @@ pub async fn apply_region(
         })
         .filter_map(|(c, _)| c.resource.clone())
         .collect();
-    let region = changes.iter().find_map(|c| c.region.clone()).unwrap_or_default();
+    let region = changes
+        .iter()
+        .find_map(|c| c.region.clone())
+        .unwrap_or_default();
     let described = if needs_describe.is_empty() {
         Ok(Vec::new())
     } else {

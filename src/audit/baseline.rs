@@ -94,15 +94,17 @@ pub fn load(given: &str) -> Result<Baseline, LoadError> {
                 .iter()
                 .find(|n| n.eq_ignore_ascii_case(given))
                 .map(|n| format!("did you mean `{n}`?"));
-            let hint = same_but_case.or_else(|| yamlcheck::did_you_mean(given, names.iter().copied())).map_or_else(
-                || {
-                    format!(
-                        "shipped baselines: {}; or the path of a baseline file",
-                        names.join(", ")
-                    )
-                },
-                |h| format!("{h} (shipped baselines: {})", names.join(", ")),
-            );
+            let hint = same_but_case
+                .or_else(|| yamlcheck::did_you_mean(given, names.iter().copied()))
+                .map_or_else(
+                    || {
+                        format!(
+                            "shipped baselines: {}; or the path of a baseline file",
+                            names.join(", ")
+                        )
+                    },
+                    |h| format!("{h} (shipped baselines: {})", names.join(", ")),
+                );
             Err(LoadError::Unknown {
                 given: given.to_string(),
                 hint,
@@ -209,7 +211,13 @@ fn resource_kinds(v: &Value, p: &Path, c: &mut FileChecker) -> Option<BTreeSet<R
     let mut out = BTreeSet::new();
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
-        if let Some(hint) = synonym(item, &[("eni", "network-interface"), ("interface", "network-interface")]) {
+        if let Some(hint) = synonym(
+            item,
+            &[
+                ("eni", "network-interface"),
+                ("interface", "network-interface"),
+            ],
+        ) {
             c.at_value(
                 &p.index(i),
                 "not a resource kind (vpc, subnet, network-interface)",

@@ -83,7 +83,8 @@ mod tests {
         let text = format!(
             "version: 1\nregions: [us-east-1]\ndestinations:\n  rt: {{ type: cloudwatch-logs, log_group: /g }}\nflow_logs:\n  - name: e\n    resource: vpc\n    select: {select}\n    destinations: [rt]\n"
         );
-        crate::config::parse(std::path::Path::new("t.yaml"), &text).unwrap_or_else(|d| panic!("{d}"))
+        crate::config::parse(std::path::Path::new("t.yaml"), &text)
+            .unwrap_or_else(|d| panic!("{d}"))
     }
 
     fn inv(ids: &[&str]) -> Inventory {
@@ -113,9 +114,8 @@ mod tests {
         let e = s.errors();
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(
-            e[0].message.contains(
-                "vpc-nowhere was not found in any account or region of this run"
-            ),
+            e[0].message
+                .contains("vpc-nowhere was not found in any account or region of this run"),
             "{e:?}"
         );
         assert!(s.warnings().is_empty());
@@ -132,6 +132,10 @@ mod tests {
         let w = s.warnings();
         assert_eq!(w.len(), 1);
         assert!(w[0].contains("selects nothing"), "{w:?}");
-        assert!(Selection::of(&desired("all"), &inv(&["vpc-1"])).warnings().is_empty());
+        assert!(
+            Selection::of(&desired("all"), &inv(&["vpc-1"]))
+                .warnings()
+                .is_empty()
+        );
     }
 }

@@ -213,7 +213,9 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
                     format!(
                         "{id} delivers to {arn} (destination type {type_name}, which flowkeeper does not know)"
                     ),
-                    Some("point analyze at where the logs land (a file, s3://bucket/prefix or a log group)"),
+                    Some(
+                        "point analyze at where the logs land (a file, s3://bucket/prefix or a log group)",
+                    ),
                 );
             }
         }

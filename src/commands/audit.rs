@@ -265,16 +265,15 @@ async fn audit_account(
     }
     for (region, ri) in &inventory.regions {
         let scope = scope_for(inputs, desired.as_ref(), resolved.as_ref(), region);
-        out.verdicts
-            .extend(audit::evaluate_region_with(
-                account.as_str(),
-                region,
-                ri,
-                &scope,
-                audit::Options {
-                    include_unused: inputs.include_unused,
-                },
-            ));
+        out.verdicts.extend(audit::evaluate_region_with(
+            account.as_str(),
+            region,
+            ri,
+            &scope,
+            audit::Options {
+                include_unused: inputs.include_unused,
+            },
+        ));
         out.audited.push((account.to_string(), region.clone()));
     }
     out
@@ -402,7 +401,10 @@ async fn build_report(
     audit::evaluate::sort(&mut resources);
     // Only a run that read every target can say an id exists nowhere (as plan does).
     let selection = selection.filter(|_| errors.is_empty());
-    let warnings = selection.as_ref().map(Selection::warnings).unwrap_or_default();
+    let warnings = selection
+        .as_ref()
+        .map(Selection::warnings)
+        .unwrap_or_default();
     errors.extend(selection.iter().flat_map(Selection::errors));
     Ok(AuditReport {
         schema_version: SCHEMA_VERSION,

@@ -53,11 +53,17 @@ pub enum Unmet {
         max: AggregationInterval,
     },
     /// A `TrafficType` this build does not know (never taken as ALL).
-    UnknownTrafficType { raw: String },
+    UnknownTrafficType {
+        raw: String,
+    },
     /// A `LogDestinationType` this build does not know (never approved).
-    UnknownDestinationType { type_name: String },
+    UnknownDestinationType {
+        type_name: String,
+    },
     /// A `LogFormat` not of the form `${field} ...` (never taken as having any field).
-    UnreadableLogFormat { raw: String },
+    UnreadableLogFormat {
+        raw: String,
+    },
 }
 
 impl Unmet {

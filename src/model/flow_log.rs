@@ -159,7 +159,12 @@ impl FlowLogDestination {
                 log_group,
                 elsewhere: None,
                 ..
-            } => log_group_arn(super::target::partition_of(region), region, account, log_group),
+            } => log_group_arn(
+                super::target::partition_of(region),
+                region,
+                account,
+                log_group,
+            ),
             other => other.location().to_string(),
         }
     }
@@ -305,7 +310,9 @@ impl FlowLogSettings {
         );
         let unread = |u: &Unreadable| {
             [
-                u.traffic_type.as_ref().map(|t| format!("traffic_type {t:?}")),
+                u.traffic_type
+                    .as_ref()
+                    .map(|t| format!("traffic_type {t:?}")),
                 u.log_format.as_ref().map(|f| format!("log_format {f:?}")),
             ]
             .into_iter()
@@ -313,7 +320,11 @@ impl FlowLogSettings {
             .collect::<Vec<_>>()
             .join(", ")
         };
-        push("unreadable", unread(&self.unreadable), unread(&other.unreadable));
+        push(
+            "unreadable",
+            unread(&self.unreadable),
+            unread(&other.unreadable),
+        );
         match (&self.destination, &other.destination) {
             (
                 FlowLogDestination::S3 { options: a, .. },

@@ -181,7 +181,13 @@ mod tests {
     #[test]
     fn regression_a_format_without_braces_is_unparsed() {
         assert!(LogFormat::parse_aws("${version} ${srcaddr}").is_some());
-        for bad in ["version srcaddr", "${version}${srcaddr}", "${version},${srcaddr}", "", "${}"] {
+        for bad in [
+            "version srcaddr",
+            "${version}${srcaddr}",
+            "${version},${srcaddr}",
+            "",
+            "${}",
+        ] {
             assert_eq!(LogFormat::parse_aws(bad), None, "{bad}");
         }
     }

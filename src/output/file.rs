@@ -121,7 +121,13 @@ fn new_file_permissions(_path: &Path) -> std::fs::Permissions {
     {
         std::fs::metadata(".")
             .map(|m| m.permissions())
-            .unwrap_or_else(|_| tempfile::tempfile().unwrap().metadata().unwrap().permissions())
+            .unwrap_or_else(|_| {
+                tempfile::tempfile()
+                    .unwrap()
+                    .metadata()
+                    .unwrap()
+                    .permissions()
+            })
     }
 }
 

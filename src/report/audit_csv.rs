@@ -269,15 +269,18 @@ mod tests {
     #[test]
     fn regression_a_newline_inside_a_reason_text_is_not_a_fake_reason_line() {
         let mut v = verdict("vpc-1");
-        v.reasons = ["delivery FAILED: \"line one\nfake-code: line two\"", "no flow log"]
-            .iter()
-            .map(|t| Reason {
-                code: "delivery-failed".into(),
-                text: t.to_string(),
-                controls: vec![],
-                flow_log_id: None,
-            })
-            .collect();
+        v.reasons = [
+            "delivery FAILED: \"line one\nfake-code: line two\"",
+            "no flow log",
+        ]
+        .iter()
+        .map(|t| Reason {
+            code: "delivery-failed".into(),
+            text: t.to_string(),
+            controls: vec![],
+            flow_log_id: None,
+        })
+        .collect();
         let got = rows(&render(&report(vec![v])));
         let lines: Vec<&str> = got[1][10].split('\n').collect();
         assert_eq!(lines.len(), 2, "{lines:?}");

@@ -123,11 +123,7 @@ pub fn render(report: &AuditReport) -> String {
         .resources
         .iter()
         .any(|v| v.status != Status::OutOfScope);
-    let failed_targets = report
-        .errors
-        .iter()
-        .filter(|e| e.account.is_some())
-        .count();
+    let failed_targets = report.errors.iter().filter(|e| e.account.is_some()).count();
     if !failing.is_empty() {
         // Listed below.
     } else if failed_targets > 0 {
@@ -357,17 +353,25 @@ mod tests {
         let text = render(&r);
         assert!(!text.contains("is compliant"), "{text}");
         assert!(text.contains("Nothing in scope:"), "{text}");
-        assert!(text.contains("warning: flow_logs entry `x` selects nothing"), "{text}");
+        assert!(
+            text.contains("warning: flow_logs entry `x` selects nothing"),
+            "{text}"
+        );
         let mut r = empty(Vec::new());
         r.errors.push(crate::audit::report::AuditError {
             account: None,
             region: None,
-            message: "flow_logs entry `x`: vpc-0 was not found in any account or region of this run".into(),
+            message:
+                "flow_logs entry `x`: vpc-0 was not found in any account or region of this run"
+                    .into(),
             hint: None,
         });
         let text = render(&r);
         assert!(!text.contains("is compliant"), "{text}");
-        assert!(text.contains("error: flow_logs entry `x`: vpc-0 was not found"), "{text}");
+        assert!(
+            text.contains("error: flow_logs entry `x`: vpc-0 was not found"),
+            "{text}"
+        );
     }
 
     #[test]

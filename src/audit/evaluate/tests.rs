@@ -228,9 +228,15 @@ fn regression_a_subnet_inside_an_unused_vpc_is_unused_too_unless_unused_is_inclu
         t.contains(&row("subnet-empty", "unused", &["no-flow-log"])),
         "{t:?}"
     );
-    assert!(t.contains(&row("vpc-empty", "unused", &["no-flow-log"])), "{t:?}");
+    assert!(
+        t.contains(&row("vpc-empty", "unused", &["no-flow-log"])),
+        "{t:?}"
+    );
     let s = &summarize(&v, &[])[0];
-    assert_eq!((s.unused, s.unused_non_compliant, s.non_compliant), (2, 1, 1));
+    assert_eq!(
+        (s.unused, s.unused_non_compliant, s.non_compliant),
+        (2, 1, 1)
+    );
 
     let opts = Options {
         include_unused: true,
@@ -246,7 +252,10 @@ fn regression_a_subnet_inside_an_unused_vpc_is_unused_too_unless_unused_is_inclu
         "{t:?}"
     );
     let s = &summarize(&v, &[])[0];
-    assert_eq!((s.unused, s.unused_non_compliant, s.non_compliant), (0, 0, 3));
+    assert_eq!(
+        (s.unused, s.unused_non_compliant, s.non_compliant),
+        (0, 0, 3)
+    );
 }
 
 #[test]
