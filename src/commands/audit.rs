@@ -425,7 +425,12 @@ async fn build_report(
 }
 
 /// The plan as text and as `plan --format json`'s document, and the gaps it leaves.
-type FixOutput = (String, serde_json::Value, Vec<String>);
+type FixOutput = (
+    String,
+    serde_json::Value,
+    Vec<String>,
+    Vec<audit::fix::FixGap>,
+);
 
 /// `--fix`'s result: what to show, and the exit status when part of the plan could not be
 /// computed (the report is still printed).
@@ -453,9 +458,10 @@ fn fix_output(report: &AuditReport, prepared: Result<super::plan::Prepared, Exit
     ))
     .expect("plan serializes");
     let gaps = audit::fix::unfixed(report, &plans);
+    let gap_objects = audit::fix::unfixed_gaps(report, &plans);
     super::plan::print_errors(&p);
     Fix {
-        shown: Some((text, json, gaps)),
+        shown: Some((text, json, gaps, gap_objects)),
         failed: p.has_errors().then_some(ExitStatus::Failure),
     }
 }
@@ -494,14 +500,14 @@ fn render(format: OutputFormat, report: &AuditReport, fix: Option<&FixOutput>) -
     match format {
         OutputFormat::Json => report::audit_json::render_with_fix(
             report,
-            fix.map(|(_, plan, gaps)| (plan.clone(), gaps.clone())),
+            fix.map(|(_, plan, _, gaps)| (plan.clone(), gaps.clone())),
         ),
         OutputFormat::Csv => report::audit_csv::render(report),
         OutputFormat::Ocsf => report::audit_ocsf::render(report),
         OutputFormat::Html => report::audit_html::render(report),
         _ => {
             let mut s = report::audit_table::render(report);
-            if let Some((text, _, gaps)) = fix {
+            if let Some((text, _, gaps, _)) = fix {
                 s.push_str("\nPlan to close the gaps (flowkeeper apply runs exactly this):\n\n");
                 s.push_str(text);
                 for g in gaps {
