@@ -12,6 +12,8 @@ pub struct RegionIndex<'a> {
     flow_logs: BTreeMap<&'a str, Vec<&'a ExistingFlowLog>>,
     subnets: BTreeMap<&'a str, Vec<&'a NetworkResource>>,
     interfaces: BTreeMap<&'a str, usize>,
+    /// Network interfaces by the VPC and by the subnet they are in.
+    interfaces_in: BTreeMap<&'a str, Vec<&'a NetworkResource>>,
     /// The account and region the inventory was read from, when known ([`RegionIndex::at`]).
     home: Option<(&'a str, &'a str)>,
 }
@@ -27,6 +29,7 @@ impl<'a> RegionIndex<'a> {
             flow_logs: BTreeMap::new(),
             subnets: BTreeMap::new(),
             interfaces: BTreeMap::new(),
+            interfaces_in: BTreeMap::new(),
             home: None,
         };
         for r in resources {
@@ -34,7 +37,11 @@ impl<'a> RegionIndex<'a> {
             match (r.kind, r.vpc_id.as_deref()) {
                 (ResourceKind::Subnet, Some(vpc)) => idx.subnets.entry(vpc).or_default().push(r),
                 (ResourceKind::NetworkInterface, Some(vpc)) => {
-                    *idx.interfaces.entry(vpc).or_default() += 1
+                    *idx.interfaces.entry(vpc).or_default() += 1;
+                    idx.interfaces_in.entry(vpc).or_default().push(r);
+                    if let Some(s) = r.subnet_id.as_deref() {
+                        idx.interfaces_in.entry(s).or_default().push(r);
+                    }
                 }
                 _ => {}
             }
@@ -112,6 +119,14 @@ impl<'a> RegionIndex<'a> {
         let mut v = self.subnets.get(vpc).cloned().unwrap_or_default();
         v.sort_by(|a, b| a.id.cmp(&b.id));
         v
+    }
+
+    /// The network interfaces in a VPC or a subnet.
+    pub fn interfaces_in(&self, vpc_or_subnet: &str) -> &[&'a NetworkResource] {
+        self.interfaces_in
+            .get(vpc_or_subnet)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// How many network interfaces the VPC has in this region.

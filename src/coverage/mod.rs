@@ -238,9 +238,13 @@ pub enum Gap {
     /// A VPC with no qualifying flow log of its own; `covered` of its `subnets` are covered by
     /// their own. Only a VPC's own flow log covers the VPC.
     NoOwnFlowLog { covered: usize, subnets: usize },
-    /// A VPC with no flow log of its own and only some of its subnets covered (code
-    /// `no-flow-log`, like a VPC with none).
-    PartlyThroughSubnets { covered: usize, subnets: usize },
+    /// A VPC with no flow log of its own and only some of its subnets covered, or a VPC or
+    /// subnet with only some interfaces covered by their own flow logs (code `no-flow-log`, like
+    /// a resource with none): (covered, of) subnets and interfaces.
+    Partly {
+        subnets: Option<(usize, usize)>,
+        interfaces: (usize, usize),
+    },
     /// A candidate flow log (on `on`, the resource or an ancestor) that does not qualify.
     Unqualified {
         flow_log_id: String,
@@ -252,7 +256,7 @@ pub enum Gap {
 impl Gap {
     pub fn code(&self) -> &'static str {
         match self {
-            Gap::NoFlowLog | Gap::PartlyThroughSubnets { .. } => "no-flow-log",
+            Gap::NoFlowLog | Gap::Partly { .. } => "no-flow-log",
             Gap::NoOwnFlowLog { .. } => "no-own-flow-log",
             Gap::Unqualified { unmet, .. } => unmet.code(),
         }
@@ -275,10 +279,19 @@ impl Gap {
                     format!("no flow log on {}, its subnet or its VPC", resource.id)
                 }
             },
-            Gap::PartlyThroughSubnets { covered, subnets } => format!(
-                "no flow log on {}: 0 of its own; {covered} of {subnets} subnets covered",
-                resource.id
-            ),
+            Gap::Partly {
+                subnets,
+                interfaces: (ci, ni),
+            } => {
+                let mut s = format!("no flow log on {}: 0 of its own", resource.id);
+                if let Some((cs, ns)) = subnets {
+                    s.push_str(&format!("; {cs} of {ns} subnets covered"));
+                }
+                if *ci > 0 {
+                    s.push_str(&format!("; {ci} of {ni} interfaces covered"));
+                }
+                s
+            }
             Gap::NoOwnFlowLog { covered, subnets } => format!(
                 "0 of its own; {covered} of {subnets} subnets covered (only a VPC's own flow log covers the VPC)"
             ),
@@ -356,15 +369,34 @@ pub fn evaluate_with(
     }
 }
 
-/// `NoOwnFlowLog` for a VPC whose subnets are all covered, otherwise `NoFlowLog`.
+/// `NoOwnFlowLog` for a VPC whose subnets are all covered; `Partly` when some subnets or
+/// interfaces inside are covered; otherwise `NoFlowLog`.
 fn no_candidate_gap(
     resource: &NetworkResource,
     index: &RegionIndex,
     req: &Requirement,
     admit: &dyn Fn(&ExistingFlowLog) -> bool,
 ) -> Gap {
-    if resource.kind != ResourceKind::Vpc {
+    if resource.kind == ResourceKind::NetworkInterface {
         return Gap::NoFlowLog;
+    }
+    let inside = index.interfaces_in(&resource.id);
+    let interfaces = (
+        inside
+            .iter()
+            .filter(|i| evaluate_with(i, index, req, admit).is_covered())
+            .count(),
+        inside.len(),
+    );
+    if resource.kind == ResourceKind::Subnet {
+        return if interfaces.0 > 0 {
+            Gap::Partly {
+                subnets: None,
+                interfaces,
+            }
+        } else {
+            Gap::NoFlowLog
+        };
     }
     let subnets = index.subnets_of(&resource.id);
     let covered = subnets
@@ -376,10 +408,10 @@ fn no_candidate_gap(
             covered,
             subnets: subnets.len(),
         }
-    } else if covered > 0 {
-        Gap::PartlyThroughSubnets {
-            covered,
-            subnets: subnets.len(),
+    } else if covered > 0 || interfaces.0 > 0 {
+        Gap::Partly {
+            subnets: Some((covered, subnets.len())),
+            interfaces,
         }
     } else {
         Gap::NoFlowLog

@@ -377,3 +377,26 @@ fn regression_unknown_api_values_never_pass() {
         assert!(c.gaps[0].text(&v).contains(raw), "{}", c.gaps[0].text(&v));
     }
 }
+
+#[test]
+fn regression_interface_level_logs_are_counted_in_the_vpc_and_subnet_reason() {
+    let res = vec![
+        vpc("vpc-1"),
+        subnet("subnet-1", "vpc-1"),
+        eni("eni-1", "subnet-1", "vpc-1"),
+        eni("eni-2", "subnet-1", "vpc-1"),
+    ];
+    let logs = vec![fl("fl-1", "eni-1", TrafficType::All)];
+    let idx = RegionIndex::from_parts(&res, &logs);
+    let c = evaluate(&res[0], &idx, &any_reject());
+    assert_eq!(codes(&c), ["no-flow-log"]);
+    assert_eq!(
+        c.gaps[0].text(&res[0]),
+        "no flow log on vpc-1: 0 of its own; 0 of 1 subnets covered; 1 of 2 interfaces covered"
+    );
+    let c = evaluate(&res[1], &idx, &any_reject());
+    assert_eq!(
+        c.gaps[0].text(&res[1]),
+        "no flow log on subnet-1: 0 of its own; 1 of 2 interfaces covered"
+    );
+}
