@@ -95,7 +95,7 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// Human text (tables).
+    /// Human text (tables); `table` is an alias.
     #[value(alias = "table")]
     Text,
     Json,
@@ -137,13 +137,17 @@ pub struct AuditArgs {
     /// cis-aws-foundations.
     #[arg(long, value_name = "NAME|FILE")]
     pub baseline: Option<String>,
-    /// A destination the baseline approves (an S3 ARN, log-group name or Firehose ARN; `*`
-    /// wildcards); repeatable.
+    /// A destination the baseline approves (an S3 ARN, a log-group name (of the audited
+    /// account and region) or ARN, a Firehose ARN; `*` wildcards); repeatable.
     #[arg(long = "approved-destination", value_name = "DEST")]
     pub approved_destinations: Vec<String>,
     /// Also print the plan that `apply` would run to close the gaps (needs a config).
     #[arg(long)]
     pub fix: bool,
+    /// Count unused VPCs (no network interfaces) and what is inside them as compliant or
+    /// non-compliant, as Security Hub does (default: status `unused`, never a failure).
+    #[arg(long)]
+    pub include_unused: bool,
     /// Write the report to this file instead of stdout.
     #[arg(short = 'o', long)]
     pub output: Option<PathBuf>,

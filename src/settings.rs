@@ -58,9 +58,11 @@ impl FilterArgs {
             .as_ref()
             .map(|rs| rs.iter().map(|r| r.trim().to_string()).collect());
         if let Some(rs) = &regions
-            && let Some(bad) = rs.iter().find(|r| crate::model::regions::known(r).is_err())
+            && let Some((bad, hint)) = rs
+                .iter()
+                .find_map(|r| crate::model::regions::known(r).err().map(|h| (r, h)))
         {
-            return Err(format!("`{bad}` is not an AWS region"));
+            return Err(format!("--regions: `{bad}` is not an AWS region; {hint}"));
         }
         Ok(Filters { accounts, regions })
     }
@@ -163,6 +165,13 @@ mod tests {
         assert!(e.contains("hint: --accounts takes 12-digit ids"), "{e}");
         let e = resolve(&["--regions", "not a region"]).unwrap_err();
         assert!(e.contains("`not a region` is not an AWS region"), "{e}");
+    }
+
+    #[test]
+    fn regression_a_misspelt_region_in_regions_gets_did_you_mean() {
+        let e = resolve(&["--regions", "us-east-1,us-eats-1"]).unwrap_err();
+        assert!(e.contains("`us-eats-1` is not an AWS region"), "{e}");
+        assert!(e.contains("did you mean `us-east-1`?"), "{e}");
     }
 
     #[test]

@@ -88,3 +88,58 @@ fn an_unknown_baseline_name_gets_the_shipped_ones_and_ndjson_is_refused() {
         stderr(&out)
     );
 }
+
+#[test]
+fn regression_approved_destinations_must_say_what_they_are_and_fix_refuses_a_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    for (value, wants) in [
+        ("", "an empty destination approves nothing"),
+        ("s3://my-logs/vpc/", "write arn:aws:s3:::my-logs/vpc"),
+        ("my-logs", "a bucket is arn:aws:s3:::my-logs[/prefix]"),
+    ] {
+        let out = flowkeeper(
+            dir.path(),
+            &[
+                "audit",
+                "--baseline",
+                "aws-fsbp",
+                "--approved-destination",
+                value,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1), "{value:?}");
+        assert!(stderr(&out).contains(wants), "{value:?}: {}", stderr(&out));
+    }
+    std::fs::write(
+        dir.path().join("flowkeeper.yaml"),
+        "version: 1\nregions: [us-east-1]\ndestinations:\n  rt: { type: cloudwatch-logs, log_group: /g }\nflow_logs:\n  - name: x\n    resource: vpc\n    select: all\n    destinations: [rt]\n",
+    )
+    .unwrap();
+    let out = flowkeeper(dir.path(), &["audit", "--fix", "--baseline", "aws-fsbp"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("--fix with --baseline"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn regression_help_lists_table_as_an_alias_of_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = flowkeeper(dir.path(), &["audit", "--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("`table` is an alias"), "{help}");
+}
+
+#[test]
+fn regression_a_misspelt_region_gets_did_you_mean_in_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = flowkeeper(dir.path(), &["audit", "--regions", "us-eats-1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("did you mean `us-east-1`?"),
+        "{}",
+        stderr(&out)
+    );
+}

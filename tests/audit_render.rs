@@ -143,6 +143,13 @@ fn ocsf_status_severity_and_compliance_follow_the_verdict() {
     );
     assert!(b["remediation"]["desc"].is_string());
     assert!(by_id(&all, "vpc-0a").get("remediation").is_none());
+    // Regression: a baseline's out-of-scope resource is not said to lack a config entry.
+    let e = by_id(&all, "vpc-0e")["compliance"]["status_detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!e.contains("config entry"), "{e}");
+    assert!(e.contains("Baseline cis-aws-foundations holds"), "{e}");
     // A compliant resource names the baseline it was held to.
     assert_eq!(
         by_id(&all, "vpc-0a")["compliance"]["standards"],

@@ -104,9 +104,11 @@ mod executor_tests {
                 destination: FlowLogDestination::CloudwatchLogs {
                     log_group: "/g".into(),
                     role_arn: "arn:aws:iam::111122223333:role/r".into(),
+                    elsewhere: None,
                 },
                 log_format: LogFormat::default_v2(),
                 max_aggregation_interval: crate::model::AggregationInterval::TenMinutes,
+                unreadable: Default::default(),
             },
             // Equal settings, different tags: two batches, the `a` one first.
             tags: BTreeMap::from([(tag.to_string(), "1".to_string())]),

@@ -124,10 +124,21 @@ pub async fn apply_region(
         })
         .filter_map(|(c, _)| c.resource.clone())
         .collect();
+    let region = changes
+        .iter()
+        .find_map(|c| c.region.clone())
+        .unwrap_or_default();
     let described = if needs_describe.is_empty() {
         Ok(Vec::new())
     } else {
-        aws::ec2::describe_flow_logs_of(ec2, &needs_describe).await
+        aws::ec2::describe_flow_logs_of(ec2, &needs_describe)
+            .await
+            .map(|mut all| {
+                for fl in &mut all {
+                    fl.settings.destination.localize(account, &region);
+                }
+                all
+            })
     };
     for (c, answer) in created {
         results.insert(c.key(), confirm(c, answer, &described));
@@ -412,9 +423,11 @@ pub(super) mod tests {
             destination: FlowLogDestination::CloudwatchLogs {
                 log_group: "/g".into(),
                 role_arn: "arn:aws:iam::111122223333:role/r".into(),
+                elsewhere: None,
             },
             log_format: LogFormat::default_v2(),
             max_aggregation_interval: crate::model::AggregationInterval::TenMinutes,
+            unreadable: Default::default(),
         }
     }
 

@@ -90,15 +90,21 @@ pub fn load(given: &str) -> Result<Baseline, LoadError> {
         Ok(text) => parse(path, &text).map_err(LoadError::Invalid),
         Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
             let names: Vec<&str> = SHIPPED.iter().map(|(n, _)| *n).collect();
-            let hint = yamlcheck::did_you_mean(given, names.iter().copied()).map_or_else(
-                || {
-                    format!(
-                        "shipped baselines: {}; or the path of a baseline file",
-                        names.join(", ")
-                    )
-                },
-                |h| format!("{h} (shipped baselines: {})", names.join(", ")),
-            );
+            let same_but_case = names
+                .iter()
+                .find(|n| n.eq_ignore_ascii_case(given))
+                .map(|n| format!("did you mean `{n}`?"));
+            let hint = same_but_case
+                .or_else(|| yamlcheck::did_you_mean(given, names.iter().copied()))
+                .map_or_else(
+                    || {
+                        format!(
+                            "shipped baselines: {}; or the path of a baseline file",
+                            names.join(", ")
+                        )
+                    },
+                    |h| format!("{h} (shipped baselines: {})", names.join(", ")),
+                );
             Err(LoadError::Unknown {
                 given: given.to_string(),
                 hint,
@@ -205,6 +211,21 @@ fn resource_kinds(v: &Value, p: &Path, c: &mut FileChecker) -> Option<BTreeSet<R
     let mut out = BTreeSet::new();
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
+        if let Some(hint) = synonym(
+            item,
+            &[
+                ("eni", "network-interface"),
+                ("interface", "network-interface"),
+            ],
+        ) {
+            c.at_value(
+                &p.index(i),
+                "not a resource kind (vpc, subnet, network-interface)",
+                Some(hint),
+            );
+            ok = false;
+            continue;
+        }
         match c
             .choice(
                 item,
@@ -270,6 +291,16 @@ fn requirement_value(v: &Value, p: &Path, c: &mut FileChecker) -> Option<Require
     })
 }
 
+/// "did you mean `network-interface`?" for a common other name of a choice (AWS's own
+/// spellings, or short forms), which edit distance alone would not find.
+fn synonym(item: &Value, synonyms: &[(&str, &str)]) -> Option<String> {
+    let s = item.as_str()?.to_ascii_lowercase();
+    synonyms
+        .iter()
+        .find(|(other, _)| *other == s)
+        .map(|(_, right)| format!("did you mean `{right}`?"))
+}
+
 fn destination_types(
     v: &Value,
     p: &Path,
@@ -280,6 +311,23 @@ fn destination_types(
     let mut out = BTreeSet::new();
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
+        if let Some(hint) = synonym(
+            item,
+            &[
+                ("firehose", "kinesis-data-firehose"),
+                ("kinesis", "kinesis-data-firehose"),
+                ("cloudwatch-logs", "cloud-watch-logs"),
+                ("cloudwatch", "cloud-watch-logs"),
+            ],
+        ) {
+            c.at_value(
+                &p.index(i),
+                "not a destination type (s3, cloud-watch-logs, kinesis-data-firehose)",
+                Some(hint),
+            );
+            ok = false;
+            continue;
+        }
         match c
             .choice(item, &p.index(i), "a destination type", &names)
             .and_then(DestinationType::parse)

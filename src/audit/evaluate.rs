@@ -62,6 +62,15 @@ pub fn selects_or_contains(entry: &FlowLogEntry, r: &NetworkResource, idx: &Regi
             .any(selects)
 }
 
+/// How verdicts become statuses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `--include-unused`: an unused VPC (and what is inside it) is compliant or
+    /// non-compliant like any other resource (Security Hub's and Prowler's
+    /// `--scan-unused-services` count), not `unused`.
+    pub include_unused: bool,
+}
+
 /// The verdict on every VPC, subnet and network interface of one region.
 pub fn evaluate_region(
     account: &str,
@@ -69,11 +78,31 @@ pub fn evaluate_region(
     ri: &RegionInventory,
     scope: &Scope,
 ) -> Vec<ResourceVerdict> {
-    let idx = RegionIndex::new(ri);
+    evaluate_region_with(account, region, ri, scope, Options::default())
+}
+
+/// [`evaluate_region`] with [`Options`].
+pub fn evaluate_region_with(
+    account: &str,
+    region: &str,
+    ri: &RegionInventory,
+    scope: &Scope,
+    opts: Options,
+) -> Vec<ResourceVerdict> {
+    let idx = RegionIndex::new(ri).at(account, region);
     ri.resources
         .iter()
-        .map(|r| verdict(account, region, r, &idx, &scope.on(r, &idx)))
+        .map(|r| verdict(account, region, r, &idx, &scope.on(r, &idx), opts))
         .collect()
+}
+
+/// Whether `r` is, or is inside, a VPC without network interfaces (nothing to log yet).
+fn in_unused_vpc(r: &NetworkResource, idx: &RegionIndex) -> bool {
+    let vpc = match r.kind {
+        ResourceKind::Vpc => Some(r.id.as_str()),
+        _ => r.vpc_id.as_deref(),
+    };
+    r.kind != ResourceKind::NetworkInterface && vpc.is_some_and(|v| idx.interface_count(v) == 0)
 }
 
 fn verdict(
@@ -82,6 +111,7 @@ fn verdict(
     r: &NetworkResource,
     idx: &RegionIndex,
     held: &[&Held],
+    opts: Options,
 ) -> ResourceVerdict {
     let mut reasons = Vec::new();
     let mut flow_log_ids = BTreeSet::new();
@@ -93,8 +123,14 @@ fn verdict(
             continue;
         }
         met = false;
+        let foreign_owner = r.owner_id.as_deref().filter(|o| *o != account);
         for gap in &cov.gaps {
-            let text = gap.text(r);
+            let mut text = gap.text(r);
+            if let (Some(owner), coverage::Gap::NoFlowLog) = (foreign_owner, gap) {
+                text.push_str(&format!(
+                    " visible from this account (flow logs that its owner {owner} created are not visible here)"
+                ));
+            }
             reasons.push(Reason {
                 code: gap.code().to_string(),
                 text: match &h.label {
@@ -107,7 +143,7 @@ fn verdict(
         }
     }
     let shared = r.owner_id.as_deref().is_some_and(|o| o != account);
-    let unused = r.kind == ResourceKind::Vpc && idx.interface_count(&r.id) == 0;
+    let unused = !opts.include_unused && in_unused_vpc(r, idx);
     let (status, compliant) = if held.is_empty() {
         (Status::OutOfScope, None)
     } else if shared {
@@ -192,7 +228,12 @@ pub fn summarize(v: &[ResourceVerdict], audited: &[(String, String)]) -> Vec<Sum
             Status::Compliant => row.compliant += 1,
             Status::NonCompliant => row.non_compliant += 1,
             Status::Shared => row.shared += 1,
-            Status::Unused => row.unused += 1,
+            Status::Unused => {
+                row.unused += 1;
+                if x.resource_type == ResourceKind::Vpc && x.compliant == Some(false) {
+                    row.unused_non_compliant += 1;
+                }
+            }
             Status::OutOfScope => row.out_of_scope += 1,
         }
     }

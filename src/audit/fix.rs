@@ -18,8 +18,11 @@ fn closes(plan: &Plan, v: &ResourceVerdict) -> bool {
     })
 }
 
-/// "apply will not fix this: ..." for each non-compliant resource no planned change closes.
-pub fn unfixed(report: &AuditReport, plans: &[&Plan]) -> Vec<String> {
+/// The non-compliant resources no planned change closes.
+fn unclosed<'a>(
+    report: &'a AuditReport,
+    plans: &'a [&Plan],
+) -> impl Iterator<Item = &'a ResourceVerdict> {
     report
         .resources
         .iter()
@@ -29,6 +32,36 @@ pub fn unfixed(report: &AuditReport, plans: &[&Plan]) -> Vec<String> {
                 .iter()
                 .any(|plan| plan.account.as_str() == v.account && closes(plan, v))
         })
+}
+
+/// One reason of a resource `apply` will not fix (`fix_gaps` in JSON).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FixGap {
+    pub account: String,
+    pub region: String,
+    pub resource_id: String,
+    pub reason_code: String,
+    pub text: String,
+}
+
+/// Every reason of every resource [`unfixed`] names, as objects.
+pub fn unfixed_gaps(report: &AuditReport, plans: &[&Plan]) -> Vec<FixGap> {
+    unclosed(report, plans)
+        .flat_map(|v| {
+            v.reasons.iter().map(|r| FixGap {
+                account: v.account.clone(),
+                region: v.region.clone(),
+                resource_id: v.resource_id.clone(),
+                reason_code: r.code.clone(),
+                text: r.text.clone(),
+            })
+        })
+        .collect()
+}
+
+/// "apply will not fix this: ..." for each non-compliant resource no planned change closes.
+pub fn unfixed(report: &AuditReport, plans: &[&Plan]) -> Vec<String> {
+    unclosed(report, plans)
         .map(|v| {
             let why: Vec<&str> = v.reasons.iter().map(|r| r.text.as_str()).collect();
             format!(
@@ -83,6 +116,7 @@ mod tests {
             summary: Vec::new(),
             resources: vec![verdict("subnet-1", "vpc-1"), verdict("vpc-2", "vpc-2")],
             errors: Vec::new(),
+            warnings: Vec::new(),
         };
         let plan = Plan {
             changes: vec![Change {
@@ -105,6 +139,17 @@ mod tests {
             [
                 "apply will not fix this: 111122223333/us-east-1 vpc vpc-2: fl-1 (on vpc-2): delivery FAILED: \"Access error\""
             ]
+        );
+        // In JSON, one object per reason.
+        assert_eq!(
+            unfixed_gaps(&report, &[&plan]),
+            [FixGap {
+                account: "111122223333".into(),
+                region: "us-east-1".into(),
+                resource_id: "vpc-2".into(),
+                reason_code: "delivery-failed".into(),
+                text: "fl-1 (on vpc-2): delivery FAILED: \"Access error\"".into(),
+            }]
         );
         // Another account's plan closes nothing here.
         let mut other = plan.clone();

@@ -5,8 +5,9 @@ pub mod baseline;
 pub mod evaluate;
 pub mod fix;
 pub mod report;
+pub mod selection;
 
-pub use evaluate::{Held, Scope, evaluate_region};
+pub use evaluate::{Held, Options, Scope, evaluate_region, evaluate_region_with};
 
 use crate::exit::ExitStatus;
 use report::{AuditReport, Status};

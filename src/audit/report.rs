@@ -100,6 +100,9 @@ pub struct SummaryRow {
     pub non_compliant: usize,
     pub shared: usize,
     pub unused: usize,
+    /// Unused VPCs without a qualifying flow log (counted by Security Hub; here only with
+    /// `--include-unused`, which makes them non-compliant). Added in schema 1 (additive).
+    pub unused_non_compliant: usize,
     pub out_of_scope: usize,
     /// compliant / (compliant + non_compliant), in percent; None when nothing was evaluated.
     pub coverage_percent: Option<f64>,
@@ -130,4 +133,7 @@ pub struct AuditReport {
     /// Sorted by (account, region, VPC, resource type, id).
     pub resources: Vec<ResourceVerdict>,
     pub errors: Vec<AuditError>,
+    /// Things that are not errors but change what the report means (a config entry that
+    /// selects nothing). Added in schema 1 (additive).
+    pub warnings: Vec<String>,
 }

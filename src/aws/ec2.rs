@@ -17,7 +17,7 @@ use aws_smithy_runtime_api::http::Response as HttpResponse;
 use super::error::{AwsError, classify};
 use crate::model::{
     AggregationInterval, ExistingFlowLog, FileFormat, FlowLogDestination, FlowLogHealth,
-    FlowLogSettings, LogFormat, NetworkResource, ResourceKind, S3Options, TrafficType,
+    FlowLogSettings, LogFormat, NetworkResource, ResourceKind, S3Options, TrafficType, Unreadable,
 };
 
 /// A Ec2 client. The SDK type stays inside `aws`: other modules hold this and call the
@@ -247,23 +247,41 @@ fn existing_flow_log(fl: &FlowLog) -> Option<ExistingFlowLog> {
                 .deliver_logs_permission_arn()
                 .unwrap_or_default()
                 .to_string(),
+            // Kept until discovery knows the account and region (`localize`).
+            elsewhere: fl
+                .log_destination()
+                .filter(|d| !d.is_empty())
+                .map(|d| d.trim_end_matches(":*").to_string()),
         },
-        Some(_) => FlowLogDestination::KinesisDataFirehose {
+        Some(LogDestinationType::KinesisDataFirehose) => FlowLogDestination::KinesisDataFirehose {
             arn: fl.log_destination().unwrap_or_default().to_string(),
+        },
+        Some(other) => FlowLogDestination::Other {
+            type_name: other.as_str().to_string(),
+            arn: fl.log_destination().unwrap_or_default().to_string(),
+        },
+    };
+    let traffic = fl.traffic_type().map(|t| t.as_str());
+    let traffic_type = traffic.and_then(TrafficType::parse);
+    let log_format = fl.log_format().map(|f| (f, LogFormat::parse_aws(f)));
+    let unreadable = Unreadable {
+        traffic_type: traffic_type
+            .is_none()
+            .then(|| traffic.unwrap_or("(not reported)").to_string()),
+        log_format: match log_format {
+            Some((raw, None)) => Some(raw.to_string()),
+            _ => None,
         },
     };
     Some(ExistingFlowLog {
         id: fl.flow_log_id()?.to_string(),
         resource_id: fl.resource_id().unwrap_or_default().to_string(),
         settings: FlowLogSettings {
-            traffic_type: fl
-                .traffic_type()
-                .and_then(|t| TrafficType::parse(t.as_str()))
-                .unwrap_or(TrafficType::All),
+            // Placeholders where `unreadable` holds the raw value.
+            traffic_type: traffic_type.unwrap_or(TrafficType::All),
             destination,
-            log_format: fl
-                .log_format()
-                .map(LogFormat::from_aws)
+            log_format: log_format
+                .and_then(|(_, f)| f)
                 .unwrap_or_else(LogFormat::default_v2),
             // AWS accepts only 60 and 600; absent means its default, 600.
             max_aggregation_interval: fl
@@ -271,6 +289,7 @@ fn existing_flow_log(fl: &FlowLog) -> Option<ExistingFlowLog> {
                 .and_then(|i| u32::try_from(i).ok())
                 .and_then(AggregationInterval::from_seconds)
                 .unwrap_or_default(),
+            unreadable,
         },
         tags: tag_map(fl.tags()),
         created: fl.creation_time().map(|t| t.to_string()),
@@ -331,12 +350,16 @@ pub async fn create_flow_logs(
         FlowLogDestination::CloudwatchLogs {
             log_group,
             role_arn,
+            ..
         } => req
             .log_destination_type(LogDestinationType::CloudWatchLogs)
             .log_group_name(log_group)
             .deliver_logs_permission_arn(role_arn),
         FlowLogDestination::KinesisDataFirehose { arn } => req
             .log_destination_type(LogDestinationType::KinesisDataFirehose)
+            .log_destination(arn),
+        FlowLogDestination::Other { type_name, arn } => req
+            .log_destination_type(LogDestinationType::from(type_name.as_str()))
             .log_destination(arn),
     };
     let out = req

@@ -208,6 +208,16 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
                     ),
                 );
             }
+            FlowLogDestination::Other { type_name, arn } => {
+                return fail(
+                    format!(
+                        "{id} delivers to {arn} (destination type {type_name}, which flowkeeper does not know)"
+                    ),
+                    Some(
+                        "point analyze at where the logs land (a file, s3://bucket/prefix or a log group)",
+                    ),
+                );
+            }
         }
     }
     if inputs.is_empty() {

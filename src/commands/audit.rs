@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 
 use crate::audit::baseline::{self, Baseline, LoadError};
 use crate::audit::report::{AuditError, AuditReport, ResourceVerdict, SCHEMA_VERSION};
+use crate::audit::selection::Selection;
 use crate::audit::{self, Held, Scope};
 use crate::aws::{Aws, AwsError, AwsSettings};
 use crate::cli::{AuditArgs, OutputFormat};
@@ -36,11 +37,35 @@ struct Inputs {
     baseline: Option<Baseline>,
     /// The baseline's file, when it is a file (an input `-o` must not overwrite).
     baseline_file: Option<PathBuf>,
+    /// `--include-unused`.
+    include_unused: bool,
 }
 
 fn usage(message: &str) -> ExitStatus {
     eprintln!("error: {message}");
     ExitStatus::Failure
+}
+
+/// An `--approved-destination` value: an S3 ARN, a log-group name or ARN, a Firehose ARN
+/// (`*` wildcards). Empty, `s3://...` and a bare name that could be a bucket are refused, with
+/// the form they need.
+fn check_approved_destination(d: &str) -> Result<(), String> {
+    let shown = output::safe(d);
+    if d.trim().is_empty() {
+        return Err("--approved-destination '': an empty destination approves nothing\n   = hint: give an S3 ARN (arn:aws:s3:::bucket[/prefix]), a log-group name or ARN, or a Firehose ARN".into());
+    }
+    if let Some(rest) = d.strip_prefix("s3://") {
+        let rest = output::safe(rest.trim_end_matches('/'));
+        return Err(format!(
+            "--approved-destination {shown}: flow logs name S3 destinations by ARN\n   = hint: write arn:aws:s3:::{rest}"
+        ));
+    }
+    if !d.contains(':') && !d.contains('/') {
+        return Err(format!(
+            "--approved-destination {shown}: a bucket or a log group? Say which\n   = hint: a bucket is arn:aws:s3:::{shown}[/prefix]; a log group is arn:aws:logs:*:*:log-group:{shown} (a name starting with / may be given bare)"
+        ));
+    }
+    Ok(())
 }
 
 /// A config is used when `-c` was given, or when the default `flowkeeper.yaml` exists.
@@ -87,6 +112,16 @@ fn resolve_inputs(settings: &Settings, args: &AuditArgs) -> Result<Inputs, ExitS
         b.approve(&args.approved_destinations);
         b
     });
+    for d in &args.approved_destinations {
+        if let Err(e) = check_approved_destination(d) {
+            return Err(usage(&e));
+        }
+    }
+    if args.fix && args.baseline.is_some() {
+        return Err(usage(
+            "--fix with --baseline: the plan comes from the config's entries, not from the baseline, so it cannot close the baseline's gaps\n   = hint: run `flowkeeper audit --fix` (the config's entries), or change the config until `audit --baseline` is clean",
+        ));
+    }
     if baseline.is_none() && !args.approved_destinations.is_empty() {
         return Err(usage(
             "--approved-destination narrows a baseline; the config's entries already name their destinations\n   = hint: add --baseline NAME to audit the config's accounts against a baseline",
@@ -102,12 +137,15 @@ fn resolve_inputs(settings: &Settings, args: &AuditArgs) -> Result<Inputs, ExitS
         config,
         baseline,
         baseline_file,
+        include_unused: args.include_unused,
     })
 }
 
 /// One account's verdicts, the (account, region) pairs audited, and what failed.
 struct AccountAudit {
     verdicts: Vec<ResourceVerdict>,
+    /// What the config's entries select here (config mode).
+    selection: Option<Selection>,
     audited: Vec<(String, String)>,
     errors: Vec<AuditError>,
 }
@@ -117,7 +155,13 @@ fn error_of(account: Option<&AccountId>, region: Option<&str>, e: &AwsError) -> 
         account: account.map(|a| a.to_string()),
         region: region.map(str::to_string),
         message: e.to_string(),
-        hint: e.hint().map(str::to_string),
+        hint: match e.kind {
+            // audit needs its own read-only policy, not the operator's.
+            crate::aws::ErrorKind::AccessDenied => Some(
+                "the credentials lack this permission: see policies/flowkeeper-audit.json (what audit needs)".into(),
+            ),
+            _ => e.hint().map(str::to_string),
+        },
     }
 }
 
@@ -172,6 +216,7 @@ async fn audit_account(
     let account = &target.account;
     let mut out = AccountAudit {
         verdicts: Vec::new(),
+        selection: None,
         audited: Vec::new(),
         errors: Vec::new(),
     };
@@ -209,14 +254,26 @@ async fn audit_account(
         progress,
     )
     .await;
+    if inputs.baseline.is_none()
+        && let Some(d) = &desired
+    {
+        out.selection = Some(Selection::of(d, &inventory));
+    }
     for f in &failures {
         out.errors
             .push(error_of(Some(account), f.region.as_deref(), &f.error));
     }
     for (region, ri) in &inventory.regions {
         let scope = scope_for(inputs, desired.as_ref(), resolved.as_ref(), region);
-        out.verdicts
-            .extend(audit::evaluate_region(account.as_str(), region, ri, &scope));
+        out.verdicts.extend(audit::evaluate_region_with(
+            account.as_str(),
+            region,
+            ri,
+            &scope,
+            audit::Options {
+                include_unused: inputs.include_unused,
+            },
+        ));
         out.audited.push((account.to_string(), region.clone()));
     }
     out
@@ -318,10 +375,14 @@ async fn build_report(
     let mut resources = Vec::new();
     let mut audited = Vec::new();
     let mut errors: Vec<AuditError> = set.failures.iter().map(target_error).collect();
+    let mut selection: Option<Selection> = None;
     for r in results {
         resources.extend(r.verdicts);
         audited.extend(r.audited);
         errors.extend(r.errors);
+        if let Some(s) = r.selection {
+            selection.get_or_insert_with(Selection::default).merge(s);
+        }
     }
     if let Some(wanted) = &settings.filters.regions {
         let missing: Vec<&str> = wanted
@@ -338,6 +399,13 @@ async fn build_report(
         }
     }
     audit::evaluate::sort(&mut resources);
+    // Only a run that read every target can say an id exists nowhere (as plan does).
+    let selection = selection.filter(|_| errors.is_empty());
+    let warnings = selection
+        .as_ref()
+        .map(Selection::warnings)
+        .unwrap_or_default();
+    errors.extend(selection.iter().flat_map(Selection::errors));
     Ok(AuditReport {
         schema_version: SCHEMA_VERSION,
         generated_at: jiff::Timestamp::now().to_string(),
@@ -352,11 +420,17 @@ async fn build_report(
         summary: audit::evaluate::summarize(&resources, &audited),
         resources,
         errors,
+        warnings,
     })
 }
 
 /// The plan as text and as `plan --format json`'s document, and the gaps it leaves.
-type FixOutput = (String, serde_json::Value, Vec<String>);
+type FixOutput = (
+    String,
+    serde_json::Value,
+    Vec<String>,
+    Vec<audit::fix::FixGap>,
+);
 
 /// `--fix`'s result: what to show, and the exit status when part of the plan could not be
 /// computed (the report is still printed).
@@ -384,9 +458,10 @@ fn fix_output(report: &AuditReport, prepared: Result<super::plan::Prepared, Exit
     ))
     .expect("plan serializes");
     let gaps = audit::fix::unfixed(report, &plans);
+    let gap_objects = audit::fix::unfixed_gaps(report, &plans);
     super::plan::print_errors(&p);
     Fix {
-        shown: Some((text, json, gaps)),
+        shown: Some((text, json, gaps, gap_objects)),
         failed: p.has_errors().then_some(ExitStatus::Failure),
     }
 }
@@ -412,11 +487,12 @@ fn print_errors(report: &AuditReport) {
             eprintln!("   = hint: {}", output::safe(h));
         }
     }
-    if !report.errors.is_empty() {
-        eprintln!(
-            "{} target(s) could not be audited; the report covers the rest",
-            report.errors.len()
-        );
+    for w in &report.warnings {
+        eprintln!("warning: {}", output::safe(w));
+    }
+    let targets = report.errors.iter().filter(|e| e.account.is_some()).count();
+    if targets > 0 {
+        eprintln!("{targets} target(s) could not be audited; the report covers the rest");
     }
 }
 
@@ -424,14 +500,14 @@ fn render(format: OutputFormat, report: &AuditReport, fix: Option<&FixOutput>) -
     match format {
         OutputFormat::Json => report::audit_json::render_with_fix(
             report,
-            fix.map(|(_, plan, gaps)| (plan.clone(), gaps.clone())),
+            fix.map(|(_, plan, _, gaps)| (plan.clone(), gaps.clone())),
         ),
         OutputFormat::Csv => report::audit_csv::render(report),
         OutputFormat::Ocsf => report::audit_ocsf::render(report),
         OutputFormat::Html => report::audit_html::render(report),
         _ => {
             let mut s = report::audit_table::render(report);
-            if let Some((text, _, gaps)) = fix {
+            if let Some((text, _, gaps, _)) = fix {
                 s.push_str("\nPlan to close the gaps (flowkeeper apply runs exactly this):\n\n");
                 s.push_str(text);
                 for g in gaps {
@@ -520,4 +596,38 @@ pub async fn run(settings: &Settings, args: &AuditArgs) -> ExitStatus {
         return s;
     }
     audit::exit_status(&report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::ErrorKind;
+
+    #[test]
+    fn regression_access_denied_names_the_audit_policy() {
+        let e = AwsError {
+            operation: "ec2:DescribeFlowLogs",
+            kind: ErrorKind::AccessDenied,
+            code: Some("UnauthorizedOperation".into()),
+            message: "not allowed".into(),
+        };
+        let hint = error_of(None, None, &e).hint.unwrap();
+        assert!(hint.contains("policies/flowkeeper-audit.json"), "{hint}");
+        // plan's hint is unchanged.
+        assert!(e.hint().unwrap().contains("flowkeeper-operator.json"));
+    }
+
+    #[test]
+    fn approved_destination_forms() {
+        for ok in [
+            "arn:aws:s3:::b",
+            "/flowkeeper/*",
+            "arn:aws:logs:*:111122223333:log-group:x",
+        ] {
+            assert!(check_approved_destination(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", " ", "s3://b", "bucket"] {
+            assert!(check_approved_destination(bad).is_err(), "{bad}");
+        }
+    }
 }

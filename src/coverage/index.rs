@@ -12,6 +12,10 @@ pub struct RegionIndex<'a> {
     flow_logs: BTreeMap<&'a str, Vec<&'a ExistingFlowLog>>,
     subnets: BTreeMap<&'a str, Vec<&'a NetworkResource>>,
     interfaces: BTreeMap<&'a str, usize>,
+    /// Network interfaces by the VPC and by the subnet they are in.
+    interfaces_in: BTreeMap<&'a str, Vec<&'a NetworkResource>>,
+    /// The account and region the inventory was read from, when known ([`RegionIndex::at`]).
+    home: Option<(&'a str, &'a str)>,
 }
 
 impl<'a> RegionIndex<'a> {
@@ -25,13 +29,19 @@ impl<'a> RegionIndex<'a> {
             flow_logs: BTreeMap::new(),
             subnets: BTreeMap::new(),
             interfaces: BTreeMap::new(),
+            interfaces_in: BTreeMap::new(),
+            home: None,
         };
         for r in resources {
             idx.resources.insert(&r.id, r);
             match (r.kind, r.vpc_id.as_deref()) {
                 (ResourceKind::Subnet, Some(vpc)) => idx.subnets.entry(vpc).or_default().push(r),
                 (ResourceKind::NetworkInterface, Some(vpc)) => {
-                    *idx.interfaces.entry(vpc).or_default() += 1
+                    *idx.interfaces.entry(vpc).or_default() += 1;
+                    idx.interfaces_in.entry(vpc).or_default().push(r);
+                    if let Some(s) = r.subnet_id.as_deref() {
+                        idx.interfaces_in.entry(s).or_default().push(r);
+                    }
                 }
                 _ => {}
             }
@@ -43,6 +53,18 @@ impl<'a> RegionIndex<'a> {
             v.sort_by(|a, b| a.id.cmp(&b.id));
         }
         idx
+    }
+
+    /// The index of the region `region` of `account`: a log group there is then also known by
+    /// its ARN (approved patterns may name it so, and reasons print it in full).
+    pub fn at(mut self, account: &'a str, region: &'a str) -> Self {
+        self.home = Some((account, region));
+        self
+    }
+
+    /// (account, region) when known.
+    pub fn home(&self) -> Option<(&'a str, &'a str)> {
+        self.home
     }
 
     pub fn resource(&self, id: &str) -> Option<&'a NetworkResource> {
@@ -97,6 +119,14 @@ impl<'a> RegionIndex<'a> {
         let mut v = self.subnets.get(vpc).cloned().unwrap_or_default();
         v.sort_by(|a, b| a.id.cmp(&b.id));
         v
+    }
+
+    /// The network interfaces in a VPC or a subnet.
+    pub fn interfaces_in(&self, vpc_or_subnet: &str) -> &[&'a NetworkResource] {
+        self.interfaces_in
+            .get(vpc_or_subnet)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// How many network interfaces the VPC has in this region.

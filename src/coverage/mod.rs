@@ -52,6 +52,18 @@ pub enum Unmet {
         have: AggregationInterval,
         max: AggregationInterval,
     },
+    /// A `TrafficType` this build does not know (never taken as ALL).
+    UnknownTrafficType {
+        raw: String,
+    },
+    /// A `LogDestinationType` this build does not know (never approved).
+    UnknownDestinationType {
+        type_name: String,
+    },
+    /// A `LogFormat` not of the form `${field} ...` (never taken as having any field).
+    UnreadableLogFormat {
+        raw: String,
+    },
 }
 
 impl Unmet {
@@ -65,6 +77,9 @@ impl Unmet {
             Unmet::Destination { .. } => "destination-not-approved",
             Unmet::FieldsMissing { .. } => "fields-missing",
             Unmet::Interval { .. } => "aggregation-interval",
+            Unmet::UnknownTrafficType { .. } => "unknown-traffic-type",
+            Unmet::UnknownDestinationType { .. } => "unknown-destination-type",
+            Unmet::UnreadableLogFormat { .. } => "unreadable-log-format",
         }
     }
 }
@@ -114,12 +129,34 @@ impl fmt::Display for Unmet {
                 have.seconds(),
                 max.seconds()
             ),
+            Unmet::UnknownTrafficType { raw } => write!(
+                f,
+                "traffic type {raw:?} is not one flowkeeper knows (ALL, ACCEPT, REJECT); it is not taken as any"
+            ),
+            Unmet::UnknownDestinationType { type_name } => write!(
+                f,
+                "destination type {type_name:?} is not one flowkeeper knows (s3, cloud-watch-logs, kinesis-data-firehose); it is not approved"
+            ),
+            Unmet::UnreadableLogFormat { raw } => write!(
+                f,
+                "log format {raw:?} is not of the form `${{field}} ${{field}} ...`; it is not taken as having any field"
+            ),
         }
     }
 }
 
 /// Every requirement `fl` does not meet, each a separate value (empty = it qualifies).
 pub fn qualifies(fl: &ExistingFlowLog, req: &Requirement) -> Vec<Unmet> {
+    qualifies_at(fl, req, None)
+}
+
+/// [`qualifies`] for a flow log read from `home` (account, region), so that a log group there
+/// is also matched and named by its full ARN.
+pub fn qualifies_at(
+    fl: &ExistingFlowLog,
+    req: &Requirement,
+    home: Option<(&str, &str)>,
+) -> Vec<Unmet> {
     let mut out = Vec::new();
     if !fl.health.is_active() {
         out.push(Unmet::NotActive {
@@ -133,38 +170,54 @@ pub fn qualifies(fl: &ExistingFlowLog, req: &Requirement) -> Vec<Unmet> {
         });
     }
     let s = &fl.settings;
-    if !traffic_satisfies(s.traffic_type, req.traffic) {
+    if let Some(raw) = &s.unreadable.traffic_type {
+        out.push(Unmet::UnknownTrafficType { raw: raw.clone() });
+    } else if !traffic_satisfies(s.traffic_type, req.traffic) {
         out.push(Unmet::TrafficType {
             have: s.traffic_type,
             need: req.traffic,
         });
     }
-    let dtype = DestinationType::of(&s.destination);
-    if !req.destination_types.contains(&dtype) {
-        out.push(Unmet::DestinationType {
-            have: dtype,
-            approved: req.destination_types.clone(),
-        });
+    match DestinationType::of(&s.destination) {
+        None => out.push(Unmet::UnknownDestinationType {
+            type_name: s.destination.type_name().to_string(),
+        }),
+        Some(dtype) if !req.destination_types.contains(&dtype) => {
+            out.push(Unmet::DestinationType {
+                have: dtype,
+                approved: req.destination_types.clone(),
+            })
+        }
+        Some(_) => {}
     }
-    if !req.destinations.admits(s.destination.location()) {
+    let known_type = DestinationType::of(&s.destination).is_some();
+    if known_type && !req.destinations.admits_destination(&s.destination, home) {
         let approved = match &req.destinations {
             Approved::Any => Vec::new(),
             Approved::Patterns(p) => p.iter().cloned().collect(),
         };
-        out.push(Unmet::Destination {
-            have: s.destination.location().to_string(),
-            approved,
-        });
+        let have = match home {
+            Some((account, region)) => s.destination.full_location(account, region),
+            None => s.destination.location().to_string(),
+        };
+        out.push(Unmet::Destination { have, approved });
     }
-    let have: BTreeSet<&str> = s.log_format.fields().iter().map(String::as_str).collect();
-    let missing: Vec<String> = req
-        .required_fields
-        .iter()
-        .filter(|f| !have.contains(f.as_str()))
-        .cloned()
-        .collect();
-    if !missing.is_empty() {
-        out.push(Unmet::FieldsMissing { missing });
+    if let Some(raw) = &s.unreadable.log_format {
+        // Only a requirement on fields makes an unreadable format a gap.
+        if !req.required_fields.is_empty() {
+            out.push(Unmet::UnreadableLogFormat { raw: raw.clone() });
+        }
+    } else {
+        let have: BTreeSet<&str> = s.log_format.fields().iter().map(String::as_str).collect();
+        let missing: Vec<String> = req
+            .required_fields
+            .iter()
+            .filter(|f| !have.contains(f.as_str()))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            out.push(Unmet::FieldsMissing { missing });
+        }
     }
     if let Some(max) = req.max_interval
         && s.max_aggregation_interval.seconds() > max.seconds()
@@ -185,6 +238,13 @@ pub enum Gap {
     /// A VPC with no qualifying flow log of its own; `covered` of its `subnets` are covered by
     /// their own. Only a VPC's own flow log covers the VPC.
     NoOwnFlowLog { covered: usize, subnets: usize },
+    /// A VPC with no flow log of its own and only some of its subnets covered, or a VPC or
+    /// subnet with only some interfaces covered by their own flow logs (code `no-flow-log`, like
+    /// a resource with none): (covered, of) subnets and interfaces.
+    Partly {
+        subnets: Option<(usize, usize)>,
+        interfaces: (usize, usize),
+    },
     /// A candidate flow log (on `on`, the resource or an ancestor) that does not qualify.
     Unqualified {
         flow_log_id: String,
@@ -196,7 +256,7 @@ pub enum Gap {
 impl Gap {
     pub fn code(&self) -> &'static str {
         match self {
-            Gap::NoFlowLog => "no-flow-log",
+            Gap::NoFlowLog | Gap::Partly { .. } => "no-flow-log",
             Gap::NoOwnFlowLog { .. } => "no-own-flow-log",
             Gap::Unqualified { unmet, .. } => unmet.code(),
         }
@@ -219,6 +279,19 @@ impl Gap {
                     format!("no flow log on {}, its subnet or its VPC", resource.id)
                 }
             },
+            Gap::Partly {
+                subnets,
+                interfaces: (ci, ni),
+            } => {
+                let mut s = format!("no flow log on {}: 0 of its own", resource.id);
+                if let Some((cs, ns)) = subnets {
+                    s.push_str(&format!("; {cs} of {ns} subnets covered"));
+                }
+                if *ci > 0 {
+                    s.push_str(&format!("; {ci} of {ni} interfaces covered"));
+                }
+                s
+            }
             Gap::NoOwnFlowLog { covered, subnets } => format!(
                 "0 of its own; {covered} of {subnets} subnets covered (only a VPC's own flow log covers the VPC)"
             ),
@@ -273,7 +346,7 @@ pub fn evaluate_with(
     let mut covered_by = None;
     for (on, fl) in index.candidates(resource).filter(|(_, fl)| admit(fl)) {
         considered.push(fl.id.clone());
-        let unmet = qualifies(fl, req);
+        let unmet = qualifies_at(fl, req, index.home());
         if unmet.is_empty() {
             covered_by.get_or_insert_with(|| fl.id.clone());
         } else {
@@ -296,15 +369,34 @@ pub fn evaluate_with(
     }
 }
 
-/// `NoOwnFlowLog` for a VPC whose subnets are all covered, otherwise `NoFlowLog`.
+/// `NoOwnFlowLog` for a VPC whose subnets are all covered; `Partly` when some subnets or
+/// interfaces inside are covered; otherwise `NoFlowLog`.
 fn no_candidate_gap(
     resource: &NetworkResource,
     index: &RegionIndex,
     req: &Requirement,
     admit: &dyn Fn(&ExistingFlowLog) -> bool,
 ) -> Gap {
-    if resource.kind != ResourceKind::Vpc {
+    if resource.kind == ResourceKind::NetworkInterface {
         return Gap::NoFlowLog;
+    }
+    let inside = index.interfaces_in(&resource.id);
+    let interfaces = (
+        inside
+            .iter()
+            .filter(|i| evaluate_with(i, index, req, admit).is_covered())
+            .count(),
+        inside.len(),
+    );
+    if resource.kind == ResourceKind::Subnet {
+        return if interfaces.0 > 0 {
+            Gap::Partly {
+                subnets: None,
+                interfaces,
+            }
+        } else {
+            Gap::NoFlowLog
+        };
     }
     let subnets = index.subnets_of(&resource.id);
     let covered = subnets
@@ -315,6 +407,11 @@ fn no_candidate_gap(
         Gap::NoOwnFlowLog {
             covered,
             subnets: subnets.len(),
+        }
+    } else if covered > 0 || interfaces.0 > 0 {
+        Gap::Partly {
+            subnets: Some((covered, subnets.len())),
+            interfaces,
         }
     } else {
         Gap::NoFlowLog
@@ -335,4 +432,7 @@ pub const REASON_CODES: &[&str] = &[
     "destination-not-approved",
     "fields-missing",
     "aggregation-interval",
+    "unknown-traffic-type",
+    "unknown-destination-type",
+    "unreadable-log-format",
 ];

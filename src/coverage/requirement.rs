@@ -31,11 +31,15 @@ impl DestinationType {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.name() == s)
     }
-    pub fn of(d: &FlowLogDestination) -> Self {
+    /// The type of `d`; None for a type this build does not know.
+    pub fn of(d: &FlowLogDestination) -> Option<Self> {
         match d {
-            FlowLogDestination::S3 { .. } => DestinationType::S3,
-            FlowLogDestination::CloudwatchLogs { .. } => DestinationType::CloudWatchLogs,
-            FlowLogDestination::KinesisDataFirehose { .. } => DestinationType::KinesisDataFirehose,
+            FlowLogDestination::S3 { .. } => Some(DestinationType::S3),
+            FlowLogDestination::CloudwatchLogs { .. } => Some(DestinationType::CloudWatchLogs),
+            FlowLogDestination::KinesisDataFirehose { .. } => {
+                Some(DestinationType::KinesisDataFirehose)
+            }
+            FlowLogDestination::Other { .. } => None,
         }
     }
 }
@@ -61,6 +65,14 @@ impl Approved {
             Approved::Any => true,
             Approved::Patterns(p) => p.iter().any(|p| location_matches(p, location)),
         }
+    }
+
+    /// Whether a flow log of `home` (account, region) delivering to `d` may: a log group of its
+    /// own account and region matches by name or by ARN; one elsewhere only by its ARN (a bare
+    /// name never approves another account's or region's log group).
+    pub fn admits_destination(&self, d: &FlowLogDestination, home: Option<(&str, &str)>) -> bool {
+        self.admits(d.location())
+            || home.is_some_and(|(account, region)| self.admits(&d.full_location(account, region)))
     }
 }
 
@@ -117,7 +129,7 @@ impl Requirement {
         Requirement {
             traffic: entry.traffic_type,
             destinations: Approved::Patterns([destination.location().to_string()].into()),
-            destination_types: [DestinationType::of(destination)].into(),
+            destination_types: DestinationType::of(destination).into_iter().collect(),
             required_fields: entry.format.fields().to_vec(),
             max_interval: Some(entry.max_aggregation_interval),
         }
@@ -128,7 +140,7 @@ impl Requirement {
         Requirement {
             traffic: s.traffic_type,
             destinations: Approved::Patterns([s.destination.location().to_string()].into()),
-            destination_types: [DestinationType::of(&s.destination)].into(),
+            destination_types: DestinationType::of(&s.destination).into_iter().collect(),
             required_fields: s.log_format.fields().to_vec(),
             max_interval: Some(s.max_aggregation_interval),
         }

@@ -38,6 +38,7 @@ fn fl(id: &str, on: &str, traffic: TrafficType) -> ExistingFlowLog {
             destination: s3("arn:aws:s3:::logs"),
             log_format: LogFormat::default_v2(),
             max_aggregation_interval: AggregationInterval::TenMinutes,
+            unreadable: Default::default(),
         },
         tags: BTreeMap::new(),
         created: None,
@@ -223,9 +224,12 @@ fn a_vpc_only_by_its_own_and_says_when_its_subnets_are_all_covered() {
     // Near miss: one subnet uncovered → plainly missing.
     let one = vec![fl("fl-1", "subnet-1", TrafficType::All)];
     let idx = RegionIndex::from_parts(&res, &one);
+    let c = evaluate(&res[0], &idx, &any_reject());
+    assert_eq!(codes(&c), ["no-flow-log"]);
+    // Regression: it says how much is covered, not only when all is.
     assert_eq!(
-        codes(&evaluate(&res[0], &idx, &any_reject())),
-        ["no-flow-log"]
+        c.gaps[0].text(&res[0]),
+        "no flow log on vpc-1: 0 of its own; 1 of 2 subnets covered"
     );
 }
 
@@ -268,4 +272,131 @@ fn admit_filters_candidates() {
     let idx = RegionIndex::from_parts(&res, &logs);
     let c = evaluate_with(&res[0], &idx, &any_reject(), &|f| f.id != "fl-1");
     assert_eq!(codes(&c), ["no-flow-log"]);
+}
+
+fn cwl(elsewhere: Option<&str>) -> FlowLogDestination {
+    FlowLogDestination::CloudwatchLogs {
+        log_group: "/x".into(),
+        role_arn: "arn:aws:iam::111122223333:role/r".into(),
+        elsewhere: elsewhere.map(str::to_string),
+    }
+}
+
+fn approved(patterns: &[&str]) -> Requirement {
+    Requirement {
+        destinations: Approved::Patterns(patterns.iter().map(|p| p.to_string()).collect()),
+        ..any_reject()
+    }
+}
+
+#[test]
+fn regression_a_log_group_of_another_account_is_not_approved_by_its_name() {
+    let v = vpc("vpc-1");
+    let mut f = fl("fl-1", "vpc-1", TrafficType::All);
+    f.settings.destination = cwl(Some("arn:aws:logs:us-west-2:999999999999:log-group:/x"));
+    let (res, fls) = (vec![v.clone()], vec![f]);
+    let idx = RegionIndex::from_parts(&res, &fls).at("111122223333", "us-east-1");
+    let c = evaluate(&v, &idx, &approved(&["/x"]));
+    assert!(!c.is_covered());
+    assert_eq!(codes(&c), vec!["destination-not-approved"]);
+    assert!(
+        c.gaps[0]
+            .text(&v)
+            .contains("arn:aws:logs:us-west-2:999999999999:log-group:/x"),
+        "{}",
+        c.gaps[0].text(&v)
+    );
+    // Its ARN (or a wildcard over it) does approve it.
+    for p in [
+        "arn:aws:logs:us-west-2:999999999999:log-group:/x",
+        "arn:aws:logs:*:999999999999:log-group:*",
+    ] {
+        assert!(evaluate(&v, &idx, &approved(&[p])).is_covered(), "{p}");
+    }
+}
+
+#[test]
+fn a_log_group_of_the_own_account_is_approved_by_name_or_arn() {
+    let v = vpc("vpc-1");
+    let mut f = fl("fl-1", "vpc-1", TrafficType::All);
+    f.settings.destination = cwl(None);
+    let (res, fls) = (vec![v.clone()], vec![f]);
+    let idx = RegionIndex::from_parts(&res, &fls).at("111122223333", "us-east-1");
+    for p in [
+        "/x",
+        "arn:aws:logs:us-east-1:111122223333:log-group:/x",
+        "arn:aws:logs:*:111122223333:log-group:/*",
+    ] {
+        assert!(evaluate(&v, &idx, &approved(&[p])).is_covered(), "{p}");
+    }
+    let c = evaluate(&v, &idx, &approved(&["/y"]));
+    assert!(
+        c.gaps[0]
+            .text(&v)
+            .contains("arn:aws:logs:us-east-1:111122223333:log-group:/x")
+    );
+    assert!(
+        !evaluate(
+            &v,
+            &idx,
+            &approved(&["arn:aws:logs:us-east-1:999999999999:log-group:/x"])
+        )
+        .is_covered()
+    );
+}
+
+#[test]
+fn regression_unknown_api_values_never_pass() {
+    let v = vpc("vpc-1");
+    let strict = Requirement {
+        traffic: TrafficType::All,
+        destinations: Approved::Any,
+        destination_types: DestinationType::ALL.into(),
+        required_fields: vec!["version".into()],
+        max_interval: None,
+    };
+    let mut traffic = fl("fl-1", "vpc-1", TrafficType::All);
+    traffic.settings.unreadable.traffic_type = Some("EVERYTHING".into());
+    let mut format = fl("fl-2", "vpc-1", TrafficType::All);
+    format.settings.unreadable.log_format = Some("version srcaddr".into());
+    let mut dest = fl("fl-3", "vpc-1", TrafficType::All);
+    dest.settings.destination = FlowLogDestination::Other {
+        type_name: "s3-tables".into(),
+        arn: "arn:aws:s3tables:us-east-1:111122223333:bucket/b".into(),
+    };
+    for (f, code, raw) in [
+        (traffic, "unknown-traffic-type", "EVERYTHING"),
+        (format, "unreadable-log-format", "version srcaddr"),
+        (dest, "unknown-destination-type", "s3-tables"),
+    ] {
+        let (res, fls) = (vec![v.clone()], vec![f]);
+        let idx = RegionIndex::from_parts(&res, &fls);
+        let c = evaluate(&v, &idx, &strict);
+        assert!(!c.is_covered(), "{code}");
+        assert_eq!(codes(&c), vec![code]);
+        assert!(c.gaps[0].text(&v).contains(raw), "{}", c.gaps[0].text(&v));
+    }
+}
+
+#[test]
+fn regression_interface_level_logs_are_counted_in_the_vpc_and_subnet_reason() {
+    let res = vec![
+        vpc("vpc-1"),
+        subnet("subnet-1", "vpc-1"),
+        eni("eni-1", "subnet-1", "vpc-1"),
+        eni("eni-2", "subnet-1", "vpc-1"),
+    ];
+    let logs = vec![fl("fl-1", "eni-1", TrafficType::All)];
+    let idx = RegionIndex::from_parts(&res, &logs);
+    let c = evaluate(&res[0], &idx, &any_reject());
+    assert_eq!(codes(&c), ["no-flow-log"]);
+    assert_eq!(
+        c.gaps[0].text(&res[0]),
+        "no flow log on vpc-1: 0 of its own; 0 of 1 subnets covered; 1 of 2 interfaces covered"
+    );
+    let c = evaluate(&res[1], &idx, &any_reject());
+    assert_eq!(
+        c.gaps[0].text(&res[1]),
+        "no flow log on subnet-1: 0 of its own; 1 of 2 interfaces covered"
+    );
 }

@@ -58,6 +58,7 @@ impl Request {
 
 async fn discover_region(
     aws: &Aws,
+    account: &str,
     region: &str,
     queries: &ResourceQueries,
     log_groups: &[String],
@@ -79,8 +80,11 @@ async fn discover_region(
         }
         Ok::<_, AwsError>(found)
     };
-    let (resources, flow_logs, log_groups) =
+    let (resources, mut flow_logs, log_groups) =
         futures::try_join!(resources, aws::ec2::describe_flow_logs(&c.ec2), groups)?;
+    for fl in &mut flow_logs {
+        fl.settings.destination.localize(account, region);
+    }
     Ok(RegionInventory {
         resources,
         flow_logs,
@@ -108,7 +112,7 @@ pub async fn discover(
             progress.step(&format!(
                 "[{label}] reading VPCs, subnets, network interfaces and flow logs"
             ));
-            let result = discover_region(aws, region, queries, &groups).await;
+            let result = discover_region(aws, account.as_str(), region, queries, &groups).await;
             progress.target_finished(&label);
             (region.clone(), result)
         }

@@ -79,6 +79,11 @@ pub enum FlowLogDestination {
     CloudwatchLogs {
         log_group: String,
         role_arn: String,
+        /// The log group's ARN (`LogDestination` without `:*`) when it is in another account or
+        /// region than the flow log; None = the flow log's own account and region (the only
+        /// place flowkeeper ever wants one). See [`FlowLogDestination::localize`].
+        #[serde(skip_serializing_if = "Option::is_none")]
+        elsewhere: Option<String>,
     },
     /// A Kinesis Data Firehose delivery stream. flowkeeper never creates these, but reads them:
     /// a flow log to Firehose is a flow log (audit may or may not approve its destination).
@@ -86,6 +91,9 @@ pub enum FlowLogDestination {
         /// The delivery stream's ARN.
         arn: String,
     },
+    /// A `LogDestinationType` this build does not know, kept as AWS wrote it: never approved,
+    /// never equal to anything flowkeeper wants.
+    Other { type_name: String, arn: String },
 }
 
 impl FlowLogDestination {
@@ -106,30 +114,104 @@ impl FlowLogDestination {
     pub fn describe(&self) -> String {
         match self {
             FlowLogDestination::S3 { arn, .. } => arn.clone(),
-            FlowLogDestination::CloudwatchLogs { log_group, .. } => {
-                format!("log group {log_group}")
-            }
+            FlowLogDestination::CloudwatchLogs {
+                log_group,
+                elsewhere,
+                ..
+            } => format!("log group {}", elsewhere.as_deref().unwrap_or(log_group)),
             FlowLogDestination::KinesisDataFirehose { arn } => format!("Firehose stream {arn}"),
+            FlowLogDestination::Other { type_name, arn } => format!("{type_name} {arn}"),
         }
     }
 
     /// The destination type as DescribeFlowLogs writes it (`LogDestinationType`).
-    pub fn type_name(&self) -> &'static str {
+    pub fn type_name(&self) -> &str {
         match self {
             FlowLogDestination::S3 { .. } => "s3",
             FlowLogDestination::CloudwatchLogs { .. } => "cloud-watch-logs",
             FlowLogDestination::KinesisDataFirehose { .. } => "kinesis-data-firehose",
+            FlowLogDestination::Other { type_name, .. } => type_name,
         }
     }
 
-    /// The part that identifies the destination, ignoring delivery options and role.
+    /// The part that identifies the destination, ignoring delivery options and role: a log
+    /// group of the flow log's own account and region by its name, any other by its ARN.
     pub fn location(&self) -> &str {
         match self {
             FlowLogDestination::S3 { arn, .. } => arn,
-            FlowLogDestination::CloudwatchLogs { log_group, .. } => log_group,
+            FlowLogDestination::CloudwatchLogs {
+                log_group,
+                elsewhere,
+                ..
+            } => elsewhere.as_deref().unwrap_or(log_group),
             FlowLogDestination::KinesisDataFirehose { arn } => arn,
+            FlowLogDestination::Other { arn, .. } => arn,
         }
     }
+}
+
+impl FlowLogDestination {
+    /// The full ARN of the destination for a flow log in `account`/`region` (a log group of
+    /// that account and region named by its ARN; other destinations are ARNs already).
+    pub fn full_location(&self, account: &str, region: &str) -> String {
+        match self {
+            FlowLogDestination::CloudwatchLogs {
+                log_group,
+                elsewhere: None,
+                ..
+            } => log_group_arn(
+                super::target::partition_of(region),
+                region,
+                account,
+                log_group,
+            ),
+            other => other.location().to_string(),
+        }
+    }
+
+    /// Forgets `elsewhere` when the log group it names is in `account`/`region` after all (AWS
+    /// reports `LogDestination` for every CloudWatch Logs flow log), so that a log group of
+    /// the flow log's own account and region compares equal to the one the planner wants.
+    pub fn localize(&mut self, account: &str, region: &str) {
+        if let FlowLogDestination::CloudwatchLogs {
+            log_group,
+            elsewhere,
+            ..
+        } = self
+            && let Some(arn) = elsewhere
+            && log_group_home(arn).is_some_and(|(r, a, name)| {
+                r == region && a == account && (log_group.is_empty() || name == log_group)
+            })
+        {
+            if log_group.is_empty()
+                && let Some((_, _, name)) = log_group_home(arn)
+            {
+                *log_group = name.to_string();
+            }
+            *elsewhere = None;
+        }
+    }
+}
+
+/// `arn:<partition>:logs:<region>:<account>:log-group:<name>`.
+pub fn log_group_arn(partition: &str, region: &str, account: &str, name: &str) -> String {
+    format!("arn:{partition}:logs:{region}:{account}:log-group:{name}")
+}
+
+/// (region, account, name) of a log-group ARN (a trailing `:*` is ignored).
+pub fn log_group_home(arn: &str) -> Option<(&str, &str, &str)> {
+    let arn = arn.strip_suffix(":*").unwrap_or(arn);
+    let mut parts = arn.splitn(7, ':');
+    let (arn_, _partition, service, region, account, kind, name) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    (arn_ == "arn" && service == "logs" && kind == "log-group").then_some((region, account, name))
 }
 
 /// `MaxAggregationInterval`: AWS accepts 60 or 600 seconds and nothing else.
@@ -176,6 +258,25 @@ pub struct FlowLogSettings {
     pub destination: FlowLogDestination,
     pub log_format: LogFormat,
     pub max_aggregation_interval: AggregationInterval,
+    /// Values AWS reported that this build cannot read (only ever on a described flow log);
+    /// the typed fields then hold placeholders that must not be trusted.
+    #[serde(skip_serializing_if = "Unreadable::is_empty")]
+    pub unreadable: Unreadable,
+}
+
+/// Raw values of a described flow log that flowkeeper cannot read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Unreadable {
+    /// `TrafficType` other than ALL, ACCEPT or REJECT (or none reported).
+    pub traffic_type: Option<String>,
+    /// `LogFormat` not of the form `${field} ${field} ...`.
+    pub log_format: Option<String>,
+}
+
+impl Unreadable {
+    pub fn is_empty(&self) -> bool {
+        self.traffic_type.is_none() && self.log_format.is_none()
+    }
 }
 
 impl FlowLogSettings {
@@ -206,6 +307,23 @@ impl FlowLogSettings {
             "max_aggregation_interval",
             self.max_aggregation_interval.to_string(),
             other.max_aggregation_interval.to_string(),
+        );
+        let unread = |u: &Unreadable| {
+            [
+                u.traffic_type
+                    .as_ref()
+                    .map(|t| format!("traffic_type {t:?}")),
+                u.log_format.as_ref().map(|f| format!("log_format {f:?}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ")
+        };
+        push(
+            "unreadable",
+            unread(&self.unreadable),
+            unread(&other.unreadable),
         );
         match (&self.destination, &other.destination) {
             (
@@ -297,11 +415,37 @@ mod tests {
             },
             log_format: fmt,
             max_aggregation_interval: AggregationInterval::OneMinute,
+            unreadable: Default::default(),
         };
         let a = s3(LogFormat::default_v2(), FileFormat::PlainText);
         let b = s3(LogFormat::all_fields(), FileFormat::Parquet);
         let names: Vec<_> = a.differences(&b).into_iter().map(|d| d.0).collect();
         assert_eq!(names, vec!["log_format", "file_format"]);
         assert!(a.differences(&a.clone()).is_empty());
+    }
+
+    #[test]
+    fn regression_localize_keeps_only_another_accounts_or_regions_log_group_arn() {
+        let cwl = |arn: &str| FlowLogDestination::CloudwatchLogs {
+            log_group: "/x".into(),
+            role_arn: String::new(),
+            elsewhere: Some(arn.into()),
+        };
+        let mut here = cwl("arn:aws:logs:us-east-1:111122223333:log-group:/x:*");
+        here.localize("111122223333", "us-east-1");
+        assert_eq!(here.location(), "/x");
+        for arn in [
+            "arn:aws:logs:us-west-2:111122223333:log-group:/x",
+            "arn:aws:logs:us-east-1:999999999999:log-group:/x",
+        ] {
+            let mut d = cwl(arn);
+            d.localize("111122223333", "us-east-1");
+            assert_eq!(d.location(), arn);
+            assert_eq!(d.describe(), format!("log group {arn}"));
+        }
+        assert_eq!(
+            log_group_home("arn:aws:logs:r:a:log-group:/a:b:*"),
+            Some(("r", "a", "/a:b"))
+        );
     }
 }

@@ -70,6 +70,21 @@ impl LogFormat {
         )
     }
 
+    /// [`LogFormat::from_aws`] only when every token is `${name}` (AWS's own form); None for
+    /// anything else (no braces, glued or comma-separated fields), which flowkeeper cannot
+    /// read and so never counts as having any field.
+    pub fn parse_aws(s: &str) -> Option<Self> {
+        let names: Option<Vec<String>> = s
+            .split_whitespace()
+            .map(|t| {
+                let name = t.strip_prefix("${")?.strip_suffix('}')?;
+                let ok = !name.is_empty() && !name.contains(['$', '{', '}', ',']);
+                ok.then(|| name.to_string())
+            })
+            .collect();
+        names.filter(|n| !n.is_empty()).map(LogFormat)
+    }
+
     /// The `LogFormat` string for CreateFlowLogs.
     pub fn to_aws(&self) -> String {
         self.0
@@ -161,5 +176,19 @@ mod tests {
             })
         );
         assert_eq!(LogFormat::from_fields::<&str>(&[]), Err(FieldError::Empty));
+    }
+
+    #[test]
+    fn regression_a_format_without_braces_is_unparsed() {
+        assert!(LogFormat::parse_aws("${version} ${srcaddr}").is_some());
+        for bad in [
+            "version srcaddr",
+            "${version}${srcaddr}",
+            "${version},${srcaddr}",
+            "",
+            "${}",
+        ] {
+            assert_eq!(LogFormat::parse_aws(bad), None, "{bad}");
+        }
     }
 }

@@ -108,6 +108,29 @@ enum Inner {
     Direct(BufWriter<std::fs::File>),
 }
 
+/// The mode the temporary file is created with: what any new file gets (0666 less the
+/// umask, applied by the OS at creation), never tempfile's private 0600. An existing target's
+/// own mode is then set exactly (see [`OutputFile::create`]).
+fn new_file_permissions(_path: &Path) -> std::fs::Permissions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::Permissions::from_mode(0o666)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(".")
+            .map(|m| m.permissions())
+            .unwrap_or_else(|_| {
+                tempfile::tempfile()
+                    .unwrap()
+                    .metadata()
+                    .unwrap()
+                    .permissions()
+            })
+    }
+}
+
 impl OutputFile {
     /// Opens a temporary file beside `path`, after checking that `path` is none of `inputs`
     /// (every path the command reads: files, and the directories or files named on its
@@ -156,6 +179,7 @@ impl OutputFile {
         let temp = tempfile::Builder::new()
             .prefix(".flowkeeper-")
             .suffix(".tmp")
+            .permissions(new_file_permissions(path))
             .tempfile_in(dir)
             .map_err(|error| OutputError::Io {
                 path: path.to_path_buf(),
@@ -163,6 +187,16 @@ impl OutputFile {
                 // The temporary file's own name says nothing useful to the reader.
                 error: io::Error::new(error.kind(), error.kind().to_string()),
             })?;
+        // Creation applied the umask; an existing target's mode is kept exactly.
+        if let Ok(m) = std::fs::metadata(path) {
+            temp.as_file()
+                .set_permissions(m.permissions())
+                .map_err(|error| OutputError::Io {
+                    path: path.to_path_buf(),
+                    action: "write",
+                    error,
+                })?;
+        }
         Ok(OutputFile {
             path: path.to_path_buf(),
             inner: Inner::Temp(BufWriter::new(temp)),
@@ -430,5 +464,28 @@ mod tests {
                 .is_char_device()
         );
         assert_eq!(leftovers(dir.path()), ["null"], "no temporary file");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn regression_an_overwritten_file_keeps_its_mode_and_a_new_one_is_not_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("report.txt");
+        std::fs::write(&target, "old").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o664)).unwrap();
+        let mut out = create(&target, &[]).unwrap();
+        out.write_all(b"new").unwrap();
+        out.commit().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&target), 0o664);
+        // A new file: 0666 less the umask (read it back from a file std creates).
+        let probe = dir.path().join("probe");
+        std::fs::write(&probe, "").unwrap();
+        let fresh = dir.path().join("fresh.txt");
+        let out = create(&fresh, &[]).unwrap();
+        out.commit().unwrap();
+        assert_eq!(mode(&fresh), mode(&probe));
+        assert_ne!(mode(&fresh), 0o600);
     }
 }

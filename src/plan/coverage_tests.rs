@@ -49,6 +49,7 @@ fn s3(traffic: TrafficType) -> FlowLogSettings {
         },
         log_format: LogFormat::default_v2(),
         max_aggregation_interval: AggregationInterval::TenMinutes,
+        unreadable: Default::default(),
     }
 }
 
@@ -58,9 +59,11 @@ fn cwl() -> FlowLogSettings {
         destination: FlowLogDestination::CloudwatchLogs {
             log_group: "/fk/flows".into(),
             role_arn: "arn:aws:iam::111122223333:role/someone-elses".into(),
+            elsewhere: None,
         },
         log_format: LogFormat::all_fields(),
         max_aggregation_interval: AggregationInterval::OneMinute,
+        unreadable: Default::default(),
     }
 }
 

@@ -50,6 +50,7 @@ pub fn wanted_flow_logs(
                         destination: dest.clone(),
                         log_format: entry.format.clone(),
                         max_aggregation_interval: entry.max_aggregation_interval,
+                        unreadable: Default::default(),
                     },
                     tags,
                     entry: entry.name.clone(),
@@ -163,7 +164,7 @@ pub fn plan_flow_logs(
             continue;
         };
         let existing = &ri.flow_logs;
-        let index = RegionIndex::new(ri);
+        let index = RegionIndex::new(ri).at(inv.account.as_str(), region);
         // Managed flow logs that some wanted spec accounts for (kept, replaced or superseded).
         let mut accounted: BTreeSet<&str> = BTreeSet::new();
         for spec in wanted_flow_logs(desired, r, region, inv) {

@@ -308,6 +308,7 @@ fn claim_cloudwatch(
         FlowLogDestination::CloudwatchLogs {
             log_group: group.clone(),
             role_arn,
+            elsewhere: None,
         },
     );
     r.destination_parts.insert(

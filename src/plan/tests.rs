@@ -91,6 +91,7 @@ fn s3_settings(format: LogFormat) -> FlowLogSettings {
         },
         log_format: format,
         max_aggregation_interval: crate::model::AggregationInterval::TenMinutes,
+        unreadable: Default::default(),
     }
 }
 
@@ -548,5 +549,42 @@ fn bucket_policy_with_an_empty_prefix_grants_the_root_folder() {
     assert_eq!(
         bucket_policy_statements(&org)["Statement"][1]["Resource"],
         serde_json::json!(["arn:aws:s3:::b/AWSLogs/*", "arn:aws:s3:::b/vpc/AWSLogs/*"])
+    );
+}
+
+#[test]
+fn regression_a_managed_flow_log_with_an_unknown_traffic_type_is_replaced_not_kept() {
+    let mut settings = s3_settings(LogFormat::all_fields());
+    settings.unreadable.traffic_type = Some("EVERYTHING".into());
+    let mut inv = empty_inventory(vec![resource("vpc-0a", &[])]);
+    inv.regions.get_mut("us-east-1").unwrap().flow_logs = vec![flow_log(
+        "fl-odd",
+        "vpc-0a",
+        settings.clone(),
+        managed_tags("vpcs", "archive"),
+    )];
+    let p = plan_one(&desired(CONFIG), &inv, PlanOptions::default());
+    let r = p
+        .changes
+        .iter()
+        .find(|c| c.action == Action::Replace)
+        .expect("a replace");
+    assert_eq!(r.id, "fl-odd");
+    assert!(
+        r.attributes.iter().any(|a| a.name == "unreadable"),
+        "{:?}",
+        r.attributes
+    );
+    // Not managed: it does not cover the VPC, so a flow log is created.
+    let mut inv = empty_inventory(vec![resource("vpc-0a", &[])]);
+    inv.regions.get_mut("us-east-1").unwrap().flow_logs =
+        vec![flow_log("fl-odd", "vpc-0a", settings, BTreeMap::new())];
+    let p = plan_one(&desired(CONFIG), &inv, PlanOptions::default());
+    assert!(
+        p.changes
+            .iter()
+            .any(|c| c.action == Action::Create && c.resource.as_deref() == Some("vpc-0a")),
+        "{:?}",
+        p.changes
     );
 }

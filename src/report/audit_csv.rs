@@ -78,9 +78,11 @@ fn cells(v: &ResourceVerdict) -> [String; 14] {
             .collect::<Vec<_>>()
             .join(LIST_SEP),
         // One reason a line: a cell can hold line breaks, and reason texts may contain `;`.
+        // Control characters inside a text (a newline in a delivery error) are escaped as in
+        // the table, so that each line is one reason.
         v.reasons
             .iter()
-            .map(|r| r.text.as_str())
+            .map(|r| crate::output::Safe(&r.text).to_string())
             .collect::<Vec<_>>()
             .join("\n"),
         controls(v).join(LIST_SEP),
@@ -134,6 +136,7 @@ mod tests {
             summary: vec![],
             resources,
             errors: vec![],
+            warnings: vec![],
         }
     }
 
@@ -253,7 +256,7 @@ mod tests {
         assert_eq!(row[3], "'=HYPERLINK(\"http://x\",\"y\")");
         assert_eq!(row[4], "'@owner");
         assert_eq!(row[6], "'-2+3");
-        assert_eq!(row[10], "'\t=cmd|' /C calc'!A0");
+        assert_eq!(row[10], "\\t=cmd|' /C calc'!A0");
         assert_eq!(row[12], "'\r=1");
         assert_eq!(row[13], "'+entry, with \"quotes\"");
     }
@@ -261,5 +264,26 @@ mod tests {
     #[test]
     fn an_empty_report_is_the_header_alone() {
         assert_eq!(render(&report(vec![])), format!("{}\n", HEADER.join(",")));
+    }
+
+    #[test]
+    fn regression_a_newline_inside_a_reason_text_is_not_a_fake_reason_line() {
+        let mut v = verdict("vpc-1");
+        v.reasons = [
+            "delivery FAILED: \"line one\nfake-code: line two\"",
+            "no flow log",
+        ]
+        .iter()
+        .map(|t| Reason {
+            code: "delivery-failed".into(),
+            text: t.to_string(),
+            controls: vec![],
+            flow_log_id: None,
+        })
+        .collect();
+        let got = rows(&render(&report(vec![v])));
+        let lines: Vec<&str> = got[1][10].split('\n').collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].contains("line one\\nfake-code"), "{lines:?}");
     }
 }

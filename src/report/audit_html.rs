@@ -241,6 +241,7 @@ mod tests {
             summary: vec![],
             resources: vec![],
             errors: vec![],
+            warnings: vec![],
         };
         let html = try_render(&report).expect("renders");
         assert!(html.contains("No resources were audited."), "{html}");

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::audit::fix::FixGap;
 use crate::audit::report::AuditReport;
 
 /// The report, pretty-printed, with a trailing newline.
@@ -12,11 +13,14 @@ pub fn render(report: &AuditReport) -> String {
 
 /// The report with the `--fix` plan under `fix_plan` and the gaps it cannot close under
 /// `fix_gaps`.
-pub fn render_with_fix(report: &AuditReport, fix: Option<(Value, Vec<String>)>) -> String {
+pub fn render_with_fix(report: &AuditReport, fix: Option<(Value, Vec<FixGap>)>) -> String {
     let mut v = serde_json::to_value(report).expect("audit report serializes");
     if let (Some((plan, gaps)), Value::Object(m)) = (fix, &mut v) {
         m.insert("fix_plan".into(), plan);
-        m.insert("fix_gaps".into(), Value::from(gaps));
+        m.insert(
+            "fix_gaps".into(),
+            serde_json::to_value(gaps).expect("fix gaps serialize"),
+        );
     }
     let mut s = serde_json::to_string_pretty(&v).expect("JSON value serializes");
     s.push('\n');

@@ -88,8 +88,35 @@ fn severity(status: Status) -> (u32, &'static str) {
     }
 }
 
+/// Why nothing holds on `v`: in baseline mode, the kinds the baseline holds (those of the
+/// report's in-scope resources); in config mode, that no entry selects it.
+fn out_of_scope(v: &ResourceVerdict, report: &AuditReport) -> String {
+    match &report.baseline {
+        Some(b) => {
+            let mut held: Vec<&str> = report
+                .resources
+                .iter()
+                .filter(|x| x.status != Status::OutOfScope)
+                .map(|x| x.resource_type.config_name())
+                .collect();
+            held.sort();
+            held.dedup();
+            let kind = v.resource_type.config_name();
+            if held.is_empty() {
+                format!("Baseline {b} does not hold resources of kind {kind}.")
+            } else {
+                format!(
+                    "Baseline {b} holds {} only; a {kind} is not in its scope.",
+                    held.join(", ")
+                )
+            }
+        }
+        None => "No config entry selects this resource.".into(),
+    }
+}
+
 /// The reasons, one sentence each; or what the verdict rests on when there are none.
-fn description(v: &ResourceVerdict) -> String {
+fn description(v: &ResourceVerdict, report: &AuditReport) -> String {
     let met = match v.compliant {
         Some(true) => "the requirement is met",
         Some(false) => "the requirement is not met",
@@ -102,7 +129,7 @@ fn description(v: &ResourceVerdict) -> String {
             v.account
         )],
         Status::Unused => vec![format!("No network interfaces; {met}.")],
-        Status::OutOfScope => vec!["No config entry selects this resource.".into()],
+        Status::OutOfScope => vec![out_of_scope(v, report)],
         Status::Compliant if v.flow_log_ids.is_empty() => vec!["Every requirement is met.".into()],
         Status::Compliant => vec![format!(
             "Every requirement is met (flow logs {}).",
@@ -159,7 +186,7 @@ fn compliance(v: &ResourceVerdict, report: &AuditReport) -> Value {
         "status_id": status_id,
         "status": status,
         "status_code": v.status.as_str(),
-        "status_detail": description(v),
+        "status_detail": description(v, report),
     })
 }
 
@@ -198,7 +225,7 @@ pub fn finding(v: &ResourceVerdict, report: &AuditReport) -> Value {
     let time = epoch_ms(&report.generated_at);
     let (severity_id, severity_name) = severity(v.status);
     let uid = finding_uid(v, report);
-    let desc = description(v);
+    let desc = description(v, report);
     let mut event = json!({
         "activity_id": ACTIVITY_ID,
         "activity_name": "Create",

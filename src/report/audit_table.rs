@@ -22,12 +22,10 @@ fn table(header: &[&str]) -> Table {
     t
 }
 
-/// `cis-aws-foundations 2.9 (v1.2.0), 3.9 (v1.4.0, v1.5.0)`: per framework, ids in order of
-/// first appearance, each with its versions.
+/// `CIS 2.9/3.9/3.7/4.7, FSBP EC2.6`: per framework (short name), ids in order of first
+/// appearance, without versions (JSON, OCSF and CSV keep the full list).
 fn controls(c: &[Control]) -> String {
-    /// A control id with its versions.
-    type Versions<'a> = (&'a str, Vec<&'a str>);
-    let mut frameworks: Vec<(&str, Vec<Versions>)> = Vec::new();
+    let mut frameworks: Vec<(&str, Vec<&str>)> = Vec::new();
     for x in c {
         let fi = match frameworks.iter().position(|(f, _)| *f == x.framework) {
             Some(i) => i,
@@ -37,34 +35,24 @@ fn controls(c: &[Control]) -> String {
             }
         };
         let ids = &mut frameworks[fi].1;
-        let ii = match ids.iter().position(|(id, _)| *id == x.id) {
-            Some(i) => i,
-            None => {
-                ids.push((&x.id, Vec::new()));
-                ids.len() - 1
-            }
-        };
-        if let Some(v) = &x.version {
-            ids[ii].1.push(v);
+        if !ids.contains(&x.id.as_str()) {
+            ids.push(&x.id);
         }
     }
     frameworks
         .iter()
-        .map(|(f, ids)| {
-            let ids: Vec<String> = ids
-                .iter()
-                .map(|(id, vs)| {
-                    if vs.is_empty() {
-                        id.to_string()
-                    } else {
-                        format!("{id} ({})", vs.join(", "))
-                    }
-                })
-                .collect();
-            format!("{} {}", Safe(f), Safe(&ids.join(", ")))
-        })
+        .map(|(f, ids)| format!("{} {}", Safe(short_framework(f)), Safe(&ids.join("/"))))
         .collect::<Vec<_>>()
-        .join("; ")
+        .join(", ")
+}
+
+fn short_framework(f: &str) -> &str {
+    match f {
+        "cis-aws-foundations" => "CIS",
+        "aws-fsbp" => "FSBP",
+        "flowkeeper" => "FK",
+        other => other,
+    }
 }
 
 fn resource(v: &ResourceVerdict) -> String {
@@ -119,14 +107,49 @@ pub fn render(report: &AuditReport) -> String {
         ]);
     }
     let _ = writeln!(out, "{t}");
+    let unused_gaps: usize = report.summary.iter().map(|r| r.unused_non_compliant).sum();
+    if unused_gaps > 0 {
+        let _ = writeln!(
+            out,
+            "{unused_gaps} unused VPCs without flow logs were not counted; use --include-unused to count them"
+        );
+    }
     let failing: Vec<&ResourceVerdict> = report
         .resources
         .iter()
         .filter(|v| v.status == Status::NonCompliant)
         .collect();
-    if failing.is_empty() {
-        let _ = writeln!(out, "\nEvery resource in scope is compliant.");
+    let in_scope = report
+        .resources
+        .iter()
+        .any(|v| v.status != Status::OutOfScope);
+    let failed_targets = report.errors.iter().filter(|e| e.account.is_some()).count();
+    if !failing.is_empty() {
+        // Listed below.
+    } else if failed_targets > 0 {
+        let _ = writeln!(
+            out,
+            "\nNo non-compliant resource among those audited, but {failed_targets} target(s) could not be audited (below)."
+        );
+    } else if !report.errors.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNo non-compliant resource among those audited, but the run has errors (below)."
+        );
+    } else if !in_scope {
+        let _ = writeln!(
+            out,
+            "\nNothing in scope: no resource audited is held to a requirement{}.",
+            if report.resources.is_empty() {
+                " (no VPC, subnet or network interface was found)"
+            } else {
+                " (no config entry selects any of them)"
+            }
+        );
     } else {
+        let _ = writeln!(out, "\nEvery resource in scope is compliant.");
+    }
+    if !failing.is_empty() {
         let _ = writeln!(out, "\nNon-compliant ({}):", failing.len());
         let mut t = table(&["account / region", "resource", "reasons"]);
         for v in &failing {
@@ -165,7 +188,42 @@ pub fn render(report: &AuditReport) -> String {
         }
         let _ = writeln!(out, "{t}");
     }
+    problems(&mut out, report);
     out
+}
+
+/// Targets that could not be audited, other errors, and warnings: part of the report itself.
+fn problems(out: &mut String, report: &AuditReport) {
+    let (targets, other): (Vec<_>, Vec<_>) =
+        report.errors.iter().partition(|e| e.account.is_some());
+    if !targets.is_empty() {
+        let _ = writeln!(out, "\nCould not be audited ({}):", targets.len());
+        let mut t = table(&["account / region", "error"]);
+        for e in &targets {
+            t.add_row(vec![
+                format!(
+                    "{}\n{}",
+                    Safe(e.account.as_deref().unwrap_or_default()),
+                    Safe(e.region.as_deref().unwrap_or("every region"))
+                ),
+                error_text(e),
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+    for e in &other {
+        let _ = writeln!(out, "\nerror: {}", error_text(e));
+    }
+    for w in &report.warnings {
+        let _ = writeln!(out, "\nwarning: {}", Safe(w));
+    }
+}
+
+fn error_text(e: &crate::audit::report::AuditError) -> String {
+    match &e.hint {
+        Some(h) => format!("{}\n  hint: {}", Safe(&e.message), Safe(h)),
+        None => Safe(&e.message).to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -230,16 +288,15 @@ mod tests {
                 ),
             ],
             errors: Vec::new(),
+            warnings: Vec::new(),
         };
         let text = render(&report);
         assert!(text.contains("50.0%"), "{text}");
         assert!(text.contains("Non-compliant (1):"), "{text}");
         assert!(text.contains("vpc vpc-bad\\x1b[31m"), "{text}");
         assert!(!text.contains('\u{1b}'), "{text}");
-        assert!(
-            text.contains("cis-aws-foundations 3.7 (v3.0.0, v4.0.0)"),
-            "{text}"
-        );
+        assert!(text.contains("breaks CIS 3.7 "), "{text}");
+        assert!(!text.contains("v3.0.0"), "{text}");
         assert!(
             !text.contains("vpc-ok"),
             "compliant resources are only counted: {text}"
@@ -251,5 +308,84 @@ mod tests {
                 line.chars().count()
             );
         }
+    }
+
+    fn empty(resources: Vec<ResourceVerdict>) -> AuditReport {
+        AuditReport {
+            schema_version: SCHEMA_VERSION,
+            generated_at: "2026-12-01T00:00:00Z".into(),
+            mode: "config".into(),
+            baseline: None,
+            config: Some("flowkeeper.yaml".into()),
+            summary: Vec::new(),
+            resources,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn regression_failed_targets_are_in_the_report_and_it_never_says_compliant() {
+        let mut r = empty(vec![verdict("vpc-ok", Status::Compliant, Vec::new())]);
+        r.errors.push(crate::audit::report::AuditError {
+            account: Some("444455556666".into()),
+            region: Some("eu-west-1".into()),
+            message: "AccessDenied: ec2:DescribeVpcs".into(),
+            hint: Some("attach the audit policy".into()),
+        });
+        let text = render(&r);
+        assert!(!text.contains("is compliant"), "{text}");
+        assert!(text.contains("1 target(s) could not be audited"), "{text}");
+        assert!(text.contains("Could not be audited (1):"), "{text}");
+        assert!(text.contains("444455556666"), "{text}");
+        assert!(text.contains("eu-west-1"), "{text}");
+        assert!(text.contains("AccessDenied: ec2:DescribeVpcs"), "{text}");
+        assert!(text.contains("attach the audit policy"), "{text}");
+    }
+
+    #[test]
+    fn regression_nothing_in_scope_is_not_called_compliant() {
+        let mut out = verdict("vpc-1", Status::OutOfScope, Vec::new());
+        out.compliant = None;
+        let mut r = empty(vec![out]);
+        r.warnings
+            .push("flow_logs entry `x` selects nothing in the accounts and regions audited".into());
+        let text = render(&r);
+        assert!(!text.contains("is compliant"), "{text}");
+        assert!(text.contains("Nothing in scope:"), "{text}");
+        assert!(
+            text.contains("warning: flow_logs entry `x` selects nothing"),
+            "{text}"
+        );
+        let mut r = empty(Vec::new());
+        r.errors.push(crate::audit::report::AuditError {
+            account: None,
+            region: None,
+            message:
+                "flow_logs entry `x`: vpc-0 was not found in any account or region of this run"
+                    .into(),
+            hint: None,
+        });
+        let text = render(&r);
+        assert!(!text.contains("is compliant"), "{text}");
+        assert!(
+            text.contains("error: flow_logs entry `x`: vpc-0 was not found"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn unused_vpcs_without_flow_logs_are_counted_in_a_line() {
+        let mut r = empty(Vec::new());
+        r.summary.push(SummaryRow {
+            unused: 3,
+            unused_non_compliant: 2,
+            ..SummaryRow::default()
+        });
+        let text = render(&r);
+        assert!(
+            text.contains("2 unused VPCs without flow logs were not counted; use --include-unused to count them"),
+            "{text}"
+        );
     }
 }

@@ -41,6 +41,15 @@ pub fn verify(facts: &Facts, now: Timestamp, t: &Thresholds) -> FlowLogVerificat
                 ));
             }
         }
+        DestinationFacts::Unreadable { description } => {
+            checks.push(check::not_applicable(check::DESTINATION, description));
+            for name in &RUNGS[2..] {
+                checks.push(check::not_applicable(
+                    name,
+                    "the destination cannot be read from here",
+                ));
+            }
+        }
         DestinationFacts::S3(f) => {
             checks.push(destination::s3(s, f));
             checks.push(permissions_s3::check(s, f, now));

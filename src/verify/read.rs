@@ -74,8 +74,22 @@ pub async fn facts(
             .await,
         ),
         FlowLogDestination::CloudwatchLogs {
+            elsewhere: Some(arn),
+            ..
+        } => DestinationFacts::Unreadable {
+            description: format!(
+                "log group {arn}, in another account or region than the flow log: verify reads only the flow log's own account and region"
+            ),
+        },
+        FlowLogDestination::Other { type_name, arn } => DestinationFacts::Unreadable {
+            description: format!(
+                "a destination of type `{type_name}` ({arn}) that this version of flowkeeper does not know"
+            ),
+        },
+        FlowLogDestination::CloudwatchLogs {
             log_group,
             role_arn,
+            elsewhere: None,
         } => DestinationFacts::Cwl(
             cwl_facts(
                 sessions.account,

@@ -175,6 +175,7 @@ flow_logs:
                 },
                 log_format: LogFormat::default_v2(),
                 max_aggregation_interval: AggregationInterval::TenMinutes,
+                unreadable: Default::default(),
             },
             tags: tags
                 .iter()

@@ -41,6 +41,7 @@ pub fn subject() -> Subject {
                 },
                 log_format: LogFormat::default_v2(),
                 max_aggregation_interval: AggregationInterval::TenMinutes,
+                unreadable: Default::default(),
             },
             tags: BTreeMap::new(),
             created: Some("2026-11-01T00:00:00Z".into()),
@@ -139,6 +140,7 @@ pub fn cwl_subject() -> Subject {
     s.flow_log.settings.destination = FlowLogDestination::CloudwatchLogs {
         log_group: "/fk/g".into(),
         role_arn: format!("arn:aws:iam::{ACCOUNT}:role/fk-delivery"),
+        elsewhere: None,
     };
     s
 }

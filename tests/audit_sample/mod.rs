@@ -194,5 +194,6 @@ pub fn report() -> AuditReport {
             message: "AccessDenied assuming <b>FlowkeeperAudit</b>".into(),
             hint: Some("check the role's trust policy".into()),
         }],
+        warnings: Vec::new(),
     }
 }

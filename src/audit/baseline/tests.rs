@@ -129,3 +129,27 @@ fn an_unknown_name_that_is_no_file_gets_the_shipped_names() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn regression_a_shipped_name_in_other_case_gets_did_you_mean() {
+    match load("CIS-AWS-FOUNDATIONS") {
+        Err(LoadError::Unknown { hint, .. }) => {
+            assert!(
+                hint.contains("did you mean `cis-aws-foundations`?"),
+                "{hint}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn regression_eni_and_firehose_get_the_names_this_file_takes() {
+    let e = errors(
+        "name: x\nresources: [vpc, eni]\nrequirement:\n  traffic_type: ALL\n  destination_types: [s3, firehose]\n",
+    );
+    assert!(e.contains("mine.yaml:2:18"), "{e}");
+    assert!(e.contains("did you mean `network-interface`?"), "{e}");
+    assert!(e.contains("mine.yaml:5:27"), "{e}");
+    assert!(e.contains("did you mean `kinesis-data-firehose`?"), "{e}");
+}

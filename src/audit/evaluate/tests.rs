@@ -30,6 +30,7 @@ fn flow_log(id: &str, on: &str) -> ExistingFlowLog {
             },
             log_format: LogFormat::default_v2(),
             max_aggregation_interval: AggregationInterval::TenMinutes,
+            unreadable: Default::default(),
         },
         tags: BTreeMap::new(),
         created: None,
@@ -205,4 +206,72 @@ fn a_requester_managed_interface_is_covered_through_its_subnet_like_any_other() 
     assert_eq!(get("eni-nat").status, Status::Compliant);
     assert_eq!(get("eni-nat").flow_log_ids, ["fl-1"]);
     assert_eq!(get("eni-nat-2").status, Status::NonCompliant);
+}
+
+#[test]
+fn regression_a_subnet_inside_an_unused_vpc_is_unused_too_unless_unused_is_included() {
+    let mut inv = inventory();
+    inv.resources.push(res(
+        "subnet-empty",
+        ResourceKind::Subnet,
+        Some("vpc-empty"),
+        None,
+    ));
+    let kinds = [ResourceKind::Vpc, ResourceKind::Subnet].into();
+    let scope = Scope::Baseline {
+        kinds: &kinds,
+        held: held("b"),
+    };
+    let v = evaluate_region("111122223333", "us-east-1", &inv, &scope);
+    let t = table(&v);
+    assert!(
+        t.contains(&row("subnet-empty", "unused", &["no-flow-log"])),
+        "{t:?}"
+    );
+    assert!(
+        t.contains(&row("vpc-empty", "unused", &["no-flow-log"])),
+        "{t:?}"
+    );
+    let s = &summarize(&v, &[])[0];
+    assert_eq!(
+        (s.unused, s.unused_non_compliant, s.non_compliant),
+        (2, 1, 1)
+    );
+
+    let opts = Options {
+        include_unused: true,
+    };
+    let v = evaluate_region_with("111122223333", "us-east-1", &inv, &scope, opts);
+    let t = table(&v);
+    assert!(
+        t.contains(&row("subnet-empty", "non-compliant", &["no-flow-log"])),
+        "{t:?}"
+    );
+    assert!(
+        t.contains(&row("vpc-empty", "non-compliant", &["no-flow-log"])),
+        "{t:?}"
+    );
+    let s = &summarize(&v, &[])[0];
+    assert_eq!(
+        (s.unused, s.unused_non_compliant, s.non_compliant),
+        (0, 0, 3)
+    );
+}
+
+#[test]
+fn regression_a_shared_resource_without_flow_logs_names_its_owner() {
+    let kinds = [ResourceKind::Vpc].into();
+    let scope = Scope::Baseline {
+        kinds: &kinds,
+        held: held("b"),
+    };
+    let v = evaluate_region("111122223333", "us-east-1", &inventory(), &scope);
+    let shared = v.iter().find(|x| x.resource_id == "vpc-shared").unwrap();
+    assert!(
+        shared.reasons[0]
+            .text
+            .contains("flow logs that its owner 999999999999 created are not visible here"),
+        "{}",
+        shared.reasons[0].text
+    );
 }
