@@ -101,10 +101,14 @@ pub struct CwlFacts {
 pub enum DestinationFacts {
     S3(S3Facts),
     Cwl(CwlFacts),
-    Firehose { arn: String },
+    Firehose {
+        arn: String,
+    },
     /// A destination verify cannot read from the flow log's account and region: a log group of
     /// another account or region, or a destination type this build does not know.
-    Unreadable { description: String },
+    Unreadable {
+        description: String,
+    },
 }
 
 /// One flow log's whole input to the ladder.
