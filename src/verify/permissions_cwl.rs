@@ -48,11 +48,7 @@ fn trust_problem(s: &Subject, role: &RoleDocuments) -> Option<Problem> {
             true,
         ));
     };
-    let req = Request::new(
-        Principal::Service(FLOW_LOGS_SERVICE.into()),
-        "sts:AssumeRole",
-        role.arn.clone(),
-    )
+    let req = Request::by_service(FLOW_LOGS_SERVICE, "sts:AssumeRole", role.arn.clone())
     .with("aws:SourceAccount", s.account.clone())
     .with(
         "aws:SourceArn",
@@ -170,7 +166,7 @@ fn key_problem(s: &Subject, f: &CwlFacts) -> Option<(String, String)> {
     let refused: Vec<&str> = ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"]
         .into_iter()
         .filter(|a| {
-            let req = Request::new(Principal::Service(service.clone()), *a, key.arn.clone())
+            let req = Request::by_service(&service, *a, key.arn.clone())
                 .with("kms:EncryptionContext:aws:logs:arn", group_arn.clone());
             !policy_eval::evaluate(&key.policy, &req).is_allowed()
         })

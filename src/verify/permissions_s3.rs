@@ -13,7 +13,7 @@ use super::report::Check;
 use crate::model::delivery::BucketPresence;
 use crate::model::layout::{self, Layout};
 use crate::model::{Encryption, FileFormat};
-use crate::policy_eval::{self, Principal, Request};
+use crate::policy_eval::{self, Request};
 
 pub const DELIVERY_SERVICE: &str = "delivery.logs.amazonaws.com";
 
@@ -42,11 +42,7 @@ pub fn sample_key(s: &Subject, f: &S3Facts, now: Timestamp) -> String {
 
 /// The request context delivery.logs.amazonaws.com sends for this flow log.
 fn delivery_request(s: &Subject, action: &str, resource: String) -> Request {
-    Request::new(
-        Principal::Service(DELIVERY_SERVICE.into()),
-        action,
-        resource,
-    )
+    Request::by_service(DELIVERY_SERVICE, action, resource)
     .with("aws:SourceAccount", s.account.clone())
     .with(
         "aws:SourceArn",

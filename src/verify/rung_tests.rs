@@ -768,3 +768,41 @@ fn evidence_names_the_folders_it_read() {
         e.detail
     );
 }
+
+// ---- review fixes (#10) ----
+
+fn perimeter_deny(sid: &str) -> Value {
+    json!({"Sid": sid, "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
+        "Condition": {"BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+            "StringNotEqualsIfExists": {"aws:PrincipalServiceName": ["delivery.logs.amazonaws.com", "vpc-flow-logs.amazonaws.com", "logs.us-east-1.amazonaws.com"]}}})
+}
+
+#[test]
+fn a_data_perimeter_deny_on_non_service_principals_does_not_block_delivery() {
+    let f = with_policy(|p| statements_mut(p).push(perimeter_deny("Perimeter")));
+    let c = permissions_s3::check(&subject(), &f, now());
+    assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
+}
+
+#[test]
+fn a_data_perimeter_deny_in_key_and_trust_policies_does_not_block_the_services() {
+    let mut kp = key_policy("delivery.logs.amazonaws.com");
+    kp["Statement"].as_array_mut().unwrap().push(perimeter_deny("P"));
+    let f = kms_bucket(&format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"), kp);
+    let c = permissions_s3::check(&subject(), &f, now());
+    assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
+
+    let mut f = cwl_facts();
+    if let Some(Ok(Some(role))) = &mut f.role {
+        let t = role.trust_policy.as_mut().unwrap();
+        t["Statement"].as_array_mut().unwrap().push(perimeter_deny("P"));
+    }
+    if let Ok(Some(g)) = &mut f.group {
+        g.kms_key = Some(format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"));
+    }
+    let logs_key = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
+        "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:GenerateDataKey*"], "Resource": "*"}, perimeter_deny("P")]});
+    f.key = Some(Ok(key(logs_key)));
+    let c = permissions_cwl::check(&cwl_subject(), &f);
+    assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
+}
