@@ -41,6 +41,9 @@ pub struct RoleDocuments {
     pub inline: Vec<(String, Value)>,
     /// Attached managed policies: (ARN, default version's document).
     pub attached: Vec<(String, Value)>,
+    /// The permissions boundary (GetRole's PermissionsBoundary): (ARN, default version's
+    /// document; `null` when it has none, which allows nothing).
+    pub boundary: Option<(String, Value)>,
 }
 
 /// A KMS key: its ARN (DescribeKey) and its `default` key policy.

@@ -102,6 +102,7 @@ fn permission_problem(s: &Subject, f: &CwlFacts, role: &RoleDocuments) -> Option
         .map(|(n, _)| n.as_str())
         .collect();
     let mut denied_by = Vec::new();
+    let mut outside_boundary = Vec::new();
     let missing: Vec<String> = needed(s, &f.log_group, &stream)
         .into_iter()
         .filter(|(action, resource)| {
@@ -111,7 +112,20 @@ fn permission_problem(s: &Subject, f: &CwlFacts, role: &RoleDocuments) -> Option
                 let policy = names.get(st.policy).copied().unwrap_or("?");
                 denied_by.push(format!("statement {st} of policy {policy}"));
             }
-            !d.is_allowed()
+            // Effective permissions = identity ∩ boundary; a Deny in the boundary wins too.
+            let bounded = match &role.boundary {
+                None => true,
+                Some((arn, b)) => {
+                    let bd = policy_eval::evaluate(b, &req);
+                    if let Some(st) = super::explain::foreign_deny(&bd) {
+                        denied_by.push(format!("statement {st} of permissions boundary {arn}"));
+                    } else if !bd.is_allowed() && d.is_allowed() {
+                        outside_boundary.push(format!("{action} on {resource}"));
+                    }
+                    bd.is_allowed()
+                }
+            };
+            !(d.is_allowed() && bounded)
         })
         .map(|(a, r)| format!("{a} on {r}"))
         .collect();
@@ -131,6 +145,21 @@ fn permission_problem(s: &Subject, f: &CwlFacts, role: &RoleDocuments) -> Option
                 "remove {} or narrow it so that it does not deny writing to {} (`flowkeeper apply` never edits statements it did not write)",
                 denied_by.join(", "),
                 f.log_group
+            ),
+            false,
+        ));
+    }
+    if let (Some((arn, _)), true) = (&role.boundary, missing.len() == outside_boundary.len()) {
+        return Some((
+            format!(
+                "role {} may not {}: its permissions boundary {arn} does not allow it (the role's own policies do)",
+                role.name,
+                missing.join(", ")
+            ),
+            format!(
+                "allow {} in the permissions boundary {arn} of role {}, or remove the boundary (`flowkeeper apply` does not edit permissions boundaries)",
+                missing.join(", "),
+                role.name
             ),
             false,
         ));

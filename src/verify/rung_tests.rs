@@ -806,3 +806,36 @@ fn a_data_perimeter_deny_in_key_and_trust_policies_does_not_block_the_services()
     let c = permissions_cwl::check(&cwl_subject(), &f);
     assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
 }
+
+fn with_boundary(doc: Value) -> super::facts::CwlFacts {
+    let mut f = cwl_facts();
+    if let Some(Ok(Some(role))) = &mut f.role {
+        role.boundary = Some((format!("arn:aws:iam::{ACCOUNT}:policy/Boundary"), doc));
+    }
+    f
+}
+
+#[test]
+fn a_permissions_boundary_that_does_not_allow_writing_fails_naming_it() {
+    let f = with_boundary(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}));
+    let c = permissions_cwl::check(&cwl_subject(), &f);
+    assert_eq!(c.result, CheckResult::Failed, "{}", c.detail);
+    assert!(c.detail.contains("permissions boundary"), "{}", c.detail);
+    let fix = c.fix.unwrap();
+    assert!(fix.contains("policy/Boundary"), "{fix}");
+}
+
+#[test]
+fn a_permissions_boundary_deny_wins_and_an_allowing_boundary_is_ok() {
+    let f = with_boundary(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Sid": "NoLogs", "Effect": "Deny", "Action": "logs:PutLogEvents", "Resource": "*"}]}));
+    let c = permissions_cwl::check(&cwl_subject(), &f);
+    assert_eq!(c.result, CheckResult::Failed, "{}", c.detail);
+    assert!(c.detail.contains("`NoLogs` of permissions boundary"), "{}", c.detail);
+    let f = with_boundary(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]}));
+    let c = permissions_cwl::check(&cwl_subject(), &f);
+    assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
+}

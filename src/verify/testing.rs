@@ -162,6 +162,7 @@ pub fn shipped_role() -> RoleDocuments {
             serde_json::json!({"Version": "2012-10-17", "Statement": perms}),
         )],
         attached: Vec::new(),
+        boundary: None,
     }
 }
 
