@@ -46,11 +46,13 @@ pub struct RoleDocuments {
     pub boundary: Option<(String, Value)>,
 }
 
-/// A KMS key: its ARN (DescribeKey) and its `default` key policy.
+/// A KMS key: its ARN and state (DescribeKey) and its `default` key policy.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeyDocuments {
     pub arn: String,
     pub enabled: bool,
+    /// DescribeKey's `KeyState` (`Enabled`, `Disabled`, `PendingDeletion`, ...), when given.
+    pub state: Option<String>,
     pub policy: Value,
 }
 

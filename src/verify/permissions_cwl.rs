@@ -190,6 +190,10 @@ fn key_problem(s: &Subject, f: &CwlFacts) -> Option<(String, String)> {
         }
         Ok(k) => k,
     };
+    let group = format!("log group {}", f.log_group);
+    if let Some(p) = super::key_state::problem(key, Some(&s.region), &group) {
+        return Some(p);
+    }
     let service = format!("logs.{}.amazonaws.com", s.region);
     let group_arn = fixes::log_group_arn(&s.partition, &s.region, &s.account, &f.log_group);
     let refused: Vec<&str> = ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"]

@@ -182,6 +182,15 @@ fn encryption_problems(s: &Subject, f: &S3Facts) -> (Vec<(String, String)>, Stri
         }
         Some(Ok(k)) => k,
     };
+    let region = match &f.presence {
+        Ok(BucketPresence::Exists { region, .. }) => region.as_deref(),
+        _ => None,
+    };
+    problems.extend(super::key_state::problem(
+        key,
+        region,
+        &format!("bucket {}", f.bucket),
+    ));
     if !is_key_arn(kms_key) {
         problems.push((
             format!(

@@ -839,3 +839,50 @@ fn a_permissions_boundary_deny_wins_and_an_allowing_boundary_is_ok() {
     let c = permissions_cwl::check(&cwl_subject(), &f);
     assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
 }
+
+#[test]
+fn a_disabled_or_pending_deletion_or_foreign_region_bucket_key_fails_saying_which() {
+    let arn = format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1");
+    for (state, says) in [("Disabled", "is Disabled"), ("PendingDeletion", "is PendingDeletion")] {
+        let mut f = kms_bucket(&arn, key_policy("delivery.logs.amazonaws.com"));
+        if let Some(Ok(k)) = &mut f.key {
+            k.state = Some(state.into());
+            k.enabled = false;
+        }
+        let c = permissions_s3::check(&subject(), &f, now());
+        assert_eq!(c.result, CheckResult::Failed, "{}", c.detail);
+        assert!(c.detail.contains(says), "{}", c.detail);
+    }
+    let other = format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/k1");
+    let mut f = kms_bucket(&other, key_policy("delivery.logs.amazonaws.com"));
+    if let Some(Ok(k)) = &mut f.key {
+        k.arn = other.clone();
+    }
+    let c = permissions_s3::check(&subject(), &f, now());
+    assert_eq!(c.result, CheckResult::Failed, "{}", c.detail);
+    assert!(c.detail.contains("in region eu-west-1"), "{}", c.detail);
+    assert!(c.fix.unwrap().contains("us-east-1"));
+}
+
+#[test]
+fn a_disabled_or_foreign_region_log_group_key_fails() {
+    let logs_key = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
+        "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:GenerateDataKey*"], "Resource": "*"}]});
+    let mut f = cwl_facts();
+    if let Ok(Some(g)) = &mut f.group {
+        g.kms_key = Some(format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"));
+    }
+    let mut k = key(logs_key.clone());
+    k.state = Some("Disabled".into());
+    k.enabled = false;
+    f.key = Some(Ok(k));
+    let c = permissions_cwl::check(&cwl_subject(), &f);
+    assert_eq!(c.result, CheckResult::Failed, "{}", c.detail);
+    assert!(c.detail.contains("is Disabled"), "{}", c.detail);
+    let mut k = key(logs_key);
+    k.arn = format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/k1");
+    f.key = Some(Ok(k));
+    let c = permissions_cwl::check(&cwl_subject(), &f);
+    assert_eq!(c.result, CheckResult::Failed, "{}", c.detail);
+    assert!(c.detail.contains("in region eu-west-1"), "{}", c.detail);
+}

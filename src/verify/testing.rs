@@ -130,6 +130,7 @@ pub fn key(policy: serde_json::Value) -> KeyDocuments {
     KeyDocuments {
         arn: format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"),
         enabled: true,
+        state: Some("Enabled".into()),
         policy,
     }
 }
