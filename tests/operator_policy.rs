@@ -169,9 +169,13 @@ fn the_verify_policy_allows_every_read_flowkeeper_makes_and_nothing_else() {
     );
     // GetObject on an SSE-KMS object needs kms:Decrypt on its key, through S3 only.
     assert!(
-        policy["Statement"].as_array().unwrap().iter().any(|s| s["Effect"] == "Allow"
-            && s["Action"] == "kms:Decrypt"
-            && s["Condition"]["StringLike"]["kms:ViaService"] == "s3.*.amazonaws.com"),
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["Effect"] == "Allow"
+                && s["Action"] == "kms:Decrypt"
+                && s["Condition"]["StringLike"]["kms:ViaService"] == "s3.*.amazonaws.com"),
         "policies/flowkeeper-verify.json lacks kms:Decrypt via S3 (reading SSE-KMS objects)"
     );
     // Read-only: every action it grants is a read (s3:ListBucket authorizes HeadBucket and

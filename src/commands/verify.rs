@@ -303,6 +303,7 @@ async fn verify_once(
         idle.extend(i);
     }
     outcome::sort(&mut flow_logs);
+    errors.extend(outcome::read_errors(&flow_logs));
     let report = VerifyReport {
         schema_version: SCHEMA_VERSION,
         generated_at: jiff::Timestamp::now().to_string(),

@@ -59,7 +59,10 @@ mod tests {
 
     #[test]
     fn the_region_comes_from_the_arn() {
-        assert_eq!(key_region("arn:aws:kms:eu-west-1:1:key/k"), Some("eu-west-1"));
+        assert_eq!(
+            key_region("arn:aws:kms:eu-west-1:1:key/k"),
+            Some("eu-west-1")
+        );
         assert_eq!(key_region("alias/x"), None);
     }
 }

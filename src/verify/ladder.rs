@@ -10,19 +10,37 @@ use super::report::{Check, CheckResult, DeliveryStatus, FlowLogVerification};
 use super::{destination, freshness, permissions_cwl, permissions_s3, shape, status};
 use crate::model::{FileFormat, FlowLogSpec, layout};
 
-/// failing if any rung failed (stale if only freshness did); waiting if a rung waits;
-/// otherwise delivering.
+/// failing if any rung failed (stale if only freshness did); unverified if a rung could not
+/// be decided; waiting if a rung waits; otherwise delivering.
 pub fn rollup(checks: &[Check]) -> DeliveryStatus {
     let failed: Vec<&str> = checks
         .iter()
         .filter(|c| c.result == CheckResult::Failed)
         .map(|c| c.name.as_str())
         .collect();
+    let undecided = checks.iter().any(|c| c.result == CheckResult::Unverified);
     match failed.as_slice() {
+        [] if undecided => DeliveryStatus::Unverified,
         [] if checks.iter().any(|c| c.result == CheckResult::Waiting) => DeliveryStatus::Waiting,
         [] => DeliveryStatus::Delivering,
         [only] if *only == check::FRESHNESS => DeliveryStatus::Stale,
         _ => DeliveryStatus::Failing,
+    }
+}
+
+/// After a rung that could not be decided, a later rung that would wait says why it was not
+/// checked instead ("no delivery yet" would be a guess: the failed read may be the reason).
+fn after_undecided(checks: &mut [Check]) {
+    let Some(first) = checks
+        .iter()
+        .position(|c| c.result == CheckResult::Unverified)
+    else {
+        return;
+    };
+    for c in &mut checks[first + 1..] {
+        if c.result == CheckResult::Waiting {
+            *c = check::not_applicable(&c.name, "not checked: an earlier read failed");
+        }
     }
 }
 
@@ -39,6 +57,9 @@ pub fn verify(facts: &Facts, now: Timestamp, t: &Thresholds) -> FlowLogVerificat
                     name,
                     "a Firehose destination: verify reads no delivery stream",
                 ));
+            }
+            if checks[0].result == CheckResult::Ok {
+                checks[1].result = CheckResult::Unverified;
             }
         }
         DestinationFacts::S3(f) => {
@@ -164,6 +185,7 @@ pub fn verify(facts: &Facts, now: Timestamp, t: &Thresholds) -> FlowLogVerificat
             newest = found.newest;
         }
     }
+    after_undecided(&mut checks);
     FlowLogVerification {
         account: s.account.clone(),
         region: s.region.clone(),

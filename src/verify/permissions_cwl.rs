@@ -49,14 +49,14 @@ fn trust_problem(s: &Subject, role: &RoleDocuments) -> Option<Problem> {
         ));
     };
     let req = Request::by_service(FLOW_LOGS_SERVICE, "sts:AssumeRole", role.arn.clone())
-    .with("aws:SourceAccount", s.account.clone())
-    .with(
-        "aws:SourceArn",
-        format!(
-            "arn:{}:ec2:{}:{}:vpc-flow-log/{}",
-            s.partition, s.region, s.account, s.flow_log.id
-        ),
-    );
+        .with("aws:SourceAccount", s.account.clone())
+        .with(
+            "aws:SourceArn",
+            format!(
+                "arn:{}:ec2:{}:{}:vpc-flow-log/{}",
+                s.partition, s.region, s.account, s.flow_log.id
+            ),
+        );
     let d = policy_eval::evaluate(trust, &req);
     if d.is_allowed() {
         return None;
@@ -275,6 +275,5 @@ pub fn check(s: &Subject, f: &CwlFacts) -> Check {
             ),
         );
     }
-    let (details, fixes): (Vec<String>, Vec<String>) = problems.into_iter().unzip();
-    check::failed(PERMISSIONS, details.join("; "), fixes.join("\n"))
+    check::from_problems(PERMISSIONS, problems)
 }

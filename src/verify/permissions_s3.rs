@@ -43,12 +43,12 @@ pub fn sample_key(s: &Subject, f: &S3Facts, now: Timestamp) -> String {
 /// The request context delivery.logs.amazonaws.com sends for this flow log.
 fn delivery_request(s: &Subject, action: &str, resource: String) -> Request {
     Request::by_service(DELIVERY_SERVICE, action, resource)
-    .with("aws:SourceAccount", s.account.clone())
-    .with(
-        "aws:SourceArn",
-        fixes::logs_source_arn(&s.partition, &s.region, &s.account),
-    )
-    .with("aws:SecureTransport", "true")
+        .with("aws:SourceAccount", s.account.clone())
+        .with(
+            "aws:SourceArn",
+            fixes::logs_source_arn(&s.partition, &s.region, &s.account),
+        )
+        .with("aws:SecureTransport", "true")
 }
 
 fn bucket_policy_problems(s: &Subject, f: &S3Facts, now: Timestamp) -> Vec<(String, String)> {
@@ -243,6 +243,5 @@ pub fn check(s: &Subject, f: &S3Facts, now: Timestamp) -> Check {
             ),
         );
     }
-    let (details, fixes): (Vec<String>, Vec<String>) = problems.into_iter().unzip();
-    check::failed(PERMISSIONS, details.join("; "), fixes.join("\n"))
+    check::from_problems(PERMISSIONS, problems)
 }

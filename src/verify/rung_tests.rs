@@ -182,7 +182,7 @@ fn a_policy_written_for_the_plain_layout_does_not_admit_hive_writes() {
 }
 
 #[test]
-fn a_denied_policy_read_is_a_failed_rung_not_ok() {
+fn a_denied_policy_read_is_an_unverified_rung_not_ok() {
     let mut f = s3_facts();
     f.policy = Some(Err(super::facts::ReadFailure {
         operation: "s3:GetBucketPolicy".into(),
@@ -190,7 +190,7 @@ fn a_denied_policy_read_is_a_failed_rung_not_ok() {
         denied: true,
     }));
     let c = permissions_s3::check(&subject(), &f, now());
-    assert_eq!(c.result, CheckResult::Failed);
+    assert_eq!(c.result, CheckResult::Unverified);
     assert!(c.detail.contains("cannot read the policy of bucket logs"));
     assert!(c.fix.unwrap().contains("s3:GetBucketPolicy"));
 }
@@ -680,13 +680,17 @@ fn a_firehose_flow_log_checks_only_its_status() {
         &Thresholds::defaults(),
     );
     assert_eq!(v.checks[0].result, CheckResult::Ok);
+    assert_eq!(v.checks[1].result, CheckResult::Unverified);
     assert!(
-        v.checks[1..]
+        v.checks[2..]
             .iter()
             .all(|c| c.result == CheckResult::NotApplicable)
     );
     assert!(v.checks[2].detail.contains("Firehose"));
-    assert_eq!(v.status, DeliveryStatus::Delivering);
+    assert_eq!(v.status, DeliveryStatus::Unverified);
+    let all = [v];
+    assert!(super::outcome::read_errors(&all).is_empty());
+    assert_eq!(super::outcome::summarize(&all).firehose, 1);
 }
 
 #[test]
@@ -787,7 +791,10 @@ fn a_data_perimeter_deny_on_non_service_principals_does_not_block_delivery() {
 #[test]
 fn a_data_perimeter_deny_in_key_and_trust_policies_does_not_block_the_services() {
     let mut kp = key_policy("delivery.logs.amazonaws.com");
-    kp["Statement"].as_array_mut().unwrap().push(perimeter_deny("P"));
+    kp["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .push(perimeter_deny("P"));
     let f = kms_bucket(&format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"), kp);
     let c = permissions_s3::check(&subject(), &f, now());
     assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
@@ -795,7 +802,10 @@ fn a_data_perimeter_deny_in_key_and_trust_policies_does_not_block_the_services()
     let mut f = cwl_facts();
     if let Some(Ok(Some(role))) = &mut f.role {
         let t = role.trust_policy.as_mut().unwrap();
-        t["Statement"].as_array_mut().unwrap().push(perimeter_deny("P"));
+        t["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .push(perimeter_deny("P"));
     }
     if let Ok(Some(g)) = &mut f.group {
         g.kms_key = Some(format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"));
@@ -833,7 +843,11 @@ fn a_permissions_boundary_deny_wins_and_an_allowing_boundary_is_ok() {
         {"Sid": "NoLogs", "Effect": "Deny", "Action": "logs:PutLogEvents", "Resource": "*"}]}));
     let c = permissions_cwl::check(&cwl_subject(), &f);
     assert_eq!(c.result, CheckResult::Failed, "{}", c.detail);
-    assert!(c.detail.contains("`NoLogs` of permissions boundary"), "{}", c.detail);
+    assert!(
+        c.detail.contains("`NoLogs` of permissions boundary"),
+        "{}",
+        c.detail
+    );
     let f = with_boundary(json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]}));
     let c = permissions_cwl::check(&cwl_subject(), &f);
@@ -843,7 +857,10 @@ fn a_permissions_boundary_deny_wins_and_an_allowing_boundary_is_ok() {
 #[test]
 fn a_disabled_or_pending_deletion_or_foreign_region_bucket_key_fails_saying_which() {
     let arn = format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1");
-    for (state, says) in [("Disabled", "is Disabled"), ("PendingDeletion", "is PendingDeletion")] {
+    for (state, says) in [
+        ("Disabled", "is Disabled"),
+        ("PendingDeletion", "is PendingDeletion"),
+    ] {
         let mut f = kms_bucket(&arn, key_policy("delivery.logs.amazonaws.com"));
         if let Some(Ok(k)) = &mut f.key {
             k.state = Some(state.into());
@@ -885,4 +902,63 @@ fn a_disabled_or_foreign_region_log_group_key_fails() {
     let c = permissions_cwl::check(&cwl_subject(), &f);
     assert_eq!(c.result, CheckResult::Failed, "{}", c.detail);
     assert!(c.detail.contains("in region eu-west-1"), "{}", c.detail);
+}
+
+#[test]
+fn a_denied_read_makes_the_flow_log_unverified_and_later_rungs_not_checked() {
+    let s = minutes_ago(1);
+    let mut sub = subject();
+    sub.flow_log.created = Some(s.to_string());
+    let mut f = s3_facts();
+    f.policy = Some(Err(super::facts::ReadFailure {
+        operation: "s3:GetBucketPolicy".into(),
+        message: "Access Denied".into(),
+        denied: true,
+    }));
+    f.listing = Some(Err(super::facts::ReadFailure {
+        operation: "s3:ListObjectsV2".into(),
+        message: "Access Denied".into(),
+        denied: true,
+    }));
+    f.newest_start = None;
+    let v = ladder::verify(
+        &facts(sub, DestinationFacts::S3(f)),
+        now(),
+        &Thresholds::defaults(),
+    );
+    assert_eq!(v.status, DeliveryStatus::Unverified, "{:?}", v.checks);
+    for c in &v.checks {
+        assert_ne!(c.result, CheckResult::Waiting, "{c:?}");
+        assert!(!c.detail.contains("no delivery yet"), "{c:?}");
+    }
+    assert!(
+        v.checks
+            .iter()
+            .any(|c| c.detail == "not checked: an earlier read failed"),
+        "{:?}",
+        v.checks
+    );
+    let all = [v];
+    let errors = super::outcome::read_errors(&all);
+    assert!(
+        errors.iter().any(|e| e
+            .hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("s3:GetBucketPolicy")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn the_same_fix_for_put_object_and_get_bucket_acl_is_printed_once() {
+    let f = with_policy(|p| statements_mut(p).clear());
+    let c = permissions_s3::check(&subject(), &f, now());
+    assert_eq!(c.result, CheckResult::Failed);
+    let fix = c.fix.unwrap();
+    assert_eq!(
+        fix.matches("add to the policy of bucket").count(),
+        1,
+        "{fix}"
+    );
 }
