@@ -42,6 +42,20 @@ struct Scope {
     desired: Option<DesiredState>,
     /// Errors found while working out the scope (they stay in every poll's report).
     errors: Vec<VerifyError>,
+    /// The organization's id, for `aws:SourceOrgID` (None: not in one, or not readable).
+    org_id: Option<String>,
+}
+
+/// The organization id: the config's `organization:` one, else DescribeOrganization once
+/// (best effort: unknown when it fails, and rungs that depend on it say they cannot decide).
+async fn organization_id(known: Option<String>, aws: &Aws) -> Option<String> {
+    if known.is_some() {
+        return known;
+    }
+    crate::aws::organizations::organization_id(&aws.organizations())
+        .await
+        .ok()
+        .flatten()
 }
 
 fn error(account: Option<&AccountId>, region: Option<&str>, e: &AwsError) -> VerifyError {
@@ -114,10 +128,15 @@ async fn config_scope(settings: &Settings, all: bool) -> Result<Scope, ExitStatu
             declaration,
         });
     }
+    let org_id = match prepared.runs.first() {
+        Some(run) => organization_id(prepared.org_id.clone(), &run.aws).await,
+        None => prepared.org_id.clone(),
+    };
     Ok(Scope {
         targets,
         desired: Some(prepared.desired),
         errors,
+        org_id,
     })
 }
 
@@ -151,6 +170,7 @@ async fn caller_scope(settings: &Settings) -> Result<Scope, ExitStatus> {
                 ExitStatus::Failure
             })?,
     };
+    let org_id = organization_id(None, &aws).await;
     Ok(Scope {
         targets: vec![Target {
             account: caller,
@@ -160,6 +180,7 @@ async fn caller_scope(settings: &Settings) -> Result<Scope, ExitStatus> {
         }],
         desired: None,
         errors: Vec::new(),
+        org_id,
     })
 }
 
@@ -211,7 +232,8 @@ async fn verify_target(
                 (Some(desired), Some(d)) => scope::expected_owner(desired, &t.account, Some(d)),
                 _ => None,
             };
-            let subject = scope::subject(&t.account, region, ri, fl, declared.as_ref());
+            let mut subject = scope::subject(&t.account, region, ri, fl, declared.as_ref());
+            subject.org_id = scope.org_id.clone();
             if subject.interfaces.as_ref().is_some_and(Vec::is_empty) {
                 idle.insert(format!("{}/{region}/{}", t.account, fl.id));
             }

@@ -40,10 +40,15 @@ pub fn sample_key(s: &Subject, f: &S3Facts, now: Timestamp) -> String {
     format!("{folder}{name}")
 }
 
-/// The request context delivery.logs.amazonaws.com sends for this flow log.
+/// The request context delivery.logs.amazonaws.com sends for this flow log (with
+/// `aws:SourceOrgID` when the account's organization is known).
 fn delivery_request(s: &Subject, action: &str, resource: String) -> Request {
-    Request::by_service(DELIVERY_SERVICE, action, resource)
-        .with("aws:SourceAccount", s.account.clone())
+    let req = Request::by_service(DELIVERY_SERVICE, action, resource);
+    let req = match &s.org_id {
+        Some(org) => req.with("aws:SourceOrgID", org.clone()),
+        None => req,
+    };
+    req.with("aws:SourceAccount", s.account.clone())
         .with(
             "aws:SourceArn",
             fixes::logs_source_arn(&s.partition, &s.region, &s.account),
@@ -118,6 +123,16 @@ fn bucket_policy_problems(s: &Subject, f: &S3Facts, now: Timestamp) -> Vec<(Stri
         if d.is_allowed() {
             continue;
         }
+        if s.org_id.is_none() && mentions_source_org(policy) {
+            problems.push((
+                format!(
+                    "cannot decide whether the policy of bucket {} admits {what}: it conditions on aws:SourceOrgID and the account's organization id is unknown",
+                    f.bucket
+                ),
+                "grant `organizations:DescribeOrganization` to the identity flowkeeper runs as (policies/flowkeeper-verify.json has it), or verify from a config that uses `organization:`".into(),
+            ));
+            continue;
+        }
         // `apply` rewrites flowkeeper's statements only: a foreign Deny is the reader's to remove.
         let fix = match super::explain::foreign_deny(&d) {
             Some(st) => {
@@ -140,6 +155,23 @@ fn bucket_policy_problems(s: &Subject, f: &S3Facts, now: Timestamp) -> Vec<(Stri
         ));
     }
     problems
+}
+
+/// Whether some statement's condition names `aws:SourceOrgID` (its verdict then depends on
+/// the organization id).
+fn mentions_source_org(policy: &serde_json::Value) -> bool {
+    let statements = match &policy["Statement"] {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        one => vec![one],
+    };
+    statements.iter().any(|st| {
+        st["Condition"].as_object().is_some_and(|ops| {
+            ops.values().any(|keys| {
+                keys.as_object()
+                    .is_some_and(|k| k.keys().any(|k| k.eq_ignore_ascii_case("aws:SourceOrgID")))
+            })
+        })
+    })
 }
 
 fn is_key_arn(key: &str) -> bool {

@@ -962,3 +962,41 @@ fn the_same_fix_for_put_object_and_get_bucket_acl_is_printed_once() {
         "{fix}"
     );
 }
+
+fn org_policy() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "FlowkeeperLogDeliveryWrite", "Effect": "Allow", "Principal": {"Service": "delivery.logs.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/vpc/AWSLogs/*",
+         "Condition": {"StringEquals": {"aws:SourceOrgID": "o-abc123", "s3:x-amz-acl": "bucket-owner-full-control"}}},
+        {"Sid": "FlowkeeperLogDeliveryAclCheck", "Effect": "Allow", "Principal": {"Service": "delivery.logs.amazonaws.com"},
+         "Action": ["s3:GetBucketAcl", "s3:ListBucket"], "Resource": "arn:aws:s3:::logs",
+         "Condition": {"StringEquals": {"aws:SourceOrgID": "o-abc123"}}}]})
+}
+
+#[test]
+fn the_org_bucket_policy_is_decided_by_the_accounts_organization_id() {
+    let mut f = s3_facts();
+    f.policy = Some(Ok(Some(org_policy())));
+    let mut s = subject();
+    s.org_id = Some("o-abc123".into());
+    let c = permissions_s3::check(&s, &f, now());
+    assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
+    s.org_id = Some("o-zzz999".into());
+    assert_eq!(
+        permissions_s3::check(&s, &f, now()).result,
+        CheckResult::Failed
+    );
+    s.org_id = None;
+    let c = permissions_s3::check(&s, &f, now());
+    assert_eq!(c.result, CheckResult::Unverified, "{}", c.detail);
+    assert!(c.detail.starts_with("cannot decide"), "{}", c.detail);
+    assert!(
+        !c.detail.contains("does not") && !c.fix.as_deref().unwrap().contains("add to the policy"),
+        "{c:?}"
+    );
+    assert!(
+        c.fix
+            .unwrap()
+            .contains("organizations:DescribeOrganization")
+    );
+}

@@ -52,6 +52,7 @@ pub fn subject() -> Subject {
         },
         entry: None,
         config_managed: false,
+        org_id: None,
         interfaces: Some(vec!["eni-0a1".into()]),
     }
 }
