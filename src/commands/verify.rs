@@ -73,8 +73,13 @@ fn usage(message: &str) -> ExitStatus {
 }
 
 fn seconds(flag: &str, v: &Option<String>) -> Result<Option<Duration>, ExitStatus> {
+    let parse = if flag == "--wait" {
+        duration::parse
+    } else {
+        duration::parse_positive
+    };
     v.as_deref()
-        .map(|t| duration::parse(t).map_err(|e| usage(&format!("{flag}: {e}"))))
+        .map(|t| parse(t).map_err(|e| usage(&format!("{flag}: {e}"))))
         .transpose()
 }
 

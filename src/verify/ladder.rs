@@ -98,6 +98,9 @@ pub fn verify(facts: &Facts, now: Timestamp, t: &Thresholds) -> FlowLogVerificat
                 Some(Ok(listing)) => {
                     let found = evidence::s3_found(s, f, listing, cutoff);
                     let mut c = evidence::check(s, Ok(&found), &where_, waiting.clone(), "objects");
+                    if c.result == CheckResult::Failed && evidence::older_than_listing(s, now) {
+                        c.detail = evidence::within_listing(&c.detail, s, &where_);
+                    }
                     if listing.truncated {
                         c.detail.push_str(
                             " (a folder held more objects than one bounded listing reads; the newest may be later)",

@@ -1000,3 +1000,27 @@ fn the_org_bucket_policy_is_decided_by_the_accounts_organization_id() {
             .contains("organizations:DescribeOrganization")
     );
 }
+
+#[test]
+fn an_old_flow_log_without_objects_says_which_folders_were_read_not_since_creation() {
+    let mut s = subject();
+    s.flow_log.created = Some("2026-10-20T00:00:00Z".into());
+    let mut f = s3_facts();
+    if let Some(Ok(l)) = &mut f.listing {
+        l.objects.clear();
+    }
+    let v = ladder::verify(
+        &facts(s, DestinationFacts::S3(f)),
+        now(),
+        &Thresholds::defaults(),
+    );
+    let e = v.checks.iter().find(|c| c.name == EVIDENCE).unwrap();
+    assert_eq!(e.result, CheckResult::Failed, "{}", e.detail);
+    assert!(
+        e.detail
+            .contains("in today's or yesterday's folders (s3://logs/"),
+        "{}",
+        e.detail
+    );
+    assert!(!e.detail.contains("since its creation"), "{}", e.detail);
+}
