@@ -67,13 +67,29 @@ fn bucket_policy_problems(s: &Subject, f: &S3Facts, now: Timestamp) -> Vec<(Stri
             &s.account,
         )
     };
+    let existing = match &f.policy {
+        Some(Ok(Some(p))) => existing_sids(
+            p,
+            &[
+                "FlowkeeperLogDeliveryWrite",
+                "FlowkeeperLogDeliveryAclCheck",
+            ],
+        ),
+        _ => Vec::new(),
+    };
     let add = |extra: &str| {
-        check::with_apply(
+        let verb = if existing.is_empty() {
+            "add to the policy of bucket".to_string()
+        } else {
+            let names: Vec<String> = existing.iter().map(|s| format!("`{s}`")).collect();
             format!(
-                "{extra}add to the policy of bucket {}:\n{}",
-                f.bucket,
-                statements()
-            ),
+                "replace statement {} in the policy of bucket",
+                names.join(" and ")
+            )
+        };
+        let with = if existing.is_empty() { "" } else { " with" };
+        check::with_apply(
+            format!("{extra}{verb} {}{with}:\n{}", f.bucket, statements()),
             s.config_managed,
             "this bucket's policy",
         )
@@ -155,6 +171,20 @@ fn bucket_policy_problems(s: &Subject, f: &S3Facts, now: Timestamp) -> Vec<(Stri
         ));
     }
     problems
+}
+
+/// The Sids among `wanted` that the policy already has a statement for (a fix then replaces
+/// that statement rather than adding a second one with the same Sid).
+fn existing_sids(policy: &serde_json::Value, wanted: &[&str]) -> Vec<String> {
+    let statements: Vec<&serde_json::Value> = match &policy["Statement"] {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        one => vec![one],
+    };
+    wanted
+        .iter()
+        .filter(|w| statements.iter().any(|st| st["Sid"].as_str() == Some(**w)))
+        .map(|w| w.to_string())
+        .collect()
 }
 
 /// Whether some statement's condition names `aws:SourceOrgID` (its verdict then depends on

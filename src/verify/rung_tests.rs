@@ -1024,3 +1024,16 @@ fn an_old_flow_log_without_objects_says_which_folders_were_read_not_since_creati
     );
     assert!(!e.detail.contains("since its creation"), "{}", e.detail);
 }
+
+#[test]
+fn a_fix_for_a_statement_with_an_existing_sid_says_replace_not_add() {
+    let f = with_policy(|p| {
+        write_statement(p)["Resource"] = json!(format!("arn:aws:s3:::logs/vpc/AWSLogs/{ACCOUNT}"));
+    });
+    let fix = permissions_s3::check(&subject(), &f, now()).fix.unwrap();
+    assert!(
+        fix.contains("replace statement `FlowkeeperLogDeliveryWrite`"),
+        "{fix}"
+    );
+    assert!(!fix.contains("add to the policy"), "{fix}");
+}
