@@ -133,6 +133,7 @@ pub fn verify(facts: &Facts, now: Timestamp, t: &Thresholds) -> FlowLogVerificat
                 t.max_age_s3,
                 waiting.is_some(),
             ));
+            note_bucket_denies(s, f, &mut checks, &key);
             newest = found.newest;
         }
         DestinationFacts::Cwl(f) => {
@@ -204,6 +205,37 @@ pub fn verify(facts: &Facts, now: Timestamp, t: &Thresholds) -> FlowLogVerificat
         lag_seconds: newest.and_then(|n| n.lag),
         checks,
         entry: s.entry.clone(),
+    }
+}
+
+/// A denied S3 read whose fix says "grant `s3:...`": when the bucket policy's own Deny refuses
+/// it, the fix says so (a grant alone would not help).
+fn note_bucket_denies(
+    s: &super::facts::Subject,
+    f: &super::facts::S3Facts,
+    checks: &mut [Check],
+    key: &str,
+) {
+    for c in checks.iter_mut() {
+        if c.result != CheckResult::Unverified {
+            continue;
+        }
+        let Some(fix) = &c.fix else { continue };
+        let Some(perm) = fix
+            .strip_prefix("grant `")
+            .and_then(|r| r.split('`').next())
+            .filter(|p| p.starts_with("s3:"))
+        else {
+            continue;
+        };
+        let resource = if perm == "s3:GetObject" {
+            format!("arn:{}:s3:::{}/{key}", s.partition, f.bucket)
+        } else {
+            format!("arn:{}:s3:::{}", s.partition, f.bucket)
+        };
+        if let Some(note) = permissions_s3::bucket_deny_note(s, f, perm, &resource) {
+            c.fix = Some(format!("{note}; then {fix}"));
+        }
     }
 }
 

@@ -204,6 +204,36 @@ fn mentions_source_org(policy: &serde_json::Value) -> bool {
     })
 }
 
+/// When a read of this bucket was denied: the bucket policy's Deny (an explicit `Deny`, or a
+/// `NotPrincipal` one) that refuses `permission` on `resource` to an identity of this account,
+/// since granting the permission alone would not help then. Evaluated for a role of the
+/// account (the identity verify runs as is not known to the rungs).
+pub fn bucket_deny_note(
+    s: &Subject,
+    f: &S3Facts,
+    permission: &str,
+    resource: &str,
+) -> Option<String> {
+    let Some(Ok(Some(policy))) = &f.policy else {
+        return None;
+    };
+    let caller = format!(
+        "arn:{}:iam::{}:role/flowkeeper-verify",
+        s.partition, s.account
+    );
+    let req = Request::new(policy_eval::Principal::Arn(caller), permission, resource)
+        .with("aws:SecureTransport", "true")
+        .with("aws:PrincipalAccount", s.account.clone());
+    let d = policy_eval::evaluate(policy, &req);
+    match (d.effect, &d.statement) {
+        (policy_eval::Effect::ExplicitDeny, Some(st)) => Some(format!(
+            "statement {st} of the policy of bucket {} denies `{permission}` to identities of account {} too: granting it is not enough; narrow {st} so that it exempts the identity flowkeeper runs as, or run verify as an identity it admits",
+            f.bucket, s.account
+        )),
+        _ => None,
+    }
+}
+
 fn is_key_arn(key: &str) -> bool {
     key.starts_with("arn:") && key.contains(":key/")
 }

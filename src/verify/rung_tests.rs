@@ -1037,3 +1037,32 @@ fn a_fix_for_a_statement_with_an_existing_sid_says_replace_not_add() {
     );
     assert!(!fix.contains("add to the policy"), "{fix}");
 }
+
+#[test]
+fn a_denied_object_read_under_a_bucket_not_principal_deny_does_not_say_grant_alone() {
+    let mut f = s3_facts();
+    if let Some(Ok(Some(p))) = &mut f.policy {
+        p["Statement"].as_array_mut().unwrap().push(
+            json!({"Sid": "OnlyDelivery", "Effect": "Deny",
+            "NotPrincipal": {"Service": "delivery.logs.amazonaws.com"}, "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::logs/*"}),
+        );
+    }
+    f.newest_start = Some(Err(super::facts::ReadFailure {
+        operation: "s3:GetObject".into(),
+        message: "Access Denied".into(),
+        denied: true,
+    }));
+    let v = ladder::verify(
+        &facts(subject(), DestinationFacts::S3(f)),
+        now(),
+        &Thresholds::defaults(),
+    );
+    let shape = v.checks.iter().find(|c| c.name == SHAPE).unwrap();
+    assert_eq!(shape.result, CheckResult::Unverified, "{}", shape.detail);
+    let fix = shape.fix.as_deref().unwrap();
+    assert!(
+        fix.starts_with("statement `OnlyDelivery` of the policy of bucket logs denies"),
+        "{fix}"
+    );
+}
