@@ -197,7 +197,11 @@ async fn verify_target(
     thresholds: &Thresholds,
     concurrency: usize,
     progress: &dyn Progress,
-) -> (Vec<FlowLogVerification>, Vec<VerifyError>, outcome::Idle) {
+) -> (
+    Vec<FlowLogVerification>,
+    Vec<VerifyError>,
+    (outcome::Idle, outcome::Idle),
+) {
     let limit = Semaphore::new(concurrency);
     let (inventory, failures): (Inventory, _) = discover::discover(
         &t.session,
@@ -221,6 +225,7 @@ async fn verify_target(
     let mut jobs = Vec::new();
     let mut out = Vec::new();
     let mut idle = outcome::Idle::new();
+    let mut young = outcome::Idle::new();
     for (region, ri) in &inventory.regions {
         for fl in &ri.flow_logs {
             let declared = match &t.declaration {
@@ -241,6 +246,11 @@ async fn verify_target(
             subject.org_id = scope.org_id.clone();
             if subject.interfaces.as_ref().is_some_and(Vec::is_empty) {
                 idle.insert(format!("{}/{region}/{}", t.account, fl.id));
+            }
+            if !subject.created().is_some_and(|c| {
+                jiff::Timestamp::now().as_second() - c.as_second() >= outcome::SETTLE_AFTER
+            }) {
+                young.insert(format!("{}/{region}/{}", t.account, fl.id));
             }
             jobs.push((subject, owner));
         }
@@ -276,7 +286,7 @@ async fn verify_target(
         .collect()
         .await;
     out.extend(verified);
-    (out, errors, idle)
+    (out, errors, (idle, young))
 }
 
 /// A managed flow log created (by apply) since the plan, for a wanted one that was missing.
@@ -304,7 +314,7 @@ async fn verify_once(
     settings: &Settings,
     thresholds: &Thresholds,
     progress: &dyn Progress,
-) -> (VerifyReport, outcome::Idle) {
+) -> (VerifyReport, outcome::Idle, outcome::Idle) {
     let sessions: BTreeMap<AccountId, Aws> = scope
         .targets
         .iter()
@@ -324,10 +334,12 @@ async fn verify_once(
     let mut flow_logs = Vec::new();
     let mut errors = scope.errors.clone();
     let mut idle = outcome::Idle::new();
-    for (f, e, i) in results {
+    let mut young = outcome::Idle::new();
+    for (f, e, (i, y)) in results {
         flow_logs.extend(f);
         errors.extend(e);
         idle.extend(i);
+        young.extend(y);
     }
     outcome::sort(&mut flow_logs);
     errors.extend(outcome::read_errors(&flow_logs));
@@ -338,7 +350,7 @@ async fn verify_once(
         flow_logs,
         errors,
     };
-    (report, idle)
+    (report, idle, young)
 }
 
 fn render(format: OutputFormat, r: &VerifyReport) -> String {
@@ -400,14 +412,22 @@ pub async fn run(settings: &Settings, args: &VerifyArgs) -> ExitStatus {
     let mut backoff =
         outcome::Backoff::from_env_value(std::env::var(outcome::POLL_ENV).ok().as_deref());
     let mut poll = 0u32;
+    let mut gave_up = false;
     let (report, idle) = loop {
-        let (report, idle) = verify_once(&scope, settings, &thresholds, &progress).await;
+        let (report, idle, young) = verify_once(&scope, settings, &thresholds, &progress).await;
         poll += 1;
         let Some(deadline) = deadline else {
             break (report, idle);
         };
         let remaining = deadline.saturating_duration_since(Instant::now());
         if outcome::settled(&report, &idle) || remaining.is_zero() {
+            break (report, idle);
+        }
+        if outcome::hopeless(&report, &idle, &young) {
+            progress.step(&format!(
+                "verify: poll {poll}: every flow log not yet delivering fails on a rung that waiting cannot fix; stopping early"
+            ));
+            gave_up = true;
             break (report, idle);
         }
         let pause = backoff.next(remaining);
@@ -446,7 +466,7 @@ pub async fn run(settings: &Settings, args: &VerifyArgs) -> ExitStatus {
             eprintln!("error: {}", Safe(&e.message));
         }
     }
-    if deadline.is_some() && !outcome::settled(&report, &idle) {
+    if deadline.is_some() && !gave_up && !outcome::settled(&report, &idle) {
         eprintln!(
             "verify: the --wait deadline passed after {poll} poll(s) with {} of {} flow logs delivering",
             report.summary.delivering, report.summary.flow_logs

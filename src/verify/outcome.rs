@@ -95,6 +95,36 @@ pub fn settled(r: &VerifyReport, idle: &Idle) -> bool {
     })
 }
 
+/// A flow log younger than this (seconds) may still be waiting for IAM to propagate after
+/// `apply`: `--wait` does not give up on it early.
+pub const SETTLE_AFTER: i64 = 15 * 60;
+
+/// The rungs whose failure waiting cannot fix (a document or a resource must change).
+const NOT_BY_WAITING: [&str; 3] = ["destination", "permissions", "shape"];
+
+/// Whether `--wait` may stop early: some flow log is not delivering, and every one not
+/// delivering (other than idle and unverified ones) fails on a rung waiting cannot fix and is
+/// not `young` (created less than [`SETTLE_AFTER`] ago, or of unknown age).
+pub fn hopeless(r: &VerifyReport, idle: &Idle, young: &Idle) -> bool {
+    let pending: Vec<&FlowLogVerification> = r
+        .flow_logs
+        .iter()
+        .filter(|f| match f.status {
+            DeliveryStatus::Delivering | DeliveryStatus::Unverified => false,
+            DeliveryStatus::Waiting => !idle.contains(&key(f)),
+            DeliveryStatus::Failing | DeliveryStatus::Stale => true,
+        })
+        .collect();
+    !pending.is_empty()
+        && pending.iter().all(|f| {
+            f.status == DeliveryStatus::Failing
+                && !young.contains(&key(f))
+                && f.checks.iter().any(|c| {
+                    c.result == CheckResult::Failed && NOT_BY_WAITING.contains(&c.name.as_str())
+                })
+        })
+}
+
 /// 1 on an error of a target; 2 when a flow log fails or is stale (or, after `--wait`, one
 /// still waits for its first delivery); else 1 when a flow log is unverified because a read
 /// failed (its [`read_errors`]); else 0 (waiting and Firehose ones shown, not acted on).
@@ -203,6 +233,25 @@ mod tests {
         r.flow_logs[1].destination_type = "kinesis-data-firehose".into();
         assert_eq!(exit_status(&r, false, &none), ExitStatus::Clean);
         assert!(settled(&r, &none));
+    }
+
+    #[test]
+    fn wait_stops_early_only_when_old_flow_logs_fail_on_rungs_waiting_cannot_fix() {
+        use DeliveryStatus::*;
+        let none = Idle::new();
+        let mut r = report(&[Delivering, Failing]);
+        r.flow_logs[1]
+            .checks
+            .push(crate::verify::check::failed("permissions", "d", "f"));
+        assert!(hopeless(&r, &none, &none));
+        let young: Idle = [key(&r.flow_logs[1])].into_iter().collect();
+        assert!(!hopeless(&r, &none, &young), "a young one keeps waiting");
+        r.flow_logs[1].checks[0].name = "evidence".into();
+        assert!(
+            !hopeless(&r, &none, &none),
+            "nothing arrived yet: waiting may fix it"
+        );
+        assert!(!hopeless(&report(&[Delivering, Waiting]), &none, &none));
     }
 
     #[test]
