@@ -160,14 +160,14 @@ pub struct VerifyArgs {
     pub all: bool,
     /// Look for deliveries this far back (e.g. 2h, 1d); default: since each flow log's creation,
     /// bounded to today and yesterday's folders.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub since: Option<String>,
     /// A flow log whose newest delivery is older than this is stale (default: 15m for S3, 10m
     /// for CloudWatch Logs).
-    #[arg(long = "max-age", value_name = "DURATION")]
+    #[arg(long = "max-age", value_name = "DURATION", allow_hyphen_values = true)]
     pub max_age: Option<String>,
     /// Poll with backoff until every flow log delivers or this much time has passed.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub wait: Option<String>,
     /// Write the report to this file instead of stdout.
     #[arg(short = 'o', long)]

@@ -90,6 +90,7 @@ fn report() -> VerifyReport {
             failing: count(DeliveryStatus::Failing),
             waiting: count(DeliveryStatus::Waiting),
             stale: count(DeliveryStatus::Stale),
+            ..Default::default()
         },
         flow_logs,
         errors: vec![VerifyError {

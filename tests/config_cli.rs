@@ -182,6 +182,31 @@ flow_logs:
     assert!(err.contains("6 problems in flowkeeper.yaml"), "{err}");
 }
 
+#[test]
+fn verify_duration_mistakes_are_usage_errors_that_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, says) in [
+        (
+            &["verify", "--all", "--since", "-1m"][..],
+            "negative durations are not accepted",
+        ),
+        (
+            &["verify", "--all", "--max-age=-5m"][..],
+            "negative durations are not accepted",
+        ),
+        (&["verify", "--all", "--since", "0s"][..], "more than zero"),
+        (
+            &["verify", "--all", "--max-age", "0s"][..],
+            "more than zero",
+        ),
+    ] {
+        let out = flowkeeper(dir.path(), args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "flowkeeper {args:?}:\n{err}");
+        assert!(err.contains(says), "flowkeeper {args:?}:\n{err}");
+    }
+}
+
 /// Issue #8 case 4: every usage error exits 1 (clap's default is 2, which the exit-code scheme
 /// reserves for "worked and found something to act on"); help and version still exit 0.
 #[test]

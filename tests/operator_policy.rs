@@ -167,12 +167,29 @@ fn the_verify_policy_allows_every_read_flowkeeper_makes_and_nothing_else() {
         missing.is_empty(),
         "policies/flowkeeper-verify.json lacks {missing:?}"
     );
+    // GetObject on an SSE-KMS object needs kms:Decrypt on its key, through S3 only.
+    assert!(
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["Effect"] == "Allow"
+                && s["Action"] == "kms:Decrypt"
+                && s["Condition"]["StringLike"]["kms:ViaService"] == "s3.*.amazonaws.com"),
+        "policies/flowkeeper-verify.json lacks kms:Decrypt via S3 (reading SSE-KMS objects)"
+    );
     // Read-only: every action it grants is a read (s3:ListBucket authorizes HeadBucket and
     // ListObjectsV2; ListAllMyBuckets the ownership check; GetEncryptionConfiguration,
-    // GetBucketPublicAccessBlock and GetLifecycleConfiguration are IAM's names for reads).
+    // GetBucketPublicAccessBlock and GetLifecycleConfiguration are IAM's names for reads;
+    // kms:Decrypt through S3 is what reading an SSE-KMS object takes).
     let writes: Vec<&String> = allowed
         .iter()
-        .filter(|a| !is_read(a) && *a != "s3:ListBucket" && *a != "s3:ListAllMyBuckets")
+        .filter(|a| {
+            !is_read(a)
+                && *a != "s3:ListBucket"
+                && *a != "s3:ListAllMyBuckets"
+                && *a != "kms:Decrypt"
+        })
         .collect();
     assert!(writes.is_empty(), "verify's policy grants {writes:?}");
     for st in policy["Statement"].as_array().unwrap() {

@@ -1,5 +1,5 @@
 //! IAM reads for verify: a role's trust policy and every policy that applies to it (inline
-//! and attached managed ones), bounded.
+//! and attached managed ones) and its permissions boundary, bounded.
 
 use serde_json::Value;
 
@@ -66,31 +66,51 @@ pub async fn role_documents(iam: &Iam, name: &str) -> Result<Option<RoleDocument
     let mut attached = Vec::new();
     for p in listed.attached_policies().iter().take(MAX_POLICIES) {
         let Some(arn) = p.policy_arn() else { continue };
-        let got = c
-            .get_policy()
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(|e| classify("iam:GetPolicy", e))?;
-        let Some(version) = got.policy().and_then(|p| p.default_version_id()) else {
-            continue;
-        };
-        let v = c
-            .get_policy_version()
-            .policy_arn(arn)
-            .version_id(version)
-            .send()
-            .await
-            .map_err(|e| classify("iam:GetPolicyVersion", e))?;
-        if let Some(doc) = v.policy_version().and_then(|v| v.document()) {
-            attached.push((arn.to_string(), decode("iam:GetPolicyVersion", doc)?));
+        if let Some(doc) = managed_policy(iam, arn).await? {
+            attached.push((arn.to_string(), doc));
         }
     }
+    let boundary = match role
+        .permissions_boundary()
+        .and_then(|b| b.permissions_boundary_arn())
+    {
+        Some(arn) => Some((
+            arn.to_string(),
+            managed_policy(iam, arn).await?.unwrap_or(Value::Null),
+        )),
+        None => None,
+    };
     Ok(Some(RoleDocuments {
         name: name.to_string(),
         arn: role.arn,
         trust_policy,
         inline,
         attached,
+        boundary,
     }))
+}
+
+/// A managed policy's default version's document (None when it has none).
+async fn managed_policy(iam: &Iam, arn: &str) -> Result<Option<Value>, AwsError> {
+    let c = &iam.0;
+    let got = c
+        .get_policy()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(|e| classify("iam:GetPolicy", e))?;
+    let Some(version) = got.policy().and_then(|p| p.default_version_id()) else {
+        return Ok(None);
+    };
+    let v = c
+        .get_policy_version()
+        .policy_arn(arn)
+        .version_id(version)
+        .send()
+        .await
+        .map_err(|e| classify("iam:GetPolicyVersion", e))?;
+    v.policy_version()
+        .and_then(|v| v.document())
+        .map(|doc| decode("iam:GetPolicyVersion", doc))
+        .transpose()
 }

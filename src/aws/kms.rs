@@ -32,6 +32,7 @@ pub async fn key_documents(kms: &Kms, key: &str) -> Result<KeyDocuments, AwsErro
         .ok_or_else(|| AwsError::other("kms:DescribeKey", "no key metadata in the response"))?;
     let arn = meta.arn().unwrap_or(key).to_string();
     let enabled = meta.enabled();
+    let state = meta.key_state().map(|k| k.as_str().to_string());
     let policy = kms
         .get_key_policy()
         .key_id(&arn)
@@ -45,6 +46,7 @@ pub async fn key_documents(kms: &Kms, key: &str) -> Result<KeyDocuments, AwsErro
     Ok(KeyDocuments {
         arn,
         enabled,
+        state,
         policy,
     })
 }

@@ -37,6 +37,18 @@ fn active(a: &Account) -> Option<(AccountId, Option<String>)> {
         .map(|id| (id, a.name().map(str::to_string)))
 }
 
+/// The organization's id (DescribeOrganization), for `aws:SourceOrgID` in verify's request
+/// context.
+pub async fn organization_id(org: &Organizations) -> Result<Option<String>, AwsError> {
+    let desc = org
+        .0
+        .describe_organization()
+        .send()
+        .await
+        .map_err(|e| classify("organizations:DescribeOrganization", e))?;
+    Ok(desc.organization().and_then(|o| o.id()).map(str::to_string))
+}
+
 pub async fn list_accounts(org: &Organizations, ous: &[String]) -> Result<OrgAccounts, AwsError> {
     let org = &org.0;
     let desc = org

@@ -104,6 +104,8 @@ pub struct Prepared {
     /// Problems of the run as a whole (ids no account has).
     pub problems: Vec<crate::plan::Problem>,
     pub limit: Semaphore,
+    /// The organization's id when the config uses `organization:` (TargetSet.org_id).
+    pub org_id: Option<String>,
 }
 
 impl Prepared {
@@ -241,6 +243,7 @@ pub async fn prepare(
         failures,
         problems,
         limit,
+        org_id: set.org_id.clone(),
     })
 }
 

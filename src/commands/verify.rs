@@ -42,6 +42,20 @@ struct Scope {
     desired: Option<DesiredState>,
     /// Errors found while working out the scope (they stay in every poll's report).
     errors: Vec<VerifyError>,
+    /// The organization's id, for `aws:SourceOrgID` (None: not in one, or not readable).
+    org_id: Option<String>,
+}
+
+/// The organization id: the config's `organization:` one, else DescribeOrganization once
+/// (best effort: unknown when it fails, and rungs that depend on it say they cannot decide).
+async fn organization_id(known: Option<String>, aws: &Aws) -> Option<String> {
+    if known.is_some() {
+        return known;
+    }
+    crate::aws::organizations::organization_id(&aws.organizations())
+        .await
+        .ok()
+        .flatten()
 }
 
 fn error(account: Option<&AccountId>, region: Option<&str>, e: &AwsError) -> VerifyError {
@@ -59,8 +73,13 @@ fn usage(message: &str) -> ExitStatus {
 }
 
 fn seconds(flag: &str, v: &Option<String>) -> Result<Option<Duration>, ExitStatus> {
+    let parse = if flag == "--wait" {
+        duration::parse
+    } else {
+        duration::parse_positive
+    };
     v.as_deref()
-        .map(|t| duration::parse(t).map_err(|e| usage(&format!("{flag}: {e}"))))
+        .map(|t| parse(t).map_err(|e| usage(&format!("{flag}: {e}"))))
         .transpose()
 }
 
@@ -114,10 +133,15 @@ async fn config_scope(settings: &Settings, all: bool) -> Result<Scope, ExitStatu
             declaration,
         });
     }
+    let org_id = match prepared.runs.first() {
+        Some(run) => organization_id(prepared.org_id.clone(), &run.aws).await,
+        None => prepared.org_id.clone(),
+    };
     Ok(Scope {
         targets,
         desired: Some(prepared.desired),
         errors,
+        org_id,
     })
 }
 
@@ -151,6 +175,7 @@ async fn caller_scope(settings: &Settings) -> Result<Scope, ExitStatus> {
                 ExitStatus::Failure
             })?,
     };
+    let org_id = organization_id(None, &aws).await;
     Ok(Scope {
         targets: vec![Target {
             account: caller,
@@ -160,6 +185,7 @@ async fn caller_scope(settings: &Settings) -> Result<Scope, ExitStatus> {
         }],
         desired: None,
         errors: Vec::new(),
+        org_id,
     })
 }
 
@@ -171,7 +197,11 @@ async fn verify_target(
     thresholds: &Thresholds,
     concurrency: usize,
     progress: &dyn Progress,
-) -> (Vec<FlowLogVerification>, Vec<VerifyError>, outcome::Idle) {
+) -> (
+    Vec<FlowLogVerification>,
+    Vec<VerifyError>,
+    (outcome::Idle, outcome::Idle),
+) {
     let limit = Semaphore::new(concurrency);
     let (inventory, failures): (Inventory, _) = discover::discover(
         &t.session,
@@ -195,6 +225,7 @@ async fn verify_target(
     let mut jobs = Vec::new();
     let mut out = Vec::new();
     let mut idle = outcome::Idle::new();
+    let mut young = outcome::Idle::new();
     for (region, ri) in &inventory.regions {
         for fl in &ri.flow_logs {
             let declared = match &t.declaration {
@@ -211,9 +242,15 @@ async fn verify_target(
                 (Some(desired), Some(d)) => scope::expected_owner(desired, &t.account, Some(d)),
                 _ => None,
             };
-            let subject = scope::subject(&t.account, region, ri, fl, declared.as_ref());
+            let mut subject = scope::subject(&t.account, region, ri, fl, declared.as_ref());
+            subject.org_id = scope.org_id.clone();
             if subject.interfaces.as_ref().is_some_and(Vec::is_empty) {
                 idle.insert(format!("{}/{region}/{}", t.account, fl.id));
+            }
+            if !subject.created().is_some_and(|c| {
+                jiff::Timestamp::now().as_second() - c.as_second() >= outcome::SETTLE_AFTER
+            }) {
+                young.insert(format!("{}/{region}/{}", t.account, fl.id));
             }
             jobs.push((subject, owner));
         }
@@ -249,7 +286,7 @@ async fn verify_target(
         .collect()
         .await;
     out.extend(verified);
-    (out, errors, idle)
+    (out, errors, (idle, young))
 }
 
 /// A managed flow log created (by apply) since the plan, for a wanted one that was missing.
@@ -277,7 +314,7 @@ async fn verify_once(
     settings: &Settings,
     thresholds: &Thresholds,
     progress: &dyn Progress,
-) -> (VerifyReport, outcome::Idle) {
+) -> (VerifyReport, outcome::Idle, outcome::Idle) {
     let sessions: BTreeMap<AccountId, Aws> = scope
         .targets
         .iter()
@@ -297,12 +334,15 @@ async fn verify_once(
     let mut flow_logs = Vec::new();
     let mut errors = scope.errors.clone();
     let mut idle = outcome::Idle::new();
-    for (f, e, i) in results {
+    let mut young = outcome::Idle::new();
+    for (f, e, (i, y)) in results {
         flow_logs.extend(f);
         errors.extend(e);
         idle.extend(i);
+        young.extend(y);
     }
     outcome::sort(&mut flow_logs);
+    errors.extend(outcome::read_errors(&flow_logs));
     let report = VerifyReport {
         schema_version: SCHEMA_VERSION,
         generated_at: jiff::Timestamp::now().to_string(),
@@ -310,7 +350,7 @@ async fn verify_once(
         flow_logs,
         errors,
     };
-    (report, idle)
+    (report, idle, young)
 }
 
 fn render(format: OutputFormat, r: &VerifyReport) -> String {
@@ -372,14 +412,22 @@ pub async fn run(settings: &Settings, args: &VerifyArgs) -> ExitStatus {
     let mut backoff =
         outcome::Backoff::from_env_value(std::env::var(outcome::POLL_ENV).ok().as_deref());
     let mut poll = 0u32;
+    let mut gave_up = false;
     let (report, idle) = loop {
-        let (report, idle) = verify_once(&scope, settings, &thresholds, &progress).await;
+        let (report, idle, young) = verify_once(&scope, settings, &thresholds, &progress).await;
         poll += 1;
         let Some(deadline) = deadline else {
             break (report, idle);
         };
         let remaining = deadline.saturating_duration_since(Instant::now());
         if outcome::settled(&report, &idle) || remaining.is_zero() {
+            break (report, idle);
+        }
+        if outcome::hopeless(&report, &idle, &young) {
+            progress.step(&format!(
+                "verify: poll {poll}: every flow log not yet delivering fails on a rung that waiting cannot fix; stopping early"
+            ));
+            gave_up = true;
             break (report, idle);
         }
         let pause = backoff.next(remaining);
@@ -418,7 +466,7 @@ pub async fn run(settings: &Settings, args: &VerifyArgs) -> ExitStatus {
             eprintln!("error: {}", Safe(&e.message));
         }
     }
-    if deadline.is_some() && !outcome::settled(&report, &idle) {
+    if deadline.is_some() && !gave_up && !outcome::settled(&report, &idle) {
         eprintln!(
             "verify: the --wait deadline passed after {poll} poll(s) with {} of {} flow logs delivering",
             report.summary.delivering, report.summary.flow_logs

@@ -41,13 +41,18 @@ pub struct RoleDocuments {
     pub inline: Vec<(String, Value)>,
     /// Attached managed policies: (ARN, default version's document).
     pub attached: Vec<(String, Value)>,
+    /// The permissions boundary (GetRole's PermissionsBoundary): (ARN, default version's
+    /// document; `null` when it has none, which allows nothing).
+    pub boundary: Option<(String, Value)>,
 }
 
-/// A KMS key: its ARN (DescribeKey) and its `default` key policy.
+/// A KMS key: its ARN and state (DescribeKey) and its `default` key policy.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeyDocuments {
     pub arn: String,
     pub enabled: bool,
+    /// DescribeKey's `KeyState` (`Enabled`, `Disabled`, `PendingDeletion`, ...), when given.
+    pub state: Option<String>,
     pub policy: Value,
 }
 

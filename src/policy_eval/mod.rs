@@ -75,6 +75,19 @@ impl Request {
         }
     }
 
+    /// A request made by an AWS service principal, with the context AWS sets on every such
+    /// request: `aws:PrincipalIsAWSService` = `true` and `aws:PrincipalServiceName` = the
+    /// service (so data-perimeter Denies on non-service principals do not match it).
+    pub fn by_service(
+        service: &str,
+        action: impl Into<String>,
+        resource: impl Into<String>,
+    ) -> Self {
+        Request::new(Principal::Service(service.into()), action, resource)
+            .with("aws:PrincipalIsAWSService", "true")
+            .with("aws:PrincipalServiceName", service)
+    }
+
     /// Adds one value for a context key (a second call adds a second value).
     pub fn with(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.context

@@ -78,6 +78,7 @@ mod tests {
                 failing: count(DeliveryStatus::Failing),
                 waiting: count(DeliveryStatus::Waiting),
                 stale: count(DeliveryStatus::Stale),
+                ..Default::default()
             },
             flow_logs,
             errors,

@@ -62,15 +62,24 @@ pub fn render(report: &VerifyReport) -> String {
         let _ = writeln!(out, "{t}");
     }
     for fl in &report.flow_logs {
-        for c in fl.checks.iter().filter(|c| c.result == CheckResult::Failed) {
+        for c in fl
+            .checks
+            .iter()
+            .filter(|c| matches!(c.result, CheckResult::Failed | CheckResult::Unverified))
+        {
             let _ = writeln!(
                 out,
-                "\n{} {} ({}/{}) {}: failed\n  {}",
+                "\n{} {} ({}/{}) {}: {}\n  {}",
                 id(fl),
                 Safe(&fl.resource_id),
                 Safe(&fl.account),
                 Safe(&fl.region),
                 c.name,
+                if c.result == CheckResult::Failed {
+                    "failed"
+                } else {
+                    "unverified"
+                },
                 Safe(&c.detail)
             );
             if let Some(fix) = &c.fix {
@@ -93,9 +102,16 @@ pub fn render(report: &VerifyReport) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "\n{} flow log(s): {} delivering, {} failing, {} stale, {} waiting.",
-        s.flow_logs, s.delivering, s.failing, s.stale, s.waiting
+        "\n{} flow log(s): {} delivering, {} failing, {} stale, {} waiting, {} unverified.",
+        s.flow_logs, s.delivering, s.failing, s.stale, s.waiting, s.unverified
     );
+    if s.firehose > 0 {
+        let _ = writeln!(
+            out,
+            "{} flow log(s) deliver to Firehose and cannot be verified end to end.",
+            s.firehose
+        );
+    }
     out
 }
 

@@ -50,7 +50,16 @@ pub fn waiting(name: &str, detail: impl Into<String>) -> Check {
     }
 }
 
-/// A read that failed: the rung fails with "cannot read" and the permission to grant.
+pub fn unverified(name: &str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+    Check {
+        name: name.to_string(),
+        result: CheckResult::Unverified,
+        detail: detail.into(),
+        fix: Some(fix.into()),
+    }
+}
+
+/// A read that failed: the rung is unverified with "cannot read" and the permission to grant.
 pub fn unreadable(name: &str, what: &str, e: &ReadFailure) -> Check {
     let fix = if e.denied {
         format!(
@@ -63,11 +72,31 @@ pub fn unreadable(name: &str, what: &str, e: &ReadFailure) -> Check {
             e.operation
         )
     };
-    failed(
+    unverified(
         name,
         format!("cannot read {what}: {}: {}", e.operation, e.message),
         fix,
     )
+}
+
+/// One rung from its problems (detail, fix): failed when any problem is a finding; unverified
+/// when every problem is something verify could not decide (their details, from
+/// [`unreadable`] or an undecidable policy, start with "cannot ").
+pub fn from_problems(name: &str, problems: Vec<(String, String)>) -> Check {
+    let undecided = problems.iter().all(|(d, _)| d.starts_with("cannot "));
+    let (details, fixes): (Vec<String>, Vec<String>) = problems.into_iter().unzip();
+    let mut fixes_once: Vec<String> = Vec::new();
+    for f in fixes {
+        if !fixes_once.contains(&f) {
+            fixes_once.push(f);
+        }
+    }
+    let (detail, fix) = (details.join("; "), fixes_once.join("\n"));
+    if undecided {
+        unverified(name, detail, fix)
+    } else {
+        failed(name, detail, fix)
+    }
 }
 
 /// `fix`, followed by the apply hint when the config manages the resource.
@@ -118,7 +147,7 @@ mod tests {
             denied: true,
         };
         let c = unreadable(PERMISSIONS, "bucket b", &e);
-        assert_eq!(c.result, CheckResult::Failed);
+        assert_eq!(c.result, CheckResult::Unverified);
         assert!(c.detail.starts_with("cannot read bucket b"), "{}", c.detail);
         assert!(
             c.fix

@@ -3,10 +3,24 @@
 
 use std::time::Duration;
 
+/// `--since`/`--max-age`: as [`parse`], but zero is an error (a zero window or threshold
+/// makes every delivery too old).
+pub fn parse_positive(text: &str) -> Result<Duration, String> {
+    match parse(text)? {
+        d if d.is_zero() => Err(format!("`{text}`: must be more than zero (e.g. 15m)")),
+        d => Ok(d),
+    }
+}
+
 /// Parses `90s`, `15m`, `2h`, `1d`. The error says what was wrong and what is accepted.
 pub fn parse(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let hint = "write a whole number and a unit: 90s, 15m, 2h or 1d";
+    if t.starts_with('-') {
+        return Err(format!(
+            "`{text}`: negative durations are not accepted: {hint}"
+        ));
+    }
     let digits = t.chars().take_while(|c| c.is_ascii_digit()).count();
     let (number, unit) = t.split_at(digits);
     if number.is_empty() {
@@ -44,11 +58,21 @@ mod tests {
     }
 
     #[test]
+    fn zero_is_refused_where_a_window_is_needed() {
+        assert!(parse_positive("0s").unwrap_err().contains("more than zero"));
+        assert_eq!(parse_positive("1m"), Ok(Duration::from_secs(60)));
+    }
+
+    #[test]
     fn bad_durations_say_why() {
         assert!(parse("15").unwrap_err().contains("no unit"));
         assert!(parse("15min").unwrap_err().contains("unknown unit `min`"));
         assert!(parse("m").unwrap_err().contains("not a duration"));
-        assert!(parse("-5m").unwrap_err().contains("not a duration"));
+        assert!(
+            parse("-5m")
+                .unwrap_err()
+                .contains("negative durations are not accepted")
+        );
         assert!(parse("1.5h").unwrap_err().contains("unknown unit `.5h`"));
         assert!(
             parse("99999999999999999999s")

@@ -168,6 +168,34 @@ fn describe(found: &Found, what: &str) -> String {
 }
 
 /// The evidence rung from what was found (or why nothing could be looked at).
+/// Whether the flow log is older than the bounded S3 listing (today's and yesterday's UTC day
+/// folders): "nothing since its creation" would then claim more than was read.
+pub fn older_than_listing(s: &Subject, now: Timestamp) -> bool {
+    let Some(created) = s.created() else {
+        return false;
+    };
+    let today = jiff::tz::Offset::UTC.to_datetime(now).date();
+    let Ok(yesterday) = today.yesterday() else {
+        return false;
+    };
+    match jiff::tz::Offset::UTC.to_timestamp(yesterday.to_datetime(jiff::civil::Time::midnight())) {
+        Ok(start) => created < start,
+        Err(_) => false,
+    }
+}
+
+/// The evidence detail of an S3 flow log older than the listing: what was read, not "since
+/// its creation".
+pub fn within_listing(detail: &str, s: &Subject, where_: &str) -> String {
+    match &s.flow_log.created {
+        Some(c) => detail.replace(
+            &format!("under {where_} since its creation at {c}"),
+            &format!("in today's or yesterday's folders ({where_})"),
+        ),
+        None => detail.to_string(),
+    }
+}
+
 pub fn check(
     s: &Subject,
     found: Read<&Found>,

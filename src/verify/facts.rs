@@ -46,6 +46,8 @@ pub struct Subject {
     pub config_managed: bool,
     /// Network interfaces the flow log covers (ids), when known.
     pub interfaces: Option<Vec<String>>,
+    /// The account's organization id (`aws:SourceOrgID` of delivery requests), when known.
+    pub org_id: Option<String>,
 }
 
 impl Subject {

@@ -10,19 +10,37 @@ use super::report::{Check, CheckResult, DeliveryStatus, FlowLogVerification};
 use super::{destination, freshness, permissions_cwl, permissions_s3, shape, status};
 use crate::model::{FileFormat, FlowLogSpec, layout};
 
-/// failing if any rung failed (stale if only freshness did); waiting if a rung waits;
-/// otherwise delivering.
+/// failing if any rung failed (stale if only freshness did); unverified if a rung could not
+/// be decided; waiting if a rung waits; otherwise delivering.
 pub fn rollup(checks: &[Check]) -> DeliveryStatus {
     let failed: Vec<&str> = checks
         .iter()
         .filter(|c| c.result == CheckResult::Failed)
         .map(|c| c.name.as_str())
         .collect();
+    let undecided = checks.iter().any(|c| c.result == CheckResult::Unverified);
     match failed.as_slice() {
+        [] if undecided => DeliveryStatus::Unverified,
         [] if checks.iter().any(|c| c.result == CheckResult::Waiting) => DeliveryStatus::Waiting,
         [] => DeliveryStatus::Delivering,
         [only] if *only == check::FRESHNESS => DeliveryStatus::Stale,
         _ => DeliveryStatus::Failing,
+    }
+}
+
+/// After a rung that could not be decided, a later rung that would wait says why it was not
+/// checked instead ("no delivery yet" would be a guess: the failed read may be the reason).
+fn after_undecided(checks: &mut [Check]) {
+    let Some(first) = checks
+        .iter()
+        .position(|c| c.result == CheckResult::Unverified)
+    else {
+        return;
+    };
+    for c in &mut checks[first + 1..] {
+        if c.result == CheckResult::Waiting {
+            *c = check::not_applicable(&c.name, "not checked: an earlier read failed");
+        }
     }
 }
 
@@ -39,6 +57,9 @@ pub fn verify(facts: &Facts, now: Timestamp, t: &Thresholds) -> FlowLogVerificat
                     name,
                     "a Firehose destination: verify reads no delivery stream",
                 ));
+            }
+            if checks[0].result == CheckResult::Ok {
+                checks[1].result = CheckResult::Unverified;
             }
         }
         DestinationFacts::Unreadable { description } => {
@@ -86,6 +107,9 @@ pub fn verify(facts: &Facts, now: Timestamp, t: &Thresholds) -> FlowLogVerificat
                 Some(Ok(listing)) => {
                     let found = evidence::s3_found(s, f, listing, cutoff);
                     let mut c = evidence::check(s, Ok(&found), &where_, waiting.clone(), "objects");
+                    if c.result == CheckResult::Failed && evidence::older_than_listing(s, now) {
+                        c.detail = evidence::within_listing(&c.detail, s, &where_);
+                    }
                     if listing.truncated {
                         c.detail.push_str(
                             " (a folder held more objects than one bounded listing reads; the newest may be later)",
@@ -118,6 +142,7 @@ pub fn verify(facts: &Facts, now: Timestamp, t: &Thresholds) -> FlowLogVerificat
                 t.max_age_s3,
                 waiting.is_some(),
             ));
+            note_bucket_denies(s, f, &mut checks, &key);
             newest = found.newest;
         }
         DestinationFacts::Cwl(f) => {
@@ -173,6 +198,7 @@ pub fn verify(facts: &Facts, now: Timestamp, t: &Thresholds) -> FlowLogVerificat
             newest = found.newest;
         }
     }
+    after_undecided(&mut checks);
     FlowLogVerification {
         account: s.account.clone(),
         region: s.region.clone(),
@@ -188,6 +214,37 @@ pub fn verify(facts: &Facts, now: Timestamp, t: &Thresholds) -> FlowLogVerificat
         lag_seconds: newest.and_then(|n| n.lag),
         checks,
         entry: s.entry.clone(),
+    }
+}
+
+/// A denied S3 read whose fix says "grant `s3:...`": when the bucket policy's own Deny refuses
+/// it, the fix says so (a grant alone would not help).
+fn note_bucket_denies(
+    s: &super::facts::Subject,
+    f: &super::facts::S3Facts,
+    checks: &mut [Check],
+    key: &str,
+) {
+    for c in checks.iter_mut() {
+        if c.result != CheckResult::Unverified {
+            continue;
+        }
+        let Some(fix) = &c.fix else { continue };
+        let Some(perm) = fix
+            .strip_prefix("grant `")
+            .and_then(|r| r.split('`').next())
+            .filter(|p| p.starts_with("s3:"))
+        else {
+            continue;
+        };
+        let resource = if perm == "s3:GetObject" {
+            format!("arn:{}:s3:::{}/{key}", s.partition, f.bucket)
+        } else {
+            format!("arn:{}:s3:::{}", s.partition, f.bucket)
+        };
+        if let Some(note) = permissions_s3::bucket_deny_note(s, f, perm, &resource) {
+            c.fix = Some(format!("{note}; then {fix}"));
+        }
     }
 }
 

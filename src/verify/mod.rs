@@ -11,6 +11,7 @@ pub mod explain;
 pub mod facts;
 pub mod fixes;
 pub mod freshness;
+pub mod key_state;
 pub mod ladder;
 pub mod outcome;
 pub mod permissions_cwl;

@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use super::report::{DeliveryStatus, FlowLogVerification, VerifyReport, VerifySummary};
+use super::report::{
+    CheckResult, DeliveryStatus, FlowLogVerification, VerifyError, VerifyReport, VerifySummary,
+};
 use crate::exit::ExitStatus;
 
 /// Hidden: a fixed `--wait` poll interval in milliseconds (tests use a short one).
@@ -22,9 +24,45 @@ pub fn summarize(flow_logs: &[FlowLogVerification]) -> VerifySummary {
             DeliveryStatus::Failing => s.failing += 1,
             DeliveryStatus::Waiting => s.waiting += 1,
             DeliveryStatus::Stale => s.stale += 1,
+            DeliveryStatus::Unverified => {
+                s.unverified += 1;
+                if is_firehose(fl) {
+                    s.firehose += 1;
+                }
+            }
         }
     }
     s
+}
+
+fn is_firehose(f: &FlowLogVerification) -> bool {
+    f.destination_type == "kinesis-data-firehose"
+}
+
+/// Unverified because a read (or a context value) verify needs was not available: an error of
+/// the run (the identity lacks a permission), unlike a Firehose flow log.
+pub fn undecided(f: &FlowLogVerification) -> bool {
+    f.status == DeliveryStatus::Unverified && !is_firehose(f)
+}
+
+/// One error per undecided rung of an unverified flow log: what could not be read, and the
+/// fix (the permission to grant). They go into the report's `errors`.
+pub fn read_errors(flow_logs: &[FlowLogVerification]) -> Vec<VerifyError> {
+    flow_logs
+        .iter()
+        .filter(|f| undecided(f))
+        .flat_map(|f| {
+            f.checks
+                .iter()
+                .filter(|c| c.result == CheckResult::Unverified)
+                .map(move |c| VerifyError {
+                    account: Some(f.account.clone()),
+                    region: Some(f.region.clone()),
+                    message: format!("flow log {} {}: {}", f.flow_log_id, c.name, c.detail),
+                    hint: c.fix.clone(),
+                })
+        })
+        .collect()
 }
 
 /// Sorted by (account, region, flow log id, resource).
@@ -52,23 +90,58 @@ pub type Idle = BTreeSet<String>;
 pub fn settled(r: &VerifyReport, idle: &Idle) -> bool {
     r.flow_logs.iter().all(|f| {
         f.status == DeliveryStatus::Delivering
+            || f.status == DeliveryStatus::Unverified
             || (f.status == DeliveryStatus::Waiting && idle.contains(&key(f)))
     })
 }
 
-/// 1 on any error; 2 when a flow log fails or is stale (or, after `--wait`, one still waits
-/// for its first delivery); else 0 (waiting ones shown, not acted on).
+/// A flow log younger than this (seconds) may still be waiting for IAM to propagate after
+/// `apply`: `--wait` does not give up on it early.
+pub const SETTLE_AFTER: i64 = 15 * 60;
+
+/// The rungs whose failure waiting cannot fix (a document or a resource must change).
+const NOT_BY_WAITING: [&str; 3] = ["destination", "permissions", "shape"];
+
+/// Whether `--wait` may stop early: some flow log is not delivering, and every one not
+/// delivering (other than idle and unverified ones) fails on a rung waiting cannot fix and is
+/// not `young` (created less than [`SETTLE_AFTER`] ago, or of unknown age).
+pub fn hopeless(r: &VerifyReport, idle: &Idle, young: &Idle) -> bool {
+    let pending: Vec<&FlowLogVerification> = r
+        .flow_logs
+        .iter()
+        .filter(|f| match f.status {
+            DeliveryStatus::Delivering | DeliveryStatus::Unverified => false,
+            DeliveryStatus::Waiting => !idle.contains(&key(f)),
+            DeliveryStatus::Failing | DeliveryStatus::Stale => true,
+        })
+        .collect();
+    !pending.is_empty()
+        && pending.iter().all(|f| {
+            f.status == DeliveryStatus::Failing
+                && !young.contains(&key(f))
+                && f.checks.iter().any(|c| {
+                    c.result == CheckResult::Failed && NOT_BY_WAITING.contains(&c.name.as_str())
+                })
+        })
+}
+
+/// 1 on an error of a target; 2 when a flow log fails or is stale (or, after `--wait`, one
+/// still waits for its first delivery); else 1 when a flow log is unverified because a read
+/// failed (its [`read_errors`]); else 0 (waiting and Firehose ones shown, not acted on).
 pub fn exit_status(r: &VerifyReport, waited: bool, idle: &Idle) -> ExitStatus {
-    if !r.errors.is_empty() {
+    let from_reads = read_errors(&r.flow_logs);
+    if r.errors.iter().any(|e| !from_reads.contains(e)) {
         return ExitStatus::Failure;
     }
     let acted_on = |f: &FlowLogVerification| match f.status {
         DeliveryStatus::Failing | DeliveryStatus::Stale => true,
         DeliveryStatus::Waiting => waited && !idle.contains(&key(f)),
-        DeliveryStatus::Delivering => false,
+        DeliveryStatus::Delivering | DeliveryStatus::Unverified => false,
     };
     if r.flow_logs.iter().any(acted_on) {
         ExitStatus::ActionNeeded
+    } else if r.flow_logs.iter().any(undecided) {
+        ExitStatus::Failure
     } else {
         ExitStatus::Clean
     }
@@ -139,6 +212,46 @@ mod tests {
             flow_logs,
             errors: Vec::new(),
         }
+    }
+
+    #[test]
+    fn an_unverified_read_is_an_error_of_the_run_unless_something_fails_and_firehose_is_not() {
+        use DeliveryStatus::*;
+        let none = Idle::new();
+        let mut r = report(&[Delivering, Unverified]);
+        r.flow_logs[1].checks.push(crate::verify::check::unverified(
+            "permissions",
+            "cannot read x",
+            "grant y",
+        ));
+        r.errors = read_errors(&r.flow_logs);
+        assert_eq!(r.errors.len(), 1);
+        assert_eq!(exit_status(&r, false, &none), ExitStatus::Failure);
+        r.flow_logs[0].status = Failing;
+        assert_eq!(exit_status(&r, false, &none), ExitStatus::ActionNeeded);
+        let mut r = report(&[Delivering, Unverified]);
+        r.flow_logs[1].destination_type = "kinesis-data-firehose".into();
+        assert_eq!(exit_status(&r, false, &none), ExitStatus::Clean);
+        assert!(settled(&r, &none));
+    }
+
+    #[test]
+    fn wait_stops_early_only_when_old_flow_logs_fail_on_rungs_waiting_cannot_fix() {
+        use DeliveryStatus::*;
+        let none = Idle::new();
+        let mut r = report(&[Delivering, Failing]);
+        r.flow_logs[1]
+            .checks
+            .push(crate::verify::check::failed("permissions", "d", "f"));
+        assert!(hopeless(&r, &none, &none));
+        let young: Idle = [key(&r.flow_logs[1])].into_iter().collect();
+        assert!(!hopeless(&r, &none, &young), "a young one keeps waiting");
+        r.flow_logs[1].checks[0].name = "evidence".into();
+        assert!(
+            !hopeless(&r, &none, &none),
+            "nothing arrived yet: waiting may fix it"
+        );
+        assert!(!hopeless(&report(&[Delivering, Waiting]), &none, &none));
     }
 
     #[test]

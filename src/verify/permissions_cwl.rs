@@ -48,19 +48,15 @@ fn trust_problem(s: &Subject, role: &RoleDocuments) -> Option<Problem> {
             true,
         ));
     };
-    let req = Request::new(
-        Principal::Service(FLOW_LOGS_SERVICE.into()),
-        "sts:AssumeRole",
-        role.arn.clone(),
-    )
-    .with("aws:SourceAccount", s.account.clone())
-    .with(
-        "aws:SourceArn",
-        format!(
-            "arn:{}:ec2:{}:{}:vpc-flow-log/{}",
-            s.partition, s.region, s.account, s.flow_log.id
-        ),
-    );
+    let req = Request::by_service(FLOW_LOGS_SERVICE, "sts:AssumeRole", role.arn.clone())
+        .with("aws:SourceAccount", s.account.clone())
+        .with(
+            "aws:SourceArn",
+            format!(
+                "arn:{}:ec2:{}:{}:vpc-flow-log/{}",
+                s.partition, s.region, s.account, s.flow_log.id
+            ),
+        );
     let d = policy_eval::evaluate(trust, &req);
     if d.is_allowed() {
         return None;
@@ -106,6 +102,7 @@ fn permission_problem(s: &Subject, f: &CwlFacts, role: &RoleDocuments) -> Option
         .map(|(n, _)| n.as_str())
         .collect();
     let mut denied_by = Vec::new();
+    let mut outside_boundary = Vec::new();
     let missing: Vec<String> = needed(s, &f.log_group, &stream)
         .into_iter()
         .filter(|(action, resource)| {
@@ -115,7 +112,20 @@ fn permission_problem(s: &Subject, f: &CwlFacts, role: &RoleDocuments) -> Option
                 let policy = names.get(st.policy).copied().unwrap_or("?");
                 denied_by.push(format!("statement {st} of policy {policy}"));
             }
-            !d.is_allowed()
+            // Effective permissions = identity ∩ boundary; a Deny in the boundary wins too.
+            let bounded = match &role.boundary {
+                None => true,
+                Some((arn, b)) => {
+                    let bd = policy_eval::evaluate(b, &req);
+                    if let Some(st) = super::explain::foreign_deny(&bd) {
+                        denied_by.push(format!("statement {st} of permissions boundary {arn}"));
+                    } else if !bd.is_allowed() && d.is_allowed() {
+                        outside_boundary.push(format!("{action} on {resource}"));
+                    }
+                    bd.is_allowed()
+                }
+            };
+            !(d.is_allowed() && bounded)
         })
         .map(|(a, r)| format!("{a} on {r}"))
         .collect();
@@ -135,6 +145,21 @@ fn permission_problem(s: &Subject, f: &CwlFacts, role: &RoleDocuments) -> Option
                 "remove {} or narrow it so that it does not deny writing to {} (`flowkeeper apply` never edits statements it did not write)",
                 denied_by.join(", "),
                 f.log_group
+            ),
+            false,
+        ));
+    }
+    if let (Some((arn, _)), true) = (&role.boundary, missing.len() == outside_boundary.len()) {
+        return Some((
+            format!(
+                "role {} may not {}: its permissions boundary {arn} does not allow it (the role's own policies do)",
+                role.name,
+                missing.join(", ")
+            ),
+            format!(
+                "allow {} in the permissions boundary {arn} of role {}, or remove the boundary (`flowkeeper apply` does not edit permissions boundaries)",
+                missing.join(", "),
+                role.name
             ),
             false,
         ));
@@ -165,12 +190,16 @@ fn key_problem(s: &Subject, f: &CwlFacts) -> Option<(String, String)> {
         }
         Ok(k) => k,
     };
+    let group = format!("log group {}", f.log_group);
+    if let Some(p) = super::key_state::problem(key, Some(&s.region), &group) {
+        return Some(p);
+    }
     let service = format!("logs.{}.amazonaws.com", s.region);
     let group_arn = fixes::log_group_arn(&s.partition, &s.region, &s.account, &f.log_group);
     let refused: Vec<&str> = ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"]
         .into_iter()
         .filter(|a| {
-            let req = Request::new(Principal::Service(service.clone()), *a, key.arn.clone())
+            let req = Request::by_service(&service, *a, key.arn.clone())
                 .with("kms:EncryptionContext:aws:logs:arn", group_arn.clone());
             !policy_eval::evaluate(&key.policy, &req).is_allowed()
         })
@@ -246,6 +275,5 @@ pub fn check(s: &Subject, f: &CwlFacts) -> Check {
             ),
         );
     }
-    let (details, fixes): (Vec<String>, Vec<String>) = problems.into_iter().unzip();
-    check::failed(PERMISSIONS, details.join("; "), fixes.join("\n"))
+    check::from_problems(PERMISSIONS, problems)
 }

@@ -13,7 +13,7 @@ use super::report::Check;
 use crate::model::delivery::BucketPresence;
 use crate::model::layout::{self, Layout};
 use crate::model::{Encryption, FileFormat};
-use crate::policy_eval::{self, Principal, Request};
+use crate::policy_eval::{self, Request};
 
 pub const DELIVERY_SERVICE: &str = "delivery.logs.amazonaws.com";
 
@@ -40,19 +40,20 @@ pub fn sample_key(s: &Subject, f: &S3Facts, now: Timestamp) -> String {
     format!("{folder}{name}")
 }
 
-/// The request context delivery.logs.amazonaws.com sends for this flow log.
+/// The request context delivery.logs.amazonaws.com sends for this flow log (with
+/// `aws:SourceOrgID` when the account's organization is known).
 fn delivery_request(s: &Subject, action: &str, resource: String) -> Request {
-    Request::new(
-        Principal::Service(DELIVERY_SERVICE.into()),
-        action,
-        resource,
-    )
-    .with("aws:SourceAccount", s.account.clone())
-    .with(
-        "aws:SourceArn",
-        fixes::logs_source_arn(&s.partition, &s.region, &s.account),
-    )
-    .with("aws:SecureTransport", "true")
+    let req = Request::by_service(DELIVERY_SERVICE, action, resource);
+    let req = match &s.org_id {
+        Some(org) => req.with("aws:SourceOrgID", org.clone()),
+        None => req,
+    };
+    req.with("aws:SourceAccount", s.account.clone())
+        .with(
+            "aws:SourceArn",
+            fixes::logs_source_arn(&s.partition, &s.region, &s.account),
+        )
+        .with("aws:SecureTransport", "true")
 }
 
 fn bucket_policy_problems(s: &Subject, f: &S3Facts, now: Timestamp) -> Vec<(String, String)> {
@@ -66,13 +67,29 @@ fn bucket_policy_problems(s: &Subject, f: &S3Facts, now: Timestamp) -> Vec<(Stri
             &s.account,
         )
     };
+    let existing = match &f.policy {
+        Some(Ok(Some(p))) => existing_sids(
+            p,
+            &[
+                "FlowkeeperLogDeliveryWrite",
+                "FlowkeeperLogDeliveryAclCheck",
+            ],
+        ),
+        _ => Vec::new(),
+    };
     let add = |extra: &str| {
-        check::with_apply(
+        let verb = if existing.is_empty() {
+            "add to the policy of bucket".to_string()
+        } else {
+            let names: Vec<String> = existing.iter().map(|s| format!("`{s}`")).collect();
             format!(
-                "{extra}add to the policy of bucket {}:\n{}",
-                f.bucket,
-                statements()
-            ),
+                "replace statement {} in the policy of bucket",
+                names.join(" and ")
+            )
+        };
+        let with = if existing.is_empty() { "" } else { " with" };
+        check::with_apply(
+            format!("{extra}{verb} {}{with}:\n{}", f.bucket, statements()),
             s.config_managed,
             "this bucket's policy",
         )
@@ -122,6 +139,16 @@ fn bucket_policy_problems(s: &Subject, f: &S3Facts, now: Timestamp) -> Vec<(Stri
         if d.is_allowed() {
             continue;
         }
+        if s.org_id.is_none() && mentions_source_org(policy) {
+            problems.push((
+                format!(
+                    "cannot decide whether the policy of bucket {} admits {what}: it conditions on aws:SourceOrgID and the account's organization id is unknown",
+                    f.bucket
+                ),
+                "grant `organizations:DescribeOrganization` to the identity flowkeeper runs as (policies/flowkeeper-verify.json has it), or verify from a config that uses `organization:`".into(),
+            ));
+            continue;
+        }
         // `apply` rewrites flowkeeper's statements only: a foreign Deny is the reader's to remove.
         let fix = match super::explain::foreign_deny(&d) {
             Some(st) => {
@@ -144,6 +171,67 @@ fn bucket_policy_problems(s: &Subject, f: &S3Facts, now: Timestamp) -> Vec<(Stri
         ));
     }
     problems
+}
+
+/// The Sids among `wanted` that the policy already has a statement for (a fix then replaces
+/// that statement rather than adding a second one with the same Sid).
+fn existing_sids(policy: &serde_json::Value, wanted: &[&str]) -> Vec<String> {
+    let statements: Vec<&serde_json::Value> = match &policy["Statement"] {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        one => vec![one],
+    };
+    wanted
+        .iter()
+        .filter(|w| statements.iter().any(|st| st["Sid"].as_str() == Some(**w)))
+        .map(|w| w.to_string())
+        .collect()
+}
+
+/// Whether some statement's condition names `aws:SourceOrgID` (its verdict then depends on
+/// the organization id).
+fn mentions_source_org(policy: &serde_json::Value) -> bool {
+    let statements = match &policy["Statement"] {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        one => vec![one],
+    };
+    statements.iter().any(|st| {
+        st["Condition"].as_object().is_some_and(|ops| {
+            ops.values().any(|keys| {
+                keys.as_object()
+                    .is_some_and(|k| k.keys().any(|k| k.eq_ignore_ascii_case("aws:SourceOrgID")))
+            })
+        })
+    })
+}
+
+/// When a read of this bucket was denied: the bucket policy's Deny (an explicit `Deny`, or a
+/// `NotPrincipal` one) that refuses `permission` on `resource` to an identity of this account,
+/// since granting the permission alone would not help then. Evaluated for a role of the
+/// account (the identity verify runs as is not known to the rungs).
+pub fn bucket_deny_note(
+    s: &Subject,
+    f: &S3Facts,
+    permission: &str,
+    resource: &str,
+) -> Option<String> {
+    let Some(Ok(Some(policy))) = &f.policy else {
+        return None;
+    };
+    let caller = format!(
+        "arn:{}:iam::{}:role/flowkeeper-verify",
+        s.partition, s.account
+    );
+    let req = Request::new(policy_eval::Principal::Arn(caller), permission, resource)
+        .with("aws:SecureTransport", "true")
+        .with("aws:PrincipalAccount", s.account.clone());
+    let d = policy_eval::evaluate(policy, &req);
+    match (d.effect, &d.statement) {
+        (policy_eval::Effect::ExplicitDeny, Some(st)) => Some(format!(
+            "statement {st} of the policy of bucket {} denies `{permission}` to identities of account {} too: granting it is not enough; narrow {st} so that it exempts the identity flowkeeper runs as, or run verify as an identity it admits",
+            f.bucket, s.account
+        )),
+        _ => None,
+    }
 }
 
 fn is_key_arn(key: &str) -> bool {
@@ -186,6 +274,15 @@ fn encryption_problems(s: &Subject, f: &S3Facts) -> (Vec<(String, String)>, Stri
         }
         Some(Ok(k)) => k,
     };
+    let region = match &f.presence {
+        Ok(BucketPresence::Exists { region, .. }) => region.as_deref(),
+        _ => None,
+    };
+    problems.extend(super::key_state::problem(
+        key,
+        region,
+        &format!("bucket {}", f.bucket),
+    ));
     if !is_key_arn(kms_key) {
         problems.push((
             format!(
@@ -238,6 +335,5 @@ pub fn check(s: &Subject, f: &S3Facts, now: Timestamp) -> Check {
             ),
         );
     }
-    let (details, fixes): (Vec<String>, Vec<String>) = problems.into_iter().unzip();
-    check::failed(PERMISSIONS, details.join("; "), fixes.join("\n"))
+    check::from_problems(PERMISSIONS, problems)
 }

@@ -19,6 +19,10 @@ pub enum DeliveryStatus {
     Waiting,
     /// Deliveries arrived but the newest is older than the threshold.
     Stale,
+    /// Cannot be decided: a read the ladder needs was denied or failed (the rung says which
+    /// permission to grant), a policy depends on a context value verify could not learn, or
+    /// the destination is Firehose (only the status rung can be checked).
+    Unverified,
 }
 
 impl DeliveryStatus {
@@ -28,6 +32,7 @@ impl DeliveryStatus {
             DeliveryStatus::Failing => "failing",
             DeliveryStatus::Waiting => "waiting",
             DeliveryStatus::Stale => "stale",
+            DeliveryStatus::Unverified => "unverified",
         }
     }
 }
@@ -39,8 +44,11 @@ pub enum CheckResult {
     Ok,
     Failed,
     NotApplicable,
-    /// Could not be decided yet (no delivery window has passed), or could not be read.
+    /// Could not be decided yet (no delivery window has passed).
     Waiting,
+    /// Could not be decided: a read it needs failed, or a value the policy depends on is
+    /// unknown. Never "ok", never a claim that the destination is wrong.
+    Unverified,
 }
 
 /// One rung of the ladder.
@@ -84,6 +92,9 @@ pub struct VerifySummary {
     pub failing: usize,
     pub waiting: usize,
     pub stale: usize,
+    pub unverified: usize,
+    /// Of the unverified: flow logs to Firehose (only their status rung can be checked).
+    pub firehose: usize,
 }
 
 /// A target or flow log that could not be verified, and why.

@@ -182,7 +182,7 @@ fn a_policy_written_for_the_plain_layout_does_not_admit_hive_writes() {
 }
 
 #[test]
-fn a_denied_policy_read_is_a_failed_rung_not_ok() {
+fn a_denied_policy_read_is_an_unverified_rung_not_ok() {
     let mut f = s3_facts();
     f.policy = Some(Err(super::facts::ReadFailure {
         operation: "s3:GetBucketPolicy".into(),
@@ -190,7 +190,7 @@ fn a_denied_policy_read_is_a_failed_rung_not_ok() {
         denied: true,
     }));
     let c = permissions_s3::check(&subject(), &f, now());
-    assert_eq!(c.result, CheckResult::Failed);
+    assert_eq!(c.result, CheckResult::Unverified);
     assert!(c.detail.contains("cannot read the policy of bucket logs"));
     assert!(c.fix.unwrap().contains("s3:GetBucketPolicy"));
 }
@@ -680,13 +680,17 @@ fn a_firehose_flow_log_checks_only_its_status() {
         &Thresholds::defaults(),
     );
     assert_eq!(v.checks[0].result, CheckResult::Ok);
+    assert_eq!(v.checks[1].result, CheckResult::Unverified);
     assert!(
-        v.checks[1..]
+        v.checks[2..]
             .iter()
             .all(|c| c.result == CheckResult::NotApplicable)
     );
     assert!(v.checks[2].detail.contains("Firehose"));
-    assert_eq!(v.status, DeliveryStatus::Delivering);
+    assert_eq!(v.status, DeliveryStatus::Unverified);
+    let all = [v];
+    assert!(super::outcome::read_errors(&all).is_empty());
+    assert_eq!(super::outcome::summarize(&all).firehose, 1);
 }
 
 #[test]
@@ -766,5 +770,299 @@ fn evidence_names_the_folders_it_read() {
         e.detail.contains("2026/11/02/ and 1 earlier folder(s)"),
         "{}",
         e.detail
+    );
+}
+
+// ---- review fixes (#10) ----
+
+fn perimeter_deny(sid: &str) -> Value {
+    json!({"Sid": sid, "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
+        "Condition": {"BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+            "StringNotEqualsIfExists": {"aws:PrincipalServiceName": ["delivery.logs.amazonaws.com", "vpc-flow-logs.amazonaws.com", "logs.us-east-1.amazonaws.com"]}}})
+}
+
+#[test]
+fn a_data_perimeter_deny_on_non_service_principals_does_not_block_delivery() {
+    let f = with_policy(|p| statements_mut(p).push(perimeter_deny("Perimeter")));
+    let c = permissions_s3::check(&subject(), &f, now());
+    assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
+}
+
+#[test]
+fn a_data_perimeter_deny_in_key_and_trust_policies_does_not_block_the_services() {
+    let mut kp = key_policy("delivery.logs.amazonaws.com");
+    kp["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .push(perimeter_deny("P"));
+    let f = kms_bucket(&format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"), kp);
+    let c = permissions_s3::check(&subject(), &f, now());
+    assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
+
+    let mut f = cwl_facts();
+    if let Some(Ok(Some(role))) = &mut f.role {
+        let t = role.trust_policy.as_mut().unwrap();
+        t["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .push(perimeter_deny("P"));
+    }
+    if let Ok(Some(g)) = &mut f.group {
+        g.kms_key = Some(format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"));
+    }
+    let logs_key = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
+        "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:GenerateDataKey*"], "Resource": "*"}, perimeter_deny("P")]});
+    f.key = Some(Ok(key(logs_key)));
+    let c = permissions_cwl::check(&cwl_subject(), &f);
+    assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
+}
+
+fn with_boundary(doc: Value) -> super::facts::CwlFacts {
+    let mut f = cwl_facts();
+    if let Some(Ok(Some(role))) = &mut f.role {
+        role.boundary = Some((format!("arn:aws:iam::{ACCOUNT}:policy/Boundary"), doc));
+    }
+    f
+}
+
+#[test]
+fn a_permissions_boundary_that_does_not_allow_writing_fails_naming_it() {
+    let f = with_boundary(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}));
+    let c = permissions_cwl::check(&cwl_subject(), &f);
+    assert_eq!(c.result, CheckResult::Failed, "{}", c.detail);
+    assert!(c.detail.contains("permissions boundary"), "{}", c.detail);
+    let fix = c.fix.unwrap();
+    assert!(fix.contains("policy/Boundary"), "{fix}");
+}
+
+#[test]
+fn a_permissions_boundary_deny_wins_and_an_allowing_boundary_is_ok() {
+    let f = with_boundary(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Sid": "NoLogs", "Effect": "Deny", "Action": "logs:PutLogEvents", "Resource": "*"}]}));
+    let c = permissions_cwl::check(&cwl_subject(), &f);
+    assert_eq!(c.result, CheckResult::Failed, "{}", c.detail);
+    assert!(
+        c.detail.contains("`NoLogs` of permissions boundary"),
+        "{}",
+        c.detail
+    );
+    let f = with_boundary(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]}));
+    let c = permissions_cwl::check(&cwl_subject(), &f);
+    assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
+}
+
+#[test]
+fn a_disabled_or_pending_deletion_or_foreign_region_bucket_key_fails_saying_which() {
+    let arn = format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1");
+    for (state, says) in [
+        ("Disabled", "is Disabled"),
+        ("PendingDeletion", "is PendingDeletion"),
+    ] {
+        let mut f = kms_bucket(&arn, key_policy("delivery.logs.amazonaws.com"));
+        if let Some(Ok(k)) = &mut f.key {
+            k.state = Some(state.into());
+            k.enabled = false;
+        }
+        let c = permissions_s3::check(&subject(), &f, now());
+        assert_eq!(c.result, CheckResult::Failed, "{}", c.detail);
+        assert!(c.detail.contains(says), "{}", c.detail);
+    }
+    let other = format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/k1");
+    let mut f = kms_bucket(&other, key_policy("delivery.logs.amazonaws.com"));
+    if let Some(Ok(k)) = &mut f.key {
+        k.arn = other.clone();
+    }
+    let c = permissions_s3::check(&subject(), &f, now());
+    assert_eq!(c.result, CheckResult::Failed, "{}", c.detail);
+    assert!(c.detail.contains("in region eu-west-1"), "{}", c.detail);
+    assert!(c.fix.unwrap().contains("us-east-1"));
+}
+
+#[test]
+fn a_disabled_or_foreign_region_log_group_key_fails() {
+    let logs_key = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
+        "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:GenerateDataKey*"], "Resource": "*"}]});
+    let mut f = cwl_facts();
+    if let Ok(Some(g)) = &mut f.group {
+        g.kms_key = Some(format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"));
+    }
+    let mut k = key(logs_key.clone());
+    k.state = Some("Disabled".into());
+    k.enabled = false;
+    f.key = Some(Ok(k));
+    let c = permissions_cwl::check(&cwl_subject(), &f);
+    assert_eq!(c.result, CheckResult::Failed, "{}", c.detail);
+    assert!(c.detail.contains("is Disabled"), "{}", c.detail);
+    let mut k = key(logs_key);
+    k.arn = format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/k1");
+    f.key = Some(Ok(k));
+    let c = permissions_cwl::check(&cwl_subject(), &f);
+    assert_eq!(c.result, CheckResult::Failed, "{}", c.detail);
+    assert!(c.detail.contains("in region eu-west-1"), "{}", c.detail);
+}
+
+#[test]
+fn a_denied_read_makes_the_flow_log_unverified_and_later_rungs_not_checked() {
+    let s = minutes_ago(1);
+    let mut sub = subject();
+    sub.flow_log.created = Some(s.to_string());
+    let mut f = s3_facts();
+    f.policy = Some(Err(super::facts::ReadFailure {
+        operation: "s3:GetBucketPolicy".into(),
+        message: "Access Denied".into(),
+        denied: true,
+    }));
+    f.listing = Some(Err(super::facts::ReadFailure {
+        operation: "s3:ListObjectsV2".into(),
+        message: "Access Denied".into(),
+        denied: true,
+    }));
+    f.newest_start = None;
+    let v = ladder::verify(
+        &facts(sub, DestinationFacts::S3(f)),
+        now(),
+        &Thresholds::defaults(),
+    );
+    assert_eq!(v.status, DeliveryStatus::Unverified, "{:?}", v.checks);
+    for c in &v.checks {
+        assert_ne!(c.result, CheckResult::Waiting, "{c:?}");
+        assert!(!c.detail.contains("no delivery yet"), "{c:?}");
+    }
+    assert!(
+        v.checks
+            .iter()
+            .any(|c| c.detail == "not checked: an earlier read failed"),
+        "{:?}",
+        v.checks
+    );
+    let all = [v];
+    let errors = super::outcome::read_errors(&all);
+    assert!(
+        errors.iter().any(|e| e
+            .hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("s3:GetBucketPolicy")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn the_same_fix_for_put_object_and_get_bucket_acl_is_printed_once() {
+    let f = with_policy(|p| statements_mut(p).clear());
+    let c = permissions_s3::check(&subject(), &f, now());
+    assert_eq!(c.result, CheckResult::Failed);
+    let fix = c.fix.unwrap();
+    assert_eq!(
+        fix.matches("add to the policy of bucket").count(),
+        1,
+        "{fix}"
+    );
+}
+
+fn org_policy() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "FlowkeeperLogDeliveryWrite", "Effect": "Allow", "Principal": {"Service": "delivery.logs.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/vpc/AWSLogs/*",
+         "Condition": {"StringEquals": {"aws:SourceOrgID": "o-abc123", "s3:x-amz-acl": "bucket-owner-full-control"}}},
+        {"Sid": "FlowkeeperLogDeliveryAclCheck", "Effect": "Allow", "Principal": {"Service": "delivery.logs.amazonaws.com"},
+         "Action": ["s3:GetBucketAcl", "s3:ListBucket"], "Resource": "arn:aws:s3:::logs",
+         "Condition": {"StringEquals": {"aws:SourceOrgID": "o-abc123"}}}]})
+}
+
+#[test]
+fn the_org_bucket_policy_is_decided_by_the_accounts_organization_id() {
+    let mut f = s3_facts();
+    f.policy = Some(Ok(Some(org_policy())));
+    let mut s = subject();
+    s.org_id = Some("o-abc123".into());
+    let c = permissions_s3::check(&s, &f, now());
+    assert_eq!(c.result, CheckResult::Ok, "{}", c.detail);
+    s.org_id = Some("o-zzz999".into());
+    assert_eq!(
+        permissions_s3::check(&s, &f, now()).result,
+        CheckResult::Failed
+    );
+    s.org_id = None;
+    let c = permissions_s3::check(&s, &f, now());
+    assert_eq!(c.result, CheckResult::Unverified, "{}", c.detail);
+    assert!(c.detail.starts_with("cannot decide"), "{}", c.detail);
+    assert!(
+        !c.detail.contains("does not") && !c.fix.as_deref().unwrap().contains("add to the policy"),
+        "{c:?}"
+    );
+    assert!(
+        c.fix
+            .unwrap()
+            .contains("organizations:DescribeOrganization")
+    );
+}
+
+#[test]
+fn an_old_flow_log_without_objects_says_which_folders_were_read_not_since_creation() {
+    let mut s = subject();
+    s.flow_log.created = Some("2026-10-20T00:00:00Z".into());
+    let mut f = s3_facts();
+    if let Some(Ok(l)) = &mut f.listing {
+        l.objects.clear();
+    }
+    let v = ladder::verify(
+        &facts(s, DestinationFacts::S3(f)),
+        now(),
+        &Thresholds::defaults(),
+    );
+    let e = v.checks.iter().find(|c| c.name == EVIDENCE).unwrap();
+    assert_eq!(e.result, CheckResult::Failed, "{}", e.detail);
+    assert!(
+        e.detail
+            .contains("in today's or yesterday's folders (s3://logs/"),
+        "{}",
+        e.detail
+    );
+    assert!(!e.detail.contains("since its creation"), "{}", e.detail);
+}
+
+#[test]
+fn a_fix_for_a_statement_with_an_existing_sid_says_replace_not_add() {
+    let f = with_policy(|p| {
+        write_statement(p)["Resource"] = json!(format!("arn:aws:s3:::logs/vpc/AWSLogs/{ACCOUNT}"));
+    });
+    let fix = permissions_s3::check(&subject(), &f, now()).fix.unwrap();
+    assert!(
+        fix.contains("replace statement `FlowkeeperLogDeliveryWrite`"),
+        "{fix}"
+    );
+    assert!(!fix.contains("add to the policy"), "{fix}");
+}
+
+#[test]
+fn a_denied_object_read_under_a_bucket_not_principal_deny_does_not_say_grant_alone() {
+    let mut f = s3_facts();
+    if let Some(Ok(Some(p))) = &mut f.policy {
+        p["Statement"].as_array_mut().unwrap().push(
+            json!({"Sid": "OnlyDelivery", "Effect": "Deny",
+            "NotPrincipal": {"Service": "delivery.logs.amazonaws.com"}, "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::logs/*"}),
+        );
+    }
+    f.newest_start = Some(Err(super::facts::ReadFailure {
+        operation: "s3:GetObject".into(),
+        message: "Access Denied".into(),
+        denied: true,
+    }));
+    let v = ladder::verify(
+        &facts(subject(), DestinationFacts::S3(f)),
+        now(),
+        &Thresholds::defaults(),
+    );
+    let shape = v.checks.iter().find(|c| c.name == SHAPE).unwrap();
+    assert_eq!(shape.result, CheckResult::Unverified, "{}", shape.detail);
+    let fix = shape.fix.as_deref().unwrap();
+    assert!(
+        fix.starts_with("statement `OnlyDelivery` of the policy of bucket logs denies"),
+        "{fix}"
     );
 }

@@ -117,6 +117,7 @@ pub fn subject(
             .or_else(|| fl.entry().map(str::to_string)),
         config_managed: declared.is_some(),
         interfaces: Some(interfaces_under(ri, &fl.resource_id)),
+        org_id: None,
     }
 }
 

@@ -53,6 +53,7 @@ pub fn subject() -> Subject {
         },
         entry: None,
         config_managed: false,
+        org_id: None,
         interfaces: Some(vec!["eni-0a1".into()]),
     }
 }
@@ -131,6 +132,7 @@ pub fn key(policy: serde_json::Value) -> KeyDocuments {
     KeyDocuments {
         arn: format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/k1"),
         enabled: true,
+        state: Some("Enabled".into()),
         policy,
     }
 }
@@ -164,6 +166,7 @@ pub fn shipped_role() -> RoleDocuments {
             serde_json::json!({"Version": "2012-10-17", "Statement": perms}),
         )],
         attached: Vec::new(),
+        boundary: None,
     }
 }
 
