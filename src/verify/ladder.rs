@@ -63,11 +63,18 @@ pub fn verify(facts: &Facts, now: Timestamp, t: &Thresholds) -> FlowLogVerificat
             }
         }
         DestinationFacts::Unreadable { description } => {
-            checks.push(check::not_applicable(check::DESTINATION, description));
+            // Not proven either way: unverified (an error of the run), never "delivering".
+            let mut c = check::not_applicable(check::DESTINATION, description);
+            c.result = CheckResult::Unverified;
+            c.fix = Some(
+                "verify it with credentials of the account that owns the destination, or check it by hand"
+                    .into(),
+            );
+            checks.push(c);
             for name in &RUNGS[2..] {
                 checks.push(check::not_applicable(
                     name,
-                    "the destination cannot be read from here",
+                    "not checked: the destination cannot be read from here",
                 ));
             }
         }

@@ -1066,3 +1066,27 @@ fn a_denied_object_read_under_a_bucket_not_principal_deny_does_not_say_grant_alo
         "{fix}"
     );
 }
+
+#[test]
+fn regression_a_destination_that_cannot_be_read_from_here_is_unverified_not_delivering() {
+    let mut s = cwl_subject();
+    s.flow_log.settings.destination = FlowLogDestination::CloudwatchLogs {
+        log_group: "/fk/g".into(),
+        role_arn: format!("arn:aws:iam::{ACCOUNT}:role/fk-delivery"),
+        elsewhere: Some("arn:aws:logs:us-east-1:999999999999:log-group:/fk/g".into()),
+    };
+    let v = ladder::verify(
+        &facts(
+            s,
+            DestinationFacts::Unreadable {
+                description: "log group arn:aws:logs:us-east-1:999999999999:log-group:/fk/g, in another account".into(),
+            },
+        ),
+        now(),
+        &Thresholds::defaults(),
+    );
+    assert_eq!(v.status, DeliveryStatus::Unverified, "{:#?}", v.checks);
+    assert_eq!(v.checks[1].result, CheckResult::Unverified);
+    assert!(v.checks[1].detail.contains("999999999999"));
+    assert!(v.checks[1].fix.is_some());
+}
