@@ -5,7 +5,7 @@ use jiff::Timestamp;
 
 use super::check::{self, RUNGS};
 use super::evidence::{self, Found};
-use super::facts::{DestinationFacts, Facts, Thresholds};
+use super::facts::{DestinationFacts, Facts, Read, Subject, Thresholds};
 use super::report::{Check, CheckResult, DeliveryStatus, FlowLogVerification};
 use super::{destination, freshness, permissions_cwl, permissions_s3, shape, status};
 use crate::model::{FileFormat, FlowLogSpec, layout};
@@ -40,6 +40,35 @@ fn after_undecided(checks: &mut [Check]) {
     for c in &mut checks[first + 1..] {
         if c.result == CheckResult::Waiting {
             *c = check::not_applicable(&c.name, "not checked: an earlier read failed");
+        }
+    }
+}
+
+/// The evidence rung over one bounded read: not made (the destination could not be found or
+/// read: `unread`), failed, or made and searched by `search`. S3 and CloudWatch Logs differ
+/// only in what they read and how they search it.
+fn evidence_rung<T>(
+    s: &Subject,
+    read: Option<&Read<T>>,
+    unread: &str,
+    where_: &str,
+    waiting: &Option<String>,
+    kind: &str,
+    search: impl FnOnce(&T) -> Found,
+) -> (Check, Found) {
+    match read {
+        None => (
+            check::not_applicable(check::EVIDENCE, unread),
+            Found::default(),
+        ),
+        Some(Err(e)) => (
+            evidence::check(s, Err(e.clone()), where_, waiting.clone(), kind),
+            Found::default(),
+        ),
+        Some(Ok(x)) => {
+            let found = search(x);
+            let c = evidence::check(s, Ok(&found), where_, waiting.clone(), kind);
+            (c, found)
         }
     }
 }
@@ -93,39 +122,26 @@ pub fn verify(facts: &Facts, now: Timestamp, t: &Thresholds) -> FlowLogVerificat
                 })
                 .unwrap_or_else(|| layout::aws_logs_root(f.prefix.as_deref()));
             let where_ = format!("s3://{}/{where_}", f.bucket);
-            let found = match &f.listing {
-                None => {
-                    checks.push(check::not_applicable(
-                        check::EVIDENCE,
-                        "the bucket could not be found or read",
-                    ));
-                    Found::default()
+            let (mut c, found) = evidence_rung(
+                s,
+                f.listing.as_ref(),
+                "the bucket could not be found or read",
+                &where_,
+                &waiting,
+                "objects",
+                |listing| evidence::s3_found(s, f, listing, cutoff),
+            );
+            if let Some(Ok(listing)) = &f.listing {
+                if c.result == CheckResult::Failed && evidence::older_than_listing(s, now) {
+                    c.detail = evidence::within_listing(&c.detail, s, &where_);
                 }
-                Some(Err(e)) => {
-                    checks.push(evidence::check(
-                        s,
-                        Err(e.clone()),
-                        &where_,
-                        waiting.clone(),
-                        "objects",
-                    ));
-                    Found::default()
+                if listing.truncated {
+                    c.detail.push_str(
+                        " (a folder held more objects than one bounded listing reads; the newest may be later)",
+                    );
                 }
-                Some(Ok(listing)) => {
-                    let found = evidence::s3_found(s, f, listing, cutoff);
-                    let mut c = evidence::check(s, Ok(&found), &where_, waiting.clone(), "objects");
-                    if c.result == CheckResult::Failed && evidence::older_than_listing(s, now) {
-                        c.detail = evidence::within_listing(&c.detail, s, &where_);
-                    }
-                    if listing.truncated {
-                        c.detail.push_str(
-                            " (a folder held more objects than one bounded listing reads; the newest may be later)",
-                        );
-                    }
-                    checks.push(c);
-                    found
-                }
-            };
+            }
+            checks.push(c);
             let key = found
                 .newest
                 .as_ref()
@@ -158,36 +174,16 @@ pub fn verify(facts: &Facts, now: Timestamp, t: &Thresholds) -> FlowLogVerificat
             let cutoff = evidence::cutoff(s, now, t.since);
             let waiting = evidence::waiting_reason(s, now, t.first_window_cwl);
             let where_ = format!("log group {}", f.log_group);
-            let found = match &f.streams {
-                None => {
-                    checks.push(check::not_applicable(
-                        check::EVIDENCE,
-                        "the log group could not be found or read",
-                    ));
-                    Found::default()
-                }
-                Some(Err(e)) => {
-                    checks.push(evidence::check(
-                        s,
-                        Err(e.clone()),
-                        &where_,
-                        waiting.clone(),
-                        "streams",
-                    ));
-                    Found::default()
-                }
-                Some(Ok(_)) => {
-                    let found = evidence::cwl_found(s, f, cutoff);
-                    checks.push(evidence::check(
-                        s,
-                        Ok(&found),
-                        &where_,
-                        waiting.clone(),
-                        "streams",
-                    ));
-                    found
-                }
-            };
+            let (c, found) = evidence_rung(
+                s,
+                f.streams.as_ref(),
+                "the log group could not be found or read",
+                &where_,
+                &waiting,
+                "streams",
+                |_| evidence::cwl_found(s, f, cutoff),
+            );
+            checks.push(c);
             checks.push(match &found.newest {
                 Some(n) => shape::cwl(
                     s,
