@@ -352,13 +352,7 @@ async fn build_report(
     })
     .await?;
     progress.step("asking STS which account the credentials belong to");
-    let caller: AccountId = aws.caller_account().await.map_err(|e| {
-        eprintln!("error: cannot identify the account of the current credentials: {e}");
-        if let Some(h) = e.hint() {
-            eprintln!("   = hint: {h}");
-        }
-        ExitStatus::Failure
-    })?;
+    let caller: AccountId = super::caller_account(&aws).await?;
     let set = target_set(inputs, &aws, &caller, &settings.filters).await?;
     let ctx = PlanContext {
         source_accounts: set.source_accounts.clone(),

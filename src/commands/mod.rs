@@ -80,6 +80,17 @@ async fn connect(settings: &AwsSettings) -> Result<Aws, ExitStatus> {
     })
 }
 
+/// The account of the current credentials (STS); a failure is printed with its hint.
+async fn caller_account(aws: &Aws) -> Result<crate::model::AccountId, ExitStatus> {
+    aws.caller_account().await.map_err(|e| {
+        eprintln!("error: cannot identify the account of the current credentials: {e}");
+        if let Some(h) = e.hint() {
+            eprintln!("   = hint: {h}");
+        }
+        ExitStatus::Failure
+    })
+}
+
 /// Writes data to stdout; a closed pipe (`flowkeeper plan | head`) is not an error.
 fn print_data(text: &str) {
     use std::io::Write;

@@ -169,13 +169,7 @@ pub async fn prepare(
             |e| format!("STS at {}", crate::output::safe(e))
         )
     ));
-    let caller: AccountId = aws.caller_account().await.map_err(|e| {
-        eprintln!("error: cannot identify the account of the current credentials: {e}");
-        if let Some(h) = e.hint() {
-            eprintln!("   = hint: {h}");
-        }
-        ExitStatus::Failure
-    })?;
+    let caller: AccountId = super::caller_account(&aws).await?;
     let partition = partition_of(&aws.default_region().unwrap_or_else(|| "us-east-1".into()));
     let set = targets::discover_targets(&desired, &aws, &caller, partition, &filters).await;
     if !set.unmatched_accounts.is_empty() {

@@ -152,13 +152,7 @@ async fn caller_scope(settings: &Settings) -> Result<Scope, ExitStatus> {
         ..settings.aws.clone()
     })
     .await?;
-    let caller = aws.caller_account().await.map_err(|e| {
-        eprintln!("error: cannot identify the account of the current credentials: {e}");
-        if let Some(h) = e.hint() {
-            eprintln!("   = hint: {h}");
-        }
-        ExitStatus::Failure
-    })?;
+    let caller = super::caller_account(&aws).await?;
     if let Some(only) = &settings.filters.accounts
         && !only.contains(&caller)
     {
