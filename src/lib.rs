@@ -16,6 +16,7 @@ pub mod commands;
 pub mod config;
 pub mod coverage;
 pub mod discover;
+pub mod export;
 pub mod exit;
 pub mod model;
 pub mod output;

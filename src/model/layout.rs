@@ -147,6 +147,37 @@ pub fn hour_prefix(
     }
 }
 
+/// The partition columns of an Athena table over one layout, in `PARTITIONED BY` order.
+/// They avoid the names of flow-log fields (`region`, `account-id`), so every field can be a
+/// column too.
+pub fn partition_columns(layout: Layout) -> &'static [&'static str] {
+    match (layout.hive, layout.per_hour) {
+        (false, false) => &["aws_account", "aws_region", "day"],
+        (false, true) => &["aws_account", "aws_region", "day", "hour"],
+        (true, false) => &["aws_account", "aws_region", "year", "month", "day"],
+        (true, true) => &["aws_account", "aws_region", "year", "month", "day", "hour"],
+    }
+}
+
+/// Athena's partition-projection `storage.location.template` for a destination: the folder
+/// of one hour (per-hour layouts) or day, with `${aws_account}`, `${aws_region}`, `${day}`
+/// (plain: `YYYY/MM/DD`), `${year}`/`${month}` (Hive) and `${hour}` in place of the values.
+/// Built from the same folder functions as [`day_prefix`] and [`hour_prefix`].
+pub fn projection_template(layout: Layout, bucket: &str, prefix: Option<&str>) -> String {
+    let base = region_folder(layout, prefix, "${aws_account}", "${aws_region}");
+    let day = if layout.hive {
+        "year=${year}/month=${month}/day=${day}"
+    } else {
+        "${day}"
+    };
+    let hour = match (layout.per_hour, layout.hive) {
+        (false, _) => "",
+        (true, false) => "/${hour}",
+        (true, true) => "/hour=${hour}",
+    };
+    format!("s3://{bucket}/{base}{day}{hour}")
+}
+
 /// The UTC civil time of a timestamp.
 fn utc(time: Timestamp) -> DateTime {
     Offset::UTC.to_datetime(time)

@@ -284,3 +284,32 @@ fn cloudwatch_streams_are_named_by_interface() {
         assert_eq!(stream_interface(name), want, "{name}");
     }
 }
+
+#[test]
+fn projection_templates_name_the_folders_day_and_hour_prefix_give() {
+    let date = day(2026, 3, 7);
+    for layout in Layout::ALL {
+        for prefix in [None, Some("org/logs")] {
+            let template = projection_template(layout, "b", prefix);
+            let (d, m, y) = if layout.hive {
+                ("07", "03", "2026")
+            } else {
+                ("2026/03/07", "", "")
+            };
+            let filled = template
+                .replace("${aws_account}", "111122223333")
+                .replace("${aws_region}", "eu-west-1")
+                .replace("${year}", y)
+                .replace("${month}", m)
+                .replace("${day}", d)
+                .replace("${hour}", "05");
+            let want = hour_prefix(layout, prefix, "111122223333", "eu-west-1", date, 5);
+            assert_eq!(format!("{filled}/"), format!("s3://b/{want}"), "{layout:?}");
+            for column in partition_columns(layout) {
+                if *column != "aws_account" && *column != "aws_region" {
+                    assert!(template.contains(&format!("${{{column}}}")), "{column}");
+                }
+            }
+        }
+    }
+}

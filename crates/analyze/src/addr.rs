@@ -220,6 +220,16 @@ impl Networks {
         Networks { builtin, extra }
     }
 
+    /// Whether the built-in ranges count (`networks.builtin_internal`).
+    pub fn builtin(&self) -> bool {
+        self.builtin
+    }
+
+    /// The pack's own blocks (`networks.internal`).
+    pub fn extra(&self) -> &CidrSet {
+        &self.extra
+    }
+
     /// Whether the address is internal.
     #[inline]
     pub fn is_internal(&self, addr: Addr) -> bool {

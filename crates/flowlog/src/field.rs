@@ -215,6 +215,26 @@ impl FieldType {
     }
 }
 
+impl FieldType {
+    /// The Athena (Hive DDL) column type for values of this type: integers that fit 32 bits
+    /// are `int`, counters and times `bigint`, everything else `string` (addresses, ids,
+    /// ACCEPT/REJECT, OK/NODATA/SKIPDATA). Plain-text logs write `-` for an absent value,
+    /// which Athena reads as NULL in a numeric column. Parquet stores the same three kinds
+    /// (AWS VPC User Guide, "Flow log records": INT_32, INT_64, STRING).
+    pub fn athena_type(self) -> &'static str {
+        match self {
+            FieldType::U8 | FieldType::U16 | FieldType::TcpFlags | FieldType::TrafficPath => "int",
+            FieldType::U64 | FieldType::Timestamp => "bigint",
+            FieldType::Ip
+            | FieldType::Text
+            | FieldType::Action
+            | FieldType::LogStatus
+            | FieldType::TrafficType
+            | FieldType::FlowDirection => "string",
+        }
+    }
+}
+
 /// Which kind of flow log can carry a field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scope {
@@ -424,6 +444,23 @@ static ALL: [FieldInfo; FIELD_COUNT] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn athena_types_follow_the_parquet_types_aws_documents() {
+        // AWS VPC User Guide, "Flow log records", Parquet column of each field.
+        let int64 = ["packets", "bytes", "start", "end", "packets-lost-no-route"];
+        let int32 = ["version", "srcport", "dstport", "protocol", "tcp-flags", "traffic-path"];
+        for info in all() {
+            let want = if int64.contains(&info.name) || info.name.starts_with("packets-lost-") {
+                "bigint"
+            } else if int32.contains(&info.name) {
+                "int"
+            } else {
+                "string"
+            };
+            assert_eq!(info.ty.athena_type(), want, "{}", info.name);
+        }
+    }
 
     #[test]
     fn discriminant_is_catalogue_index_and_names_are_unique() {

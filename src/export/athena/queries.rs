@@ -1,0 +1,300 @@
+//! The analysis and investigation queries for one table, rendered from `templates/athena/`
+//! with every threshold, window, port set and address range taken from the [`RulePack`].
+//! Detections whose SQL would not give the local engine's answer in kind (not only in
+//! approximation) are left out and listed with the reason, never silently dropped.
+
+use flowkeeper_analyze::RulePack;
+use flowkeeper_analyze::rules::{DetectorSpec, Params};
+use flowkeeper_analyze::services::ServiceSet;
+use minijinja::{Environment, UndefinedBehavior, Value};
+
+use super::TableSpec;
+use super::sql::{self, TimeRange, Untranslatable};
+
+/// What a query answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueryKind {
+    /// One enabled detector entry (its id).
+    Detection(String),
+    /// A report (`totals`, `top_sources`, `top_destinations`, `top_pairs`, `ports`, `timeline`).
+    Report(&'static str),
+    /// An investigation with no local counterpart.
+    Investigation,
+}
+
+/// One rendered query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Query {
+    /// File name stem and `--list` id (`detect-port-scan`, `report-totals`, `ssh-rdp-from-outside`).
+    pub id: String,
+    pub kind: QueryKind,
+    pub sql: String,
+}
+
+/// The queries, and the enabled detectors left out with the reason.
+#[derive(Clone, Debug, Default)]
+pub struct Rendered {
+    pub queries: Vec<Query>,
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Seconds per timeline bucket in SQL (the local timeline's first bucket length; it doubles
+/// buckets beyond 512, which the row decoder can do on these).
+pub const TIMELINE_BUCKET_SECONDS: u64 = 60;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("_flows.sql", include_str!("../../../templates/athena/_flows.sql")),
+    ("report_totals.sql", include_str!("../../../templates/athena/report_totals.sql")),
+    ("report_top_sources.sql", include_str!("../../../templates/athena/report_top_sources.sql")),
+    ("report_top_destinations.sql", include_str!("../../../templates/athena/report_top_destinations.sql")),
+    ("report_top_pairs.sql", include_str!("../../../templates/athena/report_top_pairs.sql")),
+    ("report_ports.sql", include_str!("../../../templates/athena/report_ports.sql")),
+    ("report_timeline.sql", include_str!("../../../templates/athena/report_timeline.sql")),
+    ("reject_burst.sql", include_str!("../../../templates/athena/reject_burst.sql")),
+    ("log_health.sql", include_str!("../../../templates/athena/log_health.sql")),
+    ("port_scan.sql", include_str!("../../../templates/athena/port_scan.sql")),
+    ("host_sweep.sql", include_str!("../../../templates/athena/host_sweep.sql")),
+    ("admin_port_exposure.sql", include_str!("../../../templates/athena/admin_port_exposure.sql")),
+    ("rejected_traffic.sql", include_str!("../../../templates/athena/rejected_traffic.sql")),
+    ("top_talkers.sql", include_str!("../../../templates/athena/top_talkers.sql")),
+    ("address_activity.sql", include_str!("../../../templates/athena/address_activity.sql")),
+    ("ssh_rdp_from_outside.sql", include_str!("../../../templates/athena/ssh_rdp_from_outside.sql")),
+];
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_keep_trailing_newline(true);
+    for (name, text) in TEMPLATES {
+        env.add_template(name, text)
+            .unwrap_or_else(|e| panic!("templates/athena/{name} is invalid: {e}"));
+    }
+    env
+}
+
+/// The context every query shares: the selection and classification of `_flows.sql`.
+fn base(
+    pack: &RulePack,
+    spec: &TableSpec,
+    range: TimeRange,
+    accounts: Option<&[String]>,
+) -> Result<Vec<(&'static str, Value)>, Untranslatable> {
+    let all_services = ServiceSet::new(pack.services.clone());
+    let c = |name: &str, ty: &str| Value::from(sql::column(spec, name, ty));
+    Ok(vec![
+        ("table", Value::from(spec.qualified_name())),
+        ("where", Value::from(sql::selection(spec, range, accounts)?)),
+        ("src", Value::from(sql::address(spec, "srcaddr"))),
+        ("dst", Value::from(sql::address(spec, "dstaddr"))),
+        ("sport", c("srcport", "INTEGER")),
+        ("dport", c("dstport", "INTEGER")),
+        ("protocol", c("protocol", "INTEGER")),
+        ("packets", c("packets", "BIGINT")),
+        ("bytes", c("bytes", "BIGINT")),
+        ("start", c("start", "BIGINT")),
+        ("end", c("end", "BIGINT")),
+        ("action", c("action", "VARCHAR")),
+        ("log_status", c("log_status", "VARCHAR")),
+        ("interface_id", c("interface_id", "VARCHAR")),
+        ("tcp_flags", c("tcp_flags", "INTEGER")),
+        ("flow_direction", c("flow_direction", "VARCHAR")),
+        ("pkt_dst_aws_service", c("pkt_dst_aws_service", "VARCHAR")),
+        ("src_v4", Value::from(sql::v4_number("src"))),
+        ("dst_v4", Value::from(sql::v4_number("dst"))),
+        ("src_int", Value::from(sql::internal(&pack.networks, "src", "src_v4")?)),
+        ("dst_int", Value::from(sql::internal(&pack.networks, "dst", "dst_v4")?)),
+        ("probe_max_packets", Value::from(pack.settings.probe_max_packets)),
+        ("probe_max_bytes", Value::from(pack.settings.probe_max_bytes)),
+        ("dedupe", Value::from(pack.settings.dedupe)),
+        ("initiator", Value::from(sql::initiator(&all_services))),
+        ("top_n", Value::from(pack.reports.top_n)),
+        ("bucket_seconds", Value::from(TIMELINE_BUCKET_SECONDS)),
+    ])
+}
+
+fn render(
+    env: &Environment<'_>,
+    template: &str,
+    common: &[(&'static str, Value)],
+    extra: Vec<(&'static str, Value)>,
+) -> String {
+    let ctx: std::collections::BTreeMap<&str, Value> =
+        common.iter().cloned().chain(extra).collect();
+    let tmpl = env
+        .get_template(template)
+        .unwrap_or_else(|e| panic!("no template {template}: {e}"));
+    tmpl.render(Value::from_serialize(&ctx))
+        .unwrap_or_else(|e| panic!("templates/athena/{template} does not render: {e:#}"))
+}
+
+/// The parameters of one detector's template, or why it has none.
+fn detection(d: &DetectorSpec) -> Result<(&'static str, Vec<(&'static str, Value)>), String> {
+    let exempt = |src: &str, dst: &str| {
+        sql::exempt(&d.allow_sources, &d.allow_destinations, src, dst, &d.id).map_err(|e| e.0)
+    };
+    let mut p: Vec<(&'static str, Value)> = vec![("window", Value::from(d.window))];
+    let template = match &d.params {
+        Params::RejectBurst {
+            min_rejects,
+            sources,
+        } => {
+            p.push(("min_rejects", Value::from(*min_rejects)));
+            p.push(("scope", Value::from(sql::scope(*sources, "src_int"))));
+            p.push(("exempt", Value::from(exempt("src_v4", "dst_v4")?)));
+            "reject_burst.sql"
+        }
+        Params::LogHealth {
+            status,
+            min_records,
+        } => {
+            p.push(("status", Value::from(status.as_str())));
+            p.push(("min_records", Value::from(*min_records)));
+            "log_health.sql"
+        }
+        Params::PortScan {
+            min_ports,
+            probes_only,
+            sources,
+        } => {
+            p.push(("min_ports", Value::from(*min_ports)));
+            p.push(("probes_only", Value::from(*probes_only)));
+            p.push(("client_scope", Value::from(sql::scope(*sources, "client_int"))));
+            p.push(("exempt", Value::from(exempt("src_v4", "dst_v4")?)));
+            "port_scan.sql"
+        }
+        Params::HostSweep {
+            min_hosts,
+            probes_only,
+            sources,
+        } => {
+            p.push(("min_hosts", Value::from(*min_hosts)));
+            p.push(("probes_only", Value::from(*probes_only)));
+            p.push(("client_scope", Value::from(sql::scope(*sources, "client_int"))));
+            p.push(("exempt", Value::from(exempt("src_v4", "dst_v4")?)));
+            "host_sweep.sql"
+        }
+        Params::AdminPortExposure {
+            services,
+            min_sources,
+        } => {
+            p.push(("min_sources", Value::from(*min_sources)));
+            p.push(("services", Value::from(sql::service_in(services, "protocol", "server_port"))));
+            p.push(("service_name", Value::from(sql::service_name(services, "protocol", "server_port"))));
+            p.push(("exempt", Value::from(exempt("src_v4", "dst_v4")?)));
+            "admin_port_exposure.sql"
+        }
+        Params::Exfiltration { .. }
+        | Params::LateralMovement { .. }
+        | Params::InsecureProtocol { .. }
+        | Params::TrustZones => {
+            return Err(format!(
+                "no SQL for {} yet (its local semantics are being reworked in issue #11: NAT attribution, initiator, zones)",
+                d.params.kind()
+            ));
+        }
+    };
+    Ok((template, p))
+}
+
+/// `detect-<id>`.
+fn detection_id(d: &DetectorSpec) -> String {
+    format!("detect-{}", d.id)
+}
+
+/// The detections (enabled entries in pack order), then the reports: what `analyze --engine
+/// athena` runs, in that order.
+pub fn analysis_queries(
+    pack: &RulePack,
+    spec: &TableSpec,
+    range: TimeRange,
+    accounts: Option<&[String]>,
+) -> Result<Rendered, Untranslatable> {
+    let env = environment();
+    let common = base(pack, spec, range, accounts)?;
+    let mut out = Rendered::default();
+    for d in pack.detectors.iter().filter(|d| d.enabled) {
+        match detection(d) {
+            Ok((template, params)) => {
+                let mut params = params;
+                params.push(("id", Value::from(detection_id(d))));
+                params.push(("title", Value::from(format!("{} ({})", d.id, d.params.kind()))));
+                out.queries.push(Query {
+                    id: detection_id(d),
+                    kind: QueryKind::Detection(d.id.clone()),
+                    sql: render(&env, template, &common, params),
+                });
+            }
+            Err(reason) => out.skipped.push((d.id.clone(), reason)),
+        }
+    }
+    for (name, title) in REPORTS {
+        let id = format!("report-{}", name.replace('_', "-"));
+        out.queries.push(Query {
+            sql: render(
+                &env,
+                &format!("report_{name}.sql"),
+                &common,
+                vec![("id", Value::from(id.clone())), ("title", Value::from(*title))],
+            ),
+            id,
+            kind: QueryKind::Report(name),
+        });
+    }
+    Ok(out)
+}
+
+const REPORTS: &[(&str, &str)] = &[
+    ("totals", "records, duplicates, accepted/rejected/no-action traffic, NODATA/SKIPDATA, time span"),
+    ("top_sources", "sources by bytes sent"),
+    ("top_destinations", "destinations by bytes received"),
+    ("top_pairs", "source/destination pairs by bytes"),
+    ("ports", "traffic per (protocol, service port)"),
+    ("timeline", "accepted and rejected flows and bytes per minute"),
+];
+
+/// The investigations: top talkers, rejected traffic, SSH/RDP from outside, one address.
+pub fn investigation_queries(
+    pack: &RulePack,
+    spec: &TableSpec,
+    range: TimeRange,
+    accounts: Option<&[String]>,
+) -> Result<Vec<Query>, Untranslatable> {
+    let env = environment();
+    let common = base(pack, spec, range, accounts)?;
+    let named: Vec<_> = ["ssh", "rdp"]
+        .iter()
+        .filter_map(|n| pack.services.iter().find(|s| s.name == *n).cloned())
+        .collect();
+    if named.len() != 2 {
+        return Err(Untranslatable(
+            "services: the pack defines no `ssh` or no `rdp` service, which ssh-rdp-from-outside uses".into(),
+        ));
+    }
+    let ssh_rdp = ServiceSet::new(named);
+    let list: [(&str, &str, Vec<(&'static str, Value)>); 4] = [
+        ("top-talkers", "top_talkers.sql", vec![]),
+        ("rejected-traffic", "rejected_traffic.sql", vec![]),
+        (
+            "ssh-rdp-from-outside",
+            "ssh_rdp_from_outside.sql",
+            vec![
+                ("services", Value::from(sql::service_in(&ssh_rdp, "protocol", "server_port"))),
+                ("service_name", Value::from(sql::service_name(&ssh_rdp, "protocol", "server_port"))),
+            ],
+        ),
+        ("address-activity", "address_activity.sql", vec![]),
+    ];
+    Ok(list
+        .into_iter()
+        .map(|(id, template, mut extra)| {
+            extra.push(("id", Value::from(id)));
+            extra.push(("title", Value::from(id.replace('-', " "))));
+            Query {
+                id: id.to_string(),
+                kind: QueryKind::Investigation,
+                sql: render(&env, template, &common, extra),
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,307 @@
+//! Athena DDL and queries: the DDL goldens for the four S3 layouts and Parquet (built from
+//! tests/fixtures/athena/config.yaml), the refusals, and sqlglot (tests/support/pytools/
+//! sql_check.py) parsing every DDL as a `Create` with the Athena dialect and every query with
+//! Athena and Trino. `UPDATE_GOLDEN=1` rewrites the goldens after an intended change.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use flowkeeper::export::athena::queries::{analysis_queries, investigation_queries};
+use flowkeeper::export::athena::sql::TimeRange;
+use flowkeeper::export::athena::{AccountProjection, SpecOptions, TableSpec, ddl, table_specs};
+use flowkeeper_analyze::{PackSource, RulePack};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn desired() -> flowkeeper::model::DesiredState {
+    let path = root().join("tests/fixtures/athena/config.yaml");
+    flowkeeper::config::load(&path).unwrap_or_else(|d| panic!("{d}"))
+}
+
+fn spec(dest: &str) -> TableSpec {
+    let mut specs = table_specs(&desired(), dest, &SpecOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(specs.len(), 1, "{dest}");
+    specs.remove(0)
+}
+
+const GOLDEN_DESTINATIONS: [&str; 5] = [
+    "plain",
+    "plain-hourly",
+    "hive",
+    "hive-hourly",
+    "parquet-hive-hourly",
+];
+
+fn golden(name: &str, actual: &str) {
+    let path = root().join("tests/golden/athena").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
+    assert_eq!(
+        actual,
+        want,
+        "{} changed; rerun with UPDATE_GOLDEN=1 if intended",
+        path.display()
+    );
+}
+
+#[test]
+fn ddl_goldens_for_the_four_layouts_and_parquet() {
+    for dest in GOLDEN_DESTINATIONS {
+        golden(&format!("ddl-{dest}.sql"), &ddl::create_table(&spec(dest)));
+    }
+}
+
+#[test]
+fn ddl_follows_the_destination_layout_and_format() {
+    let plain = ddl::create_table(&spec("plain"));
+    assert!(plain.contains("'skip.header.line.count' = '1'"));
+    assert!(plain.contains("'projection.day.range' = 'NOW-400DAYS,NOW'"), "{plain}");
+    assert!(plain.contains(
+        "'storage.location.template' = 's3://fk-plain/AWSLogs/${aws_account}/vpcflowlogs/${aws_region}/${day}'"
+    ));
+    assert!(plain.contains("'projection.aws_account.values' = '111111111111,222222222222'"));
+    let parquet = ddl::create_table(&spec("parquet-hive-hourly"));
+    assert!(parquet.contains("ParquetHiveSerDe"));
+    assert!(!parquet.contains("skip.header"));
+    // Parquet: the union of both entries' fields, in catalogue order.
+    let s = spec("parquet-hive-hourly");
+    let names: Vec<&str> = s.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(&names[..4], ["version", "account_id", "interface_id", "srcaddr"]);
+    assert!(names.contains(&"vpc_id") && names.contains(&"tcp_flags"));
+    assert!(parquet.contains(
+        "s3://fk-parquet/org/flows/AWSLogs/aws-account-id=${aws_account}/aws-service=vpcflowlogs/aws-region=${aws_region}/year=${year}/month=${month}/day=${day}/hour=${hour}"
+    ));
+    // Text columns are the format's, in order, typed from the field catalogue.
+    let p = spec("plain");
+    let cols: Vec<(&str, &str)> = p.columns.iter().map(|c| (c.name.as_str(), c.ty)).collect();
+    assert_eq!(cols[0], ("version", "int"));
+    assert_eq!(cols[3], ("srcaddr", "string"));
+    assert_eq!(cols[9], ("bytes", "bigint"));
+    assert_eq!(cols.len(), 14);
+}
+
+#[test]
+fn bad_destinations_are_refused_with_the_key_named() {
+    let d = desired();
+    let err = table_specs(&d, "realtime", &SpecOptions::default()).unwrap_err();
+    assert!(err.message.contains("destinations.realtime is a CloudWatch Logs destination"), "{err}");
+    let err = table_specs(&d, "nope", &SpecOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("no destination `nope`"), "{err}");
+    // One text table per format: two entries with different formats into one text destination.
+    let mut two = d.clone();
+    for e in &mut two.flow_logs {
+        e.destinations = vec!["plain".into()];
+    }
+    let err = table_specs(&two, "plain", &SpecOptions::default()).unwrap_err();
+    assert!(err.message.contains("different log formats"), "{err}");
+    let ok = table_specs(
+        &two,
+        "plain",
+        &SpecOptions {
+            entry: Some("vpcs".into()),
+            ..SpecOptions::default()
+        },
+    );
+    assert!(ok.is_ok());
+}
+
+#[test]
+fn a_bucket_per_account_gives_a_table_per_account() {
+    let specs = table_specs(&desired(), "per-account", &SpecOptions::default()).unwrap();
+    let got: Vec<(&str, &str)> = specs
+        .iter()
+        .map(|s| (s.bucket.as_str(), s.table.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("fk-logs-111111111111", "flowkeeper_per_account_111111111111"),
+            ("fk-logs-222222222222", "flowkeeper_per_account_222222222222")
+        ]
+    );
+    assert_eq!(
+        specs[0].accounts,
+        AccountProjection::Enum(vec!["111111111111".into()])
+    );
+}
+
+fn python() -> String {
+    let status = Command::new(root().join("scripts/ensure-pytools"))
+        .status()
+        .expect("scripts/ensure-pytools runs");
+    assert!(status.success(), "scripts/ensure-pytools failed");
+    "python3".into()
+}
+
+fn sql_check(kind: &str, files: &[PathBuf]) {
+    let out = Command::new(python())
+        .arg(root().join("tests/support/pytools/sql_check.py"))
+        .arg(kind)
+        .args(files)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "sqlglot rejected {kind}:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn write_all(dir: &Path, items: &[(String, String)]) -> Vec<PathBuf> {
+    items
+        .iter()
+        .map(|(name, text)| {
+            let p = dir.join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        })
+        .collect()
+}
+
+/// The packs every query is rendered from: the default pack, and one with internal blocks,
+/// allow-lists, another scope and dedupe off (so both branches of every template parse).
+fn packs() -> Vec<RulePack> {
+    let layered = "version: 1\nsettings: {dedupe: false}\nnetworks: {internal: [198.18.0.0/15]}\ndetectors:\n  - {id: reject-burst, detector: reject_burst, severity: low, window: 5m, min_rejects: 3, sources: external, allow_sources: [203.0.113.0/24]}\n  - {id: port-scan, detector: port_scan, severity: low, window: 5m, min_ports: 3, probes_only: false, sources: internal}\n";
+    vec![
+        RulePack::default_pack(),
+        RulePack::from_yaml_layers(&[
+            PackSource {
+                name: "default",
+                text: flowkeeper_analyze::DEFAULT_PACK_YAML,
+            },
+            PackSource {
+                name: "layer",
+                text: layered,
+            },
+        ])
+        .unwrap_or_else(|e| panic!("{e:?}")),
+    ]
+}
+
+fn rendered_queries() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let ranges = [
+        TimeRange::default(),
+        TimeRange {
+            since: Some(1_772_841_600),
+            until: Some(1_772_928_000),
+        },
+    ];
+    for (p, pack) in packs().iter().enumerate() {
+        for dest in ["plain", "hive-hourly", "parquet-hive-hourly"] {
+            let s = spec(dest);
+            for (r, range) in ranges.iter().enumerate() {
+                let a = analysis_queries(pack, &s, *range, None).unwrap();
+                let i = investigation_queries(pack, &s, *range, None).unwrap();
+                for q in a.queries.iter().chain(&i) {
+                    out.push((format!("{p}-{dest}-{r}-{}.sql", q.id), q.sql.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn sqlglot_parses_every_ddl_as_an_athena_create() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut items: Vec<(String, String)> = GOLDEN_DESTINATIONS
+        .iter()
+        .map(|d| (format!("{d}.sql"), ddl::create_table(&spec(d))))
+        .collect();
+    let injected = TableSpec {
+        accounts: AccountProjection::Injected,
+        ..spec("hive")
+    };
+    items.push(("injected.sql".into(), ddl::create_table(&injected)));
+    sql_check("ddl", &write_all(dir.path(), &items));
+}
+
+#[test]
+fn sqlglot_parses_every_query_with_athena_and_trino() {
+    let dir = tempfile::tempdir().unwrap();
+    let items = rendered_queries();
+    assert!(items.len() > 50, "{}", items.len());
+    sql_check("query", &write_all(dir.path(), &items));
+}
+
+#[test]
+fn queries_follow_the_portability_rules() {
+    for (name, sql) in rendered_queries() {
+        for banned in ["IPADDRESS", "regexp_extract", "contains("] {
+            assert!(!sql.contains(banned), "{name} uses {banned}");
+        }
+        // No division at all: Trino truncates integers, DuckDB divides as float.
+        let code: String = sql
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let stripped = code.replace("'s3://", "").replace("/'", "");
+        let no_strings: String = strip_strings(&stripped);
+        assert!(!no_strings.contains('/'), "{name} divides:\n{sql}");
+        for word in ["end", "day", "hour", "year", "month"] {
+            for bad in [format!(" {word} "), format!("({word},"), format!(" {word},")] {
+                assert!(!no_strings.contains(&bad), "{name}: unquoted {word}");
+            }
+        }
+    }
+}
+
+fn strip_strings(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_str = false;
+    for c in s.chars() {
+        if c == '\'' {
+            in_str = !in_str;
+            continue;
+        }
+        if !in_str {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn thresholds_come_from_the_pack() {
+    let s = spec("plain");
+    let packs = packs();
+    let q = analysis_queries(&packs[1], &s, TimeRange::default(), None).unwrap();
+    let burst = q.queries.iter().find(|q| q.id == "detect-reject-burst").unwrap();
+    assert!(burst.sql.contains("HAVING count(*) >= 3"), "{}", burst.sql);
+    assert!(burst.sql.contains("AND NOT src_int"));
+    assert!(burst.sql.contains("src_v4 BETWEEN 3405803776 AND 3405804031"));
+    assert!(burst.sql.contains("false AS is_dup"), "dedupe off");
+    let d = analysis_queries(&packs[0], &s, TimeRange::default(), None).unwrap();
+    let scan = d.queries.iter().find(|q| q.id == "detect-port-scan").unwrap();
+    assert!(scan.sql.contains(">= 25") && scan.sql.contains("t - t % 300"));
+    assert!(scan.sql.contains("packets <= 3 AND bytes <= 300"));
+    // The detectors without SQL today are listed, not dropped silently.
+    let skipped: Vec<&str> = d.skipped.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        skipped,
+        ["exfiltration", "lateral-movement", "trust-zone-violation", "insecure-protocol"]
+    );
+}
+
+#[test]
+fn injected_accounts_need_the_account_list() {
+    let s = TableSpec {
+        accounts: AccountProjection::Injected,
+        ..spec("plain")
+    };
+    let pack = RulePack::default_pack();
+    assert!(analysis_queries(&pack, &s, TimeRange::default(), None).is_err());
+    let accounts = ["111111111111".to_string()];
+    let q = analysis_queries(&pack, &s, TimeRange::default(), Some(&accounts)).unwrap();
+    assert!(q.queries[0].sql.contains("\"aws_account\" IN ('111111111111')"));
+}

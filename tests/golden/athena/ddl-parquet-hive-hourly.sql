@@ -1,0 +1,52 @@
+CREATE EXTERNAL TABLE IF NOT EXISTS `flowkeeper`.`flowkeeper_parquet_hive_hourly` (
+  `version` int,
+  `account_id` string,
+  `interface_id` string,
+  `srcaddr` string,
+  `dstaddr` string,
+  `srcport` int,
+  `dstport` int,
+  `protocol` int,
+  `packets` bigint,
+  `bytes` bigint,
+  `start` bigint,
+  `end` bigint,
+  `action` string,
+  `log_status` string,
+  `vpc_id` string,
+  `subnet_id` string,
+  `tcp_flags` int,
+  `pkt_dst_aws_service` string,
+  `flow_direction` string
+)
+PARTITIONED BY (
+  `aws_account` string,
+  `aws_region` string,
+  `year` string,
+  `month` string,
+  `day` string,
+  `hour` string
+)
+ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
+STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat'
+LOCATION 's3://fk-parquet/org/flows/AWSLogs/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.aws_account.type' = 'enum',
+  'projection.aws_account.values' = '111111111111,222222222222',
+  'projection.aws_region.type' = 'enum',
+  'projection.aws_region.values' = 'eu-west-1,us-east-1',
+  'projection.year.type' = 'integer',
+  'projection.year.range' = '2015,2099',
+  'projection.month.type' = 'integer',
+  'projection.month.range' = '1,12',
+  'projection.month.digits' = '2',
+  'projection.day.type' = 'integer',
+  'projection.day.range' = '1,31',
+  'projection.day.digits' = '2',
+  'projection.hour.type' = 'integer',
+  'projection.hour.range' = '0,23',
+  'projection.hour.digits' = '2',
+  'storage.location.template' = 's3://fk-parquet/org/flows/AWSLogs/aws-account-id=${aws_account}/aws-service=vpcflowlogs/aws-region=${aws_region}/year=${year}/month=${month}/day=${day}/hour=${hour}'
+)
