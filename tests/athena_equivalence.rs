@@ -1,0 +1,543 @@
+//! DuckDB equivalence: the Athena queries, transpiled to DuckDB by sqlglot
+//! (tests/support/pytools/duckdb_equiv.py) and run on a generated dataset, give the same
+//! answers as `flowkeeper analyze --format json` on the same files, for every query whose
+//! translation is exact (README "Querying and analyzing with Athena"): the totals, the top
+//! sources/destinations/pairs (with `top_exact`), the ports, and the reject-burst and
+//! log-health detections. The timeline is checked against the totals (the JSON has none).
+//!
+//! The dataset is written here, seeded and deterministic: traffic between internal hosts
+//! logged at both ends (twins in different objects), internet traffic, a reject burst above
+//! and one below the threshold, SYN probes, IPv6 and `::ffff:` addresses, NODATA and SKIPDATA
+//! rows and untimed records, over three hours in 12 objects.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use flowkeeper::export::athena::queries::{Query, analysis_queries};
+use flowkeeper::export::athena::sql::TimeRange;
+use flowkeeper::export::athena::{SpecOptions, TableSpec, table_specs};
+use flowkeeper::model::layout::{Layout, day_prefix, object_name};
+use flowkeeper_analyze::{PackSource, RulePack};
+use serde_json::Value;
+
+const ACCOUNT: &str = "111111111111";
+const REGION: &str = "eu-west-1";
+const T0: u64 = 1_793_491_200; // 2026-11-01T00:00:00Z
+const HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status tcp-flags flow-direction pkt-dst-aws-service";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A small seeded PRNG (splitmix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+struct Rec {
+    iface: String,
+    src: String,
+    dst: String,
+    sport: String,
+    dport: String,
+    proto: String,
+    packets: String,
+    bytes: String,
+    start: String,
+    end: String,
+    action: String,
+    status: &'static str,
+    flags: String,
+    direction: &'static str,
+    aws: &'static str,
+}
+
+impl Rec {
+    #[allow(clippy::too_many_arguments)]
+    fn flow(
+        iface: &str,
+        src: &str,
+        dst: &str,
+        sport: u64,
+        dport: u64,
+        proto: u64,
+        packets: u64,
+        bytes: u64,
+        start: u64,
+        action: &str,
+        flags: u64,
+        direction: &'static str,
+    ) -> Rec {
+        Rec {
+            iface: iface.into(),
+            src: src.into(),
+            dst: dst.into(),
+            sport: sport.to_string(),
+            dport: dport.to_string(),
+            proto: proto.to_string(),
+            packets: packets.to_string(),
+            bytes: bytes.to_string(),
+            start: start.to_string(),
+            end: (start + 30).to_string(),
+            action: action.into(),
+            status: "OK",
+            flags: flags.to_string(),
+            direction,
+            aws: "-",
+        }
+    }
+
+    fn status(iface: &str, status: &'static str, start: u64) -> Rec {
+        let dash = || "-".to_string();
+        Rec {
+            iface: iface.into(),
+            src: dash(),
+            dst: dash(),
+            sport: dash(),
+            dport: dash(),
+            proto: dash(),
+            packets: dash(),
+            bytes: dash(),
+            start: start.to_string(),
+            end: (start + 600).to_string(),
+            action: dash(),
+            status,
+            flags: dash(),
+            direction: "-",
+            aws: "-",
+        }
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "5 {ACCOUNT} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
+            self.iface,
+            self.src,
+            self.dst,
+            self.sport,
+            self.dport,
+            self.proto,
+            self.packets,
+            self.bytes,
+            self.start,
+            self.end,
+            self.action,
+            self.status,
+            self.flags,
+            self.direction,
+            self.aws
+        )
+    }
+}
+
+/// The dataset: objects by their 5-minute slot, each a list of records.
+fn dataset() -> BTreeMap<u64, Vec<Rec>> {
+    let mut rng = Rng(7);
+    let mut objects: BTreeMap<u64, Vec<Rec>> = BTreeMap::new();
+    let slot = |t: u64| (t - T0) / 900; // 12 objects over 3 hours
+    // Few hosts, so that the top-talker sketches stay exact (`top_exact`).
+    let internal = |rng: &mut Rng| format!("10.0.{}.{}", rng.below(3), 10 + rng.below(4));
+    let external = |rng: &mut Rng| format!("52.{}.7.{}", rng.below(2), 1 + rng.below(5));
+    let ifaces = ["eni-0a000000000000001", "eni-0a000000000000002", "eni-0a000000000000003"];
+    // Benign traffic, some of it between internal hosts logged at both ends.
+    for i in 0..3000u64 {
+        let t = T0 + rng.below(3 * 3600 - 60);
+        let iface = ifaces[(i % 3) as usize];
+        let (src, dst, dport) = match rng.below(4) {
+            0 => (internal(&mut rng), external(&mut rng), [443u64, 80, 53][rng.below(3) as usize]),
+            1 => (external(&mut rng), internal(&mut rng), [443u64, 22, 8080][rng.below(3) as usize]),
+            _ => (internal(&mut rng), internal(&mut rng), [5432u64, 6379, 443, 9100][rng.below(4) as usize]),
+        };
+        let sport = 32768 + rng.below(28000);
+        let proto = if dport == 53 { 17 } else { 6 };
+        let flags = if proto == 6 { [2u64, 3, 19, 18, 1][rng.below(5) as usize] } else { 0 };
+        let packets = 1 + rng.below(50);
+        let bytes = packets * (40 + rng.below(1400));
+        let action = if rng.below(10) == 0 { "REJECT" } else { "ACCEPT" };
+        let rec = Rec::flow(iface, &src, &dst, sport, dport, proto, packets, bytes, t, action, flags, "egress");
+        let twin = src.starts_with("10.") && dst.starts_with("10.") && rng.below(2) == 0;
+        if twin {
+            let other = ifaces[((i + 1) % 3) as usize];
+            let mut t2 = Rec::flow(other, &src, &dst, sport, dport, proto, packets, bytes, t, action, flags, "ingress");
+            t2.end = rec.end.clone();
+            // The twin lands in a later object (another "$path").
+            objects.entry((slot(t) + 1).min(11)).or_default().push(t2);
+        }
+        objects.entry(slot(t)).or_default().push(rec);
+    }
+    // A reject burst (250 records in one 5-minute window) and one below the threshold.
+    for (src, n, base) in [("198.51.100.7", 250u64, T0 + 3600), ("198.51.100.8", 150, T0 + 5400)] {
+        for k in 0..n {
+            let t = base + k % 280;
+            let dst = format!("10.0.9.{}", 1 + k % 60);
+            let r = Rec::flow(ifaces[0], src, &dst, 40000 + k, 22 + k % 5, 6, 1, 40, t, "REJECT", 2, "ingress");
+            objects.entry(slot(t)).or_default().push(r);
+        }
+    }
+    // SYN probes of 30 ports of one host.
+    for p in 0..30u64 {
+        let t = T0 + 7200 + p;
+        let r = Rec::flow(ifaces[1], "203.0.113.50", "10.0.1.15", 55555, 1000 + p, 6, 1, 44, t, "ACCEPT", 2, "ingress");
+        objects.entry(slot(t)).or_default().push(r);
+    }
+    // IPv6, and an IPv4-mapped address (the same host as its IPv4 form).
+    for k in 0..40u64 {
+        let t = T0 + 600 + k * 60;
+        let (src, dst) = match k % 4 {
+            0 => ("2001:db8::5".to_string(), "fd00::10".to_string()),
+            1 => ("fd00::10".to_string(), "2001:db8::5".to_string()),
+            2 => ("::ffff:10.0.1.10".to_string(), "52.1.2.3".to_string()),
+            _ => ("fe80::1".to_string(), "2600:1f18::7".to_string()),
+        };
+        let r = Rec::flow(ifaces[2], &src, &dst, 40000 + k, 443, 6, 10, 1000 + k, t, "ACCEPT", 19, "egress");
+        objects.entry(slot(t)).or_default().push(r);
+    }
+    // NODATA every 10 minutes on one interface for the first hour (a log-nodata finding),
+    // SKIPDATA on another, and untimed records.
+    for k in 0..6u64 {
+        objects.entry(slot(T0 + k * 600)).or_default().push(Rec::status("eni-0a0000000000000ff", "NODATA", T0 + k * 600));
+    }
+    objects.entry(slot(T0 + 4000)).or_default().push(Rec::status(ifaces[1], "SKIPDATA", T0 + 4000));
+    for k in 0..3u64 {
+        let mut r = Rec::flow(ifaces[0], "10.0.0.11", "10.0.0.12", 40000 + k, 443, 6, 1, 60, T0, "ACCEPT", 3, "egress");
+        r.start = "-".into();
+        r.end = "-".into();
+        objects.entry(k).or_default().push(r);
+    }
+    objects
+}
+
+fn write_dataset(dir: &Path) -> usize {
+    let date = jiff::civil::date(2026, 11, 1);
+    let folder = dir.join(day_prefix(Layout::PLAIN, None, ACCOUNT, REGION, date));
+    std::fs::create_dir_all(&folder).unwrap();
+    let mut lines = 0;
+    for (slot, recs) in dataset() {
+        let time = jiff::Timestamp::from_second((T0 + slot * 900) as i64).unwrap();
+        let name = object_name(ACCOUNT, REGION, "fl-0123456789abcdef0", time, &format!("{slot:08x}"), false);
+        let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+        writeln!(gz, "{HEADER}").unwrap();
+        for r in &recs {
+            writeln!(gz, "{}", r.line()).unwrap();
+            lines += 1;
+        }
+        std::fs::write(folder.join(name), gz.finish().unwrap()).unwrap();
+    }
+    lines
+}
+
+fn pack() -> RulePack {
+    let exact = std::fs::read_to_string(root().join("tests/fixtures/athena/exact.yaml")).unwrap();
+    RulePack::from_yaml_layers(&[
+        PackSource { name: "default", text: flowkeeper_analyze::DEFAULT_PACK_YAML },
+        PackSource { name: "exact.yaml", text: &exact },
+    ])
+    .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn spec() -> TableSpec {
+    let desired = flowkeeper::config::load(&root().join("tests/fixtures/athena/equivalence.yaml"))
+        .unwrap_or_else(|d| panic!("{d}"));
+    table_specs(&desired, "archive", &SpecOptions::default()).unwrap().remove(0)
+}
+
+fn local(dir: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
+        .arg("analyze")
+        .arg(dir)
+        .arg("--rules")
+        .arg(root().join("tests/fixtures/athena/exact.yaml"))
+        .args(["--format", "json", "-q"])
+        .env("AWS_REGION", REGION)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 2)),
+        "analyze failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+type Rows = BTreeMap<String, (Vec<String>, Vec<Vec<Option<String>>>)>;
+
+fn duckdb(dir: &Path, spec: &TableSpec, queries: &[Query]) -> Rows {
+    let status = Command::new(root().join("scripts/ensure-pytools")).status().unwrap();
+    assert!(status.success());
+    let input = serde_json::json!({
+        "database": spec.database,
+        "table": spec.table,
+        "glob": format!("{}/AWSLogs/**/*.log.gz", dir.display()),
+        "columns": spec.columns.iter().map(|c| [c.name.as_str(), c.ty]).collect::<Vec<_>>(),
+        "queries": queries.iter().map(|q| serde_json::json!({"id": q.id, "sql": q.sql})).collect::<Vec<_>>(),
+    });
+    let spec_path = dir.join("spec.json");
+    let out_path = dir.join("out.json");
+    std::fs::write(&spec_path, input.to_string()).unwrap();
+    let out = Command::new("python3")
+        .arg(root().join("tests/support/pytools/duckdb_equiv.py"))
+        .arg(&spec_path)
+        .arg(&out_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "duckdb: {}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
+    v.as_object()
+        .unwrap()
+        .iter()
+        .map(|(id, r)| {
+            let cols = r["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+            let rows = r["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|row| row.as_array().unwrap().iter().map(|c| c.as_str().map(str::to_string)).collect())
+                .collect();
+            (id.clone(), (cols, rows))
+        })
+        .collect()
+}
+
+/// One result as maps from column name to text.
+fn records(rows: &Rows, id: &str) -> Vec<BTreeMap<String, Option<String>>> {
+    let (cols, rows) = rows.get(id).unwrap_or_else(|| panic!("no result for {id}"));
+    rows.iter()
+        .map(|r| cols.iter().cloned().zip(r.iter().cloned()).collect())
+        .collect()
+}
+
+fn num(v: &Option<String>) -> u64 {
+    v.as_deref().map_or(0, |s| s.parse().unwrap_or_else(|_| panic!("not a number: {s}")))
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+struct Run {
+    local: Value,
+    sql: Rows,
+    lines: usize,
+}
+
+fn run() -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = write_dataset(dir.path());
+    let spec = spec();
+    let queries = analysis_queries(&pack(), &spec, TimeRange::default(), None).unwrap();
+    let local = local(dir.path());
+    let sql = duckdb(dir.path(), &spec, &queries.queries);
+    Run { local, sql, lines }
+}
+
+fn the_run() -> &'static Run {
+    static RUN: std::sync::OnceLock<Run> = std::sync::OnceLock::new();
+    RUN.get_or_init(run)
+}
+
+#[test]
+fn totals_are_equal() {
+    let r = the_run();
+    let t = &r.local["reports"]["totals"];
+    let sql = &records(&r.sql, "report-totals")[0];
+    assert_eq!(num(&sql["records"]), r.lines as u64);
+    assert_eq!(t["records"].as_u64().unwrap(), r.lines as u64);
+    assert!(t["duplicates"].as_u64().unwrap() > 100, "the dataset has twins");
+    let pairs = [
+        ("records", &t["records"]),
+        ("duplicates", &t["duplicates"]),
+        ("accepted_flows", &t["accepted"]["flows"]),
+        ("accepted_packets", &t["accepted"]["packets"]),
+        ("accepted_bytes", &t["accepted"]["bytes"]),
+        ("rejected_flows", &t["rejected"]["flows"]),
+        ("rejected_packets", &t["rejected"]["packets"]),
+        ("rejected_bytes", &t["rejected"]["bytes"]),
+        ("no_action_flows", &t["no_action"]["flows"]),
+        ("no_action_packets", &t["no_action"]["packets"]),
+        ("no_action_bytes", &t["no_action"]["bytes"]),
+        ("nodata", &t["nodata"]),
+        ("skipdata", &t["skipdata"]),
+        ("untimed", &t["untimed"]),
+        ("first_seen", &t["first_seen"]),
+        ("last_seen", &t["last_seen"]),
+    ];
+    for (column, local) in pairs {
+        assert_eq!(num(&sql[column]), local.as_u64().unwrap(), "totals.{column}");
+    }
+}
+
+/// Top lists: the same byte counts in the same order; the same addresses, except that which
+/// of the entries tied at the cut is listed may differ.
+fn same_top(local: &Value, sql: Vec<BTreeMap<String, Option<String>>>, key: &dyn Fn(&Value) -> String, sql_key: &dyn Fn(&BTreeMap<String, Option<String>>) -> String, what: &str) {
+    let local = local.as_array().unwrap();
+    assert!(!local.is_empty(), "{what} is empty");
+    let lb: Vec<u64> = local.iter().map(|e| e["bytes"].as_u64().unwrap()).collect();
+    let sb: Vec<u64> = sql.iter().map(|e| num(&e["bytes"])).collect();
+    assert_eq!(lb, sb, "{what} bytes");
+    let cut = *lb.last().unwrap();
+    let lk: BTreeSet<String> = local.iter().filter(|e| e["bytes"].as_u64().unwrap() > cut).map(key).collect();
+    let sk: BTreeSet<String> = sql.iter().filter(|e| num(&e["bytes"]) > cut).map(sql_key).collect();
+    assert_eq!(lk, sk, "{what} entries");
+}
+
+#[test]
+fn top_talkers_are_equal_when_top_exact() {
+    let r = the_run();
+    let rep = &r.local["reports"];
+    assert_eq!(rep["top_exact"], Value::Bool(true));
+    let addr = |e: &Value| text(&e["addr"]);
+    let sql_addr = |e: &BTreeMap<String, Option<String>>| e["addr"].clone().unwrap();
+    same_top(&rep["top_sources"], records(&r.sql, "report-top-sources"), &addr, &sql_addr, "top_sources");
+    same_top(&rep["top_destinations"], records(&r.sql, "report-top-destinations"), &addr, &sql_addr, "top_destinations");
+    let pair = |e: &Value| format!("{} {}", text(&e["src"]), text(&e["dst"]));
+    let sql_pair = |e: &BTreeMap<String, Option<String>>| format!("{} {}", e["src"].clone().unwrap(), e["dst"].clone().unwrap());
+    same_top(&rep["top_pairs"], records(&r.sql, "report-top-pairs"), &pair, &sql_pair, "top_pairs");
+}
+
+#[test]
+fn ports_are_equal() {
+    let r = the_run();
+    let local: Vec<Vec<u64>> = r.local["reports"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            vec![
+                p["protocol"].as_u64().unwrap(),
+                p["port"].as_u64().unwrap(),
+                p["accepted"]["flows"].as_u64().unwrap(),
+                p["accepted"]["packets"].as_u64().unwrap(),
+                p["accepted"]["bytes"].as_u64().unwrap(),
+                p["rejected"]["flows"].as_u64().unwrap(),
+                p["rejected"]["packets"].as_u64().unwrap(),
+                p["rejected"]["bytes"].as_u64().unwrap(),
+            ]
+        })
+        .collect();
+    let cols = ["protocol", "port", "accepted_flows", "accepted_packets", "accepted_bytes", "rejected_flows", "rejected_packets", "rejected_bytes"];
+    let sql: Vec<Vec<u64>> = records(&r.sql, "report-ports")
+        .iter()
+        .map(|row| cols.iter().map(|c| num(&row[*c])).collect())
+        .collect();
+    assert!(!local.is_empty());
+    assert_eq!(local, sql);
+}
+
+#[test]
+fn timeline_adds_up_to_the_totals() {
+    let r = the_run();
+    let t = &r.local["reports"]["totals"];
+    let rows = records(&r.sql, "report-timeline");
+    let sum = |c: &str| rows.iter().map(|row| num(&row[c])).sum::<u64>();
+    // Untimed records are in no bucket, as locally.
+    let untimed_accepted = 3;
+    assert_eq!(sum("accepted_flows") + untimed_accepted, t["accepted"]["flows"].as_u64().unwrap());
+    assert_eq!(sum("rejected_flows"), t["rejected"]["flows"].as_u64().unwrap());
+    assert!(rows.iter().all(|row| num(&row["bucket_start"]) % 60 == 0));
+}
+
+/// The findings of one detector, locally and in SQL, as comparable tuples.
+fn findings(r: &Run, detector: &str, key: &str) -> (BTreeSet<Vec<String>>, BTreeSet<Vec<String>>) {
+    let local: BTreeSet<Vec<String>> = r.local["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["detector"] == detector)
+        .map(|f| {
+            vec![
+                f["window"]["start"].to_string(),
+                text(&f[key]),
+                f["flows"].to_string(),
+                f["packets"].to_string(),
+                f["bytes"].to_string(),
+                f["first_seen"].to_string(),
+                f["last_seen"].to_string(),
+                match &f["distinct"] {
+                    Value::Null => "-".into(),
+                    d => d.to_string(),
+                },
+                f["distinct_exact"].to_string(),
+            ]
+        })
+        .collect();
+    let sql: BTreeSet<Vec<String>> = records(&r.sql, &format!("detect-{detector}"))
+        .iter()
+        .map(|row| {
+            let v = |c: &str| row[c].clone().unwrap_or_else(|| "-".into());
+            vec![
+                v("window_start"),
+                v(key),
+                v("flows"),
+                v("packets"),
+                v("bytes"),
+                v("first_seen"),
+                v("last_seen"),
+                v("distinct_count"),
+                String::new(),
+            ]
+        })
+        .collect();
+    (local, sql)
+}
+
+/// Above 32 values the local distinct count is a HyperLogLog estimate (±6.5 %): the SQL count
+/// is the truth, and the estimate must be within 20 % (3σ) of it. Exact counts must be equal.
+/// Returns the tuples without the distinct columns.
+fn settle_distinct(
+    local: BTreeSet<Vec<String>>,
+    sql: BTreeSet<Vec<String>>,
+) -> (BTreeSet<Vec<String>>, BTreeSet<Vec<String>>) {
+    let sql_distinct: BTreeMap<Vec<String>, String> =
+        sql.iter().map(|v| (v[..7].to_vec(), v[7].clone())).collect();
+    for v in &local {
+        let Some(truth) = sql_distinct.get(&v[..7]) else {
+            continue;
+        };
+        if v[8] == "true" || v[7] == "-" {
+            assert_eq!(&v[7], truth, "exact distinct count of {v:?}");
+        } else {
+            let (est, truth): (f64, f64) = (v[7].parse().unwrap(), truth.parse().unwrap());
+            assert!((est - truth).abs() <= 0.2 * truth, "estimate {est} vs {truth}");
+        }
+    }
+    let strip = |s: BTreeSet<Vec<String>>| s.into_iter().map(|v| v[..7].to_vec()).collect();
+    (strip(local), strip(sql))
+}
+
+#[test]
+fn reject_burst_findings_are_equal() {
+    let r = the_run();
+    let (local, sql) = findings(r, "reject-burst", "src");
+    let (local, sql) = settle_distinct(local, sql);
+    assert_eq!(local.len(), 1, "{local:?}");
+    assert_eq!(local, sql);
+}
+
+#[test]
+fn log_health_findings_are_equal() {
+    let r = the_run();
+    for (id, n) in [("log-nodata", 1), ("log-skipdata", 1)] {
+        let (local, sql) = findings(r, id, "interface_id");
+        let (local, sql) = settle_distinct(local, sql);
+        assert_eq!(local.len(), n, "{id}: {local:?}");
+        assert_eq!(local, sql, "{id}");
+    }
+}
