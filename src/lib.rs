@@ -17,6 +17,7 @@ pub mod config;
 pub mod coverage;
 pub mod discover;
 pub mod exit;
+pub mod export;
 pub mod model;
 pub mod output;
 pub mod plan;
