@@ -128,6 +128,72 @@ pub enum Command {
     /// Prove that flow logs deliver, end to end, and say how to fix those that do not (exit 2
     /// when any is failing or stale).
     Verify(VerifyArgs),
+    /// Render the desired state for AWS's own engines: CloudFormation/StackSets templates, or
+    /// Athena DDL and queries.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Write CloudFormation templates (one per account and region plus a global one for IAM
+    /// roles, or StackSet-ready templates with parameter files) of what apply would create
+    /// (exit 2 when the templates hold resources to deploy).
+    Cloudformation(ExportCloudformationArgs),
+    /// Write the Athena CREATE EXTERNAL TABLE (and, with --queries, the detection and report
+    /// queries) for one S3 destination of the config.
+    Athena(ExportAthenaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportCloudformationArgs {
+    /// The directory the templates are written to (created when missing).
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "DIR",
+        default_value = "cloudformation"
+    )]
+    pub output: PathBuf,
+    /// Leave the ids of entries that select by tag or `all` as template parameters
+    /// (`List<AWS::EC2::VPC::Id>` ...) instead of resolving them through discovery.
+    #[arg(long)]
+    pub parameters: bool,
+    /// Always write one template per account and region, even when the targets differ only by
+    /// ids (StackSet-ready output otherwise).
+    #[arg(long = "per-target")]
+    pub per_target: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportAthenaArgs {
+    /// The S3 destination of the config (its name under `destinations:`).
+    #[arg(long, value_name = "NAME")]
+    pub destination: String,
+    /// The Glue/Athena database of the table.
+    #[arg(long, default_value = "flowkeeper")]
+    pub database: String,
+    /// The table name (default: derived from the destination).
+    #[arg(long)]
+    pub table: Option<String>,
+    /// The flow-log entry whose log format the table reads (when several feed the destination).
+    #[arg(long)]
+    pub entry: Option<String>,
+    /// Also write the detection, report and investigation queries, filled for the table.
+    #[arg(long)]
+    pub queries: bool,
+    /// Print the query ids (in the order analyze --engine athena runs them) and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Bound the queries' scan: records from this time (2026-11-01 or 2026-11-01T10:00:00Z).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Bound the queries' scan: records up to this time.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Write to this file (the DDL) or directory (with --queries) instead of stdout.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

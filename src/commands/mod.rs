@@ -4,6 +4,8 @@
 mod analyze;
 mod apply;
 mod audit;
+mod export_athena;
+mod export_cloudformation;
 mod init;
 mod interrupt;
 mod plan;
@@ -11,7 +13,7 @@ mod validate;
 mod verify;
 
 use crate::aws::{Aws, AwsSettings};
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ExportCommand};
 use crate::exit::ExitStatus;
 use crate::settings::Settings;
 
@@ -38,6 +40,12 @@ pub fn run(cli: Cli) -> ExitStatus {
         Command::Analyze(args) => with_runtime(|| analyze::run(&settings, &args)),
         Command::Audit(args) => with_runtime(|| audit::run(&settings, &args)),
         Command::Verify(args) => with_runtime(|| verify::run(&settings, &args)),
+        Command::Export(ExportCommand::Cloudformation(args)) => {
+            with_runtime(|| export_cloudformation::run(&settings, &args))
+        }
+        Command::Export(ExportCommand::Athena(args)) => {
+            with_runtime(|| export_athena::run(&settings, &args))
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! Exports: renders the model (config, layout, rule pack) for other engines (CloudFormation,
-//! Athena). Decides nothing the planner or the analyzer does not already decide.
+//! Renders the desired state for AWS's own engines (CloudFormation/StackSets, Athena). Export
+//! decides nothing: the planner resolves what is wanted, export only writes it in another form.
 
 pub mod athena;
