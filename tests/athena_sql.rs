@@ -305,3 +305,99 @@ fn injected_accounts_need_the_account_list() {
     let q = analysis_queries(&pack, &s, TimeRange::default(), Some(&accounts)).unwrap();
     assert!(q.queries[0].sql.contains("\"aws_account\" IN ('111111111111')"));
 }
+
+fn flowkeeper(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
+        .arg("-c")
+        .arg(root().join("tests/fixtures/athena/config.yaml"))
+        .args(args)
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .output()
+        .expect("flowkeeper runs")
+}
+
+#[test]
+fn cli_writes_the_ddl_of_a_destination() {
+    let out = flowkeeper(&["export", "athena", "--destination", "hive-hourly"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let want = std::fs::read_to_string(root().join("tests/golden/athena/ddl-hive-hourly.sql")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.sql");
+    let out = flowkeeper(&[
+        "export", "athena", "--destination", "plain", "--database", "logs", "--table", "vpc",
+        "-o", file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS `logs`.`vpc` ("), "{text}");
+}
+
+#[test]
+fn cli_refuses_cloudwatch_and_unknown_destinations() {
+    let out = flowkeeper(&["export", "athena", "--destination", "realtime"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("config.yaml: destinations.realtime is a CloudWatch Logs destination"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+    assert!(out.stdout.is_empty());
+    let out = flowkeeper(&["export", "athena", "--destination", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = flowkeeper(&["export", "athena", "--destination", "plain", "--queries"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("-o DIR"));
+    let out = flowkeeper(&["export", "athena", "--destination", "plain", "--since", "yesterday"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--since `yesterday`"));
+}
+
+#[test]
+fn cli_lists_and_writes_the_queries() {
+    let out = flowkeeper(&["export", "athena", "--destination", "plain", "--list"]);
+    assert_eq!(out.status.code(), Some(0));
+    let ids: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+    assert_eq!(ids[0], "detect-admin-port-exposure");
+    assert!(ids.contains(&"report-totals".to_string()));
+    assert_eq!(ids.last().map(String::as_str), Some("address-activity"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = flowkeeper(&[
+        "export", "athena", "--destination", "plain", "--queries", "--since", "2026-11-01",
+        "-o", dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("note: detection `exfiltration` is not exported"), "{err}");
+    for id in &ids {
+        let text = std::fs::read_to_string(dir.path().join(format!("{id}.sql"))).unwrap();
+        assert!(text.contains("\"day\" >= '2026/11/01'"), "{id}");
+    }
+    assert!(dir.path().join("create-table.sql").exists());
+}
+
+#[test]
+fn cli_injected_accounts_need_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("org.yaml");
+    std::fs::write(
+        &config,
+        "version: 1\nregions: [us-east-1]\norganization: {}\ndestinations:\n  central:\n    type: s3\n    bucket: org-archive\n    account: \"999999999999\"\nflow_logs:\n  - {name: vpcs, resource: vpc, select: all, destinations: [central]}\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
+            .arg("-c")
+            .arg(&config)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["export", "athena", "--destination", "central"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("'projection.aws_account.type' = 'injected'"));
+    let out = run(&["export", "athena", "--destination", "central", "--list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--accounts"));
+    let out = run(&["--accounts", "111111111111", "export", "athena", "--destination", "central", "--list"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
