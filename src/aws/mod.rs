@@ -2,6 +2,7 @@
 //! retry, timeouts, endpoint) and derives per-region clients; each submodule converts SDK
 //! types to and from `model` types for one service. Errors are classified once, in `error`.
 
+pub mod athena;
 pub mod connect;
 pub mod ec2;
 pub mod error;
@@ -144,6 +145,16 @@ impl Aws {
     pub fn iam(&self) -> iam::Iam {
         iam::Iam::from_client(aws_sdk_iam::Client::from_conf(
             aws_sdk_iam::config::Builder::from(&self.base)
+                .interceptor(CallCounter)
+                .retry_classifier(NoRetryWhenUnreachable)
+                .build(),
+        ))
+    }
+
+    /// Athena in the configured default region (where the table's Glue catalog is).
+    pub fn athena(&self) -> athena::Athena {
+        athena::Athena::from_client(aws_sdk_athena::Client::from_conf(
+            aws_sdk_athena::config::Builder::from(&self.base)
                 .interceptor(CallCounter)
                 .retry_classifier(NoRetryWhenUnreachable)
                 .build(),
