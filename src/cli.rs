@@ -269,6 +269,35 @@ pub struct AnalyzeArgs {
     /// Write the report to this file instead of stdout.
     #[arg(short = 'o', long)]
     pub output: Option<std::path::PathBuf>,
+    /// Where the analysis runs: `local` reads the logs here; `athena` runs the detection and
+    /// report queries (`export athena --list`) in Athena over the destination's table.
+    #[arg(long, value_enum, default_value_t = AnalyzeEngine::Local)]
+    pub engine: AnalyzeEngine,
+    /// With --engine athena: the Glue/Athena database of the table (default: flowkeeper).
+    #[arg(long)]
+    pub database: Option<String>,
+    /// With --engine athena: the table (default: the one `export athena` names for the destination).
+    #[arg(long)]
+    pub table: Option<String>,
+    /// With --engine athena: the workgroup the queries run in.
+    #[arg(long, default_value = "primary")]
+    pub workgroup: String,
+    /// With --engine athena: s3://bucket/prefix/ for the query results (default: the workgroup's).
+    #[arg(long = "output-location", value_name = "S3_URI")]
+    pub output_location: Option<String>,
+    /// With --engine athena: the config's S3 destination whose table is queried.
+    #[arg(long, value_name = "NAME")]
+    pub destination: Option<String>,
+    /// With --engine athena: how long one query may take (90s, 30m, 1h; plain numbers are seconds).
+    #[arg(long = "query-timeout", value_name = "DURATION", default_value = "30m")]
+    pub query_timeout: String,
+}
+
+/// Where `analyze` runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AnalyzeEngine {
+    Local,
+    Athena,
 }
 
 #[derive(Debug, Args)]

@@ -28,7 +28,8 @@ fn operations_called() -> BTreeSet<String> {
                 continue;
             };
             let known =
-                ["ec2", "s3", "iam", "logs", "sts", "organizations", "kms"].contains(&service);
+                ["ec2", "s3", "iam", "logs", "sts", "organizations", "kms", "athena"]
+                    .contains(&service);
             if known
                 && op.starts_with(|c: char| c.is_ascii_uppercase())
                 && op.chars().all(|c| c.is_ascii_alphanumeric())
@@ -83,8 +84,17 @@ fn operator_policy() -> Value {
     policy("flowkeeper-operator.json")
 }
 
-/// Calls only `analyze` makes (reading delivered logs); they belong to the analyze policy.
-const ANALYZE_ONLY: &[&str] = &["s3:GetObject", "s3:ListObjectsV2", "logs:FilterLogEvents"];
+/// Calls only `analyze` makes (reading delivered logs, and running its queries with
+/// `--engine athena`); they belong to the analyze policy.
+const ANALYZE_ONLY: &[&str] = &[
+    "s3:GetObject",
+    "s3:ListObjectsV2",
+    "logs:FilterLogEvents",
+    "athena:StartQueryExecution",
+    "athena:GetQueryExecution",
+    "athena:GetQueryResults",
+    "athena:StopQueryExecution",
+];
 
 /// Calls only `verify` makes (besides analyze's): the documents that decide whether delivery
 /// can work (key policies, the delivery role's policies) and the newest deliveries. They belong to the verify policy; the operator does not need them.
@@ -140,6 +150,13 @@ fn the_operator_and_analyze_policies_allow_every_call_flowkeeper_makes() {
             "policies/flowkeeper-analyze.json lacks {op}"
         );
     }
+    // Athena reads the table's definition from Glue and writes results to S3 as the caller.
+    for extra in ["glue:GetDatabase", "glue:GetTable", "s3:PutObject", "s3:GetBucketLocation"] {
+        assert!(
+            analyze.contains(extra),
+            "policies/flowkeeper-analyze.json lacks {extra} (analyze --engine athena)"
+        );
+    }
 }
 
 #[test]
@@ -153,7 +170,11 @@ fn the_verify_policy_allows_every_read_flowkeeper_makes_and_nothing_else() {
             "{op} is called in src/aws (verify's reads)"
         );
     }
-    let reads: Vec<&String> = ops.iter().filter(|o| is_read(o)).collect();
+    // Athena's reads are analyze --engine athena's, not verify's.
+    let reads: Vec<&String> = ops
+        .iter()
+        .filter(|o| is_read(o) && !o.starts_with("athena:"))
+        .collect();
     assert!(
         reads.len() >= 30,
         "the scan found the reads, verify's own included: {reads:?}"

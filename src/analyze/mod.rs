@@ -13,6 +13,7 @@
 
 mod batches;
 mod inflate;
+pub mod athena;
 pub mod input;
 mod job;
 pub mod reader;

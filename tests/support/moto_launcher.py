@@ -42,6 +42,8 @@ behaviour, and nowhere else:
      it cannot satisfy as an explicit deny, whatever its Effect, so any bucket
      with a conditioned statement (flowkeeper's, AWS's documented delivery
      policy) refused every object read and write.
+  k. Athena's GetQueryResults pages (MaxResults, NextToken): see
+     moto_athena_fixes.py (n).
 
 Test hooks (not corrections: AWS has no such calls; they stand in for the passage
 of time, which a test must not wait for). POST a JSON body to:
@@ -76,6 +78,8 @@ from moto.ec2.responses.vpcs import VPCs
 from moto.ec2.utils import random_flow_log_id
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
+
+from moto_athena_fixes import page_query_results
 
 # (c) is an assumption about AWS; main() turns it off with --stock-flow-log-conflicts.
 STOCK_FLOW_LOG_CONFLICTS = False
@@ -620,6 +624,7 @@ def main():
     enforce_expected_bucket_owner()
     share_vpcs()
     evaluate_bucket_policy_conditions()
+    page_query_results()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
 
     app = control_endpoint(
