@@ -50,12 +50,26 @@ fn set_transition(times: u32) {
         "transition": {"progression": "manual", "times": times}
     });
     let status = moto_api("/moto-api/state-manager/set-transition", &body.to_string());
-    assert!(status.contains(" 201") || status.contains(" 200"), "{status}");
+    assert!(
+        status.contains(" 201") || status.contains(" 200"),
+        "{status}"
+    );
 }
 
 const DETECTION: &[&str] = &[
-    "window_start", "src", "dst", "dst_port", "protocol", "service", "interface_id", "flows",
-    "packets", "bytes", "first_seen", "last_seen", "distinct_count",
+    "window_start",
+    "src",
+    "dst",
+    "dst_port",
+    "protocol",
+    "service",
+    "interface_id",
+    "flows",
+    "packets",
+    "bytes",
+    "first_seen",
+    "last_seen",
+    "distinct_count",
 ];
 
 /// A result with a header row (as Athena's SELECT results have) and `rows`.
@@ -64,8 +78,13 @@ fn result(columns: &[&str], rows: &[Vec<Option<String>>]) -> Value {
         Some(s) => json!({"VarCharValue": s}),
         None => json!({}),
     };
-    let mut all = vec![json!({"Data": columns.iter().map(|c| json!({"VarCharValue": c})).collect::<Vec<_>>()})];
-    all.extend(rows.iter().map(|r| json!({"Data": r.iter().map(datum).collect::<Vec<_>>()})));
+    let mut all = vec![
+        json!({"Data": columns.iter().map(|c| json!({"VarCharValue": c})).collect::<Vec<_>>()}),
+    ];
+    all.extend(
+        rows.iter()
+            .map(|r| json!({"Data": r.iter().map(datum).collect::<Vec<_>>()})),
+    );
     json!({
         "rows": all,
         "column_info": columns.iter().map(|c| json!({"Name": c, "Label": c, "Type": "varchar"})).collect::<Vec<_>>(),
@@ -84,27 +103,75 @@ fn results_for(ids: &[String], pairs: usize) -> Vec<Value> {
             "detect-admin-port-exposure" => result(
                 DETECTION,
                 &[vec![
-                    s(T0), s("198.51.100.7"), s("10.0.0.5"), s(22), s(6), s("ssh"), None, s(3),
-                    s(9), s(1200), s(T0 + 5), s(T0 + 50), s(3),
+                    s(T0),
+                    s("198.51.100.7"),
+                    s("10.0.0.5"),
+                    s(22),
+                    s(6),
+                    s("ssh"),
+                    None,
+                    s(3),
+                    s(9),
+                    s(1200),
+                    s(T0 + 5),
+                    s(T0 + 50),
+                    s(3),
                 ]],
             ),
             "detect-port-scan" => result(
                 DETECTION,
                 &[vec![
-                    s(T0), s("203.0.113.9"), s("10.0.0.6"), None, None, None, None, s(40), s(40),
-                    s(1600), s(T0 + 1), s(T0 + 30), s(40),
+                    s(T0),
+                    s("203.0.113.9"),
+                    s("10.0.0.6"),
+                    None,
+                    None,
+                    None,
+                    None,
+                    s(40),
+                    s(40),
+                    s(1600),
+                    s(T0 + 1),
+                    s(T0 + 30),
+                    s(40),
                 ]],
             ),
             "report-totals" => result(
                 &[
-                    "records", "duplicates", "accepted_flows", "accepted_packets",
-                    "accepted_bytes", "rejected_flows", "rejected_packets", "rejected_bytes",
-                    "no_action_flows", "no_action_packets", "no_action_bytes", "nodata",
-                    "skipdata", "untimed", "first_seen", "last_seen",
+                    "records",
+                    "duplicates",
+                    "accepted_flows",
+                    "accepted_packets",
+                    "accepted_bytes",
+                    "rejected_flows",
+                    "rejected_packets",
+                    "rejected_bytes",
+                    "no_action_flows",
+                    "no_action_packets",
+                    "no_action_bytes",
+                    "nodata",
+                    "skipdata",
+                    "untimed",
+                    "first_seen",
+                    "last_seen",
                 ],
                 &[vec![
-                    s(50), s(4), s(30), s(300), s(30000), s(16), s(16), s(640), s(0), s(0), s(0),
-                    s(0), s(0), s(0), s(T0), s(T0 + 60),
+                    s(50),
+                    s(4),
+                    s(30),
+                    s(300),
+                    s(30000),
+                    s(16),
+                    s(16),
+                    s(640),
+                    s(0),
+                    s(0),
+                    s(0),
+                    s(0),
+                    s(0),
+                    s(0),
+                    s(T0),
+                    s(T0 + 60),
                 ]],
             ),
             "report-top-pairs" => result(
@@ -159,7 +226,11 @@ fn key_paths(v: &Value, at: &str, out: &mut BTreeSet<String>) {
     match v {
         Value::Object(m) => {
             for (k, v) in m {
-                let p = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+                let p = if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                };
                 out.insert(p.clone());
                 key_paths(v, &p, out);
             }
@@ -194,16 +265,27 @@ async fn queries_run_in_order_polled_until_done_and_render_the_local_schema() {
     // QUEUED for 2 polls, RUNNING for 2, then SUCCEEDED: 5 polls per query.
     assert!(calls(&stderr, "GetQueryExecution") >= 3 * n, "{stderr}");
     assert_eq!(calls(&stderr, "GetQueryResults"), n, "{stderr}");
-    assert!(stderr.contains(&format!("athena: {n} queries, 0 B scanned")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("athena: {n} queries, 0 B scanned")),
+        "{stderr}"
+    );
 
     let doc: Value = serde_json::from_str(&stdout).expect("JSON");
     assert_eq!(doc["schema_version"], 1);
     let findings = doc["findings"].as_array().unwrap();
     let by: Vec<(&str, &str)> = findings
         .iter()
-        .map(|f| (f["detector"].as_str().unwrap(), f["severity"].as_str().unwrap()))
+        .map(|f| {
+            (
+                f["detector"].as_str().unwrap(),
+                f["severity"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(by, [("admin-port-exposure", "high"), ("port-scan", "medium")]);
+    assert_eq!(
+        by,
+        [("admin-port-exposure", "high"), ("port-scan", "medium")]
+    );
     assert_eq!(findings[0]["dst"], "10.0.0.5");
     assert_eq!(findings[0]["dst_port"], 22);
     assert_eq!(findings[1]["distinct"], 40);
@@ -218,13 +300,19 @@ async fn queries_run_in_order_polled_until_done_and_render_the_local_schema() {
     let athena = &doc["summary"]["athena"];
     assert_eq!(athena["queries"].as_array().unwrap().len(), ids.len());
     assert_eq!(athena["queries"][0]["id"], ids[0].as_str());
-    assert!(athena["queries"][0]["execution_id"].as_str().is_some_and(|e| !e.is_empty()));
+    assert!(
+        athena["queries"][0]["execution_id"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty())
+    );
     assert_eq!(athena["workgroup"], "primary");
 
     // The local engine's JSON on a file with the same kinds of findings: every key path it
     // has, the athena output has (athena only adds summary.athena).
     let file = dir.path().join("flows.log");
-    let mut lines = String::from("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n");
+    let mut lines = String::from(
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n",
+    );
     for p in 0..40u64 {
         lines.push_str(&format!(
             "2 {} eni-1 203.0.113.9 10.0.0.6 40000 {} 6 1 40 {} {} REJECT OK\n",
@@ -234,7 +322,10 @@ async fn queries_run_in_order_polled_until_done_and_render_the_local_schema() {
             T0 + p + 1
         ));
     }
-    for (i, src) in ["198.51.100.7", "198.51.100.8", "198.51.100.9"].iter().enumerate() {
+    for (i, src) in ["198.51.100.7", "198.51.100.8", "198.51.100.9"]
+        .iter()
+        .enumerate()
+    {
         lines.push_str(&format!(
             "2 {} eni-1 {src} 10.0.0.5 50000 22 6 3 400 {} {} ACCEPT OK\n",
             account.id,
@@ -246,7 +337,10 @@ async fn queries_run_in_order_polled_until_done_and_render_the_local_schema() {
     let local = account.run(dir.path(), &["analyze", "flows.log", "--format", "json"]);
     let (local_out, _) = expect_exit(&local, 0);
     let local: Value = serde_json::from_str(&local_out).unwrap();
-    assert!(!local["findings"].as_array().unwrap().is_empty(), "{local_out}");
+    assert!(
+        !local["findings"].as_array().unwrap().is_empty(),
+        "{local_out}"
+    );
     let (mut want, mut got) = (BTreeSet::new(), BTreeSet::new());
     key_paths(&local, "", &mut want);
     key_paths(&doc, "", &mut got);
@@ -259,8 +353,13 @@ async fn queries_run_in_order_polled_until_done_and_render_the_local_schema() {
         let level = |set: &BTreeSet<String>| -> BTreeSet<String> {
             set.iter()
                 .filter_map(|k| {
-                    let rest = if object.is_empty() { Some(k.as_str()) } else { k.strip_prefix(&format!("{object}.")) };
-                    rest.filter(|r| !r.contains('.') && !r.contains("[]")).map(str::to_string)
+                    let rest = if object.is_empty() {
+                        Some(k.as_str())
+                    } else {
+                        k.strip_prefix(&format!("{object}."))
+                    };
+                    rest.filter(|r| !r.contains('.') && !r.contains("[]"))
+                        .map(str::to_string)
                 })
                 .collect()
         };
@@ -313,9 +412,16 @@ async fn a_query_cancelled_from_outside_fails_the_run_naming_it() {
             dir.path(),
             &account.endpoint,
             &[
-                "analyze", "--engine", "athena", "--destination", "central", "--format", "json",
+                "analyze",
+                "--engine",
+                "athena",
+                "--destination",
+                "central",
+                "--format",
+                "json",
                 // The bound on this run, should the stop never arrive.
-                "--query-timeout", "30s",
+                "--query-timeout",
+                "30s",
             ],
         )
         .env("FLOWKEEPER_ATHENA_POLL_MS", "50")
@@ -336,7 +442,10 @@ async fn a_query_cancelled_from_outside_fails_the_run_naming_it() {
         if let Some(id) = listed.query_execution_ids().first() {
             break id.clone();
         }
-        assert!(Instant::now() < deadline, "analyze started no query within 10 s");
+        assert!(
+            Instant::now() < deadline,
+            "analyze started no query within 10 s"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     athena
@@ -352,7 +461,10 @@ async fn a_query_cancelled_from_outside_fails_the_run_naming_it() {
     let (stdout, stderr) = expect_exit(&out, 1);
     assert!(stdout.is_empty(), "nothing is rendered: {stdout}");
     assert!(
-        stderr.contains(&format!("athena query `{}` (execution {id}) CANCELLED", ids[0])),
+        stderr.contains(&format!(
+            "athena query `{}` (execution {id}) CANCELLED",
+            ids[0]
+        )),
         "{stderr}"
     );
 }
@@ -367,7 +479,8 @@ async fn an_unknown_workgroup_is_an_error_naming_the_query() {
     let (stdout, stderr) = expect_exit(&out, 1);
     assert!(stdout.is_empty(), "{stdout}");
     assert!(
-        stderr.contains(&format!("athena query `{}`", ids[0])) && stderr.contains("WorkGroup does not exist"),
+        stderr.contains(&format!("athena query `{}`", ids[0]))
+            && stderr.contains("WorkGroup does not exist"),
         "{stderr}"
     );
 }
@@ -379,8 +492,14 @@ async fn local_only_flags_are_usage_errors_with_athena_and_athena_flags_without_
     let dir = workdir(&config(&account.id));
     let out = analyze(&account, dir.path(), "5", &["flows.log", "--strict"]);
     let (_, stderr) = expect_exit(&out, 1);
-    assert!(stderr.contains("inputs, --strict cannot be used with --engine athena"), "{stderr}");
+    assert!(
+        stderr.contains("inputs, --strict cannot be used with --engine athena"),
+        "{stderr}"
+    );
     let out = account.run(dir.path(), &["analyze", "flows.log", "--workgroup", "w"]);
     let (_, stderr) = expect_exit(&out, 1);
-    assert!(stderr.contains("--workgroup only apply with --engine athena"), "{stderr}");
+    assert!(
+        stderr.contains("--workgroup only apply with --engine athena"),
+        "{stderr}"
+    );
 }

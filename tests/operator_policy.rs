@@ -27,9 +27,17 @@ fn operations_called() -> BTreeSet<String> {
             let Some((service, op)) = literal.split_once(':') else {
                 continue;
             };
-            let known =
-                ["ec2", "s3", "iam", "logs", "sts", "organizations", "kms", "athena"]
-                    .contains(&service);
+            let known = [
+                "ec2",
+                "s3",
+                "iam",
+                "logs",
+                "sts",
+                "organizations",
+                "kms",
+                "athena",
+            ]
+            .contains(&service);
             if known
                 && op.starts_with(|c: char| c.is_ascii_uppercase())
                 && op.chars().all(|c| c.is_ascii_alphanumeric())
@@ -151,7 +159,12 @@ fn the_operator_and_analyze_policies_allow_every_call_flowkeeper_makes() {
         );
     }
     // Athena reads the table's definition from Glue and writes results to S3 as the caller.
-    for extra in ["glue:GetDatabase", "glue:GetTable", "s3:PutObject", "s3:GetBucketLocation"] {
+    for extra in [
+        "glue:GetDatabase",
+        "glue:GetTable",
+        "s3:PutObject",
+        "s3:GetBucketLocation",
+    ] {
         assert!(
             analyze.contains(extra),
             "policies/flowkeeper-analyze.json lacks {extra} (analyze --engine athena)"

@@ -11,9 +11,9 @@
 //! whole-object buffer (at most [`WHOLE_BUDGET`] across threads) and a few batches ahead of the
 //! engine, plus the engine's own bounded state.
 
+pub mod athena;
 mod batches;
 mod inflate;
-pub mod athena;
 pub mod input;
 mod job;
 pub mod reader;

@@ -177,10 +177,7 @@ impl std::fmt::Display for QueryError {
                 status,
             } => {
                 write!(f, "(execution {execution_id}) {}", status.state.as_str())?;
-                let reason = status
-                    .reason
-                    .as_deref()
-                    .or(status.error_message.as_deref());
+                let reason = status.reason.as_deref().or(status.error_message.as_deref());
                 if let Some(r) = reason {
                     write!(f, ": {r}")?;
                 }
@@ -216,18 +213,21 @@ pub async fn start(athena: &Athena, req: &Request) -> Result<String, AwsError> {
                 .build(),
         )
         .work_group(&req.workgroup)
-        .set_result_configuration(req.output_location.as_ref().map(|o| {
-            ResultConfiguration::builder()
-                .output_location(o)
-                .build()
-        }));
+        .set_result_configuration(
+            req.output_location
+                .as_ref()
+                .map(|o| ResultConfiguration::builder().output_location(o).build()),
+        );
     let out = call
         .send()
         .await
         .map_err(|e| classify("athena:StartQueryExecution", e))?;
-    out.query_execution_id()
-        .map(str::to_string)
-        .ok_or_else(|| AwsError::other("athena:StartQueryExecution", "no QueryExecutionId in the response"))
+    out.query_execution_id().map(str::to_string).ok_or_else(|| {
+        AwsError::other(
+            "athena:StartQueryExecution",
+            "no QueryExecutionId in the response",
+        )
+    })
 }
 
 /// GetQueryExecution.
@@ -270,11 +270,17 @@ pub async fn stop(athena: &Athena, execution_id: &str) -> Result<(), AwsError> {
 }
 
 /// Polls until the query ends or the deadline passes (then stops it).
-pub async fn wait(athena: &Athena, execution_id: &str, poll: &Poll) -> Result<(Status, u32), QueryError> {
+pub async fn wait(
+    athena: &Athena,
+    execution_id: &str,
+    poll: &Poll,
+) -> Result<(Status, u32), QueryError> {
     let started = Instant::now();
     let mut n = 0u32;
     loop {
-        let s = status(athena, execution_id).await.map_err(QueryError::Call)?;
+        let s = status(athena, execution_id)
+            .await
+            .map_err(QueryError::Call)?;
         n += 1;
         match s.state {
             State::Succeeded => return Ok((s, n)),
@@ -368,7 +374,11 @@ pub async fn run(athena: &Athena, req: &Request, poll: &Poll) -> Result<Finished
 }
 
 /// Wait for an already started execution and read its rows.
-pub async fn finish(athena: &Athena, execution_id: String, poll: &Poll) -> Result<Finished, QueryError> {
+pub async fn finish(
+    athena: &Athena,
+    execution_id: String,
+    poll: &Poll,
+) -> Result<Finished, QueryError> {
     let (status, polls) = wait(athena, &execution_id, poll).await?;
     let (table, pages) = results(athena, &execution_id)
         .await
@@ -386,6 +396,7 @@ pub async fn finish(athena: &Athena, execution_id: String, poll: &Poll) -> Resul
 mod tests {
     //! What moto's Athena cannot produce: FAILED with a reason, RUNNING → QUEUED, throttling.
 
+    use aws_sdk_athena::Client;
     use aws_sdk_athena::config::retry::RetryConfig;
     use aws_sdk_athena::operation::get_query_execution::GetQueryExecutionOutput;
     use aws_sdk_athena::operation::get_query_results::GetQueryResultsOutput;
@@ -394,7 +405,6 @@ mod tests {
         AthenaError, ColumnInfo, Datum, QueryExecution, QueryExecutionStatistics,
         QueryExecutionStatus, ResultSet, ResultSetMetadata, Row,
     };
-    use aws_sdk_athena::Client;
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
     use super::*;
@@ -472,8 +482,22 @@ mod tests {
                     .set_rows(Some(rows))
                     .result_set_metadata(
                         ResultSetMetadata::builder()
-                            .column_info(ColumnInfo::builder().name("src").label("src").r#type("varchar").build().unwrap())
-                            .column_info(ColumnInfo::builder().name("bytes").label("bytes").r#type("bigint").build().unwrap())
+                            .column_info(
+                                ColumnInfo::builder()
+                                    .name("src")
+                                    .label("src")
+                                    .r#type("varchar")
+                                    .build()
+                                    .unwrap(),
+                            )
+                            .column_info(
+                                ColumnInfo::builder()
+                                    .name("bytes")
+                                    .label("bytes")
+                                    .r#type("bigint")
+                                    .build()
+                                    .unwrap(),
+                            )
                             .build(),
                     )
                     .build(),
@@ -483,8 +507,11 @@ mod tests {
     }
 
     fn started() -> aws_smithy_mocks::Rule {
-        mock!(Client::start_query_execution)
-            .then_output(|| StartQueryExecutionOutput::builder().query_execution_id("exec-1").build())
+        mock!(Client::start_query_execution).then_output(|| {
+            StartQueryExecutionOutput::builder()
+                .query_execution_id("exec-1")
+                .build()
+        })
     }
 
     #[tokio::test]
@@ -523,13 +550,17 @@ mod tests {
             .sequence()
             .output(|| execution(QueryExecutionState::Queued, None))
             .output(|| execution(QueryExecutionState::Running, None))
-            .output(|| execution(QueryExecutionState::Queued, Some("transient error, retrying")))
+            .output(|| {
+                execution(
+                    QueryExecutionState::Queued,
+                    Some("transient error, retrying"),
+                )
+            })
             .output(|| execution(QueryExecutionState::Running, None))
             .output(|| execution(QueryExecutionState::Succeeded, None))
             .build();
-        let results = mock!(Client::get_query_results).then_output(|| {
-            page(vec![row(&["src", "bytes"]), row(&["10.0.0.1", "42"])], None)
-        });
+        let results = mock!(Client::get_query_results)
+            .then_output(|| page(vec![row(&["src", "bytes"]), row(&["10.0.0.1", "42"])], None));
         let athena = Athena::from_client(mock_client!(
             aws_sdk_athena,
             RuleMode::MatchAny,
@@ -552,7 +583,12 @@ mod tests {
     async fn pages_follow_next_token_and_only_a_label_row_is_dropped() {
         let results = mock!(Client::get_query_results)
             .sequence()
-            .output(|| page(vec![row(&["10.0.0.9", "7"]), row(&["10.0.0.1", "5"])], Some("t2")))
+            .output(|| {
+                page(
+                    vec![row(&["10.0.0.9", "7"]), row(&["10.0.0.1", "5"])],
+                    Some("t2"),
+                )
+            })
             .output(|| page(vec![row(&["src", "bytes"])], None))
             .build();
         let athena = Athena::from_client(mock_client!(
@@ -562,7 +598,11 @@ mod tests {
         ));
         let (table, calls) = super::results(&athena, "exec-1").await.unwrap();
         assert_eq!(calls, 2);
-        assert_eq!(table.rows.len(), 3, "no header on page 1; a later label-like row is data");
+        assert_eq!(
+            table.rows.len(),
+            3,
+            "no header on page 1; a later label-like row is data"
+        );
     }
 
     #[tokio::test]
@@ -616,6 +656,9 @@ mod tests {
         let fixed = Poll::from_var(Some("3"), Duration::from_secs(60));
         assert_eq!(fixed.interval(0).as_millis(), 3);
         assert_eq!(fixed.interval(9).as_millis(), 3);
-        assert_eq!(Poll::from_var(Some("x"), Duration::ZERO).first.as_millis(), 200);
+        assert_eq!(
+            Poll::from_var(Some("x"), Duration::ZERO).first.as_millis(),
+            200
+        );
     }
 }

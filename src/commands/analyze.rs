@@ -123,7 +123,7 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
         Ok(p) => p,
         Err(s) => return s,
     };
-    if args.engine == crate::cli::AnalyzeEngine::Athena || !super::analyze_athena::athena_flags(args).is_empty() {
+    if super::analyze_athena::wanted(args) {
         return super::analyze_athena::run(flags, args, pack).await;
     }
     let fail_on = match args.fail_on.as_deref().map(|s| Severity::parse(s).ok_or(s)) {

@@ -9,7 +9,9 @@
 use std::io::Write;
 use std::time::Duration;
 
-use flowkeeper_analyze::{Analysis, DetectorStats, EngineStats, Finding, Reports, RulePack, Severity};
+use flowkeeper_analyze::{
+    Analysis, DetectorStats, EngineStats, Finding, Reports, RulePack, Severity,
+};
 
 use crate::analyze::athena::rows;
 use crate::analyze::athena::run::{self, AthenaSummary, Target};
@@ -34,6 +36,12 @@ fn fail(message: impl std::fmt::Display, hint: Option<&str>) -> ExitStatus {
         eprintln!("   = hint: {h}");
     }
     ExitStatus::Failure
+}
+
+/// Whether this run is the Athena engine's (`--engine athena`, or an Athena-only flag, which
+/// is refused there without it).
+pub fn wanted(args: &AnalyzeArgs) -> bool {
+    args.engine == AnalyzeEngine::Athena || !athena_flags(args).is_empty()
 }
 
 /// The Athena-only flags given, by name (for the usage error under `--engine local`).
@@ -125,7 +133,10 @@ async fn resolve_table(
     let desired = config::load(&flags.config).map_err(|d| {
         eprintln!("{d}");
         fail(
-            format!("--engine athena reads the table's layout from the config {}", flags.config.display()),
+            format!(
+                "--engine athena reads the table's layout from the config {}",
+                flags.config.display()
+            ),
             Some("give the config with -c FILE (export athena uses the same)"),
         )
     })?;
@@ -142,14 +153,20 @@ async fn resolve_table(
         default_region: aws.default_region().or_else(|| flags.aws.region.clone()),
     };
     let in_config = |e: crate::export::athena::SpecError| {
-        fail(format!("{}: {}", flags.config.display(), e.message), e.hint.as_deref())
+        fail(
+            format!("{}: {}", flags.config.display(), e.message),
+            e.hint.as_deref(),
+        )
     };
     if let Some(name) = &args.destination {
         let mut specs = table_specs(&desired, name, &opts).map_err(in_config)?;
         if specs.len() > 1 {
             let names: Vec<&str> = specs.iter().map(|s| s.table.as_str()).collect();
             return Err(fail(
-                format!("destination `{name}` names one bucket per account or region: tables {}", names.join(", ")),
+                format!(
+                    "destination `{name}` names one bucket per account or region: tables {}",
+                    names.join(", ")
+                ),
                 Some("narrow it to one with --accounts ID and --regions REGION"),
             ));
         }
@@ -162,7 +179,9 @@ async fn resolve_table(
         let FlowLogDestination::S3 { arn, .. } = &target.destination else {
             return Err(fail(
                 format!("{id} does not deliver to S3; Athena reads S3 only"),
-                Some("run analyze without --engine athena (the local engine reads CloudWatch Logs)"),
+                Some(
+                    "run analyze without --engine athena (the local engine reads CloudWatch Logs)",
+                ),
             ));
         };
         let (bucket, prefix) = arn_bucket_prefix(arn);
@@ -177,8 +196,13 @@ async fn resolve_table(
             }
         }
         return Err(fail(
-            format!("{id} delivers to {arn}, which no S3 destination of {} describes", flags.config.display()),
-            Some("add the destination to the config, or name the table's destination with --destination NAME"),
+            format!(
+                "{id} delivers to {arn}, which no S3 destination of {} describes",
+                flags.config.display()
+            ),
+            Some(
+                "add the destination to the config, or name the table's destination with --destination NAME",
+            ),
         ));
     }
     match s3_destinations(&desired).as_slice() {
@@ -193,11 +217,18 @@ async fn resolve_table(
             ))
         }
         [] => Err(fail(
-            format!("{} has no S3 destination; Athena reads S3 only", flags.config.display()),
+            format!(
+                "{} has no S3 destination; Athena reads S3 only",
+                flags.config.display()
+            ),
             None,
         )),
         many => Err(fail(
-            format!("{} has several S3 destinations ({})", flags.config.display(), many.join(", ")),
+            format!(
+                "{} has several S3 destinations ({})",
+                flags.config.display(),
+                many.join(", ")
+            ),
             Some("choose one with --destination NAME, or --flow-log fl-..."),
         )),
     }
@@ -228,7 +259,10 @@ fn ndjson_with_athena_summary(lines: &str, athena: &AthenaSummary) -> String {
             if v.get("type").and_then(|t| t.as_str()) == Some("summary")
                 && let Some(o) = v.as_object_mut()
             {
-                o.insert("athena".into(), serde_json::to_value(athena).unwrap_or_default());
+                o.insert(
+                    "athena".into(),
+                    serde_json::to_value(athena).unwrap_or_default(),
+                );
             }
             serde_json::to_string(&v).unwrap_or_else(|_| l.to_string()) + "\n"
         })
@@ -265,7 +299,10 @@ fn stats(reports: &Reports, queries: &[Query], findings: &[Finding]) -> EngineSt
 pub async fn run(flags: &Settings, args: &AnalyzeArgs, pack: RulePack) -> ExitStatus {
     if args.engine == AnalyzeEngine::Local {
         return fail(
-            format!("{} only apply with --engine athena", athena_flags(args).join(", ")),
+            format!(
+                "{} only apply with --engine athena",
+                athena_flags(args).join(", ")
+            ),
             Some("add --engine athena, or leave them out to analyze local files"),
         );
     }
@@ -273,7 +310,9 @@ pub async fn run(flags: &Settings, args: &AnalyzeArgs, pack: RulePack) -> ExitSt
     if !local.is_empty() {
         return fail(
             format!("{} cannot be used with --engine athena", local.join(", ")),
-            Some("Athena reads the destination's table; drop the inputs, --fields and --strict, or use --engine local"),
+            Some(
+                "Athena reads the destination's table; drop the inputs, --fields and --strict, or use --engine local",
+            ),
         );
     }
     if matches!(flags.format, OutputFormat::Csv | OutputFormat::Ocsf) {
@@ -298,7 +337,12 @@ pub async fn run(flags: &Settings, args: &AnalyzeArgs, pack: RulePack) -> ExitSt
     };
     let timeout = match parse_duration(&args.query_timeout) {
         Ok(d) => d,
-        Err(e) => return fail(format!("--query-timeout {e}"), Some("for example 90s, 30m or 1h")),
+        Err(e) => {
+            return fail(
+                format!("--query-timeout {e}"),
+                Some("for example 90s, 30m or 1h"),
+            );
+        }
     };
     if let Some(o) = &args.output_location
         && !o.starts_with("s3://")
@@ -324,11 +368,18 @@ pub async fn run(flags: &Settings, args: &AnalyzeArgs, pack: RulePack) -> ExitSt
             .map(|a| a.iter().map(ToString::to_string).collect()),
         AccountProjection::Enum(_) => None,
     };
-    let rendered = match analysis_queries(&pack, &spec, TimeRange { since, until }, accounts.as_deref()) {
+    let rendered = match analysis_queries(
+        &pack,
+        &spec,
+        TimeRange { since, until },
+        accounts.as_deref(),
+    ) {
         Ok(r) => r,
         Err(e) => {
             let hint = match (&spec.accounts, &accounts) {
-                (AccountProjection::Injected, None) => "name the accounts with --accounts 111111111111,222222222222",
+                (AccountProjection::Injected, None) => {
+                    "name the accounts with --accounts 111111111111,222222222222"
+                }
                 _ => "remove or change that pack entry, or use --engine local",
             };
             return fail(format!("table {}: {e}", spec.qualified_name()), Some(hint));
@@ -384,7 +435,9 @@ pub async fn run(flags: &Settings, args: &AnalyzeArgs, pack: RulePack) -> ExitSt
         Err(e) => {
             return fail(
                 &e,
-                Some("the table's columns may not match the config's log format: compare `export athena` with the table in Glue"),
+                Some(
+                    "the table's columns may not match the config's log format: compare `export athena` with the table in Glue",
+                ),
             );
         }
     };
@@ -489,6 +542,9 @@ mod tests {
             arn_bucket_prefix("arn:aws:s3:::logs/central/"),
             ("logs".to_string(), "central".to_string())
         );
-        assert_eq!(arn_bucket_prefix("arn:aws:s3:::logs"), ("logs".to_string(), String::new()));
+        assert_eq!(
+            arn_bucket_prefix("arn:aws:s3:::logs"),
+            ("logs".to_string(), String::new())
+        );
     }
 }

@@ -65,11 +65,15 @@ pub fn decode(pack: &RulePack, results: &[(Query, ResultTable)]) -> Result<Decod
     for (q, table) in results {
         match &q.kind {
             QueryKind::Detection(id) => {
-                let spec = pack.detectors.iter().find(|d| &d.id == id).ok_or_else(|| RowError {
-                    query: q.id.clone(),
-                    row: 0,
-                    message: format!("no detector `{id}` in the rule pack"),
-                })?;
+                let spec = pack
+                    .detectors
+                    .iter()
+                    .find(|d| &d.id == id)
+                    .ok_or_else(|| RowError {
+                        query: q.id.clone(),
+                        row: 0,
+                        message: format!("no detector `{id}` in the rule pack"),
+                    })?;
                 for (i, row) in table.rows.iter().enumerate() {
                     let r = Row::new(&q.id, table, row, i + 1);
                     out.findings.push(finding(spec, &r)?);
@@ -158,7 +162,9 @@ fn finding(spec: &DetectorSpec, r: &Row<'_>) -> Result<Finding, RowError> {
     f.src = r.addr("src")?;
     f.dst = r.addr("dst")?;
     f.dst_port = r.opt::<u16>("dst_port", "a port")?;
-    f.protocol = r.opt::<u8>("protocol", "a protocol number")?.filter(|p| *p != 0);
+    f.protocol = r
+        .opt::<u8>("protocol", "a protocol number")?
+        .filter(|p| *p != 0);
     f.service = r.text("service").map(str::to_string);
     f.interface_id = r.text("interface_id").map(str::to_string);
     f.src_zone = r.text("src_zone").map(str::to_string);
@@ -180,7 +186,9 @@ fn summary(spec: &DetectorSpec, f: &Finding) -> String {
     let at = |a: Option<IpAddr>| a.map_or_else(|| "?".to_string(), |a| a.to_string());
     let n = f.distinct.unwrap_or(0);
     let proto = protocol_name(f.protocol.unwrap_or(0));
-    let port = f.dst_port.map_or_else(|| "?".to_string(), |p| p.to_string());
+    let port = f
+        .dst_port
+        .map_or_else(|| "?".to_string(), |p| p.to_string());
     match &spec.params {
         Params::PortScan { .. } => format!(
             "{} probed {n} distinct {} on {} ({})",
@@ -224,7 +232,11 @@ fn summary(spec: &DetectorSpec, f: &Finding) -> String {
                 ),
             }
         }
-        other => format!("{} ({} in the window)", other.kind(), count(f.flows, "record", "records")),
+        other => format!(
+            "{} ({} in the window)",
+            other.kind(),
+            count(f.flows, "record", "records")
+        ),
     }
 }
 
@@ -373,8 +385,19 @@ mod tests {
     }
 
     const DETECTION: &[&str] = &[
-        "window_start", "src", "dst", "dst_port", "protocol", "service", "interface_id", "flows",
-        "packets", "bytes", "first_seen", "last_seen", "distinct_count",
+        "window_start",
+        "src",
+        "dst",
+        "dst_port",
+        "protocol",
+        "service",
+        "interface_id",
+        "flows",
+        "packets",
+        "bytes",
+        "first_seen",
+        "last_seen",
+        "distinct_count",
     ];
 
     fn detector(kind: &str) -> DetectorSpec {
@@ -391,12 +414,26 @@ mod tests {
         let t = table(
             DETECTION,
             &[&[
-                Some("1793491200"), Some("203.0.113.9"), Some("10.0.0.5"), None, None, None, None,
-                Some("31"), Some("31"), Some("1240"), Some("1793491201"), Some("1793491230"),
+                Some("1793491200"),
+                Some("203.0.113.9"),
+                Some("10.0.0.5"),
+                None,
+                None,
+                None,
+                None,
+                Some("31"),
+                Some("31"),
+                Some("1240"),
+                Some("1793491201"),
+                Some("1793491230"),
                 Some("31"),
             ]],
         );
-        let got = decode(&pack(), &[(query("detect-x", QueryKind::Detection(d.id.clone())), t)]).unwrap();
+        let got = decode(
+            &pack(),
+            &[(query("detect-x", QueryKind::Detection(d.id.clone())), t)],
+        )
+        .unwrap();
         let f = &got.findings[0];
         assert_eq!(f.detector, d.id);
         assert_eq!(f.kind, "port_scan");
@@ -404,7 +441,10 @@ mod tests {
         assert_eq!(f.window.end - f.window.start, d.window);
         assert_eq!(f.src, Some("203.0.113.9".parse().unwrap()));
         assert_eq!((f.flows, f.bytes, f.distinct), (31, 1240, Some(31)));
-        assert_eq!(f.summary, "203.0.113.9 probed 31 distinct ports on 10.0.0.5 (31 records)");
+        assert_eq!(
+            f.summary,
+            "203.0.113.9 probed 31 distinct ports on 10.0.0.5 (31 records)"
+        );
     }
 
     #[test]
@@ -413,11 +453,26 @@ mod tests {
         let t = table(
             DETECTION,
             &[&[
-                Some("1793491200"), Some("not-an-ip"), None, None, None, None, None, Some("1"),
-                None, None, None, None, None,
+                Some("1793491200"),
+                Some("not-an-ip"),
+                None,
+                None,
+                None,
+                None,
+                None,
+                Some("1"),
+                None,
+                None,
+                None,
+                None,
+                None,
             ]],
         );
-        let err = decode(&pack(), &[(query("detect-x", QueryKind::Detection(d.id)), t)]).unwrap_err();
+        let err = decode(
+            &pack(),
+            &[(query("detect-x", QueryKind::Detection(d.id)), t)],
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "athena query `detect-x`, result row 1: column `src` is `not-an-ip`, not an IP address"
@@ -427,19 +482,47 @@ mod tests {
     #[test]
     fn reports_decode_and_are_exact() {
         let totals = table(
-            &["records", "duplicates", "accepted_flows", "accepted_packets", "accepted_bytes", "first_seen", "last_seen"],
-            &[&[Some("10"), Some("2"), Some("8"), Some("9"), Some("900"), Some("5"), None]],
+            &[
+                "records",
+                "duplicates",
+                "accepted_flows",
+                "accepted_packets",
+                "accepted_bytes",
+                "first_seen",
+                "last_seen",
+            ],
+            &[&[
+                Some("10"),
+                Some("2"),
+                Some("8"),
+                Some("9"),
+                Some("900"),
+                Some("5"),
+                None,
+            ]],
         );
-        let pairs = table(&["src", "dst", "bytes"], &[&[Some("10.0.0.1"), Some("::1"), Some("7")]]);
+        let pairs = table(
+            &["src", "dst", "bytes"],
+            &[&[Some("10.0.0.1"), Some("::1"), Some("7")]],
+        );
         let tl = table(
-            &["bucket_start", "accepted_flows", "accepted_bytes", "rejected_flows", "rejected_bytes"],
+            &[
+                "bucket_start",
+                "accepted_flows",
+                "accepted_bytes",
+                "rejected_flows",
+                "rejected_bytes",
+            ],
             &[&[Some("60"), Some("1"), Some("2"), Some("3"), Some("4")]],
         );
         let got = decode(
             &pack(),
             &[
                 (query("report-totals", QueryKind::Report("totals")), totals),
-                (query("report-top-pairs", QueryKind::Report("top_pairs")), pairs),
+                (
+                    query("report-top-pairs", QueryKind::Report("top_pairs")),
+                    pairs,
+                ),
                 (query("report-timeline", QueryKind::Report("timeline")), tl),
             ],
         )
@@ -449,7 +532,10 @@ mod tests {
         assert_eq!(got.reports.totals.accepted.bytes, 900);
         assert_eq!(got.reports.totals.first_seen, Some(5));
         assert_eq!(got.reports.totals.last_seen, None);
-        assert_eq!(got.reports.top_pairs[0].dst, "::1".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            got.reports.top_pairs[0].dst,
+            "::1".parse::<IpAddr>().unwrap()
+        );
         assert_eq!(got.timeline.buckets[&60].rejected_bytes, 4);
     }
 
@@ -469,6 +555,9 @@ mod tests {
         let t = timeline(60, buckets);
         assert!(t.buckets.len() <= MAX_BUCKETS);
         assert_eq!(t.bucket_seconds, 240);
-        assert_eq!(t.buckets.values().map(|b| b.accepted_flows).sum::<u64>(), 2000);
+        assert_eq!(
+            t.buckets.values().map(|b| b.accepted_flows).sum::<u64>(),
+            2000
+        );
     }
 }
