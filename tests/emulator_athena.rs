@@ -503,3 +503,100 @@ async fn local_only_flags_are_usage_errors_with_athena_and_athena_flags_without_
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn since_until_database_and_output_location_reach_every_query() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let account = Account::new().await;
+    let dir = workdir(&config(&account.id));
+    let ids = analysis_ids(&account, dir.path());
+    set_transition(1);
+    push_results(&account.id, results_for(&ids, 3));
+    let out = analyze(
+        &account,
+        dir.path(),
+        "5",
+        &[
+            "--database",
+            "flowdb",
+            "--output-location",
+            "s3://fk-results/athena/",
+            "--since",
+            "2026-11-02",
+            "--until",
+            "2026-11-03T00:00:00Z",
+            "--format",
+            "json",
+        ],
+    );
+    expect_exit(&out, 0);
+    let athena = aws_sdk_athena::Client::new(&account.config("us-east-1"));
+    let listed = athena
+        .list_query_executions()
+        .work_group("primary")
+        .send()
+        .await
+        .expect("ListQueryExecutions");
+    assert_eq!(listed.query_execution_ids().len(), ids.len());
+    for id in listed.query_execution_ids() {
+        let got = athena
+            .get_query_execution()
+            .query_execution_id(id)
+            .send()
+            .await
+            .expect("GetQueryExecution");
+        let exec = got.query_execution().expect("execution");
+        let sql = exec.query().unwrap_or_default();
+        let context = exec.query_execution_context().expect("context");
+        assert_eq!(context.database(), Some("flowdb"));
+        assert_eq!(context.catalog(), Some("AwsDataCatalog"));
+        assert!(
+            exec.result_configuration()
+                .and_then(|r| r.output_location())
+                .is_some_and(|o| o.starts_with("s3://fk-results/athena/")),
+            "{exec:?}"
+        );
+        // The projected day partition bounds the scan, and the records' own times the rows.
+        assert!(sql.contains("\"day\" >= '2026/11/0"), "{sql}");
+        assert!(sql.contains("\"day\" <= '2026/11/0"), "{sql}");
+        assert!(sql.contains(">= 1793577600"), "{sql}");
+        assert!(sql.contains("<= 1793664000"), "{sql}");
+        assert!(sql.contains("\"flowdb\".\""), "{sql}");
+    }
+}
+
+#[tokio::test]
+async fn text_and_html_go_through_the_local_renderers() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let account = Account::new().await;
+    let dir = workdir(&config(&account.id));
+    let ids = analysis_ids(&account, dir.path());
+    set_transition(1);
+    push_results(&account.id, results_for(&ids, 3));
+    let out = analyze(&account, dir.path(), "5", &["--fail-on", "critical"]);
+    let (stdout, stderr) = expect_exit(&out, 0);
+    // The table wraps long summaries: look for the cells.
+    for cell in [
+        "admin-port-exposure",
+        "port-scan",
+        "203.0.113.9 → 10.0.0.6",
+        "1600",
+    ] {
+        assert!(stdout.contains(cell), "{cell} in\n{stdout}");
+    }
+    assert!(stderr.contains("scanned"), "{stderr}");
+    push_results(&account.id, results_for(&ids, 3));
+    let out = analyze(
+        &account,
+        dir.path(),
+        "5",
+        &["--format", "html", "-o", "report.html"],
+    );
+    let (stdout, _) = expect_exit(&out, 0);
+    assert!(stdout.is_empty(), "{stdout}");
+    let html = std::fs::read_to_string(dir.path().join("report.html")).expect("report written");
+    assert!(
+        html.contains("admin-port-exposure"),
+        "the finding is in the report"
+    );
+}
