@@ -11,6 +11,7 @@
 //! whole-object buffer (at most [`WHOLE_BUDGET`] across threads) and a few batches ahead of the
 //! engine, plus the engine's own bounded state.
 
+pub mod athena;
 mod batches;
 mod inflate;
 pub mod input;
