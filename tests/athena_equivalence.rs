@@ -153,27 +153,55 @@ fn dataset() -> BTreeMap<u64, Vec<Rec>> {
     // Few hosts, so that the top-talker sketches stay exact (`top_exact`).
     let internal = |rng: &mut Rng| format!("10.0.{}.{}", rng.below(3), 10 + rng.below(4));
     let external = |rng: &mut Rng| format!("52.{}.7.{}", rng.below(2), 1 + rng.below(5));
-    let ifaces = ["eni-0a000000000000001", "eni-0a000000000000002", "eni-0a000000000000003"];
+    let ifaces = [
+        "eni-0a000000000000001",
+        "eni-0a000000000000002",
+        "eni-0a000000000000003",
+    ];
     // Benign traffic, some of it between internal hosts logged at both ends.
     for i in 0..3000u64 {
         let t = T0 + rng.below(3 * 3600 - 60);
         let iface = ifaces[(i % 3) as usize];
         let (src, dst, dport) = match rng.below(4) {
-            0 => (internal(&mut rng), external(&mut rng), [443u64, 80, 53][rng.below(3) as usize]),
-            1 => (external(&mut rng), internal(&mut rng), [443u64, 22, 8080][rng.below(3) as usize]),
-            _ => (internal(&mut rng), internal(&mut rng), [5432u64, 6379, 443, 9100][rng.below(4) as usize]),
+            0 => (
+                internal(&mut rng),
+                external(&mut rng),
+                [443u64, 80, 53][rng.below(3) as usize],
+            ),
+            1 => (
+                external(&mut rng),
+                internal(&mut rng),
+                [443u64, 22, 8080][rng.below(3) as usize],
+            ),
+            _ => (
+                internal(&mut rng),
+                internal(&mut rng),
+                [5432u64, 6379, 443, 9100][rng.below(4) as usize],
+            ),
         };
         let sport = 32768 + rng.below(28000);
         let proto = if dport == 53 { 17 } else { 6 };
-        let flags = if proto == 6 { [2u64, 3, 19, 18, 1][rng.below(5) as usize] } else { 0 };
+        let flags = if proto == 6 {
+            [2u64, 3, 19, 18, 1][rng.below(5) as usize]
+        } else {
+            0
+        };
         let packets = 1 + rng.below(50);
         let bytes = packets * (40 + rng.below(1400));
-        let action = if rng.below(10) == 0 { "REJECT" } else { "ACCEPT" };
-        let rec = Rec::flow(iface, &src, &dst, sport, dport, proto, packets, bytes, t, action, flags, "egress");
+        let action = if rng.below(10) == 0 {
+            "REJECT"
+        } else {
+            "ACCEPT"
+        };
+        let rec = Rec::flow(
+            iface, &src, &dst, sport, dport, proto, packets, bytes, t, action, flags, "egress",
+        );
         let twin = src.starts_with("10.") && dst.starts_with("10.") && rng.below(2) == 0;
         if twin {
             let other = ifaces[((i + 1) % 3) as usize];
-            let mut t2 = Rec::flow(other, &src, &dst, sport, dport, proto, packets, bytes, t, action, flags, "ingress");
+            let mut t2 = Rec::flow(
+                other, &src, &dst, sport, dport, proto, packets, bytes, t, action, flags, "ingress",
+            );
             t2.end = rec.end.clone();
             // The twin lands in a later object (another "$path").
             objects.entry((slot(t) + 1).min(11)).or_default().push(t2);
@@ -181,18 +209,47 @@ fn dataset() -> BTreeMap<u64, Vec<Rec>> {
         objects.entry(slot(t)).or_default().push(rec);
     }
     // A reject burst (250 records in one 5-minute window) and one below the threshold.
-    for (src, n, base) in [("198.51.100.7", 250u64, T0 + 3600), ("198.51.100.8", 150, T0 + 5400)] {
+    for (src, n, base) in [
+        ("198.51.100.7", 250u64, T0 + 3600),
+        ("198.51.100.8", 150, T0 + 5400),
+    ] {
         for k in 0..n {
             let t = base + k % 280;
             let dst = format!("10.0.9.{}", 1 + k % 60);
-            let r = Rec::flow(ifaces[0], src, &dst, 40000 + k, 22 + k % 5, 6, 1, 40, t, "REJECT", 2, "ingress");
+            let r = Rec::flow(
+                ifaces[0],
+                src,
+                &dst,
+                40000 + k,
+                22 + k % 5,
+                6,
+                1,
+                40,
+                t,
+                "REJECT",
+                2,
+                "ingress",
+            );
             objects.entry(slot(t)).or_default().push(r);
         }
     }
     // SYN probes of 30 ports of one host.
     for p in 0..30u64 {
         let t = T0 + 7200 + p;
-        let r = Rec::flow(ifaces[1], "203.0.113.50", "10.0.1.15", 55555, 1000 + p, 6, 1, 44, t, "ACCEPT", 2, "ingress");
+        let r = Rec::flow(
+            ifaces[1],
+            "203.0.113.50",
+            "10.0.1.15",
+            55555,
+            1000 + p,
+            6,
+            1,
+            44,
+            t,
+            "ACCEPT",
+            2,
+            "ingress",
+        );
         objects.entry(slot(t)).or_default().push(r);
     }
     // IPv6, and an IPv4-mapped address (the same host as its IPv4 form).
@@ -204,17 +261,49 @@ fn dataset() -> BTreeMap<u64, Vec<Rec>> {
             2 => ("::ffff:10.0.1.10".to_string(), "52.1.2.3".to_string()),
             _ => ("fe80::1".to_string(), "2600:1f18::7".to_string()),
         };
-        let r = Rec::flow(ifaces[2], &src, &dst, 40000 + k, 443, 6, 10, 1000 + k, t, "ACCEPT", 19, "egress");
+        let r = Rec::flow(
+            ifaces[2],
+            &src,
+            &dst,
+            40000 + k,
+            443,
+            6,
+            10,
+            1000 + k,
+            t,
+            "ACCEPT",
+            19,
+            "egress",
+        );
         objects.entry(slot(t)).or_default().push(r);
     }
     // NODATA every 10 minutes on one interface for the first hour (a log-nodata finding),
     // SKIPDATA on another, and untimed records.
     for k in 0..6u64 {
-        objects.entry(slot(T0 + k * 600)).or_default().push(Rec::status("eni-0a0000000000000ff", "NODATA", T0 + k * 600));
+        objects
+            .entry(slot(T0 + k * 600))
+            .or_default()
+            .push(Rec::status("eni-0a0000000000000ff", "NODATA", T0 + k * 600));
     }
-    objects.entry(slot(T0 + 4000)).or_default().push(Rec::status(ifaces[1], "SKIPDATA", T0 + 4000));
+    objects
+        .entry(slot(T0 + 4000))
+        .or_default()
+        .push(Rec::status(ifaces[1], "SKIPDATA", T0 + 4000));
     for k in 0..3u64 {
-        let mut r = Rec::flow(ifaces[0], "10.0.0.11", "10.0.0.12", 40000 + k, 443, 6, 1, 60, T0, "ACCEPT", 3, "egress");
+        let mut r = Rec::flow(
+            ifaces[0],
+            "10.0.0.11",
+            "10.0.0.12",
+            40000 + k,
+            443,
+            6,
+            1,
+            60,
+            T0,
+            "ACCEPT",
+            3,
+            "egress",
+        );
         r.start = "-".into();
         r.end = "-".into();
         objects.entry(k).or_default().push(r);
@@ -229,7 +318,14 @@ fn write_dataset(dir: &Path) -> usize {
     let mut lines = 0;
     for (slot, recs) in dataset() {
         let time = jiff::Timestamp::from_second((T0 + slot * 900) as i64).unwrap();
-        let name = object_name(ACCOUNT, REGION, "fl-0123456789abcdef0", time, &format!("{slot:08x}"), false);
+        let name = object_name(
+            ACCOUNT,
+            REGION,
+            "fl-0123456789abcdef0",
+            time,
+            &format!("{slot:08x}"),
+            false,
+        );
         let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
         writeln!(gz, "{HEADER}").unwrap();
         for r in &recs {
@@ -244,8 +340,14 @@ fn write_dataset(dir: &Path) -> usize {
 fn pack() -> RulePack {
     let exact = std::fs::read_to_string(root().join("tests/fixtures/athena/exact.yaml")).unwrap();
     RulePack::from_yaml_layers(&[
-        PackSource { name: "default", text: flowkeeper_analyze::DEFAULT_PACK_YAML },
-        PackSource { name: "exact.yaml", text: &exact },
+        PackSource {
+            name: "default",
+            text: flowkeeper_analyze::DEFAULT_PACK_YAML,
+        },
+        PackSource {
+            name: "exact.yaml",
+            text: &exact,
+        },
     ])
     .unwrap_or_else(|e| panic!("{e:?}"))
 }
@@ -253,7 +355,9 @@ fn pack() -> RulePack {
 fn spec() -> TableSpec {
     let desired = flowkeeper::config::load(&root().join("tests/fixtures/athena/equivalence.yaml"))
         .unwrap_or_else(|d| panic!("{d}"));
-    table_specs(&desired, "archive", &SpecOptions::default()).unwrap().remove(0)
+    table_specs(&desired, "archive", &SpecOptions::default())
+        .unwrap()
+        .remove(0)
 }
 
 fn local(dir: &Path, range: &[&str]) -> Value {
@@ -275,10 +379,15 @@ fn local(dir: &Path, range: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// A result row by column name.
+type SqlRow = BTreeMap<String, Option<String>>;
+
 type Rows = BTreeMap<String, (Vec<String>, Vec<Vec<Option<String>>>)>;
 
 fn duckdb(dir: &Path, spec: &TableSpec, queries: &[Query]) -> Rows {
-    let status = Command::new(root().join("scripts/ensure-pytools")).status().unwrap();
+    let status = Command::new(root().join("scripts/ensure-pytools"))
+        .status()
+        .unwrap();
     assert!(status.success());
     let input = serde_json::json!({
         "database": spec.database,
@@ -296,18 +405,33 @@ fn duckdb(dir: &Path, spec: &TableSpec, queries: &[Query]) -> Rows {
         .arg(&out_path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "duckdb: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "duckdb: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
     v.as_object()
         .unwrap()
         .iter()
         .map(|(id, r)| {
-            let cols = r["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+            let cols = r["columns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap().to_string())
+                .collect();
             let rows = r["rows"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|row| row.as_array().unwrap().iter().map(|c| c.as_str().map(str::to_string)).collect())
+                .map(|row| {
+                    row.as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c.as_str().map(str::to_string))
+                        .collect()
+                })
                 .collect();
             (id.clone(), (cols, rows))
         })
@@ -323,7 +447,9 @@ fn records(rows: &Rows, id: &str) -> Vec<BTreeMap<String, Option<String>>> {
 }
 
 fn num(v: &Option<String>) -> u64 {
-    v.as_deref().map_or(0, |s| s.parse().unwrap_or_else(|_| panic!("not a number: {s}")))
+    v.as_deref().map_or(0, |s| {
+        s.parse().unwrap_or_else(|_| panic!("not a number: {s}"))
+    })
 }
 
 fn text(v: &Value) -> String {
@@ -337,6 +463,7 @@ struct Run {
     local: Value,
     sql: Rows,
     lines: usize,
+    queries: Vec<Query>,
 }
 
 fn run(range: TimeRange) -> Run {
@@ -351,7 +478,12 @@ fn run(range: TimeRange) -> Run {
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let local = local(dir.path(), &flags);
     let sql = duckdb(dir.path(), &spec, &queries.queries);
-    Run { local, sql, lines }
+    Run {
+        local,
+        sql,
+        lines,
+        queries: queries.queries,
+    }
 }
 
 fn rfc3339(t: u64) -> String {
@@ -385,7 +517,11 @@ fn since_and_until_select_the_same_records() {
         ("first_seen", &t["first_seen"]),
         ("last_seen", &t["last_seen"]),
     ] {
-        assert_eq!(num(&sql[column]), local.as_u64().unwrap(), "totals.{column}");
+        assert_eq!(
+            num(&sql[column]),
+            local.as_u64().unwrap(),
+            "totals.{column}"
+        );
     }
 }
 
@@ -407,7 +543,10 @@ fn totals_are_equal() {
     let sql = &records(&r.sql, "report-totals")[0];
     assert_eq!(num(&sql["records"]), r.lines as u64);
     assert_eq!(t["records"].as_u64().unwrap(), r.lines as u64);
-    assert!(t["duplicates"].as_u64().unwrap() > 100, "the dataset has twins");
+    assert!(
+        t["duplicates"].as_u64().unwrap() > 100,
+        "the dataset has twins"
+    );
     let pairs = [
         ("records", &t["records"]),
         ("duplicates", &t["duplicates"]),
@@ -427,21 +566,39 @@ fn totals_are_equal() {
         ("last_seen", &t["last_seen"]),
     ];
     for (column, local) in pairs {
-        assert_eq!(num(&sql[column]), local.as_u64().unwrap(), "totals.{column}");
+        assert_eq!(
+            num(&sql[column]),
+            local.as_u64().unwrap(),
+            "totals.{column}"
+        );
     }
 }
 
 /// Top lists: the same byte counts in the same order; the same addresses, except that which
 /// of the entries tied at the cut is listed may differ.
-fn same_top(local: &Value, sql: Vec<BTreeMap<String, Option<String>>>, key: &dyn Fn(&Value) -> String, sql_key: &dyn Fn(&BTreeMap<String, Option<String>>) -> String, what: &str) {
+fn same_top(
+    local: &Value,
+    sql: Vec<BTreeMap<String, Option<String>>>,
+    key: &dyn Fn(&Value) -> String,
+    sql_key: &dyn Fn(&SqlRow) -> String,
+    what: &str,
+) {
     let local = local.as_array().unwrap();
     assert!(!local.is_empty(), "{what} is empty");
     let lb: Vec<u64> = local.iter().map(|e| e["bytes"].as_u64().unwrap()).collect();
     let sb: Vec<u64> = sql.iter().map(|e| num(&e["bytes"])).collect();
     assert_eq!(lb, sb, "{what} bytes");
     let cut = *lb.last().unwrap();
-    let lk: BTreeSet<String> = local.iter().filter(|e| e["bytes"].as_u64().unwrap() > cut).map(key).collect();
-    let sk: BTreeSet<String> = sql.iter().filter(|e| num(&e["bytes"]) > cut).map(sql_key).collect();
+    let lk: BTreeSet<String> = local
+        .iter()
+        .filter(|e| e["bytes"].as_u64().unwrap() > cut)
+        .map(key)
+        .collect();
+    let sk: BTreeSet<String> = sql
+        .iter()
+        .filter(|e| num(&e["bytes"]) > cut)
+        .map(sql_key)
+        .collect();
     assert_eq!(lk, sk, "{what} entries");
 }
 
@@ -452,11 +609,35 @@ fn top_talkers_are_equal_when_top_exact() {
     assert_eq!(rep["top_exact"], Value::Bool(true));
     let addr = |e: &Value| text(&e["addr"]);
     let sql_addr = |e: &BTreeMap<String, Option<String>>| e["addr"].clone().unwrap();
-    same_top(&rep["top_sources"], records(&r.sql, "report-top-sources"), &addr, &sql_addr, "top_sources");
-    same_top(&rep["top_destinations"], records(&r.sql, "report-top-destinations"), &addr, &sql_addr, "top_destinations");
+    same_top(
+        &rep["top_sources"],
+        records(&r.sql, "report-top-sources"),
+        &addr,
+        &sql_addr,
+        "top_sources",
+    );
+    same_top(
+        &rep["top_destinations"],
+        records(&r.sql, "report-top-destinations"),
+        &addr,
+        &sql_addr,
+        "top_destinations",
+    );
     let pair = |e: &Value| format!("{} {}", text(&e["src"]), text(&e["dst"]));
-    let sql_pair = |e: &BTreeMap<String, Option<String>>| format!("{} {}", e["src"].clone().unwrap(), e["dst"].clone().unwrap());
-    same_top(&rep["top_pairs"], records(&r.sql, "report-top-pairs"), &pair, &sql_pair, "top_pairs");
+    let sql_pair = |e: &BTreeMap<String, Option<String>>| {
+        format!(
+            "{} {}",
+            e["src"].clone().unwrap(),
+            e["dst"].clone().unwrap()
+        )
+    };
+    same_top(
+        &rep["top_pairs"],
+        records(&r.sql, "report-top-pairs"),
+        &pair,
+        &sql_pair,
+        "top_pairs",
+    );
 }
 
 #[test]
@@ -479,7 +660,16 @@ fn ports_are_equal() {
             ]
         })
         .collect();
-    let cols = ["protocol", "port", "accepted_flows", "accepted_packets", "accepted_bytes", "rejected_flows", "rejected_packets", "rejected_bytes"];
+    let cols = [
+        "protocol",
+        "port",
+        "accepted_flows",
+        "accepted_packets",
+        "accepted_bytes",
+        "rejected_flows",
+        "rejected_packets",
+        "rejected_bytes",
+    ];
     let sql: Vec<Vec<u64>> = records(&r.sql, "report-ports")
         .iter()
         .map(|row| cols.iter().map(|c| num(&row[*c])).collect())
@@ -496,9 +686,18 @@ fn timeline_adds_up_to_the_totals() {
     let sum = |c: &str| rows.iter().map(|row| num(&row[c])).sum::<u64>();
     // Untimed records are in no bucket, as locally.
     let untimed_accepted = 3;
-    assert_eq!(sum("accepted_flows") + untimed_accepted, t["accepted"]["flows"].as_u64().unwrap());
-    assert_eq!(sum("rejected_flows"), t["rejected"]["flows"].as_u64().unwrap());
-    assert!(rows.iter().all(|row| num(&row["bucket_start"]) % 60 == 0));
+    assert_eq!(
+        sum("accepted_flows") + untimed_accepted,
+        t["accepted"]["flows"].as_u64().unwrap()
+    );
+    assert_eq!(
+        sum("rejected_flows"),
+        t["rejected"]["flows"].as_u64().unwrap()
+    );
+    assert!(
+        rows.iter()
+            .all(|row| num(&row["bucket_start"]).is_multiple_of(60))
+    );
 }
 
 /// The findings of one detector, locally and in SQL, as comparable tuples.
@@ -552,8 +751,10 @@ fn settle_distinct(
     local: BTreeSet<Vec<String>>,
     sql: BTreeSet<Vec<String>>,
 ) -> (BTreeSet<Vec<String>>, BTreeSet<Vec<String>>) {
-    let sql_distinct: BTreeMap<Vec<String>, String> =
-        sql.iter().map(|v| (v[..7].to_vec(), v[7].clone())).collect();
+    let sql_distinct: BTreeMap<Vec<String>, String> = sql
+        .iter()
+        .map(|v| (v[..7].to_vec(), v[7].clone()))
+        .collect();
     for v in &local {
         let Some(truth) = sql_distinct.get(&v[..7]) else {
             continue;
@@ -562,7 +763,10 @@ fn settle_distinct(
             assert_eq!(&v[7], truth, "exact distinct count of {v:?}");
         } else {
             let (est, truth): (f64, f64) = (v[7].parse().unwrap(), truth.parse().unwrap());
-            assert!((est - truth).abs() <= 0.2 * truth, "estimate {est} vs {truth}");
+            assert!(
+                (est - truth).abs() <= 0.2 * truth,
+                "estimate {est} vs {truth}"
+            );
         }
     }
     let strip = |s: BTreeSet<Vec<String>>| s.into_iter().map(|v| v[..7].to_vec()).collect();
@@ -587,4 +791,83 @@ fn log_health_findings_are_equal() {
         assert_eq!(local.len(), n, "{id}: {local:?}");
         assert_eq!(local, sql, "{id}");
     }
+}
+
+/// The same results through `analyze::athena::rows::decode`, the row decoder the Athena engine
+/// will use: its reports and findings serialize as the local engine's do.
+#[test]
+fn decoded_rows_serialize_as_the_local_engine() {
+    use flowkeeper::analyze::athena::rows::{ResultTable, decode};
+    let r = the_run();
+    let results: Vec<(Query, ResultTable)> = r
+        .queries
+        .iter()
+        .map(|q| {
+            let (columns, rows) = r.sql[&q.id].clone();
+            (q.clone(), ResultTable { columns, rows })
+        })
+        .collect();
+    let (findings, reports, timeline) = decode(&pack(), &results).unwrap();
+    let json = serde_json::to_value(&reports).unwrap();
+    let local = &r.local["reports"];
+    assert_eq!(json["totals"], local["totals"]);
+    assert_eq!(json["ports"], local["ports"]);
+    assert_eq!(json["top_exact"], local["top_exact"]);
+    assert_eq!(
+        json["top_sources"].as_array().unwrap().len(),
+        local["top_sources"].as_array().unwrap().len()
+    );
+    let flows: u64 = timeline
+        .buckets
+        .values()
+        .map(|b| b.accepted_flows + b.rejected_flows)
+        .sum();
+    assert_eq!(
+        flows + 3,
+        local["totals"]["accepted"]["flows"].as_u64().unwrap()
+            + local["totals"]["rejected"]["flows"].as_u64().unwrap()
+    );
+    // Findings: every field of the local engine's, except evidence (no line numbers in
+    // Athena), the HyperLogLog-estimated distinct count and its summary, and the samples.
+    let keep = ["log-nodata", "log-skipdata", "reject-burst"];
+    let estimated =
+        |f: &Value| f.get("distinct").is_some() && f["distinct_exact"] == Value::Bool(false);
+    let strip = |f: &Value, estimated: bool| {
+        let mut f = f.clone();
+        let o = f.as_object_mut().unwrap();
+        for k in ["evidence", "evidence_at", "hosts", "ports"] {
+            o.remove(k);
+        }
+        if estimated {
+            for k in ["distinct", "distinct_exact", "summary"] {
+                o.remove(k);
+            }
+        }
+        f
+    };
+    let local_raw: Vec<&Value> = r.local["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| keep.contains(&f["detector"].as_str().unwrap()))
+        .collect();
+    let local: Vec<Value> = local_raw.iter().map(|f| strip(f, estimated(f))).collect();
+    let mut decoded: Vec<Value> = findings
+        .iter()
+        .filter(|f| keep.contains(&f.detector.as_str()))
+        .map(|f| {
+            let v = serde_json::to_value(f).unwrap();
+            let twin = local_raw.iter().find(|l| {
+                l["detector"] == v["detector"]
+                    && l["window"] == v["window"]
+                    && l.get("src") == v.get("src")
+            });
+            strip(&v, twin.is_some_and(|l| estimated(l)))
+        })
+        .collect();
+    decoded.sort_by_key(|v| v.to_string());
+    let mut local = local;
+    local.sort_by_key(|v| v.to_string());
+    assert_eq!(decoded.len(), 3);
+    assert_eq!(decoded, local);
 }

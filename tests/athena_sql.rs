@@ -21,8 +21,8 @@ fn desired() -> flowkeeper::model::DesiredState {
 }
 
 fn spec(dest: &str) -> TableSpec {
-    let mut specs = table_specs(&desired(), dest, &SpecOptions::default())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut specs =
+        table_specs(&desired(), dest, &SpecOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(specs.len(), 1, "{dest}");
     specs.remove(0)
 }
@@ -62,7 +62,10 @@ fn ddl_goldens_for_the_four_layouts_and_parquet() {
 fn ddl_follows_the_destination_layout_and_format() {
     let plain = ddl::create_table(&spec("plain"));
     assert!(plain.contains("'skip.header.line.count' = '1'"));
-    assert!(plain.contains("'projection.day.range' = 'NOW-400DAYS,NOW'"), "{plain}");
+    assert!(
+        plain.contains("'projection.day.range' = 'NOW-400DAYS,NOW'"),
+        "{plain}"
+    );
     assert!(plain.contains(
         "'storage.location.template' = 's3://fk-plain/AWSLogs/${aws_account}/vpcflowlogs/${aws_region}/${day}'"
     ));
@@ -73,7 +76,10 @@ fn ddl_follows_the_destination_layout_and_format() {
     // Parquet: the union of both entries' fields, in catalogue order.
     let s = spec("parquet-hive-hourly");
     let names: Vec<&str> = s.columns.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(&names[..4], ["version", "account_id", "interface_id", "srcaddr"]);
+    assert_eq!(
+        &names[..4],
+        ["version", "account_id", "interface_id", "srcaddr"]
+    );
     assert!(names.contains(&"vpc_id") && names.contains(&"tcp_flags"));
     assert!(parquet.contains(
         "s3://fk-parquet/org/flows/AWSLogs/aws-account-id=${aws_account}/aws-service=vpcflowlogs/aws-region=${aws_region}/year=${year}/month=${month}/day=${day}/hour=${hour}"
@@ -91,7 +97,11 @@ fn ddl_follows_the_destination_layout_and_format() {
 fn bad_destinations_are_refused_with_the_key_named() {
     let d = desired();
     let err = table_specs(&d, "realtime", &SpecOptions::default()).unwrap_err();
-    assert!(err.message.contains("destinations.realtime is a CloudWatch Logs destination"), "{err}");
+    assert!(
+        err.message
+            .contains("destinations.realtime is a CloudWatch Logs destination"),
+        "{err}"
+    );
     let err = table_specs(&d, "nope", &SpecOptions::default()).unwrap_err();
     assert!(err.to_string().contains("no destination `nope`"), "{err}");
     // One text table per format: two entries with different formats into one text destination.
@@ -122,8 +132,14 @@ fn a_bucket_per_account_gives_a_table_per_account() {
     assert_eq!(
         got,
         [
-            ("fk-logs-111111111111", "flowkeeper_per_account_111111111111"),
-            ("fk-logs-222222222222", "flowkeeper_per_account_222222222222")
+            (
+                "fk-logs-111111111111",
+                "flowkeeper_per_account_111111111111"
+            ),
+            (
+                "fk-logs-222222222222",
+                "flowkeeper_per_account_222222222222"
+            )
         ]
     );
     assert_eq!(
@@ -249,7 +265,11 @@ fn queries_follow_the_portability_rules() {
         let no_strings: String = strip_strings(&stripped);
         assert!(!no_strings.contains('/'), "{name} divides:\n{sql}");
         for word in ["end", "day", "hour", "year", "month"] {
-            for bad in [format!(" {word} "), format!("({word},"), format!(" {word},")] {
+            for bad in [
+                format!(" {word} "),
+                format!("({word},"),
+                format!(" {word},"),
+            ] {
                 assert!(!no_strings.contains(&bad), "{name}: unquoted {word}");
             }
         }
@@ -276,20 +296,37 @@ fn thresholds_come_from_the_pack() {
     let s = spec("plain");
     let packs = packs();
     let q = analysis_queries(&packs[1], &s, TimeRange::default(), None).unwrap();
-    let burst = q.queries.iter().find(|q| q.id == "detect-reject-burst").unwrap();
+    let burst = q
+        .queries
+        .iter()
+        .find(|q| q.id == "detect-reject-burst")
+        .unwrap();
     assert!(burst.sql.contains("HAVING count(*) >= 3"), "{}", burst.sql);
     assert!(burst.sql.contains("AND NOT src_int"));
-    assert!(burst.sql.contains("src_v4 BETWEEN 3405803776 AND 3405804031"));
+    assert!(
+        burst
+            .sql
+            .contains("src_v4 BETWEEN 3405803776 AND 3405804031")
+    );
     assert!(burst.sql.contains("false AS is_dup"), "dedupe off");
     let d = analysis_queries(&packs[0], &s, TimeRange::default(), None).unwrap();
-    let scan = d.queries.iter().find(|q| q.id == "detect-port-scan").unwrap();
+    let scan = d
+        .queries
+        .iter()
+        .find(|q| q.id == "detect-port-scan")
+        .unwrap();
     assert!(scan.sql.contains(">= 25") && scan.sql.contains("t - t % 300"));
     assert!(scan.sql.contains("packets <= 3 AND bytes <= 300"));
     // The detectors without SQL today are listed, not dropped silently.
     let skipped: Vec<&str> = d.skipped.iter().map(|(id, _)| id.as_str()).collect();
     assert_eq!(
         skipped,
-        ["exfiltration", "lateral-movement", "trust-zone-violation", "insecure-protocol"]
+        [
+            "exfiltration",
+            "lateral-movement",
+            "trust-zone-violation",
+            "insecure-protocol"
+        ]
     );
 }
 
@@ -303,7 +340,11 @@ fn injected_accounts_need_the_account_list() {
     assert!(analysis_queries(&pack, &s, TimeRange::default(), None).is_err());
     let accounts = ["111111111111".to_string()];
     let q = analysis_queries(&pack, &s, TimeRange::default(), Some(&accounts)).unwrap();
-    assert!(q.queries[0].sql.contains("\"aws_account\" IN ('111111111111')"));
+    assert!(
+        q.queries[0]
+            .sql
+            .contains("\"aws_account\" IN ('111111111111')")
+    );
 }
 
 fn flowkeeper(args: &[&str]) -> std::process::Output {
@@ -320,18 +361,35 @@ fn flowkeeper(args: &[&str]) -> std::process::Output {
 #[test]
 fn cli_writes_the_ddl_of_a_destination() {
     let out = flowkeeper(&["export", "athena", "--destination", "hive-hourly"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let want = std::fs::read_to_string(root().join("tests/golden/athena/ddl-hive-hourly.sql")).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want =
+        std::fs::read_to_string(root().join("tests/golden/athena/ddl-hive-hourly.sql")).unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), want);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("t.sql");
     let out = flowkeeper(&[
-        "export", "athena", "--destination", "plain", "--database", "logs", "--table", "vpc",
-        "-o", file.to_str().unwrap(),
+        "export",
+        "athena",
+        "--destination",
+        "plain",
+        "--database",
+        "logs",
+        "--table",
+        "vpc",
+        "-o",
+        file.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0));
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS `logs`.`vpc` ("), "{text}");
+    assert!(
+        text.starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS `logs`.`vpc` ("),
+        "{text}"
+    );
 }
 
 #[test]
@@ -339,7 +397,10 @@ fn cli_refuses_cloudwatch_and_unknown_destinations() {
     let out = flowkeeper(&["export", "athena", "--destination", "realtime"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("config.yaml: destinations.realtime is a CloudWatch Logs destination"), "{err}");
+    assert!(
+        err.contains("config.yaml: destinations.realtime is a CloudWatch Logs destination"),
+        "{err}"
+    );
     assert!(err.contains("hint:"), "{err}");
     assert!(out.stdout.is_empty());
     let out = flowkeeper(&["export", "athena", "--destination", "nope"]);
@@ -347,7 +408,14 @@ fn cli_refuses_cloudwatch_and_unknown_destinations() {
     let out = flowkeeper(&["export", "athena", "--destination", "plain", "--queries"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("-o DIR"));
-    let out = flowkeeper(&["export", "athena", "--destination", "plain", "--since", "yesterday"]);
+    let out = flowkeeper(&[
+        "export",
+        "athena",
+        "--destination",
+        "plain",
+        "--since",
+        "yesterday",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--since `yesterday`"));
 }
@@ -356,18 +424,36 @@ fn cli_refuses_cloudwatch_and_unknown_destinations() {
 fn cli_lists_and_writes_the_queries() {
     let out = flowkeeper(&["export", "athena", "--destination", "plain", "--list"]);
     assert_eq!(out.status.code(), Some(0));
-    let ids: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+    let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
     assert_eq!(ids[0], "detect-admin-port-exposure");
     assert!(ids.contains(&"report-totals".to_string()));
     assert_eq!(ids.last().map(String::as_str), Some("address-activity"));
     let dir = tempfile::tempdir().unwrap();
     let out = flowkeeper(&[
-        "export", "athena", "--destination", "plain", "--queries", "--since", "2026-11-01",
-        "-o", dir.path().to_str().unwrap(),
+        "export",
+        "athena",
+        "--destination",
+        "plain",
+        "--queries",
+        "--since",
+        "2026-11-01",
+        "-o",
+        dir.path().to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("note: detection `exfiltration` is not exported"), "{err}");
+    assert!(
+        err.contains("note: detection `exfiltration` is not exported"),
+        "{err}"
+    );
     for id in &ids {
         let text = std::fs::read_to_string(dir.path().join(format!("{id}.sql"))).unwrap();
         assert!(text.contains("\"day\" >= '2026/11/01'"), "{id}");
@@ -393,11 +479,31 @@ fn cli_injected_accounts_need_accounts() {
             .unwrap()
     };
     let out = run(&["export", "athena", "--destination", "central"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("'projection.aws_account.type' = 'injected'"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("'projection.aws_account.type' = 'injected'")
+    );
     let out = run(&["export", "athena", "--destination", "central", "--list"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--accounts"));
-    let out = run(&["--accounts", "111111111111", "export", "athena", "--destination", "central", "--list"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "--accounts",
+        "111111111111",
+        "export",
+        "athena",
+        "--destination",
+        "central",
+        "--list",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

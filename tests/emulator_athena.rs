@@ -291,7 +291,7 @@ async fn queries_run_in_order_polled_until_done_and_render_the_local_schema() {
     assert_eq!(findings[1]["distinct"], 40);
     assert_eq!(
         findings[1]["summary"],
-        "203.0.113.9 probed 40 distinct ports on 10.0.0.6 (40 records)"
+        "203.0.113.9 probed 40 ports of 10.0.0.6"
     );
     assert_eq!(doc["reports"]["totals"]["records"], 50);
     assert_eq!(doc["reports"]["totals"]["rejected"]["bytes"], 640);

@@ -430,7 +430,17 @@ pub async fn run(flags: &Settings, args: &AnalyzeArgs, pack: RulePack) -> ExitSt
         Ok(r) => r,
         Err(e) => return fail(&e, e.hint()),
     };
-    let decoded = match rows::decode(&pack, &results) {
+    let tables: Vec<(Query, rows::ResultTable)> = results
+        .into_iter()
+        .map(|(q, t)| {
+            let table = rows::ResultTable {
+                columns: t.columns,
+                rows: t.rows,
+            };
+            (q, table)
+        })
+        .collect();
+    let (mut findings, reports, timeline) = match rows::decode(&pack, &tables) {
         Ok(d) => d,
         Err(e) => {
             return fail(
@@ -445,7 +455,7 @@ pub async fn run(flags: &Settings, args: &AnalyzeArgs, pack: RulePack) -> ExitSt
         eprintln!("{}", run::scanned_line(&athena));
     }
     let summary = RunSummary {
-        records: decoded.reports.totals.records,
+        records: reports.totals.records,
         sources: athena
             .queries
             .iter()
@@ -459,11 +469,11 @@ pub async fn run(flags: &Settings, args: &AnalyzeArgs, pack: RulePack) -> ExitSt
             .collect(),
         ..RunSummary::default()
     };
-    let findings = decoded.findings;
-    let stats = stats(&decoded.reports, &rendered.queries, &findings);
+    findings.sort_by(|a, b| a.order(b));
+    let stats = stats(&reports, &rendered.queries, &findings);
     let analysis = Analysis {
         findings: Vec::new(),
-        reports: decoded.reports,
+        reports,
         stats,
     };
     let text = match flags.format {
@@ -478,7 +488,7 @@ pub async fn run(flags: &Settings, args: &AnalyzeArgs, pack: RulePack) -> ExitSt
             &athena,
         ),
         OutputFormat::Html => {
-            report::analysis_html::render(&findings, &analysis, &summary, &decoded.timeline)
+            report::analysis_html::render(&findings, &analysis, &summary, &timeline)
         }
         OutputFormat::Csv | OutputFormat::Ocsf => unreachable!("refused above"),
     };

@@ -12,7 +12,7 @@ use crate::analyze::input::parse_time;
 use crate::cli::ExportAthenaArgs;
 use crate::config;
 use crate::exit::ExitStatus;
-use crate::export::athena::queries::{Query, analysis_queries, investigation_queries};
+use crate::export::athena::queries::{Query, Skipped, analysis_queries, investigation_queries};
 use crate::export::athena::sql::TimeRange;
 use crate::export::athena::{AccountProjection, SpecOptions, TableSpec, ddl, table_specs};
 use crate::output::{OutputError, OutputFile};
@@ -35,8 +35,16 @@ fn export(settings: &Settings, args: &ExportAthenaArgs) -> Result<(), String> {
         );
     }
     let range = TimeRange {
-        since: args.since.as_deref().map(|s| time("--since", s)).transpose()?,
-        until: args.until.as_deref().map(|s| time("--until", s)).transpose()?,
+        since: args
+            .since
+            .as_deref()
+            .map(|s| time("--since", s))
+            .transpose()?,
+        until: args
+            .until
+            .as_deref()
+            .map(|s| time("--until", s))
+            .transpose()?,
     };
     let desired = config::load(&settings.config).map_err(|d| d.to_string())?;
     let opts = SpecOptions {
@@ -51,9 +59,8 @@ fn export(settings: &Settings, args: &ExportAthenaArgs) -> Result<(), String> {
         regions: settings.filters.regions.clone(),
         default_region: settings.aws.region.clone(),
     };
-    let specs = table_specs(&desired, &args.destination, &opts).map_err(|e| {
-        format!("{}: {e}", settings.config.display())
-    })?;
+    let specs = table_specs(&desired, &args.destination, &opts)
+        .map_err(|e| format!("{}: {e}", settings.config.display()))?;
     let pack = RulePack::default_pack();
     if args.list {
         let (queries, _) = all_queries(&pack, &specs[0], range, settings)?;
@@ -116,7 +123,7 @@ fn all_queries(
     spec: &TableSpec,
     range: TimeRange,
     settings: &Settings,
-) -> Result<(Vec<Query>, Vec<(String, String)>), String> {
+) -> Result<(Vec<Query>, Skipped), String> {
     let accounts: Option<Vec<String>> = match &spec.accounts {
         AccountProjection::Injected => settings
             .filters
@@ -126,9 +133,9 @@ fn all_queries(
         AccountProjection::Enum(_) => None,
     };
     let hint = |e: crate::export::athena::sql::Untranslatable| match spec.accounts {
-        AccountProjection::Injected if accounts.is_none() => format!(
-            "{e}\n   = hint: name the accounts with --accounts 111111111111,222222222222"
-        ),
+        AccountProjection::Injected if accounts.is_none() => {
+            format!("{e}\n   = hint: name the accounts with --accounts 111111111111,222222222222")
+        }
         _ => format!("{e}\n   = hint: remove or change that pack entry to export the queries"),
     };
     let rendered = analysis_queries(pack, spec, range, accounts.as_deref()).map_err(hint)?;
@@ -145,11 +152,12 @@ fn write_file(path: &Path, text: &str) -> Result<(), String> {
     let path: PathBuf = path.to_path_buf();
     OutputFile::create(&path, std::iter::empty())
         .and_then(|mut f| {
-            f.write_all(text.as_bytes()).map_err(|error| OutputError::Io {
-                path: path.clone(),
-                action: "write",
-                error,
-            })?;
+            f.write_all(text.as_bytes())
+                .map_err(|error| OutputError::Io {
+                    path: path.clone(),
+                    action: "write",
+                    error,
+                })?;
             f.commit()
         })
         .map_err(to_string)

@@ -2,7 +2,8 @@
 SELECT
   t - t % {{ window }} AS window_start,
   src,
-  CAST(NULL AS VARCHAR) AS dst,
+  -- The smallest IPv4 destination, as the local finding's `dst`.
+  min_by(dst, dst_v4) AS dst,
   CAST(NULL AS INTEGER) AS dst_port,
   CAST(NULL AS INTEGER) AS protocol,
   CAST(NULL AS VARCHAR) AS service,

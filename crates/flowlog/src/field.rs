@@ -449,7 +449,14 @@ mod tests {
     fn athena_types_follow_the_parquet_types_aws_documents() {
         // AWS VPC User Guide, "Flow log records", Parquet column of each field.
         let int64 = ["packets", "bytes", "start", "end", "packets-lost-no-route"];
-        let int32 = ["version", "srcport", "dstport", "protocol", "tcp-flags", "traffic-path"];
+        let int32 = [
+            "version",
+            "srcport",
+            "dstport",
+            "protocol",
+            "tcp-flags",
+            "traffic-path",
+        ];
         for info in all() {
             let want = if int64.contains(&info.name) || info.name.starts_with("packets-lost-") {
                 "bigint"

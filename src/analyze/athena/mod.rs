@@ -1,6 +1,6 @@
-//! `analyze --engine athena`: the analysis queries of `export::athena` run through the Athena
-//! API ([`run`]), their rows turned into the local engine's findings, reports and timeline
-//! ([`rows`]), so the same renderers print them with the same schema.
+//! Athena as an analysis engine: the queries `export::athena::queries` writes, run through the
+//! Athena API ([`run`]), their rows turned into the local engine's findings, reports and
+//! timeline ([`rows`]), so both engines render through the same code.
 
 pub mod rows;
 pub mod run;

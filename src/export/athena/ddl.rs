@@ -37,7 +37,10 @@ pub fn create_table(spec: &TableSpec) -> String {
             "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat'\n",
         )),
     }
-    out.push_str(&format!("LOCATION '{}'\nTBLPROPERTIES (\n", spec.location()));
+    out.push_str(&format!(
+        "LOCATION '{}'\nTBLPROPERTIES (\n",
+        spec.location()
+    ));
     let props: Vec<String> = properties(spec)
         .into_iter()
         .map(|(k, v)| format!("  '{k}' = '{v}'"))

@@ -169,8 +169,8 @@ pub fn table_specs(
         .clone()
         .unwrap_or_else(|| DEFAULT_DATABASE.to_string());
     let retention_days = dest.lifecycle.as_ref().and_then(|l| l.expire_days);
-    let spec = |bucket: String, accounts: AccountProjection, regions: Vec<String>, table| {
-        TableSpec {
+    let spec =
+        |bucket: String, accounts: AccountProjection, regions: Vec<String>, table| TableSpec {
             database: database.clone(),
             table,
             destination: name.to_string(),
@@ -182,8 +182,7 @@ pub fn table_specs(
             accounts,
             regions,
             retention_days,
-        }
-    };
+        };
     let raw = dest.bucket.raw();
     let uses_account = raw.contains("{account_id}");
     let uses_region = dest.bucket.uses_region();
@@ -252,7 +251,9 @@ fn columns(
     let Some(&(_, first)) = feeding.first() else {
         return Err(SpecError::new(
             match entry {
-                Some(e) => format!("flow_logs entry `{e}` does not deliver to destination `{name}`"),
+                Some(e) => {
+                    format!("flow_logs entry `{e}` does not deliver to destination `{name}`")
+                }
                 None => format!("no flow_logs entry delivers to destination `{name}`"),
             },
             "the table's columns are the log format of the entries that deliver to it".to_string(),
@@ -287,7 +288,10 @@ fn columns(
         .iter()
         .map(|f| {
             let info = flowlog::field::lookup(f).ok_or_else(|| {
-                SpecError::new(format!("unknown flow-log field `{f}` in a format delivering to `{name}`"), None)
+                SpecError::new(
+                    format!("unknown flow-log field `{f}` in a format delivering to `{name}`"),
+                    None,
+                )
             })?;
             Ok(Column {
                 name: f.replace('-', "_"),

@@ -4,7 +4,7 @@
 //! approximation) are left out and listed with the reason, never silently dropped.
 
 use flowkeeper_analyze::RulePack;
-use flowkeeper_analyze::rules::{DetectorSpec, Params};
+use flowkeeper_analyze::rules::{self, DetectorSpec};
 use flowkeeper_analyze::services::ServiceSet;
 use minijinja::{Environment, UndefinedBehavior, Value};
 
@@ -31,11 +31,17 @@ pub struct Query {
     pub sql: String,
 }
 
+/// Template parameters: name and value.
+type Params = Vec<(&'static str, Value)>;
+
+/// Detector ids left out, with the reason.
+pub type Skipped = Vec<(String, String)>;
+
 /// The queries, and the enabled detectors left out with the reason.
 #[derive(Clone, Debug, Default)]
 pub struct Rendered {
     pub queries: Vec<Query>,
-    pub skipped: Vec<(String, String)>,
+    pub skipped: Skipped,
 }
 
 /// Seconds per timeline bucket in SQL (the local timeline's first bucket length; it doubles
@@ -43,22 +49,70 @@ pub struct Rendered {
 pub const TIMELINE_BUCKET_SECONDS: u64 = 60;
 
 const TEMPLATES: &[(&str, &str)] = &[
-    ("_flows.sql", include_str!("../../../templates/athena/_flows.sql")),
-    ("report_totals.sql", include_str!("../../../templates/athena/report_totals.sql")),
-    ("report_top_sources.sql", include_str!("../../../templates/athena/report_top_sources.sql")),
-    ("report_top_destinations.sql", include_str!("../../../templates/athena/report_top_destinations.sql")),
-    ("report_top_pairs.sql", include_str!("../../../templates/athena/report_top_pairs.sql")),
-    ("report_ports.sql", include_str!("../../../templates/athena/report_ports.sql")),
-    ("report_timeline.sql", include_str!("../../../templates/athena/report_timeline.sql")),
-    ("reject_burst.sql", include_str!("../../../templates/athena/reject_burst.sql")),
-    ("log_health.sql", include_str!("../../../templates/athena/log_health.sql")),
-    ("port_scan.sql", include_str!("../../../templates/athena/port_scan.sql")),
-    ("host_sweep.sql", include_str!("../../../templates/athena/host_sweep.sql")),
-    ("admin_port_exposure.sql", include_str!("../../../templates/athena/admin_port_exposure.sql")),
-    ("rejected_traffic.sql", include_str!("../../../templates/athena/rejected_traffic.sql")),
-    ("top_talkers.sql", include_str!("../../../templates/athena/top_talkers.sql")),
-    ("address_activity.sql", include_str!("../../../templates/athena/address_activity.sql")),
-    ("ssh_rdp_from_outside.sql", include_str!("../../../templates/athena/ssh_rdp_from_outside.sql")),
+    (
+        "_flows.sql",
+        include_str!("../../../templates/athena/_flows.sql"),
+    ),
+    (
+        "report_totals.sql",
+        include_str!("../../../templates/athena/report_totals.sql"),
+    ),
+    (
+        "report_top_sources.sql",
+        include_str!("../../../templates/athena/report_top_sources.sql"),
+    ),
+    (
+        "report_top_destinations.sql",
+        include_str!("../../../templates/athena/report_top_destinations.sql"),
+    ),
+    (
+        "report_top_pairs.sql",
+        include_str!("../../../templates/athena/report_top_pairs.sql"),
+    ),
+    (
+        "report_ports.sql",
+        include_str!("../../../templates/athena/report_ports.sql"),
+    ),
+    (
+        "report_timeline.sql",
+        include_str!("../../../templates/athena/report_timeline.sql"),
+    ),
+    (
+        "reject_burst.sql",
+        include_str!("../../../templates/athena/reject_burst.sql"),
+    ),
+    (
+        "log_health.sql",
+        include_str!("../../../templates/athena/log_health.sql"),
+    ),
+    (
+        "port_scan.sql",
+        include_str!("../../../templates/athena/port_scan.sql"),
+    ),
+    (
+        "host_sweep.sql",
+        include_str!("../../../templates/athena/host_sweep.sql"),
+    ),
+    (
+        "admin_port_exposure.sql",
+        include_str!("../../../templates/athena/admin_port_exposure.sql"),
+    ),
+    (
+        "rejected_traffic.sql",
+        include_str!("../../../templates/athena/rejected_traffic.sql"),
+    ),
+    (
+        "top_talkers.sql",
+        include_str!("../../../templates/athena/top_talkers.sql"),
+    ),
+    (
+        "address_activity.sql",
+        include_str!("../../../templates/athena/address_activity.sql"),
+    ),
+    (
+        "ssh_rdp_from_outside.sql",
+        include_str!("../../../templates/athena/ssh_rdp_from_outside.sql"),
+    ),
 ];
 
 fn environment() -> Environment<'static> {
@@ -79,7 +133,7 @@ fn base(
     spec: &TableSpec,
     range: TimeRange,
     accounts: Option<&[String]>,
-) -> Result<Vec<(&'static str, Value)>, Untranslatable> {
+) -> Result<Params, Untranslatable> {
     let all_services = ServiceSet::new(pack.services.clone());
     let c = |name: &str, ty: &str| Value::from(sql::column(spec, name, ty));
     Ok(vec![
@@ -102,10 +156,22 @@ fn base(
         ("pkt_dst_aws_service", c("pkt_dst_aws_service", "VARCHAR")),
         ("src_v4", Value::from(sql::v4_number("src"))),
         ("dst_v4", Value::from(sql::v4_number("dst"))),
-        ("src_int", Value::from(sql::internal(&pack.networks, "src", "src_v4")?)),
-        ("dst_int", Value::from(sql::internal(&pack.networks, "dst", "dst_v4")?)),
-        ("probe_max_packets", Value::from(pack.settings.probe_max_packets)),
-        ("probe_max_bytes", Value::from(pack.settings.probe_max_bytes)),
+        (
+            "src_int",
+            Value::from(sql::internal(&pack.networks, "src", "src_v4")?),
+        ),
+        (
+            "dst_int",
+            Value::from(sql::internal(&pack.networks, "dst", "dst_v4")?),
+        ),
+        (
+            "probe_max_packets",
+            Value::from(pack.settings.probe_max_packets),
+        ),
+        (
+            "probe_max_bytes",
+            Value::from(pack.settings.probe_max_bytes),
+        ),
         ("dedupe", Value::from(pack.settings.dedupe)),
         ("initiator", Value::from(sql::initiator(&all_services))),
         ("top_n", Value::from(pack.reports.top_n)),
@@ -117,7 +183,7 @@ fn render(
     env: &Environment<'_>,
     template: &str,
     common: &[(&'static str, Value)],
-    extra: Vec<(&'static str, Value)>,
+    extra: Params,
 ) -> String {
     let ctx: std::collections::BTreeMap<&str, Value> =
         common.iter().cloned().chain(extra).collect();
@@ -129,13 +195,13 @@ fn render(
 }
 
 /// The parameters of one detector's template, or why it has none.
-fn detection(d: &DetectorSpec) -> Result<(&'static str, Vec<(&'static str, Value)>), String> {
+fn detection(d: &DetectorSpec) -> Result<(&'static str, Params), String> {
     let exempt = |src: &str, dst: &str| {
         sql::exempt(&d.allow_sources, &d.allow_destinations, src, dst, &d.id).map_err(|e| e.0)
     };
-    let mut p: Vec<(&'static str, Value)> = vec![("window", Value::from(d.window))];
+    let mut p: Params = vec![("window", Value::from(d.window))];
     let template = match &d.params {
-        Params::RejectBurst {
+        rules::Params::RejectBurst {
             min_rejects,
             sources,
         } => {
@@ -144,7 +210,7 @@ fn detection(d: &DetectorSpec) -> Result<(&'static str, Vec<(&'static str, Value
             p.push(("exempt", Value::from(exempt("src_v4", "dst_v4")?)));
             "reject_burst.sql"
         }
-        Params::LogHealth {
+        rules::Params::LogHealth {
             status,
             min_records,
         } => {
@@ -152,42 +218,54 @@ fn detection(d: &DetectorSpec) -> Result<(&'static str, Vec<(&'static str, Value
             p.push(("min_records", Value::from(*min_records)));
             "log_health.sql"
         }
-        Params::PortScan {
+        rules::Params::PortScan {
             min_ports,
             probes_only,
             sources,
         } => {
             p.push(("min_ports", Value::from(*min_ports)));
             p.push(("probes_only", Value::from(*probes_only)));
-            p.push(("client_scope", Value::from(sql::scope(*sources, "client_int"))));
+            p.push((
+                "client_scope",
+                Value::from(sql::scope(*sources, "client_int")),
+            ));
             p.push(("exempt", Value::from(exempt("src_v4", "dst_v4")?)));
             "port_scan.sql"
         }
-        Params::HostSweep {
+        rules::Params::HostSweep {
             min_hosts,
             probes_only,
             sources,
         } => {
             p.push(("min_hosts", Value::from(*min_hosts)));
             p.push(("probes_only", Value::from(*probes_only)));
-            p.push(("client_scope", Value::from(sql::scope(*sources, "client_int"))));
+            p.push((
+                "client_scope",
+                Value::from(sql::scope(*sources, "client_int")),
+            ));
             p.push(("exempt", Value::from(exempt("src_v4", "dst_v4")?)));
             "host_sweep.sql"
         }
-        Params::AdminPortExposure {
+        rules::Params::AdminPortExposure {
             services,
             min_sources,
         } => {
             p.push(("min_sources", Value::from(*min_sources)));
-            p.push(("services", Value::from(sql::service_in(services, "protocol", "server_port"))));
-            p.push(("service_name", Value::from(sql::service_name(services, "protocol", "server_port"))));
+            p.push((
+                "services",
+                Value::from(sql::service_in(services, "protocol", "server_port")),
+            ));
+            p.push((
+                "service_name",
+                Value::from(sql::service_name(services, "protocol", "server_port")),
+            ));
             p.push(("exempt", Value::from(exempt("src_v4", "dst_v4")?)));
             "admin_port_exposure.sql"
         }
-        Params::Exfiltration { .. }
-        | Params::LateralMovement { .. }
-        | Params::InsecureProtocol { .. }
-        | Params::TrustZones => {
+        rules::Params::Exfiltration { .. }
+        | rules::Params::LateralMovement { .. }
+        | rules::Params::InsecureProtocol { .. }
+        | rules::Params::TrustZones => {
             return Err(format!(
                 "no SQL for {} yet (its local semantics are being reworked in issue #11: NAT attribution, initiator, zones)",
                 d.params.kind()
@@ -218,7 +296,10 @@ pub fn analysis_queries(
             Ok((template, params)) => {
                 let mut params = params;
                 params.push(("id", Value::from(detection_id(d))));
-                params.push(("title", Value::from(format!("{} ({})", d.id, d.params.kind()))));
+                params.push((
+                    "title",
+                    Value::from(format!("{} ({})", d.id, d.params.kind())),
+                ));
                 out.queries.push(Query {
                     id: detection_id(d),
                     kind: QueryKind::Detection(d.id.clone()),
@@ -235,7 +316,10 @@ pub fn analysis_queries(
                 &env,
                 &format!("report_{name}.sql"),
                 &common,
-                vec![("id", Value::from(id.clone())), ("title", Value::from(*title))],
+                vec![
+                    ("id", Value::from(id.clone())),
+                    ("title", Value::from(*title)),
+                ],
             ),
             id,
             kind: QueryKind::Report(name),
@@ -245,12 +329,18 @@ pub fn analysis_queries(
 }
 
 const REPORTS: &[(&str, &str)] = &[
-    ("totals", "records, duplicates, accepted/rejected/no-action traffic, NODATA/SKIPDATA, time span"),
+    (
+        "totals",
+        "records, duplicates, accepted/rejected/no-action traffic, NODATA/SKIPDATA, time span",
+    ),
     ("top_sources", "sources by bytes sent"),
     ("top_destinations", "destinations by bytes received"),
     ("top_pairs", "source/destination pairs by bytes"),
     ("ports", "traffic per (protocol, service port)"),
-    ("timeline", "accepted and rejected flows and bytes per minute"),
+    (
+        "timeline",
+        "accepted and rejected flows and bytes per minute",
+    ),
 ];
 
 /// The investigations: top talkers, rejected traffic, SSH/RDP from outside, one address.
@@ -272,15 +362,21 @@ pub fn investigation_queries(
         ));
     }
     let ssh_rdp = ServiceSet::new(named);
-    let list: [(&str, &str, Vec<(&'static str, Value)>); 4] = [
+    let list: [(&str, &str, Params); 4] = [
         ("top-talkers", "top_talkers.sql", vec![]),
         ("rejected-traffic", "rejected_traffic.sql", vec![]),
         (
             "ssh-rdp-from-outside",
             "ssh_rdp_from_outside.sql",
             vec![
-                ("services", Value::from(sql::service_in(&ssh_rdp, "protocol", "server_port"))),
-                ("service_name", Value::from(sql::service_name(&ssh_rdp, "protocol", "server_port"))),
+                (
+                    "services",
+                    Value::from(sql::service_in(&ssh_rdp, "protocol", "server_port")),
+                ),
+                (
+                    "service_name",
+                    Value::from(sql::service_name(&ssh_rdp, "protocol", "server_port")),
+                ),
             ],
         ),
         ("address-activity", "address_activity.sql", vec![]),

@@ -11,8 +11,8 @@
 use std::net::IpAddr;
 
 use flowkeeper_analyze::addr::{BUILTIN_INTERNAL, CidrSet};
-use flowkeeper_analyze::services::ServiceSet;
 use flowkeeper_analyze::rules::SourceScope;
+use flowkeeper_analyze::services::ServiceSet;
 use jiff::Timestamp;
 
 use super::{AccountProjection, TableSpec};
@@ -189,7 +189,11 @@ pub fn exempt(
     dst_v4: &str,
     id: &str,
 ) -> Result<String, Untranslatable> {
-    let mut tests = in_blocks(src_v4, allow_sources, &format!("detectors.{id}.allow_sources"))?;
+    let mut tests = in_blocks(
+        src_v4,
+        allow_sources,
+        &format!("detectors.{id}.allow_sources"),
+    )?;
     tests.extend(in_blocks(
         dst_v4,
         allow_destinations,
@@ -258,9 +262,8 @@ fn partition_filter(layout: Layout, range: TimeRange) -> Vec<String> {
             out.push(tuple(d, "<"));
         }
     } else {
-        let text = |d: jiff::civil::Date| {
-            format!("'{:04}/{:02}/{:02}'", d.year(), d.month(), d.day())
-        };
+        let text =
+            |d: jiff::civil::Date| format!("'{:04}/{:02}/{:02}'", d.year(), d.month(), d.day());
         if let Some(d) = from {
             out.push(format!("\"day\" >= {}", text(d)));
         }
@@ -316,7 +319,10 @@ mod tests {
     #[test]
     fn v4_ranges() {
         assert_eq!(v4_range("10.0.0.0/8"), Some((167_772_160, 184_549_375)));
-        assert_eq!(v4_range("192.0.2.7/32"), Some((3_221_225_991, 3_221_225_991)));
+        assert_eq!(
+            v4_range("192.0.2.7/32"),
+            Some((3_221_225_991, 3_221_225_991))
+        );
         assert_eq!(v4_range("fc00::/7"), None);
     }
 
