@@ -14,13 +14,13 @@ mod support;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Output, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::{Account, expect_exit, moto_api, workdir};
+use tokio::sync::Mutex;
 
-static SERIAL: Mutex<()> = Mutex::new(());
+static SERIAL: Mutex<()> = Mutex::const_new(());
 
 const T0: u64 = 1_793_491_200; // 2026-11-01T00:00:00Z, a window start for every rule
 
@@ -246,7 +246,7 @@ fn key_paths(v: &Value, at: &str, out: &mut BTreeSet<String>) {
 
 #[tokio::test]
 async fn queries_run_in_order_polled_until_done_and_render_the_local_schema() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let account = Account::new().await;
     let dir = workdir(&config(&account.id));
     let ids = analysis_ids(&account, dir.path());
@@ -369,7 +369,7 @@ async fn queries_run_in_order_polled_until_done_and_render_the_local_schema() {
 
 #[tokio::test]
 async fn a_large_result_is_read_in_pages_of_1000() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let account = Account::new().await;
     let dir = workdir(&config(&account.id));
     let ids = analysis_ids(&account, dir.path());
@@ -400,7 +400,7 @@ async fn a_large_result_is_read_in_pages_of_1000() {
 
 #[tokio::test]
 async fn a_query_cancelled_from_outside_fails_the_run_naming_it() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let account = Account::new().await;
     let dir = workdir(&config(&account.id));
     let ids = analysis_ids(&account, dir.path());
@@ -471,7 +471,7 @@ async fn a_query_cancelled_from_outside_fails_the_run_naming_it() {
 
 #[tokio::test]
 async fn an_unknown_workgroup_is_an_error_naming_the_query() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let account = Account::new().await;
     let dir = workdir(&config(&account.id));
     let ids = analysis_ids(&account, dir.path());
@@ -487,7 +487,7 @@ async fn an_unknown_workgroup_is_an_error_naming_the_query() {
 
 #[tokio::test]
 async fn local_only_flags_are_usage_errors_with_athena_and_athena_flags_without_it() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let account = Account::new().await;
     let dir = workdir(&config(&account.id));
     let out = analyze(&account, dir.path(), "5", &["flows.log", "--strict"]);
@@ -506,7 +506,7 @@ async fn local_only_flags_are_usage_errors_with_athena_and_athena_flags_without_
 
 #[tokio::test]
 async fn since_until_database_and_output_location_reach_every_query() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let account = Account::new().await;
     let dir = workdir(&config(&account.id));
     let ids = analysis_ids(&account, dir.path());
@@ -567,7 +567,7 @@ async fn since_until_database_and_output_location_reach_every_query() {
 
 #[tokio::test]
 async fn text_and_html_go_through_the_local_renderers() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let account = Account::new().await;
     let dir = workdir(&config(&account.id));
     let ids = analysis_ids(&account, dir.path());
