@@ -600,3 +600,119 @@ async fn text_and_html_go_through_the_local_renderers() {
         "the finding is in the report"
     );
 }
+
+#[tokio::test]
+async fn flow_log_resolves_the_table_of_its_destination_in_the_config() {
+    let _serial = SERIAL.lock().await;
+    let account = Account::new().await;
+    let bucket = format!("fk-athena-{}", account.id);
+    let config = format!(
+        "version: 1\nregions: [us-east-1]\naccounts:\n  - id: \"{}\"\ndestinations:\n  other:\n    type: s3\n    bucket: fk-athena-other\n  archive:\n    type: s3\n    bucket: {bucket}\n    prefix: central\nflow_logs:\n  - name: vpcs\n    resource: vpc\n    select: all\n    destinations: [other, archive]\n    format: default\n",
+        account.id
+    );
+    let dir = workdir(&config);
+    account
+        .s3("us-east-1")
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("create bucket");
+    let (vpc, _) = account.seed_vpc("us-east-1", 41, &[]).await;
+    let create = |destination: String| {
+        let ec2 = account.ec2("us-east-1");
+        let vpc = vpc.clone();
+        async move {
+            ec2.create_flow_logs()
+                .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
+                .resource_ids(vpc)
+                .traffic_type(aws_sdk_ec2::types::TrafficType::All)
+                .log_destination_type(aws_sdk_ec2::types::LogDestinationType::S3)
+                .log_destination(destination)
+                .send()
+                .await
+                .expect("create flow log")
+                .flow_log_ids()[0]
+                .clone()
+        }
+    };
+    let flow_log = create(format!("arn:aws:s3:::{bucket}/central/")).await;
+    set_transition(1);
+    let ids = {
+        let out = account.run(
+            dir.path(),
+            &["export", "athena", "--destination", "archive", "--list"],
+        );
+        let (stdout, _) = expect_exit(&out, 0);
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("detect-") || l.starts_with("report-"))
+            .count()
+    };
+    let out = account
+        .command(
+            dir.path(),
+            &account.endpoint,
+            &[
+                "analyze",
+                "--engine",
+                "athena",
+                "--flow-log",
+                &flow_log,
+                "--format",
+                "json",
+            ],
+        )
+        .env("FLOWKEEPER_ATHENA_POLL_MS", "5")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run flowkeeper");
+    expect_exit(&out, 0);
+    let athena = aws_sdk_athena::Client::new(&account.config("us-east-1"));
+    let listed = athena
+        .list_query_executions()
+        .work_group("primary")
+        .send()
+        .await
+        .expect("ListQueryExecutions");
+    assert_eq!(listed.query_execution_ids().len(), ids);
+    let got = athena
+        .get_query_execution()
+        .query_execution_id(&listed.query_execution_ids()[0])
+        .send()
+        .await
+        .expect("GetQueryExecution");
+    let sql = got
+        .query_execution()
+        .and_then(|e| e.query())
+        .unwrap_or_default();
+    assert!(
+        sql.contains("\"flowkeeper\".\"flowkeeper_archive\""),
+        "{sql}"
+    );
+
+    // A flow log to a bucket the config does not describe: named, exit 1, no query.
+    let stray = format!("fk-stray-{}", account.id);
+    account
+        .s3("us-east-1")
+        .create_bucket()
+        .bucket(&stray)
+        .send()
+        .await
+        .expect("create bucket");
+    let stray_log = create(format!("arn:aws:s3:::{stray}")).await;
+    let out = account
+        .command(
+            dir.path(),
+            &account.endpoint,
+            &["analyze", "--engine", "athena", "--flow-log", &stray_log],
+        )
+        .stdin(Stdio::null())
+        .output()
+        .expect("run flowkeeper");
+    let (_, stderr) = expect_exit(&out, 1);
+    assert!(
+        stderr.contains(&format!("{stray_log} delivers to arn:aws:s3:::{stray}")),
+        "{stderr}"
+    );
+}

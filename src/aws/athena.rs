@@ -606,6 +606,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_query_past_its_deadline_is_stopped_and_reported() {
+        let get = mock!(Client::get_query_execution)
+            .then_output(|| execution(QueryExecutionState::Running, None));
+        let stop = mock!(Client::stop_query_execution).then_output(|| {
+            aws_sdk_athena::operation::stop_query_execution::StopQueryExecutionOutput::builder()
+                .build()
+        });
+        let athena = Athena::from_client(mock_client!(
+            aws_sdk_athena,
+            RuleMode::MatchAny,
+            [&get, &stop]
+        ));
+        let poll = Poll {
+            deadline: Duration::ZERO,
+            ..fast()
+        };
+        let err = wait(&athena, "exec-1", &poll).await.unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                QueryError::Timeout {
+                    state: State::Running,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("(execution exec-1) still RUNNING"),
+            "{err}"
+        );
+        assert_eq!(stop.num_calls(), 1);
+    }
+
+    #[tokio::test]
     async fn throttling_is_absorbed_by_the_sdk_retry() {
         let get = mock!(Client::get_query_execution)
             .sequence()
