@@ -40,6 +40,17 @@ fn lint(files: &[PathBuf]) {
 
 /// Deploys `stacks` (name, template) in order as `acct`, with `params` where declared.
 fn deploy(acct: &Account, region: &str, params: &[(&str, &str)], stacks: &[(&str, &Path)]) {
+    deploy_with_files(acct, region, params, &[], stacks)
+}
+
+/// [`deploy`], with a parameter file for some stacks (name, file).
+fn deploy_with_files(
+    acct: &Account,
+    region: &str,
+    params: &[(&str, &str)],
+    files: &[(&str, &Path)],
+    stacks: &[(&str, &Path)],
+) {
     let c = acct.credentials();
     let mut cmd = Command::new(python());
     cmd.arg(root().join("tests/support/cfn_deploy.py"))
@@ -53,6 +64,9 @@ fn deploy(acct: &Account, region: &str, params: &[(&str, &str)], stacks: &[(&str
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
     for (k, v) in params {
         cmd.args(["--param", &format!("{k}={v}")]);
+    }
+    for (name, path) in files {
+        cmd.args(["--param-file", &format!("{name}={}", path.display())]);
     }
     for (name, path) in stacks {
         cmd.arg(format!("{name}={}", path.display()));
@@ -102,7 +116,7 @@ async fn assert_plan_clean_and_covered(acct: &Account, dir: &Path, want: &[(&str
         want.sort();
         assert_eq!(covered, want, "{out}");
     }
-    for region in ["us-east-1"] {
+    for region in ["us-east-1", "eu-west-1"] {
         for fl in acct.flow_logs(region).await {
             let managed = fl
                 .tags()
@@ -332,4 +346,78 @@ async fn export_never_writes_over_the_config_and_fails_like_plan() {
         "{err}"
     );
     assert!(!dir.path().join("out").exists());
+}
+
+#[tokio::test]
+async fn the_stackset_template_deploys_per_target_from_its_parameter_files() {
+    let acct = Account::new().await;
+    let (vpc_us, _) = acct.seed_vpc("us-east-1", 1, &[("log", "yes")]).await;
+    let (vpc_eu, _) = acct.seed_vpc("eu-west-1", 2, &[("log", "yes")]).await;
+    let dir = workdir(
+        r#"version: 1
+regions: [us-east-1, eu-west-1]
+destinations:
+  archive:
+    type: s3
+    bucket: fk-ss-{account_id}-{region}
+    create: true
+    lifecycle: { expire_days: 400 }
+  realtime:
+    type: cloudwatch-logs
+    log_group: /fk/flows
+    retention_days: 30
+flow_logs:
+  - name: tagged
+    resource: vpc
+    select: { tags: { log: "yes" } }
+    destinations: [archive, realtime]
+"#,
+    );
+    let (_, err) = expect_exit(
+        &acct.run(dir.path(), &["export", "cloudformation", "-o", "out"]),
+        2,
+    );
+    assert!(err.contains("StackSet-ready"), "{err}");
+    let ss = dir.path().join("out/stackset");
+    let (global, regional) = (ss.join("global.yaml"), ss.join("regional.yaml"));
+    lint(&[global.clone(), regional.clone()]);
+    let params = |region: &str| ss.join(format!("parameters/{}-{region}.json", acct.id));
+    let text = std::fs::read_to_string(params("eu-west-1")).unwrap();
+    assert!(text.contains(&vpc_eu) && !text.contains(&vpc_us), "{text}");
+    // One stack instance per target: the same template, each with its own parameter file.
+    deploy(&acct, "us-east-1", &[], &[("fk-global", &global)]);
+    for region in ["us-east-1", "eu-west-1"] {
+        let p = params(region);
+        deploy_with_files(
+            &acct,
+            region,
+            &[],
+            &[("fk-flow-logs", &p)],
+            &[("fk-flow-logs", &regional)],
+        );
+    }
+    assert_plan_clean_and_covered(
+        &acct,
+        dir.path(),
+        &[
+            (&vpc_us, "tagged", "archive"),
+            (&vpc_us, "tagged", "realtime"),
+            (&vpc_eu, "tagged", "archive"),
+            (&vpc_eu, "tagged", "realtime"),
+        ],
+    )
+    .await;
+    // --per-target still writes one template per account and region.
+    expect_exit(
+        &acct.run(
+            dir.path(),
+            &["export", "cloudformation", "--per-target", "-o", "pt"],
+        ),
+        0,
+    );
+    assert!(
+        dir.path()
+            .join(format!("pt/{}/eu-west-1.yaml", acct.id))
+            .exists()
+    );
 }

@@ -56,7 +56,24 @@ pub async fn run(settings: &Settings, args: &ExportCloudformationArgs) -> ExitSt
             eprintln!("warning: [{}] {note}", a.account);
         }
     }
-    let files = cloudformation::per_target_files(&accounts);
+    let files = match cloudformation::stackset_files(&accounts) {
+        Ok(files) if !args.per_target => {
+            eprintln!(
+                "the targets differ only by ids: writing StackSet-ready templates under stackset/ (--per-target for one template per account and region)"
+            );
+            files
+        }
+        Ok(_) => cloudformation::per_target_files(&accounts),
+        Err(why) => {
+            let targets: usize = accounts.iter().map(|a| a.regional.len()).sum();
+            if targets > 1 && !args.per_target {
+                eprintln!(
+                    "not StackSet-ready ({why}): writing one template per account and region"
+                );
+            }
+            cloudformation::per_target_files(&accounts)
+        }
+    };
     if files.is_empty() {
         eprintln!("the config wants nothing in these accounts and regions: no templates written");
     }

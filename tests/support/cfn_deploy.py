@@ -2,7 +2,8 @@
 `aws cloudformation deploy` would, and waits for each stack to complete.
 
 Usage: python3 tests/support/cfn_deploy.py --endpoint URL --region REGION
-           [--param KEY=VALUE ...] STACK=TEMPLATE [STACK=TEMPLATE ...]
+           [--param KEY=VALUE ...] [--param-file STACK=FILE ...]
+           STACK=TEMPLATE [STACK=TEMPLATE ...]
 
 Credentials come from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 AWS_SESSION_TOKEN): the test's account. Stacks are created in the order given
@@ -10,9 +11,12 @@ AWS_SESSION_TOKEN): the test's account. Stacks are created in the order given
 polled until CREATE_COMPLETE, with a deadline (no fixed sleeps as
 synchronisation: moto usually completes within the CreateStack call). A stack
 that fails, or does not complete in time, prints its events and exits 1. A
---param applies to every stack whose template declares that parameter."""
+--param applies to every stack whose template declares that parameter; a
+--param-file (CloudFormation's JSON parameter file, as `export cloudformation`
+writes for StackSet instances) to the named stack only."""
 
 import argparse
+import json
 import sys
 import time
 
@@ -61,6 +65,7 @@ def main():
     p.add_argument("--endpoint", required=True)
     p.add_argument("--region", required=True)
     p.add_argument("--param", action="append", default=[])
+    p.add_argument("--param-file", action="append", default=[])
     p.add_argument("stacks", nargs="+", metavar="STACK=TEMPLATE")
     args = p.parse_args()
     params = dict(kv.split("=", 1) for kv in args.param)
@@ -70,12 +75,18 @@ def main():
         with open(path) as f:
             body = f.read()
         wanted = declared_parameters(body)
+        given = dict(params)
+        for spec_file in args.param_file:
+            stack, file = spec_file.split("=", 1)
+            if stack == name:
+                with open(file) as f:
+                    given.update({p["ParameterKey"]: p["ParameterValue"] for p in json.load(f)})
         cfn.create_stack(
             StackName=name,
             TemplateBody=body,
             Parameters=[
                 {"ParameterKey": k, "ParameterValue": v}
-                for k, v in sorted(params.items())
+                for k, v in sorted(given.items())
                 if k in wanted
             ],
             Capabilities=["CAPABILITY_NAMED_IAM"],

@@ -2,6 +2,7 @@
 //! per region of the account plus a `global` one for account-wide resources (IAM roles), each
 //! resource from the very operation `apply` would run ([`resources`]).
 
+pub mod generalize;
 pub mod resources;
 pub mod template;
 
@@ -210,6 +211,105 @@ pub fn per_target_files(accounts: &[AccountTemplates]) -> Vec<Rendered> {
         }
     }
     files
+}
+
+/// The first line where two generalized templates differ, for the message.
+fn first_difference(a: &str, b: &str) -> String {
+    let mut la = a.lines();
+    let mut lb = b.lines();
+    let mut n = 1;
+    loop {
+        match (la.next(), lb.next()) {
+            (Some(x), Some(y)) if x == y => n += 1,
+            (x, y) => {
+                return format!(
+                    "line {n}: `{}` against `{}`",
+                    x.unwrap_or("(end)").trim(),
+                    y.unwrap_or("(end)").trim()
+                );
+            }
+        }
+    }
+}
+
+/// The StackSet-ready layout, when every target (account and region) generalizes to the same
+/// template: `stackset/regional.yaml`, `stackset/global.yaml` (when there are account-wide
+/// resources) and `stackset/parameters/<account>-<region>.json` (CloudFormation's parameter
+/// file format). Otherwise the reason the targets differ in more than ids.
+pub fn stackset_files(accounts: &[AccountTemplates]) -> Result<Vec<Rendered>, String> {
+    let mut regional: Option<(String, String)> = None;
+    let mut global: Option<(String, String)> = None;
+    let mut files = Vec::new();
+    let mut targets = 0;
+    for a in accounts {
+        let acct = a.account.as_str();
+        if let Some(bucket) = a.bucket_statements.keys().next() {
+            return Err(format!(
+                "bucket {bucket} is not created by the config: its policy statements must be merged by hand in each account"
+            ));
+        }
+        let g = generalize::generalize(&a.global, acct, None);
+        let g_text = g.template.to_yaml();
+        match &global {
+            None => global = Some((acct.to_string(), g_text)),
+            Some((first, text)) if *text != g_text => {
+                return Err(format!(
+                    "the account-wide resources of {acct} differ from those of {first}"
+                ));
+            }
+            Some(_) => {}
+        }
+        for (region, t) in &a.regional {
+            let generalized = generalize::generalize(t, acct, Some(region));
+            let text = generalized.template.to_yaml();
+            match &regional {
+                None => regional = Some((format!("{acct}/{region}"), text)),
+                Some((first, first_text)) if *first_text != text => {
+                    return Err(format!(
+                        "{acct}/{region} differs from {first} in more than ids (other resources, settings, or another number of flow logs per entry): {}",
+                        first_difference(first_text, &text)
+                    ));
+                }
+                Some(_) => {}
+            }
+            targets += 1;
+            let params: Vec<Value> = generalized
+                .parameters
+                .iter()
+                .map(|(k, v)| serde_json::json!({"ParameterKey": k, "ParameterValue": v}))
+                .collect();
+            files.push(Rendered {
+                path: PathBuf::from("stackset/parameters").join(format!("{acct}-{region}.json")),
+                text: format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&params).expect("JSON values serialize")
+                ),
+            });
+        }
+    }
+    if targets < 2 {
+        return Err("a single target needs no stack set".into());
+    }
+    let empty_global = accounts.iter().all(|a| a.global.is_empty());
+    if let (Some((_, text)), false) = (global, empty_global) {
+        files.insert(
+            0,
+            Rendered {
+                path: PathBuf::from("stackset/global.yaml"),
+                text,
+            },
+        );
+    }
+    if let Some((_, text)) = regional {
+        files.insert(
+            0,
+            Rendered {
+                path: PathBuf::from("stackset/regional.yaml"),
+                text,
+            },
+        );
+    }
+    Ok(files)
 }
 
 #[cfg(test)]

@@ -623,3 +623,131 @@ fn golden_central_archive() {
     );
     check_golden("central-archive", &files);
 }
+
+// ---- StackSet-ready output ----
+
+const PER_ACCOUNT: &str = r#"version: 1
+regions: [us-east-1, eu-west-1]
+destinations:
+  archive:
+    type: s3
+    bucket: logs-{account_id}-{region}
+    create: true
+    lifecycle: { expire_days: 400 }
+  realtime:
+    type: cloudwatch-logs
+    log_group: /flowkeeper/flows
+    retention_days: 30
+flow_logs:
+  - { name: all-vpcs, resource: vpc, select: all, destinations: [archive] }
+  - name: prod-subnets
+    resource: subnet
+    select: { tags: { env: prod } }
+    destinations: [realtime]
+"#;
+
+fn three_accounts(extra_vpc_in_last: bool) -> Vec<AccountTemplates> {
+    let d = desired(PER_ACCOUNT);
+    ["111111111111", "222222222222", "333333333333"]
+        .iter()
+        .enumerate()
+        .map(|(i, acct)| {
+            let per_region = |r: usize| {
+                let mut v = vec![
+                    resource(&format!("vpc-0{i}{r}"), &[]),
+                    resource(&format!("subnet-0{i}{r}"), &[("env", "prod")]),
+                ];
+                if extra_vpc_in_last && i == 2 && r == 1 {
+                    v.push(resource("vpc-0extra", &[]));
+                }
+                v
+            };
+            let inv = inventory(
+                acct,
+                &[("us-east-1", per_region(0)), ("eu-west-1", per_region(1))],
+            );
+            let ctx = PlanContext::single(&inv.account);
+            render(&greenfield_plan(&d, &ctx, &regions2(), &inv))
+        })
+        .collect()
+}
+
+#[test]
+fn targets_that_differ_only_by_ids_share_one_stackset_template() {
+    let accounts = three_accounts(false);
+    let files = stackset_files(&accounts).expect("StackSet-ready");
+    let paths: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
+    assert_eq!(paths[0], "stackset/regional.yaml");
+    assert_eq!(paths[1], "stackset/global.yaml");
+    assert_eq!(paths.len(), 2 + 6, "{paths:?}");
+    let regional = &files[0].text;
+    assert!(
+        !regional.contains("111111111111") && !regional.contains("us-east-1"),
+        "{regional}"
+    );
+    assert!(
+        regional.contains("logs-${AWS::AccountId}-${AWS::Region}"),
+        "{regional}"
+    );
+    // The log format keeps its ${field}s: it holds no ids, so it is no Fn::Sub.
+    assert!(regional.contains("LogFormat: ${version}"), "{regional}");
+    let p = files
+        .iter()
+        .find(|f| f.path == Path::new("stackset/parameters/222222222222-eu-west-1.json"))
+        .unwrap();
+    let params: Value = serde_json::from_str(&p.text).unwrap();
+    let values: Vec<&str> = params
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["ParameterValue"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, vec!["vpc-011", "subnet-011"], "{params}");
+    check_golden("per-account-buckets", &files);
+}
+
+#[test]
+fn targets_that_differ_in_more_than_ids_stay_per_target() {
+    let why = stackset_files(&three_accounts(true)).unwrap_err();
+    assert!(
+        why.contains("333333333333/eu-west-1") && why.contains("more than ids"),
+        "{why}"
+    );
+    // A central archive: the bucket is only in the archive account's template.
+    let d = desired(CENTRAL);
+    let ctx = PlanContext {
+        source_accounts: [account("111111111111"), account("222222222222")].into(),
+        org_id: None,
+    };
+    let accounts: Vec<AccountTemplates> = [
+        inventory(
+            "111111111111",
+            &[("us-east-1", vec![resource("vpc-0a1", &[])])],
+        ),
+        inventory("999999999999", &[("us-east-1", vec![])]),
+    ]
+    .iter()
+    .map(|inv| {
+        let mut scoped = d.clone();
+        if inv.account.as_str() == "999999999999" {
+            scoped.flow_logs.clear();
+        }
+        render(&greenfield_plan(&scoped, &ctx, &["us-east-1".into()], inv))
+    })
+    .collect();
+    assert!(stackset_files(&accounts).is_err());
+    // One target needs no stack set.
+    assert!(
+        stackset_files(
+            &three_accounts(false)[..1]
+                .iter()
+                .map(|a| {
+                    let mut a = a.clone();
+                    a.regional.remove("eu-west-1");
+                    a
+                })
+                .collect::<Vec<_>>()
+        )
+        .is_err()
+    );
+}
