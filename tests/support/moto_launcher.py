@@ -43,6 +43,9 @@ behaviour, and nowhere else:
      with a conditioned statement (flowkeeper's, AWS's documented delivery
      policy) refused every object read and write.
 
+CloudFormation resource handlers are corrected in moto_cfn_fixes.py (its
+docstring lists them), for the export round trip.
+
 Test hooks (not corrections: AWS has no such calls; they stand in for the passage
 of time, which a test must not wait for). POST a JSON body to:
 
@@ -76,6 +79,8 @@ from moto.ec2.responses.vpcs import VPCs
 from moto.ec2.utils import random_flow_log_id
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
+
+import moto_cfn_fixes
 
 # (c) is an assumption about AWS; main() turns it off with --stock-flow-log-conflicts.
 STOCK_FLOW_LOG_CONFLICTS = False
@@ -620,6 +625,7 @@ def main():
     enforce_expected_bucket_owner()
     share_vpcs()
     evaluate_bucket_policy_conditions()
+    moto_cfn_fixes.patch()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
 
     app = control_endpoint(
