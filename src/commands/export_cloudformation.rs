@@ -1,11 +1,174 @@
-//! `flowkeeper export cloudformation`: config → the same preparation as plan → greenfield plans →
-//! CloudFormation templates written through `OutputFile`.
+//! `flowkeeper export cloudformation`: config → the same preparation as `plan` (targets,
+//! discovery, failures) → per account a greenfield plan (`export::greenfield`) → templates
+//! (`export::cloudformation`) written through `OutputFile`. Exit codes as `plan`: 1 when part
+//! of the run could not be planned (nothing is written), 2 when AWS does not match the config
+//! yet (the templates are still to deploy), 0 when it already does.
+
+use std::io::Write;
+use std::path::Path;
 
 use crate::cli::ExportCloudformationArgs;
 use crate::exit::ExitStatus;
+use crate::export::{self, cloudformation};
+use crate::output::{OutputError, OutputFile};
+use crate::plan::{self, PlanOptions};
 use crate::settings::Settings;
+use crate::targets;
 
-pub async fn run(_settings: &Settings, _args: &ExportCloudformationArgs) -> ExitStatus {
-    eprintln!("error: `export cloudformation` is not built yet");
-    ExitStatus::Failure
+use super::plan::{AccountRun, Prepared, Request};
+use super::print_data;
+
+pub async fn run(settings: &Settings, args: &ExportCloudformationArgs) -> ExitStatus {
+    if args.parameters {
+        eprintln!(
+            "error: --parameters is not supported by this build yet\n   = hint: leave it out; tag and `all` selections are resolved through discovery"
+        );
+        return ExitStatus::Failure;
+    }
+    let req = match Request::from_args(settings, PlanOptions::default()) {
+        Ok(r) => r,
+        Err(status) => return status,
+    };
+    let config_path = req.config_path.clone();
+    if args.output.exists() && !args.output.is_dir() {
+        eprintln!(
+            "error: --output {}: not a directory\n   = hint: name a directory (it is created when missing)",
+            args.output.display()
+        );
+        return ExitStatus::Failure;
+    }
+    let prepared = match super::plan::prepare_showing_progress(settings, req).await {
+        Ok(p) => p,
+        Err(status) => return status,
+    };
+    super::plan::print_errors(&prepared);
+    super::plan::print_call_counts(settings);
+    if prepared.has_errors() {
+        eprintln!("error: no templates written: part of the run could not be planned (see above)");
+        return ExitStatus::Failure;
+    }
+    let accounts = match greenfield_templates(&prepared) {
+        Ok(a) => a,
+        Err(status) => return status,
+    };
+    for a in &accounts {
+        for note in &a.notes {
+            eprintln!("warning: [{}] {note}", a.account);
+        }
+    }
+    let files = match cloudformation::stackset_files(&accounts) {
+        Ok(files) if !args.per_target => {
+            eprintln!(
+                "the targets differ only by ids: writing StackSet-ready templates under stackset/ (--per-target for one template per account and region)"
+            );
+            files
+        }
+        Ok(_) => cloudformation::per_target_files(&accounts),
+        Err(why) => {
+            let targets: usize = accounts.iter().map(|a| a.regional.len()).sum();
+            if targets > 1 && !args.per_target {
+                eprintln!(
+                    "not StackSet-ready ({why}): writing one template per account and region"
+                );
+            }
+            cloudformation::per_target_files(&accounts)
+        }
+    };
+    if files.is_empty() {
+        eprintln!("the config wants nothing in these accounts and regions: no templates written");
+    }
+    match write_all(&args.output, &files, &config_path) {
+        Ok(()) => {}
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(h) = e.hint() {
+                eprintln!("   = hint: {h}");
+            }
+            return ExitStatus::Failure;
+        }
+    }
+    let listing: String = files
+        .iter()
+        .map(|f| format!("{}\n", args.output.join(&f.path).display()))
+        .collect();
+    print_data(&listing);
+    if prepared.is_empty() {
+        ExitStatus::Clean
+    } else {
+        ExitStatus::ActionNeeded
+    }
+}
+
+/// The greenfield plan of each account, rendered; a planner problem there is an error.
+fn greenfield_templates(
+    prepared: &Prepared,
+) -> Result<Vec<cloudformation::AccountTemplates>, ExitStatus> {
+    let mut out = Vec::new();
+    let mut failed = false;
+    for run in &prepared.runs {
+        let plan = greenfield_plan(&prepared.desired, run);
+        for pr in &plan.problems {
+            let at = pr.region.as_deref().unwrap_or("account-wide");
+            eprintln!(
+                "error: [{}/{at}] {}: {}",
+                run.target.account, pr.subject, pr.message
+            );
+            failed = true;
+        }
+        out.push(cloudformation::render(&plan));
+    }
+    if failed {
+        eprintln!("error: no templates written: the export could not be planned (see above)");
+        return Err(ExitStatus::Failure);
+    }
+    Ok(out)
+}
+
+/// What `apply` would do in this account if nothing flowkeeper makes existed yet.
+pub fn greenfield_plan(desired: &crate::model::DesiredState, run: &AccountRun) -> plan::Plan {
+    let scoped = targets::scope_for(desired, &run.target);
+    let regions = &run.plan.regions;
+    let resolved = plan::resolve(
+        &scoped,
+        &run.target.account,
+        &run.ctx,
+        &run.all_regions,
+        regions,
+    );
+    let inventory = export::greenfield(&run.inventory, &resolved);
+    plan::plan(
+        &scoped,
+        &run.ctx,
+        &run.all_regions,
+        regions,
+        &inventory,
+        PlanOptions::default(),
+    )
+}
+
+/// Writes every file (each renamed into place once complete); never over the config.
+fn write_all(
+    root: &Path,
+    files: &[cloudformation::Rendered],
+    config: &Path,
+) -> Result<(), OutputError> {
+    for f in files {
+        let path = root.join(&f.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|error| OutputError::Io {
+                path: parent.to_path_buf(),
+                action: "create",
+                error,
+            })?;
+        }
+        let mut out = OutputFile::create(&path, [config])?;
+        out.write_all(f.text.as_bytes())
+            .map_err(|error| OutputError::Io {
+                path: path.clone(),
+                action: "write",
+                error,
+            })?;
+        out.commit()?;
+    }
+    Ok(())
 }

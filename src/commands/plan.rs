@@ -34,6 +34,10 @@ pub struct AccountRun {
     pub aws: Aws,
     /// The regions this account was planned in (after `--regions`).
     pub regions: Vec<String>,
+    /// Every region the config covers in this account (account-wide resources come from all).
+    pub all_regions: Vec<String>,
+    /// The run-wide facts the plan was computed with (source accounts, organization).
+    pub ctx: PlanContext,
     pub inventory: Inventory,
     pub plan: Plan,
     pub failures: Vec<DiscoveryFailure>,
@@ -291,6 +295,8 @@ async fn plan_account(
         target: target.clone(),
         aws: session,
         regions,
+        all_regions,
+        ctx: ctx.clone(),
         inventory,
         plan,
         failures,

@@ -10,6 +10,11 @@
 import json
 
 
+def patch():
+    """Applies every fix of this module (called by moto_launcher.main)."""
+    page_query_results()
+
+
 def page_query_results():
     from moto.athena.responses import AthenaResponse
 

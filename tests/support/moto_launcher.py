@@ -42,8 +42,10 @@ behaviour, and nowhere else:
      it cannot satisfy as an explicit deny, whatever its Effect, so any bucket
      with a conditioned statement (flowkeeper's, AWS's documented delivery
      policy) refused every object read and write.
-  k. Athena's GetQueryResults pages (MaxResults, NextToken): see
-     moto_athena_fixes.py (n).
+
+CloudFormation resource handlers are corrected in moto_cfn_fixes.py (its
+docstring lists them), for the export round trip; Athena's GetQueryResults
+paging in moto_athena_fixes.py, for analyze --engine athena.
 
 Test hooks (not corrections: AWS has no such calls; they stand in for the passage
 of time, which a test must not wait for). POST a JSON body to:
@@ -79,7 +81,8 @@ from moto.ec2.utils import random_flow_log_id
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
-from moto_athena_fixes import page_query_results
+import moto_athena_fixes
+import moto_cfn_fixes
 
 # (c) is an assumption about AWS; main() turns it off with --stock-flow-log-conflicts.
 STOCK_FLOW_LOG_CONFLICTS = False
@@ -624,7 +627,8 @@ def main():
     enforce_expected_bucket_owner()
     share_vpcs()
     evaluate_bucket_policy_conditions()
-    page_query_results()
+    moto_cfn_fixes.patch()
+    moto_athena_fixes.patch()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
 
     app = control_endpoint(
