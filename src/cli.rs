@@ -155,8 +155,9 @@ pub struct ExportCloudformationArgs {
         default_value = "cloudformation"
     )]
     pub output: PathBuf,
-    /// Leave the ids of entries that select by tag or `all` as template parameters
-    /// (`List<AWS::EC2::VPC::Id>` ...) instead of resolving them through discovery.
+    /// Leave the ids of entries that select by tag or `all` as list parameters
+    /// (`List<AWS::EC2::VPC::Id>` ..., defaulting to the ids discovery found) with
+    /// `Fn::ForEach` (AWS::LanguageExtensions); per-target templates only.
     #[arg(long)]
     pub parameters: bool,
     /// Always write one template per account and region, even when the targets differ only by

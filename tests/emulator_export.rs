@@ -312,6 +312,34 @@ flow_logs:
         &acct.run(dir.path(), &["export", "cloudformation", "-o", "again"]),
         0,
     );
+    // --parameters: tag and `all` selections as list parameters over Fn::ForEach (moto has
+    // no AWS::LanguageExtensions, so this one is linted, not deployed).
+    expect_exit(
+        &acct.run(
+            dir.path(),
+            &["export", "cloudformation", "--parameters", "-o", "params"],
+        ),
+        0,
+    );
+    let p = dir
+        .path()
+        .join("params")
+        .join(&acct.id)
+        .join("us-east-1.yaml");
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert!(
+        text.contains("Transform: AWS::LanguageExtensions"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Fn::ForEach::AllVpcsPlain") && text.contains("List<AWS::EC2::VPC::Id>"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&vpc_a) && !text.contains(&skipped),
+        "the defaults are the discovered ids"
+    );
+    lint(&[p]);
 }
 
 #[tokio::test]

@@ -19,12 +19,6 @@ use super::plan::{AccountRun, Prepared, Request};
 use super::print_data;
 
 pub async fn run(settings: &Settings, args: &ExportCloudformationArgs) -> ExitStatus {
-    if args.parameters {
-        eprintln!(
-            "error: --parameters is not supported by this build yet\n   = hint: leave it out; tag and `all` selections are resolved through discovery"
-        );
-        return ExitStatus::Failure;
-    }
     let req = match Request::from_args(settings, PlanOptions::default()) {
         Ok(r) => r,
         Err(status) => return status,
@@ -47,17 +41,31 @@ pub async fn run(settings: &Settings, args: &ExportCloudformationArgs) -> ExitSt
         eprintln!("error: no templates written: part of the run could not be planned (see above)");
         return ExitStatus::Failure;
     }
-    let accounts = match greenfield_templates(&prepared) {
+    let mut accounts = match greenfield_templates(&prepared) {
         Ok(a) => a,
         Err(status) => return status,
     };
+    if args.parameters {
+        let selecting: std::collections::BTreeSet<String> = prepared
+            .desired
+            .flow_logs
+            .iter()
+            .filter(|e| !matches!(e.select, crate::model::Selector::Ids(_)))
+            .map(|e| e.name.clone())
+            .collect();
+        for a in &mut accounts {
+            for t in a.regional.values_mut() {
+                cloudformation::parameters::parameterize(t, &selecting);
+            }
+        }
+    }
     for a in &accounts {
         for note in &a.notes {
             eprintln!("warning: [{}] {note}", a.account);
         }
     }
     let files = match cloudformation::stackset_files(&accounts) {
-        Ok(files) if !args.per_target => {
+        Ok(files) if !args.per_target && !args.parameters => {
             eprintln!(
                 "the targets differ only by ids: writing StackSet-ready templates under stackset/ (--per-target for one template per account and region)"
             );
@@ -66,7 +74,7 @@ pub async fn run(settings: &Settings, args: &ExportCloudformationArgs) -> ExitSt
         Ok(_) => cloudformation::per_target_files(&accounts),
         Err(why) => {
             let targets: usize = accounts.iter().map(|a| a.regional.len()).sum();
-            if targets > 1 && !args.per_target {
+            if targets > 1 && !args.per_target && !args.parameters {
                 eprintln!(
                     "not StackSet-ready ({why}): writing one template per account and region"
                 );

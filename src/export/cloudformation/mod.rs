@@ -3,6 +3,7 @@
 //! resource from the very operation `apply` would run ([`resources`]).
 
 pub mod generalize;
+pub mod parameters;
 pub mod resources;
 pub mod template;
 

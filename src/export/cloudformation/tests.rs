@@ -751,3 +751,60 @@ fn targets_that_differ_in_more_than_ids_stay_per_target() {
         .is_err()
     );
 }
+
+#[test]
+fn parameters_turn_tag_and_all_selections_into_foreach_over_a_list() {
+    let inv = full_inventory();
+    let ctx = PlanContext::single(&inv.account);
+    let mut t = render(&greenfield_plan(&desired(FULL), &ctx, &regions2(), &inv));
+    let selecting = ["vpcs".to_string(), "prod-subnets".to_string()].into();
+    let us = t.regional.get_mut("us-east-1").unwrap();
+    let before = us.clone();
+    parameters::parameterize(us, &selecting);
+    assert_eq!(us.transform.as_deref(), Some("AWS::LanguageExtensions"));
+    assert_eq!(us.parameters["VpcsIds"]["Type"], "List<AWS::EC2::VPC::Id>");
+    assert_eq!(us.parameters["VpcsIds"]["Default"], "vpc-0a");
+    assert_eq!(
+        us.parameters["ProdSubnetsIds"]["Type"],
+        "List<AWS::EC2::Subnet::Id>"
+    );
+    assert!(
+        !us.resources
+            .values()
+            .any(|r| r["Type"] == "AWS::EC2::FlowLog")
+    );
+    let each = &us.resources["Fn::ForEach::VpcsArchive"];
+    assert_eq!(each[0], "Id");
+    assert_eq!(each[1], serde_json::json!({"Ref": "VpcsIds"}));
+    let body = &each[2]["FlowLogVpcsArchive&{Id}"];
+    assert_eq!(
+        body["Properties"]["ResourceId"],
+        serde_json::json!({"Ref": "Id"})
+    );
+    // The loop body is the very flow log of the plan, but for its resource id.
+    let original = before
+        .resources
+        .values()
+        .find(|r| {
+            r["Properties"]["ResourceId"] == "vpc-0a"
+                && r["Properties"]["LogDestination"]
+                    .as_str()
+                    .is_some_and(|d| d.ends_with("/vpc"))
+        })
+        .unwrap();
+    let mut expected = original.clone();
+    expected["Properties"]["ResourceId"] = serde_json::json!({"Ref": "Id"});
+    assert_eq!(body, &expected);
+    // An entry that names ids stays literal.
+    let mut plain = before.clone();
+    parameters::parameterize(&mut plain, &Default::default());
+    assert_eq!(plain, before);
+    let files = per_target_files(&[AccountTemplates {
+        regional: [("us-east-1".to_string(), us.clone())].into(),
+        global: Template::default(),
+        bucket_statements: Default::default(),
+        notes: Vec::new(),
+        account: t.account.clone(),
+    }]);
+    check_golden("parameters", &files);
+}
