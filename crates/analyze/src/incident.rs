@@ -346,7 +346,10 @@ fn key_of(f: &Finding, ctx: &dyn SourceInfo) -> (Key, Set, Set, Set) {
             )
         }
         "insecure_protocol" => {
-            key.subject = f.dst.map_or(Subject::Detector, |ip| Subject::Server { ip });
+            key.subject = f
+                .ours
+                .or(f.dst)
+                .map_or(Subject::Detector, |ip| Subject::Server { ip });
             key.service = f.service.clone();
             key.port = f.dst_port;
             key.protocol = f.protocol;
@@ -407,6 +410,8 @@ struct Open {
     evidence: Evidence,
     /// The summary of the window with the most records, and that count.
     best: (u64, String),
+    /// [`Finding::decided_by`] bits of all its findings.
+    decided: u8,
 }
 
 /// Folds findings into incidents (see the module docs).
@@ -470,7 +475,9 @@ impl Grouper {
             },
             evidence: Evidence::default(),
             best: (0, String::new()),
+            decided: 0,
         });
+        open.decided |= f.decided_by;
         let inc = &mut open.incident;
         inc.severity = inc.severity.max(f.severity);
         inc.first_seen = inc.first_seen.min(f.first_seen);
@@ -481,6 +488,9 @@ impl Grouper {
         inc.ports.merge(&ports);
         if inc.protocol != f.protocol {
             inc.protocol = inc.protocol.filter(|_| f.protocol.is_none());
+        }
+        if inc.via.is_none() {
+            inc.via = f.via.clone();
         }
         inc.flows = inc.flows.saturating_add(f.flows);
         inc.packets = inc.packets.saturating_add(f.packets);
@@ -529,6 +539,10 @@ impl Grouper {
             .map(|open| {
                 let mut inc = open.incident;
                 inc.evidence = open.evidence.to_vec();
+                inc.decided_by = crate::finding::decided_labels(open.decided)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
                 inc.incomplete = limited.contains(&inc.detector);
                 inc.first_seen_utc = format_rfc3339(inc.first_seen);
                 inc.last_seen_utc = format_rfc3339(inc.last_seen);
