@@ -120,6 +120,13 @@ fn benign_corpus_raises_no_high_and_few_medium_findings() {
     eprintln!("benign corpus, false findings per severity and detector:");
     for ((severity, detector), n) in per.iter().rev() {
         eprintln!("  {:>8} {detector:<24} {n}", severity.as_str());
+        let examples = analysis
+            .findings
+            .iter()
+            .filter(|f| f.severity == *severity && f.detector == *detector);
+        for f in examples.take(3) {
+            eprintln!("           e.g. {}", f.summary);
+        }
     }
     let sample = |s: Severity| -> Vec<String> {
         analysis

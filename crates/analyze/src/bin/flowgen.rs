@@ -202,7 +202,8 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{e}");
-            return ExitCode::from(2);
+            // A usage error is an error (1); 2 would mean "worked and found something".
+            return ExitCode::FAILURE;
         }
     };
     match run(&args) {

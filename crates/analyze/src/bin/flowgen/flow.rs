@@ -414,13 +414,17 @@ mod tests {
             .filter(|r| r.eni == 1 && r.dir == Dir::Egress)
             .map(|r| r.flags)
             .collect();
-        assert_eq!(client, [2, 0, 1]);
+        assert_eq!(
+            client,
+            [2, 0, 0, 1],
+            "minutes 100-119, 120-179, 180-239, 240-250"
+        );
         let server: Vec<u16> = out
             .iter()
             .filter(|r| r.eni == 2 && r.dir == Dir::Egress)
             .map(|r| r.flags)
             .collect();
-        assert_eq!(server, [18, 0, 1]);
+        assert_eq!(server, [18, 0, 0, 1]);
         assert!(out.iter().all(|r| r.end - r.start < 60));
     }
 

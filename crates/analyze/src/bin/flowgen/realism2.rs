@@ -123,7 +123,8 @@ pub fn run(o: &Opts) -> Result<(), String> {
 
     let single = match o.single_file {
         Some(p) => Some(Mutex::new((
-            SingleFile::create(p, o.version).map_err(|e| format!("{}: {e}", p.display()))?,
+            SingleFile::create(p, writer2::format_of(0, o.version))
+                .map_err(|e| format!("{}: {e}", p.display()))?,
             0usize,
         ))),
         None => None,
@@ -156,6 +157,7 @@ pub fn run(o: &Opts) -> Result<(), String> {
                                 vpc,
                                 &records,
                                 o.version,
+                                writer2::format_of(0, o.version),
                                 false,
                             );
                             // Pass the turn on even after an error, so no worker waits forever.

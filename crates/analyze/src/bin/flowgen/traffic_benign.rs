@@ -697,8 +697,9 @@ pub fn gateway_endpoint(cx: &mut Ctx, out: &mut Vec<Rec2>) {
 }
 
 /// Internet background noise: a scanner's single SYN (or UDP packet) to a public address of
-/// ours, rejected by the security group: the bastion's Elastic IP, an ALB, or a dual-stack
-/// host's IPv6 address.
+/// ours (the bastion's Elastic IP, an ALB, or a dual-stack host's IPv6 address), rejected by
+/// the security group, or on a served port (80, 443 of the ALB and web tier) answered and
+/// reset by the scanner: one accepted probe.
 pub fn internet_noise(cx: &mut Ctx, out: &mut Vec<Rec2>) {
     let port = *cx.rng.pick(&[
         22, 23, 25, 80, 443, 445, 1433, 3306, 3389, 5432, 5900, 6379, 8080, 8443, 9200, 0,
@@ -739,9 +740,6 @@ pub fn internet_noise(cx: &mut Ctx, out: &mut Vec<Rec2>) {
     let web_port = matches!(port, 80 | 443);
     let role = cx.vpc.hosts[usize::from(server.tap.expect("ours").eni)].role;
     let open = web_port && matches!(role, Role::Alb | Role::Web);
-    if open {
-        return; // served traffic, not noise
-    }
     let start = cx.at();
     let size = *cx.rng.pick(&[40, 44, 60, 74]);
     let mut c = tcp(
@@ -752,9 +750,17 @@ pub fn internet_noise(cx: &mut Ctx, out: &mut Vec<Rec2>) {
         (cx.rng.range(1, 2), size),
         (0, 0),
     );
-    c.shape = Shape::Syn;
-    c.accept = false;
-    if cx.rng.chance(0.1) {
+    if open {
+        // A served port: the scanner completes the handshake and resets (SYN, SYN-ACK, RST).
+        c.shape = Shape::SynRst;
+        c.req = (2, size + 40);
+        c.resp = (1, size);
+        c.server_path = 8;
+    } else {
+        c.shape = Shape::Syn;
+        c.accept = false;
+    }
+    if !open && cx.rng.chance(0.1) {
         c.proto = UDP;
     }
     c.emit(out);

@@ -1,6 +1,7 @@
-//! Writing realism-2 records: lines in the version 5 (or version 2) field order with IPv4 or
-//! IPv6 addresses and `pkt-*` fields, S3 keys per flow log and delivery time, gzip objects and
-//! the single local file (`--single-file`, gzip when the name ends in `.gz`).
+//! Writing realism-2 records: lines in each flow log's format (three version 5 field orders,
+//! or version 2) with IPv4 or IPv6 addresses and `pkt-*` fields, S3 keys per flow log and
+//! delivery time, gzip objects and the single local file (`--single-file`, in the first flow
+//! log's format; gzip when the name ends in `.gz`).
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
@@ -48,114 +49,203 @@ fn push_ip(buf: &mut Vec<u8>, ip: IpAddr) {
     let _ = write!(buf, "{ip}");
 }
 
-/// Appends one record line (with its newline).
-pub fn push_line(buf: &mut Vec<u8>, vpc: &Vpc, r: &Rec2, version: u8) {
+/// The order of the AWS documentation's version 5 example (every field, another order).
+pub const AWS_DOC_V5: &str = "version srcaddr dstaddr srcport dstport protocol start end type packets bytes account-id vpc-id subnet-id instance-id interface-id region az-id sublocation-type sublocation-id action tcp-flags pkt-srcaddr pkt-dstaddr pkt-src-aws-service pkt-dst-aws-service traffic-path flow-direction log-status";
+
+/// A common custom format: the default fields, then the ones a security team adds.
+pub const CUSTOM: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path";
+
+/// The log format of VPC `index`'s flow log: with `--version 5` the three VPCs of an estate
+/// use three formats (every field in the documented order, the documentation example's order,
+/// a custom subset), as estates whose flow logs were made at different times do.
+pub fn format_of(index: usize, version: u8) -> &'static str {
+    if version < 5 {
+        V2_HEADER
+    } else {
+        [V5_HEADER, AWS_DOC_V5, CUSTOM][index % 3]
+    }
+}
+
+/// A field of a log format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum F {
+    Version,
+    Account,
+    Interface,
+    Src,
+    Dst,
+    Sport,
+    Dport,
+    Proto,
+    Packets,
+    Bytes,
+    Start,
+    End,
+    Action,
+    Status,
+    Vpc,
+    Subnet,
+    Instance,
+    Flags,
+    Type,
+    Psrc,
+    Pdst,
+    Region,
+    Az,
+    SublocationType,
+    SublocationId,
+    SrcSvc,
+    DstSvc,
+    Dir,
+    Path,
+}
+
+/// The fields of a format (names as in an S3 header line).
+pub fn fields(format: &str) -> Vec<F> {
+    format
+        .split(' ')
+        .map(|name| match name {
+            "version" => F::Version,
+            "account-id" => F::Account,
+            "interface-id" => F::Interface,
+            "srcaddr" => F::Src,
+            "dstaddr" => F::Dst,
+            "srcport" => F::Sport,
+            "dstport" => F::Dport,
+            "protocol" => F::Proto,
+            "packets" => F::Packets,
+            "bytes" => F::Bytes,
+            "start" => F::Start,
+            "end" => F::End,
+            "action" => F::Action,
+            "log-status" => F::Status,
+            "vpc-id" => F::Vpc,
+            "subnet-id" => F::Subnet,
+            "instance-id" => F::Instance,
+            "tcp-flags" => F::Flags,
+            "type" => F::Type,
+            "pkt-srcaddr" => F::Psrc,
+            "pkt-dstaddr" => F::Pdst,
+            "region" => F::Region,
+            "az-id" => F::Az,
+            "sublocation-type" => F::SublocationType,
+            "sublocation-id" => F::SublocationId,
+            "pkt-src-aws-service" => F::SrcSvc,
+            "pkt-dst-aws-service" => F::DstSvc,
+            "flow-direction" => F::Dir,
+            "traffic-path" => F::Path,
+            other => panic!("flowgen writes no field {other}"),
+        })
+        .collect()
+}
+
+/// Appends one record line (with its newline) in the format `fields`.
+pub fn push_line(buf: &mut Vec<u8>, vpc: &Vpc, r: &Rec2, version: u8, fields: &[F]) {
     let h = &vpc.hosts[usize::from(r.eni)];
     let ok = r.status == Status::Ok;
-    let sp = |buf: &mut Vec<u8>| buf.push(b' ');
-    push_u64(buf, u64::from(version));
-    sp(buf);
-    buf.extend_from_slice(vpc.account.as_bytes());
-    sp(buf);
-    buf.extend_from_slice(h.id.as_bytes());
-    if ok {
-        sp(buf);
-        push_ip(buf, r.src);
-        sp(buf);
-        push_ip(buf, r.dst);
-        for n in [
-            u64::from(r.sport),
-            u64::from(r.dport),
-            u64::from(r.proto),
-            r.packets,
-            r.bytes,
-        ] {
-            sp(buf);
-            push_u64(buf, n);
+    for (k, f) in fields.iter().enumerate() {
+        if k > 0 {
+            buf.push(b' ');
         }
-    } else {
-        buf.extend_from_slice(b" - - - - - - -");
-    }
-    sp(buf);
-    push_u64(buf, r.start);
-    sp(buf);
-    push_u64(buf, r.end);
-    buf.extend_from_slice(match (ok, r.accept) {
-        (false, _) => b" -",
-        (true, true) => b" ACCEPT",
-        (true, false) => b" REJECT",
-    });
-    buf.extend_from_slice(match r.status {
-        Status::Ok => b" OK",
-        Status::NoData => b" NODATA",
-        Status::SkipData => b" SKIPDATA",
-    });
-    if version >= 5 {
-        for s in [&vpc.vpc, &h.subnet, &h.instance] {
-            sp(buf);
-            buf.extend_from_slice(s.as_bytes());
-        }
-        if ok {
-            sp(buf);
-            push_u64(buf, u64::from(r.flags));
-            buf.extend_from_slice(if r.src.is_ipv6() {
-                b" IPv6 "
-            } else {
-                b" IPv4 "
-            });
-            push_ip(buf, r.psrc);
-            sp(buf);
-            push_ip(buf, r.pdst);
-        } else {
-            buf.extend_from_slice(b" - - - -");
-        }
-        sp(buf);
-        buf.extend_from_slice(vpc.region.as_bytes());
-        sp(buf);
-        buf.extend_from_slice(h.az.as_bytes());
-        buf.extend_from_slice(b" - -");
-        for svc in [r.src_svc, r.dst_svc] {
-            sp(buf);
-            buf.extend_from_slice(if ok { svc.unwrap_or("-") } else { "-" }.as_bytes());
-        }
-        if ok {
-            buf.extend_from_slice(match r.dir {
-                Dir::Ingress => b" ingress",
-                Dir::Egress => b" egress",
-            });
-        } else {
-            buf.extend_from_slice(b" -");
-        }
-        if ok && r.path > 0 {
-            sp(buf);
-            push_u64(buf, u64::from(r.path));
-        } else {
-            buf.extend_from_slice(b" -");
-        }
+        let text: &[u8] = match f {
+            F::Version => {
+                push_u64(buf, u64::from(version));
+                continue;
+            }
+            F::Account => vpc.account.as_bytes(),
+            F::Interface => h.id.as_bytes(),
+            F::Vpc => vpc.vpc.as_bytes(),
+            F::Subnet => h.subnet.as_bytes(),
+            F::Instance => h.instance.as_bytes(),
+            F::Region => vpc.region.as_bytes(),
+            F::Az => h.az.as_bytes(),
+            F::SublocationType | F::SublocationId => b"-",
+            F::Start => {
+                push_u64(buf, r.start);
+                continue;
+            }
+            F::End => {
+                push_u64(buf, r.end);
+                continue;
+            }
+            F::Status => match r.status {
+                Status::Ok => b"OK",
+                Status::NoData => b"NODATA",
+                Status::SkipData => b"SKIPDATA",
+            },
+            _ if !ok => b"-",
+            F::Src | F::Dst | F::Psrc | F::Pdst => {
+                let ip = match f {
+                    F::Src => r.src,
+                    F::Dst => r.dst,
+                    F::Psrc => r.psrc,
+                    _ => r.pdst,
+                };
+                push_ip(buf, ip);
+                continue;
+            }
+            F::Sport | F::Dport | F::Proto | F::Packets | F::Bytes | F::Flags => {
+                let n = match f {
+                    F::Sport => u64::from(r.sport),
+                    F::Dport => u64::from(r.dport),
+                    F::Proto => u64::from(r.proto),
+                    F::Packets => r.packets,
+                    F::Bytes => r.bytes,
+                    _ => u64::from(r.flags),
+                };
+                push_u64(buf, n);
+                continue;
+            }
+            F::Action => {
+                if r.accept {
+                    b"ACCEPT"
+                } else {
+                    b"REJECT"
+                }
+            }
+            F::Type => {
+                if r.src.is_ipv6() {
+                    b"IPv6"
+                } else {
+                    b"IPv4"
+                }
+            }
+            F::SrcSvc => r.src_svc.unwrap_or("-").as_bytes(),
+            F::DstSvc => r.dst_svc.unwrap_or("-").as_bytes(),
+            F::Dir => match r.dir {
+                Dir::Ingress => b"ingress",
+                Dir::Egress => b"egress",
+            },
+            F::Path => {
+                if r.path > 0 {
+                    push_u64(buf, u64::from(r.path));
+                    continue;
+                }
+                b"-"
+            }
+        };
+        buf.extend_from_slice(text);
     }
     buf.push(b'\n');
 }
 
-/// The header line of a version.
-pub fn header(version: u8) -> &'static str {
-    if version >= 5 { V5_HEADER } else { V2_HEADER }
-}
-
-/// Writes `vpc`'s `records` (after the header line if `with_header`) through `out`.
+/// Writes `vpc`'s `records` in `format` (after the header line if `with_header`) through `out`.
 pub fn write_records<W: Write + ?Sized>(
     out: &mut W,
     vpc: &Vpc,
     records: &[Rec2],
     version: u8,
+    format: &str,
     with_header: bool,
 ) -> io::Result<()> {
     let mut buf = Vec::with_capacity(1 << 16);
     if with_header {
-        buf.extend_from_slice(header(version).as_bytes());
+        buf.extend_from_slice(format.as_bytes());
         buf.push(b'\n');
     }
+    let fields = fields(format);
     for r in records {
-        push_line(&mut buf, vpc, r, version);
+        push_line(&mut buf, vpc, r, version, &fields);
         if buf.len() >= 60_000 {
             out.write_all(&buf)?;
             buf.clear();
@@ -178,12 +268,13 @@ pub fn write_object(
     records: &[Rec2],
     version: u8,
 ) -> io::Result<()> {
+    let format = format_of(vpc.index, version);
     let path = root.join(key);
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
     let mut gz = gzip(BufWriter::with_capacity(1 << 16, File::create(&path)?));
-    write_records(&mut gz, vpc, records, version, true)?;
+    write_records(&mut gz, vpc, records, version, format, true)?;
     gz.finish()?.flush()
 }
 
@@ -194,7 +285,8 @@ pub enum SingleFile {
 }
 
 impl SingleFile {
-    pub fn create(path: &Path, version: u8) -> io::Result<SingleFile> {
+    /// Creates the file and writes the header line of `format`.
+    pub fn create(path: &Path, format: &str) -> io::Result<SingleFile> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir)?;
         }
@@ -204,7 +296,7 @@ impl SingleFile {
         } else {
             SingleFile::Plain(file)
         };
-        let mut line = header(version).as_bytes().to_vec();
+        let mut line = format.as_bytes().to_vec();
         line.push(b'\n');
         out.writer().write_all(&line)?;
         Ok(out)
