@@ -204,6 +204,17 @@ pub struct Conn {
     pub decided: u8,
 }
 
+/// Whether a record of a connection shows the server answered: the server's own record
+/// (a SYN-ACK or data), or a client record that carried more than a handshake.
+#[inline]
+pub fn answered(f: &Flow, c: &Conn) -> bool {
+    if c.from_client {
+        !f.client_probe && !f.probe
+    } else {
+        f.answer != crate::initiator::Answer::None
+    }
+}
+
 /// The connection of a probe-counting detector (port scans, host sweeps): like [`conn`],
 /// but a REJECTed record whose initiator nothing decided is taken as sent by its source
 /// (the sender of refused packets; a reply a network ACL dropped is usually decided by its

@@ -67,8 +67,8 @@ impl std::error::Error for RuleError {}
 pub struct Probing {
     /// Fire only when at most `100 - min_probe_share` percent of the targets served data.
     pub min_probe_share: u64,
-    /// Raise the severity one level when a public client's probes were answered by at least
-    /// this many targets (0: never).
+    /// Raise the severity one level when a public client's probes reached (were accepted by,
+    /// or answered by) at least this many targets (0: never).
     pub escalate_accepted: u64,
 }
 
