@@ -16,9 +16,9 @@ use serde::Serialize;
 
 use crate::dedupe::Dedupe;
 use crate::detectors::{self, AnyDetector, CloseCx, Detector, DetectorStats};
-use crate::middlebox::Middleboxes;
 use crate::finding::{Finding, Origin, sort_findings};
 use crate::flow::{Classifier, Flow};
+use crate::middlebox::Middleboxes;
 use crate::reports::{ReportBuilder, Reports};
 use crate::rules::RulePack;
 use crate::time::window_start;
@@ -253,7 +253,10 @@ impl Engine {
         self.relays.learn(flow);
         if let Some(wm) = self.closed_at
             && t < wm
-            && self.window_sizes.iter().any(|&s| window_start(t, s) < window_start(wm, s))
+            && self
+                .window_sizes
+                .iter()
+                .any(|&s| window_start(t, s) < window_start(wm, s))
         {
             self.late += 1;
         }

@@ -136,7 +136,12 @@ fn benign_corpus_raises_no_high_and_few_medium_findings() {
     let incidents = grouper.finish();
     eprintln!("benign corpus, incidents:");
     for i in &incidents {
-        eprintln!("  {:>8} {:<24} {}", i.severity.as_str(), i.detector, i.summary);
+        eprintln!(
+            "  {:>8} {:<24} {}",
+            i.severity.as_str(),
+            i.detector,
+            i.summary
+        );
     }
     let sample = |s: Severity| -> Vec<String> {
         incidents

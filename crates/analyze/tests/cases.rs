@@ -148,7 +148,10 @@ fn run_case(path: &Path, default_pack: &str) -> Result<(), String> {
         .unwrap_or_default();
     let mut names = Vec::new();
     let mut inputs: Vec<Vec<String>> = Vec::new();
-    match (case.get("records"), case.get("sources").and_then(Yaml::as_sequence)) {
+    match (
+        case.get("records"),
+        case.get("sources").and_then(Yaml::as_sequence),
+    ) {
         (Some(records), None) => {
             names.push("records.log".to_owned());
             inputs.push(record_lines(records, &vars)?);

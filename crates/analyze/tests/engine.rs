@@ -144,7 +144,11 @@ fn one_off_internet_sources_are_held_not_refused() {
     for k in 0..6u64 {
         lines.push((
             2000 + k,
-            format!("eni-1 203.0.113.77 10.0.1.{k} 40000 22 6 1 40 {} {} REJECT -", T + 100, T + 101),
+            format!(
+                "eni-1 203.0.113.77 10.0.1.{k} 40000 22 6 1 40 {} {} REJECT -",
+                T + 100,
+                T + 101
+            ),
         ));
     }
     feed(&mut engine, &schema, &lines);
@@ -373,9 +377,8 @@ fn engine_cost_per_record() {
             .join("../../policies/detections/default.yaml"),
     )
     .unwrap();
-    let p = pack(&default);
-    let mut engine = Engine::new(&p);
-    let cx = engine.classifier();
+    let full = pack(&default);
+    let cx = Engine::new(&full).classifier();
     let mut flows = Vec::new();
     for (source, path) in objects.iter().enumerate() {
         let mut text = String::new();
@@ -384,23 +387,39 @@ fn engine_cost_per_record() {
             .unwrap();
         let file = flowlog::S3TextFile::parse(&text).unwrap();
         for (line, record) in file.records() {
-            flows.push((cx.classify(&record.unwrap()), Origin::new(source as u32, line as u64)));
+            flows.push((
+                cx.classify(&record.unwrap()),
+                Origin::new(source as u32, line as u64),
+            ));
         }
     }
-    let start = std::time::Instant::now();
-    for (f, o) in &flows {
-        engine.observe_flow(f, *o);
+    // The full pack, then the same without detectors (dedupe and reports only), then each
+    // detector alone on top of that: the differences are each part's cost.
+    let mut runs: Vec<(String, RulePack)> = vec![("all".into(), full.clone())];
+    let mut bare = full.clone();
+    bare.detectors.clear();
+    runs.push(("dedupe+reports".into(), bare.clone()));
+    for d in &full.detectors {
+        let mut one = bare.clone();
+        one.detectors.push(d.clone());
+        runs.push((d.id.clone(), one));
     }
-    let analysis = engine.finish();
-    let elapsed = start.elapsed();
-    assert_eq!(analysis.stats.records, flows.len() as u64);
-    eprintln!(
-        "engine: {} records in {:.3} s = {:.0} ns/record ({} findings, state {} bytes at the end, limits {:?})",
-        flows.len(),
-        elapsed.as_secs_f64(),
-        elapsed.as_nanos() as f64 / flows.len() as f64,
-        analysis.findings.len(),
-        analysis.stats.state_bytes,
-        analysis.limits()
-    );
+    for (name, p) in &runs {
+        let mut engine = Engine::new(p);
+        let start = std::time::Instant::now();
+        for (f, o) in &flows {
+            engine.observe_flow(f, *o);
+        }
+        let analysis = engine.finish();
+        let elapsed = start.elapsed();
+        assert_eq!(analysis.stats.records, flows.len() as u64);
+        eprintln!(
+            "engine [{name}]: {} records in {:.3} s = {:.0} ns/record ({} findings, limits {:?})",
+            flows.len(),
+            elapsed.as_secs_f64(),
+            elapsed.as_nanos() as f64 / flows.len() as f64,
+            analysis.findings.len(),
+            analysis.limits()
+        );
+    }
 }

@@ -608,8 +608,14 @@ fn realism_2_planted_attacks_are_found_with_the_right_subject_and_nothing_else_i
             .filter(|i| {
                 i.detector == rule
                     && (Some(i.subject.label()) == subject
-                        || i.targets.sample.iter().any(|t| Some(t.to_string()) == subject)
-                        || i.sources.sample.iter().any(|t| Some(t.to_string()) == subject))
+                        || i.targets
+                            .sample
+                            .iter()
+                            .any(|t| Some(t.to_string()) == subject)
+                        || i.sources
+                            .sample
+                            .iter()
+                            .any(|t| Some(t.to_string()) == subject))
             })
             .count();
         if n != 1 {

@@ -11,8 +11,8 @@
 //! them, so a server that is a relay is only exposed when it answered (a SYN-ACK or data).
 
 use super::{CloseCx, Detector, DetectorStats, Rule, Tally, approx, conn, set_hosts, set_port};
-use crate::addr::Class;
 use crate::addr::Addr;
+use crate::addr::Class;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
 use crate::services::{ServiceSet, protocol_name};

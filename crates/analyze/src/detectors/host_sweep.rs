@@ -4,7 +4,9 @@
 //! through the admission gate (the internet is a large key space).
 
 use super::probing::{self, Answers, Probed, Role};
-use super::{CloseCx, Detector, DetectorStats, Rule, approx, in_scope, probe_conn, set_hosts, set_port};
+use super::{
+    CloseCx, Detector, DetectorStats, Rule, approx, in_scope, probe_conn, set_hosts, set_port,
+};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -68,7 +70,8 @@ impl Detector for HostSweep {
                 let public = probing::is_public(c.client_class);
                 let seen = self.answers.check(t, probing::conn_hash(&c));
                 let slot = if public {
-                    let h = mix64(hash_addr(c.client) ^ (u64::from(c.proto) << 16 | u64::from(c.port)));
+                    let h =
+                        mix64(hash_addr(c.client) ^ (u64::from(c.proto) << 16 | u64::from(c.port)));
                     self.state.slot_gated(t, key, h, |held| Probed {
                         held,
                         public,
@@ -113,7 +116,11 @@ impl Detector for HostSweep {
         let mut made = 0;
         self.state.close(watermark, |start, map| {
             for ((src, proto, port), s) in map {
-                let Some(v) = probing::judge(&s, min, probes_only, probing, rule.severity, |a: &Addr| cx.relays.is_relay(*a)) else {
+                let Some(v) =
+                    probing::judge(&s, min, probes_only, probing, rule.severity, |a: &Addr| {
+                        cx.relays.is_relay(*a)
+                    })
+                else {
                     continue;
                 };
                 let first = s.touched.sample().first().copied();

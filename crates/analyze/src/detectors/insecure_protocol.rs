@@ -7,17 +7,20 @@
 //! when it answered, as for admin-port exposure.
 
 use super::{CloseCx, Detector, DetectorStats, Rule, Tally, conn, set_port};
-use crate::addr::Class;
 use crate::addr::Addr;
+use crate::addr::Class;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
 use crate::services::{ServiceSet, protocol_name};
 use crate::window::Windowed;
 
+/// Counts of one connection, whether our side is the server, whether the server answered.
+type State = (Tally, bool, bool);
+
 pub struct InsecureProtocol {
     rule: Rule,
     services: ServiceSet,
-    state: Windowed<(Addr, Addr, u8, u16), (Tally, bool, bool)>,
+    state: Windowed<(Addr, Addr, u8, u16), State>,
     findings: u64,
 }
 
@@ -54,9 +57,9 @@ impl Detector for InsecureProtocol {
         }
         let key = (c.client, c.server, c.proto, c.port);
         let server_ours = c.server_class != Class::Public;
-        if let Some((_, (tally, _, answered))) =
-            self.state
-                .slot(t, key, || (Tally::default(), server_ours, false))
+        if let Some((_, (tally, _, answered))) = self
+            .state
+            .slot(t, key, || (Tally::default(), server_ours, false))
         {
             tally.add_conn(f, &c, origin, self.rule.max_evidence);
             *answered |= super::answered(f, &c);

@@ -18,7 +18,7 @@ mod trust_zones;
 
 use serde::Serialize;
 
-use crate::addr::{Addr, Class, CidrSet};
+use crate::addr::{Addr, CidrSet, Class};
 use crate::finding::{Evidence, Finding, Origin, Severity, Window};
 use crate::flow::{Classifier, Flow};
 use crate::initiator::{DecidedBy, Initiator};
@@ -464,11 +464,9 @@ pub fn build(pack: &RulePack, cx: &Classifier) -> Vec<AnyDetector> {
                 Params::LogHealth {
                     status,
                     min_records,
-                } => AnyDetector::LogHealth(log_health::LogHealth::new(
-                    rule,
-                    *status,
-                    *min_records,
-                )),
+                } => {
+                    AnyDetector::LogHealth(log_health::LogHealth::new(rule, *status, *min_records))
+                }
             }
         })
         .collect()

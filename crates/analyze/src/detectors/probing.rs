@@ -114,7 +114,10 @@ impl Answers {
 
     /// Bytes held.
     pub fn bytes(&self) -> usize {
-        self.windows.iter().map(|(_, a, d)| a.bytes() + d.bytes()).sum()
+        self.windows
+            .iter()
+            .map(|(_, a, d)| a.bytes() + d.bytes())
+            .sum()
     }
 }
 
@@ -250,9 +253,8 @@ pub fn judge<T: Countable + Default>(
     let (reached, _) = s.accepted.count();
     let relays = s.accepted.sample().iter().filter(|t| is_relay(t)).count() as u64;
     let accepted = reached.saturating_sub(relays);
-    let escalate = s.public
-        && probing.escalate_accepted > 0
-        && accepted >= probing.escalate_accepted;
+    let escalate =
+        s.public && probing.escalate_accepted > 0 && accepted >= probing.escalate_accepted;
     Some(Verdict {
         count,
         exact: exact && held == 0,

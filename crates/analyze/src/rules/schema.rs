@@ -44,12 +44,22 @@ const KIND_KEYS: &[(&str, &[&str], &[&str])] = &[
     ("admin_port_exposure", &["min_sources"], &["services"]),
     (
         "port_scan",
-        &["probes_only", "sources", "min_probe_share", "escalate_accepted"],
+        &[
+            "probes_only",
+            "sources",
+            "min_probe_share",
+            "escalate_accepted",
+        ],
         &["min_ports"],
     ),
     (
         "host_sweep",
-        &["probes_only", "sources", "min_probe_share", "escalate_accepted"],
+        &[
+            "probes_only",
+            "sources",
+            "min_probe_share",
+            "escalate_accepted",
+        ],
         &["min_hosts"],
     ),
     ("exfiltration", &["exclude_aws_services"], &["min_bytes"]),
@@ -760,11 +770,17 @@ fn detector(c: &mut Checker<'_>, v: &Value, p: &Path, pack: &RulePack) -> Option
     let probing = |c: &mut Checker<'_>| -> Option<Probing> {
         let mut out = Probing::default();
         if let Some(v) = find("min_probe_share") {
-            out.min_probe_share = c.number(v, &p.key("min_probe_share"), "min_probe_share", 1, 100)?;
+            out.min_probe_share =
+                c.number(v, &p.key("min_probe_share"), "min_probe_share", 1, 100)?;
         }
         if let Some(v) = find("escalate_accepted") {
-            out.escalate_accepted =
-                c.number(v, &p.key("escalate_accepted"), "escalate_accepted", 0, 1_000_000)?;
+            out.escalate_accepted = c.number(
+                v,
+                &p.key("escalate_accepted"),
+                "escalate_accepted",
+                0,
+                1_000_000,
+            )?;
         }
         Some(out)
     };
