@@ -239,6 +239,9 @@ impl Engine {
     pub fn observe_flow(&mut self, flow: &Flow, origin: Origin) -> bool {
         self.records += 1;
         self.reports.seen();
+        // Before the dedupe: an inner leg is usually the twin of the instance's record and
+        // dropped, but it is what teaches the relay's address.
+        self.relays.learn(flow);
         if let Some(d) = &mut self.dedupe
             && d.is_twin(flow)
         {
@@ -250,7 +253,6 @@ impl Engine {
             self.untimed += 1;
             return true;
         };
-        self.relays.learn(flow);
         if let Some(wm) = self.closed_at
             && t < wm
             && self
