@@ -30,6 +30,8 @@
 //! restricted to records of the client side (initiator = source), plus single-packet UDP and
 //! ICMP; `answer` says what a responder-side record carried back.
 
+use serde::Serialize;
+
 use flowlog::{Action, Field, FlowDirection, FlowRecord, LogStatus, TrafficPath};
 
 use crate::addr::{Addr, Class, Networks};
@@ -188,6 +190,46 @@ fn interface_side(
     }
 }
 
+/// The leg of a record and, at a known NAT gateway, its client side (see
+/// [`crate::initiator`] rule 3).
+#[inline]
+fn legs(nets: &Networks, a: (Addr, Addr), p: (Addr, Addr)) -> (Leg, Initiator) {
+    let nats = nets.nat_gateways();
+    if a != p {
+        let side = if nats.is_empty() {
+            Initiator::Unknown
+        } else if a.1 != p.1 && a.0 == p.0 && nats.contains(a.1) {
+            Initiator::Src
+        } else if a.0 != p.0 && a.1 == p.1 && nats.contains(a.0) {
+            Initiator::Dst
+        } else {
+            Initiator::Unknown
+        };
+        return (Leg::Inner, side);
+    }
+    let relays = nets.middleboxes();
+    if relays.is_empty() {
+        return (Leg::Direct, Initiator::Unknown);
+    }
+    let public = |x: Addr| !nets.is_internal(x);
+    let (nat_src, nat_dst) = (nats.contains(a.0), nats.contains(a.1));
+    match (nat_src, nat_dst) {
+        // The NAT's own address is the client of its outer leg...
+        (true, false) if public(a.1) => return (Leg::Outer, Initiator::Src),
+        (false, true) if public(a.0) => return (Leg::Outer, Initiator::Dst),
+        // ...and relays for the internal peer on an inner leg logged without pkt fields.
+        (true, false) => return (Leg::Direct, Initiator::Dst),
+        (false, true) => return (Leg::Direct, Initiator::Src),
+        _ => {}
+    }
+    let (relay_src, relay_dst) = (relays.contains(a.0), relays.contains(a.1));
+    if (relay_src && !relay_dst && public(a.1)) || (relay_dst && !relay_src && public(a.0)) {
+        (Leg::Outer, Initiator::Unknown)
+    } else {
+        (Leg::Direct, Initiator::Unknown)
+    }
+}
+
 /// The classes of the peers (see the module docs).
 #[inline]
 fn classes(
@@ -239,18 +281,10 @@ impl Classifier {
         });
         let direction = r.flow_direction;
         let path = r.traffic_path;
-        let (mut leg, mut to_nat, mut from_nat) = (Leg::Direct, false, false);
-        if let (Some(a), Some(p)) = (addrs, peers) {
-            if a != p {
-                leg = Leg::Inner;
-                to_nat = a.1 != p.1 && nets.nat_gateways().contains(a.1);
-                from_nat = a.0 != p.0 && nets.nat_gateways().contains(a.0);
-            } else if !nets.middleboxes().is_empty()
-                && (nets.middleboxes().contains(a.0) || nets.middleboxes().contains(a.1))
-            {
-                leg = Leg::Outer;
-            }
-        }
+        let (leg, nat_client) = match (addrs, peers) {
+            (Some(a), Some(p)) => legs(nets, a, p),
+            _ => (Leg::Direct, Initiator::Unknown),
+        };
         let (src_class, dst_class) = match (addrs, peers) {
             (Some(a), Some(p)) => classes(nets, a, p, direction, path),
             _ => (Class::Public, Class::Public),
@@ -275,8 +309,7 @@ impl Classifier {
                 flags,
                 rejected,
                 ingress: direction == Some(FlowDirection::Ingress),
-                to_nat,
-                from_nat,
+                nat_client,
                 ported,
                 sport,
                 dport,
@@ -354,7 +387,51 @@ impl Classifier {
     }
 }
 
+/// A record's semantics as labels, for tests, debugging and `--explain`-style output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Semantics {
+    /// Source and destination peers.
+    pub peers: Option<(String, String)>,
+    /// `direct`, `inner`, `outer`.
+    pub leg: &'static str,
+    /// `ours`, `private`, `public`.
+    pub src_class: &'static str,
+    /// `ours`, `private`, `public`.
+    pub dst_class: &'static str,
+    /// `src`, `dst`, `unknown`.
+    pub initiator: &'static str,
+    /// [`DecidedBy::label`].
+    pub decided_by: &'static str,
+    /// The client peer.
+    pub client: Option<String>,
+    /// The server peer.
+    pub server: Option<String>,
+    /// The server's port.
+    pub service_port: Option<u16>,
+    /// A client-side probe.
+    pub client_probe: bool,
+    /// `none`, `syn-ack`, `data`.
+    pub answer: &'static str,
+}
+
 impl Flow {
+    /// The record's semantics as labels.
+    pub fn semantics(&self) -> Semantics {
+        Semantics {
+            peers: self.peers.map(|(s, d)| (s.to_string(), d.to_string())),
+            leg: self.leg.label(),
+            src_class: self.src_class.label(),
+            dst_class: self.dst_class.label(),
+            initiator: self.initiator.label(),
+            decided_by: self.decided_by.label(),
+            client: self.client().map(|(a, _)| a.to_string()),
+            server: self.server().map(|(a, _)| a.to_string()),
+            service_port: self.service_port(),
+            client_probe: self.client_probe,
+            answer: self.answer.label(),
+        }
+    }
+
     /// Whether the record was accepted.
     #[inline]
     pub fn accepted(&self) -> bool {

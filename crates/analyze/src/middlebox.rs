@@ -45,6 +45,17 @@ pub enum Leg {
     Outer,
 }
 
+impl Leg {
+    /// `direct`, `inner` or `outer`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Leg::Direct => "direct",
+            Leg::Inner => "inner",
+            Leg::Outer => "outer",
+        }
+    }
+}
+
 /// The relay address of an inner-leg record: the logged endpoint that is not a peer.
 #[inline]
 pub fn relay_of(addrs: (Addr, Addr), peers: (Addr, Addr)) -> Option<Addr> {

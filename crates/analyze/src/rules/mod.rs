@@ -74,6 +74,12 @@ pub struct Settings {
     pub dedupe: bool,
     /// Flows remembered for the double-ended dedupe.
     pub dedupe_max_entries: usize,
+    /// Bytes the double-ended dedupe may hold (entries × 24 bytes).
+    pub dedupe_budget: u64,
+    /// Twins of a double-ended flow start within this many seconds of each other.
+    pub dedupe_horizon: u64,
+    /// What detectors do with records whose initiator is unknown.
+    pub initiator_unknown: UnknownInitiator,
     /// A TCP record with SYN, at most this many packets...
     pub probe_max_packets: u64,
     /// ...and at most this many bytes is a probe (a handshake that carried no data).
@@ -87,11 +93,24 @@ impl Default for Settings {
             max_evidence: 5,
             max_keys: 50_000,
             dedupe: true,
-            dedupe_max_entries: 500_000,
+            dedupe_max_entries: 4_000_000,
+            dedupe_budget: 24 << 20,
+            dedupe_horizon: 60,
+            initiator_unknown: UnknownInitiator::Skip,
             probe_max_packets: 3,
             probe_max_bytes: 300,
         }
     }
+}
+
+/// `settings.initiator_unknown`: records whose initiator nothing in the record decides.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UnknownInitiator {
+    /// Detectors that mean "a connection to port P of host H" skip them (the default).
+    #[default]
+    Skip,
+    /// Treat the source as the client (the destination port as the service), as before.
+    Ports,
 }
 
 /// Report settings (`reports:`).

@@ -7,7 +7,7 @@ use serde_yaml::Value;
 use super::check::{Checker, Locator, suggestion};
 use super::{
     DETECTOR_KINDS, DetectorSpec, Params, ReportSettings, RuleError, RulePack, Settings,
-    SourceScope,
+    SourceScope, UnknownInitiator,
 };
 use crate::addr::{CidrSet, Networks};
 use crate::finding::{MAX_EVIDENCE, Severity};
@@ -134,6 +134,9 @@ fn settings(c: &mut Checker<'_>, v: &Value, p: &Path, s: &mut Settings) {
         "max_keys",
         "dedupe",
         "dedupe_max_entries",
+        "dedupe_budget",
+        "dedupe_horizon",
+        "initiator_unknown",
         "probe_max_packets",
         "probe_max_bytes",
     ];
@@ -166,6 +169,21 @@ fn settings(c: &mut Checker<'_>, v: &Value, p: &Path, s: &mut Settings) {
                     s.dedupe_max_entries = n as usize;
                 }
             }
+            "dedupe_budget" => {
+                if let Some(n) = c.bytes(v, &p, &what) {
+                    s.dedupe_budget = n;
+                }
+            }
+            "dedupe_horizon" => {
+                if let Some(d) = c.duration(v, &p, &what, 1) {
+                    s.dedupe_horizon = d;
+                }
+            }
+            "initiator_unknown" => match c.choice(v, &p, &what, &["skip", "ports"]) {
+                Some("skip") => s.initiator_unknown = UnknownInitiator::Skip,
+                Some(_) => s.initiator_unknown = UnknownInitiator::Ports,
+                None => {}
+            },
             "probe_max_packets" => {
                 if let Some(n) = c.number(v, &p, &what, 1, 1_000_000) {
                     s.probe_max_packets = n;
