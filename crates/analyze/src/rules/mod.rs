@@ -347,6 +347,15 @@ impl RulePack {
         self.networks.add_nat_gateways(blocks);
     }
 
+    /// Adds the addresses of one discovered middlebox interface by its EC2 `InterfaceType`:
+    /// `nat_gateway` (or the SDK's `natGateway`) as a NAT gateway, any other type as a relay.
+    pub fn add_relay(&mut self, interface_type: &str, blocks: Vec<Cidr>) {
+        match interface_type {
+            "nat_gateway" | "natGateway" => self.add_nat_gateways(blocks),
+            _ => self.add_middleboxes(blocks),
+        }
+    }
+
     /// The detector entry with this id.
     pub fn detector(&self, id: &str) -> Option<&DetectorSpec> {
         self.detectors.iter().find(|d| d.id == id)
