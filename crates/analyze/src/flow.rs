@@ -195,7 +195,10 @@ fn interface_side(
 #[inline]
 fn legs(nets: &Networks, a: (Addr, Addr), p: (Addr, Addr)) -> (Leg, Initiator) {
     let nats = nets.nat_gateways();
-    if a != p {
+    // Traffic to a secondary address logs the interface's primary address with the secondary
+    // one in pkt-dstaddr (and the reverse for replies): same interface, not a relay.
+    let aliased = (a.0 == p.0 || alias(a.0, p.0)) && (a.1 == p.1 || alias(a.1, p.1));
+    if a != p && !aliased {
         let side = if nats.is_empty() {
             Initiator::Unknown
         } else if a.1 != p.1 && a.0 == p.0 && nats.contains(a.1) {
@@ -230,6 +233,19 @@ fn legs(nets: &Networks, a: (Addr, Addr), p: (Addr, Addr)) -> (Leg, Initiator) {
     }
 }
 
+/// Two different addresses of one interface: the same IPv4 /24 or IPv6 /64 (a relay's own
+/// address and the far peer it stands for are not on one subnet).
+#[inline]
+fn alias(x: Addr, y: Addr) -> bool {
+    x != y
+        && x.is_v4() == y.is_v4()
+        && if x.is_v4() {
+            x.0 >> 8 == y.0 >> 8
+        } else {
+            x.0 >> 64 == y.0 >> 64
+        }
+}
+
 /// The classes of the peers (see the module docs).
 #[inline]
 fn classes(
@@ -238,14 +254,23 @@ fn classes(
     peers: (Addr, Addr),
     direction: Option<FlowDirection>,
     path: Option<TrafficPath>,
+    relayed: bool,
 ) -> (Class, Class) {
     let (iface_src, iface_dst) = interface_side(nets, addrs, direction);
     let mut src = nets.class(peers.0);
     let mut dst = nets.class(peers.1);
-    if iface_src && peers.0 == addrs.0 {
+    // The interface's side is ours, and so is the endpoint on a relay's inner leg that is
+    // logged as itself (the instance behind a NAT, the target behind a load balancer, the
+    // server behind a transit gateway attachment: it reached the relay's interface in our VPC),
+    // unless it is a public IPv4 address (never a VPC-local one).
+    let own = |logged: Addr, peer: Addr, iface: bool| {
+        (iface && (peer == logged || alias(logged, peer)))
+            || (relayed && peer == logged && (nets.is_internal(peer) || !peer.is_v4()))
+    };
+    if own(addrs.0, peers.0, iface_src) {
         src = Class::Ours;
     }
-    if iface_dst && peers.1 == addrs.1 {
+    if own(addrs.1, peers.1, iface_dst) {
         dst = Class::Ours;
     }
     let private_path = matches!(
@@ -286,7 +311,7 @@ impl Classifier {
             _ => (Leg::Direct, Initiator::Unknown),
         };
         let (src_class, dst_class) = match (addrs, peers) {
-            (Some(a), Some(p)) => classes(nets, a, p, direction, path),
+            (Some(a), Some(p)) => classes(nets, a, p, direction, path, leg == Leg::Inner),
             _ => (Class::Public, Class::Public),
         };
         let protocol = r.protocol;
