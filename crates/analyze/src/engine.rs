@@ -212,7 +212,7 @@ impl Engine {
             dedupe: pack
                 .settings
                 .dedupe
-                .then(|| Dedupe::new(pack.settings.dedupe_max_entries)),
+                .then(|| Dedupe::from_settings(&pack.settings)),
             reports: ReportBuilder::new(&pack.reports),
             ready: Vec::new(),
             records: 0,

@@ -152,12 +152,14 @@ fn settings(c: &mut Checker<'_>, v: &Value, p: &Path, s: &mut Settings) {
         "max_keys",
         "dedupe",
         "dedupe_max_entries",
+        "dedupe_budget",
+        "dedupe_horizon",
+        "initiator_unknown",
         "probe_max_packets",
         "probe_max_bytes",
         "max_incidents",
         "state_budget",
         "promote_at",
-        "initiator_unknown",
     ];
     for (k, v) in c.entries(m, p, &keys, &[], "settings") {
         let p = p.key(k);
@@ -188,6 +190,21 @@ fn settings(c: &mut Checker<'_>, v: &Value, p: &Path, s: &mut Settings) {
                     s.dedupe_max_entries = n as usize;
                 }
             }
+            "dedupe_budget" => {
+                if let Some(n) = c.bytes(v, &p, &what) {
+                    s.dedupe_budget = n;
+                }
+            }
+            "dedupe_horizon" => {
+                if let Some(d) = c.duration(v, &p, &what, 1) {
+                    s.dedupe_horizon = d;
+                }
+            }
+            "initiator_unknown" => match c.choice(v, &p, &what, &["skip", "ports"]) {
+                Some("skip") => s.initiator_unknown = UnknownInitiator::Skip,
+                Some(_) => s.initiator_unknown = UnknownInitiator::Ports,
+                None => {}
+            },
             "probe_max_packets" => {
                 if let Some(n) = c.number(v, &p, &what, 1, 1_000_000) {
                     s.probe_max_packets = n;
@@ -206,15 +223,6 @@ fn settings(c: &mut Checker<'_>, v: &Value, p: &Path, s: &mut Settings) {
             "promote_at" => {
                 if let Some(n) = c.number(v, &p, &what, 1, 4) {
                     s.promote_at = n as u32;
-                }
-            }
-            "initiator_unknown" => {
-                if let Some(x) = c.choice(v, &p, &what, &["skip", "ports"]) {
-                    s.initiator_unknown = if x == "ports" {
-                        UnknownInitiator::Ports
-                    } else {
-                        UnknownInitiator::Skip
-                    };
                 }
             }
             _ => {
