@@ -1,9 +1,18 @@
-//! `admin_port_exposure`: administrative and database ports (the rule's `services`) ACCEPTed
-//! from external sources to internal hosts. One finding per (destination, protocol, port) and
-//! window, counting distinct external sources (exact up to 32, then HyperLogLog).
+//! `admin_port_exposure`: administrative and database services (the rule's `services`)
+//! ACCEPTed on connections a public client opened to one of our (or private) servers. Who
+//! opened the connection is the record's initiator (tcp-flags, flow-direction, pkt
+//! addresses, then ports); a reply from an internet server to an ephemeral port that happens
+//! to be 5432 is the other way round and not counted. One finding per (server, protocol,
+//! service port) and window, counting distinct public clients (exact up to 32, then
+//! HyperLogLog).
+//!
+//! A relay's interface (a NAT gateway: configured, discovered or learned from inner legs) has
+//! no security group and logs the internet's unsolicited SYNs as ACCEPT before dropping
+//! them, so a server that is a relay is only exposed when it answered (a SYN-ACK or data).
 
-use super::{Detector, DetectorStats, Rule, Tally, approx, set_hosts, set_port};
+use super::{CloseCx, Detector, DetectorStats, Rule, Tally, approx, conn, set_hosts, set_port};
 use crate::addr::Addr;
+use crate::addr::Class;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
 use crate::services::{ServiceSet, protocol_name};
@@ -14,6 +23,9 @@ use crate::window::Windowed;
 struct State {
     tally: Tally,
     sources: Distinct<Addr>,
+    /// The server answered (a SYN-ACK or data from it, or a client record that carried
+    /// data): more than an accepted SYN.
+    answered: bool,
 }
 
 pub struct AdminExposure {
@@ -26,7 +38,7 @@ pub struct AdminExposure {
 
 impl AdminExposure {
     pub fn new(rule: Rule, services: ServiceSet, min_sources: u64) -> Self {
-        let state = Windowed::new(rule.window, rule.max_keys);
+        let state = rule.windowed(64);
         AdminExposure {
             rule,
             services,
@@ -40,22 +52,27 @@ impl AdminExposure {
 impl Detector for AdminExposure {
     #[inline]
     fn observe(&mut self, f: &Flow, origin: Origin) {
-        let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
+        let Some(t) = f.time else {
             return;
         };
-        if !f.accepted()
-            || f.src_internal
-            || !f.dst_internal
-            || !f.ported
-            || !self.services.contains(f.protocol, f.dport)
-            || self.rule.exempt(src, dst)
+        if !f.accepted() {
+            return;
+        }
+        let Some(c) = conn(f, self.rule.unknown) else {
+            return;
+        };
+        if c.client_class != Class::Public
+            || !c.server_class.internal()
+            || !self.services.contains(f.protocol, c.port)
+            || self.rule.exempt(c.client, c.server)
         {
             return;
         }
-        let key = (dst, f.protocol.unwrap_or(0), f.dport);
+        let key = (c.server, c.proto, c.port);
         if let Some((_, s)) = self.state.slot(t, key, State::default) {
-            s.tally.add(f, origin, self.rule.max_evidence);
-            s.sources.insert(src);
+            s.tally.add_conn(f, &c, origin, self.rule.max_evidence);
+            s.sources.insert(c.client);
+            s.answered |= super::answered(f, &c);
         }
     }
 
@@ -63,13 +80,13 @@ impl Detector for AdminExposure {
         self.state.next_close()
     }
 
-    fn close(&mut self, watermark: u64, out: &mut Vec<Finding>) {
+    fn close(&mut self, watermark: u64, cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
         let (rule, services, min) = (&self.rule, &self.services, self.min_sources);
         let mut made = 0;
         self.state.close(watermark, |start, map| {
             for ((dst, proto, port), s) in map {
                 let (n, exact) = s.sources.count();
-                if n < min {
+                if n < min || (!s.answered && cx.relays.is_relay(dst)) {
                     continue;
                 }
                 let protocol = (proto != 0).then_some(proto);
@@ -93,6 +110,6 @@ impl Detector for AdminExposure {
     }
 
     fn stats(&self) -> DetectorStats {
-        self.rule.stats(&self.state, self.findings)
+        self.rule.stats(&self.state, self.findings, 0)
     }
 }

@@ -15,7 +15,7 @@ mod schema;
 
 use std::fmt;
 
-use crate::addr::{CidrSet, Networks};
+use crate::addr::{Cidr, CidrSet, Networks};
 use crate::finding::Severity;
 use crate::services::{Service, ServiceSet};
 use crate::zones::Zones;
@@ -61,6 +61,37 @@ impl fmt::Display for RuleError {
 
 impl std::error::Error for RuleError {}
 
+/// What tells a scan or sweep (probing) from a client using a service (serving): pack keys
+/// `min_probe_share` (percent) and `escalate_accepted` of `port_scan` and `host_sweep`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Probing {
+    /// Fire only when at most `100 - min_probe_share` percent of the targets served data.
+    pub min_probe_share: u64,
+    /// Raise the severity one level when a public client's probes reached (were accepted by,
+    /// or answered by) at least this many targets (0: never).
+    pub escalate_accepted: u64,
+}
+
+impl Default for Probing {
+    fn default() -> Probing {
+        Probing {
+            min_probe_share: 80,
+            escalate_accepted: 3,
+        }
+    }
+}
+
+/// What detectors do with a record whose initiator is unknown (`settings.initiator_unknown`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UnknownInitiator {
+    /// Skip it (default): never guess a service from a port alone.
+    #[default]
+    Skip,
+    /// Treat the source as the client and the destination port as the service (the old
+    /// behaviour).
+    Ports,
+}
+
 /// Pack-wide settings (`settings:`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
@@ -68,16 +99,30 @@ pub struct Settings {
     pub allowed_lateness: u64,
     /// Evidence pointers per finding (1–16).
     pub max_evidence: usize,
-    /// Live keys per detector, all open windows together.
+    /// Live keys per detector, all open windows together (0: sized from `state_budget`).
     pub max_keys: usize,
     /// Whether double-ended flows are counted once.
     pub dedupe: bool,
     /// Flows remembered for the double-ended dedupe.
     pub dedupe_max_entries: usize,
+    /// Bytes the double-ended dedupe may hold (entries × 24 bytes).
+    pub dedupe_budget: u64,
+    /// Twins of a double-ended flow start within this many seconds of each other.
+    pub dedupe_horizon: u64,
+    /// What detectors do with records whose initiator is unknown.
+    pub initiator_unknown: UnknownInitiator,
     /// A TCP record with SYN, at most this many packets...
     pub probe_max_packets: u64,
     /// ...and at most this many bytes is a probe (a handshake that carried no data).
     pub probe_max_bytes: u64,
+    /// Incidents kept per run (findings for further group keys are counted as a limit).
+    pub max_incidents: usize,
+    /// Bytes of detector state, all detectors together (split evenly; a rule's `max_keys`
+    /// overrides its share).
+    pub state_budget: u64,
+    /// Records a key from an internet-sized key space needs in a window before it gets
+    /// exact state (1–4; 1: at once).
+    pub promote_at: u32,
 }
 
 impl Default for Settings {
@@ -85,11 +130,17 @@ impl Default for Settings {
         Settings {
             allowed_lateness: 600,
             max_evidence: 5,
-            max_keys: 50_000,
+            max_keys: 0,
             dedupe: true,
-            dedupe_max_entries: 500_000,
+            dedupe_max_entries: 4_000_000,
+            dedupe_budget: 24 << 20,
+            dedupe_horizon: 60,
+            initiator_unknown: UnknownInitiator::Skip,
             probe_max_packets: 3,
             probe_max_bytes: 300,
+            max_incidents: 10_000,
+            state_budget: 128 << 20,
+            promote_at: 2,
         }
     }
 }
@@ -156,6 +207,8 @@ pub enum Params {
         probes_only: bool,
         /// Which sources.
         sources: SourceScope,
+        /// Probing vs serving thresholds.
+        probing: Probing,
     },
     /// One source probing one port on many hosts.
     HostSweep {
@@ -165,6 +218,8 @@ pub enum Params {
         probes_only: bool,
         /// Which sources.
         sources: SourceScope,
+        /// Probing vs serving thresholds.
+        probing: Probing,
     },
     /// Bytes from an internal address to one external address.
     Exfiltration {
@@ -308,6 +363,33 @@ impl RulePack {
             let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
             panic!("the built-in default pack is invalid:\n{}", text.join("\n"))
         })
+    }
+
+    /// Adds blocks that are ours (VPC IPv4 and IPv6 CIDRs from `DescribeVpcs`), on top of
+    /// `networks.internal`.
+    pub fn add_internal(&mut self, blocks: Vec<Cidr>) {
+        self.networks.add_ours(blocks);
+    }
+
+    /// Adds relay addresses (middlebox interfaces: load balancers, gateway load balancer
+    /// endpoints, transit gateway attachments), on top of `networks.middleboxes`.
+    pub fn add_middleboxes(&mut self, blocks: Vec<Cidr>) {
+        self.networks.add_middleboxes(blocks);
+    }
+
+    /// Adds NAT gateway addresses (relays that only carry connections opened from inside),
+    /// on top of `networks.nat_gateways`.
+    pub fn add_nat_gateways(&mut self, blocks: Vec<Cidr>) {
+        self.networks.add_nat_gateways(blocks);
+    }
+
+    /// Adds the addresses of one discovered middlebox interface by its EC2 `InterfaceType`:
+    /// `nat_gateway` (or the SDK's `natGateway`) as a NAT gateway, any other type as a relay.
+    pub fn add_relay(&mut self, interface_type: &str, blocks: Vec<Cidr>) {
+        match interface_type {
+            "nat_gateway" | "natGateway" => self.add_nat_gateways(blocks),
+            _ => self.add_middleboxes(blocks),
+        }
     }
 
     /// The detector entry with this id.

@@ -6,8 +6,8 @@ use serde_yaml::Value;
 
 use super::check::{Checker, Locator, suggestion};
 use super::{
-    DETECTOR_KINDS, DetectorSpec, Params, ReportSettings, RuleError, RulePack, Settings,
-    SourceScope,
+    DETECTOR_KINDS, DetectorSpec, Params, Probing, ReportSettings, RuleError, RulePack, Settings,
+    SourceScope, UnknownInitiator,
 };
 use crate::addr::{CidrSet, Networks};
 use crate::finding::{MAX_EVIDENCE, Severity};
@@ -42,8 +42,26 @@ const COMMON_KEYS: &[&str] = &[
 /// Kind-specific keys: (kind, optional keys, required keys).
 const KIND_KEYS: &[(&str, &[&str], &[&str])] = &[
     ("admin_port_exposure", &["min_sources"], &["services"]),
-    ("port_scan", &["probes_only", "sources"], &["min_ports"]),
-    ("host_sweep", &["probes_only", "sources"], &["min_hosts"]),
+    (
+        "port_scan",
+        &[
+            "probes_only",
+            "sources",
+            "min_probe_share",
+            "escalate_accepted",
+        ],
+        &["min_ports"],
+    ),
+    (
+        "host_sweep",
+        &[
+            "probes_only",
+            "sources",
+            "min_probe_share",
+            "escalate_accepted",
+        ],
+        &["min_hosts"],
+    ),
     ("exfiltration", &["exclude_aws_services"], &["min_bytes"]),
     (
         "lateral_movement",
@@ -134,8 +152,14 @@ fn settings(c: &mut Checker<'_>, v: &Value, p: &Path, s: &mut Settings) {
         "max_keys",
         "dedupe",
         "dedupe_max_entries",
+        "dedupe_budget",
+        "dedupe_horizon",
+        "initiator_unknown",
         "probe_max_packets",
         "probe_max_bytes",
+        "max_incidents",
+        "state_budget",
+        "promote_at",
     ];
     for (k, v) in c.entries(m, p, &keys, &[], "settings") {
         let p = p.key(k);
@@ -166,9 +190,39 @@ fn settings(c: &mut Checker<'_>, v: &Value, p: &Path, s: &mut Settings) {
                     s.dedupe_max_entries = n as usize;
                 }
             }
+            "dedupe_budget" => {
+                if let Some(n) = c.bytes(v, &p, &what) {
+                    s.dedupe_budget = n;
+                }
+            }
+            "dedupe_horizon" => {
+                if let Some(d) = c.duration(v, &p, &what, 1) {
+                    s.dedupe_horizon = d;
+                }
+            }
+            "initiator_unknown" => match c.choice(v, &p, &what, &["skip", "ports"]) {
+                Some("skip") => s.initiator_unknown = UnknownInitiator::Skip,
+                Some(_) => s.initiator_unknown = UnknownInitiator::Ports,
+                None => {}
+            },
             "probe_max_packets" => {
                 if let Some(n) = c.number(v, &p, &what, 1, 1_000_000) {
                     s.probe_max_packets = n;
+                }
+            }
+            "max_incidents" => {
+                if let Some(n) = c.number(v, &p, &what, 1, 10_000_000) {
+                    s.max_incidents = n as usize;
+                }
+            }
+            "state_budget" => {
+                if let Some(n) = c.bytes(v, &p, &what) {
+                    s.state_budget = n.max(1 << 20);
+                }
+            }
+            "promote_at" => {
+                if let Some(n) = c.number(v, &p, &what, 1, 4) {
+                    s.promote_at = n as u32;
                 }
             }
             _ => {
@@ -219,17 +273,29 @@ fn networks(c: &mut Checker<'_>, v: &Value, p: &Path) -> Networks {
         return Networks::default();
     };
     let (mut builtin, mut extra) = (true, CidrSet::default());
-    for (k, v) in c.entries(m, p, &["builtin_internal", "internal"], &[], "networks") {
+    let (mut relays, mut nats) = (CidrSet::default(), CidrSet::default());
+    let keys = [
+        "builtin_internal",
+        "internal",
+        "middleboxes",
+        "nat_gateways",
+    ];
+    for (k, v) in c.entries(m, p, &keys, &[], "networks") {
         let kp = p.key(k);
-        if k == "builtin_internal" {
-            builtin = c
-                .boolean(v, &kp, "networks.builtin_internal")
-                .unwrap_or(true);
-        } else if let Some(set) = c.cidrs(v, &kp, "networks.internal") {
-            extra = set;
+        let what = format!("networks.{k}");
+        match k {
+            "builtin_internal" => {
+                builtin = c.boolean(v, &kp, &what).unwrap_or(true);
+            }
+            "internal" => extra = c.cidrs(v, &kp, &what).unwrap_or_default(),
+            "middleboxes" => relays = c.cidrs(v, &kp, &what).unwrap_or_default(),
+            _ => nats = c.cidrs(v, &kp, &what).unwrap_or_default(),
         }
     }
-    Networks::new(builtin, extra)
+    let mut networks = Networks::new(builtin, extra);
+    networks.add_middleboxes(relays.blocks().iter().copied());
+    networks.add_nat_gateways(nats.blocks().iter().copied());
+    networks
 }
 
 fn is_name(s: &str) -> bool {
@@ -709,6 +775,23 @@ fn detector(c: &mut Checker<'_>, v: &Value, p: &Path, pack: &RulePack) -> Option
             None => Some(SourceScope::Any),
         }
     };
+    let probing = |c: &mut Checker<'_>| -> Option<Probing> {
+        let mut out = Probing::default();
+        if let Some(v) = find("min_probe_share") {
+            out.min_probe_share =
+                c.number(v, &p.key("min_probe_share"), "min_probe_share", 1, 100)?;
+        }
+        if let Some(v) = find("escalate_accepted") {
+            out.escalate_accepted = c.number(
+                v,
+                &p.key("escalate_accepted"),
+                "escalate_accepted",
+                0,
+                1_000_000,
+            )?;
+        }
+        Some(out)
+    };
     let svc = |c: &mut Checker<'_>| -> Option<ServiceSet> {
         let v = find("services")?;
         service_refs(c, v, &p.key("services"), &pack.services).map(ServiceSet::new)
@@ -726,20 +809,24 @@ fn detector(c: &mut Checker<'_>, v: &Value, p: &Path, pack: &RulePack) -> Option
             let min_ports = num(c, "min_ports", 0);
             let probes_only = flag(c, "probes_only", true);
             let sources = scope(c);
+            let probing = probing(c);
             Params::PortScan {
                 min_ports: min_ports?,
                 probes_only: probes_only?,
                 sources: sources?,
+                probing: probing?,
             }
         }
         "host_sweep" => {
             let min_hosts = num(c, "min_hosts", 0);
             let probes_only = flag(c, "probes_only", true);
             let sources = scope(c);
+            let probing = probing(c);
             Params::HostSweep {
                 min_hosts: min_hosts?,
                 probes_only: probes_only?,
                 sources: sources?,
+                probing: probing?,
             }
         }
         "exfiltration" => {
