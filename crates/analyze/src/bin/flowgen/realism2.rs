@@ -244,5 +244,6 @@ fn write_meta(
     };
     write("planted.json", &text)?;
     write("zones.yaml", &estate::zones_yaml(vpcs))?;
-    write("networks.yaml", &estate::networks_yaml(vpcs))
+    write("networks.yaml", &estate::networks_yaml(vpcs))?;
+    write("middleboxes.yaml", &estate::middleboxes_yaml(vpcs))
 }

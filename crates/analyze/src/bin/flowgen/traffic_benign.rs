@@ -8,7 +8,8 @@
 //!   0), backups (db → S3 through the gateway endpoint, traffic-path 7; db → backup host on
 //!   rsync 873), the bastion's SSH session, and the idle interface's NODATA;
 //! - request-driven patterns that fill the budget: internet clients → ALB, IPv6 clients → the
-//!   dual-stack web tier, web → app 8080 (small requests), app → db, egress through the NAT
+//!   dual-stack web tier, web → app 8080 (small requests), app → Kubernetes pods on the
+//!   worker nodes (secondary addresses: `dstaddr` the node, `pkt-dstaddr` the pod), app → db, egress through the NAT
 //!   gateway (both legs logged; the NAT's ports span 1024–65535, so replies land on 22, 3306,
 //!   5432...), DNS to the custom resolvers (udp and tcp 53) and from the Route 53 Resolver
 //!   endpoints, resolver upstream queries through the NAT, IPv6 egress through the egress-only
@@ -56,6 +57,7 @@ impl Ctx<'_> {
             port,
             tap: Some(self.tap(i)),
             svc: None,
+            primary: None,
         }
     }
 
@@ -66,6 +68,7 @@ impl Ctx<'_> {
             port,
             tap: Some(self.tap(i)),
             svc: None,
+            primary: None,
         }
     }
 
@@ -130,6 +133,7 @@ pub fn ext4(ip: u32, port: u16) -> End {
         port,
         tap: None,
         svc: None,
+        primary: None,
     }
 }
 
@@ -140,6 +144,7 @@ pub fn ext6(ip: u128, port: u16) -> End {
         port,
         tap: None,
         svc: None,
+        primary: None,
     }
 }
 
@@ -199,8 +204,9 @@ pub fn fixed(cx: &mut Ctx, out: &mut Vec<Rec2>) {
 /// Request-driven patterns, drawn by weight, until `out` holds `budget` records.
 pub fn fill(cx: &mut Ctx, out: &mut Vec<Rec2>, budget: usize) {
     type Pattern = fn(&mut Ctx, &mut Vec<Rec2>);
-    const MIX: [(u64, Pattern); 13] = [
+    const MIX: [(u64, Pattern); 14] = [
         (22, alb_client_request),
+        (8, pod_request),
         (10, ipv6_web_client),
         (20, web_to_app),
         (5, app_to_db),
@@ -392,6 +398,7 @@ pub fn backups(cx: &mut Ctx, out: &mut Vec<Rec2>) {
             port: 443,
             tap: None,
             svc: Some(svc),
+            primary: None,
         };
         let start = cx.at().min(cx.t0 + 200);
         let mb = cx.rng.range(150, 400) * 1_000_000;
@@ -510,6 +517,26 @@ pub fn web_to_app(cx: &mut Ctx, out: &mut Vec<Rec2>) {
     tcp(client, cx.v4(app, 8080), start, cx.rng.below(2), req, resp).emit(out);
 }
 
+/// An app server calling a Kubernetes service on a pod of a worker node (port 8080): the
+/// node's records show its primary address, `pkt-dstaddr` / `pkt-srcaddr` the pod's.
+pub fn pod_request(cx: &mut Ctx, out: &mut Vec<Rec2>) {
+    let (app, node) = (cx.pick_of(Role::App), cx.pick_of(Role::Worker));
+    let pod = *cx.rng.pick(&cx.vpc.hosts[node].pods);
+    let server = End {
+        ip: IpAddr::V4(Ipv4Addr::from(pod)),
+        primary: Some(cx.vpc.hosts[node].ip4()),
+        ..cx.v4(node, 8080)
+    };
+    let client = End {
+        port: cx.eph(),
+        ..cx.v4(app, 0)
+    };
+    let start = cx.at();
+    let req = (cx.rng.range(4, 12), cx.rng.log_uniform(400, 6_000));
+    let resp = (cx.rng.range(4, 20), cx.rng.log_uniform(600, 80_000));
+    tcp(client, server, start, cx.rng.below(3), req, resp).emit(out);
+}
+
 /// A short database session (jobs, migrations) from an app server.
 pub fn app_to_db(cx: &mut Ctx, out: &mut Vec<Rec2>) {
     let (app, db) = (cx.pick_of(Role::App), cx.pick_of(Role::Db));
@@ -547,6 +574,7 @@ pub fn nat_egress(cx: &mut Ctx, out: &mut Vec<Rec2>) {
             port: 443,
             tap: None,
             svc: Some(svc),
+            primary: None,
         }
     } else {
         ext4(*cx.rng.pick(&cx.pools.apis), 443)
@@ -683,6 +711,7 @@ pub fn gateway_endpoint(cx: &mut Ctx, out: &mut Vec<Rec2>) {
         port: 443,
         tap: None,
         svc: Some(svc),
+        primary: None,
     };
     let client = End {
         port: cx.eph(),
