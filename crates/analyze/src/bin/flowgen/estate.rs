@@ -159,8 +159,14 @@ pub fn build(seed: u64, vpcs: usize) -> Vec<Vpc> {
             let vpc = hex_id(&mut rng, "vpc-", 17);
             let flow_log = hex_id(&mut rng, "fl-", 17);
             let base = (10u32 << 24) | ((20 + v as u32) << 16);
-            // Amazon's pool: 2600:1f18::/32 style, a /56 per VPC.
-            let v6 = (0x2600_1f18u128 << 96)
+            // Amazon's pool of the region (2600:1f18::/32 us-east-1, 2a05:d018::/32 eu-west-1,
+            // 2406:da1c::/32 ap-southeast-2), a /56 per VPC.
+            let pool: u128 = match region {
+                "eu-west-1" => 0x2a05_d018,
+                "ap-southeast-2" => 0x2406_da1c,
+                _ => 0x2600_1f18,
+            };
+            let v6 = (pool << 96)
                 | (u128::from(rng.below(1 << 16) as u16) << 80)
                 | (u128::from(rng.below(1 << 8) as u8) << 72);
             let mut hosts = Vec::new();

@@ -6,7 +6,8 @@
 //!   every 30 s (kept-alive and fresh connections), SNMP polls (udp 161) and pings, database
 //!   connection pools and ALB keep-alive connections that outlive the run (records with flags
 //!   0), backups (db → S3 through the gateway endpoint, traffic-path 7; db → backup host on
-//!   rsync 873), the bastion's SSH session, and the idle interface's NODATA;
+//!   rsync 873), the bastion's SSH session, the idle interface's NODATA, and app → app calls
+//!   over VPC peering (each side in its own VPC's flow log, traffic-path 4);
 //! - request-driven patterns that fill the budget: internet clients → ALB, IPv6 clients → the
 //!   dual-stack web tier, web → app 8080 (small requests), app → Kubernetes pods on the
 //!   worker nodes (secondary addresses: `dstaddr` the node, `pkt-dstaddr` the pod), app → db, egress through the NAT
@@ -38,6 +39,9 @@ pub struct Ctx<'a> {
     /// Whether this is the run's last period (the bastion session closes in it).
     pub last: bool,
     pub seed: u64,
+    /// The VPC this one is peered with (VPCs 2k and 2k+1, same account and region) and
+    /// whether this one is the client side of the peering traffic.
+    pub peer: Option<(&'a Vpc, bool)>,
 }
 
 pub const PERIOD: u64 = 300;
@@ -199,6 +203,55 @@ pub fn fixed(cx: &mut Ctx, out: &mut Vec<Rec2>) {
     backups(cx, out);
     bastion_session(cx, out);
     idle_nodata(cx, out);
+    peering(cx, out);
+}
+
+/// App servers of VPC 2k call an internal API (8443) on app servers of VPC 2k+1 over the
+/// peering connection (traffic-path 4 on egress). Each VPC's flow log has its own side: both
+/// jobs derive the same connections from a stream of the pair and period, and each writes the
+/// records of its own interfaces only.
+pub fn peering(cx: &mut Ctx, out: &mut Vec<Rec2>) {
+    let Some((peer, client_side)) = cx.peer else {
+        return;
+    };
+    let (cv, sv) = if client_side {
+        (cx.vpc, peer)
+    } else {
+        (peer, cx.vpc)
+    };
+    let pair = (cv.index as u64) << 32;
+    let mut rng = Rng::new(cx.seed, 0x9ee1_0000_0000_0000 | pair | (cx.t0 / PERIOD));
+    let (apps_c, apps_s) = (cv.of(Role::App), sv.of(Role::App));
+    for _ in 0..60 {
+        let (a, b) = (*rng.pick(&apps_c), *rng.pick(&apps_s));
+        let tap = |v: &Vpc, i: usize, mine: bool| {
+            mine.then_some(Tap {
+                eni: i as u16,
+                jitter: v.hosts[i].jitter,
+            })
+        };
+        let client = End {
+            ip: cv.hosts[a].ip4(),
+            port: rng.range(32_768, 60_999) as u16,
+            tap: tap(cv, a, client_side),
+            svc: None,
+            primary: None,
+        };
+        let server = End {
+            ip: sv.hosts[b].ip4(),
+            port: 8443,
+            tap: tap(sv, b, !client_side),
+            svc: None,
+            primary: None,
+        };
+        let start = cx.t0 + rng.below(PERIOD);
+        let req = (rng.range(6, 20), rng.log_uniform(900, 12_000));
+        let resp = (rng.range(6, 40), rng.log_uniform(1_500, 120_000));
+        let mut c = tcp(client, server, start, rng.below(5), req, resp);
+        c.client_path = 4;
+        c.server_path = 4;
+        c.emit(out);
+    }
 }
 
 /// Request-driven patterns, drawn by weight, until `out` holds `budget` records.

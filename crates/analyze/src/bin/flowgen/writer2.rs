@@ -285,7 +285,7 @@ pub fn write_object(
 /// The single local file: plain text, or gzip when the name ends in `.gz`.
 pub enum SingleFile {
     Plain(BufWriter<File>),
-    Gzip(flate2::write::GzEncoder<BufWriter<File>>),
+    Gzip(Box<flate2::write::GzEncoder<BufWriter<File>>>),
 }
 
 impl SingleFile {
@@ -296,7 +296,7 @@ impl SingleFile {
         }
         let file = BufWriter::with_capacity(1 << 16, File::create(path)?);
         let mut out = if path.extension().is_some_and(|e| e == "gz") {
-            SingleFile::Gzip(gzip(file))
+            SingleFile::Gzip(Box::new(gzip(file)))
         } else {
             SingleFile::Plain(file)
         };
