@@ -399,6 +399,7 @@ fn realism_2_is_deterministic_and_logged_as_aws_logs_it() {
     let (mut v6, mut nat_inner, mut nat_outer, mut established, mut path7) = (0, 0, 0, 0, 0);
     let mut flags = std::collections::BTreeSet::new();
     let mut formats = std::collections::BTreeSet::new();
+    let (mut pods, mut unknown, mut peering) = (0, 0, 0);
     // (interface kind, 5-tuple, minute) -> start, to compare twins on two interfaces.
     let mut twins: BTreeMap<(String, String, String, String, String), Vec<u64>> = BTreeMap::new();
     for p in &objects {
@@ -433,9 +434,16 @@ fn realism_2_is_deterministic_and_logged_as_aws_logs_it() {
             {
                 nat_outer += 1;
             }
+            if f["instance-id"] != "-"
+                && (f["dstaddr"] != f["pkt-dstaddr"] || f["srcaddr"] != f["pkt-srcaddr"])
+            {
+                pods += 1; // a worker node's records of a pod's traffic
+            }
+            unknown += usize::from(f["account-id"] == "unknown");
             if f["tcp-flags"] == "0" && f["protocol"] == "6" {
                 established += 1;
             }
+            peering += usize::from(f["traffic-path"] == "4");
             if f["traffic-path"] == "7" {
                 path7 += 1;
                 assert!(f["pkt-dst-aws-service"] != "-", "{line}");
@@ -476,6 +484,8 @@ fn realism_2_is_deterministic_and_logged_as_aws_logs_it() {
         "{v6} {nat_inner} {nat_outer}"
     );
     assert!(established > 500 && path7 > 10, "{established} {path7}");
+    assert!(pods > 100 && unknown > 100, "{pods} {unknown}");
+    assert!(peering >= 4 * 60, "both sides of VPC peering: {peering}");
     let expected: std::collections::BTreeSet<u16> = [0, 1, 2, 3, 4, 6, 18, 19].into();
     assert_eq!(flags, expected, "OR-ed flags of real intervals only");
     let mut differ = 0;
@@ -495,6 +505,12 @@ fn realism_2_is_deterministic_and_logged_as_aws_logs_it() {
     let text = fs::read_to_string(&single).unwrap();
     let file = S3TextFile::parse(&text).unwrap();
     assert_eq!(file.records().filter(|(_, r)| r.is_ok()).count(), 40_000);
+    let gz = tmp.path().join("one/all.log.gz");
+    generate2(
+        &tmp.path().join("e"),
+        &[&args[..], &["--single-file", gz.to_str().unwrap()]].concat(),
+    );
+    assert_eq!(gunzip(&gz), text, "the same file, gzipped");
     generate2(
         &tmp.path().join("d"),
         &[&args[..], &["--per-object", "4000"]].concat(),

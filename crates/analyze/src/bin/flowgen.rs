@@ -24,7 +24,7 @@
 //! ```
 //!
 //! `DIR` then also gets `networks.yaml` (the VPCs' IPv4 and IPv6 CIDRs, a pack layer, as
-//! `--discover` would find them); `--single-file` writes every record to one local file
+//! `--discover` would find them) and `middleboxes.yaml` (NAT gateways and other relays); `--single-file` writes every record to one local file
 //! (gzip if it ends in `.gz`) instead of the S3 layout. Realism 1 (the default) writes the
 //! same bytes as before realism 2 existed.
 //!

@@ -3,7 +3,8 @@
 //! ALB and NLB interfaces, the bastion with an Elastic IP), a dual-stack web tier, app, db,
 //! a dual-stack worker tier, a management subnet (monitoring scraper, two custom DNS
 //! resolvers, the backup host, two Route 53 Resolver endpoint interfaces) and an endpoint
-//! subnet (interface VPC endpoints). Every interface is in the VPC's flow log, including the
+//! subnet (interface VPC endpoints). The worker nodes run Kubernetes pods on secondary
+//! addresses (8 each, `10.<20+v>.5.100` on). Every interface is in the VPC's flow log, including the
 //! requester-managed ones (instance-id `-`), and each has its own capture delay (0–10 s), so
 //! the two records of one flow seen on two interfaces differ by up to 10 s, as delivered logs
 //! do. Also the public address pools (IPv4 and IPv6) and the pack layers the estate implies.
@@ -54,6 +55,8 @@ pub struct Host {
     pub role: Role,
     /// Capture delay of this interface's records, seconds (0–10).
     pub jitter: u64,
+    /// Secondary private addresses (Kubernetes pods on a worker node).
+    pub pods: Vec<u32>,
 }
 
 impl Host {
@@ -156,8 +159,14 @@ pub fn build(seed: u64, vpcs: usize) -> Vec<Vpc> {
             let vpc = hex_id(&mut rng, "vpc-", 17);
             let flow_log = hex_id(&mut rng, "fl-", 17);
             let base = (10u32 << 24) | ((20 + v as u32) << 16);
-            // Amazon's pool: 2600:1f18::/32 style, a /56 per VPC.
-            let v6 = (0x2600_1f18u128 << 96)
+            // Amazon's pool of the region (2600:1f18::/32 us-east-1, 2a05:d018::/32 eu-west-1,
+            // 2406:da1c::/32 ap-southeast-2), a /56 per VPC.
+            let pool: u128 = match region {
+                "eu-west-1" => 0x2a05_d018,
+                "ap-southeast-2" => 0x2406_da1c,
+                _ => 0x2600_1f18,
+            };
+            let v6 = (pool << 96)
                 | (u128::from(rng.below(1 << 16) as u16) << 80)
                 | (u128::from(rng.below(1 << 8) as u8) << 72);
             let mut hosts = Vec::new();
@@ -185,6 +194,13 @@ pub fn build(seed: u64, vpcs: usize) -> Vec<Vpc> {
                         v6: v6_host,
                         role,
                         jitter: rng.below(11),
+                        pods: if role == Role::Worker {
+                            (0..8)
+                                .map(|p| base | (net << 8) | (100 + 8 * k + p))
+                                .collect()
+                        } else {
+                            Vec::new()
+                        },
                     });
                 }
             }
@@ -293,6 +309,27 @@ pub fn networks_yaml(vpcs: &[Vpc]) -> String {
         s.push_str(&format!("    - {}\n    - {}\n", v.cidr4(), v.cidr6()));
     }
     s
+}
+
+/// The relays of the estate as a pack layer (`networks.nat_gateways` and `.middleboxes`):
+/// what `--discover` reads from `DescribeNetworkInterfaces` (NAT gateways; load balancers,
+/// endpoints and Resolver endpoints). Not layered by the tests, which must do without it.
+pub fn middleboxes_yaml(vpcs: &[Vpc]) -> String {
+    let list = |pick: &dyn Fn(Role) -> bool| -> String {
+        vpcs.iter()
+            .flat_map(|v| v.hosts.iter().filter(|h| pick(h.role)))
+            .map(|h| format!("{}/32", h.ip4()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "# The estate's NAT gateways and other relays, as `--discover` would read them.\nnetworks:\n  nat_gateways: [{}]\n  middleboxes: [{}]\n",
+        list(&|r| r == Role::Nat),
+        list(&|r| matches!(
+            r,
+            Role::Alb | Role::Nlb | Role::Endpoint | Role::ResolverEndpoint
+        )),
+    )
 }
 
 /// The trust zones the estate follows, as a pack layer.

@@ -14,6 +14,8 @@
 //!   address and NAT port ↔ internet host), replies mirrored (`pkt-srcaddr` the internet host);
 //! - a rejected flow is logged REJECT by the server's interface; the client's interface (if
 //!   ours) still logs its outgoing SYNs as ACCEPT (its security group let them out);
+//! - traffic to or from a secondary address (a pod) shows the interface's primary address in
+//!   `dstaddr`/`srcaddr` of that interface's records, the pod's in `pkt-dstaddr`/`pkt-srcaddr`;
 //! - each interface adds its own capture delay (0–10 s) to `start` and `end`.
 
 use std::net::IpAddr;
@@ -89,6 +91,10 @@ pub struct End {
     pub tap: Option<Tap>,
     /// The AWS service this address belongs to (`pkt-*-aws-service`).
     pub svc: Option<&'static str>,
+    /// The logging interface's primary address when `ip` is a secondary one (a pod): AWS
+    /// writes it in `dstaddr` (ingress) or `srcaddr` (egress) of that interface's records and
+    /// keeps `ip` in `pkt-dstaddr` / `pkt-srcaddr`.
+    pub primary: Option<IpAddr>,
 }
 
 /// The NAT gateway that relays a connection from a private instance.
@@ -232,11 +238,16 @@ impl Conn2 {
 
     fn emit_interval(&self, out: &mut Vec<Rec2>, req: &Part, resp: Option<&Part>) {
         let (c, s) = (self.client, self.server);
-        let rec =
-            |tap: Tap, from: &End, to: &End, part: &Part, dir: Dir, accept: bool, path| Rec2 {
+        let rec = |tap: Tap, from: &End, to: &End, part: &Part, dir: Dir, accept: bool, path| {
+            // The interface's own (primary) address stands for a secondary one on its records.
+            let (src, dst) = match dir {
+                Dir::Egress => (from.primary.unwrap_or(from.ip), to.ip),
+                Dir::Ingress => (from.ip, to.primary.unwrap_or(to.ip)),
+            };
+            Rec2 {
                 eni: tap.eni,
-                src: from.ip,
-                dst: to.ip,
+                src,
+                dst,
                 psrc: from.ip,
                 pdst: to.ip,
                 sport: from.port,
@@ -253,7 +264,8 @@ impl Conn2 {
                 src_svc: from.svc,
                 dst_svc: to.svc,
                 path: if dir == Dir::Egress { path } else { 0 },
-            };
+            }
+        };
         if let Some(t) = c.tap {
             out.push(rec(t, &c, &s, req, Dir::Egress, true, self.client_path));
         }
@@ -364,6 +376,7 @@ mod tests {
                 jitter: eni.into(),
             }),
             svc: None,
+            primary: None,
         }
     }
 
@@ -426,6 +439,28 @@ mod tests {
             .collect();
         assert_eq!(server, [18, 0, 0, 1]);
         assert!(out.iter().all(|r| r.end - r.start < 60));
+    }
+
+    #[test]
+    fn a_pods_traffic_shows_the_nodes_primary_address_on_the_nodes_records() {
+        let mut c = conn(120, 125, Shape::Full);
+        c.server.primary = Some(IpAddr::V4(Ipv4Addr::new(10, 0, 2, 6)));
+        c.server.ip = IpAddr::V4(Ipv4Addr::new(10, 0, 2, 106));
+        let mut out = Vec::new();
+        c.emit(&mut out);
+        let seen: Vec<String> = out
+            .iter()
+            .map(|r| format!("{} {} {} {} {}", r.eni, r.src, r.dst, r.psrc, r.pdst))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                "1 10.0.1.5 10.0.2.106 10.0.1.5 10.0.2.106",
+                "2 10.0.1.5 10.0.2.6 10.0.1.5 10.0.2.106",
+                "2 10.0.2.6 10.0.1.5 10.0.2.106 10.0.1.5",
+                "1 10.0.2.106 10.0.1.5 10.0.2.106 10.0.1.5",
+            ]
+        );
     }
 
     #[test]

@@ -61,6 +61,7 @@ fn generate(
         first: job.period == 0,
         last: job.period + 1 == periods,
         seed: o.seed,
+        peer: peer_of(vpcs, job.vpc),
     };
     let mut out: Vec<Rec2> = planted.map(<[Rec2]>::to_vec).unwrap_or_default();
     let keep = out.len();
@@ -76,6 +77,15 @@ fn generate(
     cx.rng.shuffle(&mut out);
     out.sort_by_key(|r| r.start / 60);
     out
+}
+
+/// VPCs 2k and 2k+1 are peered; the even one is the client side.
+fn peer_of(vpcs: &[Vpc], v: usize) -> Option<(&Vpc, bool)> {
+    if v.is_multiple_of(2) {
+        vpcs.get(v + 1).map(|p| (p, true))
+    } else {
+        Some((&vpcs[v - 1], false))
+    }
 }
 
 fn key_hash(seed: u64, job: &Job, part: usize) -> u32 {
@@ -102,6 +112,7 @@ pub fn run(o: &Opts) -> Result<(), String> {
             first: middle == 0,
             last: middle + 1 == periods,
             seed: o.seed,
+            peer: None,
         };
         planted2::planted(&mut cx)
     };
@@ -244,5 +255,6 @@ fn write_meta(
     };
     write("planted.json", &text)?;
     write("zones.yaml", &estate::zones_yaml(vpcs))?;
-    write("networks.yaml", &estate::networks_yaml(vpcs))
+    write("networks.yaml", &estate::networks_yaml(vpcs))?;
+    write("middleboxes.yaml", &estate::middleboxes_yaml(vpcs))
 }

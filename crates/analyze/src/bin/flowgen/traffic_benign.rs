@@ -6,9 +6,11 @@
 //!   every 30 s (kept-alive and fresh connections), SNMP polls (udp 161) and pings, database
 //!   connection pools and ALB keep-alive connections that outlive the run (records with flags
 //!   0), backups (db → S3 through the gateway endpoint, traffic-path 7; db → backup host on
-//!   rsync 873), the bastion's SSH session, and the idle interface's NODATA;
+//!   rsync 873), the bastion's SSH session, the idle interface's NODATA, and app → app calls
+//!   over VPC peering (each side in its own VPC's flow log, traffic-path 4);
 //! - request-driven patterns that fill the budget: internet clients → ALB, IPv6 clients → the
-//!   dual-stack web tier, web → app 8080 (small requests), app → db, egress through the NAT
+//!   dual-stack web tier, web → app 8080 (small requests), app → Kubernetes pods on the
+//!   worker nodes (secondary addresses: `dstaddr` the node, `pkt-dstaddr` the pod), app → db, egress through the NAT
 //!   gateway (both legs logged; the NAT's ports span 1024–65535, so replies land on 22, 3306,
 //!   5432...), DNS to the custom resolvers (udp and tcp 53) and from the Route 53 Resolver
 //!   endpoints, resolver upstream queries through the NAT, IPv6 egress through the egress-only
@@ -37,6 +39,9 @@ pub struct Ctx<'a> {
     /// Whether this is the run's last period (the bastion session closes in it).
     pub last: bool,
     pub seed: u64,
+    /// The VPC this one is peered with (VPCs 2k and 2k+1, same account and region) and
+    /// whether this one is the client side of the peering traffic.
+    pub peer: Option<(&'a Vpc, bool)>,
 }
 
 pub const PERIOD: u64 = 300;
@@ -56,6 +61,7 @@ impl Ctx<'_> {
             port,
             tap: Some(self.tap(i)),
             svc: None,
+            primary: None,
         }
     }
 
@@ -66,6 +72,7 @@ impl Ctx<'_> {
             port,
             tap: Some(self.tap(i)),
             svc: None,
+            primary: None,
         }
     }
 
@@ -130,6 +137,7 @@ pub fn ext4(ip: u32, port: u16) -> End {
         port,
         tap: None,
         svc: None,
+        primary: None,
     }
 }
 
@@ -140,6 +148,7 @@ pub fn ext6(ip: u128, port: u16) -> End {
         port,
         tap: None,
         svc: None,
+        primary: None,
     }
 }
 
@@ -194,13 +203,63 @@ pub fn fixed(cx: &mut Ctx, out: &mut Vec<Rec2>) {
     backups(cx, out);
     bastion_session(cx, out);
     idle_nodata(cx, out);
+    peering(cx, out);
+}
+
+/// App servers of VPC 2k call an internal API (8443) on app servers of VPC 2k+1 over the
+/// peering connection (traffic-path 4 on egress). Each VPC's flow log has its own side: both
+/// jobs derive the same connections from a stream of the pair and period, and each writes the
+/// records of its own interfaces only.
+pub fn peering(cx: &mut Ctx, out: &mut Vec<Rec2>) {
+    let Some((peer, client_side)) = cx.peer else {
+        return;
+    };
+    let (cv, sv) = if client_side {
+        (cx.vpc, peer)
+    } else {
+        (peer, cx.vpc)
+    };
+    let pair = (cv.index as u64) << 32;
+    let mut rng = Rng::new(cx.seed, 0x9ee1_0000_0000_0000 | pair | (cx.t0 / PERIOD));
+    let (apps_c, apps_s) = (cv.of(Role::App), sv.of(Role::App));
+    for _ in 0..60 {
+        let (a, b) = (*rng.pick(&apps_c), *rng.pick(&apps_s));
+        let tap = |v: &Vpc, i: usize, mine: bool| {
+            mine.then_some(Tap {
+                eni: i as u16,
+                jitter: v.hosts[i].jitter,
+            })
+        };
+        let client = End {
+            ip: cv.hosts[a].ip4(),
+            port: rng.range(32_768, 60_999) as u16,
+            tap: tap(cv, a, client_side),
+            svc: None,
+            primary: None,
+        };
+        let server = End {
+            ip: sv.hosts[b].ip4(),
+            port: 8443,
+            tap: tap(sv, b, !client_side),
+            svc: None,
+            primary: None,
+        };
+        let start = cx.t0 + rng.below(PERIOD);
+        let req = (rng.range(6, 20), rng.log_uniform(900, 12_000));
+        let resp = (rng.range(6, 40), rng.log_uniform(1_500, 120_000));
+        let mut c = tcp(client, server, start, rng.below(5), req, resp);
+        c.client_path = 4;
+        c.server_path = 4;
+        c.emit(out);
+    }
 }
 
 /// Request-driven patterns, drawn by weight, until `out` holds `budget` records.
 pub fn fill(cx: &mut Ctx, out: &mut Vec<Rec2>, budget: usize) {
     type Pattern = fn(&mut Ctx, &mut Vec<Rec2>);
-    const MIX: [(u64, Pattern); 13] = [
+    const MIX: [(u64, Pattern); 14] = [
         (22, alb_client_request),
+        (8, pod_request),
         (10, ipv6_web_client),
         (20, web_to_app),
         (5, app_to_db),
@@ -392,6 +451,7 @@ pub fn backups(cx: &mut Ctx, out: &mut Vec<Rec2>) {
             port: 443,
             tap: None,
             svc: Some(svc),
+            primary: None,
         };
         let start = cx.at().min(cx.t0 + 200);
         let mb = cx.rng.range(150, 400) * 1_000_000;
@@ -510,6 +570,26 @@ pub fn web_to_app(cx: &mut Ctx, out: &mut Vec<Rec2>) {
     tcp(client, cx.v4(app, 8080), start, cx.rng.below(2), req, resp).emit(out);
 }
 
+/// An app server calling a Kubernetes service on a pod of a worker node (port 8080): the
+/// node's records show its primary address, `pkt-dstaddr` / `pkt-srcaddr` the pod's.
+pub fn pod_request(cx: &mut Ctx, out: &mut Vec<Rec2>) {
+    let (app, node) = (cx.pick_of(Role::App), cx.pick_of(Role::Worker));
+    let pod = *cx.rng.pick(&cx.vpc.hosts[node].pods);
+    let server = End {
+        ip: IpAddr::V4(Ipv4Addr::from(pod)),
+        primary: Some(cx.vpc.hosts[node].ip4()),
+        ..cx.v4(node, 8080)
+    };
+    let client = End {
+        port: cx.eph(),
+        ..cx.v4(app, 0)
+    };
+    let start = cx.at();
+    let req = (cx.rng.range(4, 12), cx.rng.log_uniform(400, 6_000));
+    let resp = (cx.rng.range(4, 20), cx.rng.log_uniform(600, 80_000));
+    tcp(client, server, start, cx.rng.below(3), req, resp).emit(out);
+}
+
 /// A short database session (jobs, migrations) from an app server.
 pub fn app_to_db(cx: &mut Ctx, out: &mut Vec<Rec2>) {
     let (app, db) = (cx.pick_of(Role::App), cx.pick_of(Role::Db));
@@ -547,6 +627,7 @@ pub fn nat_egress(cx: &mut Ctx, out: &mut Vec<Rec2>) {
             port: 443,
             tap: None,
             svc: Some(svc),
+            primary: None,
         }
     } else {
         ext4(*cx.rng.pick(&cx.pools.apis), 443)
@@ -683,6 +764,7 @@ pub fn gateway_endpoint(cx: &mut Ctx, out: &mut Vec<Rec2>) {
         port: 443,
         tap: None,
         svc: Some(svc),
+        primary: None,
     };
     let client = End {
         port: cx.eph(),

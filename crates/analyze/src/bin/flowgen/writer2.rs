@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use flate2::{Compression, GzBuilder};
 use flowkeeper_analyze::time::utc_fields;
 
-use super::estate::Vpc;
+use super::estate::{Role, Vpc};
 use super::flow::Rec2;
 use super::traffic::{Dir, Status};
 use super::writer::{GZIP_LEVEL, V2_HEADER, V5_HEADER};
@@ -152,6 +152,10 @@ pub fn push_line(buf: &mut Vec<u8>, vpc: &Vpc, r: &Rec2, version: u8, fields: &[
                 push_u64(buf, u64::from(version));
                 continue;
             }
+            // AWS: "If the network interface is created by an AWS service, for example when
+            // creating a VPC endpoint or Network Load Balancer, the record might display
+            // unknown for this field."
+            F::Account if matches!(h.role, Role::Nlb | Role::Endpoint) => b"unknown",
             F::Account => vpc.account.as_bytes(),
             F::Interface => h.id.as_bytes(),
             F::Vpc => vpc.vpc.as_bytes(),
@@ -281,7 +285,7 @@ pub fn write_object(
 /// The single local file: plain text, or gzip when the name ends in `.gz`.
 pub enum SingleFile {
     Plain(BufWriter<File>),
-    Gzip(flate2::write::GzEncoder<BufWriter<File>>),
+    Gzip(Box<flate2::write::GzEncoder<BufWriter<File>>>),
 }
 
 impl SingleFile {
@@ -292,7 +296,7 @@ impl SingleFile {
         }
         let file = BufWriter::with_capacity(1 << 16, File::create(path)?);
         let mut out = if path.extension().is_some_and(|e| e == "gz") {
-            SingleFile::Gzip(gzip(file))
+            SingleFile::Gzip(Box::new(gzip(file)))
         } else {
             SingleFile::Plain(file)
         };
