@@ -2,7 +2,7 @@
 //! → reading threads, one job (object, log group) at a time: gzip by magic bytes (libdeflate
 //! for whole objects, zlib-rs streaming otherwise), header-driven schema, decoding with the
 //! `flowlog` decoder and classification into flows, in batches → one engine thread that
-//! takes jobs in list order and runs the `flowkeeper-analyze` engine (dedupe, reports,
+//! takes jobs in order (delivered objects by the time in their keys, see [`plan_jobs`]) and runs the `flowkeeper-analyze` engine (dedupe, reports,
 //! detectors). Decoding runs on every core; detection, which needs one order of events to be
 //! reproducible, runs on one.
 //!
@@ -254,7 +254,41 @@ pub async fn plan_jobs(
             }),
         }
     }
+    order_by_key_time(jobs);
     planned
+}
+
+/// When a job's object was written, from its key or path in the AWS layout (minute
+/// precision), with the key for a deterministic tie-break. None for anything else.
+fn key_time(job: &Job) -> Option<(jiff::Timestamp, String)> {
+    let key = match job {
+        Job::S3 { key, .. } => key.clone(),
+        Job::File(path) => path.to_str()?.to_string(),
+        _ => return None,
+    };
+    crate::model::layout::parse_object_key(&key).map(|info| (info.time, key))
+}
+
+/// Puts the jobs whose keys carry AWS's `_YYYYMMDDTHHmmZ_` time in time order (then key
+/// order), in the places such jobs held; every other job keeps its place. Keys sort by flow-log
+/// id before time, so in listing order a second flow log's records would reach the engine a
+/// whole run "late"; in time order several flow logs interleave as their records happened.
+fn order_by_key_time(jobs: &mut [Job]) {
+    let timed: Vec<(usize, (jiff::Timestamp, String))> = jobs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, j)| key_time(j).map(|t| (i, t)))
+        .collect();
+    let mut sorted: Vec<(usize, &(jiff::Timestamp, String))> =
+        timed.iter().map(|(i, t)| (*i, t)).collect();
+    sorted.sort_by(|a, b| a.1.cmp(b.1));
+    let taken: Vec<Job> = sorted
+        .iter()
+        .map(|(i, _)| std::mem::replace(&mut jobs[*i], Job::Stdin))
+        .collect();
+    for ((slot, _), job) in timed.iter().zip(taken) {
+        jobs[*slot] = job;
+    }
 }
 
 /// Source names by index; CloudWatch streams are added as they are met.
@@ -416,5 +450,125 @@ impl RunSummary {
             self.malformed += counts.malformed;
         }
         self.outside_range += tally.outside_range;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// The key of one delivered object of flow log `fl` at `minute` past midnight.
+    fn key(fl: &str, minute: u32) -> String {
+        format!(
+            "AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/12/01/\
+             111122223333_vpcflowlogs_us-east-1_{fl}_20261201T{:02}{:02}Z_abcd1234.log.gz",
+            minute / 60,
+            minute % 60
+        )
+    }
+
+    fn s3(key: &str) -> Job {
+        Job::S3 {
+            bucket: "b".into(),
+            key: key.into(),
+            size: 1,
+        }
+    }
+
+    fn names(jobs: &[Job]) -> Vec<String> {
+        jobs.iter()
+            .map(|j| match j {
+                Job::S3 { key, .. } => key.rsplit('/').next().unwrap_or(key).to_string(),
+                Job::File(p) => p.display().to_string(),
+                Job::Broken { name, .. } => name.clone(),
+                _ => "?".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn jobs_interleave_flow_logs_by_key_time() {
+        // As S3 lists them: by flow-log id first, then time; one foreign key in between.
+        let mut jobs = vec![
+            s3(&key("fl-a", 10)),
+            s3(&key("fl-a", 20)),
+            s3("copies/other.log.gz"),
+            s3(&key("fl-b", 5)),
+            s3(&key("fl-b", 10)),
+            Job::Broken {
+                name: "x".into(),
+                error: "e".into(),
+            },
+            s3(&key("fl-c", 0)),
+        ];
+        order_by_key_time(&mut jobs);
+        let short = |fl: &str, m: u32| key(fl, m).rsplit('/').next().unwrap().to_string();
+        assert_eq!(
+            names(&jobs),
+            [
+                short("fl-c", 0),
+                short("fl-b", 5),
+                "other.log.gz".into(),
+                short("fl-a", 10),
+                short("fl-b", 10),
+                "x".into(),
+                short("fl-a", 20),
+            ]
+        );
+    }
+
+    /// Regression (#11): with three flow logs in one bucket the second and third logs' objects
+    /// came 40 minutes after the first log's in listing order, and their records were dropped
+    /// as late.
+    #[test]
+    fn three_flow_logs_lose_no_record_as_late() {
+        let dir = tempfile::tempdir().unwrap();
+        for fl in ["fl-0aaa", "fl-0bbb", "fl-0ccc"] {
+            for object in 0..8u32 {
+                let minute = object * 5;
+                let path = dir.path().join(key(fl, minute));
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                let start = 1_796_083_200 + u64::from(minute) * 60; // 2026-12-01 00:00 UTC
+                let mut text = String::from(
+                    "version account-id interface-id srcaddr dstaddr srcport dstport protocol \
+                     packets bytes start end action log-status\n",
+                );
+                for i in 0..20u64 {
+                    text.push_str(&format!(
+                        "2 111122223333 eni-1 203.0.113.{} 10.0.0.{} 40000 22 6 1 40 {} {} REJECT OK\n",
+                        i + 1,
+                        object + 1,
+                        start + i,
+                        start + i + 30
+                    ));
+                }
+                let mut gz = flate2::write::GzEncoder::new(
+                    std::fs::File::create(&path).unwrap(),
+                    flate2::Compression::fast(),
+                );
+                gz.write_all(text.as_bytes()).unwrap();
+                gz.finish().unwrap();
+            }
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let inputs = [Input::Local(dir.path().to_path_buf())];
+        let planned = runtime.block_on(plan_jobs(&inputs, None, None, None));
+        assert_eq!(planned.jobs.len(), 24);
+        let settings = Settings {
+            jobs: planned.jobs,
+            skipped: vec![],
+            fallback: Arc::new(Schema::default_v2()),
+            since: None,
+            until: None,
+            readers: 2,
+        };
+        let pack = RulePack::default_pack();
+        let (analysis, summary, _) = run(&settings, None, runtime.handle(), &pack, &mut |_| {});
+        assert_eq!(summary.records, 480);
+        assert_eq!(analysis.stats.late_records(), 0, "{:?}", analysis.stats);
     }
 }
