@@ -80,6 +80,8 @@ mod detectors;
 pub mod engine;
 pub mod finding;
 pub mod flow;
+pub mod initiator;
+pub mod middlebox;
 pub mod reports;
 pub mod rules;
 pub mod services;
