@@ -29,7 +29,7 @@ use flowlog::Schema;
 use serde::Serialize;
 
 use crate::aws::{self, Aws};
-use batches::{Batcher, JobTally};
+use batches::{Batcher, Decoding, JobTally};
 use input::{Input, day_in_range, key_day};
 use job::{JobReader, Message};
 use reader::Reader;
@@ -126,6 +126,9 @@ pub struct Settings {
     pub until: Option<u64>,
     /// Reading threads wanted (at most [`MAX_READERS`] are started).
     pub readers: usize,
+    /// Validate every column of every line (the full decoder); else only the fields the
+    /// rule pack reads are parsed and checked.
+    pub strict: bool,
 }
 
 /// What the inputs name, in order: the jobs to read (a source that cannot be listed is a
@@ -339,6 +342,11 @@ pub fn run(
     let next = AtomicUsize::new(0);
     let mut engine = Engine::new(pack);
     let classifier = engine.classifier();
+    let fields = classifier.fields();
+    let decoding = match settings.strict {
+        true => Decoding::Strict,
+        false => Decoding::Fields(&fields),
+    };
     // Each job gets its own small channel, announced with its index; the engine thread drains
     // them in job order. Reading threads work ahead in parallel, memory stays at a few batches
     // per thread, and the engine sees the same flow sequence on every run (so results are
@@ -365,8 +373,13 @@ pub fn run(
                     if announce_tx.send((i, rx)).is_err() {
                         break;
                     }
-                    let mut batcher =
-                        Batcher::new(classifier, registry, settings.since, settings.until);
+                    let mut batcher = Batcher::new(
+                        classifier,
+                        registry,
+                        decoding,
+                        settings.since,
+                        settings.until,
+                    );
                     let mut job_reader = JobReader {
                         settings,
                         clients,
@@ -565,6 +578,7 @@ mod tests {
             since: None,
             until: None,
             readers: 2,
+            strict: false,
         };
         let pack = RulePack::default_pack();
         let (analysis, summary, _) = run(&settings, None, runtime.handle(), &pack, &mut |_| {});
