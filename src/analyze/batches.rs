@@ -37,12 +37,41 @@ pub struct JobTally {
     pub outside_range: u64,
 }
 
+impl JobTally {
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty() && self.outside_range == 0
+    }
+}
+
 /// How lines are decoded: only the fields the classifier reads ([`flowlog::DecodePlan`], on
 /// bytes), or every column validated (`--strict`, the full decoder over UTF-8 text).
 #[derive(Clone, Copy)]
 pub enum Decoding<'a> {
     Fields(&'a [Field]),
     Strict,
+}
+
+/// Everything a thread needs to decode blocks: shared by the reading threads and the engine
+/// thread (which decodes the parts nobody took, see `super::pool`).
+#[derive(Clone, Copy)]
+pub struct Decode<'a> {
+    pub classifier: &'a Classifier,
+    pub registry: &'a Registry,
+    pub decoding: Decoding<'a>,
+    pub since: Option<u64>,
+    pub until: Option<u64>,
+}
+
+impl<'a> Decode<'a> {
+    pub fn batcher(&self) -> Batcher<'a> {
+        Batcher::new(
+            self.classifier,
+            self.registry,
+            self.decoding,
+            self.since,
+            self.until,
+        )
+    }
 }
 
 /// Decodes blocks of one job into batches.
