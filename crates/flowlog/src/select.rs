@@ -4,7 +4,9 @@
 //! The plan walks the same SWAR space mask as the full decoder (`split`), parses each
 //! needed column with the same per-field code (`decode::store`), and only counts the other
 //! columns: columns after the last needed one are counted, never looked at. There is no
-//! UTF-8 pass over the line; each value it keeps is checked on its own (a few bytes).
+//! UTF-8 pass over the whole line: one check covers the span from the first to the last
+//! needed value (if that fails, each needed value is checked on its own, so a bad byte in a
+//! skipped column is still no error).
 //!
 //! What it still rejects: a line with the wrong number of columns, and a bad value (or a
 //! non-UTF-8 one) in a column it reads. What it accepts that [`Schema::decode_into`] rejects:
@@ -16,6 +18,10 @@ use crate::field::Field;
 use crate::record::FlowRecord;
 use crate::schema::Schema;
 use crate::split::Spaces;
+
+/// Needed values located per line before they are parsed (plans reading more use a slower
+/// path).
+const MAX_FOUND: usize = 32;
 
 /// A schema reduced to the fields one caller needs: per column up to the last needed one,
 /// the field to parse or `None` to skip. Built once per schema; decoding does not allocate.
@@ -66,7 +72,10 @@ impl DecodePlan {
         let columns = self.schema.slots.len();
         let mut spaces = Spaces::new(line);
         let mut start = 0;
-        let mut addrs = crate::decode::AddrText::default();
+        // Where each needed value is; parsed after the walk, once one UTF-8 check has covered
+        // the span from the first to the last of them.
+        let mut found = [(0usize, 0usize, 0usize, Field::Version); MAX_FOUND];
+        let mut n = 0;
         for (i, &step) in self.steps.iter().enumerate() {
             let end = match spaces.next() {
                 Some(space) if i + 1 < columns => space,
@@ -74,14 +83,11 @@ impl DecodePlan {
                 _ => return Err(self.count_error(line)),
             };
             if let Some(field) = step {
-                let value = &line[start..end];
-                let stored = match std::str::from_utf8(value) {
-                    Ok(v) => crate::decode::store(record, field, v, &mut addrs),
-                    Err(_) => Err(DecodeErrorKind::NotText),
-                };
-                if let Err(kind) = stored {
-                    return Err(self.value_error(line, i, value, kind));
+                if n == MAX_FOUND {
+                    return self.decode_each(line, record);
                 }
+                found[n] = (start, end, i, field);
+                n += 1;
             }
             start = end + 1;
         }
@@ -100,6 +106,54 @@ impl DecodePlan {
             if seen != columns {
                 return Err(self.count_error(line));
             }
+        }
+        let found = &found[..n];
+        let (Some(first), Some(last)) = (found.first(), found.last()) else {
+            return Ok(());
+        };
+        let Ok(text) = std::str::from_utf8(&line[first.0..last.1]) else {
+            return self.decode_each(line, record);
+        };
+        let base = first.0;
+        let mut addrs = crate::decode::AddrText::default();
+        for &(start, end, i, field) in found {
+            let value = &text[start - base..end - base];
+            if let Err(kind) = crate::decode::store(record, field, value, &mut addrs) {
+                return Err(self.value_error(line, i, value.as_bytes(), kind));
+            }
+        }
+        Ok(())
+    }
+
+    /// [`DecodePlan::decode`] checking each needed value on its own: for lines with bytes
+    /// that are not UTF-8 (which may be in a column it skips) and plans of very many fields.
+    #[cold]
+    fn decode_each<'a>(
+        &self,
+        line: &'a [u8],
+        record: &mut FlowRecord<'a>,
+    ) -> Result<(), DecodeError> {
+        let columns = self.schema.slots.len();
+        let mut spaces = Spaces::new(line);
+        let mut start = 0;
+        let mut addrs = crate::decode::AddrText::default();
+        for (i, &step) in self.steps.iter().enumerate() {
+            let end = match spaces.next() {
+                Some(space) if i + 1 < columns => space,
+                None if i + 1 == columns => line.len(),
+                _ => return Err(self.count_error(line)),
+            };
+            if let Some(field) = step {
+                let value = &line[start..end];
+                let stored = match std::str::from_utf8(value) {
+                    Ok(v) => crate::decode::store(record, field, v, &mut addrs),
+                    Err(_) => Err(DecodeErrorKind::NotText),
+                };
+                if let Err(kind) = stored {
+                    return Err(self.value_error(line, i, value, kind));
+                }
+            }
+            start = end + 1;
         }
         Ok(())
     }
