@@ -44,17 +44,22 @@ impl Drop for Inflater {
 }
 
 impl Inflater {
-    /// Inflates `gz` when it is exactly one gzip member whose trailer declares at most
-    /// `limit` bytes, into a buffer of exactly that size (allocated here, not zeroed first:
-    /// libdeflate writes every byte). None when `gz` is anything else (the caller then
-    /// streams the input).
-    pub fn single_member(&mut self, gz: &[u8], limit: usize) -> Option<Vec<u8>> {
-        let trailer = &gz[gz.len().checked_sub(4)?..];
-        let declared = u32::from_le_bytes(trailer.try_into().ok()?) as usize;
+    /// Inflates `gz` into `out` (cleared first; not zeroed: libdeflate writes every byte)
+    /// when it is exactly one gzip member whose trailer declares at most `limit` bytes.
+    /// False when `gz` is anything else (the caller then streams the input).
+    pub fn single_member_into(&mut self, gz: &[u8], limit: usize, out: &mut Vec<u8>) -> bool {
+        out.clear();
+        let Some(trailer) = gz.len().checked_sub(4).map(|at| &gz[at..]) else {
+            return false;
+        };
+        let Ok(trailer) = <[u8; 4]>::try_from(trailer) else {
+            return false;
+        };
+        let declared = u32::from_le_bytes(trailer) as usize;
         if declared > limit {
-            return None;
+            return false;
         }
-        let mut out: Vec<u8> = Vec::with_capacity(declared);
+        out.reserve(declared);
         let (mut consumed, mut produced) = (0usize, 0usize);
         // SAFETY: the pointers and lengths describe `gz` and the `declared` bytes of `out`'s
         // spare capacity, both live and unaliased for the call; libdeflate writes at most
@@ -73,13 +78,18 @@ impl Inflater {
         let whole = result == libdeflate_result_LIBDEFLATE_SUCCESS
             && consumed == gz.len()
             && produced == declared;
-        if !whole {
-            return None;
+        if whole {
+            // SAFETY: on success libdeflate initialised the first `produced` (= `declared`,
+            // within the capacity) bytes.
+            unsafe { out.set_len(produced) };
         }
-        // SAFETY: on success libdeflate initialised the first `produced` (= `declared`, the
-        // capacity) bytes.
-        unsafe { out.set_len(produced) };
-        Some(out)
+        whole
+    }
+
+    /// [`Inflater::single_member_into`] a new buffer.
+    pub fn single_member(&mut self, gz: &[u8], limit: usize) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        self.single_member_into(gz, limit, &mut out).then_some(out)
     }
 }
 

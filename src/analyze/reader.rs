@@ -46,10 +46,15 @@ pub fn header_schema(line: &str) -> Option<Schema> {
         .filter(|s| s.len() > s.unknown_columns().count())
 }
 
-/// One reading thread's decompressor and streaming sizes. The whole-object output is
-/// allocated per object and freed with it, so the shared budget holds what is in use.
+/// Whole-object buffers up to this size are kept for the thread's next object; larger ones
+/// are freed at once (the allocator gives such blocks back to the system), so the shared
+/// budget holds what is in use and small objects do not churn the heap.
+const KEEP_WHOLE_BYTES: usize = 16 << 20;
+
+/// One reading thread's decompressor, whole-object buffer and streaming sizes.
 pub struct Reader {
     inflater: Inflater,
+    whole: Vec<u8>,
     /// Bytes read per block when streaming.
     block_bytes: usize,
     /// The longest line a stream may have.
@@ -60,6 +65,7 @@ impl Reader {
     pub fn new() -> Reader {
         Reader {
             inflater: Inflater::default(),
+            whole: Vec::new(),
             block_bytes: BLOCK_BYTES,
             max_line: MAX_LINE_BYTES,
         }
@@ -84,10 +90,17 @@ impl Reader {
             split_whole(bytes, fallback, visit);
             return Ok(());
         }
-        if limit > 0
-            && let Some(whole) = self.inflater.single_member(bytes, limit)
-        {
-            split_whole(&whole, fallback, visit);
+        let whole = limit > 0
+            && self
+                .inflater
+                .single_member_into(bytes, limit, &mut self.whole);
+        if whole {
+            split_whole(&self.whole, fallback, visit);
+        }
+        if self.whole.capacity() > KEEP_WHOLE_BYTES {
+            self.whole = Vec::new();
+        }
+        if whole {
             return Ok(());
         }
         stream(MultiGzDecoder::new(bytes), fallback, visit, self.sizes())
