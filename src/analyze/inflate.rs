@@ -87,6 +87,7 @@ impl Inflater {
     }
 
     /// [`Inflater::single_member_into`] a new buffer.
+    #[cfg(test)]
     pub fn single_member(&mut self, gz: &[u8], limit: usize) -> Option<Vec<u8>> {
         let mut out = Vec::new();
         self.single_member_into(gz, limit, &mut out).then_some(out)

@@ -62,12 +62,13 @@ pub fn run_part(part: &Part, cx: &Decode<'_>) {
 /// engine thread is gone.
 pub fn deliver(
     shared: &Shared,
+    job: usize,
     batcher: &mut Batcher<'_>,
     tx: &SyncSender<Message>,
     source: u32,
     block: &reader::Block<'_>,
 ) -> bool {
-    let mut send = |batch: Vec<Observed>| tx.send(Message::Flows(batch)).is_ok();
+    let mut send = |batch: Vec<Observed>| send_flows(shared, job, tx, batch);
     let mut first_line = block.first_line;
     for text in cut(block.text, PART_BYTES) {
         let here = reader::Block {
@@ -105,6 +106,12 @@ pub fn deliver(
         first_line = next_line;
     }
     true
+}
+
+/// Sends a batch of `job` on its channel, within the bound of batches in flight.
+fn send_flows(shared: &Shared, job: usize, tx: &SyncSender<Message>, batch: Vec<Observed>) -> bool {
+    shared.before_send(job);
+    tx.send(Message::Flows(batch)).is_ok()
 }
 
 /// `text` in runs of about `size` bytes, each ending at a line end (but maybe the last); a
@@ -154,14 +161,14 @@ impl JobReader<'_, '_> {
     pub fn read(&mut self, job: &Job, source: Option<u32>) -> bool {
         let fallback = &self.settings.fallback;
         let (tx, batcher, shared, decode) = (self.tx, &mut *self.batcher, self.shared, self.decode);
-        let mut send = |batch: Vec<Observed>| tx.send(Message::Flows(batch)).is_ok();
+        let index = self.job;
+        let mut send = |batch: Vec<Observed>| send_flows(shared, index, tx, batch);
         let mut alive = true;
         let mut visit = |block: reader::Block<'_>| {
-            alive = alive && deliver(shared, batcher, tx, source.unwrap_or(0), &block);
+            alive = alive && deliver(shared, index, batcher, tx, source.unwrap_or(0), &block);
             alive
         };
         let mut help = |part: Arc<Part>| run_part(&part, decode);
-        let index = self.job;
         let result = match (job, source) {
             (Job::File(path), Some(_)) => {
                 let budget = Budget {
@@ -216,8 +223,9 @@ impl JobReader<'_, '_> {
             return true;
         };
         let (settings, registry, tx) = (self.settings, self.registry, self.tx);
+        let (shared, index) = (self.shared, self.job);
         let batcher = &mut *self.batcher;
-        let mut send = |batch: Vec<Observed>| tx.send(Message::Flows(batch)).is_ok();
+        let mut send = |batch: Vec<Observed>| send_flows(shared, index, tx, batch);
         let mut streams: HashMap<String, (u32, u64)> = HashMap::new();
         let mut alive = true;
         let to_ms = |s: u64| i64::try_from(s.saturating_mul(1000)).ok();

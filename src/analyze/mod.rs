@@ -40,8 +40,8 @@ use reader::Reader;
 use timeline::Timeline;
 
 /// Batches of flows (of [`batches::BATCH_FLOWS`]) the reading threads may have ready ahead
-/// of the engine thread, in all: a thread working ahead on a later job stops when its job's
-/// share is full.
+/// of the engine thread, in all (`pool::Shared::before_send`; the job the engine drains may
+/// add its channel's share): a thread working ahead waits when they are all out.
 const BATCHES_AHEAD: usize = 32;
 
 /// Bytes of whole-object buffers (compressed input and inflated text) across reading threads
@@ -344,7 +344,7 @@ pub fn run(
     let readers = settings.readers.clamp(1, MAX_READERS);
     let ahead = (BATCHES_AHEAD / readers).max(2);
     let next = AtomicUsize::new(0);
-    let shared = Shared::new(WHOLE_BUDGET, 2 * readers);
+    let shared = Shared::with_batches(WHOLE_BUDGET, 2 * readers, BATCHES_AHEAD);
     let mut engine = Engine::new(pack);
     let classifier = engine.classifier();
     let fields = classifier.fields();
@@ -430,7 +430,11 @@ pub fn run(
                     Err(_) => return,
                 }
             };
+            shared.engine_at(want);
             for msg in rx {
+                if matches!(msg, Message::Flows(_)) {
+                    shared.batch_taken();
+                }
                 sink.message(msg);
             }
         }

@@ -90,12 +90,17 @@ struct State {
     parts_out: usize,
     /// Reading threads working on a job (who may still offer parts).
     active: usize,
+    /// Batches sent on job channels and not yet taken by the engine thread.
+    in_flight: usize,
+    /// The job the engine thread drains now.
+    engine_at: usize,
 }
 
 /// The byte budget and the part queue of one run.
 pub struct Shared {
     capacity: usize,
     max_parts: usize,
+    max_in_flight: usize,
     state: Mutex<State>,
     changed: Condvar,
 }
@@ -128,15 +133,24 @@ impl Grant<'_> {
 
 impl Shared {
     pub fn new(capacity: usize, max_parts: usize) -> Shared {
+        Shared::with_batches(capacity, max_parts, usize::MAX)
+    }
+
+    /// With at most `max_in_flight` batches on the job channels of jobs after the one the
+    /// engine thread drains ([`Shared::before_send`]).
+    pub fn with_batches(capacity: usize, max_parts: usize, max_in_flight: usize) -> Shared {
         Shared {
             capacity,
             max_parts: max_parts.max(1),
+            max_in_flight,
             state: Mutex::new(State {
                 free: capacity,
                 holders: Vec::new(),
                 queue: VecDeque::new(),
                 parts_out: 0,
                 active: 0,
+                in_flight: 0,
+                engine_at: 0,
             }),
             changed: Condvar::new(),
         }
@@ -180,6 +194,32 @@ impl Shared {
             }
             s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
         }
+    }
+
+    /// Before a batch of `job` goes on its channel: a thread working ahead (on a later job than
+    /// the engine's) waits while the batches in flight are at the bound, so threads racing
+    /// through many small objects cannot pile up batches. The engine's own job never waits
+    /// here (its channel's size bounds it), so the engine always makes progress.
+    pub fn before_send(&self, job: usize) {
+        let mut s = self.lock();
+        while job > s.engine_at && s.in_flight >= self.max_in_flight {
+            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        s.in_flight += 1;
+    }
+
+    /// The engine thread took a batch off a job channel.
+    pub fn batch_taken(&self) {
+        let mut s = self.lock();
+        s.in_flight = s.in_flight.saturating_sub(1);
+        drop(s);
+        self.changed.notify_all();
+    }
+
+    /// The engine thread now drains `job`.
+    pub fn engine_at(&self, job: usize) {
+        self.lock().engine_at = job;
+        self.changed.notify_all();
     }
 
     /// Queues a part unless `max_parts` are already out (then the caller decodes it itself).
@@ -297,6 +337,28 @@ mod tests {
             drop(held);
             assert_eq!(waiter.join().unwrap(), (Some(50), vec![7]));
         });
+    }
+
+    #[test]
+    fn threads_ahead_of_the_engine_wait_for_batches_to_land_and_the_engines_job_never_does() {
+        let shared = Shared::with_batches(0, 1, 2);
+        shared.before_send(3);
+        shared.before_send(4);
+        // The bound is reached, but the engine's job (0) still sends.
+        shared.before_send(0);
+        std::thread::scope(|scope| {
+            let ahead = scope.spawn(|| shared.before_send(5));
+            // It gets through once the engine takes batches (it may or may not have waited).
+            shared.batch_taken();
+            shared.batch_taken();
+            ahead.join().unwrap();
+        });
+        assert_eq!(shared.lock().in_flight, 2);
+        // When the engine reaches a job, that job (and any before it) no longer waits.
+        shared.engine_at(7);
+        shared.before_send(6);
+        shared.before_send(7);
+        assert_eq!(shared.lock().in_flight, 4);
     }
 
     #[test]
