@@ -132,6 +132,7 @@ impl Grant<'_> {
 }
 
 impl Shared {
+    #[cfg(test)]
     pub fn new(capacity: usize, max_parts: usize) -> Shared {
         Shared::with_batches(capacity, max_parts, usize::MAX)
     }
