@@ -264,7 +264,8 @@ pub struct AnalyzeArgs {
     /// Exit 2 when any finding has at least this severity (info, low, medium, high, critical).
     #[arg(long = "fail-on", value_name = "SEVERITY")]
     pub fail_on: Option<String>,
-    /// Treat malformed lines as errors (exit 1).
+    /// Treat malformed lines as errors (exit 1), and validate every column of every line (by
+    /// default only the fields the rule pack reads are parsed and checked).
     #[arg(long)]
     pub strict: bool,
     /// Write the report to this file instead of stdout.

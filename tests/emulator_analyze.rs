@@ -146,7 +146,7 @@ async fn a_large_s3_object_streams_through_the_reader_as_it_downloads() {
         .expect("GetObject");
         let (mut text, mut blocks) = (String::new(), 0);
         let fallback = std::sync::Arc::new(flowlog::Schema::default_v2());
-        let result = flowkeeper::analyze::reader::Reader::new(0).read_stream(
+        let result = flowkeeper::analyze::reader::Reader::new().read_stream(
             object,
             &fallback,
             &mut |block| {

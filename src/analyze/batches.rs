@@ -7,8 +7,10 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::Arc;
+
 use flowkeeper_analyze::{Classifier, Flow, Origin};
-use flowlog::FlowRecord;
+use flowlog::{DecodePlan, Field, FlowRecord, Schema};
 
 use super::reader::Block;
 use super::{EXAMPLES_PER_SOURCE, Registry};
@@ -35,6 +37,43 @@ pub struct JobTally {
     pub outside_range: u64,
 }
 
+impl JobTally {
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty() && self.outside_range == 0
+    }
+}
+
+/// How lines are decoded: only the fields the classifier reads ([`flowlog::DecodePlan`], on
+/// bytes), or every column validated (`--strict`, the full decoder over UTF-8 text).
+#[derive(Clone, Copy)]
+pub enum Decoding<'a> {
+    Fields(&'a [Field]),
+    Strict,
+}
+
+/// Everything a thread needs to decode blocks: shared by the reading threads and the engine
+/// thread (which decodes the parts nobody took, see `super::pool`).
+#[derive(Clone, Copy)]
+pub struct Decode<'a> {
+    pub classifier: &'a Classifier,
+    pub registry: &'a Registry,
+    pub decoding: Decoding<'a>,
+    pub since: Option<u64>,
+    pub until: Option<u64>,
+}
+
+impl<'a> Decode<'a> {
+    pub fn batcher(&self) -> Batcher<'a> {
+        Batcher::new(
+            self.classifier,
+            self.registry,
+            self.decoding,
+            self.since,
+            self.until,
+        )
+    }
+}
+
 /// Decodes blocks of one job into batches.
 pub struct Batcher<'a> {
     pub classifier: &'a Classifier,
@@ -42,6 +81,9 @@ pub struct Batcher<'a> {
     pub since: Option<u64>,
     pub until: Option<u64>,
     pub tally: JobTally,
+    decoding: Decoding<'a>,
+    /// The plan of the last block's schema (blocks of one object share their schema).
+    plan: Option<(Arc<Schema>, DecodePlan)>,
     batch: Vec<Observed>,
 }
 
@@ -49,6 +91,7 @@ impl<'a> Batcher<'a> {
     pub fn new(
         classifier: &'a Classifier,
         registry: &'a Registry,
+        decoding: Decoding<'a>,
         since: Option<u64>,
         until: Option<u64>,
     ) -> Batcher<'a> {
@@ -58,6 +101,8 @@ impl<'a> Batcher<'a> {
             since,
             until,
             tally: JobTally::default(),
+            decoding,
+            plan: None,
             batch: Vec::with_capacity(BATCH_FLOWS),
         }
     }
@@ -65,6 +110,49 @@ impl<'a> Batcher<'a> {
     /// Decodes `block` of `source`; calls `send` with each full batch. False when `send`
     /// refused (the engine thread is gone).
     pub fn block(
+        &mut self,
+        source: u32,
+        block: &Block<'_>,
+        send: &mut dyn FnMut(Vec<Observed>) -> bool,
+    ) -> bool {
+        let fields = match self.decoding {
+            Decoding::Fields(fields) => fields,
+            Decoding::Strict => return self.block_strict(source, block, send),
+        };
+        let plan = match self.plan.take() {
+            Some((schema, plan)) if Arc::ptr_eq(&schema, block.schema) => (schema, plan),
+            _ => (block.schema.clone(), block.schema.plan(fields)),
+        };
+        let mut record = FlowRecord::default();
+        let (mut records, mut outside) = (0u64, 0u64);
+        let mut alive = true;
+        for (n, line) in (block.first_line..).zip(byte_lines(block.text)) {
+            if is_blank_bytes(line) {
+                continue;
+            }
+            // One plan per block: each line overwrites every field the plan reads, so the
+            // record needs no clearing between lines.
+            if let Err(e) = plan.1.decode(line, &mut record) {
+                self.malformed(source, n, &e.to_string());
+                continue;
+            }
+            match self.keep(&record, source, n, send) {
+                Kept::Yes => records += 1,
+                Kept::Outside => outside += 1,
+                Kept::Stop => {
+                    alive = false;
+                    break;
+                }
+            }
+        }
+        self.plan = Some(plan);
+        self.tally.sources.entry(source).or_default().records += records;
+        self.tally.outside_range += outside;
+        alive
+    }
+
+    /// `--strict`: the whole block must be UTF-8 text and every column of every line valid.
+    fn block_strict(
         &mut self,
         source: u32,
         block: &Block<'_>,
@@ -106,24 +194,40 @@ impl<'a> Batcher<'a> {
                 self.malformed(source, n, &e.to_string());
                 continue;
             }
-            let start = record.start.map(|t| t.unix_secs());
-            let end = record.end.map(|t| t.unix_secs()).or(start);
-            if self.since.is_some_and(|s| end.is_some_and(|e| e < s))
-                || self.until.is_some_and(|u| start.is_some_and(|st| st > u))
-            {
-                outside += 1;
-                continue;
-            }
-            records += 1;
-            self.batch
-                .push((self.classifier.classify(&record), Origin::new(source, n)));
-            if self.batch.len() == BATCH_FLOWS && !self.flush(send) {
-                return false;
+            match self.keep(&record, source, n, send) {
+                Kept::Yes => records += 1,
+                Kept::Outside => outside += 1,
+                Kept::Stop => return false,
             }
         }
         self.tally.sources.entry(source).or_default().records += records;
         self.tally.outside_range += outside;
         true
+    }
+
+    /// Classifies a decoded record into the batch unless it is outside `--since/--until`;
+    /// sends the batch when it is full.
+    #[inline]
+    fn keep(
+        &mut self,
+        record: &FlowRecord<'_>,
+        source: u32,
+        line: u64,
+        send: &mut dyn FnMut(Vec<Observed>) -> bool,
+    ) -> Kept {
+        let start = record.start.map(|t| t.unix_secs());
+        let end = record.end.map(|t| t.unix_secs()).or(start);
+        if self.since.is_some_and(|s| end.is_some_and(|e| e < s))
+            || self.until.is_some_and(|u| start.is_some_and(|st| st > u))
+        {
+            return Kept::Outside;
+        }
+        self.batch
+            .push((self.classifier.classify(record), Origin::new(source, line)));
+        if self.batch.len() == BATCH_FLOWS && !self.flush(send) {
+            return Kept::Stop;
+        }
+        Kept::Yes
     }
 
     fn malformed(&mut self, source: u32, line: u64, why: &str) {
@@ -143,6 +247,37 @@ impl<'a> Batcher<'a> {
         let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_FLOWS));
         send(full)
     }
+}
+
+/// What [`Batcher::keep`] did with a record.
+enum Kept {
+    Yes,
+    Outside,
+    /// The engine thread is gone.
+    Stop,
+}
+
+/// The lines of `text` (split at `\n`, as `slice::split` does, with SIMD search).
+fn byte_lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', text)
+        .map(Some)
+        .chain([None])
+        .map(move |end| {
+            let end = end.unwrap_or(text.len());
+            let line = &text[start..end];
+            start = end + 1;
+            line
+        })
+}
+
+/// [`is_blank`] on bytes: the same answer (Unicode whitespace included), looked at only when
+/// the line starts with ASCII whitespace.
+#[inline]
+fn is_blank_bytes(line: &[u8]) -> bool {
+    line.first().is_none_or(|b| {
+        b.is_ascii_whitespace() && std::str::from_utf8(line).is_ok_and(|l| l.trim().is_empty())
+    })
 }
 
 /// The lines of `text` (split at `\n`, as `str::split` does, with SIMD search).
@@ -181,13 +316,24 @@ mod tests {
         Arc::new(Schema::from_header(header).unwrap())
     }
 
-    fn run(text: &[u8], since: Option<u64>) -> (Vec<Observed>, JobTally) {
+    /// Decodes `text` (lines from 2 on) under `schema`, with the classifier's fields or
+    /// strictly.
+    fn run_with(
+        schema: Arc<Schema>,
+        text: &[u8],
+        since: Option<u64>,
+        strict: bool,
+    ) -> (Vec<Observed>, JobTally) {
         let engine = Engine::new(&RulePack::default_pack());
         let classifier = engine.classifier();
+        let fields = classifier.fields();
+        let decoding = match strict {
+            true => Decoding::Strict,
+            false => Decoding::Fields(&fields),
+        };
         let registry = Registry::default();
         registry.add("f.log".into());
-        let schema = ten_fields();
-        let mut batcher = Batcher::new(&classifier, &registry, since, None);
+        let mut batcher = Batcher::new(&classifier, &registry, decoding, since, None);
         let mut sent = Vec::new();
         let block = Block {
             schema: &schema,
@@ -201,6 +347,32 @@ mod tests {
         assert!(batcher.block(0, &block, &mut send));
         assert!(batcher.flush(&mut send));
         (sent, batcher.tally)
+    }
+
+    /// [`run_with`] both ways over the ten-field schema; both must send the same flows.
+    fn run(text: &[u8], since: Option<u64>) -> (Vec<Observed>, JobTally) {
+        let (flows, tally) = run_with(ten_fields(), text, since, false);
+        let (strict, strict_tally) = run_with(ten_fields(), text, since, true);
+        assert_eq!(flows, strict);
+        assert_eq!(tally.outside_range, strict_tally.outside_range);
+        (flows, tally)
+    }
+
+    #[test]
+    fn only_strict_decoding_rejects_a_bad_value_in_a_column_the_classifier_does_not_read() {
+        let schema =
+            || Arc::new(Schema::from_header("version account-id srcaddr dstaddr").unwrap());
+        let text = b"x 12345 10.0.0.1 10.0.0.2\n2 \xff 10.0.0.3 10.0.0.4\n";
+        let (flows, tally) = run_with(schema(), text, None, false);
+        assert_eq!(flows.len(), 2);
+        assert_eq!(tally.sources[&0].malformed, 0);
+        let (flows, tally) = run_with(schema(), text, None, true);
+        assert_eq!(flows.len(), 0);
+        assert_eq!(
+            tally.sources[&0].malformed, 2,
+            "{:?}",
+            tally.sources[&0].examples
+        );
     }
 
     #[test]
@@ -221,7 +393,7 @@ mod tests {
             counts.examples
         );
         assert!(
-            counts.examples[1].starts_with("f.log:5: not UTF-8"),
+            counts.examples[1].starts_with("f.log:5: ") && counts.examples[1].contains("not UTF-8"),
             "{:?}",
             counts.examples
         );
@@ -253,7 +425,14 @@ mod tests {
         let classifier = engine.classifier();
         let registry = Registry::default();
         let schema = ten_fields();
-        let mut batcher = Batcher::new(&classifier, &registry, None, None);
+        let fields = classifier.fields();
+        let mut batcher = Batcher::new(
+            &classifier,
+            &registry,
+            Decoding::Fields(&fields),
+            None,
+            None,
+        );
         let block = Block {
             schema: &schema,
             first_line: 1,

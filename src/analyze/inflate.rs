@@ -7,7 +7,8 @@
 //! else (several members, a truncated or damaged stream, a size over the caller's limit) is
 //! left to the streaming decoder, which handles every case and says where damage starts.
 //!
-//! The only `unsafe` in the project: three calls into `libdeflate-sys`. The safe wrapper
+//! The only `unsafe` in the project: three calls into `libdeflate-sys`, and setting the length
+//! of the buffer libdeflate filled. The safe wrapper
 //! crate (`libdeflater`) does not expose `libdeflate_gzip_decompress_ex`, whose consumed-input
 //! count is what tells a single member from the first of several.
 
@@ -43,29 +44,32 @@ impl Drop for Inflater {
 }
 
 impl Inflater {
-    /// Inflates `gz` into the start of `out` when `gz` is exactly one gzip member whose
-    /// trailer declares at most `limit` bytes, and returns the inflated length. `out` only
-    /// grows (its old contents are overwritten, not cleared first). None, with `out`
-    /// unspecified, when `gz` is anything else (the caller then streams the input).
-    pub fn single_member(&mut self, gz: &[u8], limit: usize, out: &mut Vec<u8>) -> Option<usize> {
-        let trailer = &gz[gz.len().checked_sub(4)?..];
-        let declared = u32::from_le_bytes(trailer.try_into().expect("4 bytes")) as usize;
+    /// Inflates `gz` into `out` (cleared first; not zeroed: libdeflate writes every byte)
+    /// when it is exactly one gzip member whose trailer declares at most `limit` bytes.
+    /// False when `gz` is anything else (the caller then streams the input).
+    pub fn single_member_into(&mut self, gz: &[u8], limit: usize, out: &mut Vec<u8>) -> bool {
+        out.clear();
+        let Some(trailer) = gz.len().checked_sub(4).map(|at| &gz[at..]) else {
+            return false;
+        };
+        let Ok(trailer) = <[u8; 4]>::try_from(trailer) else {
+            return false;
+        };
+        let declared = u32::from_le_bytes(trailer) as usize;
         if declared > limit {
-            return None;
+            return false;
         }
-        if out.len() < declared {
-            out.resize(declared, 0);
-        }
+        out.reserve(declared);
         let (mut consumed, mut produced) = (0usize, 0usize);
-        // SAFETY: the pointers and lengths describe `gz` and the first `declared` bytes of
-        // `out` (its length is at least that), both live and unaliased for the call;
-        // libdeflate writes at most `declared` bytes there, and both counts.
+        // SAFETY: the pointers and lengths describe `gz` and the `declared` bytes of `out`'s
+        // spare capacity, both live and unaliased for the call; libdeflate writes at most
+        // `declared` bytes there, and both counts.
         let result = unsafe {
             libdeflate_gzip_decompress_ex(
                 self.0.as_ptr(),
                 gz.as_ptr().cast(),
                 gz.len(),
-                out.as_mut_ptr().cast(),
+                out.spare_capacity_mut().as_mut_ptr().cast(),
                 declared,
                 &mut consumed,
                 &mut produced,
@@ -74,7 +78,19 @@ impl Inflater {
         let whole = result == libdeflate_result_LIBDEFLATE_SUCCESS
             && consumed == gz.len()
             && produced == declared;
-        whole.then_some(declared)
+        if whole {
+            // SAFETY: on success libdeflate initialised the first `produced` (= `declared`,
+            // within the capacity) bytes.
+            unsafe { out.set_len(produced) };
+        }
+        whole
+    }
+
+    /// [`Inflater::single_member_into`] a new buffer.
+    #[cfg(test)]
+    pub fn single_member(&mut self, gz: &[u8], limit: usize) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        self.single_member_into(gz, limit, &mut out).then_some(out)
     }
 }
 
@@ -96,34 +112,31 @@ mod tests {
     #[test]
     fn one_member_inflates_whole() {
         let text = b"version srcaddr\n2 10.0.0.1\n".repeat(1000);
-        let mut out = b"left over from a larger object".repeat(1000);
-        let n = Inflater::default().single_member(&gzip(&text), 1 << 20, &mut out);
-        assert_eq!(n, Some(text.len()));
-        assert_eq!(&out[..text.len()], &text[..]);
+        let out = Inflater::default().single_member(&gzip(&text), 1 << 20);
+        assert_eq!(out.as_deref(), Some(&text[..]));
     }
 
     #[test]
     fn everything_else_is_left_to_the_streaming_decoder() {
         let mut inflater = Inflater::default();
-        let mut out = Vec::new();
         let one = gzip(b"a\n");
         // Two members: the first alone would look complete.
         let two = [one.clone(), gzip(b"b\n")].concat();
-        assert_eq!(None, inflater.single_member(&two, 1 << 20, &mut out));
+        assert_eq!(None, inflater.single_member(&two, 1 << 20));
         // Two identical members: trailer size and checksum match the first member.
         let twins = [one.clone(), one.clone()].concat();
-        assert_eq!(None, inflater.single_member(&twins, 1 << 20, &mut out));
+        assert_eq!(None, inflater.single_member(&twins, 1 << 20));
         // Truncated, damaged, too large for the limit, empty.
         let long = gzip(&b"2 10.0.0.1 10.0.0.2\n".repeat(5000));
         assert_eq!(
             None,
-            inflater.single_member(&long[..long.len() / 2], 1 << 20, &mut out)
+            inflater.single_member(&long[..long.len() / 2], 1 << 20)
         );
         let mut bad = long.clone();
         bad[40] ^= 0xff;
-        assert_eq!(None, inflater.single_member(&bad, 1 << 20, &mut out));
-        assert_eq!(None, inflater.single_member(&long, 1000, &mut out));
-        assert_eq!(None, inflater.single_member(&[], 1 << 20, &mut out));
-        assert!(inflater.single_member(&long, 1 << 20, &mut out).is_some());
+        assert_eq!(None, inflater.single_member(&bad, 1 << 20));
+        assert_eq!(None, inflater.single_member(&long, 1000));
+        assert_eq!(None, inflater.single_member(&[], 1 << 20));
+        assert!(inflater.single_member(&long, 1 << 20).is_some());
     }
 }

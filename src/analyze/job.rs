@@ -1,19 +1,27 @@
 //! One reading thread's work on one job (a file, an S3 object, a CloudWatch log group):
-//! fetch it, inflate and split it ([`super::reader`]), decode and classify its lines
-//! ([`super::batches`]) and send the batches, any damage and the job's counts, in order, to the
-//! engine thread.
+//! fetch it (whole, within the shared byte budget of `super::pool`, or as a stream), inflate
+//! and split it ([`super::reader`]), decode and classify its lines ([`super::batches`]) and
+//! send the batches, any damage and the job's counts, in order, to the engine thread. Large
+//! runs of lines are cut into parts other threads may decode ([`deliver`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::sync::Arc;
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{SyncSender, channel};
 
 use flowlog::Schema;
 
-use super::batches::{Batcher, JobTally, Observed};
+use super::batches::{Batcher, Decode, JobTally, Observed};
+use super::pool::{Part, Piece, Shared};
 use super::reader::{self, Reader};
 use super::{Job, Registry, Settings};
 use crate::aws::{self, Clients};
+
+/// Bytes of lines per part handed to other threads.
+pub const PART_BYTES: usize = 2 << 20;
+
+/// Runs of lines shorter than this are decoded where they are (handing over costs a copy).
+pub const MIN_PART_BYTES: usize = 256 << 10;
 
 /// What a reading thread sends for one job, in order; `Done` comes last.
 pub enum Message {
@@ -23,7 +31,113 @@ pub enum Message {
         source: u32,
         error: String,
     },
+    /// Counts of the lines before a [`Message::Deferred`] part (so examples stay in order).
+    Counts(JobTally),
+    /// The next lines, as a part some thread decodes (see `super::pool`).
+    Deferred(Arc<Part>),
     Done(JobTally),
+}
+
+/// Decodes a part for the engine thread, if nobody took it yet: its flows and then its
+/// counts go to the part's own channel, which never blocks (its size is bounded by the
+/// part's).
+pub fn run_part(part: &Part, cx: &Decode<'_>) {
+    let (tx, rx) = channel();
+    let Some(piece) = part.take_for_reader(rx) else {
+        return;
+    };
+    let mut batcher = cx.batcher();
+    let mut send = |batch: Vec<Observed>| tx.send(Message::Flows(batch)).is_ok();
+    let block = reader::Block {
+        schema: &piece.schema,
+        first_line: piece.first_line,
+        text: &piece.text,
+    };
+    let _ = batcher.block(piece.source, &block, &mut send) && batcher.flush(&mut send);
+    let _ = tx.send(Message::Done(batcher.tally));
+}
+
+/// Delivers one block of a job: cut into line-aligned parts of about [`PART_BYTES`], each
+/// offered to the other threads while there is room, else decoded here. False when the
+/// engine thread is gone.
+pub fn deliver(
+    shared: &Shared,
+    job: usize,
+    batcher: &mut Batcher<'_>,
+    tx: &SyncSender<Message>,
+    source: u32,
+    block: &reader::Block<'_>,
+) -> bool {
+    let mut send = |batch: Vec<Observed>| send_flows(shared, job, tx, batch);
+    let mut first_line = block.first_line;
+    for text in cut(block.text, PART_BYTES) {
+        let here = reader::Block {
+            schema: block.schema,
+            first_line,
+            text,
+        };
+        let next_line = first_line + newlines(text);
+        if text.len() >= MIN_PART_BYTES && shared.has_room() {
+            // What came before goes first, so the engine sees flows and counts in line order.
+            if !batcher.flush(&mut send) {
+                return false;
+            }
+            let counts = std::mem::take(&mut batcher.tally);
+            if !counts.is_empty() && tx.send(Message::Counts(counts)).is_err() {
+                return false;
+            }
+            let part = Part::new(Piece {
+                source,
+                schema: block.schema.clone(),
+                first_line,
+                text: text.to_vec(),
+            });
+            if shared.offer(&part) {
+                if tx.send(Message::Deferred(part)).is_err() {
+                    return false;
+                }
+                first_line = next_line;
+                continue;
+            }
+        }
+        if !batcher.block(source, &here, &mut send) {
+            return false;
+        }
+        first_line = next_line;
+    }
+    true
+}
+
+/// Sends a batch of `job` on its channel, within the bound of batches in flight.
+fn send_flows(shared: &Shared, job: usize, tx: &SyncSender<Message>, batch: Vec<Observed>) -> bool {
+    shared.before_send(job);
+    tx.send(Message::Flows(batch)).is_ok()
+}
+
+/// `text` in runs of about `size` bytes, each ending at a line end (but maybe the last); a
+/// line longer than `size` is one run.
+fn cut(text: &[u8], size: usize) -> impl Iterator<Item = &[u8]> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = if rest.len() <= size {
+            rest.len()
+        } else {
+            match memchr::memrchr(b'\n', &rest[..size]) {
+                Some(i) => i + 1,
+                None => memchr::memchr(b'\n', &rest[size..]).map_or(rest.len(), |i| size + i + 1),
+            }
+        };
+        let (run, after) = rest.split_at(end);
+        rest = after;
+        Some(run)
+    })
+}
+
+fn newlines(text: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', text).count() as u64
 }
 
 /// One reading thread's work on one job: fetch, inflate, split, decode and send.
@@ -35,35 +149,57 @@ pub struct JobReader<'a, 'b> {
     pub reader: &'b mut Reader,
     pub batcher: &'b mut Batcher<'a>,
     pub tx: &'b SyncSender<Message>,
+    pub shared: &'a Shared,
+    /// For decoding other threads' parts while waiting for bytes.
+    pub decode: &'a Decode<'a>,
+    /// This job's index (its place in the engine's order).
+    pub job: usize,
 }
 
 impl JobReader<'_, '_> {
     /// False when the engine thread is gone.
     pub fn read(&mut self, job: &Job, source: Option<u32>) -> bool {
         let fallback = &self.settings.fallback;
-        let (tx, batcher) = (self.tx, &mut *self.batcher);
-        let mut send = |batch: Vec<Observed>| tx.send(Message::Flows(batch)).is_ok();
+        let (tx, batcher, shared, decode) = (self.tx, &mut *self.batcher, self.shared, self.decode);
+        let index = self.job;
+        let mut send = |batch: Vec<Observed>| send_flows(shared, index, tx, batch);
         let mut alive = true;
         let mut visit = |block: reader::Block<'_>| {
-            alive = alive && batcher.block(source.unwrap_or(0), &block, &mut send);
+            alive = alive && deliver(shared, index, batcher, tx, source.unwrap_or(0), &block);
             alive
         };
+        let mut help = |part: Arc<Part>| run_part(&part, decode);
         let result = match (job, source) {
-            (Job::File(path), Some(_)) => read_file(path, self.reader, fallback, &mut visit),
+            (Job::File(path), Some(_)) => {
+                let budget = Budget {
+                    shared,
+                    job: index,
+                    help: &mut help,
+                };
+                read_file(path, self.reader, budget, fallback, &mut visit)
+            }
             (Job::Stdin, Some(_)) => {
                 self.reader
                     .read_stream(std::io::stdin().lock(), fallback, &mut visit)
             }
             (Job::Broken { error, .. }, Some(_)) => Err(error.clone()),
             (Job::S3 { bucket, key, size }, Some(_)) => match self.clients {
-                Some(clients) if self.reader.reads_whole(*size) => self
-                    .runtime
-                    .block_on(aws::s3::get_object(&clients.s3, bucket, key))
-                    .map_err(|e| e.to_string())
-                    .and_then(|bytes| self.reader.read_bytes(&bytes, fallback, &mut visit)),
-                Some(clients) => aws::s3::open_object(&clients.s3, bucket, key, self.runtime)
-                    .map_err(|e| e.to_string())
-                    .and_then(|body| self.reader.read_stream(body, fallback, &mut visit)),
+                Some(clients) => match shared.acquire(index, *size as usize, &mut help) {
+                    Some(_stored) => self
+                        .runtime
+                        .block_on(aws::s3::get_object(&clients.s3, bucket, key))
+                        .map_err(|e| e.to_string())
+                        .and_then(|bytes| {
+                            // The inflated size, from the gzip trailer, is known only now.
+                            let inflated = reader::declared_size(&bytes);
+                            let whole = inflated.and_then(|n| shared.acquire(index, n, &mut help));
+                            let limit = whole.as_ref().map_or(0, |g| g.bytes());
+                            self.reader.read_bytes(&bytes, limit, fallback, &mut visit)
+                        }),
+                    None => aws::s3::open_object(&clients.s3, bucket, key, self.runtime)
+                        .map_err(|e| e.to_string())
+                        .and_then(|body| self.reader.read_stream(body, fallback, &mut visit)),
+                },
                 None => Ok(()),
             },
             (
@@ -87,8 +223,9 @@ impl JobReader<'_, '_> {
             return true;
         };
         let (settings, registry, tx) = (self.settings, self.registry, self.tx);
+        let (shared, index) = (self.shared, self.job);
         let batcher = &mut *self.batcher;
-        let mut send = |batch: Vec<Observed>| tx.send(Message::Flows(batch)).is_ok();
+        let mut send = |batch: Vec<Observed>| send_flows(shared, index, tx, batch);
         let mut streams: HashMap<String, (u32, u64)> = HashMap::new();
         let mut alive = true;
         let to_ms = |s: u64| i64::try_from(s.saturating_mul(1000)).ok();
@@ -136,15 +273,25 @@ impl JobReader<'_, '_> {
     }
 }
 
-/// Reads a local file: whole when it is small enough, else streamed. The file is opened
-/// without blocking and must be a regular file, so a path that turned into a FIFO after it was
-/// listed is refused instead of waiting for a writer forever.
+/// The byte budget as one job sees it.
+struct Budget<'s, 'h> {
+    shared: &'s Shared,
+    job: usize,
+    help: &'h mut dyn FnMut(Arc<Part>),
+}
+
+/// Reads a local file: a gzip file whose compressed and inflated bytes fit the budget is read
+/// whole and inflated at once; any other file streams (a plain file gains nothing from being
+/// held whole). The file is opened without blocking and must be a regular file, so a path that
+/// turned into a FIFO after it was listed is refused instead of waiting for a writer forever.
 fn read_file(
     path: &std::path::Path,
     reader: &mut Reader,
+    budget: Budget<'_, '_>,
     fallback: &Arc<Schema>,
     visit: &mut dyn FnMut(reader::Block<'_>) -> bool,
 ) -> Result<(), String> {
+    use std::os::unix::fs::FileExt;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
         .read(true)
@@ -156,12 +303,40 @@ fn read_file(
         return Err("not a regular file (any more): not read".into());
     }
     let size = meta.len();
-    if reader.reads_whole(size) {
-        let mut bytes = Vec::with_capacity(size as usize);
-        file.read_to_end(&mut bytes)
-            .map_err(|e| format!("unreadable: {e}"))?;
-        reader.read_bytes(&bytes, fallback, visit)
-    } else {
-        reader.read_stream(file, fallback, visit)
+    let (mut magic, mut trailer) = ([0u8; 2], [0u8; 4]);
+    let gzip_size = (size >= 18
+        && file.read_exact_at(&mut magic, 0).is_ok()
+        && reader::is_gzip(&magic)
+        && file.read_exact_at(&mut trailer, size - 4).is_ok())
+    .then(|| u32::from_le_bytes(trailer) as usize);
+    let grant = gzip_size.and_then(|inflated| {
+        let need = (size as usize).saturating_add(inflated);
+        budget.shared.acquire(budget.job, need, budget.help)
+    });
+    match (grant, gzip_size) {
+        (Some(_grant), Some(inflated)) => {
+            let mut bytes = Vec::with_capacity(size as usize);
+            file.read_to_end(&mut bytes)
+                .map_err(|e| format!("unreadable: {e}"))?;
+            reader.read_bytes(&bytes, inflated, fallback, visit)
+        }
+        _ => reader.read_stream(file, fallback, visit),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_end_at_line_ends_and_keep_long_lines_whole() {
+        let runs: Vec<&[u8]> = cut(b"aa\nbb\ncc\n", 4).collect();
+        assert_eq!(runs, [&b"aa\n"[..], b"bb\n", b"cc\n"]);
+        let runs: Vec<&[u8]> = cut(b"a\nlong line\nb", 4).collect();
+        assert_eq!(runs, [&b"a\n"[..], b"long line\n", b"b"]);
+        let runs: Vec<&[u8]> = cut(b"no newline at all", 4).collect();
+        assert_eq!(runs, [&b"no newline at all"[..]]);
+        assert_eq!(cut(b"", 4).count(), 0);
+        assert_eq!(newlines(b"a\nb\n"), 2);
     }
 }

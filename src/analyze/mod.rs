@@ -1,21 +1,24 @@
 //! `flowkeeper analyze`'s pipeline: sources (local files, S3 objects, CloudWatch Logs events)
 //! → reading threads, one job (object, log group) at a time: gzip by magic bytes (libdeflate
-//! for whole objects, zlib-rs streaming otherwise), header-driven schema, decoding with the
-//! `flowlog` decoder and classification into flows, in batches → one engine thread that
-//! takes jobs in list order and runs the `flowkeeper-analyze` engine (dedupe, reports,
-//! detectors). Decoding runs on every core; detection, which needs one order of events to be
-//! reproducible, runs on one.
+//! for whole objects within a shared byte budget, zlib-rs streaming otherwise), header-driven
+//! schema, decoding only the fields the rule pack reads (`flowlog::DecodePlan`; `--strict`
+//! decodes every column) and classification into flows, in batches → one engine thread that
+//! takes jobs in order (delivered objects by the time in their keys, see [`plan_jobs`]) and
+//! runs the `flowkeeper-analyze` engine (dedupe, reports, detectors). Decoding runs on every
+//! core, also within one large object (cut into parts any idle thread decodes, see `pool`);
+//! detection, which needs one order of events to be reproducible, runs on one.
 //!
 //! Every record keeps its origin (source index + line or event number); bad lines are counted
-//! per source with a few examples, never fatal. Memory is bounded: per reading thread one
-//! whole-object buffer (at most [`WHOLE_BUDGET`] across threads) and a few batches ahead of the
-//! engine, plus the engine's own bounded state.
+//! per source with a few examples, never fatal. Memory is bounded: whole-object buffers within
+//! [`WHOLE_BUDGET`] across threads, a few parts and batches ahead of the engine, plus the
+//! engine's own bounded state.
 
 pub mod athena;
 mod batches;
 mod inflate;
 pub mod input;
 mod job;
+mod pool;
 pub mod reader;
 pub mod timeline;
 pub mod walk;
@@ -30,19 +33,21 @@ use flowlog::Schema;
 use serde::Serialize;
 
 use crate::aws::{self, Aws};
-use batches::{Batcher, JobTally};
+use batches::{Decode, Decoding, JobTally};
 use input::{Input, day_in_range, key_day};
 use job::{JobReader, Message};
+use pool::{Claim, Shared};
 use reader::Reader;
 use timeline::Timeline;
 
 /// Batches of flows (of [`batches::BATCH_FLOWS`]) the reading threads may have ready ahead
-/// of the engine thread, in all: a thread working ahead on a later job stops when its job's
-/// share is full.
+/// of the engine thread, in all (`pool::Shared::before_send`; the job the engine drains may
+/// add its channel's share): a thread working ahead waits when they are all out.
 const BATCHES_AHEAD: usize = 32;
 
-/// Bytes of whole-object buffers (compressed input and inflated text) across reading threads;
-/// objects that do not fit their thread's share stream instead.
+/// Bytes of whole-object buffers (compressed input and inflated text) across reading threads
+/// (`pool::Shared`): any object up to this size inflates whole (AWS's largest are ~75 MB
+/// inflated), one at a time if need be; larger ones stream.
 pub const WHOLE_BUDGET: usize = 96 << 20;
 
 /// Most reading threads. The engine thread takes about as many records as two or three reading
@@ -127,6 +132,9 @@ pub struct Settings {
     pub until: Option<u64>,
     /// Reading threads wanted (at most [`MAX_READERS`] are started).
     pub readers: usize,
+    /// Validate every column of every line (the full decoder); else only the fields the
+    /// rule pack reads are parsed and checked.
+    pub strict: bool,
 }
 
 /// What the inputs name, in order: the jobs to read (a source that cannot be listed is a
@@ -255,7 +263,41 @@ pub async fn plan_jobs(
             }),
         }
     }
+    order_by_key_time(jobs);
     planned
+}
+
+/// When a job's object was written, from its key or path in the AWS layout (minute
+/// precision), with the key for a deterministic tie-break. None for anything else.
+fn key_time(job: &Job) -> Option<(jiff::Timestamp, String)> {
+    let key = match job {
+        Job::S3 { key, .. } => key.clone(),
+        Job::File(path) => path.to_str()?.to_string(),
+        _ => return None,
+    };
+    crate::model::layout::parse_object_key(&key).map(|info| (info.time, key))
+}
+
+/// Puts the jobs whose keys carry AWS's `_YYYYMMDDTHHmmZ_` time in time order (then key
+/// order), in the places such jobs held; every other job keeps its place. Keys sort by flow-log
+/// id before time, so in listing order a second flow log's records would reach the engine a
+/// whole run "late"; in time order several flow logs interleave as their records happened.
+fn order_by_key_time(jobs: &mut [Job]) {
+    let timed: Vec<(usize, (jiff::Timestamp, String))> = jobs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, j)| key_time(j).map(|t| (i, t)))
+        .collect();
+    let mut sorted: Vec<(usize, &(jiff::Timestamp, String))> =
+        timed.iter().map(|(i, t)| (*i, t)).collect();
+    sorted.sort_by(|a, b| a.1.cmp(b.1));
+    let taken: Vec<Job> = sorted
+        .iter()
+        .map(|(i, _)| std::mem::replace(&mut jobs[*i], Job::Stdin))
+        .collect();
+    for ((slot, _), job) in timed.iter().zip(taken) {
+        jobs[*slot] = job;
+    }
 }
 
 /// Source names by index; CloudWatch streams are added as they are met.
@@ -301,39 +343,54 @@ pub fn run(
         })
         .collect();
     let readers = settings.readers.clamp(1, MAX_READERS);
-    let whole_limit = WHOLE_BUDGET / readers;
     let ahead = (BATCHES_AHEAD / readers).max(2);
     let next = AtomicUsize::new(0);
+    let shared = Shared::with_batches(WHOLE_BUDGET, 2 * readers, BATCHES_AHEAD);
     let mut engine = Engine::new(pack);
     let classifier = engine.classifier();
+    let fields = classifier.fields();
+    let decode = Decode {
+        classifier: &classifier,
+        registry: &registry,
+        decoding: match settings.strict {
+            true => Decoding::Strict,
+            false => Decoding::Fields(&fields),
+        },
+        since: settings.since,
+        until: settings.until,
+    };
     // Each job gets its own small channel, announced with its index; the engine thread drains
     // them in job order. Reading threads work ahead in parallel, memory stays at a few batches
     // per thread, and the engine sees the same flow sequence on every run (so results are
     // reproducible).
     let (announce_tx, announce_rx) = channel::<(usize, Receiver<Message>)>();
-    let mut summary = RunSummary {
-        skipped: settings.skipped.clone(),
-        ..RunSummary::default()
+    let mut sink = Sink {
+        engine: &mut engine,
+        timeline: Timeline::default(),
+        summary: RunSummary {
+            skipped: settings.skipped.clone(),
+            ..RunSummary::default()
+        },
+        on_final,
+        decode: &decode,
+        shared: &shared,
     };
-    let mut timeline = Timeline::default();
     std::thread::scope(|scope| {
         for _ in 0..readers {
             let announce_tx = announce_tx.clone();
-            let (next, registry, job_sources, classifier) =
-                (&next, &registry, &job_sources, &classifier);
+            let (next, registry, job_sources, decode, shared) =
+                (&next, &registry, &job_sources, &decode, &shared);
             scope.spawn(move || {
-                let mut reader = Reader::new(whole_limit);
+                let mut reader = Reader::new();
                 loop {
+                    shared.working(true);
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(job) = settings.jobs.get(i) else {
+                        shared.working(false);
                         break;
                     };
                     let (tx, rx) = sync_channel::<Message>(ahead);
-                    if announce_tx.send((i, rx)).is_err() {
-                        break;
-                    }
-                    let mut batcher =
-                        Batcher::new(classifier, registry, settings.since, settings.until);
+                    let mut batcher = decode.batcher();
                     let mut job_reader = JobReader {
                         settings,
                         clients,
@@ -342,13 +399,21 @@ pub fn run(
                         reader: &mut reader,
                         batcher: &mut batcher,
                         tx: &tx,
+                        shared,
+                        decode,
+                        job: i,
                     };
-                    if !job_reader.read(job, job_sources[i]) {
-                        break;
+                    let alive = announce_tx.send((i, rx)).is_ok()
+                        && job_reader.read(job, job_sources[i])
+                        && tx.send(Message::Done(batcher.tally)).is_ok();
+                    shared.working(false);
+                    if !alive {
+                        return;
                     }
-                    if tx.send(Message::Done(batcher.tally)).is_err() {
-                        break;
-                    }
+                }
+                // No job left: decode the parts the others offer until none can come.
+                while let Some(part) = shared.next_part() {
+                    job::run_part(&part, decode);
                 }
             });
         }
@@ -366,32 +431,90 @@ pub fn run(
                     Err(_) => return,
                 }
             };
+            shared.engine_at(want);
             for msg in rx {
-                match msg {
-                    Message::Flows(batch) => {
-                        for (flow, origin) in &batch {
-                            // The timeline counts exactly what the reports count.
-                            if engine.observe_flow(flow, *origin) {
-                                timeline.add_flow(flow);
-                            }
-                        }
-                        let ready = engine.take_final();
-                        if !ready.is_empty() {
-                            on_final(ready);
-                        }
-                    }
-                    Message::Failed { source, error } => summary.source(source).error = Some(error),
-                    Message::Done(tally) => summary.add(tally),
+                if matches!(msg, Message::Flows(_)) {
+                    shared.batch_taken();
                 }
+                sink.message(msg);
             }
         }
     });
+    let Sink {
+        mut timeline,
+        mut summary,
+        ..
+    } = sink;
     timeline.flush();
     let names = registry.names.into_inner().expect("registry lock");
     for (i, name) in names.into_iter().enumerate() {
         summary.source(i as u32).name = name;
     }
     (engine.finish(), summary, timeline)
+}
+
+/// The engine thread's end of the pipeline: feeds flows to the engine and the timeline,
+/// counts into the summary, and decodes the parts nobody took when their turn comes.
+struct Sink<'r, 'f> {
+    engine: &'r mut Engine,
+    timeline: Timeline,
+    summary: RunSummary,
+    on_final: &'f mut dyn FnMut(Vec<Finding>),
+    decode: &'r Decode<'r>,
+    shared: &'r Shared,
+}
+
+impl Sink<'_, '_> {
+    fn flows(&mut self, batch: &[batches::Observed]) {
+        for (flow, origin) in batch {
+            // The timeline counts exactly what the reports count.
+            if self.engine.observe_flow(flow, *origin) {
+                self.timeline.add_flow(flow);
+            }
+        }
+        let ready = self.engine.take_final();
+        if !ready.is_empty() {
+            (self.on_final)(ready);
+        }
+    }
+
+    fn message(&mut self, msg: Message) {
+        match msg {
+            Message::Flows(batch) => self.flows(&batch),
+            Message::Failed { source, error } => self.summary.source(source).error = Some(error),
+            Message::Counts(tally) | Message::Done(tally) => self.summary.add(tally),
+            Message::Deferred(part) => {
+                match part.take_for_engine() {
+                    Claim::Pending(piece) => {
+                        let mut batcher = self.decode.batcher();
+                        let block = reader::Block {
+                            schema: &piece.schema,
+                            first_line: piece.first_line,
+                            text: &piece.text,
+                        };
+                        let mut batches = Vec::new();
+                        let mut keep = |batch: Vec<batches::Observed>| {
+                            batches.push(batch);
+                            true
+                        };
+                        batcher.block(piece.source, &block, &mut keep);
+                        batcher.flush(&mut keep);
+                        for batch in batches {
+                            self.flows(&batch);
+                        }
+                        self.summary.add(batcher.tally);
+                    }
+                    Claim::Running(rx) => {
+                        for msg in rx {
+                            self.message(msg);
+                        }
+                    }
+                    Claim::Taken => {}
+                }
+                self.shared.consumed();
+            }
+        }
+    }
 }
 
 impl RunSummary {
@@ -417,5 +540,220 @@ impl RunSummary {
             self.malformed += counts.malformed;
         }
         self.outside_range += tally.outside_range;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// The key of one delivered object of flow log `fl` at `minute` past midnight.
+    fn key(fl: &str, minute: u32) -> String {
+        format!(
+            "AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/12/01/\
+             111122223333_vpcflowlogs_us-east-1_{fl}_20261201T{:02}{:02}Z_abcd1234.log.gz",
+            minute / 60,
+            minute % 60
+        )
+    }
+
+    fn s3(key: &str) -> Job {
+        Job::S3 {
+            bucket: "b".into(),
+            key: key.into(),
+            size: 1,
+        }
+    }
+
+    fn names(jobs: &[Job]) -> Vec<String> {
+        jobs.iter()
+            .map(|j| match j {
+                Job::S3 { key, .. } => key.rsplit('/').next().unwrap_or(key).to_string(),
+                Job::File(p) => p.display().to_string(),
+                Job::Broken { name, .. } => name.clone(),
+                _ => "?".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn jobs_interleave_flow_logs_by_key_time() {
+        // As S3 lists them: by flow-log id first, then time; one foreign key in between.
+        let mut jobs = vec![
+            s3(&key("fl-a", 10)),
+            s3(&key("fl-a", 20)),
+            s3("copies/other.log.gz"),
+            s3(&key("fl-b", 5)),
+            s3(&key("fl-b", 10)),
+            Job::Broken {
+                name: "x".into(),
+                error: "e".into(),
+            },
+            s3(&key("fl-c", 0)),
+        ];
+        order_by_key_time(&mut jobs);
+        let short = |fl: &str, m: u32| key(fl, m).rsplit('/').next().unwrap().to_string();
+        assert_eq!(
+            names(&jobs),
+            [
+                short("fl-c", 0),
+                short("fl-b", 5),
+                "other.log.gz".into(),
+                short("fl-a", 10),
+                short("fl-b", 10),
+                "x".into(),
+                short("fl-a", 20),
+            ]
+        );
+    }
+
+    /// Regression (#11): with three flow logs in one bucket the second and third logs' objects
+    /// came 40 minutes after the first log's in listing order, and their records were dropped
+    /// as late.
+    #[test]
+    fn three_flow_logs_lose_no_record_as_late() {
+        let dir = tempfile::tempdir().unwrap();
+        for fl in ["fl-0aaa", "fl-0bbb", "fl-0ccc"] {
+            for object in 0..8u32 {
+                let minute = object * 5;
+                let path = dir.path().join(key(fl, minute));
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                let start = 1_796_083_200 + u64::from(minute) * 60; // 2026-12-01 00:00 UTC
+                let mut text = String::from(
+                    "version account-id interface-id srcaddr dstaddr srcport dstport protocol \
+                     packets bytes start end action log-status\n",
+                );
+                for i in 0..20u64 {
+                    text.push_str(&format!(
+                        "2 111122223333 eni-1 203.0.113.{} 10.0.0.{} 40000 22 6 1 40 {} {} REJECT OK\n",
+                        i + 1,
+                        object + 1,
+                        start + i,
+                        start + i + 30
+                    ));
+                }
+                let mut gz = flate2::write::GzEncoder::new(
+                    std::fs::File::create(&path).unwrap(),
+                    flate2::Compression::fast(),
+                );
+                gz.write_all(text.as_bytes()).unwrap();
+                gz.finish().unwrap();
+            }
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let inputs = [Input::Local(dir.path().to_path_buf())];
+        let planned = runtime.block_on(plan_jobs(&inputs, None, None, None));
+        assert_eq!(planned.jobs.len(), 24);
+        let settings = Settings {
+            jobs: planned.jobs,
+            skipped: vec![],
+            fallback: Arc::new(Schema::default_v2()),
+            since: None,
+            until: None,
+            readers: 2,
+            strict: false,
+        };
+        let pack = RulePack::default_pack();
+        let (analysis, summary, _) = run(&settings, None, runtime.handle(), &pack, &mut |_| {});
+        assert_eq!(summary.records, 480);
+        assert_eq!(analysis.stats.late_records(), 0, "{:?}", analysis.stats);
+    }
+
+    /// A v2 object of `lines` records (a few of them malformed, at known lines), with a header.
+    fn big_object(lines: u64, bad: &[u64]) -> String {
+        let mut text = String::from(
+            "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets \
+             bytes start end action log-status\n",
+        );
+        for n in 2..lines + 2 {
+            if bad.contains(&n) {
+                text.push_str("2 111122223333 eni-1 not-an-address\n");
+                continue;
+            }
+            let t = 1_796_083_200 + n / 50;
+            text.push_str(&format!(
+                "2 111122223333 eni-{} 203.0.113.{} 10.0.{}.{} {} {} 6 {} {} {t} {} {} OK\n",
+                n % 7,
+                n % 250 + 1,
+                n % 3,
+                n % 200 + 1,
+                40000 + n % 20000,
+                [22, 80, 443, 3389, 5432][(n % 5) as usize],
+                n % 9 + 1,
+                n % 9000 + 40,
+                t + 5,
+                ["ACCEPT", "REJECT"][(n % 2) as usize],
+            ));
+        }
+        text
+    }
+
+    fn analyze_files(paths: Vec<std::path::PathBuf>, readers: usize) -> (String, RunSummary) {
+        let settings = Settings {
+            jobs: paths.into_iter().map(Job::File).collect(),
+            skipped: vec![],
+            fallback: Arc::new(Schema::default_v2()),
+            since: None,
+            until: None,
+            readers,
+            strict: false,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let pack = RulePack::default_pack();
+        let mut streamed = Vec::new();
+        let (analysis, summary, _) = run(&settings, None, runtime.handle(), &pack, &mut |f| {
+            streamed.extend(f)
+        });
+        let json =
+            serde_json::to_string(&(&streamed, &analysis.findings, &analysis.reports)).unwrap();
+        (json, summary)
+    }
+
+    /// Large objects are cut into parts that any thread (or the engine thread) decodes; the
+    /// engine must still see every flow in line order, with the right line numbers, whatever
+    /// the number of threads, for a gzip object read whole and for a plain file streamed.
+    #[test]
+    fn parts_of_large_objects_keep_line_order_and_numbers_on_any_number_of_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = [3, 9_000, 69_999];
+        let text = big_object(70_000, &bad);
+        assert!(text.len() > 3 * job::PART_BYTES, "{} bytes", text.len());
+        let gz = dir.path().join("a.log.gz");
+        let mut enc = flate2::write::GzEncoder::new(
+            std::fs::File::create(&gz).unwrap(),
+            flate2::Compression::fast(),
+        );
+        enc.write_all(text.as_bytes()).unwrap();
+        enc.finish().unwrap();
+        let plain = dir.path().join("b.log");
+        std::fs::write(&plain, &text).unwrap();
+        let mut runs = Vec::new();
+        for readers in [1, 2, 4] {
+            let (json, summary) = analyze_files(vec![gz.clone(), plain.clone()], readers);
+            assert_eq!(summary.records, 2 * (70_000 - 3), "{readers} readers");
+            for (source, path) in [(0, &gz), (1, &plain)] {
+                let report = &summary.sources[source];
+                assert_eq!(report.malformed, 3);
+                let lines: Vec<String> = bad
+                    .iter()
+                    .map(|n| format!("{}:{n}: ", path.display()))
+                    .collect();
+                for (example, line) in report.examples.iter().zip(&lines) {
+                    assert!(example.starts_with(line), "{example} / {line}");
+                }
+            }
+            runs.push(json);
+        }
+        assert!(runs[0].len() > 1000);
+        assert!(
+            runs.iter().all(|r| *r == runs[0]),
+            "results differ by thread count"
+        );
     }
 }

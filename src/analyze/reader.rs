@@ -2,10 +2,10 @@
 //! into [`Block`]s of whole lines with the schema to decode them: the header line of an S3
 //! text file, else the declared format.
 //!
-//! Two paths, same blocks: an object in memory that is one gzip member within the reading
-//! thread's limit ([`Reader::new`]) is inflated at once by libdeflate (`super::inflate`) and
-//! handed over as one block; everything else streams through zlib-rs in blocks of about
-//! [`BLOCK_BYTES`]. A truncated or damaged gzip stream is reported for that object with the
+//! Two paths, same blocks: an object in memory that is one gzip member within the bytes the
+//! caller holds for it (`super::pool`) is inflated at once by libdeflate (`super::inflate`)
+//! and handed over as one block (which `super::job` cuts into parts for every thread);
+//! everything else streams through zlib-rs in blocks of about [`BLOCK_BYTES`]. A truncated or damaged gzip stream is reported for that object with the
 //! last complete line before the damage; the lines before it are still delivered.
 
 use std::io::Read;
@@ -46,13 +46,15 @@ pub fn header_schema(line: &str) -> Option<Schema> {
         .filter(|s| s.len() > s.unknown_columns().count())
 }
 
-/// One reading thread's buffers: the decompressor and the whole-object output, reused from
-/// object to object (so its size is bounded by `whole_limit`).
+/// Whole-object buffers up to this size are kept for the thread's next object; larger ones
+/// are freed at once (the allocator gives such blocks back to the system), so the shared
+/// budget holds what is in use and small objects do not churn the heap.
+const KEEP_WHOLE_BYTES: usize = 16 << 20;
+
+/// One reading thread's decompressor, whole-object buffer and streaming sizes.
 pub struct Reader {
     inflater: Inflater,
     whole: Vec<u8>,
-    /// Largest inflated object handled in one buffer; larger ones stream.
-    whole_limit: usize,
     /// Bytes read per block when streaming.
     block_bytes: usize,
     /// The longest line a stream may have.
@@ -60,11 +62,10 @@ pub struct Reader {
 }
 
 impl Reader {
-    pub fn new(whole_limit: usize) -> Reader {
+    pub fn new() -> Reader {
         Reader {
             inflater: Inflater::default(),
             whole: Vec::new(),
-            whole_limit,
             block_bytes: BLOCK_BYTES,
             max_line: MAX_LINE_BYTES,
         }
@@ -75,18 +76,13 @@ impl Reader {
         (self.block_bytes, self.max_line)
     }
 
-    /// Whether an object of `size` stored bytes is read into memory whole (then inflated at
-    /// once when it is gzip) rather than streamed: a quarter of the whole-object limit, so the
-    /// stored and the inflated copy together stay within about 1.25 times the limit.
-    pub fn reads_whole(&self, size: u64) -> bool {
-        size <= (self.whole_limit / 4) as u64
-    }
-
-    /// Reads an object held in memory. Err says what damage stopped the reading (the lines
-    /// before it were visited).
+    /// Reads an object held in memory, inflating it at once when it is one gzip member of at
+    /// most `limit` inflated bytes (the bytes the caller holds for it), else streaming it. Err
+    /// says what damage stopped the reading (the lines before it were visited).
     pub fn read_bytes(
         &mut self,
         bytes: &[u8],
+        limit: usize,
         fallback: &Arc<Schema>,
         visit: &mut dyn FnMut(Block<'_>) -> bool,
     ) -> Result<(), String> {
@@ -94,11 +90,17 @@ impl Reader {
             split_whole(bytes, fallback, visit);
             return Ok(());
         }
-        if let Some(n) = self
-            .inflater
-            .single_member(bytes, self.whole_limit, &mut self.whole)
-        {
-            split_whole(&self.whole[..n], fallback, visit);
+        let whole = limit > 0
+            && self
+                .inflater
+                .single_member_into(bytes, limit, &mut self.whole);
+        if whole {
+            split_whole(&self.whole, fallback, visit);
+        }
+        if self.whole.capacity() > KEEP_WHOLE_BYTES {
+            self.whole = Vec::new();
+        }
+        if whole {
             return Ok(());
         }
         stream(MultiGzDecoder::new(bytes), fallback, visit, self.sizes())
@@ -126,8 +128,23 @@ impl Reader {
     }
 }
 
-fn is_gzip(bytes: &[u8]) -> bool {
+pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])
+}
+
+/// The inflated size a gzip object's trailer declares (of its last member; modulo 4 GiB).
+pub fn declared_size(bytes: &[u8]) -> Option<usize> {
+    if !is_gzip(bytes) || bytes.len() < 18 {
+        return None;
+    }
+    let trailer: [u8; 4] = bytes[bytes.len() - 4..].try_into().ok()?;
+    Some(u32::from_le_bytes(trailer) as usize)
+}
+
+impl Default for Reader {
+    fn default() -> Reader {
+        Reader::new()
+    }
 }
 
 /// The schema the first line declares, and where the records start.
@@ -250,8 +267,8 @@ mod tests {
     }
 
     /// A reader streaming in blocks of `block` bytes.
-    fn small_blocks(whole_limit: usize, block: usize) -> Reader {
-        let mut r = Reader::new(whole_limit);
+    fn small_blocks(block: usize) -> Reader {
+        let mut r = Reader::new();
         r.block_bytes = block;
         r
     }
@@ -265,11 +282,11 @@ mod tests {
             for limit in [1 << 20, 0] {
                 let mut seen = Vec::new();
                 let r =
-                    small_blocks(limit, block).read_bytes(data, &fallback, &mut visitor(&mut seen));
+                    small_blocks(block).read_bytes(data, limit, &fallback, &mut visitor(&mut seen));
                 out.push((seen, r));
             }
             let mut seen = Vec::new();
-            let r = small_blocks(0, block).read_stream(data, &fallback, &mut visitor(&mut seen));
+            let r = small_blocks(block).read_stream(data, &fallback, &mut visitor(&mut seen));
             out.push((seen, r));
         }
         out
@@ -362,7 +379,7 @@ mod tests {
         let fallback = Arc::new(Schema::default_v2());
         for (limit, blocks) in [(1 << 20, 1), (0, 4000 / 1000 + 1)] {
             let mut seen = Vec::new();
-            let r = small_blocks(limit, 1000).read_bytes(&gz, &fallback, &mut visitor(&mut seen));
+            let r = small_blocks(1000).read_bytes(&gz, limit, &fallback, &mut visitor(&mut seen));
             assert_eq!(r, Ok(()));
             assert_eq!(seen.len(), blocks);
             assert_eq!(joined(&seen), (2, line.repeat(200), vec![3]));
@@ -385,7 +402,7 @@ mod tests {
             "2 10.0.0.1 10.0.0.2\n{}\n2 10.0.0.3 10.0.0.4\n",
             "x".repeat(5000)
         );
-        let mut r = small_blocks(0, 64);
+        let mut r = small_blocks(64);
         r.max_line = 1000;
         let mut seen = Vec::new();
         let e = r

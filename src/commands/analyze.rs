@@ -265,6 +265,7 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
         since,
         until,
         readers,
+        strict: args.strict,
     };
     if !flags.quiet {
         eprintln!(

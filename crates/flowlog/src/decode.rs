@@ -60,7 +60,7 @@ impl Schema {
 
     /// The error for a line whose value count differs from the schema's field count.
     #[cold]
-    fn count_error(&self, line: &str) -> DecodeError {
+    pub(crate) fn count_error(&self, line: &str) -> DecodeError {
         let expected = self.len();
         let found = count_values(line);
         if found < expected {
@@ -84,7 +84,7 @@ impl Schema {
     /// The error for a bad value in column `index`, unless the line also has the wrong
     /// number of values: then the values are misaligned and the count is the real problem.
     #[cold]
-    fn value_error(
+    pub(crate) fn value_error(
         &self,
         line: &str,
         index: usize,
@@ -107,14 +107,14 @@ fn trim_line_ending(line: &str) -> &str {
 /// The text of this line's `srcaddr` and `dstaddr`, so `pkt-srcaddr`/`pkt-dstaddr` with the
 /// same text (every flow not translated on the way) reuse the parsed address.
 #[derive(Default)]
-struct AddrText<'a> {
+pub(crate) struct AddrText<'a> {
     src: Option<&'a str>,
     dst: Option<&'a str>,
 }
 
 /// Parses `value` into the record field for `field`.
 #[inline]
-fn store<'a>(
+pub(crate) fn store<'a>(
     r: &mut FlowRecord<'a>,
     field: Field,
     v: &'a str,

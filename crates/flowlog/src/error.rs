@@ -47,6 +47,9 @@ pub enum DecodeErrorKind {
         /// What the field takes, e.g. `"ACCEPT or REJECT"`.
         expected: &'static str,
     },
+    /// A value that is not UTF-8 text (reported by [`DecodePlan`](crate::DecodePlan), which
+    /// checks only the values it reads).
+    NotText,
 }
 
 impl DecodeErrorKind {
@@ -190,6 +193,7 @@ impl fmt::Display for DecodeError {
                 self.column,
                 crate::Timestamp::EXPECTED
             ),
+            K::NotText => write!(f, "column {} `{field}`: not UTF-8 text", self.column),
             K::InvalidIp => write!(
                 f,
                 "column {} `{field}`: {value:?} is not an IPv4 or IPv6 address",

@@ -17,7 +17,7 @@
 //!
 //! Modules: [`field`] (the public field catalogue), [`schema`], [`record`], `decode`
 //! (line decoding), `split` (finding separators), `parse` (single values), `s3_text`
-//! ([`S3TextFile`]), `types` (typed enumerations, flags, timestamps) and `error`.
+//! ([`S3TextFile`]), `select` ([`DecodePlan`], decoding only the fields a caller needs), `types` (typed enumerations, flags, timestamps) and `error`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -29,6 +29,7 @@ mod parse;
 pub mod record;
 mod s3_text;
 pub mod schema;
+mod select;
 mod split;
 mod types;
 
@@ -37,4 +38,5 @@ pub use field::{Field, FieldInfo, FieldType, Scope};
 pub use record::{FlowRecord, Value};
 pub use s3_text::S3TextFile;
 pub use schema::{FieldName, Schema};
+pub use select::DecodePlan;
 pub use types::{Action, FlowDirection, LogStatus, TcpFlags, Timestamp, TrafficPath, TrafficType};
