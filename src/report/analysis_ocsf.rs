@@ -1,0 +1,218 @@
+//! analyze as OCSF: one **Detection Finding** (class 2004, category 2 Findings, OCSF 1.3.0 with
+//! the `datetime` profile) per incident, as JSON lines, for SIEMs and Security Lake. Owns the
+//! mapping from [`Incident`] to OCSF; decides nothing.
+//!
+//! Mapping: `severity_id` Informational 1 … Critical 5 from the incident's severity; `time` is
+//! its last seen (ms), `start_time`/`end_time` first/last seen, `count` the windows it fired in;
+//! `finding_info.uid` is the incident id (a fixed hash of detector, subject and target set, so
+//! it is the same on every run over the same data), `analytic` the pack rule;
+//! `evidences[0]` carries the subject as `src_endpoint` (a client) or `dst_endpoint` (a server),
+//! the single target or port when there is one, and in `data.evidence_at` the record pointers
+//! (`s3://bucket/key:line`); `observables` are the addresses (IP Address, 2), ports (Port, 11)
+//! and every evidence pointer (Resource UID, 10); `resources` the flow log or interface of a
+//! log-health incident. flowkeeper's own counts are in `unmapped.flowkeeper`.
+
+use flowkeeper_analyze::{Incident, Item, Severity, Subject};
+use serde_json::{Value, json};
+
+use super::analysis_view::{Results, evidence};
+use super::ocsf::{CATEGORY_UID, OCSF_VERSION, product, prune_nulls};
+use crate::analyze::RunSummary;
+
+pub const CLASS_UID: u32 = 2004;
+/// Create (1): every run reports its findings afresh.
+const ACTIVITY_ID: u32 = 1;
+
+/// (severity_id, severity) of OCSF for a pack severity.
+pub fn severity(s: Severity) -> (u32, &'static str) {
+    match s {
+        Severity::Info => (1, "Informational"),
+        Severity::Low => (2, "Low"),
+        Severity::Medium => (3, "Medium"),
+        Severity::High => (4, "High"),
+        Severity::Critical => (5, "Critical"),
+    }
+}
+
+fn ms(secs: u64) -> u64 {
+    secs.saturating_mul(1000)
+}
+
+/// The only member of a set, when it has exactly one.
+fn single(set: &flowkeeper_analyze::Set) -> Option<&Item> {
+    (set.exact && set.count == 1).then(|| set.sample.first()).flatten()
+}
+
+fn endpoint(ip: Option<String>, port: Option<u16>) -> Option<Value> {
+    (ip.is_some() || port.is_some()).then(|| json!({ "ip": ip, "port": port }))
+}
+
+fn ip_of(item: Option<&Item>) -> Option<String> {
+    match item {
+        Some(Item::Ip(ip)) => Some(ip.to_string()),
+        _ => None,
+    }
+}
+
+fn port_of(item: Option<&Item>) -> Option<u16> {
+    match item {
+        Some(Item::Port(p)) => Some(*p),
+        _ => None,
+    }
+}
+
+/// (src_endpoint, dst_endpoint) of the incident's evidence.
+fn endpoints(i: &Incident) -> (Option<Value>, Option<Value>) {
+    let port = port_of(single(&i.ports));
+    match &i.subject {
+        Subject::Source { ip } => (
+            endpoint(Some(ip.to_string()), None),
+            endpoint(ip_of(single(&i.targets)), port),
+        ),
+        Subject::Server { ip } => (
+            endpoint(ip_of(single(&i.sources)), None),
+            endpoint(Some(ip.to_string()), port),
+        ),
+        _ => (
+            endpoint(ip_of(single(&i.sources)), None),
+            endpoint(ip_of(single(&i.targets)), port),
+        ),
+    }
+}
+
+/// Where an evidence pointer's `name` points inside the event.
+const EVIDENCE_AT: &str = "evidences[0].data.evidence_at";
+
+fn observables(i: &Incident, pointers: &[String]) -> Vec<Value> {
+    let mut out = Vec::new();
+    match &i.subject {
+        Subject::Source { ip } => out.push(json!({
+            "name": "evidences[0].src_endpoint.ip", "type_id": 2, "type": "IP Address", "value": ip.to_string(),
+        })),
+        Subject::Server { ip } => out.push(json!({
+            "name": "evidences[0].dst_endpoint.ip", "type_id": 2, "type": "IP Address", "value": ip.to_string(),
+        })),
+        _ => {}
+    }
+    for (name, set) in [("targets", &i.targets), ("sources", &i.sources)] {
+        for item in &set.sample {
+            if let Item::Ip(ip) = item {
+                let value = ip.to_string();
+                if !out.iter().any(|o| o["value"] == value.as_str()) {
+                    out.push(json!({
+                        "name": format!("unmapped.flowkeeper.{name}"), "type_id": 2, "type": "IP Address", "value": value,
+                    }));
+                }
+            }
+        }
+    }
+    for item in &i.ports.sample {
+        if let Item::Port(p) = item {
+            out.push(json!({
+                "name": "unmapped.flowkeeper.ports", "type_id": 11, "type": "Port", "value": p.to_string(),
+            }));
+        }
+    }
+    for p in pointers {
+        out.push(json!({ "name": EVIDENCE_AT, "type_id": 10, "type": "Resource UID", "value": p }));
+    }
+    out
+}
+
+fn resources(i: &Incident) -> Option<Value> {
+    match &i.subject {
+        Subject::FlowLog { id } => Some(json!([{ "uid": id, "name": id, "type": "AwsEc2FlowLog" }])),
+        Subject::Interface { id } => Some(json!([{ "uid": id, "name": id, "type": "AwsEc2NetworkInterface" }])),
+        _ => None,
+    }
+}
+
+fn set_json(s: &flowkeeper_analyze::Set) -> Value {
+    json!({ "count": s.count, "exact": s.exact, "sample": s.sample })
+}
+
+/// One Detection Finding, without null members.
+pub fn finding(i: &Incident, run: &RunSummary) -> Value {
+    let (severity_id, severity_name) = severity(i.severity);
+    let pointers = evidence(&i.evidence, run);
+    let (src, dst) = endpoints(i);
+    let mut event = json!({
+        "activity_id": ACTIVITY_ID,
+        "activity_name": "Create",
+        "category_uid": CATEGORY_UID,
+        "category_name": "Findings",
+        "class_uid": CLASS_UID,
+        "class_name": "Detection Finding",
+        "type_uid": CLASS_UID * 100 + ACTIVITY_ID,
+        "type_name": "Detection Finding: Create",
+        "time": ms(i.last_seen),
+        "time_dt": i.last_seen_utc,
+        "start_time": ms(i.first_seen),
+        "start_time_dt": i.first_seen_utc,
+        "end_time": ms(i.last_seen),
+        "end_time_dt": i.last_seen_utc,
+        "count": i.windows,
+        "severity_id": severity_id,
+        "severity": severity_name,
+        "status_id": 1,
+        "status": "New",
+        "message": i.summary,
+        "metadata": {
+            "version": OCSF_VERSION,
+            "profiles": ["datetime"],
+            "uid": format!("{}@{}", i.id, i.last_seen),
+            "event_code": i.kind,
+            "product": product("analyze"),
+        },
+        "finding_info": {
+            "uid": i.id,
+            "title": i.title,
+            "desc": i.summary,
+            "types": [i.kind],
+            "analytic": { "uid": i.detector, "name": i.detector, "type_id": 1, "type": "Rule" },
+            "first_seen_time": ms(i.first_seen),
+            "first_seen_time_dt": i.first_seen_utc,
+            "last_seen_time": ms(i.last_seen),
+            "last_seen_time_dt": i.last_seen_utc,
+            "data_sources": ["AWS VPC Flow Logs"],
+        },
+        "evidences": [{
+            "src_endpoint": src,
+            "dst_endpoint": dst,
+            "connection_info": i.protocol.map(|p| json!({ "protocol_num": p })),
+            "data": { "evidence_at": pointers },
+        }],
+        "observables": observables(i, &pointers),
+        "resources": resources(i),
+        "unmapped": {
+            "flowkeeper": {
+                "detector": i.detector,
+                "subject": i.subject,
+                "windows": i.windows,
+                "window_seconds": i.window_len,
+                "targets": set_json(&i.targets),
+                "sources": set_json(&i.sources),
+                "ports": set_json(&i.ports),
+                "service": i.service,
+                "flows": i.flows,
+                "packets": i.packets,
+                "bytes": i.bytes,
+                "decided_by": (!i.decided_by.is_empty()).then_some(&i.decided_by),
+                "via": i.via,
+                "incomplete": i.incomplete,
+            },
+        },
+    });
+    prune_nulls(&mut event);
+    event
+}
+
+/// One finding a line, in the incidents' order; empty when there are none.
+pub fn render(r: &Results) -> String {
+    let mut out = String::new();
+    for i in r.incidents {
+        out.push_str(&finding(i, r.run).to_string());
+        out.push('\n');
+    }
+    out
+}
