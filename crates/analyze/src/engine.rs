@@ -56,6 +56,77 @@ impl EngineStats {
     }
 }
 
+/// What kind of bound was hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitKind {
+    /// New keys refused because a detector's state was full.
+    RefusedKeys,
+    /// Records ignored because their window had already closed.
+    Late,
+    /// Flows the double-ended dedupe could not remember (they may count twice).
+    DedupeFull,
+    /// Findings not grouped because `settings.max_incidents` incidents were open.
+    IncidentsCapped,
+    /// Counts that are estimates rather than exact.
+    Estimated,
+}
+
+/// A bound the run hit: which component, what, how much, and what it means for the results.
+/// Every renderer shows these in its summary.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Limit {
+    /// The detector id (or `dedupe`, `incidents`).
+    pub component: String,
+    /// What was hit.
+    pub what: LimitKind,
+    /// How many keys, records or findings it affected.
+    pub count: u64,
+    /// One sentence for the reader: what may be missing or inflated, and what to change.
+    pub meaning: String,
+}
+
+/// The limits in `stats`: refused keys and late records per detector, dedupe overflow.
+pub fn limits_of(stats: &EngineStats) -> Vec<Limit> {
+    let mut out = Vec::new();
+    for d in &stats.detectors {
+        if d.refused_keys > 0 {
+            out.push(Limit {
+                component: d.id.clone(),
+                what: LimitKind::RefusedKeys,
+                count: d.refused_keys,
+                meaning: format!(
+                    "{}: {} new keys refused after its state reached {} live keys;                      sources first seen after that were not counted, so findings of this                      detector may be missing (raise max_keys or settings.state_budget)",
+                    d.id, d.refused_keys, d.peak_keys
+                ),
+            });
+        }
+        if d.late_records > 0 {
+            out.push(Limit {
+                component: d.id.clone(),
+                what: LimitKind::Late,
+                count: d.late_records,
+                meaning: format!(
+                    "{}: {} records arrived after their window had closed and were not                      counted (raise settings.allowed_lateness, or read sources in time order)",
+                    d.id, d.late_records
+                ),
+            });
+        }
+    }
+    if stats.dedupe_overflow > 0 {
+        out.push(Limit {
+            component: "dedupe".to_owned(),
+            what: LimitKind::DedupeFull,
+            count: stats.dedupe_overflow,
+            meaning: format!(
+                "dedupe: {} flows could not be remembered (table full at {}); flows logged                  at both ends may count twice in totals and detections",
+                stats.dedupe_overflow, stats.dedupe_peak
+            ),
+        });
+    }
+    out
+}
+
 /// The result of a run.
 #[derive(Clone, Debug, Serialize)]
 pub struct Analysis {
@@ -65,6 +136,13 @@ pub struct Analysis {
     pub reports: Reports,
     /// Run statistics.
     pub stats: EngineStats,
+}
+
+impl Analysis {
+    /// The bounds this run hit (see [`Limit`]); empty when nothing was dropped.
+    pub fn limits(&self) -> Vec<Limit> {
+        limits_of(&self.stats)
+    }
 }
 
 /// The streaming detection engine for one rule pack.

@@ -78,6 +78,8 @@ pub struct Settings {
     pub probe_max_packets: u64,
     /// ...and at most this many bytes is a probe (a handshake that carried no data).
     pub probe_max_bytes: u64,
+    /// Incidents kept per run (findings for further group keys are counted as a limit).
+    pub max_incidents: usize,
 }
 
 impl Default for Settings {
@@ -90,6 +92,7 @@ impl Default for Settings {
             dedupe_max_entries: 500_000,
             probe_max_packets: 3,
             probe_max_bytes: 300,
+            max_incidents: 10_000,
         }
     }
 }

@@ -136,6 +136,7 @@ fn settings(c: &mut Checker<'_>, v: &Value, p: &Path, s: &mut Settings) {
         "dedupe_max_entries",
         "probe_max_packets",
         "probe_max_bytes",
+        "max_incidents",
     ];
     for (k, v) in c.entries(m, p, &keys, &[], "settings") {
         let p = p.key(k);
@@ -169,6 +170,11 @@ fn settings(c: &mut Checker<'_>, v: &Value, p: &Path, s: &mut Settings) {
             "probe_max_packets" => {
                 if let Some(n) = c.number(v, &p, &what, 1, 1_000_000) {
                     s.probe_max_packets = n;
+                }
+            }
+            "max_incidents" => {
+                if let Some(n) = c.number(v, &p, &what, 1, 10_000_000) {
+                    s.max_incidents = n as usize;
                 }
             }
             _ => {

@@ -1,0 +1,675 @@
+//! Incidents: one row per thing a team acts on. The [`Grouper`] folds per-window
+//! [`Finding`]s into [`Incident`]s by a group key per detector kind (see the table in the
+//! crate docs), across windows and host pairs: the same scan in 13 windows, or the same
+//! zone violation from 13 hosts, is one incident that says 13.
+//!
+//! An incident keeps first/last seen, the number of windows, summed counts, bounded
+//! [`Set`]s of targets, sources and ports (exact while small, then an "at least" count) and
+//! the smallest evidence pointers across all its windows. At most `settings.max_incidents`
+//! incidents are kept; findings for further keys are counted and reported as a
+//! [`Limit`](crate::engine::Limit).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::engine::{Limit, LimitKind};
+use crate::finding::{Evidence, Finding, MAX_EVIDENCE, Origin, Severity};
+use crate::rules::RulePack;
+use crate::time::format_rfc3339;
+use crate::units::{human_bytes, human_duration};
+
+/// What the caller knows about its sources (numbered as in [`Origin::source`]).
+pub trait SourceInfo {
+    /// The flow log a source belongs to (`fl-0123…` from an S3 key or file name), when known.
+    fn flow_log(&self, source: u32) -> Option<&str>;
+}
+
+/// A [`SourceInfo`] that knows nothing (log-health incidents then group per interface).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoSourceInfo;
+
+impl SourceInfo for NoSourceInfo {
+    fn flow_log(&self, _source: u32) -> Option<&str> {
+        None
+    }
+}
+
+/// Source names given by index (for example the S3 keys of a run): the flow log is the
+/// `fl-…` token of the name (`…_fl-0123456789abcdef0_…`).
+impl SourceInfo for Vec<String> {
+    fn flow_log(&self, source: u32) -> Option<&str> {
+        flow_log_of(self.get(source as usize)?)
+    }
+}
+
+/// The `fl-…` flow-log id inside an S3 key or file name, if any.
+pub fn flow_log_of(name: &str) -> Option<&str> {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    base.split('_').find(|part| {
+        part.strip_prefix("fl-")
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+    })
+}
+
+/// One member of a [`Set`]: an address, a port, or a name (interface, host pair).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(untagged)]
+pub enum Item {
+    /// An address.
+    Ip(IpAddr),
+    /// A port.
+    Port(u16),
+    /// Anything else, as text.
+    Name(String),
+}
+
+impl fmt::Display for Item {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Item::Ip(ip) => write!(f, "{ip}"),
+            Item::Port(p) => write!(f, "{p}"),
+            Item::Name(n) => f.write_str(n),
+        }
+    }
+}
+
+/// The most sample members a [`Set`] keeps.
+pub const SET_SAMPLE: usize = 32;
+
+/// A bounded set: its count, whether the count is exact, and the smallest members
+/// (at most [`SET_SAMPLE`]). When members were dropped or estimated somewhere, `count` is a
+/// lower bound (the largest single-window count or the members seen, whichever is larger)
+/// and `exact` is false.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Set {
+    /// Distinct members (exact when `exact`, else at least this many).
+    pub count: u64,
+    /// Whether `count` is exact.
+    pub exact: bool,
+    /// The smallest members, sorted.
+    pub sample: Vec<Item>,
+}
+
+impl Set {
+    /// An exact set of `items`.
+    pub fn of(items: impl IntoIterator<Item = Item>) -> Set {
+        let mut sample: Vec<Item> = items.into_iter().collect();
+        sample.sort();
+        sample.dedup();
+        let count = sample.len() as u64;
+        let exact = sample.len() <= SET_SAMPLE;
+        sample.truncate(SET_SAMPLE);
+        Set {
+            count,
+            exact,
+            sample,
+        }
+    }
+
+    /// A set known by a sample and a count that may be larger (`exact` as the source said).
+    pub fn counted(items: impl IntoIterator<Item = Item>, count: u64, exact: bool) -> Set {
+        let mut s = Set::of(items);
+        if count > s.count || !exact {
+            s.exact = s.exact && exact && count <= s.count;
+            s.count = s.count.max(count);
+        }
+        s
+    }
+
+    /// Whether the set has no members.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Merges `other` in: exact union while both are exact and the union fits the sample,
+    /// else a lower bound.
+    pub fn merge(&mut self, other: &Set) {
+        let mut sample = std::mem::take(&mut self.sample);
+        sample.extend(other.sample.iter().cloned());
+        sample.sort();
+        sample.dedup();
+        let union = sample.len() as u64;
+        let exact = self.exact && other.exact && sample.len() <= SET_SAMPLE;
+        sample.truncate(SET_SAMPLE);
+        self.sample = sample;
+        self.count = if exact {
+            union
+        } else {
+            union.max(self.count).max(other.count)
+        };
+        self.exact = exact;
+    }
+}
+
+/// What an incident is about (the group key's subject).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Subject {
+    /// A client: a scanner, a sweeper, a source of rejects or lateral movement, an
+    /// exfiltrating host.
+    Source {
+        /// Its address.
+        ip: IpAddr,
+    },
+    /// A server reached on one service (exposure, insecure protocols).
+    Server {
+        /// Its address.
+        ip: IpAddr,
+    },
+    /// A pair of trust zones.
+    Zones {
+        /// Source zone.
+        src: String,
+        /// Destination zone.
+        dst: String,
+    },
+    /// A flow log (log health, when the caller knows it).
+    FlowLog {
+        /// Its id.
+        id: String,
+    },
+    /// An interface (log health without a known flow log).
+    Interface {
+        /// Its id.
+        id: String,
+    },
+    /// Nothing more specific (a finding without addresses).
+    Detector,
+}
+
+impl Subject {
+    /// A short label: `203.0.113.5`, `web → db`, `fl-0123…`, `eni-…`.
+    pub fn label(&self) -> String {
+        match self {
+            Subject::Source { ip } | Subject::Server { ip } => ip.to_string(),
+            Subject::Zones { src, dst } => format!("{src} → {dst}"),
+            Subject::FlowLog { id } | Subject::Interface { id } => id.clone(),
+            Subject::Detector => "-".to_owned(),
+        }
+    }
+}
+
+/// One grouped finding: what a team acts on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Incident {
+    /// 16 hex digits of a fixed hash of the group key (stable across runs).
+    pub id: String,
+    /// The rule's id in the pack.
+    pub detector: String,
+    /// The detector kind.
+    pub kind: &'static str,
+    /// The highest severity of its findings.
+    pub severity: Severity,
+    /// A short title (`port scan from 203.0.113.5`).
+    pub title: String,
+    /// One-line summary over all its windows.
+    pub summary: String,
+    /// Earliest record time counted (Unix seconds).
+    pub first_seen: u64,
+    /// Latest record end counted (Unix seconds).
+    pub last_seen: u64,
+    /// `first_seen` as RFC 3339.
+    pub first_seen_utc: String,
+    /// `last_seen` as RFC 3339.
+    pub last_seen_utc: String,
+    /// Windows in which the detector fired.
+    pub windows: u32,
+    /// The rule's window length (seconds).
+    pub window_len: u64,
+    /// What the incident is about.
+    pub subject: Subject,
+    /// Hosts (or host pairs, or interfaces) it touched.
+    pub targets: Set,
+    /// Sources involved (exposure: the clients; zones: the source hosts).
+    pub sources: Set,
+    /// Ports involved.
+    pub ports: Set,
+    /// IANA protocol, when the incident is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<u8>,
+    /// The pack's service name, when one matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Records counted, over all windows.
+    pub flows: u64,
+    /// Packets.
+    pub packets: u64,
+    /// Bytes.
+    pub bytes: u64,
+    /// What decided who initiated the flows (`tcp-flags`, `flow-direction`, `ports`...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub decided_by: Vec<String>,
+    /// A middlebox the traffic went through, when that matters for the subject.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    /// The smallest record pointers across all windows.
+    pub evidence: Vec<Origin>,
+    /// True when a limit of its detector was hit during the run (it may be missing
+    /// windows, targets or counts).
+    pub incomplete: bool,
+}
+
+impl Incident {
+    /// The order incidents are reported in: severity (highest first), first seen, detector,
+    /// subject, id.
+    pub fn order(&self, other: &Incident) -> std::cmp::Ordering {
+        other
+            .severity
+            .cmp(&self.severity)
+            .then_with(|| self.first_seen.cmp(&other.first_seen))
+            .then_with(|| self.detector.cmp(&other.detector))
+            .then_with(|| self.subject.cmp(&other.subject))
+            .then_with(|| self.id.cmp(&other.id))
+    }
+}
+
+/// The group key of a finding.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Key {
+    detector: String,
+    subject: Subject,
+    protocol: Option<u8>,
+    port: Option<u16>,
+    service: Option<String>,
+}
+
+impl Key {
+    fn text(&self) -> String {
+        format!(
+            "{}|{:?}|{:?}|{:?}|{:?}",
+            self.detector, self.subject, self.protocol, self.port, self.service
+        )
+    }
+}
+
+/// The key and the (targets, sources, ports) a finding contributes.
+fn key_of(f: &Finding, ctx: &dyn SourceInfo) -> (Key, Set, Set, Set) {
+    let ip_set = |ips: &[IpAddr], n: Option<u64>, exact: bool| {
+        Set::counted(
+            ips.iter().copied().map(Item::Ip),
+            n.unwrap_or(ips.len() as u64),
+            exact,
+        )
+    };
+    let one = |ip: Option<IpAddr>| Set::of(ip.map(Item::Ip));
+    let port_set = |ports: &[u16]| Set::of(ports.iter().copied().map(Item::Port));
+    let subject_src = f.src.map_or(Subject::Detector, |ip| Subject::Source { ip });
+    let mut key = Key {
+        detector: f.detector.clone(),
+        subject: subject_src.clone(),
+        protocol: None,
+        port: None,
+        service: None,
+    };
+    let (targets, sources, ports) = match f.kind {
+        "port_scan" => (
+            one(f.dst),
+            one(f.src),
+            Set::counted(
+                f.ports.iter().copied().map(Item::Port),
+                f.distinct.unwrap_or(f.ports.len() as u64),
+                f.distinct_exact,
+            ),
+        ),
+        "host_sweep" => {
+            key.protocol = f.protocol;
+            key.port = f.dst_port;
+            (
+                ip_set(&f.hosts, f.distinct, f.distinct_exact),
+                one(f.src),
+                Set::of(f.dst_port.map(Item::Port)),
+            )
+        }
+        "reject_burst" => (
+            ip_set(&f.hosts, f.distinct, f.distinct_exact),
+            one(f.src),
+            Set::of(f.dst_port.map(Item::Port)),
+        ),
+        "lateral_movement" => (
+            ip_set(&f.hosts, f.distinct, f.distinct_exact),
+            one(f.src),
+            port_set(&f.ports),
+        ),
+        "exfiltration" => (one(f.dst), one(f.src), Set::default()),
+        "admin_port_exposure" => {
+            key.subject = f.dst.map_or(Subject::Detector, |ip| Subject::Server { ip });
+            key.protocol = f.protocol;
+            key.port = f.dst_port;
+            key.service = f.service.clone();
+            (
+                one(f.dst),
+                ip_set(&f.hosts, f.distinct, f.distinct_exact),
+                Set::of(f.dst_port.map(Item::Port)),
+            )
+        }
+        "insecure_protocol" => {
+            key.subject = f.dst.map_or(Subject::Detector, |ip| Subject::Server { ip });
+            key.service = f.service.clone();
+            key.port = f.dst_port;
+            key.protocol = f.protocol;
+            (one(f.dst), one(f.src), Set::of(f.dst_port.map(Item::Port)))
+        }
+        "trust_zones" => {
+            key.subject = Subject::Zones {
+                src: f.src_zone.clone().unwrap_or_default(),
+                dst: f.dst_zone.clone().unwrap_or_default(),
+            };
+            key.protocol = f.protocol;
+            key.port = f.dst_port;
+            let pair = match (f.src, f.dst) {
+                (Some(s), Some(d)) => Some(Item::Name(format!("{s} → {d}"))),
+                _ => None,
+            };
+            (
+                Set::of(pair),
+                one(f.src),
+                Set::of(f.dst_port.map(Item::Port)),
+            )
+        }
+        "log_health" => {
+            let log = f
+                .evidence
+                .first()
+                .and_then(|o| ctx.flow_log(o.source))
+                .map(str::to_owned);
+            key.subject = match (log, &f.interface_id) {
+                (Some(id), _) => Subject::FlowLog { id },
+                (None, Some(id)) => Subject::Interface { id: id.clone() },
+                (None, None) => Subject::Detector,
+            };
+            (
+                Set::of(f.interface_id.clone().map(Item::Name)),
+                Set::default(),
+                Set::default(),
+            )
+        }
+        _ => (one(f.dst), one(f.src), Set::of(f.dst_port.map(Item::Port))),
+    };
+    (key, targets, sources, ports)
+}
+
+/// A fixed 64-bit FNV-1a hash (incident ids are the same on every run and platform).
+fn fnv1a(text: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// An incident being built.
+struct Open {
+    incident: Incident,
+    evidence: Evidence,
+    /// The summary of the window with the most records, and that count.
+    best: (u64, String),
+}
+
+/// Folds findings into incidents (see the module docs).
+pub struct Grouper {
+    max_incidents: usize,
+    max_evidence: usize,
+    open: BTreeMap<Key, Open>,
+    /// Findings whose incident could not be opened (`max_incidents` reached).
+    dropped_findings: u64,
+    /// Detectors (ids) whose limits were hit, marking their incidents incomplete.
+    limited: Vec<String>,
+}
+
+impl Grouper {
+    /// A grouper with the pack's `settings.max_incidents` and `settings.max_evidence`.
+    pub fn new(pack: &RulePack) -> Grouper {
+        Grouper {
+            max_incidents: pack.settings.max_incidents,
+            max_evidence: pack.settings.max_evidence.min(MAX_EVIDENCE),
+            open: BTreeMap::new(),
+            dropped_findings: 0,
+            limited: Vec::new(),
+        }
+    }
+
+    /// Folds one finding into its incident (opening it if new).
+    pub fn offer(&mut self, f: Finding, ctx: &dyn SourceInfo) {
+        let (key, targets, sources, ports) = key_of(&f, ctx);
+        if !self.open.contains_key(&key) && self.open.len() >= self.max_incidents {
+            self.dropped_findings += 1;
+            return;
+        }
+        let max_evidence = self.max_evidence;
+        let open = self.open.entry(key.clone()).or_insert_with(|| Open {
+            incident: Incident {
+                id: format!("{:016x}", fnv1a(&key.text())),
+                detector: f.detector.clone(),
+                kind: f.kind,
+                severity: f.severity,
+                title: String::new(),
+                summary: String::new(),
+                first_seen: f.first_seen,
+                last_seen: f.last_seen,
+                first_seen_utc: String::new(),
+                last_seen_utc: String::new(),
+                windows: 0,
+                window_len: f.window.end.saturating_sub(f.window.start),
+                subject: key.subject.clone(),
+                targets: Set::default(),
+                sources: Set::default(),
+                ports: Set::default(),
+                protocol: f.protocol,
+                service: f.service.clone(),
+                flows: 0,
+                packets: 0,
+                bytes: 0,
+                decided_by: Vec::new(),
+                via: None,
+                evidence: Vec::new(),
+                incomplete: false,
+            },
+            evidence: Evidence::default(),
+            best: (0, String::new()),
+        });
+        let inc = &mut open.incident;
+        inc.severity = inc.severity.max(f.severity);
+        inc.first_seen = inc.first_seen.min(f.first_seen);
+        inc.last_seen = inc.last_seen.max(f.last_seen);
+        inc.windows += 1;
+        inc.targets.merge(&targets);
+        inc.sources.merge(&sources);
+        inc.ports.merge(&ports);
+        if inc.protocol != f.protocol {
+            inc.protocol = inc.protocol.filter(|_| f.protocol.is_none());
+        }
+        inc.flows = inc.flows.saturating_add(f.flows);
+        inc.packets = inc.packets.saturating_add(f.packets);
+        inc.bytes = inc.bytes.saturating_add(f.bytes);
+        for o in &f.evidence {
+            open.evidence.offer(*o, max_evidence);
+        }
+        if open.best.1.is_empty() || f.flows > open.best.0 {
+            open.best = (f.flows, f.summary);
+        }
+    }
+
+    /// Notes the run's limits: incidents of a detector named in one are marked incomplete.
+    pub fn note_limits(&mut self, limits: &[Limit]) {
+        for l in limits {
+            if !self.limited.contains(&l.component) {
+                self.limited.push(l.component.clone());
+            }
+        }
+    }
+
+    /// The limit the grouper itself hit (findings not grouped because `max_incidents`
+    /// incidents were open), if any.
+    pub fn limits(&self) -> Vec<Limit> {
+        if self.dropped_findings == 0 {
+            return Vec::new();
+        }
+        vec![Limit {
+            component: "incidents".to_owned(),
+            what: LimitKind::IncidentsCapped,
+            count: self.dropped_findings,
+            meaning: format!(
+                "{} window findings were not reported because {} incidents were already open \
+                 (settings.max_incidents); raise it or narrow the run",
+                self.dropped_findings, self.max_incidents
+            ),
+        }]
+    }
+
+    /// The incidents, in [`Incident::order`].
+    pub fn finish(self) -> Vec<Incident> {
+        let limited = self.limited;
+        let mut out: Vec<Incident> = self
+            .open
+            .into_values()
+            .map(|open| {
+                let mut inc = open.incident;
+                inc.evidence = open.evidence.to_vec();
+                inc.incomplete = limited.contains(&inc.detector);
+                inc.first_seen_utc = format_rfc3339(inc.first_seen);
+                inc.last_seen_utc = format_rfc3339(inc.last_seen);
+                inc.title = title(&inc);
+                inc.summary = summary(&inc, &open.best.1);
+                inc
+            })
+            .collect();
+        out.sort_by(Incident::order);
+        out
+    }
+}
+
+/// `port scan from 203.0.113.5`, `ssh exposed on 10.0.1.10`.
+fn title(inc: &Incident) -> String {
+    let s = inc.subject.label();
+    let svc = inc
+        .service
+        .clone()
+        .or_else(|| inc.ports.sample.first().map(|p| format!("port {p}")))
+        .unwrap_or_else(|| "a service".to_owned());
+    match inc.kind {
+        "port_scan" => format!("port scan from {s}"),
+        "host_sweep" => format!("host sweep from {s}"),
+        "reject_burst" => format!("rejected connections from {s}"),
+        "lateral_movement" => format!("lateral movement from {s}"),
+        "exfiltration" => format!("large transfer out from {s}"),
+        "admin_port_exposure" => format!("{svc} reachable from the internet on {s}"),
+        "insecure_protocol" => format!("{svc} in clear text to {s}"),
+        "trust_zones" => format!("trust zone violation {s}"),
+        "log_health" => format!("log records missing on {s}"),
+        other => format!("{other} {s}"),
+    }
+}
+
+/// One window: that window's summary. Several: the busiest window's summary, then what the
+/// whole incident adds up to.
+fn summary(inc: &Incident, busiest: &str) -> String {
+    if inc.windows <= 1 {
+        return busiest.to_owned();
+    }
+    let mut parts = vec![format!(
+        "{} windows of {}",
+        inc.windows,
+        human_duration(inc.window_len)
+    )];
+    if inc.targets.count > 1 {
+        parts.push(format!(
+            "{}{} targets",
+            if inc.targets.exact { "" } else { "≥" },
+            inc.targets.count
+        ));
+    }
+    parts.push(format!("{} records", inc.flows));
+    if inc.kind == "exfiltration" {
+        parts.push(human_bytes(inc.bytes));
+    }
+    format!("{busiest}; in all: {}", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Window;
+
+    fn scan(start: u64, src: &str, dst: &str) -> Finding {
+        let mut f = Finding::new(
+            "port-scan",
+            "port_scan",
+            Severity::Medium,
+            Window {
+                start,
+                end: start + 300,
+            },
+        );
+        f.src = Some(src.parse().unwrap());
+        f.dst = Some(dst.parse().unwrap());
+        f.flows = 10;
+        f.ports = vec![22, 80];
+        f.distinct = Some(2);
+        f.evidence = vec![Origin::new(0, start)];
+        f.summary = format!("{src} probed 2 ports on {dst}");
+        f
+    }
+
+    #[test]
+    fn windows_of_one_scanner_are_one_incident() {
+        let pack = RulePack::from_yaml(crate::DEFAULT_PACK_YAML).unwrap();
+        let mut g = Grouper::new(&pack);
+        for w in 0..13 {
+            g.offer(scan(w * 300, "203.0.113.5", "10.0.0.1"), &NoSourceInfo);
+        }
+        g.offer(scan(0, "203.0.113.6", "10.0.0.1"), &NoSourceInfo);
+        let incs = g.finish();
+        assert_eq!(incs.len(), 2);
+        let a = incs
+            .iter()
+            .find(|i| i.subject.label() == "203.0.113.5")
+            .unwrap();
+        assert_eq!(a.windows, 13);
+        assert_eq!(a.flows, 130);
+        assert_eq!(a.first_seen, 0);
+        assert_eq!(a.last_seen, 12 * 300 + 300);
+        assert_eq!(a.evidence.len(), 5);
+        assert_eq!(a.evidence[0], Origin::new(0, 0));
+        assert!(a.summary.contains("13 windows of 5m"), "{}", a.summary);
+        assert_eq!(a.id.len(), 16);
+    }
+
+    #[test]
+    fn incidents_are_capped_and_the_cap_is_a_limit() {
+        let mut pack = RulePack::from_yaml(crate::DEFAULT_PACK_YAML).unwrap();
+        pack.settings.max_incidents = 1;
+        let mut g = Grouper::new(&pack);
+        g.offer(scan(0, "203.0.113.5", "10.0.0.1"), &NoSourceInfo);
+        g.offer(scan(300, "203.0.113.5", "10.0.0.1"), &NoSourceInfo);
+        g.offer(scan(0, "203.0.113.6", "10.0.0.1"), &NoSourceInfo);
+        let limits = g.limits();
+        assert_eq!(limits.len(), 1);
+        assert_eq!(limits[0].count, 1);
+        assert_eq!(g.finish().len(), 1);
+    }
+
+    #[test]
+    fn sets_merge_exactly_while_small() {
+        let mut a = Set::of([Item::Port(1), Item::Port(2)]);
+        a.merge(&Set::of([Item::Port(2), Item::Port(3)]));
+        assert_eq!((a.count, a.exact), (3, true));
+        a.merge(&Set::counted([Item::Port(9)], 100, false));
+        assert_eq!((a.count, a.exact), (100, false));
+        assert_eq!(a.sample.len(), 4);
+    }
+
+    #[test]
+    fn flow_log_ids_come_from_key_names() {
+        assert_eq!(
+            flow_log_of(
+                "AWSLogs/1/vpcflowlogs/us-east-1/2026/11/01/1_vpcflowlogs_us-east-1_fl-0abc123_20261101T0000Z_hash.log.gz"
+            ),
+            Some("fl-0abc123")
+        );
+        assert_eq!(flow_log_of("local/records.log"), None);
+    }
+}
