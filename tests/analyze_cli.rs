@@ -86,16 +86,19 @@ fn findings_carry_evidence_and_fail_on_sets_exit_2() {
         String::from_utf8_lossy(&out.stderr)
     );
     let doc: Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["schema_version"], 2);
     assert_eq!(doc["summary"]["records"], 351);
     assert_eq!(doc["summary"]["malformed"], 0);
+    assert_eq!(doc["summary"]["limits"], serde_json::json!([]));
     let findings = doc["findings"].as_array().unwrap();
     let ssh = findings
         .iter()
         .find(|f| f["kind"] == "admin_port_exposure")
         .expect("ssh exposure found");
-    assert_eq!(ssh["dst_port"], 22);
-    assert_eq!(ssh["src"], "198.51.100.7");
+    assert_eq!(ssh["subject"]["ip"], "10.0.4.10");
+    assert_eq!(ssh["ports"]["sample"], serde_json::json!([22]));
+    assert_eq!(ssh["sources"]["sample"], serde_json::json!(["198.51.100.7"]));
+    assert_eq!(ssh["id"].as_str().unwrap().len(), 16);
     assert!(
         ssh["evidence_at"][0]
             .as_str()
@@ -108,11 +111,13 @@ fn findings_carry_evidence_and_fail_on_sets_exit_2() {
         .iter()
         .find(|f| f["kind"] == "port_scan")
         .expect("port scan found");
-    assert_eq!(scan["src"], "203.0.113.66");
+    assert_eq!(scan["subject"]["ip"], "203.0.113.66");
     assert!(
-        !findings
-            .iter()
-            .any(|f| f["src"].as_str().is_some_and(|s| s.starts_with("10.0.1."))),
+        !findings.iter().any(|f| {
+            let ips = [&f["subject"]["ip"], &f["sources"]["sample"][0]];
+            ips.iter()
+                .any(|ip| ip.as_str().is_some_and(|s| s.starts_with("10.0.1.")))
+        }),
         "benign web traffic raises nothing"
     );
 
@@ -142,15 +147,20 @@ fn ndjson_streams_typed_lines_and_html_is_self_contained() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let types: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
-    assert!(
-        types.iter().filter(|t| **t == "finding").count() >= 2,
-        "{types:?}"
-    );
+    let n = |want: &str| types.iter().filter(|t| **t == want).count();
+    assert!(n("finding") >= 2, "{types:?}");
+    assert!(n("window") >= n("finding"), "{types:?}");
+    // Window lines stream first, then one finding per incident, then the summary.
+    let first_finding = types.iter().position(|t| *t == "finding").unwrap();
+    assert!(types[..first_finding].iter().all(|t| *t == "window"), "{types:?}");
     assert_eq!(&types[types.len() - 2..], ["summary", "reports"]);
-    assert_eq!(
-        lines[lines.len() - 2]["findings"],
-        types.iter().filter(|t| **t == "finding").count()
-    );
+    let summary = &lines[lines.len() - 2];
+    assert_eq!(summary["findings"], n("finding"));
+    assert_eq!(summary["windows"], n("window"));
+    assert_eq!(summary["schema_version"], 2);
+    assert!(summary["limits"].is_array(), "{summary}");
+    let incident = &lines[first_finding];
+    assert!(incident["evidence_at"][0].as_str().is_some(), "{incident}");
 
     let report = dir.path().join("report.html");
     let out = flowkeeper(
@@ -174,10 +184,13 @@ fn ndjson_streams_typed_lines_and_html_is_self_contained() {
             && html.contains("admin-port-exposure")
             && html.contains("198.51.100.7")
     );
-    assert!(
-        !html.contains("<script") && !html.contains("http://") && !html.contains("https://"),
-        "self-contained"
-    );
+    // One inline script (filter and sort), no external resource, a CSP that forbids them.
+    assert_eq!(html.matches("<script").count(), 1, "{html}");
+    assert!(html.contains("<script>\n"), "inline");
+    assert!(html.contains("default-src 'none'"), "CSP");
+    for external in ["http://", "https://", " src=", "href=", "@import"] {
+        assert!(!html.contains(external), "{external} in {html}");
+    }
 }
 
 #[test]

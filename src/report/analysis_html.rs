@@ -9,6 +9,7 @@
 
 use flowkeeper_analyze::units::{human_bytes, human_count, human_duration};
 use flowkeeper_analyze::Analysis;
+use flowkeeper_analyze::text::count;
 use minijinja::{Environment, Value};
 use serde::Serialize;
 
@@ -45,7 +46,7 @@ struct SourceError {
 #[derive(Serialize)]
 struct MalformedSource {
     name: String,
-    lines: u64,
+    lines_text: String,
     examples: Vec<String>,
 }
 
@@ -53,6 +54,8 @@ struct MalformedSource {
 struct Malformed {
     lines: u64,
     lines_h: String,
+    /// `3 malformed lines`.
+    text: String,
     sources: Vec<MalformedSource>,
 }
 
@@ -82,15 +85,21 @@ struct TimelineView {
 struct Talker {
     #[serde(flatten)]
     row: TalkerRow,
-    len: String,
+    /// Bar length and where its label starts (px).
+    len: f64,
+    label_x: f64,
 }
 
 #[derive(Serialize)]
 struct Page<'a> {
     version: &'static str,
+    /// One sentence: records, malformed lines, findings, accepted and rejected, time span.
+    summary: String,
     records: u64,
     records_h: String,
     sources: usize,
+    sources_text: String,
+    source_errors_text: String,
     span: Span,
     accepted: TrafficView,
     rejected: TrafficView,
@@ -157,12 +166,13 @@ fn timeline(t: &Timeline) -> TimelineView {
                 h_accepted: format!("{acc:.1}"),
                 y_rejected: format!("{:.1}", h - acc - rej),
                 h_rejected: format!("{rej:.1}"),
+                // Exact flow counts (what the summary counts), bytes in human units.
                 label: format!(
-                    "{}: {} accepted ({}), {} rejected ({})",
+                    "{} accepted {} rejected {} ({} / {})",
                     minute(*start),
-                    human_count(b.accepted_flows),
+                    b.accepted_flows,
+                    b.rejected_flows,
                     human_bytes(b.accepted_bytes),
-                    human_count(b.rejected_flows),
                     human_bytes(b.rejected_bytes)
                 ),
             }
@@ -183,9 +193,13 @@ fn talkers(analysis: &Analysis) -> Vec<Talker> {
     let rows = analysis_view::talkers(analysis);
     let max = rows.iter().map(|r| r.bytes).max().unwrap_or(1).max(1) as f64;
     rows.into_iter()
-        .map(|row| Talker {
-            len: format!("{:.1}", row.bytes as f64 / max * 600.0),
-            row,
+        .map(|row| {
+            let len = (row.bytes as f64 / max * 6000.0).round() / 10.0;
+            Talker {
+                len,
+                label_x: len + 226.0,
+                row,
+            }
         })
         .collect()
 }
@@ -194,13 +208,14 @@ fn malformed(run: &RunSummary) -> Malformed {
     Malformed {
         lines: run.malformed,
         lines_h: human_count(run.malformed),
+        text: count(run.malformed, "malformed line", "malformed lines"),
         sources: run
             .sources
             .iter()
             .filter(|s| s.malformed > 0)
             .map(|s| MalformedSource {
                 name: safe(&s.name),
-                lines: s.malformed,
+                lines_text: count(s.malformed, "line", "lines"),
                 examples: s.examples.iter().map(|e| safe(e)).collect(),
             })
             .collect(),
@@ -224,11 +239,15 @@ fn page<'a>(r: &Results<'a>) -> Page<'a> {
     let mut severities: Vec<&'static str> = rows.iter().map(|r| r.severity).collect();
     severities.dedup();
     let totals = &analysis.reports.totals;
+    let errors = run.source_errors().count() as u64;
     Page {
         version: env!("CARGO_PKG_VERSION"),
+        summary: summary_line(incidents.len(), analysis, run),
         records: run.records,
         records_h: human_count(run.records),
         sources: run.sources.len(),
+        sources_text: count(run.sources.len() as u64, "source", "sources"),
+        source_errors_text: count(errors, "source", "sources"),
         span: span(analysis),
         accepted: traffic(&totals.accepted),
         rejected: traffic(&totals.rejected),
@@ -249,6 +268,24 @@ fn page<'a>(r: &Results<'a>) -> Page<'a> {
         timeline: timeline(r.timeline),
         talkers: talkers(analysis),
     }
+}
+
+fn summary_line(incidents: usize, analysis: &Analysis, run: &RunSummary) -> String {
+    let t = &analysis.reports.totals;
+    format!(
+        "{}, {}, {}; accepted {} ({}), rejected {} ({}){}",
+        count(run.records, "record", "records"),
+        count(run.malformed, "malformed line", "malformed lines"),
+        count(incidents as u64, "finding", "findings"),
+        count(t.accepted.flows, "flow", "flows"),
+        human_bytes(t.accepted.bytes),
+        count(t.rejected.flows, "flow", "flows"),
+        human_bytes(t.rejected.bytes),
+        match (t.first_seen, t.last_seen) {
+            (Some(a), Some(b)) => format!("; from {} to {} UTC", minute(a), minute(b)),
+            _ => String::new(),
+        }
+    )
 }
 
 fn environment() -> Environment<'static> {

@@ -19,12 +19,12 @@ pub const WIDTH: usize = 120;
 /// (header, width) of each column; with two spaces between, they add up to [`WIDTH`].
 const COLUMNS: [(&str, usize); 8] = [
     ("SEV", 8),
-    ("DETECTOR", 16),
-    ("SUBJECT", 24),
-    ("TARGETS", 18),
+    ("DETECTOR", 19),
+    ("SUBJECT", 20),
+    ("TARGETS", 20),
     ("SEEN (UTC)", 17),
     ("WINDOWS", 7),
-    ("FLOWS", 6),
+    ("FLOWS", 5),
     ("BYTES", 10),
 ];
 
