@@ -23,7 +23,7 @@ use crate::model::{
 /// A Ec2 client. The SDK type stays inside `aws`: other modules hold this and call the
 /// functions of this module.
 #[derive(Clone, Debug)]
-pub struct Ec2(Client);
+pub struct Ec2(pub(super) Client);
 
 impl Ec2 {
     /// Wraps an SDK client (the session's, or a transport mock's in tests).

@@ -11,6 +11,7 @@ pub mod kms;
 pub mod logs;
 pub mod logs_read;
 pub mod metrics;
+pub mod networks;
 pub mod organizations;
 pub mod retry;
 pub mod s3;

@@ -1,6 +1,9 @@
 //! Addresses: the compact [`Addr`] key every detector hashes, [`Cidr`] blocks and
-//! [`CidrSet`]s, and the internal/external classification (built-in private ranges plus the
-//! pack's `networks.internal` blocks).
+//! [`CidrSet`]s, and the address classes ([`Class`]): *ours* (the pack's `networks.internal`
+//! blocks and VPC CIDRs added with `RulePack::add_internal`, IPv4 and IPv6), *private*
+//! (built-in private ranges that are not ours: peered VPCs, on-premises) and *public*.
+//! Which side of a record is the logged interface (also ours) is decided per record in
+//! [`crate::flow`].
 //!
 //! Internal by default: RFC 1918 (10/8, 172.16/12, 192.168/16), CGNAT 100.64/10, link-local
 //! 169.254/16, loopback 127/8, "this network" 0/8, IPv6 loopback ::1, unspecified ::,
@@ -183,6 +186,15 @@ impl CidrSet {
     pub fn blocks(&self) -> &[Cidr] {
         &self.blocks
     }
+
+    /// Adds blocks not already in the set.
+    pub fn extend(&mut self, blocks: impl IntoIterator<Item = Cidr>) {
+        for b in blocks {
+            if !self.blocks.contains(&b) {
+                self.blocks.push(b);
+            }
+        }
+    }
 }
 
 /// The built-in internal ranges (see the module docs).
@@ -200,12 +212,45 @@ pub const BUILTIN_INTERNAL: &[&str] = &[
     "fe80::/10",
 ];
 
+/// The class of an address, from the point of view of the estate being analyzed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Class {
+    /// Our address space: VPC CIDRs, pack `networks.internal`, or the logged interface.
+    Ours,
+    /// A built-in private range that is not known to be ours (peering, on-premises, another
+    /// VPC), or a public address reached over a private path (VGW, peering, local gateway).
+    Private,
+    /// Everything else: the internet.
+    #[default]
+    Public,
+}
+
+impl Class {
+    /// The label in JSON and tables (`ours`, `private`, `public`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Class::Ours => "ours",
+            Class::Private => "private",
+            Class::Public => "public",
+        }
+    }
+
+    /// Ours or private (the old "internal").
+    #[inline]
+    pub fn internal(self) -> bool {
+        self != Class::Public
+    }
+}
+
 /// Decides whether an address is internal: the built-in ranges (unless turned off) plus the
-/// pack's own blocks.
+/// pack's own blocks; also holds the relay blocks (`networks.middleboxes`,
+/// `networks.nat_gateways`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Networks {
     builtin: bool,
     extra: CidrSet,
+    middleboxes: CidrSet,
+    nat_gateways: CidrSet,
 }
 
 impl Default for Networks {
@@ -217,13 +262,69 @@ impl Default for Networks {
 impl Networks {
     /// Built-in ranges when `builtin`, plus `extra`.
     pub fn new(builtin: bool, extra: CidrSet) -> Networks {
-        Networks { builtin, extra }
+        Networks {
+            builtin,
+            extra,
+            middleboxes: CidrSet::default(),
+            nat_gateways: CidrSet::default(),
+        }
     }
 
-    /// Whether the address is internal.
+    /// Whether the address is internal (ours or a built-in private range).
     #[inline]
     pub fn is_internal(&self, addr: Addr) -> bool {
         (self.builtin && builtin_internal(addr)) || self.extra.contains(addr)
+    }
+
+    /// Whether the address is in our own blocks (pack `networks.internal`, VPC CIDRs).
+    #[inline]
+    pub fn is_ours(&self, addr: Addr) -> bool {
+        self.extra.contains(addr)
+    }
+
+    /// Whether the address is in a built-in private range (when those are on).
+    #[inline]
+    pub fn is_builtin_private(&self, addr: Addr) -> bool {
+        self.builtin && builtin_internal(addr)
+    }
+
+    /// The class of an address by its blocks alone (the interface side is decided per record).
+    #[inline]
+    pub fn class(&self, addr: Addr) -> Class {
+        if self.is_ours(addr) {
+            Class::Ours
+        } else if self.is_builtin_private(addr) {
+            Class::Private
+        } else {
+            Class::Public
+        }
+    }
+
+    /// Adds blocks to ours (VPC CIDRs, IPv4 and IPv6); duplicates are skipped.
+    pub fn add_ours(&mut self, blocks: impl IntoIterator<Item = Cidr>) {
+        self.extra.extend(blocks);
+    }
+
+    /// Relay blocks (any middlebox kind, NAT gateways included).
+    pub fn middleboxes(&self) -> &CidrSet {
+        &self.middleboxes
+    }
+
+    /// NAT gateway blocks (a subset of [`Networks::middleboxes`]).
+    pub fn nat_gateways(&self) -> &CidrSet {
+        &self.nat_gateways
+    }
+
+    /// Adds relay blocks.
+    pub fn add_middleboxes(&mut self, blocks: impl IntoIterator<Item = Cidr>) {
+        self.middleboxes.extend(blocks);
+    }
+
+    /// Adds NAT gateway blocks (also relays).
+    pub fn add_nat_gateways(&mut self, blocks: impl IntoIterator<Item = Cidr>) {
+        let blocks: Vec<Cidr> = blocks.into_iter().collect();
+        self.middleboxes.extend(blocks.iter().copied());
+        self.nat_gateways.extend(blocks);
     }
 }
 

@@ -1,20 +1,42 @@
 //! [`Flow`]: the per-record view detectors read, computed once per record from a decoded
-//! [`FlowRecord`] by a [`Classifier`] (address classes, zones, probe test, event time), so no
-//! detector repeats that work. A `Flow` owns everything it holds (no borrow of the line), so
-//! classification can run on other threads than the [`Engine`](crate::Engine) and flows can
-//! travel between them in batches. Also [`ShortId`], a fixed-size copy of an AWS id for map
-//! keys.
+//! [`FlowRecord`] by a [`Classifier`] (peers, leg, address classes, who initiated, zones,
+//! probe test, event time), so no detector repeats that work. A `Flow` owns everything it
+//! holds (no borrow of the line), so classification can run on other threads than the
+//! [`Engine`](crate::Engine) and flows can travel between them in batches. Also [`ShortId`], a
+//! fixed-size copy of an AWS id for map keys.
 //!
-//! A record is a *probe* when it was rejected, or when it is TCP, its flags show a SYN
-//! without the SYN-ACK bit, and it carried at most `probe_max_packets` packets and
-//! `probe_max_bytes` bytes (a handshake with no data: SYN scans, connect scans of closed
-//! ports). Without `tcp-flags` in the log only rejected records are probes.
+//! **Peers.** `peers` are the real endpoints: `pkt-srcaddr` else `srcaddr`, `pkt-dstaddr`
+//! else `dstaddr`. A record whose pkt address differs from the logged one is the inner leg of
+//! a relayed flow; a record whose logged address is a known relay is an outer leg (see
+//! [`crate::middlebox`]). Detectors key on `peers`.
+//!
+//! **Classes.** Each peer is [`Class::Ours`] when it is in our blocks (`networks.internal`,
+//! VPC CIDRs) or is the logged interface's own address: `flow-direction` ingress → the
+//! destination, egress → the source ("with respect to the interface where traffic is
+//! captured"); without `flow-direction`, an IPv4 record between a built-in private address
+//! and a public one was logged on the private side (an interface's own IPv4 address is always
+//! private). Otherwise built-in private ranges are [`Class::Private`], the rest
+//! [`Class::Public`]; on egress, `traffic-path` 3–6 (virtual private gateway, peering, local
+//! gateway) makes the destination Private even when its address is public.
+//!
+//! **Who initiated** is [`crate::initiator`]'s decision; [`Flow::client`], [`Flow::server`] and
+//! [`Flow::service_port`] read it (all `None` when it is unknown).
+//!
+//! A record is a *probe* (`probe`, kept for detectors that have not moved to
+//! `client_probe`) when it was rejected, or when it is TCP, its flags show a SYN without the
+//! SYN-ACK bit, and it carried at most `probe_max_packets` packets and `probe_max_bytes`
+//! bytes (a handshake with no data: SYN scans, connect scans of closed ports). Without
+//! `tcp-flags` in the log only rejected records are probes. `client_probe` is the same test
+//! restricted to records of the client side (initiator = source), plus single-packet UDP and
+//! ICMP; `answer` says what a responder-side record carried back.
 
-use flowlog::{Action, FlowDirection, FlowRecord, LogStatus};
+use flowlog::{Action, Field, FlowDirection, FlowRecord, LogStatus, TrafficPath};
 
-use crate::addr::{Addr, Networks};
+use crate::addr::{Addr, Class, Networks};
+use crate::initiator::{self, Answer, DecidedBy, Evidence, Initiator};
+use crate::middlebox::Leg;
 use crate::rules::RulePack;
-use crate::services::TCP;
+use crate::services::{ICMP, ICMPV6, ServiceSet, TCP, UDP};
 use crate::sketch::mix64;
 use crate::zones::{ZoneRef, Zones};
 
@@ -23,7 +45,7 @@ use crate::zones::{ZoneRef, Zones};
 /// [`Engine::classifier`](crate::Engine::classifier).
 #[derive(Clone, Debug)]
 pub struct Classifier {
-    /// Internal ranges.
+    /// Internal ranges, ours, relays.
     pub networks: Networks,
     /// Trust zones.
     pub zones: Zones,
@@ -33,6 +55,8 @@ pub struct Classifier {
     pub probe_max_packets: u64,
     /// Probe limits.
     pub probe_max_bytes: u64,
+    /// Every service port of the pack's catalogue (the port fallback of the initiator).
+    pub services: ServiceSet,
 }
 
 impl Classifier {
@@ -44,18 +68,57 @@ impl Classifier {
             zones_used: zones_used && !pack.zones.is_empty(),
             probe_max_packets: pack.settings.probe_max_packets,
             probe_max_bytes: pack.settings.probe_max_bytes,
+            services: ServiceSet::new(pack.services.clone()),
         }
+    }
+
+    /// The record fields classification reads (everything detectors and reports see comes
+    /// through [`Flow`]), for decoders that parse only what is needed. `subnet-id` and
+    /// `vpc-id` only when zones are in use.
+    pub fn fields(&self) -> Vec<Field> {
+        let mut fields = vec![
+            Field::InterfaceId,
+            Field::Srcaddr,
+            Field::Dstaddr,
+            Field::Srcport,
+            Field::Dstport,
+            Field::Protocol,
+            Field::Packets,
+            Field::Bytes,
+            Field::Start,
+            Field::End,
+            Field::Action,
+            Field::LogStatus,
+            Field::TcpFlags,
+            Field::PktSrcaddr,
+            Field::PktDstaddr,
+            Field::PktDstAwsService,
+            Field::FlowDirection,
+            Field::TrafficPath,
+        ];
+        if self.zones_used {
+            fields.extend([Field::VpcId, Field::SubnetId]);
+        }
+        fields
     }
 }
 
 /// One record, classified.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Flow {
-    /// Source and destination, when both are present.
+    /// Logged source and destination, when both are present.
     pub addrs: Option<(Addr, Addr)>,
-    /// Whether the source is internal.
+    /// The real endpoints: (`pkt-srcaddr` ?? `srcaddr`, `pkt-dstaddr` ?? `dstaddr`).
+    pub peers: Option<(Addr, Addr)>,
+    /// Direct, inner or outer leg of a relayed flow.
+    pub leg: Leg,
+    /// Class of the source peer.
+    pub src_class: Class,
+    /// Class of the destination peer.
+    pub dst_class: Class,
+    /// Whether the source peer is internal (ours or private).
     pub src_internal: bool,
-    /// Whether the destination is internal.
+    /// Whether the destination peer is internal (ours or private).
     pub dst_internal: bool,
     /// Source port (0 when absent).
     pub sport: u16,
@@ -73,7 +136,7 @@ pub struct Flow {
     pub time: Option<u64>,
     /// `end` in Unix seconds (else `start`).
     pub end: Option<u64>,
-    /// Raw `start`/`end` as written, for the dedupe key.
+    /// Raw `start`/`end` as written.
     pub raw_times: (u64, u64),
     /// ACCEPT / REJECT.
     pub action: Option<Action>,
@@ -81,8 +144,20 @@ pub struct Flow {
     pub status: LogStatus,
     /// TCP flags bits.
     pub flags: Option<u16>,
-    /// See the module docs.
+    /// `flow-direction` (v5).
+    pub direction: Option<FlowDirection>,
+    /// `traffic-path` (v5, egress only).
+    pub path: Option<TrafficPath>,
+    /// Who opened the connection.
+    pub initiator: Initiator,
+    /// What decided [`Flow::initiator`].
+    pub decided_by: DecidedBy,
+    /// See the module docs (any side).
     pub probe: bool,
+    /// A probe sent by the client side (see the module docs).
+    pub client_probe: bool,
+    /// What a responder-side record carried back.
+    pub answer: Answer,
     /// `pkt-dst-aws-service` is set.
     pub dst_aws_service: bool,
     /// The logged interface.
@@ -93,18 +168,93 @@ pub struct Flow {
     pub dst_zone: ZoneRef,
 }
 
+/// Which logged side is the interface's own address (`(src, dst)`), from `flow-direction`,
+/// else from the IPv4 private/public rule of the module docs.
+#[inline]
+fn interface_side(
+    nets: &Networks,
+    addrs: (Addr, Addr),
+    direction: Option<FlowDirection>,
+) -> (bool, bool) {
+    match direction {
+        Some(FlowDirection::Ingress) => (false, true),
+        Some(FlowDirection::Egress) => (true, false),
+        None => {
+            let private = |a: Addr| a.is_v4() && nets.is_builtin_private(a);
+            let public = |a: Addr| !nets.is_builtin_private(a) && !nets.is_ours(a);
+            let (s, d) = addrs;
+            (private(s) && public(d), private(d) && public(s))
+        }
+    }
+}
+
+/// The classes of the peers (see the module docs).
+#[inline]
+fn classes(
+    nets: &Networks,
+    addrs: (Addr, Addr),
+    peers: (Addr, Addr),
+    direction: Option<FlowDirection>,
+    path: Option<TrafficPath>,
+) -> (Class, Class) {
+    let (iface_src, iface_dst) = interface_side(nets, addrs, direction);
+    let mut src = nets.class(peers.0);
+    let mut dst = nets.class(peers.1);
+    if iface_src && peers.0 == addrs.0 {
+        src = Class::Ours;
+    }
+    if iface_dst && peers.1 == addrs.1 {
+        dst = Class::Ours;
+    }
+    let private_path = matches!(
+        path,
+        Some(
+            TrafficPath::VirtualPrivateGateway
+                | TrafficPath::IntraRegionPeering
+                | TrafficPath::InterRegionPeering
+                | TrafficPath::LocalGateway
+        )
+    );
+    if private_path && direction != Some(FlowDirection::Ingress) && dst == Class::Public {
+        dst = Class::Private;
+    }
+    (src, dst)
+}
+
 impl Classifier {
     /// Classifies a record.
     #[inline]
     pub fn classify(&self, r: &FlowRecord<'_>) -> Flow {
         let cx = self;
+        let nets = &cx.networks;
         let addrs = match (r.srcaddr, r.dstaddr) {
             (Some(s), Some(d)) => Some((Addr::new(s), Addr::new(d))),
             _ => None,
         };
-        let (src_internal, dst_internal) = addrs.map_or((false, false), |(s, d)| {
-            (cx.networks.is_internal(s), cx.networks.is_internal(d))
+        let peers = addrs.map(|(s, d)| {
+            (
+                r.pkt_srcaddr.map_or(s, Addr::new),
+                r.pkt_dstaddr.map_or(d, Addr::new),
+            )
         });
+        let direction = r.flow_direction;
+        let path = r.traffic_path;
+        let (mut leg, mut to_nat, mut from_nat) = (Leg::Direct, false, false);
+        if let (Some(a), Some(p)) = (addrs, peers) {
+            if a != p {
+                leg = Leg::Inner;
+                to_nat = a.1 != p.1 && nets.nat_gateways().contains(a.1);
+                from_nat = a.0 != p.0 && nets.nat_gateways().contains(a.0);
+            } else if !nets.middleboxes().is_empty()
+                && (nets.middleboxes().contains(a.0) || nets.middleboxes().contains(a.1))
+            {
+                leg = Leg::Outer;
+            }
+        }
+        let (src_class, dst_class) = match (addrs, peers) {
+            (Some(a), Some(p)) => classes(nets, a, p, direction, path),
+            _ => (Class::Public, Class::Public),
+        };
         let protocol = r.protocol;
         let ported = matches!(protocol, Some(6 | 17 | 132) | None)
             && r.srcport.is_some()
@@ -113,32 +263,72 @@ impl Classifier {
         let packets = r.packets.unwrap_or(0);
         let bytes = r.bytes.unwrap_or(0);
         let action = r.action;
-        let probe = action == Some(Action::Reject)
-            || (protocol == Some(TCP)
-                && flags.is_some_and(|f| f & 0x02 != 0 && f & 0x10 == 0)
-                && packets <= cx.probe_max_packets
-                && bytes <= cx.probe_max_bytes);
+        let rejected = action == Some(Action::Reject);
+        let sport = r.srcport.unwrap_or(0);
+        let dport = r.dstport.unwrap_or(0);
+        let small = packets <= cx.probe_max_packets && bytes <= cx.probe_max_bytes;
+        let bare_syn = protocol == Some(TCP) && flags.is_some_and(|f| f & 0x12 == 0x02);
+        let probe = rejected || (bare_syn && small);
+        let (initiator, decided_by) = initiator::decide(
+            &Evidence {
+                protocol,
+                flags,
+                rejected,
+                ingress: direction == Some(FlowDirection::Ingress),
+                to_nat,
+                from_nat,
+                ported,
+                sport,
+                dport,
+            },
+            &cx.services,
+        );
+        let single = packets <= 1 && matches!(protocol, Some(UDP | ICMP | ICMPV6));
+        let client_probe =
+            initiator == Initiator::Src && (rejected || (bare_syn && small) || single);
+        let answer = match initiator {
+            _ if rejected => Answer::None,
+            Initiator::Dst => {
+                let synack = protocol == Some(TCP) && flags.is_some_and(|f| f & 0x12 == 0x12);
+                if synack && packets <= 2 && bytes <= cx.probe_max_bytes {
+                    Answer::SynAck
+                } else if bytes > 0 {
+                    Answer::Data
+                } else {
+                    Answer::None
+                }
+            }
+            Initiator::Src if !client_probe && action == Some(Action::Accept) && !small => {
+                Answer::Data
+            }
+            Initiator::Unknown if action == Some(Action::Accept) && !small => Answer::Data,
+            _ => Answer::None,
+        };
         let start = r.start.map(|t| t.unix_secs());
         let end = r.end.map(|t| t.unix_secs());
         let (mut src_zone, mut dst_zone) = (ZoneRef::Internet, ZoneRef::Internet);
         if cx.zones_used
-            && let Some((s, d)) = addrs
+            && let Some((s, d)) = peers
         {
             let side = Some((r.subnet_id, r.vpc_id));
-            let (s_side, d_side) = match r.flow_direction {
+            let (s_side, d_side) = match direction {
                 Some(FlowDirection::Egress) => (side, None),
                 Some(FlowDirection::Ingress) => (None, side),
                 None => (None, None),
             };
-            src_zone = cx.zones.classify(s, src_internal, s_side);
-            dst_zone = cx.zones.classify(d, dst_internal, d_side);
+            src_zone = cx.zones.classify(s, src_class.internal(), s_side);
+            dst_zone = cx.zones.classify(d, dst_class.internal(), d_side);
         }
         Flow {
             addrs,
-            src_internal,
-            dst_internal,
-            sport: r.srcport.unwrap_or(0),
-            dport: r.dstport.unwrap_or(0),
+            peers,
+            leg,
+            src_class,
+            dst_class,
+            src_internal: src_class.internal(),
+            dst_internal: dst_class.internal(),
+            sport,
+            dport,
             ported,
             protocol,
             packets,
@@ -149,7 +339,13 @@ impl Classifier {
             action,
             status: r.log_status.unwrap_or(LogStatus::Ok),
             flags,
+            direction,
+            path,
+            initiator,
+            decided_by,
             probe,
+            client_probe,
+            answer,
             dst_aws_service: r.pkt_dst_aws_service.is_some(),
             interface: r.interface_id.map(ShortId::new),
             src_zone,
@@ -169,6 +365,55 @@ impl Flow {
     #[inline]
     pub fn rejected(&self) -> bool {
         self.action == Some(Action::Reject)
+    }
+
+    /// The client peer and its class (`None` when the initiator is unknown or addresses are
+    /// missing).
+    #[inline]
+    pub fn client(&self) -> Option<(Addr, Class)> {
+        let (s, d) = self.peers?;
+        match self.initiator {
+            Initiator::Src => Some((s, self.src_class)),
+            Initiator::Dst => Some((d, self.dst_class)),
+            Initiator::Unknown => None,
+        }
+    }
+
+    /// The server (responder) peer and its class (`None` when the initiator is unknown).
+    #[inline]
+    pub fn server(&self) -> Option<(Addr, Class)> {
+        let (s, d) = self.peers?;
+        match self.initiator {
+            Initiator::Src => Some((d, self.dst_class)),
+            Initiator::Dst => Some((s, self.src_class)),
+            Initiator::Unknown => None,
+        }
+    }
+
+    /// The server's port (`None` when the initiator is unknown or the record has no ports).
+    #[inline]
+    pub fn service_port(&self) -> Option<u16> {
+        if !self.ported {
+            return None;
+        }
+        match self.initiator {
+            Initiator::Src => Some(self.dport),
+            Initiator::Dst => Some(self.sport),
+            Initiator::Unknown => None,
+        }
+    }
+
+    /// The client's port (`None` when the initiator is unknown or the record has no ports).
+    #[inline]
+    pub fn client_port(&self) -> Option<u16> {
+        if !self.ported {
+            return None;
+        }
+        match self.initiator {
+            Initiator::Src => Some(self.sport),
+            Initiator::Dst => Some(self.dport),
+            Initiator::Unknown => None,
+        }
     }
 }
 

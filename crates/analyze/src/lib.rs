@@ -81,6 +81,8 @@ pub mod engine;
 pub mod finding;
 pub mod flow;
 pub mod incident;
+pub mod initiator;
+pub mod middlebox;
 pub mod reports;
 pub mod rules;
 pub mod services;

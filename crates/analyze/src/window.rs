@@ -8,11 +8,13 @@
 //!
 //! [`Windowed`] is the keyed per-window state every counting detector uses. Its live entries
 //! (all open windows together) are capped; a key that does not fit is refused and counted.
+//! Keys from internet-sized spaces go through a per-window admission [`Gate`] first.
 
 use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
-use crate::sketch::{FastMap, fast_map};
+use crate::sketch::{FastMap, Gate, fast_map};
 use crate::time::window_start;
 
 /// The largest event time seen and the lateness allowed behind it.
@@ -50,22 +52,40 @@ impl Watermark {
     }
 }
 
-/// Keyed state per open window, with a cap on live entries.
+/// One open window: its start, its keyed state and, for gated state, its admission gate.
+#[derive(Debug)]
+struct Open<K, V> {
+    start: u64,
+    map: FastMap<K, V>,
+    gate: Option<Box<Gate>>,
+}
+
+/// Keyed state per open window, with a cap on live entries and an optional admission gate.
+///
+/// The cap is in keys; [`Windowed::entry_bytes`] says what one costs, so callers size it from
+/// a byte budget. A gated key (see [`Windowed::slot_gated`]) only gets exact state once a
+/// per-window [`Gate`] (layered Bloom filters) has seen it `promote_at` times: the one-off keys of internet
+/// noise never take room.
 #[derive(Debug)]
 pub struct Windowed<K, V> {
     size: u64,
     /// Open windows, oldest first.
-    windows: VecDeque<(u64, FastMap<K, V>)>,
+    windows: VecDeque<Open<K, V>>,
     /// Every window ending at or before this is closed.
     closed_until: u64,
     live: usize,
     cap: usize,
+    promote_at: u32,
     /// Keys refused because the cap was reached.
     pub refused: u64,
     /// Records whose window had already closed.
     pub late: u64,
     /// Most live entries at any time.
     pub peak: usize,
+    /// Records of gated keys not (yet) admitted (by design, not a loss: see the crate docs).
+    pub held: u64,
+    /// Most gates allocated at once.
+    pub peak_gates: usize,
 }
 
 impl<K: Hash + Eq, V> Windowed<K, V> {
@@ -77,41 +97,134 @@ impl<K: Hash + Eq, V> Windowed<K, V> {
             closed_until: 0,
             live: 0,
             cap,
+            promote_at: 1,
             refused: 0,
             late: 0,
             peak: 0,
+            held: 0,
+            peak_gates: 0,
         }
     }
 
-    /// The state of `key` in the window holding `t`, created by `init` if new. `None` when
-    /// the window is closed (late record) or the cap is reached (key refused).
+    /// Sets the count at which a gated key is admitted (1: at once).
+    pub fn with_gate(mut self, promote_at: u32) -> Self {
+        self.promote_at = promote_at.clamp(1, 4);
+        self
+    }
+
+    /// What one live entry costs, roughly: the key and value inline plus the hash table's
+    /// control byte and spare capacity (heap parts of values come on top).
+    pub const fn entry_bytes() -> usize {
+        (std::mem::size_of::<(K, V)>() + 1) * 8 / 7
+    }
+
+    /// The bytes held now: live entries at [`Windowed::entry_bytes`] plus the gates.
+    pub fn bytes(&self) -> usize {
+        self.live * Self::entry_bytes()
+            + self
+                .windows
+                .iter()
+                .filter_map(|w| w.gate.as_ref())
+                .map(|g| g.bytes())
+                .sum::<usize>()
+    }
+
+    /// The window holding `t` (opened if new); `None` for a late record (counted).
     #[inline]
-    pub fn slot(&mut self, t: u64, key: K, init: impl FnOnce() -> V) -> Option<(u64, &mut V)> {
+    fn window(&mut self, t: u64) -> Option<usize> {
         let ws = window_start(t, self.size);
         if ws + self.size <= self.closed_until {
             self.late += 1;
             return None;
         }
-        let at = match self.windows.iter().rposition(|(s, _)| *s <= ws) {
-            Some(i) if self.windows[i].0 == ws => i,
+        Some(match self.windows.iter().rposition(|w| w.start <= ws) {
+            Some(i) if self.windows[i].start == ws => i,
             found => {
                 let i = found.map_or(0, |i| i + 1);
-                self.windows.insert(i, (ws, fast_map()));
+                self.windows.insert(
+                    i,
+                    Open {
+                        start: ws,
+                        map: fast_map(),
+                        gate: None,
+                    },
+                );
                 i
             }
-        };
-        let live = self.live;
-        let cap = self.cap;
-        let map = &mut self.windows[at].1;
-        if !map.contains_key(&key) {
-            if live >= cap {
-                self.refused += 1;
-                return None;
+        })
+    }
+
+    /// The state of `key` in the window holding `t`, created by `init` if new. `None` when
+    /// the window is closed (late record) or the cap is reached (key refused). One hash
+    /// lookup.
+    #[inline]
+    pub fn slot(&mut self, t: u64, key: K, init: impl FnOnce() -> V) -> Option<(u64, &mut V)> {
+        let at = self.window(t)?;
+        let w = &mut self.windows[at];
+        match w.map.entry(key) {
+            Entry::Occupied(o) => Some((w.start, o.into_mut())),
+            Entry::Vacant(v) => {
+                if self.live >= self.cap {
+                    self.refused += 1;
+                    return None;
+                }
+                self.live += 1;
+                self.peak = self.peak.max(self.live);
+                Some((w.start, v.insert(init())))
             }
-            self.live += 1;
-            self.peak = self.peak.max(self.live);
         }
-        Some((ws, self.windows[at].1.entry(key).or_insert_with(init)))
+    }
+
+    /// Like [`Windowed::slot`] for a key from a space as large as the internet: a new key is
+    /// admitted only once the window's gate has counted `hash` `promote_at` times (this
+    /// record included); `init` gets how many earlier records of the key were held back
+    /// (at most `promote_at - 1`, fewer when the sketch over-counted). Held records are
+    /// counted in [`Windowed::held`].
+    #[inline]
+    pub fn slot_gated(
+        &mut self,
+        t: u64,
+        key: K,
+        hash: u64,
+        init: impl FnOnce(u32) -> V,
+    ) -> Option<(u64, &mut V)> {
+        if self.promote_at <= 1 {
+            return self.slot(t, key, || init(0));
+        }
+        let at = self.window(t)?;
+        let promote_at = self.promote_at;
+        let gates = self.windows.iter().filter(|w| w.gate.is_some()).count();
+        let w = &mut self.windows[at];
+        match w.map.entry(key) {
+            Entry::Occupied(o) => Some((w.start, o.into_mut())),
+            Entry::Vacant(v) => {
+                if w.gate.is_none() {
+                    self.peak_gates = self.peak_gates.max(gates + 1);
+                }
+                let gate = w.gate.get_or_insert_with(|| Box::new(Gate::new(promote_at)));
+                let seen = gate.bump(hash);
+                if seen < promote_at {
+                    self.held += 1;
+                    return None;
+                }
+                if self.live >= self.cap {
+                    self.refused += 1;
+                    return None;
+                }
+                self.live += 1;
+                self.peak = self.peak.max(self.live);
+                Some((w.start, v.insert(init((promote_at - 1).min(seen - 1)))))
+            }
+        }
+    }
+
+    /// The state of `key` in the window holding `t` if it exists (no new key, no gate, late
+    /// records not counted: for records that only add to keys others created).
+    #[inline]
+    pub fn get(&mut self, t: u64, key: &K) -> Option<&mut V> {
+        let ws = window_start(t, self.size);
+        let w = self.windows.iter_mut().rev().find(|w| w.start == ws)?;
+        w.map.get_mut(key)
     }
 
     /// Whether the window holding `t` has closed; counts the record as late if so.
@@ -124,7 +237,7 @@ impl<K: Hash + Eq, V> Windowed<K, V> {
 
     /// The end of the oldest open window, if any.
     pub fn next_close(&self) -> Option<u64> {
-        self.windows.front().map(|(s, _)| s + self.size)
+        self.windows.front().map(|w| w.start + self.size)
     }
 
     /// Closes every window ending at or before `watermark` (all of them for `u64::MAX`),
@@ -136,13 +249,13 @@ impl<K: Hash + Eq, V> Windowed<K, V> {
             window_start(watermark, self.size)
         };
         self.closed_until = self.closed_until.max(frontier);
-        while let Some((s, _)) = self.windows.front() {
-            if s.saturating_add(self.size) > self.closed_until {
+        while let Some(w) = self.windows.front() {
+            if w.start.saturating_add(self.size) > self.closed_until {
                 break;
             }
-            let (s, map) = self.windows.pop_front().expect("front exists");
-            self.live -= map.len();
-            f(s, map);
+            let w = self.windows.pop_front().expect("front exists");
+            self.live -= w.map.len();
+            f(w.start, w.map);
         }
     }
 
@@ -179,6 +292,24 @@ mod tests {
         assert_eq!(closed, [(0, 2), (300, 1)]);
         assert_eq!(w.live(), 0);
         assert_eq!(w.peak, 3);
+    }
+
+    #[test]
+    fn gated_keys_need_promote_at_records() {
+        let mut w: Windowed<u32, u32> = Windowed::new(300, 10).with_gate(3);
+        assert!(w.slot_gated(10, 1, 1, |_| 0).is_none());
+        assert!(w.slot_gated(11, 1, 1, |_| 0).is_none());
+        let (_, v) = w.slot_gated(12, 1, 1, |held| held).unwrap();
+        assert_eq!(*v, 2);
+        *v += 1;
+        assert_eq!(*w.slot_gated(13, 1, 1, |_| 0).unwrap().1, 3);
+        assert_eq!(w.held, 2);
+        assert_eq!(w.live(), 1);
+        // Another window has its own gate.
+        assert!(w.slot_gated(310, 1, 1, |_| 0).is_none());
+        assert!(w.bytes() >= 2 * 2 * Gate::LAYER_BYTES);
+        assert_eq!(w.get(13, &1).copied(), Some(3));
+        assert_eq!(w.get(13, &2), None);
     }
 
     #[test]

@@ -11,17 +11,27 @@
 //! - `records`: lines, or `{repeat: N, line: "...{1000+i}..."}` (i = 0..N). `{expr}` is a sum
 //!   of terms, each an integer, a var, `i`, or a product of those (`{T+i*60}`). The header is
 //!   line 1, so the first record is line 2 (evidence points there; source is 0).
+//! - `sources`: instead of `records`, several named sources `[{name, records}]` (source i is
+//!   the i-th; names such as `…_fl-0abc_…` give log-health incidents their flow log). The
+//!   records of all sources are fed in the order given, source by source, unless
+//!   `interleave: true` (one record of each source in turn).
 //! - `scope`: the detector ids whose findings must match `expect` exactly (default: the
 //!   group directory's name).
 //! - `expect`: findings, each a mapping of fields that must equal the finding's JSON fields
 //!   (`window_start` and `window_end` read the window; `evidence` lists line numbers).
+//! - `expect_incidents`: when given, the incidents (grouped findings) of the scope's
+//!   detectors must match exactly; each item maps dotted paths into an incident's JSON
+//!   (`windows`, `targets.count`, `subject.ip`, `evidence` as line numbers) to values.
+//! - `expect_limits`: when given, the run's limits (engine and grouper) must match exactly;
+//!   each item maps limit fields (`component`, `what`, `count`) to values.
 //! - `expect_values`: dotted paths into the analysis JSON (`reports.totals.duplicates`,
-//!   `stats.detectors.0.late_records`) and their values.
+//!   `stats.detectors.0.late_records`, `incidents.0.windows`, `limits.0.count`) and their
+//!   values.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use flowkeeper_analyze::{Analysis, Engine, Origin, PackSource, RulePack};
+use flowkeeper_analyze::{Analysis, Engine, Grouper, Origin, PackSource, RulePack};
 use flowlog::Schema;
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
@@ -135,44 +145,70 @@ fn run_case(path: &Path, default_pack: &str) -> Result<(), String> {
                 .collect()
         })
         .unwrap_or_default();
-    let mut lines = Vec::new();
-    for item in case
-        .get("records")
-        .and_then(Yaml::as_sequence)
-        .ok_or("case has no `records` list")?
-    {
-        match item {
-            Yaml::String(line) => lines.push(expand(line, &vars, 0)?),
-            Yaml::Mapping(m) => {
-                let n = m
-                    .get("repeat")
-                    .and_then(Yaml::as_i64)
-                    .ok_or("`repeat` needs a count")?;
-                let line = m
-                    .get("line")
+    let mut names = Vec::new();
+    let mut inputs: Vec<Vec<String>> = Vec::new();
+    match (case.get("records"), case.get("sources").and_then(Yaml::as_sequence)) {
+        (Some(records), None) => {
+            names.push("records.log".to_owned());
+            inputs.push(record_lines(records, &vars)?);
+        }
+        (None, Some(sources)) => {
+            for s in sources {
+                let name = s
+                    .get("name")
                     .and_then(Yaml::as_str)
-                    .ok_or("`repeat` needs a `line`")?;
-                for i in 0..n {
-                    lines.push(expand(line, &vars, i)?);
+                    .ok_or("each source needs a `name`")?;
+                let records = s.get("records").ok_or("each source needs `records`")?;
+                names.push(name.to_owned());
+                inputs.push(record_lines(records, &vars)?);
+            }
+        }
+        _ => return Err("a case has either `records` or `sources`".into()),
+    }
+    let interleave = case
+        .get("interleave")
+        .and_then(Yaml::as_bool)
+        .unwrap_or(false);
+    let mut order: Vec<(usize, usize)> = Vec::new();
+    if interleave {
+        let longest = inputs.iter().map(Vec::len).max().unwrap_or(0);
+        for n in 0..longest {
+            for (src, lines) in inputs.iter().enumerate() {
+                if n < lines.len() {
+                    order.push((src, n));
                 }
             }
-            other => return Err(format!("bad record item {other:?}")),
+        }
+    } else {
+        for (src, lines) in inputs.iter().enumerate() {
+            order.extend((0..lines.len()).map(|n| (src, n)));
         }
     }
 
     let mut engine = Engine::new(&pack);
-    for (n, line) in lines.iter().enumerate() {
+    for (src, n) in order {
+        let line = &inputs[src][n];
         let record = schema
             .decode(line)
-            .map_err(|e| format!("record line {}: {e}: {line}", n + 2))?;
-        engine.observe(&record, Origin::new(0, n as u64 + 2));
+            .map_err(|e| format!("{} record line {}: {e}: {line}", names[src], n + 2))?;
+        engine.observe(&record, Origin::new(src as u32, n as u64 + 2));
     }
     let mut streamed = engine.take_final();
     let mut analysis = engine.finish();
     streamed.append(&mut analysis.findings);
     flowkeeper_analyze::finding::sort_findings(&mut streamed);
     analysis.findings = streamed;
-    let json = serde_json::to_value(&analysis).map_err(|e| e.to_string())?;
+    let mut limits = analysis.limits();
+    let mut grouper = Grouper::new(&pack);
+    for f in &analysis.findings {
+        grouper.offer(f.clone(), &names);
+    }
+    limits.extend(grouper.limits());
+    grouper.note_limits(&limits);
+    let incidents = grouper.finish();
+    let mut json = serde_json::to_value(&analysis).map_err(|e| e.to_string())?;
+    json["incidents"] = serde_json::to_value(&incidents).map_err(|e| e.to_string())?;
+    json["limits"] = serde_json::to_value(&limits).map_err(|e| e.to_string())?;
     let outcome = Outcome { analysis, json };
 
     let group = path
@@ -194,7 +230,108 @@ fn run_case(path: &Path, default_pack: &str) -> Result<(), String> {
         ));
     }
     check_findings(&case, &outcome, &scope)?;
+    check_list(&case, "expect_incidents", &outcome.json["incidents"], |i| {
+        scope.iter().any(|s| i["detector"] == s.as_str())
+    })?;
+    check_list(&case, "expect_limits", &outcome.json["limits"], |_| true)?;
     check_values(&case, &outcome)
+}
+
+/// The lines of a `records` list (strings and `repeat` items, templates expanded).
+fn record_lines(records: &Yaml, vars: &[(String, i64)]) -> Result<Vec<String>, String> {
+    let mut lines = Vec::new();
+    for item in records.as_sequence().ok_or("`records` must be a list")? {
+        match item {
+            Yaml::String(line) => lines.push(expand(line, vars, 0)?),
+            Yaml::Mapping(m) => {
+                let n = m
+                    .get("repeat")
+                    .and_then(Yaml::as_i64)
+                    .ok_or("`repeat` needs a count")?;
+                let line = m
+                    .get("line")
+                    .and_then(Yaml::as_str)
+                    .ok_or("`repeat` needs a `line`")?;
+                for i in 0..n {
+                    lines.push(expand(line, vars, i)?);
+                }
+            }
+            other => return Err(format!("bad record item {other:?}")),
+        }
+    }
+    Ok(lines)
+}
+
+/// A dotted path into JSON (`targets.count`, `evidence` as line numbers).
+fn path(root: &Json, dotted: &str) -> Json {
+    if dotted == "evidence" {
+        return Json::Array(
+            root["evidence"]
+                .as_array()
+                .map(|a| a.iter().map(|o| o["line"].clone()).collect())
+                .unwrap_or_default(),
+        );
+    }
+    let mut cur = root;
+    for seg in dotted.split('.') {
+        cur = match seg.parse::<usize>() {
+            Ok(i) => &cur[i],
+            Err(_) => &cur[seg],
+        };
+    }
+    cur.clone()
+}
+
+/// When the case has `key`, the items of `actual` that `keep` admits must match its
+/// mappings one to one.
+fn check_list(
+    case: &Yaml,
+    key: &str,
+    actual: &Json,
+    keep: impl Fn(&Json) -> bool,
+) -> Result<(), String> {
+    let Some(expected) = case.get(key) else {
+        return Ok(());
+    };
+    let expected: Vec<Json> = expected
+        .as_sequence()
+        .ok_or_else(|| format!("`{key}` must be a list"))?
+        .iter()
+        .map(|e| serde_json::to_value(e).expect("yaml → json"))
+        .collect();
+    let mut unmatched: Vec<&Json> = actual
+        .as_array()
+        .map(|a| a.iter().filter(|i| keep(i)).collect())
+        .unwrap_or_default();
+    let all = unmatched.clone();
+    let mut problems = Vec::new();
+    for e in &expected {
+        let Some(obj) = e.as_object() else {
+            return Err(format!("each `{key}` item must be a mapping"));
+        };
+        match unmatched
+            .iter()
+            .position(|i| obj.iter().all(|(k, v)| path(i, k) == *v))
+        {
+            Some(p) => {
+                unmatched.remove(p);
+            }
+            None => problems.push(format!("{key}: expected item not produced: {e}")),
+        }
+    }
+    for i in unmatched {
+        problems.push(format!("{key}: unexpected item: {i}"));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        let all: Vec<String> = all.iter().map(|i| i.to_string()).collect();
+        Err(format!(
+            "{}\n    (all: {})",
+            problems.join("\n    "),
+            all.join("\n          ")
+        ))
+    }
 }
 
 fn field(finding: &Json, name: &str) -> Json {
@@ -272,15 +409,9 @@ fn check_values(case: &Yaml, outcome: &Outcome) -> Result<(), String> {
     let mut problems = Vec::new();
     for (k, v) in m {
         let path = k.as_str().ok_or("expect_values keys are dotted paths")?;
-        let mut cur = &outcome.json;
-        for seg in path.split('.') {
-            cur = match seg.parse::<usize>() {
-                Ok(i) => &cur[i],
-                Err(_) => &cur[seg],
-            };
-        }
+        let cur = self::path(&outcome.json, path);
         let want = serde_json::to_value(v).map_err(|e| e.to_string())?;
-        if *cur != want {
+        if cur != want {
             problems.push(format!("{path}: expected {want}, got {cur}"));
         }
     }

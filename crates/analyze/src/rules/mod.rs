@@ -15,7 +15,7 @@ mod schema;
 
 use std::fmt;
 
-use crate::addr::{CidrSet, Networks};
+use crate::addr::{Cidr, CidrSet, Networks};
 use crate::finding::Severity;
 use crate::services::{Service, ServiceSet};
 use crate::zones::Zones;
@@ -311,6 +311,24 @@ impl RulePack {
             let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
             panic!("the built-in default pack is invalid:\n{}", text.join("\n"))
         })
+    }
+
+    /// Adds blocks that are ours (VPC IPv4 and IPv6 CIDRs from `DescribeVpcs`), on top of
+    /// `networks.internal`.
+    pub fn add_internal(&mut self, blocks: Vec<Cidr>) {
+        self.networks.add_ours(blocks);
+    }
+
+    /// Adds relay addresses (middlebox interfaces: load balancers, gateway load balancer
+    /// endpoints, transit gateway attachments), on top of `networks.middleboxes`.
+    pub fn add_middleboxes(&mut self, blocks: Vec<Cidr>) {
+        self.networks.add_middleboxes(blocks);
+    }
+
+    /// Adds NAT gateway addresses (relays that only carry connections opened from inside),
+    /// on top of `networks.nat_gateways`.
+    pub fn add_nat_gateways(&mut self, blocks: Vec<Cidr>) {
+        self.networks.add_nat_gateways(blocks);
     }
 
     /// The detector entry with this id.

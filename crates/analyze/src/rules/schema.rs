@@ -225,17 +225,29 @@ fn networks(c: &mut Checker<'_>, v: &Value, p: &Path) -> Networks {
         return Networks::default();
     };
     let (mut builtin, mut extra) = (true, CidrSet::default());
-    for (k, v) in c.entries(m, p, &["builtin_internal", "internal"], &[], "networks") {
+    let (mut relays, mut nats) = (CidrSet::default(), CidrSet::default());
+    let keys = [
+        "builtin_internal",
+        "internal",
+        "middleboxes",
+        "nat_gateways",
+    ];
+    for (k, v) in c.entries(m, p, &keys, &[], "networks") {
         let kp = p.key(k);
-        if k == "builtin_internal" {
-            builtin = c
-                .boolean(v, &kp, "networks.builtin_internal")
-                .unwrap_or(true);
-        } else if let Some(set) = c.cidrs(v, &kp, "networks.internal") {
-            extra = set;
+        let what = format!("networks.{k}");
+        match k {
+            "builtin_internal" => {
+                builtin = c.boolean(v, &kp, &what).unwrap_or(true);
+            }
+            "internal" => extra = c.cidrs(v, &kp, &what).unwrap_or_default(),
+            "middleboxes" => relays = c.cidrs(v, &kp, &what).unwrap_or_default(),
+            _ => nats = c.cidrs(v, &kp, &what).unwrap_or_default(),
         }
     }
-    Networks::new(builtin, extra)
+    let mut networks = Networks::new(builtin, extra);
+    networks.add_middleboxes(relays.blocks().iter().copied());
+    networks.add_nat_gateways(nats.blocks().iter().copied());
+    networks
 }
 
 fn is_name(s: &str) -> bool {

@@ -1,0 +1,267 @@
+//! Who opened a flow: [`Initiator`] (the record's source, its destination, or unknown), the
+//! evidence that decided it ([`DecidedBy`]) and, for records of the responding side, what
+//! the responder sent back ([`Answer`]).
+//!
+//! The record's own fields decide, first that applies wins:
+//! 1. `tcp-flags` (TCP): SYN without ACK (`f & 0x12 == 0x02`) → the source opened it; SYN-ACK
+//!    (`f & 0x12 == 0x12`) → the destination did (the source is the responder). Flags that
+//!    carry no SYN (0 = ACK only, FIN, RST) say nothing, next rule.
+//! 2. `flow-direction`: a REJECTed ingress record → the source (security groups are stateful,
+//!    replies to our own connections are not rejected), unless its TCP flags show a
+//!    connection already under way (no SYN: a reply a network ACL dropped).
+//! 3. `pkt-srcaddr`/`pkt-dstaddr` at a NAT gateway (known from `networks.nat_gateways` or
+//!    discovery): NAT gateways only relay connections opened from inside, so the inner leg
+//!    toward the NAT with a `pkt-dstaddr` beyond it → the source; the inner leg from the NAT
+//!    with a `pkt-srcaddr` beyond it → the destination.
+//! 4. Ports, only when none of the above apply: a side whose port is one of the pack's
+//!    service ports or below 1024, facing an ephemeral (≥ 1024, not a service) port on the
+//!    other side, is the responder. Both sides qualify, or neither → [`Initiator::Unknown`]:
+//!    a 5432 facing a 443 is an ephemeral port that happens to be a database's, not postgres.
+
+use crate::services::{ServiceSet, TCP};
+
+/// Which side of a record opened the connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Initiator {
+    /// The record's source (`peers.0`) is the client.
+    Src,
+    /// The record's destination (`peers.1`) is the client; the source is the responder.
+    Dst,
+    /// Nothing in the record decides it.
+    #[default]
+    Unknown,
+}
+
+/// The evidence that decided the [`Initiator`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DecidedBy {
+    /// `tcp-flags` (SYN / SYN-ACK).
+    TcpFlags,
+    /// `flow-direction` with the action (a rejected ingress record).
+    FlowDirection,
+    /// `pkt-srcaddr` / `pkt-dstaddr` at a NAT gateway.
+    PktAddrs,
+    /// The port heuristic.
+    Ports,
+    /// Nothing decided (the initiator is unknown).
+    #[default]
+    None,
+}
+
+impl DecidedBy {
+    /// The label findings carry in JSON (`tcp-flags`, `flow-direction`, `pkt-addrs`, `ports`,
+    /// `none`).
+    pub fn label(self) -> &'static str {
+        match self {
+            DecidedBy::TcpFlags => "tcp-flags",
+            DecidedBy::FlowDirection => "flow-direction",
+            DecidedBy::PktAddrs => "pkt-addrs",
+            DecidedBy::Ports => "ports",
+            DecidedBy::None => "none",
+        }
+    }
+
+    /// A bit for bitmasks of several decisions (one bit per value).
+    pub fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+
+    /// Every value, in label order of the bits.
+    pub const ALL: [DecidedBy; 5] = [
+        DecidedBy::TcpFlags,
+        DecidedBy::FlowDirection,
+        DecidedBy::PktAddrs,
+        DecidedBy::Ports,
+        DecidedBy::None,
+    ];
+}
+
+/// What a responder-side record carried back to the client.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Answer {
+    /// Not a responder record, or nothing came back (rejected).
+    #[default]
+    None,
+    /// A handshake answer and no data (SYN-ACK within the probe limits).
+    SynAck,
+    /// Data.
+    Data,
+}
+
+/// The facts of one record the decision reads.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Evidence {
+    /// IANA protocol.
+    pub protocol: Option<u8>,
+    /// TCP flag bits.
+    pub flags: Option<u16>,
+    /// Whether the record was rejected.
+    pub rejected: bool,
+    /// `flow-direction` is ingress.
+    pub ingress: bool,
+    /// The record is the inner leg toward a NAT gateway, `pkt-dstaddr` beyond it.
+    pub to_nat: bool,
+    /// The record is the inner leg from a NAT gateway, `pkt-srcaddr` beyond it.
+    pub from_nat: bool,
+    /// Whether the record has ports.
+    pub ported: bool,
+    /// Source port.
+    pub sport: u16,
+    /// Destination port.
+    pub dport: u16,
+}
+
+/// Decides who initiated (see the module docs).
+#[inline]
+pub fn decide(e: &Evidence, services: &ServiceSet) -> (Initiator, DecidedBy) {
+    let tcp = e.protocol == Some(TCP);
+    if tcp && let Some(f) = e.flags {
+        match f & 0x12 {
+            0x02 => return (Initiator::Src, DecidedBy::TcpFlags),
+            0x12 => return (Initiator::Dst, DecidedBy::TcpFlags),
+            _ => {}
+        }
+    }
+    let mid_connection = tcp && e.flags.is_some();
+    if e.rejected && e.ingress && !mid_connection {
+        return (Initiator::Src, DecidedBy::FlowDirection);
+    }
+    if e.to_nat != e.from_nat {
+        let side = if e.to_nat {
+            Initiator::Src
+        } else {
+            Initiator::Dst
+        };
+        return (side, DecidedBy::PktAddrs);
+    }
+    if !e.ported {
+        return (Initiator::Unknown, DecidedBy::None);
+    }
+    let serves = |p: u16| p < 1024 || services.contains(e.protocol, p);
+    match (serves(e.sport), serves(e.dport)) {
+        (false, true) => (Initiator::Src, DecidedBy::Ports),
+        (true, false) => (Initiator::Dst, DecidedBy::Ports),
+        _ => (Initiator::Unknown, DecidedBy::None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::{PortRange, Service};
+
+    fn services() -> ServiceSet {
+        ServiceSet::new(vec![Service {
+            name: "postgres".into(),
+            ports: vec![PortRange::one(5432)],
+            protocol: Some(TCP),
+        }])
+    }
+
+    fn tcp(flags: Option<u16>, sport: u16, dport: u16) -> Evidence {
+        Evidence {
+            protocol: Some(TCP),
+            flags,
+            ported: true,
+            sport,
+            dport,
+            ..Evidence::default()
+        }
+    }
+
+    #[test]
+    fn flags_first() {
+        let s = services();
+        assert_eq!(
+            decide(&tcp(Some(2), 51515, 22), &s),
+            (Initiator::Src, DecidedBy::TcpFlags)
+        );
+        assert_eq!(
+            decide(&tcp(Some(3), 51515, 22), &s),
+            (Initiator::Src, DecidedBy::TcpFlags)
+        );
+        assert_eq!(
+            decide(&tcp(Some(18), 443, 5432), &s),
+            (Initiator::Dst, DecidedBy::TcpFlags)
+        );
+        assert_eq!(
+            decide(&tcp(Some(19), 22, 40000), &s),
+            (Initiator::Dst, DecidedBy::TcpFlags)
+        );
+    }
+
+    #[test]
+    fn ports_only_when_one_side_serves() {
+        let s = services();
+        // ACK-only (0) says nothing: ports decide.
+        assert_eq!(
+            decide(&tcp(Some(0), 443, 5432), &s),
+            (Initiator::Unknown, DecidedBy::None),
+            "443 and the service port 5432 both qualify"
+        );
+        assert_eq!(
+            decide(&tcp(None, 40001, 22), &s),
+            (Initiator::Src, DecidedBy::Ports)
+        );
+        assert_eq!(
+            decide(&tcp(None, 22, 40001), &s),
+            (Initiator::Dst, DecidedBy::Ports)
+        );
+        assert_eq!(
+            decide(&tcp(None, 40000, 5432), &s),
+            (Initiator::Src, DecidedBy::Ports)
+        );
+        assert_eq!(
+            decide(&tcp(None, 40000, 50000), &s),
+            (Initiator::Unknown, DecidedBy::None)
+        );
+        assert_eq!(
+            decide(&tcp(None, 80, 443), &s),
+            (Initiator::Unknown, DecidedBy::None)
+        );
+    }
+
+    #[test]
+    fn rejected_ingress_and_nat_legs() {
+        let s = services();
+        let udp = Evidence {
+            protocol: Some(17),
+            rejected: true,
+            ingress: true,
+            ported: true,
+            sport: 53,
+            dport: 40000,
+            ..Evidence::default()
+        };
+        assert_eq!(decide(&udp, &s), (Initiator::Src, DecidedBy::FlowDirection));
+        let nacl_dropped_reply = Evidence {
+            rejected: true,
+            ingress: true,
+            ..tcp(Some(0), 443, 40000)
+        };
+        assert_eq!(
+            decide(&nacl_dropped_reply, &s),
+            (Initiator::Dst, DecidedBy::Ports)
+        );
+        let to_nat = Evidence {
+            to_nat: true,
+            ..tcp(Some(0), 40000, 50000)
+        };
+        assert_eq!(decide(&to_nat, &s), (Initiator::Src, DecidedBy::PktAddrs));
+        let from_nat = Evidence {
+            from_nat: true,
+            ..tcp(None, 5432, 443)
+        };
+        assert_eq!(decide(&from_nat, &s), (Initiator::Dst, DecidedBy::PktAddrs));
+    }
+
+    #[test]
+    fn labels() {
+        let labels: Vec<&str> = DecidedBy::ALL.iter().map(|d| d.label()).collect();
+        assert_eq!(
+            labels,
+            ["tcp-flags", "flow-direction", "pkt-addrs", "ports", "none"]
+        );
+        assert_eq!(DecidedBy::Ports.bit(), 8);
+    }
+}

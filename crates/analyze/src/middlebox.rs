@@ -1,0 +1,120 @@
+//! Middleboxes: NAT gateways, load balancers, gateway load balancer endpoints and transit
+//! gateway attachments relay flows between two peers, and a relayed flow is logged on every
+//! interface it crosses. This module owns the [`Leg`] of a record and the set of relay
+//! addresses ([`Middleboxes`]).
+//!
+//! AWS's shape (instance 10.0.1.5, NAT ENI 10.0.0.220, server 203.0.113.5):
+//! - instance ENI: `10.0.1.5 → 203.0.113.5` (pkt addresses equal the logged ones): a
+//!   [`Leg::Direct`] record;
+//! - NAT ENI, inner leg: `10.0.1.5 → 10.0.0.220`, `pkt-dstaddr 203.0.113.5`: a pkt address
+//!   differs from the logged one, so this is a [`Leg::Inner`] record whose `peers` are the real
+//!   endpoints (10.0.1.5, 203.0.113.5) and whose relay is the logged address that is neither
+//!   peer (10.0.0.220);
+//! - NAT ENI, outer leg: `10.0.0.220 → 203.0.113.5` (pkt = logged): the same conversation
+//!   seen from the relay's public side, a [`Leg::Outer`] record when 10.0.0.220 is known to be
+//!   a relay. Its source is not a culprit.
+//!
+//! Relays are known from three places: the pack's `networks.middleboxes` (and
+//! `networks.nat_gateways`), interfaces discovered with `--discover` whose type is
+//! `nat_gateway`, `network_load_balancer`, `gateway_load_balancer_endpoint` or
+//! `transit_gateway` (added with [`RulePack::add_middleboxes`](crate::RulePack::add_middleboxes)),
+//! and inner legs seen in the data. The first two are known to the
+//! [`Classifier`](crate::Classifier), which marks outer legs per record. The third is learned in
+//! order on the engine thread ([`Middleboxes::learn`]): an outer leg may arrive before the
+//! first inner leg through the same box, so a detector that must not blame a relay asks
+//! [`Middleboxes::is_relay`] when its window closes, not when the record arrives.
+//!
+//! Bounded: at most [`Middleboxes::CAP`] learned addresses (a relay is an interface; an estate
+//! has far fewer); past that new ones are counted in [`Middleboxes::refused`].
+
+use crate::addr::{Addr, CidrSet};
+use crate::flow::Flow;
+use crate::sketch::{FastMap, fast_map};
+
+/// Which leg of a relayed conversation a record is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Leg {
+    /// Not relayed (or the relay is not known): the logged addresses are the peers.
+    #[default]
+    Direct,
+    /// Logged on a relay's interface between a peer and the relay: `pkt-srcaddr` or
+    /// `pkt-dstaddr` differs from the logged address, `peers` name the real endpoints.
+    Inner,
+    /// Logged on a known relay between the relay's own address and the far peer: the
+    /// relay's address stands for a real peer logged elsewhere.
+    Outer,
+}
+
+/// The relay address of an inner-leg record: the logged endpoint that is not a peer.
+#[inline]
+pub fn relay_of(addrs: (Addr, Addr), peers: (Addr, Addr)) -> Option<Addr> {
+    if addrs.1 != peers.1 {
+        Some(addrs.1)
+    } else if addrs.0 != peers.0 {
+        Some(addrs.0)
+    } else {
+        None
+    }
+}
+
+/// Relay addresses: configured blocks plus addresses learned from inner legs.
+#[derive(Clone, Debug, Default)]
+pub struct Middleboxes {
+    known: CidrSet,
+    learned: FastMap<Addr, u64>,
+    /// Learned addresses not kept because [`Middleboxes::CAP`] was reached.
+    pub refused: u64,
+}
+
+impl Middleboxes {
+    /// Most learned relay addresses kept.
+    pub const CAP: usize = 65_536;
+
+    /// Relays in these blocks are known before any record.
+    pub fn new(known: CidrSet) -> Middleboxes {
+        Middleboxes {
+            known,
+            learned: fast_map(),
+            refused: 0,
+        }
+    }
+
+    /// Learns the relay of an inner-leg record (call once per record, in engine order).
+    #[inline]
+    pub fn learn(&mut self, f: &Flow) {
+        if f.leg != crate::middlebox::Leg::Inner {
+            return;
+        }
+        let (Some(addrs), Some(peers)) = (f.addrs, f.peers) else {
+            return;
+        };
+        let Some(relay) = relay_of(addrs, peers) else {
+            return;
+        };
+        let full = self.learned.len() >= Self::CAP;
+        match self.learned.get_mut(&relay) {
+            Some(n) => *n += 1,
+            None if full => self.refused += 1,
+            None => {
+                self.learned.insert(relay, 1);
+            }
+        }
+    }
+
+    /// Whether `addr` is a relay (configured, discovered or learned from an inner leg).
+    #[inline]
+    pub fn is_relay(&self, addr: Addr) -> bool {
+        self.known.contains(addr) || self.learned.contains_key(&addr)
+    }
+
+    /// Whether `addr` relayed at least one inner leg seen so far (its real peers are known).
+    #[inline]
+    pub fn seen_inner(&self, addr: Addr) -> bool {
+        self.learned.contains_key(&addr)
+    }
+
+    /// Learned relay addresses.
+    pub fn learned(&self) -> usize {
+        self.learned.len()
+    }
+}
