@@ -14,6 +14,7 @@ use flowlog::Schema;
 
 use crate::analyze::input::{Input, parse_range};
 use crate::analyze::{self, Settings};
+use super::analyze_networks;
 use crate::aws;
 use crate::cli::{AnalyzeArgs, OutputFormat};
 use crate::exit::ExitStatus;
@@ -139,7 +140,7 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
             Some("csv is audit's format"),
         );
     }
-    let pack = match load_pack(&args.rules) {
+    let mut pack = match load_pack(&args.rules) {
         Ok(p) => p,
         Err(s) => return s,
     };
@@ -174,6 +175,7 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
         }
     };
     let needs_aws = args.flow_log.is_some()
+        || args.discover
         || inputs
             .iter()
             .any(|i| matches!(i, Input::S3 { .. } | Input::CloudWatch { .. }));
@@ -200,6 +202,33 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
                         None,
                     );
                 }
+            }
+        }
+        match analyze_networks::of_flow_log(
+            &aws.default_clients().ec2,
+            &aws.default_region().unwrap_or_default(),
+            &target.resource_id,
+        )
+        .await
+        {
+            Ok(found) => {
+                if !flags.quiet && found.vpcs > 0 {
+                    eprintln!(
+                        "ours from {id} ({}): {}",
+                        Safe(&target.resource_id),
+                        found.describe()
+                    );
+                }
+                for u in &found.unreadable {
+                    eprintln!("warning: left out {}", Safe(u));
+                }
+                found.apply(&mut pack);
+            }
+            Err(e) => {
+                return fail(
+                    format!("--flow-log {id}: {e}"),
+                    Some("analyze needs ec2:DescribeVpcs, ec2:DescribeSubnets and ec2:DescribeNetworkInterfaces (policies/flowkeeper-analyze.json)"),
+                );
             }
         }
         match target.destination {
@@ -236,6 +265,37 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
                     Some(
                         "point analyze at where the logs land (a file, s3://bucket/prefix or a log group)",
                     ),
+                );
+            }
+        }
+    }
+    if args.discover
+        && let Some(aws) = &aws
+    {
+        let found = match analyze_networks::discover_regions(flags, aws).await {
+            Ok(regions) => analyze_networks::discover(aws, &regions)
+                .await
+                .map(|found| (regions, found)),
+            Err(e) => Err(e),
+        };
+        match found {
+            Ok((regions, found)) => {
+                if !flags.quiet {
+                    eprintln!(
+                        "ours from --discover in {}: {}",
+                        regions.join(", "),
+                        found.describe()
+                    );
+                }
+                for u in &found.unreadable {
+                    eprintln!("warning: left out {}", Safe(u));
+                }
+                found.apply(&mut pack);
+            }
+            Err(e) => {
+                return fail(
+                    e,
+                    Some("--discover needs ec2:DescribeVpcs and ec2:DescribeNetworkInterfaces (policies/flowkeeper-analyze.json); without it, name your ranges in a --rules pack (networks.internal)"),
                 );
             }
         }

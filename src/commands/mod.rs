@@ -2,6 +2,7 @@
 //! [`ExitStatus`]; `main` turns it into the process exit code.
 
 mod analyze;
+mod analyze_networks;
 mod apply;
 mod audit;
 mod init;
