@@ -421,11 +421,8 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
     if flags.format == OutputFormat::Ocsf {
         for l in &limits {
             eprintln!(
-                "warning: limit: {} {} {}: {}",
-                Safe(&l.component),
-                report::analysis_view::limit_what(l.what),
-                l.count,
-                Safe(&l.meaning)
+                "warning: limit: {}",
+                Safe(&report::analysis_view::limit_line(l))
             );
         }
     }

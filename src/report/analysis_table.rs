@@ -20,8 +20,8 @@ pub const WIDTH: usize = 120;
 const COLUMNS: [(&str, usize); 8] = [
     ("SEV", 8),
     ("DETECTOR", 19),
-    ("SUBJECT", 20),
-    ("TARGETS", 20),
+    ("SUBJECT", 18),
+    ("TARGETS", 22),
     ("SEEN (UTC)", 17),
     ("WINDOWS", 7),
     ("FLOWS", 5),
@@ -221,13 +221,7 @@ pub fn render(r: &Results, with_evidence: bool) -> String {
         for l in r.limits {
             push_wrapped(
                 &mut out,
-                &format!(
-                    "  {} {} {}: {}",
-                    safe(&l.component),
-                    analysis_view::limit_what(l.what),
-                    human_count(l.count),
-                    safe(&l.meaning)
-                ),
+                &format!("  {}", safe(&analysis_view::limit_line(l))),
                 4,
             );
         }

@@ -215,13 +215,34 @@ pub fn limit_rows(limits: &[Limit]) -> Vec<LimitRow> {
     limits.iter().map(limit_row).collect()
 }
 
+/// A limit's meaning on one line (runs of whitespace as one space), without a leading
+/// `component: ` that the line already says.
+pub fn limit_meaning(l: &Limit) -> String {
+    let text = l.meaning.split_whitespace().collect::<Vec<_>>().join(" ");
+    match text.strip_prefix(&format!("{}: ", l.component)) {
+        Some(rest) => rest.to_string(),
+        None => text,
+    }
+}
+
+/// `port-scan, keys refused (12): <what it means>`.
+pub fn limit_line(l: &Limit) -> String {
+    format!(
+        "{}, {} ({}): {}",
+        l.component,
+        limit_what(l.what),
+        human_count(l.count),
+        limit_meaning(l)
+    )
+}
+
 fn limit_row(l: &Limit) -> LimitRow {
     LimitRow {
         component: l.component.clone(),
         what: limit_what(l.what).to_string(),
         count: l.count,
         count_h: human_count(l.count),
-        meaning: l.meaning.clone(),
+        meaning: limit_meaning(l),
     }
 }
 
