@@ -309,3 +309,136 @@ pub fn render(results: &Results) -> String {
         .render(Value::from_serialize(page(results)))
         .expect("the analysis page renders")
 }
+
+#[cfg(test)]
+mod tests {
+    use flowkeeper_analyze::{Limit, LimitKind, Severity, Subject};
+
+    use super::*;
+    use crate::analyze::SourceReport;
+    use crate::report::analysis_view::fixtures;
+
+    const HOSTILE: &str = "<script>alert('x')</script> \"q\" & {{ summary }} {% if 1 %}";
+
+    fn render_with(
+        incidents: &[flowkeeper_analyze::Incident],
+        run: &RunSummary,
+        limits: &[Limit],
+    ) -> String {
+        let analysis = fixtures::analysis();
+        let timeline = Timeline::default();
+        render(&Results {
+            incidents,
+            analysis: &analysis,
+            run,
+            limits,
+            timeline: &timeline,
+        })
+    }
+
+    #[test]
+    fn hostile_values_are_escaped_everywhere() {
+        let mut i = fixtures::incident(
+            "trust_zones",
+            HOSTILE,
+            Severity::High,
+            Subject::Zones {
+                src: HOSTILE.into(),
+                dst: "db".into(),
+            },
+        );
+        i.title = HOSTILE.into();
+        i.summary = format!("{HOSTILE} summary");
+        i.via = Some(HOSTILE.into());
+        i.decided_by = vec![HOSTILE.into()];
+        let mut run = fixtures::run(HOSTILE);
+        run.malformed = 1;
+        run.sources.push(SourceReport {
+            name: format!("{HOSTILE}.log"),
+            malformed: 1,
+            examples: vec![format!("{HOSTILE}:3: bad address")],
+            error: Some(HOSTILE.into()),
+            ..SourceReport::default()
+        });
+        let limits = [Limit {
+            component: HOSTILE.into(),
+            what: LimitKind::RefusedKeys,
+            count: 3,
+            meaning: HOSTILE.into(),
+        }];
+        let page = render_with(&[i], &run, &limits);
+        assert!(!page.contains("<script>alert"), "{page}");
+        assert!(!page.contains("\"q\""), "quotes escaped: {page}");
+        assert!(page.contains("&lt;script&gt;alert("), "{page}");
+        // Template syntax in values is data: it arrives literally, not evaluated.
+        assert!(page.contains("{{ summary }}"), "{page}");
+        assert!(page.contains("{% if 1 %}"), "{page}");
+        assert!(!page.contains(" & {{"), "ampersand escaped: {page}");
+        // Exactly the template's one inline script.
+        assert_eq!(page.matches("<script>").count(), 1, "{page}");
+        // In attributes too (the filter values).
+        assert!(!page.contains("data-detector=\"<"), "{page}");
+    }
+
+    #[test]
+    fn the_dashboard_comes_first_then_one_row_per_incident_with_human_units() {
+        let incidents = fixtures::every_kind();
+        let run = fixtures::run("flows.log");
+        let page = render_with(&incidents, &run, &[]);
+        let dashboard = page.find("id=\"dashboard\"").expect("dashboard");
+        let table = page.find("id=\"incidents\"").expect("incidents table");
+        assert!(dashboard < table, "dashboard first");
+        assert!(page.find("id=\"by-severity\"").unwrap() < table);
+        assert_eq!(page.matches("<tr class=\"incident\"").count(), incidents.len());
+        assert!(page.contains("3.0 GiB"), "human bytes: {page}");
+        assert!(page.contains(">1.2k<"), "human counts: {page}");
+        assert!(page.contains("3 × 5m"), "{page}");
+        assert!(page.contains("2600:1f18:1:2::10"), "{page}");
+        assert!(page.contains("flows.log:52"), "evidence: {page}");
+        // Both filters list what the rows carry; every severity present is an option.
+        for d in ["port-scan", "trust-zones", "log-health"] {
+            assert!(page.contains(&format!("<option value=\"{d}\">")), "{d}: {page}");
+        }
+        for s in ["critical", "high", "medium", "low", "info"] {
+            assert!(page.contains(&format!("<option value=\"{s}\">")), "{s}");
+        }
+        assert!(page.contains("data-sort=\"num\""), "sortable headers");
+        assert!(!page.contains("id=\"limits\""), "no limits banner without limits");
+        assert!(!page.contains("Source errors"));
+    }
+
+    #[test]
+    fn limits_are_a_banner_and_problems_are_listed() {
+        let mut run = fixtures::run("flows.log");
+        run.sources[0].error = Some("unexpected end of gzip stream".into());
+        run.malformed = 2;
+        run.sources[0].malformed = 2;
+        run.sources[0].examples = vec!["flows.log:9: bad address".into()];
+        let limits = [Limit {
+            component: "port-scan".into(),
+            what: LimitKind::RefusedKeys,
+            count: 12_345,
+            meaning: "port-scan: 12345 new keys refused;   scans may be missing".into(),
+        }];
+        let page = render_with(&[], &run, &limits);
+        assert!(page.contains("id=\"limits\""), "{page}");
+        assert!(
+            page.contains("<code>port-scan</code>, keys refused (12k): 12345 new keys refused; scans may be missing"),
+            "{page}"
+        );
+        assert!(page.contains("1 source could not be read"), "{page}");
+        assert!(page.contains("unexpected end of gzip stream"));
+        assert!(page.contains("2 malformed lines"), "{page}");
+        assert!(page.contains("flows.log:9: bad address"));
+        assert!(page.contains("No findings."));
+    }
+
+    #[test]
+    fn the_page_is_self_contained() {
+        let page = render_with(&fixtures::every_kind(), &fixtures::run("x"), &[]);
+        for external in ["http://", "https://", " src=", "href=", "@import", "fetch("] {
+            assert!(!page.contains(external), "{external} in the page");
+        }
+        assert!(page.contains("default-src 'none'"));
+    }
+}

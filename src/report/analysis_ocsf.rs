@@ -216,3 +216,117 @@ pub fn render(r: &Results) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::analysis_view::fixtures;
+
+    /// OCSF 1.3.0 attributes a Detection Finding must have (base event, `metadata`,
+    /// `finding`, `finding_info`), as JSON pointers.
+    const REQUIRED: [&str; 11] = [
+        "/activity_id",
+        "/category_uid",
+        "/class_uid",
+        "/metadata/product",
+        "/metadata/version",
+        "/severity_id",
+        "/time",
+        "/type_uid",
+        "/finding_info",
+        "/finding_info/uid",
+        "/finding_info/title",
+    ];
+
+    /// An evidence artifact needs at least one of these.
+    const EVIDENCE_ANY_OF: [&str; 9] = [
+        "actor",
+        "api",
+        "connection_info",
+        "data",
+        "dst_endpoint",
+        "file",
+        "process",
+        "query",
+        "src_endpoint",
+    ];
+
+    #[test]
+    fn every_kind_maps_to_a_detection_finding_with_every_required_attribute() {
+        let run = fixtures::run("s3://logs/AWSLogs/1_fl-0123_x.log.gz");
+        for i in fixtures::every_kind() {
+            let e = finding(&i, &run);
+            for path in REQUIRED {
+                assert!(e.pointer(path).is_some(), "{}: {path} missing in {e}", i.kind);
+            }
+            assert_eq!(e["class_uid"], 2004);
+            assert_eq!(e["category_uid"], 2);
+            assert_eq!(e["type_uid"], 200401);
+            assert_eq!(e["metadata"]["version"], "1.3.0");
+            assert_eq!(e["finding_info"]["uid"], i.id.as_str());
+            assert_eq!(e["finding_info"]["analytic"]["uid"], i.detector.as_str());
+            assert_eq!(e["finding_info"]["types"][0], i.kind);
+            assert_eq!(e["count"], 3);
+            assert_eq!(e["time"], 1_793_492_100_000u64);
+            let ev = e["evidences"].as_array().expect("evidences");
+            assert_eq!(ev.len(), 1);
+            assert!(
+                EVIDENCE_ANY_OF.iter().any(|k| ev[0].get(k).is_some()),
+                "{}: {ev:?}",
+                i.kind
+            );
+            assert_eq!(
+                ev[0]["data"]["evidence_at"],
+                json!([
+                    "s3://logs/AWSLogs/1_fl-0123_x.log.gz:52",
+                    "s3://logs/AWSLogs/1_fl-0123_x.log.gz:53"
+                ])
+            );
+            let obs = e["observables"].as_array().expect("observables");
+            for o in obs {
+                assert!(o["type_id"].is_u64(), "{}: {o}", i.kind);
+                assert!(o["name"].is_string() && o["value"].is_string(), "{o}");
+            }
+            let pointers: Vec<&Value> = obs.iter().filter(|o| o["type_id"] == 10).collect();
+            assert_eq!(pointers.len(), 2, "{}: {obs:?}", i.kind);
+            assert!(obs.iter().any(|o| o["type_id"] == 2), "an IP observable");
+            assert!(obs.iter().any(|o| o["type_id"] == 11), "a port observable");
+            // OCSF leaves absent attributes out rather than null.
+            assert!(!e.to_string().contains("null"), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_subject_is_the_client_or_the_server_endpoint() {
+        let run = fixtures::run("flows.log");
+        let all = fixtures::every_kind();
+        let by = |kind: &str| all.iter().find(|i| i.kind == kind).unwrap();
+        let scan = finding(by("port_scan"), &run);
+        assert_eq!(scan["evidences"][0]["src_endpoint"]["ip"], "203.0.113.5");
+        assert_eq!(scan["evidences"][0]["dst_endpoint"]["ip"], "10.0.2.10");
+        assert_eq!(scan["evidences"][0]["dst_endpoint"]["port"], 22);
+        let exposed = finding(by("admin_port_exposure"), &run);
+        assert_eq!(
+            exposed["evidences"][0]["dst_endpoint"]["ip"],
+            "2600:1f18:1:2::10"
+        );
+        assert_eq!(exposed["evidences"][0]["src_endpoint"]["ip"], "203.0.113.5");
+        assert_eq!(exposed["severity_id"], 4);
+        let zones = finding(by("trust_zones"), &run);
+        assert_eq!(zones["severity_id"], 5);
+        let health: Vec<Value> = all
+            .iter()
+            .filter(|i| i.kind == "log_health")
+            .map(|i| finding(i, &run))
+            .collect();
+        assert_eq!(health[0]["resources"][0]["uid"], "fl-0123");
+        assert_eq!(health[1]["resources"][0]["type"], "AwsEc2NetworkInterface");
+        assert_eq!(health[0]["severity_id"], 1);
+    }
+
+    #[test]
+    fn severities_map_to_ocsf_ids() {
+        let ids: Vec<u32> = Severity::ALL.iter().map(|s| severity(*s).0).collect();
+        assert_eq!(ids, [1, 2, 3, 4, 5]);
+    }
+}

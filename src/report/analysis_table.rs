@@ -322,3 +322,40 @@ mod tests {
         assert_eq!(wrap("a b", 40, 4), vec!["a b".to_string()]);
     }
 }
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+    use crate::analyze::timeline::Timeline;
+    use crate::report::analysis_view::fixtures;
+
+    #[test]
+    fn one_line_per_incident_within_the_width_and_evidence_under_it() {
+        let incidents = fixtures::every_kind();
+        let analysis = fixtures::analysis();
+        let mut run = fixtures::run(&format!("s3://logs/{}/x.log.gz", "k".repeat(150)));
+        run.sources[0].error = Some("e\x1b[2J".repeat(40));
+        let timeline = Timeline::default();
+        let results = Results {
+            incidents: &incidents,
+            analysis: &analysis,
+            run: &run,
+            limits: &[],
+            timeline: &timeline,
+        };
+        let plain = render(&results, false);
+        for line in plain.lines() {
+            assert!(line.chars().count() <= WIDTH, "{line}");
+        }
+        assert_eq!(plain.lines().filter(|l| l.contains("3×5m")).count(), incidents.len());
+        assert!(plain.contains("3.0 GiB") && plain.contains("1.2k"), "{plain}");
+        assert!(!plain.contains('\x1b'), "control characters escaped");
+        let with = render(&results, true);
+        for line in with.lines() {
+            assert!(line.chars().count() <= WIDTH, "{line}");
+        }
+        assert_eq!(with.matches("x.log.gz:52").count(), incidents.len(), "{with}");
+        assert!(with.contains("    decided by tcp-flags"), "{with}");
+        assert!(!plain.contains("x.log.gz:52"), "evidence only on request");
+    }
+}

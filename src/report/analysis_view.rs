@@ -273,3 +273,90 @@ pub fn talkers(analysis: &Analysis) -> Vec<TalkerRow> {
         .chain(r.top_destinations.iter().take(10).map(side("dst")))
         .collect()
 }
+
+/// Hand-built results for the renderers' unit tests.
+#[cfg(test)]
+pub mod fixtures {
+    use flowkeeper_analyze::reports::Reports;
+    use flowkeeper_analyze::{Analysis, EngineStats, Incident, Item, Origin, Set, Severity, Subject};
+
+    use crate::analyze::{RunSummary, SourceReport};
+
+    /// An incident of `kind` about `subject`, 3 windows, evidence in source 0.
+    pub fn incident(kind: &'static str, detector: &str, severity: Severity, subject: Subject) -> Incident {
+        Incident {
+            id: format!("{:016x}", detector.len() as u64 * 7919 + kind.len() as u64),
+            detector: detector.into(),
+            kind,
+            severity,
+            title: format!("{kind} title"),
+            summary: format!("{kind} summary"),
+            first_seen: 1_793_491_200,
+            last_seen: 1_793_492_100,
+            first_seen_utc: "2026-11-01T00:00:00Z".into(),
+            last_seen_utc: "2026-11-01T00:15:00Z".into(),
+            windows: 3,
+            window_len: 300,
+            subject,
+            targets: Set::of([Item::Ip("10.0.2.10".parse().unwrap())]),
+            sources: Set::of([Item::Ip("203.0.113.5".parse().unwrap())]),
+            ports: Set::of([Item::Port(22)]),
+            protocol: Some(6),
+            service: Some("ssh".into()),
+            flows: 1234,
+            packets: 5000,
+            bytes: 3 << 30,
+            decided_by: vec!["tcp-flags".into()],
+            via: None,
+            evidence: vec![Origin::new(0, 52), Origin::new(0, 53)],
+            incomplete: false,
+        }
+    }
+
+    /// One incident of every detector kind of the default pack.
+    pub fn every_kind() -> Vec<Incident> {
+        let ip = |s: &str| s.parse().unwrap();
+        vec![
+            incident("port_scan", "port-scan", Severity::Medium, Subject::Source { ip: ip("203.0.113.5") }),
+            incident("host_sweep", "host-sweep", Severity::Medium, Subject::Source { ip: ip("203.0.113.5") }),
+            incident("reject_burst", "reject-burst", Severity::Low, Subject::Source { ip: ip("203.0.113.5") }),
+            incident("lateral_movement", "lateral-movement", Severity::High, Subject::Source { ip: ip("10.0.1.5") }),
+            incident("exfiltration", "exfiltration", Severity::High, Subject::Source { ip: ip("10.0.1.5") }),
+            incident(
+                "admin_port_exposure",
+                "admin-port-exposure",
+                Severity::High,
+                Subject::Server { ip: ip("2600:1f18:1:2::10") },
+            ),
+            incident("insecure_protocol", "insecure-protocol", Severity::Medium, Subject::Server { ip: ip("10.0.3.3") }),
+            incident(
+                "trust_zones",
+                "trust-zones",
+                Severity::Critical,
+                Subject::Zones { src: "web".into(), dst: "db".into() },
+            ),
+            incident("log_health", "log-health", Severity::Info, Subject::FlowLog { id: "fl-0123".into() }),
+            incident("log_health", "log-health", Severity::Info, Subject::Interface { id: "eni-0abc".into() }),
+        ]
+    }
+
+    pub fn run(source: &str) -> RunSummary {
+        RunSummary {
+            records: 1612,
+            sources: vec![SourceReport {
+                name: source.into(),
+                records: 1612,
+                ..SourceReport::default()
+            }],
+            ..RunSummary::default()
+        }
+    }
+
+    pub fn analysis() -> Analysis {
+        Analysis {
+            findings: Vec::new(),
+            reports: Reports::default(),
+            stats: EngineStats::default(),
+        }
+    }
+}
