@@ -15,7 +15,8 @@ use flowlog::FlowRecord;
 use serde::Serialize;
 
 use crate::dedupe::Dedupe;
-use crate::detectors::{self, Detector, DetectorStats};
+use crate::detectors::{self, AnyDetector, CloseCx, Detector, DetectorStats};
+use crate::middlebox::Middleboxes;
 use crate::finding::{Finding, Origin, sort_findings};
 use crate::flow::{Classifier, Flow};
 use crate::reports::{ReportBuilder, Reports};
@@ -36,6 +37,13 @@ pub struct EngineStats {
     pub dedupe_overflow: u64,
     /// Most flows the dedupe held at once.
     pub dedupe_peak: usize,
+    /// Records that arrived after at least one of their windows had closed (each counted
+    /// once; per detector in `detectors[].late_records`).
+    pub late: u64,
+    /// Relay addresses learned from inner legs.
+    pub relays_learned: usize,
+    /// Bytes of detector state held now, all detectors.
+    pub state_bytes: usize,
     /// The largest record time seen.
     pub max_time: Option<u64>,
     /// The watermark: windows ending at or before it are closed.
@@ -45,9 +53,9 @@ pub struct EngineStats {
 }
 
 impl EngineStats {
-    /// Records dropped as late by any detector.
+    /// Records that arrived too late for at least one detector (each record once).
     pub fn late_records(&self) -> u64 {
-        self.detectors.iter().map(|d| d.late_records).sum()
+        self.late
     }
 
     /// Keys refused by any detector (findings may be missing when this is not 0).
@@ -89,6 +97,26 @@ pub struct Limit {
 /// The limits in `stats`: refused keys and late records per detector, dedupe overflow.
 pub fn limits_of(stats: &EngineStats) -> Vec<Limit> {
     let mut out = Vec::new();
+    if stats.late > 0 {
+        out.push(Limit {
+            component: "engine".to_owned(),
+            what: LimitKind::Late,
+            count: stats.late,
+            meaning: format!(
+                "{} records arrived after a window they belong to had closed and were left \
+                 out of that window's detections ({}; totals still count them); raise \
+                 settings.allowed_lateness or read sources in time order",
+                stats.late,
+                stats
+                    .detectors
+                    .iter()
+                    .filter(|d| d.late_records > 0)
+                    .map(|d| format!("{} {}", d.id, d.late_records))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
     for d in &stats.detectors {
         if d.refused_keys > 0 {
             out.push(Limit {
@@ -98,17 +126,6 @@ pub fn limits_of(stats: &EngineStats) -> Vec<Limit> {
                 meaning: format!(
                     "{}: {} new keys refused after its state reached {} live keys;                      sources first seen after that were not counted, so findings of this                      detector may be missing (raise max_keys or settings.state_budget)",
                     d.id, d.refused_keys, d.peak_keys
-                ),
-            });
-        }
-        if d.late_records > 0 {
-            out.push(Limit {
-                component: d.id.clone(),
-                what: LimitKind::Late,
-                count: d.late_records,
-                meaning: format!(
-                    "{}: {} records arrived after their window had closed and were not                      counted (raise settings.allowed_lateness, or read sources in time order)",
-                    d.id, d.late_records
                 ),
             });
         }
@@ -148,7 +165,11 @@ impl Analysis {
 /// The streaming detection engine for one rule pack.
 pub struct Engine {
     cx: Classifier,
-    detectors: Vec<Box<dyn Detector>>,
+    detectors: Vec<AnyDetector>,
+    relays: Middleboxes,
+    /// The watermark of the last close (records in windows it closed are late).
+    closed_at: Option<u64>,
+    late: u64,
     window_sizes: Vec<u64>,
     /// Times whose windows (every length) are the same as those already accounted for in
     /// `next_close`: `[start, end)`, the intersection of one time's windows.
@@ -175,9 +196,15 @@ impl Engine {
             .collect();
         window_sizes.sort_unstable();
         window_sizes.dedup();
+        let mut known = crate::addr::CidrSet::default();
+        known.extend(cx.networks.middleboxes().blocks().iter().copied());
+        known.extend(cx.networks.nat_gateways().blocks().iter().copied());
         Engine {
             cx,
             detectors,
+            relays: Middleboxes::new(known),
+            closed_at: None,
+            late: 0,
             window_sizes,
             known_span: (0, 0),
             watermark: Watermark::new(pack.settings.allowed_lateness),
@@ -223,6 +250,13 @@ impl Engine {
             self.untimed += 1;
             return true;
         };
+        self.relays.learn(flow);
+        if let Some(wm) = self.closed_at
+            && t < wm
+            && self.window_sizes.iter().any(|&s| window_start(t, s) < window_start(wm, s))
+        {
+            self.late += 1;
+        }
         for d in &mut self.detectors {
             d.observe(flow, origin);
         }
@@ -255,11 +289,15 @@ impl Engine {
     /// sorted, so the stream does not depend on how often the caller takes findings).
     fn close(&mut self, wm: u64) {
         let mut batch = Vec::new();
+        let cx = CloseCx {
+            relays: &self.relays,
+        };
+        // Every detector closes (not only those with a window due), so each one's notion of
+        // "late" is the same.
         for d in &mut self.detectors {
-            if d.next_close().is_some_and(|c| c <= wm) {
-                d.close(wm, &mut batch);
-            }
+            d.close(wm, &cx, &mut batch);
         }
+        self.closed_at = Some(self.closed_at.map_or(wm, |c| c.max(wm)));
         sort_findings(&mut batch);
         self.ready.append(&mut batch);
         self.next_close = self
@@ -294,6 +332,9 @@ impl Engine {
             untimed: self.untimed,
             dedupe_overflow: overflow,
             dedupe_peak: peak,
+            late: self.late,
+            relays_learned: self.relays.learned(),
+            state_bytes: self.detectors.iter().map(|d| d.stats().bytes).sum(),
             max_time: self.watermark.max_time(),
             watermark: self.watermark.get(),
             detectors: self.detectors.iter().map(|d| d.stats()).collect(),

@@ -168,6 +168,39 @@ pub struct Finding {
     pub hosts: Vec<IpAddr>,
     /// Up to `settings.max_evidence` record origins, smallest first.
     pub evidence: Vec<Origin>,
+    /// What decided who initiated the counted records: a bitmask of
+    /// [`DecidedBy::bit`](crate::initiator::DecidedBy::bit), JSON a list of labels
+    /// (`["tcp-flags", "ports"]`), left out when empty.
+    #[serde(
+        skip_serializing_if = "decided_is_empty",
+        serialize_with = "serialize_decided"
+    )]
+    pub decided_by: u8,
+    /// The relay the subject stands for, when the real peer is not logged
+    /// (`nat-gateway 10.0.0.220 (real source not logged)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    /// Our host the finding is about, when that is neither always the source nor always the
+    /// destination (insecure protocols: inbound or outbound).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ours: Option<IpAddr>,
+}
+
+fn decided_is_empty(bits: &u8) -> bool {
+    *bits == 0
+}
+
+fn serialize_decided<S: Serializer>(bits: &u8, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(decided_labels(*bits))
+}
+
+/// The labels of a [`Finding::decided_by`] bitmask, in a fixed order.
+pub fn decided_labels(bits: u8) -> Vec<&'static str> {
+    crate::initiator::DecidedBy::ALL
+        .into_iter()
+        .filter(|d| bits & d.bit() != 0)
+        .map(|d| d.label())
+        .collect()
 }
 
 impl Finding {
@@ -197,6 +230,9 @@ impl Finding {
             ports: Vec::new(),
             hosts: Vec::new(),
             evidence: Vec::new(),
+            decided_by: 0,
+            via: None,
+            ours: None,
         }
     }
 

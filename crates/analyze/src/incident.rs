@@ -83,7 +83,7 @@ pub const SET_SAMPLE: usize = 32;
 /// (at most [`SET_SAMPLE`]). When members were dropped or estimated somewhere, `count` is a
 /// lower bound (the largest single-window count or the members seen, whichever is larger)
 /// and `exact` is false.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Set {
     /// Distinct members (exact when `exact`, else at least this many).
     pub count: u64,
@@ -91,6 +91,17 @@ pub struct Set {
     pub exact: bool,
     /// The smallest members, sorted.
     pub sample: Vec<Item>,
+}
+
+impl Default for Set {
+    /// The empty set (exact).
+    fn default() -> Set {
+        Set {
+            count: 0,
+            exact: true,
+            sample: Vec::new(),
+        }
+    }
 }
 
 impl Set {
@@ -215,8 +226,11 @@ pub struct Incident {
     pub first_seen_utc: String,
     /// `last_seen` as RFC 3339.
     pub last_seen_utc: String,
-    /// Windows in which the detector fired.
+    /// Distinct windows in which the detector fired.
     pub windows: u32,
+    /// Window findings folded in (several per window when a key is finer than the
+    /// incident's: zone violations per host pair, log health per interface).
+    pub findings: u32,
     /// The rule's window length (seconds).
     pub window_len: u64,
     /// What the incident is about.
@@ -346,7 +360,10 @@ fn key_of(f: &Finding, ctx: &dyn SourceInfo) -> (Key, Set, Set, Set) {
             )
         }
         "insecure_protocol" => {
-            key.subject = f.dst.map_or(Subject::Detector, |ip| Subject::Server { ip });
+            key.subject = f
+                .ours
+                .or(f.dst)
+                .map_or(Subject::Detector, |ip| Subject::Server { ip });
             key.service = f.service.clone();
             key.port = f.dst_port;
             key.protocol = f.protocol;
@@ -407,6 +424,10 @@ struct Open {
     evidence: Evidence,
     /// The summary of the window with the most records, and that count.
     best: (u64, String),
+    /// [`Finding::decided_by`] bits of all its findings.
+    decided: u8,
+    /// Distinct window starts (sorted; one per window of the run at most).
+    starts: Vec<u64>,
 }
 
 /// Folds findings into incidents (see the module docs).
@@ -453,6 +474,7 @@ impl Grouper {
                 first_seen_utc: String::new(),
                 last_seen_utc: String::new(),
                 windows: 0,
+                findings: 0,
                 window_len: f.window.end.saturating_sub(f.window.start),
                 subject: key.subject.clone(),
                 targets: Set::default(),
@@ -470,17 +492,27 @@ impl Grouper {
             },
             evidence: Evidence::default(),
             best: (0, String::new()),
+            decided: 0,
+            starts: Vec::new(),
         });
+        if let Err(at) = open.starts.binary_search(&f.window.start) {
+            open.starts.insert(at, f.window.start);
+        }
+        open.decided |= f.decided_by;
         let inc = &mut open.incident;
         inc.severity = inc.severity.max(f.severity);
+        inc.findings = inc.findings.saturating_add(1);
         inc.first_seen = inc.first_seen.min(f.first_seen);
         inc.last_seen = inc.last_seen.max(f.last_seen);
-        inc.windows += 1;
+        inc.windows = u32::try_from(open.starts.len()).unwrap_or(u32::MAX);
         inc.targets.merge(&targets);
         inc.sources.merge(&sources);
         inc.ports.merge(&ports);
         if inc.protocol != f.protocol {
             inc.protocol = inc.protocol.filter(|_| f.protocol.is_none());
+        }
+        if inc.via.is_none() {
+            inc.via = f.via.clone();
         }
         inc.flows = inc.flows.saturating_add(f.flows);
         inc.packets = inc.packets.saturating_add(f.packets);
@@ -529,6 +561,10 @@ impl Grouper {
             .map(|open| {
                 let mut inc = open.incident;
                 inc.evidence = open.evidence.to_vec();
+                inc.decided_by = crate::finding::decided_labels(open.decided)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
                 inc.incomplete = limited.contains(&inc.detector);
                 inc.first_seen_utc = format_rfc3339(inc.first_seen);
                 inc.last_seen_utc = format_rfc3339(inc.last_seen);
@@ -567,14 +603,17 @@ fn title(inc: &Incident) -> String {
 /// One window: that window's summary. Several: the busiest window's summary, then what the
 /// whole incident adds up to.
 fn summary(inc: &Incident, busiest: &str) -> String {
-    if inc.windows <= 1 {
+    if inc.findings <= 1 {
         return busiest.to_owned();
     }
-    let mut parts = vec![format!(
-        "{} windows of {}",
-        inc.windows,
-        human_duration(inc.window_len)
-    )];
+    let mut parts = Vec::new();
+    if inc.windows > 1 {
+        parts.push(format!(
+            "{} windows of {}",
+            inc.windows,
+            human_duration(inc.window_len)
+        ));
+    }
     if inc.targets.count > 1 {
         parts.push(format!(
             "{}{} targets",

@@ -539,7 +539,7 @@ impl Gate {
 
     /// Bytes this gate holds.
     pub fn bytes(&self) -> usize {
-        self.bits.len() * 8
+        self.layers as usize * Self::LAYER_BYTES
     }
 
     /// Counts one record of `hash`; returns the key's count so far, this record included
@@ -567,6 +567,53 @@ impl Gate {
     }
 }
 
+/// A Bloom filter of 2^`bits` bits, 3 probes per key from one mixed hash: no false
+/// negatives; false positives about (1 − e^(−3n/2^bits))^3 for n keys.
+#[derive(Clone, Debug)]
+pub struct Bloom {
+    words: Box<[u64]>,
+    mask: u64,
+}
+
+impl Bloom {
+    /// An empty filter of 2^`bits` bits (6 ≤ bits ≤ 32).
+    pub fn new(bits: u32) -> Bloom {
+        let bits = bits.clamp(6, 32);
+        Bloom {
+            words: vec![0; 1 << (bits - 6)].into_boxed_slice(),
+            mask: (1u64 << bits) - 1,
+        }
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.words.len() * 8
+    }
+
+    #[inline]
+    fn probes(&self, hash: u64) -> [u64; 3] {
+        let h = mix64(hash ^ GATE_SEED);
+        let (h1, h2) = (h & 0xffff_ffff, (h >> 32) | 1);
+        std::array::from_fn(|i| h1.wrapping_add((i as u64).wrapping_mul(h2)) & self.mask)
+    }
+
+    /// Adds a key.
+    #[inline]
+    pub fn insert(&mut self, hash: u64) {
+        for b in self.probes(hash) {
+            self.words[(b >> 6) as usize] |= 1 << (b & 63);
+        }
+    }
+
+    /// Whether the key may have been added (never false for an added key).
+    #[inline]
+    pub fn contains(&self, hash: u64) -> bool {
+        self.probes(hash)
+            .iter()
+            .all(|&b| self.words[(b >> 6) as usize] & (1 << (b & 63)) != 0)
+    }
+}
+
 #[cfg(test)]
 mod gate_tests {
     use super::*;
@@ -586,5 +633,12 @@ mod gate_tests {
             .filter(|k| fresh.bump(mix64(*k)) > 1)
             .count();
         assert!(early < 200, "{early} of 200000 keys admitted early");
+        let mut b = Bloom::new(20);
+        for k in 0..10_000u64 {
+            b.insert(mix64(k));
+        }
+        assert!((0..10_000u64).all(|k| b.contains(mix64(k))));
+        let fp = (10_000..20_000u64).filter(|k| b.contains(mix64(*k))).count();
+        assert!(fp < 100, "{fp} false positives");
     }
 }

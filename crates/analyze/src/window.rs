@@ -64,8 +64,8 @@ struct Open<K, V> {
 ///
 /// The cap is in keys; [`Windowed::entry_bytes`] says what one costs, so callers size it from
 /// a byte budget. A gated key (see [`Windowed::slot_gated`]) only gets exact state once a
-/// per-window [`Gate`] (layered Bloom filters) has seen it `promote_at` times: the one-off keys of internet
-/// noise never take room.
+/// per-window [`Gate`] (layered Bloom filters) has seen it `promote_at` times, once the
+/// state is a quarter full: the one-off keys of internet noise never take the rest.
 #[derive(Debug)]
 pub struct Windowed<K, V> {
     size: u64,
@@ -188,7 +188,8 @@ impl<K: Hash + Eq, V> Windowed<K, V> {
         hash: u64,
         init: impl FnOnce(u32) -> V,
     ) -> Option<(u64, &mut V)> {
-        if self.promote_at <= 1 {
+        // The gate only works once the state is a quarter full: small runs stay exact.
+        if self.promote_at <= 1 || self.live < self.cap / 4 {
             return self.slot(t, key, || init(0));
         }
         let at = self.window(t)?;
@@ -263,6 +264,12 @@ impl<K: Hash + Eq, V> Windowed<K, V> {
     pub fn live(&self) -> usize {
         self.live
     }
+
+    /// The cap on live entries.
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
 }
 
 #[cfg(test)]
@@ -296,7 +303,9 @@ mod tests {
 
     #[test]
     fn gated_keys_need_promote_at_records() {
-        let mut w: Windowed<u32, u32> = Windowed::new(300, 10).with_gate(3);
+        let mut w: Windowed<u32, u32> = Windowed::new(300, 4).with_gate(3);
+        // Below a quarter of the cap keys are admitted at once.
+        assert_eq!(*w.slot_gated(10, 9, 9, |held| held).unwrap().1, 0);
         assert!(w.slot_gated(10, 1, 1, |_| 0).is_none());
         assert!(w.slot_gated(11, 1, 1, |_| 0).is_none());
         let (_, v) = w.slot_gated(12, 1, 1, |held| held).unwrap();
@@ -304,7 +313,7 @@ mod tests {
         *v += 1;
         assert_eq!(*w.slot_gated(13, 1, 1, |_| 0).unwrap().1, 3);
         assert_eq!(w.held, 2);
-        assert_eq!(w.live(), 1);
+        assert_eq!(w.live(), 2);
         // Another window has its own gate.
         assert!(w.slot_gated(310, 1, 1, |_| 0).is_none());
         assert!(w.bytes() >= 2 * 2 * Gate::LAYER_BYTES);

@@ -93,7 +93,7 @@ fn watermark_closes_windows_and_drops_their_state() {
 #[test]
 fn live_keys_stay_under_the_cap() {
     let p = pack(
-        "version: 1\ndetectors:\n  - {id: burst, detector: reject_burst, severity: low, min_rejects: 1, max_keys: 100}\n",
+        "version: 1\nsettings: {promote_at: 1}\ndetectors:\n  - {id: burst, detector: reject_burst, severity: low, min_rejects: 1, max_keys: 100}\n",
     );
     let schema = Schema::from_header(HEADER).unwrap();
     let mut engine = Engine::new(&p);
@@ -117,6 +117,49 @@ fn live_keys_stay_under_the_cap() {
     assert_eq!(s.detectors[0].refused_keys, 900);
     assert_eq!(s.refused_keys(), 900);
     assert_eq!(engine.finish().findings.len(), 100);
+}
+
+#[test]
+fn one_off_internet_sources_are_held_not_refused() {
+    let p = pack(
+        "version: 1\ndetectors:\n  - {id: burst, detector: reject_burst, severity: low, min_rejects: 5, max_keys: 100}\n",
+    );
+    let schema = Schema::from_header(HEADER).unwrap();
+    let mut engine = Engine::new(&p);
+    let mut lines: Vec<(u64, String)> = (0..1000u64)
+        .map(|i| {
+            (
+                i + 2,
+                format!(
+                    "eni-1 198.51.{}.{} 10.0.1.10 40000 22 6 1 40 {} {} REJECT -",
+                    i / 250,
+                    i % 250,
+                    T + i / 10,
+                    T + i / 10 + 1
+                ),
+            )
+        })
+        .collect();
+    // A real burst from one source arrives after the noise filled a quarter of the state.
+    for k in 0..6u64 {
+        lines.push((
+            2000 + k,
+            format!("eni-1 203.0.113.77 10.0.1.{k} 40000 22 6 1 40 {} {} REJECT -", T + 100, T + 101),
+        ));
+    }
+    feed(&mut engine, &schema, &lines);
+    let s = engine.stats();
+    assert_eq!(s.detectors[0].refused_keys, 0, "{s:?}");
+    assert!(s.detectors[0].held_records >= 900, "{s:?}");
+    let analysis = engine.finish();
+    assert!(analysis.limits().is_empty(), "{:?}", analysis.limits());
+    let burst: Vec<_> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.src == Some("203.0.113.77".parse().unwrap()))
+        .collect();
+    assert_eq!(burst.len(), 1);
+    assert_eq!(burst[0].flows, 6, "the held first record still counts");
 }
 
 /// A deterministic mix: scans, sweeps, a burst, exfiltration, lateral movement, benign noise.

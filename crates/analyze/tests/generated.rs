@@ -256,6 +256,335 @@ fn version_2_output_decodes() {
         .arg("--records")
         .output()
         .unwrap();
-    assert!(!usage.status.success());
+    assert_eq!(usage.status.code(), Some(1), "a usage error exits 1");
     assert!(String::from_utf8_lossy(&usage.stderr).contains("usage: flowgen"));
+    for args in [
+        &[
+            "--out",
+            "x",
+            "--records",
+            "9000",
+            "--seed",
+            "1",
+            "--benign-only",
+        ][..],
+        &[
+            "--out",
+            "x",
+            "--records",
+            "9000",
+            "--seed",
+            "1",
+            "--realism",
+            "3",
+        ][..],
+        &[
+            "--realism",
+            "2",
+            "--out",
+            "x",
+            "--records",
+            "9000",
+            "--seed",
+            "1",
+            "--vpcs",
+            "0",
+        ][..],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_flowgen"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(!String::from_utf8_lossy(&out.stderr).is_empty(), "{args:?}");
+    }
+}
+
+// ---- realism 2 -------------------------------------------------------------------------
+
+fn generate2(dir: &Path, extra: &[&str]) {
+    let status = Command::new(env!("CARGO_BIN_EXE_flowgen"))
+        .args(["--realism", "2", "--out"])
+        .arg(dir)
+        .args(extra)
+        .status()
+        .expect("run flowgen");
+    assert!(status.success(), "flowgen --realism 2 {extra:?} failed");
+}
+
+/// The delivery time in an object's name (`..._20261101T0005Z_hash.log.gz`).
+fn delivered(p: &Path) -> String {
+    let name = p.file_name().unwrap().to_string_lossy().into_owned();
+    let parts: Vec<&str> = name.split('_').collect();
+    parts[parts.len() - 2].to_owned()
+}
+
+/// Objects in delivery order, as `analyze` reads them.
+fn objects_in_order(dir: &Path) -> Vec<PathBuf> {
+    let mut objects: Vec<PathBuf> = files(dir)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".log.gz"))
+        .collect();
+    objects.sort_by_key(|p| (delivered(p), p.clone()));
+    objects
+}
+
+fn gunzip(p: &Path) -> String {
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(fs::File::open(p).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+fn pack2(dir: &Path, layers: &[&str]) -> RulePack {
+    let default = fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../policies/detections/default.yaml"),
+    )
+    .unwrap();
+    let texts: Vec<(String, String)> = layers
+        .iter()
+        .map(|l| (l.to_string(), fs::read_to_string(dir.join(l)).unwrap()))
+        .collect();
+    let mut sources = vec![PackSource {
+        name: "default.yaml",
+        text: &default,
+    }];
+    sources.extend(texts.iter().map(|(n, t)| PackSource { name: n, text: t }));
+    RulePack::from_yaml_layers(&sources).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// Field values of a v5 line by header name.
+fn fields<'a>(header: &[&'a str], line: &'a str) -> BTreeMap<&'a str, &'a str> {
+    header.iter().copied().zip(line.split(' ')).collect()
+}
+
+#[test]
+fn realism_2_is_deterministic_and_logged_as_aws_logs_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let args = [
+        "--records",
+        "40000",
+        "--seed",
+        "4",
+        "--vpcs",
+        "2",
+        "--minutes",
+        "10",
+    ];
+    generate2(&a, &[&args[..], &["--threads", "2"]].concat());
+    generate2(&b, &[&args[..], &["--threads", "1"]].concat());
+    assert!(contents(&a) == contents(&b), "same seed, same bytes");
+    let planted: Value =
+        serde_json::from_slice(&fs::read(a.join("planted.json")).unwrap()).unwrap();
+    assert_eq!(planted["realism"], 2);
+    let attacks = planted["attacks"].as_array().unwrap();
+    assert_eq!(attacks.len(), 12);
+    for at in attacks {
+        assert!(
+            at["expect_severity"].is_string() && at["subject"].is_string(),
+            "{at}"
+        );
+    }
+    let nat_ip = planted["vpcs"][0]["cidr"]
+        .as_str()
+        .unwrap()
+        .replace(".0.0/16", ".0.220");
+    assert!(!attacks.iter().any(|a| a["subject"] == nat_ip.as_str()));
+    let objects = objects_in_order(&a);
+    assert_eq!(objects.len(), 4, "2 flow logs × 2 five-minute objects");
+
+    let mut lines = 0;
+    let (mut v6, mut nat_inner, mut nat_outer, mut established, mut path7) = (0, 0, 0, 0, 0);
+    let mut flags = std::collections::BTreeSet::new();
+    let mut formats = std::collections::BTreeSet::new();
+    // (interface kind, 5-tuple, minute) -> start, to compare twins on two interfaces.
+    let mut twins: BTreeMap<(String, String, String, String, String), Vec<u64>> = BTreeMap::new();
+    for p in &objects {
+        let text = gunzip(p);
+        S3TextFile::parse(&text).unwrap();
+        let mut it = text.lines();
+        formats.insert(text.lines().next().unwrap().to_owned());
+        let header: Vec<&str> = it.next().unwrap().split(' ').collect();
+        for line in it {
+            lines += 1;
+            let f = fields(&header, line);
+            if f["log-status"] != "OK" {
+                continue;
+            }
+            let egress = f["flow-direction"] == "egress";
+            assert_eq!(
+                egress,
+                f["traffic-path"] != "-",
+                "traffic-path on egress only: {line}"
+            );
+            assert_eq!(f["type"] == "IPv6", f["srcaddr"].contains(':'), "{line}");
+            v6 += usize::from(f["type"] == "IPv6");
+            if f["instance-id"] == "-" && f["srcaddr"] != f["pkt-srcaddr"] {
+                nat_inner += 1; // NAT → instance, from the internet host
+            }
+            if f["instance-id"] == "-" && f["dstaddr"] != f["pkt-dstaddr"] {
+                nat_inner += 1; // instance → NAT, for the internet host
+            }
+            if f["dstaddr"].ends_with(".0.220")
+                && f["srcaddr"] == f["pkt-srcaddr"]
+                && !f["srcaddr"].starts_with("10.")
+            {
+                nat_outer += 1;
+            }
+            if f["tcp-flags"] == "0" && f["protocol"] == "6" {
+                established += 1;
+            }
+            if f["traffic-path"] == "7" {
+                path7 += 1;
+                assert!(f["pkt-dst-aws-service"] != "-", "{line}");
+            }
+            if f["protocol"] == "6" {
+                flags.insert(f["tcp-flags"].parse::<u16>().unwrap());
+            }
+            let start: u64 = f["start"].parse().unwrap();
+            let end: u64 = f["end"].parse().unwrap();
+            assert!(
+                start <= end && end - start < 60,
+                "one aggregation interval: {line}"
+            );
+            // Short connections (one interval, SYN and FIN seen) logged at both ends.
+            let short = matches!(f["tcp-flags"], "3" | "19");
+            if short && f["srcaddr"] == f["pkt-srcaddr"] && f["dstaddr"] == f["pkt-dstaddr"] {
+                let key = (
+                    f["srcaddr"].to_owned(),
+                    f["dstaddr"].to_owned(),
+                    format!("{}-{}", f["srcport"], f["dstport"]),
+                    f["packets"].to_owned(),
+                    f["bytes"].to_owned(),
+                );
+                twins.entry(key).or_default().push(start);
+            }
+        }
+    }
+    assert_eq!(
+        formats.len(),
+        2,
+        "each flow log has its own format: {formats:?}"
+    );
+    assert!(formats.iter().all(|f| f.starts_with("version ")));
+    assert_eq!(lines as u64, planted["records"].as_u64().unwrap());
+    assert_eq!(lines, 40_000);
+    assert!(
+        v6 > 500 && nat_inner > 200 && nat_outer > 100,
+        "{v6} {nat_inner} {nat_outer}"
+    );
+    assert!(established > 500 && path7 > 10, "{established} {path7}");
+    let expected: std::collections::BTreeSet<u16> = [0, 1, 2, 3, 4, 6, 18, 19].into();
+    assert_eq!(flags, expected, "OR-ed flags of real intervals only");
+    let mut differ = 0;
+    for starts in twins.values().filter(|s| s.len() == 2) {
+        let d = starts[0].abs_diff(starts[1]);
+        assert!(d <= 10, "twins differ by at most 10 s: {starts:?}");
+        differ += usize::from(d > 0);
+    }
+    assert!(differ > 100, "per-interface capture delay: {differ}");
+
+    // --single-file: the same records in one file, and --per-object cuts objects.
+    let single = tmp.path().join("one/all.log");
+    generate2(
+        &tmp.path().join("c"),
+        &[&args[..], &["--single-file", single.to_str().unwrap()]].concat(),
+    );
+    let text = fs::read_to_string(&single).unwrap();
+    let file = S3TextFile::parse(&text).unwrap();
+    assert_eq!(file.records().filter(|(_, r)| r.is_ok()).count(), 40_000);
+    generate2(
+        &tmp.path().join("d"),
+        &[&args[..], &["--per-object", "4000"]].concat(),
+    );
+    assert_eq!(
+        objects_in_order(&tmp.path().join("d")).len(),
+        12,
+        "10,000 per job, 4,000 per object"
+    );
+}
+
+#[test]
+#[ignore = "needs the initiator/NAT/ours work (h-sem) and grouping/probing rules (h-det); run with --ignored to see what is missed and what is false"]
+fn realism_2_planted_attacks_are_found_with_the_right_subject_and_nothing_else_is_high() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    generate2(dir, &["--records", "300000", "--seed", "5"]);
+    let planted: Value =
+        serde_json::from_slice(&fs::read(dir.join("planted.json")).unwrap()).unwrap();
+    let attacks = planted["attacks"].as_array().unwrap();
+    let pack = pack2(dir, &["zones.yaml", "networks.yaml"]);
+    let mut engine = Engine::new(&pack);
+    for (source, p) in objects_in_order(dir).iter().enumerate() {
+        let text = gunzip(p);
+        let file = S3TextFile::parse(&text).unwrap();
+        for (line, record) in file.records() {
+            engine.observe(&record.unwrap(), Origin::new(source as u32, line as u64));
+        }
+    }
+    let analysis = engine.finish();
+    let summary = |f: &Finding| format!("{} {} {}", f.severity, f.detector, f.summary);
+    let subject_matches = |f: &Finding, at: &Value| {
+        let t = at["window_contains"].as_u64().unwrap();
+        f.detector == at["default_rule"].as_str().unwrap()
+            && f.first_seen <= t + 150
+            && t <= f.last_seen + 150
+            && match at["interface_id"].as_str() {
+                Some(i) => f.interface_id.as_deref() == Some(i),
+                None => f.src == ip_of(&at["subject"]),
+            }
+    };
+    let mut missing = Vec::new();
+    let mut wrong_severity = Vec::new();
+    for at in attacks {
+        match analysis.findings.iter().find(|f| subject_matches(f, at)) {
+            None => missing.push(format!(
+                "{} {}: {}",
+                at["default_rule"], at["subject"], at["description"]
+            )),
+            Some(f) if f.severity.as_str() != at["expect_severity"].as_str().unwrap() => {
+                wrong_severity.push(format!(
+                    "expected {}: {}",
+                    at["expect_severity"],
+                    summary(f)
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    let actors: Vec<std::net::IpAddr> = attacks
+        .iter()
+        .flat_map(|a| a["actors"].as_array().unwrap().iter().filter_map(ip_of))
+        .collect();
+    // A finding belongs to an attack when it names an attacker (or the attack's subject) as its
+    // source: a second exfiltration finding naming the NAT gateway is a false one.
+    let is_attack = |f: &Finding| {
+        f.src.is_some_and(|s| actors.contains(&s)) || attacks.iter().any(|a| subject_matches(f, a))
+    };
+    let mut false_per: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for f in analysis.findings.iter().filter(|f| !is_attack(f)) {
+        *false_per
+            .entry((f.severity.as_str().to_owned(), f.detector.clone()))
+            .or_default() += 1;
+    }
+    eprintln!("realism 2: false findings per severity and detector: {false_per:#?}");
+    eprintln!("missed: {missing:#?}\nwrong severity: {wrong_severity:#?}");
+    let false_high: Vec<String> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::High && !is_attack(f))
+        .take(12)
+        .map(summary)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "planted attacks not found: {missing:#?}"
+    );
+    assert!(wrong_severity.is_empty(), "{wrong_severity:#?}");
+    assert!(
+        false_high.is_empty(),
+        "high findings on benign traffic: {false_high:#?}"
+    );
 }

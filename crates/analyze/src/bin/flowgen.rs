@@ -16,8 +16,24 @@
 //! (each object has its own seeded stream, so threads do not change it). Memory holds one
 //! object per thread.
 //!
+//! `--realism 2` (see `realism2`) writes a multi-VPC estate instead, as AWS logs it:
+//!
+//! ```text
+//! flowgen --realism 2 --out DIR --records N --seed S [--vpcs 3] [--minutes 40]
+//!         [--per-object 300000] [--benign-only] [--single-file PATH]
+//! ```
+//!
+//! `DIR` then also gets `networks.yaml` (the VPCs' IPv4 and IPv6 CIDRs, a pack layer, as
+//! `--discover` would find them); `--single-file` writes every record to one local file
+//! (gzip if it ends in `.gz`) instead of the S3 layout. Realism 1 (the default) writes the
+//! same bytes as before realism 2 existed.
+//!
 //! Modules (in `src/bin/flowgen/`): `rng` (seeded PRNG), `topology` (accounts, hosts, address pools, zones),
-//! `traffic` (records, connections, benign mix, planted attacks), `writer` (lines, keys, gzip).
+//! `traffic` (records, connections, benign mix, planted attacks), `writer` (lines, keys, gzip);
+//! for realism 2 `estate` (VPCs, interfaces, pools, pack layers), `flow` (records and
+//! connections as AWS logs them), `traffic_benign` (the benign patterns), `planted2` (attacks
+//! and truth), `writer2` (lines with IPv6 and pkt-* fields, objects, single file) and
+//! `realism2` (jobs).
 
 #[path = "flowgen/rng.rs"]
 mod rng;
@@ -27,6 +43,19 @@ mod topology;
 mod traffic;
 #[path = "flowgen/writer.rs"]
 mod writer;
+
+#[path = "flowgen/estate.rs"]
+mod estate;
+#[path = "flowgen/flow.rs"]
+mod flow;
+#[path = "flowgen/planted2.rs"]
+mod planted2;
+#[path = "flowgen/realism2.rs"]
+mod realism2;
+#[path = "flowgen/traffic_benign.rs"]
+mod traffic_benign;
+#[path = "flowgen/writer2.rs"]
+mod writer2;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,9 +76,16 @@ struct Args {
     version: u8,
     per_object: u64,
     threads: usize,
+    realism: u8,
+    vpcs: usize,
+    minutes: u64,
+    benign_only: bool,
+    single_file: Option<PathBuf>,
+    per_object_given: bool,
 }
 
-const USAGE: &str = "usage: flowgen --out DIR --records N --seed S [--accounts 1] [--start 2026-11-01T00:00:00Z] [--version 5|2] [--per-object 35000] [--threads 2]";
+const USAGE: &str = "usage: flowgen --out DIR --records N --seed S [--accounts 1] [--start 2026-11-01T00:00:00Z] [--version 5|2] [--per-object 35000] [--threads 2]
+       flowgen --realism 2 --out DIR --records N --seed S [--vpcs 3] [--minutes 40] [--per-object 300000] [--benign-only] [--single-file PATH] [--start ..] [--version 5|2] [--threads 2]";
 
 fn parse_args() -> Result<Args, String> {
     let mut out = None;
@@ -64,11 +100,21 @@ fn parse_args() -> Result<Args, String> {
         version: 5,
         per_object: 35_000,
         threads: 2,
+        realism: 1,
+        vpcs: 3,
+        minutes: 40,
+        benign_only: false,
+        single_file: None,
+        per_object_given: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "-h" || flag == "--help" {
             return Err(USAGE.into());
+        }
+        if flag == "--benign-only" {
+            args.benign_only = true;
+            continue;
         }
         let value = it
             .next()
@@ -94,7 +140,20 @@ fn parse_args() -> Result<Args, String> {
                     v => return Err(format!("--version: 2 or 5, got {v}")),
                 }
             }
-            "--per-object" => args.per_object = num(&value)?.max(1000),
+            "--per-object" => {
+                args.per_object = num(&value)?.max(1000);
+                args.per_object_given = true;
+            }
+            "--realism" => {
+                args.realism = match value.as_str() {
+                    "1" => 1,
+                    "2" => 2,
+                    v => return Err(format!("--realism: 1 or 2, got {v}")),
+                }
+            }
+            "--vpcs" => args.vpcs = num(&value)? as usize,
+            "--minutes" => args.minutes = num(&value)?,
+            "--single-file" => args.single_file = Some(PathBuf::from(value)),
             "--threads" => args.threads = (num(&value)? as usize).clamp(1, 64),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -102,6 +161,23 @@ fn parse_args() -> Result<Args, String> {
     args.out = out.ok_or_else(|| format!("--out is required\n{USAGE}"))?;
     args.records = records.ok_or_else(|| format!("--records is required\n{USAGE}"))?;
     args.seed = seed.ok_or_else(|| format!("--seed is required\n{USAGE}"))?;
+    if args.realism == 2 {
+        if !(1..=64).contains(&args.vpcs) {
+            return Err("--vpcs must be between 1 and 64".into());
+        }
+        if !(5..=1440).contains(&args.minutes) {
+            return Err("--minutes must be between 5 and 1440".into());
+        }
+        if !args.per_object_given {
+            args.per_object = 300_000;
+        }
+        return Ok(args);
+    }
+    if args.benign_only || args.single_file.is_some() {
+        return Err(format!(
+            "--benign-only and --single-file need --realism 2\n{USAGE}"
+        ));
+    }
     if !(1..=250).contains(&args.accounts) {
         return Err("--accounts must be between 1 and 250".into());
     }
@@ -126,7 +202,8 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{e}");
-            return ExitCode::from(2);
+            // A usage error is an error (1); 2 would mean "worked and found something".
+            return ExitCode::FAILURE;
         }
     };
     match run(&args) {
@@ -139,6 +216,21 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), String> {
+    if args.realism == 2 {
+        return realism2::run(&realism2::Opts {
+            out: &args.out,
+            records: args.records,
+            seed: args.seed,
+            vpcs: args.vpcs,
+            minutes: args.minutes,
+            start: args.start,
+            version: args.version,
+            per_object: args.per_object,
+            threads: args.threads,
+            benign_only: args.benign_only,
+            single_file: args.single_file.as_deref(),
+        });
+    }
     let accounts = topology::build(args.seed, args.accounts);
     let pools: Vec<Pools> = (0..args.accounts)
         .map(|a| Pools::new(args.seed, a))

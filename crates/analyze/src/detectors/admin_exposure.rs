@@ -1,8 +1,13 @@
-//! `admin_port_exposure`: administrative and database ports (the rule's `services`) ACCEPTed
-//! from external sources to internal hosts. One finding per (destination, protocol, port) and
-//! window, counting distinct external sources (exact up to 32, then HyperLogLog).
+//! `admin_port_exposure`: administrative and database services (the rule's `services`)
+//! ACCEPTed on connections a public client opened to one of our (or private) servers. Who
+//! opened the connection is the record's initiator (tcp-flags, flow-direction, pkt
+//! addresses, then ports); a reply from an internet server to an ephemeral port that happens
+//! to be 5432 is the other way round and not counted. One finding per (server, protocol,
+//! service port) and window, counting distinct public clients (exact up to 32, then
+//! HyperLogLog).
 
-use super::{Detector, DetectorStats, Rule, Tally, approx, set_hosts, set_port};
+use super::{CloseCx, Detector, DetectorStats, Rule, Tally, approx, conn, set_hosts, set_port};
+use crate::addr::Class;
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -26,7 +31,7 @@ pub struct AdminExposure {
 
 impl AdminExposure {
     pub fn new(rule: Rule, services: ServiceSet, min_sources: u64) -> Self {
-        let state = Windowed::new(rule.window, rule.max_keys);
+        let state = rule.windowed(64);
         AdminExposure {
             rule,
             services,
@@ -40,22 +45,26 @@ impl AdminExposure {
 impl Detector for AdminExposure {
     #[inline]
     fn observe(&mut self, f: &Flow, origin: Origin) {
-        let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
+        let Some(t) = f.time else {
             return;
         };
-        if !f.accepted()
-            || f.src_internal
-            || !f.dst_internal
-            || !f.ported
-            || !self.services.contains(f.protocol, f.dport)
-            || self.rule.exempt(src, dst)
+        if !f.accepted() {
+            return;
+        }
+        let Some(c) = conn(f, self.rule.unknown) else {
+            return;
+        };
+        if c.client_class != Class::Public
+            || !c.server_class.internal()
+            || !self.services.contains(f.protocol, c.port)
+            || self.rule.exempt(c.client, c.server)
         {
             return;
         }
-        let key = (dst, f.protocol.unwrap_or(0), f.dport);
+        let key = (c.server, c.proto, c.port);
         if let Some((_, s)) = self.state.slot(t, key, State::default) {
-            s.tally.add(f, origin, self.rule.max_evidence);
-            s.sources.insert(src);
+            s.tally.add_conn(f, &c, origin, self.rule.max_evidence);
+            s.sources.insert(c.client);
         }
     }
 
@@ -63,7 +72,7 @@ impl Detector for AdminExposure {
         self.state.next_close()
     }
 
-    fn close(&mut self, watermark: u64, out: &mut Vec<Finding>) {
+    fn close(&mut self, watermark: u64, _cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
         let (rule, services, min) = (&self.rule, &self.services, self.min_sources);
         let mut made = 0;
         self.state.close(watermark, |start, map| {
@@ -93,6 +102,6 @@ impl Detector for AdminExposure {
     }
 
     fn stats(&self) -> DetectorStats {
-        self.rule.stats(&self.state, self.findings)
+        self.rule.stats(&self.state, self.findings, 0)
     }
 }

@@ -2,6 +2,13 @@
 //! above `min_bytes`. Records whose `pkt-dst-aws-service` is set (S3, DynamoDB...) are
 //! skipped when `exclude_aws_services` is on (the default).
 //!
+//! Bytes count under the real peers (`pkt-srcaddr`/`pkt-dstaddr`), so a flow relayed by a
+//! NAT gateway counts under the instance that sent it; a window's pair whose source is a
+//! relay is dropped at close when inner legs through that relay were seen (the real source
+//! has its own finding), and kept with `via` when none were (the instance's interface was
+//! not logged). Records a server sent in reply (initiator = destination) are serving, not
+//! exfiltration, and are skipped; records whose initiator is unknown count.
+//!
 //! Every internal → external pair may carry traffic, so exact per-pair state would grow with
 //! the number of peers. Instead each window has a Count-Min sketch (4 × 8192 counters,
 //! 256 KiB) of bytes per pair; a pair becomes a *candidate* once its estimate reaches a quarter
@@ -12,7 +19,8 @@
 
 use std::collections::VecDeque;
 
-use super::{Detector, DetectorStats, Rule, Tally, human_bytes};
+use super::{CloseCx, Detector, DetectorStats, Rule, Tally, human_bytes};
+use crate::initiator::Initiator;
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -38,7 +46,7 @@ fn pair_hash(src: Addr, dst: Addr) -> u64 {
 
 impl Exfiltration {
     pub fn new(rule: Rule, min_bytes: u64, exclude_aws_services: bool) -> Self {
-        let candidates = Windowed::new(rule.window, rule.max_keys);
+        let candidates = rule.windowed(0);
         Exfiltration {
             rule,
             min_bytes,
@@ -66,12 +74,13 @@ impl Exfiltration {
 impl Detector for Exfiltration {
     #[inline]
     fn observe(&mut self, f: &Flow, origin: Origin) {
-        let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
+        let (Some((src, dst)), Some(t)) = (f.peers, f.time) else {
             return;
         };
         if !f.accepted()
             || !f.src_internal
             || f.dst_internal
+            || f.initiator == Initiator::Dst
             || f.bytes == 0
             || (self.exclude_aws_services && f.dst_aws_service)
             || self.rule.exempt(src, dst)
@@ -85,6 +94,7 @@ impl Detector for Exfiltration {
             && let Some((_, tally)) = self.candidates.slot(t, (src, dst), Tally::default)
         {
             tally.add(f, origin, self.rule.max_evidence);
+            tally.decided |= f.decided_by.bit();
         }
     }
 
@@ -96,7 +106,7 @@ impl Detector for Exfiltration {
         }
     }
 
-    fn close(&mut self, watermark: u64, out: &mut Vec<Finding>) {
+    fn close(&mut self, watermark: u64, cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
         let Exfiltration {
             rule,
             min_bytes,
@@ -114,8 +124,17 @@ impl Detector for Exfiltration {
                 if bytes < *min_bytes {
                     continue;
                 }
+                // A relay's own address is not the culprit when the real source was seen
+                // through it (its inner legs carry the same bytes under the real peer).
+                let relay = cx.relays.is_relay(src);
+                if relay && cx.relays.seen_inner(src) {
+                    continue;
+                }
                 let mut f = rule.finding(start, &tally, Some(src), Some(dst));
                 f.bytes = bytes;
+                if relay {
+                    f.via = Some(format!("relay {src} (real source not logged)"));
+                }
                 f.summary = format!(
                     "internal {src} sent {} to external {dst} (threshold {})",
                     human_bytes(bytes),
@@ -140,6 +159,10 @@ impl Detector for Exfiltration {
     }
 
     fn stats(&self) -> DetectorStats {
-        self.rule.stats(&self.candidates, self.findings)
+        self.rule.stats(
+            &self.candidates,
+            self.findings,
+            self.sketches.len() * SKETCH_WIDTH * 4 * 8,
+        )
     }
 }

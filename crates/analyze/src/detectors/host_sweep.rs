@@ -1,40 +1,50 @@
-//! `host_sweep` (horizontal): one source reaching one port on many distinct hosts in a
-//! window. Probes only by default. Hosts are counted exactly up to 32, then HyperLogLog.
+//! `host_sweep` (horizontal): one client probing one port on many distinct hosts in a
+//! window, told from serving by the hosts' answers (see `probing`). Key (client, protocol,
+//! port); hosts are counted exactly up to 32, then HyperLogLog. Public clients' keys go
+//! through the admission gate (the internet is a large key space).
 
-use super::{Detector, DetectorStats, Rule, Tally, approx, scan_candidate, set_hosts, set_port};
+use super::probing::{self, Answers, Probed, Role};
+use super::{CloseCx, Detector, DetectorStats, Rule, approx, in_scope, probe_conn, set_hosts, set_port};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
-use crate::rules::SourceScope;
+use crate::rules::{Probing, SourceScope};
 use crate::services::protocol_name;
-use crate::sketch::Distinct;
+use crate::sketch::{hash_addr, mix64};
 use crate::text::noun;
 use crate::window::Windowed;
 
-#[derive(Default)]
-struct State {
-    tally: Tally,
-    hosts: Distinct<Addr>,
-}
+type Key = (Addr, u8, u16);
 
 pub struct HostSweep {
     rule: Rule,
     min_hosts: u64,
     probes_only: bool,
     sources: SourceScope,
-    state: Windowed<(Addr, u8, u16), State>,
+    probing: Probing,
+    state: Windowed<Key, Probed<Addr>>,
+    answers: Answers,
     findings: u64,
 }
 
 impl HostSweep {
-    pub fn new(rule: Rule, min_hosts: u64, probes_only: bool, sources: SourceScope) -> Self {
-        let state = Windowed::new(rule.window, rule.max_keys);
+    pub fn new(
+        rule: Rule,
+        min_hosts: u64,
+        probes_only: bool,
+        sources: SourceScope,
+        probing: Probing,
+    ) -> Self {
+        let state = rule.windowed(64).with_gate(rule.promote_at);
+        let answers = Answers::new(rule.window);
         HostSweep {
             rule,
             min_hosts,
             probes_only,
             sources,
+            probing,
             state,
+            answers,
             findings: 0,
         }
     }
@@ -43,14 +53,50 @@ impl HostSweep {
 impl Detector for HostSweep {
     #[inline]
     fn observe(&mut self, f: &Flow, origin: Origin) {
-        let Some((src, dst, t)) = scan_candidate(f, &self.rule, self.probes_only, self.sources)
-        else {
+        let Some(t) = f.time else {
             return;
         };
-        let key = (src, f.protocol.unwrap_or(0), f.dport);
-        if let Some((_, s)) = self.state.slot(t, key, State::default) {
-            s.tally.add(f, origin, self.rule.max_evidence);
-            s.hosts.insert(dst);
+        let Some(c) = probe_conn(f, self.rule.unknown) else {
+            return;
+        };
+        if !in_scope(self.sources, c.client_class) || self.rule.exempt(c.client, c.server) {
+            return;
+        }
+        let key = (c.client, c.proto, c.port);
+        match probing::role(f, &c, self.probes_only) {
+            Role::Probe => {
+                let public = probing::is_public(c.client_class);
+                let seen = self.answers.check(t, probing::conn_hash(&c));
+                let slot = if public {
+                    let h = mix64(hash_addr(c.client) ^ (u64::from(c.proto) << 16 | u64::from(c.port)));
+                    self.state.slot_gated(t, key, h, |held| Probed {
+                        held,
+                        public,
+                        ..Probed::default()
+                    })
+                } else {
+                    self.state.slot(t, key, Probed::default)
+                };
+                if let Some((_, s)) = slot {
+                    s.tally.add_conn(f, &c, origin, self.rule.max_evidence);
+                    s.touched.insert(c.server);
+                    s.learn(c.server, seen);
+                }
+            }
+            Role::ClientData => {
+                self.answers.note(t, probing::conn_hash(&c), true);
+                if let Some(s) = self.state.get(t, &key) {
+                    s.touched.insert(c.server);
+                    s.learn(c.server, (true, true));
+                }
+            }
+            Role::Reply(data) => {
+                self.answers.note(t, probing::conn_hash(&c), data);
+                if let Some(s) = self.state.get(t, &key) {
+                    s.learn(c.server, (true, data));
+                }
+            }
+            Role::Skip => {}
         }
     }
 
@@ -58,33 +104,50 @@ impl Detector for HostSweep {
         self.state.next_close()
     }
 
-    fn close(&mut self, watermark: u64, out: &mut Vec<Finding>) {
-        let (rule, min) = (&self.rule, self.min_hosts);
+    fn close(&mut self, watermark: u64, _cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
+        let (rule, min, probes_only, probing) =
+            (&self.rule, self.min_hosts, self.probes_only, &self.probing);
         let mut made = 0;
         self.state.close(watermark, |start, map| {
             for ((src, proto, port), s) in map {
-                let (n, exact) = s.hosts.count();
-                if n < min {
+                let Some(v) = probing::judge(&s, min, probes_only, probing, rule.severity) else {
                     continue;
-                }
-                let first = s.hosts.sample().first().copied();
+                };
+                let first = s.touched.sample().first().copied();
                 let mut f = rule.finding(start, &s.tally, Some(src), first);
+                f.severity = v.severity;
                 set_port(&mut f, proto, port);
-                set_hosts(&mut f, &s.hosts, (n, exact));
+                set_hosts(&mut f, &s.touched, (v.count, v.exact));
                 f.summary = format!(
-                    "{src} probed {}/{port} on {} distinct {}",
+                    "{src} probed {}/{port} on {} distinct {}{}",
                     protocol_name(proto),
-                    approx(n, exact),
-                    noun(n, "host", "hosts")
+                    approx(v.count, v.exact),
+                    noun(v.count, "host", "hosts"),
+                    answered_note(v.answered, v.served),
                 );
                 out.push(f);
                 made += 1;
             }
         });
+        self.answers.close(watermark);
         self.findings += made;
     }
 
     fn stats(&self) -> DetectorStats {
-        self.rule.stats(&self.state, self.findings)
+        self.rule
+            .stats(&self.state, self.findings, self.answers.bytes())
     }
+}
+
+/// ` (3 answered, none served data)`, or nothing when nothing answered.
+pub fn answered_note(answered: u64, served: u64) -> String {
+    if answered == 0 {
+        return String::new();
+    }
+    let served = if served == 0 {
+        "none served data".to_owned()
+    } else {
+        format!("{served} served data")
+    };
+    format!(" ({answered} answered, {served})")
 }

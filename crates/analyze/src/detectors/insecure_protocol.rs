@@ -1,9 +1,12 @@
 //! `insecure_protocol`: cleartext protocols (the rule's `services`: telnet, FTP, SMB, LDAP...)
-//! ACCEPTed across the internet boundary, inbound or outbound. Matched on the destination
-//! port, so replies (which carry the service port as their source) are not counted again.
-//! One finding per (source, destination, protocol, port) and window.
+//! ACCEPTed across the internet boundary, inbound (a public client of our server) or outbound
+//! (our client of a public server). Matched on the connection's service port (the record's
+//! initiator decides which side is the server), so a client's records and the server's
+//! replies count under one key. One finding per (client, server, protocol, port) and
+//! window; `ours` names our side.
 
-use super::{Detector, DetectorStats, Rule, Tally, set_port};
+use super::{CloseCx, Detector, DetectorStats, Rule, Tally, conn, set_port};
+use crate::addr::Class;
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -13,13 +16,13 @@ use crate::window::Windowed;
 pub struct InsecureProtocol {
     rule: Rule,
     services: ServiceSet,
-    state: Windowed<(Addr, Addr, u8, u16), Tally>,
+    state: Windowed<(Addr, Addr, u8, u16), (Tally, bool)>,
     findings: u64,
 }
 
 impl InsecureProtocol {
     pub fn new(rule: Rule, services: ServiceSet) -> Self {
-        let state = Windowed::new(rule.window, rule.max_keys);
+        let state = rule.windowed(0);
         InsecureProtocol {
             rule,
             services,
@@ -32,20 +35,27 @@ impl InsecureProtocol {
 impl Detector for InsecureProtocol {
     #[inline]
     fn observe(&mut self, f: &Flow, origin: Origin) {
-        let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
+        let Some(t) = f.time else {
             return;
         };
-        if !f.accepted()
-            || f.src_internal == f.dst_internal
-            || !f.ported
-            || !self.services.contains(f.protocol, f.dport)
-            || self.rule.exempt(src, dst)
+        if !f.accepted() {
+            return;
+        }
+        let Some(c) = conn(f, self.rule.unknown) else {
+            return;
+        };
+        let across = (c.client_class == Class::Public) != (c.server_class == Class::Public);
+        if !across
+            || !self.services.contains(f.protocol, c.port)
+            || self.rule.exempt(c.client, c.server)
         {
             return;
         }
-        let key = (src, dst, f.protocol.unwrap_or(0), f.dport);
-        if let Some((_, tally)) = self.state.slot(t, key, Tally::default) {
-            tally.add(f, origin, self.rule.max_evidence);
+        let key = (c.client, c.server, c.proto, c.port);
+        let server_ours = c.server_class != Class::Public;
+        if let Some((_, (tally, _))) = self.state.slot(t, key, || (Tally::default(), server_ours))
+        {
+            tally.add_conn(f, &c, origin, self.rule.max_evidence);
         }
     }
 
@@ -53,16 +63,17 @@ impl Detector for InsecureProtocol {
         self.state.next_close()
     }
 
-    fn close(&mut self, watermark: u64, out: &mut Vec<Finding>) {
+    fn close(&mut self, watermark: u64, _cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
         let (rule, services) = (&self.rule, &self.services);
         let mut made = 0;
         self.state.close(watermark, |start, map| {
-            for ((src, dst, proto, port), tally) in map {
+            for ((src, dst, proto, port), (tally, server_ours)) in map {
                 let protocol = (proto != 0).then_some(proto);
                 let service = services.name_of(protocol, port).unwrap_or("insecure protocol");
                 let mut f = rule.finding(start, &tally, Some(src), Some(dst));
                 set_port(&mut f, proto, port);
                 f.service = Some(service.to_owned());
+                f.ours = Some(if server_ours { dst } else { src }.ip());
                 f.summary = format!(
                     "cleartext {service} ({}/{port}) accepted across the internet boundary: {src} → {dst}",
                     protocol_name(proto)
@@ -75,6 +86,6 @@ impl Detector for InsecureProtocol {
     }
 
     fn stats(&self) -> DetectorStats {
-        self.rule.stats(&self.state, self.findings)
+        self.rule.stats(&self.state, self.findings, 0)
     }
 }

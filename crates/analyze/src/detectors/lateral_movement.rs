@@ -1,8 +1,9 @@
-//! `lateral_movement`: an internal host reaching many distinct internal hosts on admin ports
-//! (the rule's `services`) in a window; rejected attempts count too unless
-//! `include_rejected: false`. Hosts are counted exactly up to 32, then HyperLogLog.
+//! `lateral_movement`: an internal client opening connections to many distinct internal
+//! servers on admin services (the rule's `services`, on the connection's service port) in a
+//! window; rejected attempts count too unless `include_rejected: false`. Servers are counted
+//! exactly up to 32, then HyperLogLog.
 
-use super::{Detector, DetectorStats, Rule, Tally, approx, set_hosts};
+use super::{CloseCx, Detector, DetectorStats, Rule, Tally, approx, conn, set_hosts};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -29,7 +30,7 @@ pub struct LateralMovement {
 
 impl LateralMovement {
     pub fn new(rule: Rule, services: ServiceSet, min_hosts: u64, include_rejected: bool) -> Self {
-        let state = Windowed::new(rule.window, rule.max_keys);
+        let state = rule.windowed(64);
         LateralMovement {
             rule,
             services,
@@ -44,24 +45,28 @@ impl LateralMovement {
 impl Detector for LateralMovement {
     #[inline]
     fn observe(&mut self, f: &Flow, origin: Origin) {
-        let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
+        let Some(t) = f.time else {
             return;
         };
         let counted = f.accepted() || (self.include_rejected && f.rejected());
-        if !counted
-            || !f.src_internal
-            || !f.dst_internal
-            || src == dst
-            || !f.ported
-            || !self.services.contains(f.protocol, f.dport)
-            || self.rule.exempt(src, dst)
+        if !counted {
+            return;
+        }
+        let Some(c) = conn(f, self.rule.unknown) else {
+            return;
+        };
+        if !c.client_class.internal()
+            || !c.server_class.internal()
+            || c.client == c.server
+            || !self.services.contains(f.protocol, c.port)
+            || self.rule.exempt(c.client, c.server)
         {
             return;
         }
-        if let Some((_, s)) = self.state.slot(t, src, State::default) {
-            s.tally.add(f, origin, self.rule.max_evidence);
-            s.hosts.insert(dst);
-            s.ports.insert(u32::from(f.dport));
+        if let Some((_, s)) = self.state.slot(t, c.client, State::default) {
+            s.tally.add_conn(f, &c, origin, self.rule.max_evidence);
+            s.hosts.insert(c.server);
+            s.ports.insert(u32::from(c.port));
         }
     }
 
@@ -69,7 +74,7 @@ impl Detector for LateralMovement {
         self.state.next_close()
     }
 
-    fn close(&mut self, watermark: u64, out: &mut Vec<Finding>) {
+    fn close(&mut self, watermark: u64, _cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
         let (rule, services, min) = (&self.rule, &self.services, self.min_hosts);
         let mut made = 0;
         self.state.close(watermark, |start, map| {
@@ -111,6 +116,6 @@ impl Detector for LateralMovement {
     }
 
     fn stats(&self) -> DetectorStats {
-        self.rule.stats(&self.state, self.findings)
+        self.rule.stats(&self.state, self.findings, 0)
     }
 }

@@ -4,7 +4,7 @@
 
 use flowlog::LogStatus;
 
-use super::{Detector, DetectorStats, Rule, Tally};
+use super::{CloseCx, Detector, DetectorStats, Rule, Tally};
 use crate::finding::{Finding, Origin};
 use crate::flow::{Flow, ShortId};
 use crate::text::{count, noun};
@@ -20,7 +20,7 @@ pub struct LogHealth {
 
 impl LogHealth {
     pub fn new(rule: Rule, status: LogStatus, min_records: u64) -> Self {
-        let state = Windowed::new(rule.window, rule.max_keys);
+        let state = rule.windowed(0);
         LogHealth {
             rule,
             status,
@@ -50,7 +50,7 @@ impl Detector for LogHealth {
         self.state.next_close()
     }
 
-    fn close(&mut self, watermark: u64, out: &mut Vec<Finding>) {
+    fn close(&mut self, watermark: u64, _cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
         let (rule, min, status) = (&self.rule, self.min_records, self.status);
         let mut made = 0;
         self.state.close(watermark, |start, map| {
@@ -84,6 +84,6 @@ impl Detector for LogHealth {
     }
 
     fn stats(&self) -> DetectorStats {
-        self.rule.stats(&self.state, self.findings)
+        self.rule.stats(&self.state, self.findings, 0)
     }
 }

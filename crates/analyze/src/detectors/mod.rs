@@ -1,7 +1,9 @@
 //! The detectors: the [`Detector`] trait the engine drives, the pieces they share ([`Rule`]
-//! for identity, allow-lists and finding construction; [`Tally`] for counts, time span and
-//! evidence), and [`build`], which turns each enabled pack entry into its detector. One file
-//! per detector kind.
+//! for identity, allow-lists, state sizing and finding construction; [`Tally`] for counts,
+//! time span and evidence; [`conn`], the client/server view of a record that every
+//! "connection to port P of host H" detector uses), and [`build`], which turns each enabled
+//! pack entry into its detector ([`AnyDetector`], enum dispatch). One file per detector
+//! kind; `probing` holds what port scans and host sweeps share (answers, probe share).
 
 mod admin_exposure;
 mod exfiltration;
@@ -10,15 +12,18 @@ mod insecure_protocol;
 mod lateral_movement;
 mod log_health;
 mod port_scan;
+mod probing;
 mod reject_burst;
 mod trust_zones;
 
 use serde::Serialize;
 
-use crate::addr::{Addr, CidrSet};
+use crate::addr::{Addr, Class, CidrSet};
 use crate::finding::{Evidence, Finding, Origin, Severity, Window};
 use crate::flow::{Classifier, Flow};
-use crate::rules::{DetectorSpec, Params, RulePack, SourceScope};
+use crate::initiator::{DecidedBy, Initiator};
+use crate::middlebox::Middleboxes;
+use crate::rules::{DetectorSpec, Params, RulePack, SourceScope, UnknownInitiator};
 use crate::sketch::Distinct;
 use crate::window::Windowed;
 
@@ -31,12 +36,25 @@ pub struct DetectorStats {
     pub live_keys: usize,
     /// Most live keys at once.
     pub peak_keys: usize,
+    /// The most live keys it may hold (from its share of `settings.state_budget`, or its
+    /// `max_keys`).
+    pub max_keys: usize,
+    /// Bytes its state holds now (keys at their inline size, plus gates and answer filters).
+    pub bytes: usize,
     /// Keys refused because `max_keys` was reached (possible missed findings).
     pub refused_keys: u64,
     /// Records ignored because their window had closed.
     pub late_records: u64,
+    /// Records of internet-sized key spaces not (yet) admitted by the gate (by design).
+    pub held_records: u64,
     /// Findings produced.
     pub findings: u64,
+}
+
+/// What the engine hands a detector when windows close.
+pub struct CloseCx<'a> {
+    /// Relay addresses known so far (configured or learned from inner legs).
+    pub relays: &'a Middleboxes,
 }
 
 /// What the engine needs from a detector.
@@ -47,7 +65,7 @@ pub trait Detector: Send {
     fn next_close(&self) -> Option<u64>;
     /// Closes the windows ending at or before `watermark` (all for `u64::MAX`), appending
     /// their findings.
-    fn close(&mut self, watermark: u64, out: &mut Vec<Finding>);
+    fn close(&mut self, watermark: u64, cx: &CloseCx<'_>, out: &mut Vec<Finding>);
     /// Statistics.
     fn stats(&self) -> DetectorStats;
 }
@@ -65,14 +83,20 @@ pub struct Rule {
     pub window: u64,
     /// Evidence per finding.
     pub max_evidence: usize,
-    /// Live key cap.
+    /// Live key cap set in the pack (0: from `budget`).
     pub max_keys: usize,
+    /// This rule's share of `settings.state_budget` (bytes).
+    pub budget: usize,
+    /// Records before a gated key is admitted.
+    pub promote_at: u32,
+    /// What to do with records whose initiator is unknown.
+    pub unknown: UnknownInitiator,
     allow_sources: CidrSet,
     allow_destinations: CidrSet,
 }
 
 impl Rule {
-    fn new(spec: &DetectorSpec, pack: &RulePack) -> Rule {
+    fn new(spec: &DetectorSpec, pack: &RulePack, share: usize) -> Rule {
         Rule {
             id: spec.id.clone(),
             kind: spec.params.kind(),
@@ -80,9 +104,24 @@ impl Rule {
             window: spec.window,
             max_evidence: pack.settings.max_evidence,
             max_keys: spec.max_keys,
+            budget: share,
+            promote_at: pack.settings.promote_at,
+            unknown: pack.settings.initiator_unknown,
             allow_sources: spec.allow_sources.clone(),
             allow_destinations: spec.allow_destinations.clone(),
         }
+    }
+
+    /// Keyed window state for this rule: capped at the pack's `max_keys` when set, else at
+    /// what the rule's byte share holds (`heap` = typical heap bytes per entry on top of its
+    /// inline size).
+    pub fn windowed<K: std::hash::Hash + Eq, V>(&self, heap: usize) -> Windowed<K, V> {
+        let cap = if self.max_keys > 0 {
+            self.max_keys
+        } else {
+            (self.budget / (Windowed::<K, V>::entry_bytes() + heap)).max(1024)
+        };
+        Windowed::new(self.window, cap)
     }
 
     /// Whether the allow-lists exempt this source/destination pair.
@@ -118,24 +157,95 @@ impl Rule {
         f.packets = tally.packets;
         f.bytes = tally.bytes;
         f.evidence = tally.evidence.to_vec();
+        f.decided_by = tally.decided;
         f
     }
 
-    /// Statistics of a [`Windowed`] state.
+    /// Statistics of a [`Windowed`] state (`extra` bytes held beside it).
     pub fn stats<K: std::hash::Hash + Eq, V>(
         &self,
         w: &Windowed<K, V>,
         findings: u64,
+        extra: usize,
     ) -> DetectorStats {
         DetectorStats {
             id: self.id.clone(),
             live_keys: w.live(),
             peak_keys: w.peak,
+            max_keys: w.cap(),
+            bytes: w.bytes() + extra,
             refused_keys: w.refused,
             late_records: w.late,
+            held_records: w.held,
             findings,
         }
     }
+}
+
+/// One connection as the connection detectors see it: who opened it (client), who answered
+/// (server), the service port, and what decided that.
+#[derive(Clone, Copy, Debug)]
+pub struct Conn {
+    /// The client peer.
+    pub client: Addr,
+    /// Its class.
+    pub client_class: Class,
+    /// The server peer.
+    pub server: Addr,
+    /// Its class.
+    pub server_class: Class,
+    /// The server's port.
+    pub port: u16,
+    /// IANA protocol (0: unknown).
+    pub proto: u8,
+    /// Whether this record was sent by the client (else it is the server's reply).
+    pub from_client: bool,
+    /// [`DecidedBy::bit`] of what decided it.
+    pub decided: u8,
+}
+
+/// The connection of a probe-counting detector (port scans, host sweeps): like [`conn`],
+/// but a REJECTed record whose initiator nothing decided is taken as sent by its source
+/// (the sender of refused packets; a reply a network ACL dropped is usually decided by its
+/// service source port), with `decided_by: none`.
+#[inline]
+pub fn probe_conn(f: &Flow, unknown: UnknownInitiator) -> Option<Conn> {
+    if f.initiator == Initiator::Unknown && f.rejected() && unknown == UnknownInitiator::Skip {
+        let mut c = conn(f, UnknownInitiator::Ports)?;
+        c.decided = DecidedBy::None.bit();
+        return Some(c);
+    }
+    conn(f, unknown)
+}
+
+/// The connection of a ported record; `None` when it has no ports or addresses, or nothing
+/// decided who initiated and the pack says `initiator_unknown: skip`.
+#[inline]
+pub fn conn(f: &Flow, unknown: UnknownInitiator) -> Option<Conn> {
+    if !f.ported {
+        return None;
+    }
+    let (s, d) = f.peers?;
+    let proto = f.protocol.unwrap_or(0);
+    let (sc, dc) = (f.src_class, f.dst_class);
+    let c = match f.initiator {
+        Initiator::Src => (s, sc, d, dc, f.dport, true, f.decided_by.bit()),
+        Initiator::Dst => (d, dc, s, sc, f.sport, false, f.decided_by.bit()),
+        Initiator::Unknown => match unknown {
+            UnknownInitiator::Skip => return None,
+            UnknownInitiator::Ports => (s, sc, d, dc, f.dport, true, DecidedBy::Ports.bit()),
+        },
+    };
+    Some(Conn {
+        client: c.0,
+        client_class: c.1,
+        server: c.2,
+        server_class: c.3,
+        port: c.4,
+        proto,
+        from_client: c.5,
+        decided: c.6,
+    })
 }
 
 /// Counts, time span and evidence of one key.
@@ -153,6 +263,8 @@ pub struct Tally {
     pub last: u64,
     /// Evidence.
     pub evidence: Evidence,
+    /// [`DecidedBy::bit`]s of the records counted.
+    pub decided: u8,
 }
 
 impl Default for Tally {
@@ -164,6 +276,7 @@ impl Default for Tally {
             first: u64::MAX,
             last: 0,
             evidence: Evidence::default(),
+            decided: 0,
         }
     }
 }
@@ -183,6 +296,13 @@ impl Tally {
         }
         self.evidence.offer(origin, max_evidence);
     }
+
+    /// Counts a record of a connection (notes what decided its initiator).
+    #[inline]
+    pub fn add_conn(&mut self, f: &Flow, c: &Conn, origin: Origin, max_evidence: usize) {
+        self.add(f, origin, max_evidence);
+        self.decided |= c.decided;
+    }
 }
 
 /// Sets a finding's destination port and protocol (`0`: unknown).
@@ -198,35 +318,78 @@ fn set_hosts(f: &mut Finding, hosts: &Distinct<Addr>, (n, exact): (u64, bool)) {
     f.hosts = hosts.sample().iter().map(|a| a.ip()).collect();
 }
 
-/// The addresses and time of a flow the scan detectors (port scans, host sweeps) count: one
-/// with ports, a probe when only probes count, from a source in scope, not allow-listed.
-#[inline]
-fn scan_candidate(
-    f: &Flow,
-    rule: &Rule,
-    probes_only: bool,
-    sources: SourceScope,
-) -> Option<(Addr, Addr, u64)> {
-    let ((src, dst), t) = (f.addrs?, f.time?);
-    let counted = f.ported
-        && (f.probe || !probes_only)
-        && sources.admits(f.src_internal)
-        && !rule.exempt(src, dst);
-    counted.then_some((src, dst, t))
+/// One enabled pack entry's detector (enum dispatch: no virtual call per record).
+pub enum AnyDetector {
+    /// `admin_port_exposure`.
+    AdminExposure(admin_exposure::AdminExposure),
+    /// `port_scan`.
+    PortScan(port_scan::PortScan),
+    /// `host_sweep`.
+    HostSweep(host_sweep::HostSweep),
+    /// `exfiltration`.
+    Exfiltration(exfiltration::Exfiltration),
+    /// `lateral_movement`.
+    LateralMovement(lateral_movement::LateralMovement),
+    /// `trust_zones`.
+    TrustZones(trust_zones::TrustZones),
+    /// `insecure_protocol`.
+    InsecureProtocol(insecure_protocol::InsecureProtocol),
+    /// `reject_burst`.
+    RejectBurst(reject_burst::RejectBurst),
+    /// `log_health`.
+    LogHealth(log_health::LogHealth),
 }
 
-/// Builds a detector for every enabled entry of the pack, in pack order.
-pub fn build(pack: &RulePack, cx: &Classifier) -> Vec<Box<dyn Detector>> {
+macro_rules! each {
+    ($self:expr, $d:ident => $e:expr) => {
+        match $self {
+            AnyDetector::AdminExposure($d) => $e,
+            AnyDetector::PortScan($d) => $e,
+            AnyDetector::HostSweep($d) => $e,
+            AnyDetector::Exfiltration($d) => $e,
+            AnyDetector::LateralMovement($d) => $e,
+            AnyDetector::TrustZones($d) => $e,
+            AnyDetector::InsecureProtocol($d) => $e,
+            AnyDetector::RejectBurst($d) => $e,
+            AnyDetector::LogHealth($d) => $e,
+        }
+    };
+}
+
+impl Detector for AnyDetector {
+    #[inline]
+    fn observe(&mut self, flow: &Flow, origin: Origin) {
+        each!(self, d => d.observe(flow, origin))
+    }
+
+    fn next_close(&self) -> Option<u64> {
+        each!(self, d => d.next_close())
+    }
+
+    fn close(&mut self, watermark: u64, cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
+        each!(self, d => d.close(watermark, cx, out))
+    }
+
+    fn stats(&self) -> DetectorStats {
+        each!(self, d => d.stats())
+    }
+}
+
+/// Builds a detector for every enabled entry of the pack, in pack order. Each gets an equal
+/// share of `settings.state_budget`.
+pub fn build(pack: &RulePack, cx: &Classifier) -> Vec<AnyDetector> {
+    let enabled = pack.detectors.iter().filter(|d| d.enabled).count().max(1);
+    let share = usize::try_from(pack.settings.state_budget / enabled as u64).unwrap_or(usize::MAX);
     pack.detectors
         .iter()
         .filter(|d| d.enabled)
         .map(|spec| {
-            let rule = Rule::new(spec, pack);
-            let d: Box<dyn Detector> = match &spec.params {
+            let rule = Rule::new(spec, pack, share);
+            match &spec.params {
                 Params::AdminPortExposure {
                     services,
                     min_sources,
-                } => Box::new(admin_exposure::AdminExposure::new(
+                } => AnyDetector::AdminExposure(admin_exposure::AdminExposure::new(
                     rule,
                     services.clone(),
                     *min_sources,
@@ -235,26 +398,30 @@ pub fn build(pack: &RulePack, cx: &Classifier) -> Vec<Box<dyn Detector>> {
                     min_ports,
                     probes_only,
                     sources,
-                } => Box::new(port_scan::PortScan::new(
+                    probing,
+                } => AnyDetector::PortScan(port_scan::PortScan::new(
                     rule,
                     *min_ports,
                     *probes_only,
                     *sources,
+                    *probing,
                 )),
                 Params::HostSweep {
                     min_hosts,
                     probes_only,
                     sources,
-                } => Box::new(host_sweep::HostSweep::new(
+                    probing,
+                } => AnyDetector::HostSweep(host_sweep::HostSweep::new(
                     rule,
                     *min_hosts,
                     *probes_only,
                     *sources,
+                    *probing,
                 )),
                 Params::Exfiltration {
                     min_bytes,
                     exclude_aws_services,
-                } => Box::new(exfiltration::Exfiltration::new(
+                } => AnyDetector::Exfiltration(exfiltration::Exfiltration::new(
                     rule,
                     *min_bytes,
                     *exclude_aws_services,
@@ -263,30 +430,53 @@ pub fn build(pack: &RulePack, cx: &Classifier) -> Vec<Box<dyn Detector>> {
                     services,
                     min_hosts,
                     include_rejected,
-                } => Box::new(lateral_movement::LateralMovement::new(
+                } => AnyDetector::LateralMovement(lateral_movement::LateralMovement::new(
                     rule,
                     services.clone(),
                     *min_hosts,
                     *include_rejected,
                 )),
                 Params::TrustZones => {
-                    Box::new(trust_zones::TrustZones::new(rule, cx.zones.clone()))
+                    AnyDetector::TrustZones(trust_zones::TrustZones::new(rule, cx.zones.clone()))
                 }
-                Params::InsecureProtocol { services } => Box::new(
+                Params::InsecureProtocol { services } => AnyDetector::InsecureProtocol(
                     insecure_protocol::InsecureProtocol::new(rule, services.clone()),
                 ),
                 Params::RejectBurst {
                     min_rejects,
                     sources,
-                } => Box::new(reject_burst::RejectBurst::new(rule, *min_rejects, *sources)),
+                } => AnyDetector::RejectBurst(reject_burst::RejectBurst::new(
+                    rule,
+                    *min_rejects,
+                    *sources,
+                )),
                 Params::LogHealth {
                     status,
                     min_records,
-                } => Box::new(log_health::LogHealth::new(rule, *status, *min_records)),
-            };
-            d
+                } => AnyDetector::LogHealth(log_health::LogHealth::new(
+                    rule,
+                    *status,
+                    *min_records,
+                )),
+            }
         })
         .collect()
+}
+
+/// Whether a client of this class is in a rule's `sources` scope.
+#[inline]
+fn in_scope(sources: SourceScope, class: Class) -> bool {
+    sources.admits(class.internal())
+}
+
+/// A severity one level up (critical stays critical).
+pub fn escalate(s: Severity) -> Severity {
+    match s {
+        Severity::Info => Severity::Low,
+        Severity::Low => Severity::Medium,
+        Severity::Medium => Severity::High,
+        Severity::High | Severity::Critical => Severity::Critical,
+    }
 }
 
 /// Whether any enabled detector reads trust zones.

@@ -1,41 +1,48 @@
-//! `port_scan` (vertical): one source reaching many distinct ports of one host in a window.
-//! Counts probes only by default (REJECTs and data-less SYNs, see `flow`); a port seen again
-//! is not counted twice. Ports are counted per (protocol, port); exact up to 32, then
-//! HyperLogLog.
+//! `port_scan` (vertical): one client probing many distinct ports of one host in a window,
+//! told from serving by the host's answers (see `probing`). Key (client, server); ports
+//! are counted per (protocol, port), exactly up to 32, then HyperLogLog; a port seen again
+//! counts once. Public clients' keys go through the admission gate.
 
-use super::{Detector, DetectorStats, Rule, Tally, approx, scan_candidate};
+use super::host_sweep::answered_note;
+use super::probing::{self, Answers, Probed, Role};
+use super::{CloseCx, Detector, DetectorStats, Rule, approx, in_scope, probe_conn};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
-use crate::rules::SourceScope;
-use crate::sketch::Distinct;
+use crate::rules::{Probing, SourceScope};
+use crate::sketch::{hash_addr, mix64};
 use crate::text::{count, noun};
 use crate::window::Windowed;
-
-#[derive(Default)]
-struct State {
-    tally: Tally,
-    ports: Distinct<u32>,
-}
 
 pub struct PortScan {
     rule: Rule,
     min_ports: u64,
     probes_only: bool,
     sources: SourceScope,
-    state: Windowed<(Addr, Addr), State>,
+    probing: Probing,
+    state: Windowed<(Addr, Addr), Probed<u32>>,
+    answers: Answers,
     findings: u64,
 }
 
 impl PortScan {
-    pub fn new(rule: Rule, min_ports: u64, probes_only: bool, sources: SourceScope) -> Self {
-        let state = Windowed::new(rule.window, rule.max_keys);
+    pub fn new(
+        rule: Rule,
+        min_ports: u64,
+        probes_only: bool,
+        sources: SourceScope,
+        probing: Probing,
+    ) -> Self {
+        let state = rule.windowed(64).with_gate(rule.promote_at);
+        let answers = Answers::new(rule.window);
         PortScan {
             rule,
             min_ports,
             probes_only,
             sources,
+            probing,
             state,
+            answers,
             findings: 0,
         }
     }
@@ -44,14 +51,51 @@ impl PortScan {
 impl Detector for PortScan {
     #[inline]
     fn observe(&mut self, f: &Flow, origin: Origin) {
-        let Some((src, dst, t)) = scan_candidate(f, &self.rule, self.probes_only, self.sources)
-        else {
+        let Some(t) = f.time else {
             return;
         };
-        if let Some((_, s)) = self.state.slot(t, (src, dst), State::default) {
-            s.tally.add(f, origin, self.rule.max_evidence);
-            s.ports
-                .insert(u32::from(f.protocol.unwrap_or(0)) << 16 | u32::from(f.dport));
+        let Some(c) = probe_conn(f, self.rule.unknown) else {
+            return;
+        };
+        if !in_scope(self.sources, c.client_class) || self.rule.exempt(c.client, c.server) {
+            return;
+        }
+        let key = (c.client, c.server);
+        let port = u32::from(c.proto) << 16 | u32::from(c.port);
+        match probing::role(f, &c, self.probes_only) {
+            Role::Probe => {
+                let public = probing::is_public(c.client_class);
+                let seen = self.answers.check(t, probing::conn_hash(&c));
+                let slot = if public {
+                    let h = mix64(hash_addr(c.client) ^ hash_addr(c.server).rotate_left(29));
+                    self.state.slot_gated(t, key, h, |held| Probed {
+                        held,
+                        public,
+                        ..Probed::default()
+                    })
+                } else {
+                    self.state.slot(t, key, Probed::default)
+                };
+                if let Some((_, s)) = slot {
+                    s.tally.add_conn(f, &c, origin, self.rule.max_evidence);
+                    s.touched.insert(port);
+                    s.learn(port, seen);
+                }
+            }
+            Role::ClientData => {
+                self.answers.note(t, probing::conn_hash(&c), true);
+                if let Some(s) = self.state.get(t, &key) {
+                    s.touched.insert(port);
+                    s.learn(port, (true, true));
+                }
+            }
+            Role::Reply(data) => {
+                self.answers.note(t, probing::conn_hash(&c), data);
+                if let Some(s) = self.state.get(t, &key) {
+                    s.learn(port, (true, data));
+                }
+            }
+            Role::Skip => {}
         }
     }
 
@@ -59,35 +103,39 @@ impl Detector for PortScan {
         self.state.next_close()
     }
 
-    fn close(&mut self, watermark: u64, out: &mut Vec<Finding>) {
-        let (rule, min) = (&self.rule, self.min_ports);
+    fn close(&mut self, watermark: u64, _cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
+        let (rule, min, probes_only, probing) =
+            (&self.rule, self.min_ports, self.probes_only, &self.probing);
         let mut made = 0;
         self.state.close(watermark, |start, map| {
             for ((src, dst), s) in map {
-                let (n, exact) = s.ports.count();
-                if n < min {
+                let Some(v) = probing::judge(&s, min, probes_only, probing, rule.severity) else {
                     continue;
-                }
+                };
                 let mut f = rule.finding(start, &s.tally, Some(src), Some(dst));
-                f.distinct = Some(n);
-                f.distinct_exact = exact;
-                f.ports = s.ports.sample().iter().map(|p| *p as u16).collect();
+                f.severity = v.severity;
+                f.distinct = Some(v.count);
+                f.distinct_exact = v.exact;
+                f.ports = s.touched.sample().iter().map(|p| *p as u16).collect();
                 f.ports.sort_unstable();
                 f.ports.dedup();
                 f.summary = format!(
-                    "{src} probed {} distinct {} on {dst} ({})",
-                    approx(n, exact),
-                    noun(n, "port", "ports"),
-                    count(s.tally.flows, "record", "records")
+                    "{src} probed {} distinct {} on {dst} ({}){}",
+                    approx(v.count, v.exact),
+                    noun(v.count, "port", "ports"),
+                    count(s.tally.flows, "record", "records"),
+                    answered_note(v.answered, v.served),
                 );
                 out.push(f);
                 made += 1;
             }
         });
+        self.answers.close(watermark);
         self.findings += made;
     }
 
     fn stats(&self) -> DetectorStats {
-        self.rule.stats(&self.state, self.findings)
+        self.rule
+            .stats(&self.state, self.findings, self.answers.bytes())
     }
 }

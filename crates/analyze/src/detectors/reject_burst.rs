@@ -1,8 +1,14 @@
-//! `reject_burst`: many REJECTed records from one source in a window (`sources` narrows to
-//! internal or external sources). Also counts the distinct destinations hit (exact up to 32,
-//! then HyperLogLog) for the finding.
+//! `reject_burst`: many REJECTed records sent by one source in a window (`sources` narrows
+//! to internal or external sources). Rejected replies (the record's initiator is its
+//! destination: a network ACL dropping a server's answers) are not the sender's doing and
+//! are skipped. Also counts the distinct destinations hit (exact up to 32, then
+//! HyperLogLog). Public sources go through the admission gate; records it held count
+//! toward the threshold.
 
-use super::{Detector, DetectorStats, Rule, Tally, approx, set_hosts};
+use super::{CloseCx, Detector, DetectorStats, Rule, Tally, approx, set_hosts};
+use crate::addr::Class;
+use crate::initiator::Initiator;
+use crate::sketch::hash_addr;
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -15,6 +21,7 @@ use crate::window::Windowed;
 struct State {
     tally: Tally,
     dsts: Distinct<Addr>,
+    held: u32,
 }
 
 pub struct RejectBurst {
@@ -27,7 +34,7 @@ pub struct RejectBurst {
 
 impl RejectBurst {
     pub fn new(rule: Rule, min_rejects: u64, sources: SourceScope) -> Self {
-        let state = Windowed::new(rule.window, rule.max_keys);
+        let state = rule.windowed(64).with_gate(rule.promote_at);
         RejectBurst {
             rule,
             min_rejects,
@@ -41,14 +48,27 @@ impl RejectBurst {
 impl Detector for RejectBurst {
     #[inline]
     fn observe(&mut self, f: &Flow, origin: Origin) {
-        let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
+        let (Some((src, dst)), Some(t)) = (f.peers, f.time) else {
             return;
         };
-        if !f.rejected() || !self.sources.admits(f.src_internal) || self.rule.exempt(src, dst) {
+        if !f.rejected()
+            || f.initiator == Initiator::Dst
+            || !self.sources.admits(f.src_internal)
+            || self.rule.exempt(src, dst)
+        {
             return;
         }
-        if let Some((_, s)) = self.state.slot(t, src, State::default) {
+        let slot = if f.src_class == Class::Public {
+            self.state.slot_gated(t, src, hash_addr(src), |held| State {
+                held,
+                ..State::default()
+            })
+        } else {
+            self.state.slot(t, src, State::default)
+        };
+        if let Some((_, s)) = slot {
             s.tally.add(f, origin, self.rule.max_evidence);
+            s.tally.decided |= f.decided_by.bit();
             s.dsts.insert(dst);
         }
     }
@@ -57,17 +77,18 @@ impl Detector for RejectBurst {
         self.state.next_close()
     }
 
-    fn close(&mut self, watermark: u64, out: &mut Vec<Finding>) {
+    fn close(&mut self, watermark: u64, _cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
         let (rule, min) = (&self.rule, self.min_rejects);
         let mut made = 0;
         self.state.close(watermark, |start, map| {
             for (src, s) in map {
-                if s.tally.flows < min {
+                if s.tally.flows + u64::from(s.held) < min {
                     continue;
                 }
                 let (n, exact) = s.dsts.count();
                 let first = s.dsts.sample().first().copied();
                 let mut f = rule.finding(start, &s.tally, Some(src), first);
+                f.flows += u64::from(s.held);
                 set_hosts(&mut f, &s.dsts, (n, exact));
                 f.summary = format!(
                     "{} from {src} to {} {}",
@@ -83,6 +104,6 @@ impl Detector for RejectBurst {
     }
 
     fn stats(&self) -> DetectorStats {
-        self.rule.stats(&self.state, self.findings)
+        self.rule.stats(&self.state, self.findings, 0)
     }
 }

@@ -1,8 +1,13 @@
 //! `trust_zones`: ACCEPTed flows that the pack's zone policies (`zones[].accept_from`) do not
-//! allow; see `zones` for the rules, replies included. One finding per connection (client,
-//! server, protocol, server port) and window; replies are filed under their connection.
+//! allow; see `zones` for the rules. The record's initiator decides which side is the client
+//! (its zone must be allowed into the server's zone on the service port), so replies are
+//! filed under their connection. Records whose initiator is unknown are skipped, or with
+//! `settings.initiator_unknown: ports` judged by the zones' own reply heuristic. One finding
+//! per connection (client, server, protocol, server port) and window.
 
-use super::{Detector, DetectorStats, Rule, Tally, set_port};
+use super::{CloseCx, Detector, DetectorStats, Rule, Tally, conn, set_port};
+use crate::initiator::Initiator;
+use crate::rules::UnknownInitiator;
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -24,7 +29,7 @@ pub struct TrustZones {
 
 impl TrustZones {
     pub fn new(rule: Rule, zones: Zones) -> Self {
-        let state = Windowed::new(rule.window, rule.max_keys);
+        let state = rule.windowed(0);
         TrustZones {
             rule,
             zones,
@@ -37,38 +42,60 @@ impl TrustZones {
 impl Detector for TrustZones {
     #[inline]
     fn observe(&mut self, f: &Flow, origin: Origin) {
-        let (Some((src, dst)), Some(t)) = (f.addrs, f.time) else {
+        let (Some((src, dst)), Some(t)) = (f.peers, f.time) else {
             return;
         };
         if self.zones.is_empty() || !f.accepted() || self.rule.exempt(src, dst) {
             return;
         }
-        let Some(reversed) = self.zones.violation(
-            f.src_zone,
-            f.dst_zone,
-            f.protocol,
-            (f.sport, f.dport),
-            f.flags,
-        ) else {
-            return;
-        };
-        // A reply is filed under the connection it answers: client, server, server port.
-        let (key, zones) = if reversed {
-            (
-                (dst, src, f.protocol.unwrap_or(0), f.sport),
-                (f.dst_zone, f.src_zone),
-            )
+        let (key, zones, decided) = if f.initiator == Initiator::Unknown {
+            if self.rule.unknown == UnknownInitiator::Skip {
+                return;
+            }
+            let Some(reversed) = self.zones.violation(
+                f.src_zone,
+                f.dst_zone,
+                f.protocol,
+                (f.sport, f.dport),
+                f.flags,
+            ) else {
+                return;
+            };
+            // A reply is filed under the connection it answers: client, server, server port.
+            let bit = crate::initiator::DecidedBy::Ports.bit();
+            if reversed {
+                (
+                    (dst, src, f.protocol.unwrap_or(0), f.sport),
+                    (f.dst_zone, f.src_zone),
+                    bit,
+                )
+            } else {
+                (
+                    (src, dst, f.protocol.unwrap_or(0), f.dport),
+                    (f.src_zone, f.dst_zone),
+                    bit,
+                )
+            }
         } else {
-            (
-                (src, dst, f.protocol.unwrap_or(0), f.dport),
-                (f.src_zone, f.dst_zone),
-            )
+            let Some(c) = conn(f, self.rule.unknown) else {
+                return;
+            };
+            let zones = if c.from_client {
+                (f.src_zone, f.dst_zone)
+            } else {
+                (f.dst_zone, f.src_zone)
+            };
+            if self.zones.allows(zones.0, zones.1, f.protocol, c.port) {
+                return;
+            }
+            ((c.client, c.server, c.proto, c.port), zones, c.decided)
         };
         if let Some((_, s)) = self.state.slot(t, key, || State {
             tally: Tally::default(),
             zones,
         }) {
             s.tally.add(f, origin, self.rule.max_evidence);
+            s.tally.decided |= decided;
         }
     }
 
@@ -76,7 +103,7 @@ impl Detector for TrustZones {
         self.state.next_close()
     }
 
-    fn close(&mut self, watermark: u64, out: &mut Vec<Finding>) {
+    fn close(&mut self, watermark: u64, _cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
         let (rule, zones) = (&self.rule, &self.zones);
         let mut made = 0;
         self.state.close(watermark, |start, map| {
@@ -98,6 +125,6 @@ impl Detector for TrustZones {
     }
 
     fn stats(&self) -> DetectorStats {
-        self.rule.stats(&self.state, self.findings)
+        self.rule.stats(&self.state, self.findings, 0)
     }
 }

@@ -61,6 +61,37 @@ impl fmt::Display for RuleError {
 
 impl std::error::Error for RuleError {}
 
+/// What tells a scan or sweep (probing) from a client using a service (serving): pack keys
+/// `min_probe_share` (percent) and `escalate_accepted` of `port_scan` and `host_sweep`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Probing {
+    /// Fire only when at most `100 - min_probe_share` percent of the targets served data.
+    pub min_probe_share: u64,
+    /// Raise the severity one level when a public client's probes were answered by at least
+    /// this many targets (0: never).
+    pub escalate_accepted: u64,
+}
+
+impl Default for Probing {
+    fn default() -> Probing {
+        Probing {
+            min_probe_share: 80,
+            escalate_accepted: 3,
+        }
+    }
+}
+
+/// What detectors do with a record whose initiator is unknown (`settings.initiator_unknown`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UnknownInitiator {
+    /// Skip it (default): never guess a service from a port alone.
+    #[default]
+    Skip,
+    /// Treat the source as the client and the destination port as the service (the old
+    /// behaviour).
+    Ports,
+}
+
 /// Pack-wide settings (`settings:`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
@@ -68,7 +99,7 @@ pub struct Settings {
     pub allowed_lateness: u64,
     /// Evidence pointers per finding (1–16).
     pub max_evidence: usize,
-    /// Live keys per detector, all open windows together.
+    /// Live keys per detector, all open windows together (0: sized from `state_budget`).
     pub max_keys: usize,
     /// Whether double-ended flows are counted once.
     pub dedupe: bool,
@@ -80,6 +111,14 @@ pub struct Settings {
     pub probe_max_bytes: u64,
     /// Incidents kept per run (findings for further group keys are counted as a limit).
     pub max_incidents: usize,
+    /// Bytes of detector state, all detectors together (split evenly; a rule's `max_keys`
+    /// overrides its share).
+    pub state_budget: u64,
+    /// Records a key from an internet-sized key space needs in a window before it gets
+    /// exact state (1–4; 1: at once).
+    pub promote_at: u32,
+    /// What detectors do when nothing decides who initiated a record.
+    pub initiator_unknown: UnknownInitiator,
 }
 
 impl Default for Settings {
@@ -87,12 +126,15 @@ impl Default for Settings {
         Settings {
             allowed_lateness: 600,
             max_evidence: 5,
-            max_keys: 50_000,
+            max_keys: 0,
             dedupe: true,
             dedupe_max_entries: 500_000,
             probe_max_packets: 3,
             probe_max_bytes: 300,
             max_incidents: 10_000,
+            state_budget: 128 << 20,
+            promote_at: 2,
+            initiator_unknown: UnknownInitiator::Skip,
         }
     }
 }
@@ -159,6 +201,8 @@ pub enum Params {
         probes_only: bool,
         /// Which sources.
         sources: SourceScope,
+        /// Probing vs serving thresholds.
+        probing: Probing,
     },
     /// One source probing one port on many hosts.
     HostSweep {
@@ -168,6 +212,8 @@ pub enum Params {
         probes_only: bool,
         /// Which sources.
         sources: SourceScope,
+        /// Probing vs serving thresholds.
+        probing: Probing,
     },
     /// Bytes from an internal address to one external address.
     Exfiltration {

@@ -6,8 +6,8 @@ use serde_yaml::Value;
 
 use super::check::{Checker, Locator, suggestion};
 use super::{
-    DETECTOR_KINDS, DetectorSpec, Params, ReportSettings, RuleError, RulePack, Settings,
-    SourceScope,
+    DETECTOR_KINDS, DetectorSpec, Params, Probing, ReportSettings, RuleError, RulePack, Settings,
+    SourceScope, UnknownInitiator,
 };
 use crate::addr::{CidrSet, Networks};
 use crate::finding::{MAX_EVIDENCE, Severity};
@@ -42,8 +42,16 @@ const COMMON_KEYS: &[&str] = &[
 /// Kind-specific keys: (kind, optional keys, required keys).
 const KIND_KEYS: &[(&str, &[&str], &[&str])] = &[
     ("admin_port_exposure", &["min_sources"], &["services"]),
-    ("port_scan", &["probes_only", "sources"], &["min_ports"]),
-    ("host_sweep", &["probes_only", "sources"], &["min_hosts"]),
+    (
+        "port_scan",
+        &["probes_only", "sources", "min_probe_share", "escalate_accepted"],
+        &["min_ports"],
+    ),
+    (
+        "host_sweep",
+        &["probes_only", "sources", "min_probe_share", "escalate_accepted"],
+        &["min_hosts"],
+    ),
     ("exfiltration", &["exclude_aws_services"], &["min_bytes"]),
     (
         "lateral_movement",
@@ -137,6 +145,9 @@ fn settings(c: &mut Checker<'_>, v: &Value, p: &Path, s: &mut Settings) {
         "probe_max_packets",
         "probe_max_bytes",
         "max_incidents",
+        "state_budget",
+        "promote_at",
+        "initiator_unknown",
     ];
     for (k, v) in c.entries(m, p, &keys, &[], "settings") {
         let p = p.key(k);
@@ -175,6 +186,25 @@ fn settings(c: &mut Checker<'_>, v: &Value, p: &Path, s: &mut Settings) {
             "max_incidents" => {
                 if let Some(n) = c.number(v, &p, &what, 1, 10_000_000) {
                     s.max_incidents = n as usize;
+                }
+            }
+            "state_budget" => {
+                if let Some(n) = c.bytes(v, &p, &what) {
+                    s.state_budget = n.max(1 << 20);
+                }
+            }
+            "promote_at" => {
+                if let Some(n) = c.number(v, &p, &what, 1, 4) {
+                    s.promote_at = n as u32;
+                }
+            }
+            "initiator_unknown" => {
+                if let Some(x) = c.choice(v, &p, &what, &["skip", "ports"]) {
+                    s.initiator_unknown = if x == "ports" {
+                        UnknownInitiator::Ports
+                    } else {
+                        UnknownInitiator::Skip
+                    };
                 }
             }
             _ => {
@@ -727,6 +757,17 @@ fn detector(c: &mut Checker<'_>, v: &Value, p: &Path, pack: &RulePack) -> Option
             None => Some(SourceScope::Any),
         }
     };
+    let probing = |c: &mut Checker<'_>| -> Option<Probing> {
+        let mut out = Probing::default();
+        if let Some(v) = find("min_probe_share") {
+            out.min_probe_share = c.number(v, &p.key("min_probe_share"), "min_probe_share", 1, 100)?;
+        }
+        if let Some(v) = find("escalate_accepted") {
+            out.escalate_accepted =
+                c.number(v, &p.key("escalate_accepted"), "escalate_accepted", 0, 1_000_000)?;
+        }
+        Some(out)
+    };
     let svc = |c: &mut Checker<'_>| -> Option<ServiceSet> {
         let v = find("services")?;
         service_refs(c, v, &p.key("services"), &pack.services).map(ServiceSet::new)
@@ -744,20 +785,24 @@ fn detector(c: &mut Checker<'_>, v: &Value, p: &Path, pack: &RulePack) -> Option
             let min_ports = num(c, "min_ports", 0);
             let probes_only = flag(c, "probes_only", true);
             let sources = scope(c);
+            let probing = probing(c);
             Params::PortScan {
                 min_ports: min_ports?,
                 probes_only: probes_only?,
                 sources: sources?,
+                probing: probing?,
             }
         }
         "host_sweep" => {
             let min_hosts = num(c, "min_hosts", 0);
             let probes_only = flag(c, "probes_only", true);
             let sources = scope(c);
+            let probing = probing(c);
             Params::HostSweep {
                 min_hosts: min_hosts?,
                 probes_only: probes_only?,
                 sources: sources?,
+                probing: probing?,
             }
         }
         "exfiltration" => {

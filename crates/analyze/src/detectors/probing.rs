@@ -1,0 +1,245 @@
+//! Probing vs serving, shared by `port_scan` and `host_sweep`.
+//!
+//! A scan or sweep is a client touching many targets with probes that were mostly rejected,
+//! unanswered or answered only by a handshake; a client tier using a service, a monitoring
+//! server scraping every host or a load balancer's health checks are answered (and mostly
+//! served data), and are not. Per key (client and the targets' common part) a detector
+//! keeps three [`Distinct`] sets of targets: `touched` (client records), `answered` (the
+//! target replied: SYN-ACK or data) and `served` (data flowed). Replies can arrive before or
+//! after the probe they answer (interfaces are logged in different objects), so every reply
+//! is also noted in a per-window [`Answers`] filter by (client, server, protocol, port) and
+//! looked up when a probe creates or extends a key.
+//!
+//! The count a rule thresholds on (see [`judge`]):
+//! - internal client: targets touched − targets answered (a health checker is answered);
+//! - public client: targets touched − targets served (an open port a scanner found still
+//!   counts: it answered a probe, and no data followed).
+//!
+//! It fires when that count reaches the rule's minimum and at most
+//! `100 − min_probe_share` percent of the targets touched served data. A public client's
+//! finding is raised one severity level when at least `escalate_accepted` targets answered
+//! its probes (it found open services). With `probes_only: false` every client record
+//! counts and the serving test is off.
+
+use std::collections::VecDeque;
+
+use super::Conn;
+use crate::addr::Class;
+use crate::finding::Severity;
+use crate::flow::Flow;
+use crate::initiator::{Answer, Initiator};
+use crate::rules::Probing;
+use crate::sketch::{Bloom, Countable, Distinct, hash_addr, mix64};
+use crate::time::window_start;
+
+/// Bits of each answer filter per window (2^22 bits = 512 KiB; 1 M replies ≈ 3.6% false
+/// positives).
+const ANSWER_BITS: u32 = 22;
+
+/// The hash of one (client, server, protocol, port) connection.
+#[inline]
+pub fn conn_hash(c: &Conn) -> u64 {
+    mix64(
+        hash_addr(c.client)
+            ^ hash_addr(c.server).rotate_left(23)
+            ^ (u64::from(c.proto) << 16 | u64::from(c.port)),
+    )
+}
+
+/// Per-window filters of connections answered and served.
+pub struct Answers {
+    size: u64,
+    windows: VecDeque<(u64, Bloom, Bloom)>,
+}
+
+impl Answers {
+    /// Filters for windows of `size` seconds.
+    pub fn new(size: u64) -> Answers {
+        Answers {
+            size: size.max(1),
+            windows: VecDeque::new(),
+        }
+    }
+
+    /// Notes a reply (or a client record that carried data) at `t`.
+    #[inline]
+    pub fn note(&mut self, t: u64, hash: u64, served: bool) {
+        let ws = window_start(t, self.size);
+        let at = match self.windows.iter().rposition(|(s, _, _)| *s <= ws) {
+            Some(i) if self.windows[i].0 == ws => i,
+            found => {
+                let i = found.map_or(0, |i| i + 1);
+                self.windows
+                    .insert(i, (ws, Bloom::new(ANSWER_BITS), Bloom::new(ANSWER_BITS)));
+                i
+            }
+        };
+        let (_, answered, data) = &mut self.windows[at];
+        answered.insert(hash);
+        if served {
+            data.insert(hash);
+        }
+    }
+
+    /// Whether the connection was answered, and served, in the window holding `t`.
+    #[inline]
+    pub fn check(&self, t: u64, hash: u64) -> (bool, bool) {
+        let ws = window_start(t, self.size);
+        match self.windows.iter().rev().find(|(s, _, _)| *s == ws) {
+            Some((_, a, d)) => (a.contains(hash), d.contains(hash)),
+            None => (false, false),
+        }
+    }
+
+    /// Drops the filters of windows ending at or before `watermark`.
+    pub fn close(&mut self, watermark: u64) {
+        let frontier = if watermark == u64::MAX {
+            u64::MAX
+        } else {
+            window_start(watermark, self.size)
+        };
+        while self
+            .windows
+            .front()
+            .is_some_and(|(s, _, _)| s.saturating_add(self.size) <= frontier)
+        {
+            self.windows.pop_front();
+        }
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.windows.iter().map(|(_, a, d)| a.bytes() + d.bytes()).sum()
+    }
+}
+
+/// What a port scan or host sweep keeps per key.
+#[derive(Default)]
+pub struct Probed<T: Countable + Default> {
+    /// Counts and evidence of the client records.
+    pub tally: super::Tally,
+    /// Targets the client's records reached.
+    pub touched: Distinct<T>,
+    /// Targets that answered.
+    pub answered: Distinct<T>,
+    /// Targets that served data.
+    pub served: Distinct<T>,
+    /// Client records held back by the admission gate before the key had state.
+    pub held: u32,
+    /// Whether the client is public.
+    pub public: bool,
+}
+
+impl<T: Countable + Default> Probed<T> {
+    /// Notes what the answer filters know about `target`.
+    #[inline]
+    pub fn learn(&mut self, target: T, (answered, served): (bool, bool)) {
+        if answered {
+            self.answered.insert(target);
+        }
+        if served {
+            self.served.insert(target);
+        }
+    }
+}
+
+/// What a record means to a probing detector.
+pub enum Role {
+    /// A client record that counts as a probe (may create the key).
+    Probe,
+    /// A client record that carried data (extends an existing key only).
+    ClientData,
+    /// A server's reply (extends an existing key only); `true` when it carried data.
+    Reply(bool),
+    /// Nothing to count.
+    Skip,
+}
+
+/// The role of a record for a rule counting `probes_only`.
+#[inline]
+pub fn role(f: &Flow, c: &Conn, probes_only: bool) -> Role {
+    if c.from_client {
+        // A record whose initiator only the port fallback decided is a probe by the
+        // side-blind test.
+        let probe = if f.initiator == Initiator::Unknown {
+            f.probe
+        } else {
+            f.client_probe
+        };
+        if probe || !probes_only {
+            Role::Probe
+        } else if f.answer == Answer::Data {
+            Role::ClientData
+        } else {
+            Role::Skip
+        }
+    } else {
+        match f.answer {
+            Answer::SynAck => Role::Reply(false),
+            Answer::Data => Role::Reply(true),
+            Answer::None => Role::Skip,
+        }
+    }
+}
+
+/// A judged key: the count to report, whether it is exact, and the severity.
+pub struct Verdict {
+    /// Targets probed and not served (public) or not answered (internal), plus held records.
+    pub count: u64,
+    /// Whether `count` is exact.
+    pub exact: bool,
+    /// Targets that answered.
+    pub answered: u64,
+    /// Targets that served data.
+    pub served: u64,
+    /// The finding's severity.
+    pub severity: Severity,
+}
+
+/// Decides whether a key is a scan or sweep (see the module docs).
+pub fn judge<T: Countable + Default>(
+    s: &Probed<T>,
+    min: u64,
+    probes_only: bool,
+    probing: &Probing,
+    severity: Severity,
+) -> Option<Verdict> {
+    let (touched, t_exact) = s.touched.count();
+    let (answered, a_exact) = s.answered.count();
+    let (served, s_exact) = s.served.count();
+    let held = u64::from(s.held);
+    let (base, exact) = if !probes_only {
+        (touched, t_exact)
+    } else if s.public {
+        (touched.saturating_sub(served), t_exact && s_exact)
+    } else {
+        (touched.saturating_sub(answered), t_exact && a_exact)
+    };
+    let count = base + held;
+    if count < min {
+        return None;
+    }
+    if probes_only && served * 100 > (100 - probing.min_probe_share.min(100)) * (touched + held) {
+        return None;
+    }
+    let escalate = s.public
+        && probing.escalate_accepted > 0
+        && answered >= probing.escalate_accepted;
+    Some(Verdict {
+        count,
+        exact: exact && held == 0,
+        answered,
+        served,
+        severity: if escalate {
+            super::escalate(severity)
+        } else {
+            severity
+        },
+    })
+}
+
+/// Whether a client is public.
+#[inline]
+pub fn is_public(class: Class) -> bool {
+    class == Class::Public
+}

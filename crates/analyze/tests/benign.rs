@@ -1,0 +1,169 @@
+//! The benign corpus: `flowgen --realism 2 --benign-only` (300,000 records, 3 VPCs with NAT
+//! gateways, load balancers and health checks, web → app → db tiers, DNS servers, monitoring
+//! scrapers, backups, IPv6 dual-stack hosts, AWS service endpoints; 40 minutes) through the
+//! default pack, with the VPCs' own CIDRs layered on as `--discover` would add them. A
+//! security team must be able to read the result: no high-severity finding, at most a handful
+//! of medium ones, no refused state keys, no late records.
+//!
+//! The count of findings per severity and detector is printed either way, so progress on the
+//! detectors is visible while this test fails.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use flowkeeper_analyze::{Engine, Origin, PackSource, RulePack, Severity};
+use flowlog::S3TextFile;
+
+/// At most this many medium findings on benign traffic.
+const MAX_MEDIUM: usize = 5;
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// The delivery time in an object's name (`..._20261101T0005Z_hash.log.gz`).
+fn delivered(p: &Path) -> String {
+    let name = p.file_name().unwrap().to_string_lossy().into_owned();
+    let parts: Vec<&str> = name.split('_').collect();
+    parts[parts.len() - 2].to_owned()
+}
+
+/// The objects of a flowgen directory in delivery order, as `analyze` reads them.
+pub fn objects(dir: &Path) -> Vec<PathBuf> {
+    let mut objects: Vec<PathBuf> = files(dir)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".log.gz"))
+        .collect();
+    objects.sort_by_key(|p| (delivered(p), p.clone()));
+    objects
+}
+
+fn pack(dir: &Path, layers: &[&str]) -> RulePack {
+    let default = fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../policies/detections/default.yaml"),
+    )
+    .unwrap();
+    let texts: Vec<(String, String)> = layers
+        .iter()
+        .map(|l| (l.to_string(), fs::read_to_string(dir.join(l)).unwrap()))
+        .collect();
+    let mut sources = vec![PackSource {
+        name: "default.yaml",
+        text: &default,
+    }];
+    sources.extend(texts.iter().map(|(n, t)| PackSource { name: n, text: t }));
+    RulePack::from_yaml_layers(&sources).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+#[test]
+#[ignore = "needs the initiator/NAT/ours work (h-sem) and grouping/probing rules (h-det); run with --ignored to see the false findings per detector"]
+fn benign_corpus_raises_no_high_and_few_medium_findings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let status = Command::new(env!("CARGO_BIN_EXE_flowgen"))
+        .args(["--realism", "2", "--benign-only", "--out"])
+        .arg(dir)
+        .args([
+            "--records",
+            "300000",
+            "--seed",
+            "11",
+            "--vpcs",
+            "3",
+            "--minutes",
+            "40",
+        ])
+        .status()
+        .expect("run flowgen");
+    assert!(status.success(), "flowgen failed");
+    let objects = objects(dir);
+    assert_eq!(objects.len(), 24, "3 flow logs × 8 five-minute objects");
+
+    let pack = pack(dir, &["networks.yaml"]);
+    let mut engine = Engine::new(&pack);
+    let mut records = 0u64;
+    for (source, path) in objects.iter().enumerate() {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(fs::File::open(path).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        let file = S3TextFile::parse(&text).unwrap();
+        for (line, record) in file.records() {
+            let record = record.unwrap_or_else(|e| panic!("{}:{line}: {e}", path.display()));
+            engine.observe(&record, Origin::new(source as u32, line as u64));
+            records += 1;
+        }
+    }
+    assert_eq!(records, 300_000);
+    let analysis = engine.finish();
+    let stats = &analysis.stats;
+
+    let mut per: BTreeMap<(Severity, String), usize> = BTreeMap::new();
+    for f in &analysis.findings {
+        *per.entry((f.severity, f.detector.clone())).or_default() += 1;
+    }
+    eprintln!("benign corpus, false findings per severity and detector:");
+    for ((severity, detector), n) in per.iter().rev() {
+        eprintln!("  {:>8} {detector:<24} {n}", severity.as_str());
+        let examples = analysis
+            .findings
+            .iter()
+            .filter(|f| f.severity == *severity && f.detector == *detector);
+        for f in examples.take(3) {
+            eprintln!("           e.g. {}", f.summary);
+        }
+    }
+    let sample = |s: Severity| -> Vec<String> {
+        analysis
+            .findings
+            .iter()
+            .filter(|f| f.severity == s)
+            .take(10)
+            .map(|f| format!("{} {}", f.detector, f.summary))
+            .collect()
+    };
+    let high = analysis
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::High)
+        .count();
+    let medium = analysis
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Medium)
+        .count();
+    eprintln!(
+        "late {}, refused keys {}, dedupe overflow {}",
+        stats.late_records(),
+        stats.refused_keys(),
+        stats.dedupe_overflow
+    );
+    assert_eq!(
+        high,
+        0,
+        "high on benign traffic:\n{:#?}",
+        sample(Severity::High)
+    );
+    assert!(
+        medium <= MAX_MEDIUM,
+        "{medium} medium on benign traffic:\n{:#?}",
+        sample(Severity::Medium)
+    );
+    assert_eq!(stats.refused_keys(), 0, "{stats:?}");
+    assert_eq!(stats.late_records(), 0, "{stats:?}");
+}
