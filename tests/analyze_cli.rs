@@ -97,7 +97,10 @@ fn findings_carry_evidence_and_fail_on_sets_exit_2() {
         .expect("ssh exposure found");
     assert_eq!(ssh["subject"]["ip"], "10.0.4.10");
     assert_eq!(ssh["ports"]["sample"], serde_json::json!([22]));
-    assert_eq!(ssh["sources"]["sample"], serde_json::json!(["198.51.100.7"]));
+    assert_eq!(
+        ssh["sources"]["sample"],
+        serde_json::json!(["198.51.100.7"])
+    );
     assert_eq!(ssh["id"].as_str().unwrap().len(), 16);
     assert!(
         ssh["evidence_at"][0]
@@ -152,7 +155,10 @@ fn ndjson_streams_typed_lines_and_html_is_self_contained() {
     assert!(n("window") >= n("finding"), "{types:?}");
     // Window lines stream first, then one finding per incident, then the summary.
     let first_finding = types.iter().position(|t| *t == "finding").unwrap();
-    assert!(types[..first_finding].iter().all(|t| *t == "window"), "{types:?}");
+    assert!(
+        types[..first_finding].iter().all(|t| *t == "window"),
+        "{types:?}"
+    );
     assert_eq!(&types[types.len() - 2..], ["summary", "reports"]);
     let summary = &lines[lines.len() - 2];
     assert_eq!(summary["findings"], n("finding"));
@@ -989,7 +995,12 @@ fn incident_dir() -> tempfile::TempDir {
 #[test]
 fn regression_thirteen_windows_of_one_scanner_are_one_finding_in_every_format() {
     let dir = incident_dir();
-    let run = |format: &str| flowkeeper(dir.path(), &["-q", "analyze", "flows.log", "--format", format]);
+    let run = |format: &str| {
+        flowkeeper(
+            dir.path(),
+            &["-q", "analyze", "flows.log", "--format", format],
+        )
+    };
     let doc = json_of(&run("json"));
     let scans: Vec<&Value> = doc["findings"]
         .as_array()
@@ -1004,7 +1015,10 @@ fn regression_thirteen_windows_of_one_scanner_are_one_finding_in_every_format() 
     assert_eq!(scans[0]["first_seen"], T0 + 1);
 
     let ndjson = String::from_utf8(run("ndjson").stdout).unwrap();
-    let lines: Vec<Value> = ndjson.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = ndjson
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let of = |t: &str| {
         lines
             .iter()
@@ -1016,7 +1030,10 @@ fn regression_thirteen_windows_of_one_scanner_are_one_finding_in_every_format() 
     let text = String::from_utf8(run("text").stdout).unwrap();
     let rows: Vec<&str> = text.lines().filter(|l| l.contains("port-scan")).collect();
     assert_eq!(rows.len(), 1, "{text}");
-    assert!(rows[0].contains("13×5m") && rows[0].contains("1.5k"), "{text}");
+    assert!(
+        rows[0].contains("13×5m") && rows[0].contains("1.5k"),
+        "{text}"
+    );
 
     let html = String::from_utf8(run("html").stdout).unwrap();
     assert_eq!(
@@ -1093,7 +1110,9 @@ fn ocsf_is_one_detection_finding_per_incident_with_a_stable_uid() {
 }
 
 fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, actual).unwrap();
     }
@@ -1123,7 +1142,11 @@ fn table_matches_the_golden_files_and_fits_120_columns() {
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let text = String::from_utf8(out.stdout).unwrap();
         for line in text.lines() {
-            assert!(line.chars().count() <= 120, "{} chars: {line}", line.chars().count());
+            assert!(
+                line.chars().count() <= 120,
+                "{} chars: {line}",
+                line.chars().count()
+            );
         }
         golden(file, &text);
     }
@@ -1142,7 +1165,15 @@ fn limits_are_reported_in_every_format() {
     let run = |format: &str| {
         flowkeeper(
             dir.path(),
-            &["-q", "analyze", "flows.log", "--rules", "small.yaml", "--format", format],
+            &[
+                "-q",
+                "analyze",
+                "flows.log",
+                "--rules",
+                "small.yaml",
+                "--format",
+                format,
+            ],
         )
     };
     let doc = json_of(&run("json"));
@@ -1151,7 +1182,10 @@ fn limits_are_reported_in_every_format() {
     assert!(what.contains(&"incidents_capped"), "{limits:?}");
     assert!(what.contains(&"refused_keys"), "{limits:?}");
     assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
-    let capped = limits.iter().find(|l| l["what"] == "incidents_capped").unwrap();
+    let capped = limits
+        .iter()
+        .find(|l| l["what"] == "incidents_capped")
+        .unwrap();
     assert!(capped["count"].as_u64().unwrap() >= 1, "{capped}");
 
     let ndjson = String::from_utf8(run("ndjson").stdout).unwrap();
@@ -1168,11 +1202,17 @@ fn limits_are_reported_in_every_format() {
     assert!(text.contains(", keys refused ("), "{text}");
 
     let html = String::from_utf8(run("html").stdout).unwrap();
-    assert!(html.contains("id=\"limits\"") && html.contains("incidents capped"), "{html}");
+    assert!(
+        html.contains("id=\"limits\"") && html.contains("incidents capped"),
+        "{html}"
+    );
 
     let ocsf = run("ocsf");
     let err = stderr(&ocsf);
-    assert!(err.contains("warning: limit: incidents, incidents capped"), "{err}");
+    assert!(
+        err.contains("warning: limit: incidents, incidents capped"),
+        "{err}"
+    );
 
     // Without a limit hit, the table says so and JSON has none.
     let clean = flowkeeper(dir.path(), &["-q", "analyze", "flows.log"]);

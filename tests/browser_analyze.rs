@@ -76,7 +76,15 @@ fn report(dir: &Path) -> PathBuf {
     std::os::unix::fs::symlink("nowhere", dir.join("gone.log")).expect("symlink");
     let page = dir.join("analysis.html");
     let out = Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
-        .args(["-q", "analyze", "flows.log", "gone.log", "--format", "html", "-o"])
+        .args([
+            "-q",
+            "analyze",
+            "flows.log",
+            "gone.log",
+            "--format",
+            "html",
+            "-o",
+        ])
         .arg(&page)
         .current_dir(dir)
         .env_clear()

@@ -399,7 +399,15 @@ async fn discover_makes_the_vpcs_ipv6_block_ours_and_ssh_over_ipv6_from_the_inte
 
     let out = acct.run(
         dir.path(),
-        &["-q", "analyze", "v6.log", "--format", "json", "--fail-on", "high"],
+        &[
+            "-q",
+            "analyze",
+            "v6.log",
+            "--format",
+            "json",
+            "--fail-on",
+            "high",
+        ],
     );
     let (_, err) = expect_exit(&out, 0);
     assert!(exposure_of(&json(&out)).is_empty(), "near miss: {err}");
@@ -407,7 +415,13 @@ async fn discover_makes_the_vpcs_ipv6_block_ours_and_ssh_over_ipv6_from_the_inte
     let out = acct.run(
         dir.path(),
         &[
-            "analyze", "v6.log", "--discover", "--format", "json", "--fail-on", "high",
+            "analyze",
+            "v6.log",
+            "--discover",
+            "--format",
+            "json",
+            "--fail-on",
+            "high",
         ],
     );
     let (_, err) = expect_exit(&out, 2);
@@ -425,7 +439,13 @@ async fn discover_makes_the_vpcs_ipv6_block_ours_and_ssh_over_ipv6_from_the_inte
     let out = acct.run(
         dir.path(),
         &[
-            "-q", "analyze", "v6.log", "--discover", "--regions", "eu-west-1", "--format",
+            "-q",
+            "analyze",
+            "v6.log",
+            "--discover",
+            "--regions",
+            "eu-west-1",
+            "--format",
             "json",
         ],
     );

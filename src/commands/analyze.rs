@@ -12,9 +12,9 @@ use flowkeeper_analyze::text::count;
 use flowkeeper_analyze::{Finding, Grouper, Incident, Limit, PackSource, RulePack, Severity};
 use flowlog::Schema;
 
+use super::analyze_networks;
 use crate::analyze::input::{Input, parse_range};
 use crate::analyze::{self, Settings};
-use super::analyze_networks;
 use crate::aws;
 use crate::cli::{AnalyzeArgs, OutputFormat};
 use crate::exit::ExitStatus;
@@ -227,7 +227,9 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
             Err(e) => {
                 return fail(
                     format!("--flow-log {id}: {e}"),
-                    Some("analyze needs ec2:DescribeVpcs, ec2:DescribeSubnets and ec2:DescribeNetworkInterfaces (policies/flowkeeper-analyze.json)"),
+                    Some(
+                        "analyze needs ec2:DescribeVpcs, ec2:DescribeSubnets and ec2:DescribeNetworkInterfaces (policies/flowkeeper-analyze.json)",
+                    ),
                 );
             }
         }
@@ -295,7 +297,9 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
             Err(e) => {
                 return fail(
                     e,
-                    Some("--discover needs ec2:DescribeVpcs and ec2:DescribeNetworkInterfaces (policies/flowkeeper-analyze.json); without it, name your ranges in a --rules pack (networks.internal)"),
+                    Some(
+                        "--discover needs ec2:DescribeVpcs and ec2:DescribeNetworkInterfaces (policies/flowkeeper-analyze.json); without it, name your ranges in a --rules pack (networks.internal)",
+                    ),
                 );
             }
         }

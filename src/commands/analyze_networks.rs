@@ -45,7 +45,9 @@ impl Discovered {
         for eni in enis {
             for a in &eni.addresses {
                 match Cidr::parse(a) {
-                    Ok(c) if eni.kind == "nat_gateway" => self.nat_gateways.push(c),
+                    Ok(c) if matches!(eni.kind.as_str(), "nat_gateway" | "natGateway") => {
+                        self.nat_gateways.push(c)
+                    }
                     Ok(c) => self.middleboxes.push(c),
                     Err(e) => self
                         .unreadable
@@ -138,7 +140,11 @@ async fn vpc_of(ec2: &ec2::Ec2, resource: &str) -> Result<Option<String>, String
 }
 
 /// The CIDRs and middleboxes of the VPC a flow log records (`resource` is its resource id).
-pub async fn of_flow_log(ec2: &ec2::Ec2, region: &str, resource: &str) -> Result<Discovered, String> {
+pub async fn of_flow_log(
+    ec2: &ec2::Ec2,
+    region: &str,
+    resource: &str,
+) -> Result<Discovered, String> {
     let mut found = Discovered::default();
     let Some(vpc) = vpc_of(ec2, resource).await? else {
         return Ok(found);
@@ -193,9 +199,6 @@ mod tests {
         assert_eq!(d.middleboxes.len(), 2);
         assert_eq!(d.unreadable.len(), 1);
         assert!(d.unreadable[0].contains("vpc-1") && d.unreadable[0].contains("bogus"));
-        assert_eq!(
-            d.describe(),
-            "1 VPC, 2 CIDR blocks, 3 middlebox addresses"
-        );
+        assert_eq!(d.describe(), "1 VPC, 2 CIDR blocks, 3 middlebox addresses");
     }
 }

@@ -7,9 +7,9 @@
 //! auto-escaping (the template's name ends in `.html`), never by hand. The dashboard counts
 //! and the timeline count the same flows (the engine's, after the double-ended dedupe).
 
-use flowkeeper_analyze::units::{human_bytes, human_count, human_duration};
 use flowkeeper_analyze::Analysis;
 use flowkeeper_analyze::text::count;
+use flowkeeper_analyze::units::{human_bytes, human_count, human_duration};
 use minijinja::{Environment, Value};
 use serde::Serialize;
 
@@ -182,8 +182,18 @@ fn timeline(t: &Timeline) -> TimelineView {
         width: WIDTH,
         height: HEIGHT,
         bucket: human_duration(t.bucket_seconds),
-        first: t.buckets.keys().next().map(|s| minute(*s)).unwrap_or_default(),
-        last: t.buckets.keys().last().map(|s| minute(*s)).unwrap_or_default(),
+        first: t
+            .buckets
+            .keys()
+            .next()
+            .map(|s| minute(*s))
+            .unwrap_or_default(),
+        last: t
+            .buckets
+            .keys()
+            .last()
+            .map(|s| minute(*s))
+            .unwrap_or_default(),
         max_h: human_count(max),
         bars,
     }
@@ -389,7 +399,10 @@ mod tests {
         let table = page.find("id=\"incidents\"").expect("incidents table");
         assert!(dashboard < table, "dashboard first");
         assert!(page.find("id=\"by-severity\"").unwrap() < table);
-        assert_eq!(page.matches("<tr class=\"incident\"").count(), incidents.len());
+        assert_eq!(
+            page.matches("<tr class=\"incident\"").count(),
+            incidents.len()
+        );
         assert!(page.contains("3.0 GiB"), "human bytes: {page}");
         assert!(page.contains(">1.2k<"), "human counts: {page}");
         assert!(page.contains("3 × 5m"), "{page}");
@@ -397,13 +410,19 @@ mod tests {
         assert!(page.contains("flows.log:52"), "evidence: {page}");
         // Both filters list what the rows carry; every severity present is an option.
         for d in ["port-scan", "trust-zones", "log-health"] {
-            assert!(page.contains(&format!("<option value=\"{d}\">")), "{d}: {page}");
+            assert!(
+                page.contains(&format!("<option value=\"{d}\">")),
+                "{d}: {page}"
+            );
         }
         for s in ["critical", "high", "medium", "low", "info"] {
             assert!(page.contains(&format!("<option value=\"{s}\">")), "{s}");
         }
         assert!(page.contains("data-sort=\"num\""), "sortable headers");
-        assert!(!page.contains("id=\"limits\""), "no limits banner without limits");
+        assert!(
+            !page.contains("id=\"limits\""),
+            "no limits banner without limits"
+        );
         assert!(!page.contains("Source errors"));
     }
 

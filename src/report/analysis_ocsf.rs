@@ -40,7 +40,9 @@ fn ms(secs: u64) -> u64 {
 
 /// The only member of a set, when it has exactly one.
 fn single(set: &flowkeeper_analyze::Set) -> Option<&Item> {
-    (set.exact && set.count == 1).then(|| set.sample.first()).flatten()
+    (set.exact && set.count == 1)
+        .then(|| set.sample.first())
+        .flatten()
 }
 
 fn endpoint(ip: Option<String>, port: Option<u16>) -> Option<Value> {
@@ -121,8 +123,12 @@ fn observables(i: &Incident, pointers: &[String]) -> Vec<Value> {
 
 fn resources(i: &Incident) -> Option<Value> {
     match &i.subject {
-        Subject::FlowLog { id } => Some(json!([{ "uid": id, "name": id, "type": "AwsEc2FlowLog" }])),
-        Subject::Interface { id } => Some(json!([{ "uid": id, "name": id, "type": "AwsEc2NetworkInterface" }])),
+        Subject::FlowLog { id } => {
+            Some(json!([{ "uid": id, "name": id, "type": "AwsEc2FlowLog" }]))
+        }
+        Subject::Interface { id } => {
+            Some(json!([{ "uid": id, "name": id, "type": "AwsEc2NetworkInterface" }]))
+        }
         _ => None,
     }
 }
@@ -257,7 +263,11 @@ mod tests {
         for i in fixtures::every_kind() {
             let e = finding(&i, &run);
             for path in REQUIRED {
-                assert!(e.pointer(path).is_some(), "{}: {path} missing in {e}", i.kind);
+                assert!(
+                    e.pointer(path).is_some(),
+                    "{}: {path} missing in {e}",
+                    i.kind
+                );
             }
             assert_eq!(e["class_uid"], 2004);
             assert_eq!(e["category_uid"], 2);

@@ -44,11 +44,7 @@ fn fit(text: &str, width: usize) -> String {
 fn pad(text: &str, width: usize, right: bool) -> String {
     let text = fit(text, width);
     let fill = " ".repeat(width - text.chars().count());
-    if right {
-        fill + &text
-    } else {
-        text + &fill
-    }
+    if right { fill + &text } else { text + &fill }
 }
 
 /// One line of cells, trailing spaces trimmed.
@@ -232,7 +228,11 @@ pub fn render(r: &Results, with_evidence: bool) -> String {
 
 fn talkers(out: &mut String, r: &Results) {
     let rep = &r.analysis.reports;
-    let n = rep.top_sources.len().max(rep.top_destinations.len()).min(10);
+    let n = rep
+        .top_sources
+        .len()
+        .max(rep.top_destinations.len())
+        .min(10);
     if n == 0 {
         return;
     }
@@ -309,7 +309,11 @@ mod tests {
 
     #[test]
     fn wrapping_keeps_every_line_within_the_width() {
-        let text = format!("source error: {}: a b c {}", "x".repeat(300), "word ".repeat(60));
+        let text = format!(
+            "source error: {}: a b c {}",
+            "x".repeat(300),
+            "word ".repeat(60)
+        );
         let lines = wrap(&text, 40, 4);
         assert!(lines.len() > 5, "{lines:?}");
         for l in &lines {
@@ -347,14 +351,24 @@ mod render_tests {
         for line in plain.lines() {
             assert!(line.chars().count() <= WIDTH, "{line}");
         }
-        assert_eq!(plain.lines().filter(|l| l.contains("3×5m")).count(), incidents.len());
-        assert!(plain.contains("3.0 GiB") && plain.contains("1.2k"), "{plain}");
+        assert_eq!(
+            plain.lines().filter(|l| l.contains("3×5m")).count(),
+            incidents.len()
+        );
+        assert!(
+            plain.contains("3.0 GiB") && plain.contains("1.2k"),
+            "{plain}"
+        );
         assert!(!plain.contains('\x1b'), "control characters escaped");
         let with = render(&results, true);
         for line in with.lines() {
             assert!(line.chars().count() <= WIDTH, "{line}");
         }
-        assert_eq!(with.matches("x.log.gz:52").count(), incidents.len(), "{with}");
+        assert_eq!(
+            with.matches("x.log.gz:52").count(),
+            incidents.len(),
+            "{with}"
+        );
         assert!(with.contains("    decided by tcp-flags"), "{with}");
         assert!(!plain.contains("x.log.gz:52"), "evidence only on request");
     }

@@ -278,12 +278,19 @@ pub fn talkers(analysis: &Analysis) -> Vec<TalkerRow> {
 #[cfg(test)]
 pub mod fixtures {
     use flowkeeper_analyze::reports::Reports;
-    use flowkeeper_analyze::{Analysis, EngineStats, Incident, Item, Origin, Set, Severity, Subject};
+    use flowkeeper_analyze::{
+        Analysis, EngineStats, Incident, Item, Origin, Set, Severity, Subject,
+    };
 
     use crate::analyze::{RunSummary, SourceReport};
 
     /// An incident of `kind` about `subject`, 3 windows, evidence in source 0.
-    pub fn incident(kind: &'static str, detector: &str, severity: Severity, subject: Subject) -> Incident {
+    pub fn incident(
+        kind: &'static str,
+        detector: &str,
+        severity: Severity,
+        subject: Subject,
+    ) -> Incident {
         Incident {
             id: format!("{:016x}", detector.len() as u64 * 7919 + kind.len() as u64),
             detector: detector.into(),
@@ -317,26 +324,81 @@ pub mod fixtures {
     pub fn every_kind() -> Vec<Incident> {
         let ip = |s: &str| s.parse().unwrap();
         vec![
-            incident("port_scan", "port-scan", Severity::Medium, Subject::Source { ip: ip("203.0.113.5") }),
-            incident("host_sweep", "host-sweep", Severity::Medium, Subject::Source { ip: ip("203.0.113.5") }),
-            incident("reject_burst", "reject-burst", Severity::Low, Subject::Source { ip: ip("203.0.113.5") }),
-            incident("lateral_movement", "lateral-movement", Severity::High, Subject::Source { ip: ip("10.0.1.5") }),
-            incident("exfiltration", "exfiltration", Severity::High, Subject::Source { ip: ip("10.0.1.5") }),
+            incident(
+                "port_scan",
+                "port-scan",
+                Severity::Medium,
+                Subject::Source {
+                    ip: ip("203.0.113.5"),
+                },
+            ),
+            incident(
+                "host_sweep",
+                "host-sweep",
+                Severity::Medium,
+                Subject::Source {
+                    ip: ip("203.0.113.5"),
+                },
+            ),
+            incident(
+                "reject_burst",
+                "reject-burst",
+                Severity::Low,
+                Subject::Source {
+                    ip: ip("203.0.113.5"),
+                },
+            ),
+            incident(
+                "lateral_movement",
+                "lateral-movement",
+                Severity::High,
+                Subject::Source { ip: ip("10.0.1.5") },
+            ),
+            incident(
+                "exfiltration",
+                "exfiltration",
+                Severity::High,
+                Subject::Source { ip: ip("10.0.1.5") },
+            ),
             incident(
                 "admin_port_exposure",
                 "admin-port-exposure",
                 Severity::High,
-                Subject::Server { ip: ip("2600:1f18:1:2::10") },
+                Subject::Server {
+                    ip: ip("2600:1f18:1:2::10"),
+                },
             ),
-            incident("insecure_protocol", "insecure-protocol", Severity::Medium, Subject::Server { ip: ip("10.0.3.3") }),
+            incident(
+                "insecure_protocol",
+                "insecure-protocol",
+                Severity::Medium,
+                Subject::Server { ip: ip("10.0.3.3") },
+            ),
             incident(
                 "trust_zones",
                 "trust-zones",
                 Severity::Critical,
-                Subject::Zones { src: "web".into(), dst: "db".into() },
+                Subject::Zones {
+                    src: "web".into(),
+                    dst: "db".into(),
+                },
             ),
-            incident("log_health", "log-health", Severity::Info, Subject::FlowLog { id: "fl-0123".into() }),
-            incident("log_health", "log-health", Severity::Info, Subject::Interface { id: "eni-0abc".into() }),
+            incident(
+                "log_health",
+                "log-health",
+                Severity::Info,
+                Subject::FlowLog {
+                    id: "fl-0123".into(),
+                },
+            ),
+            incident(
+                "log_health",
+                "log-health",
+                Severity::Info,
+                Subject::Interface {
+                    id: "eni-0abc".into(),
+                },
+            ),
         ]
     }
 
