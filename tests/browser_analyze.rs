@@ -1,6 +1,6 @@
 //! The analyze HTML report in headless Chromium (`scripts/browser-check`, the checker of the
-//! audit and verify reports): made by the real binary from flow logs with findings of two
-//! detectors and two severities, a malformed line and a source that cannot be read; it opens
+//! audit and verify reports): made by the real binary from flow logs with findings of three
+//! detectors and three severities, a malformed line and a source that cannot be read; it opens
 //! with no console or page errors and no network request, the severity filter and the detector
 //! filter each leave exactly the chosen rows visible, and a screenshot is saved.
 //!
@@ -23,8 +23,8 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Benign web traffic; SSH and RDP from the internet to two hosts (high); two port scans
-/// (medium); a malformed line.
+/// Benign web traffic; SSH and RDP from the internet to two hosts (high); two scanners, each a
+/// port scan (medium) and a burst of rejects (low); a malformed line.
 fn records() -> String {
     let mut out = format!("{HEADER}\n");
     for i in 0..50 {
@@ -138,17 +138,19 @@ fn analysis_report_opens_without_errors_and_filters_by_severity_and_detector_in_
 
     let err = check(&page, &shot, "#severity-filter", "data-severity");
     for line in [
-        "filter \"all\": 4 of 4 rows visible",
-        "filter \"high\": 2 of 4 rows visible",
-        "filter \"medium\": 2 of 4 rows visible",
+        "filter \"all\": 6 of 6 rows visible",
+        "filter \"high\": 2 of 6 rows visible",
+        "filter \"medium\": 2 of 6 rows visible",
+        "filter \"low\": 2 of 6 rows visible",
     ] {
         assert!(err.contains(line), "{line:?} missing in:\n{err}");
     }
     let err = check(&page, &shot, "#detector-filter", "data-detector");
     for line in [
-        "filter \"all\": 4 of 4 rows visible",
-        "filter \"admin-port-exposure\": 2 of 4 rows visible",
-        "filter \"port-scan\": 2 of 4 rows visible",
+        "filter \"all\": 6 of 6 rows visible",
+        "filter \"admin-port-exposure\": 2 of 6 rows visible",
+        "filter \"port-scan\": 2 of 6 rows visible",
+        "filter \"reject-burst\": 2 of 6 rows visible",
     ] {
         assert!(err.contains(line), "{line:?} missing in:\n{err}");
     }

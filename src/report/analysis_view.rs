@@ -7,7 +7,9 @@ use std::net::IpAddr;
 
 use flowkeeper_analyze::time::format_rfc3339;
 use flowkeeper_analyze::units::{human_bytes, human_count, human_duration};
-use flowkeeper_analyze::{Analysis, Incident, Limit, LimitKind, Origin, Set, Severity};
+use flowkeeper_analyze::{
+    Analysis, Incident, Limit, LimitKind, Origin, Set, Severity, Subject,
+};
 use serde::Serialize;
 
 use crate::analyze::RunSummary;
@@ -78,8 +80,17 @@ fn set_text(set: &Set, one: &str, many: &str) -> String {
     format!("{at_least}{} {noun}", human_count(set.count))
 }
 
-/// What an incident touched: hosts and ports (`10.0.2.10, 300 ports`, `13 hosts, port 22`).
+/// What an incident touched: hosts and ports (`10.0.2.10, 300 ports`, `13 targets, port 22`);
+/// for a server (exposure, clear text), its port and who reached it (`22 ← 198.51.100.7`).
 pub fn targets_text(i: &Incident) -> String {
+    if matches!(i.subject, Subject::Server { .. }) && !i.sources.is_empty() {
+        let ports = if i.ports.is_empty() {
+            "-".to_string()
+        } else {
+            set_text(&i.ports, "port", "ports")
+        };
+        return format!("{ports} ← {}", set_text(&i.sources, "source", "sources"));
+    }
     let hosts = (!i.targets.is_empty()).then(|| set_text(&i.targets, "target", "targets"));
     let ports = (!i.ports.is_empty()).then(|| {
         let text = set_text(&i.ports, "port", "ports");
