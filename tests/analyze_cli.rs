@@ -1218,3 +1218,21 @@ fn limits_are_reported_in_every_format() {
     let clean = flowkeeper(dir.path(), &["-q", "analyze", "flows.log"]);
     assert!(String::from_utf8_lossy(&clean.stdout).contains("limits: none reached"));
 }
+
+/// `--discover` without any region to look in is a usage error (exit 1) that says what to
+/// give, before anything is read; `--format csv` is refused the same way.
+#[test]
+fn discover_without_a_region_and_csv_are_errors() {
+    let dir = incident_dir();
+    let out = flowkeeper(dir.path(), &["-q", "analyze", "flows.log", "--discover"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--discover needs a region"), "{err}");
+    assert!(out.stdout.is_empty());
+    let out = flowkeeper(
+        dir.path(),
+        &["-q", "analyze", "flows.log", "--format", "csv"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("html or ocsf"), "{}", stderr(&out));
+}

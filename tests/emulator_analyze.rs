@@ -234,6 +234,18 @@ async fn cloudwatch_events_are_read_with_the_flow_logs_declared_format() {
     let doc = json(&out);
     assert_eq!(doc["summary"]["records"], 4, "{err}");
     assert_eq!(doc["summary"]["malformed"], 0);
+    // The flow log's VPC CIDRs count as ours (said on stderr without -q).
+    let out = acct.run(
+        dir.path(),
+        &["analyze", "--flow-log", &flow_log, "--format", "json"],
+    );
+    let (_, err) = expect_exit(&out, 0);
+    assert!(
+        err.contains(&format!(
+            "ours from {flow_log} ({vpc}): 1 VPC, 1 CIDR block"
+        )),
+        "{err}"
+    );
     let finding = doc["findings"]
         .as_array()
         .unwrap()
