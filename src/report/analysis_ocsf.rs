@@ -137,6 +137,27 @@ fn set_json(s: &flowkeeper_analyze::Set) -> Value {
     json!({ "count": s.count, "exact": s.exact, "sample": s.sample })
 }
 
+/// flowkeeper's own view of the incident (`unmapped.flowkeeper`).
+fn unmapped(i: &Incident) -> Value {
+    json!({
+        "detector": i.detector,
+        "subject": i.subject,
+        "windows": i.windows,
+        "window_findings": i.findings,
+        "window_seconds": i.window_len,
+        "targets": set_json(&i.targets),
+        "sources": set_json(&i.sources),
+        "ports": set_json(&i.ports),
+        "service": i.service,
+        "flows": i.flows,
+        "packets": i.packets,
+        "bytes": i.bytes,
+        "decided_by": (!i.decided_by.is_empty()).then_some(&i.decided_by),
+        "via": i.via,
+        "incomplete": i.incomplete,
+    })
+}
+
 /// One Detection Finding, without null members.
 pub fn finding(i: &Incident, run: &RunSummary) -> Value {
     let (severity_id, severity_name) = severity(i.severity);
@@ -190,24 +211,7 @@ pub fn finding(i: &Incident, run: &RunSummary) -> Value {
         }],
         "observables": observables(i, &pointers),
         "resources": resources(i),
-        "unmapped": {
-            "flowkeeper": {
-                "detector": i.detector,
-                "subject": i.subject,
-                "windows": i.windows,
-                "window_seconds": i.window_len,
-                "targets": set_json(&i.targets),
-                "sources": set_json(&i.sources),
-                "ports": set_json(&i.ports),
-                "service": i.service,
-                "flows": i.flows,
-                "packets": i.packets,
-                "bytes": i.bytes,
-                "decided_by": (!i.decided_by.is_empty()).then_some(&i.decided_by),
-                "via": i.via,
-                "incomplete": i.incomplete,
-            },
-        },
+        "unmapped": { "flowkeeper": unmapped(i) },
     });
     prune_nulls(&mut event);
     event

@@ -7,9 +7,7 @@ use std::net::IpAddr;
 
 use flowkeeper_analyze::time::format_rfc3339;
 use flowkeeper_analyze::units::{human_bytes, human_count, human_duration};
-use flowkeeper_analyze::{
-    Analysis, Incident, Limit, LimitKind, Origin, Set, Severity, Subject,
-};
+use flowkeeper_analyze::{Analysis, Incident, Limit, LimitKind, Origin, Set, Severity, Subject};
 use serde::Serialize;
 
 use crate::analyze::RunSummary;
@@ -314,6 +312,7 @@ pub mod fixtures {
             first_seen_utc: "2026-11-01T00:00:00Z".into(),
             last_seen_utc: "2026-11-01T00:15:00Z".into(),
             windows: 3,
+            findings: 3,
             window_len: 300,
             subject,
             targets: Set::of([Item::Ip("10.0.2.10".parse().unwrap())]),
