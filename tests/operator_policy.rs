@@ -133,7 +133,15 @@ fn the_operator_and_analyze_policies_allow_every_call_flowkeeper_makes() {
         assert!(allowed.contains(extra), "missing {extra}");
     }
     let analyze = allowed_actions(&policy("flowkeeper-analyze.json"));
-    for op in ANALYZE_ONLY.iter().chain(&["ec2:DescribeFlowLogs"]) {
+    // Besides the logs: flow logs to read, and (`--flow-log`, `--discover`) the VPCs' CIDR
+    // blocks, subnets and middlebox interfaces that say which addresses are ours.
+    let discovery = [
+        "ec2:DescribeFlowLogs",
+        "ec2:DescribeVpcs",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeNetworkInterfaces",
+    ];
+    for op in ANALYZE_ONLY.iter().chain(&discovery) {
         assert!(ops.contains(*op), "{op} is still called");
         assert!(
             analyze.contains(iam_action(op)),

@@ -1,91 +1,313 @@
-//! Double-ended flows: a flow between two logged interfaces is recorded twice (egress at one
-//! end, ingress at the other) with the same 5-tuple, start, end and action but different
-//! `interface-id`s. [`Dedupe`] lets the first through and drops the second.
+//! Double-ended flows: a flow between two logged interfaces is recorded at both (egress at
+//! one end, ingress at the other), and a flow relayed by a NAT gateway or another middlebox
+//! is recorded at the instance's interface and on the relay's inner leg. The twins share the
+//! peers 5-tuple (`pkt-srcaddr ?? srcaddr`, ..., protocol) and the action but not the
+//! interface, and their start times differ by seconds (each interface aggregates on its own
+//! clock). [`Dedupe`] lets the first through and drops the second.
 //!
-//! Bounded: it keeps one 64-bit fingerprint (16 bytes with its interface and time) per
-//! waiting flow, drops an entry as soon as its
-//! twin arrives, forgets entries once their time falls behind the watermark (their twin,
-//! if it comes now, is later than `allowed_lateness` promised), and holds at most
-//! `dedupe_max_entries`; past that new flows are not remembered (their twins are counted
-//! twice, and [`Dedupe::overflow`] says how often). Fingerprints are 64 bits (a false match
-//! between two live flows has probability about n²/2⁶⁵), interfaces 32 bits.
+//! Only records that can have a twin are held (*candidates*): both peers internal (ours or
+//! private), an inner leg, or an egress record routed inside the VPC (`traffic-path` 1) to a
+//! public peer (the instance side of a NAT-relayed flow). Internet-facing records are looked
+//! up (a held inner leg finds its instance twin) but never held, so internet noise costs no
+//! memory.
+//!
+//! Matching: a record is a twin when an entry with the same key from *another* interface has
+//! a time within `dedupe_horizon` (default 1 minute) of its own. Keys carry the time bucket
+//! (`time / horizon`); a lookup probes its bucket and the two neighbours, so a long connection
+//! logged every minute on both interfaces pairs interval by interval.
+//!
+//! Bounded: entries live in two generations, each `max(horizon, 5 minutes)` of the largest
+//! record time seen (one delivery interval, so the other interface's object read a little
+//! later still finds them); when the time moves past a generation the older one is dropped
+//! whole (no per-entry sweep). At most `min(dedupe_max_entries, dedupe_budget / 24 bytes)`
+//! entries are held together; past that new candidates are not remembered (their twins
+//! count twice, [`Dedupe::overflow`] says how often). Keys are 64-bit fingerprints (a false
+//! match between two live flows has probability about n²/2⁶⁵), interfaces 32 bits.
+//!
+//! What can still count twice: twins further apart than the horizon, a reply logged on the
+//! instance before its relay's inner leg (the internet-facing reply is not held), and twins
+//! refused while full. What can join two different flows: the same peers 5-tuple reused on
+//! two interfaces within the horizon (rare: ephemeral ports).
 
-use std::collections::hash_map::Entry;
 use std::hash::BuildHasher;
 
-use crate::flow::Flow;
-use crate::sketch::{FastMap, fast_map};
+use flowlog::{FlowDirection, TrafficPath};
 
-/// Remembers one end of recent flows.
+use crate::flow::Flow;
+use crate::middlebox::Leg;
+use crate::rules::Settings;
+use crate::sketch::{FastMap, fast_map, mix64};
+
+/// Bytes one held entry costs (key, interface, time and the table's overhead).
+pub const ENTRY_BYTES: usize = 24;
+
+/// Shortest generation: one flow-log delivery interval.
+const MIN_GENERATION: u64 = 300;
+
+/// Remembers one end of recent candidate flows.
 #[derive(Debug)]
 pub struct Dedupe {
-    waiting: FastMap<u64, (u32, u32)>,
+    current: FastMap<u64, (u32, u32)>,
+    previous: FastMap<u64, (u32, u32)>,
     hasher: foldhash::fast::RandomState,
     cap: usize,
-    swept_at: u64,
+    horizon: u64,
+    generation: u64,
+    /// Start of the current generation (event time).
+    current_since: u64,
     /// Twins dropped.
     pub dropped: u64,
-    /// Flows not remembered because the table was full.
+    /// Candidates not remembered because the table was full.
     pub overflow: u64,
+    /// Candidates remembered (every insert).
+    pub held: u64,
+    /// Entries dropped with their generation, twin never seen.
+    pub expired: u64,
     /// Most entries held at once.
     pub peak: usize,
 }
 
 impl Dedupe {
-    /// Holds at most `cap` flows.
-    pub fn new(cap: usize) -> Dedupe {
+    /// From the pack's settings: `dedupe_horizon`, and the smaller of `dedupe_max_entries`
+    /// and `dedupe_budget / ENTRY_BYTES`.
+    pub fn from_settings(s: &Settings) -> Dedupe {
+        let by_budget = usize::try_from(s.dedupe_budget).unwrap_or(usize::MAX) / ENTRY_BYTES;
+        Dedupe::with_horizon(s.dedupe_max_entries.min(by_budget.max(1)), s.dedupe_horizon)
+    }
+
+    /// Holds at most `cap` flows, matching twins within `horizon` seconds.
+    pub fn with_horizon(cap: usize, horizon: u64) -> Dedupe {
+        let horizon = horizon.max(1);
         Dedupe {
-            waiting: fast_map(),
+            current: fast_map(),
+            previous: fast_map(),
             hasher: foldhash::fast::RandomState::default(),
             cap,
-            swept_at: 0,
+            horizon,
+            generation: horizon.max(MIN_GENERATION),
+            current_since: 0,
             dropped: 0,
             overflow: 0,
+            held: 0,
+            expired: 0,
             peak: 0,
         }
+    }
+
+    /// Entries held now.
+    pub fn len(&self) -> usize {
+        self.current.len() + self.previous.len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether a record may have a twin (see the module docs).
+    #[inline]
+    pub fn candidate(f: &Flow) -> bool {
+        f.leg == Leg::Inner
+            || (f.src_internal && f.dst_internal)
+            || (f.direction == Some(FlowDirection::Egress)
+                && f.path == Some(TrafficPath::SameVpc)
+                && f.src_internal)
+    }
+
+    fn rotate(&mut self, time: u64) {
+        if self.current_since == 0 {
+            self.current_since = time - time % self.generation;
+            return;
+        }
+        if time < self.current_since + self.generation {
+            return;
+        }
+        self.expired += self.previous.len() as u64;
+        if time >= self.current_since + 2 * self.generation {
+            self.expired += self.current.len() as u64;
+            self.current.clear();
+        }
+        std::mem::swap(&mut self.previous, &mut self.current);
+        self.current.clear();
+        self.current_since = time - time % self.generation;
     }
 
     /// Whether this record is the second end of a flow already seen.
     #[inline]
     pub fn is_twin(&mut self, f: &Flow) -> bool {
-        let (Some((src, dst)), Some(iface), Some(time)) = (f.addrs, &f.interface, f.time) else {
+        let (Some((src, dst)), Some(iface), Some(time)) = (f.peers, &f.interface, f.time) else {
             return false;
         };
-        let key = self.hasher.hash_one((
-            src,
-            dst,
-            f.sport,
-            f.dport,
-            f.protocol,
-            f.raw_times,
-            f.action,
-        ));
+        let candidate = Dedupe::candidate(f);
+        if !candidate && self.is_empty() {
+            return false;
+        }
+        if time >= self.current_since + self.generation {
+            self.rotate(time);
+        }
         let iface = iface.fingerprint();
-        let full = self.waiting.len() >= self.cap;
-        match self.waiting.entry(key) {
-            Entry::Occupied(e) if e.get().0 != iface => {
-                e.remove();
-                self.dropped += 1;
-                true
-            }
-            Entry::Occupied(_) => false,
-            Entry::Vacant(_) if full => {
-                self.overflow += 1;
-                false
-            }
-            Entry::Vacant(v) => {
-                v.insert((iface, time.min(u64::from(u32::MAX)) as u32));
-                self.peak = self.peak.max(self.waiting.len());
-                false
+        let t32 = time.min(u64::from(u32::MAX)) as u32;
+        let bucket = time / self.horizon;
+        let base = self
+            .hasher
+            .hash_one((src, dst, f.sport, f.dport, f.protocol, f.action));
+        let key_of = |b: u64| base ^ mix64(b.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let own = key_of(bucket);
+        let probes = [own, key_of(bucket.wrapping_sub(1)), key_of(bucket + 1)];
+        for key in probes {
+            for map in [&mut self.current, &mut self.previous] {
+                if map.is_empty() {
+                    continue;
+                }
+                if let Some(&(other, t)) = map.get(&key)
+                    && other != iface
+                    && u64::from(t).abs_diff(time) <= self.horizon
+                {
+                    map.remove(&key);
+                    self.dropped += 1;
+                    return true;
+                }
             }
         }
+        if !candidate {
+            return false;
+        }
+        if let Some(slot) = self.current.get_mut(&own) {
+            *slot = (iface, t32);
+            return false;
+        }
+        if self.len() >= self.cap {
+            self.overflow += 1;
+            return false;
+        }
+        self.current.insert(own, (iface, t32));
+        self.held += 1;
+        self.peak = self.peak.max(self.len());
+        false
     }
 
-    /// Forgets flows older than the watermark (at most once per minute of event time).
-    pub fn sweep(&mut self, watermark: u64) {
-        if watermark >= self.swept_at + 60 {
-            self.swept_at = watermark;
-            self.waiting.retain(|_, (_, t)| u64::from(*t) >= watermark);
+    /// Kept for the engine's call: generations rotate on record time inside
+    /// [`Dedupe::is_twin`], so there is nothing to sweep.
+    pub fn sweep(&mut self, _watermark: u64) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Classifier;
+    use crate::rules::RulePack;
+    use flowlog::Schema;
+
+    const HEADER: &str = "interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action flow-direction traffic-path pkt-srcaddr pkt-dstaddr";
+
+    fn run(d: &mut Dedupe, lines: &[&str]) -> Vec<bool> {
+        let pack = RulePack::from_yaml("version: 1\ndetectors: []\n").unwrap();
+        let cx = Classifier::new(&pack, false);
+        let schema = Schema::from_header(HEADER).unwrap();
+        lines
+            .iter()
+            .map(|l| d.is_twin(&cx.classify(&schema.decode(l).unwrap())))
+            .collect()
+    }
+
+    #[test]
+    fn twins_seconds_apart_match_once() {
+        let mut d = Dedupe::with_horizon(100, 60);
+        let got = run(
+            &mut d,
+            &[
+                "eni-a 10.0.1.5 10.0.2.6 40000 5432 6 10 900 1000 1060 ACCEPT egress 1 - -",
+                "eni-b 10.0.1.5 10.0.2.6 40000 5432 6 10 900 1007 1067 ACCEPT ingress - - -",
+                "eni-c 10.0.1.5 10.0.2.6 40000 5432 6 10 900 1008 1068 ACCEPT ingress - - -",
+            ],
+        );
+        assert_eq!(got, [false, true, false]);
+        assert_eq!((d.dropped, d.held), (1, 2));
+    }
+
+    #[test]
+    fn same_interface_and_far_apart_are_not_twins() {
+        let mut d = Dedupe::with_horizon(100, 60);
+        let got = run(
+            &mut d,
+            &[
+                "eni-a 10.0.1.5 10.0.2.6 40000 5432 6 10 900 1000 1060 ACCEPT egress 1 - -",
+                "eni-a 10.0.1.5 10.0.2.6 40000 5432 6 10 900 1060 1120 ACCEPT egress 1 - -",
+                "eni-b 10.0.1.5 10.0.2.6 40000 5432 6 10 900 1400 1460 ACCEPT ingress - - -",
+                "eni-b 10.0.1.5 10.0.2.6 40000 5432 6 10 900 1400 1460 REJECT ingress - - -",
+            ],
+        );
+        assert_eq!(got, [false; 4]);
+    }
+
+    #[test]
+    fn long_connection_pairs_interval_by_interval() {
+        let mut d = Dedupe::with_horizon(100, 60);
+        let mut lines = Vec::new();
+        for i in 0..5 {
+            lines.push(format!(
+                "eni-a 10.0.1.5 10.0.2.6 40000 5432 6 10 900 {} {} ACCEPT egress 1 - -",
+                1000 + i * 60,
+                1060 + i * 60
+            ));
         }
+        for i in 0..5 {
+            lines.push(format!(
+                "eni-b 10.0.1.5 10.0.2.6 40000 5432 6 10 900 {} {} ACCEPT ingress - - -",
+                1003 + i * 60,
+                1063 + i * 60
+            ));
+        }
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let got = run(&mut d, &refs);
+        assert_eq!(got.iter().filter(|t| **t).count(), 5, "{got:?}");
+    }
+
+    #[test]
+    fn nat_inner_leg_is_the_instance_twin_and_internet_is_not_held() {
+        let mut d = Dedupe::with_horizon(100, 60);
+        let got = run(
+            &mut d,
+            &[
+                // Instance ENI, egress through the NAT (path 1), then the NAT's inner leg.
+                "eni-i 10.0.1.5 203.0.113.5 40000 443 6 10 900 1000 1060 ACCEPT egress 1 10.0.1.5 203.0.113.5",
+                "eni-n 10.0.1.5 10.0.0.220 40000 443 6 10 900 1004 1064 ACCEPT ingress - 10.0.1.5 203.0.113.5",
+                // The outer leg has other peers: not a twin.
+                "eni-n 10.0.0.220 203.0.113.5 9000 443 6 10 900 1004 1064 ACCEPT egress 8 10.0.0.220 203.0.113.5",
+            ],
+        );
+        assert_eq!(got, [false, true, false]);
+        let mut internet = Dedupe::with_horizon(100, 60);
+        let got = run(
+            &mut internet,
+            &[
+                "eni-w 198.51.100.7 10.0.1.10 50000 443 6 10 900 1000 1060 ACCEPT ingress - - -",
+                "eni-w 10.0.1.10 198.51.100.7 443 50000 6 10 900 1000 1060 ACCEPT egress 8 - -",
+            ],
+        );
+        assert_eq!(got, [false, false]);
+        assert_eq!((internet.peak, internet.held), (0, 0));
+    }
+
+    #[test]
+    fn generations_expire_and_the_cap_holds() {
+        let mut d = Dedupe::with_horizon(2, 60);
+        let got = run(
+            &mut d,
+            &[
+                "eni-a 10.0.1.5 10.0.2.6 40000 5432 6 10 900 1000 1060 ACCEPT egress 1 - -",
+                "eni-a 10.0.1.5 10.0.2.7 40000 5432 6 10 900 1000 1060 ACCEPT egress 1 - -",
+                "eni-a 10.0.1.5 10.0.2.8 40000 5432 6 10 900 1000 1060 ACCEPT egress 1 - -",
+            ],
+        );
+        assert_eq!(got, [false; 3]);
+        assert_eq!((d.held, d.overflow, d.peak), (2, 1, 2));
+        // Two generations later everything is gone.
+        run(
+            &mut d,
+            &["eni-a 10.0.9.5 10.0.9.6 1 2 6 1 1 2000 2001 ACCEPT egress 1 - -"],
+        );
+        assert_eq!(d.expired, 2);
+        assert_eq!(d.len(), 1);
     }
 }

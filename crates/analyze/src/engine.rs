@@ -16,9 +16,9 @@ use serde::Serialize;
 
 use crate::dedupe::Dedupe;
 use crate::detectors::{self, AnyDetector, CloseCx, Detector, DetectorStats};
-use crate::middlebox::Middleboxes;
 use crate::finding::{Finding, Origin, sort_findings};
 use crate::flow::{Classifier, Flow};
+use crate::middlebox::Middleboxes;
 use crate::reports::{ReportBuilder, Reports};
 use crate::rules::RulePack;
 use crate::time::window_start;
@@ -212,7 +212,7 @@ impl Engine {
             dedupe: pack
                 .settings
                 .dedupe
-                .then(|| Dedupe::new(pack.settings.dedupe_max_entries)),
+                .then(|| Dedupe::from_settings(&pack.settings)),
             reports: ReportBuilder::new(&pack.reports),
             ready: Vec::new(),
             records: 0,
@@ -239,6 +239,9 @@ impl Engine {
     pub fn observe_flow(&mut self, flow: &Flow, origin: Origin) -> bool {
         self.records += 1;
         self.reports.seen();
+        // Before the dedupe: an inner leg is usually the twin of the instance's record and
+        // dropped, but it is what teaches the relay's address.
+        self.relays.learn(flow);
         if let Some(d) = &mut self.dedupe
             && d.is_twin(flow)
         {
@@ -250,10 +253,12 @@ impl Engine {
             self.untimed += 1;
             return true;
         };
-        self.relays.learn(flow);
         if let Some(wm) = self.closed_at
             && t < wm
-            && self.window_sizes.iter().any(|&s| window_start(t, s) < window_start(wm, s))
+            && self
+                .window_sizes
+                .iter()
+                .any(|&s| window_start(t, s) < window_start(wm, s))
         {
             self.late += 1;
         }

@@ -30,6 +30,8 @@
 //! restricted to records of the client side (initiator = source), plus single-packet UDP and
 //! ICMP; `answer` says what a responder-side record carried back.
 
+use serde::Serialize;
+
 use flowlog::{Action, Field, FlowDirection, FlowRecord, LogStatus, TrafficPath};
 
 use crate::addr::{Addr, Class, Networks};
@@ -188,6 +190,62 @@ fn interface_side(
     }
 }
 
+/// The leg of a record and, at a known NAT gateway, its client side (see
+/// [`crate::initiator`] rule 3).
+#[inline]
+fn legs(nets: &Networks, a: (Addr, Addr), p: (Addr, Addr)) -> (Leg, Initiator) {
+    let nats = nets.nat_gateways();
+    // Traffic to a secondary address logs the interface's primary address with the secondary
+    // one in pkt-dstaddr (and the reverse for replies): same interface, not a relay.
+    let aliased = (a.0 == p.0 || alias(a.0, p.0)) && (a.1 == p.1 || alias(a.1, p.1));
+    if a != p && !aliased {
+        let side = if nats.is_empty() {
+            Initiator::Unknown
+        } else if a.1 != p.1 && a.0 == p.0 && nats.contains(a.1) {
+            Initiator::Src
+        } else if a.0 != p.0 && a.1 == p.1 && nats.contains(a.0) {
+            Initiator::Dst
+        } else {
+            Initiator::Unknown
+        };
+        return (Leg::Inner, side);
+    }
+    let relays = nets.middleboxes();
+    if relays.is_empty() {
+        return (Leg::Direct, Initiator::Unknown);
+    }
+    let public = |x: Addr| !nets.is_internal(x);
+    let (nat_src, nat_dst) = (nats.contains(a.0), nats.contains(a.1));
+    match (nat_src, nat_dst) {
+        // The NAT's own address is the client of its outer leg...
+        (true, false) if public(a.1) => return (Leg::Outer, Initiator::Src),
+        (false, true) if public(a.0) => return (Leg::Outer, Initiator::Dst),
+        // ...and relays for the internal peer on an inner leg logged without pkt fields.
+        (true, false) => return (Leg::Direct, Initiator::Dst),
+        (false, true) => return (Leg::Direct, Initiator::Src),
+        _ => {}
+    }
+    let (relay_src, relay_dst) = (relays.contains(a.0), relays.contains(a.1));
+    if (relay_src && !relay_dst && public(a.1)) || (relay_dst && !relay_src && public(a.0)) {
+        (Leg::Outer, Initiator::Unknown)
+    } else {
+        (Leg::Direct, Initiator::Unknown)
+    }
+}
+
+/// Two different addresses of one interface: the same IPv4 /24 or IPv6 /64 (a relay's own
+/// address and the far peer it stands for are not on one subnet).
+#[inline]
+fn alias(x: Addr, y: Addr) -> bool {
+    x != y
+        && x.is_v4() == y.is_v4()
+        && if x.is_v4() {
+            x.0 >> 8 == y.0 >> 8
+        } else {
+            x.0 >> 64 == y.0 >> 64
+        }
+}
+
 /// The classes of the peers (see the module docs).
 #[inline]
 fn classes(
@@ -196,14 +254,23 @@ fn classes(
     peers: (Addr, Addr),
     direction: Option<FlowDirection>,
     path: Option<TrafficPath>,
+    relayed: bool,
 ) -> (Class, Class) {
     let (iface_src, iface_dst) = interface_side(nets, addrs, direction);
     let mut src = nets.class(peers.0);
     let mut dst = nets.class(peers.1);
-    if iface_src && peers.0 == addrs.0 {
+    // The interface's side is ours, and so is the endpoint on a relay's inner leg that is
+    // logged as itself (the instance behind a NAT, the target behind a load balancer, the
+    // server behind a transit gateway attachment: it reached the relay's interface in our VPC),
+    // unless it is a public IPv4 address (never a VPC-local one).
+    let own = |logged: Addr, peer: Addr, iface: bool| {
+        (iface && (peer == logged || alias(logged, peer)))
+            || (relayed && peer == logged && (nets.is_internal(peer) || !peer.is_v4()))
+    };
+    if own(addrs.0, peers.0, iface_src) {
         src = Class::Ours;
     }
-    if iface_dst && peers.1 == addrs.1 {
+    if own(addrs.1, peers.1, iface_dst) {
         dst = Class::Ours;
     }
     let private_path = matches!(
@@ -239,20 +306,12 @@ impl Classifier {
         });
         let direction = r.flow_direction;
         let path = r.traffic_path;
-        let (mut leg, mut to_nat, mut from_nat) = (Leg::Direct, false, false);
-        if let (Some(a), Some(p)) = (addrs, peers) {
-            if a != p {
-                leg = Leg::Inner;
-                to_nat = a.1 != p.1 && nets.nat_gateways().contains(a.1);
-                from_nat = a.0 != p.0 && nets.nat_gateways().contains(a.0);
-            } else if !nets.middleboxes().is_empty()
-                && (nets.middleboxes().contains(a.0) || nets.middleboxes().contains(a.1))
-            {
-                leg = Leg::Outer;
-            }
-        }
+        let (leg, nat_client) = match (addrs, peers) {
+            (Some(a), Some(p)) => legs(nets, a, p),
+            _ => (Leg::Direct, Initiator::Unknown),
+        };
         let (src_class, dst_class) = match (addrs, peers) {
-            (Some(a), Some(p)) => classes(nets, a, p, direction, path),
+            (Some(a), Some(p)) => classes(nets, a, p, direction, path, leg == Leg::Inner),
             _ => (Class::Public, Class::Public),
         };
         let protocol = r.protocol;
@@ -275,8 +334,7 @@ impl Classifier {
                 flags,
                 rejected,
                 ingress: direction == Some(FlowDirection::Ingress),
-                to_nat,
-                from_nat,
+                nat_client,
                 ported,
                 sport,
                 dport,
@@ -354,7 +412,51 @@ impl Classifier {
     }
 }
 
+/// A record's semantics as labels, for tests, debugging and `--explain`-style output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Semantics {
+    /// Source and destination peers.
+    pub peers: Option<(String, String)>,
+    /// `direct`, `inner`, `outer`.
+    pub leg: &'static str,
+    /// `ours`, `private`, `public`.
+    pub src_class: &'static str,
+    /// `ours`, `private`, `public`.
+    pub dst_class: &'static str,
+    /// `src`, `dst`, `unknown`.
+    pub initiator: &'static str,
+    /// [`DecidedBy::label`].
+    pub decided_by: &'static str,
+    /// The client peer.
+    pub client: Option<String>,
+    /// The server peer.
+    pub server: Option<String>,
+    /// The server's port.
+    pub service_port: Option<u16>,
+    /// A client-side probe.
+    pub client_probe: bool,
+    /// `none`, `syn-ack`, `data`.
+    pub answer: &'static str,
+}
+
 impl Flow {
+    /// The record's semantics as labels.
+    pub fn semantics(&self) -> Semantics {
+        Semantics {
+            peers: self.peers.map(|(s, d)| (s.to_string(), d.to_string())),
+            leg: self.leg.label(),
+            src_class: self.src_class.label(),
+            dst_class: self.dst_class.label(),
+            initiator: self.initiator.label(),
+            decided_by: self.decided_by.label(),
+            client: self.client().map(|(a, _)| a.to_string()),
+            server: self.server().map(|(a, _)| a.to_string()),
+            service_port: self.service_port(),
+            client_probe: self.client_probe,
+            answer: self.answer.label(),
+        }
+    }
+
     /// Whether the record was accepted.
     #[inline]
     pub fn accepted(&self) -> bool {

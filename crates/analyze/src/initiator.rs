@@ -12,7 +12,8 @@
 //! 3. `pkt-srcaddr`/`pkt-dstaddr` at a NAT gateway (known from `networks.nat_gateways` or
 //!    discovery): NAT gateways only relay connections opened from inside, so the inner leg
 //!    toward the NAT with a `pkt-dstaddr` beyond it → the source; the inner leg from the NAT
-//!    with a `pkt-srcaddr` beyond it → the destination.
+//!    with a `pkt-srcaddr` beyond it → the destination; on the outer leg the NAT's own
+//!    address is the client.
 //! 4. Ports, only when none of the above apply: a side whose port is one of the pack's
 //!    service ports or below 1024, facing an ephemeral (≥ 1024, not a service) port on the
 //!    other side, is the responder. Both sides qualify, or neither → [`Initiator::Unknown`]:
@@ -30,6 +31,17 @@ pub enum Initiator {
     /// Nothing in the record decides it.
     #[default]
     Unknown,
+}
+
+impl Initiator {
+    /// `src`, `dst` or `unknown`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Initiator::Src => "src",
+            Initiator::Dst => "dst",
+            Initiator::Unknown => "unknown",
+        }
+    }
 }
 
 /// The evidence that decided the [`Initiator`].
@@ -88,6 +100,17 @@ pub enum Answer {
     Data,
 }
 
+impl Answer {
+    /// `none`, `syn-ack` or `data`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Answer::None => "none",
+            Answer::SynAck => "syn-ack",
+            Answer::Data => "data",
+        }
+    }
+}
+
 /// The facts of one record the decision reads.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Evidence {
@@ -99,10 +122,10 @@ pub struct Evidence {
     pub rejected: bool,
     /// `flow-direction` is ingress.
     pub ingress: bool,
-    /// The record is the inner leg toward a NAT gateway, `pkt-dstaddr` beyond it.
-    pub to_nat: bool,
-    /// The record is the inner leg from a NAT gateway, `pkt-srcaddr` beyond it.
-    pub from_nat: bool,
+    /// The client side by the NAT rule (rule 3): `Src` for the inner leg toward a NAT
+    /// gateway and the outer leg from it, `Dst` for the other two; `Unknown` when no NAT
+    /// gateway is involved.
+    pub nat_client: Initiator,
     /// Whether the record has ports.
     pub ported: bool,
     /// Source port.
@@ -126,13 +149,8 @@ pub fn decide(e: &Evidence, services: &ServiceSet) -> (Initiator, DecidedBy) {
     if e.rejected && e.ingress && !mid_connection {
         return (Initiator::Src, DecidedBy::FlowDirection);
     }
-    if e.to_nat != e.from_nat {
-        let side = if e.to_nat {
-            Initiator::Src
-        } else {
-            Initiator::Dst
-        };
-        return (side, DecidedBy::PktAddrs);
+    if e.nat_client != Initiator::Unknown {
+        return (e.nat_client, DecidedBy::PktAddrs);
     }
     if !e.ported {
         return (Initiator::Unknown, DecidedBy::None);
@@ -244,12 +262,12 @@ mod tests {
             (Initiator::Dst, DecidedBy::Ports)
         );
         let to_nat = Evidence {
-            to_nat: true,
+            nat_client: Initiator::Src,
             ..tcp(Some(0), 40000, 50000)
         };
         assert_eq!(decide(&to_nat, &s), (Initiator::Src, DecidedBy::PktAddrs));
         let from_nat = Evidence {
-            from_nat: true,
+            nat_client: Initiator::Dst,
             ..tcp(None, 5432, 443)
         };
         assert_eq!(decide(&from_nat, &s), (Initiator::Dst, DecidedBy::PktAddrs));

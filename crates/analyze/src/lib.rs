@@ -28,22 +28,72 @@
 //! Public modules: [`rules`] (pack loading and errors), [`engine`], [`flow`] (classified
 //! records, for callers that decode on several threads), [`finding`],
 //! [`reports`], [`addr`] (addresses, CIDRs, internal ranges), [`services`], [`zones`],
-//! [`text`] (counted nouns) and [`time`]. Internal: `window` (event-time windows and
+//! [`text`] (counted nouns), [`time`], [`units`] (human bytes, counts, durations),
+//! [`incident`] (grouping), [`initiator`] and [`middlebox`]. Internal: `window` (event-time windows and
 //! watermark), `dedupe` (double-ended flows), `detectors` (one file per kind) and `sketch`
 //! (bounded counting).
+//!
+//! # Incidents
+//!
+//! Detectors decide per window; a [`Grouper`] folds their findings into [`Incident`]s, one per
+//! thing a team acts on, across windows and host pairs (the same scan in 13 windows, or the
+//! same zone violation from 13 hosts, is one incident that says 13). Group keys:
+//!
+//! | detector kind | one incident per | targets | sources |
+//! | --- | --- | --- | --- |
+//! | `port_scan` | (rule, client) | servers probed | the client |
+//! | `host_sweep` | (rule, client, protocol, port) | hosts probed | the client |
+//! | `reject_burst` | (rule, source) | destinations | the source |
+//! | `lateral_movement` | (rule, client) | servers reached | the client |
+//! | `exfiltration` | (rule, real internal source) | external peers | the source |
+//! | `admin_port_exposure` | (rule, server, protocol, port, service) | the server | public clients |
+//! | `insecure_protocol` | (rule, our host, protocol, port, service) | the peer's side | clients |
+//! | `trust_zones` | (rule, client zone, server zone, protocol, port) | host pairs | clients |
+//! | `log_health` | (rule, flow log, else interface) | interfaces | - |
+//!
+//! Exposure groups by server and service (what a team fixes: one security group rule), not by
+//! the internet source. An incident's severity is the highest of its findings; its evidence
+//! the smallest pointers over all of them; its sets are exact up to 32 members, then "at
+//! least" the largest count seen. At most `settings.max_incidents` incidents are kept.
+//!
+//! # Who initiated, probing vs serving
+//!
+//! Connection detectors (exposure, insecure protocols, lateral movement, zones, scans, sweeps)
+//! read a record as a connection from its client to its server's service port, from the
+//! record's initiator ([`initiator`]: tcp-flags, flow-direction, pkt addresses, then ports);
+//! records nothing decides are skipped unless `settings.initiator_unknown: ports`. Findings
+//! and incidents say what decided (`decided_by`). Port scans and host sweeps count probes that
+//! were not answered (internal clients) or not served data (public clients), so client tiers,
+//! monitoring scrapes and health checks are not sweeps; a public client whose probes reached
+//! `escalate_accepted` targets (accepted or answered; relays left out) is raised one severity
+//! level (see `detectors::probing`).
 //!
 //! # Windows and memory
 //!
 //! Windows are tumbling, aligned to the Unix epoch, one length per rule. The watermark is the
 //! largest record time seen minus `settings.allowed_lateness`; a window closes when the
 //! watermark passes its end, its findings become final and its state is dropped. Records for a
-//! closed window are counted as late and ignored. A burst that straddles a window boundary is
-//! split between two windows. One record far in the future advances the watermark for
-//! everyone (there is no clock to tell it is wrong).
+//! closed window are counted as late (once per record in `stats.late`, per detector in
+//! `stats.detectors[].late_records`) and left out of that window's detections. A burst that
+//! straddles a window boundary is split between two windows. One record far in the future
+//! advances the watermark for everyone (there is no clock to tell it is wrong).
 //!
-//! Memory is bounded whatever the input length: each detector holds at most `max_keys` live
-//! keys across its open windows (refusals are counted in [`EngineStats`]); the dedupe table
-//! holds at most `settings.dedupe_max_entries`; reports use fixed-size sketches.
+//! Memory is bounded whatever the input length: detector state shares `settings.state_budget`
+//! bytes (128 MiB by default, split evenly over enabled rules; a rule's or the settings'
+//! `max_keys` caps keys instead). Keys whose space is the internet (public clients of port
+//! scans, host sweeps, reject bursts) pass an admission gate once a detector's state is a
+//! quarter full: a key gets exact state on its `settings.promote_at`-th record in a window
+//! (default 2), so one-off internet noise never fills the state. Port scans and host sweeps
+//! also keep two 512 KiB answer filters per open window. The dedupe table and reports are
+//! bounded as documented in `dedupe` and [`reports`].
+//!
+//! # Nothing silently dropped
+//!
+//! Every bound the run hits is a [`Limit`] ([`Analysis::limits`], plus [`Grouper::limits`]):
+//! keys refused when a detector's state was full, records that arrived late, flows the dedupe
+//! could not remember, findings not grouped because `max_incidents` incidents were open. Each
+//! says which component, how much and what it means; incidents of a limited detector are
+//! marked `incomplete`. Renderers show them in every format.
 //!
 //! # Approximations (and their bounds)
 //!
@@ -51,6 +101,18 @@
 //!   exposure, destinations of a reject burst): exact up to 32 values, then HyperLogLog with
 //!   256 registers (±6.5% standard error); thresholds up to 32 are decided exactly.
 //!   [`Finding::distinct_exact`] says which. The sample lists keep the 32 smallest values.
+//!   Scans and sweeps subtract answered or served targets (both such counts), so past 32 the
+//!   difference carries both errors.
+//! - Admission gate (public clients, once a detector's state is a quarter full): layered Bloom
+//!   filters of 2^23 bits per window; a key's first `promote_at - 1` records are held (their
+//!   count still reaches the threshold and the finding's `flows`, their targets are not
+//!   known, so `distinct` is then marked inexact); a one-off key is admitted early with
+//!   probability ≈ 0.1% at 250 k distinct keys per window, ≈ 3.5% at 1 M (costs memory, not
+//!   results).
+//! - Answer filters (scans, sweeps): Bloom filters of 2^22 bits per window of (client,
+//!   server, protocol, port); a false positive (≈ 3.6% at 1 M replies in a window) takes a
+//!   probed target as answered, so a sweep can be undercounted by that share, never
+//!   overcounted.
 //! - Exfiltration bytes: Count-Min sketch per window (4 × 8192); never under the truth, over
 //!   it by more than e/8192 ≈ 0.033% of the window's internal→external bytes with probability
 //!   ≤ 1.8%.
@@ -59,17 +121,19 @@
 //!   largest candidates; bytes never undercount and overcount by more than 0.07% of all bytes
 //!   with probability ≤ 1.8% (the `error` field); `top_exact` when nothing is inflated.
 //! - Per-port traffic: exact for the first `reports.max_ports` ports, the rest in one bucket.
-//! - Double-ended dedupe: 64-bit fingerprints of (5-tuple, start, end, action); twins arriving
-//!   further apart than the allowed lateness, or while the table is full, count twice.
-//! - Capped keys: when a detector's `max_keys` is reached new keys are refused (counted), so a
+//! - Double-ended dedupe: see `dedupe` (twins matched within a short event-time horizon).
+//! - Capped keys: when a detector's cap is reached new keys are refused (a [`Limit`]), so a
 //!   finding can be missed on adversarial cardinality; existing keys keep counting.
+//! - Incident sets: exact up to 32 members over all windows, then a lower bound.
 //!
 //! # Determinism
 //!
-//! Findings are sorted by [`Finding::order`]. Counts, byte sums and sketch estimates do not
-//! depend on record order; evidence keeps the smallest origins. What can depend on arrival
-//! order: which records are late, which keys are refused when full, which twin of a
-//! double-ended flow is kept, and exfiltration flow counts and evidence.
+//! Findings are sorted by [`Finding::order`], incidents by [`Incident::order`]; incident ids
+//! are a fixed hash of the group key. Counts, byte sums and sketch estimates do not depend on
+//! record order; evidence keeps the smallest origins; replies may come before or after the
+//! probes they answer. What can depend on arrival order: which records are late, which keys
+//! are refused when full or held by the gate, which twin of a double-ended flow is kept, and
+//! exfiltration flow counts and evidence.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -45,6 +45,17 @@ pub enum Leg {
     Outer,
 }
 
+impl Leg {
+    /// `direct`, `inner` or `outer`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Leg::Direct => "direct",
+            Leg::Inner => "inner",
+            Leg::Outer => "outer",
+        }
+    }
+}
+
 /// The relay address of an inner-leg record: the logged endpoint that is not a peer.
 #[inline]
 pub fn relay_of(addrs: (Addr, Addr), peers: (Addr, Addr)) -> Option<Addr> {
@@ -116,5 +127,53 @@ impl Middleboxes {
     /// Learned relay addresses.
     pub fn learned(&self) -> usize {
         self.learned.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Classifier;
+    use crate::addr::Cidr;
+    use crate::rules::RulePack;
+    use flowlog::Schema;
+
+    fn a(s: &str) -> Addr {
+        Addr::new(s.parse().unwrap())
+    }
+
+    #[test]
+    fn relays_are_learned_from_inner_legs_only() {
+        let pack = RulePack::from_yaml("version: 1\ndetectors: []\n").unwrap();
+        let cx = Classifier::new(&pack, false);
+        let schema = Schema::from_header(
+            "interface-id srcaddr dstaddr srcport dstport protocol pkt-srcaddr pkt-dstaddr",
+        )
+        .unwrap();
+        let mut boxes = Middleboxes::new(CidrSet::new(vec![Cidr::parse("10.9.0.0/24").unwrap()]));
+        for line in [
+            // NAT inner leg (toward the NAT), TGW leg (srcaddr = the attachment).
+            "eni-n 10.0.1.5 10.0.0.220 40000 443 6 10.0.1.5 203.0.113.5",
+            "eni-t 10.40.1.175 10.40.2.236 39812 80 6 10.20.33.164 10.40.2.236",
+            // Direct records and a secondary address teach nothing.
+            "eni-i 10.0.1.5 203.0.113.5 40000 443 6 - -",
+            "eni-i 198.51.100.7 10.0.1.5 5000 22 6 198.51.100.7 10.0.1.77",
+        ] {
+            boxes.learn(&cx.classify(&schema.decode(line).unwrap()));
+        }
+        assert!(boxes.is_relay(a("10.0.0.220")) && boxes.seen_inner(a("10.0.0.220")));
+        assert!(boxes.is_relay(a("10.40.1.175")));
+        assert!(boxes.is_relay(a("10.9.0.7")), "configured");
+        assert!(!boxes.seen_inner(a("10.9.0.7")));
+        for not in [
+            "10.0.1.5",
+            "203.0.113.5",
+            "10.20.33.164",
+            "10.40.2.236",
+            "10.0.1.77",
+        ] {
+            assert!(!boxes.is_relay(a(not)), "{not}");
+        }
+        assert_eq!(boxes.learned(), 2);
     }
 }

@@ -638,7 +638,9 @@ mod gate_tests {
             b.insert(mix64(k));
         }
         assert!((0..10_000u64).all(|k| b.contains(mix64(k))));
-        let fp = (10_000..20_000u64).filter(|k| b.contains(mix64(*k))).count();
+        let fp = (10_000..20_000u64)
+            .filter(|k| b.contains(mix64(*k)))
+            .count();
         assert!(fp < 100, "{fp} false positives");
     }
 }

@@ -202,7 +202,9 @@ impl<K: Hash + Eq, V> Windowed<K, V> {
                 if w.gate.is_none() {
                     self.peak_gates = self.peak_gates.max(gates + 1);
                 }
-                let gate = w.gate.get_or_insert_with(|| Box::new(Gate::new(promote_at)));
+                let gate = w
+                    .gate
+                    .get_or_insert_with(|| Box::new(Gate::new(promote_at)));
                 let seen = gate.bump(hash);
                 if seen < promote_at {
                     self.held += 1;
@@ -269,7 +271,6 @@ impl<K: Hash + Eq, V> Windowed<K, V> {
     pub fn cap(&self) -> usize {
         self.cap
     }
-
 }
 
 #[cfg(test)]

@@ -28,6 +28,10 @@
 //! - `expect_values`: dotted paths into the analysis JSON (`reports.totals.duplicates`,
 //!   `stats.detectors.0.late_records`, `incidents.0.windows`, `limits.0.count`) and their
 //!   values.
+//! - `pending`: why the case's expectations are known not to hold yet (a detector change
+//!   still to land). The case must then fail; once it passes, the harness asks for
+//!   `pending` to be removed. Pending cases are listed on stderr.
+//! - `expect_flows`: per-record semantics, checked by `tests/semantics.rs` (ignored here).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -148,7 +152,10 @@ fn run_case(path: &Path, default_pack: &str) -> Result<(), String> {
         .unwrap_or_default();
     let mut names = Vec::new();
     let mut inputs: Vec<Vec<String>> = Vec::new();
-    match (case.get("records"), case.get("sources").and_then(Yaml::as_sequence)) {
+    match (
+        case.get("records"),
+        case.get("sources").and_then(Yaml::as_sequence),
+    ) {
         (Some(records), None) => {
             names.push("records.log".to_owned());
             inputs.push(record_lines(records, &vars)?);
@@ -425,6 +432,12 @@ fn check_values(case: &Yaml, outcome: &Outcome) -> Result<(), String> {
     }
 }
 
+/// The case's `pending` reason, if any.
+fn pending_reason(path: &Path) -> Option<String> {
+    let case: Yaml = serde_yaml::from_str(&fs::read_to_string(path).ok()?).ok()?;
+    case.get("pending")?.as_str().map(str::to_owned)
+}
+
 #[test]
 fn detector_cases() {
     let default_pack = default_pack_text();
@@ -443,6 +456,7 @@ fn detector_cases() {
     }
     files.sort();
     let mut failures = Vec::new();
+    let mut pending = Vec::new();
     let mut ran = 0;
     for f in &files {
         let name = f
@@ -450,10 +464,24 @@ fn detector_cases() {
             .unwrap_or(f)
             .display()
             .to_string();
-        match run_case(f, &default_pack) {
-            Ok(()) => ran += 1,
-            Err(e) => failures.push(format!("{name}:\n    {e}")),
+        match (run_case(f, &default_pack), pending_reason(f)) {
+            (Ok(()), None) => ran += 1,
+            (Err(e), None) => failures.push(format!("{name}:\n    {e}")),
+            (Err(_), Some(why)) => {
+                ran += 1;
+                pending.push(format!("{name}: {why}"));
+            }
+            (Ok(()), Some(_)) => {
+                failures.push(format!("{name}: passes now; remove its `pending` key"))
+            }
         }
+    }
+    if !pending.is_empty() {
+        eprintln!(
+            "{} pending case(s):\n  {}",
+            pending.len(),
+            pending.join("\n  ")
+        );
     }
     assert!(
         failures.is_empty(),

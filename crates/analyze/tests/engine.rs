@@ -144,7 +144,11 @@ fn one_off_internet_sources_are_held_not_refused() {
     for k in 0..6u64 {
         lines.push((
             2000 + k,
-            format!("eni-1 203.0.113.77 10.0.1.{k} 40000 22 6 1 40 {} {} REJECT -", T + 100, T + 101),
+            format!(
+                "eni-1 203.0.113.77 10.0.1.{k} 40000 22 6 1 40 {} {} REJECT -",
+                T + 100,
+                T + 101
+            ),
         ));
     }
     feed(&mut engine, &schema, &lines);
@@ -328,4 +332,94 @@ fn streaming_output_equals_batch_output() {
     assert!(early > 0, "some windows close before the end");
     flowkeeper_analyze::finding::sort_findings(&mut streamed);
     assert_eq!(streamed, batch);
+}
+
+/// Engine cost per record: `flowgen --realism 2` records (default 1 M, `ENGINE_COST_RECORDS`
+/// to change), classified beforehand, then timed through [`Engine::observe_flow`] with the
+/// default pack (dedupe, reports, every detector). Prints ns/record; asserts only that every
+/// record went through. Run it in release: `cargo test --release -p flowkeeper-analyze --test
+/// engine -- --ignored --nocapture engine_cost`.
+#[test]
+#[ignore = "a measurement, not a check: run in release with --ignored --nocapture"]
+fn engine_cost_per_record() {
+    use std::io::Read;
+    let n: u64 = std::env::var("ENGINE_COST_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let tmp = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_flowgen"))
+        .args(["--realism", "2", "--out"])
+        .arg(tmp.path())
+        .args(["--records", &n.to_string(), "--seed", "3"])
+        .status()
+        .expect("run flowgen");
+    assert!(status.success());
+    let mut objects = Vec::new();
+    let mut stack = vec![tmp.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "gz") {
+                objects.push(p);
+            }
+        }
+    }
+    objects.sort_by_key(|p| {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        let parts: Vec<&str> = name.split('_').collect();
+        (parts[parts.len() - 2].to_owned(), name)
+    });
+    let default = std::fs::read_to_string(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../policies/detections/default.yaml"),
+    )
+    .unwrap();
+    let full = pack(&default);
+    let cx = Engine::new(&full).classifier();
+    let mut flows = Vec::new();
+    for (source, path) in objects.iter().enumerate() {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        let file = flowlog::S3TextFile::parse(&text).unwrap();
+        for (line, record) in file.records() {
+            flows.push((
+                cx.classify(&record.unwrap()),
+                Origin::new(source as u32, line as u64),
+            ));
+        }
+    }
+    // The full pack, then the same without detectors (dedupe and reports only), then each
+    // detector alone on top of that: the differences are each part's cost.
+    let mut runs: Vec<(String, RulePack)> = vec![("all".into(), full.clone())];
+    let mut bare = full.clone();
+    bare.detectors.clear();
+    runs.push(("dedupe+reports".into(), bare.clone()));
+    for d in &full.detectors {
+        let mut one = bare.clone();
+        one.detectors.push(d.clone());
+        runs.push((d.id.clone(), one));
+    }
+    for (name, p) in &runs {
+        let mut engine = Engine::new(p);
+        let start = std::time::Instant::now();
+        for (f, o) in &flows {
+            engine.observe_flow(f, *o);
+        }
+        let analysis = engine.finish();
+        let elapsed = start.elapsed();
+        assert_eq!(analysis.stats.records, flows.len() as u64);
+        eprintln!(
+            "engine [{name}]: {} records in {:.3} s = {:.0} ns/record ({} findings, limits {:?})",
+            flows.len(),
+            elapsed.as_secs_f64(),
+            elapsed.as_nanos() as f64 / flows.len() as f64,
+            analysis.findings.len(),
+            analysis.limits()
+        );
+    }
 }

@@ -5,10 +5,14 @@
 //! to be 5432 is the other way round and not counted. One finding per (server, protocol,
 //! service port) and window, counting distinct public clients (exact up to 32, then
 //! HyperLogLog).
+//!
+//! A relay's interface (a NAT gateway: configured, discovered or learned from inner legs) has
+//! no security group and logs the internet's unsolicited SYNs as ACCEPT before dropping
+//! them, so a server that is a relay is only exposed when it answered (a SYN-ACK or data).
 
 use super::{CloseCx, Detector, DetectorStats, Rule, Tally, approx, conn, set_hosts, set_port};
-use crate::addr::Class;
 use crate::addr::Addr;
+use crate::addr::Class;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
 use crate::services::{ServiceSet, protocol_name};
@@ -19,6 +23,9 @@ use crate::window::Windowed;
 struct State {
     tally: Tally,
     sources: Distinct<Addr>,
+    /// The server answered (a SYN-ACK or data from it, or a client record that carried
+    /// data): more than an accepted SYN.
+    answered: bool,
 }
 
 pub struct AdminExposure {
@@ -65,6 +72,7 @@ impl Detector for AdminExposure {
         if let Some((_, s)) = self.state.slot(t, key, State::default) {
             s.tally.add_conn(f, &c, origin, self.rule.max_evidence);
             s.sources.insert(c.client);
+            s.answered |= super::answered(f, &c);
         }
     }
 
@@ -72,13 +80,13 @@ impl Detector for AdminExposure {
         self.state.next_close()
     }
 
-    fn close(&mut self, watermark: u64, _cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
+    fn close(&mut self, watermark: u64, cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
         let (rule, services, min) = (&self.rule, &self.services, self.min_sources);
         let mut made = 0;
         self.state.close(watermark, |start, map| {
             for ((dst, proto, port), s) in map {
                 let (n, exact) = s.sources.count();
-                if n < min {
+                if n < min || (!s.answered && cx.relays.is_relay(dst)) {
                     continue;
                 }
                 let protocol = (proto != 0).then_some(proto);

@@ -20,10 +20,10 @@
 use std::collections::VecDeque;
 
 use super::{CloseCx, Detector, DetectorStats, Rule, Tally, human_bytes};
-use crate::initiator::Initiator;
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
+use crate::initiator::Initiator;
 use crate::sketch::{CountMin, hash_addr, mix64};
 use crate::time::window_start;
 use crate::window::Windowed;

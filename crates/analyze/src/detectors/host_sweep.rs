@@ -4,7 +4,9 @@
 //! through the admission gate (the internet is a large key space).
 
 use super::probing::{self, Answers, Probed, Role};
-use super::{CloseCx, Detector, DetectorStats, Rule, approx, in_scope, probe_conn, set_hosts, set_port};
+use super::{
+    CloseCx, Detector, DetectorStats, Rule, approx, in_scope, probe_conn, set_hosts, set_port,
+};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -68,7 +70,8 @@ impl Detector for HostSweep {
                 let public = probing::is_public(c.client_class);
                 let seen = self.answers.check(t, probing::conn_hash(&c));
                 let slot = if public {
-                    let h = mix64(hash_addr(c.client) ^ (u64::from(c.proto) << 16 | u64::from(c.port)));
+                    let h =
+                        mix64(hash_addr(c.client) ^ (u64::from(c.proto) << 16 | u64::from(c.port)));
                     self.state.slot_gated(t, key, h, |held| Probed {
                         held,
                         public,
@@ -80,6 +83,9 @@ impl Detector for HostSweep {
                 if let Some((_, s)) = slot {
                     s.tally.add_conn(f, &c, origin, self.rule.max_evidence);
                     s.touched.insert(c.server);
+                    if f.accepted() {
+                        s.accepted.insert(c.server);
+                    }
                     s.learn(c.server, seen);
                 }
             }
@@ -104,13 +110,17 @@ impl Detector for HostSweep {
         self.state.next_close()
     }
 
-    fn close(&mut self, watermark: u64, _cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
+    fn close(&mut self, watermark: u64, cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
         let (rule, min, probes_only, probing) =
             (&self.rule, self.min_hosts, self.probes_only, &self.probing);
         let mut made = 0;
         self.state.close(watermark, |start, map| {
             for ((src, proto, port), s) in map {
-                let Some(v) = probing::judge(&s, min, probes_only, probing, rule.severity) else {
+                let Some(v) =
+                    probing::judge(&s, min, probes_only, probing, rule.severity, |a: &Addr| {
+                        cx.relays.is_relay(*a)
+                    })
+                else {
                     continue;
                 };
                 let first = s.touched.sample().first().copied();
@@ -123,7 +133,7 @@ impl Detector for HostSweep {
                     protocol_name(proto),
                     approx(v.count, v.exact),
                     noun(v.count, "host", "hosts"),
-                    answered_note(v.answered, v.served),
+                    answered_note(v.accepted, v.answered, v.served),
                 );
                 out.push(f);
                 made += 1;
@@ -139,9 +149,9 @@ impl Detector for HostSweep {
     }
 }
 
-/// ` (3 answered, none served data)`, or nothing when nothing answered.
-pub fn answered_note(answered: u64, served: u64) -> String {
-    if answered == 0 {
+/// ` (30 accepted, 3 answered, none served data)`, or nothing when no probe got through.
+pub fn answered_note(accepted: u64, answered: u64, served: u64) -> String {
+    if accepted == 0 && answered == 0 {
         return String::new();
     }
     let served = if served == 0 {
@@ -149,5 +159,5 @@ pub fn answered_note(answered: u64, served: u64) -> String {
     } else {
         format!("{served} served data")
     };
-    format!(" ({answered} answered, {served})")
+    format!(" ({accepted} reached, {answered} answered, {served})")
 }

@@ -3,20 +3,24 @@
 //! (our client of a public server). Matched on the connection's service port (the record's
 //! initiator decides which side is the server), so a client's records and the server's
 //! replies count under one key. One finding per (client, server, protocol, port) and
-//! window; `ours` names our side.
+//! window; `ours` names our side. A relay server (a NAT gateway's interface) counts only
+//! when it answered, as for admin-port exposure.
 
 use super::{CloseCx, Detector, DetectorStats, Rule, Tally, conn, set_port};
-use crate::addr::Class;
 use crate::addr::Addr;
+use crate::addr::Class;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
 use crate::services::{ServiceSet, protocol_name};
 use crate::window::Windowed;
 
+/// Counts of one connection, whether our side is the server, whether the server answered.
+type State = (Tally, bool, bool);
+
 pub struct InsecureProtocol {
     rule: Rule,
     services: ServiceSet,
-    state: Windowed<(Addr, Addr, u8, u16), (Tally, bool)>,
+    state: Windowed<(Addr, Addr, u8, u16), State>,
     findings: u64,
 }
 
@@ -53,9 +57,12 @@ impl Detector for InsecureProtocol {
         }
         let key = (c.client, c.server, c.proto, c.port);
         let server_ours = c.server_class != Class::Public;
-        if let Some((_, (tally, _))) = self.state.slot(t, key, || (Tally::default(), server_ours))
+        if let Some((_, (tally, _, answered))) = self
+            .state
+            .slot(t, key, || (Tally::default(), server_ours, false))
         {
             tally.add_conn(f, &c, origin, self.rule.max_evidence);
+            *answered |= super::answered(f, &c);
         }
     }
 
@@ -63,11 +70,15 @@ impl Detector for InsecureProtocol {
         self.state.next_close()
     }
 
-    fn close(&mut self, watermark: u64, _cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
+    fn close(&mut self, watermark: u64, cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
         let (rule, services) = (&self.rule, &self.services);
         let mut made = 0;
         self.state.close(watermark, |start, map| {
-            for ((src, dst, proto, port), (tally, server_ours)) in map {
+            for ((src, dst, proto, port), (tally, server_ours, answered)) in map {
+                // A relay's interface logs unsolicited SYNs as ACCEPT (see admin_exposure).
+                if !answered && cx.relays.is_relay(dst) {
+                    continue;
+                }
                 let protocol = (proto != 0).then_some(proto);
                 let service = services.name_of(protocol, port).unwrap_or("insecure protocol");
                 let mut f = rule.finding(start, &tally, Some(src), Some(dst));

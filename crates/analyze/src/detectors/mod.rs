@@ -18,7 +18,7 @@ mod trust_zones;
 
 use serde::Serialize;
 
-use crate::addr::{Addr, Class, CidrSet};
+use crate::addr::{Addr, CidrSet, Class};
 use crate::finding::{Evidence, Finding, Origin, Severity, Window};
 use crate::flow::{Classifier, Flow};
 use crate::initiator::{DecidedBy, Initiator};
@@ -202,6 +202,17 @@ pub struct Conn {
     pub from_client: bool,
     /// [`DecidedBy::bit`] of what decided it.
     pub decided: u8,
+}
+
+/// Whether a record of a connection shows the server answered: the server's own record
+/// (a SYN-ACK or data), or a client record that carried more than a handshake.
+#[inline]
+pub fn answered(f: &Flow, c: &Conn) -> bool {
+    if c.from_client {
+        !f.client_probe && !f.probe
+    } else {
+        f.answer != crate::initiator::Answer::None
+    }
 }
 
 /// The connection of a probe-counting detector (port scans, host sweeps): like [`conn`],
@@ -453,11 +464,9 @@ pub fn build(pack: &RulePack, cx: &Classifier) -> Vec<AnyDetector> {
                 Params::LogHealth {
                     status,
                     min_records,
-                } => AnyDetector::LogHealth(log_health::LogHealth::new(
-                    rule,
-                    *status,
-                    *min_records,
-                )),
+                } => {
+                    AnyDetector::LogHealth(log_health::LogHealth::new(rule, *status, *min_records))
+                }
             }
         })
         .collect()

@@ -79,6 +79,9 @@ impl Detector for PortScan {
                 if let Some((_, s)) = slot {
                     s.tally.add_conn(f, &c, origin, self.rule.max_evidence);
                     s.touched.insert(port);
+                    if f.accepted() {
+                        s.accepted.insert(port);
+                    }
                     s.learn(port, seen);
                 }
             }
@@ -103,15 +106,22 @@ impl Detector for PortScan {
         self.state.next_close()
     }
 
-    fn close(&mut self, watermark: u64, _cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
+    fn close(&mut self, watermark: u64, cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
         let (rule, min, probes_only, probing) =
             (&self.rule, self.min_ports, self.probes_only, &self.probing);
         let mut made = 0;
         self.state.close(watermark, |start, map| {
             for ((src, dst), s) in map {
-                let Some(v) = probing::judge(&s, min, probes_only, probing, rule.severity) else {
+                let relay_dst = cx.relays.is_relay(dst);
+                let Some(mut v) =
+                    probing::judge(&s, min, probes_only, probing, rule.severity, |_| false)
+                else {
                     continue;
                 };
+                if relay_dst {
+                    // A relay logs unsolicited SYNs as ACCEPT: its probes reached nothing.
+                    v.severity = rule.severity;
+                }
                 let mut f = rule.finding(start, &s.tally, Some(src), Some(dst));
                 f.severity = v.severity;
                 f.distinct = Some(v.count);
@@ -124,7 +134,7 @@ impl Detector for PortScan {
                     approx(v.count, v.exact),
                     noun(v.count, "port", "ports"),
                     count(s.tally.flows, "record", "records"),
-                    answered_note(v.answered, v.served),
+                    answered_note(v.accepted, v.answered, v.served),
                 );
                 out.push(f);
                 made += 1;

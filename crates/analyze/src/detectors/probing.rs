@@ -10,6 +10,9 @@
 //! is also noted in a per-window [`Answers`] filter by (client, server, protocol, port) and
 //! looked up when a probe creates or extends a key.
 //!
+//! A target's reset (RST without SYN-ACK, at most two packets) is a closed port: neither an
+//! answer nor service.
+//!
 //! The count a rule thresholds on (see [`judge`]):
 //! - internal client: targets touched − targets answered (a health checker is answered);
 //! - public client: targets touched − targets served (an open port a scanner found still
@@ -17,8 +20,10 @@
 //!
 //! It fires when that count reaches the rule's minimum and at most
 //! `100 − min_probe_share` percent of the targets touched served data. A public client's
-//! finding is raised one severity level when at least `escalate_accepted` targets answered
-//! its probes (it found open services). With `probes_only: false` every client record
+//! finding is raised one severity level when its probes reached at least `escalate_accepted`
+//! targets: ACCEPTed by the target's security group (the internet can reach it on that port)
+//! or answered. Relays (NAT gateways, which log unsolicited SYNs as ACCEPT and drop them) do
+//! not count as reached. With `probes_only: false` every client record
 //! counts and the serving test is off.
 
 use std::collections::VecDeque;
@@ -109,7 +114,10 @@ impl Answers {
 
     /// Bytes held.
     pub fn bytes(&self) -> usize {
-        self.windows.iter().map(|(_, a, d)| a.bytes() + d.bytes()).sum()
+        self.windows
+            .iter()
+            .map(|(_, a, d)| a.bytes() + d.bytes())
+            .sum()
     }
 }
 
@@ -124,6 +132,8 @@ pub struct Probed<T: Countable + Default> {
     pub answered: Distinct<T>,
     /// Targets that served data.
     pub served: Distinct<T>,
+    /// Targets a probe reached: ACCEPTed by their security group, or answered.
+    pub accepted: Distinct<T>,
     /// Client records held back by the admission gate before the key had state.
     pub held: u32,
     /// Whether the client is public.
@@ -136,6 +146,7 @@ impl<T: Countable + Default> Probed<T> {
     pub fn learn(&mut self, target: T, (answered, served): (bool, bool)) {
         if answered {
             self.answered.insert(target);
+            self.accepted.insert(target);
         }
         if served {
             self.served.insert(target);
@@ -173,6 +184,9 @@ pub fn role(f: &Flow, c: &Conn, probes_only: bool) -> Role {
         } else {
             Role::Skip
         }
+    } else if refused(f) {
+        // A reset from the target is a closed port: not an answer, not service.
+        Role::Skip
     } else {
         match f.answer {
             Answer::SynAck => Role::Reply(false),
@@ -180,6 +194,16 @@ pub fn role(f: &Flow, c: &Conn, probes_only: bool) -> Role {
             Answer::None => Role::Skip,
         }
     }
+}
+
+/// A TCP reset without a SYN-ACK in at most two packets: the target refused the connection
+/// (a closed port answers a SYN with RST).
+#[inline]
+fn refused(f: &Flow) -> bool {
+    f.protocol == Some(crate::services::TCP)
+        && f.flags
+            .is_some_and(|fl| fl & 0x04 != 0 && fl & 0x12 != 0x12)
+        && f.packets <= 2
 }
 
 /// A judged key: the count to report, whether it is exact, and the severity.
@@ -192,6 +216,8 @@ pub struct Verdict {
     pub answered: u64,
     /// Targets that served data.
     pub served: u64,
+    /// Targets a probe reached (accepted or answered), relays left out.
+    pub accepted: u64,
     /// The finding's severity.
     pub severity: Severity,
 }
@@ -203,6 +229,7 @@ pub fn judge<T: Countable + Default>(
     probes_only: bool,
     probing: &Probing,
     severity: Severity,
+    is_relay: impl Fn(&T) -> bool,
 ) -> Option<Verdict> {
     let (touched, t_exact) = s.touched.count();
     let (answered, a_exact) = s.answered.count();
@@ -222,14 +249,18 @@ pub fn judge<T: Countable + Default>(
     if probes_only && served * 100 > (100 - probing.min_probe_share.min(100)) * (touched + held) {
         return None;
     }
-    let escalate = s.public
-        && probing.escalate_accepted > 0
-        && answered >= probing.escalate_accepted;
+    // A relay (a NAT gateway's interface) logs unsolicited SYNs as ACCEPT: not reached.
+    let (reached, _) = s.accepted.count();
+    let relays = s.accepted.sample().iter().filter(|t| is_relay(t)).count() as u64;
+    let accepted = reached.saturating_sub(relays);
+    let escalate =
+        s.public && probing.escalate_accepted > 0 && accepted >= probing.escalate_accepted;
     Some(Verdict {
         count,
         exact: exact && held == 0,
         answered,
         served,
+        accepted,
         severity: if escalate {
             super::escalate(severity)
         } else {

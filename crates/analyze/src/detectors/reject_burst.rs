@@ -6,14 +6,14 @@
 //! toward the threshold.
 
 use super::{CloseCx, Detector, DetectorStats, Rule, Tally, approx, set_hosts};
-use crate::addr::Class;
-use crate::initiator::Initiator;
-use crate::sketch::hash_addr;
 use crate::addr::Addr;
+use crate::addr::Class;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
+use crate::initiator::Initiator;
 use crate::rules::SourceScope;
 use crate::sketch::Distinct;
+use crate::sketch::hash_addr;
 use crate::text::{count, noun};
 use crate::window::Windowed;
 

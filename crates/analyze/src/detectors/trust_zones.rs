@@ -6,11 +6,11 @@
 //! per connection (client, server, protocol, server port) and window.
 
 use super::{CloseCx, Detector, DetectorStats, Rule, Tally, conn, set_port};
-use crate::initiator::Initiator;
-use crate::rules::UnknownInitiator;
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
+use crate::initiator::Initiator;
+use crate::rules::UnknownInitiator;
 use crate::services::protocol_name;
 use crate::window::Windowed;
 use crate::zones::{ZoneRef, Zones};

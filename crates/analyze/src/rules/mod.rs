@@ -67,8 +67,8 @@ impl std::error::Error for RuleError {}
 pub struct Probing {
     /// Fire only when at most `100 - min_probe_share` percent of the targets served data.
     pub min_probe_share: u64,
-    /// Raise the severity one level when a public client's probes were answered by at least
-    /// this many targets (0: never).
+    /// Raise the severity one level when a public client's probes reached (were accepted by,
+    /// or answered by) at least this many targets (0: never).
     pub escalate_accepted: u64,
 }
 
@@ -105,6 +105,12 @@ pub struct Settings {
     pub dedupe: bool,
     /// Flows remembered for the double-ended dedupe.
     pub dedupe_max_entries: usize,
+    /// Bytes the double-ended dedupe may hold (entries × 24 bytes).
+    pub dedupe_budget: u64,
+    /// Twins of a double-ended flow start within this many seconds of each other.
+    pub dedupe_horizon: u64,
+    /// What detectors do with records whose initiator is unknown.
+    pub initiator_unknown: UnknownInitiator,
     /// A TCP record with SYN, at most this many packets...
     pub probe_max_packets: u64,
     /// ...and at most this many bytes is a probe (a handshake that carried no data).
@@ -117,8 +123,6 @@ pub struct Settings {
     /// Records a key from an internet-sized key space needs in a window before it gets
     /// exact state (1–4; 1: at once).
     pub promote_at: u32,
-    /// What detectors do when nothing decides who initiated a record.
-    pub initiator_unknown: UnknownInitiator,
 }
 
 impl Default for Settings {
@@ -128,13 +132,15 @@ impl Default for Settings {
             max_evidence: 5,
             max_keys: 0,
             dedupe: true,
-            dedupe_max_entries: 500_000,
+            dedupe_max_entries: 4_000_000,
+            dedupe_budget: 24 << 20,
+            dedupe_horizon: 60,
+            initiator_unknown: UnknownInitiator::Skip,
             probe_max_packets: 3,
             probe_max_bytes: 300,
             max_incidents: 10_000,
             state_budget: 128 << 20,
             promote_at: 2,
-            initiator_unknown: UnknownInitiator::Skip,
         }
     }
 }
@@ -375,6 +381,15 @@ impl RulePack {
     /// on top of `networks.nat_gateways`.
     pub fn add_nat_gateways(&mut self, blocks: Vec<Cidr>) {
         self.networks.add_nat_gateways(blocks);
+    }
+
+    /// Adds the addresses of one discovered middlebox interface by its EC2 `InterfaceType`:
+    /// `nat_gateway` (or the SDK's `natGateway`) as a NAT gateway, any other type as a relay.
+    pub fn add_relay(&mut self, interface_type: &str, blocks: Vec<Cidr>) {
+        match interface_type {
+            "nat_gateway" | "natGateway" => self.add_nat_gateways(blocks),
+            _ => self.add_middleboxes(blocks),
+        }
     }
 
     /// The detector entry with this id.

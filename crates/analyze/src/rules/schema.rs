@@ -44,12 +44,22 @@ const KIND_KEYS: &[(&str, &[&str], &[&str])] = &[
     ("admin_port_exposure", &["min_sources"], &["services"]),
     (
         "port_scan",
-        &["probes_only", "sources", "min_probe_share", "escalate_accepted"],
+        &[
+            "probes_only",
+            "sources",
+            "min_probe_share",
+            "escalate_accepted",
+        ],
         &["min_ports"],
     ),
     (
         "host_sweep",
-        &["probes_only", "sources", "min_probe_share", "escalate_accepted"],
+        &[
+            "probes_only",
+            "sources",
+            "min_probe_share",
+            "escalate_accepted",
+        ],
         &["min_hosts"],
     ),
     ("exfiltration", &["exclude_aws_services"], &["min_bytes"]),
@@ -142,12 +152,14 @@ fn settings(c: &mut Checker<'_>, v: &Value, p: &Path, s: &mut Settings) {
         "max_keys",
         "dedupe",
         "dedupe_max_entries",
+        "dedupe_budget",
+        "dedupe_horizon",
+        "initiator_unknown",
         "probe_max_packets",
         "probe_max_bytes",
         "max_incidents",
         "state_budget",
         "promote_at",
-        "initiator_unknown",
     ];
     for (k, v) in c.entries(m, p, &keys, &[], "settings") {
         let p = p.key(k);
@@ -178,6 +190,21 @@ fn settings(c: &mut Checker<'_>, v: &Value, p: &Path, s: &mut Settings) {
                     s.dedupe_max_entries = n as usize;
                 }
             }
+            "dedupe_budget" => {
+                if let Some(n) = c.bytes(v, &p, &what) {
+                    s.dedupe_budget = n;
+                }
+            }
+            "dedupe_horizon" => {
+                if let Some(d) = c.duration(v, &p, &what, 1) {
+                    s.dedupe_horizon = d;
+                }
+            }
+            "initiator_unknown" => match c.choice(v, &p, &what, &["skip", "ports"]) {
+                Some("skip") => s.initiator_unknown = UnknownInitiator::Skip,
+                Some(_) => s.initiator_unknown = UnknownInitiator::Ports,
+                None => {}
+            },
             "probe_max_packets" => {
                 if let Some(n) = c.number(v, &p, &what, 1, 1_000_000) {
                     s.probe_max_packets = n;
@@ -196,15 +223,6 @@ fn settings(c: &mut Checker<'_>, v: &Value, p: &Path, s: &mut Settings) {
             "promote_at" => {
                 if let Some(n) = c.number(v, &p, &what, 1, 4) {
                     s.promote_at = n as u32;
-                }
-            }
-            "initiator_unknown" => {
-                if let Some(x) = c.choice(v, &p, &what, &["skip", "ports"]) {
-                    s.initiator_unknown = if x == "ports" {
-                        UnknownInitiator::Ports
-                    } else {
-                        UnknownInitiator::Skip
-                    };
                 }
             }
             _ => {
@@ -760,11 +778,17 @@ fn detector(c: &mut Checker<'_>, v: &Value, p: &Path, pack: &RulePack) -> Option
     let probing = |c: &mut Checker<'_>| -> Option<Probing> {
         let mut out = Probing::default();
         if let Some(v) = find("min_probe_share") {
-            out.min_probe_share = c.number(v, &p.key("min_probe_share"), "min_probe_share", 1, 100)?;
+            out.min_probe_share =
+                c.number(v, &p.key("min_probe_share"), "min_probe_share", 1, 100)?;
         }
         if let Some(v) = find("escalate_accepted") {
-            out.escalate_accepted =
-                c.number(v, &p.key("escalate_accepted"), "escalate_accepted", 0, 1_000_000)?;
+            out.escalate_accepted = c.number(
+                v,
+                &p.key("escalate_accepted"),
+                "escalate_accepted",
+                0,
+                1_000_000,
+            )?;
         }
         Some(out)
     };
