@@ -105,7 +105,7 @@ pub enum OutputFormat {
     Html,
     /// One row per resource (audit).
     Csv,
-    /// OCSF findings, one JSON object per line (audit).
+    /// OCSF findings, one JSON object per line (audit, analyze).
     Ocsf,
 }
 
@@ -245,9 +245,15 @@ pub struct VerifyArgs {
 pub struct AnalyzeArgs {
     /// Files or directories (gzip or plain), s3://bucket/prefix, or cwl://log-group[//stream-prefix].
     pub inputs: Vec<String>,
-    /// Read the logs of this flow log (its destination and format come from DescribeFlowLogs).
+    /// Read the logs of this flow log (its destination and format come from DescribeFlowLogs;
+    /// its resource's VPC CIDRs count as ours).
     #[arg(long = "flow-log", value_name = "FL_ID")]
     pub flow_log: Option<String>,
+    /// Count every VPC CIDR (IPv4 and IPv6, DescribeVpcs) of the current account as ours, and
+    /// its NAT gateways and other middlebox interfaces as relays, in --regions (or the
+    /// config's regions, or --region).
+    #[arg(long)]
+    pub discover: bool,
     /// Field names of lines without a header (CloudWatch events, headerless files), space or
     /// comma separated, or a `${field} ...` log format; default: the version 2 default format.
     #[arg(long)]
@@ -261,13 +267,17 @@ pub struct AnalyzeArgs {
     /// A rule pack layered over the default pack (repeatable; later files win).
     #[arg(long = "rules", value_name = "FILE")]
     pub rules: Vec<std::path::PathBuf>,
-    /// Exit 2 when any finding has at least this severity (info, low, medium, high, critical).
+    /// Exit 2 when any finding (incident) has at least this severity (info, low, medium, high,
+    /// critical).
     #[arg(long = "fail-on", value_name = "SEVERITY")]
     pub fail_on: Option<String>,
     /// Treat malformed lines as errors (exit 1), and validate every column of every line (by
     /// default only the fields the rule pack reads are parsed and checked).
     #[arg(long)]
     pub strict: bool,
+    /// Text output: print each finding's evidence (source object and line) under it.
+    #[arg(long)]
+    pub evidence: bool,
     /// Write the report to this file instead of stdout.
     #[arg(short = 'o', long)]
     pub output: Option<std::path::PathBuf>,

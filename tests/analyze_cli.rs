@@ -86,16 +86,22 @@ fn findings_carry_evidence_and_fail_on_sets_exit_2() {
         String::from_utf8_lossy(&out.stderr)
     );
     let doc: Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["schema_version"], 2);
     assert_eq!(doc["summary"]["records"], 351);
     assert_eq!(doc["summary"]["malformed"], 0);
+    assert_eq!(doc["summary"]["limits"], serde_json::json!([]));
     let findings = doc["findings"].as_array().unwrap();
     let ssh = findings
         .iter()
         .find(|f| f["kind"] == "admin_port_exposure")
         .expect("ssh exposure found");
-    assert_eq!(ssh["dst_port"], 22);
-    assert_eq!(ssh["src"], "198.51.100.7");
+    assert_eq!(ssh["subject"]["ip"], "10.0.4.10");
+    assert_eq!(ssh["ports"]["sample"], serde_json::json!([22]));
+    assert_eq!(
+        ssh["sources"]["sample"],
+        serde_json::json!(["198.51.100.7"])
+    );
+    assert_eq!(ssh["id"].as_str().unwrap().len(), 16);
     assert!(
         ssh["evidence_at"][0]
             .as_str()
@@ -108,11 +114,13 @@ fn findings_carry_evidence_and_fail_on_sets_exit_2() {
         .iter()
         .find(|f| f["kind"] == "port_scan")
         .expect("port scan found");
-    assert_eq!(scan["src"], "203.0.113.66");
+    assert_eq!(scan["subject"]["ip"], "203.0.113.66");
     assert!(
-        !findings
-            .iter()
-            .any(|f| f["src"].as_str().is_some_and(|s| s.starts_with("10.0.1."))),
+        !findings.iter().any(|f| {
+            let ips = [&f["subject"]["ip"], &f["sources"]["sample"][0]];
+            ips.iter()
+                .any(|ip| ip.as_str().is_some_and(|s| s.starts_with("10.0.1.")))
+        }),
         "benign web traffic raises nothing"
     );
 
@@ -142,15 +150,23 @@ fn ndjson_streams_typed_lines_and_html_is_self_contained() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let types: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    let n = |want: &str| types.iter().filter(|t| **t == want).count();
+    assert!(n("finding") >= 2, "{types:?}");
+    assert!(n("window") >= n("finding"), "{types:?}");
+    // Window lines stream first, then one finding per incident, then the summary.
+    let first_finding = types.iter().position(|t| *t == "finding").unwrap();
     assert!(
-        types.iter().filter(|t| **t == "finding").count() >= 2,
+        types[..first_finding].iter().all(|t| *t == "window"),
         "{types:?}"
     );
     assert_eq!(&types[types.len() - 2..], ["summary", "reports"]);
-    assert_eq!(
-        lines[lines.len() - 2]["findings"],
-        types.iter().filter(|t| **t == "finding").count()
-    );
+    let summary = &lines[lines.len() - 2];
+    assert_eq!(summary["findings"], n("finding"));
+    assert_eq!(summary["windows"], n("window"));
+    assert_eq!(summary["schema_version"], 2);
+    assert!(summary["limits"].is_array(), "{summary}");
+    let incident = &lines[first_finding];
+    assert!(incident["evidence_at"][0].as_str().is_some(), "{incident}");
 
     let report = dir.path().join("report.html");
     let out = flowkeeper(
@@ -174,10 +190,13 @@ fn ndjson_streams_typed_lines_and_html_is_self_contained() {
             && html.contains("admin-port-exposure")
             && html.contains("198.51.100.7")
     );
-    assert!(
-        !html.contains("<script") && !html.contains("http://") && !html.contains("https://"),
-        "self-contained"
-    );
+    // One inline script (filter and sort), no external resource, a CSP that forbids them.
+    assert_eq!(html.matches("<script").count(), 1, "{html}");
+    assert!(html.contains("<script>\n"), "inline");
+    assert!(html.contains("default-src 'none'"), "CSP");
+    for external in ["http://", "https://", " src=", "href=", "@import"] {
+        assert!(!html.contains(external), "{external} in {html}");
+    }
 }
 
 #[test]
@@ -931,4 +950,289 @@ fn regression_a_closed_stderr_is_exit_1_not_a_panic() {
     drop(child.stderr.take()); // the reader goes away before anything is written
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(1));
+}
+
+/// Benign web traffic, SSH and RDP from the internet to two hosts, and one scanner probing
+/// 120 ports in each of 13 five-minute windows.
+fn incident_records() -> String {
+    let mut out = format!("{HEADER}\n");
+    for i in 0..50 {
+        out += &format!(
+            "2 111122223333 eni-web 10.0.1.{} 10.0.2.10 {} 443 6 10 8400 {} {} ACCEPT OK\n",
+            i % 5 + 10,
+            40000 + i,
+            T0 + i,
+            T0 + i + 30
+        );
+    }
+    for (host, port) in [("10.0.4.10", 22), ("10.0.4.11", 3389)] {
+        out += &format!(
+            "2 111122223333 eni-bastion 198.51.100.7 {host} 51000 {port} 6 20 4249 {} {} ACCEPT OK\n",
+            T0 + 100,
+            T0 + 160
+        );
+    }
+    for w in 0..13u64 {
+        for p in 1..=120u64 {
+            let t = T0 + w * 300 + p;
+            out += &format!(
+                "2 111122223333 eni-app 203.0.113.66 10.0.2.10 55555 {p} 6 1 40 {t} {} REJECT OK\n",
+                t + 1
+            );
+        }
+    }
+    out
+}
+
+fn incident_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flows.log"), incident_records()).unwrap();
+    dir
+}
+
+/// #11: the same scan in 13 windows is one finding (incident) that says 13, in every format;
+/// before, JSON, the table and HTML had 13 findings. NDJSON still streams the 13 windows.
+#[test]
+fn regression_thirteen_windows_of_one_scanner_are_one_finding_in_every_format() {
+    let dir = incident_dir();
+    let run = |format: &str| {
+        flowkeeper(
+            dir.path(),
+            &["-q", "analyze", "flows.log", "--format", format],
+        )
+    };
+    let doc = json_of(&run("json"));
+    let scans: Vec<&Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "port_scan")
+        .collect();
+    assert_eq!(scans.len(), 1, "{scans:?}");
+    assert_eq!(scans[0]["windows"], 13);
+    assert_eq!(scans[0]["subject"]["ip"], "203.0.113.66");
+    assert_eq!(scans[0]["flows"], 13 * 120);
+    assert_eq!(scans[0]["first_seen"], T0 + 1);
+
+    let ndjson = String::from_utf8(run("ndjson").stdout).unwrap();
+    let lines: Vec<Value> = ndjson
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let of = |t: &str| {
+        lines
+            .iter()
+            .filter(|l| l["type"] == t && l["kind"] == "port_scan")
+            .count()
+    };
+    assert_eq!((of("window"), of("finding")), (13, 1), "{ndjson}");
+
+    let text = String::from_utf8(run("text").stdout).unwrap();
+    let rows: Vec<&str> = text.lines().filter(|l| l.contains("port-scan")).collect();
+    assert_eq!(rows.len(), 1, "{text}");
+    assert!(
+        rows[0].contains("13×5m") && rows[0].contains("1.5k"),
+        "{text}"
+    );
+
+    let html = String::from_utf8(run("html").stdout).unwrap();
+    assert_eq!(
+        html.matches("data-detector=\"port-scan\"").count(),
+        1,
+        "{html}"
+    );
+
+    let ocsf = String::from_utf8(run("ocsf").stdout).unwrap();
+    let scans: Vec<Value> = ocsf
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["finding_info"]["analytic"]["uid"] == "port-scan")
+        .collect();
+    assert_eq!(scans.len(), 1, "{ocsf}");
+    assert_eq!(scans[0]["count"], 13);
+}
+
+/// `--format ocsf`: one Detection Finding per incident (as many lines as JSON has findings),
+/// the same `finding_info.uid` on every run (the incident id), evidence pointers as
+/// observables; `--fail-on` counts incidents.
+#[test]
+fn ocsf_is_one_detection_finding_per_incident_with_a_stable_uid() {
+    let dir = incident_dir();
+    let ocsf = |extra: &[&str]| {
+        let mut args = vec!["-q", "analyze", "flows.log", "--format", "ocsf"];
+        args.extend_from_slice(extra);
+        flowkeeper(dir.path(), &args)
+    };
+    let first = ocsf(&[]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let events: Vec<Value> = String::from_utf8_lossy(&first.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let doc = json_of(&flowkeeper(
+        dir.path(),
+        &["-q", "analyze", "flows.log", "--format", "json"],
+    ));
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(events.len(), findings.len());
+    assert!(events.len() >= 3, "{events:?}");
+    for (e, f) in events.iter().zip(findings) {
+        assert_eq!(e["class_uid"], 2004);
+        assert_eq!(e["type_uid"], 200401);
+        assert_eq!(e["metadata"]["version"], "1.3.0");
+        assert_eq!(e["finding_info"]["uid"], f["id"], "same order, same id");
+        let pointers: Vec<&Value> = e["observables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["type_id"] == 10)
+            .map(|o| &o["value"])
+            .collect();
+        assert_eq!(pointers.len(), f["evidence_at"].as_array().unwrap().len());
+        assert_eq!(pointers[0], &f["evidence_at"][0]);
+        assert!(
+            pointers[0].as_str().unwrap().starts_with("flows.log:"),
+            "{e}"
+        );
+    }
+    let again: Vec<Value> = String::from_utf8_lossy(&ocsf(&[]).stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let uids = |es: &[Value]| {
+        es.iter()
+            .map(|e| e["finding_info"]["uid"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(uids(&events), uids(&again));
+    assert_eq!(ocsf(&["--fail-on", "high"]).status.code(), Some(2));
+    assert_eq!(ocsf(&["--fail-on", "critical"]).status.code(), Some(0));
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
+    assert_eq!(
+        actual,
+        expected,
+        "{} differs (UPDATE_GOLDEN=1 rewrites it after an intended change)",
+        path.display()
+    );
+}
+
+/// The table: one line per incident, human units, a footer with totals and limits, every
+/// line within 120 columns; `--evidence` adds each incident's summary and pointers under it.
+#[test]
+fn table_matches_the_golden_files_and_fits_120_columns() {
+    let dir = incident_dir();
+    for (args, file) in [
+        (vec!["-q", "analyze", "flows.log"], "analyze_table.txt"),
+        (
+            vec!["-q", "analyze", "flows.log", "--evidence"],
+            "analyze_table_evidence.txt",
+        ),
+    ] {
+        let out = flowkeeper(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = String::from_utf8(out.stdout).unwrap();
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 120,
+                "{} chars: {line}",
+                line.chars().count()
+            );
+        }
+        golden(file, &text);
+    }
+}
+
+/// Limits are in every format's summary: the engine's (keys refused) and the grouper's
+/// (incidents capped); OCSF, which has no summary line, says them on stderr.
+#[test]
+fn limits_are_reported_in_every_format() {
+    let dir = incident_dir();
+    std::fs::write(
+        dir.path().join("small.yaml"),
+        "version: 1\nsettings:\n  max_incidents: 1\n  max_keys: 2\n",
+    )
+    .unwrap();
+    let run = |format: &str| {
+        flowkeeper(
+            dir.path(),
+            &[
+                "-q",
+                "analyze",
+                "flows.log",
+                "--rules",
+                "small.yaml",
+                "--format",
+                format,
+            ],
+        )
+    };
+    let doc = json_of(&run("json"));
+    let limits = doc["summary"]["limits"].as_array().unwrap();
+    let what: Vec<&str> = limits.iter().map(|l| l["what"].as_str().unwrap()).collect();
+    assert!(what.contains(&"incidents_capped"), "{limits:?}");
+    assert!(what.contains(&"refused_keys"), "{limits:?}");
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
+    let capped = limits
+        .iter()
+        .find(|l| l["what"] == "incidents_capped")
+        .unwrap();
+    assert!(capped["count"].as_u64().unwrap() >= 1, "{capped}");
+
+    let ndjson = String::from_utf8(run("ndjson").stdout).unwrap();
+    let summary: Value = ndjson
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|l| l["type"] == "summary")
+        .unwrap();
+    assert_eq!(summary["limits"].as_array().unwrap().len(), limits.len());
+
+    let text = String::from_utf8(run("text").stdout).unwrap();
+    assert!(text.contains("LIMITS reached"), "{text}");
+    assert!(text.contains("incidents, incidents capped"), "{text}");
+    assert!(text.contains(", keys refused ("), "{text}");
+
+    let html = String::from_utf8(run("html").stdout).unwrap();
+    assert!(
+        html.contains("id=\"limits\"") && html.contains("incidents capped"),
+        "{html}"
+    );
+
+    let ocsf = run("ocsf");
+    let err = stderr(&ocsf);
+    assert!(
+        err.contains("warning: limit: incidents, incidents capped"),
+        "{err}"
+    );
+
+    // Without a limit hit, the table says so and JSON has none.
+    let clean = flowkeeper(dir.path(), &["-q", "analyze", "flows.log"]);
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("limits: none reached"));
+}
+
+/// `--discover` without any region to look in is a usage error (exit 1) that says what to
+/// give, before anything is read; `--format csv` is refused the same way.
+#[test]
+fn discover_without_a_region_and_csv_are_errors() {
+    let dir = incident_dir();
+    let out = flowkeeper(dir.path(), &["-q", "analyze", "flows.log", "--discover"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--discover needs a region"), "{err}");
+    assert!(out.stdout.is_empty());
+    let out = flowkeeper(
+        dir.path(),
+        &["-q", "analyze", "flows.log", "--format", "csv"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("html or ocsf"), "{}", stderr(&out));
 }

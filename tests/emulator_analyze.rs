@@ -234,6 +234,18 @@ async fn cloudwatch_events_are_read_with_the_flow_logs_declared_format() {
     let doc = json(&out);
     assert_eq!(doc["summary"]["records"], 4, "{err}");
     assert_eq!(doc["summary"]["malformed"], 0);
+    // The flow log's VPC CIDRs count as ours (said on stderr without -q).
+    let out = acct.run(
+        dir.path(),
+        &["analyze", "--flow-log", &flow_log, "--format", "json"],
+    );
+    let (_, err) = expect_exit(&out, 0);
+    assert!(
+        err.contains(&format!(
+            "ours from {flow_log} ({vpc}): 1 VPC, 1 CIDR block"
+        )),
+        "{err}"
+    );
     let finding = doc["findings"]
         .as_array()
         .unwrap()
@@ -346,4 +358,109 @@ async fn regression_a_key_with_a_control_character_is_listed_and_shown_escaped()
     assert_eq!(json(&out)["summary"]["records"], 1, "{err}");
     assert!(err.contains("evil\\x1b[2J b+c.log.gz:3:"), "{err}");
     assert!(!err.contains('\u{1b}'), "{err:?}");
+}
+
+/// #11: IPv6 VPC addresses are globally routable, so without knowing the VPC's blocks an
+/// IPv6 host is "the internet" and SSH accepted from the internet to it was missed. With
+/// `--discover`, DescribeVpcs gives the VPC's Amazon-provided IPv6 block (moto allocates a
+/// /56 and reports it `associated`, as AWS does) and the login is found; without it (v2
+/// records, no flow-direction) nothing says the host is ours.
+#[tokio::test]
+async fn discover_makes_the_vpcs_ipv6_block_ours_and_ssh_over_ipv6_from_the_internet_is_found() {
+    let acct = Account::new().await;
+    let ec2 = acct.ec2("us-east-1");
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.20.0.0/16")
+        .amazon_provided_ipv6_cidr_block(true)
+        .send()
+        .await
+        .unwrap()
+        .vpc
+        .unwrap();
+    let vpc_id = vpc.vpc_id().unwrap().to_string();
+    let described = ec2.describe_vpcs().vpc_ids(&vpc_id).send().await.unwrap();
+    let assoc = &described.vpcs()[0].ipv6_cidr_block_association_set()[0];
+    assert_eq!(
+        assoc.ipv6_cidr_block_state().and_then(|s| s.state()),
+        Some(&aws_sdk_ec2::types::VpcCidrBlockStateCode::Associated),
+        "the emulator answers the block as AWS does"
+    );
+    let block = assoc.ipv6_cidr_block().unwrap().to_string();
+    let net: std::net::Ipv6Addr = block.split('/').next().unwrap().parse().unwrap();
+    let host = std::net::Ipv6Addr::from(u128::from(net) | 0x10).to_string();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("v6.log"),
+        format!(
+            "{HEADER}\n2 {} eni-v6 2001:db8:ffff::9 {host} 51000 22 6 20 4249 {T0} {} ACCEPT OK\n",
+            acct.id,
+            T0 + 60
+        ),
+    )
+    .unwrap();
+    let exposure_of = |doc: &Value| -> Vec<Value> {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "admin_port_exposure")
+            .cloned()
+            .collect()
+    };
+
+    let out = acct.run(
+        dir.path(),
+        &[
+            "-q",
+            "analyze",
+            "v6.log",
+            "--format",
+            "json",
+            "--fail-on",
+            "high",
+        ],
+    );
+    let (_, err) = expect_exit(&out, 0);
+    assert!(exposure_of(&json(&out)).is_empty(), "near miss: {err}");
+
+    let out = acct.run(
+        dir.path(),
+        &[
+            "analyze",
+            "v6.log",
+            "--discover",
+            "--format",
+            "json",
+            "--fail-on",
+            "high",
+        ],
+    );
+    let (_, err) = expect_exit(&out, 2);
+    assert!(
+        err.contains("ours from --discover in us-east-1: ") && err.contains("VPC"),
+        "{err}"
+    );
+    let found = exposure_of(&json(&out));
+    assert_eq!(found.len(), 1, "{err}\n{found:?}");
+    assert_eq!(found[0]["subject"]["ip"], host.as_str());
+    assert_eq!(found[0]["sources"]["sample"][0], "2001:db8:ffff::9");
+    assert_eq!(found[0]["evidence_at"][0], "v6.log:2");
+
+    // --discover in a region with no VPCs of this account adds nothing: no finding.
+    let out = acct.run(
+        dir.path(),
+        &[
+            "-q",
+            "analyze",
+            "v6.log",
+            "--discover",
+            "--regions",
+            "eu-west-1",
+            "--format",
+            "json",
+        ],
+    );
+    let (_, err) = expect_exit(&out, 0);
+    assert!(exposure_of(&json(&out)).is_empty(), "{err}");
 }

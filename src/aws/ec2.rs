@@ -440,6 +440,8 @@ pub async fn tag_resources(
 pub struct FlowLogTarget {
     pub destination: FlowLogDestination,
     pub log_format: String,
+    /// The VPC, subnet or interface (or transit gateway) the flow log records.
+    pub resource_id: String,
 }
 
 /// Looks up one flow log by id.
@@ -466,6 +468,7 @@ pub async fn describe_flow_log(ec2: &Ec2, id: &str) -> Result<FlowLogTarget, Aws
     Ok(FlowLogTarget {
         destination: existing.settings.destination,
         log_format: fl.log_format().unwrap_or_default().to_string(),
+        resource_id: fl.resource_id().unwrap_or_default().to_string(),
     })
 }
 

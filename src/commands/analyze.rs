@@ -1,16 +1,18 @@
 //! `flowkeeper analyze`: resolves inputs (and `--flow-log`), loads the rule packs, runs the
 //! pipeline in `analyze`, and renders the result to stdout or, through [`OutputFile`], to
-//! `-o FILE` (never one of the inputs). Exit 2 when a finding reaches `--fail-on`; 1 for bad
-//! arguments, unreadable sources (each named, the rest still analyzed), or malformed lines
+//! `-o FILE` (never one of the inputs). The engine's window findings are grouped into
+//! incidents (`Grouper`) before rendering. Exit 2 when an incident reaches `--fail-on`; 1 for
+//! bad arguments, unreadable sources (each named, the rest still analyzed), or malformed lines
 //! under `--strict`.
 
 use std::io::Write;
 use std::sync::Arc;
 
 use flowkeeper_analyze::text::count;
-use flowkeeper_analyze::{Finding, PackSource, RulePack, Severity};
+use flowkeeper_analyze::{Finding, Grouper, Incident, Limit, PackSource, RulePack, Severity};
 use flowlog::Schema;
 
+use super::analyze_networks;
 use crate::analyze::input::{Input, parse_range};
 use crate::analyze::{self, Settings};
 use crate::aws;
@@ -112,14 +114,33 @@ fn args_output_name(sink: &Sink) -> std::path::PathBuf {
     }
 }
 
+/// Window findings grouped into incidents, and every limit of the run (the engine's and the
+/// grouper's); incidents of a detector that hit a limit are marked incomplete.
+fn group(
+    pack: &RulePack,
+    windows: Vec<Finding>,
+    analysis: &flowkeeper_analyze::Analysis,
+    run: &analyze::RunSummary,
+) -> (Vec<Incident>, Vec<Limit>) {
+    let names: Vec<String> = run.sources.iter().map(|s| s.name.clone()).collect();
+    let mut limits = analysis.limits();
+    let mut grouper = Grouper::new(pack);
+    grouper.note_limits(&limits);
+    for f in windows {
+        grouper.offer(f, &names);
+    }
+    limits.extend(grouper.limits());
+    (grouper.finish(), limits)
+}
+
 pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitStatus {
-    if matches!(flags.format, OutputFormat::Csv | OutputFormat::Ocsf) {
+    if flags.format == OutputFormat::Csv {
         return fail(
-            "analyze prints --format text, json, ndjson or html",
-            Some("csv and ocsf are audit's formats"),
+            "analyze prints --format text, json, ndjson, html or ocsf",
+            Some("csv is audit's format"),
         );
     }
-    let pack = match load_pack(&args.rules) {
+    let mut pack = match load_pack(&args.rules) {
         Ok(p) => p,
         Err(s) => return s,
     };
@@ -157,6 +178,7 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
         }
     };
     let needs_aws = args.flow_log.is_some()
+        || args.discover
         || inputs
             .iter()
             .any(|i| matches!(i, Input::S3 { .. } | Input::CloudWatch { .. }));
@@ -183,6 +205,35 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
                         None,
                     );
                 }
+            }
+        }
+        match analyze_networks::of_flow_log(
+            &aws.default_clients().ec2,
+            &aws.default_region().unwrap_or_default(),
+            &target.resource_id,
+        )
+        .await
+        {
+            Ok(found) => {
+                if !flags.quiet && found.vpcs > 0 {
+                    eprintln!(
+                        "ours from {id} ({}): {}",
+                        Safe(&target.resource_id),
+                        found.describe()
+                    );
+                }
+                for u in &found.unreadable {
+                    eprintln!("warning: left out {}", Safe(u));
+                }
+                found.apply(&mut pack);
+            }
+            Err(e) => {
+                return fail(
+                    format!("--flow-log {id}: {e}"),
+                    Some(
+                        "analyze needs ec2:DescribeVpcs, ec2:DescribeSubnets and ec2:DescribeNetworkInterfaces (policies/flowkeeper-analyze.json)",
+                    ),
+                );
             }
         }
         match target.destination {
@@ -218,6 +269,39 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
                     ),
                     Some(
                         "point analyze at where the logs land (a file, s3://bucket/prefix or a log group)",
+                    ),
+                );
+            }
+        }
+    }
+    if args.discover
+        && let Some(aws) = &aws
+    {
+        let found = match analyze_networks::discover_regions(flags, aws).await {
+            Ok(regions) => analyze_networks::discover(aws, &regions)
+                .await
+                .map(|found| (regions, found)),
+            Err(e) => Err(e),
+        };
+        match found {
+            Ok((regions, found)) => {
+                if !flags.quiet {
+                    eprintln!(
+                        "ours from --discover in {}: {}",
+                        regions.join(", "),
+                        found.describe()
+                    );
+                }
+                for u in &found.unreadable {
+                    eprintln!("warning: left out {}", Safe(u));
+                }
+                found.apply(&mut pack);
+            }
+            Err(e) => {
+                return fail(
+                    e,
+                    Some(
+                        "--discover needs ec2:DescribeVpcs and ec2:DescribeNetworkInterfaces (policies/flowkeeper-analyze.json); without it, name your ranges in a --rules pack (networks.internal)",
                     ),
                 );
             }
@@ -276,36 +360,45 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
     }
     let mut sink = sink;
     let format = flags.format;
+    let with_evidence = args.evidence;
     let handle = tokio::runtime::Handle::current();
     let result = tokio::task::spawn_blocking(move || {
-        let mut streamed: Vec<Finding> = Vec::new();
+        let mut windows: Vec<Finding> = Vec::new();
         let mut write_err = None;
         let (analysis, summary, timeline) =
             analyze::run(&settings, aws.as_ref(), &handle, &pack, &mut |ready| {
                 if format == OutputFormat::Ndjson
                     && let Err(e) = sink
-                        .write_all(report::analysis_json::finding_lines(&ready).as_bytes())
+                        .write_all(report::analysis_json::window_lines(&ready).as_bytes())
                         .and_then(|_| sink.flush())
                 {
                     write_err.get_or_insert(e);
                 }
-                streamed.extend(ready);
+                windows.extend(ready);
             });
-        let mut findings = streamed.clone();
-        let final_batch = analysis.findings.clone();
-        findings.extend(final_batch.iter().cloned());
-        findings.sort_by(|a, b| a.order(b));
+        if format == OutputFormat::Ndjson
+            && let Err(e) = sink
+                .write_all(report::analysis_json::window_lines(&analysis.findings).as_bytes())
+                .and_then(|_| sink.flush())
+        {
+            write_err.get_or_insert(e);
+        }
+        windows.extend(analysis.findings.iter().cloned());
+        let (incidents, limits) = group(&pack, windows.clone(), &analysis, &summary);
+        let results = report::analysis_view::Results {
+            incidents: &incidents,
+            analysis: &analysis,
+            run: &summary,
+            limits: &limits,
+            timeline: &timeline,
+        };
         let text = match format {
-            OutputFormat::Text => report::analysis_table::render(&findings, &analysis, &summary),
-            OutputFormat::Json => report::analysis_json::render(&findings, &analysis, &summary),
-            OutputFormat::Ndjson => {
-                report::analysis_json::finding_lines(&final_batch)
-                    + &report::analysis_json::closing_lines(findings.len(), &analysis, &summary)
-            }
-            OutputFormat::Html => {
-                report::analysis_html::render(&findings, &analysis, &summary, &timeline)
-            }
-            OutputFormat::Csv | OutputFormat::Ocsf => unreachable!("refused before the run"),
+            OutputFormat::Text => report::analysis_table::render(&results, with_evidence),
+            OutputFormat::Json => report::analysis_json::render(&results),
+            OutputFormat::Ndjson => report::analysis_json::closing_lines(&results, windows.len()),
+            OutputFormat::Html => report::analysis_html::render(&results),
+            OutputFormat::Ocsf => report::analysis_ocsf::render(&results),
+            OutputFormat::Csv => unreachable!("refused before the run"),
         };
         if let Err(e) = sink.write_all(text.as_bytes()).and_then(|_| sink.flush()) {
             write_err.get_or_insert(e);
@@ -319,10 +412,10 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
                 error,
             }),
         };
-        (findings, summary, committed)
+        (incidents, limits, summary, committed)
     })
     .await;
-    let (findings, summary, committed) = match result {
+    let (incidents, limits, summary, committed) = match result {
         Ok(r) => r,
         Err(e) => return fail(format!("the analysis stopped: {e}"), None),
     };
@@ -330,6 +423,16 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
         && !e.is_broken_pipe()
     {
         return fail_output(e);
+    }
+    // OCSF lines carry no run summary: the limits go to stderr (every other format has them
+    // in its summary).
+    if flags.format == OutputFormat::Ocsf {
+        for l in &limits {
+            eprintln!(
+                "warning: limit: {}",
+                Safe(&report::analysis_view::limit_line(l))
+            );
+        }
     }
     let source_errors = summary.source_errors().count();
     for (name, e) in summary.source_errors() {
@@ -354,7 +457,7 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
     }
     if source_errors > 0 || (args.strict && summary.malformed > 0) {
         ExitStatus::Failure
-    } else if fail_on.is_some_and(|level| findings.iter().any(|f| f.severity >= level)) {
+    } else if fail_on.is_some_and(|level| incidents.iter().any(|i| i.severity >= level)) {
         ExitStatus::ActionNeeded
     } else {
         ExitStatus::Clean

@@ -3,6 +3,7 @@
 
 mod analyze;
 mod analyze_athena;
+mod analyze_networks;
 mod apply;
 mod audit;
 mod export_athena;

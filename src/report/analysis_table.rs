@@ -1,117 +1,263 @@
-//! Analysis as text tables: findings (most severe first), then the summary, top talkers and
-//! the sources with problems. Every text that came from the input (names, keys, ids, decode
-//! errors) is shown with its control characters escaped.
+//! Analysis as text for a terminal: one line per incident (most severe first) in columns that
+//! fit 120 characters, counts and bytes in human units; with `--evidence`, each incident's
+//! summary and evidence pointers (full source names) indented under it. Then a footer: totals,
+//! top talkers, the Limits the run hit (what may be missing), and the sources with problems.
+//! Every line is at most [`WIDTH`] characters (long names and texts wrap or are cut with `…`),
+//! and every text that came from the input is shown with its control characters escaped.
 
 use std::fmt::Write;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
 use flowkeeper_analyze::text::count;
-use flowkeeper_analyze::time::format_rfc3339;
-use flowkeeper_analyze::{Analysis, Finding};
+use flowkeeper_analyze::units::{human_bytes, human_count, human_duration};
 
-use super::analysis_json::evidence;
-use crate::analyze::RunSummary;
-use crate::output::{Safe, safe};
+use super::analysis_view::{self, IncidentRow, Results, minute};
+use crate::output::safe;
 
-fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(160)
-        .set_header(header);
-    t
+/// The widest line printed.
+pub const WIDTH: usize = 120;
+
+/// (header, width) of each column; with two spaces between, they add up to [`WIDTH`].
+const COLUMNS: [(&str, usize); 8] = [
+    ("SEV", 8),
+    ("DETECTOR", 19),
+    ("SUBJECT", 18),
+    ("TARGETS", 22),
+    ("SEEN (UTC)", 17),
+    ("WINDOWS", 7),
+    ("FLOWS", 5),
+    ("BYTES", 10),
+];
+
+/// Columns aligned to the right (numbers).
+const RIGHT: [bool; 8] = [false, false, false, false, false, true, true, true];
+
+/// `text` cut to `width` characters, the last one `…` when it was cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
-pub fn render(findings: &[Finding], analysis: &Analysis, run: &RunSummary) -> String {
-    let mut out = String::new();
-    let mut sorted: Vec<&Finding> = findings.iter().collect();
-    sorted.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.order(b)));
-    if sorted.is_empty() {
-        let _ = writeln!(out, "No findings.");
-    } else {
-        let mut t = table(&[
-            "severity",
-            "detector",
-            "window (UTC)",
-            "source → destination",
-            "port",
-            "flows",
-            "bytes",
-            "summary / evidence",
-        ]);
-        for f in &sorted {
-            let pair = format!(
-                "{} → {}",
-                f.src.map_or("-".to_string(), |a| a.to_string()),
-                f.dst.map_or("-".to_string(), |a| a.to_string())
-            );
-            let ev = evidence(&f.evidence, run);
-            // The table shows the object's file name; JSON and HTML carry the full path.
-            let first = ev
-                .first()
-                .map(|e| safe(e.rsplit('/').next().unwrap_or(e)))
-                .unwrap_or_default();
-            let more = if ev.len() > 1 {
-                format!(" (+{} more)", ev.len() - 1)
-            } else {
-                String::new()
-            };
-            t.add_row(vec![
-                f.severity.as_str().to_string(),
-                safe(&f.detector),
-                format!(
-                    "{} +{}s",
-                    format_rfc3339(f.window.start),
-                    f.window.end - f.window.start
-                ),
-                pair,
-                f.dst_port.map_or("-".into(), |p| p.to_string()),
-                f.flows.to_string(),
-                f.bytes.to_string(),
-                format!("{}\n{first}{more}", Safe(&f.summary)),
-            ]);
+fn pad(text: &str, width: usize, right: bool) -> String {
+    let text = fit(text, width);
+    let fill = " ".repeat(width - text.chars().count());
+    if right { fill + &text } else { text + &fill }
+}
+
+/// One line of cells, trailing spaces trimmed.
+fn line(cells: &[String]) -> String {
+    let parts: Vec<String> = cells
+        .iter()
+        .zip(COLUMNS.iter().zip(RIGHT))
+        .map(|(c, ((_, w), right))| pad(c, *w, right))
+        .collect();
+    parts.join("  ").trim_end().to_string()
+}
+
+/// `text` wrapped at `width` characters (at spaces where it can, else anywhere), every line
+/// after the first indented by `indent` spaces; the first keeps `text`'s own indentation.
+pub fn wrap(text: &str, width: usize, indent: usize) -> Vec<String> {
+    let indent = indent.min(width / 2);
+    let body = text.trim_start_matches(' ');
+    let lead = text.len() - body.len();
+    let mut lines = Vec::new();
+    let mut cur = " ".repeat(lead.min(width / 2));
+    let mut start = cur.len();
+    for word in body.split(' ').filter(|w| !w.is_empty()) {
+        let mut w: Vec<char> = word.chars().collect();
+        loop {
+            let used = cur.chars().count();
+            let sep = usize::from(used > start);
+            if used + sep + w.len() <= width {
+                if sep == 1 {
+                    cur.push(' ');
+                }
+                cur.extend(w.iter());
+                break;
+            }
+            if used == start {
+                // A word longer than a whole line: cut it.
+                let take = width - used;
+                cur.extend(w.drain(..take));
+            }
+            lines.push(std::mem::replace(&mut cur, " ".repeat(indent)));
+            start = indent;
+            if w.is_empty() {
+                break;
+            }
         }
-        let _ = writeln!(out, "{t}");
     }
+    if cur.chars().count() > start || lines.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+fn incident_cells(r: &IncidentRow) -> Vec<String> {
+    vec![
+        r.severity.to_string(),
+        r.detector.clone(),
+        match &r.via {
+            Some(via) => format!("{} via {via}", r.subject),
+            None => r.subject.clone(),
+        },
+        r.targets.clone(),
+        r.seen.clone(),
+        format!("{}×{}", r.windows, r.window_len),
+        r.flows_h.clone(),
+        r.bytes_h.clone(),
+    ]
+}
+
+/// The incidents' lines (with `--evidence`, what is under each).
+fn incidents(out: &mut String, rows: &[IncidentRow], with_evidence: bool) {
+    if rows.is_empty() {
+        let _ = writeln!(out, "No findings.");
+        return;
+    }
+    let header: Vec<String> = COLUMNS.iter().map(|(h, _)| h.to_string()).collect();
+    let _ = writeln!(out, "{}", line(&header));
+    for r in rows {
+        let _ = writeln!(out, "{}", line(&incident_cells(r)));
+        if with_evidence {
+            for l in wrap(&format!("    {}", r.summary), WIDTH, 6) {
+                let _ = writeln!(out, "{l}");
+            }
+            if !r.decided_by.is_empty() {
+                let _ = writeln!(out, "    decided by {}", fit(&r.decided_by, WIDTH - 16));
+            }
+            for e in &r.evidence {
+                for l in wrap(&format!("      {e}"), WIDTH, 8) {
+                    let _ = writeln!(out, "{l}");
+                }
+            }
+        }
+    }
+}
+
+fn push_wrapped(out: &mut String, text: &str, indent: usize) {
+    for l in wrap(text, WIDTH, indent) {
+        let _ = writeln!(out, "{l}");
+    }
+}
+
+/// The whole text report. `with_evidence`: print each incident's summary and evidence.
+pub fn render(r: &Results, with_evidence: bool) -> String {
+    let (analysis, run) = (r.analysis, r.run);
+    let mut out = String::new();
+    let mut rows = analysis_view::rows(r.incidents, run);
+    for row in &mut rows {
+        row.detector = safe(&row.detector);
+        row.subject = safe(&row.subject);
+        row.targets = safe(&row.targets);
+        row.summary = safe(&row.summary);
+        row.evidence = row.evidence.iter().map(|e| safe(e)).collect();
+    }
+    incidents(&mut out, &rows, with_evidence);
+
     let totals = &analysis.reports.totals;
     let span = match (totals.first_seen, totals.last_seen) {
-        (Some(a), Some(b)) => format!("{} to {}", format_rfc3339(a), format_rfc3339(b)),
+        (Some(a), Some(b)) => format!(
+            "{} to {} UTC ({})",
+            minute(a),
+            minute(b),
+            human_duration(b.saturating_sub(a))
+        ),
         _ => "no timed records".into(),
     };
-    let _ = writeln!(
-        out,
-        "\n{} from {}, {} malformed, {} outside the time range; {span}",
-        count(run.records, "record", "records"),
-        count(run.sources.len() as u64, "source", "sources"),
-        run.malformed,
-        run.outside_range
+    let _ = writeln!(out);
+    push_wrapped(
+        &mut out,
+        &format!(
+            "{} from {}, {} malformed, {} outside the time range; {span}",
+            count(run.records, "record", "records"),
+            count(run.sources.len() as u64, "source", "sources"),
+            human_count(run.malformed),
+            human_count(run.outside_range)
+        ),
+        2,
     );
     let _ = writeln!(
         out,
-        "accepted: {} / {} bytes; rejected: {} / {} bytes; NODATA {} SKIPDATA {}",
-        count(totals.accepted.flows, "flow", "flows"),
-        totals.accepted.bytes,
-        count(totals.rejected.flows, "flow", "flows"),
-        totals.rejected.bytes,
-        totals.nodata,
-        totals.skipdata
+        "accepted: {} flows, {}; rejected: {} flows, {}; NODATA {}, SKIPDATA {}",
+        human_count(totals.accepted.flows),
+        human_bytes(totals.accepted.bytes),
+        human_count(totals.rejected.flows),
+        human_bytes(totals.rejected.bytes),
+        human_count(totals.nodata),
+        human_count(totals.skipdata)
     );
-    let r = &analysis.reports;
-    if !r.top_sources.is_empty() {
-        let mut t = table(&["top sources", "bytes", "top destinations", "bytes"]);
-        for i in 0..r.top_sources.len().max(r.top_destinations.len()).min(10) {
-            let s = r.top_sources.get(i);
-            let d = r.top_destinations.get(i);
-            t.add_row(vec![
-                s.map_or(String::new(), |x| x.addr.to_string()),
-                s.map_or(String::new(), |x| x.bytes.to_string()),
-                d.map_or(String::new(), |x| x.addr.to_string()),
-                d.map_or(String::new(), |x| x.bytes.to_string()),
-            ]);
+    let by_sev: Vec<String> = analysis_view::by_severity(r.incidents)
+        .into_iter()
+        .filter(|s| s.count > 0)
+        .map(|s| format!("{} {}", s.count, s.severity))
+        .collect();
+    let _ = writeln!(
+        out,
+        "{}{}",
+        count(r.incidents.len() as u64, "finding", "findings"),
+        if by_sev.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by_sev.join(", "))
         }
-        let _ = writeln!(out, "{t}");
+    );
+    talkers(&mut out, r);
+    if r.limits.is_empty() {
+        let _ = writeln!(out, "limits: none reached; nothing was dropped");
+    } else {
+        let _ = writeln!(
+            out,
+            "LIMITS reached ({}): results may be incomplete",
+            r.limits.len()
+        );
+        for l in r.limits {
+            push_wrapped(
+                &mut out,
+                &format!("  {}", safe(&analysis_view::limit_line(l))),
+                4,
+            );
+        }
     }
+    problems(&mut out, r);
+    out
+}
+
+fn talkers(out: &mut String, r: &Results) {
+    let rep = &r.analysis.reports;
+    let n = rep
+        .top_sources
+        .len()
+        .max(rep.top_destinations.len())
+        .min(10);
+    if n == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<40}  {:>10}  {:<40}  {:>10}",
+        "TOP SOURCES", "BYTES", "TOP DESTINATIONS", "BYTES"
+    );
+    for i in 0..n {
+        let s = rep.top_sources.get(i);
+        let d = rep.top_destinations.get(i);
+        let text = format!(
+            "{:<40}  {:>10}  {:<40}  {:>10}",
+            s.map_or(String::new(), |x| x.addr.to_string()),
+            s.map_or(String::new(), |x| human_bytes(x.bytes)),
+            d.map_or(String::new(), |x| x.addr.to_string()),
+            d.map_or(String::new(), |x| human_bytes(x.bytes)),
+        );
+        let _ = writeln!(out, "{}", text.trim_end());
+    }
+    let _ = writeln!(out);
+}
+
+fn problems(out: &mut String, r: &Results) {
+    let run = r.run;
     let with_problems: Vec<_> = run
         .sources
         .iter()
@@ -119,10 +265,14 @@ pub fn render(findings: &[Finding], analysis: &Analysis, run: &RunSummary) -> St
         .collect();
     for s in with_problems.iter().take(20) {
         if let Some(e) = &s.error {
-            let _ = writeln!(out, "source error: {}: {}", Safe(&s.name), Safe(e));
+            push_wrapped(
+                out,
+                &format!("source error: {}: {}", safe(&s.name), safe(e)),
+                4,
+            );
         }
         for ex in &s.examples {
-            let _ = writeln!(out, "malformed: {}", Safe(ex));
+            push_wrapped(out, &format!("malformed: {}", safe(ex)), 4);
         }
     }
     if with_problems.len() > 20 {
@@ -133,7 +283,93 @@ pub fn render(findings: &[Finding], analysis: &Analysis, run: &RunSummary) -> St
         );
     }
     for s in &run.skipped {
-        let _ = writeln!(out, "skipped: {}: {}", Safe(&s.name), Safe(&s.reason));
+        push_wrapped(
+            out,
+            &format!("skipped: {}: {}", safe(&s.name), safe(&s.reason)),
+            4,
+        );
     }
-    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_add_up_to_the_width() {
+        let sum: usize = COLUMNS.iter().map(|(_, w)| w).sum::<usize>() + 2 * (COLUMNS.len() - 1);
+        assert_eq!(sum, WIDTH);
+    }
+
+    #[test]
+    fn long_cells_are_cut_with_an_ellipsis() {
+        assert_eq!(fit("2001:db8:ffff:ffff:ffff:ffff:ffff:9", 10), "2001:db8:…");
+        assert_eq!(fit("short", 10), "short");
+    }
+
+    #[test]
+    fn wrapping_keeps_every_line_within_the_width() {
+        let text = format!(
+            "source error: {}: a b c {}",
+            "x".repeat(300),
+            "word ".repeat(60)
+        );
+        let lines = wrap(&text, 40, 4);
+        assert!(lines.len() > 5, "{lines:?}");
+        for l in &lines {
+            assert!(l.chars().count() <= 40, "{l:?}");
+        }
+        assert!(lines[1].starts_with("    "), "{lines:?}");
+        let joined: String = lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join("");
+        assert!(joined.contains(&"x".repeat(30)));
+        assert_eq!(wrap("", 40, 4), vec![String::new()]);
+        assert_eq!(wrap("a b", 40, 4), vec!["a b".to_string()]);
+    }
+}
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+    use crate::analyze::timeline::Timeline;
+    use crate::report::analysis_view::fixtures;
+
+    #[test]
+    fn one_line_per_incident_within_the_width_and_evidence_under_it() {
+        let incidents = fixtures::every_kind();
+        let analysis = fixtures::analysis();
+        let mut run = fixtures::run(&format!("s3://logs/{}/x.log.gz", "k".repeat(150)));
+        run.sources[0].error = Some("e\x1b[2J".repeat(40));
+        let timeline = Timeline::default();
+        let results = Results {
+            incidents: &incidents,
+            analysis: &analysis,
+            run: &run,
+            limits: &[],
+            timeline: &timeline,
+        };
+        let plain = render(&results, false);
+        for line in plain.lines() {
+            assert!(line.chars().count() <= WIDTH, "{line}");
+        }
+        assert_eq!(
+            plain.lines().filter(|l| l.contains("3×5m")).count(),
+            incidents.len()
+        );
+        assert!(
+            plain.contains("3.0 GiB") && plain.contains("1.2k"),
+            "{plain}"
+        );
+        assert!(!plain.contains('\x1b'), "control characters escaped");
+        let with = render(&results, true);
+        for line in with.lines() {
+            assert!(line.chars().count() <= WIDTH, "{line}");
+        }
+        assert_eq!(
+            with.matches("x.log.gz:52").count(),
+            incidents.len(),
+            "{with}"
+        );
+        assert!(with.contains("    decided by tcp-flags"), "{with}");
+        assert!(!plain.contains("x.log.gz:52"), "evidence only on request");
+    }
 }

@@ -13,13 +13,12 @@
 use serde_json::{Value, json};
 
 use super::audit_csv::control_label;
+pub use super::ocsf::{CATEGORY_UID, OCSF_VERSION};
+use super::ocsf::{product, prune_nulls};
 use crate::audit::report::{AuditReport, ResourceVerdict, Status};
 use crate::model::ResourceKind;
 
-/// The OCSF schema version the events follow.
-pub const OCSF_VERSION: &str = "1.3.0";
 pub const CLASS_UID: u32 = 2003;
-pub const CATEGORY_UID: u32 = 2;
 /// Create (1): every audit run reports its findings afresh.
 const ACTIVITY_ID: u32 = 1;
 
@@ -248,13 +247,7 @@ pub fn finding(v: &ResourceVerdict, report: &AuditReport) -> Value {
             "profiles": ["cloud", "datetime"],
             "uid": format!("{uid}@{}", report.generated_at),
             "event_code": "vpc-flow-logs-coverage",
-            "product": {
-                "name": "flowkeeper",
-                "vendor_name": "flowkeeper",
-                "uid": "flowkeeper",
-                "version": env!("CARGO_PKG_VERSION"),
-                "feature": { "name": "audit" },
-            },
+            "product": product("audit"),
         },
         "cloud": {
             "provider": "AWS",
@@ -298,18 +291,6 @@ pub fn finding(v: &ResourceVerdict, report: &AuditReport) -> Value {
     });
     prune_nulls(&mut event);
     event
-}
-
-/// Removes null members of objects, recursively.
-fn prune_nulls(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            map.retain(|_, x| !x.is_null());
-            map.values_mut().for_each(prune_nulls);
-        }
-        Value::Array(items) => items.iter_mut().for_each(prune_nulls),
-        _ => {}
-    }
 }
 
 /// One finding a line, in the report's order; empty when the report has no resources.
