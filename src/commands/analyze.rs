@@ -116,7 +116,7 @@ fn args_output_name(sink: &Sink) -> std::path::PathBuf {
 
 /// Window findings grouped into incidents, and every limit of the run (the engine's and the
 /// grouper's); incidents of a detector that hit a limit are marked incomplete.
-fn group(
+pub(super) fn group(
     pack: &RulePack,
     windows: Vec<Finding>,
     analysis: &flowkeeper_analyze::Analysis,

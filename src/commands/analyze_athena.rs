@@ -234,7 +234,7 @@ async fn resolve_table(
     }
 }
 
-/// `summary.athena` added to the local engine's JSON (additive: schema_version stays 1).
+/// `summary.athena` added to the local engine's JSON (additive: the schema version is the local one's).
 fn with_athena_summary(json: &str, athena: &AthenaSummary) -> String {
     let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(json) else {
         return json.to_string();
@@ -283,11 +283,8 @@ fn stats(reports: &Reports, queries: &[Query], findings: &[Finding]) -> EngineSt
             .filter_map(|q| match &q.kind {
                 QueryKind::Detection(id) => Some(DetectorStats {
                     id: id.clone(),
-                    live_keys: 0,
-                    peak_keys: 0,
-                    refused_keys: 0,
-                    late_records: 0,
                     findings: findings.iter().filter(|f| &f.detector == id).count() as u64,
+                    ..DetectorStats::default()
                 }),
                 _ => None,
             })
@@ -315,10 +312,10 @@ pub async fn run(flags: &Settings, args: &AnalyzeArgs, pack: RulePack) -> ExitSt
             ),
         );
     }
-    if matches!(flags.format, OutputFormat::Csv | OutputFormat::Ocsf) {
+    if flags.format == OutputFormat::Csv {
         return fail(
-            "analyze prints --format text, json, ndjson or html",
-            Some("csv and ocsf are audit's formats"),
+            "analyze prints --format text, json, ndjson, html or ocsf",
+            Some("csv is audit's format"),
         );
     }
     let fail_on = match args.fail_on.as_deref().map(|s| Severity::parse(s).ok_or(s)) {
@@ -476,21 +473,28 @@ pub async fn run(flags: &Settings, args: &AnalyzeArgs, pack: RulePack) -> ExitSt
         reports,
         stats,
     };
+    // The same grouping and renderers as the local engine: window findings become incidents.
+    let windows = findings.len();
+    let (incidents, limits) = super::analyze::group(&pack, findings, &analysis, &summary);
+    let results = report::analysis_view::Results {
+        incidents: &incidents,
+        analysis: &analysis,
+        run: &summary,
+        limits: &limits,
+        timeline: &timeline,
+    };
     let text = match flags.format {
-        OutputFormat::Text => report::analysis_table::render(&findings, &analysis, &summary),
-        OutputFormat::Json => with_athena_summary(
-            &report::analysis_json::render(&findings, &analysis, &summary),
-            &athena,
-        ),
-        OutputFormat::Ndjson => ndjson_with_athena_summary(
-            &(report::analysis_json::finding_lines(&findings)
-                + &report::analysis_json::closing_lines(findings.len(), &analysis, &summary)),
-            &athena,
-        ),
-        OutputFormat::Html => {
-            report::analysis_html::render(&findings, &analysis, &summary, &timeline)
+        OutputFormat::Text => report::analysis_table::render(&results, args.evidence),
+        OutputFormat::Json => {
+            with_athena_summary(&report::analysis_json::render(&results), &athena)
         }
-        OutputFormat::Csv | OutputFormat::Ocsf => unreachable!("refused above"),
+        OutputFormat::Ndjson => ndjson_with_athena_summary(
+            &report::analysis_json::closing_lines(&results, windows),
+            &athena,
+        ),
+        OutputFormat::Html => report::analysis_html::render(&results),
+        OutputFormat::Ocsf => report::analysis_ocsf::render(&results),
+        OutputFormat::Csv => unreachable!("refused above"),
     };
     let written = match file.as_mut() {
         Some(f) => f.write_all(text.as_bytes()).and_then(|_| f.flush()),
@@ -511,7 +515,7 @@ pub async fn run(flags: &Settings, args: &AnalyzeArgs, pack: RulePack) -> ExitSt
         return fail(&e, e.hint());
     }
     super::plan::print_call_counts(flags);
-    if fail_on.is_some_and(|level| findings.iter().any(|f| f.severity >= level)) {
+    if fail_on.is_some_and(|level| incidents.iter().any(|i| i.severity >= level)) {
         ExitStatus::ActionNeeded
     } else {
         ExitStatus::Clean

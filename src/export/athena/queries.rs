@@ -222,6 +222,7 @@ fn detection(d: &DetectorSpec) -> Result<(&'static str, Params), String> {
             min_ports,
             probes_only,
             sources,
+            ..
         } => {
             p.push(("min_ports", Value::from(*min_ports)));
             p.push(("probes_only", Value::from(*probes_only)));
@@ -236,6 +237,7 @@ fn detection(d: &DetectorSpec) -> Result<(&'static str, Params), String> {
             min_hosts,
             probes_only,
             sources,
+            ..
         } => {
             p.push(("min_hosts", Value::from(*min_hosts)));
             p.push(("probes_only", Value::from(*probes_only)));
