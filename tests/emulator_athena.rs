@@ -271,7 +271,8 @@ async fn queries_run_in_order_polled_until_done_and_render_the_local_schema() {
     );
 
     let doc: Value = serde_json::from_str(&stdout).expect("JSON");
-    assert_eq!(doc["schema_version"], 1);
+    // The local engine's schema: findings are incidents (window findings grouped).
+    assert_eq!(doc["schema_version"], 2);
     let findings = doc["findings"].as_array().unwrap();
     let by: Vec<(&str, &str)> = findings
         .iter()
@@ -286,9 +287,12 @@ async fn queries_run_in_order_polled_until_done_and_render_the_local_schema() {
         by,
         [("admin-port-exposure", "high"), ("port-scan", "medium")]
     );
-    assert_eq!(findings[0]["dst"], "10.0.0.5");
-    assert_eq!(findings[0]["dst_port"], 22);
-    assert_eq!(findings[1]["distinct"], 40);
+    assert_eq!(findings[0]["subject"]["type"], "server", "{stdout}");
+    assert_eq!(findings[0]["subject"]["ip"], "10.0.0.5", "{stdout}");
+    assert_eq!(findings[0]["ports"]["sample"][0], 22, "{stdout}");
+    assert_eq!(findings[1]["subject"]["ip"], "203.0.113.9", "{stdout}");
+    assert_eq!(findings[1]["ports"]["count"], 40, "{stdout}");
+    assert_eq!(findings[1]["windows"], 1, "{stdout}");
     assert_eq!(
         findings[1]["summary"],
         "203.0.113.9 probed 40 ports of 10.0.0.6"
@@ -579,8 +583,9 @@ async fn text_and_html_go_through_the_local_renderers() {
     for cell in [
         "admin-port-exposure",
         "port-scan",
-        "203.0.113.9 → 10.0.0.6",
-        "1600",
+        "203.0.113.9",
+        "10.0.0.6, ≥40 ports",
+        "1.6 KiB",
     ] {
         assert!(stdout.contains(cell), "{cell} in\n{stdout}");
     }
