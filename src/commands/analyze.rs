@@ -23,7 +23,7 @@ use crate::output::{self, OutputError, OutputFile, Safe};
 use crate::report;
 
 /// Prints an error (its text made terminal-safe) and a hint.
-fn fail(message: impl std::fmt::Display, hint: Option<&str>) -> ExitStatus {
+pub(super) fn fail(message: impl std::fmt::Display, hint: Option<&str>) -> ExitStatus {
     eprintln!("error: {}", Safe(&message.to_string()));
     if let Some(h) = hint {
         eprintln!("   = hint: {h}");
@@ -116,6 +116,26 @@ fn args_output_name(sink: &Sink) -> std::path::PathBuf {
 
 /// Window findings grouped into incidents, and every limit of the run (the engine's and the
 /// grouper's); incidents of a detector that hit a limit are marked incomplete.
+/// `--fail-on`, then `--since` and `--until` (epoch seconds).
+pub(super) type RunOptions = (Option<Severity>, Option<u64>, Option<u64>);
+
+/// `--fail-on` and `--since/--until`, shared by both engines.
+pub(super) fn run_options(args: &AnalyzeArgs) -> Result<RunOptions, ExitStatus> {
+    let fail_on = match args.fail_on.as_deref().map(|s| Severity::parse(s).ok_or(s)) {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(s)) => {
+            return Err(fail(
+                format!("--fail-on `{s}` is not a severity"),
+                Some("info, low, medium, high or critical"),
+            ));
+        }
+    };
+    let (since, until) =
+        parse_range(args.since.as_deref(), args.until.as_deref()).map_err(|e| fail(e, None))?;
+    Ok((fail_on, since, until))
+}
+
 pub(super) fn group(
     pack: &RulePack,
     windows: Vec<Finding>,
@@ -147,19 +167,9 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
     if super::analyze_athena::wanted(args) {
         return super::analyze_athena::run(flags, args, pack).await;
     }
-    let fail_on = match args.fail_on.as_deref().map(|s| Severity::parse(s).ok_or(s)) {
-        None => None,
-        Some(Ok(s)) => Some(s),
-        Some(Err(s)) => {
-            return fail(
-                format!("--fail-on `{s}` is not a severity"),
-                Some("info, low, medium, high or critical"),
-            );
-        }
-    };
-    let (since, until) = match parse_range(args.since.as_deref(), args.until.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return fail(e, None),
+    let (fail_on, since, until) = match run_options(args) {
+        Ok(o) => o,
+        Err(status) => return status,
     };
     let mut inputs = Vec::new();
     for text in &args.inputs {

@@ -9,13 +9,10 @@
 use std::io::Write;
 use std::time::Duration;
 
-use flowkeeper_analyze::{
-    Analysis, DetectorStats, EngineStats, Finding, Reports, RulePack, Severity,
-};
+use flowkeeper_analyze::{Analysis, DetectorStats, EngineStats, Finding, Reports, RulePack};
 
 use crate::analyze::athena::rows;
 use crate::analyze::athena::run::{self, AthenaSummary, Target};
-use crate::analyze::input::parse_range;
 use crate::analyze::{RunSummary, SourceReport};
 use crate::aws::athena::Poll;
 use crate::cli::{AnalyzeArgs, AnalyzeEngine, OutputFormat};
@@ -25,18 +22,11 @@ use crate::export::athena::queries::{Query, QueryKind, analysis_queries};
 use crate::export::athena::sql::TimeRange;
 use crate::export::athena::{AccountProjection, SpecOptions, TableSpec, table_specs};
 use crate::model::{Destination, FlowLogDestination};
-use crate::output::{OutputFile, Safe};
+use crate::output::OutputFile;
 use crate::report;
 use crate::settings::Settings;
 
-/// Prints an error (terminal-safe) and a hint; exit 1.
-fn fail(message: impl std::fmt::Display, hint: Option<&str>) -> ExitStatus {
-    eprintln!("error: {}", Safe(&message.to_string()));
-    if let Some(h) = hint {
-        eprintln!("   = hint: {h}");
-    }
-    ExitStatus::Failure
-}
+use super::analyze::fail;
 
 /// Whether this run is the Athena engine's (`--engine athena`, or an Athena-only flag, which
 /// is refused there without it).
@@ -318,19 +308,9 @@ pub async fn run(flags: &Settings, args: &AnalyzeArgs, pack: RulePack) -> ExitSt
             Some("csv is audit's format"),
         );
     }
-    let fail_on = match args.fail_on.as_deref().map(|s| Severity::parse(s).ok_or(s)) {
-        None => None,
-        Some(Ok(s)) => Some(s),
-        Some(Err(s)) => {
-            return fail(
-                format!("--fail-on `{s}` is not a severity"),
-                Some("info, low, medium, high or critical"),
-            );
-        }
-    };
-    let (since, until) = match parse_range(args.since.as_deref(), args.until.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return fail(e, None),
+    let (fail_on, since, until) = match super::analyze::run_options(args) {
+        Ok(o) => o,
+        Err(status) => return status,
     };
     let timeout = match parse_duration(&args.query_timeout) {
         Ok(d) => d,
