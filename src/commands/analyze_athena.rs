@@ -288,6 +288,7 @@ fn stats(reports: &Reports, queries: &[Query], findings: &[Finding]) -> EngineSt
                     refused_keys: 0,
                     late_records: 0,
                     findings: findings.iter().filter(|f| &f.detector == id).count() as u64,
+                    ..DetectorStats::default()
                 }),
                 _ => None,
             })

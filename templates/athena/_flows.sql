@@ -17,6 +17,8 @@ WITH raw AS (
     {{ tcp_flags }} AS tcp_flags,
     {{ flow_direction }} AS flow_direction,
     {{ pkt_dst_aws_service }} AS pkt_dst_aws_service,
+    {{ subnet_id }} AS subnet_id,
+    {{ vpc_id }} AS vpc_id,
     "$path" AS path
   FROM {{ table }}
   WHERE {{ where }}
