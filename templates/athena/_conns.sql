@@ -18,7 +18,8 @@ conns AS (
     CASE side WHEN 'src' THEN dport ELSE sport END AS server_port,
     CASE side WHEN 'src' THEN src_int ELSE dst_int END AS client_int,
     CASE side WHEN 'src' THEN dst_int ELSE src_int END AS server_int,
-    side = 'src' AS from_client
+    side = 'src' AS from_client,
+    CASE WHEN initiator IS NOT NULL THEN decided ELSE {% if unknown_ports %}'ports'{% else %}'none'{% endif %} END AS conn_decided
   FROM sided
   WHERE side IS NOT NULL AND ported AND src IS NOT NULL AND dst IS NOT NULL
 )

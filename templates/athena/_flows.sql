@@ -60,7 +60,8 @@ deduped AS (
 {%- endif %}
 flows AS (
   SELECT deduped.*,
-    {{ initiator }} AS initiator
+    {{ initiator }} AS initiator,
+    {{ decided }} AS decided
   FROM deduped
   WHERE NOT is_dup
 )

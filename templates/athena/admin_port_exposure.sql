@@ -15,6 +15,7 @@ SELECT
   sum(bytes) AS bytes,
   min(t) AS first_seen,
   max(t_end) AS last_seen,
+  array_join(array_distinct(array_agg(conn_decided)), ',') AS decided_by,
   count(DISTINCT client) AS distinct_count
 FROM conns
 WHERE t IS NOT NULL AND action = 'ACCEPT' AND ported

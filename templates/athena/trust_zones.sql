@@ -18,7 +18,7 @@ SELECT
   client AS src,
   server AS dst,
   server_port AS dst_port,
-  nullif(coalesce(protocol, 0), 0) AS protocol,
+  nullif(protocol, 0) AS protocol,
   CAST(NULL AS VARCHAR) AS service,
   CAST(NULL AS VARCHAR) AS interface_id,
   client_zone AS src_zone,
@@ -28,10 +28,11 @@ SELECT
   sum(bytes) AS bytes,
   min(t) AS first_seen,
   max(t_end) AS last_seen,
+  array_join(array_distinct(array_agg(conn_decided)), ',') AS decided_by,
   CAST(NULL AS BIGINT) AS distinct_count
 FROM judged
 WHERE t IS NOT NULL AND action = 'ACCEPT'
   AND NOT {{ allows }}
   AND NOT {{ exempt }}
-GROUP BY t - t % {{ window }}, client, server, coalesce(protocol, 0), server_port, client_zone, server_zone
+GROUP BY t - t % {{ window }}, client, server, protocol, server_port, client_zone, server_zone
 ORDER BY window_start, src, dst, dst_port

@@ -205,6 +205,7 @@ fn base(
         ),
         ("dedupe", Value::from(pack.settings.dedupe)),
         ("initiator", Value::from(sql::initiator(&all_services))),
+        ("decided", Value::from(sql::decided(&all_services))),
         ("top_n", Value::from(pack.reports.top_n)),
         ("bucket_seconds", Value::from(TIMELINE_BUCKET_SECONDS)),
     ])

@@ -221,16 +221,38 @@ pub fn scope(scope: SourceScope, internal: &str) -> String {
 /// service port or below 1024, while the other side is neither, is the responder). The NAT
 /// rule (`pkt-srcaddr`/`pkt-dstaddr` at a known gateway) is not translated.
 pub fn initiator(services: &ServiceSet) -> String {
+    initiator_case(services, ["'src'", "'dst'", "'src'", "'src'", "'dst'"], "CAST(NULL AS VARCHAR)")
+}
+
+/// What decided [`initiator`], as the findings' `decided_by` labels (`tcp-flags`,
+/// `flow-direction`, `ports`, `none`).
+pub fn decided(services: &ServiceSet) -> String {
+    initiator_case(
+        services,
+        [
+            "'tcp-flags'",
+            "'tcp-flags'",
+            "'flow-direction'",
+            "'ports'",
+            "'ports'",
+        ],
+        "'none'",
+    )
+}
+
+/// The initiator rule's CASE with one result per arm.
+fn initiator_case(services: &ServiceSet, then: [&str; 5], otherwise: &str) -> String {
     let svc_d = service_in(services, "protocol", "dport");
     let svc_s = service_in(services, "protocol", "sport");
+    let [a, b, c, d, e] = then;
     format!(
         "CASE \
-WHEN protocol = 6 AND bitwise_and(tcp_flags, 18) = 2 THEN 'src' \
-WHEN protocol = 6 AND bitwise_and(tcp_flags, 18) = 18 THEN 'dst' \
-WHEN action = 'REJECT' AND flow_direction = 'ingress' AND NOT (protocol = 6 AND tcp_flags IS NOT NULL) THEN 'src' \
-WHEN ported AND ({svc_d} OR dport < 1024) AND NOT ({svc_s} OR sport < 1024) THEN 'src' \
-WHEN ported AND ({svc_s} OR sport < 1024) AND NOT ({svc_d} OR dport < 1024) THEN 'dst' \
-END"
+WHEN protocol = 6 AND bitwise_and(tcp_flags, 18) = 2 THEN {a} \
+WHEN protocol = 6 AND bitwise_and(tcp_flags, 18) = 18 THEN {b} \
+WHEN action = 'REJECT' AND flow_direction = 'ingress' AND NOT (protocol = 6 AND tcp_flags IS NOT NULL) THEN {c} \
+WHEN ported AND ({svc_d} OR dport < 1024) AND NOT ({svc_s} OR sport < 1024) THEN {d} \
+WHEN ported AND ({svc_s} OR sport < 1024) AND NOT ({svc_d} OR dport < 1024) THEN {e} \
+ELSE {otherwise} END"
     )
 }
 
