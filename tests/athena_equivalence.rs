@@ -281,7 +281,11 @@ fn dataset() -> BTreeMap<u64, Vec<Rec>> {
     // client of ours (its SYN, our SYN-ACK reply, then ACK-only data decided by ports), our
     // FTP client of a public server, and telnet between two of ours (not across: no finding).
     let at = T0 + 8000;
-    let planted: [(&str, &str, u64, u64, u64, u64, &str, u64, &str); 6] = [
+    let planted: [(&str, &str, u64, u64, u64, u64, &str, u64, &str); 9] = [
+        // Two public SSH clients of ours (admin-port-exposure), one answered.
+        ("198.51.100.30", "10.0.2.21", 51000, 22, 2, 1, "ACCEPT", 100, "ingress"),
+        ("10.0.2.21", "198.51.100.30", 22, 51000, 18, 1, "ACCEPT", 101, "egress"),
+        ("198.51.100.31", "10.0.2.21", 51001, 22, 2, 2, "ACCEPT", 120, "ingress"),
         ("198.51.100.20", "10.0.2.20", 50123, 23, 2, 1, "ACCEPT", 0, "ingress"),
         ("10.0.2.20", "198.51.100.20", 23, 50123, 18, 1, "ACCEPT", 5, "egress"),
         ("198.51.100.20", "10.0.2.20", 50123, 23, 0, 12, "ACCEPT", 60, "ingress"),
@@ -862,17 +866,25 @@ fn log_health_findings_are_equal() {
     }
 }
 
+/// What [`conn_findings`] compares besides the window and time span.
+const CONN_COLUMNS: [&str; 8] = [
+    "src", "dst", "dst_port", "service", "ours", "flows", "packets", "bytes",
+];
+
 /// Connection findings as comparable tuples: window, client, server, port, service, our side,
 /// counts and time span (locally and in SQL).
-fn conn_findings(r: &Run, detector: &str) -> (BTreeSet<Vec<String>>, BTreeSet<Vec<String>>) {
+fn conn_findings(
+    r: &Run,
+    detector: &str,
+    cols: &[&str],
+) -> (BTreeSet<Vec<String>>, BTreeSet<Vec<String>>) {
     let local = r.local["findings"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|f| f["detector"] == detector)
         .map(|f| {
-            ["src", "dst", "dst_port", "service", "ours", "flows", "packets", "bytes"]
-                .iter()
+            cols.iter()
                 .map(|k| text(&f[*k]))
                 .chain([
                     f["window"]["start"].to_string(),
@@ -886,8 +898,7 @@ fn conn_findings(r: &Run, detector: &str) -> (BTreeSet<Vec<String>>, BTreeSet<Ve
         .iter()
         .map(|row| {
             let v = |c: &str| row[c].clone().unwrap_or_else(|| "-".into());
-            ["src", "dst", "dst_port", "service", "ours", "flows", "packets", "bytes"]
-                .iter()
+            cols.iter()
                 .map(|k| v(k))
                 .chain([v("window_start"), v("first_seen"), v("last_seen")])
                 .collect()
@@ -899,7 +910,7 @@ fn conn_findings(r: &Run, detector: &str) -> (BTreeSet<Vec<String>>, BTreeSet<Ve
 #[test]
 fn insecure_protocol_findings_are_equal() {
     let r = the_run();
-    let (local, sql) = conn_findings(r, "insecure-protocol");
+    let (local, sql) = conn_findings(r, "insecure-protocol", &CONN_COLUMNS);
     // The telnet connection with its replies under one key, and the outbound FTP client.
     assert_eq!(local.len(), 2, "{local:?}");
     let telnet = local.iter().find(|v| v[3] == "telnet").unwrap();
@@ -920,6 +931,22 @@ fn lateral_movement_findings_are_equal() {
     let row = &records(&r.sql, "detect-lateral-movement")[0];
     assert_eq!(row["distinct_count"].as_deref(), Some("15"));
     assert_eq!(row["dst_port"], None, "two ports: no single port");
+}
+
+/// Without relays in the data, exposure is exact: an external client's connection to an
+/// internal admin service, its replies counted under it.
+#[test]
+fn admin_port_exposure_findings_are_equal() {
+    let r = the_run();
+    let (local, sql) = conn_findings(
+        r,
+        "admin-port-exposure",
+        &["dst", "dst_port", "service", "flows", "packets", "bytes"],
+    );
+    assert_eq!(local.len(), 1, "{local:?}");
+    let ssh = local.iter().next().unwrap();
+    assert_eq!(ssh[..4], ["10.0.2.21", "22", "ssh", "3"]);
+    assert_eq!(local, sql);
 }
 
 /// The same results through `analyze::athena::rows::decode`, the row decoder the Athena engine

@@ -180,6 +180,7 @@ fn base(
         ("pkt_dst_aws_service", c("pkt_dst_aws_service", "VARCHAR")),
         ("subnet_id", c("subnet_id", "VARCHAR")),
         ("vpc_id", c("vpc_id", "VARCHAR")),
+        ("traffic_path", c("traffic_path", "INTEGER")),
         ("probe_conn", Value::from(false)),
         (
             "unknown_ports",
