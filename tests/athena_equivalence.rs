@@ -146,6 +146,20 @@ impl Rec {
 }
 
 /// The dataset: objects by their 5-minute slot, each a list of records.
+/// A planted record: src, dst, sport, dport, tcp-flags, packets, action, seconds after the
+/// block's start, flow-direction.
+type Planted = (
+    &'static str,
+    &'static str,
+    u64,
+    u64,
+    u64,
+    u64,
+    &'static str,
+    u64,
+    &'static str,
+);
+
 fn dataset() -> BTreeMap<u64, Vec<Rec>> {
     let mut rng = Rng(7);
     let mut objects: BTreeMap<u64, Vec<Rec>> = BTreeMap::new();
@@ -281,17 +295,107 @@ fn dataset() -> BTreeMap<u64, Vec<Rec>> {
     // client of ours (its SYN, our SYN-ACK reply, then ACK-only data decided by ports), our
     // FTP client of a public server, and telnet between two of ours (not across: no finding).
     let at = T0 + 8000;
-    let planted: [(&str, &str, u64, u64, u64, u64, &str, u64, &str); 9] = [
+    let planted: [Planted; 9] = [
         // Two public SSH clients of ours (admin-port-exposure), one answered.
-        ("198.51.100.30", "10.0.2.21", 51000, 22, 2, 1, "ACCEPT", 100, "ingress"),
-        ("10.0.2.21", "198.51.100.30", 22, 51000, 18, 1, "ACCEPT", 101, "egress"),
-        ("198.51.100.31", "10.0.2.21", 51001, 22, 2, 2, "ACCEPT", 120, "ingress"),
-        ("198.51.100.20", "10.0.2.20", 50123, 23, 2, 1, "ACCEPT", 0, "ingress"),
-        ("10.0.2.20", "198.51.100.20", 23, 50123, 18, 1, "ACCEPT", 5, "egress"),
-        ("198.51.100.20", "10.0.2.20", 50123, 23, 0, 12, "ACCEPT", 60, "ingress"),
-        ("10.0.2.20", "198.51.100.20", 23, 50123, 0, 9, "ACCEPT", 65, "egress"),
-        ("10.0.1.11", "52.0.7.9", 41000, 21, 3, 4, "ACCEPT", 30, "egress"),
-        ("10.0.1.11", "10.0.2.20", 41001, 23, 2, 3, "ACCEPT", 40, "egress"),
+        (
+            "198.51.100.30",
+            "10.0.2.21",
+            51000,
+            22,
+            2,
+            1,
+            "ACCEPT",
+            100,
+            "ingress",
+        ),
+        (
+            "10.0.2.21",
+            "198.51.100.30",
+            22,
+            51000,
+            18,
+            1,
+            "ACCEPT",
+            101,
+            "egress",
+        ),
+        (
+            "198.51.100.31",
+            "10.0.2.21",
+            51001,
+            22,
+            2,
+            2,
+            "ACCEPT",
+            120,
+            "ingress",
+        ),
+        (
+            "198.51.100.20",
+            "10.0.2.20",
+            50123,
+            23,
+            2,
+            1,
+            "ACCEPT",
+            0,
+            "ingress",
+        ),
+        (
+            "10.0.2.20",
+            "198.51.100.20",
+            23,
+            50123,
+            18,
+            1,
+            "ACCEPT",
+            5,
+            "egress",
+        ),
+        (
+            "198.51.100.20",
+            "10.0.2.20",
+            50123,
+            23,
+            0,
+            12,
+            "ACCEPT",
+            60,
+            "ingress",
+        ),
+        (
+            "10.0.2.20",
+            "198.51.100.20",
+            23,
+            50123,
+            0,
+            9,
+            "ACCEPT",
+            65,
+            "egress",
+        ),
+        (
+            "10.0.1.11",
+            "52.0.7.9",
+            41000,
+            21,
+            3,
+            4,
+            "ACCEPT",
+            30,
+            "egress",
+        ),
+        (
+            "10.0.1.11",
+            "10.0.2.20",
+            41001,
+            23,
+            2,
+            3,
+            "ACCEPT",
+            40,
+            "egress",
+        ),
     ];
     for (src, dst, sport, dport, flags, packets, action, dt, dir) in planted {
         let r = Rec::flow(
@@ -314,7 +418,11 @@ fn dataset() -> BTreeMap<u64, Vec<Rec>> {
     // more (rejected, counted with `include_rejected`) within one 10-minute window.
     let at = T0 + 9000;
     for k in 0..15u64 {
-        let (port, action) = if k < 12 { (22, "ACCEPT") } else { (3389, "REJECT") };
+        let (port, action) = if k < 12 {
+            (22, "ACCEPT")
+        } else {
+            (3389, "REJECT")
+        };
         let r = Rec::flow(
             ifaces[0],
             "10.0.0.13",
@@ -916,7 +1024,14 @@ fn insecure_protocol_findings_are_equal() {
     let telnet = local.iter().find(|v| v[3] == "telnet").unwrap();
     assert_eq!(
         telnet[..6],
-        ["198.51.100.20", "10.0.2.20", "23", "telnet", "10.0.2.20", "4"]
+        [
+            "198.51.100.20",
+            "10.0.2.20",
+            "23",
+            "telnet",
+            "10.0.2.20",
+            "4"
+        ]
     );
     assert_eq!(local, sql);
 }

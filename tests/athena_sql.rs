@@ -341,11 +341,17 @@ fn thresholds_come_from_the_pack() {
     // Unknown initiators are skipped by default, taken as the source with `ports`.
     assert!(insecure.contains("coalesce(initiator, CAST(NULL AS VARCHAR)) AS side"));
     let zones = sql_of(&d, "detect-trust-zone-violation");
-    assert!(zones.contains("AND NOT true"), "no zones: nothing to report\n{zones}");
+    assert!(
+        zones.contains("AND NOT true"),
+        "no zones: nothing to report\n{zones}"
+    );
     let l = &q;
     let lateral = sql_of(l, "detect-lateral-movement");
     assert!(lateral.contains(">= 4") && !lateral.contains("OR action = 'REJECT'"));
-    assert!(lateral.contains("client_v4 BETWEEN 168361984 AND 168427519"), "{lateral}");
+    assert!(
+        lateral.contains("client_v4 BETWEEN 168361984 AND 168427519"),
+        "{lateral}"
+    );
     assert!(lateral.contains("coalesce(initiator, 'src') AS side"));
     let exfil = sql_of(l, "detect-exfiltration");
     assert!(exfil.contains(">= 5000000") && !exfil.contains("pkt_dst_aws_service IS NULL"));
@@ -362,7 +368,11 @@ fn thresholds_come_from_the_pack() {
     }
     let i = investigation_queries(&packs[1], &s, TimeRange::default(), None).unwrap();
     let between = i.iter().find(|q| q.id == "between-zones").unwrap();
-    assert!(between.sql.contains("src_zone = zone_a AND dst_zone = zone_b"));
+    assert!(
+        between
+            .sql
+            .contains("src_zone = zone_a AND dst_zone = zone_b")
+    );
     assert!(between.sql.contains("THEN 'db'"), "{}", between.sql);
 }
 
@@ -385,7 +395,11 @@ fn ipv6_zones_skip_the_trust_zone_query_by_name() {
     let q = analysis_queries(&pack, &spec("plain"), TimeRange::default(), None).unwrap();
     assert_eq!(q.skipped.len(), 1, "{:?}", q.skipped);
     assert_eq!(q.skipped[0].0, "trust-zone-violation");
-    assert!(q.skipped[0].1.contains("zones.v6.cidrs"), "{}", q.skipped[0].1);
+    assert!(
+        q.skipped[0].1.contains("zones.v6.cidrs"),
+        "{}",
+        q.skipped[0].1
+    );
     assert!(q.queries.iter().any(|q| q.id == "detect-exfiltration"));
 }
 

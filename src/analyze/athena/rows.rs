@@ -280,7 +280,8 @@ fn finding(pack: &RulePack, id: &str, r: &Row<'_>) -> Result<Finding, RowError> 
     f.service = r.text("service")?.map(str::to_string);
     f.interface_id = r.text("interface_id")?.map(str::to_string);
     if let Some(labels) = r.optional("decided_by") {
-        f.decided_by = decided_bits(labels).map_err(|l| r.err(format!("`decided_by` has an unknown label `{l}`")))?;
+        f.decided_by = decided_bits(labels)
+            .map_err(|l| r.err(format!("`decided_by` has an unknown label `{l}`")))?;
     }
     f.src_zone = r.optional("src_zone").map(str::to_string);
     f.dst_zone = r.optional("dst_zone").map(str::to_string);

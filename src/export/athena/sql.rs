@@ -221,7 +221,11 @@ pub fn scope(scope: SourceScope, internal: &str) -> String {
 /// service port or below 1024, while the other side is neither, is the responder). The NAT
 /// rule (`pkt-srcaddr`/`pkt-dstaddr` at a known gateway) is not translated.
 pub fn initiator(services: &ServiceSet) -> String {
-    initiator_case(services, ["'src'", "'dst'", "'src'", "'src'", "'dst'"], "CAST(NULL AS VARCHAR)")
+    initiator_case(
+        services,
+        ["'src'", "'dst'", "'src'", "'src'", "'dst'"],
+        "CAST(NULL AS VARCHAR)",
+    )
 }
 
 /// What decided [`initiator`], as the findings' `decided_by` labels (`tcp-flags`,
@@ -336,38 +340,6 @@ pub fn selection(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn v4_ranges() {
-        assert_eq!(v4_range("10.0.0.0/8"), Some((167_772_160, 184_549_375)));
-        assert_eq!(
-            v4_range("192.0.2.7/32"),
-            Some((3_221_225_991, 3_221_225_991))
-        );
-        assert_eq!(v4_range("fc00::/7"), None);
-    }
-
-    #[test]
-    fn hive_days_compare_as_tuples() {
-        let f = partition_filter(
-            Layout::HIVE,
-            TimeRange {
-                since: Some(1_772_841_600), // 2026-03-07
-                until: None,
-            },
-        );
-        assert_eq!(
-            f,
-            vec![
-                "(\"year\" > '2026' OR (\"year\" = '2026' AND (\"month\" > '03' OR (\"month\" = '03' AND \"day\" >= '07'))))"
-            ]
-        );
-    }
-}
-
 /// A quoted SQL string.
 fn string(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
@@ -448,5 +420,37 @@ pub fn zone_allows(zones: &Zones, src: &str, dst: &str, protocol: &str, port: &s
         "true".into()
     } else {
         format!("CASE {} ELSE true END", arms.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v4_ranges() {
+        assert_eq!(v4_range("10.0.0.0/8"), Some((167_772_160, 184_549_375)));
+        assert_eq!(
+            v4_range("192.0.2.7/32"),
+            Some((3_221_225_991, 3_221_225_991))
+        );
+        assert_eq!(v4_range("fc00::/7"), None);
+    }
+
+    #[test]
+    fn hive_days_compare_as_tuples() {
+        let f = partition_filter(
+            Layout::HIVE,
+            TimeRange {
+                since: Some(1_772_841_600), // 2026-03-07
+                until: None,
+            },
+        );
+        assert_eq!(
+            f,
+            vec![
+                "(\"year\" > '2026' OR (\"year\" = '2026' AND (\"month\" > '03' OR (\"month\" = '03' AND \"day\" >= '07'))))"
+            ]
+        );
     }
 }
