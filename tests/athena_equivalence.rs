@@ -439,6 +439,24 @@ fn dataset() -> BTreeMap<u64, Vec<Rec>> {
         );
         objects.entry(slot(at + k * 7)).or_default().push(r);
     }
+    // A reply the network ACL dropped (REJECT on ingress, ACK only): the ports decide that it
+    // answers 10.0.0.13's SSH connection, not that 10.0.5.1 opened one (lateral-movement
+    // counts it under 10.0.0.13).
+    let r = Rec::flow(
+        ifaces[0],
+        "10.0.5.1",
+        "10.0.0.13",
+        22,
+        43000,
+        6,
+        2,
+        120,
+        at + 3,
+        "REJECT",
+        16,
+        "ingress",
+    );
+    objects.entry(slot(at + 3)).or_default().push(r);
     // NODATA every 10 minutes on one interface for the first hour (a log-nodata finding),
     // SKIPDATA on another, and untimed records.
     for k in 0..6u64 {
@@ -1045,6 +1063,7 @@ fn lateral_movement_findings_are_equal() {
     assert_eq!(local, sql);
     let row = &records(&r.sql, "detect-lateral-movement")[0];
     assert_eq!(row["distinct_count"].as_deref(), Some("15"));
+    assert_eq!(row["flows"].as_deref(), Some("16"), "the dropped reply counts");
     assert_eq!(row["dst_port"], None, "two ports: no single port");
 }
 
