@@ -1063,7 +1063,11 @@ fn lateral_movement_findings_are_equal() {
     assert_eq!(local, sql);
     let row = &records(&r.sql, "detect-lateral-movement")[0];
     assert_eq!(row["distinct_count"].as_deref(), Some("15"));
-    assert_eq!(row["flows"].as_deref(), Some("16"), "the dropped reply counts");
+    assert_eq!(
+        row["flows"].as_deref(),
+        Some("16"),
+        "the dropped reply counts"
+    );
     assert_eq!(row["dst_port"], None, "two ports: no single port");
 }
 
