@@ -146,6 +146,20 @@ impl Rec {
 }
 
 /// The dataset: objects by their 5-minute slot, each a list of records.
+/// A planted record: src, dst, sport, dport, tcp-flags, packets, action, seconds after the
+/// block's start, flow-direction.
+type Planted = (
+    &'static str,
+    &'static str,
+    u64,
+    u64,
+    u64,
+    u64,
+    &'static str,
+    u64,
+    &'static str,
+);
+
 fn dataset() -> BTreeMap<u64, Vec<Rec>> {
     let mut rng = Rng(7);
     let mut objects: BTreeMap<u64, Vec<Rec>> = BTreeMap::new();
@@ -277,6 +291,172 @@ fn dataset() -> BTreeMap<u64, Vec<Rec>> {
         );
         objects.entry(slot(t)).or_default().push(r);
     }
+    // Cleartext services across the internet boundary (insecure-protocol): a public telnet
+    // client of ours (its SYN, our SYN-ACK reply, then ACK-only data decided by ports), our
+    // FTP client of a public server, and telnet between two of ours (not across: no finding).
+    let at = T0 + 8000;
+    let planted: [Planted; 9] = [
+        // Two public SSH clients of ours (admin-port-exposure), one answered.
+        (
+            "198.51.100.30",
+            "10.0.2.21",
+            51000,
+            22,
+            2,
+            1,
+            "ACCEPT",
+            100,
+            "ingress",
+        ),
+        (
+            "10.0.2.21",
+            "198.51.100.30",
+            22,
+            51000,
+            18,
+            1,
+            "ACCEPT",
+            101,
+            "egress",
+        ),
+        (
+            "198.51.100.31",
+            "10.0.2.21",
+            51001,
+            22,
+            2,
+            2,
+            "ACCEPT",
+            120,
+            "ingress",
+        ),
+        (
+            "198.51.100.20",
+            "10.0.2.20",
+            50123,
+            23,
+            2,
+            1,
+            "ACCEPT",
+            0,
+            "ingress",
+        ),
+        (
+            "10.0.2.20",
+            "198.51.100.20",
+            23,
+            50123,
+            18,
+            1,
+            "ACCEPT",
+            5,
+            "egress",
+        ),
+        (
+            "198.51.100.20",
+            "10.0.2.20",
+            50123,
+            23,
+            0,
+            12,
+            "ACCEPT",
+            60,
+            "ingress",
+        ),
+        (
+            "10.0.2.20",
+            "198.51.100.20",
+            23,
+            50123,
+            0,
+            9,
+            "ACCEPT",
+            65,
+            "egress",
+        ),
+        (
+            "10.0.1.11",
+            "52.0.7.9",
+            41000,
+            21,
+            3,
+            4,
+            "ACCEPT",
+            30,
+            "egress",
+        ),
+        (
+            "10.0.1.11",
+            "10.0.2.20",
+            41001,
+            23,
+            2,
+            3,
+            "ACCEPT",
+            40,
+            "egress",
+        ),
+    ];
+    for (src, dst, sport, dport, flags, packets, action, dt, dir) in planted {
+        let r = Rec::flow(
+            ifaces[2],
+            src,
+            dst,
+            sport,
+            dport,
+            6,
+            packets,
+            packets * 80,
+            at + dt,
+            action,
+            flags,
+            dir,
+        );
+        objects.entry(slot(at + dt)).or_default().push(r);
+    }
+    // Lateral movement: one internal host opening SSH to 12 internal hosts and RDP to three
+    // more (rejected, counted with `include_rejected`) within one 10-minute window.
+    let at = T0 + 9000;
+    for k in 0..15u64 {
+        let (port, action) = if k < 12 {
+            (22, "ACCEPT")
+        } else {
+            (3389, "REJECT")
+        };
+        let r = Rec::flow(
+            ifaces[0],
+            "10.0.0.13",
+            &format!("10.0.5.{}", 1 + k),
+            43000 + k,
+            port,
+            6,
+            6,
+            900,
+            at + k * 7,
+            action,
+            2,
+            "egress",
+        );
+        objects.entry(slot(at + k * 7)).or_default().push(r);
+    }
+    // A reply the network ACL dropped (REJECT on ingress, ACK only): the ports decide that it
+    // answers 10.0.0.13's SSH connection, not that 10.0.5.1 opened one (lateral-movement
+    // counts it under 10.0.0.13).
+    let r = Rec::flow(
+        ifaces[0],
+        "10.0.5.1",
+        "10.0.0.13",
+        22,
+        43000,
+        6,
+        2,
+        120,
+        at + 3,
+        "REJECT",
+        16,
+        "ingress",
+    );
+    objects.entry(slot(at + 3)).or_default().push(r);
     // NODATA every 10 minutes on one interface for the first hour (a log-nodata finding),
     // SKIPDATA on another, and untimed records.
     for k in 0..6u64 {
@@ -810,6 +990,101 @@ fn log_health_findings_are_equal() {
         assert_eq!(local.len(), n, "{id}: {local:?}");
         assert_eq!(local, sql, "{id}");
     }
+}
+
+/// What [`conn_findings`] compares besides the window and time span.
+const CONN_COLUMNS: [&str; 8] = [
+    "src", "dst", "dst_port", "service", "ours", "flows", "packets", "bytes",
+];
+
+/// Connection findings as comparable tuples: window, client, server, port, service, our side,
+/// counts and time span (locally and in SQL).
+fn conn_findings(
+    r: &Run,
+    detector: &str,
+    cols: &[&str],
+) -> (BTreeSet<Vec<String>>, BTreeSet<Vec<String>>) {
+    let local = r.local["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["detector"] == detector)
+        .map(|f| {
+            cols.iter()
+                .map(|k| text(&f[*k]))
+                .chain([
+                    f["window"]["start"].to_string(),
+                    f["first_seen"].to_string(),
+                    f["last_seen"].to_string(),
+                ])
+                .collect()
+        })
+        .collect();
+    let sql = records(&r.sql, &format!("detect-{detector}"))
+        .iter()
+        .map(|row| {
+            let v = |c: &str| row[c].clone().unwrap_or_else(|| "-".into());
+            cols.iter()
+                .map(|k| v(k))
+                .chain([v("window_start"), v("first_seen"), v("last_seen")])
+                .collect()
+        })
+        .collect();
+    (local, sql)
+}
+
+#[test]
+fn insecure_protocol_findings_are_equal() {
+    let r = the_run();
+    let (local, sql) = conn_findings(r, "insecure-protocol", &CONN_COLUMNS);
+    // The telnet connection with its replies under one key, and the outbound FTP client.
+    assert_eq!(local.len(), 2, "{local:?}");
+    let telnet = local.iter().find(|v| v[3] == "telnet").unwrap();
+    assert_eq!(
+        telnet[..6],
+        [
+            "198.51.100.20",
+            "10.0.2.20",
+            "23",
+            "telnet",
+            "10.0.2.20",
+            "4"
+        ]
+    );
+    assert_eq!(local, sql);
+}
+
+#[test]
+fn lateral_movement_findings_are_equal() {
+    let r = the_run();
+    let (local, sql) = findings(r, "lateral-movement", "src");
+    let (local, sql) = settle_distinct(local, sql);
+    assert_eq!(local.len(), 1, "{local:?}");
+    assert_eq!(local, sql);
+    let row = &records(&r.sql, "detect-lateral-movement")[0];
+    assert_eq!(row["distinct_count"].as_deref(), Some("15"));
+    assert_eq!(
+        row["flows"].as_deref(),
+        Some("16"),
+        "the dropped reply counts"
+    );
+    assert_eq!(row["dst_port"], None, "two ports: no single port");
+}
+
+/// Without relays in the data, exposure is exact: an external client's connection to an
+/// internal admin service, its replies counted under it.
+#[test]
+fn admin_port_exposure_findings_are_equal() {
+    let r = the_run();
+    let (local, sql) = conn_findings(
+        r,
+        "admin-port-exposure",
+        &["dst", "dst_port", "service", "flows", "packets", "bytes"],
+    );
+    assert_eq!(local.len(), 1, "{local:?}");
+    let ssh = local.iter().next().unwrap();
+    assert_eq!(ssh[..4], ["10.0.2.21", "22", "ssh", "3"]);
+    assert_eq!(local, sql);
 }
 
 /// The same results through `analyze::athena::rows::decode`, the row decoder the Athena engine

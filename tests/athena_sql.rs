@@ -185,7 +185,7 @@ fn write_all(dir: &Path, items: &[(String, String)]) -> Vec<PathBuf> {
 /// The packs every query is rendered from: the default pack, and one with internal blocks,
 /// allow-lists, another scope and dedupe off (so both branches of every template parse).
 fn packs() -> Vec<RulePack> {
-    let layered = "version: 1\nsettings: {dedupe: false}\nnetworks: {internal: [198.18.0.0/15]}\ndetectors:\n  - {id: reject-burst, detector: reject_burst, severity: low, window: 5m, min_rejects: 3, sources: external, allow_sources: [203.0.113.0/24]}\n  - {id: port-scan, detector: port_scan, severity: low, window: 5m, min_ports: 3, probes_only: false, sources: internal}\n";
+    let layered = "version: 1\nsettings: {dedupe: false, initiator_unknown: ports}\nnetworks: {internal: [198.18.0.0/15]}\nzones:\n  - {name: web, cidrs: [10.0.1.0/24], accept_from: [{from: internet, ports: [443]}]}\n  - {name: db, cidrs: [10.0.3.0/24], subnets: [subnet-0123456789abcdef0], vpcs: [vpc-0abc], accept_from: [{from: web, services: [postgres]}, {from: any, protocol: icmp}]}\ndetectors:\n  - {id: reject-burst, detector: reject_burst, severity: low, window: 5m, min_rejects: 3, sources: external, allow_sources: [203.0.113.0/24]}\n  - {id: port-scan, detector: port_scan, severity: low, window: 5m, min_ports: 3, probes_only: false, sources: internal}\n  - {id: lateral-movement, detector: lateral_movement, severity: high, window: 10m, services: [ssh], min_hosts: 4, include_rejected: false, allow_sources: [10.9.0.0/16]}\n  - {id: exfiltration, detector: exfiltration, severity: high, window: 1h, min_bytes: 5MB, exclude_aws_services: false}\n";
     vec![
         RulePack::default_pack(),
         RulePack::from_yaml_layers(&[
@@ -317,17 +317,90 @@ fn thresholds_come_from_the_pack() {
         .unwrap();
     assert!(scan.sql.contains(">= 25") && scan.sql.contains("t - t % 300"));
     assert!(scan.sql.contains("packets <= 3 AND bytes <= 300"));
-    // The detectors without SQL today are listed, not dropped silently.
-    let skipped: Vec<&str> = d.skipped.iter().map(|(id, _)| id.as_str()).collect();
-    assert_eq!(
-        skipped,
-        [
-            "exfiltration",
-            "lateral-movement",
-            "trust-zone-violation",
-            "insecure-protocol"
-        ]
+    // Every detector of the default pack has SQL now.
+    assert!(d.skipped.is_empty(), "{:?}", d.skipped);
+    let sql_of = |q: &flowkeeper::export::athena::queries::Rendered, id: &str| {
+        q.queries
+            .iter()
+            .find(|q| q.id == id)
+            .unwrap_or_else(|| panic!("no {id}"))
+            .sql
+            .clone()
+    };
+    let exfil = sql_of(&d, "detect-exfiltration");
+    assert!(exfil.contains("HAVING sum(bytes) >= 1073741824"), "{exfil}");
+    assert!(exfil.contains("pkt_dst_aws_service IS NULL"));
+    assert!(exfil.contains("coalesce(initiator, 'src') <> 'dst'"));
+    let lateral = sql_of(&d, "detect-lateral-movement");
+    assert!(lateral.contains("HAVING count(DISTINCT server) >= 10"));
+    assert!(lateral.contains("t - t % 600"));
+    assert!(lateral.contains("OR action = 'REJECT'"), "include_rejected");
+    assert!(lateral.contains("server_port = 22") && lateral.contains("server_port = 445"));
+    let insecure = sql_of(&d, "detect-insecure-protocol");
+    assert!(insecure.contains("server_port = 23") && insecure.contains("client_int <> server_int"));
+    // Unknown initiators are skipped by default, taken as the source with `ports`.
+    assert!(insecure.contains("coalesce(initiator, CAST(NULL AS VARCHAR)) AS side"));
+    let zones = sql_of(&d, "detect-trust-zone-violation");
+    assert!(
+        zones.contains("AND NOT true"),
+        "no zones: nothing to report\n{zones}"
     );
+    let l = &q;
+    let lateral = sql_of(l, "detect-lateral-movement");
+    assert!(lateral.contains(">= 4") && !lateral.contains("OR action = 'REJECT'"));
+    assert!(
+        lateral.contains("client_v4 BETWEEN 168361984 AND 168427519"),
+        "{lateral}"
+    );
+    assert!(lateral.contains("coalesce(initiator, 'src') AS side"));
+    let exfil = sql_of(l, "detect-exfiltration");
+    assert!(exfil.contains(">= 5000000") && !exfil.contains("pkt_dst_aws_service IS NULL"));
+    let zones = sql_of(l, "detect-trust-zone-violation");
+    for part in [
+        "WHEN server_zone = 'web' THEN coalesce(client_zone = server_zone OR (client_zone = 'internet' AND (server_port BETWEEN 443 AND 443)), false)",
+        "(client_zone = 'web' AND protocol = 6 AND (server_port BETWEEN 5432 AND 5432))",
+        "OR (protocol = 1)",
+        "(flow_direction = 'ingress' AND subnet_id IN ('subnet-0123456789abcdef0'))",
+        "(flow_direction = 'egress' AND vpc_id IN ('vpc-0abc'))",
+        "WHEN dst_int THEN 'unzoned' ELSE 'internet' END",
+    ] {
+        assert!(zones.contains(part), "{part}\n{zones}");
+    }
+    let i = investigation_queries(&packs[1], &s, TimeRange::default(), None).unwrap();
+    let between = i.iter().find(|q| q.id == "between-zones").unwrap();
+    assert!(
+        between
+            .sql
+            .contains("src_zone = zone_a AND dst_zone = zone_b")
+    );
+    assert!(between.sql.contains("THEN 'db'"), "{}", between.sql);
+}
+
+/// Zones with IPv6 blocks have no SQL: the trust-zone detection is listed as skipped, naming
+/// the key, and the rest is rendered.
+#[test]
+fn ipv6_zones_skip_the_trust_zone_query_by_name() {
+    let layer = "version: 1\nzones:\n  - {name: v6, cidrs: [\"2001:db8::/32\"], accept_from: [{from: internet, ports: [443]}]}\n";
+    let pack = RulePack::from_yaml_layers(&[
+        PackSource {
+            name: "default",
+            text: flowkeeper_analyze::DEFAULT_PACK_YAML,
+        },
+        PackSource {
+            name: "layer",
+            text: layer,
+        },
+    ])
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let q = analysis_queries(&pack, &spec("plain"), TimeRange::default(), None).unwrap();
+    assert_eq!(q.skipped.len(), 1, "{:?}", q.skipped);
+    assert_eq!(q.skipped[0].0, "trust-zone-violation");
+    assert!(
+        q.skipped[0].1.contains("zones.v6.cidrs"),
+        "{}",
+        q.skipped[0].1
+    );
+    assert!(q.queries.iter().any(|q| q.id == "detect-exfiltration"));
 }
 
 #[test]
@@ -430,7 +503,7 @@ fn cli_lists_and_writes_the_queries() {
         .collect();
     assert_eq!(ids[0], "detect-admin-port-exposure");
     assert!(ids.contains(&"report-totals".to_string()));
-    assert_eq!(ids.last().map(String::as_str), Some("address-activity"));
+    assert_eq!(ids.last().map(String::as_str), Some("between-zones"));
     let dir = tempfile::tempdir().unwrap();
     let out = flowkeeper(&[
         "export",
@@ -450,10 +523,9 @@ fn cli_lists_and_writes_the_queries() {
         String::from_utf8_lossy(&out.stderr)
     );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("note: detection `exfiltration` is not exported"),
-        "{err}"
-    );
+    assert!(!err.contains("is not exported"), "{err}");
+    assert!(ids.contains(&"detect-exfiltration".to_string()));
+    assert!(ids.contains(&"between-zones".to_string()));
     for id in &ids {
         let text = std::fs::read_to_string(dir.path().join(format!("{id}.sql"))).unwrap();
         assert!(text.contains("\"day\" >= '2026/11/01'"), "{id}");

@@ -17,6 +17,9 @@ WITH raw AS (
     {{ tcp_flags }} AS tcp_flags,
     {{ flow_direction }} AS flow_direction,
     {{ pkt_dst_aws_service }} AS pkt_dst_aws_service,
+    {{ subnet_id }} AS subnet_id,
+    {{ vpc_id }} AS vpc_id,
+    {{ traffic_path }} AS traffic_path,
     "$path" AS path
   FROM {{ table }}
   WHERE {{ where }}
@@ -32,8 +35,12 @@ numbered AS (
 ),
 classified AS (
   SELECT numbered.*,
-    {{ src_int }} AS src_int,
-    {{ dst_int }} AS dst_int,
+    -- Classes as locally: our address space, or the logged interface's own side
+    -- (flow-direction egress: the source, ingress: the destination); on egress a private
+    -- traffic path (VGW, peering, local gateway) makes a public destination private.
+    {{ src_int }} OR coalesce(flow_direction = 'egress', false) AS src_int,
+    {{ dst_int }} OR coalesce(flow_direction = 'ingress', false)
+      OR coalesce(flow_direction <> 'ingress' OR flow_direction IS NULL, true) AND coalesce(traffic_path BETWEEN 3 AND 6, false) AS dst_int,
     action = 'REJECT' OR coalesce(protocol = 6 AND bitwise_and(tcp_flags, 2) <> 0 AND bitwise_and(tcp_flags, 16) = 0 AND packets <= {{ probe_max_packets }} AND bytes <= {{ probe_max_bytes }}, false) AS probe,
     CASE WHEN bitwise_and(tcp_flags, 18) = 2 THEN dport WHEN bitwise_and(tcp_flags, 18) = 18 THEN sport ELSE least(sport, dport) END AS svc_port,
     src IS NOT NULL AND dst IS NOT NULL AND interface_id IS NOT NULL AND t IS NOT NULL AS dd_ok
@@ -58,7 +65,8 @@ deduped AS (
 {%- endif %}
 flows AS (
   SELECT deduped.*,
-    {{ initiator }} AS initiator
+    {{ initiator }} AS initiator,
+    {{ decided }} AS decided
   FROM deduped
   WHERE NOT is_dup
 )

@@ -1,15 +1,8 @@
-{% include "_flows.sql" %}
+{% include "_conns.sql" %}
 -- The client and server come from the initiator rule (tcp-flags, then REJECT on ingress,
--- then ports); records whose initiator is unknown are not counted.
-, sided AS (
-  SELECT flows.*,
-    CASE initiator WHEN 'src' THEN src WHEN 'dst' THEN dst END AS client,
-    CASE initiator WHEN 'src' THEN dst WHEN 'dst' THEN src END AS server,
-    CASE initiator WHEN 'src' THEN dport WHEN 'dst' THEN sport END AS server_port,
-    CASE initiator WHEN 'src' THEN src_int WHEN 'dst' THEN dst_int END AS client_int
-  FROM flows
-  WHERE initiator IS NOT NULL
-)
+-- then ports); a rejected record whose initiator is unknown counts for its source. Every
+-- client record counts: the local probing/serving test (targets answered or served are
+-- subtracted, the probe share, the admission gate of public clients) is not translated.
 SELECT
   t - t % {{ window }} AS window_start,
   client AS src,
@@ -23,8 +16,9 @@ SELECT
   sum(bytes) AS bytes,
   min(t) AS first_seen,
   max(t_end) AS last_seen,
+  array_join(array_distinct(array_agg(conn_decided)), ',') AS decided_by,
   count(DISTINCT server) AS distinct_count
-FROM sided
+FROM conns
 WHERE t IS NOT NULL AND ported
   {%- if probes_only %} AND probe{% endif %}
   AND {{ client_scope }}

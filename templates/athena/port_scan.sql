@@ -1,15 +1,8 @@
-{% include "_flows.sql" %}
+{% include "_conns.sql" %}
 -- The client and server come from the initiator rule (tcp-flags, then REJECT on ingress,
--- then ports); records whose initiator is unknown are not counted.
-, sided AS (
-  SELECT flows.*,
-    CASE initiator WHEN 'src' THEN src WHEN 'dst' THEN dst END AS client,
-    CASE initiator WHEN 'src' THEN dst WHEN 'dst' THEN src END AS server,
-    CASE initiator WHEN 'src' THEN dport WHEN 'dst' THEN sport END AS server_port,
-    CASE initiator WHEN 'src' THEN src_int WHEN 'dst' THEN dst_int END AS client_int
-  FROM flows
-  WHERE initiator IS NOT NULL
-)
+-- then ports); a rejected record whose initiator is unknown counts for its source. Every
+-- client record counts: the local probing/serving test (targets answered or served are
+-- subtracted, the probe share, the admission gate of public clients) is not translated.
 SELECT
   t - t % {{ window }} AS window_start,
   client AS src,
@@ -23,12 +16,13 @@ SELECT
   sum(bytes) AS bytes,
   min(t) AS first_seen,
   max(t_end) AS last_seen,
-  count(DISTINCT server_port) AS distinct_count
-FROM sided
+  array_join(array_distinct(array_agg(conn_decided)), ',') AS decided_by,
+  count(DISTINCT coalesce(protocol, 0) * 65536 + server_port) AS distinct_count
+FROM conns
 WHERE t IS NOT NULL AND ported
   {%- if probes_only %} AND probe{% endif %}
   AND {{ client_scope }}
   AND NOT {{ exempt }}
 GROUP BY t - t % {{ window }}, client, server
-HAVING count(DISTINCT server_port) >= {{ min_ports }}
+HAVING count(DISTINCT coalesce(protocol, 0) * 65536 + server_port) >= {{ min_ports }}
 ORDER BY window_start, src, dst

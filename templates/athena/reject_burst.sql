@@ -13,6 +13,7 @@ SELECT
   sum(bytes) AS bytes,
   min(t) AS first_seen,
   max(t_end) AS last_seen,
+  array_join(array_distinct(array_agg(decided)), ',') AS decided_by,
   count(DISTINCT dst) AS distinct_count
 FROM flows
 WHERE src IS NOT NULL AND dst IS NOT NULL AND t IS NOT NULL

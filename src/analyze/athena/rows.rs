@@ -76,6 +76,12 @@ impl Row<'_> {
         Ok(self.values.get(i).and_then(|v| v.as_deref()))
     }
 
+    /// A column that only some queries have (`ours`, `src_zone`, `dst_zone`).
+    fn optional(&self, column: &str) -> Option<&str> {
+        let i = self.columns.iter().position(|c| c == column)?;
+        self.values.get(i).and_then(|v| v.as_deref())
+    }
+
     fn opt_u64(&self, column: &str) -> Result<Option<u64>, RowError> {
         self.text(column)?
             .map(|t| {
@@ -273,6 +279,19 @@ fn finding(pack: &RulePack, id: &str, r: &Row<'_>) -> Result<Finding, RowError> 
         .transpose()?;
     f.service = r.text("service")?.map(str::to_string);
     f.interface_id = r.text("interface_id")?.map(str::to_string);
+    if let Some(labels) = r.optional("decided_by") {
+        f.decided_by = decided_bits(labels)
+            .map_err(|l| r.err(format!("`decided_by` has an unknown label `{l}`")))?;
+    }
+    f.src_zone = r.optional("src_zone").map(str::to_string);
+    f.dst_zone = r.optional("dst_zone").map(str::to_string);
+    f.ours = r
+        .optional("ours")
+        .map(|a| {
+            a.parse()
+                .map_err(|_| r.err(format!("`ours` is not an address: {a}")))
+        })
+        .transpose()?;
     f.flows = r.u64("flows")?;
     f.packets = r.u64("packets")?;
     f.bytes = r.u64("bytes")?;
@@ -283,6 +302,20 @@ fn finding(pack: &RulePack, id: &str, r: &Row<'_>) -> Result<Finding, RowError> 
     f.distinct_exact = true;
     f.summary = summary(&spec.params, &f);
     Ok(f)
+}
+
+/// The bitmask of comma-separated `decided_by` labels, or the first unknown label.
+fn decided_bits(labels: &str) -> Result<u8, String> {
+    labels
+        .split(',')
+        .filter(|l| !l.is_empty())
+        .try_fold(0u8, |bits, l| {
+            flowkeeper_analyze::initiator::DecidedBy::ALL
+                .into_iter()
+                .find(|d| d.label() == l)
+                .map(|d| bits | d.bit())
+                .ok_or_else(|| l.to_string())
+        })
 }
 
 /// The finding's one-line text. For reject bursts and log health it reads as the local

@@ -4,7 +4,7 @@
 //! approximation) are left out and listed with the reason, never silently dropped.
 
 use flowkeeper_analyze::RulePack;
-use flowkeeper_analyze::rules::{self, DetectorSpec};
+use flowkeeper_analyze::rules::{self, DetectorSpec, UnknownInitiator};
 use flowkeeper_analyze::services::ServiceSet;
 use minijinja::{Environment, UndefinedBehavior, Value};
 
@@ -98,6 +98,30 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/athena/admin_port_exposure.sql"),
     ),
     (
+        "_conns.sql",
+        include_str!("../../../templates/athena/_conns.sql"),
+    ),
+    (
+        "insecure_protocol.sql",
+        include_str!("../../../templates/athena/insecure_protocol.sql"),
+    ),
+    (
+        "lateral_movement.sql",
+        include_str!("../../../templates/athena/lateral_movement.sql"),
+    ),
+    (
+        "exfiltration.sql",
+        include_str!("../../../templates/athena/exfiltration.sql"),
+    ),
+    (
+        "trust_zones.sql",
+        include_str!("../../../templates/athena/trust_zones.sql"),
+    ),
+    (
+        "between_zones.sql",
+        include_str!("../../../templates/athena/between_zones.sql"),
+    ),
+    (
         "rejected_traffic.sql",
         include_str!("../../../templates/athena/rejected_traffic.sql"),
     ),
@@ -154,6 +178,14 @@ fn base(
         ("tcp_flags", c("tcp_flags", "INTEGER")),
         ("flow_direction", c("flow_direction", "VARCHAR")),
         ("pkt_dst_aws_service", c("pkt_dst_aws_service", "VARCHAR")),
+        ("subnet_id", c("subnet_id", "VARCHAR")),
+        ("vpc_id", c("vpc_id", "VARCHAR")),
+        ("traffic_path", c("traffic_path", "INTEGER")),
+        ("probe_conn", Value::from(false)),
+        (
+            "unknown_ports",
+            Value::from(pack.settings.initiator_unknown == UnknownInitiator::Ports),
+        ),
         ("src_v4", Value::from(sql::v4_number("src"))),
         ("dst_v4", Value::from(sql::v4_number("dst"))),
         (
@@ -174,6 +206,7 @@ fn base(
         ),
         ("dedupe", Value::from(pack.settings.dedupe)),
         ("initiator", Value::from(sql::initiator(&all_services))),
+        ("decided", Value::from(sql::decided(&all_services))),
         ("top_n", Value::from(pack.reports.top_n)),
         ("bucket_seconds", Value::from(TIMELINE_BUCKET_SECONDS)),
     ])
@@ -195,7 +228,7 @@ fn render(
 }
 
 /// The parameters of one detector's template, or why it has none.
-fn detection(d: &DetectorSpec) -> Result<(&'static str, Params), String> {
+fn detection(pack: &RulePack, d: &DetectorSpec) -> Result<(&'static str, Params), String> {
     let exempt = |src: &str, dst: &str| {
         sql::exempt(&d.allow_sources, &d.allow_destinations, src, dst, &d.id).map_err(|e| e.0)
     };
@@ -222,7 +255,7 @@ fn detection(d: &DetectorSpec) -> Result<(&'static str, Params), String> {
             min_ports,
             probes_only,
             sources,
-            ..
+            probing: _,
         } => {
             p.push(("min_ports", Value::from(*min_ports)));
             p.push(("probes_only", Value::from(*probes_only)));
@@ -230,14 +263,15 @@ fn detection(d: &DetectorSpec) -> Result<(&'static str, Params), String> {
                 "client_scope",
                 Value::from(sql::scope(*sources, "client_int")),
             ));
-            p.push(("exempt", Value::from(exempt("src_v4", "dst_v4")?)));
+            p.push(("exempt", Value::from(exempt("client_v4", "server_v4")?)));
+            p.push(("probe_conn", Value::from(true)));
             "port_scan.sql"
         }
         rules::Params::HostSweep {
             min_hosts,
             probes_only,
             sources,
-            ..
+            probing: _,
         } => {
             p.push(("min_hosts", Value::from(*min_hosts)));
             p.push(("probes_only", Value::from(*probes_only)));
@@ -245,7 +279,8 @@ fn detection(d: &DetectorSpec) -> Result<(&'static str, Params), String> {
                 "client_scope",
                 Value::from(sql::scope(*sources, "client_int")),
             ));
-            p.push(("exempt", Value::from(exempt("src_v4", "dst_v4")?)));
+            p.push(("exempt", Value::from(exempt("client_v4", "server_v4")?)));
+            p.push(("probe_conn", Value::from(true)));
             "host_sweep.sql"
         }
         rules::Params::AdminPortExposure {
@@ -261,20 +296,91 @@ fn detection(d: &DetectorSpec) -> Result<(&'static str, Params), String> {
                 "service_name",
                 Value::from(sql::service_name(services, "protocol", "server_port")),
             ));
-            p.push(("exempt", Value::from(exempt("src_v4", "dst_v4")?)));
+            p.push(("exempt", Value::from(exempt("client_v4", "server_v4")?)));
             "admin_port_exposure.sql"
         }
-        rules::Params::Exfiltration { .. }
-        | rules::Params::LateralMovement { .. }
-        | rules::Params::InsecureProtocol { .. }
-        | rules::Params::TrustZones => {
-            return Err(format!(
-                "no SQL for {} yet (its local semantics are being reworked in issue #11: NAT attribution, initiator, zones)",
-                d.params.kind()
+        rules::Params::InsecureProtocol { services } => {
+            p.push((
+                "services",
+                Value::from(sql::service_in(services, "protocol", "server_port")),
             ));
+            p.push((
+                "service_name",
+                Value::from(sql::service_name(services, "protocol", "server_port")),
+            ));
+            p.push(("exempt", Value::from(exempt("client_v4", "server_v4")?)));
+            "insecure_protocol.sql"
+        }
+        rules::Params::LateralMovement {
+            services,
+            min_hosts,
+            include_rejected,
+        } => {
+            p.push(("min_hosts", Value::from(*min_hosts)));
+            p.push(("include_rejected", Value::from(*include_rejected)));
+            p.push((
+                "services",
+                Value::from(sql::service_in(services, "protocol", "server_port")),
+            ));
+            // The local summary names single ports as TCP services.
+            p.push((
+                "service_name_tcp",
+                Value::from(sql::service_name(services, "6", "server_port")),
+            ));
+            p.push(("exempt", Value::from(exempt("client_v4", "server_v4")?)));
+            "lateral_movement.sql"
+        }
+        rules::Params::Exfiltration {
+            min_bytes,
+            exclude_aws_services,
+        } => {
+            p.push(("min_bytes", Value::from(*min_bytes)));
+            p.push(("exclude_aws_services", Value::from(*exclude_aws_services)));
+            p.push(("exempt", Value::from(exempt("src_v4", "dst_v4")?)));
+            "exfiltration.sql"
+        }
+        rules::Params::TrustZones => {
+            p.extend(zone_params(&pack.zones).map_err(|e| e.0)?);
+            p.push((
+                "allows",
+                Value::from(sql::zone_allows(
+                    &pack.zones,
+                    "client_zone",
+                    "server_zone",
+                    "protocol",
+                    "server_port",
+                )),
+            ));
+            p.push(("exempt", Value::from(exempt("src_v4", "dst_v4")?)));
+            "trust_zones.sql"
         }
     };
     Ok((template, p))
+}
+
+/// The zone of each side of a record (`src_zone`, `dst_zone`); the logged interface's
+/// subnet/VPC id counts for the side `flow-direction` names, as locally.
+fn zone_params(zones: &flowkeeper_analyze::zones::Zones) -> Result<Params, Untranslatable> {
+    Ok(vec![
+        (
+            "src_zone",
+            Value::from(sql::zone(
+                zones,
+                "src_v4",
+                "src_int",
+                "flow_direction = 'egress'",
+            )?),
+        ),
+        (
+            "dst_zone",
+            Value::from(sql::zone(
+                zones,
+                "dst_v4",
+                "dst_int",
+                "flow_direction = 'ingress'",
+            )?),
+        ),
+    ])
 }
 
 /// `detect-<id>`.
@@ -294,7 +400,7 @@ pub fn analysis_queries(
     let common = base(pack, spec, range, accounts)?;
     let mut out = Rendered::default();
     for d in pack.detectors.iter().filter(|d| d.enabled) {
-        match detection(d) {
+        match detection(pack, d) {
             Ok((template, params)) => {
                 let mut params = params;
                 params.push(("id", Value::from(detection_id(d))));
@@ -345,7 +451,8 @@ const REPORTS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The investigations: top talkers, rejected traffic, SSH/RDP from outside, one address.
+/// The investigations: top talkers, rejected traffic, SSH/RDP from outside, one address,
+/// traffic between two zones.
 pub fn investigation_queries(
     pack: &RulePack,
     spec: &TableSpec,
@@ -364,7 +471,7 @@ pub fn investigation_queries(
         ));
     }
     let ssh_rdp = ServiceSet::new(named);
-    let list: [(&str, &str, Params); 4] = [
+    let list: [(&str, &str, Params); 5] = [
         ("top-talkers", "top_talkers.sql", vec![]),
         ("rejected-traffic", "rejected_traffic.sql", vec![]),
         (
@@ -382,6 +489,11 @@ pub fn investigation_queries(
             ],
         ),
         ("address-activity", "address_activity.sql", vec![]),
+        (
+            "between-zones",
+            "between_zones.sql",
+            zone_params(&pack.zones)?,
+        ),
     ];
     Ok(list
         .into_iter()

@@ -13,6 +13,7 @@ use std::net::IpAddr;
 use flowkeeper_analyze::addr::{BUILTIN_INTERNAL, CidrSet};
 use flowkeeper_analyze::rules::SourceScope;
 use flowkeeper_analyze::services::ServiceSet;
+use flowkeeper_analyze::zones::{ZoneRef, Zones};
 use jiff::Timestamp;
 
 use super::{AccountProjection, TableSpec};
@@ -216,19 +217,46 @@ pub fn scope(scope: SourceScope, internal: &str) -> String {
 
 /// Who opened the connection (plan-11 §1.1): `'src'`, `'dst'` or NULL (unknown). TCP flags
 /// first (SYN without ACK: the source; SYN-ACK: the destination), then a REJECT on ingress
-/// (the source), then ports (the side on a pack service port or below 1024, while the other
-/// is at or above 1024, is the responder).
+/// (the source) unless TCP flags show a connection under way, then ports (the side on a pack
+/// service port or below 1024, while the other side is neither, is the responder). The NAT
+/// rule (`pkt-srcaddr`/`pkt-dstaddr` at a known gateway) is not translated.
 pub fn initiator(services: &ServiceSet) -> String {
+    initiator_case(
+        services,
+        ["'src'", "'dst'", "'src'", "'src'", "'dst'"],
+        "CAST(NULL AS VARCHAR)",
+    )
+}
+
+/// What decided [`initiator`], as the findings' `decided_by` labels (`tcp-flags`,
+/// `flow-direction`, `ports`, `none`).
+pub fn decided(services: &ServiceSet) -> String {
+    initiator_case(
+        services,
+        [
+            "'tcp-flags'",
+            "'tcp-flags'",
+            "'flow-direction'",
+            "'ports'",
+            "'ports'",
+        ],
+        "'none'",
+    )
+}
+
+/// The initiator rule's CASE with one result per arm.
+fn initiator_case(services: &ServiceSet, then: [&str; 5], otherwise: &str) -> String {
     let svc_d = service_in(services, "protocol", "dport");
     let svc_s = service_in(services, "protocol", "sport");
+    let [a, b, c, d, e] = then;
     format!(
         "CASE \
-WHEN protocol = 6 AND bitwise_and(tcp_flags, 18) = 2 THEN 'src' \
-WHEN protocol = 6 AND bitwise_and(tcp_flags, 18) = 18 THEN 'dst' \
-WHEN action = 'REJECT' AND flow_direction = 'ingress' THEN 'src' \
-WHEN ported AND ({svc_d} OR dport < 1024) AND sport >= 1024 THEN 'src' \
-WHEN ported AND ({svc_s} OR sport < 1024) AND dport >= 1024 THEN 'dst' \
-END"
+WHEN protocol = 6 AND bitwise_and(tcp_flags, 18) = 2 THEN {a} \
+WHEN protocol = 6 AND bitwise_and(tcp_flags, 18) = 18 THEN {b} \
+WHEN action = 'REJECT' AND flow_direction = 'ingress' AND NOT (protocol = 6 AND tcp_flags IS NOT NULL) THEN {c} \
+WHEN ported AND ({svc_d} OR dport < 1024) AND NOT ({svc_s} OR sport < 1024) THEN {d} \
+WHEN ported AND ({svc_s} OR sport < 1024) AND NOT ({svc_d} OR dport < 1024) THEN {e} \
+ELSE {otherwise} END"
     )
 }
 
@@ -310,6 +338,89 @@ pub fn selection(
     } else {
         tests.join("\n    AND ")
     })
+}
+
+/// A quoted SQL string.
+fn string(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The zone of one side of a record, as `Zones::classify`: the pack's zones in order (its
+/// CIDRs, or the logged interface's subnet/VPC id when `iface` says this side is the
+/// interface's), then `unzoned` for an internal address, `internet` for the rest.
+pub fn zone(
+    zones: &Zones,
+    v4: &str,
+    internal: &str,
+    iface: &str,
+) -> Result<String, Untranslatable> {
+    let mut arms = Vec::new();
+    for z in zones.list() {
+        let mut tests = in_blocks(v4, &z.cidrs, &format!("zones.{}.cidrs", z.name))?;
+        let ids = |col: &str, ids: &[String]| {
+            (!ids.is_empty()).then(|| {
+                let list: Vec<String> = ids.iter().map(|i| string(i)).collect();
+                format!("({iface} AND {col} IN ({}))", list.join(", "))
+            })
+        };
+        tests.extend(ids("subnet_id", &z.subnets));
+        tests.extend(ids("vpc_id", &z.vpcs));
+        if !tests.is_empty() {
+            arms.push(format!(
+                "WHEN coalesce({}, false) THEN {}",
+                tests.join(" OR "),
+                string(&z.name)
+            ));
+        }
+    }
+    Ok(format!(
+        "CASE {} WHEN {internal} THEN 'unzoned' ELSE 'internet' END",
+        arms.join(" ")
+    ))
+}
+
+/// Whether the destination zone's policy lets the source zone in on (protocol, port), as
+/// `Zones::allows` (a zone without `accept_from`, and traffic inside one zone, are allowed).
+pub fn zone_allows(zones: &Zones, src: &str, dst: &str, protocol: &str, port: &str) -> String {
+    let mut arms = Vec::new();
+    for z in zones.list() {
+        let Some(rules) = &z.accept_from else {
+            continue;
+        };
+        let mut tests = vec![format!("{src} = {dst}")];
+        for r in rules {
+            let mut t = Vec::new();
+            if r.from != ZoneRef::Any {
+                t.push(format!("{src} = {}", string(zones.name(r.from))));
+            }
+            if let Some(p) = r.protocol {
+                t.push(format!("{protocol} = {p}"));
+            }
+            if !r.ports.is_empty() {
+                let ports: Vec<String> = r
+                    .ports
+                    .iter()
+                    .map(|p| format!("{port} BETWEEN {} AND {}", p.lo, p.hi))
+                    .collect();
+                t.push(format!("({})", ports.join(" OR ")));
+            }
+            tests.push(if t.is_empty() {
+                "true".into()
+            } else {
+                format!("({})", t.join(" AND "))
+            });
+        }
+        arms.push(format!(
+            "WHEN {dst} = {} THEN coalesce({}, false)",
+            string(&z.name),
+            tests.join(" OR ")
+        ));
+    }
+    if arms.is_empty() {
+        "true".into()
+    } else {
+        format!("CASE {} ELSE true END", arms.join(" "))
+    }
 }
 
 #[cfg(test)]
