@@ -579,3 +579,97 @@ fn cli_injected_accounts_need_accounts() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Regression (review): with `--accounts`, an organization's table stayed `injected` in
+/// Glue but the written DDL switched to an `enum` and the queries lost `"aws_account" IN
+/// (..)`, which Athena requires for an injected column (CONSTRAINT_VIOLATION).
+#[test]
+fn regression_org_tables_stay_injected_and_every_query_names_the_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("org.yaml");
+    std::fs::write(
+        &config,
+        "version: 1\nregions: [us-east-1]\norganization: {}\ndestinations:\n  central:\n    type: s3\n    bucket: org-archive\n    account: \"999999999999\"\nflow_logs:\n  - {name: vpcs, resource: vpc, select: all, destinations: [central]}\n",
+    )
+    .unwrap();
+    let queries = dir.path().join("q");
+    let out = Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
+        .arg("-c")
+        .arg(&config)
+        .args(["--accounts", "111111111111,222222222222"])
+        .args([
+            "export",
+            "athena",
+            "--destination",
+            "central",
+            "--queries",
+            "-o",
+        ])
+        .arg(&queries)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ddl = std::fs::read_to_string(queries.join("create-table.sql")).unwrap();
+    assert!(
+        ddl.contains("'projection.aws_account.type' = 'injected'"),
+        "{ddl}"
+    );
+    let mut n = 0;
+    for entry in std::fs::read_dir(&queries).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() == "create-table.sql" {
+            continue;
+        }
+        let sql = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            sql.contains("\"aws_account\" IN ('111111111111', '222222222222')"),
+            "{}:\n{sql}",
+            path.display()
+        );
+        n += 1;
+    }
+    assert!(n > 10, "{n} queries");
+}
+
+/// Regression (review): `export athena -o` could write over the config it read.
+#[test]
+fn regression_export_athena_never_writes_over_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("flowkeeper.yaml");
+    let text = "version: 1\nregions: [us-east-1]\naccounts: [{id: \"111111111111\"}]\ndestinations:\n  archive:\n    type: s3\n    bucket: logs-archive\nflow_logs:\n  - {name: vpcs, resource: vpc, select: all, destinations: [archive]}\n";
+    std::fs::write(&config, text).unwrap();
+    for extra in [
+        &["-o", "flowkeeper.yaml"][..],
+        &["--queries", "-o", "."][..],
+    ] {
+        if extra.contains(&"--queries") {
+            // The config standing where a query file would go.
+            std::fs::rename(&config, dir.path().join("report-totals.sql")).unwrap();
+        }
+        let cfg = if extra.contains(&"--queries") {
+            dir.path().join("report-totals.sql")
+        } else {
+            config.clone()
+        };
+        let out = Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
+            .current_dir(dir.path())
+            .arg("-c")
+            .arg(&cfg)
+            .args(["export", "athena", "--destination", "archive"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{extra:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("input"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(std::fs::read_to_string(&cfg).unwrap(), text, "{extra:?}");
+    }
+}

@@ -365,9 +365,14 @@ pub async fn run(flags: &Settings, args: &AnalyzeArgs, pack: RulePack) -> ExitSt
     for (id, reason) in &rendered.skipped {
         eprintln!("warning: detection `{id}` does not run on Athena: {reason}");
     }
-    // The output is opened before any query runs (and never one of the rule packs).
+    // The output is opened before any query runs, and is never an input (the config, a pack).
+    let inputs = args
+        .rules
+        .iter()
+        .map(|p| p.as_path())
+        .chain([flags.config.as_path()]);
     let mut file = match &args.output {
-        Some(path) => match OutputFile::create(path, args.rules.iter().map(|p| p.as_path())) {
+        Some(path) => match OutputFile::create(path, inputs) {
             Ok(f) => Some(f),
             Err(e) => return fail(&e, e.hint()),
         },

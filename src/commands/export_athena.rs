@@ -76,7 +76,7 @@ fn export(settings: &Settings, args: &ExportAthenaArgs) -> Result<(), String> {
                 super::print_data(&text);
                 Ok(())
             }
-            Some(path) => write_file(path, &text),
+            Some(path) => write_file(path, &text, &settings.config),
         };
     }
     let dir = args.output.clone().unwrap_or_default();
@@ -90,10 +90,19 @@ fn export(settings: &Settings, args: &ExportAthenaArgs) -> Result<(), String> {
         };
         std::fs::create_dir_all(&folder)
             .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
-        write_file(&folder.join("create-table.sql"), &ddl::create_table(spec))?;
+        // Every query is rendered before anything is written: a refusal leaves no files.
         let (queries, skipped) = all_queries(&pack, spec, range, settings)?;
+        write_file(
+            &folder.join("create-table.sql"),
+            &ddl::create_table(spec),
+            &settings.config,
+        )?;
         for q in &queries {
-            write_file(&folder.join(format!("{}.sql", q.id)), &q.sql)?;
+            write_file(
+                &folder.join(format!("{}.sql", q.id)),
+                &q.sql,
+                &settings.config,
+            )?;
         }
         written += queries.len() + 1;
         if spec.table == specs[0].table && !settings.quiet {
@@ -144,13 +153,14 @@ fn all_queries(
     Ok((queries, rendered.skipped))
 }
 
-fn write_file(path: &Path, text: &str) -> Result<(), String> {
+/// Writes one output file, never over the config (an input).
+fn write_file(path: &Path, text: &str, config: &Path) -> Result<(), String> {
     let to_string = |e: OutputError| match e.hint() {
         Some(h) => format!("{e}\n   = hint: {h}"),
         None => e.to_string(),
     };
     let path: PathBuf = path.to_path_buf();
-    OutputFile::create(&path, std::iter::empty())
+    OutputFile::create(&path, [config])
         .and_then(|mut f| {
             f.write_all(text.as_bytes())
                 .map_err(|error| OutputError::Io {

@@ -321,8 +321,10 @@ fn accounts(desired: &DesiredState, opts: &SpecOptions) -> Result<AccountProject
             AccountProjection::Enum(kept)
         }
         (Some(l), None) => AccountProjection::Enum(l),
-        (None, Some(filter)) => AccountProjection::Enum(filter.iter().cloned().collect()),
-        (None, None) => AccountProjection::Injected,
+        // An organization's (or the current account's) archive is one table whatever the
+        // run: its account partition stays injected, and `--accounts` only becomes each
+        // query's `"aws_account" IN (..)` (Athena refuses injected columns without it).
+        (None, _) => AccountProjection::Injected,
     })
 }
 
