@@ -673,3 +673,39 @@ fn regression_export_athena_never_writes_over_the_config() {
         assert_eq!(std::fs::read_to_string(&cfg).unwrap(), text, "{extra:?}");
     }
 }
+
+/// Regression (review): a `--table` with quotes reached the SQL unchanged, and an empty time
+/// range was written without a word.
+#[test]
+fn regression_bad_names_and_reversed_ranges_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("flowkeeper.yaml");
+    std::fs::write(
+        &config,
+        "version: 1\nregions: [us-east-1]\naccounts: [{id: \"111111111111\"}]\ndestinations:\n  archive:\n    type: s3\n    bucket: logs-archive\nflow_logs:\n  - {name: vpcs, resource: vpc, select: all, destinations: [archive]}\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
+            .arg("-c")
+            .arg(&config)
+            .args(["export", "athena", "--destination", "archive"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    for (extra, says) in [
+        (&["--table", "x\"; DROP TABLE y; --"][..], "--table"),
+        (&["--database", "Bad-DB"][..], "--database"),
+        (
+            &["--since", "2026-11-03", "--until", "2026-11-01"][..],
+            "--since is after --until",
+        ),
+    ] {
+        let out = run(extra);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {stderr}");
+        assert!(stderr.contains(says), "{extra:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{extra:?}");
+    }
+}

@@ -46,6 +46,13 @@ fn export(settings: &Settings, args: &ExportAthenaArgs) -> Result<(), String> {
             .map(|s| time("--until", s))
             .transpose()?,
     };
+    if let (Some(since), Some(until)) = (range.since, range.until)
+        && since > until
+    {
+        return Err(
+            "--since is after --until\n   = hint: give the earlier time with --since".into(),
+        );
+    }
     let desired = config::load(&settings.config).map_err(|d| d.to_string())?;
     let opts = SpecOptions {
         database: Some(args.database.clone()),

@@ -150,11 +150,20 @@ pub fn decode(
                     findings.push(finding(pack, id, &row)?);
                 }
             }
-            QueryKind::Report("totals") => {
-                if let Some(row) = rows(query, table).next() {
-                    reports.totals = totals(&row)?;
+            // An aggregate without GROUP BY returns exactly one row, even over no records:
+            // no row means the result is not this query's, never "0 records".
+            QueryKind::Report("totals") => match rows(query, table).next() {
+                Some(row) => reports.totals = totals(&row)?,
+                None => {
+                    return Err(RowError {
+                        query: query.id.clone(),
+                        row: 0,
+                        message: "the totals query returned no row (it always returns one); \
+                                  the result is not this query's"
+                            .to_string(),
+                    });
                 }
-            }
+            },
             QueryKind::Report("top_sources") => {
                 reports.top_sources = talkers(query, table)?;
             }
@@ -413,6 +422,16 @@ mod tests {
         let t = table(&["window_start", "src"], &[&[Some("0"), Some("10.0.0.1")]]);
         let err = decode(&pack, &[(q, t)]).unwrap_err();
         assert!(err.message.contains("no column `dst`"), "{err}");
+    }
+
+    /// Regression (review): an empty totals result rendered "0 records", exit 0.
+    #[test]
+    fn an_empty_totals_result_is_an_error_not_zero_records() {
+        let pack = RulePack::default_pack();
+        let q = query("report-totals", QueryKind::Report("totals"));
+        let err = decode(&pack, &[(q, table(&["records"], &[]))]).unwrap_err();
+        assert!(err.to_string().contains("report-totals"), "{err}");
+        assert!(err.message.contains("no row"), "{err}");
     }
 
     #[test]

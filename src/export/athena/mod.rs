@@ -133,6 +133,24 @@ pub fn sanitize(name: &str) -> String {
         .collect()
 }
 
+/// Athena database and table names: lowercase letters, digits and `_` (AWS's rule for names
+/// Athena can create), so a name never needs quoting and never changes the SQL around it.
+fn check_name(flag: &str, name: &str) -> Result<(), SpecError> {
+    let ok = !name.is_empty()
+        && name.len() <= 255
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(SpecError::new(
+            format!("{flag} `{name}` is not an Athena name"),
+            "use lowercase letters, digits and _ (at most 255 characters)".to_string(),
+        ))
+    }
+}
+
 /// The tables over destination `name`: one per bucket its name template expands to.
 pub fn table_specs(
     desired: &DesiredState,
@@ -155,6 +173,11 @@ pub fn table_specs(
             ));
         }
     };
+    for (flag, value) in [("--database", &opts.database), ("--table", &opts.table)] {
+        if let Some(v) = value {
+            check_name(flag, v)?;
+        }
+    }
     let format = dest.options.file_format;
     let columns = columns(desired, name, format, opts.entry.as_deref())?;
     let accounts = accounts(desired, opts)?;
@@ -194,6 +217,9 @@ pub fn table_specs(
     let account_list: Vec<String> = match (&accounts, uses_account) {
         (AccountProjection::Enum(a), _) => a.clone(),
         (AccountProjection::Injected, false) => vec![String::new()],
+        (AccountProjection::Injected, true) if opts.accounts.is_some() => {
+            opts.accounts.iter().flatten().cloned().collect()
+        }
         (AccountProjection::Injected, true) => {
             return Err(SpecError::new(
                 format!(
@@ -223,9 +249,10 @@ pub fn table_specs(
                 table.push('_');
                 table.push_str(&sanitize(r));
             }
+            // A bucket per account holds exactly its accounts' folders.
             let projection = match &accounts {
-                AccountProjection::Injected => AccountProjection::Injected,
-                AccountProjection::Enum(_) => AccountProjection::Enum(accts.into_iter().collect()),
+                AccountProjection::Injected if !uses_account => AccountProjection::Injected,
+                _ => AccountProjection::Enum(accts.into_iter().collect()),
             };
             spec(bucket, projection, regs.into_iter().collect(), table)
         })
@@ -368,4 +395,18 @@ fn regions(desired: &DesiredState, opts: &SpecOptions) -> Result<Vec<String>, Sp
         }
     }
     Ok(set.into_iter().collect())
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::check_name;
+
+    #[test]
+    fn only_plain_athena_names_are_accepted() {
+        assert!(check_name("--table", "flowkeeper_archive_2").is_ok());
+        for bad in ["", "Bad-DB", "a`b", "x\"; DROP TABLE y; --", "t.x"] {
+            let e = check_name("--table", bad).unwrap_err();
+            assert!(e.to_string().contains("--table"), "{e}");
+        }
+    }
 }
