@@ -5,7 +5,7 @@
 //! yet (the templates are still to deploy), 0 when it already does.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::cli::ExportCloudformationArgs;
 use crate::exit::ExitStatus;
@@ -58,6 +58,18 @@ pub async fn run(settings: &Settings, args: &ExportCloudformationArgs) -> ExitSt
                 cloudformation::parameters::parameterize(t, &selecting);
             }
         }
+    }
+    let over = cloudformation::over_resource_limit(&accounts);
+    if !over.is_empty() {
+        eprintln!(
+            "error: no templates written: CloudFormation allows {} resources per template; {}",
+            cloudformation::MAX_RESOURCES,
+            over.join(", ")
+        );
+        eprintln!(
+            "   = hint: split the entry (select fewer resources per entry, e.g. VPCs instead of interfaces, or by tag) or export with --regions/--accounts per run"
+        );
+        return ExitStatus::Failure;
     }
     for a in &accounts {
         for note in &a.notes {
@@ -154,13 +166,15 @@ pub fn greenfield_plan(desired: &crate::model::DesiredState, run: &AccountRun) -
     )
 }
 
-/// Writes every file (each renamed into place once complete); never over the config.
+/// Writes every file (each renamed into place once complete); never over the config. Every
+/// path is checked first (opened and dropped: its temporary file goes), so a refused path
+/// leaves the directory as it was; then each file is written and committed in turn.
 fn write_all(
     root: &Path,
     files: &[cloudformation::Rendered],
     config: &Path,
 ) -> Result<(), OutputError> {
-    for f in files {
+    let open = |f: &cloudformation::Rendered| -> Result<(PathBuf, OutputFile), OutputError> {
         let path = root.join(&f.path);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|error| OutputError::Io {
@@ -169,7 +183,14 @@ fn write_all(
                 error,
             })?;
         }
-        let mut out = OutputFile::create(&path, [config])?;
+        let out = OutputFile::create(&path, [config])?;
+        Ok((path, out))
+    };
+    for f in files {
+        drop(open(f)?);
+    }
+    for f in files {
+        let (path, mut out) = open(f)?;
         out.write_all(f.text.as_bytes())
             .map_err(|error| OutputError::Io {
                 path: path.clone(),
@@ -179,4 +200,34 @@ fn write_all(
         out.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_all;
+    use crate::export::cloudformation::Rendered;
+
+    /// Regression (review): a refused path (here the config) came after a file that was
+    /// already written; now nothing is written.
+    #[test]
+    fn a_refused_path_leaves_nothing_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("111122223333").join("us-east-1.yaml");
+        std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+        std::fs::write(&config, "version: 1\n").unwrap();
+        let files = [
+            Rendered {
+                path: "111122223333/global.yaml".into(),
+                text: "global\n".into(),
+            },
+            Rendered {
+                path: "111122223333/us-east-1.yaml".into(),
+                text: "regional\n".into(),
+            },
+        ];
+        let err = write_all(dir.path(), &files, &config).unwrap_err();
+        assert!(err.to_string().contains("input"), "{err}");
+        assert!(!dir.path().join("111122223333/global.yaml").exists());
+        assert_eq!(std::fs::read_to_string(&config).unwrap(), "version: 1\n");
+    }
 }

@@ -176,6 +176,29 @@ pub fn bucket_statements(plan: &Plan) -> BTreeMap<String, Value> {
         .collect()
 }
 
+/// CloudFormation's limit on resources per template (AWS CloudFormation quotas).
+pub const MAX_RESOURCES: usize = 500;
+
+/// Every template above [`MAX_RESOURCES`], as `<account> <region|global>: N resources`: such a
+/// template cannot be deployed, so nothing is written.
+pub fn over_resource_limit(accounts: &[AccountTemplates]) -> Vec<String> {
+    let mut over = Vec::new();
+    for a in accounts {
+        let named = std::iter::once(("global", &a.global))
+            .chain(a.regional.iter().map(|(r, t)| (r.as_str(), t)));
+        for (name, t) in named {
+            if t.resources.len() > MAX_RESOURCES {
+                over.push(format!(
+                    "{} {name}: {} resources",
+                    a.account,
+                    t.resources.len()
+                ));
+            }
+        }
+    }
+    over
+}
+
 /// One file of the export: its path under the output directory and its text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rendered {

@@ -808,3 +808,38 @@ fn parameters_turn_tag_and_all_selections_into_foreach_over_a_list() {
     }]);
     check_golden("parameters", &files);
 }
+
+/// Regression (review): 520 flow logs in one template were written without a word, and
+/// CloudFormation refuses any template above 500 resources.
+#[test]
+fn templates_above_cloudformations_resource_limit_are_named() {
+    use super::{AccountTemplates, MAX_RESOURCES, Template, over_resource_limit};
+    let mut big = Template::new("big");
+    for i in 0..=MAX_RESOURCES {
+        big.resources
+            .insert(format!("FlowLog{i}"), serde_json::json!({}));
+    }
+    let mut small = Template::new("small");
+    small
+        .resources
+        .insert("FlowLog".into(), serde_json::json!({}));
+    let account = AccountTemplates {
+        account: crate::model::AccountId::parse("111122223333").unwrap(),
+        global: small.clone(),
+        regional: [
+            ("us-east-1".to_string(), big),
+            ("eu-west-1".to_string(), small),
+        ]
+        .into_iter()
+        .collect(),
+        bucket_statements: Default::default(),
+        notes: Vec::new(),
+    };
+    assert_eq!(
+        over_resource_limit(std::slice::from_ref(&account)),
+        ["111122223333 us-east-1: 501 resources"]
+    );
+    let mut fits = account;
+    fits.regional.remove("us-east-1");
+    assert!(over_resource_limit(&[fits]).is_empty());
+}
