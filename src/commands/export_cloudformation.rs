@@ -107,6 +107,12 @@ pub async fn run(settings: &Settings, args: &ExportCloudformationArgs) -> ExitSt
             return ExitStatus::Failure;
         }
     }
+    for stale in stale_outputs(&args.output, &files) {
+        eprintln!(
+            "warning: {} is from an earlier export in the other layout and was not rewritten: remove it, or a pipeline may deploy it",
+            stale.display()
+        );
+    }
     let listing: String = files
         .iter()
         .map(|f| format!("{}\n", args.output.join(&f.path).display()))
@@ -117,6 +123,36 @@ pub async fn run(settings: &Settings, args: &ExportCloudformationArgs) -> ExitSt
     } else {
         ExitStatus::ActionNeeded
     }
+}
+
+/// Templates of the other layout left in `root` by an earlier export (never deleted: they
+/// may be someone's): `stackset/` beside per-target files, or account folders beside
+/// `stackset/`. Only what this export did not just write.
+fn stale_outputs(root: &Path, files: &[cloudformation::Rendered]) -> Vec<PathBuf> {
+    let top =
+        |f: &cloudformation::Rendered| f.path.components().next().map(|c| c.as_os_str().to_owned());
+    let written: std::collections::BTreeSet<_> = files.iter().filter_map(top).collect();
+    let stackset_now = written.iter().any(|t| t == "stackset");
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return Vec::new();
+    };
+    let mut stale: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir() && !written.contains(&e.file_name()))
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let is_account = name.len() == 12 && name.bytes().all(|b| b.is_ascii_digit());
+            if stackset_now {
+                is_account
+            } else {
+                name == "stackset"
+            }
+        })
+        .map(|e| e.path())
+        .collect();
+    stale.sort();
+    stale
 }
 
 /// The greenfield plan of each account, rendered; a planner problem there is an error.
@@ -204,7 +240,7 @@ fn write_all(
 
 #[cfg(test)]
 mod tests {
-    use super::write_all;
+    use super::{stale_outputs, write_all};
     use crate::export::cloudformation::Rendered;
 
     /// Regression (review): a refused path (here the config) came after a file that was
@@ -229,5 +265,43 @@ mod tests {
         assert!(err.to_string().contains("input"), "{err}");
         assert!(!dir.path().join("111122223333/global.yaml").exists());
         assert_eq!(std::fs::read_to_string(&config).unwrap(), "version: 1\n");
+    }
+
+    /// Regression (review): per-target files were written beside an earlier `stackset/` (and
+    /// the other way round) without a word, and a pipeline deploying `stackset/` got old
+    /// coverage.
+    #[test]
+    fn the_other_layout_left_by_an_earlier_export_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("stackset/parameters")).unwrap();
+        std::fs::create_dir_all(dir.path().join("notes")).unwrap();
+        let per_target = [Rendered {
+            path: "111122223333/us-east-1.yaml".into(),
+            text: String::new(),
+        }];
+        assert_eq!(
+            stale_outputs(dir.path(), &per_target),
+            [dir.path().join("stackset")]
+        );
+        std::fs::create_dir_all(dir.path().join("111122223333")).unwrap();
+        std::fs::create_dir_all(dir.path().join("444455556666")).unwrap();
+        let stackset = [Rendered {
+            path: "stackset/regional.yaml".into(),
+            text: String::new(),
+        }];
+        assert_eq!(
+            stale_outputs(dir.path(), &stackset),
+            [
+                dir.path().join("111122223333"),
+                dir.path().join("444455556666")
+            ]
+        );
+        // A second per-target export: its own account folder is not stale.
+        std::fs::remove_dir_all(dir.path().join("stackset")).unwrap();
+        assert!(
+            stale_outputs(dir.path(), &per_target)
+                .iter()
+                .all(|p| !p.ends_with("111122223333"))
+        );
     }
 }
