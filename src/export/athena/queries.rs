@@ -232,6 +232,18 @@ fn detection(pack: &RulePack, d: &DetectorSpec) -> Result<(&'static str, Params)
     let exempt = |src: &str, dst: &str| {
         sql::exempt(&d.allow_sources, &d.allow_destinations, src, dst, &d.id).map_err(|e| e.0)
     };
+    // What port scans and host sweeps share: probes by the connection's client.
+    let probing = |probes_only: bool, sources| -> Result<Params, String> {
+        Ok(vec![
+            ("probes_only", Value::from(probes_only)),
+            (
+                "client_scope",
+                Value::from(sql::scope(sources, "client_int")),
+            ),
+            ("exempt", Value::from(exempt("client_v4", "server_v4")?)),
+            ("probe_conn", Value::from(true)),
+        ])
+    };
     let mut p: Params = vec![("window", Value::from(d.window))];
     let template = match &d.params {
         rules::Params::RejectBurst {
@@ -258,13 +270,7 @@ fn detection(pack: &RulePack, d: &DetectorSpec) -> Result<(&'static str, Params)
             probing: _,
         } => {
             p.push(("min_ports", Value::from(*min_ports)));
-            p.push(("probes_only", Value::from(*probes_only)));
-            p.push((
-                "client_scope",
-                Value::from(sql::scope(*sources, "client_int")),
-            ));
-            p.push(("exempt", Value::from(exempt("client_v4", "server_v4")?)));
-            p.push(("probe_conn", Value::from(true)));
+            p.extend(probing(*probes_only, *sources)?);
             "port_scan.sql"
         }
         rules::Params::HostSweep {
@@ -274,13 +280,7 @@ fn detection(pack: &RulePack, d: &DetectorSpec) -> Result<(&'static str, Params)
             probing: _,
         } => {
             p.push(("min_hosts", Value::from(*min_hosts)));
-            p.push(("probes_only", Value::from(*probes_only)));
-            p.push((
-                "client_scope",
-                Value::from(sql::scope(*sources, "client_int")),
-            ));
-            p.push(("exempt", Value::from(exempt("client_v4", "server_v4")?)));
-            p.push(("probe_conn", Value::from(true)));
+            p.extend(probing(*probes_only, *sources)?);
             "host_sweep.sql"
         }
         rules::Params::AdminPortExposure {
