@@ -2,7 +2,8 @@
 //! audit and verify reports): made by the real binary from flow logs with findings of three
 //! detectors and three severities, a malformed line and a source that cannot be read; it opens
 //! with no console or page errors and no network request, the severity filter and the detector
-//! filter each leave exactly the chosen rows visible, and a screenshot is saved.
+//! filter each leave exactly the chosen rows visible, every sortable column header orders the
+//! rows by its column in both directions, and a screenshot is saved.
 //!
 //! Needs Debian's chromium and playwright-core (`scripts/ensure-browser`, which `scripts/test`
 //! runs). Without them this test fails with the checker's hint; only
@@ -105,7 +106,11 @@ fn report(dir: &Path) -> PathBuf {
 }
 
 fn check(page: &Path, shot: &Path, filter: &str, attr: &str) -> String {
-    let out = run_checker(vec![
+    check_with(page, shot, filter, attr, &[])
+}
+
+fn check_with(page: &Path, shot: &Path, filter: &str, attr: &str, extra: &[&str]) -> String {
+    let mut args: Vec<std::ffi::OsString> = vec![
         page.into(),
         "--screenshot".into(),
         shot.into(),
@@ -115,17 +120,19 @@ fn check(page: &Path, shot: &Path, filter: &str, attr: &str) -> String {
         "tr.incident".into(),
         "--attr".into(),
         attr.into(),
-    ]);
+    ];
+    args.extend(extra.iter().map(Into::into));
+    let out = run_checker(args);
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "browser check failed:\n{err}");
     err
 }
 
 #[test]
-fn analysis_report_opens_without_errors_and_filters_by_severity_and_detector_in_chromium() {
+fn analysis_report_opens_without_errors_filters_and_sorts_in_chromium() {
     if std::env::var("FLOWKEEPER_BROWSER_CHECK").is_ok_and(|v| v == "skip") {
         eprintln!(
-            "!!! SKIPPED analysis_report_opens_without_errors_and_filters_by_severity_and_detector_in_chromium: FLOWKEEPER_BROWSER_CHECK=skip (Chromium could not be installed)"
+            "!!! SKIPPED analysis_report_opens_without_errors_filters_and_sorts_in_chromium: FLOWKEEPER_BROWSER_CHECK=skip (Chromium could not be installed)"
         );
         return;
     }
@@ -153,6 +160,30 @@ fn analysis_report_opens_without_errors_and_filters_by_severity_and_detector_in_
         "filter \"reject-burst\": 2 of 6 rows visible",
     ] {
         assert!(err.contains(line), "{line:?} missing in:\n{err}");
+    }
+    // Every sortable column, clicked twice, orders the rows both ways.
+    let err = check_with(
+        &page,
+        &shot,
+        "#severity-filter",
+        "data-severity",
+        &["--sort", "#incidents th[data-sort]"],
+    );
+    for column in [
+        "severity",
+        "detector",
+        "subject",
+        "targets",
+        "first seen (UTC)",
+        "last seen (UTC)",
+        "windows",
+        "flows",
+        "bytes",
+    ] {
+        for dir in ["ascending", "descending"] {
+            let line = format!("sort \"{column}\" {dir}: 6 rows in order");
+            assert!(err.contains(&line), "{line:?} missing in:\n{err}");
+        }
     }
     let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("{}: {e}", shot.display()));
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");

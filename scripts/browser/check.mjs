@@ -2,7 +2,9 @@
 // checker) in headless Debian Chromium through playwright-core, and fails (exit 1) when:
 //   - the page logs a console error or throws (pageerror), or a request fails;
 //   - the page requests anything but the report file itself (reports are self-contained);
-//   - the filter control does not leave exactly the rows of the chosen value visible.
+//   - the filter control does not leave exactly the rows of the chosen value visible;
+//   - with --sort, clicking a sortable column header does not order the rows by that column
+//     (each header twice: both directions, as its aria-sort says).
 // Every value of the filter is chosen in turn: a <select> through its options, or clickable
 // elements (buttons, links) through their `data-filter` attribute. A screenshot of the whole
 // page is saved at the end. Exit 0 when all of it holds. See `--help`.
@@ -18,6 +20,10 @@ const USAGE = `usage: scripts/browser-check REPORT.html --screenshot OUT.png [op
   --rows SELECTOR     the rows the filter shows and hides (default: tr[data-status])
   --attr NAME         the rows' attribute holding their value (default: data-status)
   --all VALUE         the filter value that shows every row (default: all)
+  --sort SELECTOR     sortable column headers (e.g. "#incidents th[data-sort]"): each is
+                      clicked twice and the rows must then be ordered by that column's
+                      cells' data-value (numbers when the header has data-sort="num"), in the
+                      direction its aria-sort attribute names; every header is checked
   --timeout-ms N      deadline for the whole check (default: 60000)
 
 Chromium: $CHROMIUM, else /usr/bin/chromium (Debian package chromium; scripts/ensure-browser).`;
@@ -31,9 +37,10 @@ function parseArgs(argv) {
     timeoutMs: 60000,
     report: null,
     screenshot: null,
+    sort: null,
   };
   const flags = { "--filter": "filter", "--rows": "rows", "--attr": "attr", "--all": "all",
-    "--timeout-ms": "timeoutMs", "--screenshot": "screenshot" };
+    "--timeout-ms": "timeoutMs", "--screenshot": "screenshot", "--sort": "sort" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "-h" || a === "--help") {
@@ -113,6 +120,53 @@ async function filterControl(page, opts) {
   };
 }
 
+/// Clicks every header matching `opts.sort` twice and checks, after each click, that the rows
+/// are ordered by that column in the direction its aria-sort names. Returns problems found.
+async function checkSort(page, opts) {
+  const problems = [];
+  const heads = page.locator(opts.sort);
+  const n = await heads.count();
+  if (n === 0) return [`no sortable header matches ${opts.sort}`];
+  let reordered = false;
+  let before = await page.$$eval(opts.rows, (els) => els.map((e) => e.outerHTML));
+  for (let i = 0; i < n; i++) {
+    const head = heads.nth(i);
+    const name = (await head.innerText()).replace(/[\u25B2\u25BC]/g, "").trim();
+    const numeric = (await head.getAttribute("data-sort")) === "num";
+    const col = await head.evaluate((e) => e.cellIndex);
+    for (let click = 0; click < 2; click++) {
+      await head.click();
+      const dir = await head.getAttribute("aria-sort");
+      const state = await page.$$eval(opts.rows, (els, c) => els.map((e) => [e.outerHTML,
+        e.cells[c] ? e.cells[c].getAttribute("data-value") : null]), col);
+      if (state.length !== before.length) {
+        problems.push(`sort ${JSON.stringify(name)}: ${state.length} rows after the click, ${before.length} before`);
+      }
+      if (state.some(([h], k) => h !== before[k])) reordered = true;
+      before = state.map(([h]) => h);
+      const values = state.map(([, v]) => v);
+      if (dir !== "ascending" && dir !== "descending") {
+        problems.push(`sort ${JSON.stringify(name)}: aria-sort is ${JSON.stringify(dir)} after a click`);
+        continue;
+      }
+      if (values.some((v) => v === null)) {
+        problems.push(`sort ${JSON.stringify(name)}: a row has no data-value in column ${col + 1}`);
+        continue;
+      }
+      const cmp = (a, b) => numeric ? Number(a) - Number(b) : (a < b ? -1 : a > b ? 1 : 0);
+      const sign = dir === "ascending" ? 1 : -1;
+      const bad = values.findIndex((v, k) => k > 0 && cmp(values[k - 1], v) * sign > 0);
+      if (bad > 0) {
+        problems.push(`sort ${JSON.stringify(name)} ${dir}: row ${bad} (${values[bad - 1]}) comes before row ${bad + 1} (${values[bad]})`);
+      } else {
+        console.error(`sort ${JSON.stringify(name)} ${dir}: ${values.length} rows in order`);
+      }
+    }
+  }
+  if (before.length > 1 && !reordered) problems.push("no header click changed the order of the rows");
+  return problems;
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const report = resolve(opts.report);
@@ -167,6 +221,7 @@ async function main() {
     if (!values.includes(opts.all)) problems.push(`the filter has no ${JSON.stringify(opts.all)} value`);
     if (distinct.size > 1 && !hidSome) problems.push("no filter value hid any row");
     if (values.includes(opts.all)) await choose(opts.all);
+    if (opts.sort !== null) problems.push(...await checkSort(page, opts));
     await page.screenshot({ path: opts.screenshot, fullPage: true });
     console.error(`screenshot: ${opts.screenshot}`);
   } finally {
@@ -176,7 +231,7 @@ async function main() {
     for (const p of problems) console.error(`browser-check: error: ${p}`);
     process.exit(1);
   }
-  console.error(`browser-check: ${opts.report}: no console or page errors, no requests, filter works`);
+  console.error(`browser-check: ${opts.report}: no console or page errors, no requests, filter ${opts.sort === null ? "works" : "and sort work"}`);
 }
 
 main().catch((e) => fail(e.stack || String(e)));
