@@ -249,9 +249,10 @@ pub struct AnalyzeArgs {
     /// its resource's VPC CIDRs count as ours).
     #[arg(long = "flow-log", value_name = "FL_ID")]
     pub flow_log: Option<String>,
-    /// Count every VPC CIDR (IPv4 and IPv6, DescribeVpcs) of the current account as ours, and
-    /// its NAT gateways and other middlebox interfaces as relays, in --regions (or the
-    /// config's regions, or --region).
+    /// Count every VPC CIDR (IPv4 and IPv6, DescribeVpcs) as ours, and the NAT gateways and
+    /// other middlebox interfaces as relays: of every account of the config (in its regions,
+    /// narrowed by --regions), or of the current account in --regions (or --region) when no
+    /// config is used.
     #[arg(long)]
     pub discover: bool,
     /// Field names of lines without a header (CloudWatch events, headerless files), space or

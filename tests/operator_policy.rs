@@ -152,12 +152,16 @@ fn the_operator_and_analyze_policies_allow_every_call_flowkeeper_makes() {
     }
     let analyze = allowed_actions(&policy("flowkeeper-analyze.json"));
     // Besides the logs: flow logs to read, and (`--flow-log`, `--discover`) the VPCs' CIDR
-    // blocks, subnets and middlebox interfaces that say which addresses are ours.
+    // blocks, subnets and middlebox interfaces that say which addresses are ours; with a
+    // config, `--discover` reaches every account of the estate (Organizations, AssumeRole).
     let discovery = [
         "ec2:DescribeFlowLogs",
         "ec2:DescribeVpcs",
         "ec2:DescribeSubnets",
         "ec2:DescribeNetworkInterfaces",
+        "organizations:ListAccounts",
+        "organizations:DescribeOrganization",
+        "sts:AssumeRole",
     ];
     for op in ANALYZE_ONLY.iter().chain(&discovery) {
         assert!(ops.contains(*op), "{op} is still called");

@@ -284,28 +284,30 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
             }
         }
     }
+    let mut discovery_failures = Vec::new();
     if args.discover
         && let Some(aws) = &aws
     {
-        let found = match analyze_networks::discover_regions(flags, aws).await {
-            Ok(regions) => analyze_networks::discover(aws, &regions)
-                .await
-                .map(|found| (regions, found)),
-            Err(e) => Err(e),
-        };
-        match found {
-            Ok((regions, found)) => {
+        match analyze_networks::discover_for(flags, aws).await {
+            Ok(d) => {
                 if !flags.quiet {
                     eprintln!(
                         "ours from --discover in {}: {}",
-                        regions.join(", "),
-                        found.describe()
+                        d.places.join("; "),
+                        d.found.describe()
                     );
                 }
-                for u in &found.unreadable {
+                for u in &d.found.unreadable {
                     eprintln!("warning: left out {}", Safe(u));
                 }
-                found.apply(&mut pack);
+                d.found.apply(&mut pack);
+                for f in &d.failures {
+                    eprintln!(
+                        "error: {}; its VPC addresses count as public in this run (the rest is analyzed; name its ranges in a --rules pack, networks.internal, or fix its access)",
+                        Safe(f)
+                    );
+                }
+                discovery_failures = d.failures;
             }
             Err(e) => {
                 return fail(
@@ -465,7 +467,8 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
             eprintln!("  {}", Safe(ex));
         }
     }
-    if source_errors > 0 || (args.strict && summary.malformed > 0) {
+    if source_errors > 0 || !discovery_failures.is_empty() || (args.strict && summary.malformed > 0)
+    {
         ExitStatus::Failure
     } else if fail_on.is_some_and(|level| incidents.iter().any(|i| i.severity >= level)) {
         ExitStatus::ActionNeeded

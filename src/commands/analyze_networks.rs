@@ -1,10 +1,17 @@
 //! What `analyze` counts as "ours" from AWS: with `--discover`, every VPC's IPv4 and IPv6
 //! CIDR blocks (DescribeVpcs) and middlebox interfaces (NAT gateways, load balancers, gateway
-//! load balancer endpoints, transit gateway attachments; DescribeNetworkInterfaces) of the
-//! current account in `--regions`, else the config's regions, else `--region`; with
-//! `--flow-log`, the CIDRs of the flow log's VPC (its resource, or the VPC of its subnet or
-//! interface). The blocks go into the rule pack (`add_internal`, `add_middleboxes`,
-//! `add_nat_gateways`); nothing here classifies a record.
+//! load balancer endpoints, transit gateway attachments; DescribeNetworkInterfaces) of every
+//! account of the config (its `accounts:` or `organization:`, reached as `plan` and `audit`
+//! reach them, in each account's regions narrowed by `--regions`), or of the current account
+//! in `--regions`, else `--region`, when no config is used; with `--flow-log`, the CIDRs of
+//! the flow log's VPC (its resource, or the VPC of its subnet or interface). The blocks go
+//! into the rule pack (`add_internal`, `add_middleboxes`, `add_nat_gateways`); nothing here
+//! classifies a record.
+//!
+//! `--accounts` does not narrow discovery: a VPC of another account of the estate is ours
+//! whichever accounts' logs are read. An account that cannot be reached is named, and the
+//! others are still discovered (the caller fails the run at the end: that account's
+//! addresses count as public).
 
 use flowkeeper_analyze::RulePack;
 use flowkeeper_analyze::addr::Cidr;
@@ -12,7 +19,6 @@ use flowkeeper_analyze::addr::Cidr;
 use crate::aws::networks::{self, MiddleboxEni, VpcCidrs};
 use crate::aws::{Aws, ec2};
 use crate::model::ResourceKind;
-use crate::model::accounts::Regions;
 use crate::settings::Settings;
 
 /// What was found, to add to the pack and to say on stderr.
@@ -80,45 +86,129 @@ impl Discovered {
     }
 }
 
-/// The regions `--discover` looks in: `--regions`, else the config's (when a config is
-/// used), else the default region.
-pub async fn discover_regions(flags: &Settings, aws: &Aws) -> Result<Vec<String>, String> {
-    if let Some(r) = &flags.filters.regions {
-        return Ok(r.clone());
+/// `--discover`: the estate of the config when one is used ([`discover_estate`]), else the
+/// current account in `--regions`, else the default region. An error here (no region, the
+/// config does not load, the current account cannot be read) stops the run; failures of
+/// single accounts of an estate are in the result.
+pub async fn discover_for(flags: &Settings, aws: &Aws) -> Result<EstateDiscovery, String> {
+    if flags.config_given || flags.config.exists() {
+        let desired = crate::config::load(&flags.config).map_err(|d| d.to_string())?;
+        return discover_estate(flags, aws, &desired).await;
     }
-    let default = || {
-        aws.default_region().map(|r| vec![r]).ok_or_else(|| {
+    let regions = match &flags.filters.regions {
+        Some(r) => r.clone(),
+        None => aws.default_region().map(|r| vec![r]).ok_or_else(|| {
             "--discover needs a region: give --regions, --region or AWS_REGION".to_string()
-        })
+        })?,
     };
-    if !(flags.config_given || flags.config.exists()) {
-        return default();
-    }
-    let desired = crate::config::load(&flags.config).map_err(|d| d.to_string())?;
-    match desired.regions {
-        Regions::List(list) => Ok(list),
-        Regions::Default => default(),
-        Regions::All => ec2::enabled_regions(&aws.default_clients().ec2)
-            .await
-            .map_err(|e| format!("--discover: cannot list the enabled regions: {e}")),
-    }
+    let found = discover(aws, &regions).await?;
+    Ok(EstateDiscovery {
+        found,
+        places: vec![regions.join(", ")],
+        failures: Vec::new(),
+    })
 }
 
 /// Every VPC and middlebox of the current account in `regions`.
 pub async fn discover(aws: &Aws, regions: &[String]) -> Result<Discovered, String> {
     let mut found = Discovered::default();
+    discover_in(aws, regions, "", &mut found).await?;
+    Ok(found)
+}
+
+/// Adds the VPCs and middleboxes of `aws`'s account in `regions` to `found`; `label` names
+/// the account in errors (empty for the current account).
+async fn discover_in(
+    aws: &Aws,
+    regions: &[String],
+    label: &str,
+    found: &mut Discovered,
+) -> Result<(), String> {
+    let place = |region: &str| {
+        if label.is_empty() {
+            format!("--discover in {region}")
+        } else {
+            format!("--discover in account {label}, {region}")
+        }
+    };
     for region in regions {
         let ec2 = aws.clients(region).ec2;
         let vpcs = networks::describe_vpc_cidrs(&ec2, None)
             .await
-            .map_err(|e| format!("--discover in {region}: {e}"))?;
+            .map_err(|e| format!("{}: {e}", place(region)))?;
         found.add_vpcs(&vpcs, region);
         let enis = networks::describe_middlebox_enis(&ec2, None)
             .await
-            .map_err(|e| format!("--discover in {region}: {e}"))?;
+            .map_err(|e| format!("{}: {e}", place(region)))?;
         found.add_middleboxes(&enis, region);
     }
-    Ok(found)
+    Ok(())
+}
+
+/// What `--discover` found across an estate.
+#[derive(Debug, Default)]
+pub struct EstateDiscovery {
+    pub found: Discovered,
+    /// `account: regions` per account read, for the progress line.
+    pub places: Vec<String>,
+    /// Accounts (or regions of one) that could not be read, with why.
+    pub failures: Vec<String>,
+}
+
+/// `--discover` with a config: every account of the config (not narrowed by `--accounts`),
+/// each in its configured regions narrowed by `--regions`. An account that cannot be reached
+/// or read is a failure in the result; the others are still read.
+pub async fn discover_estate(
+    flags: &Settings,
+    aws: &Aws,
+    desired: &crate::model::DesiredState,
+) -> Result<EstateDiscovery, String> {
+    let caller = aws
+        .caller_account()
+        .await
+        .map_err(|e| format!("--discover: cannot identify the current account: {e}"))?;
+    let partition =
+        crate::model::partition_of(&aws.default_region().unwrap_or_else(|| "us-east-1".into()));
+    let every_account = crate::targets::Filters {
+        accounts: None,
+        regions: flags.filters.regions.clone(),
+    };
+    let set =
+        crate::targets::discover_targets(desired, aws, &caller, partition, &every_account).await;
+    let mut out = EstateDiscovery::default();
+    for f in &set.failures {
+        let who = f
+            .account
+            .as_ref()
+            .map_or("an account".to_string(), |a| a.to_string());
+        out.failures.push(format!("--discover: {who}: {}", f.error));
+    }
+    for target in &set.targets {
+        let label = target.label();
+        let session = match aws.for_account(&target.account, &target.access).await {
+            Ok(s) => s,
+            Err(e) => {
+                out.failures
+                    .push(format!("--discover: account {label}: {e}"));
+                continue;
+            }
+        };
+        let regions = match crate::targets::regions_for(target, &session, &every_account).await {
+            Ok(r) => r,
+            Err(e) => {
+                out.failures
+                    .push(format!("--discover: account {label}: {e}"));
+                continue;
+            }
+        };
+        match discover_in(&session, &regions, &label, &mut out.found).await {
+            Ok(()) => out
+                .places
+                .push(format!("account {label} in {}", regions.join(", "))),
+            Err(e) => out.failures.push(e),
+        }
+    }
+    Ok(out)
 }
 
 /// The VPC a flow log's resource is in: the resource itself (`vpc-…`), or the VPC of its
