@@ -20,12 +20,15 @@
 //!
 //! ```text
 //! flowgen --realism 2 --out DIR --records N --seed S [--vpcs 3] [--minutes 40]
-//!         [--per-object 300000] [--benign-only] [--single-file PATH]
+//!         [--per-object 300000] [--benign-only] [--single-file PATH] [--aggregation 60|600]
 //! ```
 //!
 //! `DIR` then also gets `networks.yaml` (the VPCs' IPv4 and IPv6 CIDRs, a pack layer, as
 //! `--discover` would find them) and `middleboxes.yaml` (NAT gateways and other relays); `--single-file` writes every record to one local file
-//! (gzip if it ends in `.gz`) instead of the S3 layout. Realism 1 (the default) writes the
+//! (gzip if it ends in `.gz`) instead of the S3 layout. `--aggregation 600` logs as flow logs
+//! with AWS's default maximum aggregation interval do: records of up to 10 minutes, each
+//! delivered in the 5-minute object of the moment its interval closed, so one object holds
+//! records whose starts span about 15 minutes, out of start order. Realism 1 (the default) writes the
 //! same bytes as before realism 2 existed.
 //!
 //! Modules (in `src/bin/flowgen/`): `rng` (seeded PRNG), `topology` (accounts, hosts, address pools, zones),
@@ -82,10 +85,11 @@ struct Args {
     benign_only: bool,
     single_file: Option<PathBuf>,
     per_object_given: bool,
+    aggregation: u64,
 }
 
 const USAGE: &str = "usage: flowgen --out DIR --records N --seed S [--accounts 1] [--start 2026-11-01T00:00:00Z] [--version 5|2] [--per-object 35000] [--threads 2]
-       flowgen --realism 2 --out DIR --records N --seed S [--vpcs 3] [--minutes 40] [--per-object 300000] [--benign-only] [--single-file PATH] [--start ..] [--version 5|2] [--threads 2]";
+       flowgen --realism 2 --out DIR --records N --seed S [--vpcs 3] [--minutes 40] [--per-object 300000] [--benign-only] [--single-file PATH] [--aggregation 60|600] [--start ..] [--version 5|2] [--threads 2]";
 
 fn parse_args() -> Result<Args, String> {
     let mut out = None;
@@ -106,6 +110,7 @@ fn parse_args() -> Result<Args, String> {
         benign_only: false,
         single_file: None,
         per_object_given: false,
+        aggregation: 60,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -154,6 +159,13 @@ fn parse_args() -> Result<Args, String> {
             "--vpcs" => args.vpcs = num(&value)? as usize,
             "--minutes" => args.minutes = num(&value)?,
             "--single-file" => args.single_file = Some(PathBuf::from(value)),
+            "--aggregation" => {
+                args.aggregation = match value.as_str() {
+                    "60" => 60,
+                    "600" => 600,
+                    v => return Err(format!("--aggregation: 60 or 600 (seconds), got {v}")),
+                }
+            }
             "--threads" => args.threads = (num(&value)? as usize).clamp(1, 64),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -173,9 +185,9 @@ fn parse_args() -> Result<Args, String> {
         }
         return Ok(args);
     }
-    if args.benign_only || args.single_file.is_some() {
+    if args.benign_only || args.single_file.is_some() || args.aggregation != 60 {
         return Err(format!(
-            "--benign-only and --single-file need --realism 2\n{USAGE}"
+            "--benign-only, --single-file and --aggregation need --realism 2\n{USAGE}"
         ));
     }
     if !(1..=250).contains(&args.accounts) {
@@ -229,6 +241,7 @@ fn run(args: &Args) -> Result<(), String> {
             threads: args.threads,
             benign_only: args.benign_only,
             single_file: args.single_file.as_deref(),
+            aggregation: args.aggregation,
         });
     }
     let accounts = topology::build(args.seed, args.accounts);

@@ -128,7 +128,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Settings {
         Settings {
-            allowed_lateness: 600,
+            allowed_lateness: 1200,
             max_evidence: 5,
             max_keys: 0,
             dedupe: true,

@@ -1,7 +1,8 @@
 //! Realism-2 records and connections, logged the way AWS logs them:
 //!
-//! - one record per interface, direction and 60-second aggregation interval: a connection that
-//!   lasts longer is cut into one record per interval;
+//! - one record per interface, direction and aggregation interval (60 s, or AWS's default of
+//!   600 s with `--aggregation 600`, see [`AGGREGATION`]): a connection that lasts longer is
+//!   cut into one record per interval;
 //! - `tcp-flags` is the OR of the flags seen in that interval on that side: the client's first
 //!   record carries SYN (2, or 3 with FIN when it also closes in that interval), the server's
 //!   SYN-ACK (18 / 19), records of an established connection with neither carry 0, the closing
@@ -19,6 +20,7 @@
 //! - each interface adds its own capture delay (0–10 s) to `start` and `end`.
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::traffic::{Dir, Status};
 
@@ -151,13 +153,24 @@ pub const TCP: u8 = 6;
 pub const UDP: u8 = 17;
 pub const ICMP: u8 = 1;
 
-/// The 60-second aggregation intervals a span `[start, end]` touches, as sub-spans.
+/// The flow logs' maximum aggregation interval in seconds (60 or 600), set once by
+/// `--aggregation` before any record is made (one value per run, like the flow logs' own
+/// `MaxAggregationInterval`).
+pub static AGGREGATION: AtomicU64 = AtomicU64::new(60);
+
+/// The aggregation interval in use.
+pub fn aggregation() -> u64 {
+    AGGREGATION.load(Ordering::Relaxed)
+}
+
+/// The aggregation intervals a span `[start, end]` touches, as sub-spans.
 fn intervals(start: u64, end: u64) -> Vec<(u64, u64)> {
     let end = end.max(start);
+    let size = aggregation();
     let mut out = Vec::new();
     let mut a = start;
     loop {
-        let boundary = (a / 60 + 1) * 60;
+        let boundary = (a / size + 1) * size;
         if end < boundary {
             out.push((a, end));
             return out;

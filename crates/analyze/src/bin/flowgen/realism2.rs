@@ -4,6 +4,11 @@
 //! capture order (by minute) and cut into objects of at most `--per-object` records, or all
 //! written to one `--single-file`. Jobs have their own seeded streams, so the thread count
 //! does not change the bytes.
+//!
+//! With `--aggregation 600` a record is delivered when its 10-minute interval closes, as AWS
+//! does: all jobs are generated first, then each VPC's records are regrouped by the 5-minute
+//! period in which their interval closed (ordered by that moment, so starts are out of order
+//! within an object) and written per period.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -33,6 +38,8 @@ pub struct Opts<'a> {
     pub threads: usize,
     pub benign_only: bool,
     pub single_file: Option<&'a Path>,
+    /// Seconds: 60, or 600 (delivery by interval close, see the module docs).
+    pub aggregation: u64,
 }
 
 struct Job {
@@ -95,6 +102,7 @@ fn key_hash(seed: u64, job: &Job, part: usize) -> u32 {
 
 /// Runs realism 2; returns nothing but files.
 pub fn run(o: &Opts) -> Result<(), String> {
+    super::flow::AGGREGATION.store(o.aggregation, std::sync::atomic::Ordering::Relaxed);
     let vpcs = estate::build(o.seed, o.vpcs);
     let pools = Pools::new(o.seed);
     let grid = o.start - o.start % PERIOD;
@@ -131,6 +139,13 @@ pub fn run(o: &Opts) -> Result<(), String> {
         }
     }
     let is_planted = |j: &Job| !o.benign_only && j.vpc == 0 && j.period == middle;
+    if o.aggregation > 60 {
+        let generated = generate_all(o, &vpcs, &pools, &jobs, periods, &planted, &is_planted)?;
+        let (written, objects) = write_by_delivery(o, &vpcs, grid, generated)?;
+        write_meta(o, &vpcs, grid, periods, written, objects, truth)?;
+        report(o, written, objects);
+        return Ok(());
+    }
 
     let single = match o.single_file {
         Some(p) => Some(Mutex::new((
@@ -210,6 +225,11 @@ pub fn run(o: &Opts) -> Result<(), String> {
     let written = written.load(Ordering::Relaxed);
     let objects = objects.load(Ordering::Relaxed);
     write_meta(o, &vpcs, grid, periods, written, objects, truth)?;
+    report(o, written, objects);
+    Ok(())
+}
+
+fn report(o: &Opts, written: usize, objects: usize) {
     match o.single_file {
         Some(p) => eprintln!("flowgen: {written} records in {}", p.display()),
         None => eprintln!(
@@ -217,7 +237,110 @@ pub fn run(o: &Opts) -> Result<(), String> {
             o.out.join("AWSLogs").display()
         ),
     }
-    Ok(())
+}
+
+/// Every job's records (on `o.threads` threads), in job order.
+fn generate_all(
+    o: &Opts,
+    vpcs: &[Vpc],
+    pools: &Pools,
+    jobs: &[Job],
+    periods: u64,
+    planted: &[Rec2],
+    is_planted: &(dyn Fn(&Job) -> bool + Sync),
+) -> Result<Vec<Vec<Rec2>>, String> {
+    let slots: Vec<Mutex<Vec<Rec2>>> = jobs.iter().map(|_| Mutex::new(Vec::new())).collect();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..o.threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { return };
+                    let p = is_planted(job).then_some(planted);
+                    let records = generate(o, vpcs, pools, job, periods, p);
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = records;
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .map_err(|_| "a generator panicked".to_string())
+        })
+        .collect()
+}
+
+/// When a record's aggregation interval closes, which is when AWS publishes it: the first
+/// boundary after its end of its interface's own capture cycle (interfaces do not share a
+/// phase, so their deliveries spread over the 5-minute objects).
+fn closes_at(r: &Rec2, aggregation: u64) -> u64 {
+    let phase = u64::from(r.eni).wrapping_mul(137) % aggregation;
+    ((r.end + phase) / aggregation + 1) * aggregation - phase
+}
+
+/// Writes every VPC's records into the objects of the 5-minute periods in which their
+/// intervals closed (see the module docs), period by period; returns (records, objects).
+fn write_by_delivery(
+    o: &Opts,
+    vpcs: &[Vpc],
+    grid: u64,
+    generated: Vec<Vec<Rec2>>,
+) -> Result<(usize, usize), String> {
+    let mut groups: std::collections::BTreeMap<(u64, usize), Vec<Rec2>> = Default::default();
+    for (i, records) in generated.into_iter().enumerate() {
+        for r in records {
+            let period = (closes_at(&r, o.aggregation).max(grid) - grid) / PERIOD;
+            groups.entry((period, i % vpcs.len())).or_default().push(r);
+        }
+    }
+    let mut single = match o.single_file {
+        Some(p) => Some(
+            SingleFile::create(p, writer2::format_of(0, o.version))
+                .map_err(|e| format!("{}: {e}", p.display()))?,
+        ),
+        None => None,
+    };
+    let (mut written, mut objects) = (0, 0);
+    for ((period, v), mut records) in groups {
+        let vpc = &vpcs[v];
+        records.sort_by_key(|r| closes_at(r, o.aggregation));
+        written += records.len();
+        if let Some(file) = &mut single {
+            let path = o.single_file.expect("single file");
+            writer2::write_records(
+                file.writer(),
+                vpc,
+                &records,
+                o.version,
+                writer2::format_of(0, o.version),
+                false,
+            )
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+            continue;
+        }
+        let t = grid + PERIOD * (period + 1);
+        let job = Job {
+            vpc: v,
+            period,
+            budget: 0,
+        };
+        for (part, chunk) in records.chunks(o.per_object as usize).enumerate() {
+            let key = writer2::object_key(vpc, t, key_hash(o.seed, &job, part));
+            writer2::write_object(o.out, &key, vpc, chunk, o.version)
+                .map_err(|e| format!("{}: {e}", o.out.join(&key).display()))?;
+            objects += 1;
+        }
+    }
+    if let Some(file) = single {
+        file.finish()
+            .map_err(|e| format!("{}: {e}", o.single_file.expect("single").display()))?;
+    }
+    Ok((written, objects))
 }
 
 fn write_meta(
@@ -246,6 +369,7 @@ fn write_meta(
         "version": o.version,
         "gzip_level": GZIP_LEVEL,
         "benign_only": o.benign_only,
+        "aggregation": o.aggregation,
         "attacks": truth,
     });
     let text = serde_json::to_string_pretty(&planted).map_err(|e| e.to_string())? + "\n";
