@@ -33,7 +33,7 @@ fn default_pack_loads_and_is_the_built_in_one() {
     });
     assert_eq!(text, DEFAULT_PACK_YAML);
     assert_eq!(pack.name.as_deref(), Some("flowkeeper-default"));
-    assert_eq!(pack.settings.allowed_lateness, 600);
+    assert_eq!(pack.settings.allowed_lateness, 1200);
     let kinds: Vec<&str> = pack.detectors.iter().map(|d| d.params.kind()).collect();
     for kind in flowkeeper_analyze::rules::DETECTOR_KINDS {
         assert!(kinds.contains(&kind), "default pack has no {kind} rule");
