@@ -490,7 +490,7 @@ impl Sink<'_, '_> {
                         let block = reader::Block {
                             schema: &piece.schema,
                             first_line: piece.first_line,
-                            text: &piece.text,
+                            text: piece.text.bytes(),
                         };
                         let mut batches = Vec::new();
                         let mut keep = |batch: Vec<batches::Observed>| {

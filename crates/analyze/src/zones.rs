@@ -17,7 +17,7 @@
 //! Without `tcp-flags` in the log a reply cannot be told from a connection opened from a low
 //! source port.
 
-use crate::addr::{Addr, CidrSet};
+use crate::addr::{Addr, Cidr, CidrSet};
 use crate::services::PortRange;
 
 /// A zone, a pseudo-zone or "any", as policies and flows refer to them.
@@ -66,12 +66,28 @@ pub struct Zone {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Zones {
     zones: Vec<Zone>,
+    /// Every zone's blocks in zone order, with the zone's index: one flat scan per address.
+    blocks: Vec<(Cidr, u16)>,
+    /// Whether any zone names subnet or VPC ids (else only `blocks` decide).
+    by_id: bool,
 }
 
 impl Zones {
     /// These zones.
     pub fn new(zones: Vec<Zone>) -> Zones {
-        Zones { zones }
+        let blocks = zones
+            .iter()
+            .enumerate()
+            .flat_map(|(i, z)| z.cidrs.blocks().iter().map(move |c| (*c, i as u16)))
+            .collect();
+        let by_id = zones
+            .iter()
+            .any(|z| !z.subnets.is_empty() || !z.vpcs.is_empty());
+        Zones {
+            zones,
+            blocks,
+            by_id,
+        }
     }
 
     /// Whether there are none.
@@ -92,6 +108,14 @@ impl Zones {
         internal: bool,
         interface: Option<(Option<&str>, Option<&str>)>,
     ) -> ZoneRef {
+        if !self.by_id || interface.is_none() {
+            // The first block in zone order is the first zone that holds the address.
+            return match self.blocks.iter().find(|(c, _)| c.contains(addr)) {
+                Some((_, i)) => ZoneRef::Zone(*i),
+                None if internal => ZoneRef::Unzoned,
+                None => ZoneRef::Internet,
+            };
+        }
         for (i, z) in self.zones.iter().enumerate() {
             if z.cidrs.contains(addr) {
                 return ZoneRef::Zone(i as u16);
