@@ -4,7 +4,8 @@
 //!
 //! Two paths, same blocks: an object in memory that is one gzip member within the bytes the
 //! caller holds for it (`super::pool`) is inflated at once by libdeflate (`super::inflate`)
-//! and handed over as one block (which `super::job` cuts into parts for every thread);
+//! into a buffer of that grant and handed over as one block with the [`Whole`] it is a slice
+//! of (which `super::job` cuts into parts for every thread, sharing it);
 //! everything else streams through zlib-rs in blocks of about [`BLOCK_BYTES`]. A truncated or damaged gzip stream is reported for that object with the
 //! last complete line before the damage; the lines before it are still delivered.
 

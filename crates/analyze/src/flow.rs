@@ -607,7 +607,7 @@ mod tests {
     }
 
     /// Flows travel between threads in batches and the engine reads every byte of each: keep
-    /// them small (216 bytes before `raw_times` went and `Addr` was aligned to 8).
+    /// them small (224 bytes before `raw_times` went and `Addr` was aligned to 8).
     #[test]
     fn flows_stay_small() {
         assert!(
