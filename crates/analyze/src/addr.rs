@@ -149,6 +149,17 @@ impl Cidr {
     pub fn contains(&self, addr: Addr) -> bool {
         addr.0 & self.mask == self.base
     }
+
+    /// (base, mask) of an IPv4 block in IPv4 terms, for 32-bit tests of IPv4 addresses.
+    pub fn v4_parts(&self) -> Option<(u32, u32)> {
+        self.v4.then_some((self.base as u32, self.mask as u32))
+    }
+
+    /// Whether the block holds some IPv4(-mapped) address: an IPv4 block, or an IPv6 one
+    /// around or inside `::ffff:0:0/96`.
+    pub fn holds_v4(&self) -> bool {
+        (self.base ^ V4_MAPPED) & self.mask & V4_MAPPED_MASK == 0
+    }
 }
 
 impl fmt::Display for Cidr {
