@@ -149,7 +149,7 @@ async fn a_large_s3_object_streams_through_the_reader_as_it_downloads() {
         let result = flowkeeper::analyze::reader::Reader::new().read_stream(
             object,
             &fallback,
-            &mut |block| {
+            &mut |block, _| {
                 assert_eq!(block.schema.len(), 14, "the header's schema");
                 text.push_str(std::str::from_utf8(block.text).unwrap());
                 blocks += 1;

@@ -12,7 +12,7 @@ use std::sync::mpsc::{SyncSender, channel};
 use flowlog::Schema;
 
 use super::batches::{Batcher, Decode, JobTally, Observed};
-use super::pool::{Part, Piece, Shared};
+use super::pool::{Part, Piece, PieceText, Shared, Whole};
 use super::reader::{self, Reader};
 use super::{Job, Registry, Settings};
 use crate::aws::{self, Clients};
@@ -51,15 +51,16 @@ pub fn run_part(part: &Part, cx: &Decode<'_>) {
     let block = reader::Block {
         schema: &piece.schema,
         first_line: piece.first_line,
-        text: &piece.text,
+        text: piece.text.bytes(),
     };
     let _ = batcher.block(piece.source, &block, &mut send) && batcher.flush(&mut send);
     let _ = tx.send(Message::Done(batcher.tally));
 }
 
 /// Delivers one block of a job: cut into line-aligned parts of about [`PART_BYTES`], each
-/// offered to the other threads while there is room, else decoded here. False when the
-/// engine thread is gone.
+/// offered to the other threads while there is room, else decoded here. A part of a whole
+/// inflated object shares it (no copy); a part of a stream is copied. False when the engine
+/// thread is gone.
 pub fn deliver(
     shared: &Shared,
     job: usize,
@@ -67,6 +68,7 @@ pub fn deliver(
     tx: &SyncSender<Message>,
     source: u32,
     block: &reader::Block<'_>,
+    whole: Option<&Arc<Whole>>,
 ) -> bool {
     let mut send = |batch: Vec<Observed>| send_flows(shared, job, tx, batch);
     let mut first_line = block.first_line;
@@ -86,11 +88,15 @@ pub fn deliver(
             if !counts.is_empty() && tx.send(Message::Counts(counts)).is_err() {
                 return false;
             }
+            let text = match whole.and_then(|w| Some((w, w.range_of(text)?))) {
+                Some((w, range)) => PieceText::Shared(w.clone(), range),
+                None => PieceText::Owned(text.to_vec()),
+            };
             let part = Part::new(Piece {
                 source,
                 schema: block.schema.clone(),
                 first_line,
-                text: text.to_vec(),
+                text,
             });
             if shared.offer(&part) {
                 if tx.send(Message::Deferred(part)).is_err() {
@@ -164,8 +170,9 @@ impl JobReader<'_, '_> {
         let index = self.job;
         let mut send = |batch: Vec<Observed>| send_flows(shared, index, tx, batch);
         let mut alive = true;
-        let mut visit = |block: reader::Block<'_>| {
-            alive = alive && deliver(shared, index, batcher, tx, source.unwrap_or(0), &block);
+        let mut visit = |block: reader::Block<'_>, whole: Option<&Arc<Whole>>| {
+            let source = source.unwrap_or(0);
+            alive = alive && deliver(shared, index, batcher, tx, source, &block, whole);
             alive
         };
         let mut help = |part: Arc<Part>| run_part(&part, decode);
@@ -193,8 +200,7 @@ impl JobReader<'_, '_> {
                             // The inflated size, from the gzip trailer, is known only now.
                             let inflated = reader::declared_size(&bytes);
                             let whole = inflated.and_then(|n| shared.acquire(index, n, &mut help));
-                            let limit = whole.as_ref().map_or(0, |g| g.bytes());
-                            self.reader.read_bytes(&bytes, limit, fallback, &mut visit)
+                            self.reader.read_bytes(&bytes, whole, fallback, &mut visit)
                         }),
                     None => aws::s3::open_object(&clients.s3, bucket, key, self.runtime)
                         .map_err(|e| e.to_string())
@@ -281,7 +287,8 @@ struct Budget<'s, 'h> {
 }
 
 /// Reads a local file: a gzip file whose compressed and inflated bytes fit the budget is read
-/// whole and inflated at once; any other file streams (a plain file gains nothing from being
+/// whole (into a buffer of the budget's pool, reused from object to object) and inflated at
+/// once; any other file streams (a plain file gains nothing from being
 /// held whole). The file is opened without blocking and must be a regular file, so a path that
 /// turned into a FIFO after it was listed is refused instead of waiting for a writer forever.
 fn read_file(
@@ -289,7 +296,7 @@ fn read_file(
     reader: &mut Reader,
     budget: Budget<'_, '_>,
     fallback: &Arc<Schema>,
-    visit: &mut dyn FnMut(reader::Block<'_>) -> bool,
+    visit: &mut reader::Visit<'_>,
 ) -> Result<(), String> {
     use std::os::unix::fs::FileExt;
     use std::os::unix::fs::OpenOptionsExt;
@@ -314,11 +321,17 @@ fn read_file(
         budget.shared.acquire(budget.job, need, budget.help)
     });
     match (grant, gzip_size) {
-        (Some(_grant), Some(inflated)) => {
-            let mut bytes = Vec::with_capacity(size as usize);
-            file.read_to_end(&mut bytes)
-                .map_err(|e| format!("unreadable: {e}"))?;
-            reader.read_bytes(&bytes, inflated, fallback, visit)
+        (Some(mut grant), Some(inflated)) => {
+            // The text may outlive this call (in parts), the compressed bytes do not.
+            let text = grant.split(inflated);
+            let mut bytes = grant.buffer(size as usize);
+            let read = file.read_to_end(&mut bytes);
+            let result = match read {
+                Ok(_) => reader.read_bytes(&bytes, text, fallback, visit),
+                Err(e) => Err(format!("unreadable: {e}")),
+            };
+            grant.keep(bytes);
+            result
         }
         _ => reader.read_stream(file, fallback, visit),
     }

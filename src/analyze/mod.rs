@@ -10,8 +10,9 @@
 //!
 //! Every record keeps its origin (source index + line or event number); bad lines are counted
 //! per source with a few examples, never fatal. Memory is bounded: whole-object buffers within
-//! [`WHOLE_BUDGET`] across threads, a few parts and batches ahead of the engine, plus the
-//! engine's own bounded state.
+//! [`WHOLE_BUDGET`] across threads (reused from object to object, and shared by the parts cut
+//! from them), a few parts and batches ahead of the engine, plus the engine's own bounded
+//! state.
 
 pub mod athena;
 mod batches;
@@ -490,7 +491,7 @@ impl Sink<'_, '_> {
                         let block = reader::Block {
                             schema: &piece.schema,
                             first_line: piece.first_line,
-                            text: &piece.text,
+                            text: piece.text.bytes(),
                         };
                         let mut batches = Vec::new();
                         let mut keep = |batch: Vec<batches::Observed>| {

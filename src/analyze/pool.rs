@@ -7,9 +7,18 @@
 //! ([`super::WHOLE_BUDGET`]): any object up to the budget takes the fast path, one at a time if
 //! it is big. A thread waits for bytes only while every holder reads an earlier job (the
 //! engine thread takes jobs in order, so those finish without waiting for this one); when a
-//! holder reads a later job, waiting could deadlock, and the object streams instead. While it
-//! waits, a thread decodes queued parts.
+//! holder reads a later job, waiting could deadlock, and the object streams instead. A job
+//! waiting for bytes goes before any later job that asks after it (else the later one could
+//! take the bytes as they are freed, and the earlier one, seeing a later holder, would stream).
+//! While it waits, a thread decodes queued parts.
 //!
+//! **Buffers.** The buffers of a grant come from a pool of spares ([`Grant::buffer`]): an
+//! object reuses the pages of an earlier one of about its size instead of faulting in fresh
+//! ones (a 68 MB object is 17,000 page faults). Buffers in use and spares together stay within
+//! the budget (spares are freed, the smallest first, to make room), plus the rounding of new
+//! buffers to [`ROUND_BYTES`]. An inflated object is a [`Whole`] that the parts cut from it
+//! share (no copy); it holds its grant, so its bytes stay counted until the last part is done.
+
 //! **Parts.** A reading thread that holds a large run of lines (a whole inflated object, or a
 //! stream of one huge file) cuts it into line-aligned parts and offers them here; it puts a
 //! [`Message::Deferred`] in its job's place in the engine's order. Whoever gets to a part first
@@ -17,9 +26,11 @@
 //! engine thread reaches the part and nobody took it yet, the engine thread itself. So no part
 //! ever waits for a thread that is blocked, and the engine sees every flow in line order.
 //! At most `max_parts` parts are out (offered and not yet consumed by the engine), which
-//! bounds their memory.
+//! bounds their memory (a part of a stream is a copy; a part of a whole object pins that
+//! object, within the budget).
 
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -27,12 +38,67 @@ use flowlog::Schema;
 
 use super::job::Message;
 
+/// New whole-object buffers are rounded up to a multiple of this (when larger).
+pub const ROUND_BYTES: usize = 1 << 20;
+
 /// A run of whole lines handed to whichever thread decodes it first.
 pub struct Piece {
     pub source: u32,
     pub schema: Arc<Schema>,
     pub first_line: u64,
-    pub text: Vec<u8>,
+    pub text: PieceText,
+}
+
+/// A piece's lines: its own copy (runs of a stream), or a range of a whole inflated object it
+/// shares with the other pieces of that object (no copy; the object's buffer and its bytes of
+/// the budget are given back when the last piece is done).
+pub enum PieceText {
+    Owned(Vec<u8>),
+    Shared(Arc<Whole>, Range<usize>),
+}
+
+impl PieceText {
+    /// The lines.
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            PieceText::Owned(v) => v,
+            PieceText::Shared(w, r) => &w.text()[r.clone()],
+        }
+    }
+}
+
+/// A whole inflated object, shared by the reading thread and the pieces cut from it, with
+/// the grant its bytes are counted in: its buffer goes back to the pool when the last holder
+/// drops it.
+pub struct Whole {
+    text: Vec<u8>,
+    grant: Grant,
+}
+
+impl Whole {
+    /// `text` (a buffer of `grant`), read-only from now on.
+    pub fn new(text: Vec<u8>, grant: Grant) -> Whole {
+        Whole { text, grant }
+    }
+
+    /// The inflated text.
+    pub fn text(&self) -> &[u8] {
+        &self.text
+    }
+
+    /// `part` as a range of the text, when it is a slice of it.
+    pub fn range_of(&self, part: &[u8]) -> Option<Range<usize>> {
+        let base = self.text.as_ptr() as usize;
+        let at = (part.as_ptr() as usize).checked_sub(base)?;
+        let end = at.checked_add(part.len())?;
+        (end <= self.text.len()).then_some(at..end)
+    }
+}
+
+impl Drop for Whole {
+    fn drop(&mut self) {
+        self.grant.keep(std::mem::take(&mut self.text));
+    }
 }
 
 /// Who has a [`Piece`].
@@ -85,6 +151,14 @@ struct State {
     free: usize,
     /// (job, bytes) of every grant held.
     holders: Vec<(usize, usize)>,
+    /// Jobs waiting for bytes: a later job does not take bytes an earlier one waits for.
+    waiting: Vec<usize>,
+    /// Buffers given back, for the next grants (no fresh pages per object).
+    spares: Vec<Vec<u8>>,
+    /// Capacity of the buffers handed out by grants, and of the spares: together at most
+    /// the budget, so whole-object memory stays within it.
+    taken: usize,
+    spare: usize,
     queue: VecDeque<Arc<Part>>,
     /// Parts offered and not yet consumed by the engine thread.
     parts_out: usize,
@@ -101,33 +175,132 @@ pub struct Shared {
     capacity: usize,
     max_parts: usize,
     max_in_flight: usize,
+    inner: Arc<Inner>,
+}
+
+/// What grants hold on to (they may outlive the reading thread's turn, in pieces).
+struct Inner {
+    capacity: usize,
     state: Mutex<State>,
     changed: Condvar,
 }
 
-/// Bytes of the budget held for one job; given back when dropped.
-pub struct Grant<'s> {
-    shared: &'s Shared,
-    job: usize,
-    bytes: usize,
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
-impl Drop for Grant<'_> {
+/// Bytes of the budget held for one job, and the buffers taken within them; given back
+/// (bytes to the budget, buffers to the spares) when dropped.
+pub struct Grant {
+    inner: Arc<Inner>,
+    job: usize,
+    bytes: usize,
+    /// Capacity of the buffers handed out ([`Grant::buffer`]), at most `bytes`.
+    taken: usize,
+    /// Buffers handed back ([`Grant::keep`]), for the spares.
+    kept: Vec<Vec<u8>>,
+}
+
+impl Drop for Grant {
     fn drop(&mut self) {
-        let mut s = self.shared.lock();
+        let mut s = self.inner.lock();
         s.free += self.bytes;
         if let Some(i) = s.holders.iter().position(|h| *h == (self.job, self.bytes)) {
             s.holders.swap_remove(i);
         }
+        s.taken -= self.taken;
+        for buf in self.kept.drain(..) {
+            s.spare += buf.capacity();
+            s.spares.push(buf);
+        }
+        trim(&mut s, self.inner.capacity);
         drop(s);
-        self.shared.changed.notify_all();
+        self.inner.changed.notify_all();
     }
 }
 
-impl Grant<'_> {
+/// Frees spares (the smallest first) until buffers in use and spare fit the budget.
+fn trim(s: &mut State, capacity: usize) {
+    while s.taken + s.spare > capacity && !s.spares.is_empty() {
+        let smallest = (0..s.spares.len())
+            .min_by_key(|&i| s.spares[i].capacity())
+            .unwrap_or(0);
+        let buf = s.spares.swap_remove(smallest);
+        s.spare -= buf.capacity();
+    }
+}
+
+impl Grant {
     /// Bytes held.
     pub fn bytes(&self) -> usize {
         self.bytes
+    }
+
+    /// Moves `bytes` of this grant into a grant of their own (for a buffer that may outlive
+    /// this one, such as an inflated object shared by pieces).
+    pub fn split(&mut self, bytes: usize) -> Option<Grant> {
+        if bytes > self.bytes.saturating_sub(self.taken) {
+            return None;
+        }
+        let mut s = self.inner.lock();
+        let i = s
+            .holders
+            .iter()
+            .position(|h| *h == (self.job, self.bytes))?;
+        self.bytes -= bytes;
+        s.holders[i].1 = self.bytes;
+        s.holders.push((self.job, bytes));
+        drop(s);
+        Some(Grant {
+            inner: self.inner.clone(),
+            job: self.job,
+            bytes,
+            taken: 0,
+            kept: Vec::new(),
+        })
+    }
+
+    /// An empty buffer of at least `len` bytes of capacity (`len` at most what the grant has
+    /// left): a spare of a previous object when one is about the size (so its pages are
+    /// already there), else a new one rounded up to [`ROUND_BYTES`] so that objects of
+    /// nearly the same size share buffers. The rounding may pass the budget by that much.
+    pub fn buffer(&mut self, len: usize) -> Vec<u8> {
+        let len = len.min(self.bytes.saturating_sub(self.taken));
+        let want = if len >= ROUND_BYTES {
+            len.div_ceil(ROUND_BYTES) * ROUND_BYTES
+        } else {
+            len
+        };
+        let mut s = self.inner.lock();
+        let fits = |c: usize| c >= len && c <= want + want / 4;
+        let pick = (0..s.spares.len())
+            .filter(|&i| fits(s.spares[i].capacity()))
+            .min_by_key(|&i| s.spares[i].capacity());
+        let spare = pick.map(|i| s.spares.swap_remove(i));
+        let planned = spare.as_ref().map_or(want, Vec::capacity);
+        s.spare -= spare.as_ref().map_or(0, Vec::capacity);
+        s.taken += planned;
+        // Room for it first (other spares go), then the memory.
+        trim(&mut s, self.inner.capacity);
+        drop(s);
+        self.taken += planned;
+        match spare {
+            Some(mut buf) => {
+                buf.clear();
+                buf
+            }
+            None => Vec::with_capacity(want),
+        }
+    }
+
+    /// Hands a buffer back for the next grants (when the grant is dropped). A buffer grown
+    /// past what the grant holds is freed instead.
+    pub fn keep(&mut self, buf: Vec<u8>) {
+        if buf.capacity() > 0 && buf.capacity() <= self.taken {
+            self.kept.push(buf);
+        }
     }
 }
 
@@ -144,48 +317,74 @@ impl Shared {
             capacity,
             max_parts: max_parts.max(1),
             max_in_flight,
-            state: Mutex::new(State {
-                free: capacity,
-                holders: Vec::new(),
-                queue: VecDeque::new(),
-                parts_out: 0,
-                active: 0,
-                in_flight: 0,
-                engine_at: 0,
+            inner: Arc::new(Inner {
+                capacity,
+                state: Mutex::new(State {
+                    free: capacity,
+                    holders: Vec::new(),
+                    waiting: Vec::new(),
+                    spares: Vec::new(),
+                    taken: 0,
+                    spare: 0,
+                    queue: VecDeque::new(),
+                    parts_out: 0,
+                    active: 0,
+                    in_flight: 0,
+                    engine_at: 0,
+                }),
+                changed: Condvar::new(),
             }),
-            changed: Condvar::new(),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.lock()
+    }
+
+    fn wait<'g>(&self, s: MutexGuard<'g, State>) -> MutexGuard<'g, State> {
+        self.inner
+            .changed
+            .wait(s)
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn notify(&self) {
+        self.inner.changed.notify_all();
     }
 
     /// `bytes` of the budget for `job`, waiting (and decoding queued parts with `help`) while
-    /// only earlier jobs hold what is missing. None when the budget is too small, or a later
-    /// job holds bytes (the caller then streams).
+    /// only earlier jobs hold what is missing, or an earlier job waits for bytes (it goes
+    /// first: the engine needs it first). None when the budget is too small, or a later job
+    /// holds bytes (the caller then streams).
     pub fn acquire(
         &self,
         job: usize,
         bytes: usize,
         help: &mut dyn FnMut(Arc<Part>),
-    ) -> Option<Grant<'_>> {
+    ) -> Option<Grant> {
         let mut s = self.lock();
-        loop {
+        let mut queued = false;
+        let grant = loop {
             if bytes > self.capacity {
-                return None;
+                break None;
             }
-            if s.free >= bytes {
+            if s.free >= bytes && !s.waiting.iter().any(|&j| j < job) {
                 s.free -= bytes;
                 s.holders.push((job, bytes));
-                return Some(Grant {
-                    shared: self,
+                break Some(Grant {
+                    inner: self.inner.clone(),
                     job,
                     bytes,
+                    taken: 0,
+                    kept: Vec::new(),
                 });
             }
             if s.holders.iter().any(|(j, _)| *j > job) {
-                return None;
+                break None;
+            }
+            if !queued {
+                s.waiting.push(job);
+                queued = true;
             }
             if let Some(part) = s.queue.pop_front() {
                 drop(s);
@@ -193,8 +392,16 @@ impl Shared {
                 s = self.lock();
                 continue;
             }
-            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+            s = self.wait(s);
+        };
+        if queued {
+            if let Some(i) = s.waiting.iter().position(|&j| j == job) {
+                s.waiting.swap_remove(i);
+            }
+            drop(s);
+            self.notify();
         }
+        grant
     }
 
     /// Before a batch of `job` goes on its channel: a thread working ahead (on a later job than
@@ -204,7 +411,7 @@ impl Shared {
     pub fn before_send(&self, job: usize) {
         let mut s = self.lock();
         while job > s.engine_at && s.in_flight >= self.max_in_flight {
-            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+            s = self.wait(s);
         }
         s.in_flight += 1;
     }
@@ -214,13 +421,13 @@ impl Shared {
         let mut s = self.lock();
         s.in_flight = s.in_flight.saturating_sub(1);
         drop(s);
-        self.changed.notify_all();
+        self.notify();
     }
 
     /// The engine thread now drains `job`.
     pub fn engine_at(&self, job: usize) {
         self.lock().engine_at = job;
-        self.changed.notify_all();
+        self.notify();
     }
 
     /// Queues a part unless `max_parts` are already out (then the caller decodes it itself).
@@ -232,7 +439,7 @@ impl Shared {
         s.parts_out += 1;
         s.queue.push_back(part.clone());
         drop(s);
-        self.changed.notify_all();
+        self.notify();
         true
     }
 
@@ -246,7 +453,7 @@ impl Shared {
         let mut s = self.lock();
         s.parts_out = s.parts_out.saturating_sub(1);
         drop(s);
-        self.changed.notify_all();
+        self.notify();
     }
 
     /// A reading thread starts (`true`) or ends (`false`) a job.
@@ -258,7 +465,7 @@ impl Shared {
             s.active = s.active.saturating_sub(1);
         }
         drop(s);
-        self.changed.notify_all();
+        self.notify();
     }
 
     /// For a thread with no job left: the next queued part, waiting while another thread
@@ -272,7 +479,7 @@ impl Shared {
             if s.active == 0 {
                 return None;
             }
-            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+            s = self.wait(s);
         }
     }
 }
@@ -286,8 +493,106 @@ mod tests {
             source: 0,
             schema: Arc::new(Schema::default_v2()),
             first_line: line,
-            text: b"x\n".to_vec(),
+            text: PieceText::Owned(b"x\n".to_vec()),
         }
+    }
+
+    fn no_help() -> impl FnMut(Arc<Part>) {
+        |_| panic!("nothing queued")
+    }
+
+    /// Regression (#11, aws-max layout): a job waiting for bytes lost them to a later job that
+    /// asked after it (the later thread woke first when they were freed), and then streamed
+    /// its object through the slow decoder because a later job held bytes.
+    #[test]
+    fn regression_a_later_job_does_not_take_bytes_an_earlier_job_waits_for() {
+        let shared = Shared::new(100, 4);
+        let later = shared.acquire(9, 10, &mut no_help()).unwrap();
+        // Job 1 waits (as it would, for bytes job 0 held); job 5 asks now that bytes are free.
+        shared.lock().waiting.push(1);
+        assert!(
+            shared.acquire(5, 60, &mut no_help()).is_none(),
+            "job 5 must leave the bytes to job 1 (and stream, as a later job 9 holds bytes)"
+        );
+        shared.lock().waiting.clear();
+        assert!(shared.acquire(5, 60, &mut no_help()).is_some());
+        drop(later);
+    }
+
+    #[test]
+    fn a_waiting_job_gets_the_bytes_when_they_are_freed() {
+        let shared = Shared::new(100, 4);
+        let held = shared.acquire(0, 90, &mut no_help()).unwrap();
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| shared.acquire(1, 60, &mut no_help()).map(|g| g.bytes()));
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while shared.lock().waiting.is_empty() {
+                assert!(std::time::Instant::now() < deadline, "job 1 never waited");
+                std::thread::yield_now();
+            }
+            drop(held);
+            assert_eq!(waiter.join().unwrap(), Some(60));
+        });
+        assert!(shared.lock().waiting.is_empty());
+    }
+
+    /// Whole-object buffers go back to a pool and the next object reuses them (no fresh
+    /// pages per object), and buffers in use plus spares never exceed the budget.
+    #[test]
+    fn buffers_are_reused_within_the_budget() {
+        let shared = Shared::new(1000, 4);
+        let mut a = shared.acquire(0, 800, &mut no_help()).unwrap();
+        let mut text = a.split(600).unwrap();
+        let small = a.buffer(200);
+        let big = text.buffer(600);
+        assert!(small.capacity() >= 200 && big.capacity() >= 600);
+        let (small_at, big_at) = (small.as_ptr(), big.as_ptr());
+        a.keep(small);
+        text.keep(big);
+        drop((a, text));
+        {
+            let s = shared.lock();
+            assert_eq!((s.free, s.taken, s.spare), (1000, 0, 800));
+        }
+        // The next object of the same shape gets the same buffers.
+        let mut b = shared.acquire(1, 800, &mut no_help()).unwrap();
+        let mut text = b.split(600).unwrap();
+        let (again_big, again_small) = (text.buffer(590), b.buffer(190));
+        assert_eq!(again_big.as_ptr(), big_at);
+        assert_eq!(again_small.as_ptr(), small_at);
+        drop((again_big, again_small, b, text));
+        // A grant too small for either spare allocates, and spares go to make room.
+        let mut c = shared.acquire(2, 900, &mut no_help()).unwrap();
+        let fresh = c.buffer(900);
+        assert!(fresh.capacity() >= 900);
+        let s = shared.lock();
+        assert!(s.taken + s.spare <= 1000, "{} + {}", s.taken, s.spare);
+        drop(s);
+        drop(fresh);
+        drop(c);
+        let s = shared.lock();
+        assert_eq!((s.free, s.taken), (1000, 0));
+    }
+
+    /// Pieces of a whole object share its buffer; its bytes stay held until the last piece
+    /// is done, then the buffer is a spare.
+    #[test]
+    fn pieces_share_the_whole_object_and_hold_its_bytes() {
+        let shared = Shared::new(100, 4);
+        let mut grant = shared.acquire(0, 50, &mut no_help()).unwrap();
+        let mut text = grant.buffer(50);
+        text.extend_from_slice(b"a\nb\nc\n");
+        let whole = Arc::new(Whole::new(text, grant));
+        let range = whole.range_of(&whole.text()[2..4]).unwrap();
+        assert_eq!(range, 2..4);
+        assert_eq!(whole.range_of(b"b\n"), None, "not a slice of it");
+        let piece = PieceText::Shared(whole.clone(), range);
+        drop(whole);
+        assert_eq!(piece.bytes(), b"b\n");
+        assert_eq!(shared.lock().free, 50);
+        drop(piece);
+        let s = shared.lock();
+        assert_eq!((s.free, s.spares.len()), (100, 1));
     }
 
     #[test]

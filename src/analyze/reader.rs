@@ -4,7 +4,8 @@
 //!
 //! Two paths, same blocks: an object in memory that is one gzip member within the bytes the
 //! caller holds for it (`super::pool`) is inflated at once by libdeflate (`super::inflate`)
-//! and handed over as one block (which `super::job` cuts into parts for every thread);
+//! into a buffer of that grant and handed over as one block with the [`Whole`] it is a slice
+//! of (which `super::job` cuts into parts for every thread, sharing it);
 //! everything else streams through zlib-rs in blocks of about [`BLOCK_BYTES`]. A truncated or damaged gzip stream is reported for that object with the
 //! last complete line before the damage; the lines before it are still delivered.
 
@@ -15,6 +16,11 @@ use flate2::read::MultiGzDecoder;
 use flowlog::Schema;
 
 use super::inflate::Inflater;
+use super::pool::{Grant, Whole};
+
+/// What a reader calls with each block: the block, and the whole inflated object it is a
+/// slice of, when it is one (so parts can share it instead of copying; see `super::pool`).
+pub type Visit<'v> = dyn FnMut(Block<'_>, Option<&Arc<Whole>>) -> bool + 'v;
 
 /// Bytes read per block when streaming.
 pub const BLOCK_BYTES: usize = 1 << 20;
@@ -46,15 +52,10 @@ pub fn header_schema(line: &str) -> Option<Schema> {
         .filter(|s| s.len() > s.unknown_columns().count())
 }
 
-/// Whole-object buffers up to this size are kept for the thread's next object; larger ones
-/// are freed at once (the allocator gives such blocks back to the system), so the shared
-/// budget holds what is in use and small objects do not churn the heap.
-const KEEP_WHOLE_BYTES: usize = 16 << 20;
-
-/// One reading thread's decompressor, whole-object buffer and streaming sizes.
+/// One reading thread's decompressor and streaming sizes (whole-object buffers come from
+/// the grant of the object, see `super::pool`).
 pub struct Reader {
     inflater: Inflater,
-    whole: Vec<u8>,
     /// Bytes read per block when streaming.
     block_bytes: usize,
     /// The longest line a stream may have.
@@ -65,7 +66,6 @@ impl Reader {
     pub fn new() -> Reader {
         Reader {
             inflater: Inflater::default(),
-            whole: Vec::new(),
             block_bytes: BLOCK_BYTES,
             max_line: MAX_LINE_BYTES,
         }
@@ -77,31 +77,30 @@ impl Reader {
     }
 
     /// Reads an object held in memory, inflating it at once when it is one gzip member of at
-    /// most `limit` inflated bytes (the bytes the caller holds for it), else streaming it. Err
-    /// says what damage stopped the reading (the lines before it were visited).
+    /// most the bytes of `grant` (held for its inflated text; the text, in a buffer of the
+    /// grant, is shared with the blocks' parts and given back with the grant when the last of
+    /// them is done), else streaming it. Err says what damage stopped the reading (the lines
+    /// before it were visited).
     pub fn read_bytes(
         &mut self,
         bytes: &[u8],
-        limit: usize,
+        grant: Option<Grant>,
         fallback: &Arc<Schema>,
-        visit: &mut dyn FnMut(Block<'_>) -> bool,
+        visit: &mut Visit<'_>,
     ) -> Result<(), String> {
         if !is_gzip(bytes) {
-            split_whole(bytes, fallback, visit);
+            split_whole(bytes, fallback, None, visit);
             return Ok(());
         }
-        let whole = limit > 0
-            && self
-                .inflater
-                .single_member_into(bytes, limit, &mut self.whole);
-        if whole {
-            split_whole(&self.whole, fallback, visit);
-        }
-        if self.whole.capacity() > KEEP_WHOLE_BYTES {
-            self.whole = Vec::new();
-        }
-        if whole {
-            return Ok(());
+        if let Some(mut grant) = grant {
+            let limit = grant.bytes();
+            let mut text = grant.buffer(declared_size(bytes).unwrap_or(0).min(limit));
+            if self.inflater.single_member_into(bytes, limit, &mut text) {
+                let whole = Arc::new(Whole::new(text, grant));
+                split_whole(whole.text(), fallback, Some(&whole), visit);
+                return Ok(());
+            }
+            grant.keep(text);
         }
         stream(MultiGzDecoder::new(bytes), fallback, visit, self.sizes())
     }
@@ -111,7 +110,7 @@ impl Reader {
         &self,
         mut input: impl Read,
         fallback: &Arc<Schema>,
-        visit: &mut dyn FnMut(Block<'_>) -> bool,
+        visit: &mut Visit<'_>,
     ) -> Result<(), String> {
         let mut magic = Vec::with_capacity(2);
         (&mut input)
@@ -158,21 +157,29 @@ fn take_header<'t>(text: &'t [u8], fallback: &Arc<Schema>) -> (Arc<Schema>, &'t 
         })
 }
 
-fn split_whole(text: &[u8], fallback: &Arc<Schema>, visit: &mut dyn FnMut(Block<'_>) -> bool) {
+fn split_whole(
+    text: &[u8],
+    fallback: &Arc<Schema>,
+    whole: Option<&Arc<Whole>>,
+    visit: &mut Visit<'_>,
+) {
     let (schema, rest, first_line) = take_header(text, fallback);
     if !rest.is_empty() {
-        visit(Block {
-            schema: &schema,
-            first_line,
-            text: rest,
-        });
+        visit(
+            Block {
+                schema: &schema,
+                first_line,
+                text: rest,
+            },
+            whole,
+        );
     }
 }
 
 fn stream(
     mut input: impl Read,
     fallback: &Arc<Schema>,
-    visit: &mut dyn FnMut(Block<'_>) -> bool,
+    visit: &mut Visit<'_>,
     (block_bytes, max_line): (usize, usize),
 ) -> Result<(), String> {
     let mut buf = vec![0u8; block_bytes.max(1)];
@@ -214,11 +221,12 @@ fn stream(
             }
         };
         if !text.is_empty() {
-            if !visit(Block {
+            let block = Block {
                 schema: &schema,
                 first_line: line,
                 text,
-            }) {
+            };
+            if !visit(block, None) {
                 return Ok(());
             }
             line += count_lines(text);
@@ -251,12 +259,17 @@ mod tests {
     use flate2::Compression;
     use flate2::write::GzEncoder;
 
+    use super::super::pool::Shared;
     use super::*;
 
     type Seen = Vec<(u64, String, usize)>;
 
-    fn visitor(seen: &mut Seen) -> impl FnMut(Block<'_>) -> bool + '_ {
-        |b| {
+    fn visitor(seen: &mut Seen) -> impl FnMut(Block<'_>, Option<&Arc<Whole>>) -> bool + '_ {
+        |b, whole| {
+            // A block of a whole object is a slice of it.
+            if let Some(w) = whole {
+                assert!(w.range_of(b.text).is_some());
+            }
             seen.push((
                 b.first_line,
                 String::from_utf8(b.text.to_vec()).unwrap(),
@@ -277,12 +290,17 @@ mod tests {
     /// memory and from a reader, in blocks of every size from a few bytes up.
     fn read_all(data: &[u8]) -> Vec<(Seen, Result<(), String>)> {
         let fallback = Arc::new(Schema::default_v2());
+        let shared = Shared::new(1 << 30, 4);
         let mut out = Vec::new();
         for block in [7, 64, 1000, BLOCK_BYTES] {
             for limit in [1 << 20, 0] {
                 let mut seen = Vec::new();
-                let r =
-                    small_blocks(block).read_bytes(data, limit, &fallback, &mut visitor(&mut seen));
+                let r = small_blocks(block).read_bytes(
+                    data,
+                    grant(&shared, limit),
+                    &fallback,
+                    &mut visitor(&mut seen),
+                );
                 out.push((seen, r));
             }
             let mut seen = Vec::new();
@@ -290,6 +308,11 @@ mod tests {
             out.push((seen, r));
         }
         out
+    }
+
+    /// `bytes` of the budget (none for 0).
+    fn grant(shared: &Shared, bytes: usize) -> Option<Grant> {
+        (bytes > 0).then(|| shared.acquire(0, bytes, &mut |_| {}).unwrap())
     }
 
     fn gzip(text: &str) -> Vec<u8> {
@@ -377,9 +400,15 @@ mod tests {
         let body = format!("version srcaddr dstaddr\n{}", line.repeat(200));
         let gz = gzip(&body);
         let fallback = Arc::new(Schema::default_v2());
+        let shared = Shared::new(1 << 30, 4);
         for (limit, blocks) in [(1 << 20, 1), (0, 4000 / 1000 + 1)] {
             let mut seen = Vec::new();
-            let r = small_blocks(1000).read_bytes(&gz, limit, &fallback, &mut visitor(&mut seen));
+            let r = small_blocks(1000).read_bytes(
+                &gz,
+                grant(&shared, limit),
+                &fallback,
+                &mut visitor(&mut seen),
+            );
             assert_eq!(r, Ok(()));
             assert_eq!(seen.len(), blocks);
             assert_eq!(joined(&seen), (2, line.repeat(200), vec![3]));

@@ -14,8 +14,11 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// An IPv4 or IPv6 address as one `u128` (IPv4 as its IPv4-mapped IPv6 form), so keys are
-/// fixed-size, cheap to hash and totally ordered.
+/// fixed-size, cheap to hash and totally ordered. Aligned to 8 bytes, not `u128`'s 16, so an
+/// `Option<(Addr, Addr)>` takes 40 bytes instead of 48 (a [`Flow`](crate::Flow) holds two);
+/// the field is read by value (`addr.0`), never borrowed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(C, packed(8))]
 pub struct Addr(pub u128);
 
 const V4_MAPPED: u128 = 0xffff_u128 << 32;
@@ -145,6 +148,17 @@ impl Cidr {
     #[inline]
     pub fn contains(&self, addr: Addr) -> bool {
         addr.0 & self.mask == self.base
+    }
+
+    /// (base, mask) of an IPv4 block in IPv4 terms, for 32-bit tests of IPv4 addresses.
+    pub fn v4_parts(&self) -> Option<(u32, u32)> {
+        self.v4.then_some((self.base as u32, self.mask as u32))
+    }
+
+    /// Whether the block holds some IPv4(-mapped) address: an IPv4 block, or an IPv6 one
+    /// around or inside `::ffff:0:0/96`.
+    pub fn holds_v4(&self) -> bool {
+        (self.base ^ V4_MAPPED) & self.mask & V4_MAPPED_MASK == 0
     }
 }
 

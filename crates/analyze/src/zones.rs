@@ -17,7 +17,7 @@
 //! Without `tcp-flags` in the log a reply cannot be told from a connection opened from a low
 //! source port.
 
-use crate::addr::{Addr, CidrSet};
+use crate::addr::{Addr, Cidr, CidrSet};
 use crate::services::PortRange;
 
 /// A zone, a pseudo-zone or "any", as policies and flows refer to them.
@@ -66,12 +66,33 @@ pub struct Zone {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Zones {
     zones: Vec<Zone>,
+    /// Every zone's blocks in zone order, with the zone's index: one flat scan per address.
+    blocks: Vec<(Cidr, u16)>,
+    /// The same for IPv4 addresses, in 32 bits, when every block that holds IPv4 addresses
+    /// is an IPv4 block (else `None`, and IPv4 addresses take `blocks`).
+    v4: Option<Vec<(u32, u32, u16)>>,
+    /// Whether any zone names subnet or VPC ids (else only `blocks` decide).
+    by_id: bool,
 }
 
 impl Zones {
     /// These zones.
     pub fn new(zones: Vec<Zone>) -> Zones {
-        Zones { zones }
+        let blocks: Vec<(Cidr, u16)> = zones
+            .iter()
+            .enumerate()
+            .flat_map(|(i, z)| z.cidrs.blocks().iter().map(move |c| (*c, i as u16)))
+            .collect();
+        let by_id = zones
+            .iter()
+            .any(|z| !z.subnets.is_empty() || !z.vpcs.is_empty());
+        let v4 = v4_blocks(&blocks);
+        Zones {
+            zones,
+            blocks,
+            v4,
+            by_id,
+        }
     }
 
     /// Whether there are none.
@@ -92,6 +113,27 @@ impl Zones {
         internal: bool,
         interface: Option<(Option<&str>, Option<&str>)>,
     ) -> ZoneRef {
+        if !self.by_id || interface.is_none() {
+            // The first block in zone order is the first zone that holds the address.
+            let hit = match &self.v4 {
+                Some(v4) if addr.is_v4() => {
+                    let a = addr.0 as u32;
+                    v4.iter()
+                        .find(|(base, mask, _)| a & mask == *base)
+                        .map(|b| b.2)
+                }
+                _ => self
+                    .blocks
+                    .iter()
+                    .find(|(c, _)| c.contains(addr))
+                    .map(|b| b.1),
+            };
+            return match hit {
+                Some(i) => ZoneRef::Zone(i),
+                None if internal => ZoneRef::Unzoned,
+                None => ZoneRef::Internet,
+            };
+        }
         for (i, z) in self.zones.iter().enumerate() {
             if z.cidrs.contains(addr) {
                 return ZoneRef::Zone(i as u16);
@@ -166,10 +208,18 @@ impl Zones {
     }
 }
 
+/// The IPv4 blocks of `blocks` in 32-bit terms, when no other block holds IPv4 addresses.
+fn v4_blocks(blocks: &[(Cidr, u16)]) -> Option<Vec<(u32, u32, u16)>> {
+    blocks
+        .iter()
+        .filter(|(c, _)| c.holds_v4())
+        .map(|(c, i)| c.v4_parts().map(|(base, mask)| (base, mask, *i)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::addr::Cidr;
     use crate::services::TCP;
 
     fn zones() -> Zones {
@@ -215,6 +265,66 @@ mod tests {
             ZoneRef::Zone(2)
         );
         assert_eq!(zs.name(ZoneRef::Zone(1)), "app");
+    }
+
+    /// The flat tables (32-bit for IPv4) answer as the zone-by-zone walk: first zone in
+    /// order, nested and overlapping blocks, IPv6, and IPv6 blocks over IPv4-mapped space.
+    #[test]
+    fn flat_tables_answer_as_the_walk_over_zones() {
+        let zone = |name: &str, cidrs: &[&str]| Zone {
+            name: name.into(),
+            cidrs: CidrSet::new(cidrs.iter().map(|c| Cidr::parse(c).unwrap()).collect()),
+            subnets: vec![],
+            vpcs: vec![],
+            accept_from: None,
+        };
+        let walk = |zs: &Zones, a: Addr, internal: bool| {
+            for (i, z) in zs.list().iter().enumerate() {
+                if z.cidrs.contains(a) {
+                    return ZoneRef::Zone(i as u16);
+                }
+            }
+            if internal {
+                ZoneRef::Unzoned
+            } else {
+                ZoneRef::Internet
+            }
+        };
+        let sets = [
+            vec![
+                zone("a", &["10.0.1.0/24", "2001:db8::/32"]),
+                zone("b", &["10.0.0.0/8"]),
+                zone("c", &["10.0.1.128/25", "0.0.0.0/0"]),
+            ],
+            vec![
+                zone("mapped", &["::ffff:10.0.0.0/104"]),
+                zone("b", &["10.0.0.0/16"]),
+            ],
+            vec![zone("all6", &["::/0"]), zone("b", &["10.0.0.0/8"])],
+        ];
+        for (n, set) in sets.into_iter().enumerate() {
+            let zs = Zones::new(set);
+            assert_eq!(zs.v4.is_some(), n == 0, "set {n}");
+            for text in [
+                "10.0.1.5",
+                "10.0.1.200",
+                "10.0.2.1",
+                "10.1.0.1",
+                "8.8.8.8",
+                "2001:db8::1",
+                "2001:db9::1",
+                "::ffff:10.0.1.5",
+            ] {
+                let a = Addr::new(text.parse().unwrap());
+                for internal in [false, true] {
+                    assert_eq!(
+                        zs.classify(a, internal, None),
+                        walk(&zs, a, internal),
+                        "set {n}, {text}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
