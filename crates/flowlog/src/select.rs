@@ -8,6 +8,12 @@
 //! needed value (if that fails, each needed value is checked on its own, so a bad byte in a
 //! skipped column is still no error).
 //!
+//! [`DecodePlan::lines`] decodes a whole text of lines ([`PlanLines`]): one walk over the
+//! text's spaces and newlines (`split::Separators`) splits the lines and their values, and
+//! values are parsed as they are met. Lines in ASCII blocks need no UTF-8 check at all; any
+//! other line, and any line that fails, goes through [`DecodePlan::decode`], so each line's
+//! result (record or error) is exactly what [`DecodePlan::decode`] gives it.
+//!
 //! What it still rejects: a line with the wrong number of columns, and a bad value (or a
 //! non-UTF-8 one) in a column it reads. What it accepts that [`Schema::decode_into`] rejects:
 //! bad values in columns it skips. Callers who want every column validated (`--strict`)
@@ -17,7 +23,7 @@ use crate::error::{DecodeError, DecodeErrorKind};
 use crate::field::Field;
 use crate::record::FlowRecord;
 use crate::schema::Schema;
-use crate::split::Spaces;
+use crate::split::{Separators, Spaces};
 
 /// Needed values located per line before they are parsed (plans reading more use a slower
 /// path).
@@ -177,6 +183,127 @@ impl DecodePlan {
             &String::from_utf8_lossy(value),
             kind,
         )
+    }
+}
+
+impl DecodePlan {
+    /// The lines of a whole `text` (split at `\n` as `slice::split` does: a text ending
+    /// with `\n` has a last, empty line), to decode one after the other with
+    /// [`PlanLines::next`]. Each line's result is exactly [`DecodePlan::decode`]'s, but the
+    /// spaces and newlines of the text are found in one pass, which also tells which lines
+    /// are ASCII: their values need no UTF-8 check. Other lines go through
+    /// [`DecodePlan::decode`].
+    pub fn lines<'p, 't>(&'p self, text: &'t [u8]) -> PlanLines<'p, 't> {
+        PlanLines {
+            plan: self,
+            text,
+            seps: Separators::new(text),
+            start: 0,
+            done: false,
+        }
+    }
+}
+
+/// The lines of a text being decoded with a plan: see [`DecodePlan::lines`].
+pub struct PlanLines<'p, 't> {
+    plan: &'p DecodePlan,
+    text: &'t [u8],
+    seps: Separators<'t>,
+    /// Where the next line starts.
+    start: usize,
+    done: bool,
+}
+
+impl<'t> PlanLines<'_, 't> {
+    /// Decodes the next line into `record` (as [`DecodePlan::decode`] does): the line (without
+    /// its `\n`) and the result, or `None` after the last line.
+    #[inline]
+    pub fn next(
+        &mut self,
+        record: &mut FlowRecord<'t>,
+    ) -> Option<(&'t [u8], Result<(), DecodeError>)> {
+        if self.done {
+            return None;
+        }
+        let start = self.start;
+        let (end, result) = match self.decode_line(record) {
+            Ok(end) => (end, Ok(())),
+            Err(end) => {
+                let end = end.unwrap_or_else(|| self.seps.line_end());
+                // A bad line or one not ASCII: the per-line decoder decides, as it would have.
+                (end, self.plan.decode(&self.text[start..end], record))
+            }
+        };
+        if end == self.text.len() {
+            self.done = true;
+        } else {
+            self.start = end + 1;
+            self.seps.mark(end + 1);
+        }
+        Some((&self.text[start..end], result))
+    }
+
+    /// Decodes the ASCII line at `self.start`, consuming its separators: `Ok(end of the
+    /// line)`, or `Err` (a bad line, or one that is not ASCII) with the end of the line if its
+    /// newline was consumed already.
+    #[inline]
+    fn decode_line(&mut self, record: &mut FlowRecord<'t>) -> Result<usize, Option<usize>> {
+        let bytes = self.text;
+        let columns = self.plan.schema.slots.len();
+        let steps = &*self.plan.steps;
+        record.line = "";
+        let mut addrs = crate::decode::AddrText::default();
+        let mut start = self.start;
+        for (i, &step) in steps.iter().enumerate() {
+            let (end, newline) = self.seps.next().unwrap_or((bytes.len(), true));
+            if newline != (i + 1 == columns) {
+                return Err(newline.then_some(end));
+            }
+            if let Some(field) = step {
+                let value_end = if newline {
+                    without_cr(bytes, start, end)
+                } else {
+                    end
+                };
+                let Some(value) = self.seps.text(start, value_end) else {
+                    return Err(newline.then_some(end));
+                };
+                if crate::decode::store(record, field, value, &mut addrs).is_err() {
+                    return Err(newline.then_some(end));
+                }
+            }
+            if newline {
+                return Ok(end);
+            }
+            start = end + 1;
+        }
+        // The columns after the last needed one: only their number matters.
+        let mut rest = 1;
+        let end = loop {
+            match self.seps.next() {
+                Some((_, false)) => rest += 1,
+                Some((end, true)) => break end,
+                None => break bytes.len(),
+            }
+        };
+        if steps.is_empty() && without_cr(bytes, self.start, end) == self.start {
+            rest = 0; // an empty line has no values
+        }
+        if steps.len() + rest == columns {
+            Ok(end)
+        } else {
+            Err(Some(end))
+        }
+    }
+}
+
+/// `end`, or `end - 1` if the text from `start` to `end` ends with `\r` (of a `\r\n`).
+#[inline]
+fn without_cr(bytes: &[u8], start: usize, end: usize) -> usize {
+    if end > start && bytes[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
     }
 }
 
