@@ -10,6 +10,7 @@
 //! - `plan/text`: [`DecodePlan::lines`] over the whole text, which finds newlines, spaces and
 //!   ASCII lines in one pass (what `analyze` uses);
 //! - `utf8`: `str::from_utf8` of the whole text (what one pass of UTF-8 checking costs);
+//! - `plan/none`: the same with a plan of no field (finding lines and values only);
 //! - `full`: [`flowlog::Schema::decode_into`] of each line (`--strict`).
 //!
 //! Times are this thread's on-CPU time (Linux schedstat), best of `FLOWLOG_BENCH_REPEAT`
@@ -183,6 +184,19 @@ fn main() {
                 }
                 result.expect("valid line");
                 sum += record.bytes.unwrap_or(0);
+            }
+        }
+        sum
+    });
+    // The same with no field: what finding lines and values costs.
+    let empty: Vec<_> = texts.iter().map(|(s, _)| s.plan(&[])).collect();
+    run("plan/none", &mut || {
+        let mut sum = 0u64;
+        for ((_, text), plan) in texts.iter().zip(&empty) {
+            let mut record = FlowRecord::default();
+            let mut lines = plan.lines(text);
+            while let Some((_, result)) = lines.next(&mut record) {
+                sum += u64::from(result.is_ok());
             }
         }
         sum

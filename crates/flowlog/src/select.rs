@@ -198,6 +198,7 @@ impl DecodePlan {
             plan: self,
             text,
             seps: Separators::new(text),
+            spaces: vec![0; self.schema.slots.len().saturating_sub(1)].into_boxed_slice(),
             start: 0,
             done: false,
         }
@@ -209,6 +210,8 @@ pub struct PlanLines<'p, 't> {
     plan: &'p DecodePlan,
     text: &'t [u8],
     seps: Separators<'t>,
+    /// The positions of the current line's spaces (one fewer than the schema's columns).
+    spaces: Box<[usize]>,
     /// Where the next line starts.
     start: usize,
     done: bool,
@@ -246,54 +249,53 @@ impl<'t> PlanLines<'_, 't> {
     /// Decodes the ASCII line at `self.start`, consuming its separators: `Ok(end of the
     /// line)`, or `Err` (a bad line, or one that is not ASCII) with the end of the line if its
     /// newline was consumed already.
+    ///
+    /// First the positions of the line's spaces are collected (a tight loop over the masks),
+    /// then the needed values are parsed from them: skipped columns cost nothing more.
     #[inline]
     fn decode_line(&mut self, record: &mut FlowRecord<'t>) -> Result<usize, Option<usize>> {
         let bytes = self.text;
-        let columns = self.plan.schema.slots.len();
-        let steps = &*self.plan.steps;
-        record.line = "";
-        let mut addrs = crate::decode::AddrText::default();
-        let mut start = self.start;
-        for (i, &step) in steps.iter().enumerate() {
-            let (end, newline) = self.seps.next().unwrap_or((bytes.len(), true));
-            if newline != (i + 1 == columns) {
-                return Err(newline.then_some(end));
-            }
-            if let Some(field) = step {
-                let value_end = if newline {
-                    without_cr(bytes, start, end)
-                } else {
-                    end
-                };
-                let Some(value) = self.seps.text(start, value_end) else {
-                    return Err(newline.then_some(end));
-                };
-                if crate::decode::store(record, field, value, &mut addrs).is_err() {
-                    return Err(newline.then_some(end));
-                }
-            }
-            if newline {
-                return Ok(end);
-            }
-            start = end + 1;
-        }
-        // The columns after the last needed one: only their number matters.
-        let mut rest = 1;
+        let start = self.start;
+        let spaces = &mut self.spaces;
+        let mut k = 0;
         let end = loop {
             match self.seps.next() {
-                Some((_, false)) => rest += 1,
-                Some((end, true)) => break end,
+                Some((at, false)) => {
+                    let Some(slot) = spaces.get_mut(k) else {
+                        return Err(None); // too many values
+                    };
+                    *slot = at;
+                    k += 1;
+                }
+                Some((at, true)) => break at,
                 None => break bytes.len(),
             }
         };
-        if steps.is_empty() && without_cr(bytes, self.start, end) == self.start {
-            rest = 0; // an empty line has no values
+        let line_end = without_cr(bytes, start, end);
+        // Too few values, or none at all (an empty line is not one empty value).
+        if k != spaces.len() || line_end == start {
+            return Err(Some(end));
         }
-        if steps.len() + rest == columns {
-            Ok(end)
-        } else {
-            Err(Some(end))
+        let Some(line) = self.seps.text(start, line_end) else {
+            return Err(Some(end));
+        };
+        record.line = "";
+        let mut addrs = crate::decode::AddrText::default();
+        for (i, &step) in self.plan.steps.iter().enumerate() {
+            let Some(field) = step else { continue };
+            let from = match i {
+                0 => 0,
+                _ => spaces[i - 1] + 1 - start,
+            };
+            let to = spaces.get(i).map_or(line.len(), |&at| at - start);
+            let Some(value) = line.get(from..to) else {
+                return Err(Some(end));
+            };
+            if crate::decode::store(record, field, value, &mut addrs).is_err() {
+                return Err(Some(end));
+            }
         }
+        Ok(end)
     }
 }
 
