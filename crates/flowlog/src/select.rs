@@ -1,7 +1,7 @@
 //! Field-selective decoding: [`Schema::plan`] turns a schema and the fields a caller needs
 //! into a [`DecodePlan`], which decodes a line of bytes parsing only those fields.
 //!
-//! The plan walks the same SWAR space mask as the full decoder (`split`), parses each
+//! The plan walks the same space masks as the full decoder (`split`), parses each
 //! needed column with the same per-field code (`decode::store`), and only counts the other
 //! columns: columns after the last needed one are counted, never looked at. There is no
 //! UTF-8 pass over the whole line: one check covers the span from the first to the last
@@ -9,10 +9,11 @@
 //! skipped column is still no error).
 //!
 //! [`DecodePlan::lines`] decodes a whole text of lines ([`PlanLines`]): one walk over the
-//! text's spaces and newlines (`split::Separators`) splits the lines and their values, and
-//! values are parsed as they are met. Lines in ASCII blocks need no UTF-8 check at all; any
-//! other line, and any line that fails, goes through [`DecodePlan::decode`], so each line's
-//! result (record or error) is exactly what [`DecodePlan::decode`] gives it.
+//! text's spaces and newlines (`split::Separators`) splits the lines; the positions of a
+//! line's spaces are collected, then its needed values are parsed. Lines in ASCII blocks
+//! need no UTF-8 check at all; any other line, and any line that fails, goes through
+//! [`DecodePlan::decode`], so each line's result (record or error) is exactly what
+//! [`DecodePlan::decode`] gives it.
 //!
 //! What it still rejects: a line with the wrong number of columns, and a bad value (or a
 //! non-UTF-8 one) in a column it reads. What it accepts that [`Schema::decode_into`] rejects:
