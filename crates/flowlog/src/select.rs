@@ -193,7 +193,8 @@ impl DecodePlan {
     /// [`PlanLines::next`]. Each line's result is exactly [`DecodePlan::decode`]'s, but the
     /// spaces and newlines of the text are found in one pass, which also tells which lines
     /// are ASCII: their values need no UTF-8 check. Other lines go through
-    /// [`DecodePlan::decode`].
+    /// [`DecodePlan::decode`]. Allocates once per text (room for one line's space positions),
+    /// never per line.
     pub fn lines<'p, 't>(&'p self, text: &'t [u8]) -> PlanLines<'p, 't> {
         PlanLines {
             plan: self,
