@@ -2,6 +2,12 @@
 //! [`Flow`]s for the engine thread, plus what the job learned on the way (records and
 //! malformed lines per source, records outside `--since/--until`).
 //!
+//! Lines are decoded with the fields the classifier reads, the whole block in one pass
+//! ([`flowlog::DecodePlan::lines`]: lines, values and ASCII-ness found together, each line's
+//! result exactly the per-line decoder's), or with every column validated (`--strict`, the
+//! full decoder, line by line). Either way the block's newlines are counted on the way
+//! ([`Batcher::block_counted`]), so the lines after it are numbered without another pass.
+//!
 //! Everything here is per job and order-preserving, so the engine thread, which takes jobs
 //! in order, sees the same sequence of flows whatever the threads' timing.
 
@@ -115,6 +121,17 @@ impl<'a> Batcher<'a> {
         block: &Block<'_>,
         send: &mut dyn FnMut(Vec<Observed>) -> bool,
     ) -> bool {
+        self.block_counted(source, block, send).is_some()
+    }
+
+    /// [`Batcher::block`], also counting the block's newlines on the way (so its caller
+    /// needs no pass of its own to number the lines after it): `None` when `send` refused.
+    pub fn block_counted(
+        &mut self,
+        source: u32,
+        block: &Block<'_>,
+        send: &mut dyn FnMut(Vec<Observed>) -> bool,
+    ) -> Option<u64> {
         let fields = match self.decoding {
             Decoding::Fields(fields) => fields,
             Decoding::Strict => return self.block_strict(source, block, send),
@@ -126,17 +143,21 @@ impl<'a> Batcher<'a> {
         let mut record = FlowRecord::default();
         let (mut records, mut outside) = (0u64, 0u64);
         let mut alive = true;
-        for (n, line) in (block.first_line..).zip(byte_lines(block.text)) {
+        // One pass over the block finds its lines and their values (`DecodePlan::lines`).
+        let mut lines = plan.1.lines(block.text);
+        let mut n = block.first_line;
+        // One plan per block: each line decoded overwrites every field the plan reads, so the
+        // record needs no clearing between lines (nor after a blank line, decoded for nothing).
+        while let Some((line, decoded)) = lines.next(&mut record) {
+            n += 1;
             if is_blank_bytes(line) {
                 continue;
             }
-            // One plan per block: each line overwrites every field the plan reads, so the
-            // record needs no clearing between lines.
-            if let Err(e) = plan.1.decode(line, &mut record) {
-                self.malformed(source, n, &e.to_string());
+            if let Err(e) = decoded {
+                self.malformed(source, n - 1, &e.to_string());
                 continue;
             }
-            match self.keep(&record, source, n, send) {
+            match self.keep(&record, source, n - 1, send) {
                 Kept::Yes => records += 1,
                 Kept::Outside => outside += 1,
                 Kept::Stop => {
@@ -148,7 +169,8 @@ impl<'a> Batcher<'a> {
         self.plan = Some(plan);
         self.tally.sources.entry(source).or_default().records += records;
         self.tally.outside_range += outside;
-        alive
+        // Every newline ends a line and starts another: one line more than newlines.
+        alive.then(|| n - block.first_line - 1)
     }
 
     /// `--strict`: the whole block must be UTF-8 text and every column of every line valid.
@@ -157,7 +179,7 @@ impl<'a> Batcher<'a> {
         source: u32,
         block: &Block<'_>,
         send: &mut dyn FnMut(Vec<Observed>) -> bool,
-    ) -> bool {
+    ) -> Option<u64> {
         match std::str::from_utf8(block.text) {
             Ok(text) => self.lines(source, block, lines(text).map(Ok), send),
             // Rare: find the lines that are not UTF-8 and report them as malformed.
@@ -176,10 +198,12 @@ impl<'a> Batcher<'a> {
         block: &Block<'_>,
         lines: impl Iterator<Item = Result<&'t str, std::str::Utf8Error>>,
         send: &mut dyn FnMut(Vec<Observed>) -> bool,
-    ) -> bool {
+    ) -> Option<u64> {
         let mut record = FlowRecord::default();
         let (mut records, mut outside) = (0u64, 0u64);
+        let mut next = block.first_line;
         for (n, line) in (block.first_line..).zip(lines) {
+            next = n + 1;
             let line = match line {
                 Ok(line) if is_blank(line) => continue,
                 Ok(line) => line,
@@ -197,12 +221,12 @@ impl<'a> Batcher<'a> {
             match self.keep(&record, source, n, send) {
                 Kept::Yes => records += 1,
                 Kept::Outside => outside += 1,
-                Kept::Stop => return false,
+                Kept::Stop => return None,
             }
         }
         self.tally.sources.entry(source).or_default().records += records;
         self.tally.outside_range += outside;
-        true
+        Some(next - block.first_line - 1)
     }
 
     /// Classifies a decoded record into the batch unless it is outside `--since/--until`;
@@ -255,20 +279,6 @@ enum Kept {
     Outside,
     /// The engine thread is gone.
     Stop,
-}
-
-/// The lines of `text` (split at `\n`, as `slice::split` does, with SIMD search).
-fn byte_lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut start = 0;
-    memchr::memchr_iter(b'\n', text)
-        .map(Some)
-        .chain([None])
-        .map(move |end| {
-            let end = end.unwrap_or(text.len());
-            let line = &text[start..end];
-            start = end + 1;
-            line
-        })
 }
 
 /// [`is_blank`] on bytes: the same answer (Unicode whitespace included), looked at only when
@@ -407,6 +417,58 @@ mod tests {
             assert_eq!(ours, std, "{text:?}");
         }
         assert!(is_blank("") && is_blank(" \t\r") && !is_blank(" x") && !is_blank("x "));
+    }
+
+    #[test]
+    fn blocks_count_their_newlines_both_ways() {
+        let good = "10.0.0.1 10.0.0.2 1 2 6 1 40 100 101 ACCEPT";
+        let texts = [
+            String::new(),
+            "\n".into(),
+            good.into(),
+            format!("{good}\n"),
+            format!("{good}\r\n\n \n{good}\nbad line\n{good}"),
+            format!("{good}\n\u{e9} x\n\n"),
+        ];
+        let engine = Engine::new(&RulePack::default_pack());
+        let classifier = engine.classifier();
+        let fields = classifier.fields();
+        let registry = Registry::default();
+        let schema = ten_fields();
+        for text in &texts {
+            let want = memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64;
+            for decoding in [Decoding::Fields(&fields), Decoding::Strict] {
+                let mut batcher = Batcher::new(&classifier, &registry, decoding, None, None);
+                let block = Block {
+                    schema: &schema,
+                    first_line: 7,
+                    text: text.as_bytes(),
+                };
+                let got = batcher.block_counted(0, &block, &mut |_| true);
+                assert_eq!(got, Some(want), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn blank_crlf_and_non_ascii_lines_decode_as_line_by_line() {
+        // Lines through both paths of `DecodePlan::lines` (ASCII, and the per-line decoder for
+        // lines with other bytes), blank lines among them: the same flows, lines and errors
+        // as the full decoder gives (`run` compares), and the expected ones.
+        let mut text = b"10.0.0.1 10.0.0.2 1 2 6 1 40 100 101 ACCEPT\r\n".to_vec();
+        text.extend_from_slice(b" \t\n\r\n");
+        text.extend_from_slice("10.0.0.3 10.0.0.4 1 2 6 1 40 100 101 \u{e9}\n".as_bytes());
+        text.extend_from_slice(b"10.0.0.5 10.0.0.6 1 2 6 1 40 100 101 REJECT \n");
+        text.extend_from_slice(b"10.0.0.7 10.0.0.8 1 2 6 1 40 100 101 REJECT\xff\n");
+        text.extend_from_slice(b"10.0.0.9 10.0.0.1 1 2 6 1 40 100 101 REJECT\n");
+        let (flows, tally) = run(&text, None);
+        let lines: Vec<u64> = flows.iter().map(|(_, o)| o.line).collect();
+        assert_eq!(lines, [2, 8]);
+        let counts = &tally.sources[&0];
+        assert_eq!((counts.records, counts.malformed), (2, 3), "{counts:?}");
+        for (example, line) in counts.examples.iter().zip(["5", "6", "7"]) {
+            assert!(example.starts_with(&format!("f.log:{line}: ")), "{example}");
+        }
     }
 
     #[test]

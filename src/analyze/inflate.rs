@@ -7,7 +7,8 @@
 //! else (several members, a truncated or damaged stream, a size over the caller's limit) is
 //! left to the streaming decoder, which handles every case and says where damage starts.
 //!
-//! The only `unsafe` in the project: three calls into `libdeflate-sys`, and setting the length
+//! The only `unsafe` in `src/` (`flowlog`'s space masks have the other): three calls into
+//! `libdeflate-sys`, and setting the length
 //! of the buffer libdeflate filled. The safe wrapper
 //! crate (`libdeflater`) does not expose `libdeflate_gzip_decompress_ex`, whose consumed-input
 //! count is what tells a single member from the first of several.

@@ -78,7 +78,6 @@ pub fn deliver(
             first_line,
             text,
         };
-        let next_line = first_line + newlines(text);
         if text.len() >= MIN_PART_BYTES && shared.has_room() {
             // What came before goes first, so the engine sees flows and counts in line order.
             if !batcher.flush(&mut send) {
@@ -102,14 +101,15 @@ pub fn deliver(
                 if tx.send(Message::Deferred(part)).is_err() {
                     return false;
                 }
-                first_line = next_line;
+                first_line += newlines(text);
                 continue;
             }
         }
-        if !batcher.block(source, &here, &mut send) {
-            return false;
+        // Decoded here: the decoder counts the newlines on its way.
+        match batcher.block_counted(source, &here, &mut send) {
+            Some(newlines) => first_line += newlines,
+            None => return false,
         }
-        first_line = next_line;
     }
     true
 }

@@ -1,12 +1,19 @@
 //! Field-selective decoding: [`Schema::plan`] turns a schema and the fields a caller needs
 //! into a [`DecodePlan`], which decodes a line of bytes parsing only those fields.
 //!
-//! The plan walks the same SWAR space mask as the full decoder (`split`), parses each
+//! The plan walks the same space masks as the full decoder (`split`), parses each
 //! needed column with the same per-field code (`decode::store`), and only counts the other
 //! columns: columns after the last needed one are counted, never looked at. There is no
 //! UTF-8 pass over the whole line: one check covers the span from the first to the last
 //! needed value (if that fails, each needed value is checked on its own, so a bad byte in a
 //! skipped column is still no error).
+//!
+//! [`DecodePlan::lines`] decodes a whole text of lines ([`PlanLines`]): one walk over the
+//! text's spaces and newlines (`split::Separators`) splits the lines; the positions of a
+//! line's spaces are collected, then its needed values are parsed. Lines in ASCII blocks
+//! need no UTF-8 check at all; any other line, and any line that fails, goes through
+//! [`DecodePlan::decode`], so each line's result (record or error) is exactly what
+//! [`DecodePlan::decode`] gives it.
 //!
 //! What it still rejects: a line with the wrong number of columns, and a bad value (or a
 //! non-UTF-8 one) in a column it reads. What it accepts that [`Schema::decode_into`] rejects:
@@ -17,7 +24,7 @@ use crate::error::{DecodeError, DecodeErrorKind};
 use crate::field::Field;
 use crate::record::FlowRecord;
 use crate::schema::Schema;
-use crate::split::Spaces;
+use crate::split::{Separators, Spaces};
 
 /// Needed values located per line before they are parsed (plans reading more use a slower
 /// path).
@@ -177,6 +184,130 @@ impl DecodePlan {
             &String::from_utf8_lossy(value),
             kind,
         )
+    }
+}
+
+impl DecodePlan {
+    /// The lines of a whole `text` (split at `\n` as `slice::split` does: a text ending
+    /// with `\n` has a last, empty line), to decode one after the other with
+    /// [`PlanLines::next`]. Each line's result is exactly [`DecodePlan::decode`]'s, but the
+    /// spaces and newlines of the text are found in one pass, which also tells which lines
+    /// are ASCII: their values need no UTF-8 check. Other lines go through
+    /// [`DecodePlan::decode`]. Allocates once per text (room for one line's space positions),
+    /// never per line.
+    pub fn lines<'p, 't>(&'p self, text: &'t [u8]) -> PlanLines<'p, 't> {
+        PlanLines {
+            plan: self,
+            text,
+            seps: Separators::new(text),
+            spaces: vec![0; self.schema.slots.len().saturating_sub(1)].into_boxed_slice(),
+            start: 0,
+            done: false,
+        }
+    }
+}
+
+/// The lines of a text being decoded with a plan: see [`DecodePlan::lines`].
+pub struct PlanLines<'p, 't> {
+    plan: &'p DecodePlan,
+    text: &'t [u8],
+    seps: Separators<'t>,
+    /// The positions of the current line's spaces (one fewer than the schema's columns).
+    spaces: Box<[usize]>,
+    /// Where the next line starts.
+    start: usize,
+    done: bool,
+}
+
+impl<'t> PlanLines<'_, 't> {
+    /// Decodes the next line into `record` (as [`DecodePlan::decode`] does): the line (without
+    /// its `\n`) and the result, or `None` after the last line.
+    #[inline]
+    pub fn next(
+        &mut self,
+        record: &mut FlowRecord<'t>,
+    ) -> Option<(&'t [u8], Result<(), DecodeError>)> {
+        if self.done {
+            return None;
+        }
+        let start = self.start;
+        let (end, result) = match self.decode_line(record) {
+            Ok(end) => (end, Ok(())),
+            Err(end) => {
+                let end = end.unwrap_or_else(|| self.seps.line_end());
+                // A bad line or one not ASCII: the per-line decoder decides, as it would have.
+                (end, self.plan.decode(&self.text[start..end], record))
+            }
+        };
+        if end == self.text.len() {
+            self.done = true;
+        } else {
+            self.start = end + 1;
+            self.seps.mark(end + 1);
+        }
+        Some((&self.text[start..end], result))
+    }
+
+    /// Decodes the ASCII line at `self.start`, consuming its separators: `Ok(end of the
+    /// line)`, or `Err` (a bad line, or one that is not ASCII) with the end of the line if its
+    /// newline was consumed already.
+    ///
+    /// First the positions of the line's spaces are collected (a tight loop over the masks),
+    /// then the needed values are parsed from them: skipped columns cost nothing more.
+    #[inline]
+    fn decode_line(&mut self, record: &mut FlowRecord<'t>) -> Result<usize, Option<usize>> {
+        let bytes = self.text;
+        let start = self.start;
+        let spaces = &mut self.spaces;
+        let mut k = 0;
+        let end = loop {
+            match self.seps.next() {
+                Some((at, false)) => {
+                    let Some(slot) = spaces.get_mut(k) else {
+                        return Err(None); // too many values
+                    };
+                    *slot = at;
+                    k += 1;
+                }
+                Some((at, true)) => break at,
+                None => break bytes.len(),
+            }
+        };
+        let line_end = without_cr(bytes, start, end);
+        // Too few values, or none at all (an empty line is not one empty value).
+        if k != spaces.len() || line_end == start {
+            return Err(Some(end));
+        }
+        let Some(line) = self.seps.text(start, line_end) else {
+            return Err(Some(end));
+        };
+        record.line = "";
+        let mut addrs = crate::decode::AddrText::default();
+        for (i, &step) in self.plan.steps.iter().enumerate() {
+            let Some(field) = step else { continue };
+            let from = match i {
+                0 => 0,
+                _ => spaces[i - 1] + 1 - start,
+            };
+            let to = spaces.get(i).map_or(line.len(), |&at| at - start);
+            let Some(value) = line.get(from..to) else {
+                return Err(Some(end));
+            };
+            if crate::decode::store(record, field, value, &mut addrs).is_err() {
+                return Err(Some(end));
+            }
+        }
+        Ok(end)
+    }
+}
+
+/// `end`, or `end - 1` if the text from `start` to `end` ends with `\r` (of a `\r\n`).
+#[inline]
+fn without_cr(bytes: &[u8], start: usize, end: usize) -> usize {
+    if end > start && bytes[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
     }
 }
 
