@@ -109,10 +109,10 @@
 //!   known, so `distinct` is then marked inexact); a one-off key is admitted early with
 //!   probability ≈ 0.1% at 250 k distinct keys per window, ≈ 3.5% at 1 M (costs memory, not
 //!   results).
-//! - Answer filters (scans, sweeps): Bloom filters of 2^22 bits per window of (client,
-//!   server, protocol, port); a false positive (≈ 3.6% at 1 M replies in a window) takes a
-//!   probed target as answered, so a sweep can be undercounted by that share, never
-//!   overcounted.
+//! - Answer filters (scans, sweeps): a blocked Bloom filter of 1 MiB per window of (client,
+//!   server, protocol, port); a false positive (≈ 0.02% at 100 k replies in a window, 1.4% at
+//!   500 k, 7% at 1 M) takes a probed target as answered, so a sweep can be undercounted by
+//!   that share, never overcounted.
 //! - Exfiltration bytes: Count-Min sketch per window (4 × 8192); never under the truth, over
 //!   it by more than e/8192 ≈ 0.033% of the window's internal→external bytes with probability
 //!   ≤ 1.8%.

@@ -343,7 +343,8 @@ fn streaming_output_equals_batch_output() {
 /// To measure an existing dataset instead (like the benchmark's): `ENGINE_COST_DIR=<dir>`
 /// (its `.log.gz` objects, walked recursively, in time order), `ENGINE_COST_OBJECTS=<n>` (the
 /// first n objects only; default all) and `ENGINE_COST_RULES=<pack file>` (a layer merged over
-/// the default pack, like `--rules zones.yaml`).
+/// the default pack, like `--rules zones.yaml`). `ENGINE_COST_ONLY=all,port-scan` times only
+/// the runs named.
 #[test]
 #[ignore = "a measurement, not a check: run in release with --ignored --nocapture"]
 fn engine_cost_per_record() {
@@ -429,6 +430,9 @@ fn engine_cost_per_record() {
         let mut one = bare.clone();
         one.detectors.push(d.clone());
         runs.push((d.id.clone(), one));
+    }
+    if let Ok(only) = std::env::var("ENGINE_COST_ONLY") {
+        runs.retain(|(name, _)| only.split(',').any(|o| o == name));
     }
     for (name, p) in &runs {
         let mut engine = Engine::new(p);

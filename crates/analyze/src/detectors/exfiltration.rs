@@ -19,7 +19,7 @@
 
 use std::collections::VecDeque;
 
-use super::{CloseCx, Detector, DetectorStats, Rule, Tally, human_bytes};
+use super::{CloseCx, Detector, DetectorStats, Rule, Shared, Tally, human_bytes};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -73,7 +73,7 @@ impl Exfiltration {
 
 impl Detector for Exfiltration {
     #[inline]
-    fn observe(&mut self, f: &Flow, origin: Origin) {
+    fn observe(&mut self, f: &Flow, origin: Origin, _shared: &mut Shared) {
         let (Some((src, dst)), Some(t)) = (f.peers, f.time) else {
             return;
         };
@@ -158,7 +158,7 @@ impl Detector for Exfiltration {
         }
     }
 
-    fn stats(&self) -> DetectorStats {
+    fn stats(&self, _shared: &Shared) -> DetectorStats {
         self.rule.stats(
             &self.candidates,
             self.findings,
