@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::addr::Addr;
 use crate::flow::Flow;
 use crate::rules::ReportSettings;
-use crate::sketch::{FastMap, TopK, fast_map};
+use crate::sketch::{FastMap, TopK, fast_map, hash_addr, pair_hash};
 
 /// Flows, packets and bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -186,9 +186,11 @@ impl ReportBuilder {
             return;
         };
         if f.bytes > 0 {
-            self.sources.add(src, f.bytes);
-            self.destinations.add(dst, f.bytes);
-            self.pairs.add((src, dst), f.bytes);
+            // Each address hashed once for the three lists.
+            let (hs, hd) = (hash_addr(src), hash_addr(dst));
+            self.sources.add_hashed(src, hs, f.bytes);
+            self.destinations.add_hashed(dst, hd, f.bytes);
+            self.pairs.add_hashed((src, dst), pair_hash(hs, hd), f.bytes);
         }
         if !f.ported {
             return;

@@ -69,8 +69,14 @@ impl Countable for Addr {
 impl Countable for (Addr, Addr) {
     #[inline]
     fn hash64(&self) -> u64 {
-        mix64(hash_addr(self.0) ^ hash_addr(self.1).rotate_left(23))
+        pair_hash(hash_addr(self.0), hash_addr(self.1))
     }
+}
+
+/// The [`Countable::hash64`] of an address pair from its addresses' [`hash_addr`]s.
+#[inline]
+pub fn pair_hash(src: u64, dst: u64) -> u64 {
+    mix64(src ^ dst.rotate_left(23))
 }
 
 /// Values counted exactly (and kept as the sample).
@@ -270,7 +276,7 @@ impl CountMin {
     }
 
     /// Adds `w` to a key; returns the key's new estimate.
-    #[inline]
+    #[inline(always)]
     pub fn add(&mut self, hash: u64, w: u64) -> u64 {
         let cells = self.cells(hash);
         let min = cells.iter().map(|&c| self.rows[c]).min().unwrap_or(0);
@@ -333,10 +339,18 @@ impl<K: Copy + Eq + std::hash::Hash + Ord + Countable> TopK<K> {
     }
 
     /// Adds `w` to `key`.
-    #[inline]
+    #[cfg(test)]
     pub fn add(&mut self, key: K, w: u64) {
+        self.add_hashed(key, key.hash64(), w);
+    }
+
+    /// Adds `w` to `key` whose [`Countable::hash64`] the caller already has (`hash` must be
+    /// that value).
+    #[inline]
+    pub fn add_hashed(&mut self, key: K, hash: u64, w: u64) {
+        debug_assert_eq!(hash, key.hash64());
         self.total = self.total.saturating_add(w);
-        let estimate = self.cms.add(key.hash64(), w);
+        let estimate = self.cms.add(hash, w);
         if estimate <= self.floor {
             return; // a candidate's estimate only grows, so this key is not one
         }
