@@ -2,10 +2,10 @@
 //! and bytes, NODATA/SKIPDATA, duplicates), top talkers by bytes (sources, destinations,
 //! pairs) and per-port traffic.
 //!
-//! Approximations: top talkers come from Count-Min sketches (4 × 4096 counters each) with the
+//! Approximations: top talkers come from Count-Min sketches (2 × 8192 counters each) with the
 //! `reports.top_capacity` largest candidates kept: bytes are never undercounted and, with
-//! probability ≥ 98%, overcounted by at most the entry's `error` (e/4096 ≈ 0.07% of all bytes, see
-//! `sketch`); `top_exact` says when no estimate is inflated at all. Per-port traffic is exact for the
+//! probability ≥ 98%, overcounted by at most the entry's `error` (e²/8192 ≈ 0.09% of all
+//! bytes, see `sketch`); `top_exact` says when no estimate is inflated at all. Per-port traffic is exact for the
 //! first `reports.max_ports` (protocol, port) pairs seen; later pairs are summed in
 //! `ports_other`. A record's port is its *service* port: the destination port of a bare SYN,
 //! the source port of a SYN-ACK, otherwise the lower of the two ports.
@@ -119,7 +119,7 @@ pub struct Reports {
     pub ports_other: Traffic,
 }
 
-const TOP_WIDTH: usize = 1 << 12;
+const TOP_WIDTH: usize = 1 << 13;
 
 /// Accumulates [`Reports`].
 #[derive(Debug)]

@@ -6,11 +6,15 @@
 //! - [`Distinct`]: exact up to [`EXACT_DISTINCT`] (32) values; beyond that a HyperLogLog with
 //!   256 one-byte registers (standard error 1.04/√256 ≈ 6.5%). It always keeps the 32
 //!   smallest values as a sample. The count never drops below 33 once exact counting ended.
-//! - [`CountMin`]: 4 rows, conservative update; an estimate is never below the true sum and
-//!   exceeds it by more than `e/width × total` with probability at most e⁻⁴ ≈ 1.8%.
-//! - [`TopK`]: a Count-Min sketch (4 × width) of every key and the `capacity` keys with the
+//! - [`CountMin`]: 2 independent rows, conservative update; an estimate is never below the
+//!   true sum and exceeds it by more than `e²/width × total` with probability at most
+//!   (1/e²)² = e⁻⁴ ≈ 1.8% (Markov per row: P(row error > c·total/width) ≤ 1/c). Two rows
+//!   of twice the width hold the memory of the four rows used before and cost two random
+//!   memory accesses a record instead of four; the bound at the same confidence is
+//!   e²/(2w) ≈ 3.69/w instead of e/w ≈ 2.72/w for the former width w (36% wider).
+//! - [`TopK`]: a Count-Min sketch (2 × width) of every key and the `capacity` keys with the
 //!   largest estimates. Estimates never undercount; they overcount by more than
-//!   e/width of the total weight with probability ≤ 1.8%. The reported keys are the
+//!   e²/width of the total weight with probability ≤ 1.8%. The reported keys are the
 //!   largest by estimate whatever the arrival order (a key's estimate only grows, so a key
 //!   that ends among the top `capacity` is never lost).
 //!
@@ -242,7 +246,7 @@ impl<T: Countable> DistinctHeap<T> {
     }
 }
 
-/// A Count-Min sketch with conservative update over 64-bit key hashes: 4 rows of `width`
+/// A Count-Min sketch with conservative update over 64-bit key hashes: 2 rows of `width`
 /// `u64` counters (`width` a power of two).
 #[derive(Clone, Debug)]
 pub struct CountMin {
@@ -250,7 +254,9 @@ pub struct CountMin {
     rows: Vec<u64>,
 }
 
-const CM_DEPTH: usize = 4;
+const CM_DEPTH: usize = 2;
+/// The overcount bound factor: e² (see the module docs).
+pub const CM_BOUND: f64 = std::f64::consts::E * std::f64::consts::E;
 const CM_SEED: u64 = 0x517c_c1b7_2722_0a95;
 
 impl CountMin {
@@ -294,6 +300,16 @@ impl CountMin {
         (self.width_mask + 1) as usize
     }
 
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.rows.len() * 8
+    }
+
+    /// Sets every counter to 0 (keeps the memory).
+    pub fn clear(&mut self) {
+        self.rows.fill(0);
+    }
+
     /// A key's estimate (never below its true sum).
     pub fn estimate(&self, hash: u64) -> u64 {
         self.cells(hash)
@@ -314,7 +330,7 @@ pub struct Counted<K> {
 }
 
 /// Heavy hitters by weight: a Count-Min sketch of every key plus the `capacity` keys with the
-/// largest estimates. A record costs one hash, four counter updates and one comparison
+/// largest estimates. A record costs one hash, two counter updates and one comparison
 /// unless its key's estimate beats the smallest candidate's.
 #[derive(Clone, Debug)]
 pub struct TopK<K: Copy + Eq + std::hash::Hash + Ord + Countable> {
@@ -405,9 +421,9 @@ impl<K: Copy + Eq + std::hash::Hash + Ord + Countable> TopK<K> {
     }
 
     /// The overestimate bound: with probability ≥ 98% no estimate exceeds its key's true sum
-    /// by more than this (e/width × the sum of all weights).
+    /// by more than this (e²/width × the sum of all weights).
     pub fn error_bound(&self) -> u64 {
-        (std::f64::consts::E * self.total as f64 / self.cms.width() as f64).ceil() as u64
+        (CM_BOUND * self.total as f64 / self.cms.width() as f64).ceil() as u64
     }
 
     /// Whether every estimate is exact: all keys fit the candidates and no two share every

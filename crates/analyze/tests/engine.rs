@@ -420,12 +420,16 @@ fn engine_cost_per_record() {
             ));
         }
     }
-    // The full pack, then the same without detectors (dedupe and reports only), then each
-    // detector alone on top of that: the differences are each part's cost.
+    // The full pack, then the same without detectors (dedupe and reports only), then without
+    // the dedupe too (reports only), then each detector alone on top of dedupe and reports:
+    // the differences are each part's cost.
     let mut runs: Vec<(String, RulePack)> = vec![("all".into(), full.clone())];
     let mut bare = full.clone();
     bare.detectors.clear();
     runs.push(("dedupe+reports".into(), bare.clone()));
+    let mut reports_only = bare.clone();
+    reports_only.settings.dedupe = false;
+    runs.push(("reports".into(), reports_only));
     for d in &full.detectors {
         let mut one = bare.clone();
         one.detectors.push(d.clone());
