@@ -311,6 +311,33 @@ fn findings_do_not_depend_on_order_within_the_lateness() {
     assert_eq!(a.reports.totals, b.reports.totals);
 }
 
+/// Port scans and host sweeps of the same window share one answer filter: each finds with
+/// it what it finds alone.
+#[test]
+fn probing_detectors_sharing_answers_find_what_each_finds_alone() {
+    let p = pack(MIXED_PACK);
+    let schema = Schema::from_header(HEADER).unwrap();
+    let lines = mixed_records();
+    let mut both = Engine::new(&p);
+    feed(&mut both, &schema, &lines);
+    let both = both.finish();
+    for id in ["scan", "sweep"] {
+        let mut alone = p.clone();
+        alone.detectors.retain(|d| d.id == id);
+        let mut e = Engine::new(&alone);
+        feed(&mut e, &schema, &lines);
+        let alone = e.finish().findings;
+        let shared: Vec<Finding> = both
+            .findings
+            .iter()
+            .filter(|f| f.detector == id)
+            .cloned()
+            .collect();
+        assert!(!alone.is_empty(), "{id}: no finding to compare");
+        assert_eq!(shared, alone, "{id}");
+    }
+}
+
 #[test]
 fn streaming_output_equals_batch_output() {
     let p = pack(MIXED_PACK);

@@ -315,3 +315,35 @@ pub fn judge<T: Countable + Default>(
 pub fn is_public(class: Class) -> bool {
     class == Class::Public
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_per_window_and_a_reused_filter_starts_empty() {
+        let mut a = Answers::new(300);
+        a.note(10, 7, false);
+        a.note(20, 8, true);
+        a.note(310, 9, true);
+        assert_eq!(a.check(299, 7), (true, false));
+        assert_eq!(a.check(0, 8), (true, true));
+        assert_eq!(a.check(310, 7), (false, false), "another window");
+        assert_eq!(a.check(599, 9), (true, true));
+        // An older window opened after a newer one is found too (out-of-order records).
+        a.note(5, 10, false);
+        assert_eq!(a.check(1, 10), (true, false));
+        assert_eq!(a.check(301, 10), (false, false));
+        // Closing [0, 300) keeps its filter for the next window, emptied.
+        a.close(300);
+        assert_eq!(a.check(10, 7), (false, false), "closed window");
+        a.note(610, 11, false);
+        for h in [7, 8, 10] {
+            assert_eq!(a.check(610, h), (false, false), "key {h} leaked into a reused filter");
+        }
+        assert_eq!(a.check(610, 11), (true, false));
+        assert_eq!(a.check(320, 9), (true, true), "the open window is untouched");
+        a.close(u64::MAX);
+        assert_eq!(a.check(610, 11), (false, false));
+    }
+}
