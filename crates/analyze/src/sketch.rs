@@ -684,9 +684,10 @@ impl PairFilter {
         self.lines.fill(Line::default());
     }
 
-    /// The key's line and its bit masks in that line for the marked and the flagged set.
+    /// The key's line and its six bit positions in that line (three of the marked set, then
+    /// three of the flagged set).
     #[inline]
-    fn locate(&self, hash: u64) -> (usize, [u64; 8], [u64; 8]) {
+    fn locate(&self, hash: u64) -> (usize, [u32; 6]) {
         let at = mix64(hash ^ PAIR_SEED);
         let line = if self.shift >= 64 {
             0
@@ -694,38 +695,29 @@ impl PairFilter {
             (at >> self.shift) as usize
         };
         let bits = mix64(hash ^ GATE_SEED);
-        let mask = |first: u32| {
-            let mut m = [0u64; 8];
-            for i in first..first + 3 {
-                let p = (bits >> (9 * i)) & 511;
-                m[(p >> 6) as usize] |= 1 << (p & 63);
-            }
-            m
-        };
-        (line, mask(0), mask(3))
+        (line, std::array::from_fn(|i| ((bits >> (9 * i)) & 511) as u32))
     }
 
     /// Adds a key to the marked set, and to the flagged set too when `flagged`.
     #[inline]
     pub fn insert(&mut self, hash: u64, flagged: bool) {
-        let (at, marked, flag) = self.locate(hash);
+        let (at, pos) = self.locate(hash);
         let line = &mut self.lines[at].0;
-        for w in 0..8 {
-            line[w] |= marked[w] | if flagged { flag[w] } else { 0 };
+        let n = if flagged { 6 } else { 3 };
+        for &p in &pos[..n] {
+            line[(p >> 6) as usize] |= 1 << (p & 63);
         }
     }
 
     /// Whether the key may be marked, and may be flagged (never false for an added key).
     #[inline]
     pub fn get(&self, hash: u64) -> (bool, bool) {
-        let (at, marked, flag) = self.locate(hash);
+        let (at, pos) = self.locate(hash);
         let line = &self.lines[at].0;
-        let (mut m, mut f) = (true, true);
-        for w in 0..8 {
-            m &= line[w] & marked[w] == marked[w];
-            f &= line[w] & flag[w] == flag[w];
-        }
-        (m, m && f)
+        let set = |p: u32| line[(p >> 6) as usize] & (1 << (p & 63)) != 0;
+        let marked = set(pos[0]) & set(pos[1]) & set(pos[2]);
+        let flagged = set(pos[3]) & set(pos[4]) & set(pos[5]);
+        (marked, marked && flagged)
     }
 }
 
