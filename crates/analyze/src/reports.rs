@@ -190,7 +190,8 @@ impl ReportBuilder {
             let (hs, hd) = (hash_addr(src), hash_addr(dst));
             self.sources.add_hashed(src, hs, f.bytes);
             self.destinations.add_hashed(dst, hd, f.bytes);
-            self.pairs.add_hashed((src, dst), pair_hash(hs, hd), f.bytes);
+            self.pairs
+                .add_hashed((src, dst), pair_hash(hs, hd), f.bytes);
         }
         if !f.ported {
             return;

@@ -695,7 +695,10 @@ impl PairFilter {
             (at >> self.shift) as usize
         };
         let bits = mix64(hash ^ GATE_SEED);
-        (line, std::array::from_fn(|i| ((bits >> (9 * i)) & 511) as u32))
+        (
+            line,
+            std::array::from_fn(|i| ((bits >> (9 * i)) & 511) as u32),
+        )
     }
 
     /// Adds a key to the marked set, and to the flagged set too when `flagged`.
@@ -776,7 +779,7 @@ mod gate_tests {
         let mut f = PairFilter::new(4);
         f.insert(1, false);
         f.insert(2, true);
-        assert_eq!(f.get(1).0, true);
+        assert!(f.get(1).0);
         assert_eq!(f.get(2), (true, true));
         f.clear();
         assert_eq!(f.get(2), (false, false));
@@ -799,7 +802,9 @@ mod gate_tests {
             }
             let old = (n..2 * n).filter(|k| b.contains(mix64(*k))).count() as u64 * 1_000_000 / n;
             let (m, fl) = pair_fp(14, n);
-            eprintln!("answer_fp {n} keys: bloom 2^22 {old} ppm; pair filter 2^14 lines marked {m} ppm, flagged {fl} ppm");
+            eprintln!(
+                "answer_fp {n} keys: bloom 2^22 {old} ppm; pair filter 2^14 lines marked {m} ppm, flagged {fl} ppm"
+            );
         }
     }
 }

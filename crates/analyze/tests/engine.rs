@@ -422,8 +422,12 @@ fn engine_cost_per_record() {
             .join("../../policies/detections/default.yaml"),
     )
     .unwrap();
-    let extra = std::env::var_os("ENGINE_COST_RULES")
-        .map(|p| (p.to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()));
+    let extra = std::env::var_os("ENGINE_COST_RULES").map(|p| {
+        (
+            p.to_string_lossy().into_owned(),
+            std::fs::read_to_string(&p).unwrap(),
+        )
+    });
     let mut layers = vec![flowkeeper_analyze::PackSource {
         name: "default.yaml",
         text: &default,

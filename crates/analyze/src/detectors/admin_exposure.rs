@@ -10,7 +10,9 @@
 //! no security group and logs the internet's unsolicited SYNs as ACCEPT before dropping
 //! them, so a server that is a relay is only exposed when it answered (a SYN-ACK or data).
 
-use super::{CloseCx, Detector, DetectorStats, Rule, Shared, Tally, approx, conn, set_hosts, set_port};
+use super::{
+    CloseCx, Detector, DetectorStats, Rule, Shared, Tally, approx, conn, set_hosts, set_port,
+};
 use crate::addr::Addr;
 use crate::addr::Class;
 use crate::finding::{Finding, Origin};

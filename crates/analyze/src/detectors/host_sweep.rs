@@ -70,7 +70,9 @@ impl Detector for HostSweep {
         match probing::role(f, &c, self.probes_only) {
             Role::Probe => {
                 let public = probing::is_public(c.client_class);
-                let seen = shared.answers(self.answers.0).check(t, probing::conn_hash(&c));
+                let seen = shared
+                    .answers(self.answers.0)
+                    .check(t, probing::conn_hash(&c));
                 let slot = if public {
                     let h =
                         mix64(hash_addr(c.client) ^ (u64::from(c.proto) << 16 | u64::from(c.port)));
@@ -92,14 +94,18 @@ impl Detector for HostSweep {
                 }
             }
             Role::ClientData => {
-                shared.answers(self.answers.0).note(t, probing::conn_hash(&c), true);
+                shared
+                    .answers(self.answers.0)
+                    .note(t, probing::conn_hash(&c), true);
                 if let Some(s) = self.state.get(t, &key) {
                     s.touched.insert(c.server);
                     s.learn(c.server, (true, true));
                 }
             }
             Role::Reply(data) => {
-                shared.answers(self.answers.0).note(t, probing::conn_hash(&c), data);
+                shared
+                    .answers(self.answers.0)
+                    .note(t, probing::conn_hash(&c), data);
                 if let Some(s) = self.state.get(t, &key) {
                     s.learn(c.server, (true, data));
                 }

@@ -66,7 +66,9 @@ impl Detector for PortScan {
         match probing::role(f, &c, self.probes_only) {
             Role::Probe => {
                 let public = probing::is_public(c.client_class);
-                let seen = shared.answers(self.answers.0).check(t, probing::conn_hash(&c));
+                let seen = shared
+                    .answers(self.answers.0)
+                    .check(t, probing::conn_hash(&c));
                 let slot = if public {
                     let h = mix64(hash_addr(c.client) ^ hash_addr(c.server).rotate_left(29));
                     self.state.slot_gated(t, key, h, |held| Probed {
@@ -87,14 +89,18 @@ impl Detector for PortScan {
                 }
             }
             Role::ClientData => {
-                shared.answers(self.answers.0).note(t, probing::conn_hash(&c), true);
+                shared
+                    .answers(self.answers.0)
+                    .note(t, probing::conn_hash(&c), true);
                 if let Some(s) = self.state.get(t, &key) {
                     s.touched.insert(port);
                     s.learn(port, (true, true));
                 }
             }
             Role::Reply(data) => {
-                shared.answers(self.answers.0).note(t, probing::conn_hash(&c), data);
+                shared
+                    .answers(self.answers.0)
+                    .note(t, probing::conn_hash(&c), data);
                 if let Some(s) = self.state.get(t, &key) {
                     s.learn(port, (true, data));
                 }

@@ -339,10 +339,18 @@ mod tests {
         assert_eq!(a.check(10, 7), (false, false), "closed window");
         a.note(610, 11, false);
         for h in [7, 8, 10] {
-            assert_eq!(a.check(610, h), (false, false), "key {h} leaked into a reused filter");
+            assert_eq!(
+                a.check(610, h),
+                (false, false),
+                "key {h} leaked into a reused filter"
+            );
         }
         assert_eq!(a.check(610, 11), (true, false));
-        assert_eq!(a.check(320, 9), (true, true), "the open window is untouched");
+        assert_eq!(
+            a.check(320, 9),
+            (true, true),
+            "the open window is untouched"
+        );
         a.close(u64::MAX);
         assert_eq!(a.check(610, 11), (false, false));
     }
