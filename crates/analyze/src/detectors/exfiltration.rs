@@ -172,6 +172,9 @@ impl Detector for Exfiltration {
                 *spare = Some(s);
             }
         }
+        if watermark == u64::MAX {
+            *spare = None; // the end: nothing will reuse it
+        }
     }
 
     fn stats(&self, _shared: &Shared) -> DetectorStats {

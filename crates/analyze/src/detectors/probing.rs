@@ -148,6 +148,9 @@ impl Answers {
                 self.spare.push(f);
             }
         }
+        if watermark == u64::MAX {
+            self.spare.clear(); // the end: nothing will reuse it
+        }
         self.last = (u64::MAX, 0);
     }
 
@@ -351,7 +354,9 @@ mod tests {
             (true, true),
             "the open window is untouched"
         );
+        assert!(a.bytes() > 0);
         a.close(u64::MAX);
         assert_eq!(a.check(610, 11), (false, false));
+        assert_eq!(a.bytes(), 0, "nothing held after the last close");
     }
 }
