@@ -154,9 +154,16 @@ impl Dedupe {
         let key_of = |b: u64| base ^ mix64(b.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let own = key_of(bucket);
         let probes = [own, key_of(bucket.wrapping_sub(1)), key_of(bucket + 1)];
+        // Every entry of the previous generation is older than the current one's start, so
+        // a record more than a horizon past that start cannot match it (half the lookups of
+        // most records).
+        let previous_reachable = time <= self.current_since + self.horizon;
         for key in probes {
-            for map in [&mut self.current, &mut self.previous] {
-                if map.is_empty() {
+            for (map, reachable) in [
+                (&mut self.current, true),
+                (&mut self.previous, previous_reachable),
+            ] {
+                if !reachable || map.is_empty() {
                     continue;
                 }
                 if let Some(&(other, t)) = map.get(&key)
@@ -287,6 +294,25 @@ mod tests {
         );
         assert_eq!(got, [false, false]);
         assert_eq!((internet.peak, internet.held), (0, 0));
+    }
+
+    #[test]
+    fn twins_across_a_generation_start_match() {
+        // Generations of 300 s: [900, 1200) then [1200, 1500). The second end arrives just
+        // after the start (the previous generation is still searched), a later flow's well
+        // after it (only the current one is).
+        let mut d = Dedupe::with_horizon(100, 60);
+        let got = run(
+            &mut d,
+            &[
+                "eni-a 10.0.1.5 10.0.2.6 40000 5432 6 10 900 1195 1255 ACCEPT egress 1 - -",
+                "eni-b 10.0.1.5 10.0.2.6 40000 5432 6 10 900 1230 1290 ACCEPT ingress - - -",
+                "eni-a 10.0.1.5 10.0.2.7 40000 5432 6 10 900 1290 1350 ACCEPT egress 1 - -",
+                "eni-b 10.0.1.5 10.0.2.7 40000 5432 6 10 900 1300 1360 ACCEPT ingress - - -",
+                "eni-b 10.0.1.5 10.0.2.6 40000 5432 6 10 900 1300 1360 ACCEPT ingress - - -",
+            ],
+        );
+        assert_eq!(got, [false, true, false, true, false]);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use flowlog::FlowRecord;
 use serde::Serialize;
 
 use crate::dedupe::Dedupe;
-use crate::detectors::{self, AnyDetector, CloseCx, Detector, DetectorStats};
+use crate::detectors::{self, AnyDetector, CloseCx, Detector, DetectorStats, Shared};
 use crate::finding::{Finding, Origin, sort_findings};
 use crate::flow::{Classifier, Flow};
 use crate::middlebox::Middleboxes;
@@ -166,6 +166,7 @@ impl Analysis {
 pub struct Engine {
     cx: Classifier,
     detectors: Vec<AnyDetector>,
+    shared: Shared,
     relays: Middleboxes,
     /// The watermark of the last close (records in windows it closed are late).
     closed_at: Option<u64>,
@@ -187,7 +188,7 @@ impl Engine {
     /// An engine running every enabled detector of `pack`.
     pub fn new(pack: &RulePack) -> Engine {
         let cx = Classifier::new(pack, detectors::uses_zones(pack));
-        let detectors = detectors::build(pack, &cx);
+        let (detectors, shared) = detectors::build(pack, &cx);
         let mut window_sizes: Vec<u64> = pack
             .detectors
             .iter()
@@ -202,6 +203,7 @@ impl Engine {
         Engine {
             cx,
             detectors,
+            shared,
             relays: Middleboxes::new(known),
             closed_at: None,
             late: 0,
@@ -263,7 +265,7 @@ impl Engine {
             self.late += 1;
         }
         for d in &mut self.detectors {
-            d.observe(flow, origin);
+            d.observe(flow, origin, &mut self.shared);
         }
         let wm = self.watermark.observe(t);
         // The earliest window this record may have opened; a cheap lower bound of the next
@@ -302,6 +304,7 @@ impl Engine {
         for d in &mut self.detectors {
             d.close(wm, &cx, &mut batch);
         }
+        self.shared.close(wm);
         self.closed_at = Some(self.closed_at.map_or(wm, |c| c.max(wm)));
         sort_findings(&mut batch);
         self.ready.append(&mut batch);
@@ -339,10 +342,18 @@ impl Engine {
             dedupe_peak: peak,
             late: self.late,
             relays_learned: self.relays.learned(),
-            state_bytes: self.detectors.iter().map(|d| d.stats().bytes).sum(),
+            state_bytes: self
+                .detectors
+                .iter()
+                .map(|d| d.stats(&self.shared).bytes)
+                .sum(),
             max_time: self.watermark.max_time(),
             watermark: self.watermark.get(),
-            detectors: self.detectors.iter().map(|d| d.stats()).collect(),
+            detectors: self
+                .detectors
+                .iter()
+                .map(|d| d.stats(&self.shared))
+                .collect(),
         }
     }
 

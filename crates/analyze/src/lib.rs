@@ -109,16 +109,16 @@
 //!   known, so `distinct` is then marked inexact); a one-off key is admitted early with
 //!   probability ≈ 0.1% at 250 k distinct keys per window, ≈ 3.5% at 1 M (costs memory, not
 //!   results).
-//! - Answer filters (scans, sweeps): Bloom filters of 2^22 bits per window of (client,
-//!   server, protocol, port); a false positive (≈ 3.6% at 1 M replies in a window) takes a
-//!   probed target as answered, so a sweep can be undercounted by that share, never
-//!   overcounted.
-//! - Exfiltration bytes: Count-Min sketch per window (4 × 8192); never under the truth, over
-//!   it by more than e/8192 ≈ 0.033% of the window's internal→external bytes with probability
-//!   ≤ 1.8%.
+//! - Answer filters (scans, sweeps): a blocked Bloom filter of 1 MiB per window of (client,
+//!   server, protocol, port); a false positive (≈ 0.02% at 100 k replies in a window, 1.4% at
+//!   500 k, 7% at 1 M) takes a probed target as answered, so a sweep can be undercounted by
+//!   that share, never overcounted.
+//! - Exfiltration bytes: Count-Min sketch per window (2 × 16384); never under the truth, over
+//!   it by more than e²/16384 ≈ 0.045% of the window's internal→external bytes with
+//!   probability ≤ 1.8%.
 //!   Flow counts and evidence start when a pair reaches a quarter of the threshold.
-//! - Top talkers: a Count-Min sketch (4 × 4096) per list plus the `reports.top_capacity`
-//!   largest candidates; bytes never undercount and overcount by more than 0.07% of all bytes
+//! - Top talkers: a Count-Min sketch (2 × 8192) per list plus the `reports.top_capacity`
+//!   largest candidates; bytes never undercount and overcount by more than 0.09% of all bytes
 //!   with probability ≤ 1.8% (the `error` field); `top_exact` when nothing is inflated.
 //! - Per-port traffic: exact for the first `reports.max_ports` ports, the rest in one bucket.
 //! - Double-ended dedupe: see `dedupe` (twins matched within a short event-time horizon).

@@ -2,10 +2,10 @@
 //! and bytes, NODATA/SKIPDATA, duplicates), top talkers by bytes (sources, destinations,
 //! pairs) and per-port traffic.
 //!
-//! Approximations: top talkers come from Count-Min sketches (4 × 4096 counters each) with the
+//! Approximations: top talkers come from Count-Min sketches (2 × 8192 counters each) with the
 //! `reports.top_capacity` largest candidates kept: bytes are never undercounted and, with
-//! probability ≥ 98%, overcounted by at most the entry's `error` (e/4096 ≈ 0.07% of all bytes, see
-//! `sketch`); `top_exact` says when no estimate is inflated at all. Per-port traffic is exact for the
+//! probability ≥ 98%, overcounted by at most the entry's `error` (e²/8192 ≈ 0.09% of all
+//! bytes, see `sketch`); `top_exact` says when no estimate is inflated at all. Per-port traffic is exact for the
 //! first `reports.max_ports` (protocol, port) pairs seen; later pairs are summed in
 //! `ports_other`. A record's port is its *service* port: the destination port of a bare SYN,
 //! the source port of a SYN-ACK, otherwise the lower of the two ports.
@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::addr::Addr;
 use crate::flow::Flow;
 use crate::rules::ReportSettings;
-use crate::sketch::{FastMap, TopK, fast_map};
+use crate::sketch::{FastMap, TopK, fast_map, hash_addr, pair_hash};
 
 /// Flows, packets and bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -119,7 +119,7 @@ pub struct Reports {
     pub ports_other: Traffic,
 }
 
-const TOP_WIDTH: usize = 1 << 12;
+const TOP_WIDTH: usize = 1 << 13;
 
 /// Accumulates [`Reports`].
 #[derive(Debug)]
@@ -186,9 +186,12 @@ impl ReportBuilder {
             return;
         };
         if f.bytes > 0 {
-            self.sources.add(src, f.bytes);
-            self.destinations.add(dst, f.bytes);
-            self.pairs.add((src, dst), f.bytes);
+            // Each address hashed once for the three lists.
+            let (hs, hd) = (hash_addr(src), hash_addr(dst));
+            self.sources.add_hashed(src, hs, f.bytes);
+            self.destinations.add_hashed(dst, hd, f.bytes);
+            self.pairs
+                .add_hashed((src, dst), pair_hash(hs, hd), f.bytes);
         }
         if !f.ported {
             return;

@@ -311,6 +311,33 @@ fn findings_do_not_depend_on_order_within_the_lateness() {
     assert_eq!(a.reports.totals, b.reports.totals);
 }
 
+/// Port scans and host sweeps of the same window share one answer filter: each finds with
+/// it what it finds alone.
+#[test]
+fn probing_detectors_sharing_answers_find_what_each_finds_alone() {
+    let p = pack(MIXED_PACK);
+    let schema = Schema::from_header(HEADER).unwrap();
+    let lines = mixed_records();
+    let mut both = Engine::new(&p);
+    feed(&mut both, &schema, &lines);
+    let both = both.finish();
+    for id in ["scan", "sweep"] {
+        let mut alone = p.clone();
+        alone.detectors.retain(|d| d.id == id);
+        let mut e = Engine::new(&alone);
+        feed(&mut e, &schema, &lines);
+        let alone = e.finish().findings;
+        let shared: Vec<Finding> = both
+            .findings
+            .iter()
+            .filter(|f| f.detector == id)
+            .cloned()
+            .collect();
+        assert!(!alone.is_empty(), "{id}: no finding to compare");
+        assert_eq!(shared, alone, "{id}");
+    }
+}
+
 #[test]
 fn streaming_output_equals_batch_output() {
     let p = pack(MIXED_PACK);
@@ -339,24 +366,36 @@ fn streaming_output_equals_batch_output() {
 /// default pack (dedupe, reports, every detector). Prints ns/record; asserts only that every
 /// record went through. Run it in release: `cargo test --release -p flowkeeper-analyze --test
 /// engine -- --ignored --nocapture engine_cost`.
+///
+/// To measure an existing dataset instead (like the benchmark's): `ENGINE_COST_DIR=<dir>`
+/// (its `.log.gz` objects, walked recursively, in time order), `ENGINE_COST_OBJECTS=<n>` (the
+/// first n objects only; default all) and `ENGINE_COST_RULES=<pack file>` (a layer merged over
+/// the default pack, like `--rules zones.yaml`). `ENGINE_COST_ONLY=all,port-scan` times only
+/// the runs named.
 #[test]
 #[ignore = "a measurement, not a check: run in release with --ignored --nocapture"]
 fn engine_cost_per_record() {
     use std::io::Read;
-    let n: u64 = std::env::var("ENGINE_COST_RECORDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
     let tmp = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_flowgen"))
-        .args(["--realism", "2", "--out"])
-        .arg(tmp.path())
-        .args(["--records", &n.to_string(), "--seed", "3"])
-        .status()
-        .expect("run flowgen");
-    assert!(status.success());
+    let root = match std::env::var_os("ENGINE_COST_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => {
+            let n: u64 = std::env::var("ENGINE_COST_RECORDS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1_000_000);
+            let status = std::process::Command::new(env!("CARGO_BIN_EXE_flowgen"))
+                .args(["--realism", "2", "--out"])
+                .arg(tmp.path())
+                .args(["--records", &n.to_string(), "--seed", "3"])
+                .status()
+                .expect("run flowgen");
+            assert!(status.success());
+            tmp.path().to_path_buf()
+        }
+    };
     let mut objects = Vec::new();
-    let mut stack = vec![tmp.path().to_path_buf()];
+    let mut stack = vec![root];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
@@ -372,17 +411,36 @@ fn engine_cost_per_record() {
         let parts: Vec<&str> = name.split('_').collect();
         (parts[parts.len() - 2].to_owned(), name)
     });
+    if let Some(n) = std::env::var("ENGINE_COST_OBJECTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        objects.truncate(n);
+    }
     let default = std::fs::read_to_string(
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../policies/detections/default.yaml"),
     )
     .unwrap();
-    let full = pack(&default);
+    let extra = std::env::var_os("ENGINE_COST_RULES").map(|p| {
+        (
+            p.to_string_lossy().into_owned(),
+            std::fs::read_to_string(&p).unwrap(),
+        )
+    });
+    let mut layers = vec![flowkeeper_analyze::PackSource {
+        name: "default.yaml",
+        text: &default,
+    }];
+    if let Some((name, text)) = &extra {
+        layers.push(flowkeeper_analyze::PackSource { name, text });
+    }
+    let full = RulePack::from_yaml_layers(&layers).unwrap_or_else(|e| panic!("{e:?}"));
     let cx = Engine::new(&full).classifier();
     let mut flows = Vec::new();
     for (source, path) in objects.iter().enumerate() {
         let mut text = String::new();
-        flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+        flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap())
             .read_to_string(&mut text)
             .unwrap();
         let file = flowlog::S3TextFile::parse(&text).unwrap();
@@ -393,16 +451,23 @@ fn engine_cost_per_record() {
             ));
         }
     }
-    // The full pack, then the same without detectors (dedupe and reports only), then each
-    // detector alone on top of that: the differences are each part's cost.
+    // The full pack, then the same without detectors (dedupe and reports only), then without
+    // the dedupe too (reports only), then each detector alone on top of dedupe and reports:
+    // the differences are each part's cost.
     let mut runs: Vec<(String, RulePack)> = vec![("all".into(), full.clone())];
     let mut bare = full.clone();
     bare.detectors.clear();
     runs.push(("dedupe+reports".into(), bare.clone()));
+    let mut reports_only = bare.clone();
+    reports_only.settings.dedupe = false;
+    runs.push(("reports".into(), reports_only));
     for d in &full.detectors {
         let mut one = bare.clone();
         one.detectors.push(d.clone());
         runs.push((d.id.clone(), one));
+    }
+    if let Ok(only) = std::env::var("ENGINE_COST_ONLY") {
+        runs.retain(|(name, _)| only.split(',').any(|o| o == name));
     }
     for (name, p) in &runs {
         let mut engine = Engine::new(p);

@@ -10,7 +10,9 @@
 //! no security group and logs the internet's unsolicited SYNs as ACCEPT before dropping
 //! them, so a server that is a relay is only exposed when it answered (a SYN-ACK or data).
 
-use super::{CloseCx, Detector, DetectorStats, Rule, Tally, approx, conn, set_hosts, set_port};
+use super::{
+    CloseCx, Detector, DetectorStats, Rule, Shared, Tally, approx, conn, set_hosts, set_port,
+};
 use crate::addr::Addr;
 use crate::addr::Class;
 use crate::finding::{Finding, Origin};
@@ -51,7 +53,7 @@ impl AdminExposure {
 
 impl Detector for AdminExposure {
     #[inline]
-    fn observe(&mut self, f: &Flow, origin: Origin) {
+    fn observe(&mut self, f: &Flow, origin: Origin, _shared: &mut Shared) {
         let Some(t) = f.time else {
             return;
         };
@@ -109,7 +111,7 @@ impl Detector for AdminExposure {
         self.findings += made;
     }
 
-    fn stats(&self) -> DetectorStats {
+    fn stats(&self, _shared: &Shared) -> DetectorStats {
         self.rule.stats(&self.state, self.findings, 0)
     }
 }

@@ -10,16 +10,17 @@
 //! exfiltration, and are skipped; records whose initiator is unknown count.
 //!
 //! Every internal → external pair may carry traffic, so exact per-pair state would grow with
-//! the number of peers. Instead each window has a Count-Min sketch (4 × 8192 counters,
-//! 256 KiB) of bytes per pair; a pair becomes a *candidate* once its estimate reaches a quarter
-//! of `min_bytes`, and only candidates hold exact state. A finding's `bytes` is the sketch
-//! estimate at window close: never below the truth, above it by more than
-//! e/8192 ≈ 0.033% of the window's total external bytes with probability ≤ 1.8%. Its
+//! the number of peers. Instead each window has a Count-Min sketch (2 × 16384 counters,
+//! 256 KiB; a closed window's is cleared and reused) of bytes per pair; a pair becomes a
+//! *candidate* once its estimate reaches a quarter of `min_bytes`, and only candidates hold
+//! exact state. A finding's `bytes` is the sketch estimate at window close: never below the
+//! truth, above it by more than e²/16384 ≈ 0.045% of the window's total external bytes with
+//! probability ≤ 1.8%. Its
 //! `flows`, `packets` and evidence cover the records since the pair became a candidate.
 
 use std::collections::VecDeque;
 
-use super::{CloseCx, Detector, DetectorStats, Rule, Tally, human_bytes};
+use super::{CloseCx, Detector, DetectorStats, Rule, Shared, Tally, human_bytes};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -28,7 +29,7 @@ use crate::sketch::{CountMin, hash_addr, mix64};
 use crate::time::window_start;
 use crate::window::Windowed;
 
-const SKETCH_WIDTH: usize = 1 << 13;
+const SKETCH_WIDTH: usize = 1 << 14;
 
 pub struct Exfiltration {
     rule: Rule,
@@ -36,6 +37,8 @@ pub struct Exfiltration {
     promote_at: u64,
     exclude_aws_services: bool,
     sketches: VecDeque<(u64, CountMin)>,
+    /// A closed window's sketch, kept for the next window (no fresh pages).
+    spare: Option<CountMin>,
     candidates: Windowed<(Addr, Addr), Tally>,
     findings: u64,
 }
@@ -53,6 +56,7 @@ impl Exfiltration {
             promote_at: (min_bytes / 4).max(1),
             exclude_aws_services,
             sketches: VecDeque::new(),
+            spare: None,
             candidates,
             findings: 0,
         }
@@ -63,7 +67,14 @@ impl Exfiltration {
             Some(i) if self.sketches[i].0 == ws => i,
             found => {
                 let i = found.map_or(0, |i| i + 1);
-                self.sketches.insert(i, (ws, CountMin::new(SKETCH_WIDTH)));
+                let sketch = match self.spare.take() {
+                    Some(mut s) => {
+                        s.clear();
+                        s
+                    }
+                    None => CountMin::new(SKETCH_WIDTH),
+                };
+                self.sketches.insert(i, (ws, sketch));
                 i
             }
         };
@@ -73,7 +84,7 @@ impl Exfiltration {
 
 impl Detector for Exfiltration {
     #[inline]
-    fn observe(&mut self, f: &Flow, origin: Origin) {
+    fn observe(&mut self, f: &Flow, origin: Origin, _shared: &mut Shared) {
         let (Some((src, dst)), Some(t)) = (f.peers, f.time) else {
             return;
         };
@@ -111,6 +122,7 @@ impl Detector for Exfiltration {
             rule,
             min_bytes,
             sketches,
+            spare,
             candidates,
             findings,
             ..
@@ -154,15 +166,27 @@ impl Detector for Exfiltration {
             .front()
             .is_some_and(|(s, _)| s.saturating_add(window) <= frontier)
         {
-            sketches.pop_front();
+            if let Some((_, s)) = sketches.pop_front()
+                && watermark != u64::MAX
+            {
+                *spare = Some(s);
+            }
+        }
+        if watermark == u64::MAX {
+            *spare = None; // the end: nothing will reuse it
         }
     }
 
-    fn stats(&self) -> DetectorStats {
+    fn stats(&self, _shared: &Shared) -> DetectorStats {
         self.rule.stats(
             &self.candidates,
             self.findings,
-            self.sketches.len() * SKETCH_WIDTH * 4 * 8,
+            self.sketches
+                .iter()
+                .map(|(_, s)| s)
+                .chain(&self.spare)
+                .map(CountMin::bytes)
+                .sum(),
         )
     }
 }

@@ -3,9 +3,10 @@
 //! port); hosts are counted exactly up to 32, then HyperLogLog. Public clients' keys go
 //! through the admission gate (the internet is a large key space).
 
-use super::probing::{self, Answers, Probed, Role};
+use super::probing::{self, Probed, Role};
 use super::{
-    CloseCx, Detector, DetectorStats, Rule, approx, in_scope, probe_conn, set_hosts, set_port,
+    CloseCx, Detector, DetectorStats, Rule, Shared, approx, in_scope, probe_conn, set_hosts,
+    set_port,
 };
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
@@ -25,7 +26,8 @@ pub struct HostSweep {
     sources: SourceScope,
     probing: Probing,
     state: Windowed<Key, Probed<Addr>>,
-    answers: Answers,
+    /// Index of its answer filters in [`Shared`], and whether it counts their bytes.
+    answers: (usize, bool),
     findings: u64,
 }
 
@@ -36,9 +38,9 @@ impl HostSweep {
         probes_only: bool,
         sources: SourceScope,
         probing: Probing,
+        answers: (usize, bool),
     ) -> Self {
         let state = rule.windowed(64).with_gate(rule.promote_at);
-        let answers = Answers::new(rule.window);
         HostSweep {
             rule,
             min_hosts,
@@ -54,7 +56,7 @@ impl HostSweep {
 
 impl Detector for HostSweep {
     #[inline]
-    fn observe(&mut self, f: &Flow, origin: Origin) {
+    fn observe(&mut self, f: &Flow, origin: Origin, shared: &mut Shared) {
         let Some(t) = f.time else {
             return;
         };
@@ -68,7 +70,9 @@ impl Detector for HostSweep {
         match probing::role(f, &c, self.probes_only) {
             Role::Probe => {
                 let public = probing::is_public(c.client_class);
-                let seen = self.answers.check(t, probing::conn_hash(&c));
+                let seen = shared
+                    .answers(self.answers.0)
+                    .check(t, probing::conn_hash(&c));
                 let slot = if public {
                     let h =
                         mix64(hash_addr(c.client) ^ (u64::from(c.proto) << 16 | u64::from(c.port)));
@@ -90,14 +94,18 @@ impl Detector for HostSweep {
                 }
             }
             Role::ClientData => {
-                self.answers.note(t, probing::conn_hash(&c), true);
+                shared
+                    .answers(self.answers.0)
+                    .note(t, probing::conn_hash(&c), true);
                 if let Some(s) = self.state.get(t, &key) {
                     s.touched.insert(c.server);
                     s.learn(c.server, (true, true));
                 }
             }
             Role::Reply(data) => {
-                self.answers.note(t, probing::conn_hash(&c), data);
+                shared
+                    .answers(self.answers.0)
+                    .note(t, probing::conn_hash(&c), data);
                 if let Some(s) = self.state.get(t, &key) {
                     s.learn(c.server, (true, data));
                 }
@@ -139,13 +147,13 @@ impl Detector for HostSweep {
                 made += 1;
             }
         });
-        self.answers.close(watermark);
         self.findings += made;
     }
 
-    fn stats(&self) -> DetectorStats {
-        self.rule
-            .stats(&self.state, self.findings, self.answers.bytes())
+    fn stats(&self, shared: &Shared) -> DetectorStats {
+        let (at, owner) = self.answers;
+        let answers = if owner { shared.answer_bytes(at) } else { 0 };
+        self.rule.stats(&self.state, self.findings, answers)
     }
 }
 

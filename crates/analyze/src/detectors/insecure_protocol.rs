@@ -6,7 +6,7 @@
 //! window; `ours` names our side. A relay server (a NAT gateway's interface) counts only
 //! when it answered, as for admin-port exposure.
 
-use super::{CloseCx, Detector, DetectorStats, Rule, Tally, conn, set_port};
+use super::{CloseCx, Detector, DetectorStats, Rule, Shared, Tally, conn, set_port};
 use crate::addr::Addr;
 use crate::addr::Class;
 use crate::finding::{Finding, Origin};
@@ -38,7 +38,7 @@ impl InsecureProtocol {
 
 impl Detector for InsecureProtocol {
     #[inline]
-    fn observe(&mut self, f: &Flow, origin: Origin) {
+    fn observe(&mut self, f: &Flow, origin: Origin, _shared: &mut Shared) {
         let Some(t) = f.time else {
             return;
         };
@@ -96,7 +96,7 @@ impl Detector for InsecureProtocol {
         self.findings += made;
     }
 
-    fn stats(&self) -> DetectorStats {
+    fn stats(&self, _shared: &Shared) -> DetectorStats {
         self.rule.stats(&self.state, self.findings, 0)
     }
 }

@@ -3,7 +3,7 @@
 //! window; rejected attempts count too unless `include_rejected: false`. Servers are counted
 //! exactly up to 32, then HyperLogLog.
 
-use super::{CloseCx, Detector, DetectorStats, Rule, Tally, approx, conn, set_hosts};
+use super::{CloseCx, Detector, DetectorStats, Rule, Shared, Tally, approx, conn, set_hosts};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -44,7 +44,7 @@ impl LateralMovement {
 
 impl Detector for LateralMovement {
     #[inline]
-    fn observe(&mut self, f: &Flow, origin: Origin) {
+    fn observe(&mut self, f: &Flow, origin: Origin, _shared: &mut Shared) {
         let Some(t) = f.time else {
             return;
         };
@@ -115,7 +115,7 @@ impl Detector for LateralMovement {
         self.findings += made;
     }
 
-    fn stats(&self) -> DetectorStats {
+    fn stats(&self, _shared: &Shared) -> DetectorStats {
         self.rule.stats(&self.state, self.findings, 0)
     }
 }

@@ -4,7 +4,7 @@
 
 use flowlog::LogStatus;
 
-use super::{CloseCx, Detector, DetectorStats, Rule, Tally};
+use super::{CloseCx, Detector, DetectorStats, Rule, Shared, Tally};
 use crate::finding::{Finding, Origin};
 use crate::flow::{Flow, ShortId};
 use crate::text::{count, noun};
@@ -33,7 +33,7 @@ impl LogHealth {
 
 impl Detector for LogHealth {
     #[inline]
-    fn observe(&mut self, f: &Flow, origin: Origin) {
+    fn observe(&mut self, f: &Flow, origin: Origin, _shared: &mut Shared) {
         let Some(t) = f.time else {
             return;
         };
@@ -83,7 +83,7 @@ impl Detector for LogHealth {
         self.findings += made;
     }
 
-    fn stats(&self) -> DetectorStats {
+    fn stats(&self, _shared: &Shared) -> DetectorStats {
         self.rule.stats(&self.state, self.findings, 0)
     }
 }

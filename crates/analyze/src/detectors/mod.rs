@@ -57,17 +57,61 @@ pub struct CloseCx<'a> {
     pub relays: &'a Middleboxes,
 }
 
+/// State that several detectors use, owned by the engine and lent to each detector per
+/// record: the answer filters of port scans and host sweeps (one per window length and
+/// `probes_only`, see [`probing::Answers`]).
+#[derive(Default)]
+pub struct Shared {
+    answers: Vec<(u64, bool, probing::Answers)>,
+}
+
+impl Shared {
+    /// The index of the answer filters for windows of `window` seconds and `probes_only`,
+    /// created if new; the second value says whether this caller created them (and counts
+    /// their bytes in its statistics).
+    fn answers_for(&mut self, window: u64, probes_only: bool) -> (usize, bool) {
+        if let Some(i) = self
+            .answers
+            .iter()
+            .position(|(w, p, _)| *w == window && *p == probes_only)
+        {
+            return (i, false);
+        }
+        self.answers
+            .push((window, probes_only, probing::Answers::new(window)));
+        (self.answers.len() - 1, true)
+    }
+
+    /// Answer filters by index.
+    #[inline]
+    fn answers(&mut self, i: usize) -> &mut probing::Answers {
+        &mut self.answers[i].2
+    }
+
+    /// Bytes of the answer filters at `i`.
+    fn answer_bytes(&self, i: usize) -> usize {
+        self.answers[i].2.bytes()
+    }
+
+    /// Closes the windows ending at or before `watermark`.
+    pub fn close(&mut self, watermark: u64) {
+        for (_, _, a) in &mut self.answers {
+            a.close(watermark);
+        }
+    }
+}
+
 /// What the engine needs from a detector.
 pub trait Detector: Send {
     /// Looks at one record (already deduplicated, with a time).
-    fn observe(&mut self, flow: &Flow, origin: Origin);
+    fn observe(&mut self, flow: &Flow, origin: Origin, shared: &mut Shared);
     /// The end of the oldest open window.
     fn next_close(&self) -> Option<u64>;
     /// Closes the windows ending at or before `watermark` (all for `u64::MAX`), appending
     /// their findings.
     fn close(&mut self, watermark: u64, cx: &CloseCx<'_>, out: &mut Vec<Finding>);
     /// Statistics.
-    fn stats(&self) -> DetectorStats;
+    fn stats(&self, shared: &Shared) -> DetectorStats;
 }
 
 /// The identity and allow-lists of one pack entry.
@@ -369,8 +413,8 @@ macro_rules! each {
 
 impl Detector for AnyDetector {
     #[inline]
-    fn observe(&mut self, flow: &Flow, origin: Origin) {
-        each!(self, d => d.observe(flow, origin))
+    fn observe(&mut self, flow: &Flow, origin: Origin, shared: &mut Shared) {
+        each!(self, d => d.observe(flow, origin, shared))
     }
 
     fn next_close(&self) -> Option<u64> {
@@ -381,17 +425,19 @@ impl Detector for AnyDetector {
         each!(self, d => d.close(watermark, cx, out))
     }
 
-    fn stats(&self) -> DetectorStats {
-        each!(self, d => d.stats())
+    fn stats(&self, shared: &Shared) -> DetectorStats {
+        each!(self, d => d.stats(shared))
     }
 }
 
-/// Builds a detector for every enabled entry of the pack, in pack order. Each gets an equal
-/// share of `settings.state_budget`.
-pub fn build(pack: &RulePack, cx: &Classifier) -> Vec<AnyDetector> {
+/// Builds a detector for every enabled entry of the pack, in pack order, and the state they
+/// share. Each gets an equal share of `settings.state_budget`.
+pub fn build(pack: &RulePack, cx: &Classifier) -> (Vec<AnyDetector>, Shared) {
+    let mut shared = Shared::default();
     let enabled = pack.detectors.iter().filter(|d| d.enabled).count().max(1);
     let share = usize::try_from(pack.settings.state_budget / enabled as u64).unwrap_or(usize::MAX);
-    pack.detectors
+    let detectors = pack
+        .detectors
         .iter()
         .filter(|d| d.enabled)
         .map(|spec| {
@@ -410,25 +456,33 @@ pub fn build(pack: &RulePack, cx: &Classifier) -> Vec<AnyDetector> {
                     probes_only,
                     sources,
                     probing,
-                } => AnyDetector::PortScan(port_scan::PortScan::new(
-                    rule,
-                    *min_ports,
-                    *probes_only,
-                    *sources,
-                    *probing,
-                )),
+                } => {
+                    let answers = shared.answers_for(rule.window, *probes_only);
+                    AnyDetector::PortScan(port_scan::PortScan::new(
+                        rule,
+                        *min_ports,
+                        *probes_only,
+                        *sources,
+                        *probing,
+                        answers,
+                    ))
+                }
                 Params::HostSweep {
                     min_hosts,
                     probes_only,
                     sources,
                     probing,
-                } => AnyDetector::HostSweep(host_sweep::HostSweep::new(
-                    rule,
-                    *min_hosts,
-                    *probes_only,
-                    *sources,
-                    *probing,
-                )),
+                } => {
+                    let answers = shared.answers_for(rule.window, *probes_only);
+                    AnyDetector::HostSweep(host_sweep::HostSweep::new(
+                        rule,
+                        *min_hosts,
+                        *probes_only,
+                        *sources,
+                        *probing,
+                        answers,
+                    ))
+                }
                 Params::Exfiltration {
                     min_bytes,
                     exclude_aws_services,
@@ -469,7 +523,8 @@ pub fn build(pack: &RulePack, cx: &Classifier) -> Vec<AnyDetector> {
                 }
             }
         })
-        .collect()
+        .collect();
+    (detectors, shared)
 }
 
 /// Whether a client of this class is in a rule's `sources` scope.

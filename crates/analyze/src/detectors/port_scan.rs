@@ -4,8 +4,8 @@
 //! counts once. Public clients' keys go through the admission gate.
 
 use super::host_sweep::answered_note;
-use super::probing::{self, Answers, Probed, Role};
-use super::{CloseCx, Detector, DetectorStats, Rule, approx, in_scope, probe_conn};
+use super::probing::{self, Probed, Role};
+use super::{CloseCx, Detector, DetectorStats, Rule, Shared, approx, in_scope, probe_conn};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -21,7 +21,8 @@ pub struct PortScan {
     sources: SourceScope,
     probing: Probing,
     state: Windowed<(Addr, Addr), Probed<u32>>,
-    answers: Answers,
+    /// Index of its answer filters in [`Shared`], and whether it counts their bytes.
+    answers: (usize, bool),
     findings: u64,
 }
 
@@ -32,9 +33,9 @@ impl PortScan {
         probes_only: bool,
         sources: SourceScope,
         probing: Probing,
+        answers: (usize, bool),
     ) -> Self {
         let state = rule.windowed(64).with_gate(rule.promote_at);
-        let answers = Answers::new(rule.window);
         PortScan {
             rule,
             min_ports,
@@ -50,7 +51,7 @@ impl PortScan {
 
 impl Detector for PortScan {
     #[inline]
-    fn observe(&mut self, f: &Flow, origin: Origin) {
+    fn observe(&mut self, f: &Flow, origin: Origin, shared: &mut Shared) {
         let Some(t) = f.time else {
             return;
         };
@@ -65,7 +66,9 @@ impl Detector for PortScan {
         match probing::role(f, &c, self.probes_only) {
             Role::Probe => {
                 let public = probing::is_public(c.client_class);
-                let seen = self.answers.check(t, probing::conn_hash(&c));
+                let seen = shared
+                    .answers(self.answers.0)
+                    .check(t, probing::conn_hash(&c));
                 let slot = if public {
                     let h = mix64(hash_addr(c.client) ^ hash_addr(c.server).rotate_left(29));
                     self.state.slot_gated(t, key, h, |held| Probed {
@@ -86,14 +89,18 @@ impl Detector for PortScan {
                 }
             }
             Role::ClientData => {
-                self.answers.note(t, probing::conn_hash(&c), true);
+                shared
+                    .answers(self.answers.0)
+                    .note(t, probing::conn_hash(&c), true);
                 if let Some(s) = self.state.get(t, &key) {
                     s.touched.insert(port);
                     s.learn(port, (true, true));
                 }
             }
             Role::Reply(data) => {
-                self.answers.note(t, probing::conn_hash(&c), data);
+                shared
+                    .answers(self.answers.0)
+                    .note(t, probing::conn_hash(&c), data);
                 if let Some(s) = self.state.get(t, &key) {
                     s.learn(port, (true, data));
                 }
@@ -140,12 +147,12 @@ impl Detector for PortScan {
                 made += 1;
             }
         });
-        self.answers.close(watermark);
         self.findings += made;
     }
 
-    fn stats(&self) -> DetectorStats {
-        self.rule
-            .stats(&self.state, self.findings, self.answers.bytes())
+    fn stats(&self, shared: &Shared) -> DetectorStats {
+        let (at, owner) = self.answers;
+        let answers = if owner { shared.answer_bytes(at) } else { 0 };
+        self.rule.stats(&self.state, self.findings, answers)
     }
 }

@@ -8,7 +8,8 @@
 //! target replied: SYN-ACK or data) and `served` (data flowed). Replies can arrive before or
 //! after the probe they answer (interfaces are logged in different objects), so every reply
 //! is also noted in a per-window [`Answers`] filter by (client, server, protocol, port) and
-//! looked up when a probe creates or extends a key.
+//! looked up when a probe creates or extends a key (one filter shared by the scan and sweep
+//! detectors of the same window).
 //!
 //! A target's reset (RST without SYN-ACK, at most two packets) is a closed port: neither an
 //! answer nor service.
@@ -34,12 +35,12 @@ use crate::finding::Severity;
 use crate::flow::Flow;
 use crate::initiator::{Answer, Initiator};
 use crate::rules::Probing;
-use crate::sketch::{Bloom, Countable, Distinct, hash_addr, mix64};
+use crate::sketch::{Countable, Distinct, PairFilter, hash_addr, mix64};
 use crate::time::window_start;
 
-/// Bits of each answer filter per window (2^22 bits = 512 KiB; 1 M replies ≈ 3.6% false
-/// positives).
-const ANSWER_BITS: u32 = 22;
+/// Lines of each window's answer filter: 2^14 lines of 512 bits (1 MiB; see [`PairFilter`]
+/// for its false-positive rates: ≈ 0.03% at 100 k replies in a window, ≈ 14% at 1 M).
+const ANSWER_LINES: u32 = 14;
 
 /// The hash of one (client, server, protocol, port) connection.
 #[inline]
@@ -51,10 +52,18 @@ pub fn conn_hash(c: &Conn) -> u64 {
     )
 }
 
-/// Per-window filters of connections answered and served.
+/// Per-window filters of connections answered and served (one [`PairFilter`] per window:
+/// answered is its marked set, served its flagged set). Port scans and host sweeps with the
+/// same window and `probes_only` share one (see [`super::Shared`]): a record's connection is
+/// the same for both, so each notes what the other would, and a filter costs one cache line
+/// per record, not one per detector. Filters of closed windows are kept (cleared) for the
+/// next window, so a new window costs no fresh pages.
 pub struct Answers {
     size: u64,
-    windows: VecDeque<(u64, Bloom, Bloom)>,
+    windows: VecDeque<(u64, PairFilter)>,
+    spare: Vec<PairFilter>,
+    /// The start and index of the window used last (most records fall in it).
+    last: (u64, usize),
 }
 
 impl Answers {
@@ -63,40 +72,64 @@ impl Answers {
         Answers {
             size: size.max(1),
             windows: VecDeque::new(),
+            spare: Vec::new(),
+            last: (u64::MAX, 0),
         }
+    }
+
+    /// The index of the window starting at `ws`, if open.
+    #[inline]
+    fn find(&mut self, ws: u64) -> Option<usize> {
+        if self.last.0 == ws {
+            return Some(self.last.1);
+        }
+        let i = self.windows.iter().rposition(|(s, _)| *s == ws)?;
+        self.last = (ws, i);
+        Some(i)
     }
 
     /// Notes a reply (or a client record that carried data) at `t`.
     #[inline]
     pub fn note(&mut self, t: u64, hash: u64, served: bool) {
         let ws = window_start(t, self.size);
-        let at = match self.windows.iter().rposition(|(s, _, _)| *s <= ws) {
-            Some(i) if self.windows[i].0 == ws => i,
-            found => {
-                let i = found.map_or(0, |i| i + 1);
-                self.windows
-                    .insert(i, (ws, Bloom::new(ANSWER_BITS), Bloom::new(ANSWER_BITS)));
-                i
-            }
+        let at = match self.find(ws) {
+            Some(i) => i,
+            None => self.open(ws),
         };
-        let (_, answered, data) = &mut self.windows[at];
-        answered.insert(hash);
-        if served {
-            data.insert(hash);
-        }
+        self.windows[at].1.insert(hash, served);
+    }
+
+    /// Opens the window starting at `ws` (in start order); returns its index.
+    #[cold]
+    fn open(&mut self, ws: u64) -> usize {
+        let i = self
+            .windows
+            .iter()
+            .rposition(|(s, _)| *s < ws)
+            .map_or(0, |i| i + 1);
+        let filter = match self.spare.pop() {
+            Some(mut f) => {
+                f.clear();
+                f
+            }
+            None => PairFilter::new(ANSWER_LINES),
+        };
+        self.windows.insert(i, (ws, filter));
+        self.last = (ws, i);
+        i
     }
 
     /// Whether the connection was answered, and served, in the window holding `t`.
     #[inline]
-    pub fn check(&self, t: u64, hash: u64) -> (bool, bool) {
+    pub fn check(&mut self, t: u64, hash: u64) -> (bool, bool) {
         let ws = window_start(t, self.size);
-        match self.windows.iter().rev().find(|(s, _, _)| *s == ws) {
-            Some((_, a, d)) => (a.contains(hash), d.contains(hash)),
+        match self.find(ws) {
+            Some(i) => self.windows[i].1.get(hash),
             None => (false, false),
         }
     }
 
-    /// Drops the filters of windows ending at or before `watermark`.
+    /// Drops the filters of windows ending at or before `watermark` (keeping one for reuse).
     pub fn close(&mut self, watermark: u64) {
         let frontier = if watermark == u64::MAX {
             u64::MAX
@@ -106,17 +139,28 @@ impl Answers {
         while self
             .windows
             .front()
-            .is_some_and(|(s, _, _)| s.saturating_add(self.size) <= frontier)
+            .is_some_and(|(s, _)| s.saturating_add(self.size) <= frontier)
         {
-            self.windows.pop_front();
+            if let Some((_, f)) = self.windows.pop_front()
+                && self.spare.is_empty()
+                && watermark != u64::MAX
+            {
+                self.spare.push(f);
+            }
         }
+        if watermark == u64::MAX {
+            self.spare.clear(); // the end: nothing will reuse it
+        }
+        self.last = (u64::MAX, 0);
     }
 
-    /// Bytes held.
+    /// Bytes held (open windows and the spare).
     pub fn bytes(&self) -> usize {
         self.windows
             .iter()
-            .map(|(_, a, d)| a.bytes() + d.bytes())
+            .map(|(_, f)| f)
+            .chain(&self.spare)
+            .map(PairFilter::bytes)
             .sum()
     }
 }
@@ -273,4 +317,46 @@ pub fn judge<T: Countable + Default>(
 #[inline]
 pub fn is_public(class: Class) -> bool {
     class == Class::Public
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_per_window_and_a_reused_filter_starts_empty() {
+        let mut a = Answers::new(300);
+        a.note(10, 7, false);
+        a.note(20, 8, true);
+        a.note(310, 9, true);
+        assert_eq!(a.check(299, 7), (true, false));
+        assert_eq!(a.check(0, 8), (true, true));
+        assert_eq!(a.check(310, 7), (false, false), "another window");
+        assert_eq!(a.check(599, 9), (true, true));
+        // An older window opened after a newer one is found too (out-of-order records).
+        a.note(5, 10, false);
+        assert_eq!(a.check(1, 10), (true, false));
+        assert_eq!(a.check(301, 10), (false, false));
+        // Closing [0, 300) keeps its filter for the next window, emptied.
+        a.close(300);
+        assert_eq!(a.check(10, 7), (false, false), "closed window");
+        a.note(610, 11, false);
+        for h in [7, 8, 10] {
+            assert_eq!(
+                a.check(610, h),
+                (false, false),
+                "key {h} leaked into a reused filter"
+            );
+        }
+        assert_eq!(a.check(610, 11), (true, false));
+        assert_eq!(
+            a.check(320, 9),
+            (true, true),
+            "the open window is untouched"
+        );
+        assert!(a.bytes() > 0);
+        a.close(u64::MAX);
+        assert_eq!(a.check(610, 11), (false, false));
+        assert_eq!(a.bytes(), 0, "nothing held after the last close");
+    }
 }

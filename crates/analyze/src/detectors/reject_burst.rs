@@ -5,7 +5,7 @@
 //! HyperLogLog). Public sources go through the admission gate; records it held count
 //! toward the threshold.
 
-use super::{CloseCx, Detector, DetectorStats, Rule, Tally, approx, set_hosts};
+use super::{CloseCx, Detector, DetectorStats, Rule, Shared, Tally, approx, set_hosts};
 use crate::addr::Addr;
 use crate::addr::Class;
 use crate::finding::{Finding, Origin};
@@ -47,7 +47,7 @@ impl RejectBurst {
 
 impl Detector for RejectBurst {
     #[inline]
-    fn observe(&mut self, f: &Flow, origin: Origin) {
+    fn observe(&mut self, f: &Flow, origin: Origin, _shared: &mut Shared) {
         let (Some((src, dst)), Some(t)) = (f.peers, f.time) else {
             return;
         };
@@ -103,7 +103,7 @@ impl Detector for RejectBurst {
         self.findings += made;
     }
 
-    fn stats(&self) -> DetectorStats {
+    fn stats(&self, _shared: &Shared) -> DetectorStats {
         self.rule.stats(&self.state, self.findings, 0)
     }
 }

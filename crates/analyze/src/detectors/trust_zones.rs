@@ -5,7 +5,7 @@
 //! `settings.initiator_unknown: ports` judged by the zones' own reply heuristic. One finding
 //! per connection (client, server, protocol, server port) and window.
 
-use super::{CloseCx, Detector, DetectorStats, Rule, Tally, conn, set_port};
+use super::{CloseCx, Detector, DetectorStats, Rule, Shared, Tally, conn, set_port};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
@@ -41,7 +41,7 @@ impl TrustZones {
 
 impl Detector for TrustZones {
     #[inline]
-    fn observe(&mut self, f: &Flow, origin: Origin) {
+    fn observe(&mut self, f: &Flow, origin: Origin, _shared: &mut Shared) {
         let (Some((src, dst)), Some(t)) = (f.peers, f.time) else {
             return;
         };
@@ -124,7 +124,7 @@ impl Detector for TrustZones {
         self.findings += made;
     }
 
-    fn stats(&self) -> DetectorStats {
+    fn stats(&self, _shared: &Shared) -> DetectorStats {
         self.rule.stats(&self.state, self.findings, 0)
     }
 }
