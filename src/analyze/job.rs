@@ -87,7 +87,7 @@ pub fn deliver(
             if !counts.is_empty() && tx.send(Message::Counts(counts)).is_err() {
                 return false;
             }
-            let text = match whole.and_then(|w| Some((w, w.range_of(text)?))) {
+            let piece_text = match whole.and_then(|w| Some((w, w.range_of(text)?))) {
                 Some((w, range)) => PieceText::Shared(w.clone(), range),
                 None => PieceText::Owned(text.to_vec()),
             };
@@ -95,7 +95,7 @@ pub fn deliver(
                 source,
                 schema: block.schema.clone(),
                 first_line,
-                text,
+                text: piece_text,
             });
             if shared.offer(&part) {
                 if tx.send(Message::Deferred(part)).is_err() {
