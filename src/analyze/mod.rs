@@ -47,8 +47,8 @@ use timeline::Timeline;
 const BATCHES_AHEAD: usize = 32;
 
 /// Bytes of whole-object buffers (compressed input and inflated text) across reading threads
-/// (`pool::Shared`): any object up to this size inflates whole (AWS's largest are ~75 MB
-/// inflated), one at a time if need be; larger ones stream.
+/// (`pool::Shared`): an object up to half of this inflates whole, larger ones (AWS's largest
+/// are ~75 MB inflated) stream, their parts decoded on every thread.
 pub const WHOLE_BUDGET: usize = 96 << 20;
 
 /// Most reading threads. The engine thread takes about as many records as two or three reading
@@ -346,7 +346,8 @@ pub fn run(
     let readers = settings.readers.clamp(1, MAX_READERS);
     let ahead = (BATCHES_AHEAD / readers).max(2);
     let next = AtomicUsize::new(0);
-    let shared = Shared::with_batches(WHOLE_BUDGET, 2 * readers, BATCHES_AHEAD);
+    let shared = Shared::with_batches(WHOLE_BUDGET, 2 * readers, BATCHES_AHEAD)
+        .with_max_grant(WHOLE_BUDGET / 2);
     let mut engine = Engine::new(pack);
     let classifier = engine.classifier();
     let fields = classifier.fields();
