@@ -42,6 +42,9 @@ use crate::time::window_start;
 /// for its false-positive rates: ≈ 0.03% at 100 k replies in a window, ≈ 14% at 1 M).
 const ANSWER_LINES: u32 = 14;
 
+/// [`Answers::noted`] before any note (no window starts at `u64::MAX`).
+const NOTHING_NOTED: (u64, u64, bool) = (u64::MAX, 0, false);
+
 /// The hash of one (client, server, protocol, port) connection.
 #[inline]
 pub fn conn_hash(c: &Conn) -> u64 {
@@ -64,6 +67,10 @@ pub struct Answers {
     spare: Vec<PairFilter>,
     /// The start and index of the window used last (most records fall in it).
     last: (u64, usize),
+    /// The last note (window start, hash, served) while its window is open: a port scan and
+    /// a host sweep sharing these filters note the same record's connection, and the second
+    /// insert would set no new bit, so it is skipped.
+    noted: (u64, u64, bool),
 }
 
 impl Answers {
@@ -74,6 +81,7 @@ impl Answers {
             windows: VecDeque::new(),
             spare: Vec::new(),
             last: (u64::MAX, 0),
+            noted: NOTHING_NOTED,
         }
     }
 
@@ -92,6 +100,11 @@ impl Answers {
     #[inline]
     pub fn note(&mut self, t: u64, hash: u64, served: bool) {
         let ws = window_start(t, self.size);
+        let (nws, nhash, nserved) = self.noted;
+        if nws == ws && nhash == hash && (nserved || !served) {
+            return; // already in this open window's filter (inserting is idempotent)
+        }
+        self.noted = (ws, hash, served);
         let at = match self.find(ws) {
             Some(i) => i,
             None => self.open(ws),
@@ -152,6 +165,7 @@ impl Answers {
             self.spare.clear(); // the end: nothing will reuse it
         }
         self.last = (u64::MAX, 0);
+        self.noted = NOTHING_NOTED;
     }
 
     /// Bytes held (open windows and the spare).
@@ -358,5 +372,31 @@ mod tests {
         a.close(u64::MAX);
         assert_eq!(a.check(610, 11), (false, false));
         assert_eq!(a.bytes(), 0, "nothing held after the last close");
+    }
+
+    #[test]
+    fn a_repeated_note_is_skipped_only_while_it_would_change_nothing() {
+        let mut a = Answers::new(300);
+        a.note(10, 7, false);
+        a.note(20, 7, false); // the same connection, same window: nothing new
+        assert_eq!(a.check(0, 7), (true, false));
+        a.note(30, 7, true); // now served: must not be skipped
+        assert_eq!(a.check(0, 7), (true, true));
+        a.note(40, 7, false); // weaker than what is there: skipped, still served
+        assert_eq!(a.check(0, 7), (true, true));
+        // Another window with the same hash is a new insert.
+        a.note(310, 7, false);
+        assert_eq!(a.check(310, 7), (true, false));
+        // After its window closed, the same note (a late record reopening [0, 300)) lands
+        // in a fresh filter: the memory of the last note is dropped at the close.
+        a.note(50, 8, true);
+        a.close(300);
+        assert_eq!(a.check(50, 8), (false, false), "closed window");
+        a.note(50, 8, true);
+        assert_eq!(
+            a.check(50, 8),
+            (true, true),
+            "the note after the close was skipped"
+        );
     }
 }
