@@ -39,8 +39,13 @@ pub(crate) fn u64(value: &str) -> Result<u64, K> {
     }
     let mut n: u64 = 0;
     if bytes.len() < 20 {
-        // 19 digits cannot overflow.
-        for &b in bytes {
+        // 19 digits cannot overflow. Eight digits at a time (timestamps have ten), then the
+        // rest one at a time: a non-digit anywhere is `InvalidNumber` either way.
+        let (chunks, rest) = bytes.as_chunks::<8>();
+        for chunk in chunks {
+            n = n * 100_000_000 + eight_digits(chunk).ok_or(K::InvalidNumber)?;
+        }
+        for &b in rest {
             let d = b.wrapping_sub(b'0');
             if d > 9 {
                 return Err(K::InvalidNumber);
@@ -65,6 +70,30 @@ pub(crate) fn u64(value: &str) -> Result<u64, K> {
     } else {
         Ok(n)
     }
+}
+
+/// The value of eight ASCII decimal digits (the first most significant), or `None` if a
+/// byte is not a digit: SWAR on one `u64`, no loop.
+#[inline]
+fn eight_digits(chunk: &[u8; 8]) -> Option<u64> {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    let x = u64::from_le_bytes(*chunk);
+    // Every byte below 0x80; none at or above b'9' + 1 (adding 0x46 sets its high bit, with no
+    // carry into the next byte since it is below 0x80); none below b'0' (with its high bit
+    // set, subtracting 0x30 borrows from no other byte and clears the bit only then).
+    let ascii = x & HIGH == 0;
+    let below_ten = x.wrapping_add(0x4646_4646_4646_4646) & HIGH == 0;
+    let at_least_zero = ((x | HIGH) - ZEROS) & HIGH == HIGH;
+    if !(ascii && below_ten && at_least_zero) {
+        return None;
+    }
+    // Byte k is digit k (0..=9); combine neighbours: pairs, quads, then the eight.
+    let d = x - ZEROS;
+    let d = (d * 10 + (d >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let d = (d * 100 + (d >> 16)) & 0x0000_ffff_0000_ffff;
+    let d = (d * 10_000 + (d >> 32)) & 0xffff_ffff;
+    Some(d)
 }
 
 #[inline]
@@ -197,6 +226,95 @@ mod tests {
                 expected: TrafficPath::EXPECTED
             })
         );
+    }
+
+    /// The digit-at-a-time parser `u64` had before its eight-digit steps.
+    fn u64_by_digit(value: &str) -> Result<u64, K> {
+        if value.is_empty() {
+            return Err(K::EmptyValue);
+        }
+        let mut n: Option<u64> = Some(0);
+        for b in value.bytes() {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return Err(K::InvalidNumber);
+            }
+            n = n.and_then(|n| n.checked_mul(10)?.checked_add(u64::from(d)));
+        }
+        n.ok_or(K::NumberOutOfRange { max: u64::MAX })
+    }
+
+    #[test]
+    fn eight_digit_steps_match_the_digit_loop() {
+        let mut cases: Vec<String> = [
+            "1418530010",
+            "1512564058000",
+            "12345678",
+            "99999999",
+            "00000000",
+            "0000000012",
+            "1234567890123456789",
+            "9999999999999999999",
+            "18446744073709551615",
+            "18446744073709551616",
+            "+1234567",
+            "-1234567",
+            "1234567-",
+            "12345678-",
+            "123456789a",
+            "1234 5678",
+            "1234/5678",
+            "1234:5678",
+            "12345678901234567:9",
+            "\u{0}1234567",
+            "１２３４５６７８",
+            "1234567\u{e9}",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Every byte value in every position of an eight- and a ten-digit number.
+        for len in [8, 10, 16, 19] {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut bytes = b"1234567890123456789"[..len].to_vec();
+                    bytes[at] = b;
+                    if let Ok(s) = String::from_utf8(bytes) {
+                        cases.push(s);
+                    }
+                }
+            }
+        }
+        for case in &cases {
+            assert_eq!(u64(case), u64_by_digit(case), "{case:?}");
+            if u64(case).is_ok() {
+                assert_eq!(u64(case).ok(), case.parse::<u64>().ok(), "{case:?}");
+            }
+        }
+        assert_eq!(u64("1418530010"), Ok(1_418_530_010));
+        assert_eq!(u64("9999999999999999999"), Ok(9_999_999_999_999_999_999));
+        assert_eq!(u64("0000000012"), Ok(12));
+        assert_eq!(u64("12345678-"), Err(K::InvalidNumber));
+        assert_eq!(u64("-1234567"), Err(K::InvalidNumber));
+        assert_eq!(u64("1234/5678"), Err(K::InvalidNumber));
+        assert_eq!(u64("1234:5678"), Err(K::InvalidNumber));
+    }
+
+    #[test]
+    fn eight_digits_checks_every_byte() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut chunk = *b"12345678";
+                chunk[at] = b;
+                let expected = std::str::from_utf8(&chunk)
+                    .ok()
+                    .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|s| s.parse::<u64>().ok());
+                assert_eq!(eight_digits(&chunk), expected, "{chunk:?}");
+            }
+        }
+        assert_eq!(eight_digits(b"00000000"), Some(0));
+        assert_eq!(eight_digits(b"99999999"), Some(99_999_999));
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub struct DecodePlan {
     schema: Schema,
     /// Column → field to parse, up to and including the last needed column.
     steps: Box<[Option<Field>]>,
+    /// The needed columns and their fields, in column order (`steps` without the skips).
+    needed: Box<[(usize, Field)]>,
 }
 
 impl Schema {
@@ -48,9 +50,15 @@ impl Schema {
         while steps.last().is_some_and(Option::is_none) {
             steps.pop();
         }
+        let needed = steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, step)| step.map(|field| (i, field)))
+            .collect();
         DecodePlan {
             schema: self.clone(),
             steps: steps.into_boxed_slice(),
+            needed,
         }
     }
 }
@@ -200,7 +208,7 @@ impl DecodePlan {
             plan: self,
             text,
             seps: Separators::new(text),
-            spaces: vec![0; self.schema.slots.len().saturating_sub(1)].into_boxed_slice(),
+            bounds: vec![0; self.schema.slots.len() + 1].into_boxed_slice(),
             start: 0,
             done: false,
         }
@@ -212,8 +220,9 @@ pub struct PlanLines<'p, 't> {
     plan: &'p DecodePlan,
     text: &'t [u8],
     seps: Separators<'t>,
-    /// The positions of the current line's spaces (one fewer than the schema's columns).
-    spaces: Box<[usize]>,
+    /// Where the current line's values start, one per column, then one past its end plus
+    /// one: value `i` is `bounds[i]..bounds[i + 1] - 1` (`bounds[i + 1] - 1` is its space).
+    bounds: Box<[usize]>,
     /// Where the next line starts.
     start: usize,
     done: bool,
@@ -258,15 +267,16 @@ impl<'t> PlanLines<'_, 't> {
     fn decode_line(&mut self, record: &mut FlowRecord<'t>) -> Result<usize, Option<usize>> {
         let bytes = self.text;
         let start = self.start;
-        let spaces = &mut self.spaces;
-        let mut k = 0;
+        let bounds = &mut self.bounds;
+        let columns = bounds.len() - 1;
+        let mut k = 1;
         let end = loop {
             match self.seps.next() {
                 Some((at, false)) => {
-                    let Some(slot) = spaces.get_mut(k) else {
+                    if k == columns {
                         return Err(None); // too many values
-                    };
-                    *slot = at;
+                    }
+                    bounds[k] = at + 1;
                     k += 1;
                 }
                 Some((at, true)) => break at,
@@ -275,21 +285,19 @@ impl<'t> PlanLines<'_, 't> {
         };
         let line_end = without_cr(bytes, start, end);
         // Too few values, or none at all (an empty line is not one empty value).
-        if k != spaces.len() || line_end == start {
+        if k != columns || line_end == start {
             return Err(Some(end));
         }
+        bounds[0] = start;
+        bounds[columns] = line_end + 1;
         let Some(line) = self.seps.text(start, line_end) else {
             return Err(Some(end));
         };
         record.line = "";
         let mut addrs = crate::decode::AddrText::default();
-        for (i, &step) in self.plan.steps.iter().enumerate() {
-            let Some(field) = step else { continue };
-            let from = match i {
-                0 => 0,
-                _ => spaces[i - 1] + 1 - start,
-            };
-            let to = spaces.get(i).map_or(line.len(), |&at| at - start);
+        for &(i, field) in &self.plan.needed {
+            // `i < columns` (the plan's steps stop at the schema's last column).
+            let (from, to) = (bounds[i] - start, bounds[i + 1] - 1 - start);
             let Some(value) = line.get(from..to) else {
                 return Err(Some(end));
             };

@@ -226,3 +226,107 @@ fn lines_of_the_public_fixtures_decode_like_each_line_on_its_own() {
     }
     assert!(lines_compared >= 54 * 2 * 8, "{lines_compared}");
 }
+
+/// Numbers of eight digits and more (parsed eight at a time), short schemas (one column:
+/// no space at all) and the reuse of `srcaddr` for `pkt-srcaddr`: the one-pass decoder, the
+/// per-line plan and the full decoder give the same record or the same error.
+#[test]
+fn long_numbers_short_schemas_and_packet_addresses_decode_alike() {
+    let numbers = [
+        "1418530010",
+        "1512564058000",
+        "12345678",
+        "99999999",
+        "0000000012",
+        "-",
+        "",
+        "+1418530010",
+        "-141853001",
+        "14185300-1",
+        "141853001x",
+        "1418 530010",
+        "1418:30010",
+        "1418/30010",
+        "9999999999999999999",
+        "18446744073709551615",
+        "18446744073709551616",
+        "99999999999999",
+        "1418530010\r",
+    ];
+    let addrs = [
+        "10.0.0.1",
+        "10.0.0.2",
+        "172.31.116.139",
+        "172.31.126.139",
+        "255.255.255.255",
+        "-",
+        "01.2.3.4",
+        "1.2.3.256",
+        "2001:db8::1",
+        "2001:db8:1234:a100:8d6e:3477:df66:f105",
+    ];
+    let schemas = [
+        "start",
+        "start end",
+        "packets start",
+        "srcaddr pkt-srcaddr start",
+    ];
+    for header in schemas {
+        let schema = Schema::from_header(header).unwrap();
+        let columns = schema.len();
+        let mut lines = Vec::new();
+        for n in numbers {
+            for a in addrs {
+                let line = match columns {
+                    1 => n.to_string(),
+                    2 => format!("{n} {n}"),
+                    _ => format!("{a} {} {n}", addrs[(a.len() + n.len()) % addrs.len()]),
+                };
+                lines.push(line.clone());
+                if columns == 3 {
+                    lines.push(format!("{a} {a} {n}"));
+                }
+            }
+        }
+        let text = lines.join("\n");
+        for fields in [
+            schema
+                .columns()
+                .iter()
+                .filter_map(|c| c.field())
+                .collect::<Vec<_>>(),
+            vec![],
+        ] {
+            let plan = schema.plan(&fields);
+            compare(&plan, text.as_bytes()).unwrap_or_else(|e| panic!("{header}: {e}"));
+        }
+        let plan = schema.plan(
+            &schema
+                .columns()
+                .iter()
+                .filter_map(|c| c.field())
+                .collect::<Vec<_>>(),
+        );
+        let mut all = plan.lines(text.as_bytes());
+        for line in &lines {
+            let mut rec = FlowRecord::default();
+            let (_, got) = all.next(&mut rec).unwrap();
+            let want = schema.decode(line);
+            match (&want, &got) {
+                (Ok(w), Ok(())) => assert_eq!(
+                    (w.start, w.end, w.packets, w.srcaddr, w.pkt_srcaddr),
+                    (
+                        rec.start,
+                        rec.end,
+                        rec.packets,
+                        rec.srcaddr,
+                        rec.pkt_srcaddr
+                    ),
+                    "{header}: {line:?}"
+                ),
+                (Err(w), Err(g)) => assert_eq!(w, g, "{header}: {line:?}"),
+                _ => panic!("{header}: {line:?}: {got:?} instead of {want:?}"),
+            }
+        }
+    }
+}
