@@ -368,27 +368,7 @@ async fn regression_a_key_with_a_control_character_is_listed_and_shown_escaped()
 #[tokio::test]
 async fn discover_makes_the_vpcs_ipv6_block_ours_and_ssh_over_ipv6_from_the_internet_is_found() {
     let acct = Account::new().await;
-    let ec2 = acct.ec2("us-east-1");
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.20.0.0/16")
-        .amazon_provided_ipv6_cidr_block(true)
-        .send()
-        .await
-        .unwrap()
-        .vpc
-        .unwrap();
-    let vpc_id = vpc.vpc_id().unwrap().to_string();
-    let described = ec2.describe_vpcs().vpc_ids(&vpc_id).send().await.unwrap();
-    let assoc = &described.vpcs()[0].ipv6_cidr_block_association_set()[0];
-    assert_eq!(
-        assoc.ipv6_cidr_block_state().and_then(|s| s.state()),
-        Some(&aws_sdk_ec2::types::VpcCidrBlockStateCode::Associated),
-        "the emulator answers the block as AWS does"
-    );
-    let block = assoc.ipv6_cidr_block().unwrap().to_string();
-    let net: std::net::Ipv6Addr = block.split('/').next().unwrap().parse().unwrap();
-    let host = std::net::Ipv6Addr::from(u128::from(net) | 0x10).to_string();
+    let host = ipv6_vpc(&acct, "10.20.0.0/16").await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("v6.log"),
@@ -465,8 +445,9 @@ async fn discover_makes_the_vpcs_ipv6_block_ours_and_ssh_over_ipv6_from_the_inte
     assert!(exposure_of(&json(&out)).is_empty(), "{err}");
 }
 
-/// The IPv6 block of a fresh VPC of `acct` and a host address in it.
-async fn ipv6_vpc(acct: &Account, v4: &str) -> (String, String) {
+/// A host address in the IPv6 block of a fresh VPC of `acct` (Amazon-provided, `associated`
+/// as AWS answers).
+async fn ipv6_vpc(acct: &Account, v4: &str) -> String {
     let ec2 = acct.ec2("us-east-1");
     let vpc = ec2
         .create_vpc()
@@ -483,15 +464,15 @@ async fn ipv6_vpc(acct: &Account, v4: &str) -> (String, String) {
         .send()
         .await
         .unwrap();
-    let block = described.vpcs()[0].ipv6_cidr_block_association_set()[0]
-        .ipv6_cidr_block()
-        .unwrap()
-        .to_string();
+    let assoc = &described.vpcs()[0].ipv6_cidr_block_association_set()[0];
+    assert_eq!(
+        assoc.ipv6_cidr_block_state().and_then(|s| s.state()),
+        Some(&aws_sdk_ec2::types::VpcCidrBlockStateCode::Associated),
+        "the emulator answers the block as AWS does"
+    );
+    let block = assoc.ipv6_cidr_block().unwrap().to_string();
     let net: std::net::Ipv6Addr = block.split('/').next().unwrap().parse().unwrap();
-    (
-        block,
-        std::net::Ipv6Addr::from(u128::from(net) | 0x10).to_string(),
-    )
+    std::net::Ipv6Addr::from(u128::from(net) | 0x10).to_string()
 }
 
 /// #11 leftover: with a config, `--discover` reads every account of the estate (as plan and
@@ -503,8 +484,8 @@ async fn ipv6_vpc(acct: &Account, v4: &str) -> (String, String) {
 async fn discover_with_a_config_reads_every_account_of_the_estate() {
     let caller = Account::new().await;
     let other = Account::new().await;
-    let (_, mine) = ipv6_vpc(&caller, "10.30.0.0/16").await;
-    let (_, theirs) = ipv6_vpc(&other, "10.31.0.0/16").await;
+    let mine = ipv6_vpc(&caller, "10.30.0.0/16").await;
+    let theirs = ipv6_vpc(&other, "10.31.0.0/16").await;
     let unreachable = support::fresh_account_id();
     let config = |accounts: &str| {
         format!(
