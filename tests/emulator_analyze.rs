@@ -551,6 +551,20 @@ async fn discover_with_a_config_reads_every_account_of_the_estate() {
     let (_, err) = expect_exit(&out, 2);
     assert_eq!(subjects(&json(&out)).len(), 1, "{err}");
 
+    // --regions replaces the configured regions: every account is read there (here nothing
+    // of theirs is in eu-west-1 but its default VPC, so the login is no longer seen as ours).
+    let mut elsewhere = args.to_vec();
+    elsewhere.extend(["--regions", "eu-west-1"]);
+    let out = caller.run(dir.path(), &elsewhere);
+    let (_, err) = expect_exit(&out, 0);
+    assert!(
+        err.contains(&format!("account {} in eu-west-1", caller.id))
+            && err.contains(&format!("account {} in eu-west-1", other.id))
+            && err.contains("(the accounts of "),
+        "{err}"
+    );
+    assert!(subjects(&json(&out)).is_empty(), "{err}");
+
     // An account without a role: named, the rest discovered and analyzed, exit 1.
     let dir = support::workdir(&config(&format!("{both}  - {{ id: \"{unreachable}\" }}\n")));
     std::fs::write(

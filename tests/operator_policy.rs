@@ -162,6 +162,8 @@ fn the_operator_and_analyze_policies_allow_every_call_flowkeeper_makes() {
         "organizations:ListAccounts",
         "organizations:DescribeOrganization",
         "sts:AssumeRole",
+        // `regions: all` in the config.
+        "ec2:DescribeRegions",
     ];
     for op in ANALYZE_ONLY.iter().chain(&discovery) {
         assert!(ops.contains(*op), "{op} is still called");

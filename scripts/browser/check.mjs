@@ -22,8 +22,10 @@ const USAGE = `usage: scripts/browser-check REPORT.html --screenshot OUT.png [op
   --all VALUE         the filter value that shows every row (default: all)
   --sort SELECTOR     sortable column headers (e.g. "#incidents th[data-sort]"): each is
                       clicked twice and the rows must then be ordered by that column's
-                      cells' data-value (numbers when the header has data-sort="num"), in the
-                      direction its aria-sort attribute names; every header is checked
+                      cells' data-value (numbers when the header has data-sort="num"; a
+                      value that is not one fails), in the direction its aria-sort attribute
+                      names, and the two clicks must give both directions; a column whose
+                      rows all hold the same value is reported as not checked
   --timeout-ms N      deadline for the whole check (default: 60000)
 
 Chromium: $CHROMIUM, else /usr/bin/chromium (Debian package chromium; scripts/ensure-browser).`;
@@ -134,9 +136,11 @@ async function checkSort(page, opts) {
     const name = (await head.innerText()).replace(/[\u25B2\u25BC]/g, "").trim();
     const numeric = (await head.getAttribute("data-sort")) === "num";
     const col = await head.evaluate((e) => e.cellIndex);
+    const dirs = [];
     for (let click = 0; click < 2; click++) {
       await head.click();
       const dir = await head.getAttribute("aria-sort");
+      dirs.push(dir);
       const state = await page.$$eval(opts.rows, (els, c) => els.map((e) => [e.outerHTML,
         e.cells[c] ? e.cells[c].getAttribute("data-value") : null]), col);
       if (state.length !== before.length) {
@@ -153,6 +157,15 @@ async function checkSort(page, opts) {
         problems.push(`sort ${JSON.stringify(name)}: a row has no data-value in column ${col + 1}`);
         continue;
       }
+      if (numeric && values.some((v) => v === "" || Number.isNaN(Number(v)))) {
+        problems.push(`sort ${JSON.stringify(name)}: a data-value in this numeric column is not a number`);
+        continue;
+      }
+      if (new Set(values).size < 2) {
+        // Any order is "in order": nothing to learn from this column.
+        if (click === 0) console.error(`sort ${JSON.stringify(name)}: not checked, every row has the same value`);
+        continue;
+      }
       const cmp = (a, b) => numeric ? Number(a) - Number(b) : (a < b ? -1 : a > b ? 1 : 0);
       const sign = dir === "ascending" ? 1 : -1;
       const bad = values.findIndex((v, k) => k > 0 && cmp(values[k - 1], v) * sign > 0);
@@ -162,6 +175,7 @@ async function checkSort(page, opts) {
         console.error(`sort ${JSON.stringify(name)} ${dir}: ${values.length} rows in order`);
       }
     }
+    if (dirs[0] === dirs[1]) problems.push(`sort ${JSON.stringify(name)}: two clicks both left aria-sort ${JSON.stringify(dirs[0])}`);
   }
   if (before.length > 1 && !reordered) problems.push("no header click changed the order of the rows");
   return problems;

@@ -193,7 +193,11 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
             .iter()
             .any(|i| matches!(i, Input::S3 { .. } | Input::CloudWatch { .. }));
     let aws = if needs_aws {
-        match super::connect(&flags.aws).await {
+        let settings = match args.discover {
+            true => analyze_networks::with_config_region(flags),
+            false => flags.aws.clone(),
+        };
+        match super::connect(&settings).await {
             Ok(aws) => Some(aws),
             Err(status) => return status,
         }
@@ -291,10 +295,18 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
         match analyze_networks::discover_for(flags, aws).await {
             Ok(d) => {
                 if !flags.quiet {
+                    let whose = d
+                        .config
+                        .as_ref()
+                        .map_or(String::new(), |c| format!(" (the accounts of {c})"));
+                    let places = if d.places.is_empty() {
+                        "no account or region".to_string()
+                    } else {
+                        d.places.join("; ")
+                    };
                     eprintln!(
-                        "ours from --discover in {}: {}",
-                        d.places.join("; "),
-                        d.found.describe()
+                        "ours from --discover{whose} in {places}: {}",
+                        Safe(&d.found.describe())
                     );
                 }
                 for u in &d.found.unreadable {
@@ -313,7 +325,7 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
                 return fail(
                     e,
                     Some(
-                        "--discover needs ec2:DescribeVpcs and ec2:DescribeNetworkInterfaces (policies/flowkeeper-analyze.json); without it, name your ranges in a --rules pack (networks.internal)",
+                        "--discover reads the config's accounts (when a config is used) and needs sts:GetCallerIdentity, ec2:DescribeVpcs and ec2:DescribeNetworkInterfaces (policies/flowkeeper-analyze.json); without it, name your ranges in a --rules pack (networks.internal)",
                     ),
                 );
             }

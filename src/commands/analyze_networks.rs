@@ -2,8 +2,8 @@
 //! CIDR blocks (DescribeVpcs) and middlebox interfaces (NAT gateways, load balancers, gateway
 //! load balancer endpoints, transit gateway attachments; DescribeNetworkInterfaces) of every
 //! account of the config (its `accounts:` or `organization:`, reached as `plan` and `audit`
-//! reach them, in each account's regions narrowed by `--regions`), or of the current account
-//! in `--regions`, else `--region`, when no config is used; with `--flow-log`, the CIDRs of
+//! reach them, in `--regions` when given, else in each account's configured regions), or of
+//! the current account in `--regions`, else `--region`, when no config is used; with `--flow-log`, the CIDRs of
 //! the flow log's VPC (its resource, or the VPC of its subnet or interface). The blocks go
 //! into the rule pack (`add_internal`, `add_middleboxes`, `add_nat_gateways`); nothing here
 //! classifies a record.
@@ -86,6 +86,20 @@ impl Discovered {
     }
 }
 
+/// The AWS settings for a `--discover` run: with a config, its first listed region is the
+/// fallback when none is set, as `plan` and `audit` do (STS and Organizations need one). A
+/// config that does not load changes nothing here ([`discover_for`] reports it).
+pub fn with_config_region(flags: &Settings) -> crate::aws::AwsSettings {
+    let mut settings = flags.aws.clone();
+    if (flags.config_given || flags.config.exists())
+        && let Ok(desired) = crate::config::load(&flags.config)
+        && let crate::model::Regions::List(list) = &desired.regions
+    {
+        settings.fallback_region = list.first().cloned();
+    }
+    settings
+}
+
 /// `--discover`: the estate of the config when one is used ([`discover_estate`]), else the
 /// current account in `--regions`, else the default region. An error here (no region, the
 /// config does not load, the current account cannot be read) stops the run; failures of
@@ -93,7 +107,9 @@ impl Discovered {
 pub async fn discover_for(flags: &Settings, aws: &Aws) -> Result<EstateDiscovery, String> {
     if flags.config_given || flags.config.exists() {
         let desired = crate::config::load(&flags.config).map_err(|d| d.to_string())?;
-        return discover_estate(flags, aws, &desired).await;
+        let mut d = discover_estate(flags, aws, &desired).await?;
+        d.config = Some(flags.config.display().to_string());
+        return Ok(d);
     }
     let regions = match &flags.filters.regions {
         Some(r) => r.clone(),
@@ -106,24 +122,32 @@ pub async fn discover_for(flags: &Settings, aws: &Aws) -> Result<EstateDiscovery
         found,
         places: vec![regions.join(", ")],
         failures: Vec::new(),
+        config: None,
     })
 }
 
-/// Every VPC and middlebox of the current account in `regions`.
+/// Every VPC and middlebox of the current account in `regions`; the first region that cannot
+/// be read is the error.
 pub async fn discover(aws: &Aws, regions: &[String]) -> Result<Discovered, String> {
     let mut found = Discovered::default();
-    discover_in(aws, regions, "", &mut found).await?;
-    Ok(found)
+    let mut failures = Vec::new();
+    discover_in(aws, regions, "", &mut found, &mut failures).await;
+    match failures.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(found),
+    }
 }
 
 /// Adds the VPCs and middleboxes of `aws`'s account in `regions` to `found`; `label` names
-/// the account in errors (empty for the current account).
+/// the account in errors (empty for the current account). A region that cannot be read is an
+/// error in the result (the others are still read); returns the regions read.
 async fn discover_in(
     aws: &Aws,
     regions: &[String],
     label: &str,
     found: &mut Discovered,
-) -> Result<(), String> {
+    failures: &mut Vec<String>,
+) -> Vec<String> {
     let place = |region: &str| {
         if label.is_empty() {
             format!("--discover in {region}")
@@ -131,18 +155,28 @@ async fn discover_in(
             format!("--discover in account {label}, {region}")
         }
     };
+    let mut read = Vec::new();
     for region in regions {
         let ec2 = aws.clients(region).ec2;
-        let vpcs = networks::describe_vpc_cidrs(&ec2, None)
-            .await
-            .map_err(|e| format!("{}: {e}", place(region)))?;
+        let vpcs = match networks::describe_vpc_cidrs(&ec2, None).await {
+            Ok(v) => v,
+            Err(e) => {
+                failures.push(format!("{}: {e}", place(region)));
+                continue;
+            }
+        };
+        let enis = match networks::describe_middlebox_enis(&ec2, None).await {
+            Ok(e) => e,
+            Err(e) => {
+                failures.push(format!("{}: {e}", place(region)));
+                continue;
+            }
+        };
         found.add_vpcs(&vpcs, region);
-        let enis = networks::describe_middlebox_enis(&ec2, None)
-            .await
-            .map_err(|e| format!("{}: {e}", place(region)))?;
         found.add_middleboxes(&enis, region);
+        read.push(region.clone());
     }
-    Ok(())
+    read
 }
 
 /// What `--discover` found across an estate.
@@ -153,11 +187,13 @@ pub struct EstateDiscovery {
     pub places: Vec<String>,
     /// Accounts (or regions of one) that could not be read, with why.
     pub failures: Vec<String>,
+    /// The config whose accounts were read (None: the current account only).
+    pub config: Option<String>,
 }
 
 /// `--discover` with a config: every account of the config (not narrowed by `--accounts`),
-/// each in its configured regions narrowed by `--regions`. An account that cannot be reached
-/// or read is a failure in the result; the others are still read.
+/// each in `--regions` when given, else in its configured regions. An account or region that
+/// cannot be reached or read is a failure in the result; the others are still read.
 pub async fn discover_estate(
     flags: &Settings,
     aws: &Aws,
@@ -169,19 +205,18 @@ pub async fn discover_estate(
         .map_err(|e| format!("--discover: cannot identify the current account: {e}"))?;
     let partition =
         crate::model::partition_of(&aws.default_region().unwrap_or_else(|| "us-east-1".into()));
-    let every_account = crate::targets::Filters {
-        accounts: None,
-        regions: flags.filters.regions.clone(),
-    };
+    let every_account = crate::targets::Filters::default();
     let set =
         crate::targets::discover_targets(desired, aws, &caller, partition, &every_account).await;
     let mut out = EstateDiscovery::default();
     for f in &set.failures {
-        let who = f
-            .account
-            .as_ref()
-            .map_or("an account".to_string(), |a| a.to_string());
-        out.failures.push(format!("--discover: {who}: {}", f.error));
+        out.failures.push(match &f.account {
+            Some(a) => format!("--discover: account {a}: {}", f.error),
+            None => format!(
+                "--discover: the accounts of the organization could not be listed, so none of them was discovered: {}",
+                f.error
+            ),
+        });
     }
     for target in &set.targets {
         let label = target.label();
@@ -193,19 +228,30 @@ pub async fn discover_estate(
                 continue;
             }
         };
-        let regions = match crate::targets::regions_for(target, &session, &every_account).await {
-            Ok(r) => r,
-            Err(e) => {
-                out.failures
-                    .push(format!("--discover: account {label}: {e}"));
-                continue;
-            }
+        // "Ours" is wherever the user says to look: --regions replaces the configured
+        // regions (narrowing them could leave an account with none, silently).
+        let regions = match &flags.filters.regions {
+            Some(r) => r.clone(),
+            None => match crate::targets::regions_for(target, &session, &every_account).await {
+                Ok(r) => r,
+                Err(e) => {
+                    out.failures
+                        .push(format!("--discover: account {label}: {e}"));
+                    continue;
+                }
+            },
         };
-        match discover_in(&session, &regions, &label, &mut out.found).await {
-            Ok(()) => out
-                .places
-                .push(format!("account {label} in {}", regions.join(", "))),
-            Err(e) => out.failures.push(e),
+        let read = discover_in(
+            &session,
+            &regions,
+            &label,
+            &mut out.found,
+            &mut out.failures,
+        )
+        .await;
+        if !read.is_empty() {
+            out.places
+                .push(format!("account {label} in {}", read.join(", ")));
         }
     }
     Ok(out)
