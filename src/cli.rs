@@ -250,9 +250,9 @@ pub struct AnalyzeArgs {
     #[arg(long = "flow-log", value_name = "FL_ID")]
     pub flow_log: Option<String>,
     /// Count every VPC CIDR (IPv4 and IPv6, DescribeVpcs) as ours, and the NAT gateways and
-    /// other middlebox interfaces as relays: of every account of the config (in its regions,
-    /// narrowed by --regions), or of the current account in --regions (or --region) when no
-    /// config is used.
+    /// other middlebox interfaces as relays: of every account of the config (in --regions,
+    /// else in its configured regions), or of the current account in --regions (or --region)
+    /// when no config is used.
     #[arg(long)]
     pub discover: bool,
     /// Field names of lines without a header (CloudWatch events, headerless files), space or
