@@ -6,9 +6,11 @@
 //! does not change the bytes.
 //!
 //! With `--aggregation 600` a record is delivered when its 10-minute interval closes, as AWS
-//! does: all jobs are generated first, then each VPC's records are regrouped by the 5-minute
-//! period in which their interval closed (ordered by that moment, so starts are out of order
-//! within an object) and written per period.
+//! does: all jobs are generated first, records are cut at their interface's own interval
+//! boundaries (each interface has its own phase), then each VPC's records are regrouped by
+//! the 5-minute period in which their interval closed (in no order within an object, as AWS
+//! promises none) and written per period. A record's start is then at most
+//! 600 s before it closes, so one object's starts span at most about 15 minutes.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -141,8 +143,9 @@ pub fn run(o: &Opts) -> Result<(), String> {
     let is_planted = |j: &Job| !o.benign_only && j.vpc == 0 && j.period == middle;
     if o.aggregation > 60 {
         let generated = generate_all(o, &vpcs, &pools, &jobs, periods, &planted, &is_planted)?;
-        let (written, objects) = write_by_delivery(o, &vpcs, grid, generated)?;
+        let (written, objects, delivered) = write_by_delivery(o, &vpcs, grid, generated)?;
         write_meta(o, &vpcs, grid, periods, written, objects, truth)?;
+        add_delivered(o, grid + PERIOD * delivered)?;
         report(o, written, objects);
         return Ok(());
     }
@@ -275,25 +278,62 @@ fn generate_all(
         .collect()
 }
 
-/// When a record's aggregation interval closes, which is when AWS publishes it: the first
-/// boundary after its end of its interface's own capture cycle (interfaces do not share a
-/// phase, so their deliveries spread over the 5-minute objects).
+/// The phase of an interface's own capture cycle (interfaces do not share one, so their
+/// deliveries spread over the 5-minute objects).
+fn phase(eni: u16, aggregation: u64) -> u64 {
+    u64::from(eni).wrapping_mul(137) % aggregation
+}
+
+/// When a record's aggregation interval closes, which is when AWS publishes it: the end of
+/// the interval of its interface's cycle that holds its start (see [`on_interface_cycle`]).
 fn closes_at(r: &Rec2, aggregation: u64) -> u64 {
-    let phase = u64::from(r.eni).wrapping_mul(137) % aggregation;
-    ((r.end + phase) / aggregation + 1) * aggregation - phase
+    let p = phase(r.eni, aggregation);
+    ((r.start + p) / aggregation + 1) * aggregation - p
+}
+
+/// Records cut on the shared interval grid, cut again where their interface's own cycle has
+/// a boundary inside them (AWS would have written two records): packets and bytes split by
+/// duration, SYN flags on the first part and FIN/RST on the second. A one-packet record
+/// cannot be split and stays whole.
+fn on_interface_cycle(records: Vec<Rec2>, aggregation: u64) -> Vec<Rec2> {
+    let mut out = Vec::with_capacity(records.len() + records.len() / 8);
+    for r in records {
+        let boundary = closes_at(&r, aggregation);
+        if r.end < boundary || r.packets < 2 {
+            out.push(r);
+            continue;
+        }
+        let (first, second) = (boundary - r.start, r.end - boundary + 1);
+        let packets = (r.packets * first / (first + second)).clamp(1, r.packets - 1);
+        let bytes = r.bytes * packets / r.packets;
+        let mut a = r.clone();
+        a.end = boundary - 1;
+        a.packets = packets;
+        a.bytes = bytes;
+        a.flags = r.flags & !0x05;
+        let mut b = r;
+        b.start = boundary;
+        b.packets -= packets;
+        b.bytes -= bytes;
+        b.flags &= 0x05;
+        out.push(a);
+        out.push(b);
+    }
+    out
 }
 
 /// Writes every VPC's records into the objects of the 5-minute periods in which their
-/// intervals closed (see the module docs), period by period; returns (records, objects).
+/// intervals closed (see the module docs), period by period; returns (records, objects,
+/// periods delivered).
 fn write_by_delivery(
     o: &Opts,
     vpcs: &[Vpc],
     grid: u64,
     generated: Vec<Vec<Rec2>>,
-) -> Result<(usize, usize), String> {
+) -> Result<(usize, usize, u64), String> {
     let mut groups: std::collections::BTreeMap<(u64, usize), Vec<Rec2>> = Default::default();
     for (i, records) in generated.into_iter().enumerate() {
-        for r in records {
+        for r in on_interface_cycle(records, o.aggregation) {
             let period = (closes_at(&r, o.aggregation).max(grid) - grid) / PERIOD;
             groups.entry((period, i % vpcs.len())).or_default().push(r);
         }
@@ -306,9 +346,12 @@ fn write_by_delivery(
         None => None,
     };
     let (mut written, mut objects) = (0, 0);
+    let delivered = groups.keys().map(|(p, _)| p + 1).max().unwrap_or(0);
     for ((period, v), mut records) in groups {
         let vpc = &vpcs[v];
-        records.sort_by_key(|r| closes_at(r, o.aggregation));
+        // AWS promises no order within an object: shuffled (seeded), so one object's starts
+        // are out of order across its whole ~15-minute span.
+        Rng::new(o.seed, 0x3_0000_0000 | ((v as u64) << 16) | period).shuffle(&mut records);
         written += records.len();
         if let Some(file) = &mut single {
             let path = o.single_file.expect("single file");
@@ -340,7 +383,19 @@ fn write_by_delivery(
         file.finish()
             .map_err(|e| format!("{}: {e}", o.single_file.expect("single").display()))?;
     }
-    Ok((written, objects))
+    Ok((written, objects, delivered))
+}
+
+/// Adds `delivered_until` (the time of the last object) to `planted.json`: with 10-minute
+/// aggregation the last intervals close after `minutes`, so objects run past it.
+fn add_delivered(o: &Opts, until: u64) -> Result<(), String> {
+    let path = o.out.join("planted.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut meta: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    meta["delivered_until"] = json!(format_rfc3339(until));
+    let text = serde_json::to_string_pretty(&meta).map_err(|e| e.to_string())? + "\n";
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn write_meta(
