@@ -198,7 +198,11 @@ impl JobReader<'_, '_> {
                         .map_err(|e| e.to_string())
                         .and_then(|bytes| {
                             // The inflated size, from the gzip trailer, is known only now.
-                            let inflated = reader::declared_size(&bytes);
+                            // Compressed and inflated bytes together are held to the largest
+                            // grant, as a local file's are (else the object streams).
+                            let inflated = reader::declared_size(&bytes).filter(|n| {
+                                (*size as usize).saturating_add(*n) <= shared.max_grant()
+                            });
                             let whole = inflated.and_then(|n| shared.acquire(index, n, &mut help));
                             self.reader.read_bytes(&bytes, whole, fallback, &mut visit)
                         }),

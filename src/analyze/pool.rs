@@ -350,6 +350,11 @@ impl Shared {
         self
     }
 
+    /// The most one object may be granted, compressed and inflated bytes together.
+    pub fn max_grant(&self) -> usize {
+        self.max_grant
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.inner.lock()
     }
