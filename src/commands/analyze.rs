@@ -192,10 +192,18 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
         || inputs
             .iter()
             .any(|i| matches!(i, Input::S3 { .. } | Input::CloudWatch { .. }));
+    let estate = args
+        .discover
+        .then(|| analyze_networks::estate_config(flags))
+        .flatten();
     let aws = if needs_aws {
-        let settings = match args.discover {
-            true => analyze_networks::with_config_region(flags),
-            false => flags.aws.clone(),
+        let settings = crate::aws::AwsSettings {
+            fallback_region: estate
+                .as_ref()
+                .and_then(|c| c.as_ref().ok())
+                .and_then(|d| d.regions.first_listed())
+                .or_else(|| flags.aws.fallback_region.clone()),
+            ..flags.aws.clone()
         };
         match super::connect(&settings).await {
             Ok(aws) => Some(aws),
@@ -292,7 +300,7 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
     if args.discover
         && let Some(aws) = &aws
     {
-        match analyze_networks::discover_for(flags, aws).await {
+        match analyze_networks::discover_for(flags, aws, estate).await {
             Ok(d) => {
                 if !flags.quiet {
                     let whose = d

@@ -86,28 +86,25 @@ impl Discovered {
     }
 }
 
-/// The AWS settings for a `--discover` run: with a config, its first listed region is the
-/// fallback when none is set, as `plan` and `audit` do (STS and Organizations need one). A
-/// config that does not load changes nothing here ([`discover_for`] reports it).
-pub fn with_config_region(flags: &Settings) -> crate::aws::AwsSettings {
-    let mut settings = flags.aws.clone();
-    if (flags.config_given || flags.config.exists())
-        && let Ok(desired) = crate::config::load(&flags.config)
-        && let crate::model::Regions::List(list) = &desired.regions
-    {
-        settings.fallback_region = list.first().cloned();
-    }
-    settings
+/// The config `--discover` reads the estate from, when one is used (given, or the default
+/// file present), loaded once: its first listed region is also the run's fallback region, as
+/// in `plan` and `audit` (STS and Organizations need one).
+pub fn estate_config(flags: &Settings) -> Option<Result<crate::model::DesiredState, String>> {
+    (flags.config_given || flags.config.exists())
+        .then(|| crate::config::load(&flags.config).map_err(|d| d.to_string()))
 }
 
-/// `--discover`: the estate of the config when one is used ([`discover_estate`]), else the
+/// `--discover`: the estate of `config` when one is used ([`discover_estate`]), else the
 /// current account in `--regions`, else the default region. An error here (no region, the
 /// config does not load, the current account cannot be read) stops the run; failures of
 /// single accounts of an estate are in the result.
-pub async fn discover_for(flags: &Settings, aws: &Aws) -> Result<EstateDiscovery, String> {
-    if flags.config_given || flags.config.exists() {
-        let desired = crate::config::load(&flags.config).map_err(|d| d.to_string())?;
-        let mut d = discover_estate(flags, aws, &desired).await?;
+pub async fn discover_for(
+    flags: &Settings,
+    aws: &Aws,
+    config: Option<Result<crate::model::DesiredState, String>>,
+) -> Result<EstateDiscovery, String> {
+    if let Some(desired) = config {
+        let mut d = discover_estate(flags, aws, &desired?).await?;
         d.config = Some(flags.config.display().to_string());
         return Ok(d);
     }

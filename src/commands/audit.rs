@@ -342,12 +342,11 @@ async fn build_report(
     inputs: &Inputs,
     progress: &dyn Progress,
 ) -> Result<AuditReport, ExitStatus> {
-    let fallback_region = match inputs.config.as_ref().map(|(_, d)| &d.regions) {
-        Some(Regions::List(l)) => l.first().cloned(),
-        _ => None,
-    };
     let aws = super::connect(&AwsSettings {
-        fallback_region,
+        fallback_region: inputs
+            .config
+            .as_ref()
+            .and_then(|(_, d)| d.regions.first_listed()),
         ..settings.aws.clone()
     })
     .await?;

@@ -157,12 +157,8 @@ pub async fn prepare(
         opts,
         ..
     } = req;
-    let fallback_region = match &desired.regions {
-        Regions::List(l) => l.first().cloned(),
-        _ => None,
-    };
     let aws_settings = AwsSettings {
-        fallback_region,
+        fallback_region: desired.regions.first_listed(),
         ..settings.aws.clone()
     };
     let aws = super::connect(&aws_settings).await?;

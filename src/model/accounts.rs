@@ -18,6 +18,16 @@ pub enum Regions {
     List(Vec<String>),
 }
 
+impl Regions {
+    /// The first region of a list (the fallback region when none is set); None otherwise.
+    pub fn first_listed(&self) -> Option<String> {
+        match self {
+            Regions::List(list) => list.first().cloned(),
+            Regions::Default | Regions::All => None,
+        }
+    }
+}
+
 /// `defaults:` applied to every account that does not say otherwise.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Defaults {
