@@ -180,28 +180,15 @@ pub fn run(o: &Opts) -> Result<(), String> {
                             let mut guard = turn
                                 .wait_while(guard, |g| g.1 != i)
                                 .map_err(|_| "a writer panicked")?;
-                            let path = o.single_file.expect("single file");
-                            let done = writer2::write_records(
-                                guard.0.writer(),
-                                vpc,
-                                &records,
-                                o.version,
-                                writer2::format_of(0, o.version),
-                                false,
-                            );
+                            let done = append_single(o, &mut guard.0, vpc, &records);
                             // Pass the turn on even after an error, so no worker waits forever.
                             guard.1 += 1;
                             drop(guard);
                             turn.notify_all();
-                            done.map_err(|e| format!("{}: {e}", path.display()))?;
+                            done?;
                         } else {
-                            let t = grid + PERIOD * (job.period + 1);
-                            for (part, chunk) in records.chunks(o.per_object as usize).enumerate() {
-                                let key = writer2::object_key(vpc, t, key_hash(o.seed, job, part));
-                                writer2::write_object(o.out, &key, vpc, chunk, o.version)
-                                    .map_err(|e| format!("{}: {e}", o.out.join(&key).display()))?;
-                                objects.fetch_add(1, Ordering::Relaxed);
-                            }
+                            let n = write_period(o, vpc, grid, job, &records)?;
+                            objects.fetch_add(n, Ordering::Relaxed);
                         }
                         written.fetch_add(records.len(), Ordering::Relaxed);
                     }
@@ -240,6 +227,44 @@ fn report(o: &Opts, written: usize, objects: usize) {
             o.out.join("AWSLogs").display()
         ),
     }
+}
+
+/// Appends `records` of `vpc` to the `--single-file`.
+fn append_single(
+    o: &Opts,
+    file: &mut SingleFile,
+    vpc: &Vpc,
+    records: &[Rec2],
+) -> Result<(), String> {
+    writer2::write_records(
+        file.writer(),
+        vpc,
+        records,
+        o.version,
+        writer2::format_of(0, o.version),
+        false,
+    )
+    .map_err(|e| format!("{}: {e}", o.single_file.expect("single file").display()))
+}
+
+/// Writes `records` as the objects of `job`'s 5-minute period (at most `--per-object` records
+/// each); returns how many objects.
+fn write_period(
+    o: &Opts,
+    vpc: &Vpc,
+    grid: u64,
+    job: &Job,
+    records: &[Rec2],
+) -> Result<usize, String> {
+    let t = grid + PERIOD * (job.period + 1);
+    let mut objects = 0;
+    for (part, chunk) in records.chunks(o.per_object as usize).enumerate() {
+        let key = writer2::object_key(vpc, t, key_hash(o.seed, job, part));
+        writer2::write_object(o.out, &key, vpc, chunk, o.version)
+            .map_err(|e| format!("{}: {e}", o.out.join(&key).display()))?;
+        objects += 1;
+    }
+    Ok(objects)
 }
 
 /// Every job's records (on `o.threads` threads), in job order.
@@ -353,30 +378,16 @@ fn write_by_delivery(
         // are out of order across its whole ~15-minute span.
         Rng::new(o.seed, 0x3_0000_0000 | ((v as u64) << 16) | period).shuffle(&mut records);
         written += records.len();
-        if let Some(file) = &mut single {
-            let path = o.single_file.expect("single file");
-            writer2::write_records(
-                file.writer(),
-                vpc,
-                &records,
-                o.version,
-                writer2::format_of(0, o.version),
-                false,
-            )
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-            continue;
-        }
-        let t = grid + PERIOD * (period + 1);
-        let job = Job {
-            vpc: v,
-            period,
-            budget: 0,
-        };
-        for (part, chunk) in records.chunks(o.per_object as usize).enumerate() {
-            let key = writer2::object_key(vpc, t, key_hash(o.seed, &job, part));
-            writer2::write_object(o.out, &key, vpc, chunk, o.version)
-                .map_err(|e| format!("{}: {e}", o.out.join(&key).display()))?;
-            objects += 1;
+        match &mut single {
+            Some(file) => append_single(o, file, vpc, &records)?,
+            None => {
+                let job = Job {
+                    vpc: v,
+                    period,
+                    budget: 0,
+                };
+                objects += write_period(o, vpc, grid, &job, &records)?;
+            }
         }
     }
     if let Some(file) = single {
