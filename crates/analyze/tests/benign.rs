@@ -12,64 +12,16 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use flowkeeper_analyze::{Engine, Grouper, Origin, PackSource, RulePack, Severity};
+mod common;
+
+use common::{layered_pack, objects_in_order};
+use flowkeeper_analyze::{Engine, Grouper, Origin, Severity};
 use flowlog::S3TextFile;
 
 /// At most this many medium findings on benign traffic.
 const MAX_MEDIUM: usize = 5;
-
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
-/// The delivery time in an object's name (`..._20261101T0005Z_hash.log.gz`).
-fn delivered(p: &Path) -> String {
-    let name = p.file_name().unwrap().to_string_lossy().into_owned();
-    let parts: Vec<&str> = name.split('_').collect();
-    parts[parts.len() - 2].to_owned()
-}
-
-/// The objects of a flowgen directory in delivery order, as `analyze` reads them.
-pub fn objects(dir: &Path) -> Vec<PathBuf> {
-    let mut objects: Vec<PathBuf> = files(dir)
-        .into_iter()
-        .filter(|p| p.to_string_lossy().ends_with(".log.gz"))
-        .collect();
-    objects.sort_by_key(|p| (delivered(p), p.clone()));
-    objects
-}
-
-fn pack(dir: &Path, layers: &[&str]) -> RulePack {
-    let default = fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../policies/detections/default.yaml"),
-    )
-    .unwrap();
-    let texts: Vec<(String, String)> = layers
-        .iter()
-        .map(|l| (l.to_string(), fs::read_to_string(dir.join(l)).unwrap()))
-        .collect();
-    let mut sources = vec![PackSource {
-        name: "default.yaml",
-        text: &default,
-    }];
-    sources.extend(texts.iter().map(|(n, t)| PackSource { name: n, text: t }));
-    RulePack::from_yaml_layers(&sources).unwrap_or_else(|e| panic!("{e:?}"))
-}
 
 #[test]
 fn benign_corpus_raises_no_high_and_few_medium_findings() {
@@ -104,14 +56,14 @@ fn benign_corpus(extra: &[&str], objects_expected: usize) {
         .status()
         .expect("run flowgen");
     assert!(status.success(), "flowgen failed");
-    let objects = objects(dir);
+    let objects = objects_in_order(dir);
     assert_eq!(
         objects.len(),
         objects_expected,
         "3 flow logs, 5-minute objects"
     );
 
-    let pack = pack(dir, &["networks.yaml"]);
+    let pack = layered_pack(dir, &["networks.yaml"]);
     let mut engine = Engine::new(&pack);
     let mut records = 0u64;
     for (source, path) in objects.iter().enumerate() {

@@ -9,6 +9,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
+use common::{files, layered_pack, objects_in_order};
 use flowkeeper_analyze::{Engine, Finding, Origin, PackSource, RulePack, Severity};
 use flowlog::S3TextFile;
 use serde_json::Value;
@@ -28,23 +31,6 @@ fn generate(dir: &Path, seed: u64, threads: u32) {
         .status()
         .expect("run flowgen");
     assert!(status.success(), "flowgen failed");
-}
-
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -312,46 +298,12 @@ fn generate2(dir: &Path, extra: &[&str]) {
     assert!(status.success(), "flowgen --realism 2 {extra:?} failed");
 }
 
-/// The delivery time in an object's name (`..._20261101T0005Z_hash.log.gz`).
-fn delivered(p: &Path) -> String {
-    let name = p.file_name().unwrap().to_string_lossy().into_owned();
-    let parts: Vec<&str> = name.split('_').collect();
-    parts[parts.len() - 2].to_owned()
-}
-
-/// Objects in delivery order, as `analyze` reads them.
-fn objects_in_order(dir: &Path) -> Vec<PathBuf> {
-    let mut objects: Vec<PathBuf> = files(dir)
-        .into_iter()
-        .filter(|p| p.to_string_lossy().ends_with(".log.gz"))
-        .collect();
-    objects.sort_by_key(|p| (delivered(p), p.clone()));
-    objects
-}
-
 fn gunzip(p: &Path) -> String {
     let mut text = String::new();
     flate2::read::GzDecoder::new(fs::File::open(p).unwrap())
         .read_to_string(&mut text)
         .unwrap();
     text
-}
-
-fn pack2(dir: &Path, layers: &[&str]) -> RulePack {
-    let default = fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../policies/detections/default.yaml"),
-    )
-    .unwrap();
-    let texts: Vec<(String, String)> = layers
-        .iter()
-        .map(|l| (l.to_string(), fs::read_to_string(dir.join(l)).unwrap()))
-        .collect();
-    let mut sources = vec![PackSource {
-        name: "default.yaml",
-        text: &default,
-    }];
-    sources.extend(texts.iter().map(|(n, t)| PackSource { name: n, text: t }));
-    RulePack::from_yaml_layers(&sources).unwrap_or_else(|e| panic!("{e:?}"))
 }
 
 /// Field values of a v5 line by header name.
@@ -544,7 +496,7 @@ fn planted_attacks_found(extra: &[&str]) {
     let planted: Value =
         serde_json::from_slice(&fs::read(dir.join("planted.json")).unwrap()).unwrap();
     let attacks = planted["attacks"].as_array().unwrap();
-    let pack = pack2(dir, &["zones.yaml", "networks.yaml"]);
+    let pack = layered_pack(dir, &["zones.yaml", "networks.yaml"]);
     let mut engine = Engine::new(&pack);
     for (source, p) in objects_in_order(dir).iter().enumerate() {
         let text = gunzip(p);
