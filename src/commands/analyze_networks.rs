@@ -11,7 +11,9 @@
 //! `--accounts` does not narrow discovery: a VPC of another account of the estate is ours
 //! whichever accounts' logs are read. An account that cannot be reached is named, and the
 //! others are still discovered (the caller fails the run at the end: that account's
-//! addresses count as public).
+//! addresses count as public). Accounts and regions are read concurrently (at most
+//! `--concurrency` reads at once) and merged in the config's order, so the result does not
+//! depend on timing.
 
 use flowkeeper_analyze::RulePack;
 use flowkeeper_analyze::addr::Cidr;
@@ -20,6 +22,8 @@ use crate::aws::networks::{self, MiddleboxEni, VpcCidrs};
 use crate::aws::{Aws, ec2};
 use crate::model::ResourceKind;
 use crate::settings::Settings;
+
+use tokio::sync::Semaphore;
 
 /// What was found, to add to the pack and to say on stderr.
 #[derive(Debug, Default)]
@@ -114,7 +118,7 @@ pub async fn discover_for(
             "--discover needs a region: give --regions, --region or AWS_REGION".to_string()
         })?,
     };
-    let found = discover(aws, &regions).await?;
+    let found = discover(aws, &regions, flags.concurrency).await?;
     Ok(EstateDiscovery {
         found,
         places: vec![regions.join(", ")],
@@ -123,28 +127,35 @@ pub async fn discover_for(
     })
 }
 
-/// Every VPC and middlebox of the current account in `regions`; the first region that cannot
-/// be read is the error.
-pub async fn discover(aws: &Aws, regions: &[String]) -> Result<Discovered, String> {
-    let mut found = Discovered::default();
-    let mut failures = Vec::new();
-    discover_in(aws, regions, "", &mut found, &mut failures).await;
-    match failures.into_iter().next() {
+/// Every VPC and middlebox of the current account in `regions` (read concurrently, at most
+/// `concurrency` at once); the first region that cannot be read is the error.
+pub async fn discover(
+    aws: &Aws,
+    regions: &[String],
+    concurrency: usize,
+) -> Result<Discovered, String> {
+    let limit = Semaphore::new(concurrency.max(1));
+    let read = discover_in(aws, regions, "", &limit).await;
+    match read.failures.into_iter().next() {
         Some(e) => Err(e),
-        None => Ok(found),
+        None => Ok(read.found),
     }
 }
 
-/// Adds the VPCs and middleboxes of `aws`'s account in `regions` to `found`; `label` names
-/// the account in errors (empty for the current account). A region that cannot be read is an
-/// error in the result (the others are still read); returns the regions read.
-async fn discover_in(
-    aws: &Aws,
-    regions: &[String],
-    label: &str,
-    found: &mut Discovered,
-    failures: &mut Vec<String>,
-) -> Vec<String> {
+/// What one account's discovery found, before it is merged (in config order) with the others.
+#[derive(Debug, Default)]
+struct AccountRead {
+    found: Discovered,
+    failures: Vec<String>,
+    /// The regions read.
+    regions: Vec<String>,
+}
+
+/// The VPCs and middleboxes of `aws`'s account in `regions`, every region at once under
+/// `limit` (results merged in `regions` order, so the output does not depend on timing);
+/// `label` names the account in errors (empty for the current account). A region that cannot
+/// be read is a failure in the result; the others are still read.
+async fn discover_in(aws: &Aws, regions: &[String], label: &str, limit: &Semaphore) -> AccountRead {
     let place = |region: &str| {
         if label.is_empty() {
             format!("--discover in {region}")
@@ -152,28 +163,33 @@ async fn discover_in(
             format!("--discover in account {label}, {region}")
         }
     };
-    let mut read = Vec::new();
-    for region in regions {
+    let results = futures::future::join_all(regions.iter().map(|region| async move {
+        let _permit = limit
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let ec2 = aws.clients(region).ec2;
-        let vpcs = match networks::describe_vpc_cidrs(&ec2, None).await {
-            Ok(v) => v,
-            Err(e) => {
-                failures.push(format!("{}: {e}", place(region)));
-                continue;
+        let vpcs = networks::describe_vpc_cidrs(&ec2, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        let enis = networks::describe_middlebox_enis(&ec2, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>((vpcs, enis))
+    }))
+    .await;
+    let mut out = AccountRead::default();
+    for (region, result) in regions.iter().zip(results) {
+        match result {
+            Ok((vpcs, enis)) => {
+                out.found.add_vpcs(&vpcs, region);
+                out.found.add_middleboxes(&enis, region);
+                out.regions.push(region.clone());
             }
-        };
-        let enis = match networks::describe_middlebox_enis(&ec2, None).await {
-            Ok(e) => e,
-            Err(e) => {
-                failures.push(format!("{}: {e}", place(region)));
-                continue;
-            }
-        };
-        found.add_vpcs(&vpcs, region);
-        found.add_middleboxes(&enis, region);
-        read.push(region.clone());
+            Err(e) => out.failures.push(format!("{}: {e}", place(region))),
+        }
     }
-    read
+    out
 }
 
 /// What `--discover` found across an estate.
@@ -188,9 +204,21 @@ pub struct EstateDiscovery {
     pub config: Option<String>,
 }
 
+impl Discovered {
+    fn merge(&mut self, other: Discovered) {
+        self.vpcs += other.vpcs;
+        self.internal.extend(other.internal);
+        self.middleboxes.extend(other.middleboxes);
+        self.nat_gateways.extend(other.nat_gateways);
+        self.unreadable.extend(other.unreadable);
+    }
+}
+
 /// `--discover` with a config: every account of the config (not narrowed by `--accounts`),
-/// each in `--regions` when given, else in its configured regions. An account or region that
-/// cannot be reached or read is a failure in the result; the others are still read.
+/// each in `--regions` when given, else in its configured regions. Accounts and their regions
+/// are read concurrently (at most `--concurrency` region reads at once, as `plan` and `audit`
+/// read them) and merged in the config's order. An account or region that cannot be reached
+/// or read is a failure in the result; the others are still read.
 pub async fn discover_estate(
     flags: &Settings,
     aws: &Aws,
@@ -215,40 +243,50 @@ pub async fn discover_estate(
             ),
         });
     }
-    for target in &set.targets {
+    let limit = Semaphore::new(flags.concurrency.max(1));
+    let limit = &limit;
+    let every_account = &every_account;
+    let reads = futures::future::join_all(set.targets.iter().map(|target| async move {
         let label = target.label();
-        let session = match aws.for_account(&target.account, &target.access).await {
-            Ok(s) => s,
-            Err(e) => {
-                out.failures
-                    .push(format!("--discover: account {label}: {e}"));
-                continue;
+        let failed = |e: String| AccountRead {
+            failures: vec![format!("--discover: account {label}: {e}")],
+            ..AccountRead::default()
+        };
+        let session = {
+            let _permit = limit
+                .acquire()
+                .await
+                .expect("the semaphore is never closed");
+            match aws.for_account(&target.account, &target.access).await {
+                Ok(s) => s,
+                Err(e) => return (label.clone(), failed(e.to_string())),
             }
         };
         // "Ours" is wherever the user says to look: --regions replaces the configured
         // regions (narrowing them could leave an account with none, silently).
         let regions = match &flags.filters.regions {
             Some(r) => r.clone(),
-            None => match crate::targets::regions_for(target, &session, &every_account).await {
-                Ok(r) => r,
-                Err(e) => {
-                    out.failures
-                        .push(format!("--discover: account {label}: {e}"));
-                    continue;
+            None => {
+                let _permit = limit
+                    .acquire()
+                    .await
+                    .expect("the semaphore is never closed");
+                match crate::targets::regions_for(target, &session, every_account).await {
+                    Ok(r) => r,
+                    Err(e) => return (label.clone(), failed(e.to_string())),
                 }
-            },
+            }
         };
-        let read = discover_in(
-            &session,
-            &regions,
-            &label,
-            &mut out.found,
-            &mut out.failures,
-        )
-        .await;
-        if !read.is_empty() {
+        let read = discover_in(&session, &regions, &label, limit).await;
+        (label, read)
+    }))
+    .await;
+    for (label, read) in reads {
+        out.found.merge(read.found);
+        out.failures.extend(read.failures);
+        if !read.regions.is_empty() {
             out.places
-                .push(format!("account {label} in {}", read.join(", ")));
+                .push(format!("account {label} in {}", read.regions.join(", ")));
         }
     }
     Ok(out)
