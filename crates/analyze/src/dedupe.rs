@@ -2,32 +2,42 @@
 //! one end, ingress at the other), and a flow relayed by a NAT gateway or another middlebox
 //! is recorded at the instance's interface and on the relay's inner leg. The twins share the
 //! peers 5-tuple (`pkt-srcaddr ?? srcaddr`, ..., protocol) and the action but not the
-//! interface, and their start times differ by seconds (each interface aggregates on its own
-//! clock). [`Dedupe`] lets the first through and drops the second.
+//! interface. [`Dedupe`] counts each such flow at one interface only: the first interface a
+//! flow's records come from *owns* it, and records of the same flow from any other interface
+//! are dropped while the flow is alive.
+//!
+//! Why ownership and not record-by-record pairing: each interface aggregates on its own clock
+//! (AWS's default is 10-minute intervals), so the two ends cut a long flow at different
+//! moments. Their records neither start together nor carry the same bytes, and pairing them
+//! one by one counts edge intervals twice (and a flow logged every minute at one end and every
+//! 10 minutes at the other about twice). Counting one end whole is exact.
 //!
 //! Only records that can have a twin are held (*candidates*): both peers internal (ours or
-//! private), an inner leg, or an egress record routed inside the VPC (`traffic-path` 1) to a
-//! public peer (the instance side of a NAT-relayed flow). Internet-facing records are looked
-//! up (a held inner leg finds its instance twin) but never held, so internet noise costs no
-//! memory.
+//! private), an inner leg, or a record from an internal source to a public peer that may be
+//! the instance side of a NAT-relayed flow (egress routed inside the VPC, `traffic-path` 1,
+//! or a log without `traffic-path`, where that cannot be told). Other internet-facing
+//! records are looked up (a held inner leg finds its instance twin) but never held, so
+//! internet noise costs no memory.
 //!
-//! Matching: a record is a twin when an entry with the same key from *another* interface has
-//! a time within `dedupe_horizon` (default 1 minute) of its own. Keys carry the time bucket
-//! (`time / horizon`); a lookup probes its bucket and the two neighbours, so a long connection
-//! logged every minute on both interfaces pairs interval by interval.
+//! Alive: an entry remembers its owner and the latest time any end of the flow was seen. A
+//! record from another interface is a twin unless it starts more than `dedupe_horizon`
+//! (default 10 minutes: one default aggregation interval) after that time — then it is a new
+//! flow reusing the 5-tuple, and its interface owns it.
 //!
 //! Bounded: entries live in two generations, each `max(horizon, 5 minutes)` of the largest
-//! record time seen (one delivery interval, so the other interface's object read a little
-//! later still finds them); when the time moves past a generation the older one is dropped
-//! whole (no per-entry sweep). At most `min(dedupe_max_entries, dedupe_budget / 24 bytes)`
-//! entries are held together; past that new candidates are not remembered (their twins
-//! count twice, [`Dedupe::overflow`] says how often). Keys are 64-bit fingerprints (a false
-//! match between two live flows has probability about n²/2⁶⁵), interfaces 32 bits.
+//! record time seen; an entry met in the older generation moves to the current one, and when
+//! the time moves past a generation the older one is dropped whole (no per-entry sweep), so a
+//! flow not seen for two generations is forgotten. At most `min(dedupe_max_entries,
+//! dedupe_budget / 24 bytes)` entries are held together; past that new candidates are not
+//! remembered (their twins count twice, [`Dedupe::overflow`] says how often). Keys are 64-bit
+//! fingerprints (a false match between two live flows has probability about n²/2⁶⁵),
+//! interfaces 32 bits.
 //!
-//! What can still count twice: twins further apart than the horizon, a reply logged on the
-//! instance before its relay's inner leg (the internet-facing reply is not held), and twins
-//! refused while full. What can join two different flows: the same peers 5-tuple reused on
-//! two interfaces within the horizon (rare: ephemeral ports).
+//! What can still count twice: a reply logged on the instance before its relay's inner leg
+//! (the internet-facing reply is not held), a flow whose ends are further apart than the
+//! horizon, and twins refused while full. What can join two different flows: the same peers
+//! 5-tuple on two interfaces within the horizon (in practice only the two ends of one flow:
+//! the source address and port are one host's, unless two VPCs reuse one address range).
 
 use std::hash::BuildHasher;
 
@@ -36,7 +46,7 @@ use flowlog::{FlowDirection, TrafficPath};
 use crate::flow::Flow;
 use crate::middlebox::Leg;
 use crate::rules::Settings;
-use crate::sketch::{FastMap, fast_map, mix64};
+use crate::sketch::{FastMap, fast_map};
 
 /// Bytes one held entry costs (key, interface, time and the table's overhead).
 pub const ENTRY_BYTES: usize = 24;
@@ -44,11 +54,19 @@ pub const ENTRY_BYTES: usize = 24;
 /// Shortest generation: one flow-log delivery interval.
 const MIN_GENERATION: u64 = 300;
 
-/// Remembers one end of recent candidate flows.
+/// The owner of a live flow (its interface's fingerprint) and the latest time any end of it
+/// was seen.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    owner: u32,
+    last: u32,
+}
+
+/// Remembers the owning interface of recent candidate flows.
 #[derive(Debug)]
 pub struct Dedupe {
-    current: FastMap<u64, (u32, u32)>,
-    previous: FastMap<u64, (u32, u32)>,
+    current: FastMap<u64, Entry>,
+    previous: FastMap<u64, Entry>,
     hasher: foldhash::fast::RandomState,
     cap: usize,
     horizon: u64,
@@ -75,7 +93,7 @@ impl Dedupe {
         Dedupe::with_horizon(s.dedupe_max_entries.min(by_budget.max(1)), s.dedupe_horizon)
     }
 
-    /// Holds at most `cap` flows, matching twins within `horizon` seconds.
+    /// Holds at most `cap` flows, alive for `horizon` seconds after their ends were last seen.
     pub fn with_horizon(cap: usize, horizon: u64) -> Dedupe {
         let horizon = horizon.max(1);
         Dedupe {
@@ -109,9 +127,9 @@ impl Dedupe {
     pub fn candidate(f: &Flow) -> bool {
         f.leg == Leg::Inner
             || (f.src_internal && f.dst_internal)
-            || (f.direction == Some(FlowDirection::Egress)
-                && f.path == Some(TrafficPath::SameVpc)
-                && f.src_internal)
+            || (f.src_internal
+                && f.direction != Some(FlowDirection::Ingress)
+                && matches!(f.path, Some(TrafficPath::SameVpc) | None))
     }
 
     fn rotate(&mut self, time: u64) {
@@ -132,7 +150,8 @@ impl Dedupe {
         self.current_since = time - time % self.generation;
     }
 
-    /// Whether this record is the second end of a flow already seen.
+    /// Whether this record is another interface's view of a flow already seen (see the
+    /// module docs); it then updates the flow's last time.
     #[inline]
     pub fn is_twin(&mut self, f: &Flow) -> bool {
         let (Some((src, dst)), Some(iface), Some(time)) = (f.peers, &f.interface, f.time) else {
@@ -147,47 +166,50 @@ impl Dedupe {
         }
         let iface = iface.fingerprint();
         let t32 = time.min(u64::from(u32::MAX)) as u32;
-        let bucket = time / self.horizon;
-        let base = self
+        let key = self
             .hasher
             .hash_one((src, dst, f.sport, f.dport, f.protocol, f.action));
-        let key_of = |b: u64| base ^ mix64(b.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let own = key_of(bucket);
-        let probes = [own, key_of(bucket.wrapping_sub(1)), key_of(bucket + 1)];
-        // Every entry of the previous generation is older than the current one's start, so
-        // a record more than a horizon past that start cannot match it (half the lookups of
-        // most records).
-        let previous_reachable = time <= self.current_since + self.horizon;
-        for key in probes {
-            for (map, reachable) in [
-                (&mut self.current, true),
-                (&mut self.previous, previous_reachable),
-            ] {
-                if !reachable || map.is_empty() {
-                    continue;
-                }
-                if let Some(&(other, t)) = map.get(&key)
-                    && other != iface
-                    && u64::from(t).abs_diff(time) <= self.horizon
-                {
-                    map.remove(&key);
-                    self.dropped += 1;
-                    return true;
-                }
+        let horizon = self.horizon;
+        let judge = |e: &mut Entry| -> bool {
+            if e.owner != iface && u64::from(t32) > u64::from(e.last) + horizon {
+                // The 5-tuple again, long after its flow was last seen: a new flow.
+                *e = Entry {
+                    owner: iface,
+                    last: t32,
+                };
+                return false;
             }
+            e.last = e.last.max(t32);
+            e.owner != iface
+        };
+        if let Some(e) = self.current.get_mut(&key) {
+            let twin = judge(e);
+            self.dropped += u64::from(twin);
+            return twin;
+        }
+        if !self.previous.is_empty()
+            && let Some(mut e) = self.previous.remove(&key)
+        {
+            // Still alive: it moves to the current generation (same count held).
+            let twin = judge(&mut e);
+            self.current.insert(key, e);
+            self.dropped += u64::from(twin);
+            return twin;
         }
         if !candidate {
-            return false;
-        }
-        if let Some(slot) = self.current.get_mut(&own) {
-            *slot = (iface, t32);
             return false;
         }
         if self.len() >= self.cap {
             self.overflow += 1;
             return false;
         }
-        self.current.insert(own, (iface, t32));
+        self.current.insert(
+            key,
+            Entry {
+                owner: iface,
+                last: t32,
+            },
+        );
         self.held += 1;
         self.peak = self.peak.max(self.len());
         false
@@ -218,7 +240,7 @@ mod tests {
     }
 
     #[test]
-    fn twins_seconds_apart_match_once() {
+    fn twins_seconds_apart_count_once() {
         let mut d = Dedupe::with_horizon(100, 60);
         let got = run(
             &mut d,
@@ -228,8 +250,10 @@ mod tests {
                 "eni-c 10.0.1.5 10.0.2.6 40000 5432 6 10 900 1008 1068 ACCEPT ingress - - -",
             ],
         );
-        assert_eq!(got, [false, true, false]);
-        assert_eq!((d.dropped, d.held), (1, 2));
+        // A third interface with the same peers 5-tuple (a flow through an appliance) is a
+        // third view of the same flow: counted once in all.
+        assert_eq!(got, [false, true, true]);
+        assert_eq!((d.dropped, d.held), (2, 1));
     }
 
     #[test]
@@ -312,7 +336,92 @@ mod tests {
                 "eni-b 10.0.1.5 10.0.2.6 40000 5432 6 10 900 1300 1360 ACCEPT ingress - - -",
             ],
         );
+        // The last record has the first flow's 5-tuple 70 s after it was last seen, beyond
+        // this test's 60 s horizon: a new flow, counted.
         assert_eq!(got, [false, true, false, true, false]);
+    }
+
+    /// The records of one flow 10.0.1.5:40000 → 10.0.2.6:5432 from `start` to `end` as an
+    /// interface aggregating every `every` seconds from `phase` logs them (one per interval
+    /// it was active in; 1,000 bytes per second).
+    fn intervals(iface: &str, phase: u64, every: u64, start: u64, end: u64) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cut = start - (start - phase) % every;
+        while cut < end {
+            let (s, e) = (cut.max(start), (cut + every).min(end));
+            let dir = if iface == "eni-a" {
+                "egress 1"
+            } else {
+                "ingress -"
+            };
+            out.push(format!(
+                "{iface} 10.0.1.5 10.0.2.6 40000 5432 6 10 {} {s} {e} ACCEPT {dir} - -",
+                (e - s) * 1000
+            ));
+            cut += every;
+        }
+        out
+    }
+
+    /// Bytes counted (records not dropped as twins).
+    fn counted(d: &mut Dedupe, lines: &[String]) -> u64 {
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let twins = run(d, &refs);
+        lines
+            .iter()
+            .zip(twins)
+            .filter(|(_, t)| !t)
+            .map(|(l, _)| l.split(' ').nth(7).unwrap().parse::<u64>().unwrap())
+            .sum()
+    }
+
+    #[test]
+    fn ten_minute_aggregation_on_clocks_apart_counts_the_flow_once() {
+        // AWS's default 10-minute aggregation, the two interfaces' clocks 150 s apart: the
+        // ends cut the 50-minute flow differently (5 and 6 records, one starting together).
+        // Whichever end is read first, the flow's 3,000,000 bytes count once, exactly.
+        let (start, end) = (1_000_200, 1_003_200);
+        let a = intervals("eni-a", 0, 600, start, end);
+        let b = intervals("eni-b", 150, 600, start, end);
+        assert_ne!(a.len(), b.len());
+        for lines in [
+            [a.clone(), b.clone()].concat(),
+            [b.clone(), a.clone()].concat(),
+        ] {
+            let mut d = Dedupe::with_horizon(100, 600);
+            assert_eq!(counted(&mut d, &lines), 3_000_000, "{lines:#?}");
+        }
+        // Interleaved in time order, as objects of one delivery period are.
+        let mut lines = [a, b].concat();
+        lines.sort_by_key(|l| l.split(' ').nth(8).unwrap().parse::<u64>().unwrap());
+        let mut d = Dedupe::with_horizon(100, 600);
+        assert_eq!(counted(&mut d, &lines), 3_000_000);
+    }
+
+    #[test]
+    fn one_minute_at_one_end_and_ten_at_the_other_counts_once() {
+        let (start, end) = (1_000_020, 1_001_820);
+        let a = intervals("eni-a", 30, 60, start, end);
+        let b = intervals("eni-b", 150, 600, start, end);
+        for lines in [[a.clone(), b.clone()].concat(), [b, a].concat()] {
+            let mut d = Dedupe::with_horizon(100, 600);
+            assert_eq!(counted(&mut d, &lines), 1_800_000);
+        }
+    }
+
+    #[test]
+    fn without_traffic_path_the_instance_side_is_held_for_its_inner_leg() {
+        // A log with pkt fields but no flow-direction or traffic-path (a v3 subset): the
+        // instance's record to the internet comes first, the NAT's inner leg after it.
+        let mut d = Dedupe::with_horizon(100, 600);
+        let got = run(
+            &mut d,
+            &[
+                "eni-i 10.0.1.5 203.0.113.5 40000 443 6 10 900 1000 1060 ACCEPT - - 10.0.1.5 203.0.113.5",
+                "eni-n 10.0.1.5 10.0.0.220 40000 443 6 10 900 1004 1064 ACCEPT - - 10.0.1.5 203.0.113.5",
+            ],
+        );
+        assert_eq!(got, [false, true]);
     }
 
     #[test]
