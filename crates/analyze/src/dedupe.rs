@@ -22,7 +22,9 @@
 //! Alive: an entry remembers its owner and the latest time any end of the flow was seen. A
 //! record from another interface is a twin unless it starts more than `dedupe_horizon`
 //! (default 10 minutes: one default aggregation interval) after that time — then it is a new
-//! flow reusing the 5-tuple, and its interface owns it.
+//! flow reusing the 5-tuple, and its interface owns it. A TCP flow whose owner's records and
+//! another end's both showed it closing (FIN or RST in `tcp-flags`) is over and forgotten at
+//! once, so short connections cost an entry only until their second end is read.
 //!
 //! Bounded: entries live in two generations, each `max(horizon, 5 minutes)` of the largest
 //! record time seen; an entry met in the older generation moves to the current one, and when
@@ -54,13 +56,22 @@ pub const ENTRY_BYTES: usize = 24;
 /// Shortest generation: one flow-log delivery interval.
 const MIN_GENERATION: u64 = 300;
 
-/// The owner of a live flow (its interface's fingerprint) and the latest time any end of it
-/// was seen.
+/// The owner of a live flow (its interface's fingerprint, low two bits cleared) and the
+/// latest time any end of it was seen. The owner's two low bits say whether the owner's
+/// records ([`OWNER_CLOSED`]) and another end's ([`OTHER_CLOSED`]) showed the connection
+/// closing (TCP FIN or RST).
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     owner: u32,
     last: u32,
 }
+
+const OWNER_CLOSED: u32 = 1;
+const OTHER_CLOSED: u32 = 2;
+const CLOSED_BITS: u32 = OWNER_CLOSED | OTHER_CLOSED;
+
+/// TCP FIN or RST.
+const CLOSING_FLAGS: u16 = 0x01 | 0x04;
 
 /// Remembers the owning interface of recent candidate flows.
 #[derive(Debug)]
@@ -79,8 +90,10 @@ pub struct Dedupe {
     pub overflow: u64,
     /// Candidates remembered (every insert).
     pub held: u64,
-    /// Entries dropped with their generation, twin never seen.
+    /// Entries dropped with their generation.
     pub expired: u64,
+    /// Entries forgotten because their flow closed at both ends.
+    pub closed: u64,
     /// Most entries held at once.
     pub peak: usize,
 }
@@ -108,6 +121,7 @@ impl Dedupe {
             overflow: 0,
             held: 0,
             expired: 0,
+            closed: 0,
             peak: 0,
         }
     }
@@ -164,26 +178,37 @@ impl Dedupe {
         if time >= self.current_since + self.generation {
             self.rotate(time);
         }
-        let iface = iface.fingerprint();
+        let iface = iface.fingerprint() & !CLOSED_BITS;
+        let closing = f.flags.is_some_and(|fl| fl & CLOSING_FLAGS != 0);
         let t32 = time.min(u64::from(u32::MAX)) as u32;
         let key = self
             .hasher
             .hash_one((src, dst, f.sport, f.dport, f.protocol, f.action));
         let horizon = self.horizon;
-        let judge = |e: &mut Entry| -> bool {
-            if e.owner != iface && u64::from(t32) > u64::from(e.last) + horizon {
+        // Whether the record is a twin, and whether the flow is now over at both ends.
+        let judge = |e: &mut Entry| -> (bool, bool) {
+            let owner = e.owner & !CLOSED_BITS;
+            if owner != iface && u64::from(t32) > u64::from(e.last) + horizon {
                 // The 5-tuple again, long after its flow was last seen: a new flow.
                 *e = Entry {
-                    owner: iface,
+                    owner: iface | if closing { OWNER_CLOSED } else { 0 },
                     last: t32,
                 };
-                return false;
+                return (false, false);
             }
             e.last = e.last.max(t32);
-            e.owner != iface
+            let twin = owner != iface;
+            if closing {
+                e.owner |= if twin { OTHER_CLOSED } else { OWNER_CLOSED };
+            }
+            (twin, e.owner & CLOSED_BITS == CLOSED_BITS)
         };
         if let Some(e) = self.current.get_mut(&key) {
-            let twin = judge(e);
+            let (twin, over) = judge(e);
+            if over {
+                self.current.remove(&key);
+                self.closed += 1;
+            }
             self.dropped += u64::from(twin);
             return twin;
         }
@@ -191,8 +216,12 @@ impl Dedupe {
             && let Some(mut e) = self.previous.remove(&key)
         {
             // Still alive: it moves to the current generation (same count held).
-            let twin = judge(&mut e);
-            self.current.insert(key, e);
+            let (twin, over) = judge(&mut e);
+            if over {
+                self.closed += 1;
+            } else {
+                self.current.insert(key, e);
+            }
             self.dropped += u64::from(twin);
             return twin;
         }
@@ -206,7 +235,7 @@ impl Dedupe {
         self.current.insert(
             key,
             Entry {
-                owner: iface,
+                owner: iface | if closing { OWNER_CLOSED } else { 0 },
                 last: t32,
             },
         );
@@ -228,11 +257,28 @@ mod tests {
     use flowlog::Schema;
 
     const HEADER: &str = "interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action flow-direction traffic-path pkt-srcaddr pkt-dstaddr";
+    const HEADER_NO_FLAGS: &str =
+        "interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action";
+
+    /// [`run`] with `tcp-flags` after `action`.
+    fn run_flags(d: &mut Dedupe, lines: &[&str]) -> Vec<bool> {
+        run_with(
+            d,
+            &format!(
+                "{HEADER_NO_FLAGS} tcp-flags flow-direction traffic-path pkt-srcaddr pkt-dstaddr"
+            ),
+            lines,
+        )
+    }
 
     fn run(d: &mut Dedupe, lines: &[&str]) -> Vec<bool> {
+        run_with(d, HEADER, lines)
+    }
+
+    fn run_with(d: &mut Dedupe, header: &str, lines: &[&str]) -> Vec<bool> {
         let pack = RulePack::from_yaml("version: 1\ndetectors: []\n").unwrap();
         let cx = Classifier::new(&pack, false);
-        let schema = Schema::from_header(HEADER).unwrap();
+        let schema = Schema::from_header(header).unwrap();
         lines
             .iter()
             .map(|l| d.is_twin(&cx.classify(&schema.decode(l).unwrap())))
@@ -422,6 +468,37 @@ mod tests {
             ],
         );
         assert_eq!(got, [false, true]);
+    }
+
+    #[test]
+    fn a_connection_closed_at_both_ends_is_forgotten_at_once() {
+        // Short connections (SYN|ACK|FIN = 19 at both ends) cost an entry only until their
+        // second end is read; one closed at one end only (FIN = 1 at the owner, 2 = SYN at
+        // the other) stays, and so does one without flags.
+        let mut d = Dedupe::with_horizon(100, 600);
+        let mut lines = Vec::new();
+        for i in 0..10 {
+            for iface in ["eni-a", "eni-b"] {
+                lines.push(format!(
+                    "{iface} 10.0.1.5 10.0.2.6 {} 5432 6 10 900 1000 1010 ACCEPT 19 - - - -",
+                    40000 + i
+                ));
+            }
+        }
+        lines.push("eni-a 10.0.1.5 10.0.2.7 41000 5432 6 10 900 1000 1010 ACCEPT 1 - - - -".into());
+        lines.push("eni-b 10.0.1.5 10.0.2.7 41000 5432 6 10 900 1000 1010 ACCEPT 2 - - - -".into());
+        lines.push("eni-a 10.0.1.5 10.0.2.8 41000 5432 6 10 900 1000 1010 ACCEPT - - - - -".into());
+        lines.push("eni-b 10.0.1.5 10.0.2.8 41000 5432 6 10 900 1000 1010 ACCEPT - - - - -".into());
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let got = run_flags(&mut d, &refs);
+        assert_eq!(got.iter().filter(|t| **t).count(), 12, "{got:?}");
+        assert_eq!((d.closed, d.len(), d.peak), (10, 2, 2));
+        // The other end's closing record comes later: now it is over too.
+        run_flags(
+            &mut d,
+            &["eni-b 10.0.1.5 10.0.2.7 41000 5432 6 10 900 1020 1030 ACCEPT 17 - - - -"],
+        );
+        assert_eq!((d.closed, d.len()), (11, 1));
     }
 
     #[test]
