@@ -134,7 +134,7 @@ impl Default for Settings {
             max_keys: 0,
             dedupe: true,
             dedupe_max_entries: 4_000_000,
-            dedupe_budget: 24 << 20,
+            dedupe_budget: 48 << 20,
             dedupe_horizon: 600,
             initiator_unknown: UnknownInitiator::Skip,
             probe_max_packets: 3,
