@@ -2,32 +2,44 @@
 //! one end, ingress at the other), and a flow relayed by a NAT gateway or another middlebox
 //! is recorded at the instance's interface and on the relay's inner leg. The twins share the
 //! peers 5-tuple (`pkt-srcaddr ?? srcaddr`, ..., protocol) and the action but not the
-//! interface, and their start times differ by seconds (each interface aggregates on its own
-//! clock). [`Dedupe`] lets the first through and drops the second.
+//! interface. [`Dedupe`] counts each such flow at one interface only: the first interface a
+//! flow's records come from *owns* it, and records of the same flow from any other interface
+//! are dropped while the flow is alive.
+//!
+//! Why ownership and not record-by-record pairing: each interface aggregates on its own clock
+//! (AWS's default is 10-minute intervals), so the two ends cut a long flow at different
+//! moments. Their records neither start together nor carry the same bytes, and pairing them
+//! one by one counts edge intervals twice (and a flow logged every minute at one end and every
+//! 10 minutes at the other about twice). Counting one end whole is exact.
 //!
 //! Only records that can have a twin are held (*candidates*): both peers internal (ours or
-//! private), an inner leg, or an egress record routed inside the VPC (`traffic-path` 1) to a
-//! public peer (the instance side of a NAT-relayed flow). Internet-facing records are looked
-//! up (a held inner leg finds its instance twin) but never held, so internet noise costs no
-//! memory.
+//! private), an inner leg, or a record from an internal source to a public peer that may be
+//! the instance side of a NAT-relayed flow (egress routed inside the VPC, `traffic-path` 1,
+//! or a log without `traffic-path`, where that cannot be told). Other internet-facing
+//! records are looked up (a held inner leg finds its instance twin) but never held, so
+//! internet noise costs no memory.
 //!
-//! Matching: a record is a twin when an entry with the same key from *another* interface has
-//! a time within `dedupe_horizon` (default 1 minute) of its own. Keys carry the time bucket
-//! (`time / horizon`); a lookup probes its bucket and the two neighbours, so a long connection
-//! logged every minute on both interfaces pairs interval by interval.
+//! Alive: an entry remembers its owner and the latest time any end of the flow was seen. A
+//! record from another interface is a twin unless it starts more than `dedupe_horizon`
+//! (default 10 minutes: one default aggregation interval) after that time — then it is a new
+//! flow reusing the 5-tuple, and its interface owns it. A TCP flow whose owner's records and
+//! another end's both showed it closing (FIN or RST in `tcp-flags`) is over and forgotten at
+//! once, so short connections cost an entry only until their second end is read.
 //!
 //! Bounded: entries live in two generations, each `max(horizon, 5 minutes)` of the largest
-//! record time seen (one delivery interval, so the other interface's object read a little
-//! later still finds them); when the time moves past a generation the older one is dropped
-//! whole (no per-entry sweep). At most `min(dedupe_max_entries, dedupe_budget / 24 bytes)`
-//! entries are held together; past that new candidates are not remembered (their twins
-//! count twice, [`Dedupe::overflow`] says how often). Keys are 64-bit fingerprints (a false
-//! match between two live flows has probability about n²/2⁶⁵), interfaces 32 bits.
+//! record time seen; an entry met in the older generation moves to the current one, and when
+//! the time moves past a generation the older one is dropped whole (no per-entry sweep), so a
+//! flow not seen for two generations is forgotten. At most `min(dedupe_max_entries,
+//! dedupe_budget / 24 bytes)` entries are held together; past that new candidates are not
+//! remembered (their twins count twice, [`Dedupe::overflow`] says how often). Keys are 64-bit
+//! fingerprints (a false match between two live flows has probability about n²/2⁶⁵),
+//! interfaces 32 bits.
 //!
-//! What can still count twice: twins further apart than the horizon, a reply logged on the
-//! instance before its relay's inner leg (the internet-facing reply is not held), and twins
-//! refused while full. What can join two different flows: the same peers 5-tuple reused on
-//! two interfaces within the horizon (rare: ephemeral ports).
+//! What can still count twice: a reply logged on the instance before its relay's inner leg
+//! (the internet-facing reply is not held), a flow whose ends are further apart than the
+//! horizon, and twins refused while full. What can join two different flows: the same peers
+//! 5-tuple on two interfaces within the horizon (in practice only the two ends of one flow:
+//! the source address and port are one host's, unless two VPCs reuse one address range).
 
 use std::hash::BuildHasher;
 
@@ -36,7 +48,7 @@ use flowlog::{FlowDirection, TrafficPath};
 use crate::flow::Flow;
 use crate::middlebox::Leg;
 use crate::rules::Settings;
-use crate::sketch::{FastMap, fast_map, mix64};
+use crate::sketch::{FastMap, fast_map};
 
 /// Bytes one held entry costs (key, interface, time and the table's overhead).
 pub const ENTRY_BYTES: usize = 24;
@@ -44,11 +56,28 @@ pub const ENTRY_BYTES: usize = 24;
 /// Shortest generation: one flow-log delivery interval.
 const MIN_GENERATION: u64 = 300;
 
-/// Remembers one end of recent candidate flows.
+/// The owner of a live flow (its interface's fingerprint, low two bits cleared) and the
+/// latest time any end of it was seen. The owner's two low bits say whether the owner's
+/// records ([`OWNER_CLOSED`]) and another end's ([`OTHER_CLOSED`]) showed the connection
+/// closing (TCP FIN or RST).
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    owner: u32,
+    last: u32,
+}
+
+const OWNER_CLOSED: u32 = 1;
+const OTHER_CLOSED: u32 = 2;
+const CLOSED_BITS: u32 = OWNER_CLOSED | OTHER_CLOSED;
+
+/// TCP FIN or RST.
+const CLOSING_FLAGS: u16 = 0x01 | 0x04;
+
+/// Remembers the owning interface of recent candidate flows.
 #[derive(Debug)]
 pub struct Dedupe {
-    current: FastMap<u64, (u32, u32)>,
-    previous: FastMap<u64, (u32, u32)>,
+    current: FastMap<u64, Entry>,
+    previous: FastMap<u64, Entry>,
     hasher: foldhash::fast::RandomState,
     cap: usize,
     horizon: u64,
@@ -61,8 +90,10 @@ pub struct Dedupe {
     pub overflow: u64,
     /// Candidates remembered (every insert).
     pub held: u64,
-    /// Entries dropped with their generation, twin never seen.
+    /// Entries dropped with their generation.
     pub expired: u64,
+    /// Entries forgotten because their flow closed at both ends.
+    pub closed: u64,
     /// Most entries held at once.
     pub peak: usize,
 }
@@ -75,7 +106,7 @@ impl Dedupe {
         Dedupe::with_horizon(s.dedupe_max_entries.min(by_budget.max(1)), s.dedupe_horizon)
     }
 
-    /// Holds at most `cap` flows, matching twins within `horizon` seconds.
+    /// Holds at most `cap` flows, alive for `horizon` seconds after their ends were last seen.
     pub fn with_horizon(cap: usize, horizon: u64) -> Dedupe {
         let horizon = horizon.max(1);
         Dedupe {
@@ -90,6 +121,7 @@ impl Dedupe {
             overflow: 0,
             held: 0,
             expired: 0,
+            closed: 0,
             peak: 0,
         }
     }
@@ -109,9 +141,9 @@ impl Dedupe {
     pub fn candidate(f: &Flow) -> bool {
         f.leg == Leg::Inner
             || (f.src_internal && f.dst_internal)
-            || (f.direction == Some(FlowDirection::Egress)
-                && f.path == Some(TrafficPath::SameVpc)
-                && f.src_internal)
+            || (f.src_internal
+                && f.direction != Some(FlowDirection::Ingress)
+                && matches!(f.path, Some(TrafficPath::SameVpc) | None))
     }
 
     fn rotate(&mut self, time: u64) {
@@ -132,7 +164,8 @@ impl Dedupe {
         self.current_since = time - time % self.generation;
     }
 
-    /// Whether this record is the second end of a flow already seen.
+    /// Whether this record is another interface's view of a flow already seen (see the
+    /// module docs); it then updates the flow's last time.
     #[inline]
     pub fn is_twin(&mut self, f: &Flow) -> bool {
         let (Some((src, dst)), Some(iface), Some(time)) = (f.peers, &f.interface, f.time) else {
@@ -145,49 +178,67 @@ impl Dedupe {
         if time >= self.current_since + self.generation {
             self.rotate(time);
         }
-        let iface = iface.fingerprint();
+        let iface = iface.fingerprint() & !CLOSED_BITS;
+        let closing = f.flags.is_some_and(|fl| fl & CLOSING_FLAGS != 0);
         let t32 = time.min(u64::from(u32::MAX)) as u32;
-        let bucket = time / self.horizon;
-        let base = self
+        let key = self
             .hasher
             .hash_one((src, dst, f.sport, f.dport, f.protocol, f.action));
-        let key_of = |b: u64| base ^ mix64(b.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let own = key_of(bucket);
-        let probes = [own, key_of(bucket.wrapping_sub(1)), key_of(bucket + 1)];
-        // Every entry of the previous generation is older than the current one's start, so
-        // a record more than a horizon past that start cannot match it (half the lookups of
-        // most records).
-        let previous_reachable = time <= self.current_since + self.horizon;
-        for key in probes {
-            for (map, reachable) in [
-                (&mut self.current, true),
-                (&mut self.previous, previous_reachable),
-            ] {
-                if !reachable || map.is_empty() {
-                    continue;
-                }
-                if let Some(&(other, t)) = map.get(&key)
-                    && other != iface
-                    && u64::from(t).abs_diff(time) <= self.horizon
-                {
-                    map.remove(&key);
-                    self.dropped += 1;
-                    return true;
-                }
+        let horizon = self.horizon;
+        // Whether the record is a twin, and whether the flow is now over at both ends.
+        let judge = |e: &mut Entry| -> (bool, bool) {
+            let owner = e.owner & !CLOSED_BITS;
+            if owner != iface && u64::from(t32) > u64::from(e.last) + horizon {
+                // The 5-tuple again, long after its flow was last seen: a new flow.
+                *e = Entry {
+                    owner: iface | if closing { OWNER_CLOSED } else { 0 },
+                    last: t32,
+                };
+                return (false, false);
             }
+            e.last = e.last.max(t32);
+            let twin = owner != iface;
+            if closing {
+                e.owner |= if twin { OTHER_CLOSED } else { OWNER_CLOSED };
+            }
+            (twin, e.owner & CLOSED_BITS == CLOSED_BITS)
+        };
+        if let Some(e) = self.current.get_mut(&key) {
+            let (twin, over) = judge(e);
+            if over {
+                self.current.remove(&key);
+                self.closed += 1;
+            }
+            self.dropped += u64::from(twin);
+            return twin;
+        }
+        if !self.previous.is_empty()
+            && let Some(mut e) = self.previous.remove(&key)
+        {
+            // Still alive: it moves to the current generation (same count held).
+            let (twin, over) = judge(&mut e);
+            if over {
+                self.closed += 1;
+            } else {
+                self.current.insert(key, e);
+            }
+            self.dropped += u64::from(twin);
+            return twin;
         }
         if !candidate {
-            return false;
-        }
-        if let Some(slot) = self.current.get_mut(&own) {
-            *slot = (iface, t32);
             return false;
         }
         if self.len() >= self.cap {
             self.overflow += 1;
             return false;
         }
-        self.current.insert(own, (iface, t32));
+        self.current.insert(
+            key,
+            Entry {
+                owner: iface | if closing { OWNER_CLOSED } else { 0 },
+                last: t32,
+            },
+        );
         self.held += 1;
         self.peak = self.peak.max(self.len());
         false
@@ -206,11 +257,28 @@ mod tests {
     use flowlog::Schema;
 
     const HEADER: &str = "interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action flow-direction traffic-path pkt-srcaddr pkt-dstaddr";
+    const HEADER_NO_FLAGS: &str =
+        "interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action";
+
+    /// [`run`] with `tcp-flags` after `action`.
+    fn run_flags(d: &mut Dedupe, lines: &[&str]) -> Vec<bool> {
+        run_with(
+            d,
+            &format!(
+                "{HEADER_NO_FLAGS} tcp-flags flow-direction traffic-path pkt-srcaddr pkt-dstaddr"
+            ),
+            lines,
+        )
+    }
 
     fn run(d: &mut Dedupe, lines: &[&str]) -> Vec<bool> {
+        run_with(d, HEADER, lines)
+    }
+
+    fn run_with(d: &mut Dedupe, header: &str, lines: &[&str]) -> Vec<bool> {
         let pack = RulePack::from_yaml("version: 1\ndetectors: []\n").unwrap();
         let cx = Classifier::new(&pack, false);
-        let schema = Schema::from_header(HEADER).unwrap();
+        let schema = Schema::from_header(header).unwrap();
         lines
             .iter()
             .map(|l| d.is_twin(&cx.classify(&schema.decode(l).unwrap())))
@@ -218,7 +286,7 @@ mod tests {
     }
 
     #[test]
-    fn twins_seconds_apart_match_once() {
+    fn twins_seconds_apart_count_once() {
         let mut d = Dedupe::with_horizon(100, 60);
         let got = run(
             &mut d,
@@ -228,8 +296,10 @@ mod tests {
                 "eni-c 10.0.1.5 10.0.2.6 40000 5432 6 10 900 1008 1068 ACCEPT ingress - - -",
             ],
         );
-        assert_eq!(got, [false, true, false]);
-        assert_eq!((d.dropped, d.held), (1, 2));
+        // A third interface with the same peers 5-tuple (a flow through an appliance) is a
+        // third view of the same flow: counted once in all.
+        assert_eq!(got, [false, true, true]);
+        assert_eq!((d.dropped, d.held), (2, 1));
     }
 
     #[test]
@@ -312,7 +382,123 @@ mod tests {
                 "eni-b 10.0.1.5 10.0.2.6 40000 5432 6 10 900 1300 1360 ACCEPT ingress - - -",
             ],
         );
+        // The last record has the first flow's 5-tuple 70 s after it was last seen, beyond
+        // this test's 60 s horizon: a new flow, counted.
         assert_eq!(got, [false, true, false, true, false]);
+    }
+
+    /// The records of one flow 10.0.1.5:40000 → 10.0.2.6:5432 from `start` to `end` as an
+    /// interface aggregating every `every` seconds from `phase` logs them (one per interval
+    /// it was active in; 1,000 bytes per second).
+    fn intervals(iface: &str, phase: u64, every: u64, start: u64, end: u64) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cut = start - (start - phase) % every;
+        while cut < end {
+            let (s, e) = (cut.max(start), (cut + every).min(end));
+            let dir = if iface == "eni-a" {
+                "egress 1"
+            } else {
+                "ingress -"
+            };
+            out.push(format!(
+                "{iface} 10.0.1.5 10.0.2.6 40000 5432 6 10 {} {s} {e} ACCEPT {dir} - -",
+                (e - s) * 1000
+            ));
+            cut += every;
+        }
+        out
+    }
+
+    /// Bytes counted (records not dropped as twins).
+    fn counted(d: &mut Dedupe, lines: &[String]) -> u64 {
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let twins = run(d, &refs);
+        lines
+            .iter()
+            .zip(twins)
+            .filter(|(_, t)| !t)
+            .map(|(l, _)| l.split(' ').nth(7).unwrap().parse::<u64>().unwrap())
+            .sum()
+    }
+
+    #[test]
+    fn ten_minute_aggregation_on_clocks_apart_counts_the_flow_once() {
+        // AWS's default 10-minute aggregation, the two interfaces' clocks 150 s apart: the
+        // ends cut the 50-minute flow differently (5 and 6 records, one starting together).
+        // Whichever end is read first, the flow's 3,000,000 bytes count once, exactly.
+        let (start, end) = (1_000_200, 1_003_200);
+        let a = intervals("eni-a", 0, 600, start, end);
+        let b = intervals("eni-b", 150, 600, start, end);
+        assert_ne!(a.len(), b.len());
+        for lines in [
+            [a.clone(), b.clone()].concat(),
+            [b.clone(), a.clone()].concat(),
+        ] {
+            let mut d = Dedupe::with_horizon(100, 600);
+            assert_eq!(counted(&mut d, &lines), 3_000_000, "{lines:#?}");
+        }
+        // Interleaved in time order, as objects of one delivery period are.
+        let mut lines = [a, b].concat();
+        lines.sort_by_key(|l| l.split(' ').nth(8).unwrap().parse::<u64>().unwrap());
+        let mut d = Dedupe::with_horizon(100, 600);
+        assert_eq!(counted(&mut d, &lines), 3_000_000);
+    }
+
+    #[test]
+    fn one_minute_at_one_end_and_ten_at_the_other_counts_once() {
+        let (start, end) = (1_000_020, 1_001_820);
+        let a = intervals("eni-a", 30, 60, start, end);
+        let b = intervals("eni-b", 150, 600, start, end);
+        for lines in [[a.clone(), b.clone()].concat(), [b, a].concat()] {
+            let mut d = Dedupe::with_horizon(100, 600);
+            assert_eq!(counted(&mut d, &lines), 1_800_000);
+        }
+    }
+
+    #[test]
+    fn without_traffic_path_the_instance_side_is_held_for_its_inner_leg() {
+        // A log with pkt fields but no flow-direction or traffic-path (a v3 subset): the
+        // instance's record to the internet comes first, the NAT's inner leg after it.
+        let mut d = Dedupe::with_horizon(100, 600);
+        let got = run(
+            &mut d,
+            &[
+                "eni-i 10.0.1.5 203.0.113.5 40000 443 6 10 900 1000 1060 ACCEPT - - 10.0.1.5 203.0.113.5",
+                "eni-n 10.0.1.5 10.0.0.220 40000 443 6 10 900 1004 1064 ACCEPT - - 10.0.1.5 203.0.113.5",
+            ],
+        );
+        assert_eq!(got, [false, true]);
+    }
+
+    #[test]
+    fn a_connection_closed_at_both_ends_is_forgotten_at_once() {
+        // Short connections (SYN|ACK|FIN = 19 at both ends) cost an entry only until their
+        // second end is read; one closed at one end only (FIN = 1 at the owner, 2 = SYN at
+        // the other) stays, and so does one without flags.
+        let mut d = Dedupe::with_horizon(100, 600);
+        let mut lines = Vec::new();
+        for i in 0..10 {
+            for iface in ["eni-a", "eni-b"] {
+                lines.push(format!(
+                    "{iface} 10.0.1.5 10.0.2.6 {} 5432 6 10 900 1000 1010 ACCEPT 19 - - - -",
+                    40000 + i
+                ));
+            }
+        }
+        lines.push("eni-a 10.0.1.5 10.0.2.7 41000 5432 6 10 900 1000 1010 ACCEPT 1 - - - -".into());
+        lines.push("eni-b 10.0.1.5 10.0.2.7 41000 5432 6 10 900 1000 1010 ACCEPT 2 - - - -".into());
+        lines.push("eni-a 10.0.1.5 10.0.2.8 41000 5432 6 10 900 1000 1010 ACCEPT - - - - -".into());
+        lines.push("eni-b 10.0.1.5 10.0.2.8 41000 5432 6 10 900 1000 1010 ACCEPT - - - - -".into());
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let got = run_flags(&mut d, &refs);
+        assert_eq!(got.iter().filter(|t| **t).count(), 12, "{got:?}");
+        assert_eq!((d.closed, d.len(), d.peak), (10, 2, 2));
+        // The other end's closing record comes later: now it is over too.
+        run_flags(
+            &mut d,
+            &["eni-b 10.0.1.5 10.0.2.7 41000 5432 6 10 900 1020 1030 ACCEPT 17 - - - -"],
+        );
+        assert_eq!((d.closed, d.len()), (11, 1));
     }
 
     #[test]

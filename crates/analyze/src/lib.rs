@@ -121,7 +121,7 @@
 //!   largest candidates; bytes never undercount and overcount by more than 0.09% of all bytes
 //!   with probability ≤ 1.8% (the `error` field); `top_exact` when nothing is inflated.
 //! - Per-port traffic: exact for the first `reports.max_ports` ports, the rest in one bucket.
-//! - Double-ended dedupe: see `dedupe` (twins matched within a short event-time horizon).
+//! - Double-ended dedupe: see `dedupe` (the first interface a flow is seen on owns it).
 //! - Capped keys: when a detector's cap is reached new keys are refused (a [`Limit`]), so a
 //!   finding can be missed on adversarial cardinality; existing keys keep counting.
 //! - Incident sets: exact up to 32 members over all windows, then a lower bound.

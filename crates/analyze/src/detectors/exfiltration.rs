@@ -5,8 +5,10 @@
 //! Bytes count under the real peers (`pkt-srcaddr`/`pkt-dstaddr`), so a flow relayed by a
 //! NAT gateway counts under the instance that sent it; a window's pair whose source is a
 //! relay is dropped at close when inner legs through that relay were seen (the real source
-//! has its own finding), and kept with `via` when none were (the instance's interface was
-//! not logged). Records a server sent in reply (initiator = destination) are serving, not
+//! has its own finding), or when real sources sent the same destination all but less than
+//! `min_bytes` of the relay's bytes in that window (logs without pkt fields, where inner legs
+//! cannot be told: the instance's records name it); else it is kept with `via` (the
+//! instance's interface was not logged). Records a server sent in reply (initiator = destination) are serving, not
 //! exfiltration, and are skipped; records whose initiator is unknown count.
 //!
 //! Every internal → external pair may carry traffic, so exact per-pair state would grow with
@@ -25,7 +27,7 @@ use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
 use crate::initiator::Initiator;
-use crate::sketch::{CountMin, hash_addr, mix64};
+use crate::sketch::{CountMin, FastMap, fast_map, hash_addr, mix64};
 use crate::time::window_start;
 use crate::window::Windowed;
 
@@ -131,21 +133,49 @@ impl Detector for Exfiltration {
             let Some((_, cms)) = sketches.iter().find(|(s, _)| *s == start) else {
                 return;
             };
-            for ((src, dst), tally) in map {
-                let bytes = cms.estimate(pair_hash(src, dst));
+            let pairs: Vec<((Addr, Addr), Tally, u64)> = map
+                .into_iter()
+                .map(|((src, dst), tally)| {
+                    let bytes = cms.estimate(pair_hash(src, dst));
+                    ((src, dst), tally, bytes)
+                })
+                .collect();
+            // Bytes each destination received from real (non-relay) sources this window: a
+            // relay's bytes to it that these explain were relayed for them.
+            let mut explained: FastMap<Addr, u64> = fast_map();
+            for ((src, dst), _, bytes) in &pairs {
+                if !cx.relays.is_relay(*src) {
+                    let b = explained.entry(*dst).or_default();
+                    *b = b.saturating_add(*bytes);
+                }
+            }
+            for ((src, dst), tally, bytes) in pairs {
                 if bytes < *min_bytes {
                     continue;
                 }
                 // A relay's own address is not the culprit when the real source was seen
-                // through it (its inner legs carry the same bytes under the real peer).
+                // through it (its inner legs carry the same bytes under the real peer), nor
+                // when real sources sent the destination all but less than the threshold of
+                // what the relay sent it (logs without pkt fields: the instance's own records
+                // name it, the relay's outer leg repeats the bytes).
                 let relay = cx.relays.is_relay(src);
                 if relay && cx.relays.seen_inner(src) {
+                    continue;
+                }
+                let from_real = explained.get(&dst).copied().unwrap_or(0);
+                if relay && bytes.saturating_sub(from_real) < *min_bytes {
                     continue;
                 }
                 let mut f = rule.finding(start, &tally, Some(src), Some(dst));
                 f.bytes = bytes;
                 if relay {
-                    f.via = Some(format!("relay {src} (real source not logged)"));
+                    f.via = Some(match from_real {
+                        0 => format!("relay {src} (real source not logged)"),
+                        b => format!(
+                            "relay {src} ({} of it not explained by logged sources)",
+                            human_bytes(bytes - b.min(bytes))
+                        ),
+                    });
                 }
                 f.summary = format!(
                     "internal {src} sent {} to external {dst} (threshold {})",

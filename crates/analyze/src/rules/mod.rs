@@ -107,7 +107,8 @@ pub struct Settings {
     pub dedupe_max_entries: usize,
     /// Bytes the double-ended dedupe may hold (entries × 24 bytes).
     pub dedupe_budget: u64,
-    /// Twins of a double-ended flow start within this many seconds of each other.
+    /// A flow's record from another interface is its twin unless it starts more than this
+    /// many seconds after the flow was last seen (then it is a new flow reusing the 5-tuple).
     pub dedupe_horizon: u64,
     /// What detectors do with records whose initiator is unknown.
     pub initiator_unknown: UnknownInitiator,
@@ -133,8 +134,8 @@ impl Default for Settings {
             max_keys: 0,
             dedupe: true,
             dedupe_max_entries: 4_000_000,
-            dedupe_budget: 24 << 20,
-            dedupe_horizon: 60,
+            dedupe_budget: 48 << 20,
+            dedupe_horizon: 600,
             initiator_unknown: UnknownInitiator::Skip,
             probe_max_packets: 3,
             probe_max_bytes: 300,
