@@ -3,10 +3,10 @@
 //! load balancer endpoints, transit gateway attachments; DescribeNetworkInterfaces) of every
 //! account of the config (its `accounts:` or `organization:`, reached as `plan` and `audit`
 //! reach them, in `--regions` when given, else in each account's configured regions), or of
-//! the current account in `--regions`, else `--region`, when no config is used; with `--flow-log`, the CIDRs of
-//! the flow log's VPC (its resource, or the VPC of its subnet or interface). The blocks go
-//! into the rule pack (`add_internal`, `add_middleboxes`, `add_nat_gateways`); nothing here
-//! classifies a record.
+//! the current account in `--regions`, else `--region`, when no config is used; with
+//! `--flow-log`, the CIDRs of the flow log's VPC (its resource, or the VPC of its subnet or
+//! interface). The blocks go into the rule pack (`add_internal`, `add_middleboxes`,
+//! `add_nat_gateways`); nothing here classifies a record.
 //!
 //! `--accounts` does not narrow discovery: a VPC of another account of the estate is ours
 //! whichever accounts' logs are read. An account that cannot be reached is named, and the
@@ -65,6 +65,15 @@ impl Discovered {
                 }
             }
         }
+    }
+
+    /// Adds what another account's discovery found (after this one's, in config order).
+    fn merge(&mut self, other: Discovered) {
+        self.vpcs += other.vpcs;
+        self.internal.extend(other.internal);
+        self.middleboxes.extend(other.middleboxes);
+        self.nat_gateways.extend(other.nat_gateways);
+        self.unreadable.extend(other.unreadable);
     }
 
     /// Adds everything to the pack.
@@ -202,16 +211,6 @@ pub struct EstateDiscovery {
     pub failures: Vec<String>,
     /// The config whose accounts were read (None: the current account only).
     pub config: Option<String>,
-}
-
-impl Discovered {
-    fn merge(&mut self, other: Discovered) {
-        self.vpcs += other.vpcs;
-        self.internal.extend(other.internal);
-        self.middleboxes.extend(other.middleboxes);
-        self.nat_gateways.extend(other.nat_gateways);
-        self.unreadable.extend(other.unreadable);
-    }
 }
 
 /// `--discover` with a config: every account of the config (not narrowed by `--accounts`),

@@ -66,6 +66,33 @@ struct Entry {
     last: u32,
 }
 
+impl Entry {
+    /// A flow first seen now on `owner`.
+    fn new(owner: u32, closing: bool, last: u32) -> Entry {
+        Entry {
+            owner: owner | if closing { OWNER_CLOSED } else { 0 },
+            last,
+        }
+    }
+
+    /// A record of this entry's 5-tuple from `iface` at `t` (`closing`: it showed FIN or
+    /// RST): whether it is a twin, and whether the flow is now over at both ends.
+    fn see(&mut self, iface: u32, closing: bool, t: u32, horizon: u64) -> (bool, bool) {
+        let owner = self.owner & !CLOSED_BITS;
+        if owner != iface && u64::from(t) > u64::from(self.last) + horizon {
+            // The 5-tuple again, long after its flow was last seen: a new flow.
+            *self = Entry::new(iface, closing, t);
+            return (false, false);
+        }
+        self.last = self.last.max(t);
+        let twin = owner != iface;
+        if closing {
+            self.owner |= if twin { OTHER_CLOSED } else { OWNER_CLOSED };
+        }
+        (twin, self.owner & CLOSED_BITS == CLOSED_BITS)
+    }
+}
+
 const OWNER_CLOSED: u32 = 1;
 const OTHER_CLOSED: u32 = 2;
 const CLOSED_BITS: u32 = OWNER_CLOSED | OTHER_CLOSED;
@@ -184,27 +211,8 @@ impl Dedupe {
         let key = self
             .hasher
             .hash_one((src, dst, f.sport, f.dport, f.protocol, f.action));
-        let horizon = self.horizon;
-        // Whether the record is a twin, and whether the flow is now over at both ends.
-        let judge = |e: &mut Entry| -> (bool, bool) {
-            let owner = e.owner & !CLOSED_BITS;
-            if owner != iface && u64::from(t32) > u64::from(e.last) + horizon {
-                // The 5-tuple again, long after its flow was last seen: a new flow.
-                *e = Entry {
-                    owner: iface | if closing { OWNER_CLOSED } else { 0 },
-                    last: t32,
-                };
-                return (false, false);
-            }
-            e.last = e.last.max(t32);
-            let twin = owner != iface;
-            if closing {
-                e.owner |= if twin { OTHER_CLOSED } else { OWNER_CLOSED };
-            }
-            (twin, e.owner & CLOSED_BITS == CLOSED_BITS)
-        };
         if let Some(e) = self.current.get_mut(&key) {
-            let (twin, over) = judge(e);
+            let (twin, over) = e.see(iface, closing, t32, self.horizon);
             if over {
                 self.current.remove(&key);
                 self.closed += 1;
@@ -216,7 +224,7 @@ impl Dedupe {
             && let Some(mut e) = self.previous.remove(&key)
         {
             // Still alive: it moves to the current generation (same count held).
-            let (twin, over) = judge(&mut e);
+            let (twin, over) = e.see(iface, closing, t32, self.horizon);
             if over {
                 self.closed += 1;
             } else {
@@ -232,13 +240,7 @@ impl Dedupe {
             self.overflow += 1;
             return false;
         }
-        self.current.insert(
-            key,
-            Entry {
-                owner: iface | if closing { OWNER_CLOSED } else { 0 },
-                last: t32,
-            },
-        );
+        self.current.insert(key, Entry::new(iface, closing, t32));
         self.held += 1;
         self.peak = self.peak.max(self.len());
         false

@@ -8,8 +8,9 @@
 //! has its own finding), or when real sources sent the same destination all but less than
 //! `min_bytes` of the relay's bytes in that window (logs without pkt fields, where inner legs
 //! cannot be told: the instance's records name it); else it is kept with `via` (the
-//! instance's interface was not logged). Records a server sent in reply (initiator = destination) are serving, not
-//! exfiltration, and are skipped; records whose initiator is unknown count.
+//! instance's interface was not logged). Records a server sent in reply (initiator =
+//! destination) are serving, not exfiltration, and are skipped; records whose initiator is
+//! unknown count.
 //!
 //! Every internal → external pair may carry traffic, so exact per-pair state would grow with
 //! the number of peers. Instead each window has a Count-Min sketch (2 × 16384 counters,
@@ -133,23 +134,23 @@ impl Detector for Exfiltration {
             let Some((_, cms)) = sketches.iter().find(|(s, _)| *s == start) else {
                 return;
             };
-            let pairs: Vec<((Addr, Addr), Tally, u64)> = map
+            let pairs: Vec<((Addr, Addr), Tally, u64, bool)> = map
                 .into_iter()
                 .map(|((src, dst), tally)| {
                     let bytes = cms.estimate(pair_hash(src, dst));
-                    ((src, dst), tally, bytes)
+                    ((src, dst), tally, bytes, cx.relays.is_relay(src))
                 })
                 .collect();
             // Bytes each destination received from real (non-relay) sources this window: a
             // relay's bytes to it that these explain were relayed for them.
             let mut explained: FastMap<Addr, u64> = fast_map();
-            for ((src, dst), _, bytes) in &pairs {
-                if !cx.relays.is_relay(*src) {
+            for ((_, dst), _, bytes, relay) in &pairs {
+                if !relay {
                     let b = explained.entry(*dst).or_default();
                     *b = b.saturating_add(*bytes);
                 }
             }
-            for ((src, dst), tally, bytes) in pairs {
+            for ((src, dst), tally, bytes, relay) in pairs {
                 if bytes < *min_bytes {
                     continue;
                 }
@@ -158,12 +159,12 @@ impl Detector for Exfiltration {
                 // when real sources sent the destination all but less than the threshold of
                 // what the relay sent it (logs without pkt fields: the instance's own records
                 // name it, the relay's outer leg repeats the bytes).
-                let relay = cx.relays.is_relay(src);
                 if relay && cx.relays.seen_inner(src) {
                     continue;
                 }
                 let from_real = explained.get(&dst).copied().unwrap_or(0);
-                if relay && bytes.saturating_sub(from_real) < *min_bytes {
+                let unexplained = bytes.saturating_sub(from_real);
+                if relay && unexplained < *min_bytes {
                     continue;
                 }
                 let mut f = rule.finding(start, &tally, Some(src), Some(dst));
@@ -171,9 +172,9 @@ impl Detector for Exfiltration {
                 if relay {
                     f.via = Some(match from_real {
                         0 => format!("relay {src} (real source not logged)"),
-                        b => format!(
+                        _ => format!(
                             "relay {src} ({} of it not explained by logged sources)",
-                            human_bytes(bytes - b.min(bytes))
+                            human_bytes(unexplained)
                         ),
                     });
                 }
