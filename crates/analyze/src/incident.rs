@@ -413,9 +413,13 @@ fn key_of(f: &Finding, ctx: &dyn SourceInfo) -> (Key, Set, Set, Set) {
                 .ours
                 .or(f.dst)
                 .map_or(Subject::Detector, |ip| Subject::Server { ip });
+            // Per (host, service): ftp on 20 and 21, netbios on 137-139 are one incident each;
+            // a port without a service name is its own.
             key.service = f.service.clone();
-            key.port = f.dst_port;
-            key.protocol = f.protocol;
+            if key.service.is_none() {
+                key.port = f.dst_port;
+                key.protocol = f.protocol;
+            }
             (one(f.dst), one(f.src), Set::of(f.dst_port.map(Item::Port)))
         }
         "trust_zones" => {

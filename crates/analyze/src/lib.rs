@@ -47,7 +47,7 @@
 //! | `lateral_movement` | (rule, client) | servers reached | the client |
 //! | `exfiltration` | (rule, real internal source) | external peers | the source |
 //! | `admin_port_exposure` | (rule, server, protocol, port, service) | the server | public clients |
-//! | `insecure_protocol` | (rule, our host, protocol, port, service) | the peer's side | clients |
+//! | `insecure_protocol` | (rule, our host, service; protocol and port when unnamed) | the peer's side | clients |
 //! | `trust_zones` | (rule, client zone, server zone, protocol, port) | host pairs | clients |
 //! | `log_health` | (rule, flow log, else interface) | interfaces | - |
 //!
