@@ -124,7 +124,8 @@ fn incident_cells(r: &IncidentRow) -> Vec<String> {
         r.severity.to_string(),
         r.detector.clone(),
         match &r.via {
-            Some(via) => format!("{} via {via}", r.subject),
+            // Cut at the end: the subject comes first (a middle cut would lose it).
+            Some(via) => fit(&format!("{} via {via}", r.subject), COLUMNS[2].1),
             None => r.subject.clone(),
         },
         r.targets.clone(),
