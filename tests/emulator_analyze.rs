@@ -330,6 +330,41 @@ async fn regression_a_missing_bucket_is_reported_and_the_rest_is_analyzed() {
     }
 }
 
+/// Regression (probe `emptydir`, for S3): a prefix with no object said "No findings" and
+/// exited 0 under `--fail-on`, so a wrong prefix passed a CI gate. It is an error naming the
+/// prefix (exit 1); another input is still read.
+#[tokio::test]
+async fn regression_a_prefix_with_no_object_is_an_error() {
+    let acct = Account::new().await;
+    let bucket = format!("sparse-{}", acct.id);
+    let s3 = acct.s3("us-east-1");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let body = format!("{HEADER}\n{}\n", ssh_login(&acct.id, T0));
+    s3.put_object()
+        .bucket(&bucket)
+        .key("AWSLogs/a.log.gz")
+        .body(gzip(&body).into())
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = format!("s3://{bucket}/AWSLgos/");
+    let out = acct.run(dir.path(), &["-q", "analyze", &wrong, "--fail-on", "low"]);
+    let (_, err) = expect_exit(&out, 1);
+    assert!(
+        err.contains(&format!("error: {wrong}: no objects under this prefix")),
+        "{err}"
+    );
+    let good = format!("s3://{bucket}/AWSLogs/");
+    let out = acct.run(
+        dir.path(),
+        &["-q", "analyze", &wrong, &good, "--format", "json"],
+    );
+    let (_, err) = expect_exit(&out, 1);
+    assert!(err.contains("no objects under this prefix"), "{err}");
+    assert_eq!(json(&out)["summary"]["records"], 1, "{err}");
+}
+
 /// Regression (#8 case 14): a key holding a control character broke the whole listing (its
 /// XML page could not be parsed). Listings ask for URL-encoded keys, so the object is read and
 /// its name is shown escaped.

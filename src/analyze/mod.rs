@@ -187,7 +187,14 @@ pub async fn plan_jobs(
     for input in inputs {
         match input {
             Input::Local(path) => {
-                for entry in walk::walk(path) {
+                let entries = walk::walk(path);
+                if let Some(error) = nothing_found(path, &entries) {
+                    jobs.push(Job::Broken {
+                        name: path.display().to_string(),
+                        error,
+                    });
+                }
+                for entry in entries {
                     match entry {
                         walk::Entry::File(p) => {
                             // The same file named twice (`a.log ./a.log`, `dir dir/a.log`) is
@@ -235,6 +242,16 @@ pub async fn plan_jobs(
                     None => Err("s3:// inputs need AWS access".to_string()),
                 };
                 let objects = match listed {
+                    Ok(o) if !o.iter().any(|o| o.size > 0) => {
+                        jobs.push(Job::Broken {
+                            name: format!("s3://{bucket}/{prefix}"),
+                            error: "no objects under this prefix (looked for flow-log objects: \
+                                    any non-empty object whose key starts with it); check the \
+                                    bucket and prefix"
+                                .to_string(),
+                        });
+                        continue;
+                    }
                     Ok(o) => o,
                     Err(error) => {
                         jobs.push(Job::Broken {
@@ -266,6 +283,21 @@ pub async fn plan_jobs(
     }
     order_by_key_time(jobs);
     planned
+}
+
+/// Why a directory named on the command line gives nothing to read, when its walk found no
+/// file at all (an empty object is still read: it holds no records, which is not an error).
+/// A wrong path then fails the run like a missing one instead of passing as "No findings".
+fn nothing_found(path: &std::path::Path, entries: &[walk::Entry]) -> Option<String> {
+    let files = entries.iter().any(|e| matches!(e, walk::Entry::File(_)));
+    let broken = entries
+        .iter()
+        .any(|e| matches!(e, walk::Entry::Broken { path: p, .. } if p == path));
+    (!files && !broken && path.is_dir()).then(|| {
+        "no files in this directory or under it (looked for flow-log objects: any regular \
+         file, gzip or text, whose name does not start with `.`); check the path"
+            .to_string()
+    })
 }
 
 /// When a job's object was written, from its key or path in the AWS layout (minute

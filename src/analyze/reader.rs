@@ -1,6 +1,8 @@
 //! Turns one stored object (a file or an S3 object, gzip or plain, told apart by magic bytes)
 //! into [`Block`]s of whole lines with the schema to decode them: the header line of an S3
-//! text file, else the declared format.
+//! text file, else the declared format. A later line that is a header of known field names
+//! (objects concatenated into one stream or file repeat theirs) is no record: it starts a new
+//! block with its schema, and line numbers go on counting it.
 //!
 //! Two paths, same blocks: an object in memory that is one gzip member within the bytes the
 //! caller holds for it (`super::pool`) is inflated at once by libdeflate (`super::inflate`)
@@ -50,6 +52,76 @@ pub fn header_schema(line: &str) -> Option<Schema> {
     Schema::from_header(line)
         .ok()
         .filter(|s| s.len() > s.unknown_columns().count())
+}
+
+/// Whether a line inside an object (not its first) is a flow-log header, and its schema:
+/// every token a field name flowkeeper knows. AWS writes one at the top of each object, so
+/// objects concatenated into one stream (`zcat a.gz b.gz | flowkeeper analyze -`) repeat
+/// it; it is no record, and the lines after it are read with it, as a new object would be.
+/// Cheap on records: a line must start with a lower-case letter and its first token be a
+/// field name before the rest is looked at.
+fn inner_header(line: &[u8]) -> Option<Schema> {
+    if !line.first().is_some_and(u8::is_ascii_lowercase) {
+        return None;
+    }
+    let first = line.split(|&b| b == b' ').next()?;
+    flowlog::Field::from_name(std::str::from_utf8(first).ok()?)?;
+    let text = std::str::from_utf8(line).ok()?;
+    if !text
+        .split_ascii_whitespace()
+        .all(|t| flowlog::Field::from_name(t).is_some())
+    {
+        return None;
+    }
+    Schema::from_header(text).ok()
+}
+
+/// Visits `text` (whole lines, the first numbered `first_line`, read with `schema`) as runs
+/// of records between [`inner_header`] lines, each run with the schema in force; `schema` is
+/// left as the one in force after `text`. None when `visit` said stop, else the lines of
+/// `text` (header lines included: they keep their numbers).
+fn visit_runs(
+    text: &[u8],
+    first_line: u64,
+    schema: &mut Arc<Schema>,
+    whole: Option<&Arc<Whole>>,
+    visit: &mut Visit<'_>,
+) -> Option<u64> {
+    let (mut run, mut run_line) = (0usize, first_line);
+    let mut line = first_line;
+    let mut at = 0usize;
+    while at < text.len() {
+        let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i + 1);
+        if let Some(h) = inner_header(text[at..end].trim_ascii_end()) {
+            if at > run {
+                let block = Block {
+                    schema,
+                    first_line: run_line,
+                    text: &text[run..at],
+                };
+                if !visit(block, whole) {
+                    return None;
+                }
+            }
+            if **schema != h {
+                *schema = Arc::new(h);
+            }
+            (run, run_line) = (end, line + 1);
+        }
+        line += 1;
+        at = end;
+    }
+    if run < text.len() {
+        let block = Block {
+            schema,
+            first_line: run_line,
+            text: &text[run..],
+        };
+        if !visit(block, whole) {
+            return None;
+        }
+    }
+    Some(line - first_line)
 }
 
 /// One reading thread's decompressor and streaming sizes (whole-object buffers come from
@@ -163,17 +235,8 @@ fn split_whole(
     whole: Option<&Arc<Whole>>,
     visit: &mut Visit<'_>,
 ) {
-    let (schema, rest, first_line) = take_header(text, fallback);
-    if !rest.is_empty() {
-        visit(
-            Block {
-                schema: &schema,
-                first_line,
-                text: rest,
-            },
-            whole,
-        );
-    }
+    let (mut schema, rest, first_line) = take_header(text, fallback);
+    visit_runs(rest, first_line, &mut schema, whole, visit);
 }
 
 fn stream(
@@ -210,26 +273,22 @@ fn stream(
             _ => memchr::memrchr(b'\n', &buf[..filled]).map_or(0, |i| i + 1),
         };
         let mut text = &buf[..cut];
-        let schema = match &schema {
-            Some(s) => s.clone(),
-            None if cut == 0 && !at_end => continue,
-            None => {
-                let (s, rest, first) = take_header(text, fallback);
-                text = rest;
-                line = first;
-                schema.insert(s).clone()
+        if schema.is_none() {
+            if cut == 0 && !at_end {
+                continue;
             }
-        };
-        if !text.is_empty() {
-            let block = Block {
-                schema: &schema,
-                first_line: line,
-                text,
-            };
-            if !visit(block, None) {
-                return Ok(());
+            let (s, rest, first) = take_header(text, fallback);
+            text = rest;
+            line = first;
+            schema = Some(s);
+        }
+        if let Some(current) = schema.as_mut()
+            && !text.is_empty()
+        {
+            match visit_runs(text, line, current, None, visit) {
+                Some(lines) => line += lines,
+                None => return Ok(()),
             }
-            line += count_lines(text);
         }
         if let Some(e) = failure {
             let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
@@ -245,11 +304,6 @@ fn stream(
         buf.copy_within(cut..filled, 0);
         filled -= cut;
     }
-}
-
-fn count_lines(text: &[u8]) -> u64 {
-    let newlines = memchr::memchr_iter(b'\n', text).count() as u64;
-    newlines + u64::from(!text.ends_with(b"\n"))
 }
 
 #[cfg(test)]
@@ -467,6 +521,46 @@ mod tests {
                 "{e} / {lines}"
             );
         }
+    }
+
+    /// Regression (probe `stdin-concat`): `zcat a.gz b.gz | flowkeeper analyze -` counted
+    /// every repeated header line as malformed; a header inside an object switches the
+    /// schema for the lines after it, on every path, and line numbers stay the file's.
+    #[test]
+    fn regression_a_header_inside_an_object_switches_the_schema() {
+        let text = "version srcaddr dstaddr\n2 10.0.0.1 10.0.0.2\n\
+                    version srcaddr dstaddr\n2 10.0.0.3 10.0.0.4\n\
+                    dstaddr srcaddr\r\n10.0.0.6 10.0.0.5\n\
+                    version srcaddr x-new\n2 10.0.0.7 9\n";
+        for data in [text.as_bytes().to_vec(), gzip(text)] {
+            for (seen, r) in read_all(&data) {
+                assert_eq!(r, Ok(()));
+                // (line, text, columns) of every record line.
+                let mut lines = Vec::new();
+                for (first, block, cols) in &seen {
+                    for (i, l) in block.lines().enumerate() {
+                        lines.push((first + i as u64, l.trim_end().to_string(), *cols));
+                    }
+                }
+                assert_eq!(
+                    lines,
+                    vec![
+                        (2, "2 10.0.0.1 10.0.0.2".to_string(), 3),
+                        (4, "2 10.0.0.3 10.0.0.4".to_string(), 3),
+                        (6, "10.0.0.6 10.0.0.5".to_string(), 2),
+                        // A line with a name flowkeeper does not know is a record (malformed
+                        // later), not a header: only the first line of an object may have one.
+                        (7, "version srcaddr x-new".to_string(), 2),
+                        (8, "2 10.0.0.7 9".to_string(), 2),
+                    ],
+                    "{seen:?}"
+                );
+            }
+        }
+        assert!(inner_header(b"eni-0abc vpc-1 subnet-2").is_none());
+        assert!(inner_header(b"2 10.0.0.1 10.0.0.2").is_none());
+        assert!(inner_header(b"").is_none());
+        assert_eq!(inner_header(b"srcaddr dstaddr").map(|s| s.len()), Some(2));
     }
 
     #[test]

@@ -20,8 +20,8 @@ pub const WIDTH: usize = 120;
 const COLUMNS: [(&str, usize); 8] = [
     ("SEV", 8),
     ("DETECTOR", 19),
-    ("SUBJECT", 18),
-    ("TARGETS", 22),
+    ("SUBJECT", 16),
+    ("TARGETS", 24),
     ("SEEN (UTC)", 17),
     ("WINDOWS", 7),
     ("FLOWS", 5),
@@ -30,6 +30,10 @@ const COLUMNS: [(&str, usize); 8] = [
 
 /// Columns aligned to the right (numbers).
 const RIGHT: [bool; 8] = [false, false, false, false, false, true, true, true];
+
+/// Columns cut in the middle when too long: SUBJECT, whose end (an address's last groups, an
+/// interface id's last digits) is what tells two subjects apart.
+const MIDDLE: [bool; 8] = [false, false, true, false, false, false, false, false];
 
 /// `text` cut to `width` characters, the last one `…` when it was cut.
 fn fit(text: &str, width: usize) -> String {
@@ -41,8 +45,27 @@ fn fit(text: &str, width: usize) -> String {
     out
 }
 
-fn pad(text: &str, width: usize, right: bool) -> String {
-    let text = fit(text, width);
+/// `text` cut to `width` characters by dropping its middle (shown as `…`), keeping its start
+/// and the longer part of its end: `2600:1f18:aaaa:bb01::20` in 16 is `2600:1f…bb01::20`.
+fn fit_middle(text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width || width < 3 {
+        return fit(text, width);
+    }
+    let head = (width - 1) / 2;
+    let tail = width - 1 - head;
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
+}
+
+fn pad(text: &str, width: usize, right: bool, middle: bool) -> String {
+    let text = if middle {
+        fit_middle(text, width)
+    } else {
+        fit(text, width)
+    };
     let fill = " ".repeat(width - text.chars().count());
     if right { fill + &text } else { text + &fill }
 }
@@ -51,8 +74,8 @@ fn pad(text: &str, width: usize, right: bool) -> String {
 fn line(cells: &[String]) -> String {
     let parts: Vec<String> = cells
         .iter()
-        .zip(COLUMNS.iter().zip(RIGHT))
-        .map(|(c, ((_, w), right))| pad(c, *w, right))
+        .zip(COLUMNS.iter().zip(RIGHT.iter().zip(MIDDLE)))
+        .map(|(c, ((_, w), (right, middle)))| pad(c, *w, *right, middle))
         .collect();
     parts.join("  ").trim_end().to_string()
 }
@@ -101,7 +124,8 @@ fn incident_cells(r: &IncidentRow) -> Vec<String> {
         r.severity.to_string(),
         r.detector.clone(),
         match &r.via {
-            Some(via) => format!("{} via {via}", r.subject),
+            // Cut at the end: the subject comes first (a middle cut would lose it).
+            Some(via) => fit(&format!("{} via {via}", r.subject), COLUMNS[2].1),
             None => r.subject.clone(),
         },
         r.targets.clone(),
@@ -305,6 +329,36 @@ mod tests {
     fn long_cells_are_cut_with_an_ellipsis() {
         assert_eq!(fit("2001:db8:ffff:ffff:ffff:ffff:ffff:9", 10), "2001:db8:…");
         assert_eq!(fit("short", 10), "short");
+    }
+
+    /// Two IPv6 hosts of one /64 (the probe's `v6two`: ::20 and ::21) once both printed as
+    /// `2600:1f18:aaaa:bb…`: the SUBJECT column keeps an address's end.
+    #[test]
+    fn two_long_ipv6_subjects_stay_apart_in_the_table() {
+        let cells = |subject: &str| {
+            let mut c = vec![String::new(); COLUMNS.len()];
+            c[2] = subject.to_string();
+            c[3] = "x".to_string();
+            line(&c)
+        };
+        let (a, b) = (
+            cells("2600:1f18:aaaa:bb01::20"),
+            cells("2600:1f18:aaaa:bb01::21"),
+        );
+        assert_ne!(a, b);
+        assert!(a.contains("2600:1f…bb01::20"), "{a:?}");
+        assert!(b.contains("…bb01::21"), "{b:?}");
+        assert_eq!(a.chars().count(), b.chars().count());
+    }
+
+    #[test]
+    fn cutting_in_the_middle_keeps_the_start_and_the_end() {
+        assert_eq!(fit_middle("10.0.0.1", 18), "10.0.0.1");
+        assert_eq!(
+            fit_middle("eni-420b20344f0290c71", 18),
+            "eni-420b…4f0290c71"
+        );
+        assert_eq!(fit_middle("abcdef", 2), "a…");
     }
 
     #[test]

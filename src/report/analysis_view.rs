@@ -63,8 +63,10 @@ pub fn seen_span(first: u64, last: u64) -> String {
 }
 
 /// A set as text: its members when there are at most three and the count is exact
-/// (`10.0.2.10`, `22, 23, 3389`), else how many (`13 hosts`, `≥1.2k ports`).
-fn set_text(set: &Set, one: &str, many: &str) -> String {
+/// (`10.0.2.10`, `22, 23, 3389`), else how many: `13 hosts`, `≥40 hosts` (at least),
+/// `~1.2k ports` (an estimate), `~80 ports/5m` (an estimate of the largest 5-minute window,
+/// the incident's own count is not known).
+fn set_text(set: &Set, one: &str, many: &str, window_len: u64) -> String {
     if set.exact && set.count as usize == set.sample.len() && set.count <= 3 {
         return set
             .sample
@@ -73,9 +75,13 @@ fn set_text(set: &Set, one: &str, many: &str) -> String {
             .collect::<Vec<_>>()
             .join(", ");
     }
-    let at_least = if set.exact { "" } else { "≥" };
     let noun = if set.count == 1 { one } else { many };
-    format!("{at_least}{} {noun}", human_count(set.count))
+    let per = if set.largest_window {
+        format!("/{}", human_duration(window_len))
+    } else {
+        String::new()
+    };
+    format!("{} {noun}{per}", set.count_text(human_count))
 }
 
 /// What an incident touched: hosts and ports (`10.0.2.10, 300 ports`, `13 targets, port 22`);
@@ -85,14 +91,18 @@ pub fn targets_text(i: &Incident) -> String {
         let ports = if i.ports.is_empty() {
             "-".to_string()
         } else {
-            set_text(&i.ports, "port", "ports")
+            set_text(&i.ports, "port", "ports", i.window_len)
         };
-        return format!("{ports} ← {}", set_text(&i.sources, "source", "sources"));
+        return format!(
+            "{ports} ← {}",
+            set_text(&i.sources, "source", "sources", i.window_len)
+        );
     }
-    let hosts = (!i.targets.is_empty()).then(|| set_text(&i.targets, "target", "targets"));
+    let hosts =
+        (!i.targets.is_empty()).then(|| set_text(&i.targets, "target", "targets", i.window_len));
     let ports = (!i.ports.is_empty()).then(|| {
-        let text = set_text(&i.ports, "port", "ports");
-        if text.ends_with("ports") || text.ends_with("port") {
+        let text = set_text(&i.ports, "port", "ports", i.window_len);
+        if text.contains(" port") {
             text
         } else if i.ports.count == 1 {
             format!("port {text}")

@@ -124,7 +124,9 @@ pub fn limits_of(stats: &EngineStats) -> Vec<Limit> {
                 what: LimitKind::RefusedKeys,
                 count: d.refused_keys,
                 meaning: format!(
-                    "{}: {} new keys refused after its state reached {} live keys;                      sources first seen after that were not counted, so findings of this                      detector may be missing (raise max_keys or settings.state_budget)",
+                    "{}: {} new keys refused after its state reached {} live keys; \
+                     sources first seen after that were not counted, so findings of this \
+                     detector may be missing (raise max_keys or settings.state_budget)",
                     d.id, d.refused_keys, d.peak_keys
                 ),
             });
@@ -136,7 +138,8 @@ pub fn limits_of(stats: &EngineStats) -> Vec<Limit> {
             what: LimitKind::DedupeFull,
             count: stats.dedupe_overflow,
             meaning: format!(
-                "dedupe: {} flows could not be remembered (table full at {}); flows logged                  at both ends may count twice in totals and detections",
+                "dedupe: {} flows could not be remembered (table full at {}); flows logged \
+                 at both ends may count twice in totals and detections",
                 stats.dedupe_overflow, stats.dedupe_peak
             ),
         });
@@ -367,6 +370,40 @@ impl Engine {
             findings,
             reports: self.reports.build(),
             stats: self.stats(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every limit's meaning is one sentence of single-spaced words (string literals
+    /// continued over lines once kept their indentation: runs of 22 spaces).
+    #[test]
+    fn limit_meanings_have_no_runs_of_spaces() {
+        let stats = EngineStats {
+            late: 3,
+            dedupe_overflow: 5,
+            dedupe_peak: 10,
+            detectors: vec![DetectorStats {
+                id: "port-scan".to_owned(),
+                refused_keys: 7,
+                late_records: 3,
+                peak_keys: 100,
+                ..DetectorStats::default()
+            }],
+            ..EngineStats::default()
+        };
+        let limits = limits_of(&stats);
+        assert_eq!(limits.len(), 3, "{limits:?}");
+        for l in &limits {
+            assert!(
+                !l.meaning.contains("  "),
+                "two spaces in a row: {:?}",
+                l.meaning
+            );
+            assert!(!l.meaning.contains('\n'), "a line break: {:?}", l.meaning);
         }
     }
 }

@@ -28,7 +28,9 @@
 //! bytes (a handshake with no data: SYN scans, connect scans of closed ports). Without
 //! `tcp-flags` in the log only rejected records are probes. `client_probe` is the same test
 //! restricted to records of the client side (initiator = source), plus single-packet UDP and
-//! ICMP; `answer` says what a responder-side record carried back.
+//! ICMP, and single-packet TCP within `probe_max_bytes` when the record has no `tcp-flags`
+//! (the v2 default format: a lone SYN cannot be told apart otherwise); `answer` says what a
+//! responder-side record carried back.
 
 use serde::Serialize;
 
@@ -339,7 +341,14 @@ impl Classifier {
             },
             &cx.services,
         );
-        let single = packets <= 1 && matches!(protocol, Some(UDP | ICMP | ICMPV6));
+        // One packet that nothing needs to have answered: UDP or ICMP, or TCP within the
+        // probe size in a log without `tcp-flags` (the v2 default), whose SYNs look so.
+        let single = packets <= 1
+            && match protocol {
+                Some(UDP | ICMP | ICMPV6) => true,
+                Some(TCP) => flags.is_none() && bytes <= cx.probe_max_bytes,
+                _ => false,
+            };
         let client_probe =
             initiator == Initiator::Src && (rejected || (bare_syn && small) || single);
         let answer = match initiator {
@@ -641,6 +650,38 @@ mod tests {
             flow("10.0.0.1 10.0.0.2 40000 53 17 1 60 100 110 ACCEPT -"),
             (false, true, true)
         );
+    }
+
+    /// Regression (probe `sweepv2`): in a log without `tcp-flags`, a one-packet TCP record
+    /// from the client within the probe size was not a probe, so a sweep of accepted,
+    /// unanswered SYNs found nothing; a record with flags keeps the flag test.
+    #[test]
+    fn single_packet_tcp_without_flags_is_a_client_probe() {
+        let pack = RulePack::from_yaml(crate::DEFAULT_PACK_YAML).unwrap();
+        let cx = Classifier::new(&pack, false);
+        let v2 = Schema::default_v2();
+        let probe = |line: &str| cx.classify(&v2.decode(line).unwrap()).client_probe;
+        assert!(probe(
+            "2 1 eni-1 10.30.4.66 10.30.1.9 40000 6379 6 1 60 100 110 ACCEPT OK"
+        ));
+        assert!(!probe(
+            "2 1 eni-1 10.30.4.66 10.30.1.9 40000 6379 6 12 9000 100 110 ACCEPT OK"
+        ));
+        assert!(!probe(
+            "2 1 eni-1 10.30.4.66 10.30.1.9 40000 6379 6 1 9000 100 110 ACCEPT OK"
+        ));
+        let flagged = Schema::from_header(
+            "srcaddr dstaddr srcport dstport protocol packets bytes start end action tcp-flags",
+        )
+        .unwrap();
+        let with_flags = |line: &str| cx.classify(&flagged.decode(line).unwrap()).client_probe;
+        // An ACK-only packet is not a probe when the flags say so.
+        assert!(!with_flags(
+            "10.30.4.66 10.30.1.9 40000 6379 6 1 60 100 110 ACCEPT 16"
+        ));
+        assert!(with_flags(
+            "10.30.4.66 10.30.1.9 40000 6379 6 1 60 100 110 ACCEPT 2"
+        ));
     }
 
     #[test]

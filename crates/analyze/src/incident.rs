@@ -80,15 +80,25 @@ impl fmt::Display for Item {
 pub const SET_SAMPLE: usize = 32;
 
 /// A bounded set: its count, whether the count is exact, and the smallest members
-/// (at most [`SET_SAMPLE`]). When members were dropped or estimated somewhere, `count` is a
-/// lower bound (the largest single-window count or the members seen, whichever is larger)
-/// and `exact` is false.
+/// (at most [`SET_SAMPLE`]). When members were dropped somewhere, `count` is a lower bound
+/// (the members seen) and `exact` is false. When a count came from an estimate (a
+/// HyperLogLog of a detector), `estimate` is true: the count may be above or below the truth.
+/// An incident of several windows does not count its own distinct members when a window's
+/// count was an estimate: it keeps the largest window's count, and `largest_window` says so.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Set {
-    /// Distinct members (exact when `exact`, else at least this many).
+    /// Distinct members (exact when `exact`, an estimate when `estimate`, else at least this
+    /// many).
     pub count: u64,
     /// Whether `count` is exact.
     pub exact: bool,
+    /// Whether `count` is an estimate (may be above the truth); absent when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub estimate: bool,
+    /// Whether `count` is the largest single window's count, not the whole incident's
+    /// (which was not counted); absent when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub largest_window: bool,
     /// The smallest members, sorted.
     pub sample: Vec<Item>,
 }
@@ -99,6 +109,8 @@ impl Default for Set {
         Set {
             count: 0,
             exact: true,
+            estimate: false,
+            largest_window: false,
             sample: Vec::new(),
         }
     }
@@ -117,14 +129,18 @@ impl Set {
             count,
             exact,
             sample,
+            ..Set::default()
         }
     }
 
-    /// A set known by a sample and a count that may be larger (`exact` as the source said).
+    /// A set known by a sample and a count that may be larger. `exact` as the source said:
+    /// an inexact count from a detector is an estimate (its distinct counts are exact or
+    /// HyperLogLog).
     pub fn counted(items: impl IntoIterator<Item = Item>, count: u64, exact: bool) -> Set {
         let mut s = Set::of(items);
         if count > s.count || !exact {
             s.exact = s.exact && exact && count <= s.count;
+            s.estimate = !exact && count > s.count;
             s.count = s.count.max(count);
         }
         s
@@ -135,9 +151,17 @@ impl Set {
         self.count == 0
     }
 
-    /// Merges `other` in: exact union while both are exact and the union fits the sample,
-    /// else a lower bound.
+    /// Merges `other` in: exact union while both are exact and the union fits the sample;
+    /// else the members seen (a lower bound) or, when a count was estimated and is larger,
+    /// the larger estimate, marked as the largest window's.
     pub fn merge(&mut self, other: &Set) {
+        if other.is_empty() {
+            return;
+        }
+        if self.is_empty() {
+            *self = other.clone();
+            return;
+        }
         let mut sample = std::mem::take(&mut self.sample);
         sample.extend(other.sample.iter().cloned());
         sample.sort();
@@ -146,12 +170,35 @@ impl Set {
         let exact = self.exact && other.exact && sample.len() <= SET_SAMPLE;
         sample.truncate(SET_SAMPLE);
         self.sample = sample;
-        self.count = if exact {
-            union
+        if exact {
+            self.count = union;
         } else {
-            union.max(self.count).max(other.count)
-        };
+            let (big, big_estimate, big_window) = if other.count > self.count {
+                (other.count, other.estimate, other.largest_window)
+            } else {
+                (self.count, self.estimate, self.largest_window)
+            };
+            if union >= big {
+                (self.count, self.estimate, self.largest_window) = (union, false, false);
+            } else {
+                // The union of two estimates is not known: the larger one is a window's.
+                (self.count, self.estimate, self.largest_window) =
+                    (big, big_estimate, big_window || big_estimate);
+            }
+        }
         self.exact = exact;
+    }
+
+    /// The count with its mark: `80`, `≥80` (a lower bound) or `~80` (an estimate).
+    pub fn count_text(&self, human: impl Fn(u64) -> String) -> String {
+        let mark = if self.exact {
+            ""
+        } else if self.estimate {
+            "~"
+        } else {
+            "≥"
+        };
+        format!("{mark}{}", human(self.count))
     }
 }
 
@@ -324,7 +371,9 @@ fn key_of(f: &Finding, ctx: &dyn SourceInfo) -> (Key, Set, Set, Set) {
             one(f.src),
             Set::counted(
                 f.ports.iter().copied().map(Item::Port),
-                f.distinct.unwrap_or(f.ports.len() as u64),
+                f.distinct
+                    .unwrap_or(f.ports.len() as u64)
+                    .min(crate::detectors::PORTS),
                 f.distinct_exact,
             ),
         ),
@@ -364,9 +413,13 @@ fn key_of(f: &Finding, ctx: &dyn SourceInfo) -> (Key, Set, Set, Set) {
                 .ours
                 .or(f.dst)
                 .map_or(Subject::Detector, |ip| Subject::Server { ip });
+            // Per (host, service): ftp on 20 and 21, netbios on 137-139 are one incident each;
+            // a port without a service name is its own.
             key.service = f.service.clone();
-            key.port = f.dst_port;
-            key.protocol = f.protocol;
+            if key.service.is_none() {
+                key.port = f.dst_port;
+                key.protocol = f.protocol;
+            }
             (one(f.dst), one(f.src), Set::of(f.dst_port.map(Item::Port)))
         }
         "trust_zones" => {
@@ -616,9 +669,16 @@ fn summary(inc: &Incident, busiest: &str) -> String {
     }
     if inc.targets.count > 1 {
         parts.push(format!(
-            "{}{} targets",
-            if inc.targets.exact { "" } else { "≥" },
-            inc.targets.count
+            "{} targets{}",
+            inc.targets.count_text(|n| n.to_string()),
+            largest_window_note(&inc.targets)
+        ));
+    }
+    if inc.kind == "port_scan" && inc.ports.count > 1 {
+        parts.push(format!(
+            "{} ports{}",
+            inc.ports.count_text(|n| n.to_string()),
+            largest_window_note(&inc.ports)
         ));
     }
     parts.push(format!("{} records", inc.flows));
@@ -626,6 +686,15 @@ fn summary(inc: &Incident, busiest: &str) -> String {
         parts.push(human_bytes(inc.bytes));
     }
     format!("{busiest}; in all: {}", parts.join(", "))
+}
+
+/// ` in the largest window` when a set's count is one window's, else nothing.
+fn largest_window_note(set: &Set) -> &'static str {
+    if set.largest_window {
+        " in the largest window"
+    } else {
+        ""
+    }
 }
 
 #[cfg(test)]
@@ -699,6 +768,37 @@ mod tests {
         a.merge(&Set::counted([Item::Port(9)], 100, false));
         assert_eq!((a.count, a.exact), (100, false));
         assert_eq!(a.sample.len(), 4);
+    }
+
+    /// Regression (probe `case2/slowscan`): 13 windows of ~80 estimated ports each made an
+    /// incident of "≥80 ports", as if a lower bound of all 13; it is the largest window's
+    /// estimate, and says so. One window's estimate alone is just an estimate.
+    #[test]
+    fn merged_estimates_are_the_largest_windows_count() {
+        let window = |n: u64| Set::counted((n..n + 32).map(|p| Item::Port(p as u16)), 80, false);
+        let mut one = Set::default();
+        one.merge(&window(0));
+        assert_eq!(
+            (one.count, one.estimate, one.largest_window),
+            (80, true, false)
+        );
+        let mut all = window(0);
+        for w in 1..13 {
+            all.merge(&window(w * 77));
+        }
+        assert_eq!(
+            (all.count, all.exact, all.estimate, all.largest_window),
+            (80, false, true, true)
+        );
+        assert_eq!(all.count_text(|n| n.to_string()), "~80");
+        // Exact members beyond the sample: a true lower bound.
+        let mut low = Set::of((0..30).map(Item::Port));
+        low.merge(&Set::of((30..60).map(Item::Port)));
+        assert_eq!(
+            (low.count, low.estimate, low.largest_window),
+            (60, false, false)
+        );
+        assert_eq!(low.count_text(|n| n.to_string()), "≥60");
     }
 
     #[test]

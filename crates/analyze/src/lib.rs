@@ -47,14 +47,17 @@
 //! | `lateral_movement` | (rule, client) | servers reached | the client |
 //! | `exfiltration` | (rule, real internal source) | external peers | the source |
 //! | `admin_port_exposure` | (rule, server, protocol, port, service) | the server | public clients |
-//! | `insecure_protocol` | (rule, our host, protocol, port, service) | the peer's side | clients |
+//! | `insecure_protocol` | (rule, our host, service; protocol and port when unnamed) | the peer's side | clients |
 //! | `trust_zones` | (rule, client zone, server zone, protocol, port) | host pairs | clients |
 //! | `log_health` | (rule, flow log, else interface) | interfaces | - |
 //!
 //! Exposure groups by server and service (what a team fixes: one security group rule), not by
 //! the internet source. An incident's severity is the highest of its findings; its evidence
 //! the smallest pointers over all of them; its sets are exact up to 32 members, then "at
-//! least" the largest count seen. At most `settings.max_incidents` incidents are kept.
+//! least" the members seen, or, when a window's count was an estimate and is larger, that
+//! estimate marked as the largest window's ([`Set::largest_window`]; the union of several
+//! windows' estimates is not counted). A port count never exceeds 65,536. At most
+//! `settings.max_incidents` incidents are kept.
 //!
 //! # Who initiated, probing vs serving
 //!
@@ -124,7 +127,8 @@
 //! - Double-ended dedupe: see `dedupe` (the first interface a flow is seen on owns it).
 //! - Capped keys: when a detector's cap is reached new keys are refused (a [`Limit`]), so a
 //!   finding can be missed on adversarial cardinality; existing keys keep counting.
-//! - Incident sets: exact up to 32 members over all windows, then a lower bound.
+//! - Incident sets: exact up to 32 members over all windows, then a lower bound (`≥`), or an
+//!   estimate (`~`, [`Set::estimate`]) when a detector's count was one.
 //!
 //! # Determinism
 //!

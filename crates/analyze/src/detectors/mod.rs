@@ -550,6 +550,9 @@ pub fn uses_zones(pack: &RulePack) -> bool {
         .any(|d| d.enabled && matches!(d.params, Params::TrustZones))
 }
 
+/// The distinct ports there are (0 to 65535): the most a port scan's count may say.
+pub const PORTS: u64 = 65_536;
+
 /// A count for summaries: `12`, or `~40` when estimated.
 pub fn approx(n: u64, exact: bool) -> String {
     if exact {

@@ -131,6 +131,8 @@ impl Detector for PortScan {
                 }
                 let mut f = rule.finding(start, &s.tally, Some(src), Some(dst));
                 f.severity = v.severity;
+                // An estimate can exceed the ports there are.
+                v.count = v.count.min(super::PORTS);
                 f.distinct = Some(v.count);
                 f.distinct_exact = v.exact;
                 f.ports = s.touched.sample().iter().map(|p| *p as u16).collect();
