@@ -70,7 +70,7 @@ pub struct Zones {
     blocks: Vec<(Cidr, u16)>,
     /// The same for IPv4 addresses, in 32 bits, when every block that holds IPv4 addresses
     /// is an IPv4 block (else `None`, and IPv4 addresses take `blocks`).
-    v4: Option<Vec<(u32, u32, u16)>>,
+    v4: Option<V4Table>,
     /// Whether any zone names subnet or VPC ids (else only `blocks` decide).
     by_id: bool,
 }
@@ -107,33 +107,45 @@ impl Zones {
 
     /// The zone of an address. `interface` is the logged interface's (subnet, VPC) when this
     /// address is the interface's side of the flow.
+    #[inline]
     pub fn classify(
         &self,
         addr: Addr,
         internal: bool,
         interface: Option<(Option<&str>, Option<&str>)>,
     ) -> ZoneRef {
-        if !self.by_id || interface.is_none() {
-            // The first block in zone order is the first zone that holds the address.
-            let hit = match &self.v4 {
-                Some(v4) if addr.is_v4() => {
-                    let a = addr.0 as u32;
-                    v4.iter()
-                        .find(|(base, mask, _)| a & mask == *base)
-                        .map(|b| b.2)
-                }
-                _ => self
-                    .blocks
-                    .iter()
-                    .find(|(c, _)| c.contains(addr))
-                    .map(|b| b.1),
-            };
-            return match hit {
-                Some(i) => ZoneRef::Zone(i),
-                None if internal => ZoneRef::Unzoned,
-                None => ZoneRef::Internet,
-            };
+        if self.by_id && interface.is_some() {
+            return self.classify_by_id(addr, internal, interface);
         }
+        // The first block in zone order is the first zone that holds the address.
+        let hit = match &self.v4 {
+            Some(v4) if addr.is_v4() => v4.first(addr.0 as u32),
+            _ => self.first_block(addr),
+        };
+        match hit {
+            Some(i) => ZoneRef::Zone(i),
+            None if internal => ZoneRef::Unzoned,
+            None => ZoneRef::Internet,
+        }
+    }
+
+    /// The zone of the first block holding the address, in 128 bits.
+    #[inline(never)]
+    fn first_block(&self, addr: Addr) -> Option<u16> {
+        self.blocks
+            .iter()
+            .find(|(c, _)| c.contains(addr))
+            .map(|b| b.1)
+    }
+
+    /// [`Zones::classify`] zone by zone, blocks and then the interface's ids.
+    #[inline(never)]
+    fn classify_by_id(
+        &self,
+        addr: Addr,
+        internal: bool,
+        interface: Option<(Option<&str>, Option<&str>)>,
+    ) -> ZoneRef {
         for (i, z) in self.zones.iter().enumerate() {
             if z.cidrs.contains(addr) {
                 return ZoneRef::Zone(i as u16);
@@ -208,13 +220,81 @@ impl Zones {
     }
 }
 
+/// IPv4 blocks in 32-bit terms, in zone order, in rows of [`LANES`] (the last row padded
+/// with blocks that hold nothing: mask 0, base 1), and the range from the lowest address of
+/// any block to the highest (most addresses of a log, the internet's, fall outside it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct V4Table {
+    bases: Vec<[u32; LANES]>,
+    masks: Vec<[u32; LANES]>,
+    zones: Vec<u16>,
+    low: u32,
+    high: u32,
+}
+
+impl Default for V4Table {
+    fn default() -> V4Table {
+        V4Table {
+            bases: Vec::new(),
+            masks: Vec::new(),
+            zones: Vec::new(),
+            low: u32::MAX,
+            high: 0,
+        }
+    }
+}
+
+/// Blocks tested at once, without a branch per block ([`V4Table::first`]).
+const LANES: usize = 8;
+
+impl V4Table {
+    fn push(&mut self, base: u32, mask: u32, zone: u16) {
+        let lane = self.zones.len() % LANES;
+        if lane == 0 {
+            self.bases.push([1; LANES]);
+            self.masks.push([0; LANES]);
+        }
+        let row = self.bases.len() - 1;
+        self.bases[row][lane] = base;
+        self.masks[row][lane] = mask;
+        self.zones.push(zone);
+        self.low = self.low.min(base);
+        self.high = self.high.max(base | !mask);
+    }
+
+    /// The zone of the first block holding `a`. A row of [`LANES`] blocks is tested at once
+    /// (SIMD compares), the answers gathered in a bit mask whose lowest bit is the first hit:
+    /// no branch per block (which zone an address falls in is not predictable, record to
+    /// record).
+    #[inline]
+    fn first(&self, a: u32) -> Option<u16> {
+        if a < self.low || a > self.high {
+            return None;
+        }
+        for (row, (bases, masks)) in self.bases.iter().zip(&self.masks).enumerate() {
+            let mut hits = 0u32;
+            for i in 0..LANES {
+                hits |= u32::from(a & masks[i] == bases[i]) << i;
+            }
+            if hits != 0 {
+                return self
+                    .zones
+                    .get(row * LANES + hits.trailing_zeros() as usize)
+                    .copied();
+            }
+        }
+        None
+    }
+}
+
 /// The IPv4 blocks of `blocks` in 32-bit terms, when no other block holds IPv4 addresses.
-fn v4_blocks(blocks: &[(Cidr, u16)]) -> Option<Vec<(u32, u32, u16)>> {
-    blocks
-        .iter()
-        .filter(|(c, _)| c.holds_v4())
-        .map(|(c, i)| c.v4_parts().map(|(base, mask)| (base, mask, *i)))
-        .collect()
+fn v4_blocks(blocks: &[(Cidr, u16)]) -> Option<V4Table> {
+    let mut table = V4Table::default();
+    for (c, i) in blocks.iter().filter(|(c, _)| c.holds_v4()) {
+        let (base, mask) = c.v4_parts()?;
+        table.push(base, mask, *i);
+    }
+    Some(table)
 }
 
 #[cfg(test)]
@@ -324,6 +404,39 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// More blocks than one row of the table ([`LANES`]): the first hit in zone order still
+    /// wins, in any row, and the padding of the last row holds nothing.
+    #[test]
+    fn many_blocks_answer_in_zone_order_across_rounds() {
+        let zone = |name: String, cidr: String| Zone {
+            name,
+            cidrs: CidrSet::new(vec![Cidr::parse(&cidr).unwrap()]),
+            subnets: vec![],
+            vpcs: vec![],
+            accept_from: None,
+        };
+        let mut set: Vec<Zone> = (0..150)
+            .map(|i| zone(format!("z{i}"), format!("10.{i}.0.0/16")))
+            .collect();
+        set.push(zone("all10".into(), "10.0.0.0/8".into()));
+        set.push(zone("late".into(), "10.63.0.0/16".into()));
+        let zs = Zones::new(set);
+        assert!(zs.v4.is_some());
+        let a = |s: &str| Addr::new(s.parse().unwrap());
+        for (text, want) in [
+            ("10.0.0.1", ZoneRef::Zone(0)),
+            ("10.63.9.9", ZoneRef::Zone(63)),
+            ("10.64.0.1", ZoneRef::Zone(64)),
+            ("10.127.0.1", ZoneRef::Zone(127)),
+            ("10.128.0.1", ZoneRef::Zone(128)),
+            ("10.149.1.1", ZoneRef::Zone(149)),
+            ("10.200.0.1", ZoneRef::Zone(150)),
+            ("11.0.0.1", ZoneRef::Internet),
+        ] {
+            assert_eq!(zs.classify(a(text), false, None), want, "{text}");
         }
     }
 
