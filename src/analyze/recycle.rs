@@ -58,7 +58,71 @@ impl<T> Recycler<T> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use flowkeeper_analyze::{Engine, RulePack};
+    use flowlog::Schema;
+
+    use super::super::Registry;
+    use super::super::batches::{BATCH_FLOWS, Decode, Decoding, Observed};
+    use super::super::reader::Block;
     use super::*;
+
+    /// Batches handed back by the engine thread are refilled by the readers: every flow is
+    /// sent once, in line order, with no flow of an earlier batch left in a reused buffer.
+    #[test]
+    fn recycled_batches_carry_each_flow_once_in_order() {
+        let engine = Engine::new(&RulePack::default_pack());
+        let classifier = engine.classifier();
+        let fields = classifier.fields();
+        let registry = Registry::default();
+        let recycler = Recycler::new(BATCH_FLOWS, 4);
+        let decode = Decode {
+            classifier: &classifier,
+            registry: &registry,
+            decoding: Decoding::Fields(&fields),
+            since: None,
+            until: None,
+            batches: &recycler,
+        };
+        let schema = Arc::new(
+            Schema::from_header(
+                "srcaddr dstaddr srcport dstport protocol packets bytes start end action",
+            )
+            .unwrap(),
+        );
+        let lines = 3 * BATCH_FLOWS + 5;
+        let text: String = (0..lines)
+            .map(|i| {
+                format!(
+                    "10.0.0.1 10.0.0.2 {} 22 6 1 40 100 101 ACCEPT\n",
+                    i % 60_000
+                )
+            })
+            .collect();
+        let block = Block {
+            schema: &schema,
+            first_line: 1,
+            text: text.as_bytes(),
+        };
+        let mut seen: Vec<u64> = Vec::new();
+        let mut buffers = std::collections::HashSet::new();
+        let mut consume = |batch: Vec<Observed>| {
+            seen.extend(batch.iter().map(|(_, o)| o.line));
+            buffers.insert(batch.as_ptr() as usize);
+            // As the engine thread does once it has observed the flows.
+            recycler.give(batch);
+            true
+        };
+        for _ in 0..2 {
+            let mut batcher = decode.batcher();
+            assert!(batcher.block(0, &block, &mut consume));
+            assert!(batcher.flush(&mut consume));
+        }
+        let want: Vec<u64> = (1..=lines as u64).chain(1..=lines as u64).collect();
+        assert_eq!(seen, want);
+        assert_eq!(buffers.len(), 1, "one buffer went round");
+    }
 
     #[test]
     fn vectors_come_back_empty_and_are_reused_up_to_the_cap() {
@@ -69,7 +133,11 @@ mod tests {
         let at = a.as_ptr();
         r.give(a);
         let again = r.take();
-        assert_eq!((again.as_ptr(), again.len()), (at, 0), "the same buffer, emptied");
+        assert_eq!(
+            (again.as_ptr(), again.len()),
+            (at, 0),
+            "the same buffer, emptied"
+        );
         r.give(again);
         r.give(r.take());
         r.give(Vec::with_capacity(100));

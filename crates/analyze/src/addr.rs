@@ -545,14 +545,27 @@ mod tests {
         let set = |blocks: &[&str]| {
             CidrSet::new(blocks.iter().map(|b| Cidr::parse(b).unwrap()).collect())
         };
-        let hosts: Vec<String> = (0..40).map(|i| format!("10.20.{}.{}/32", i % 7, i * 5)).collect();
+        let hosts: Vec<String> = (0..40)
+            .map(|i| format!("10.20.{}.{}/32", i % 7, i * 5))
+            .collect();
         let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
         let mut grown = set(&["10.20.0.0/16"]);
         grown.extend([Cidr::parse("10.21.0.7/32").unwrap()]);
         let sets = [
-            (set(&["10.20.0.0/16", "10.21.0.0/16", "2600:1f18::/56"]), true),
+            (
+                set(&["10.20.0.0/16", "10.21.0.0/16", "2600:1f18::/56"]),
+                true,
+            ),
             (set(&hosts), true),
-            (set(&["10.20.0.220/32", "10.20.0.48/28", "10.20.0.0/26", "10.20.9.0/24"]), true),
+            (
+                set(&[
+                    "10.20.0.220/32",
+                    "10.20.0.48/28",
+                    "10.20.0.0/26",
+                    "10.20.9.0/24",
+                ]),
+                true,
+            ),
             (set(&["10.0.0.0/8", "172.16.0.0/12"]), false),
             (set(&["::ffff:10.0.0.0/104", "10.1.0.0/16"]), false),
             (set(&["2600:1f18::/56"]), true),
@@ -561,7 +574,12 @@ mod tests {
         ];
         for (n, (set, table)) in sets.iter().enumerate() {
             assert_eq!(set.v4.is_some(), *table, "set {n}");
-            let mut probes = vec![a("0.0.0.0"), a("255.255.255.255"), a("2600:1f18::1"), a("::1")];
+            let mut probes = vec![
+                a("0.0.0.0"),
+                a("255.255.255.255"),
+                a("2600:1f18::1"),
+                a("::1"),
+            ];
             for b in set.blocks() {
                 if let Some((base, mask)) = b.v4_parts() {
                     let last = base | !mask;
