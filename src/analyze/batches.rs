@@ -19,6 +19,7 @@ use flowkeeper_analyze::{Classifier, Flow, Origin};
 use flowlog::{DecodePlan, Field, FlowRecord, Schema};
 
 use super::reader::Block;
+use super::recycle::Recycler;
 use super::{EXAMPLES_PER_SOURCE, Registry};
 
 /// Flows sent to the engine thread at once.
@@ -66,17 +67,21 @@ pub struct Decode<'a> {
     pub decoding: Decoding<'a>,
     pub since: Option<u64>,
     pub until: Option<u64>,
+    /// Where batch buffers come from and go back to (see `super::recycle`).
+    pub batches: &'a Recycler<Observed>,
 }
 
 impl<'a> Decode<'a> {
     pub fn batcher(&self) -> Batcher<'a> {
-        Batcher::new(
+        let mut batcher = Batcher::new(
             self.classifier,
             self.registry,
             self.decoding,
             self.since,
             self.until,
-        )
+        );
+        batcher.recycler = Some(self.batches);
+        batcher
     }
 }
 
@@ -90,7 +95,10 @@ pub struct Batcher<'a> {
     decoding: Decoding<'a>,
     /// The plan of the last block's schema (blocks of one object share their schema).
     plan: Option<(Arc<Schema>, DecodePlan)>,
+    /// Empty until the first flow (then a buffer of [`BATCH_FLOWS`], recycled when there is a
+    /// recycler).
     batch: Vec<Observed>,
+    recycler: Option<&'a Recycler<Observed>>,
 }
 
 impl<'a> Batcher<'a> {
@@ -109,7 +117,8 @@ impl<'a> Batcher<'a> {
             tally: JobTally::default(),
             decoding,
             plan: None,
-            batch: Vec::with_capacity(BATCH_FLOWS),
+            batch: Vec::new(),
+            recycler: None,
         }
     }
 
@@ -246,6 +255,9 @@ impl<'a> Batcher<'a> {
         {
             return Kept::Outside;
         }
+        if self.batch.capacity() == 0 {
+            self.batch = self.fresh_batch();
+        }
         self.batch
             .push((self.classifier.classify(record), Origin::new(source, line)));
         if self.batch.len() == BATCH_FLOWS && !self.flush(send) {
@@ -268,8 +280,16 @@ impl<'a> Batcher<'a> {
         if self.batch.is_empty() {
             return true;
         }
-        let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_FLOWS));
-        send(full)
+        // The next buffer is taken when the next flow comes (none after the last batch).
+        send(std::mem::take(&mut self.batch))
+    }
+
+    /// An empty batch buffer: a recycled one, else a new one.
+    fn fresh_batch(&self) -> Vec<Observed> {
+        match self.recycler {
+            Some(r) => r.take(),
+            None => Vec::with_capacity(BATCH_FLOWS),
+        }
     }
 }
 

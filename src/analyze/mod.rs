@@ -21,6 +21,7 @@ pub mod input;
 mod job;
 mod pool;
 pub mod reader;
+mod recycle;
 pub mod timeline;
 pub mod walk;
 
@@ -383,6 +384,9 @@ pub fn run(
     let mut engine = Engine::new(pack);
     let classifier = engine.classifier();
     let fields = classifier.fields();
+    // Batch buffers in flight are bounded (`BATCHES_AHEAD`, plus each job channel's share),
+    // so a few more spares than that is all that ever comes back.
+    let recycler = recycle::Recycler::new(batches::BATCH_FLOWS, 2 * BATCHES_AHEAD);
     let decode = Decode {
         classifier: &classifier,
         registry: &registry,
@@ -392,6 +396,7 @@ pub fn run(
         },
         since: settings.since,
         until: settings.until,
+        batches: &recycler,
     };
     // Each job gets its own small channel, announced with its index; the engine thread drains
     // them in job order. Reading threads work ahead in parallel, memory stays at a few batches
@@ -415,6 +420,15 @@ pub fn run(
             let (next, registry, job_sources, decode, shared) =
                 (&next, &registry, &job_sources, &decode, &shared);
             scope.spawn(move || {
+                // The classifier is read on every record: each reading thread has its own copy,
+                // made here (its memory this thread's). Shared, it lived on the engine
+                // thread's stack beside what that thread writes all the time, and its loads
+                // missed the cache (a third of `Batcher::keep`'s time).
+                let classifier = decode.classifier.clone();
+                let decode = &Decode {
+                    classifier: &classifier,
+                    ..*decode
+                };
                 let mut reader = Reader::new();
                 loop {
                     shared.working(true);
@@ -514,7 +528,10 @@ impl Sink<'_, '_> {
 
     fn message(&mut self, msg: Message) {
         match msg {
-            Message::Flows(batch) => self.flows(&batch),
+            Message::Flows(batch) => {
+                self.flows(&batch);
+                self.decode.batches.give(batch);
+            }
             Message::Failed { source, error } => self.summary.source(source).error = Some(error),
             Message::Counts(tally) | Message::Done(tally) => self.summary.add(tally),
             Message::Deferred(part) => {
@@ -535,6 +552,7 @@ impl Sink<'_, '_> {
                         batcher.flush(&mut keep);
                         for batch in batches {
                             self.flows(&batch);
+                            self.decode.batches.give(batch);
                         }
                         self.summary.add(batcher.tally);
                     }

@@ -173,21 +173,44 @@ impl fmt::Display for Cidr {
     }
 }
 
-/// A list of CIDR blocks, checked in order (lists in rule packs are short).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// A list of CIDR blocks. Membership of an IPv4 address is answered by a table
+/// ([`V4Members`]) when the set's IPv4 blocks allow it, else block by block.
+#[derive(Clone, Debug, Default)]
 pub struct CidrSet {
     blocks: Vec<Cidr>,
+    /// Built from `blocks` by [`CidrSet::new`] and [`CidrSet::extend`] (the default set, with
+    /// no blocks, has none: it scans nothing).
+    v4: Option<V4Members>,
 }
+
+/// Sets are equal when their blocks are (the table is derived from them).
+impl PartialEq for CidrSet {
+    fn eq(&self, other: &CidrSet) -> bool {
+        self.blocks == other.blocks
+    }
+}
+
+impl Eq for CidrSet {}
 
 impl CidrSet {
     /// A set of these blocks.
     pub fn new(blocks: Vec<Cidr>) -> CidrSet {
-        CidrSet { blocks }
+        let v4 = V4Members::new(&blocks);
+        CidrSet { blocks, v4 }
     }
 
     /// Whether any block contains the address.
     #[inline]
     pub fn contains(&self, addr: Addr) -> bool {
+        match &self.v4 {
+            Some(t) if addr.is_v4() => t.contains(addr.0 as u32),
+            _ => self.scan(addr),
+        }
+    }
+
+    /// [`CidrSet::contains`] block by block.
+    #[inline]
+    fn scan(&self, addr: Addr) -> bool {
         self.blocks.iter().any(|b| b.contains(addr))
     }
 
@@ -207,6 +230,100 @@ impl CidrSet {
             if !self.blocks.contains(&b) {
                 self.blocks.push(b);
             }
+        }
+        self.v4 = V4Members::new(&self.blocks);
+    }
+}
+
+/// Membership of IPv4 addresses in a set's blocks, by /24: for each /24 from the lowest
+/// address of any IPv4 block to the highest, whether none, all or some of its addresses are
+/// in the set, and for "some" a bitmap of its 256 addresses. Addresses outside that range are
+/// in no block. Built only when every block that holds IPv4 addresses is an IPv4 block and
+/// the range has at most [`MAX_SLASH24S`] /24s (else the set is scanned).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct V4Members {
+    /// The first and last /24 of the range (`address >> 8`).
+    low: u32,
+    high: u32,
+    /// By /24 from `low`: [`NONE_IN`], [`ALL_IN`], or `2 + i` for bitmap `i`.
+    by_24: Vec<u16>,
+    bitmaps: Vec<[u64; 4]>,
+}
+
+/// The most /24s a [`V4Members`] covers (32 KB of table).
+const MAX_SLASH24S: u32 = 16_384;
+const NONE_IN: u16 = 0;
+const ALL_IN: u16 = 1;
+
+impl V4Members {
+    fn new(blocks: &[Cidr]) -> Option<V4Members> {
+        let mut v4 = Vec::new();
+        for b in blocks.iter().filter(|b| b.holds_v4()) {
+            v4.push(b.v4_parts()?);
+        }
+        let low = v4.iter().map(|b| b.0 >> 8).min().unwrap_or(1);
+        let high = v4.iter().map(|b| (b.0 | !b.1) >> 8).max().unwrap_or(0);
+        let span = high.checked_sub(low).map_or(0, |d| d + 1);
+        if span > MAX_SLASH24S || span as usize * v4.len() > 1 << 24 {
+            return None;
+        }
+        let mut table = V4Members {
+            low,
+            high,
+            by_24: Vec::with_capacity(span as usize),
+            bitmaps: Vec::new(),
+        };
+        for s in (low..=high).take(span as usize) {
+            let entry = table.entry_24(&v4, s)?;
+            table.by_24.push(entry);
+        }
+        Some(table)
+    }
+
+    /// The entry of /24 `s`: all when a block holds all of it, else a bitmap of the addresses
+    /// the blocks that meet it hold, else none. None when there are too many bitmaps.
+    fn entry_24(&mut self, v4: &[(u32, u32)], s: u32) -> Option<u16> {
+        let (first, last) = (s << 8, (s << 8) | 0xff);
+        let meets = |&&(base, mask): &&(u32, u32)| base <= last && (base | !mask) >= first;
+        if v4
+            .iter()
+            .filter(meets)
+            .any(|&(base, mask)| base <= first && (base | !mask) >= last)
+        {
+            return Some(ALL_IN);
+        }
+        let mut bits = [0u64; 4];
+        let mut any = false;
+        for &(base, mask) in v4.iter().filter(meets) {
+            // Smaller than the /24 and inside it.
+            for a in base..=(base | !mask) {
+                let i = (a & 0xff) as usize;
+                bits[i / 64] |= 1 << (i % 64);
+                any = true;
+            }
+        }
+        if !any {
+            return Some(NONE_IN);
+        }
+        let index = u16::try_from(self.bitmaps.len() + 2).ok()?;
+        self.bitmaps.push(bits);
+        Some(index)
+    }
+
+    /// Whether the set holds `a` (see the type's docs).
+    #[inline]
+    fn contains(&self, a: u32) -> bool {
+        let s = a >> 8;
+        if s < self.low || s > self.high {
+            return false;
+        }
+        match self.by_24.get((s - self.low) as usize) {
+            Some(&NONE_IN) | None => false,
+            Some(&ALL_IN) => true,
+            Some(&i) => self.bitmaps.get(usize::from(i) - 2).is_some_and(|bits| {
+                let i = (a & 0xff) as usize;
+                bits[i / 64] >> (i % 64) & 1 == 1
+            }),
         }
     }
 }
@@ -418,6 +535,65 @@ mod tests {
         );
         assert!(!none.is_internal(a("10.0.0.1")));
         assert!(none.is_internal(a("8.8.8.8")));
+    }
+
+    /// The IPv4 table answers as the block-by-block scan: whole /24s, /24s with hosts and
+    /// small blocks (bitmaps), nested blocks, the range's ends, IPv6 addresses; and sets it is
+    /// not built for (IPv6 blocks over IPv4-mapped space, ranges too wide) still answer.
+    #[test]
+    fn the_ipv4_table_answers_as_the_scan() {
+        let set = |blocks: &[&str]| {
+            CidrSet::new(blocks.iter().map(|b| Cidr::parse(b).unwrap()).collect())
+        };
+        let hosts: Vec<String> = (0..40)
+            .map(|i| format!("10.20.{}.{}/32", i % 7, i * 5))
+            .collect();
+        let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
+        let mut grown = set(&["10.20.0.0/16"]);
+        grown.extend([Cidr::parse("10.21.0.7/32").unwrap()]);
+        let sets = [
+            (
+                set(&["10.20.0.0/16", "10.21.0.0/16", "2600:1f18::/56"]),
+                true,
+            ),
+            (set(&hosts), true),
+            (
+                set(&[
+                    "10.20.0.220/32",
+                    "10.20.0.48/28",
+                    "10.20.0.0/26",
+                    "10.20.9.0/24",
+                ]),
+                true,
+            ),
+            (set(&["10.0.0.0/8", "172.16.0.0/12"]), false),
+            (set(&["::ffff:10.0.0.0/104", "10.1.0.0/16"]), false),
+            (set(&["2600:1f18::/56"]), true),
+            (grown, true),
+            (CidrSet::default(), false),
+        ];
+        for (n, (set, table)) in sets.iter().enumerate() {
+            assert_eq!(set.v4.is_some(), *table, "set {n}");
+            let mut probes = vec![
+                a("0.0.0.0"),
+                a("255.255.255.255"),
+                a("2600:1f18::1"),
+                a("::1"),
+            ];
+            for b in set.blocks() {
+                if let Some((base, mask)) = b.v4_parts() {
+                    let last = base | !mask;
+                    for p in [base, last, base.wrapping_sub(1), last.wrapping_add(1)] {
+                        for q in [p, p ^ 1, p ^ 0x80, (p & !0xff) | 0x7f] {
+                            probes.push(Addr::new(Ipv4Addr::from(q).into()));
+                        }
+                    }
+                }
+            }
+            for p in probes {
+                assert_eq!(set.contains(p), set.scan(p), "set {n}, {p}");
+            }
+        }
     }
 
     #[test]

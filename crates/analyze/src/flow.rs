@@ -580,21 +580,34 @@ impl ShortId {
     }
 }
 
-/// `dst[..src.len()] = src` for `src.len() <= 24` in at most two fixed-size (overlapping)
-/// copies, which compile to a few moves instead of a call to `memcpy` (one per record).
+/// `dst[..src.len()] = src` for `src.len() <= 24`, the rest of `dst` zero: the three words
+/// of `dst` are put together in registers from at most three (overlapping) loads of `src` and
+/// stored once each. (Overlapping stores into `dst`, as a copy of the head and one of the
+/// tail would be, make the next wide load of the id wait for them: store forwarding fails,
+/// and that load was the costliest instruction of classification.)
 #[inline]
 fn copy_short(dst: &mut [u8; 24], src: &[u8]) {
     let n = src.len();
-    if n >= 16 {
-        dst[..16].copy_from_slice(&src[..16]);
-        dst[n - 8..n].copy_from_slice(&src[n - 8..]);
+    let word = |at: usize| u64::from_le_bytes(src[at..at + 8].try_into().expect("8 bytes"));
+    // The bytes of `src` from `from` on, as a word (those past `n` zero), given its last
+    // eight bytes (`n - 8..n`), `from` within `n - 8..=n`.
+    let tail = |last: u64, from: usize| {
+        let skip = 8 - (n - from);
+        if skip >= 8 { 0 } else { last >> (8 * skip) }
+    };
+    let words = if n >= 16 {
+        [word(0), word(8), tail(word(n - 8), 16)]
     } else if n >= 8 {
-        dst[..8].copy_from_slice(&src[..8]);
-        dst[n - 8..n].copy_from_slice(&src[n - 8..]);
+        [word(0), tail(word(n - 8), 8), 0]
     } else {
-        for (d, s) in dst.iter_mut().zip(src) {
-            *d = *s;
+        let mut w = 0u64;
+        for (i, b) in src.iter().enumerate() {
+            w |= u64::from(*b) << (8 * i);
         }
+        [w, 0, 0]
+    };
+    for (d, w) in dst.chunks_exact_mut(8).zip(words) {
+        d.copy_from_slice(&w.to_le_bytes());
     }
 }
 

@@ -70,7 +70,7 @@ pub struct Zones {
     blocks: Vec<(Cidr, u16)>,
     /// The same for IPv4 addresses, in 32 bits, when every block that holds IPv4 addresses
     /// is an IPv4 block (else `None`, and IPv4 addresses take `blocks`).
-    v4: Option<Vec<(u32, u32, u16)>>,
+    v4: Option<V4Table>,
     /// Whether any zone names subnet or VPC ids (else only `blocks` decide).
     by_id: bool,
 }
@@ -107,33 +107,45 @@ impl Zones {
 
     /// The zone of an address. `interface` is the logged interface's (subnet, VPC) when this
     /// address is the interface's side of the flow.
+    #[inline]
     pub fn classify(
         &self,
         addr: Addr,
         internal: bool,
         interface: Option<(Option<&str>, Option<&str>)>,
     ) -> ZoneRef {
-        if !self.by_id || interface.is_none() {
-            // The first block in zone order is the first zone that holds the address.
-            let hit = match &self.v4 {
-                Some(v4) if addr.is_v4() => {
-                    let a = addr.0 as u32;
-                    v4.iter()
-                        .find(|(base, mask, _)| a & mask == *base)
-                        .map(|b| b.2)
-                }
-                _ => self
-                    .blocks
-                    .iter()
-                    .find(|(c, _)| c.contains(addr))
-                    .map(|b| b.1),
-            };
-            return match hit {
-                Some(i) => ZoneRef::Zone(i),
-                None if internal => ZoneRef::Unzoned,
-                None => ZoneRef::Internet,
-            };
+        if self.by_id && interface.is_some() {
+            return self.classify_by_id(addr, internal, interface);
         }
+        // The first block in zone order is the first zone that holds the address.
+        let hit = match &self.v4 {
+            Some(v4) if addr.is_v4() => v4.first(addr.0 as u32),
+            _ => self.first_block(addr),
+        };
+        match hit {
+            Some(i) => ZoneRef::Zone(i),
+            None if internal => ZoneRef::Unzoned,
+            None => ZoneRef::Internet,
+        }
+    }
+
+    /// The zone of the first block holding the address, in 128 bits.
+    #[inline(never)]
+    fn first_block(&self, addr: Addr) -> Option<u16> {
+        self.blocks
+            .iter()
+            .find(|(c, _)| c.contains(addr))
+            .map(|b| b.1)
+    }
+
+    /// [`Zones::classify`] zone by zone, blocks and then the interface's ids.
+    #[inline(never)]
+    fn classify_by_id(
+        &self,
+        addr: Addr,
+        internal: bool,
+        interface: Option<(Option<&str>, Option<&str>)>,
+    ) -> ZoneRef {
         for (i, z) in self.zones.iter().enumerate() {
             if z.cidrs.contains(addr) {
                 return ZoneRef::Zone(i as u16);
@@ -208,13 +220,100 @@ impl Zones {
     }
 }
 
+/// IPv4 blocks in 32-bit terms, in zone order, and a table of answers by /24: for every /24
+/// from the lowest address of any block to the highest (when there are at most
+/// [`MAX_SLASH24S`] of them), the zone all its addresses have, or none, or "scan" when a block
+/// smaller than a /24 is in it. Addresses outside that range are in no block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct V4Table {
+    blocks: Vec<(u32, u32, u16)>,
+    /// The first /24 of the range (`address >> 8`), and its last.
+    low: u32,
+    high: u32,
+    /// By /24 from `low`: [`NO_ZONE`], [`SCAN`] or a zone index. Empty when the range has
+    /// more /24s than [`MAX_SLASH24S`] (then every address in it scans).
+    by_24: Vec<u16>,
+}
+
+/// The most /24s the table of answers covers (32 KB).
+const MAX_SLASH24S: u32 = 16_384;
+/// No block holds an address of this /24.
+const NO_ZONE: u16 = u16::MAX;
+/// Blocks smaller than the /24 are in it: scan the blocks.
+const SCAN: u16 = u16::MAX - 1;
+
+impl V4Table {
+    fn new(blocks: Vec<(u32, u32, u16)>) -> V4Table {
+        let low = blocks.iter().map(|b| b.0 >> 8).min().unwrap_or(1);
+        let high = blocks.iter().map(|b| (b.0 | !b.1) >> 8).max().unwrap_or(0);
+        let span = high.checked_sub(low).map_or(0, |d| d + 1);
+        // Zone indexes are below `SCAN` (a pack has far fewer zones).
+        let small = blocks.iter().all(|b| b.2 < SCAN);
+        let by_24 = if small && span <= MAX_SLASH24S && span as usize * blocks.len() <= 1 << 24 {
+            (low..=high).map(|s| answer_24(&blocks, s)).collect()
+        } else {
+            Vec::new()
+        };
+        V4Table {
+            blocks,
+            low,
+            high,
+            by_24,
+        }
+    }
+
+    /// The zone of the first block holding `a` (see the type's docs).
+    #[inline]
+    fn first(&self, a: u32) -> Option<u16> {
+        let s = a >> 8;
+        if s < self.low || s > self.high {
+            return None;
+        }
+        match self.by_24.get((s - self.low) as usize) {
+            Some(&NO_ZONE) => None,
+            Some(&z) if z != SCAN => Some(z),
+            _ => self.scan(a),
+        }
+    }
+
+    /// The first block holding `a`, block by block.
+    #[inline]
+    fn scan(&self, a: u32) -> Option<u16> {
+        self.blocks
+            .iter()
+            .find(|(base, mask, _)| a & mask == *base)
+            .map(|b| b.2)
+    }
+}
+
+/// The answer for every address of the /24 `s` (`address >> 8`): the zone of the first block
+/// that meets the /24, when it holds all of it (no block before it holds any of its
+/// addresses, so it is every address's first); [`SCAN`] when that block is smaller;
+/// [`NO_ZONE`] when no block meets it.
+fn answer_24(blocks: &[(u32, u32, u16)], s: u32) -> u16 {
+    let (first, last) = (s << 8, (s << 8) | 0xff);
+    for &(base, mask, zone) in blocks {
+        let (b_first, b_last) = (base, base | !mask);
+        if b_last < first || b_first > last {
+            continue;
+        }
+        return if b_first <= first && b_last >= last {
+            zone
+        } else {
+            SCAN
+        };
+    }
+    NO_ZONE
+}
+
 /// The IPv4 blocks of `blocks` in 32-bit terms, when no other block holds IPv4 addresses.
-fn v4_blocks(blocks: &[(Cidr, u16)]) -> Option<Vec<(u32, u32, u16)>> {
-    blocks
+fn v4_blocks(blocks: &[(Cidr, u16)]) -> Option<V4Table> {
+    let v4: Option<Vec<(u32, u32, u16)>> = blocks
         .iter()
         .filter(|(c, _)| c.holds_v4())
         .map(|(c, i)| c.v4_parts().map(|(base, mask)| (base, mask, *i)))
-        .collect()
+        .collect();
+    v4.map(V4Table::new)
 }
 
 #[cfg(test)]
@@ -323,6 +422,68 @@ mod tests {
                         "set {n}, {text}"
                     );
                 }
+            }
+        }
+    }
+
+    /// The /24 table's answers are the scan's: whole /24s of a zone, /24s with a smaller block
+    /// of an earlier zone (scanned), /24s inside a later zone's larger block, the range's
+    /// ends; and a range too wide for the table scans.
+    #[test]
+    fn the_slash24_table_answers_as_the_walk_over_zones() {
+        let zone = |i: usize, cidrs: &[String]| Zone {
+            name: format!("z{i}"),
+            cidrs: CidrSet::new(cidrs.iter().map(|c| Cidr::parse(c).unwrap()).collect()),
+            subnets: vec![],
+            vpcs: vec![],
+            accept_from: None,
+        };
+        let set = |zones: &[&[&str]]| -> Vec<Zone> {
+            zones
+                .iter()
+                .enumerate()
+                .map(|(i, cidrs)| zone(i, &cidrs.iter().map(|c| c.to_string()).collect::<Vec<_>>()))
+                .collect()
+        };
+        let many: Vec<String> = (0..40).map(|i| format!("10.9.{i}.0/24")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let sixteens: Vec<String> = (0..150).map(|i| format!("10.{i}.0.0/16")).collect();
+        let sixteens: Vec<&str> = sixteens.iter().map(String::as_str).collect();
+        let sets = [
+            set(&[
+                &["10.0.1.0/24"],
+                &["10.0.2.0/24"],
+                &["10.0.3.0/24"],
+                &["10.0.0.48/28"],
+            ]),
+            set(&[&["10.1.2.16/28"], &["10.1.0.0/16"], &["10.1.2.0/24"]]),
+            set(&[&["10.0.0.0/8"], &["172.16.0.0/12"], &["10.0.1.0/24"]]),
+            set(&[&many, &["10.9.3.7/32", "10.9.50.0/23"], &["10.9.0.0/16"]]),
+            set(&[&sixteens, &["10.0.0.0/8"], &["10.63.0.0/16"]]),
+        ];
+        let walk = |zs: &Zones, a: Addr| {
+            zs.list()
+                .iter()
+                .position(|z| z.cidrs.contains(a))
+                .map_or(ZoneRef::Internet, |i| ZoneRef::Zone(i as u16))
+        };
+        for (n, set) in sets.into_iter().enumerate() {
+            let mut probes: Vec<u32> = vec![0, 1, u32::MAX, 0x0a00_0000, 0x0b00_0001];
+            for z in &set {
+                for c in z.cidrs.blocks() {
+                    let (base, mask) = c.v4_parts().unwrap();
+                    let last = base | !mask;
+                    for p in [base, last, base.wrapping_sub(1), last.wrapping_add(1)] {
+                        probes.extend([p, p ^ 0x80, (p & !0xff) | 0x7f]);
+                    }
+                }
+            }
+            let zs = Zones::new(set);
+            let table = zs.v4.as_ref().unwrap();
+            assert_eq!(table.by_24.is_empty(), n == 2 || n == 4, "set {n}");
+            for p in probes {
+                let a = Addr::new(std::net::Ipv4Addr::from(p).into());
+                assert_eq!(zs.classify(a, false, None), walk(&zs, a), "set {n}, {a}");
             }
         }
     }
