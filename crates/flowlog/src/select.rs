@@ -399,7 +399,8 @@ impl<'t> PlanLines<'_, 't> {
             let Some(value) = line.get(from as usize, to as usize) else {
                 return Err(());
             };
-            if crate::decode::store(record, need.field, value, &mut addrs).is_err() {
+            let rest = self.text.get(start + from as usize..).unwrap_or_default();
+            if crate::decode::store_wide(record, need.field, value, rest, &mut addrs).is_err() {
                 return Err(());
             }
         }
