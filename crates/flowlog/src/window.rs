@@ -232,10 +232,13 @@ fn push_few(out: &mut [u32], n: &mut usize, mut mask: u64, offset: u32) {
 #[allow(unsafe_code)]
 mod x86 {
     use core::arch::x86_64::{
-        __m256i, __m512i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8,
-        _mm256_set1_epi8, _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_movepi8_mask,
-        _mm512_set1_epi8,
+        __m256i, __m512i, _MM_HINT_T0, _mm_prefetch, _mm256_cmpeq_epi8, _mm256_loadu_si256,
+        _mm256_movemask_epi8, _mm256_set1_epi8, _mm512_cmpeq_epi8_mask, _mm512_loadu_si512,
+        _mm512_movepi8_mask, _mm512_set1_epi8,
     };
+
+    /// How far ahead of the block being read the text is asked for.
+    const PREFETCH: usize = 1024;
     use std::sync::atomic::{AtomicU8, Ordering};
 
     use super::{Masks, Window};
@@ -313,6 +316,8 @@ mod x86 {
     #[target_feature(enable = "avx512bw,avx512f,popcnt,bmi1,bmi2")]
     fn avx512(window: &mut Window<'_>, base: usize) {
         window.fill_with(base, |block| {
+            // Asks for the text some blocks ahead (a hint: it reads nothing, cannot fault).
+            _mm_prefetch::<_MM_HINT_T0>(block.as_ptr().wrapping_add(PREFETCH).cast::<i8>());
             // SAFETY: the unaligned load reads exactly the 64 bytes of `block`.
             let v = unsafe { _mm512_loadu_si512(block.as_ptr().cast::<__m512i>()) };
             Masks {
@@ -326,6 +331,8 @@ mod x86 {
     #[target_feature(enable = "avx2,popcnt,bmi1,bmi2")]
     fn avx2(window: &mut Window<'_>, base: usize) {
         window.fill_with(base, |block| {
+            // As in `avx512`.
+            _mm_prefetch::<_MM_HINT_T0>(block.as_ptr().wrapping_add(PREFETCH).cast::<i8>());
             let half = |k: usize| {
                 // SAFETY: the unaligned load reads bytes `32 k..32 k + 32` of `block`.
                 let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * k).cast::<__m256i>()) };
