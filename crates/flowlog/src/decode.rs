@@ -129,6 +129,12 @@ fn same_text(v: &str, seen: Option<&str>) -> bool {
     }
 }
 
+/// `parse::u64_wide`, if at most `max`.
+#[inline(always)]
+fn wide_int(v: &str, rest: &[u8], max: u64) -> Option<u64> {
+    parse::u64_wide(v, rest).filter(|&n| n <= max)
+}
+
 /// Parses `value` into the record field for `field`.
 #[inline]
 pub(crate) fn store<'a>(
@@ -137,9 +143,31 @@ pub(crate) fn store<'a>(
     v: &'a str,
     addrs: &mut AddrText<'a>,
 ) -> Result<(), DecodeErrorKind> {
+    store_wide(r, field, v, &[], addrs)
+}
+
+/// [`store`] of a value inside a longer text, `rest` the text from the value's start on
+/// (or less: then it is [`store`]): short numbers go through `parse::u64_wide` first (no
+/// branch per digit), which gives up, to the exact parser, on anything that parser would
+/// not accept. The same record and the same result as [`store`].
+#[inline]
+pub(crate) fn store_wide<'a>(
+    r: &mut FlowRecord<'a>,
+    field: Field,
+    v: &'a str,
+    rest: &[u8],
+    addrs: &mut AddrText<'a>,
+) -> Result<(), DecodeErrorKind> {
     use Field as F;
+    const U8: u64 = u8::MAX as u64;
+    const U16: u64 = u16::MAX as u64;
     match field {
-        F::Version => r.version = opt(v, parse::u8)?,
+        F::Version => {
+            r.version = match wide_int(v, rest, U8) {
+                Some(n) => Some(n as u8),
+                None => opt(v, parse::u8)?,
+            }
+        }
         F::AccountId => r.account_id = text(v)?,
         F::InterfaceId => r.interface_id = text(v)?,
         F::Srcaddr => {
@@ -150,11 +178,36 @@ pub(crate) fn store<'a>(
             r.dstaddr = opt(v, parse::ip)?;
             addrs.dst = Some(v);
         }
-        F::Srcport => r.srcport = opt(v, parse::u16)?,
-        F::Dstport => r.dstport = opt(v, parse::u16)?,
-        F::Protocol => r.protocol = opt(v, parse::u8)?,
-        F::Packets => r.packets = opt(v, parse::u64)?,
-        F::Bytes => r.bytes = opt(v, parse::u64)?,
+        F::Srcport => {
+            r.srcport = match wide_int(v, rest, U16) {
+                Some(n) => Some(n as u16),
+                None => opt(v, parse::u16)?,
+            }
+        }
+        F::Dstport => {
+            r.dstport = match wide_int(v, rest, U16) {
+                Some(n) => Some(n as u16),
+                None => opt(v, parse::u16)?,
+            }
+        }
+        F::Protocol => {
+            r.protocol = match wide_int(v, rest, U8) {
+                Some(n) => Some(n as u8),
+                None => opt(v, parse::u8)?,
+            }
+        }
+        F::Packets => {
+            r.packets = match wide_int(v, rest, u64::MAX) {
+                Some(n) => Some(n),
+                None => opt(v, parse::u64)?,
+            }
+        }
+        F::Bytes => {
+            r.bytes = match wide_int(v, rest, u64::MAX) {
+                Some(n) => Some(n),
+                None => opt(v, parse::u64)?,
+            }
+        }
         F::Start => r.start = opt(v, parse::timestamp)?,
         F::End => r.end = opt(v, parse::timestamp)?,
         F::Action => r.action = opt(v, |v| choice(v, Action::parse, Action::EXPECTED))?,
@@ -164,7 +217,12 @@ pub(crate) fn store<'a>(
         F::VpcId => r.vpc_id = text(v)?,
         F::SubnetId => r.subnet_id = text(v)?,
         F::InstanceId => r.instance_id = text(v)?,
-        F::TcpFlags => r.tcp_flags = opt(v, |v| parse::u16(v).map(TcpFlags))?,
+        F::TcpFlags => {
+            r.tcp_flags = match wide_int(v, rest, U16) {
+                Some(n) => Some(TcpFlags(n as u16)),
+                None => opt(v, |v| parse::u16(v).map(TcpFlags))?,
+            }
+        }
         F::Type => {
             r.traffic_type = opt(v, |v| choice(v, TrafficType::parse, TrafficType::EXPECTED))?
         }

@@ -19,8 +19,8 @@
 //! (line decoding), `split` (finding separators), `parse` (single values), `s3_text`
 //! ([`S3TextFile`]), `select` ([`DecodePlan`], decoding only the fields a caller needs, line by line or a whole text at once with [`PlanLines`]), `types` (typed enumerations, flags, timestamps) and `error`.
 
-// `split` has the only `unsafe`: SSE2 intrinsics (tested against a portable version) and text
-// its masks showed to be ASCII (tested against a byte scan).
+// The only `unsafe`: SSE2 intrinsics in `split` (tested against a portable version) and, in
+// `window`, text its masks showed to be ASCII (tested against `str::from_utf8`).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -34,6 +34,7 @@ pub mod schema;
 mod select;
 mod split;
 mod types;
+mod window;
 
 pub use error::{DecodeError, DecodeErrorKind, SchemaError};
 pub use field::{Field, FieldInfo, FieldType, Scope};

@@ -1,6 +1,12 @@
 //! Allocation-free parsers for single values: unsigned decimals, IP addresses (with a fast
 //! IPv4 path) and the typed enumerations. Each returns the reason on failure; the caller
 //! adds the column and field.
+//!
+//! [`u64_wide`] is an accelerator for short numbers inside a longer text: given the bytes
+//! from the value's start on (`rest`), it reads one whole word with no branch per digit,
+//! and gives `Some` only for a value the exact parser accepts, with the same result (else
+//! `None`: the caller then runs the exact parser, for its value or its error). Tested
+//! against the exact parser.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -200,6 +206,37 @@ fn ipv4(bytes: &[u8]) -> Option<Ipv4Addr> {
     (i == bytes.len()).then_some(Ipv4Addr::from(octets))
 }
 
+/// `'0'` in every byte.
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// The low `n` bytes of a word (`n <= 8`).
+#[inline]
+fn low_bytes(n: usize) -> u64 {
+    u64::MAX.checked_shr(64 - 8 * n as u32).unwrap_or(0)
+}
+
+/// The value of the `len` (1 to 8) decimal digits in the low bytes of `word` (the first
+/// most significant; the other bytes are ignored), or `None` if one is not a digit.
+#[inline]
+fn word_digits(word: u64, len: usize) -> Option<u64> {
+    let shift = 8 * (8 - len) as u32;
+    // The digits moved to the top bytes, the bytes below them '0'.
+    eight_digits(&((word << shift) | (ZEROS & low_bytes(8 - len))).to_le_bytes())
+}
+
+/// [`u64`] of a value of 1 to 8 digits given the text from its start on (see the module
+/// docs): `None` for anything else (a longer value, fewer than 8 bytes from its start to
+/// the text's end, a value with a non-digit).
+#[inline(always)]
+pub(crate) fn u64_wide(value: &str, rest: &[u8]) -> Option<u64> {
+    let len = value.len();
+    let word = u64::from_le_bytes(*rest.first_chunk::<8>()?);
+    match len {
+        1..=8 => word_digits(word, len),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,6 +384,119 @@ mod tests {
                 "{case:?}"
             );
         }
+    }
+
+    /// Texts near dotted quads: every octet from 0 to 300 with and without leading zeros in
+    /// every place, and seeded strings of digits and dots (and other bytes) of every length.
+    fn quad_like() -> Vec<String> {
+        let mut out = Vec::new();
+        let octets: Vec<String> = (0..=300)
+            .map(|n| n.to_string())
+            .chain(
+                [
+                    "00", "01", "000", "001", "010", "0255", "1a", "", " 1", "+1", "-1",
+                ]
+                .map(String::from),
+            )
+            .collect();
+        for (k, o) in octets.iter().enumerate() {
+            let other = &octets[(k * 7 + 3) % octets.len()];
+            out.push(format!("{o}.0.0.0"));
+            out.push(format!("1.{o}.2.3"));
+            out.push(format!("10.200.{o}.{other}"));
+            out.push(format!("255.{other}.255.{o}"));
+            out.push(format!("{o}.{o}.{o}.{o}"));
+            out.push(format!("{other}.{o}.{o}"));
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..300_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 18) as usize;
+            let mut v = x;
+            let s: String = (0..len)
+                .map(|_| {
+                    v = v
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    b"0123456789.........1250:x/"[(v >> 58) as usize % 26] as char
+                })
+                .collect();
+            out.push(s);
+        }
+        out
+    }
+
+    /// `value` followed by each of a few tails (what follows a value in a line), so the wide
+    /// parser sees it at the start of a longer text.
+    fn in_texts(value: &[u8], f: &mut dyn FnMut(&[u8])) {
+        for tail in [
+            &b" 10.0.0.1 443 6 ACCEPT"[..],
+            b"................",
+            b"9999999999999999",
+            b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",
+            b"",
+        ] {
+            let mut text = value.to_vec();
+            text.extend_from_slice(tail);
+            f(&text);
+        }
+    }
+
+    #[test]
+    fn ipv4_matches_std_on_quad_like_texts() {
+        for case in quad_like() {
+            let want = case.parse::<Ipv4Addr>().ok();
+            assert_eq!(ipv4(case.as_bytes()), want, "{case:?}");
+        }
+    }
+
+    #[test]
+    fn wide_numbers_match_the_exact_parser() {
+        let mut cases: Vec<String> = Vec::new();
+        for len in 1..=18 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut bytes = b"987654321098765432"[..len].to_vec();
+                    bytes[at] = b;
+                    if let Ok(s) = String::from_utf8(bytes) {
+                        cases.push(s);
+                    }
+                }
+            }
+        }
+        for n in [
+            0u64,
+            1,
+            9,
+            10,
+            99,
+            255,
+            256,
+            65535,
+            65536,
+            99_999_999,
+            1_418_530_010,
+        ] {
+            cases.push(n.to_string());
+            cases.push(format!("0{n}"));
+        }
+        cases.extend(["-", "", "+1", "1-", " 1"].map(String::from));
+        let mut fast = 0;
+        for case in &cases {
+            let want = u64(case).ok();
+            in_texts(case.as_bytes(), &mut |text| {
+                let got = u64_wide(case, text);
+                if text.len() >= 8 && (1..=8).contains(&case.len()) {
+                    assert_eq!(got, want, "{case:?} in {text:?}");
+                    fast += usize::from(got.is_some());
+                } else {
+                    assert_eq!(got, None, "{case:?} in {text:?}");
+                }
+            });
+        }
+        assert!(fast > 100, "{fast}");
     }
 
     #[test]

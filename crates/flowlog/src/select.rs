@@ -8,12 +8,12 @@
 //! needed value (if that fails, each needed value is checked on its own, so a bad byte in a
 //! skipped column is still no error).
 //!
-//! [`DecodePlan::lines`] decodes a whole text of lines ([`PlanLines`]): one walk over the
-//! text's spaces and newlines (`split::Separators`) splits the lines; the positions of a
-//! line's spaces are collected, then its needed values are parsed. Lines in ASCII blocks
-//! need no UTF-8 check at all; any other line, and any line that fails, goes through
-//! [`DecodePlan::decode`], so each line's result (record or error) is exactly what
-//! [`DecodePlan::decode`] gives it.
+//! [`DecodePlan::lines`] decodes a whole text of lines ([`PlanLines`]): the positions of
+//! the text's spaces and newlines are listed a window at a time (`window::Window`), so a
+//! line's value count is checked with two compares and each needed value is sliced from
+//! two positions. Lines in ASCII blocks need no UTF-8 check at all; any other line, and
+//! any line that fails, goes through [`DecodePlan::decode`], so each line's result (record
+//! or error) is exactly what [`DecodePlan::decode`] gives it.
 //!
 //! What it still rejects: a line with the wrong number of columns, and a bad value (or a
 //! non-UTF-8 one) in a column it reads. What it accepts that [`Schema::decode_into`] rejects:
@@ -24,7 +24,8 @@ use crate::error::{DecodeError, DecodeErrorKind};
 use crate::field::Field;
 use crate::record::FlowRecord;
 use crate::schema::Schema;
-use crate::split::{Separators, Spaces};
+use crate::split::{Spaces, block_masks, padded};
+use crate::window::Window;
 
 /// Needed values located per line before they are parsed (plans reading more use a slower
 /// path).
@@ -199,30 +200,61 @@ impl DecodePlan {
     /// The lines of a whole `text` (split at `\n` as `slice::split` does: a text ending
     /// with `\n` has a last, empty line), to decode one after the other with
     /// [`PlanLines::next`]. Each line's result is exactly [`DecodePlan::decode`]'s, but the
-    /// spaces and newlines of the text are found in one pass, which also tells which lines
-    /// are ASCII: their values need no UTF-8 check. Other lines go through
-    /// [`DecodePlan::decode`]. Allocates once per text (room for one line's space positions),
-    /// never per line.
+    /// spaces and newlines of the text are found a window at a time (`window::Window`),
+    /// which also tells which lines are ASCII: their values need no UTF-8 check. Other
+    /// lines, lines with the wrong number of values or a bad value, and lines longer than a
+    /// window go through [`DecodePlan::decode`]. Allocates once per text (the window's
+    /// lists), never per line.
     pub fn lines<'p, 't>(&'p self, text: &'t [u8]) -> PlanLines<'p, 't> {
+        let last = self.schema.slots.len().saturating_sub(1);
         PlanLines {
             plan: self,
             text,
-            seps: Separators::new(text),
-            bounds: vec![0; self.schema.slots.len() + 1].into_boxed_slice(),
+            window: Window::new(text),
+            filled: false,
+            space: 0,
+            newline: 0,
+            high: 0,
+            needed: self
+                .needed
+                .iter()
+                .map(|&(i, field)| Needed {
+                    column: i,
+                    first: i == 0,
+                    last: i == last,
+                    field,
+                })
+                .collect(),
             start: 0,
             done: false,
         }
     }
 }
 
+/// A needed column, as [`PlanLines`] reads it.
+#[derive(Clone, Copy, Debug)]
+struct Needed {
+    column: usize,
+    /// Whether it is the line's first value (it starts the line, not after a space).
+    first: bool,
+    /// Whether it is the line's last value (it ends the line, not at a space).
+    last: bool,
+    field: Field,
+}
+
 /// The lines of a text being decoded with a plan: see [`DecodePlan::lines`].
 pub struct PlanLines<'p, 't> {
     plan: &'p DecodePlan,
     text: &'t [u8],
-    seps: Separators<'t>,
-    /// Where the current line's values start, one per column, then one past its end plus
-    /// one: value `i` is `bounds[i]..bounds[i + 1] - 1` (`bounds[i + 1] - 1` is its space).
-    bounds: Box<[usize]>,
+    /// The separators of the text from the current line on (if `filled`).
+    window: Window<'t>,
+    filled: bool,
+    /// The first of the window's spaces and newlines not before the current line, and
+    /// where to look for its bytes that are not ASCII.
+    space: usize,
+    newline: usize,
+    high: usize,
+    needed: Box<[Needed]>,
     /// Where the next line starts.
     start: usize,
     done: bool,
@@ -240,11 +272,16 @@ impl<'t> PlanLines<'_, 't> {
             return None;
         }
         let start = self.start;
-        let (end, result) = match self.decode_line(record) {
-            Ok(end) => (end, Ok(())),
-            Err(end) => {
-                let end = end.unwrap_or_else(|| self.seps.line_end());
+        let (end, result) = match self.line_end() {
+            Some(end) => match self.decode_line(end, record) {
+                Ok(()) => (end, Ok(())),
                 // A bad line or one not ASCII: the per-line decoder decides, as it would have.
+                Err(()) => (end, self.plan.decode(&self.text[start..end], record)),
+            },
+            None => {
+                // Longer than a window: on its own (its end found past the window).
+                let end = self.long_line_end();
+                self.filled = false;
                 (end, self.plan.decode(&self.text[start..end], record))
             }
         };
@@ -252,60 +289,122 @@ impl<'t> PlanLines<'_, 't> {
             self.done = true;
         } else {
             self.start = end + 1;
-            self.seps.mark(end + 1);
         }
         Some((&self.text[start..end], result))
     }
 
-    /// Decodes the ASCII line at `self.start`, consuming its separators: `Ok(end of the
-    /// line)`, or `Err` (a bad line, or one that is not ASCII) with the end of the line if its
-    /// newline was consumed already.
-    ///
-    /// First the positions of the line's spaces are collected (a tight loop over the masks),
-    /// then the needed values are parsed from them: skipped columns cost nothing more.
+    /// The end of the line at `self.start` (its newline, or the end of the text), filling a
+    /// new window from it if the current one does not hold it whole; `None` if it is longer
+    /// than a window.
     #[inline]
-    fn decode_line(&mut self, record: &mut FlowRecord<'t>) -> Result<usize, Option<usize>> {
-        let bytes = self.text;
-        let start = self.start;
-        let bounds = &mut self.bounds;
-        let columns = bounds.len() - 1;
-        let mut k = 1;
-        let end = loop {
-            match self.seps.next() {
-                Some((at, false)) => {
-                    if k == columns {
-                        return Err(None); // too many values
-                    }
-                    bounds[k] = at + 1;
-                    k += 1;
-                }
-                Some((at, true)) => break at,
-                None => break bytes.len(),
-            }
-        };
-        let line_end = without_cr(bytes, start, end);
-        // Too few values, or none at all (an empty line is not one empty value).
-        if k != columns || line_end == start {
-            return Err(Some(end));
+    fn line_end(&mut self) -> Option<usize> {
+        if !self.filled {
+            self.refill();
         }
-        bounds[0] = start;
-        bounds[columns] = line_end + 1;
-        let Some(line) = self.seps.text(start, line_end) else {
-            return Err(Some(end));
+        loop {
+            let window = &self.window;
+            if let Some(&at) = window.newlines().get(self.newline) {
+                self.newline += 1;
+                return Some(window.base + at as usize);
+            }
+            if window.end == self.text.len() {
+                return Some(self.text.len());
+            }
+            if window.base == self.start {
+                return None;
+            }
+            self.refill();
+        }
+    }
+
+    #[inline(never)]
+    fn refill(&mut self) {
+        self.window.fill(self.start);
+        self.filled = true;
+        self.space = 0;
+        self.newline = 0;
+        self.high = 0;
+    }
+
+    /// The end of a line no window holds: its newline, or the end of the text.
+    #[cold]
+    fn long_line_end(&self) -> usize {
+        let from = self.window.end;
+        let mut at = from;
+        while at < self.text.len() {
+            let rest = &self.text[at..];
+            let newlines = match rest.first_chunk::<64>() {
+                Some(block) => block_masks(block).newlines,
+                None => block_masks(&padded(rest)).newlines,
+            };
+            if newlines != 0 {
+                return (at + newlines.trailing_zeros() as usize).min(self.text.len());
+            }
+            at += 64;
+        }
+        self.text.len()
+    }
+
+    /// Decodes the line from `self.start` to `end` (its newline or the text's end) if it is
+    /// ASCII, has the schema's number of values and good values in the needed columns;
+    /// else `Err` (the per-line decoder then decides). Moves past the line's spaces either
+    /// way.
+    #[inline]
+    fn decode_line(&mut self, end: usize, record: &mut FlowRecord<'t>) -> Result<(), ()> {
+        let window = &self.window;
+        let start = self.start;
+        let spaces = window.spaces();
+        let first = self.space;
+        let gaps = self.plan.schema.slots.len() - 1;
+        // The line has `gaps` spaces: the last of them before its end, the next one after.
+        let rel_end = (end - window.base) as u32;
+        let fits = match spaces.get(first..first + gaps) {
+            Some(own) => {
+                own.last().is_none_or(|&s| s < rel_end)
+                    && spaces.get(first + gaps).is_none_or(|&s| s > rel_end)
+            }
+            None => false,
         };
+        if !fits {
+            self.space = first + spaces[first..].partition_point(|&s| s < rel_end);
+            return Err(());
+        }
+        self.space = first + gaps;
+        let line_end = without_cr(self.text, start, end);
+        // None at all (an empty line is not one empty value).
+        if line_end == start {
+            return Err(());
+        }
+        let Some(line) = window.ascii(start, line_end, &mut self.high) else {
+            return Err(());
+        };
+        let own = &spaces[first..first + gaps];
+        // Value `c` runs from after space `c - 1` (or the line's start) to space `c` (or the
+        // line's end), in offsets from the line's start.
+        let rel_start = (start - window.base) as u32;
+        let len = (line_end - start) as u32;
         record.line = "";
         let mut addrs = crate::decode::AddrText::default();
-        for &(i, field) in &self.plan.needed {
-            // `i < columns` (the plan's steps stop at the schema's last column).
-            let (from, to) = (bounds[i] - start, bounds[i + 1] - 1 - start);
-            let Some(value) = line.get(from..to) else {
-                return Err(Some(end));
+        for need in &self.needed {
+            let from = if need.first {
+                0
+            } else {
+                own[need.column - 1] + 1 - rel_start
             };
-            if crate::decode::store(record, field, value, &mut addrs).is_err() {
-                return Err(Some(end));
+            let to = if need.last {
+                len
+            } else {
+                own[need.column] - rel_start
+            };
+            let Some(value) = line.get(from as usize, to as usize) else {
+                return Err(());
+            };
+            let rest = self.text.get(start + from as usize..).unwrap_or_default();
+            if crate::decode::store_wide(record, need.field, value, rest, &mut addrs).is_err() {
+                return Err(());
             }
         }
-        Ok(end)
+        Ok(())
     }
 }
 

@@ -53,7 +53,7 @@ fn space_mask(bytes: &[u8]) -> u64 {
 
 /// The first 64 bytes of `bytes`, padded with zero bytes (neither space nor newline).
 #[inline]
-fn padded(bytes: &[u8]) -> [u8; 64] {
+pub(crate) fn padded(bytes: &[u8]) -> [u8; 64] {
     let mut block = [0u8; 64];
     let n = bytes.len().min(64);
     block[..n].copy_from_slice(&bytes[..n]);
@@ -117,8 +117,8 @@ fn gather(word: u64) -> u64 {
     (word >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }
 
-/// SSE2 intrinsics (byte compares and `movemask`), one of the two `unsafe` blocks of the crate
-/// (the other is [`Separators::text`]).
+/// SSE2 intrinsics (byte compares and `movemask`), one of the `unsafe` blocks of the crate
+/// (the other is `window::Ascii::get`).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[allow(unsafe_code)]
 mod sse2 {
@@ -151,105 +151,6 @@ mod sse2 {
             spaces,
             newlines,
             high,
-        }
-    }
-}
-
-/// The spaces and newlines of a whole text, in order: `(position, is_newline)`; and, from a
-/// [`Separators::mark`] on, whether the blocks read so far are ASCII, so that values in them
-/// are text without a UTF-8 check ([`Separators::text`]).
-pub(crate) struct Separators<'b> {
-    bytes: &'b [u8],
-    /// Where the current block starts.
-    base: usize,
-    /// Separators of the current block not yet returned.
-    seps: u64,
-    newlines: u64,
-    /// Whether the current block has a byte that is not ASCII.
-    high: bool,
-    /// Every block read from the one holding `ascii_from` (or the block before it) to the
-    /// current one is ASCII.
-    ascii: bool,
-    ascii_from: usize,
-}
-
-impl<'b> Separators<'b> {
-    pub(crate) fn new(bytes: &'b [u8]) -> Separators<'b> {
-        let mut s = Separators {
-            bytes,
-            base: 0,
-            seps: 0,
-            newlines: 0,
-            high: false,
-            ascii: true,
-            ascii_from: 0,
-        };
-        s.load();
-        s.mark(0);
-        s
-    }
-
-    #[inline]
-    fn load(&mut self) {
-        let rest = &self.bytes[self.base.min(self.bytes.len())..];
-        let masks = match rest.first_chunk::<64>() {
-            Some(block) => block_masks(block),
-            None => block_masks(&padded(rest)),
-        };
-        self.seps = masks.spaces | masks.newlines;
-        self.newlines = masks.newlines;
-        self.high = masks.high != 0;
-        self.ascii &= !self.high;
-    }
-
-    /// Starts tracking ASCII at `at`, which is in the current block or the next one (as the
-    /// start of the line after a newline just returned is).
-    #[inline]
-    pub(crate) fn mark(&mut self, at: usize) {
-        self.ascii_from = at;
-        self.ascii = !self.high;
-    }
-
-    /// `bytes[start..end]` as text, if it is within what is known to be ASCII: from the mark
-    /// to the end of the current block. `None` says nothing about the bytes.
-    #[inline]
-    pub(crate) fn text(&self, start: usize, end: usize) -> Option<&'b str> {
-        let known = (self.base + 64).min(self.bytes.len());
-        if !(self.ascii && self.ascii_from <= start && start <= end && end <= known) {
-            return None;
-        }
-        let bytes = &self.bytes[start..end];
-        debug_assert!(bytes.is_ascii());
-        // SAFETY: every byte from `ascii_from` to the end of the current block has been in a
-        // block whose `high` mask was empty (`mark` took the block holding `ascii_from` or
-        // the one before it, `load` every later one): they are ASCII, which is UTF-8.
-        #[allow(unsafe_code)]
-        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
-    }
-
-    /// The next separator: its position and whether it is a newline.
-    #[inline]
-    pub(crate) fn next(&mut self) -> Option<(usize, bool)> {
-        while self.seps == 0 {
-            if self.base + 64 >= self.bytes.len() {
-                return None;
-            }
-            self.base += 64;
-            self.load();
-        }
-        let bit = self.seps.trailing_zeros();
-        self.seps &= self.seps - 1;
-        Some((self.base + bit as usize, self.newlines >> bit & 1 == 1))
-    }
-
-    /// Skips to the next newline: its position, or the text's length if there is none.
-    pub(crate) fn line_end(&mut self) -> usize {
-        loop {
-            match self.next() {
-                Some((at, true)) => return at,
-                Some(_) => {}
-                None => return self.bytes.len(),
-            }
         }
     }
 }
@@ -341,64 +242,6 @@ mod tests {
             assert_eq!(swar_block_masks(&block), want, "{block:?}");
             assert_eq!(block_masks(&block), want, "{block:?}");
         }
-    }
-
-    #[test]
-    fn separators_of_a_text_match_a_byte_scan() {
-        let mut text = Vec::new();
-        for len in 0..400 {
-            let want: Vec<(usize, bool)> = text
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| matches!(b, b' ' | b'\n'))
-                .map(|(i, b)| (i, *b == b'\n'))
-                .collect();
-            let mut seps = Separators::new(&text);
-            let got: Vec<(usize, bool)> = std::iter::from_fn(|| seps.next()).collect();
-            assert_eq!(got, want, "{len}");
-            assert_eq!(seps.next(), None);
-            let mut seps = Separators::new(&text);
-            let first_newline = text.iter().position(|&b| b == b'\n');
-            assert_eq!(seps.line_end(), first_newline.unwrap_or(text.len()));
-            text.push(b"ab \n\xc3\xa9  \r\n \n"[len * 7 % 12]);
-        }
-    }
-
-    #[test]
-    fn text_is_given_only_within_what_is_known_ascii() {
-        // Lines of every length around the block size, one byte not ASCII at every place.
-        for len in [0, 1, 62, 63, 64, 65, 127, 128, 129, 200] {
-            for bad in (0..len).chain([usize::MAX]) {
-                let mut text: Vec<u8> = (0..len).map(|i| b"ab c"[i % 4]).collect();
-                if bad < len {
-                    text[bad] = 0xe9;
-                }
-                text.extend_from_slice(b"\nnext x\n");
-                let mut seps = Separators::new(&text);
-                let end = seps.line_end();
-                assert_eq!(end, len);
-                let got = seps.text(0, end);
-                if bad < len {
-                    assert_eq!(got, None, "{len} {bad}");
-                } else {
-                    assert_eq!(got.map(str::as_bytes), Some(&text[..end]), "{len}");
-                }
-                // Nothing before the mark, the next line after it.
-                seps.mark(end + 1);
-                assert_eq!(seps.text(0, 1), None);
-                let next = seps.line_end();
-                // The mark starts with the block of the newline before it (conservative).
-                let clean = bad >= len || bad / 64 != end / 64;
-                let want = clean.then_some("next x");
-                assert_eq!(seps.text(end + 1, next), want, "{len} {bad}");
-                assert_eq!(seps.text(end + 1, text.len() + 1), None);
-            }
-        }
-        // Not past the current block.
-        let text = [b'a'; 200];
-        let seps = Separators::new(&text);
-        assert_eq!(seps.text(0, 64).map(str::len), Some(64));
-        assert_eq!(seps.text(0, 65), None);
     }
 
     #[test]

@@ -330,3 +330,56 @@ fn long_numbers_short_schemas_and_packet_addresses_decode_alike() {
         }
     }
 }
+
+/// Lines longer than a window of the one-pass decoder (8 KiB) and than 4 KiB, lines that
+/// end at and around every window boundary, with `\r\n`, bytes that are not ASCII, `-`
+/// values, too few and too many values among them, with and without a last newline: each
+/// decodes as it does on its own.
+#[test]
+fn lines_longer_than_a_window_and_lines_across_windows_decode_alike() {
+    let schemas = [
+        (Schema::from_header(V5).unwrap(), V5_LINE),
+        (Schema::default_v2(), V2_LINE),
+    ];
+    let mut rng = Rng(7);
+    for (schema, base) in &schemas {
+        // A long value replaces a `-` or an id, so the long line is good, or is not.
+        let long = |n: usize, fill: &str| {
+            base.replacen("eni-", &format!("eni-{}", fill.repeat(n)), 1)
+                .into_bytes()
+        };
+        for fields in field_sets() {
+            let plan = schema.plan(&fields);
+            let mut lines: Vec<Vec<u8>> = Vec::new();
+            for n in [4000, 4096, 8150, 8191, 8192, 8193, 9000, 20_000] {
+                lines.push(long(n, "a"));
+                lines.push(long(n / 2, "é"));
+                let mut crlf = long(n, "b");
+                crlf.push(b'\r');
+                lines.push(crlf);
+                lines.push(vec![b' '; n]);
+                lines.push(odd_line(&mut rng, base));
+            }
+            // Short lines until the text is several windows long, so line ends fall at
+            // every place around a window's end.
+            let mut len = 0;
+            while len < 5 * 8192 {
+                let mut line = odd_line(&mut rng, base);
+                line.truncate(line.len().saturating_sub(rng.below(3) as usize));
+                len += line.len() + 1;
+                lines.push(line);
+            }
+            for last in [false, true] {
+                let text = join(&lines, last);
+                compare(&plan, &text).unwrap_or_else(|e| panic!("{fields:?}: {e}"));
+                // The same lines after a first line of every length around a window's end.
+                for pad in [8100, 8190, 8191, 8192, 8193] {
+                    let mut padded = vec![b'x'; pad];
+                    padded.push(b'\n');
+                    padded.extend_from_slice(&text);
+                    compare(&plan, &padded).unwrap_or_else(|e| panic!("{pad}: {e}"));
+                }
+            }
+        }
+    }
+}
