@@ -216,7 +216,7 @@ impl Answers {
 
 /// What a record means to the probe-counting detectors: its time, connection (see
 /// [`super::probe_conn`]), [`Role`] and hashes.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub struct View {
     /// Record time.
     pub t: u64,
@@ -515,5 +515,78 @@ mod tests {
             (true, true),
             "the note after the close was skipped"
         );
+    }
+
+    /// The batched notes against immediate inserts into one filter per window (the former
+    /// [`Answers`]), on random notes, checks and closes: every check answers the same.
+    #[test]
+    fn batched_notes_answer_like_immediate_inserts_on_random_input() {
+        use std::collections::HashMap;
+        let size = 300;
+        let mut ours = Answers::new(size);
+        let mut reference: HashMap<u64, PairFilter> = HashMap::new();
+        let mut x = 7u64;
+        let (mut t, mut hits) = (1_000u64, 0);
+        for i in 0..100_000u32 {
+            x = mix64(x);
+            t = (t + x % 4).saturating_sub(u64::from(x % 211 == 0) * 500);
+            let hash = mix64(x % 5_000);
+            let ws = window_start(t, size);
+            match (x >> 40) % 8 {
+                0..=4 => {
+                    let served = x & 1 << 20 != 0;
+                    ours.note(t, hash, served);
+                    reference
+                        .entry(ws)
+                        .or_insert_with(|| PairFilter::new(ANSWER_LINES))
+                        .insert(hash, served);
+                }
+                5 | 6 => {
+                    let want = reference.get(&ws).map_or((false, false), |f| f.get(hash));
+                    assert_eq!(ours.check(t, hash), want, "check {i}");
+                    hits += u32::from(want.0);
+                }
+                _ if x % 16 == 0 => {
+                    let wm = t.saturating_sub(200);
+                    ours.close(wm);
+                    let frontier = window_start(wm, size);
+                    reference.retain(|s, _| s + size > frontier);
+                }
+                _ => {}
+            }
+        }
+        assert!(hits > 1_000, "{hits} checks answered");
+    }
+
+    /// A detector that shares the leader's [`Probes`] takes the leader's view of the same
+    /// record, and computes its own when it has seen a different number of records.
+    #[test]
+    fn followers_take_the_leaders_view_of_the_same_record_only() {
+        let pack = crate::rules::RulePack::from_yaml("version: 1\ndetectors: []\n").unwrap();
+        let cx = crate::Classifier::new(&pack, false);
+        let schema = flowlog::Schema::from_header(
+            "srcaddr dstaddr srcport dstport protocol packets bytes start end action tcp-flags",
+        )
+        .unwrap();
+        let flow = |line: &str| cx.classify(&schema.decode(line).unwrap());
+        let a = flow("203.0.113.5 10.0.0.1 40000 22 6 1 44 100 110 REJECT 2");
+        let b = flow("10.0.0.1 203.0.113.5 22 40000 6 9 900 120 130 ACCEPT 18");
+        let unknown = UnknownInitiator::Skip;
+        let own = |f: &Flow| format!("{:?}", view(f, unknown, true));
+        assert_ne!(own(&a), own(&b));
+        let mut p = Probes::new(300);
+        let (mut lead, mut follow) = (0, 0);
+        let got = p.view(true, &mut lead, &a, unknown, true);
+        assert_eq!(format!("{got:?}"), own(&a));
+        let got = p.view(false, &mut follow, &a, unknown, true);
+        assert_eq!(format!("{got:?}"), own(&a), "the leader's view");
+        // The leader sees `b`; a follower that missed it is handed `a` again: not the
+        // leader's view (one record behind), its own.
+        p.view(true, &mut lead, &b, unknown, true);
+        let mut behind = 0;
+        let got = p.view(false, &mut behind, &a, unknown, true);
+        assert_eq!(format!("{got:?}"), own(&a));
+        let got = p.view(false, &mut follow, &b, unknown, true);
+        assert_eq!(format!("{got:?}"), own(&b));
     }
 }
