@@ -60,6 +60,20 @@ pub fn conn_hash(c: &Conn, client: u64, server: u64) -> u64 {
     mix64(client ^ server.rotate_left(23) ^ (u64::from(c.proto) << 16 | u64::from(c.port)))
 }
 
+/// [`hash_addr`] of an address whose upper 64 bits are zero (IPv4, which flow logs are
+/// mostly made of): `mix64(0x9e37_79b9_7f4a_7c15)`, the hash of its upper half.
+const ZERO_HIGH: u64 = 0xe220_a839_7b1d_cdaf;
+
+/// [`hash_addr`], one mixing step shorter for IPv4 (same value).
+#[inline]
+fn hash_addr_fast(a: crate::addr::Addr) -> u64 {
+    if a.0 >> 64 == 0 {
+        mix64(a.0 as u64 ^ ZERO_HIGH)
+    } else {
+        hash_addr(a)
+    }
+}
+
 /// Per-window filters of connections answered and served (one [`PairFilter`] per window:
 /// answered is its marked set, served its flagged set). Port scans and host sweeps with the
 /// same window and `probes_only` share one (see [`super::Shared`]): a record's connection is
@@ -238,7 +252,7 @@ pub fn view(f: &Flow, unknown: UnknownInitiator, probes_only: bool) -> Option<Vi
     let t = f.time?;
     let conn = super::probe_conn(f, unknown)?;
     let role = role(f, &conn, probes_only);
-    let (client, server) = (hash_addr(conn.client), hash_addr(conn.server));
+    let (client, server) = (hash_addr_fast(conn.client), hash_addr_fast(conn.server));
     Some(View {
         t,
         conn,
@@ -588,5 +602,21 @@ mod tests {
         assert_eq!(format!("{got:?}"), own(&a));
         let got = p.view(false, &mut follow, &b, unknown, true);
         assert_eq!(format!("{got:?}"), own(&b));
+    }
+
+    #[test]
+    fn the_ipv4_hash_is_the_general_one() {
+        use crate::addr::Addr;
+        assert_eq!(ZERO_HIGH, mix64(0x9e37_79b9_7f4a_7c15));
+        let mut x = 3u64;
+        for i in 0..10_000u32 {
+            x = mix64(x);
+            let v4 = Addr(0xffff_u128 << 32 | u128::from(x as u32));
+            let v6 = Addr(u128::from(x) << 64 | u128::from(mix64(x)));
+            let low = Addr(u128::from(x));
+            for a in [v4, v6, low] {
+                assert_eq!(hash_addr_fast(a), hash_addr(a), "{i} {a:?}");
+            }
+        }
     }
 }
