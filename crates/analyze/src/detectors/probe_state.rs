@@ -225,10 +225,10 @@ mod tests {
         let (mut t, mut got, mut want) = (0u64, Vec::new(), Vec::new());
         for i in 0..200_000u64 {
             let r = next();
-            t = (t + r % 3).saturating_sub(u64::from(r % 997 == 0) * 400);
+            t = (t + r % 3).saturating_sub(u64::from(r.is_multiple_of(997)) * 400);
             let key = ((r >> 8) as u32 % 40, (r >> 20) as u32 % 25);
             let target = Addr(u128::from((r >> 32) % 50));
-            if r % 5 == 0 {
+            if r.is_multiple_of(5) {
                 let a = ours
                     .get(t, &key, client(key))
                     .map(|s| s.targets.add(target, TOUCHED));
@@ -239,7 +239,7 @@ mod tests {
             } else {
                 let init = |held| Probed {
                     held,
-                    public: r % 2 == 0,
+                    public: r.is_multiple_of(2),
                     ..Probed::default()
                 };
                 let a = ours.slot(t, key, client(key), None, init).map(|s| {
@@ -252,7 +252,7 @@ mod tests {
                 });
                 assert_eq!(a, b, "slot {i}");
             }
-            if r % 1000 == 0 {
+            if r.is_multiple_of(1000) {
                 ours.close(t.saturating_sub(60), |s, k, v| got.push(summary(s, k, &v)));
                 reference.close(t.saturating_sub(60), |s, m| {
                     want.extend(m.into_iter().map(|(k, v)| summary(s, k, &v)));

@@ -543,7 +543,7 @@ mod tests {
         let (mut t, mut hits) = (1_000u64, 0);
         for i in 0..100_000u32 {
             x = mix64(x);
-            t = (t + x % 4).saturating_sub(u64::from(x % 211 == 0) * 500);
+            t = (t + x % 4).saturating_sub(u64::from(x.is_multiple_of(211)) * 500);
             let hash = mix64(x % 5_000);
             let ws = window_start(t, size);
             match (x >> 40) % 8 {
@@ -560,7 +560,7 @@ mod tests {
                     assert_eq!(ours.check(t, hash), want, "check {i}");
                     hits += u32::from(want.0);
                 }
-                _ if x % 16 == 0 => {
+                _ if x.is_multiple_of(16) => {
                     let wm = t.saturating_sub(200);
                     ours.close(wm);
                     let frontier = window_start(wm, size);
