@@ -701,6 +701,13 @@ impl PairFilter {
         )
     }
 
+    /// Reads the first word of the key's line (to bring the line into the cache ahead of
+    /// [`PairFilter::insert`]: loads of several keys overlap, stores to missing lines do not).
+    #[inline]
+    pub fn touch(&self, hash: u64) -> u64 {
+        self.lines[self.locate(hash).0].0[0]
+    }
+
     /// Adds a key to the marked set, and to the flagged set too when `flagged`.
     #[inline]
     pub fn insert(&mut self, hash: u64, flagged: bool) {

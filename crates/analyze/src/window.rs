@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
-use crate::sketch::{FastMap, Gate, fast_map};
+use crate::sketch::{FastMap, Gate};
 use crate::time::window_start;
 
 /// The largest event time seen and the lateness allowed behind it.
@@ -75,6 +75,10 @@ pub struct Windowed<K, V> {
     closed_until: u64,
     live: usize,
     cap: usize,
+    /// Entries of the window closed last: a new window's map starts that large (windows of
+    /// one detector hold similar key counts; growing from empty rehashes every entry about
+    /// twice).
+    last_len: usize,
     promote_at: u32,
     /// Keys refused because the cap was reached.
     pub refused: u64,
@@ -97,6 +101,7 @@ impl<K: Hash + Eq, V> Windowed<K, V> {
             closed_until: 0,
             live: 0,
             cap,
+            last_len: 0,
             promote_at: 1,
             refused: 0,
             late: 0,
@@ -145,7 +150,10 @@ impl<K: Hash + Eq, V> Windowed<K, V> {
                     i,
                     Open {
                         start: ws,
-                        map: fast_map(),
+                        map: FastMap::with_capacity_and_hasher(
+                            self.last_len.min(self.cap),
+                            Default::default(),
+                        ),
                         gate: None,
                     },
                 );
@@ -258,6 +266,7 @@ impl<K: Hash + Eq, V> Windowed<K, V> {
             }
             let w = self.windows.pop_front().expect("front exists");
             self.live -= w.map.len();
+            self.last_len = w.map.len();
             f(w.start, w.map);
         }
     }

@@ -371,7 +371,8 @@ fn streaming_output_equals_batch_output() {
 /// (its `.log.gz` objects, walked recursively, in time order), `ENGINE_COST_OBJECTS=<n>` (the
 /// first n objects only; default all) and `ENGINE_COST_RULES=<pack file>` (a layer merged over
 /// the default pack, like `--rules zones.yaml`). `ENGINE_COST_ONLY=all,port-scan` times only
-/// the runs named.
+/// the runs named (`port-scan+host-sweep` and `others`, every other detector, are
+/// runs too).
 #[test]
 #[ignore = "a measurement, not a check: run in release with --ignored --nocapture"]
 fn engine_cost_per_record() {
@@ -466,6 +467,14 @@ fn engine_cost_per_record() {
         one.detectors.push(d.clone());
         runs.push((d.id.clone(), one));
     }
+    // The probing pair (they share answer filters), and every other detector together.
+    let probing = |id: &str| id == "port-scan" || id == "host-sweep";
+    let mut pair = full.clone();
+    pair.detectors.retain(|d| probing(&d.id));
+    runs.push(("port-scan+host-sweep".into(), pair));
+    let mut others = full.clone();
+    others.detectors.retain(|d| !probing(&d.id));
+    runs.push(("others".into(), others));
     if let Ok(only) = std::env::var("ENGINE_COST_ONLY") {
         runs.retain(|(name, _)| only.split(',').any(|o| o == name));
     }

@@ -97,7 +97,7 @@ impl Detector for AdminExposure {
                 let mut f = rule.finding(start, &s.tally, first, Some(dst));
                 set_port(&mut f, proto, port);
                 f.service = Some(service.to_owned());
-                set_hosts(&mut f, &s.sources, (n, exact));
+                set_hosts(&mut f, s.sources.sample(), (n, exact));
                 f.summary = format!(
                     "{service} ({}/{port}) on {dst} accepted from {} external {}",
                     protocol_name(proto),

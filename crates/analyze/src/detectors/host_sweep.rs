@@ -3,19 +3,19 @@
 //! port); hosts are counted exactly up to 32, then HyperLogLog. Public clients' keys go
 //! through the admission gate (the internet is a large key space).
 
+use super::probe_state::ProbeState;
 use super::probing::{self, Probed, Role};
+use super::targets::{ACCEPTED, TOUCHED};
 use super::{
-    CloseCx, Detector, DetectorStats, Rule, Shared, approx, in_scope, probe_conn, set_hosts,
-    set_port,
+    CloseCx, Detector, DetectorStats, Rule, Shared, approx, in_scope, set_hosts, set_port,
 };
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
 use crate::rules::{Probing, SourceScope};
 use crate::services::protocol_name;
-use crate::sketch::{hash_addr, mix64};
+use crate::sketch::mix64;
 use crate::text::noun;
-use crate::window::Windowed;
 
 type Key = (Addr, u8, u16);
 
@@ -25,9 +25,12 @@ pub struct HostSweep {
     probes_only: bool,
     sources: SourceScope,
     probing: Probing,
-    state: Windowed<Key, Probed<Addr>>,
-    /// Index of its answer filters in [`Shared`], and whether it counts their bytes.
+    state: ProbeState<Key, Addr>,
+    /// Index of its answer filters in [`Shared`], and whether it created them (counts their
+    /// bytes and computes each record's view for the others).
     answers: (usize, bool),
+    /// Records seen (see [`probing::Probes::view`]).
+    seen: u64,
     findings: u64,
 }
 
@@ -40,7 +43,7 @@ impl HostSweep {
         probing: Probing,
         answers: (usize, bool),
     ) -> Self {
-        let state = rule.windowed(64).with_gate(rule.promote_at);
+        let state = ProbeState::new(&rule, 64);
         HostSweep {
             rule,
             min_hosts,
@@ -49,6 +52,7 @@ impl HostSweep {
             probing,
             state,
             answers,
+            seen: 0,
             findings: 0,
         }
     }
@@ -57,57 +61,51 @@ impl HostSweep {
 impl Detector for HostSweep {
     #[inline]
     fn observe(&mut self, f: &Flow, origin: Origin, shared: &mut Shared) {
-        let Some(t) = f.time else {
+        let (at, leader) = self.answers;
+        let p = shared.probes(at);
+        let Some(v) = p.view(
+            leader,
+            &mut self.seen,
+            f,
+            self.rule.unknown,
+            self.probes_only,
+        ) else {
             return;
         };
-        let Some(c) = probe_conn(f, self.rule.unknown) else {
-            return;
-        };
+        let (t, c) = (v.t, v.conn);
         if !in_scope(self.sources, c.client_class) || self.rule.exempt(c.client, c.server) {
             return;
         }
         let key = (c.client, c.proto, c.port);
-        match probing::role(f, &c, self.probes_only) {
+        match v.role {
             Role::Probe => {
                 let public = probing::is_public(c.client_class);
-                let seen = shared
-                    .answers(self.answers.0)
-                    .check(t, probing::conn_hash(&c));
-                let slot = if public {
-                    let h =
-                        mix64(hash_addr(c.client) ^ (u64::from(c.proto) << 16 | u64::from(c.port)));
-                    self.state.slot_gated(t, key, h, |held| Probed {
-                        held,
-                        public,
-                        ..Probed::default()
-                    })
-                } else {
-                    self.state.slot(t, key, Probed::default)
-                };
-                if let Some((_, s)) = slot {
+                let seen = p.answers.check(t, v.hash);
+                let gate = public
+                    .then(|| mix64(v.client ^ (u64::from(c.proto) << 16 | u64::from(c.port))));
+                let slot = self.state.slot(t, key, v.client, gate, |held| Probed {
+                    held,
+                    public,
+                    ..Probed::default()
+                });
+                if let Some(s) = slot {
                     s.tally.add_conn(f, &c, origin, self.rule.max_evidence);
-                    s.touched.insert(c.server);
-                    if f.accepted() {
-                        s.accepted.insert(c.server);
-                    }
-                    s.learn(c.server, seen);
+                    let accepted = if f.accepted() { ACCEPTED } else { 0 };
+                    s.targets
+                        .add(c.server, TOUCHED | accepted | probing::learned(seen));
                 }
             }
             Role::ClientData => {
-                shared
-                    .answers(self.answers.0)
-                    .note(t, probing::conn_hash(&c), true);
-                if let Some(s) = self.state.get(t, &key) {
-                    s.touched.insert(c.server);
-                    s.learn(c.server, (true, true));
+                p.answers.note(t, v.hash, true);
+                if let Some(s) = self.state.get(t, &key, v.client) {
+                    s.targets
+                        .add(c.server, TOUCHED | probing::learned((true, true)));
                 }
             }
             Role::Reply(data) => {
-                shared
-                    .answers(self.answers.0)
-                    .note(t, probing::conn_hash(&c), data);
-                if let Some(s) = self.state.get(t, &key) {
-                    s.learn(c.server, (true, data));
+                p.answers.note(t, v.hash, data);
+                if let Some(s) = self.state.get(t, &key, v.client) {
+                    s.targets.add(c.server, probing::learned((true, data)));
                 }
             }
             Role::Skip => {}
@@ -122,30 +120,28 @@ impl Detector for HostSweep {
         let (rule, min, probes_only, probing) =
             (&self.rule, self.min_hosts, self.probes_only, &self.probing);
         let mut made = 0;
-        self.state.close(watermark, |start, map| {
-            for ((src, proto, port), s) in map {
-                let Some(v) =
-                    probing::judge(&s, min, probes_only, probing, rule.severity, |a: &Addr| {
-                        cx.relays.is_relay(*a)
-                    })
-                else {
-                    continue;
-                };
-                let first = s.touched.sample().first().copied();
-                let mut f = rule.finding(start, &s.tally, Some(src), first);
-                f.severity = v.severity;
-                set_port(&mut f, proto, port);
-                set_hosts(&mut f, &s.touched, (v.count, v.exact));
-                f.summary = format!(
-                    "{src} probed {}/{port} on {} distinct {}{}",
-                    protocol_name(proto),
-                    approx(v.count, v.exact),
-                    noun(v.count, "host", "hosts"),
-                    answered_note(v.accepted, v.answered, v.served),
-                );
-                out.push(f);
-                made += 1;
-            }
+        self.state.close(watermark, |start, (src, proto, port), s| {
+            let Some(v) =
+                probing::judge(&s, min, probes_only, probing, rule.severity, |a: &Addr| {
+                    cx.relays.is_relay(*a)
+                })
+            else {
+                return;
+            };
+            let first = s.targets.sample(TOUCHED).first().copied();
+            let mut f = rule.finding(start, &s.tally, Some(src), first);
+            f.severity = v.severity;
+            set_port(&mut f, proto, port);
+            set_hosts(&mut f, s.targets.sample(TOUCHED), (v.count, v.exact));
+            f.summary = format!(
+                "{src} probed {}/{port} on {} distinct {}{}",
+                protocol_name(proto),
+                approx(v.count, v.exact),
+                noun(v.count, "host", "hosts"),
+                answered_note(v.accepted, v.answered, v.served),
+            );
+            out.push(f);
+            made += 1;
         });
         self.findings += made;
     }
@@ -153,7 +149,7 @@ impl Detector for HostSweep {
     fn stats(&self, shared: &Shared) -> DetectorStats {
         let (at, owner) = self.answers;
         let answers = if owner { shared.answer_bytes(at) } else { 0 };
-        self.rule.stats(&self.state, self.findings, answers)
+        self.state.stats(&self.rule, self.findings, answers)
     }
 }
 

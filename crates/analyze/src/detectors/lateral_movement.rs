@@ -85,7 +85,7 @@ impl Detector for LateralMovement {
                 }
                 let first = s.hosts.sample().first().copied();
                 let mut f = rule.finding(start, &s.tally, Some(src), first);
-                set_hosts(&mut f, &s.hosts, (n, exact));
+                set_hosts(&mut f, s.hosts.sample(), (n, exact));
                 f.ports = s.ports.sample().iter().map(|p| *p as u16).collect();
                 if let [port] = f.ports[..] {
                     f.dst_port = Some(port);

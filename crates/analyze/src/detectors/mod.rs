@@ -12,8 +12,10 @@ mod insecure_protocol;
 mod lateral_movement;
 mod log_health;
 mod port_scan;
+mod probe_state;
 mod probing;
 mod reject_burst;
+mod targets;
 mod trust_zones;
 
 use serde::Serialize;
@@ -24,7 +26,6 @@ use crate::flow::{Classifier, Flow};
 use crate::initiator::{DecidedBy, Initiator};
 use crate::middlebox::Middleboxes;
 use crate::rules::{DetectorSpec, Params, RulePack, SourceScope, UnknownInitiator};
-use crate::sketch::Distinct;
 use crate::window::Windowed;
 
 /// A detector's statistics.
@@ -58,11 +59,11 @@ pub struct CloseCx<'a> {
 }
 
 /// State that several detectors use, owned by the engine and lent to each detector per
-/// record: the answer filters of port scans and host sweeps (one per window length and
-/// `probes_only`, see [`probing::Answers`]).
+/// record: the answer filters and record views of port scans and host sweeps (one per
+/// window length and `probes_only`, see [`probing::Probes`]).
 #[derive(Default)]
 pub struct Shared {
-    answers: Vec<(u64, bool, probing::Answers)>,
+    answers: Vec<(u64, bool, probing::Probes)>,
 }
 
 impl Shared {
@@ -78,25 +79,25 @@ impl Shared {
             return (i, false);
         }
         self.answers
-            .push((window, probes_only, probing::Answers::new(window)));
+            .push((window, probes_only, probing::Probes::new(window)));
         (self.answers.len() - 1, true)
     }
 
-    /// Answer filters by index.
+    /// Answer filters and record views by index.
     #[inline]
-    fn answers(&mut self, i: usize) -> &mut probing::Answers {
+    fn probes(&mut self, i: usize) -> &mut probing::Probes {
         &mut self.answers[i].2
     }
 
     /// Bytes of the answer filters at `i`.
     fn answer_bytes(&self, i: usize) -> usize {
-        self.answers[i].2.bytes()
+        self.answers[i].2.answers.bytes()
     }
 
     /// Closes the windows ending at or before `watermark`.
     pub fn close(&mut self, watermark: u64) {
-        for (_, _, a) in &mut self.answers {
-            a.close(watermark);
+        for (_, _, p) in &mut self.answers {
+            p.answers.close(watermark);
         }
     }
 }
@@ -366,11 +367,12 @@ fn set_port(f: &mut Finding, proto: u8, port: u16) {
     f.protocol = (proto != 0).then_some(proto);
 }
 
-/// Sets a finding's distinct count (`count` is `hosts.count()`) and its sample of hosts.
-fn set_hosts(f: &mut Finding, hosts: &Distinct<Addr>, (n, exact): (u64, bool)) {
+/// Sets a finding's distinct count (`count` is the hosts' [`crate::sketch::Distinct::count`])
+/// and its sample of hosts ([`crate::sketch::Distinct::sample`]).
+fn set_hosts(f: &mut Finding, sample: &[Addr], (n, exact): (u64, bool)) {
     f.distinct = Some(n);
     f.distinct_exact = exact;
-    f.hosts = hosts.sample().iter().map(|a| a.ip()).collect();
+    f.hosts = sample.iter().map(|a| a.ip()).collect();
 }
 
 /// One enabled pack entry's detector (enum dispatch: no virtual call per record).

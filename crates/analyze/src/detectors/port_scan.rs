@@ -4,15 +4,16 @@
 //! counts once. Public clients' keys go through the admission gate.
 
 use super::host_sweep::answered_note;
+use super::probe_state::ProbeState;
 use super::probing::{self, Probed, Role};
-use super::{CloseCx, Detector, DetectorStats, Rule, Shared, approx, in_scope, probe_conn};
+use super::targets::{ACCEPTED, TOUCHED};
+use super::{CloseCx, Detector, DetectorStats, Rule, Shared, approx, in_scope};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
 use crate::rules::{Probing, SourceScope};
-use crate::sketch::{hash_addr, mix64};
+use crate::sketch::mix64;
 use crate::text::{count, noun};
-use crate::window::Windowed;
 
 pub struct PortScan {
     rule: Rule,
@@ -20,9 +21,12 @@ pub struct PortScan {
     probes_only: bool,
     sources: SourceScope,
     probing: Probing,
-    state: Windowed<(Addr, Addr), Probed<u32>>,
-    /// Index of its answer filters in [`Shared`], and whether it counts their bytes.
+    state: ProbeState<(Addr, Addr), u32>,
+    /// Index of its answer filters in [`Shared`], and whether it created them (counts their
+    /// bytes and computes each record's view for the others).
     answers: (usize, bool),
+    /// Records seen (see [`probing::Probes::view`]).
+    seen: u64,
     findings: u64,
 }
 
@@ -35,7 +39,7 @@ impl PortScan {
         probing: Probing,
         answers: (usize, bool),
     ) -> Self {
-        let state = rule.windowed(64).with_gate(rule.promote_at);
+        let state = ProbeState::new(&rule, 64);
         PortScan {
             rule,
             min_ports,
@@ -44,6 +48,7 @@ impl PortScan {
             probing,
             state,
             answers,
+            seen: 0,
             findings: 0,
         }
     }
@@ -52,57 +57,51 @@ impl PortScan {
 impl Detector for PortScan {
     #[inline]
     fn observe(&mut self, f: &Flow, origin: Origin, shared: &mut Shared) {
-        let Some(t) = f.time else {
+        let (at, leader) = self.answers;
+        let p = shared.probes(at);
+        let Some(v) = p.view(
+            leader,
+            &mut self.seen,
+            f,
+            self.rule.unknown,
+            self.probes_only,
+        ) else {
             return;
         };
-        let Some(c) = probe_conn(f, self.rule.unknown) else {
-            return;
-        };
+        let (t, c) = (v.t, v.conn);
         if !in_scope(self.sources, c.client_class) || self.rule.exempt(c.client, c.server) {
             return;
         }
         let key = (c.client, c.server);
         let port = u32::from(c.proto) << 16 | u32::from(c.port);
-        match probing::role(f, &c, self.probes_only) {
+        match v.role {
             Role::Probe => {
                 let public = probing::is_public(c.client_class);
-                let seen = shared
-                    .answers(self.answers.0)
-                    .check(t, probing::conn_hash(&c));
-                let slot = if public {
-                    let h = mix64(hash_addr(c.client) ^ hash_addr(c.server).rotate_left(29));
-                    self.state.slot_gated(t, key, h, |held| Probed {
-                        held,
-                        public,
-                        ..Probed::default()
-                    })
-                } else {
-                    self.state.slot(t, key, Probed::default)
-                };
-                if let Some((_, s)) = slot {
+                let seen = p.answers.check(t, v.hash);
+                let gate = public.then(|| mix64(v.client ^ v.server.rotate_left(29)));
+                let slot = self.state.slot(t, key, v.client, gate, |held| Probed {
+                    held,
+                    public,
+                    ..Probed::default()
+                });
+                if let Some(s) = slot {
                     s.tally.add_conn(f, &c, origin, self.rule.max_evidence);
-                    s.touched.insert(port);
-                    if f.accepted() {
-                        s.accepted.insert(port);
-                    }
-                    s.learn(port, seen);
+                    let accepted = if f.accepted() { ACCEPTED } else { 0 };
+                    s.targets
+                        .add(port, TOUCHED | accepted | probing::learned(seen));
                 }
             }
             Role::ClientData => {
-                shared
-                    .answers(self.answers.0)
-                    .note(t, probing::conn_hash(&c), true);
-                if let Some(s) = self.state.get(t, &key) {
-                    s.touched.insert(port);
-                    s.learn(port, (true, true));
+                p.answers.note(t, v.hash, true);
+                if let Some(s) = self.state.get(t, &key, v.client) {
+                    s.targets
+                        .add(port, TOUCHED | probing::learned((true, true)));
                 }
             }
             Role::Reply(data) => {
-                shared
-                    .answers(self.answers.0)
-                    .note(t, probing::conn_hash(&c), data);
-                if let Some(s) = self.state.get(t, &key) {
-                    s.learn(port, (true, data));
+                p.answers.note(t, v.hash, data);
+                if let Some(s) = self.state.get(t, &key, v.client) {
+                    s.targets.add(port, probing::learned((true, data)));
                 }
             }
             Role::Skip => {}
@@ -117,37 +116,40 @@ impl Detector for PortScan {
         let (rule, min, probes_only, probing) =
             (&self.rule, self.min_ports, self.probes_only, &self.probing);
         let mut made = 0;
-        self.state.close(watermark, |start, map| {
-            for ((src, dst), s) in map {
-                let relay_dst = cx.relays.is_relay(dst);
-                let Some(mut v) =
-                    probing::judge(&s, min, probes_only, probing, rule.severity, |_| false)
-                else {
-                    continue;
-                };
-                if relay_dst {
-                    // A relay logs unsolicited SYNs as ACCEPT: its probes reached nothing.
-                    v.severity = rule.severity;
-                }
-                let mut f = rule.finding(start, &s.tally, Some(src), Some(dst));
-                f.severity = v.severity;
-                // An estimate can exceed the ports there are.
-                v.count = v.count.min(super::PORTS);
-                f.distinct = Some(v.count);
-                f.distinct_exact = v.exact;
-                f.ports = s.touched.sample().iter().map(|p| *p as u16).collect();
-                f.ports.sort_unstable();
-                f.ports.dedup();
-                f.summary = format!(
-                    "{src} probed {} distinct {} on {dst} ({}){}",
-                    approx(v.count, v.exact),
-                    noun(v.count, "port", "ports"),
-                    count(s.tally.flows, "record", "records"),
-                    answered_note(v.accepted, v.answered, v.served),
-                );
-                out.push(f);
-                made += 1;
+        self.state.close(watermark, |start, (src, dst), s| {
+            let relay_dst = cx.relays.is_relay(dst);
+            let Some(mut v) =
+                probing::judge(&s, min, probes_only, probing, rule.severity, |_| false)
+            else {
+                return;
+            };
+            if relay_dst {
+                // A relay logs unsolicited SYNs as ACCEPT: its probes reached nothing.
+                v.severity = rule.severity;
             }
+            let mut f = rule.finding(start, &s.tally, Some(src), Some(dst));
+            f.severity = v.severity;
+            // An estimate can exceed the ports there are.
+            v.count = v.count.min(super::PORTS);
+            f.distinct = Some(v.count);
+            f.distinct_exact = v.exact;
+            f.ports = s
+                .targets
+                .sample(TOUCHED)
+                .iter()
+                .map(|p| *p as u16)
+                .collect();
+            f.ports.sort_unstable();
+            f.ports.dedup();
+            f.summary = format!(
+                "{src} probed {} distinct {} on {dst} ({}){}",
+                approx(v.count, v.exact),
+                noun(v.count, "port", "ports"),
+                count(s.tally.flows, "record", "records"),
+                answered_note(v.accepted, v.answered, v.served),
+            );
+            out.push(f);
+            made += 1;
         });
         self.findings += made;
     }
@@ -155,6 +157,6 @@ impl Detector for PortScan {
     fn stats(&self, shared: &Shared) -> DetectorStats {
         let (at, owner) = self.answers;
         let answers = if owner { shared.answer_bytes(at) } else { 0 };
-        self.rule.stats(&self.state, self.findings, answers)
+        self.state.stats(&self.rule, self.findings, answers)
     }
 }

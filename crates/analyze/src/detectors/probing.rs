@@ -4,12 +4,16 @@
 //! unanswered or answered only by a handshake; a client tier using a service, a monitoring
 //! server scraping every host or a load balancer's health checks are answered (and mostly
 //! served data), and are not. Per key (client and the targets' common part) a detector
-//! keeps three [`Distinct`] sets of targets: `touched` (client records), `answered` (the
+//! keeps sets of targets ([`Targets`]): `touched` (client records), `answered` (the
 //! target replied: SYN-ACK or data) and `served` (data flowed). Replies can arrive before or
 //! after the probe they answer (interfaces are logged in different objects), so every reply
 //! is also noted in a per-window [`Answers`] filter by (client, server, protocol, port) and
 //! looked up when a probe creates or extends a key (one filter shared by the scan and sweep
 //! detectors of the same window).
+//!
+//! Detectors sharing the filters also share the record's [`View`] (its connection, role and
+//! connection hash): the first of them computes it once per record, the others read it
+//! ([`Probes::view`]).
 //!
 //! A target's reset (RST without SYN-ACK, at most two packets) is a closed port: neither an
 //! answer nor service.
@@ -30,11 +34,12 @@
 use std::collections::VecDeque;
 
 use super::Conn;
+use super::targets::{ACCEPTED, ANSWERED, SERVED, TOUCHED, Targets};
 use crate::addr::Class;
 use crate::finding::Severity;
 use crate::flow::Flow;
 use crate::initiator::{Answer, Initiator};
-use crate::rules::Probing;
+use crate::rules::{Probing, UnknownInitiator};
 use crate::sketch::{Countable, Distinct, PairFilter, hash_addr, mix64};
 use crate::time::window_start;
 
@@ -45,14 +50,28 @@ const ANSWER_LINES: u32 = 14;
 /// [`Answers::noted`] before any note (no window starts at `u64::MAX`).
 const NOTHING_NOTED: (u64, u64, bool) = (u64::MAX, 0, false);
 
-/// The hash of one (client, server, protocol, port) connection.
+/// Notes held back before they are written to the filters together (see [`Answers::note`]).
+const PENDING: usize = 32;
+
+/// The hash of one (client, server, protocol, port) connection, from the [`hash_addr`]s of
+/// its client and server.
 #[inline]
-pub fn conn_hash(c: &Conn) -> u64 {
-    mix64(
-        hash_addr(c.client)
-            ^ hash_addr(c.server).rotate_left(23)
-            ^ (u64::from(c.proto) << 16 | u64::from(c.port)),
-    )
+pub fn conn_hash(c: &Conn, client: u64, server: u64) -> u64 {
+    mix64(client ^ server.rotate_left(23) ^ (u64::from(c.proto) << 16 | u64::from(c.port)))
+}
+
+/// [`hash_addr`] of an address whose upper 64 bits are zero (IPv4, which flow logs are
+/// mostly made of): `mix64(0x9e37_79b9_7f4a_7c15)`, the hash of its upper half.
+const ZERO_HIGH: u64 = 0xe220_a839_7b1d_cdaf;
+
+/// [`hash_addr`], one mixing step shorter for IPv4 (same value).
+#[inline]
+fn hash_addr_fast(a: crate::addr::Addr) -> u64 {
+    if a.0 >> 64 == 0 {
+        mix64(a.0 as u64 ^ ZERO_HIGH)
+    } else {
+        hash_addr(a)
+    }
 }
 
 /// Per-window filters of connections answered and served (one [`PairFilter`] per window:
@@ -71,6 +90,9 @@ pub struct Answers {
     /// a host sweep sharing these filters note the same record's connection, and the second
     /// insert would set no new bit, so it is skipped.
     noted: (u64, u64, bool),
+    /// Notes not yet written (window index, hash, served), written before any read, any
+    /// change of the window list and every [`PENDING`] notes.
+    pending: Vec<(usize, u64, bool)>,
 }
 
 impl Answers {
@@ -82,6 +104,7 @@ impl Answers {
             spare: Vec::new(),
             last: (u64::MAX, 0),
             noted: NOTHING_NOTED,
+            pending: Vec::with_capacity(PENDING),
         }
     }
 
@@ -97,6 +120,12 @@ impl Answers {
     }
 
     /// Notes a reply (or a client record that carried data) at `t`.
+    ///
+    /// The note is held back and written with up to [`PENDING`] others, before the next
+    /// [`Answers::check`] at the latest: each insert is a cache miss into a 1 MiB filter, and
+    /// written together their misses overlap instead of stalling the engine one by one. A
+    /// filter's bits are the OR of its inserts, so the order of writes changes nothing, and
+    /// every read sees every earlier note.
     #[inline]
     pub fn note(&mut self, t: u64, hash: u64, served: bool) {
         let ws = window_start(t, self.size);
@@ -109,12 +138,30 @@ impl Answers {
             Some(i) => i,
             None => self.open(ws),
         };
-        self.windows[at].1.insert(hash, served);
+        self.pending.push((at, hash, served));
+        if self.pending.len() >= PENDING {
+            self.flush();
+        }
+    }
+
+    /// Writes the held-back notes.
+    #[inline]
+    fn flush(&mut self) {
+        // Loads first (independent, so their misses overlap), then the stores.
+        let mut lines = 0;
+        for &(at, hash, _) in &self.pending {
+            lines ^= self.windows[at].1.touch(hash);
+        }
+        std::hint::black_box(lines);
+        for (at, hash, served) in self.pending.drain(..) {
+            self.windows[at].1.insert(hash, served);
+        }
     }
 
     /// Opens the window starting at `ws` (in start order); returns its index.
     #[cold]
     fn open(&mut self, ws: u64) -> usize {
+        self.flush(); // the indices of held-back notes move
         let i = self
             .windows
             .iter()
@@ -135,6 +182,7 @@ impl Answers {
     /// Whether the connection was answered, and served, in the window holding `t`.
     #[inline]
     pub fn check(&mut self, t: u64, hash: u64) -> (bool, bool) {
+        self.flush();
         let ws = window_start(t, self.size);
         match self.find(ws) {
             Some(i) => self.windows[i].1.get(hash),
@@ -144,6 +192,7 @@ impl Answers {
 
     /// Drops the filters of windows ending at or before `watermark` (keeping one for reuse).
     pub fn close(&mut self, watermark: u64) {
+        self.flush();
         let frontier = if watermark == u64::MAX {
             u64::MAX
         } else {
@@ -179,40 +228,117 @@ impl Answers {
     }
 }
 
+/// What a record means to the probe-counting detectors: its time, connection (see
+/// [`super::probe_conn`]), [`Role`] and hashes.
+#[derive(Clone, Copy, Debug)]
+pub struct View {
+    /// Record time.
+    pub t: u64,
+    /// Its connection.
+    pub conn: Conn,
+    /// What it means.
+    pub role: Role,
+    /// [`conn_hash`] of `conn`.
+    pub hash: u64,
+    /// [`hash_addr`] of the client.
+    pub client: u64,
+    /// [`hash_addr`] of the server.
+    pub server: u64,
+}
+
+/// The [`View`] of a record; `None` without a time or a connection.
+#[inline]
+pub fn view(f: &Flow, unknown: UnknownInitiator, probes_only: bool) -> Option<View> {
+    let t = f.time?;
+    let conn = super::probe_conn(f, unknown)?;
+    let role = role(f, &conn, probes_only);
+    let (client, server) = (hash_addr_fast(conn.client), hash_addr_fast(conn.server));
+    Some(View {
+        t,
+        conn,
+        role,
+        hash: conn_hash(&conn, client, server),
+        client,
+        server,
+    })
+}
+
+/// What the port scans and host sweeps of one window length and `probes_only` share: the
+/// answer filters and the current record's [`View`].
+pub struct Probes {
+    /// The answer filters.
+    pub answers: Answers,
+    /// The view of the record the leader saw last.
+    view: Option<View>,
+    /// Records the leader saw.
+    records: u64,
+}
+
+impl Probes {
+    /// Filters for windows of `size` seconds.
+    pub fn new(size: u64) -> Probes {
+        Probes {
+            answers: Answers::new(size),
+            view: None,
+            records: 0,
+        }
+    }
+
+    /// The view of a record for a detector sharing these that has seen `seen` records
+    /// before this one (counted here). The `leader` (the first of them: it sees every record
+    /// before the others) computes it and keeps it; the others take the kept view when the
+    /// leader has seen as many records as they have (so it is this record's), else compute
+    /// their own.
+    #[inline]
+    pub fn view(
+        &mut self,
+        leader: bool,
+        seen: &mut u64,
+        f: &Flow,
+        unknown: UnknownInitiator,
+        probes_only: bool,
+    ) -> Option<View> {
+        *seen += 1;
+        if leader {
+            self.records = *seen;
+            self.view = view(f, unknown, probes_only);
+            self.view
+        } else if *seen == self.records {
+            self.view
+        } else {
+            view(f, unknown, probes_only)
+        }
+    }
+}
+
 /// What a port scan or host sweep keeps per key.
 #[derive(Default)]
 pub struct Probed<T: Countable + Default> {
     /// Counts and evidence of the client records.
     pub tally: super::Tally,
-    /// Targets the client's records reached.
-    pub touched: Distinct<T>,
-    /// Targets that answered.
-    pub answered: Distinct<T>,
-    /// Targets that served data.
-    pub served: Distinct<T>,
-    /// Targets a probe reached: ACCEPTed by their security group, or answered.
-    pub accepted: Distinct<T>,
+    /// Targets the client's records reached ([`TOUCHED`]), that answered ([`ANSWERED`]),
+    /// served data ([`SERVED`]), or that a probe reached: ACCEPTed by their security group,
+    /// or answered ([`ACCEPTED`]).
+    pub targets: Targets<T>,
     /// Client records held back by the admission gate before the key had state.
     pub held: u32,
     /// Whether the client is public.
     pub public: bool,
 }
 
-impl<T: Countable + Default> Probed<T> {
-    /// Notes what the answer filters know about `target`.
-    #[inline]
-    pub fn learn(&mut self, target: T, (answered, served): (bool, bool)) {
-        if answered {
-            self.answered.insert(target);
-            self.accepted.insert(target);
-        }
-        if served {
-            self.served.insert(target);
-        }
-    }
+/// The sets a target joins from what the answer filters (or a reply) say about it.
+#[inline]
+pub fn learned((answered, served): (bool, bool)) -> u8 {
+    (if answered { ANSWERED | ACCEPTED } else { 0 }) | if served { SERVED } else { 0 }
 }
 
+/// The layout [`Probed`] had before its sets were merged into [`Targets`] (four
+/// [`Distinct`]s): a key is still budgeted at its size, so caps and the admission gate of a
+/// `settings.state_budget` are what they were.
+pub type Budgeted<T> = (super::Tally, [Distinct<T>; 4], u32, bool);
+
 /// What a record means to a probing detector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     /// A client record that counts as a probe (may create the key).
     Probe,
@@ -289,9 +415,9 @@ pub fn judge<T: Countable + Default>(
     severity: Severity,
     is_relay: impl Fn(&T) -> bool,
 ) -> Option<Verdict> {
-    let (touched, t_exact) = s.touched.count();
-    let (answered, a_exact) = s.answered.count();
-    let (served, s_exact) = s.served.count();
+    let (touched, t_exact) = s.targets.count(TOUCHED);
+    let (answered, a_exact) = s.targets.count(ANSWERED);
+    let (served, s_exact) = s.targets.count(SERVED);
     let held = u64::from(s.held);
     let (base, exact) = if !probes_only {
         (touched, t_exact)
@@ -308,8 +434,13 @@ pub fn judge<T: Countable + Default>(
         return None;
     }
     // A relay (a NAT gateway's interface) logs unsolicited SYNs as ACCEPT: not reached.
-    let (reached, _) = s.accepted.count();
-    let relays = s.accepted.sample().iter().filter(|t| is_relay(t)).count() as u64;
+    let (reached, _) = s.targets.count(ACCEPTED);
+    let relays = s
+        .targets
+        .sample(ACCEPTED)
+        .iter()
+        .filter(|t| is_relay(t))
+        .count() as u64;
     let accepted = reached.saturating_sub(relays);
     let escalate =
         s.public && probing.escalate_accepted > 0 && accepted >= probing.escalate_accepted;
@@ -398,5 +529,94 @@ mod tests {
             (true, true),
             "the note after the close was skipped"
         );
+    }
+
+    /// The batched notes against immediate inserts into one filter per window (the former
+    /// [`Answers`]), on random notes, checks and closes: every check answers the same.
+    #[test]
+    fn batched_notes_answer_like_immediate_inserts_on_random_input() {
+        use std::collections::HashMap;
+        let size = 300;
+        let mut ours = Answers::new(size);
+        let mut reference: HashMap<u64, PairFilter> = HashMap::new();
+        let mut x = 7u64;
+        let (mut t, mut hits) = (1_000u64, 0);
+        for i in 0..100_000u32 {
+            x = mix64(x);
+            t = (t + x % 4).saturating_sub(u64::from(x.is_multiple_of(211)) * 500);
+            let hash = mix64(x % 5_000);
+            let ws = window_start(t, size);
+            match (x >> 40) % 8 {
+                0..=4 => {
+                    let served = x & 1 << 20 != 0;
+                    ours.note(t, hash, served);
+                    reference
+                        .entry(ws)
+                        .or_insert_with(|| PairFilter::new(ANSWER_LINES))
+                        .insert(hash, served);
+                }
+                5 | 6 => {
+                    let want = reference.get(&ws).map_or((false, false), |f| f.get(hash));
+                    assert_eq!(ours.check(t, hash), want, "check {i}");
+                    hits += u32::from(want.0);
+                }
+                _ if x.is_multiple_of(16) => {
+                    let wm = t.saturating_sub(200);
+                    ours.close(wm);
+                    let frontier = window_start(wm, size);
+                    reference.retain(|s, _| s + size > frontier);
+                }
+                _ => {}
+            }
+        }
+        assert!(hits > 1_000, "{hits} checks answered");
+    }
+
+    /// A detector that shares the leader's [`Probes`] takes the leader's view of the same
+    /// record, and computes its own when it has seen a different number of records.
+    #[test]
+    fn followers_take_the_leaders_view_of_the_same_record_only() {
+        let pack = crate::rules::RulePack::from_yaml("version: 1\ndetectors: []\n").unwrap();
+        let cx = crate::Classifier::new(&pack, false);
+        let schema = flowlog::Schema::from_header(
+            "srcaddr dstaddr srcport dstport protocol packets bytes start end action tcp-flags",
+        )
+        .unwrap();
+        let flow = |line: &str| cx.classify(&schema.decode(line).unwrap());
+        let a = flow("203.0.113.5 10.0.0.1 40000 22 6 1 44 100 110 REJECT 2");
+        let b = flow("10.0.0.1 203.0.113.5 22 40000 6 9 900 120 130 ACCEPT 18");
+        let unknown = UnknownInitiator::Skip;
+        let own = |f: &Flow| format!("{:?}", view(f, unknown, true));
+        assert_ne!(own(&a), own(&b));
+        let mut p = Probes::new(300);
+        let (mut lead, mut follow) = (0, 0);
+        let got = p.view(true, &mut lead, &a, unknown, true);
+        assert_eq!(format!("{got:?}"), own(&a));
+        let got = p.view(false, &mut follow, &a, unknown, true);
+        assert_eq!(format!("{got:?}"), own(&a), "the leader's view");
+        // The leader sees `b`; a follower that missed it is handed `a` again: not the
+        // leader's view (one record behind), its own.
+        p.view(true, &mut lead, &b, unknown, true);
+        let mut behind = 0;
+        let got = p.view(false, &mut behind, &a, unknown, true);
+        assert_eq!(format!("{got:?}"), own(&a));
+        let got = p.view(false, &mut follow, &b, unknown, true);
+        assert_eq!(format!("{got:?}"), own(&b));
+    }
+
+    #[test]
+    fn the_ipv4_hash_is_the_general_one() {
+        use crate::addr::Addr;
+        assert_eq!(ZERO_HIGH, mix64(0x9e37_79b9_7f4a_7c15));
+        let mut x = 3u64;
+        for i in 0..10_000u32 {
+            x = mix64(x);
+            let v4 = Addr(0xffff_u128 << 32 | u128::from(x as u32));
+            let v6 = Addr(u128::from(x) << 64 | u128::from(mix64(x)));
+            let low = Addr(u128::from(x));
+            for a in [v4, v6, low] {
+                assert_eq!(hash_addr_fast(a), hash_addr(a), "{i} {a:?}");
+            }
+        }
     }
 }

@@ -89,7 +89,7 @@ impl Detector for RejectBurst {
                 let first = s.dsts.sample().first().copied();
                 let mut f = rule.finding(start, &s.tally, Some(src), first);
                 f.flows += u64::from(s.held);
-                set_hosts(&mut f, &s.dsts, (n, exact));
+                set_hosts(&mut f, s.dsts.sample(), (n, exact));
                 f.summary = format!(
                     "{} from {src} to {} {}",
                     count(s.tally.flows, "rejected record", "rejected records"),
