@@ -29,14 +29,41 @@
 //! refused while full. What can join two different flows: the same peers 5-tuple reused on
 //! two interfaces within the horizon (rare: ephemeral ports).
 
-use std::hash::BuildHasher;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 use flowlog::{FlowDirection, TrafficPath};
 
-use crate::flow::Flow;
+use crate::flow::{Flow, ShortId};
 use crate::middlebox::Leg;
 use crate::rules::Settings;
-use crate::sketch::{FastMap, fast_map, mix64};
+use crate::sketch::mix64;
+
+/// The tables' keys are already seeded 64-bit hashes (a per-process seeded hash of the
+/// peers 5-tuple, mixed with the time bucket), so the table uses them as they are.
+#[derive(Debug, Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    #[inline]
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys reach this hasher; anything else still hashes (FNV-1a).
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+type Table = HashMap<u64, (u32, u32), BuildHasherDefault<KeyHasher>>;
 
 /// Bytes one held entry costs (key, interface, time and the table's overhead).
 pub const ENTRY_BYTES: usize = 24;
@@ -47,9 +74,12 @@ const MIN_GENERATION: u64 = 300;
 /// Remembers one end of recent candidate flows.
 #[derive(Debug)]
 pub struct Dedupe {
-    current: FastMap<u64, (u32, u32)>,
-    previous: FastMap<u64, (u32, u32)>,
+    current: Table,
+    previous: Table,
     hasher: foldhash::fast::RandomState,
+    /// The last interface and its fingerprint (records come in runs of one interface: an
+    /// object is one interface's log, or a few).
+    last_iface: Option<(ShortId, u32)>,
     cap: usize,
     horizon: u64,
     generation: u64,
@@ -79,9 +109,10 @@ impl Dedupe {
     pub fn with_horizon(cap: usize, horizon: u64) -> Dedupe {
         let horizon = horizon.max(1);
         Dedupe {
-            current: fast_map(),
-            previous: fast_map(),
+            current: Table::default(),
+            previous: Table::default(),
             hasher: foldhash::fast::RandomState::default(),
+            last_iface: None,
             cap,
             horizon,
             generation: horizon.max(MIN_GENERATION),
@@ -145,7 +176,7 @@ impl Dedupe {
         if time >= self.current_since + self.generation {
             self.rotate(time);
         }
-        let iface = iface.fingerprint();
+        let iface = self.fingerprint(iface);
         let t32 = time.min(u64::from(u32::MAX)) as u32;
         let bucket = time / self.horizon;
         let base = self
@@ -153,12 +184,18 @@ impl Dedupe {
             .hash_one((src, dst, f.sport, f.dport, f.protocol, f.action));
         let key_of = |b: u64| base ^ mix64(b.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let own = key_of(bucket);
-        let probes = [own, key_of(bucket.wrapping_sub(1)), key_of(bucket + 1)];
         // Every entry of the previous generation is older than the current one's start, so
         // a record more than a horizon past that start cannot match it (half the lookups of
         // most records).
         let previous_reachable = time <= self.current_since + self.horizon;
-        for key in probes {
+        // Own bucket first, then the one before and the one after (each key computed only
+        // when the earlier probes missed).
+        for step in 0..3 {
+            let key = match step {
+                0 => own,
+                1 => key_of(bucket.wrapping_sub(1)),
+                _ => key_of(bucket + 1),
+            };
             for (map, reachable) in [
                 (&mut self.current, true),
                 (&mut self.previous, previous_reachable),
@@ -193,6 +230,20 @@ impl Dedupe {
         false
     }
 
+    /// The interface's [`ShortId::fingerprint`], reused while records come from one
+    /// interface.
+    #[inline]
+    fn fingerprint(&mut self, iface: &ShortId) -> u32 {
+        match self.last_iface {
+            Some((id, fp)) if id == *iface => fp,
+            _ => {
+                let fp = iface.fingerprint();
+                self.last_iface = Some((*iface, fp));
+                fp
+            }
+        }
+    }
+
     /// Kept for the engine's call: generations rotate on record time inside
     /// [`Dedupe::is_twin`], so there is nothing to sweep.
     pub fn sweep(&mut self, _watermark: u64) {}
@@ -207,6 +258,152 @@ mod tests {
 
     const HEADER: &str = "interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action flow-direction traffic-path pkt-srcaddr pkt-dstaddr";
 
+    /// The dedupe as it was before the one-probe-at-a-time lookup, the identity-hashed
+    /// tables and the cached interface fingerprint: the reference its decisions must equal.
+    mod old {
+        use std::hash::BuildHasher;
+
+        use flowlog::{FlowDirection, TrafficPath};
+
+        use crate::flow::Flow;
+        use crate::middlebox::Leg;
+        use crate::sketch::{FastMap, fast_map, mix64};
+
+        const MIN_GENERATION: u64 = 300;
+
+        #[derive(Debug)]
+        pub(super) struct OldDedupe {
+            current: FastMap<u64, (u32, u32)>,
+            previous: FastMap<u64, (u32, u32)>,
+            hasher: foldhash::fast::RandomState,
+            cap: usize,
+            horizon: u64,
+            generation: u64,
+            current_since: u64,
+            pub dropped: u64,
+            pub overflow: u64,
+            pub held: u64,
+            pub expired: u64,
+            pub peak: usize,
+        }
+
+        impl OldDedupe {
+            pub fn with_horizon(cap: usize, horizon: u64) -> OldDedupe {
+                let horizon = horizon.max(1);
+                OldDedupe {
+                    current: fast_map(),
+                    previous: fast_map(),
+                    hasher: foldhash::fast::RandomState::default(),
+                    cap,
+                    horizon,
+                    generation: horizon.max(MIN_GENERATION),
+                    current_since: 0,
+                    dropped: 0,
+                    overflow: 0,
+                    held: 0,
+                    expired: 0,
+                    peak: 0,
+                }
+            }
+
+            pub fn len(&self) -> usize {
+                self.current.len() + self.previous.len()
+            }
+
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+
+            #[inline]
+            pub fn candidate(f: &Flow) -> bool {
+                f.leg == Leg::Inner
+                    || (f.src_internal && f.dst_internal)
+                    || (f.direction == Some(FlowDirection::Egress)
+                        && f.path == Some(TrafficPath::SameVpc)
+                        && f.src_internal)
+            }
+
+            fn rotate(&mut self, time: u64) {
+                if self.current_since == 0 {
+                    self.current_since = time - time % self.generation;
+                    return;
+                }
+                if time < self.current_since + self.generation {
+                    return;
+                }
+                self.expired += self.previous.len() as u64;
+                if time >= self.current_since + 2 * self.generation {
+                    self.expired += self.current.len() as u64;
+                    self.current.clear();
+                }
+                std::mem::swap(&mut self.previous, &mut self.current);
+                self.current.clear();
+                self.current_since = time - time % self.generation;
+            }
+
+            #[inline]
+            pub fn is_twin(&mut self, f: &Flow) -> bool {
+                let (Some((src, dst)), Some(iface), Some(time)) = (f.peers, &f.interface, f.time)
+                else {
+                    return false;
+                };
+                let candidate = OldDedupe::candidate(f);
+                if !candidate && self.is_empty() {
+                    return false;
+                }
+                if time >= self.current_since + self.generation {
+                    self.rotate(time);
+                }
+                let iface = iface.fingerprint();
+                let t32 = time.min(u64::from(u32::MAX)) as u32;
+                let bucket = time / self.horizon;
+                let base = self
+                    .hasher
+                    .hash_one((src, dst, f.sport, f.dport, f.protocol, f.action));
+                let key_of = |b: u64| base ^ mix64(b.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+                let own = key_of(bucket);
+                let probes = [own, key_of(bucket.wrapping_sub(1)), key_of(bucket + 1)];
+                // Every entry of the previous generation is older than the current one's start, so
+                // a record more than a horizon past that start cannot match it (half the lookups of
+                // most records).
+                let previous_reachable = time <= self.current_since + self.horizon;
+                for key in probes {
+                    for (map, reachable) in [
+                        (&mut self.current, true),
+                        (&mut self.previous, previous_reachable),
+                    ] {
+                        if !reachable || map.is_empty() {
+                            continue;
+                        }
+                        if let Some(&(other, t)) = map.get(&key)
+                            && other != iface
+                            && u64::from(t).abs_diff(time) <= self.horizon
+                        {
+                            map.remove(&key);
+                            self.dropped += 1;
+                            return true;
+                        }
+                    }
+                }
+                if !candidate {
+                    return false;
+                }
+                if let Some(slot) = self.current.get_mut(&own) {
+                    *slot = (iface, t32);
+                    return false;
+                }
+                if self.len() >= self.cap {
+                    self.overflow += 1;
+                    return false;
+                }
+                self.current.insert(own, (iface, t32));
+                self.held += 1;
+                self.peak = self.peak.max(self.len());
+                false
+            }
+        }
+    }
+
     fn run(d: &mut Dedupe, lines: &[&str]) -> Vec<bool> {
         let pack = RulePack::from_yaml("version: 1\ndetectors: []\n").unwrap();
         let cx = Classifier::new(&pack, false);
@@ -215,6 +412,95 @@ mod tests {
             .iter()
             .map(|l| d.is_twin(&cx.classify(&schema.decode(l).unwrap())))
             .collect()
+    }
+
+    #[test]
+    fn decisions_equal_the_reference_dedupe_on_random_records() {
+        let pack = RulePack::from_yaml("version: 1\ndetectors: []\n").unwrap();
+        let cx = Classifier::new(&pack, false);
+        let schema = Schema::from_header(HEADER).unwrap();
+        let addrs = [
+            "10.0.1.5",
+            "10.0.1.6",
+            "10.0.2.7",
+            "10.0.0.220",
+            "203.0.113.5",
+            "198.51.100.7",
+        ];
+        let pick = |h: u64, n: usize| (h % n as u64) as usize;
+        for (cap, horizon) in [(40, 60), (100_000, 60), (100_000, 1), (500, 400)] {
+            let (mut new, mut old) = (
+                Dedupe::with_horizon(cap, horizon),
+                old::OldDedupe::with_horizon(cap, horizon),
+            );
+            let (mut time, mut iface, mut twins) = (1_000u64, 0usize, 0);
+            for i in 0..30_000u64 {
+                let h = mix64(i ^ (cap as u64) << 20 ^ horizon);
+                let r = |k: u32| mix64(h ^ u64::from(k));
+                // Runs of one interface; time mostly creeping, sometimes jumping a generation.
+                if r(0) % 8 == 0 {
+                    iface = pick(r(1), 5);
+                }
+                time += match r(2) % 64 {
+                    0 => 700,
+                    1..=20 => 1,
+                    _ => 0,
+                };
+                let start = (time + r(3) % 120).saturating_sub(60);
+                let (src, dst) = (addrs[pick(r(4), 6)], addrs[pick(r(5), 6)]);
+                let pkt = |k: u32, a: &'static str| {
+                    if r(k) % 6 == 0 {
+                        addrs[pick(r(k + 1), 6)]
+                    } else {
+                        a
+                    }
+                };
+                let line = format!(
+                    "eni-{iface} {src} {dst} {} {} {} 1 100 {start} {} {} {} {} {} {}",
+                    [40000, 40001, 443][pick(r(6), 3)],
+                    [5432, 443][pick(r(7), 2)],
+                    [6, 17][pick(r(8), 2)],
+                    start + 30,
+                    ["ACCEPT", "REJECT"][pick(r(9), 2) & usize::from(r(9) % 5 == 0)],
+                    ["egress", "ingress"][pick(r(10), 2)],
+                    ["1", "-", "8"][pick(r(11), 3)],
+                    pkt(12, src),
+                    pkt(14, dst),
+                );
+                let flow = cx.classify(&schema.decode(&line).unwrap());
+                let (a, b) = (new.is_twin(&flow), old.is_twin(&flow));
+                assert_eq!(a, b, "record {i}: {line}");
+                twins += usize::from(a);
+            }
+            let counters = |d: (u64, u64, u64, u64, usize, usize)| d;
+            assert_eq!(
+                counters((
+                    new.dropped,
+                    new.overflow,
+                    new.held,
+                    new.expired,
+                    new.peak,
+                    new.len()
+                )),
+                counters((
+                    old.dropped,
+                    old.overflow,
+                    old.held,
+                    old.expired,
+                    old.peak,
+                    old.len()
+                )),
+                "cap {cap} horizon {horizon}"
+            );
+            assert!(
+                twins > 20 && new.held > 100,
+                "cap {cap}: {twins} twins, {} held",
+                new.held
+            );
+            if cap == 40 {
+                assert!(new.overflow > 0);
+            }
+        }
     }
 
     #[test]
