@@ -253,11 +253,18 @@ impl ReportBuilder {
         };
         if f.bytes > 0 {
             // Each address hashed once for the three lists.
+            // All six counters read before any update (three sketches, no aliasing), so
+            // the loads overlap.
             let (hs, hd) = (hash_addr(src), hash_addr(dst));
-            self.sources.add_hashed(src, hs, f.bytes);
-            self.destinations.add_hashed(dst, hd, f.bytes);
-            self.pairs
-                .add_hashed((src, dst), pair_hash(hs, hd), f.bytes);
+            let hp = pair_hash(hs, hd);
+            let (ls, ld, lp) = (
+                self.sources.locate(hs),
+                self.destinations.locate(hd),
+                self.pairs.locate(hp),
+            );
+            self.sources.add_located(src, hs, ls, f.bytes);
+            self.destinations.add_located(dst, hd, ld, f.bytes);
+            self.pairs.add_located((src, dst), hp, lp, f.bytes);
         }
         if !f.ported {
             return;
