@@ -65,6 +65,71 @@ impl Hasher for KeyHasher {
 
 type Table = HashMap<u64, (u32, u32), BuildHasherDefault<KeyHasher>>;
 
+/// One generation: its entries and a one-bit-per-flow summary of them.
+#[derive(Debug)]
+struct Generation {
+    table: Table,
+    /// The peers 5-tuples (`base` hashes, every time bucket) this generation ever held: a
+    /// bit set on insert and never cleared (a twin's removal leaves it), so a clear bit
+    /// means no entry of this flow in any bucket and the lookups are skipped; a set bit
+    /// only costs the lookups.
+    seen: Vec<u64>,
+    seen_shift: u32,
+    /// Entries inserted since the generation started (sizes the next one's bits).
+    inserted: usize,
+}
+
+impl Generation {
+    /// Empty, with about 8 bits per entry for `expected` entries (2^16..2^24 bits).
+    fn new(expected: usize) -> Generation {
+        let bits = expected
+            .saturating_mul(8)
+            .next_power_of_two()
+            .clamp(1 << 16, 1 << 24);
+        Generation {
+            table: Table::default(),
+            seen: vec![0; bits / 64],
+            seen_shift: 64 - bits.trailing_zeros(),
+            inserted: 0,
+        }
+    }
+
+    #[inline]
+    fn bit(&self, base: u64) -> (usize, u64) {
+        let i = base >> self.seen_shift;
+        ((i >> 6) as usize, 1 << (i & 63))
+    }
+
+    /// Whether an entry of this flow may be held (false: certainly not).
+    #[inline]
+    fn may_hold(&self, base: u64) -> bool {
+        let (w, b) = self.bit(base);
+        !self.table.is_empty() && self.seen[w] & b != 0
+    }
+
+    #[inline]
+    fn insert(&mut self, base: u64, key: u64, value: (u32, u32)) {
+        let (w, b) = self.bit(base);
+        self.seen[w] |= b;
+        self.table.insert(key, value);
+        self.inserted += 1;
+    }
+
+    /// Drops every entry and starts over sized for `expected` entries (keeping the bits'
+    /// memory when the size is the same).
+    fn restart(&mut self, expected: usize) {
+        let next = Generation::new(expected);
+        self.table.clear();
+        self.inserted = 0;
+        if next.seen.len() == self.seen.len() {
+            self.seen.fill(0);
+        } else {
+            self.seen = next.seen;
+            self.seen_shift = next.seen_shift;
+        }
+    }
+}
+
 /// Bytes one held entry costs (key, interface, time and the table's overhead).
 pub const ENTRY_BYTES: usize = 24;
 
@@ -74,8 +139,8 @@ const MIN_GENERATION: u64 = 300;
 /// Remembers one end of recent candidate flows.
 #[derive(Debug)]
 pub struct Dedupe {
-    current: Table,
-    previous: Table,
+    current: Generation,
+    previous: Generation,
     hasher: foldhash::fast::RandomState,
     /// The last interface and its fingerprint (records come in runs of one interface: an
     /// object is one interface's log, or a few).
@@ -109,8 +174,8 @@ impl Dedupe {
     pub fn with_horizon(cap: usize, horizon: u64) -> Dedupe {
         let horizon = horizon.max(1);
         Dedupe {
-            current: Table::default(),
-            previous: Table::default(),
+            current: Generation::new(0),
+            previous: Generation::new(0),
             hasher: foldhash::fast::RandomState::default(),
             last_iface: None,
             cap,
@@ -127,7 +192,7 @@ impl Dedupe {
 
     /// Entries held now.
     pub fn len(&self) -> usize {
-        self.current.len() + self.previous.len()
+        self.current.table.len() + self.previous.table.len()
     }
 
     /// Whether nothing is held.
@@ -153,13 +218,14 @@ impl Dedupe {
         if time < self.current_since + self.generation {
             return;
         }
-        self.expired += self.previous.len() as u64;
+        self.expired += self.previous.table.len() as u64;
+        let expected = self.current.inserted;
         if time >= self.current_since + 2 * self.generation {
-            self.expired += self.current.len() as u64;
-            self.current.clear();
+            self.expired += self.current.table.len() as u64;
+            self.current.restart(0);
         }
         std::mem::swap(&mut self.previous, &mut self.current);
-        self.current.clear();
+        self.current.restart(expected);
         self.current_since = time - time % self.generation;
     }
 
@@ -188,35 +254,40 @@ impl Dedupe {
         // a record more than a horizon past that start cannot match it (half the lookups of
         // most records).
         let previous_reachable = time <= self.current_since + self.horizon;
+        let in_current = self.current.may_hold(base);
+        let in_previous = previous_reachable && self.previous.may_hold(base);
         // Own bucket first, then the one before and the one after (each key computed only
-        // when the earlier probes missed).
-        for step in 0..3 {
-            let key = match step {
-                0 => own,
-                1 => key_of(bucket.wrapping_sub(1)),
-                _ => key_of(bucket + 1),
-            };
-            for (map, reachable) in [
-                (&mut self.current, true),
-                (&mut self.previous, previous_reachable),
-            ] {
-                if !reachable || map.is_empty() {
-                    continue;
-                }
-                if let Some(&(other, t)) = map.get(&key)
-                    && other != iface
-                    && u64::from(t).abs_diff(time) <= self.horizon
-                {
-                    map.remove(&key);
-                    self.dropped += 1;
-                    return true;
+        // when the earlier probes missed); a generation that never held this flow is not
+        // searched.
+        if in_current || in_previous {
+            for step in 0..3 {
+                let key = match step {
+                    0 => own,
+                    1 => key_of(bucket.wrapping_sub(1)),
+                    _ => key_of(bucket + 1),
+                };
+                for (map, searched) in [
+                    (&mut self.current.table, in_current),
+                    (&mut self.previous.table, in_previous),
+                ] {
+                    if !searched {
+                        continue;
+                    }
+                    if let Some(&(other, t)) = map.get(&key)
+                        && other != iface
+                        && u64::from(t).abs_diff(time) <= self.horizon
+                    {
+                        map.remove(&key);
+                        self.dropped += 1;
+                        return true;
+                    }
                 }
             }
         }
         if !candidate {
             return false;
         }
-        if let Some(slot) = self.current.get_mut(&own) {
+        if in_current && let Some(slot) = self.current.table.get_mut(&own) {
             *slot = (iface, t32);
             return false;
         }
@@ -224,7 +295,7 @@ impl Dedupe {
             self.overflow += 1;
             return false;
         }
-        self.current.insert(own, (iface, t32));
+        self.current.insert(base, own, (iface, t32));
         self.held += 1;
         self.peak = self.peak.max(self.len());
         false
