@@ -514,12 +514,14 @@ fn engine_cost_per_record() {
             continue;
         };
         eprintln!(
-            "engine [{name}]: {} records in {:.3} s = {:.0} ns/record ({} findings, limits {:?})",
+            "engine [{name}]: {} records in {:.3} s = {:.0} ns/record ({} findings, limits {:?}, \
+             dedupe peak {})",
             flows.len(),
             elapsed.as_secs_f64(),
             per_record(elapsed),
             analysis.findings.len(),
-            analysis.limits()
+            analysis.limits(),
+            analysis.stats.dedupe_peak
         );
     }
 }
