@@ -24,6 +24,12 @@
 //! count twice, [`Dedupe::overflow`] says how often). Keys are 64-bit fingerprints (a false
 //! match between two live flows has probability about n²/2⁶⁵), interfaces 32 bits.
 //!
+//! Cost per record: one seeded hash of the peers 5-tuple, then per generation one bit of a
+//! summary of the flows it ever held (4 bits per entry, at most 256 KiB per generation, on
+//! top of the budget): a clear bit skips that generation's lookups, so only a record whose
+//! flow may be held probes the buckets (keys are used as their own table hash). The
+//! interface fingerprint is reused while records come from one interface.
+//!
 //! What can still count twice: twins further apart than the horizon, a reply logged on the
 //! instance before its relay's inner leg (the internet-facing reply is not held), and twins
 //! refused while full. What can join two different flows: the same peers 5-tuple reused on
@@ -65,6 +71,12 @@ impl Hasher for KeyHasher {
 
 type Table = HashMap<u64, (u32, u32), BuildHasherDefault<KeyHasher>>;
 
+/// Bits of a generation's flow summary per entry the previous generation inserted, and
+/// the most (2^21 bits, 256 KiB: larger summaries cost more in cache misses than their
+/// fewer false positives save).
+const SEEN_BITS_PER_ENTRY: usize = 4;
+const SEEN_MAX_BITS: u32 = 21;
+
 /// One generation: its entries and a one-bit-per-flow summary of them.
 #[derive(Debug)]
 struct Generation {
@@ -80,12 +92,13 @@ struct Generation {
 }
 
 impl Generation {
-    /// Empty, with about 8 bits per entry for `expected` entries (2^16..2^24 bits).
+    /// Empty, with [`SEEN_BITS_PER_ENTRY`] bits per entry for `expected` entries (2^16 to
+    /// 2^[`SEEN_MAX_BITS`] bits).
     fn new(expected: usize) -> Generation {
         let bits = expected
-            .saturating_mul(8)
+            .saturating_mul(SEEN_BITS_PER_ENTRY)
             .next_power_of_two()
-            .clamp(1 << 16, 1 << 24);
+            .clamp(1 << 16, 1 << SEEN_MAX_BITS);
         Generation {
             table: Table::default(),
             seen: vec![0; bits / 64],
