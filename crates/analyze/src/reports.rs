@@ -9,6 +9,10 @@
 //! first `reports.max_ports` (protocol, port) pairs seen; later pairs are summed in
 //! `ports_other`. A record's port is its *service* port: the destination port of a bare SYN,
 //! the source port of a SYN-ACK, otherwise the lower of the two ports.
+//!
+//! Cost per record: each address hashed once for the three lists, the six Count-Min counters
+//! read before any is updated, and the port slot found by direct index for TCP and UDP (a
+//! map only for other protocols).
 
 use std::net::IpAddr;
 
