@@ -165,6 +165,19 @@ impl Analysis {
     }
 }
 
+/// The time before which a record is late once windows closed at `closed_at`: the largest
+/// window start of `closed_at` over the window sizes (0 without windows). A record at `t`
+/// is in a closed window of size `s` exactly when `window_start(t, s) <
+/// window_start(closed_at, s)`, which is `t < window_start(closed_at, s)` (window starts are
+/// multiples of `s`), so for some size exactly when `t` is below this.
+fn late_before(closed_at: u64, sizes: &[u64]) -> u64 {
+    sizes
+        .iter()
+        .map(|&s| window_start(closed_at, s))
+        .max()
+        .unwrap_or(0)
+}
+
 /// The streaming detection engine for one rule pack.
 pub struct Engine {
     cx: Classifier,
@@ -173,6 +186,9 @@ pub struct Engine {
     relays: Middleboxes,
     /// The watermark of the last close (records in windows it closed are late).
     closed_at: Option<u64>,
+    /// Records before this time are late ([`late_before`] of `closed_at`; 0 before any
+    /// close).
+    late_before: u64,
     late: u64,
     window_sizes: Vec<u64>,
     /// Times whose windows (every length) are the same as those already accounted for in
@@ -209,6 +225,7 @@ impl Engine {
             shared,
             relays: Middleboxes::new(known),
             closed_at: None,
+            late_before: 0,
             late: 0,
             window_sizes,
             known_span: (0, 0),
@@ -258,13 +275,7 @@ impl Engine {
             self.untimed += 1;
             return true;
         };
-        if let Some(wm) = self.closed_at
-            && t < wm
-            && self
-                .window_sizes
-                .iter()
-                .any(|&s| window_start(t, s) < window_start(wm, s))
-        {
+        if t < self.late_before {
             self.late += 1;
         }
         for d in &mut self.detectors {
@@ -308,7 +319,9 @@ impl Engine {
             d.close(wm, &cx, &mut batch);
         }
         self.shared.close(wm);
-        self.closed_at = Some(self.closed_at.map_or(wm, |c| c.max(wm)));
+        let closed_at = self.closed_at.map_or(wm, |c| c.max(wm));
+        self.closed_at = Some(closed_at);
+        self.late_before = late_before(closed_at, &self.window_sizes);
         sort_findings(&mut batch);
         self.ready.append(&mut batch);
         self.next_close = self
@@ -377,6 +390,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sketch::mix64;
 
     /// Every limit's meaning is one sentence of single-spaced words (string literals
     /// continued over lines once kept their indentation: runs of 22 spaces).
@@ -405,5 +419,31 @@ mod tests {
             );
             assert!(!l.meaning.contains('\n'), "a line break: {:?}", l.meaning);
         }
+    }
+
+    #[test]
+    fn late_before_is_the_per_window_test() {
+        // The test it replaced: some window of `t` started before that size's window of the
+        // close (and `t` before the close).
+        let per_window = |t: u64, wm: u64, sizes: &[u64]| {
+            t < wm
+                && sizes
+                    .iter()
+                    .any(|&s| window_start(t, s) < window_start(wm, s))
+        };
+        let size_sets: [&[u64]; 4] = [&[], &[300], &[60, 300, 3600], &[7, 600, 86_400]];
+        let mut late = 0;
+        for (i, sizes) in size_sets.iter().enumerate() {
+            for n in 0..5_000u64 {
+                let h = mix64(n ^ (i as u64) << 32);
+                let wm = 1_700_000_000 + h % 100_000;
+                let t = wm - (h >> 32) % 8_000 + 4_000;
+                let want = per_window(t, wm, sizes);
+                assert_eq!(t < late_before(wm, sizes), want, "t {t} wm {wm} {sizes:?}");
+                late += usize::from(want);
+            }
+        }
+        assert!(late > 1_000, "{late}");
+        assert_eq!(late_before(u64::MAX, &[300]), u64::MAX - u64::MAX % 300);
     }
 }

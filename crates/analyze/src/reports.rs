@@ -9,6 +9,10 @@
 //! first `reports.max_ports` (protocol, port) pairs seen; later pairs are summed in
 //! `ports_other`. A record's port is its *service* port: the destination port of a bare SYN,
 //! the source port of a SYN-ACK, otherwise the lower of the two ports.
+//!
+//! Cost per record: each address hashed once for the three lists, the six Count-Min counters
+//! read before any is updated, and the port slot found by direct index for TCP and UDP (a
+//! map only for other protocols).
 
 use std::net::IpAddr;
 
@@ -129,8 +133,74 @@ pub struct ReportBuilder {
     sources: TopK<Addr>,
     destinations: TopK<Addr>,
     pairs: TopK<(Addr, Addr)>,
-    ports: FastMap<(u8, u16), (Traffic, Traffic)>,
+    ports: PortTable,
     ports_other: Traffic,
+}
+
+/// Accepted and rejected traffic of one (protocol, port).
+type PortEntry = ((u8, u16), (Traffic, Traffic));
+
+/// Per-port traffic of the first `cap` (protocol, port) keys seen, in a flat table: TCP and
+/// UDP ports index an array of slot numbers directly (one load, no hash), other protocols
+/// go through a map. Same keys, same first-`cap` admission as a map of every key.
+#[derive(Debug)]
+struct PortTable {
+    cap: usize,
+    /// Slot + 1 of each TCP port (first 65536) and UDP port (next 65536); 0 is no slot.
+    flat: Vec<u32>,
+    /// Slot + 1 of the keys of other protocols.
+    other: FastMap<(u8, u16), u32>,
+    entries: Vec<PortEntry>,
+}
+
+impl PortTable {
+    fn new(cap: usize) -> PortTable {
+        PortTable {
+            // Slot numbers are u32: `reports.max_ports` is at most 1 000 000.
+            cap: cap.min(u32::MAX as usize - 1),
+            flat: vec![0; 2 << 16],
+            other: fast_map(),
+            entries: Vec::new(),
+        }
+    }
+
+    /// The key's traffic, a new slot if there is room, `None` when full and the key has no
+    /// slot.
+    #[inline]
+    fn slot(&mut self, key: (u8, u16)) -> Option<&mut (Traffic, Traffic)> {
+        let row = match key.0 {
+            6 => 0,
+            17 => 1,
+            _ => return self.other_slot(key),
+        };
+        let cell = &mut self.flat[(row << 16) | usize::from(key.1)];
+        if *cell == 0 {
+            if self.entries.len() >= self.cap {
+                return None;
+            }
+            self.entries.push((key, Default::default()));
+            *cell = self.entries.len() as u32;
+        }
+        let at = *cell as usize - 1;
+        Some(&mut self.entries[at].1)
+    }
+
+    fn other_slot(&mut self, key: (u8, u16)) -> Option<&mut (Traffic, Traffic)> {
+        let at = match self.other.get(&key) {
+            Some(&n) => n as usize - 1,
+            None if self.entries.len() >= self.cap => return None,
+            None => {
+                self.entries.push((key, Default::default()));
+                self.other.insert(key, self.entries.len() as u32);
+                self.entries.len() - 1
+            }
+        };
+        Some(&mut self.entries[at].1)
+    }
+
+    fn entries(&self) -> &[PortEntry] {
+        &self.entries
+    }
 }
 
 impl ReportBuilder {
@@ -142,7 +212,7 @@ impl ReportBuilder {
             sources: TopK::new(settings.top_capacity, TOP_WIDTH),
             destinations: TopK::new(settings.top_capacity, TOP_WIDTH),
             pairs: TopK::new(settings.top_capacity, TOP_WIDTH),
-            ports: fast_map(),
+            ports: PortTable::new(settings.max_ports),
             ports_other: Traffic::default(),
         }
     }
@@ -187,11 +257,18 @@ impl ReportBuilder {
         };
         if f.bytes > 0 {
             // Each address hashed once for the three lists.
+            // All six counters read before any update (three sketches, no aliasing), so
+            // the loads overlap.
             let (hs, hd) = (hash_addr(src), hash_addr(dst));
-            self.sources.add_hashed(src, hs, f.bytes);
-            self.destinations.add_hashed(dst, hd, f.bytes);
-            self.pairs
-                .add_hashed((src, dst), pair_hash(hs, hd), f.bytes);
+            let hp = pair_hash(hs, hd);
+            let (ls, ld, lp) = (
+                self.sources.locate(hs),
+                self.destinations.locate(hd),
+                self.pairs.locate(hp),
+            );
+            self.sources.add_located(src, hs, ls, f.bytes);
+            self.destinations.add_located(dst, hd, ld, f.bytes);
+            self.pairs.add_located((src, dst), hp, lp, f.bytes);
         }
         if !f.ported {
             return;
@@ -201,15 +278,7 @@ impl ReportBuilder {
             Some(fl) if fl & 0x12 == 0x12 => f.sport,
             _ => f.sport.min(f.dport),
         };
-        let key = (f.protocol.unwrap_or(0), port);
-        let cap = self.settings.max_ports;
-        let room = self.ports.len() < cap;
-        let slot = if room || self.ports.contains_key(&key) {
-            Some(self.ports.entry(key).or_default())
-        } else {
-            None
-        };
-        match slot {
+        match self.ports.slot((f.protocol.unwrap_or(0), port)) {
             Some((acc, rej)) => {
                 if f.rejected() {
                     rej.add(f);
@@ -240,8 +309,9 @@ impl ReportBuilder {
         };
         let mut ports: Vec<PortTraffic> = self
             .ports
+            .entries()
             .iter()
-            .map(|(&(protocol, port), &(accepted, rejected))| PortTraffic {
+            .map(|&((protocol, port), (accepted, rejected))| PortTraffic {
                 protocol,
                 port,
                 accepted,
@@ -273,6 +343,66 @@ impl ReportBuilder {
             top_exact: exact,
             ports,
             ports_other: self.ports_other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sketch::mix64;
+
+    /// The map every key went through before [`PortTable`]: first `cap` keys, then none.
+    fn map_slot(
+        map: &mut FastMap<(u8, u16), (Traffic, Traffic)>,
+        cap: usize,
+        key: (u8, u16),
+    ) -> Option<&mut (Traffic, Traffic)> {
+        if map.len() < cap || map.contains_key(&key) {
+            Some(map.entry(key).or_default())
+        } else {
+            None
+        }
+    }
+
+    #[test]
+    fn port_table_admits_and_counts_like_a_map() {
+        for cap in [0, 1, 7, 300, 100_000] {
+            let mut table = PortTable::new(cap);
+            let mut map = fast_map();
+            let (mut other_t, mut other_m) = (0u64, 0u64);
+            for i in 0..20_000u64 {
+                let h = mix64(i ^ cap as u64);
+                // TCP, UDP, ICMP, an unknown protocol and 0 (absent); ports skewed to few.
+                let protocol = [6u8, 17, 6, 1, 132, 0, 17, 255][(h & 7) as usize];
+                let port = if h >> 60 < 12 {
+                    (h >> 20) as u16 % 64
+                } else {
+                    (h >> 20) as u16
+                };
+                let bytes = h >> 50;
+                match table.slot((protocol, port)) {
+                    Some(t) => t.0.bytes += bytes,
+                    None => other_t += bytes,
+                }
+                match map_slot(&mut map, cap, (protocol, port)) {
+                    Some(t) => t.0.bytes += bytes,
+                    None => other_m += bytes,
+                }
+            }
+            assert_eq!(other_t, other_m, "cap {cap}");
+            let mut got: Vec<PortEntry> = table.entries().to_vec();
+            got.sort_by_key(|e| e.0);
+            let mut want: Vec<PortEntry> = map.into_iter().collect();
+            want.sort_by_key(|e| e.0);
+            // The small caps fill up (more keys than slots), the large one does not.
+            assert_eq!(
+                got.len() == cap,
+                cap <= 300,
+                "cap {cap}: {} keys",
+                got.len()
+            );
+            assert_eq!(got, want, "cap {cap}");
         }
     }
 }

@@ -284,10 +284,25 @@ impl CountMin {
     /// Adds `w` to a key; returns the key's new estimate.
     #[inline(always)]
     pub fn add(&mut self, hash: u64, w: u64) -> u64 {
+        let at = self.locate(hash);
+        self.add_at(at, w)
+    }
+
+    /// The key's counters and their current minimum, the reading half of [`CountMin::add`]
+    /// (so a caller updating several sketches issues every load first).
+    #[inline(always)]
+    pub fn locate(&self, hash: u64) -> Located {
         let cells = self.cells(hash);
         let min = cells.iter().map(|&c| self.rows[c]).min().unwrap_or(0);
-        let target = min.saturating_add(w);
-        for c in cells {
+        Located { cells, min }
+    }
+
+    /// The writing half of [`CountMin::add`], for counters [`CountMin::locate`] read with no
+    /// update of this sketch in between; returns the key's new estimate.
+    #[inline(always)]
+    pub fn add_at(&mut self, at: Located, w: u64) -> u64 {
+        let target = at.min.saturating_add(w);
+        for c in at.cells {
             if self.rows[c] < target {
                 self.rows[c] = target;
             }
@@ -318,6 +333,13 @@ impl CountMin {
             .min()
             .unwrap_or(0)
     }
+}
+
+/// A key's counters in a [`CountMin`] and their minimum when read.
+#[derive(Clone, Copy, Debug)]
+pub struct Located {
+    cells: [usize; CM_DEPTH],
+    min: u64,
 }
 
 /// One top-k entry.
@@ -361,12 +383,29 @@ impl<K: Copy + Eq + std::hash::Hash + Ord + Countable> TopK<K> {
     }
 
     /// Adds `w` to `key` whose [`Countable::hash64`] the caller already has (`hash` must be
-    /// that value).
+    /// that value). The reports call its two halves, [`TopK::locate`] and
+    /// [`TopK::add_located`], to read all their sketches before updating any.
+    #[cfg(test)]
     #[inline]
     pub fn add_hashed(&mut self, key: K, hash: u64, w: u64) {
+        let at = self.locate(hash);
+        self.add_located(key, hash, at, w);
+    }
+
+    /// Reads the counters of a key (the first half of [`TopK::add_hashed`]; see
+    /// [`CountMin::locate`]).
+    #[inline(always)]
+    pub fn locate(&self, hash: u64) -> Located {
+        self.cms.locate(hash)
+    }
+
+    /// The rest of [`TopK::add_hashed`], with the counters [`TopK::locate`] read for this
+    /// key and no update of this sketch since.
+    #[inline]
+    pub fn add_located(&mut self, key: K, hash: u64, at: Located, w: u64) {
         debug_assert_eq!(hash, key.hash64());
         self.total = self.total.saturating_add(w);
-        let estimate = self.cms.add(hash, w);
+        let estimate = self.cms.add_at(at, w);
         if estimate <= self.floor {
             return; // a candidate's estimate only grows, so this key is not one
         }

@@ -372,7 +372,8 @@ fn streaming_output_equals_batch_output() {
 /// first n objects only; default all) and `ENGINE_COST_RULES=<pack file>` (a layer merged over
 /// the default pack, like `--rules zones.yaml`). `ENGINE_COST_ONLY=all,port-scan` times only
 /// the runs named (`port-scan+host-sweep` and `others`, every other detector, are
-/// runs too).
+/// runs too); `ENGINE_COST_REPEAT=<n>` times each run n times and prints the fastest.
+/// The `floor` row is the cost of reading the flows alone (memory, not engine work).
 #[test]
 #[ignore = "a measurement, not a check: run in release with --ignored --nocapture"]
 fn engine_cost_per_record() {
@@ -478,22 +479,58 @@ fn engine_cost_per_record() {
     if let Ok(only) = std::env::var("ENGINE_COST_ONLY") {
         runs.retain(|(name, _)| only.split(',').any(|o| o == name));
     }
+    // Each run `ENGINE_COST_REPEAT` times (default 1), the fastest reported: the cores are
+    // shared, and the fastest run is the one least disturbed.
+    let repeat: usize = std::env::var("ENGINE_COST_REPEAT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let per_record = |d: std::time::Duration| d.as_nanos() as f64 / flows.len() as f64;
+    // The floor: reading every flow once (what iterating the batch costs before any work).
+    let floor = (0..repeat)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            let sum = flows.iter().fold(0u64, |a, (f, o)| {
+                a.wrapping_add(f.bytes ^ f.time.unwrap_or(0) ^ o.line)
+            });
+            std::hint::black_box(sum);
+            start.elapsed()
+        })
+        .min()
+        .unwrap_or_default();
+    eprintln!(
+        "engine [floor]: {} records read in {:.3} s = {:.0} ns/record",
+        flows.len(),
+        floor.as_secs_f64(),
+        per_record(floor)
+    );
     for (name, p) in &runs {
-        let mut engine = Engine::new(p);
-        let start = std::time::Instant::now();
-        for (f, o) in &flows {
-            engine.observe_flow(f, *o);
+        let mut best = None;
+        for _ in 0..repeat {
+            let mut engine = Engine::new(p);
+            let start = std::time::Instant::now();
+            for (f, o) in &flows {
+                engine.observe_flow(f, *o);
+            }
+            let analysis = engine.finish();
+            let elapsed = start.elapsed();
+            assert_eq!(analysis.stats.records, flows.len() as u64);
+            if best.as_ref().is_none_or(|(b, _)| elapsed < *b) {
+                best = Some((elapsed, analysis));
+            }
         }
-        let analysis = engine.finish();
-        let elapsed = start.elapsed();
-        assert_eq!(analysis.stats.records, flows.len() as u64);
+        let Some((elapsed, analysis)) = best else {
+            continue;
+        };
         eprintln!(
-            "engine [{name}]: {} records in {:.3} s = {:.0} ns/record ({} findings, limits {:?})",
+            "engine [{name}]: {} records in {:.3} s = {:.0} ns/record ({} findings, limits {:?}, \
+             dedupe peak {})",
             flows.len(),
             elapsed.as_secs_f64(),
-            elapsed.as_nanos() as f64 / flows.len() as f64,
+            per_record(elapsed),
             analysis.findings.len(),
-            analysis.limits()
+            analysis.limits(),
+            analysis.stats.dedupe_peak
         );
     }
 }
