@@ -88,16 +88,18 @@ fn visit_runs(
     visit: &mut Visit<'_>,
 ) -> Option<u64> {
     let (mut run, mut run_line) = (0usize, first_line);
-    let mut line = first_line;
+    // Only a line starting with a lower-case letter can be a header: those are found by a
+    // newline scan, 64 bytes at a time, and the lines between them are counted only when
+    // one is a header.
     let mut at = 0usize;
-    while at < text.len() {
-        let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i + 1);
-        if let Some(h) = inner_header(text[at..end].trim_ascii_end()) {
-            if at > run {
+    while let Some(start) = flowlog::next_line_start(text, at, |b| b.is_ascii_lowercase()) {
+        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i + 1);
+        if let Some(h) = inner_header(text[start..end].trim_ascii_end()) {
+            if start > run {
                 let block = Block {
                     schema,
                     first_line: run_line,
-                    text: &text[run..at],
+                    text: &text[run..start],
                 };
                 if !visit(block, whole) {
                     return None;
@@ -106,9 +108,9 @@ fn visit_runs(
             if **schema != h {
                 *schema = Arc::new(h);
             }
-            (run, run_line) = (end, line + 1);
+            run_line += lines_in(&text[run..start]) + 1;
+            run = end;
         }
-        line += 1;
         at = end;
     }
     if run < text.len() {
@@ -121,7 +123,13 @@ fn visit_runs(
             return None;
         }
     }
-    Some(line - first_line)
+    Some(run_line - first_line + lines_in(&text[run..]))
+}
+
+/// The lines of `text`: its newlines, and one more for a last line without one.
+fn lines_in(text: &[u8]) -> u64 {
+    let newlines = memchr::memchr_iter(b'\n', text).count() as u64;
+    newlines + u64::from(text.last().is_some_and(|&b| b != b'\n'))
 }
 
 /// One reading thread's decompressor and streaming sizes (whole-object buffers come from

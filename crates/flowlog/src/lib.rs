@@ -42,4 +42,5 @@ pub use record::{FlowRecord, Value};
 pub use s3_text::S3TextFile;
 pub use schema::{FieldName, Schema};
 pub use select::{DecodePlan, PlanLines};
+pub use split::next_line_start;
 pub use types::{Action, FlowDirection, LogStatus, TcpFlags, Timestamp, TrafficPath, TrafficType};

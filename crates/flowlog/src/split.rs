@@ -51,6 +51,37 @@ fn space_mask(bytes: &[u8]) -> u64 {
     }
 }
 
+/// The first line start of `text` at or after `from` whose first byte `wanted` says yes
+/// to: a position `p >= from` with `p == 0` or `text[p - 1] == b'\n'`, `p < text.len()`.
+/// Newlines are found 64 bytes at a time ([`block_masks`]), so a text of long lines is not
+/// walked line by line (what a search for each line's end would do); a reader looking for
+/// rare lines (header lines inside a stream) pays a few ns per line.
+pub fn next_line_start(text: &[u8], from: usize, wanted: impl Fn(u8) -> bool) -> Option<usize> {
+    if from >= text.len() {
+        return None;
+    }
+    if (from == 0 || text[from - 1] == b'\n') && wanted(text[from]) {
+        return Some(from);
+    }
+    let mut at = from;
+    while at < text.len() {
+        let rest = &text[at..];
+        let mut mask = match rest.first_chunk::<64>() {
+            Some(block) => block_masks(block).newlines,
+            None => block_masks(&padded(rest)).newlines,
+        };
+        while mask != 0 {
+            let p = at + mask.trailing_zeros() as usize + 1;
+            if p < text.len() && wanted(text[p]) {
+                return Some(p);
+            }
+            mask &= mask - 1;
+        }
+        at += 64;
+    }
+    None
+}
+
 /// The first 64 bytes of `bytes`, padded with zero bytes (neither space nor newline).
 #[inline]
 pub(crate) fn padded(bytes: &[u8]) -> [u8; 64] {
@@ -249,5 +280,28 @@ mod tests {
         assert_eq!(count_values(""), 0);
         assert_eq!(count_values("a"), 1);
         assert_eq!(count_values("a  b "), 4);
+    }
+
+    #[test]
+    fn next_line_start_finds_what_a_byte_scan_finds() {
+        let lower = |b: u8| b.is_ascii_lowercase();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for len in [0usize, 1, 2, 63, 64, 65, 127, 128, 129, 500, 3000] {
+            for alphabet in [&b"\n\n5 a"[..], b"\na", b"ab\n", b"5 \n", b"a"] {
+                let text: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        alphabet[(x % alphabet.len() as u64) as usize]
+                    })
+                    .collect();
+                for from in [0, 1, 2, 63, 64, 65, len / 2, len] {
+                    let want = (from..text.len())
+                        .find(|&p| (p == 0 || text[p - 1] == b'\n') && lower(text[p]));
+                    assert_eq!(next_line_start(&text, from, lower), want, "{len} {from}");
+                }
+            }
+        }
     }
 }
