@@ -17,4 +17,5 @@ FROM flows
 WHERE t IS NOT NULL AND log_status = '{{ status }}'
 GROUP BY t - t % {{ window }}, coalesce(interface_id, '-')
 HAVING count(*) >= {{ min_records }}
+  AND sum(greatest(t_end - t, 0)) >= {{ min_covered }}
 ORDER BY window_start, interface_id

@@ -84,7 +84,8 @@ fn known_keys_allocate_nothing() {
             2 => format!("5 1 eni-c 10.0.3.{} 185.199.108.{} 42000 443 6 9000 400000000 {s} {e} ACCEPT OK vpc-1 subnet-3 3 egress -", i % 3, i % 2),
             3 => format!("5 1 eni-d 198.51.100.{} 10.0.1.{} 43000 22 6 9 900 {s} {e} ACCEPT OK vpc-1 subnet-1 3 ingress -", i % 50, i % 5),
             4 => format!("5 1 eni-e 10.0.1.{} 10.0.3.10 44000 5432 6 9 900 {s} {e} ACCEPT OK vpc-1 subnet-1 3 egress -", i % 7),
-            5 => format!("5 1 eni-f{} - - - - - - - {s} {e} - NODATA - - - - -", i % 4),
+            // NODATA for a 10-minute interval (log-nodata counts the time covered).
+            5 => format!("5 1 eni-f{} - - - - - - - {s} {} - NODATA - - - - -", i % 4, s + 600),
             6 => format!("5 1 eni-g 10.0.2.{} 52.216.1.1 45000 443 6 9 900000 {s} {e} ACCEPT OK vpc-1 subnet-2 3 egress S3", i % 9),
             _ => format!("5 1 eni-h 198.51.100.77 10.0.1.10 50000 23 6 9 900 {s} {e} ACCEPT OK vpc-1 subnet-1 3 ingress -"),
         });

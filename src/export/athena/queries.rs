@@ -258,9 +258,12 @@ fn detection(pack: &RulePack, d: &DetectorSpec) -> Result<(&'static str, Params)
         rules::Params::LogHealth {
             status,
             min_records,
+            min_coverage,
         } => {
             p.push(("status", Value::from(status.as_str())));
             p.push(("min_records", Value::from(*min_records)));
+            let covered = rules::coverage_seconds(*min_coverage, d.window);
+            p.push(("min_covered", Value::from(covered)));
             "log_health.sql"
         }
         rules::Params::PortScan {

@@ -1,6 +1,9 @@
 //! `log_health`: NODATA or SKIPDATA records (the rule's `status`) per interface and window.
 //! SKIPDATA means AWS dropped records in the interval; NODATA means the interface logged no
-//! traffic. One finding per interface and window with at least `min_records` such records.
+//! traffic. One finding per interface and window with at least `min_records` such records
+//! whose aggregation intervals (`end - start`, summed) cover at least `min_coverage` percent
+//! of the window: on a log aggregating every minute, six NODATA records are six idle
+//! minutes, not the idle hour six 10-minute records are.
 
 use flowlog::LogStatus;
 
@@ -8,23 +11,27 @@ use super::{CloseCx, Detector, DetectorStats, Rule, Shared, Tally};
 use crate::finding::{Finding, Origin};
 use crate::flow::{Flow, ShortId};
 use crate::text::{count, noun};
+use crate::units::human_duration;
 use crate::window::Windowed;
 
 pub struct LogHealth {
     rule: Rule,
     status: LogStatus,
     min_records: u64,
-    state: Windowed<ShortId, Tally>,
+    min_coverage: u64,
+    /// Per interface and window: the records, and the seconds their intervals cover.
+    state: Windowed<ShortId, (Tally, u64)>,
     findings: u64,
 }
 
 impl LogHealth {
-    pub fn new(rule: Rule, status: LogStatus, min_records: u64) -> Self {
+    pub fn new(rule: Rule, status: LogStatus, min_records: u64, min_coverage: u64) -> Self {
         let state = rule.windowed(0);
         LogHealth {
             rule,
             status,
             min_records,
+            min_coverage,
             state,
             findings: 0,
         }
@@ -41,8 +48,9 @@ impl Detector for LogHealth {
             return;
         }
         let key = f.interface.unwrap_or_else(|| ShortId::new("-"));
-        if let Some((_, tally)) = self.state.slot(t, key, Tally::default) {
+        if let Some((_, (tally, covered))) = self.state.slot(t, key, Default::default) {
             tally.add(f, origin, self.rule.max_evidence);
+            *covered = covered.saturating_add(f.end.map_or(0, |end| end.saturating_sub(t)));
         }
     }
 
@@ -52,10 +60,12 @@ impl Detector for LogHealth {
 
     fn close(&mut self, watermark: u64, _cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
         let (rule, min, status) = (&self.rule, self.min_records, self.status);
+        // Seconds of the window the intervals must cover (rounded up).
+        let need = crate::rules::coverage_seconds(self.min_coverage, rule.window);
         let mut made = 0;
         self.state.close(watermark, |start, map| {
-            for (iface, tally) in map {
-                if tally.flows < min {
+            for (iface, (tally, covered)) in map {
+                if tally.flows < min || covered < need {
                     continue;
                 }
                 let mut f = rule.finding(start, &tally, None, None);
@@ -66,13 +76,15 @@ impl Detector for LogHealth {
                         count(tally.flows, "SKIPDATA record", "SKIPDATA records")
                     ),
                     _ => format!(
-                        "{id}: {} {}",
+                        "{id}: {} {} covering {} of the {} window",
                         tally.flows,
                         noun(
                             tally.flows,
                             &format!("{} record", status.as_str()),
                             &format!("{} records", status.as_str())
-                        )
+                        ),
+                        human_duration(covered.min(rule.window)),
+                        human_duration(rule.window)
                     ),
                 };
                 f.interface_id = Some(id);

@@ -520,9 +520,13 @@ pub fn build(pack: &RulePack, cx: &Classifier) -> (Vec<AnyDetector>, Shared) {
                 Params::LogHealth {
                     status,
                     min_records,
-                } => {
-                    AnyDetector::LogHealth(log_health::LogHealth::new(rule, *status, *min_records))
-                }
+                    min_coverage,
+                } => AnyDetector::LogHealth(log_health::LogHealth::new(
+                    rule,
+                    *status,
+                    *min_records,
+                    *min_coverage,
+                )),
             }
         })
         .collect();

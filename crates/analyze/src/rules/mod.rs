@@ -258,7 +258,17 @@ pub enum Params {
         status: flowlog::LogStatus,
         /// Records needed.
         min_records: u64,
+        /// Percent of the window the records' intervals (`end - start`, summed) must
+        /// cover; 0: no such test.
+        min_coverage: u64,
     },
+}
+
+/// The seconds of a `window` that `log_health` records' intervals must cover for
+/// `min_coverage` percent of it (rounded up; 0 when there is no such test). The local
+/// detector and the Athena query both use it.
+pub fn coverage_seconds(min_coverage: u64, window: u64) -> u64 {
+    min_coverage.saturating_mul(window).div_ceil(100)
 }
 
 /// The detector kinds, as packs name them.

@@ -71,7 +71,7 @@ const KIND_KEYS: &[(&str, &[&str], &[&str])] = &[
     ("trust_zones", &[], &[]),
     ("insecure_protocol", &[], &["services"]),
     ("reject_burst", &["sources"], &["min_rejects"]),
-    ("log_health", &["min_records"], &["status"]),
+    ("log_health", &["min_records", "min_coverage"], &["status"]),
 ];
 
 const SEVERITIES: &[&str] = &["info", "low", "medium", "high", "critical"];
@@ -870,9 +870,14 @@ fn detector(c: &mut Checker<'_>, v: &Value, p: &Path, pack: &RulePack) -> Option
                     })
             });
             let min_records = num(c, "min_records", 1);
+            let min_coverage = match find("min_coverage") {
+                Some(v) => c.number(v, &p.key("min_coverage"), "min_coverage", 1, 100),
+                None => Some(0),
+            };
             Params::LogHealth {
                 status: status?,
                 min_records: min_records?,
+                min_coverage: min_coverage?,
             }
         }
     };
