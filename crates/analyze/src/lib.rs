@@ -161,7 +161,7 @@ pub mod units;
 mod window;
 pub mod zones;
 
-pub use detectors::DetectorStats;
+pub use detectors::{DetectorStats, log_health_summary};
 pub use engine::{Analysis, Engine, EngineStats, Limit, LimitKind};
 pub use finding::{Finding, Origin, Severity, Window};
 pub use flow::{Classifier, Flow};

@@ -327,9 +327,9 @@ fn decided_bits(labels: &str) -> Result<u8, String> {
         })
 }
 
-/// The finding's one-line text. For reject bursts and log health it reads as the local
-/// detector's (`detectors/{reject_burst,log_health}.rs`; the two are to become one function
-/// once #11's detector rework lands); the other kinds get a plain statement of the counts.
+/// The finding's one-line text. For log health it is the local detector's
+/// (`flowkeeper_analyze::log_health_summary`), for reject bursts it reads as the local one
+/// (`detectors/reject_burst.rs`); the other kinds get a plain statement of the counts.
 fn summary(params: &Params, f: &Finding) -> String {
     let n = f.distinct.unwrap_or(0);
     let addr = |a: Option<IpAddr>| a.map_or_else(|| "-".to_string(), |a| a.to_string());
@@ -340,24 +340,11 @@ fn summary(params: &Params, f: &Finding) -> String {
             addr(f.src),
             noun(n, "destination", "destinations")
         ),
-        Params::LogHealth { status, .. } => {
-            let id = f.interface_id.clone().unwrap_or_default();
-            match status {
-                flowlog::LogStatus::SkipData => format!(
-                    "{id}: {} (flow records were dropped)",
-                    count(f.flows, "SKIPDATA record", "SKIPDATA records")
-                ),
-                s => format!(
-                    "{id}: {} {}",
-                    f.flows,
-                    noun(
-                        f.flows,
-                        &format!("{} record", s.as_str()),
-                        &format!("{} records", s.as_str())
-                    )
-                ),
-            }
-        }
+        Params::LogHealth { status, .. } => flowkeeper_analyze::log_health_summary(
+            f.interface_id.as_deref().unwrap_or_default(),
+            *status,
+            f.flows,
+        ),
         Params::PortScan { .. } => format!(
             "{} probed {n} {} of {}",
             addr(f.src),

@@ -11,7 +11,6 @@ use super::{CloseCx, Detector, DetectorStats, Rule, Shared, Tally};
 use crate::finding::{Finding, Origin};
 use crate::flow::{Flow, ShortId};
 use crate::text::{count, noun};
-use crate::units::human_duration;
 use crate::window::Windowed;
 
 pub struct LogHealth {
@@ -70,23 +69,7 @@ impl Detector for LogHealth {
                 }
                 let mut f = rule.finding(start, &tally, None, None);
                 let id = iface.text();
-                f.summary = match status {
-                    LogStatus::SkipData => format!(
-                        "{id}: {} (flow records were dropped)",
-                        count(tally.flows, "SKIPDATA record", "SKIPDATA records")
-                    ),
-                    _ => format!(
-                        "{id}: {} {} covering {} of the {} window",
-                        tally.flows,
-                        noun(
-                            tally.flows,
-                            &format!("{} record", status.as_str()),
-                            &format!("{} records", status.as_str())
-                        ),
-                        human_duration(covered.min(rule.window)),
-                        human_duration(rule.window)
-                    ),
-                };
+                f.summary = summary(&id, status, tally.flows);
                 f.interface_id = Some(id);
                 out.push(f);
                 made += 1;
@@ -97,5 +80,24 @@ impl Detector for LogHealth {
 
     fn stats(&self, _shared: &Shared) -> DetectorStats {
         self.rule.stats(&self.state, self.findings, 0)
+    }
+}
+
+/// A log-health finding's one line, for interface `id` with `flows` records of `status`
+/// (the local detector's and the Athena rows' both).
+pub fn summary(id: &str, status: LogStatus, flows: u64) -> String {
+    match status {
+        LogStatus::SkipData => format!(
+            "{id}: {} (flow records were dropped)",
+            count(flows, "SKIPDATA record", "SKIPDATA records")
+        ),
+        _ => format!(
+            "{id}: {flows} {}",
+            noun(
+                flows,
+                &format!("{} record", status.as_str()),
+                &format!("{} records", status.as_str())
+            )
+        ),
     }
 }

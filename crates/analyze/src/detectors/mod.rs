@@ -11,6 +11,7 @@ mod host_sweep;
 mod insecure_protocol;
 mod lateral_movement;
 mod log_health;
+pub use log_health::summary as log_health_summary;
 mod port_scan;
 mod probe_state;
 mod probing;
