@@ -193,7 +193,13 @@ fn interface_side(
 /// The leg of a record and, at a known NAT gateway, its client side (see
 /// [`crate::initiator`] rule 3).
 #[inline]
-fn legs(nets: &Networks, a: (Addr, Addr), p: (Addr, Addr)) -> (Leg, Initiator) {
+/// `ports`: the record's (source, destination) ports when it is TCP or UDP with both.
+fn legs(
+    nets: &Networks,
+    a: (Addr, Addr),
+    p: (Addr, Addr),
+    ports: Option<(u16, u16)>,
+) -> (Leg, Initiator) {
     let nats = nets.nat_gateways();
     // Traffic to a secondary address logs the interface's primary address with the secondary
     // one in pkt-dstaddr (and the reverse for replies): same interface, not a relay.
@@ -216,7 +222,12 @@ fn legs(nets: &Networks, a: (Addr, Addr), p: (Addr, Addr)) -> (Leg, Initiator) {
     }
     let public = |x: Addr| !nets.is_internal(x);
     let (nat_src, nat_dst) = (nats.contains(a.0), nats.contains(a.1));
+    // A NAT gateway opens its connections from ports 1024-65535: a well-known port on its
+    // side is an unsolicited packet to it (a scan), not its connection; the ports decide.
+    let low = |nat_port: fn((u16, u16)) -> u16| ports.is_some_and(|p| nat_port(p) < 1024);
     match (nat_src, nat_dst) {
+        (true, false) if public(a.1) && low(|p| p.0) => return (Leg::Outer, Initiator::Unknown),
+        (false, true) if public(a.0) && low(|p| p.1) => return (Leg::Outer, Initiator::Unknown),
         // The NAT's own address is the client of its outer leg...
         (true, false) if public(a.1) => return (Leg::Outer, Initiator::Src),
         (false, true) if public(a.0) => return (Leg::Outer, Initiator::Dst),
@@ -306,8 +317,12 @@ impl Classifier {
         });
         let direction = r.flow_direction;
         let path = r.traffic_path;
+        let ports = match (r.protocol, r.srcport, r.dstport) {
+            (Some(6 | 17), Some(s), Some(d)) => Some((s, d)),
+            _ => None,
+        };
         let (leg, nat_client) = match (addrs, peers) {
-            (Some(a), Some(p)) => legs(nets, a, p),
+            (Some(a), Some(p)) => legs(nets, a, p, ports),
             _ => (Leg::Direct, Initiator::Unknown),
         };
         let (src_class, dst_class) = match (addrs, peers) {

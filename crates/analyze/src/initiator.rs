@@ -13,7 +13,8 @@
 //!    discovery): NAT gateways only relay connections opened from inside, so the inner leg
 //!    toward the NAT with a `pkt-dstaddr` beyond it → the source; the inner leg from the NAT
 //!    with a `pkt-srcaddr` beyond it → the destination; on the outer leg the NAT's own
-//!    address is the client.
+//!    address is the client, unless its TCP/UDP port is below 1024 (a NAT gateway opens
+//!    connections from ports 1024-65535: that is an unsolicited packet to it, rule 4 decides).
 //! 4. Ports, only when none of the above apply: a side whose port is one of the pack's
 //!    service ports or below 1024, facing an ephemeral (≥ 1024, not a service) port on the
 //!    other side, is the responder. Both sides qualify, or neither → [`Initiator::Unknown`]:
