@@ -191,9 +191,9 @@ fn interface_side(
 }
 
 /// The leg of a record and, at a known NAT gateway, its client side (see
-/// [`crate::initiator`] rule 3).
+/// [`crate::initiator`] rule 3). `ports`: the record's (source, destination) ports when it
+/// is TCP or UDP with both.
 #[inline]
-/// `ports`: the record's (source, destination) ports when it is TCP or UDP with both.
 fn legs(
     nets: &Networks,
     a: (Addr, Addr),
