@@ -4,11 +4,14 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde_json::Value;
+
+#[path = "support/run.rs"]
+mod run;
+use run::flowkeeper_within;
 
 const HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
 const T0: u64 = 1_793_491_200; // 2026-11-01T00:00:00Z
@@ -366,33 +369,6 @@ fn results_are_the_same_on_every_run() {
         runs.iter().all(|r| r == &runs[0]),
         "identical output on every run"
     );
-}
-
-/// Runs the binary with a deadline: a run that hangs (reading a FIFO, say) is killed and
-/// reported instead of hanging the test suite.
-fn flowkeeper_within(dir: &Path, args: &[&str], stdin: Stdio, secs: u64) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .stdin(stdin)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "flowkeeper {args:?} still running after {secs}s; stderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
 }
 
 fn stderr(out: &Output) -> String {

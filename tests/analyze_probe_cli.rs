@@ -5,44 +5,21 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Output, Stdio};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde_json::Value;
 
+#[path = "support/run.rs"]
+mod run;
+use run::flowkeeper_within;
+
 const V2: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
 const T0: u64 = 1_793_491_200; // 2026-11-01T00:00:00Z
 
-/// Runs the binary in `dir` with `stdin`, killed (and the test failed) after `secs`.
-fn run(dir: &Path, args: &[&str], stdin: Stdio, secs: u64) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_flowkeeper"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .stdin(stdin)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "flowkeeper {args:?} still running after {secs}s; stderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
-
 fn flowkeeper(dir: &Path, args: &[&str]) -> Output {
-    run(dir, args, Stdio::null(), 120)
+    flowkeeper_within(dir, args, Stdio::null(), 120)
 }
 
 fn stderr(out: &Output) -> String {
@@ -164,7 +141,7 @@ fn regression_concatenated_objects_switch_the_schema_at_each_header() {
         });
         let mut argv = vec!["-q", "analyze", "--strict", "--format", "json"];
         argv.extend(&args);
-        let out = run(dir.path(), &argv, stdin, 60);
+        let out = flowkeeper_within(dir.path(), &argv, stdin, 60);
         let doc = json_of(&out);
         assert_eq!(
             doc["summary"]["malformed"], 0,
