@@ -78,15 +78,14 @@ fn inner_header(line: &[u8]) -> Option<Schema> {
 
 /// Visits `text` (whole lines, the first numbered `first_line`, read with `schema`) as runs
 /// of records between [`inner_header`] lines, each run with the schema in force; `schema` is
-/// left as the one in force after `text`. None when `visit` said stop, else the lines of
-/// `text` (header lines included: they keep their numbers).
+/// left as the one in force after `text`. False when `visit` said stop.
 fn visit_runs(
     text: &[u8],
     first_line: u64,
     schema: &mut Arc<Schema>,
     whole: Option<&Arc<Whole>>,
     visit: &mut Visit<'_>,
-) -> Option<u64> {
+) -> bool {
     let (mut run, mut run_line) = (0usize, first_line);
     // Only a line starting with a lower-case letter can be a header: those are found by a
     // newline scan, 64 bytes at a time, and the lines between them are counted only when
@@ -102,7 +101,7 @@ fn visit_runs(
                     text: &text[run..start],
                 };
                 if !visit(block, whole) {
-                    return None;
+                    return false;
                 }
             }
             if **schema != h {
@@ -119,11 +118,9 @@ fn visit_runs(
             first_line: run_line,
             text: &text[run..],
         };
-        if !visit(block, whole) {
-            return None;
-        }
+        return visit(block, whole);
     }
-    Some(run_line - first_line + lines_in(&text[run..]))
+    true
 }
 
 /// The lines of `text`: its newlines, and one more for a last line without one.
@@ -293,10 +290,11 @@ fn stream(
         if let Some(current) = schema.as_mut()
             && !text.is_empty()
         {
-            match visit_runs(text, line, current, None, visit) {
-                Some(lines) => line += lines,
-                None => return Ok(()),
+            if !visit_runs(text, line, current, None, visit) {
+                return Ok(());
             }
+            // Header lines included: they keep their numbers.
+            line += lines_in(text);
         }
         if let Some(e) = failure {
             let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
