@@ -33,6 +33,8 @@ mod s3_text;
 pub mod schema;
 mod select;
 mod split;
+#[cfg(test)]
+mod testutil;
 mod types;
 mod window;
 

@@ -410,9 +410,7 @@ mod tests {
         }
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
         for _ in 0..300_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            crate::testutil::next(&mut x);
             let len = (x % 18) as usize;
             let mut v = x;
             let s: String = (0..len)

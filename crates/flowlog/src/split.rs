@@ -245,10 +245,8 @@ mod tests {
         for _ in 0..2000 {
             let mut block = [0u8; 64];
             for b in &mut block {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                *b = b" \n\rab\xff\x80\x20\x0a\xa0\x8a"[(x % 11) as usize];
+                *b = b" \n\rab\xff\x80\x20\x0a\xa0\x8a"
+                    [(crate::testutil::next(&mut x) % 11) as usize];
             }
             out.push(block);
         }
@@ -288,14 +286,7 @@ mod tests {
         let mut x = 0x2545_f491_4f6c_dd1du64;
         for len in [0usize, 1, 2, 63, 64, 65, 127, 128, 129, 500, 3000] {
             for alphabet in [&b"\n\n5 a"[..], b"\na", b"ab\n", b"5 \n", b"a"] {
-                let text: Vec<u8> = (0..len)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        alphabet[(x % alphabet.len() as u64) as usize]
-                    })
-                    .collect();
+                let text = crate::testutil::text(len, alphabet, &mut x);
                 for from in [0, 1, 2, 63, 64, 65, len / 2, len] {
                     let want = (from..text.len())
                         .find(|&p| (p == 0 || text[p - 1] == b'\n') && lower(text[p]));

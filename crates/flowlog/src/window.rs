@@ -390,15 +390,7 @@ mod tests {
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
         for len in [1, 63, 64, 65, 1000, WINDOW, WINDOW + 1, 2 * WINDOW + 100] {
             for alphabet in [&b" \n\rab"[..], b" ab", b"\n\n a", b"  \n\xc3\xa9", b"ab"] {
-                let text = (0..len)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        alphabet[(x % alphabet.len() as u64) as usize]
-                    })
-                    .collect();
-                out.push(text);
+                out.push(crate::testutil::text(len, alphabet, &mut x));
             }
         }
         out
