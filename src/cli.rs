@@ -120,7 +120,7 @@ pub enum Command {
     /// Compute the plan, confirm it, and make AWS match the config.
     Apply(ApplyArgs),
     /// Analyze delivered flow logs: security detections and traffic reports (exit 2 when a
-    /// finding reaches --fail-on).
+    /// finding reaches --fail-on, by default medium).
     Analyze(AnalyzeArgs),
     /// Report every VPC, subnet and network interface without qualifying flow logs, and why
     /// (exit 2 when anything in scope is non-compliant).
@@ -269,7 +269,7 @@ pub struct AnalyzeArgs {
     #[arg(long = "rules", value_name = "FILE")]
     pub rules: Vec<std::path::PathBuf>,
     /// Exit 2 when any finding (incident) has at least this severity (info, low, medium, high,
-    /// critical).
+    /// critical; default medium), or `none` to exit 0 whatever is found.
     #[arg(long = "fail-on", value_name = "SEVERITY")]
     pub fail_on: Option<String>,
     /// Treat malformed lines as errors (exit 1), and validate every column of every line (by

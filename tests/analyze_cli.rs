@@ -137,6 +137,68 @@ fn findings_carry_evidence_and_fail_on_sets_exit_2() {
         text.contains("admin-port-exposure") && text.contains("351 records"),
         "{text}"
     );
+    // Without --fail-on, a finding of medium or above is something to act on; `none` opts out.
+    let default = flowkeeper(dir.path(), &["-q", "analyze", "AWSLogs"]);
+    assert_eq!(default.status.code(), Some(2), "{}", stderr(&default));
+    let none = flowkeeper(
+        dir.path(),
+        &["-q", "analyze", "AWSLogs", "--fail-on", "none"],
+    );
+    assert_eq!(none.status.code(), Some(0), "{}", stderr(&none));
+}
+
+/// A header that misspells a field (`dst-port`) keeps the column as text, which no detector
+/// reads: the run says so (stderr, the table, JSON), naming the field it meant.
+#[test]
+fn a_misspelled_header_field_is_a_warning_naming_the_field_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "version srcaddr dstaddr srcport dst-port protocol packets bytes start end action log-status\n\
+                2 198.51.100.7 10.0.4.10 51000 22 6 12 3000 1793491200 1793491260 ACCEPT OK\n";
+    std::fs::write(dir.path().join("typo.log"), text).unwrap();
+    let out = flowkeeper(dir.path(), &["analyze", "typo.log", "--format", "json"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("warning: typo.log: its header names `dst-port`")
+            && err.contains("did you mean `dstport`?"),
+        "{err}"
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings = &doc["summary"]["sources"][0]["warnings"];
+    assert!(warnings[0].as_str().unwrap().contains("`dstport`"), "{doc}");
+}
+
+/// A file none of whose lines is a record (a v5 file without its header line, read as the
+/// default v2 format; a file that is no flow log) is an error naming it, not "No findings".
+#[test]
+fn a_source_with_no_readable_line_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let v5 = "5 111122223333 eni-0a 198.51.100.7 10.0.4.10 51000 22 6 12 3000 1793491200 1793491260 ACCEPT OK vpc-1 subnet-1 i-1 3 IPv4 198.51.100.7 10.0.4.10 us-east-1 use1-az1 - - - - ingress -\n";
+    std::fs::write(dir.path().join("headerless.log"), v5.repeat(3)).unwrap();
+    let good = records();
+    gz(&dir.path().join(key("01", "a")), &good);
+    let out = flowkeeper(
+        dir.path(),
+        &[
+            "-q",
+            "analyze",
+            "headerless.log",
+            "AWSLogs",
+            "--fail-on",
+            "none",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("headerless.log")
+            && err.contains("none of its 3 lines")
+            && err.contains("--fields"),
+        "{err}"
+    );
+    // The readable source was still analyzed.
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("admin-port-exposure"), "{text}");
 }
 
 #[test]
@@ -147,7 +209,7 @@ fn ndjson_streams_typed_lines_and_html_is_self_contained() {
         dir.path(),
         &["-q", "analyze", "AWSLogs", "--format", "ndjson"],
     );
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(2));
     let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -184,7 +246,7 @@ fn ndjson_streams_typed_lines_and_html_is_self_contained() {
             report.to_str().unwrap(),
         ],
     );
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty(), "-o writes the file, not stdout");
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
@@ -244,7 +306,15 @@ fn malformed_lines_are_counted_with_examples_and_strict_makes_them_errors() {
     std::fs::write(dir.path().join("plain.log"), &text).unwrap();
     let out = flowkeeper(
         dir.path(),
-        &["-q", "analyze", "plain.log", "--format", "json"],
+        &[
+            "-q",
+            "analyze",
+            "plain.log",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ],
     );
     assert_eq!(
         out.status.code(),
@@ -426,7 +496,7 @@ fn regression_an_output_that_is_an_input_is_refused_and_the_input_kept() {
     );
     // A report elsewhere is written, and no temporary file is left beside it.
     let out = flowkeeper(d, &["-q", "analyze", "flows.log", "-o", "report.txt"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         std::fs::read_to_string(d.join("report.txt"))
             .unwrap()
@@ -506,7 +576,7 @@ fn regression_huge_byte_counts_saturate_instead_of_panicking() {
             dir.path(),
             &["-q", "analyze", "big.log", "--format", format],
         );
-        assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(2), "{format}: {}", stderr(&out));
         if format == "json" {
             let doc = json_of(&out);
             assert_eq!(doc["summary"]["records"], 3);
@@ -619,7 +689,15 @@ fn regression_a_fifo_is_skipped_in_a_walk_and_refused_when_named() {
     assert!(made.success());
     let out = flowkeeper_within(
         d,
-        &["-q", "analyze", "logs", "--format", "json"],
+        &[
+            "-q",
+            "analyze",
+            "logs",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ],
         Stdio::null(),
         30,
     );
@@ -671,7 +749,7 @@ fn regression_dash_reads_stdin() {
         Stdio::from(std::fs::File::open(&log).unwrap()),
         30,
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let doc = json_of(&out);
     assert_eq!(doc["summary"]["records"], 351);
     assert_eq!(doc["summary"]["sources"][0]["name"], "stdin");
@@ -700,7 +778,7 @@ fn regression_a_header_with_an_unknown_field_is_read() {
         dir.path(),
         &["-q", "analyze", "future.log.gz", "--format", "json"],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let doc = json_of(&out);
     assert_eq!(doc["summary"]["malformed"], 0, "{}", doc["summary"]);
     assert_eq!(doc["summary"]["records"], 351);
@@ -744,7 +822,7 @@ fn regression_impossible_dates_and_reversed_ranges_are_refused() {
             "2026-11-01T01:00:00Z",
         ],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(json_of(&out)["summary"]["records"], 351);
 }
 
@@ -900,7 +978,7 @@ fn regression_the_same_file_named_twice_is_read_once() {
             "json",
         ],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let doc = json_of(&out);
     assert_eq!(doc["summary"]["records"], 351);
     assert!(
@@ -1040,7 +1118,7 @@ fn ocsf_is_one_detection_finding_per_incident_with_a_stable_uid() {
         flowkeeper(dir.path(), &args)
     };
     let first = ocsf(&[]);
-    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(first.status.code(), Some(2), "{}", stderr(&first));
     let events: Vec<Value> = String::from_utf8_lossy(&first.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -1115,7 +1193,7 @@ fn table_matches_the_golden_files_and_fits_120_columns() {
         ),
     ] {
         let out = flowkeeper(dir.path(), &args);
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
         let text = String::from_utf8(out.stdout).unwrap();
         for line in text.lines() {
             assert!(

@@ -149,7 +149,12 @@ fn regression_concatenated_objects_switch_the_schema_at_each_header() {
             doc["summary"]
         );
         assert_eq!(doc["summary"]["records"], records, "{args:?}");
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: a port scan is found: {}",
+            stderr(&out)
+        );
         let scans = of_kind(&doc, "port_scan");
         assert_eq!(scans.len(), 1, "{args:?}: {}", doc["findings"]);
         assert_eq!(scans[0]["subject"]["ip"], "203.0.113.66");

@@ -230,7 +230,7 @@ async fn cloudwatch_events_are_read_with_the_flow_logs_declared_format() {
         dir.path(),
         &["-q", "analyze", "--flow-log", &flow_log, "--format", "json"],
     );
-    let (_, err) = expect_exit(&out, 0);
+    let (_, err) = expect_exit(&out, 2);
     let doc = json(&out);
     assert_eq!(doc["summary"]["records"], 4, "{err}");
     assert_eq!(doc["summary"]["malformed"], 0);
@@ -239,7 +239,7 @@ async fn cloudwatch_events_are_read_with_the_flow_logs_declared_format() {
         dir.path(),
         &["analyze", "--flow-log", &flow_log, "--format", "json"],
     );
-    let (_, err) = expect_exit(&out, 0);
+    let (_, err) = expect_exit(&out, 2);
     assert!(
         err.contains(&format!(
             "ours from {flow_log} ({vpc}): 1 VPC, 1 CIDR block"
@@ -389,7 +389,7 @@ async fn regression_a_key_with_a_control_character_is_listed_and_shown_escaped()
     let dir = tempfile::tempdir().unwrap();
     let uri = format!("s3://{bucket}/AWSLogs/");
     let out = acct.run(dir.path(), &["-q", "analyze", &uri, "--format", "json"]);
-    let (_, err) = expect_exit(&out, 0);
+    let (_, err) = expect_exit(&out, 2);
     assert_eq!(json(&out)["summary"]["records"], 1, "{err}");
     assert!(err.contains("evil\\x1b[2J b+c.log.gz:3:"), "{err}");
     assert!(!err.contains('\u{1b}'), "{err:?}");

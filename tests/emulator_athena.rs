@@ -339,7 +339,7 @@ async fn queries_run_in_order_polled_until_done_and_render_the_local_schema() {
     }
     std::fs::write(&file, lines).unwrap();
     let local = account.run(dir.path(), &["analyze", "flows.log", "--format", "json"]);
-    let (local_out, _) = expect_exit(&local, 0);
+    let (local_out, _) = expect_exit(&local, 2);
     let local: Value = serde_json::from_str(&local_out).unwrap();
     assert!(
         !local["findings"].as_array().unwrap().is_empty(),
@@ -380,7 +380,7 @@ async fn a_large_result_is_read_in_pages_of_1000() {
     set_transition(1);
     push_results(&account.id, results_for(&ids, 2500));
     let out = analyze(&account, dir.path(), "5", &["-v", "--format", "json"]);
-    let (stdout, stderr) = expect_exit(&out, 0);
+    let (stdout, stderr) = expect_exit(&out, 2);
     let doc: Value = serde_json::from_str(&stdout).expect("JSON");
     let q = doc["summary"]["athena"]["queries"]
         .as_array()
@@ -533,7 +533,7 @@ async fn since_until_database_and_output_location_reach_every_query() {
             "json",
         ],
     );
-    expect_exit(&out, 0);
+    expect_exit(&out, 2);
     let athena = aws_sdk_athena::Client::new(&account.config("us-east-1"));
     let listed = athena
         .list_query_executions()
@@ -597,7 +597,7 @@ async fn text_and_html_go_through_the_local_renderers() {
         "5",
         &["--format", "html", "-o", "report.html"],
     );
-    let (stdout, _) = expect_exit(&out, 0);
+    let (stdout, _) = expect_exit(&out, 2);
     assert!(stdout.is_empty(), "{stdout}");
     let html = std::fs::read_to_string(dir.path().join("report.html")).expect("report written");
     assert!(
@@ -676,7 +676,7 @@ async fn flow_log_resolves_the_table_of_its_destination_in_the_config() {
         .stdin(Stdio::null())
         .output()
         .expect("run flowkeeper");
-    expect_exit(&out, 0);
+    expect_exit(&out, 2);
     let athena = aws_sdk_athena::Client::new(&account.config("us-east-1"));
     let listed = athena
         .list_query_executions()

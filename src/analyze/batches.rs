@@ -22,6 +22,25 @@ use super::reader::Block;
 use super::recycle::Recycler;
 use super::{EXAMPLES_PER_SOURCE, Registry};
 
+/// What a schema's header names that no detector will see: a column that is no known field,
+/// with the field it most likely meant (`dst-port` → `dstport`: the header's author meant
+/// the port, and without it port-based detections see nothing on this source).
+pub fn header_warnings(schema: &Schema) -> Vec<String> {
+    schema
+        .unknown_columns()
+        .map(|(_, name)| match flowlog::field::suggest(name) {
+            Some(meant) => format!(
+                "its header names `{name}`, which is not a flow-log field (did you mean \
+                 `{meant}`?): the column is read as text and no detector sees it"
+            ),
+            None => format!(
+                "its header names `{name}`, a field flowkeeper does not know: the column is \
+                 read as text and no detector sees it"
+            ),
+        })
+        .collect()
+}
+
 /// Flows sent to the engine thread at once.
 pub const BATCH_FLOWS: usize = 4096;
 
@@ -35,6 +54,8 @@ pub struct SourceCounts {
     pub malformed: u64,
     /// `name:line: why`, the first few.
     pub examples: Vec<String>,
+    /// What the source's header says that the user should know (see [`header_warnings`]).
+    pub warnings: Vec<String>,
 }
 
 /// What a job learned besides its flows; merged by the engine thread in job order.
@@ -95,6 +116,8 @@ pub struct Batcher<'a> {
     decoding: Decoding<'a>,
     /// The plan of the last block's schema (blocks of one object share their schema).
     plan: Option<(Arc<Schema>, DecodePlan)>,
+    /// The last (source, schema) whose header was checked for warnings.
+    checked: Option<(u32, Arc<Schema>)>,
     /// Empty until the first flow (then a buffer of [`BATCH_FLOWS`], recycled when there is a
     /// recycler).
     batch: Vec<Observed>,
@@ -117,6 +140,7 @@ impl<'a> Batcher<'a> {
             tally: JobTally::default(),
             decoding,
             plan: None,
+            checked: None,
             batch: Vec::new(),
             recycler: None,
         }
@@ -141,6 +165,16 @@ impl<'a> Batcher<'a> {
         block: &Block<'_>,
         send: &mut dyn FnMut(Vec<Observed>) -> bool,
     ) -> Option<u64> {
+        if !matches!(&self.checked, Some((s, schema)) if *s == source && Arc::ptr_eq(schema, block.schema))
+        {
+            let counts = self.tally.sources.entry(source).or_default();
+            for w in header_warnings(block.schema) {
+                if !counts.warnings.contains(&w) {
+                    counts.warnings.push(w);
+                }
+            }
+            self.checked = Some((source, block.schema.clone()));
+        }
         let fields = match self.decoding {
             Decoding::Fields(fields) => fields,
             Decoding::Strict => return self.block_strict(source, block, send),

@@ -93,6 +93,9 @@ pub struct SourceReport {
     /// Set when the source could not be read fully (a truncated gzip stream, a failed download).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What its header said that no detector will see (`batches::header_warnings`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// A path a directory walk left out on purpose (a FIFO, a socket, a second path to one file).
@@ -115,6 +118,42 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// Marks as errors the sources none of whose lines was a record (every line malformed):
+    /// not flow logs, or headerless lines in another format than `fallback`. Their
+    /// "no findings" would be a wrong all-clear.
+    pub fn nothing_readable(&mut self, fallback: &Schema) {
+        for s in &mut self.sources {
+            if s.records == 0 && s.malformed > 0 && s.error.is_none() {
+                let none = match s.malformed {
+                    1 => "its only line is not a flow-log record".to_owned(),
+                    n => format!("none of its {n} lines is a flow-log record"),
+                };
+                s.error = Some(format!(
+                    "{none}: it is not a flow log, or it has no header line and its lines are \
+                     not in the format assumed for such lines ({} fields: `{}`); name its \
+                     fields with --fields",
+                    fallback.len(),
+                    fallback.header()
+                ));
+            }
+        }
+    }
+
+    /// Each distinct source warning, in first-seen order, with the first source that had it
+    /// and how many did.
+    pub fn source_warnings(&self) -> Vec<(&str, (&str, usize))> {
+        let mut out: Vec<(&str, (&str, usize))> = Vec::new();
+        for s in &self.sources {
+            for w in &s.warnings {
+                match out.iter_mut().find(|(seen, _)| *seen == w.as_str()) {
+                    Some((_, (_, n))) => *n += 1,
+                    None => out.push((w, (&s.name, 1))),
+                }
+            }
+        }
+        out
+    }
+
     /// The sources that could not be read (fully), with why.
     pub fn source_errors(&self) -> impl Iterator<Item = (&str, &str)> {
         self.sources
@@ -498,6 +537,7 @@ pub fn run(
     for (i, name) in names.into_iter().enumerate() {
         summary.source(i as u32).name = name;
     }
+    summary.nothing_readable(&settings.fallback);
     (engine.finish(), summary, timeline)
 }
 
@@ -588,6 +628,11 @@ impl RunSummary {
             report
                 .examples
                 .extend(counts.examples.into_iter().take(room));
+            for w in counts.warnings {
+                if !report.warnings.contains(&w) {
+                    report.warnings.push(w);
+                }
+            }
             self.records += counts.records;
             self.malformed += counts.malformed;
         }

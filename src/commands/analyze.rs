@@ -119,17 +119,26 @@ fn args_output_name(sink: &Sink) -> std::path::PathBuf {
 /// `--fail-on`, then `--since` and `--until` (epoch seconds).
 pub(super) type RunOptions = (Option<Severity>, Option<u64>, Option<u64>);
 
-/// `--fail-on` and `--since/--until`, shared by both engines.
+/// The severity from which an incident is something to act on (exit 2) when `--fail-on`
+/// is not given: scans, sweeps, cleartext, exposures and exfiltration are; low-severity
+/// noise (rejected bursts) and info (log health) are reported but exit 0.
+pub(super) const DEFAULT_FAIL_ON: Severity = Severity::Medium;
+
+/// `--fail-on` (default [`DEFAULT_FAIL_ON`], `none`: never exit 2) and `--since/--until`,
+/// shared by both engines.
 pub(super) fn run_options(args: &AnalyzeArgs) -> Result<RunOptions, ExitStatus> {
-    let fail_on = match args.fail_on.as_deref().map(|s| Severity::parse(s).ok_or(s)) {
-        None => None,
-        Some(Ok(s)) => Some(s),
-        Some(Err(s)) => {
-            return Err(fail(
-                format!("--fail-on `{s}` is not a severity"),
-                Some("info, low, medium, high or critical"),
-            ));
-        }
+    let fail_on = match args.fail_on.as_deref() {
+        None => Some(DEFAULT_FAIL_ON),
+        Some("none") => None,
+        Some(s) => match Severity::parse(s) {
+            Some(level) => Some(level),
+            None => {
+                return Err(fail(
+                    format!("--fail-on `{s}` is not a severity"),
+                    Some("info, low, medium, high, critical, or none (never exit 2)"),
+                ));
+            }
+        },
     };
     let (since, until) =
         parse_range(args.since.as_deref(), args.until.as_deref()).map_err(|e| fail(e, None))?;
@@ -486,6 +495,14 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
         for ex in examples {
             eprintln!("  {}", Safe(ex));
         }
+    }
+    // One line per distinct warning (a thousand objects of one format share theirs).
+    for (warning, (first, n)) in summary.source_warnings() {
+        let more = match n {
+            1 => String::new(),
+            n => format!(" (and {} more)", count(n as u64 - 1, "source", "sources")),
+        };
+        eprintln!("warning: {}{more}: {}", Safe(first), Safe(warning));
     }
     if source_errors > 0 || !discovery_failures.is_empty() || (args.strict && summary.malformed > 0)
     {

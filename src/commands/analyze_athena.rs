@@ -447,6 +447,7 @@ pub async fn run(flags: &Settings, args: &AnalyzeArgs, pack: RulePack) -> ExitSt
                 malformed: 0,
                 examples: Vec::new(),
                 error: None,
+                warnings: Vec::new(),
             })
             .collect(),
         ..RunSummary::default()

@@ -105,6 +105,8 @@ struct Page<'a> {
     rejected: TrafficView,
     malformed: Malformed,
     source_errors: Vec<SourceError>,
+    /// (source, warning) pairs: what headers named that no detector sees.
+    source_warnings: Vec<SourceError>,
     skipped: &'a [Skipped],
     by_severity: Vec<SeverityCount>,
     severities: Vec<&'static str>,
@@ -268,6 +270,17 @@ fn page<'a>(r: &Results<'a>) -> Page<'a> {
                 name: safe(name),
                 error: safe(error),
             })
+            .collect(),
+        source_warnings: run
+            .sources
+            .iter()
+            .flat_map(|s| {
+                s.warnings.iter().map(|w| SourceError {
+                    name: safe(&s.name),
+                    error: safe(w),
+                })
+            })
+            .take(100)
             .collect(),
         skipped: &run.skipped,
         by_severity: analysis_view::by_severity(incidents),

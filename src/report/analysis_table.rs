@@ -10,7 +10,7 @@ use std::fmt::Write;
 use flowkeeper_analyze::text::count;
 use flowkeeper_analyze::units::{human_bytes, human_count, human_duration};
 
-use super::analysis_view::{self, IncidentRow, Results, minute};
+use super::analysis_view::{self, IncidentRow, Results, minute, talker_bytes};
 use crate::output::safe;
 
 /// The widest line printed.
@@ -271,9 +271,9 @@ fn talkers(out: &mut String, r: &Results) {
         let text = format!(
             "{:<40}  {:>10}  {:<40}  {:>10}",
             s.map_or(String::new(), |x| x.addr.to_string()),
-            s.map_or(String::new(), |x| human_bytes(x.bytes)),
+            s.map_or(String::new(), talker_bytes),
             d.map_or(String::new(), |x| x.addr.to_string()),
-            d.map_or(String::new(), |x| human_bytes(x.bytes)),
+            d.map_or(String::new(), talker_bytes),
         );
         let _ = writeln!(out, "{}", text.trim_end());
     }
@@ -285,7 +285,7 @@ fn problems(out: &mut String, r: &Results) {
     let with_problems: Vec<_> = run
         .sources
         .iter()
-        .filter(|s| s.malformed > 0 || s.error.is_some())
+        .filter(|s| s.malformed > 0 || s.error.is_some() || !s.warnings.is_empty())
         .collect();
     for s in with_problems.iter().take(20) {
         if let Some(e) = &s.error {
@@ -297,6 +297,9 @@ fn problems(out: &mut String, r: &Results) {
         }
         for ex in &s.examples {
             push_wrapped(out, &format!("malformed: {}", safe(ex)), 4);
+        }
+        for w in &s.warnings {
+            push_wrapped(out, &format!("warning: {}: {}", safe(&s.name), safe(w)), 4);
         }
     }
     if with_problems.len() > 20 {

@@ -282,7 +282,7 @@ pub fn talkers(analysis: &Analysis) -> Vec<TalkerRow> {
             side,
             addr: t.addr,
             bytes: t.bytes,
-            bytes_h: human_bytes(t.bytes),
+            bytes_h: talker_bytes(t),
         }
     };
     r.top_sources
@@ -291,6 +291,13 @@ pub fn talkers(analysis: &Analysis) -> Vec<TalkerRow> {
         .map(side("src"))
         .chain(r.top_destinations.iter().take(10).map(side("dst")))
         .collect()
+}
+
+/// A top talker's bytes in human units, `~` in front when its overcount bound is more than
+/// 1% of them (the sketch's estimate, not a count).
+pub fn talker_bytes(t: &flowkeeper_analyze::reports::Talker) -> String {
+    let mark = if t.error > t.bytes / 100 { "~" } else { "" };
+    format!("{mark}{}", human_bytes(t.bytes))
 }
 
 /// Hand-built results for the renderers' unit tests.

@@ -14,6 +14,7 @@
 use flowlog::FlowRecord;
 use serde::Serialize;
 
+use crate::addr::Addr;
 use crate::dedupe::Dedupe;
 use crate::detectors::{self, AnyDetector, CloseCx, Detector, DetectorStats, Shared};
 use crate::finding::{Finding, Origin, sort_findings};
@@ -42,6 +43,9 @@ pub struct EngineStats {
     pub late: u64,
     /// Relay addresses learned from inner legs.
     pub relays_learned: usize,
+    /// Window findings dropped because they named a relay that was seen relaying as the
+    /// culprit (its real sources have their own).
+    pub relay_findings_dropped: u64,
     /// Bytes of detector state held now, all detectors.
     pub state_bytes: usize,
     /// The largest record time seen.
@@ -178,6 +182,28 @@ fn late_before(closed_at: u64, sizes: &[u64]) -> u64 {
         .unwrap_or(0)
 }
 
+/// Whether a finding blames a relay's own address for what it relayed: a client-side
+/// finding (scan, sweep, rejects, lateral movement, cleartext use, a zone crossing,
+/// exfiltration) whose source is a relay the data showed relaying (an inner leg through it
+/// was seen). Its outer legs repeat connections its inner legs already carry under the real
+/// source, who has its own finding; a NAT gateway opens no connection of its own. A relay
+/// whose inner legs were never seen (declared, v2 logs without pkt fields) keeps its findings
+/// (exfiltration says `via`). Asked when windows close, so relays learned from any record of
+/// the window count.
+fn blames_relay(f: &Finding, relays: &Middleboxes) -> bool {
+    let client_side = matches!(
+        f.kind,
+        "port_scan"
+            | "host_sweep"
+            | "reject_burst"
+            | "lateral_movement"
+            | "insecure_protocol"
+            | "trust_zones"
+            | "exfiltration"
+    );
+    client_side && f.src.is_some_and(|ip| relays.seen_inner(Addr::new(ip)))
+}
+
 /// The streaming detection engine for one rule pack.
 pub struct Engine {
     cx: Classifier,
@@ -201,6 +227,8 @@ pub struct Engine {
     ready: Vec<Finding>,
     records: u64,
     untimed: u64,
+    /// Findings dropped because they named a relay as the culprit ([`blames_relay`]).
+    relay_findings: u64,
 }
 
 impl Engine {
@@ -239,6 +267,7 @@ impl Engine {
             ready: Vec::new(),
             records: 0,
             untimed: 0,
+            relay_findings: 0,
         }
     }
 
@@ -318,6 +347,9 @@ impl Engine {
         for d in &mut self.detectors {
             d.close(wm, &cx, &mut batch);
         }
+        let before = batch.len();
+        batch.retain(|f| !blames_relay(f, &self.relays));
+        self.relay_findings += (before - batch.len()) as u64;
         self.shared.close(wm);
         let closed_at = self.closed_at.map_or(wm, |c| c.max(wm));
         self.closed_at = Some(closed_at);
@@ -358,6 +390,7 @@ impl Engine {
             dedupe_peak: peak,
             late: self.late,
             relays_learned: self.relays.learned(),
+            relay_findings_dropped: self.relay_findings,
             state_bytes: self
                 .detectors
                 .iter()

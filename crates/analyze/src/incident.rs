@@ -409,10 +409,13 @@ fn key_of(f: &Finding, ctx: &dyn SourceInfo) -> (Key, Set, Set, Set) {
             )
         }
         "insecure_protocol" => {
-            key.subject = f
-                .ours
-                .or(f.dst)
-                .map_or(Subject::Detector, |ip| Subject::Server { ip });
+            // Our side: the server (a public client reached it) or the client (it spoke
+            // cleartext to a public server).
+            key.subject = match (f.ours.or(f.dst), f.src) {
+                (Some(ours), Some(client)) if ours == client => Subject::Source { ip: ours },
+                (Some(ip), _) => Subject::Server { ip },
+                (None, _) => Subject::Detector,
+            };
             // Per (host, service): ftp on 20 and 21, netbios on 137-139 are one incident each;
             // a port without a service name is its own.
             key.service = f.service.clone();
@@ -646,7 +649,10 @@ fn title(inc: &Incident) -> String {
         "lateral_movement" => format!("lateral movement from {s}"),
         "exfiltration" => format!("large transfer out from {s}"),
         "admin_port_exposure" => format!("{svc} reachable from the internet on {s}"),
-        "insecure_protocol" => format!("{svc} in clear text to {s}"),
+        "insecure_protocol" => match inc.subject {
+            Subject::Source { .. } => format!("{svc} in clear text from {s}"),
+            _ => format!("{svc} in clear text to {s}"),
+        },
         "trust_zones" => format!("trust zone violation {s}"),
         "log_health" => format!("log records missing on {s}"),
         other => format!("{other} {s}"),

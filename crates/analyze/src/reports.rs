@@ -74,7 +74,8 @@ pub struct Talker {
     pub addr: IpAddr,
     /// Bytes (a Count-Min estimate: never below the truth).
     pub bytes: u64,
-    /// Overcount bound (holds with probability ≥ 98%; 0 when `top_exact`).
+    /// Overcount bound: at most the sketch's (which holds with probability ≥ 98%), at most
+    /// the bytes not counted exactly since it became a candidate; 0 when `top_exact`.
     pub error: u64,
 }
 
@@ -87,7 +88,8 @@ pub struct PairTalker {
     pub dst: IpAddr,
     /// Bytes (a Count-Min estimate: never below the truth).
     pub bytes: u64,
-    /// Overcount bound (holds with probability ≥ 98%; 0 when `top_exact`).
+    /// Overcount bound: at most the sketch's (which holds with probability ≥ 98%), at most
+    /// the bytes not counted exactly since it became a candidate; 0 when `top_exact`.
     pub error: u64,
 }
 
@@ -296,14 +298,17 @@ impl ReportBuilder {
         let exact =
             self.sources.is_exact() && self.destinations.is_exact() && self.pairs.is_exact();
         let bound = |e: u64| if exact { 0 } else { e };
+        // An entry's overcount is at most the sketch's bound and at most its estimate less
+        // what it was counted exactly.
+        let error = |bound: u64, count: u64, lower: u64| bound.min(count.saturating_sub(lower));
         let talkers = |tk: &TopK<Addr>| -> Vec<Talker> {
-            let error = bound(tk.error_bound());
+            let b = bound(tk.error_bound());
             tk.top(n)
                 .into_iter()
                 .map(|c| Talker {
                     addr: c.key.ip(),
                     bytes: c.count,
-                    error,
+                    error: error(b, c.count, c.lower),
                 })
                 .collect()
         };
@@ -337,7 +342,7 @@ impl ReportBuilder {
                     src: c.key.0.ip(),
                     dst: c.key.1.ip(),
                     bytes: c.count,
-                    error: bound(self.pairs.error_bound()),
+                    error: error(bound(self.pairs.error_bound()), c.count, c.lower),
                 })
                 .collect(),
             top_exact: exact,

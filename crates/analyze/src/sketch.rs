@@ -349,16 +349,38 @@ pub struct Counted<K> {
     pub key: K,
     /// Its Count-Min estimate (never below the truth).
     pub count: u64,
+    /// Weight added since it became a candidate (never above the truth): the truth is in
+    /// `lower..=count`.
+    pub lower: u64,
+    /// What [`TopK::top`] ranks by: `lower` plus the estimate it had before it became a
+    /// candidate, but at most the candidates' floor then (see [`TopK`]).
+    pub rank: u64,
+}
+
+/// A candidate's Count-Min estimate, the weight counted exactly since it became one, and
+/// the part of its earlier estimate credited to it (at most the floor it crossed).
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    estimate: u64,
+    exact: u64,
+    credit: u64,
 }
 
 /// Heavy hitters by weight: a Count-Min sketch of every key plus the `capacity` keys with the
 /// largest estimates. A record costs one hash, two counter updates and one comparison
-/// unless its key's estimate beats the smallest candidate's.
+/// unless its key's estimate beats the smallest candidate's. Candidates also count their
+/// weight exactly from when they became one (Space-Saving's lower bound), and [`TopK::top`]
+/// ranks by that plus the estimate a key had before it became a candidate, credited only up
+/// to the floor it crossed. A key that grew past the floor record by record is credited its
+/// earlier weight (ranked by about its estimate); a key whose very first record jumped far
+/// over the floor owes that jump to counters shared with heavy keys (a flood of spoofed
+/// sources: a few of them collide with heavy talkers in every row) and is ranked no higher
+/// than the smallest candidate, so it is not shown as a top talker.
 #[derive(Clone, Debug)]
 pub struct TopK<K: Copy + Eq + std::hash::Hash + Ord + Countable> {
     cms: CountMin,
     capacity: usize,
-    candidates: FastMap<K, u64>,
+    candidates: FastMap<K, Candidate>,
     /// A lower bound of the smallest candidate estimate once full (0 before).
     floor: u64,
     total: u64,
@@ -410,17 +432,24 @@ impl<K: Copy + Eq + std::hash::Hash + Ord + Countable> TopK<K> {
             return; // a candidate's estimate only grows, so this key is not one
         }
         if let Some(v) = self.candidates.get_mut(&key) {
-            *v = estimate;
+            v.estimate = estimate;
+            v.exact = v.exact.saturating_add(w);
             return;
         }
+        let new = Candidate {
+            estimate,
+            exact: w,
+            credit: (estimate - w.min(estimate)).min(self.floor),
+        };
         if self.candidates.len() < self.capacity {
-            self.candidates.insert(key, estimate);
+            self.candidates.insert(key, new);
             return;
         }
         // Replace the smallest candidate (ties: the largest key, so the choice is stable).
         let mut smallest: Option<(u64, K)> = None;
         let mut second = u64::MAX;
-        for (k, v) in &self.candidates {
+        for (k, c) in &self.candidates {
+            let v = &c.estimate;
             match smallest {
                 Some((sv, sk)) if (*v, std::cmp::Reverse(*k)) >= (sv, std::cmp::Reverse(sk)) => {
                     second = second.min(*v);
@@ -436,7 +465,7 @@ impl<K: Copy + Eq + std::hash::Hash + Ord + Countable> TopK<K> {
         if let Some((sv, sk)) = smallest {
             if estimate > sv {
                 self.candidates.remove(&sk);
-                self.candidates.insert(key, estimate);
+                self.candidates.insert(key, new);
                 self.floor = second.min(estimate);
             } else {
                 self.floor = sv;
@@ -444,17 +473,27 @@ impl<K: Copy + Eq + std::hash::Hash + Ord + Countable> TopK<K> {
         }
     }
 
-    /// The `n` largest estimates, largest first (ties by key), refreshed from the sketch.
+    /// The `n` candidates of the largest rank (see [`TopK`]; ties: larger estimate, then
+    /// key), their estimates refreshed from the sketch.
     pub fn top(&self, n: usize) -> Vec<Counted<K>> {
         let mut all: Vec<Counted<K>> = self
             .candidates
-            .keys()
-            .map(|k| Counted {
-                key: *k,
-                count: self.cms.estimate(k.hash64()),
+            .iter()
+            .map(|(k, c)| {
+                let count = self.cms.estimate(k.hash64());
+                Counted {
+                    key: *k,
+                    count,
+                    lower: c.exact,
+                    rank: c.exact.saturating_add(c.credit).min(count),
+                }
             })
             .collect();
-        all.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+        all.sort_by(|a, b| {
+            (b.rank, b.count)
+                .cmp(&(a.rank, a.count))
+                .then_with(|| a.key.cmp(&b.key))
+        });
         all.truncate(n);
         all
     }
@@ -551,7 +590,15 @@ mod tests {
             exact.add(k, 10 * u64::from(k + 1));
         }
         assert!(exact.is_exact());
-        assert_eq!(exact.top(1)[0], Counted { key: 2, count: 30 });
+        assert_eq!(
+            exact.top(1)[0],
+            Counted {
+                key: 2,
+                count: 30,
+                lower: 30,
+                rank: 30
+            }
+        );
         let mut tk: TopK<u32> = TopK::new(8, 1 << 10);
         let mut heavy = [0u64; 3];
         for i in 0..100_000u32 {
@@ -573,6 +620,52 @@ mod tests {
             );
         }
         assert!(!tk.is_exact());
+    }
+
+    #[test]
+    fn a_key_that_grows_past_the_floor_is_ranked_by_all_its_weight() {
+        // Four candidates of 100 each; then a key sends 10 records of 50: it becomes a
+        // candidate on its third (estimate 150 > floor 100) and is credited the 100 before.
+        let mut tk: TopK<u32> = TopK::new(4, 1 << 15);
+        for k in 0..4u32 {
+            tk.add(k, 100);
+        }
+        for _ in 0..10 {
+            tk.add(9, 50);
+        }
+        let top = tk.top(1)[0];
+        assert_eq!((top.key, top.count, top.rank), (9, 500, 500), "{top:?}");
+        assert_eq!(top.lower, 400, "counted exactly from its third record");
+    }
+
+    #[test]
+    fn a_flood_of_small_keys_puts_no_collision_among_the_top() {
+        // 20 heavy keys, then 400,000 keys of one small record each (a spoofed SYN flood): in
+        // a narrow sketch some small keys share both counters with heavy ones, and their
+        // estimates are heavy-sized. Ranked by exact counts, only the heavy keys are on top.
+        let mut tk: TopK<u32> = TopK::new(512, 1 << 10);
+        for round in 0..50u64 {
+            for h in 0..20u32 {
+                tk.add(h, 1_000_000 + round);
+            }
+        }
+        for k in 0..400_000u32 {
+            tk.add(1_000 + k, 84);
+        }
+        let collided = (0..400_000u32)
+            .filter(|k| tk.cms.estimate((1_000 + k).hash64()) > 1_000_000)
+            .count();
+        assert!(
+            collided > 0,
+            "the test needs a key whose estimate is heavy-sized"
+        );
+        let top = tk.top(20);
+        let mut keys: Vec<u32> = top.iter().map(|c| c.key).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, (0..20).collect::<Vec<_>>());
+        for c in &top {
+            assert!(c.lower <= c.count && c.lower >= 50_000_000, "{c:?}");
+        }
     }
 }
 

@@ -282,6 +282,55 @@ pub fn lookup(name: &str) -> Option<&'static FieldInfo> {
     ALL.iter().find(|info| info.name == name)
 }
 
+/// The known field name a misspelled one most likely meant (`dst-port` → `dstport`,
+/// `srcadr` → `srcaddr`): the same letters without `-`/`_` and case, else at most two
+/// edits away (the nearest; none when two are as near). `None` for a name that is no near
+/// miss (a field AWS added after this catalogue).
+pub fn suggest(name: &str) -> Option<&'static str> {
+    let squash = |s: &str| -> Vec<u8> {
+        s.bytes()
+            .filter(|b| !matches!(b, b'-' | b'_'))
+            .map(|b| b.to_ascii_lowercase())
+            .collect()
+    };
+    let want = squash(name);
+    if let Some(info) = ALL.iter().find(|i| squash(i.name) == want) {
+        return Some(info.name);
+    }
+    let mut best: Option<(usize, &'static str)> = None;
+    let mut tie = false;
+    for info in ALL.iter() {
+        let d = edit_distance(&want, &squash(info.name));
+        match best {
+            Some((b, _)) if d > b => {}
+            Some((b, _)) if d == b => tie = true,
+            _ if d <= 2 => {
+                best = Some((d, info.name));
+                tie = false;
+            }
+            _ => {}
+        }
+    }
+    best.filter(|_| !tie).map(|(_, n)| n)
+}
+
+/// Levenshtein distance of two short byte strings.
+fn edit_distance(a: &[u8], b: &[u8]) -> usize {
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, &x) in a.iter().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, &y) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(diag + usize::from(x != y));
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 /// Every known field: the 40 VPC fields in AWS documentation order, then the 18 Transit
 /// Gateway-only fields in Transit Gateway documentation order.
 pub fn all() -> &'static [FieldInfo] {
@@ -443,6 +492,17 @@ static ALL: [FieldInfo; FIELD_COUNT] = [
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn misspelled_names_suggest_the_field_they_meant() {
+        assert_eq!(suggest("dst-port"), Some("dstport"));
+        assert_eq!(suggest("SrcAddr"), Some("srcaddr"));
+        assert_eq!(suggest("srcadr"), Some("srcaddr"));
+        assert_eq!(suggest("log_status"), Some("log-status"));
+        assert_eq!(suggest("flow-directoin"), Some("flow-direction"));
+        // Not near any field (a field added after this catalogue): no guess.
+        assert_eq!(suggest("quantum-entanglement-id"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -1,5 +1,6 @@
 //! `host_sweep` (horizontal): one client probing one port on many distinct hosts in a
-//! window, told from serving by the hosts' answers (see `probing`). Key (client, protocol,
+//! window, told from serving by the hosts' answers (see `probing`); or pinging many hosts
+//! (ICMP, ICMPv6: key port 0), told from monitoring by their echo replies. Key (client, protocol,
 //! port); hosts are counted exactly up to 32, then HyperLogLog. Public clients' keys go
 //! through the admission gate (the internet is a large key space).
 
@@ -73,6 +74,15 @@ impl Detector for HostSweep {
             return;
         };
         let (t, c) = (v.t, v.conn);
+        // An accepted ICMP record also answers its receiver's exchange with its sender (see
+        // `probing::View::echo`), whoever the sender is.
+        if v.echo && f.accepted() {
+            p.answers.note(t, v.reverse(), false);
+            let back = (c.server, c.proto, c.port);
+            if let Some(s) = self.state.get(t, &back, v.server) {
+                s.targets.add(c.client, probing::learned((true, false)));
+            }
+        }
         if !in_scope(self.sources, c.client_class) || self.rule.exempt(c.client, c.server) {
             return;
         }
@@ -133,13 +143,21 @@ impl Detector for HostSweep {
             f.severity = v.severity;
             set_port(&mut f, proto, port);
             set_hosts(&mut f, s.targets.sample(TOUCHED), (v.count, v.exact));
-            f.summary = format!(
-                "{src} probed {}/{port} on {} distinct {}{}",
-                protocol_name(proto),
+            let hosts = format!(
+                "{} distinct {}{}",
                 approx(v.count, v.exact),
                 noun(v.count, "host", "hosts"),
                 answered_note(v.accepted, v.answered, v.served),
             );
+            f.summary = if super::is_icmp(Some(proto)) {
+                // A ping sweep: an echo reply says a host is up, not that a service is
+                // exposed, so it is never raised for what the pings reached.
+                f.severity = rule.severity;
+                f.dst_port = None;
+                format!("{src} pinged ({}) {hosts}", protocol_name(proto))
+            } else {
+                format!("{src} probed {}/{port} on {hosts}", protocol_name(proto))
+            };
             out.push(f);
             made += 1;
         });

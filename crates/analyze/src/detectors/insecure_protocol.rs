@@ -4,7 +4,8 @@
 //! initiator decides which side is the server), so a client's records and the server's
 //! replies count under one key. One finding per (client, server, protocol, port) and
 //! window; `ours` names our side. A relay server (a NAT gateway's interface) counts only
-//! when it answered, as for admin-port exposure.
+//! when it answered, as for admin-port exposure, and so does a public server our client
+//! reached (an unanswered SYN is a probe, not cleartext use).
 
 use super::{CloseCx, Detector, DetectorStats, Rule, Shared, Tally, conn, set_port};
 use crate::addr::Addr;
@@ -75,8 +76,11 @@ impl Detector for InsecureProtocol {
         let mut made = 0;
         self.state.close(watermark, |start, map| {
             for ((src, dst, proto, port), (tally, server_ours, answered)) in map {
-                // A relay's interface logs unsolicited SYNs as ACCEPT (see admin_exposure).
-                if !answered && cx.relays.is_relay(dst) {
+                // A relay's interface logs unsolicited SYNs as ACCEPT (see admin_exposure),
+                // and our client's ACCEPTed SYNs to a public server say only that egress
+                // allowed them (a port scan's probes): cleartext was spoken only if the
+                // server answered.
+                if !answered && (!server_ours || cx.relays.is_relay(dst)) {
                     continue;
                 }
                 let protocol = (proto != 0).then_some(proto);

@@ -265,14 +265,39 @@ pub fn answered(f: &Flow, c: &Conn) -> bool {
 /// but a REJECTed record whose initiator nothing decided is taken as sent by its source
 /// (the sender of refused packets; a reply a network ACL dropped is usually decided by its
 /// service source port), with `decided_by: none`.
+///
+/// An ICMP or ICMPv6 record (no ports; a request and its reply look alike) is its sender's
+/// exchange with its receiver, port 0, `decided_by: none`: see [`probing::View::echo`].
 #[inline]
 pub fn probe_conn(f: &Flow, unknown: UnknownInitiator) -> Option<Conn> {
+    if !f.ported && is_icmp(f.protocol) {
+        let (s, d) = f.peers?;
+        return Some(Conn {
+            client: s,
+            client_class: f.src_class,
+            server: d,
+            server_class: f.dst_class,
+            port: 0,
+            proto: f.protocol.unwrap_or(0),
+            from_client: true,
+            decided: DecidedBy::None.bit(),
+        });
+    }
     if f.initiator == Initiator::Unknown && f.rejected() && unknown == UnknownInitiator::Skip {
         let mut c = conn(f, UnknownInitiator::Ports)?;
         c.decided = DecidedBy::None.bit();
         return Some(c);
     }
     conn(f, unknown)
+}
+
+/// ICMP or ICMPv6.
+#[inline]
+pub fn is_icmp(protocol: Option<u8>) -> bool {
+    matches!(
+        protocol,
+        Some(crate::services::ICMP | crate::services::ICMPV6)
+    )
 }
 
 /// The connection of a ported record; `None` when it has no ports or addresses, or nothing

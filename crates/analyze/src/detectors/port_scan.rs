@@ -69,7 +69,9 @@ impl Detector for PortScan {
             return;
         };
         let (t, c) = (v.t, v.conn);
-        if !in_scope(self.sources, c.client_class) || self.rule.exempt(c.client, c.server) {
+        // An ICMP exchange has no port to count (host sweeps take it).
+        if v.echo || !in_scope(self.sources, c.client_class) || self.rule.exempt(c.client, c.server)
+        {
             return;
         }
         let key = (c.client, c.server);

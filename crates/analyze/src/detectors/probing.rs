@@ -244,6 +244,22 @@ pub struct View {
     pub client: u64,
     /// [`hash_addr`] of the server.
     pub server: u64,
+    /// An ICMP exchange (a ping sweep's unit): a request and its reply are told apart by
+    /// nothing a flow log keeps, so each accepted record is its sender's probe of its
+    /// receiver *and* its sender's answer to the receiver (`reverse`). A sweep of mostly
+    /// dead addresses is left unanswered; a monitoring server's pings of live hosts are
+    /// answered. Port scans ignore these.
+    pub echo: bool,
+}
+
+impl View {
+    /// [`conn_hash`] of the connection the other way round (this record answers it).
+    #[inline]
+    pub fn reverse(&self) -> u64 {
+        let mut c = self.conn;
+        std::mem::swap(&mut c.client, &mut c.server);
+        conn_hash(&c, self.server, self.client)
+    }
 }
 
 /// The [`View`] of a record; `None` without a time or a connection.
@@ -251,7 +267,12 @@ pub struct View {
 pub fn view(f: &Flow, unknown: UnknownInitiator, probes_only: bool) -> Option<View> {
     let t = f.time?;
     let conn = super::probe_conn(f, unknown)?;
-    let role = role(f, &conn, probes_only);
+    let echo = conn.port == 0 && super::is_icmp(f.protocol) && !f.ported;
+    let role = if echo {
+        Role::Probe
+    } else {
+        role(f, &conn, probes_only)
+    };
     let (client, server) = (hash_addr_fast(conn.client), hash_addr_fast(conn.server));
     Some(View {
         t,
@@ -260,6 +281,7 @@ pub fn view(f: &Flow, unknown: UnknownInitiator, probes_only: bool) -> Option<Vi
         hash: conn_hash(&conn, client, server),
         client,
         server,
+        echo,
     })
 }
 
