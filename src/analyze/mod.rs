@@ -129,9 +129,10 @@ impl RunSummary {
                     n => format!("none of its {n} lines is a flow-log record"),
                 };
                 s.error = Some(format!(
-                    "{none}: it is not a flow log, or it has no header line and its lines are \
-                     not in the format assumed for such lines ({} fields: `{}`); name its \
-                     fields with --fields",
+                    "{none}: it is not a flow log, or its lines do not match its header line \
+                     (the malformed-line examples say how), or it has none and its lines are \
+                     not in the format assumed for headerless lines ({} fields: `{}`; name \
+                     them with --fields)",
                     fallback.len(),
                     fallback.header()
                 ));

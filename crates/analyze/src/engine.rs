@@ -184,13 +184,15 @@ fn late_before(closed_at: u64, sizes: &[u64]) -> u64 {
 
 /// Whether a finding blames a relay's own address for what it relayed: a client-side
 /// finding (scan, sweep, rejects, lateral movement, cleartext use, a zone crossing,
-/// exfiltration) whose source is a relay the data showed relaying (an inner leg through it
-/// was seen). Its outer legs repeat connections its inner legs already carry under the real
-/// source, who has its own finding; a NAT gateway opens no connection of its own. A relay
-/// whose inner legs were never seen (declared, v2 logs without pkt fields) keeps its findings
-/// (exfiltration says `via`). Asked when windows close, so relays learned from any record of
-/// the window count.
-fn blames_relay(f: &Finding, relays: &Middleboxes) -> bool {
+/// exfiltration) toward a public target whose source the data showed relaying for the
+/// internet ([`Middleboxes::fronts_internet`]: a NAT gateway). Its outer legs repeat
+/// connections its inner legs already carry under the real source, who has its own
+/// finding; a NAT gateway opens no connection of its own. Kept: findings toward internal
+/// targets (a NAT relays none), sources that stood only for internal peers (an EKS node
+/// for its pods, a secondary address), and relays whose inner legs were never seen
+/// (declared, v2 logs without pkt fields; exfiltration says `via`). Asked when windows
+/// close, so relays learned from any record of the window count.
+fn blames_relay(f: &Finding, relays: &Middleboxes, nets: &crate::addr::Networks) -> bool {
     let client_side = matches!(
         f.kind,
         "port_scan"
@@ -201,7 +203,10 @@ fn blames_relay(f: &Finding, relays: &Middleboxes) -> bool {
             | "trust_zones"
             | "exfiltration"
     );
-    client_side && f.src.is_some_and(|ip| relays.seen_inner(Addr::new(ip)))
+    client_side
+        && f.src
+            .is_some_and(|ip| relays.fronts_internet(Addr::new(ip)))
+        && f.dst.is_none_or(|ip| !nets.is_internal(Addr::new(ip)))
 }
 
 /// The streaming detection engine for one rule pack.
@@ -348,7 +353,7 @@ impl Engine {
             d.close(wm, &cx, &mut batch);
         }
         let before = batch.len();
-        batch.retain(|f| !blames_relay(f, &self.relays));
+        batch.retain(|f| !blames_relay(f, &self.relays, &self.cx.networks));
         self.relay_findings += (before - batch.len()) as u64;
         self.shared.close(wm);
         let closed_at = self.closed_at.map_or(wm, |c| c.max(wm));

@@ -72,7 +72,9 @@ pub fn relay_of(addrs: (Addr, Addr), peers: (Addr, Addr)) -> Option<Addr> {
 #[derive(Clone, Debug, Default)]
 pub struct Middleboxes {
     known: CidrSet,
-    learned: FastMap<Addr, u64>,
+    /// Inner legs seen through each learned relay, and whether one of them had it stand
+    /// for a public peer (see [`Middleboxes::fronts_internet`]).
+    learned: FastMap<Addr, (u64, bool)>,
     /// Learned addresses not kept because [`Middleboxes::CAP`] was reached.
     pub refused: u64,
 }
@@ -102,12 +104,22 @@ impl Middleboxes {
         let Some(relay) = relay_of(addrs, peers) else {
             return;
         };
+        // The peer the relay's logged address stands for in this record.
+        let stands_for = if addrs.1 != peers.1 {
+            f.dst_class
+        } else {
+            f.src_class
+        };
+        let public = stands_for == crate::addr::Class::Public;
         let full = self.learned.len() >= Self::CAP;
         match self.learned.get_mut(&relay) {
-            Some(n) => *n += 1,
+            Some((n, p)) => {
+                *n += 1;
+                *p |= public;
+            }
             None if full => self.refused += 1,
             None => {
-                self.learned.insert(relay, 1);
+                self.learned.insert(relay, (1, public));
             }
         }
     }
@@ -118,10 +130,22 @@ impl Middleboxes {
         self.known.contains(addr) || self.learned.contains_key(&addr)
     }
 
-    /// Whether `addr` relayed at least one inner leg seen so far (its real peers are known).
+    /// Whether `addr` is a relay for the internet: configured or discovered, or
+    /// [`Middleboxes::fronts_internet`].
     #[inline]
-    pub fn seen_inner(&self, addr: Addr) -> bool {
-        self.learned.contains_key(&addr)
+    pub fn is_internet_relay(&self, addr: Addr) -> bool {
+        self.known.contains(addr) || self.fronts_internet(addr)
+    }
+
+    /// Whether `addr` was seen relaying for the internet: an inner leg through it had it
+    /// stand for a public peer (a NAT gateway: `10.0.1.5 → 10.0.0.220`, pkt-dstaddr
+    /// `203.0.113.5`). Its own records to the internet are then the outer legs of
+    /// connections its inner legs carry under their real sources. An address that stood
+    /// only for internal peers (an EKS node for its pods, a secondary address in a subnet
+    /// larger than /24) is not one: its own connections are its own.
+    #[inline]
+    pub fn fronts_internet(&self, addr: Addr) -> bool {
+        self.learned.get(&addr).is_some_and(|&(_, public)| public)
     }
 
     /// Learned relay addresses.
@@ -161,10 +185,22 @@ mod tests {
         ] {
             boxes.learn(&cx.classify(&schema.decode(line).unwrap()));
         }
-        assert!(boxes.is_relay(a("10.0.0.220")) && boxes.seen_inner(a("10.0.0.220")));
+        assert!(boxes.is_relay(a("10.0.0.220")));
+        assert!(
+            boxes.fronts_internet(a("10.0.0.220")),
+            "it stood for 203.0.113.5"
+        );
         assert!(boxes.is_relay(a("10.40.1.175")));
+        assert!(
+            !boxes.fronts_internet(a("10.40.1.175")),
+            "it stood for 10.20.33.164"
+        );
         assert!(boxes.is_relay(a("10.9.0.7")), "configured");
-        assert!(!boxes.seen_inner(a("10.9.0.7")));
+        assert!(
+            !boxes.fronts_internet(a("10.9.0.7")),
+            "no inner leg through it"
+        );
+        assert!(boxes.is_internet_relay(a("10.9.0.7")), "configured");
         for not in [
             "10.0.1.5",
             "203.0.113.5",

@@ -138,7 +138,7 @@ impl Detector for Exfiltration {
                 .into_iter()
                 .map(|((src, dst), tally)| {
                     let bytes = cms.estimate(pair_hash(src, dst));
-                    ((src, dst), tally, bytes, cx.relays.is_relay(src))
+                    ((src, dst), tally, bytes, cx.relays.is_internet_relay(src))
                 })
                 .collect();
             // Bytes each destination received from real (non-relay) sources this window: a
@@ -159,7 +159,7 @@ impl Detector for Exfiltration {
                 // when real sources sent the destination all but less than the threshold of
                 // what the relay sent it (logs without pkt fields: the instance's own records
                 // name it, the relay's outer leg repeats the bytes).
-                if relay && cx.relays.seen_inner(src) {
+                if relay && cx.relays.fronts_internet(src) {
                     continue;
                 }
                 let from_real = explained.get(&dst).copied().unwrap_or(0);

@@ -10,7 +10,7 @@ use super::targets::{ACCEPTED, TOUCHED};
 use super::{
     CloseCx, Detector, DetectorStats, Rule, Shared, approx, in_scope, set_hosts, set_port,
 };
-use crate::addr::Addr;
+use crate::addr::{Addr, Class};
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
 use crate::rules::{Probing, SourceScope};
@@ -83,7 +83,13 @@ impl Detector for HostSweep {
                 s.targets.add(c.client, probing::learned((true, false)));
             }
         }
-        if !in_scope(self.sources, c.client_class) || self.rule.exempt(c.client, c.server) {
+        // Pings count toward a sweep of our or private hosts only: ICMP from our host to
+        // many internet hosts is mostly errors it sends back (port unreachable, time
+        // exceeded), which look like pings in a flow log.
+        if (v.echo && c.server_class == Class::Public)
+            || !in_scope(self.sources, c.client_class)
+            || self.rule.exempt(c.client, c.server)
+        {
             return;
         }
         let key = (c.client, c.proto, c.port);
@@ -138,6 +144,16 @@ impl Detector for HostSweep {
             else {
                 return;
             };
+            // Pings of which more than `100 - min_probe_share` percent were answered are
+            // monitoring with a few hosts down, not a sweep (no data flows to tell them
+            // apart by serving).
+            let (touched, _) = s.targets.count(TOUCHED);
+            let share = 100 - probing.min_probe_share.min(100);
+            if super::is_icmp(Some(proto))
+                && v.answered * 100 > share * (touched + u64::from(s.held))
+            {
+                return;
+            }
             let first = s.targets.sample(TOUCHED).first().copied();
             let mut f = rule.finding(start, &s.tally, Some(src), first);
             f.severity = v.severity;

@@ -63,7 +63,8 @@ impl Detector for InsecureProtocol {
             .slot(t, key, || (Tally::default(), server_ours, false))
         {
             tally.add_conn(f, &c, origin, self.rule.max_evidence);
-            *answered |= super::answered(f, &c);
+            // A reset from a closed port is a refusal, not an answer.
+            *answered |= super::answered(f, &c) && !super::probing::refused(f);
         }
     }
 

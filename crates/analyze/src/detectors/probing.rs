@@ -405,7 +405,7 @@ pub fn role(f: &Flow, c: &Conn, probes_only: bool) -> Role {
 /// A TCP reset without a SYN-ACK in at most two packets: the target refused the connection
 /// (a closed port answers a SYN with RST).
 #[inline]
-fn refused(f: &Flow) -> bool {
+pub(super) fn refused(f: &Flow) -> bool {
     f.protocol == Some(crate::services::TCP)
         && f.flags
             .is_some_and(|fl| fl & 0x04 != 0 && fl & 0x12 != 0x12)
