@@ -57,12 +57,14 @@ impl Leg {
 }
 
 /// The relay address of an inner-leg record: the logged endpoint that is not a peer.
+/// Also whether it is the logged destination (it stands for the destination peer) rather
+/// than the source.
 #[inline]
-pub fn relay_of(addrs: (Addr, Addr), peers: (Addr, Addr)) -> Option<Addr> {
+pub fn relay_of(addrs: (Addr, Addr), peers: (Addr, Addr)) -> Option<(Addr, bool)> {
     if addrs.1 != peers.1 {
-        Some(addrs.1)
+        Some((addrs.1, true))
     } else if addrs.0 != peers.0 {
-        Some(addrs.0)
+        Some((addrs.0, false))
     } else {
         None
     }
@@ -101,15 +103,11 @@ impl Middleboxes {
         let (Some(addrs), Some(peers)) = (f.addrs, f.peers) else {
             return;
         };
-        let Some(relay) = relay_of(addrs, peers) else {
+        let Some((relay, for_dst)) = relay_of(addrs, peers) else {
             return;
         };
-        // The peer the relay's logged address stands for in this record.
-        let stands_for = if addrs.1 != peers.1 {
-            f.dst_class
-        } else {
-            f.src_class
-        };
+        // Whether the peer its logged address stands for in this record is public.
+        let stands_for = if for_dst { f.dst_class } else { f.src_class };
         let public = stands_for == crate::addr::Class::Public;
         let full = self.learned.len() >= Self::CAP;
         match self.learned.get_mut(&relay) {

@@ -270,7 +270,7 @@ pub fn answered(f: &Flow, c: &Conn) -> bool {
 /// exchange with its receiver, port 0, `decided_by: none`: see [`probing::View::echo`].
 #[inline]
 pub fn probe_conn(f: &Flow, unknown: UnknownInitiator) -> Option<Conn> {
-    if !f.ported && is_icmp(f.protocol) {
+    if is_echo(f) {
         let (s, d) = f.peers?;
         return Some(Conn {
             client: s,
@@ -289,6 +289,13 @@ pub fn probe_conn(f: &Flow, unknown: UnknownInitiator) -> Option<Conn> {
         return Some(c);
     }
     conn(f, unknown)
+}
+
+/// An ICMP or ICMPv6 record without ports (how flow logs record them): an echo exchange
+/// for the sweep detectors (see [`probing::View::echo`]).
+#[inline]
+pub fn is_echo(f: &Flow) -> bool {
+    !f.ported && is_icmp(f.protocol)
 }
 
 /// ICMP or ICMPv6.

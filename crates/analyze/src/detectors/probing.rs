@@ -267,7 +267,7 @@ impl View {
 pub fn view(f: &Flow, unknown: UnknownInitiator, probes_only: bool) -> Option<View> {
     let t = f.time?;
     let conn = super::probe_conn(f, unknown)?;
-    let echo = conn.port == 0 && super::is_icmp(f.protocol) && !f.ported;
+    let echo = super::is_echo(f);
     let role = if echo {
         Role::Probe
     } else {
