@@ -74,9 +74,9 @@ pub fn relay_of(addrs: (Addr, Addr), peers: (Addr, Addr)) -> Option<(Addr, bool)
 #[derive(Clone, Debug, Default)]
 pub struct Middleboxes {
     known: CidrSet,
-    /// Inner legs seen through each learned relay, and whether one of them had it stand
-    /// for a public peer (see [`Middleboxes::fronts_internet`]).
-    learned: FastMap<Addr, (u64, bool)>,
+    /// Each learned relay: whether an inner leg through it had it stand for a public peer
+    /// (see [`Middleboxes::fronts_internet`]).
+    learned: FastMap<Addr, bool>,
     /// Learned addresses not kept because [`Middleboxes::CAP`] was reached.
     pub refused: u64,
 }
@@ -111,13 +111,10 @@ impl Middleboxes {
         let public = stands_for == crate::addr::Class::Public;
         let full = self.learned.len() >= Self::CAP;
         match self.learned.get_mut(&relay) {
-            Some((n, p)) => {
-                *n += 1;
-                *p |= public;
-            }
+            Some(p) => *p |= public,
             None if full => self.refused += 1,
             None => {
-                self.learned.insert(relay, (1, public));
+                self.learned.insert(relay, public);
             }
         }
     }
@@ -143,7 +140,7 @@ impl Middleboxes {
     /// larger than /24) is not one: its own connections are its own.
     #[inline]
     pub fn fronts_internet(&self, addr: Addr) -> bool {
-        self.learned.get(&addr).is_some_and(|&(_, public)| public)
+        self.learned.get(&addr).is_some_and(|&public| public)
     }
 
     /// Learned relay addresses.

@@ -439,7 +439,7 @@ impl<K: Copy + Eq + std::hash::Hash + Ord + Countable> TopK<K> {
         let new = Candidate {
             estimate,
             exact: w,
-            credit: (estimate - w.min(estimate)).min(self.floor),
+            credit: estimate.saturating_sub(w).min(self.floor),
         };
         if self.candidates.len() < self.capacity {
             self.candidates.insert(key, new);

@@ -294,9 +294,6 @@ pub fn suggest(name: &str) -> Option<&'static str> {
             .collect()
     };
     let want = squash(name);
-    if let Some(info) = ALL.iter().find(|i| squash(i.name) == want) {
-        return Some(info.name);
-    }
     let mut best: Option<(usize, &'static str)> = None;
     let mut tie = false;
     for info in ALL.iter() {
