@@ -2,11 +2,13 @@
 //! → reading threads, one job (object, log group) at a time: gzip by magic bytes (libdeflate
 //! for whole objects within a shared byte budget, zlib-rs streaming otherwise), header-driven
 //! schema, decoding only the fields the rule pack reads (`flowlog::DecodePlan`; `--strict`
-//! decodes every column) and classification into flows, in batches → one engine thread that
+//! decodes every column) and classification into flows, in batches → one counting thread that
 //! takes jobs in order (delivered objects by the time in their keys, see [`plan_jobs`]) and
-//! runs the `flowkeeper-analyze` engine (dedupe, reports, detectors). Decoding runs on every
-//! core, also within one large object (cut into parts any idle thread decodes, see `pool`);
-//! detection, which needs one order of events to be reproducible, runs on one.
+//! runs the engine's counting half (dedupe, reports, timeline) → one detecting thread that
+//! takes the same batches in the same order with the counting half's verdicts and runs the
+//! detectors (`flowkeeper_analyze::Engine::split`). Decoding runs on every core, also within
+//! one large object (cut into parts any idle thread decodes, see `pool`); counting and
+//! detection, which need one order of events to be reproducible, run on one thread each.
 //!
 //! Every record keeps its origin (source index + line or event number); bad lines are counted
 //! per source with a few examples, never fatal. Memory is bounded: whole-object buffers within
@@ -27,10 +29,10 @@ pub mod walk;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, channel, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 
-use flowkeeper_analyze::{Analysis, Engine, Finding, RulePack};
+use flowkeeper_analyze::{Analysis, Engine, Finding, Front, RulePack, Verdict};
 use flowlog::Schema;
 use serde::Serialize;
 
@@ -46,6 +48,10 @@ use timeline::Timeline;
 /// of the engine thread, in all (`pool::Shared::before_send`; the job the engine drains may
 /// add its channel's share): a thread working ahead waits when they are all out.
 const BATCHES_AHEAD: usize = 32;
+
+/// Batches the engine's counting half may have handed to its detecting half and not yet
+/// seen back (the two run on two threads, see [`Engine::split`]).
+const BATCHES_TO_BACK: usize = 4;
 
 /// Bytes of whole-object buffers (compressed input and inflated text) across reading threads
 /// (`pool::Shared`): an object up to half of this inflates whole, larger ones (AWS's largest
@@ -93,7 +99,7 @@ pub struct SourceReport {
     /// Set when the source could not be read fully (a truncated gzip stream, a failed download).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// What its header said that no detector will see (`batches::header_warnings`).
+    /// What its header said that no detector will see (`batches::check_header`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
@@ -421,12 +427,13 @@ pub fn run(
     let next = AtomicUsize::new(0);
     let shared = Shared::with_batches(WHOLE_BUDGET, 2 * readers, BATCHES_AHEAD)
         .with_max_grant(WHOLE_BUDGET / 2);
-    let mut engine = Engine::new(pack);
+    let engine = Engine::new(pack);
     let classifier = engine.classifier();
     let fields = classifier.fields();
     // Batch buffers in flight are bounded (`BATCHES_AHEAD`, plus each job channel's share),
     // so a few more spares than that is all that ever comes back.
     let recycler = recycle::Recycler::new(batches::BATCH_FLOWS, 2 * BATCHES_AHEAD);
+    let verdict_bufs = recycle::Recycler::new(batches::BATCH_FLOWS, BATCHES_TO_BACK + 2);
     let decode = Decode {
         classifier: &classifier,
         registry: &registry,
@@ -443,18 +450,23 @@ pub fn run(
     // per thread, and the engine sees the same flow sequence on every run (so results are
     // reproducible).
     let (announce_tx, announce_rx) = channel::<(usize, Receiver<Message>)>();
+    // The engine's two halves run on two threads: this one detects (and hands findings to
+    // `on_final`), the sink's thread counts and decides each record's verdict.
+    let (mut front, mut back) = engine.split();
+    let (back_tx, back_rx) = sync_channel::<ToBack>(BATCHES_TO_BACK);
     let mut sink = Sink {
-        engine: &mut engine,
+        front: &mut front,
+        back: back_tx,
+        verdicts: &verdict_bufs,
         timeline: Timeline::default(),
         summary: RunSummary {
             skipped: settings.skipped.clone(),
             ..RunSummary::default()
         },
-        on_final,
         decode: &decode,
         shared: &shared,
     };
-    std::thread::scope(|scope| {
+    let (mut timeline, mut summary) = std::thread::scope(|scope| {
         for _ in 0..readers {
             let announce_tx = announce_tx.clone();
             let (next, registry, job_sources, decode, shared) =
@@ -506,33 +518,48 @@ pub fn run(
             });
         }
         drop(announce_tx);
-        let mut announced: BTreeMap<usize, Receiver<Message>> = BTreeMap::new();
-        for want in 0..settings.jobs.len() {
-            let rx = loop {
-                if let Some(rx) = announced.remove(&want) {
-                    break rx;
-                }
-                match announce_rx.recv() {
-                    Ok((i, rx)) => {
-                        announced.insert(i, rx);
+        let (jobs, shared) = (settings.jobs.len(), &shared);
+        let front_thread = scope.spawn(move || {
+            let mut announced: BTreeMap<usize, Receiver<Message>> = BTreeMap::new();
+            'jobs: for want in 0..jobs {
+                let rx = loop {
+                    if let Some(rx) = announced.remove(&want) {
+                        break rx;
                     }
-                    Err(_) => return,
+                    match announce_rx.recv() {
+                        Ok((i, rx)) => {
+                            announced.insert(i, rx);
+                        }
+                        Err(_) => break 'jobs,
+                    }
+                };
+                shared.engine_at(want);
+                for msg in rx {
+                    if matches!(msg, Message::Flows(_)) {
+                        shared.batch_taken();
+                    }
+                    sink.message(msg);
                 }
-            };
-            shared.engine_at(want);
-            for msg in rx {
-                if matches!(msg, Message::Flows(_)) {
-                    shared.batch_taken();
-                }
-                sink.message(msg);
             }
+            let Sink {
+                timeline, summary, ..
+            } = sink;
+            (timeline, summary)
+        });
+        for (batch, verdicts) in back_rx {
+            for ((flow, origin), verdict) in batch.iter().zip(&verdicts) {
+                back.observe(flow, *origin, *verdict);
+            }
+            let ready = back.take_final();
+            if !ready.is_empty() {
+                on_final(ready);
+            }
+            decode.batches.give(batch);
+            verdict_bufs.give(verdicts);
         }
+        front_thread.join().expect("the engine's counting thread")
     });
-    let Sink {
-        mut timeline,
-        mut summary,
-        ..
-    } = sink;
+    let engine = Engine::join(front, back);
     timeline.flush();
     let names = registry.names.into_inner().expect("registry lock");
     for (i, name) in names.into_iter().enumerate() {
@@ -542,37 +569,41 @@ pub fn run(
     (engine.finish(), summary, timeline)
 }
 
-/// The engine thread's end of the pipeline: feeds flows to the engine and the timeline,
-/// counts into the summary, and decodes the parts nobody took when their turn comes.
-struct Sink<'r, 'f> {
-    engine: &'r mut Engine,
+/// A batch of flows and the engine's counting half's verdict on each, for its detecting half.
+type ToBack = (Vec<batches::Observed>, Vec<Verdict>);
+
+/// The engine's counting thread, the first end of the pipeline: takes jobs' messages in job
+/// order, feeds flows to the engine's [`Front`] and the timeline, hands each batch with its
+/// verdicts to the detecting half, counts into the summary, and decodes the parts nobody took
+/// when their turn comes.
+struct Sink<'r> {
+    front: &'r mut Front,
+    back: SyncSender<ToBack>,
+    verdicts: &'r recycle::Recycler<Verdict>,
     timeline: Timeline,
     summary: RunSummary,
-    on_final: &'f mut dyn FnMut(Vec<Finding>),
     decode: &'r Decode<'r>,
     shared: &'r Shared,
 }
 
-impl Sink<'_, '_> {
-    fn flows(&mut self, batch: &[batches::Observed]) {
-        for (flow, origin) in batch {
+impl Sink<'_> {
+    fn flows(&mut self, batch: Vec<batches::Observed>) {
+        let mut verdicts = self.verdicts.take();
+        for (flow, _) in &batch {
+            let verdict = self.front.observe(flow);
             // The timeline counts exactly what the reports count.
-            if self.engine.observe_flow(flow, *origin) {
+            if verdict.counted() {
                 self.timeline.add_flow(flow);
             }
+            verdicts.push(verdict);
         }
-        let ready = self.engine.take_final();
-        if !ready.is_empty() {
-            (self.on_final)(ready);
-        }
+        // Fails only when the detecting thread is gone (it panicked; the scope reports it).
+        let _ = self.back.send((batch, verdicts));
     }
 
     fn message(&mut self, msg: Message) {
         match msg {
-            Message::Flows(batch) => {
-                self.flows(&batch);
-                self.decode.batches.give(batch);
-            }
+            Message::Flows(batch) => self.flows(batch),
             Message::Failed { source, error } => self.summary.source(source).error = Some(error),
             Message::Counts(tally) | Message::Done(tally) => self.summary.add(tally),
             Message::Deferred(part) => {
@@ -592,8 +623,7 @@ impl Sink<'_, '_> {
                         batcher.block(piece.source, &block, &mut keep);
                         batcher.flush(&mut keep);
                         for batch in batches {
-                            self.flows(&batch);
-                            self.decode.batches.give(batch);
+                            self.flows(batch);
                         }
                         self.summary.add(batcher.tally);
                     }
@@ -633,6 +663,9 @@ impl RunSummary {
                 if !report.warnings.contains(&w) {
                     report.warnings.push(w);
                 }
+            }
+            if report.error.is_none() {
+                report.error = counts.header_error;
             }
             self.records += counts.records;
             self.malformed += counts.malformed;

@@ -245,10 +245,6 @@ impl Dedupe {
         self.peak = self.peak.max(self.len());
         false
     }
-
-    /// Kept for the engine's call: generations rotate on record time inside
-    /// [`Dedupe::is_twin`], so there is nothing to sweep.
-    pub fn sweep(&mut self, _watermark: u64) {}
 }
 
 #[cfg(test)]

@@ -6,6 +6,10 @@
 //! Classification is separable: [`Engine::classifier`] hands out a [`Classifier`] that other
 //! threads use to turn decoded records into [`Flow`]s, which the engine then takes with
 //! [`Engine::observe_flow`] (decoding and classifying in parallel, detecting in order).
+//! So is the engine itself: [`Engine::split`] gives its counting half ([`Front`]: the
+//! dedupe and the reports, which decide a [`Verdict`] per record) and its detecting half
+//! ([`Back`]: relays, detectors, windows), for two threads that take the same records in
+//! the same order; the results are those of one thread calling [`Engine::observe_flow`].
 //!
 //! Per record the engine does a fixed amount of work: one classification, one dedupe lookup,
 //! a few sketch updates and one keyed lookup per interested detector. Keys are fixed-size, so
@@ -209,8 +213,65 @@ fn blames_relay(f: &Finding, relays: &Middleboxes, nets: &crate::addr::Networks)
         && f.dst.is_none_or(|ip| !nets.is_internal(Addr::new(ip)))
 }
 
-/// The streaming detection engine for one rule pack.
+/// The streaming detection engine for one rule pack: a [`Front`] (counting: the dedupe,
+/// the reports) and a [`Back`] (detection: relays, detectors, windows). [`Engine::split`]
+/// lets the two halves run on two threads that see the same records in the same order.
 pub struct Engine {
+    front: Front,
+    back: Back,
+}
+
+/// What [`Front::observe`] decided about one record, for the [`Back`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The dropped twin of a double-ended flow: not counted, not detected on.
+    Twin,
+    /// Counted in the reports, but without a time (detectors need one).
+    Untimed,
+    /// Counted, and every detector sees it.
+    Counted,
+}
+
+impl Verdict {
+    /// Whether the reports counted the record (what callers keeping their own views count).
+    pub fn counted(self) -> bool {
+        self != Verdict::Twin
+    }
+}
+
+/// The counting half of the [`Engine`]: record counts, the double-ended dedupe and the
+/// traffic reports. It decides, per record, what the [`Back`] does with it.
+pub struct Front {
+    dedupe: Option<Dedupe>,
+    reports: ReportBuilder,
+    records: u64,
+    untimed: u64,
+}
+
+impl Front {
+    /// Counts one record and says whether it is a twin, untimed or for the detectors.
+    #[inline]
+    pub fn observe(&mut self, flow: &Flow) -> Verdict {
+        self.records += 1;
+        self.reports.seen();
+        if let Some(d) = &mut self.dedupe
+            && d.is_twin(flow)
+        {
+            self.reports.duplicate();
+            return Verdict::Twin;
+        }
+        self.reports.observe(flow);
+        if flow.time.is_none() {
+            self.untimed += 1;
+            return Verdict::Untimed;
+        }
+        Verdict::Counted
+    }
+}
+
+/// The detecting half of the [`Engine`]: relays learned from every record, the detectors,
+/// the watermark and window closes, and the findings they produce.
+pub struct Back {
     cx: Classifier,
     detectors: Vec<AnyDetector>,
     shared: Shared,
@@ -227,11 +288,7 @@ pub struct Engine {
     known_span: (u64, u64),
     watermark: Watermark,
     next_close: u64,
-    dedupe: Option<Dedupe>,
-    reports: ReportBuilder,
     ready: Vec<Finding>,
-    records: u64,
-    untimed: u64,
     /// Findings dropped because they named a relay as the culprit ([`blames_relay`]).
     relay_findings: u64,
 }
@@ -252,7 +309,16 @@ impl Engine {
         let mut known = crate::addr::CidrSet::default();
         known.extend(cx.networks.middleboxes().blocks().iter().copied());
         known.extend(cx.networks.nat_gateways().blocks().iter().copied());
-        Engine {
+        let front = Front {
+            dedupe: pack
+                .settings
+                .dedupe
+                .then(|| Dedupe::from_settings(&pack.settings)),
+            reports: ReportBuilder::new(&pack.reports),
+            records: 0,
+            untimed: 0,
+        };
+        let back = Back {
             cx,
             detectors,
             shared,
@@ -264,28 +330,34 @@ impl Engine {
             known_span: (0, 0),
             watermark: Watermark::new(pack.settings.allowed_lateness),
             next_close: u64::MAX,
-            dedupe: pack
-                .settings
-                .dedupe
-                .then(|| Dedupe::from_settings(&pack.settings)),
-            reports: ReportBuilder::new(&pack.reports),
             ready: Vec::new(),
-            records: 0,
-            untimed: 0,
             relay_findings: 0,
-        }
+        };
+        Engine { front, back }
     }
 
     /// The classifier this engine's rule pack needs, for threads that classify records into
     /// [`Flow`]s ahead of [`Engine::observe_flow`].
     pub fn classifier(&self) -> Classifier {
-        self.cx.clone()
+        self.back.cx.clone()
+    }
+
+    /// The two halves, to run on two threads: every record goes through
+    /// [`Front::observe`] and then, with its verdict and in the same order, through
+    /// [`Back::observe`]. [`Engine::join`] puts them back together for the results.
+    pub fn split(self) -> (Front, Back) {
+        (self.front, self.back)
+    }
+
+    /// The engine whose halves [`Engine::split`] gave.
+    pub fn join(front: Front, back: Back) -> Engine {
+        Engine { front, back }
     }
 
     /// Observes one decoded record; `origin` is returned in the evidence of findings it
     /// contributes to.
     pub fn observe(&mut self, record: &FlowRecord<'_>, origin: Origin) {
-        let flow = self.cx.classify(record);
+        let flow = self.back.cx.classify(record);
         let _ = self.observe_flow(&flow, origin);
     }
 
@@ -293,21 +365,79 @@ impl Engine {
     /// Returns whether it was counted in the reports: false for the dropped twin of a
     /// double-ended flow (so callers that keep their own views count what the reports count).
     pub fn observe_flow(&mut self, flow: &Flow, origin: Origin) -> bool {
-        self.records += 1;
-        self.reports.seen();
-        // Before the dedupe: an inner leg is usually the twin of the instance's record and
-        // dropped, but it is what teaches the relay's address.
-        self.relays.learn(flow);
-        if let Some(d) = &mut self.dedupe
-            && d.is_twin(flow)
-        {
-            self.reports.duplicate();
-            return false;
+        let verdict = self.front.observe(flow);
+        self.back.observe(flow, origin, verdict);
+        verdict.counted()
+    }
+
+    /// Findings whose windows have closed since the last call (for streaming output), in
+    /// closing order; they will not appear in [`Engine::finish`].
+    pub fn take_final(&mut self) -> Vec<Finding> {
+        self.back.take_final()
+    }
+
+    /// The current watermark (largest record time minus the allowed lateness).
+    pub fn watermark(&self) -> Option<u64> {
+        self.back.watermark.get()
+    }
+
+    /// Statistics so far.
+    pub fn stats(&self) -> EngineStats {
+        let (front, back) = (&self.front, &self.back);
+        let (overflow, peak, duplicates) = front
+            .dedupe
+            .as_ref()
+            .map_or((0, 0, 0), |d| (d.overflow, d.peak, d.dropped));
+        EngineStats {
+            records: front.records,
+            duplicates,
+            untimed: front.untimed,
+            dedupe_overflow: overflow,
+            dedupe_peak: peak,
+            late: back.late,
+            relays_learned: back.relays.learned(),
+            relay_findings_dropped: back.relay_findings,
+            state_bytes: back
+                .detectors
+                .iter()
+                .map(|d| d.stats(&back.shared).bytes)
+                .sum(),
+            max_time: back.watermark.max_time(),
+            watermark: back.watermark.get(),
+            detectors: back
+                .detectors
+                .iter()
+                .map(|d| d.stats(&back.shared))
+                .collect(),
         }
-        self.reports.observe(flow);
+    }
+
+    /// Closes every window and returns the findings not yet taken (sorted), the reports and
+    /// the statistics.
+    pub fn finish(mut self) -> Analysis {
+        self.back.close(u64::MAX);
+        let mut findings = std::mem::take(&mut self.back.ready);
+        sort_findings(&mut findings);
+        Analysis {
+            findings,
+            reports: self.front.reports.build(),
+            stats: self.stats(),
+        }
+    }
+}
+
+impl Back {
+    /// Takes one record with the [`Front`]'s verdict on it: every record teaches relays
+    /// (an inner leg is usually a dropped twin, but it is what teaches the relay's
+    /// address); counted records with a time go to every detector and move the watermark.
+    #[inline]
+    pub fn observe(&mut self, flow: &Flow, origin: Origin, verdict: Verdict) {
+        self.relays.learn(flow);
+        if verdict != Verdict::Counted {
+            return;
+        }
         let Some(t) = flow.time else {
-            self.untimed += 1;
-            return true;
+            return;
         };
         if t < self.late_before {
             self.late += 1;
@@ -334,10 +464,11 @@ impl Engine {
         if wm >= self.next_close {
             self.close(wm);
         }
-        if let Some(d) = &mut self.dedupe {
-            d.sweep(wm);
-        }
-        true
+    }
+
+    /// Findings whose windows have closed since the last call, in closing order.
+    pub fn take_final(&mut self) -> Vec<Finding> {
+        std::mem::take(&mut self.ready)
     }
 
     /// Closes windows ending at or before `wm`, queueing their findings (each closing batch
@@ -368,60 +499,6 @@ impl Engine {
             .min()
             .unwrap_or(u64::MAX);
         self.known_span = (0, 0);
-    }
-
-    /// Findings whose windows have closed since the last call (for streaming output), in
-    /// closing order; they will not appear in [`Engine::finish`].
-    pub fn take_final(&mut self) -> Vec<Finding> {
-        std::mem::take(&mut self.ready)
-    }
-
-    /// The current watermark (largest record time minus the allowed lateness).
-    pub fn watermark(&self) -> Option<u64> {
-        self.watermark.get()
-    }
-
-    /// Statistics so far.
-    pub fn stats(&self) -> EngineStats {
-        let (overflow, peak, duplicates) = self
-            .dedupe
-            .as_ref()
-            .map_or((0, 0, 0), |d| (d.overflow, d.peak, d.dropped));
-        EngineStats {
-            records: self.records,
-            duplicates,
-            untimed: self.untimed,
-            dedupe_overflow: overflow,
-            dedupe_peak: peak,
-            late: self.late,
-            relays_learned: self.relays.learned(),
-            relay_findings_dropped: self.relay_findings,
-            state_bytes: self
-                .detectors
-                .iter()
-                .map(|d| d.stats(&self.shared).bytes)
-                .sum(),
-            max_time: self.watermark.max_time(),
-            watermark: self.watermark.get(),
-            detectors: self
-                .detectors
-                .iter()
-                .map(|d| d.stats(&self.shared))
-                .collect(),
-        }
-    }
-
-    /// Closes every window and returns the findings not yet taken (sorted), the reports and
-    /// the statistics.
-    pub fn finish(mut self) -> Analysis {
-        self.close(u64::MAX);
-        let mut findings = std::mem::take(&mut self.ready);
-        sort_findings(&mut findings);
-        Analysis {
-            findings,
-            reports: self.reports.build(),
-            stats: self.stats(),
-        }
     }
 }
 

@@ -608,3 +608,92 @@ fn planted_attacks_found(extra: &[&str]) {
     }
     assert!(not_one.is_empty(), "{not_one:#?}");
 }
+
+/// Every record of every object, classified, with its origin, in the order a run takes them.
+fn flows_of(dir: &Path, engine: &Engine) -> Vec<(flowkeeper_analyze::Flow, Origin)> {
+    let cx = engine.classifier();
+    let mut out = Vec::new();
+    for (source, path) in objects_in_order(dir).iter().enumerate() {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(fs::File::open(path).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        let file = S3TextFile::parse(&text).unwrap();
+        for (line, record) in file.records() {
+            let record = record.unwrap();
+            out.push((
+                cx.classify(&record),
+                Origin::new(source as u32, line as u64),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_engine_split_over_two_threads_gives_the_results_of_one() {
+    // `Engine::split` is how `flowkeeper analyze` runs: the counting half on one thread, the
+    // detecting half on another, batches and verdicts passed between them. Whatever it
+    // returns, with the findings taken as windows close, must be what one thread calling
+    // `observe_flow` returns.
+    let tmp = tempfile::tempdir().unwrap();
+    generate(tmp.path(), 7, 2);
+    let mut pack = layered_pack(tmp.path(), &["zones.yaml"]);
+    // No lateness, so windows close (and stream out) while records still come.
+    pack.settings.allowed_lateness = 0;
+    let flows = flows_of(tmp.path(), &Engine::new(&pack));
+    assert_eq!(flows.len(), 50_000);
+
+    let mut one = Engine::new(&pack);
+    let mut streamed_one = Vec::new();
+    let mut counted_one = 0u64;
+    for batch in flows.chunks(1000) {
+        for (flow, origin) in batch {
+            counted_one += u64::from(one.observe_flow(flow, *origin));
+        }
+        streamed_one.extend(one.take_final());
+    }
+    let one = one.finish();
+
+    let (mut front, mut back) = Engine::new(&pack).split();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<flowkeeper_analyze::Verdict>)>(2);
+    let mut counted_two = 0u64;
+    let streamed_two = std::thread::scope(|scope| {
+        let flows = &flows;
+        let counted = &mut counted_two;
+        let front = &mut front;
+        scope.spawn(move || {
+            for (i, batch) in flows.chunks(1000).enumerate() {
+                let verdicts: Vec<_> = batch.iter().map(|(f, _)| front.observe(f)).collect();
+                *counted += verdicts.iter().filter(|v| v.counted()).count() as u64;
+                tx.send((i, verdicts)).unwrap();
+            }
+        });
+        let mut streamed = Vec::new();
+        for (i, verdicts) in rx {
+            let batch = &flows[i * 1000..(i * 1000 + 1000).min(flows.len())];
+            for ((flow, origin), v) in batch.iter().zip(verdicts) {
+                back.observe(flow, *origin, v);
+            }
+            streamed.extend(back.take_final());
+        }
+        streamed
+    });
+    let two = Engine::join(front, back).finish();
+
+    assert!(
+        counted_one < 50_000,
+        "some twins are dropped: {counted_one}"
+    );
+    assert_eq!(counted_two, counted_one);
+    assert!(!streamed_one.is_empty(), "windows close during the run");
+    assert_eq!(
+        serde_json::to_value(&streamed_two).unwrap(),
+        serde_json::to_value(&streamed_one).unwrap()
+    );
+    assert!(!one.findings.is_empty());
+    assert_eq!(
+        serde_json::to_value(&two).unwrap(),
+        serde_json::to_value(&one).unwrap()
+    );
+}
