@@ -147,25 +147,46 @@ fn findings_carry_evidence_and_fail_on_sets_exit_2() {
     assert_eq!(none.status.code(), Some(0), "{}", stderr(&none));
 }
 
-/// A header that misspells a field (`dst-port`) keeps the column as text, which no detector
-/// reads: the run says so (stderr, the table, JSON), naming the field it meant.
+/// A header that misspells a field the pack reads (`dst-port`) and has no column of it
+/// leaves every detection that needs the port blind on that source: an error naming the
+/// field meant (stderr, JSON), exit 1, its records still analyzed. A misspelling of a field
+/// nothing reads (`acount-id`) or an unknown column is a warning.
 #[test]
-fn a_misspelled_header_field_is_a_warning_naming_the_field_meant() {
+fn a_misspelled_header_field_the_pack_reads_is_an_error_naming_the_field_meant() {
     let dir = tempfile::tempdir().unwrap();
-    let text = "version srcaddr dstaddr srcport dst-port protocol packets bytes start end action log-status\n\
-                2 198.51.100.7 10.0.4.10 51000 22 6 12 3000 1793491200 1793491260 ACCEPT OK\n";
+    let text = "version acount-id srcaddr dstaddr srcport dst-port protocol packets bytes start end action log-status ecs-new-field\n\
+                2 111122223333 198.51.100.7 10.0.4.10 51000 22 6 12 3000 1793491200 1793491260 ACCEPT OK x\n";
     std::fs::write(dir.path().join("typo.log"), text).unwrap();
     let out = flowkeeper(dir.path(), &["analyze", "typo.log", "--format", "json"]);
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("warning: typo.log: its header names `dst-port`")
-            && err.contains("did you mean `dstport`?"),
+        err.contains("error: typo.log: its header names `dst-port` (did you mean `dstport`?)")
+            && err.contains("correct the header line"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: typo.log: its header names `acount-id`")
+            && err.contains("did you mean `account-id`?")
+            && err.contains("`ecs-new-field`, a field flowkeeper does not know"),
         "{err}"
     );
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let warnings = &doc["summary"]["sources"][0]["warnings"];
-    assert!(warnings[0].as_str().unwrap().contains("`dstport`"), "{doc}");
+    let source = &doc["summary"]["sources"][0];
+    assert!(
+        source["error"].as_str().unwrap().contains("`dstport`"),
+        "{doc}"
+    );
+    assert_eq!(source["records"], 1, "still analyzed: {doc}");
+    assert_eq!(source["warnings"].as_array().unwrap().len(), 2, "{doc}");
+
+    // Spelled right, the same line is read with its port: no error, and the SSH finding.
+    let fixed = text.replace("dst-port", "dstport");
+    std::fs::write(dir.path().join("typo.log"), fixed).unwrap();
+    let out = flowkeeper(dir.path(), &["analyze", "typo.log", "--format", "json"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["summary"]["sources"][0].get("error").is_none(), "{doc}");
+    assert_ne!(out.status.code(), Some(1), "{}", stderr(&out));
 }
 
 /// A file none of whose lines is a record (a v5 file without its header line, read as the

@@ -22,23 +22,60 @@ use super::reader::Block;
 use super::recycle::Recycler;
 use super::{EXAMPLES_PER_SOURCE, Registry};
 
-/// What a schema's header names that no detector will see: a column that is no known field,
-/// with the field it most likely meant (`dst-port` → `dstport`: the header's author meant
-/// the port, and without it port-based detections see nothing on this source).
-pub fn header_warnings(schema: &Schema) -> Vec<String> {
-    schema
-        .unknown_columns()
-        .map(|(_, name)| match flowlog::field::suggest(name) {
-            Some(meant) => format!(
+/// What a schema's header names that no detector will see.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct HeaderCheck {
+    /// Misspellings of fields the rule pack reads and the header lacks (`dst-port` for
+    /// `dstport`): every record of the source is read without them, so the detections that
+    /// need them see nothing there, and its "no findings" would be a wrong all-clear. An
+    /// error for the source (the run exits 1); its records are still analyzed.
+    pub error: Option<String>,
+    /// Columns that are no known field and no such misspelling: a field AWS added after
+    /// this catalogue, or a misspelling of one nothing reads (or the header has anyway).
+    pub warnings: Vec<String>,
+}
+
+/// Checks a schema's header against the fields the rule pack reads (`needed`): see
+/// [`HeaderCheck`].
+pub fn check_header(schema: &Schema, needed: &[Field]) -> HeaderCheck {
+    let mut check = HeaderCheck::default();
+    let mut missing = Vec::new();
+    for (_, name) in schema.unknown_columns() {
+        let meant = flowlog::field::suggest(name);
+        let lacks_needed = meant
+            .and_then(Field::from_name)
+            .is_some_and(|f| needed.contains(&f) && !schema.contains(f));
+        match meant {
+            Some(meant) if lacks_needed => missing.push((name, meant)),
+            Some(meant) => check.warnings.push(format!(
                 "its header names `{name}`, which is not a flow-log field (did you mean \
                  `{meant}`?): the column is read as text and no detector sees it"
-            ),
-            None => format!(
+            )),
+            None => check.warnings.push(format!(
                 "its header names `{name}`, a field flowkeeper does not know: the column is \
                  read as text and no detector sees it"
-            ),
-        })
-        .collect()
+            )),
+        }
+    }
+    if !missing.is_empty() {
+        let names: Vec<String> = missing
+            .iter()
+            .map(|(name, meant)| format!("`{name}` (did you mean `{meant}`?)"))
+            .collect();
+        let meant: Vec<String> = missing.iter().map(|(_, m)| format!("`{m}`")).collect();
+        let (it, field) = match missing.len() {
+            1 => ("it", "that field"),
+            _ => ("them", "those fields"),
+        };
+        check.error = Some(format!(
+            "its header names {} and no column of {field}: the rule pack reads {}, so this \
+             source's records were analyzed without {it} and the detections that need {it} \
+             saw nothing here; correct the header line and run again",
+            names.join(", "),
+            meant.join(", ")
+        ));
+    }
+    check
 }
 
 /// Flows sent to the engine thread at once.
@@ -54,8 +91,10 @@ pub struct SourceCounts {
     pub malformed: u64,
     /// `name:line: why`, the first few.
     pub examples: Vec<String>,
-    /// What the source's header says that the user should know (see [`header_warnings`]).
+    /// What the source's header says that the user should know (see [`check_header`]).
     pub warnings: Vec<String>,
+    /// A header that misspells a field the pack reads (see [`check_header`]).
+    pub header_error: Option<String>,
 }
 
 /// What a job learned besides its flows; merged by the engine thread in job order.
@@ -167,11 +206,15 @@ impl<'a> Batcher<'a> {
     ) -> Option<u64> {
         if !matches!(&self.checked, Some((s, schema)) if *s == source && Arc::ptr_eq(schema, block.schema))
         {
+            let check = check_header(block.schema, &self.classifier.fields());
             let counts = self.tally.sources.entry(source).or_default();
-            for w in header_warnings(block.schema) {
+            for w in check.warnings {
                 if !counts.warnings.contains(&w) {
                     counts.warnings.push(w);
                 }
+            }
+            if counts.header_error.is_none() {
+                counts.header_error = check.error;
             }
             self.checked = Some((source, block.schema.clone()));
         }
