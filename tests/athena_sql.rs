@@ -329,7 +329,7 @@ fn thresholds_come_from_the_pack() {
     };
     let exfil = sql_of(&d, "detect-exfiltration");
     assert!(exfil.contains("HAVING sum(bytes) >= 1073741824"), "{exfil}");
-    assert!(exfil.contains("pkt_dst_aws_service IS NULL"));
+    assert!(exfil.contains("coalesce(pkt_dst_aws_service, '') NOT IN ('S3', 'DYNAMODB')"));
     assert!(exfil.contains("coalesce(initiator, 'src') <> 'dst'"));
     let lateral = sql_of(&d, "detect-lateral-movement");
     assert!(lateral.contains("HAVING count(DISTINCT server) >= 10"));
@@ -354,7 +354,7 @@ fn thresholds_come_from_the_pack() {
     );
     assert!(lateral.contains("coalesce(initiator, 'src') AS side"));
     let exfil = sql_of(l, "detect-exfiltration");
-    assert!(exfil.contains(">= 5000000") && !exfil.contains("pkt_dst_aws_service IS NULL"));
+    assert!(exfil.contains(">= 5000000") && !exfil.contains("NOT IN ('S3', 'DYNAMODB')"));
     let zones = sql_of(l, "detect-trust-zone-violation");
     for part in [
         "WHEN server_zone = 'web' THEN coalesce(client_zone = server_zone OR (client_zone = 'internet' AND (server_port BETWEEN 443 AND 443)), false)",

@@ -2,8 +2,9 @@
 -- Bytes an internal source sent to one external destination per window, summed exactly (the
 -- local detector estimates them with a Count-Min sketch, never below the truth). Records the
 -- server sent in reply (initiator = destination) are serving, not exfiltration; records
--- whose initiator is unknown count{% if exclude_aws_services %}; AWS service destinations
--- (`pkt-dst-aws-service`) are left out{% endif %}. Peers are the logged addresses: a NAT
+-- whose initiator is unknown count{% if exclude_aws_services %}; records to AWS's storage
+-- services (`pkt-dst-aws-service` {{ excluded_aws_services }}) are left out, not other labels
+-- (EC2 and AMAZON cover anyone's instances){% endif %}. Peers are the logged addresses: a NAT
 -- gateway's outer leg counts under the gateway's address.
 SELECT
   t - t % {{ window }} AS window_start,
@@ -26,7 +27,7 @@ WHERE src IS NOT NULL AND dst IS NOT NULL AND t IS NOT NULL
   AND src_int AND NOT dst_int
   AND coalesce(initiator, 'src') <> 'dst'
   {%- if exclude_aws_services %}
-  AND pkt_dst_aws_service IS NULL{% endif %}
+  AND coalesce(pkt_dst_aws_service, '') NOT IN ({{ excluded_aws_services }}){% endif %}
   AND NOT {{ exempt }}
 GROUP BY t - t % {{ window }}, src, dst
 HAVING sum(bytes) >= {{ min_bytes }}

@@ -160,8 +160,9 @@ pub struct Flow {
     pub client_probe: bool,
     /// What a responder-side record carried back.
     pub answer: Answer,
-    /// `pkt-dst-aws-service` is set.
-    pub dst_aws_service: bool,
+    /// `pkt-dst-aws-service` is one of [`crate::services::EXCLUDED_AWS_SERVICES`] (S3,
+    /// DynamoDB).
+    pub dst_aws_storage: bool,
     /// The logged interface.
     pub interface: Option<ShortId>,
     /// Source zone (when zones are in use).
@@ -425,7 +426,9 @@ impl Classifier {
             probe,
             client_probe,
             answer,
-            dst_aws_service: r.pkt_dst_aws_service.is_some(),
+            dst_aws_storage: r
+                .pkt_dst_aws_service
+                .is_some_and(|s| crate::services::EXCLUDED_AWS_SERVICES.contains(&s)),
             interface: r.interface_id.map(ShortId::new),
             src_zone,
             dst_zone,

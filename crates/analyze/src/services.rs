@@ -6,6 +6,13 @@ use std::fmt;
 
 /// IANA protocol numbers the packs name.
 pub const TCP: u8 = 6;
+
+/// The `pkt-dst-aws-service` labels exfiltration's `exclude_aws_services` leaves out: AWS's
+/// managed storage services, where backups and data pipelines send their bulk (reached
+/// through gateway endpoints or their public ranges). Never the labels that also cover
+/// endpoints anyone runs: `EC2` and `AMAZON` (any instance, an attacker's too),
+/// `CLOUDFRONT`, `GLOBALACCELERATOR`, `API_GATEWAY` and the rest.
+pub const EXCLUDED_AWS_SERVICES: [&str; 2] = ["S3", "DYNAMODB"];
 /// UDP.
 pub const UDP: u8 = 17;
 /// ICMP.

@@ -339,6 +339,11 @@ fn detection(pack: &RulePack, d: &DetectorSpec) -> Result<(&'static str, Params)
         } => {
             p.push(("min_bytes", Value::from(*min_bytes)));
             p.push(("exclude_aws_services", Value::from(*exclude_aws_services)));
+            let excluded: Vec<String> = flowkeeper_analyze::services::EXCLUDED_AWS_SERVICES
+                .iter()
+                .map(|s| format!("'{s}'"))
+                .collect();
+            p.push(("excluded_aws_services", Value::from(excluded.join(", "))));
             p.push(("exempt", Value::from(exempt("src_v4", "dst_v4")?)));
             "exfiltration.sql"
         }

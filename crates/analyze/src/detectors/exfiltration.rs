@@ -1,6 +1,8 @@
 //! `exfiltration`: bytes sent from an internal address to one external address per window
-//! above `min_bytes`. Records whose `pkt-dst-aws-service` is set (S3, DynamoDB...) are
-//! skipped when `exclude_aws_services` is on (the default).
+//! above `min_bytes`. Records whose `pkt-dst-aws-service` is S3 or DynamoDB
+//! ([`EXCLUDED_AWS_SERVICES`](crate::services::EXCLUDED_AWS_SERVICES)) are skipped when
+//! `exclude_aws_services` is on (the default); other labels are not (`EC2` and `AMAZON`
+//! cover every instance, an attacker's too: skipping them hid a 3 GiB upload).
 //!
 //! Bytes count under the real peers (`pkt-srcaddr`/`pkt-dstaddr`), so a flow relayed by a
 //! NAT gateway counts under the instance that sent it; a window's pair whose source is a
@@ -96,7 +98,7 @@ impl Detector for Exfiltration {
             || f.dst_internal
             || f.initiator == Initiator::Dst
             || f.bytes == 0
-            || (self.exclude_aws_services && f.dst_aws_service)
+            || (self.exclude_aws_services && f.dst_aws_storage)
             || self.rule.exempt(src, dst)
             || self.candidates.reject_late(t)
         {

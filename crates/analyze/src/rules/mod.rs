@@ -226,7 +226,8 @@ pub enum Params {
     Exfiltration {
         /// Bytes needed in a window.
         min_bytes: u64,
-        /// Skip records whose `pkt-dst-aws-service` is set.
+        /// Skip records whose `pkt-dst-aws-service` is S3 or DynamoDB
+        /// ([`crate::services::EXCLUDED_AWS_SERVICES`]; never `EC2`, `AMAZON` or the others).
         exclude_aws_services: bool,
     },
     /// An internal host reaching many internal hosts on admin ports.
