@@ -186,31 +186,39 @@ fn late_before(closed_at: u64, sizes: &[u64]) -> u64 {
         .unwrap_or(0)
 }
 
-/// Whether a finding blames a relay's own address for what it relayed: a client-side
-/// finding (scan, sweep, rejects, lateral movement, cleartext use, a zone crossing,
-/// exfiltration) toward a public target whose source the data showed relaying for the
-/// internet ([`Middleboxes::fronts_internet`]: a NAT gateway). Its outer legs repeat
-/// connections its inner legs already carry under the real source, who has its own
-/// finding; a NAT gateway opens no connection of its own. Kept: findings toward internal
-/// targets (a NAT relays none), sources that stood only for internal peers (an EKS node
-/// for its pods, a secondary address), and relays whose inner legs were never seen
-/// (declared, v2 logs without pkt fields; exfiltration says `via`). Asked when windows
-/// close, so relays learned from any record of the window count.
+/// Whether a finding blames a relay's own address for what it relayed:
+/// - a client-side finding (scan, sweep, rejects, lateral movement, cleartext use, a zone
+///   crossing, exfiltration) toward a public target whose source the data showed relaying
+///   for the internet ([`Middleboxes::fronts_internet`]: a NAT gateway). Its outer legs
+///   repeat connections its inner legs already carry under the real source, who has its
+///   own finding; a NAT gateway opens no connection of its own. Kept by this rule: findings
+///   toward internal targets (a NAT relays none), sources that stood only for internal
+///   peers (an EKS node for its pods, a secondary address);
+/// - a client-side finding other than exfiltration whose source is a configured or
+///   discovered relay ([`Middleboxes::is_known`]), whatever the target: a load balancer's
+///   health checks of targets that refuse them are not a sweep, and a declared NAT's outer
+///   legs in logs without pkt fields repeat its instances' connections, which their own
+///   interfaces log. (Exfiltration keeps its own rule for relays whose inner legs were
+///   never seen, and says `via`.)
+///
+/// Exposures on a relay are kept when it answered (see `admin_exposure`): a load
+/// balancer's listener that forwards SSH is a second view of its target's exposure, but the
+/// target's interface may not be logged.
+///
+/// Asked when windows close, so relays learned from any record of the window count.
 fn blames_relay(f: &Finding, relays: &Middleboxes, nets: &crate::addr::Networks) -> bool {
-    let client_side = matches!(
-        f.kind,
-        "port_scan"
-            | "host_sweep"
-            | "reject_burst"
-            | "lateral_movement"
-            | "insecure_protocol"
-            | "trust_zones"
-            | "exfiltration"
-    );
-    client_side
-        && f.src
-            .is_some_and(|ip| relays.fronts_internet(Addr::new(ip)))
-        && f.dst.is_none_or(|ip| !nets.is_internal(Addr::new(ip)))
+    let known = |ip: Option<std::net::IpAddr>| ip.is_some_and(|ip| relays.is_known(Addr::new(ip)));
+    match f.kind {
+        "port_scan" | "host_sweep" | "reject_burst" | "lateral_movement" | "insecure_protocol"
+        | "trust_zones" | "exfiltration" => {
+            (f.kind != "exfiltration" && known(f.src))
+                || (f
+                    .src
+                    .is_some_and(|ip| relays.fronts_internet(Addr::new(ip)))
+                    && f.dst.is_none_or(|ip| !nets.is_internal(Addr::new(ip))))
+        }
+        _ => false,
+    }
 }
 
 /// The streaming detection engine for one rule pack: a [`Front`] (counting: the dedupe,

@@ -125,6 +125,14 @@ impl Middleboxes {
         self.known.contains(addr) || self.learned.contains_key(&addr)
     }
 
+    /// Whether `addr` is a configured or discovered relay (the pack's `networks.middleboxes`
+    /// and `nat_gateways`, `--discover`'s NAT gateways, load balancers, endpoints and
+    /// transit gateway attachments): what the user or AWS says is one, learned or not.
+    #[inline]
+    pub fn is_known(&self, addr: Addr) -> bool {
+        self.known.contains(addr)
+    }
+
     /// Whether `addr` is a relay for the internet: configured or discovered, or
     /// [`Middleboxes::fronts_internet`].
     #[inline]
