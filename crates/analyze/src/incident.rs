@@ -624,7 +624,7 @@ impl Grouper {
                 inc.incomplete = limited.contains(&inc.detector);
                 inc.first_seen_utc = format_rfc3339(inc.first_seen);
                 inc.last_seen_utc = format_rfc3339(inc.last_seen);
-                inc.title = title(&inc);
+                inc.title = title(&inc, &open.best.1);
                 inc.summary = summary(&inc, &open.best.1);
                 inc
             })
@@ -634,8 +634,10 @@ impl Grouper {
     }
 }
 
-/// `port scan from 203.0.113.5`, `ssh exposed on 10.0.1.10`.
-fn title(inc: &Incident) -> String {
+/// `port scan from 203.0.113.5`, `ssh exposed on 10.0.1.10`; `busiest` is the busiest
+/// window's summary (a log-health one names its status: SKIPDATA records are records lost,
+/// NODATA ones an interface with no traffic).
+fn title(inc: &Incident, busiest: &str) -> String {
     let s = inc.subject.label();
     let svc = inc
         .service
@@ -654,6 +656,7 @@ fn title(inc: &Incident) -> String {
             _ => format!("{svc} in clear text to {s}"),
         },
         "trust_zones" => format!("trust zone violation {s}"),
+        "log_health" if busiest.contains(" NODATA record") => format!("no traffic logged on {s}"),
         "log_health" => format!("log records missing on {s}"),
         other => format!("{other} {s}"),
     }
@@ -678,6 +681,15 @@ fn summary(inc: &Incident, busiest: &str) -> String {
             "{} targets{}",
             inc.targets.count_text(|n| n.to_string()),
             largest_window_note(&inc.targets)
+        ));
+    }
+    // The busiest window's summary counts its own sources (an exposure's "accepted from 3
+    // external sources"): the incident's may be more.
+    if inc.sources.count > 1 {
+        parts.push(format!(
+            "{} sources{}",
+            inc.sources.count_text(|n| n.to_string()),
+            largest_window_note(&inc.sources)
         ));
     }
     if inc.kind == "port_scan" && inc.ports.count > 1 {
