@@ -119,6 +119,28 @@ pub fn wrap(text: &str, width: usize, indent: usize) -> Vec<String> {
     lines
 }
 
+/// An incident's targets in `width`: too long, it loses its per-window notes first
+/// (`~811 targets/5m, port 445` → `~811 targets, port 445`: the port is what a cut lost).
+fn fit_targets(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut skipping = false;
+    for c in text.chars() {
+        match c {
+            '/' => skipping = true,
+            ',' | ' ' => {
+                skipping = false;
+                out.push(c);
+            }
+            _ if !skipping => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 fn incident_cells(r: &IncidentRow) -> Vec<String> {
     vec![
         r.severity.to_string(),
@@ -128,7 +150,7 @@ fn incident_cells(r: &IncidentRow) -> Vec<String> {
             Some(via) => fit(&format!("{} via {via}", r.subject), COLUMNS[2].1),
             None => r.subject.clone(),
         },
-        r.targets.clone(),
+        fit_targets(&r.targets, COLUMNS[3].1),
         r.seen.clone(),
         format!("{}×{}", r.windows, r.window_len),
         r.flows_h.clone(),
@@ -321,6 +343,28 @@ fn problems(out: &mut String, r: &Results) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_too_long_lose_their_window_notes_before_their_port() {
+        let w = COLUMNS[3].1;
+        assert_eq!(
+            fit_targets("~811 targets/5m, port 445", w),
+            "~811 targets, port 445"
+        );
+        assert_eq!(
+            fit_targets("~1.4k targets/10m, port 445", w),
+            "~1.4k targets, port 445"
+        );
+        // What fits stays as it is (the note says the count is one window's).
+        assert_eq!(
+            fit_targets("13 targets/5m, port 22", w),
+            "13 targets/5m, port 22"
+        );
+        assert_eq!(
+            fit_targets("22 ← 1.2k sources/1h", w),
+            "22 ← 1.2k sources/1h"
+        );
+    }
 
     #[test]
     fn columns_add_up_to_the_width() {
