@@ -99,6 +99,7 @@ impl Classifier {
             Field::PktDstAwsService,
             Field::FlowDirection,
             Field::TrafficPath,
+            Field::InstanceId,
         ];
         if self.zones_used {
             fields.extend([Field::VpcId, Field::SubnetId]);
@@ -163,6 +164,9 @@ pub struct Flow {
     /// `pkt-dst-aws-service` is one of [`crate::services::EXCLUDED_AWS_SERVICES`] (S3,
     /// DynamoDB).
     pub dst_aws_storage: bool,
+    /// The logged interface is requester-managed (`instance-id` `-`: a NAT gateway's, a load
+    /// balancer's, an endpoint's; see [`flowlog::FlowRecord::requester_managed`]).
+    pub managed_interface: bool,
     /// The logged interface.
     pub interface: Option<ShortId>,
     /// Source zone (when zones are in use).
@@ -429,6 +433,7 @@ impl Classifier {
             dst_aws_storage: r
                 .pkt_dst_aws_service
                 .is_some_and(|s| crate::services::EXCLUDED_AWS_SERVICES.contains(&s)),
+            managed_interface: r.requester_managed,
             interface: r.interface_id.map(ShortId::new),
             src_zone,
             dst_zone,

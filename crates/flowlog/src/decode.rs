@@ -216,7 +216,10 @@ pub(crate) fn store_wide<'a>(
         }
         F::VpcId => r.vpc_id = text(v)?,
         F::SubnetId => r.subnet_id = text(v)?,
-        F::InstanceId => r.instance_id = text(v)?,
+        F::InstanceId => {
+            r.instance_id = text(v)?;
+            r.requester_managed = r.instance_id.is_none();
+        }
         F::TcpFlags => {
             r.tcp_flags = match wide_int(v, rest, U16) {
                 Some(n) => Some(TcpFlags(n as u16)),

@@ -54,6 +54,10 @@ pub struct FlowRecord<'a> {
     pub subnet_id: Option<&'a str>,
     /// `instance-id`.
     pub instance_id: Option<&'a str>,
+    /// `instance-id` is `-` in a log that has the field: AWS's mark of a requester-managed
+    /// interface (a NAT gateway's, a load balancer's, an endpoint's; also an instance of
+    /// another account). False when the log has no `instance-id`.
+    pub requester_managed: bool,
     /// `tcp-flags`.
     pub tcp_flags: Option<TcpFlags>,
     /// `type`.

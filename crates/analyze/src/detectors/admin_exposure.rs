@@ -9,6 +9,11 @@
 //! A relay's interface (a NAT gateway: configured, discovered or learned from inner legs) has
 //! no security group and logs the internet's unsolicited SYNs as ACCEPT before dropping
 //! them, so a server that is a relay is only exposed when it answered (a SYN-ACK or data).
+//! So is a server whose own interface the log marks requester-managed (`instance-id` `-`:
+//! a NAT gateway that relayed nothing in the run is never learned, and gave one high
+//! finding per admin port its scanners tried); an instance's interface (`instance-id` set,
+//! or a log without the field) is exposed by an accepted SYN alone: its security group let
+//! it in.
 
 use super::{
     CloseCx, Detector, DetectorStats, Rule, Shared, Tally, approx, conn, set_hosts, set_port,
@@ -28,6 +33,8 @@ struct State {
     /// The server answered (a SYN-ACK or data from it, or a client record that carried
     /// data): more than an accepted SYN.
     answered: bool,
+    /// A record logged on the server's own interface said it is requester-managed.
+    managed: bool,
 }
 
 pub struct AdminExposure {
@@ -75,6 +82,8 @@ impl Detector for AdminExposure {
             s.tally.add_conn(f, &c, origin, self.rule.max_evidence);
             s.sources.insert(c.client);
             s.answered |= super::answered(f, &c);
+            // Not a relay's inner leg: there the interface is the relay's, not the server's.
+            s.managed |= f.managed_interface && f.leg == crate::middlebox::Leg::Direct;
         }
     }
 
@@ -88,7 +97,7 @@ impl Detector for AdminExposure {
         self.state.close(watermark, |start, map| {
             for ((dst, proto, port), s) in map {
                 let (n, exact) = s.sources.count();
-                if n < min || (!s.answered && cx.relays.is_relay(dst)) {
+                if n < min || (!s.answered && (s.managed || cx.relays.is_relay(dst))) {
                     continue;
                 }
                 let protocol = (proto != 0).then_some(proto);

@@ -3,9 +3,10 @@
 //! (our client of a public server). Matched on the connection's service port (the record's
 //! initiator decides which side is the server), so a client's records and the server's
 //! replies count under one key. One finding per (client, server, protocol, port) and
-//! window; `ours` names our side. A relay server (a NAT gateway's interface) counts only
-//! when it answered, as for admin-port exposure, and so does a public server our client
-//! reached (an unanswered SYN is a probe, not cleartext use).
+//! window; `ours` names our side. A relay server (a NAT gateway's interface) or one whose
+//! interface the log marks requester-managed counts only when it answered, as for
+//! admin-port exposure, and so does a public server our client reached (an unanswered SYN
+//! is a probe, not cleartext use).
 
 use super::{CloseCx, Detector, DetectorStats, Rule, Shared, Tally, conn, set_port};
 use crate::addr::Addr;
@@ -15,8 +16,9 @@ use crate::flow::Flow;
 use crate::services::{ServiceSet, protocol_name};
 use crate::window::Windowed;
 
-/// Counts of one connection, whether our side is the server, whether the server answered.
-type State = (Tally, bool, bool);
+/// Counts of one connection, whether our side is the server, whether the server answered,
+/// whether a record on the server's own interface said it is requester-managed.
+type State = (Tally, bool, bool, bool);
 
 pub struct InsecureProtocol {
     rule: Rule,
@@ -58,13 +60,14 @@ impl Detector for InsecureProtocol {
         }
         let key = (c.client, c.server, c.proto, c.port);
         let server_ours = c.server_class != Class::Public;
-        if let Some((_, (tally, _, answered))) = self
+        if let Some((_, (tally, _, answered, managed))) = self
             .state
-            .slot(t, key, || (Tally::default(), server_ours, false))
+            .slot(t, key, || (Tally::default(), server_ours, false, false))
         {
             tally.add_conn(f, &c, origin, self.rule.max_evidence);
             // A reset from a closed port is a refusal, not an answer.
             *answered |= super::answered(f, &c) && !super::probing::refused(f);
+            *managed |= f.managed_interface && f.leg == crate::middlebox::Leg::Direct;
         }
     }
 
@@ -76,12 +79,12 @@ impl Detector for InsecureProtocol {
         let (rule, services) = (&self.rule, &self.services);
         let mut made = 0;
         self.state.close(watermark, |start, map| {
-            for ((src, dst, proto, port), (tally, server_ours, answered)) in map {
+            for ((src, dst, proto, port), (tally, server_ours, answered, managed)) in map {
                 // A relay's interface logs unsolicited SYNs as ACCEPT (see admin_exposure),
                 // and our client's ACCEPTed SYNs to a public server say only that egress
                 // allowed them (a port scan's probes): cleartext was spoken only if the
                 // server answered.
-                if !answered && (!server_ours || cx.relays.is_relay(dst)) {
+                if !answered && (!server_ours || managed || cx.relays.is_relay(dst)) {
                     continue;
                 }
                 let protocol = (proto != 0).then_some(proto);
