@@ -68,7 +68,8 @@
 //! and incidents say what decided (`decided_by`). Port scans and host sweeps count probes that
 //! were not answered (internal clients) or not served data (public clients), so client tiers,
 //! monitoring scrapes and health checks are not sweeps; a public client whose probes reached
-//! `escalate_accepted` targets (accepted or answered; relays left out) is raised one severity
+//! `escalate_accepted` targets (accepted or answered; relays and `escalate_ignore` ports left
+//! out) is raised one severity
 //! level (see `detectors::probing`).
 //!
 //! # Windows and memory

@@ -137,9 +137,12 @@ impl Detector for HostSweep {
             (&self.rule, self.min_hosts, self.probes_only, &self.probing);
         let mut made = 0;
         self.state.close(watermark, |start, (src, proto, port), s| {
+            let web = probing
+                .escalate_ignore
+                .contains((proto != 0).then_some(proto), port);
             let Some(v) =
                 probing::judge(&s, min, probes_only, probing, rule.severity, |a: &Addr| {
-                    cx.relays.is_relay(*a)
+                    web || cx.relays.is_relay(*a)
                 })
             else {
                 return;

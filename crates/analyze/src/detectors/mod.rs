@@ -498,7 +498,7 @@ pub fn build(pack: &RulePack, cx: &Classifier) -> (Vec<AnyDetector>, Shared) {
                         *min_ports,
                         *probes_only,
                         *sources,
-                        *probing,
+                        probing.clone(),
                         answers,
                     ))
                 }
@@ -514,7 +514,7 @@ pub fn build(pack: &RulePack, cx: &Classifier) -> (Vec<AnyDetector>, Shared) {
                         *min_hosts,
                         *probes_only,
                         *sources,
-                        *probing,
+                        probing.clone(),
                         answers,
                     ))
                 }

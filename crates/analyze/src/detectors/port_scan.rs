@@ -120,8 +120,14 @@ impl Detector for PortScan {
         let mut made = 0;
         self.state.close(watermark, |start, (src, dst), s| {
             let relay_dst = cx.relays.is_relay(dst);
-            let Some(mut v) =
-                probing::judge(&s, min, probes_only, probing, rule.severity, |_| false)
+            // The target is (protocol << 16 | port).
+            let ignored = |p: &u32| {
+                let proto = (*p >> 16) as u8;
+                probing
+                    .escalate_ignore
+                    .contains((proto != 0).then_some(proto), *p as u16)
+            };
+            let Some(mut v) = probing::judge(&s, min, probes_only, probing, rule.severity, ignored)
             else {
                 return;
             };

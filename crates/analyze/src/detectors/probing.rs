@@ -28,7 +28,8 @@
 //! finding is raised one severity level when its probes reached at least `escalate_accepted`
 //! targets: ACCEPTed by the target's security group (the internet can reach it on that port)
 //! or answered. Relays (NAT gateways, which log unsolicited SYNs as ACCEPT and drop them) do
-//! not count as reached. With `probes_only: false` every client record
+//! not count as reached, nor do the ports of `escalate_ignore` (the default pack's `web`:
+//! a scanner that finds a public web host's 80 and 443 open found what it serves everyone). With `probes_only: false` every client record
 //! counts and the serving test is off.
 
 use std::collections::VecDeque;
@@ -435,7 +436,7 @@ pub fn judge<T: Countable + Default>(
     probes_only: bool,
     probing: &Probing,
     severity: Severity,
-    is_relay: impl Fn(&T) -> bool,
+    not_reached: impl Fn(&T) -> bool,
 ) -> Option<Verdict> {
     let (touched, t_exact) = s.targets.count(TOUCHED);
     let (answered, a_exact) = s.targets.count(ANSWERED);
@@ -455,15 +456,17 @@ pub fn judge<T: Countable + Default>(
     if probes_only && served * 100 > (100 - probing.min_probe_share.min(100)) * (touched + held) {
         return None;
     }
-    // A relay (a NAT gateway's interface) logs unsolicited SYNs as ACCEPT: not reached.
+    // Targets whose acceptance says nothing do not count as reached (`not_reached`): a
+    // relay (a NAT gateway's interface logs unsolicited SYNs as ACCEPT), and the ports of
+    // `escalate_ignore` (a public web host serves 80 and 443 to every scanner).
     let (reached, _) = s.targets.count(ACCEPTED);
-    let relays = s
+    let ignored = s
         .targets
         .sample(ACCEPTED)
         .iter()
-        .filter(|t| is_relay(t))
+        .filter(|t| not_reached(t))
         .count() as u64;
-    let accepted = reached.saturating_sub(relays);
+    let accepted = reached.saturating_sub(ignored);
     let escalate =
         s.public && probing.escalate_accepted > 0 && accepted >= probing.escalate_accepted;
     Some(Verdict {

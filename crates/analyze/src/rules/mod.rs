@@ -62,14 +62,18 @@ impl fmt::Display for RuleError {
 impl std::error::Error for RuleError {}
 
 /// What tells a scan or sweep (probing) from a client using a service (serving): pack keys
-/// `min_probe_share` (percent) and `escalate_accepted` of `port_scan` and `host_sweep`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `min_probe_share` (percent), `escalate_accepted` and `escalate_ignore` of `port_scan`
+/// and `host_sweep`.
+#[derive(Clone, Debug)]
 pub struct Probing {
     /// Fire only when at most `100 - min_probe_share` percent of the targets served data.
     pub min_probe_share: u64,
     /// Raise the severity one level when a public client's probes reached (were accepted by,
     /// or answered by) at least this many targets (0: never).
     pub escalate_accepted: u64,
+    /// Services whose ports a probe reaching does not count toward `escalate_accepted`
+    /// (the pack's default: `web`, ports a public host serves to everyone by design).
+    pub escalate_ignore: crate::services::ServiceSet,
 }
 
 impl Default for Probing {
@@ -77,6 +81,7 @@ impl Default for Probing {
         Probing {
             min_probe_share: 80,
             escalate_accepted: 3,
+            escalate_ignore: crate::services::ServiceSet::default(),
         }
     }
 }

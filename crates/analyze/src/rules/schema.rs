@@ -49,6 +49,7 @@ const KIND_KEYS: &[(&str, &[&str], &[&str])] = &[
             "sources",
             "min_probe_share",
             "escalate_accepted",
+            "escalate_ignore",
         ],
         &["min_ports"],
     ),
@@ -59,6 +60,7 @@ const KIND_KEYS: &[(&str, &[&str], &[&str])] = &[
             "sources",
             "min_probe_share",
             "escalate_accepted",
+            "escalate_ignore",
         ],
         &["min_hosts"],
     ),
@@ -789,6 +791,14 @@ fn detector(c: &mut Checker<'_>, v: &Value, p: &Path, pack: &RulePack) -> Option
                 0,
                 1_000_000,
             )?;
+        }
+        if let Some(v) = find("escalate_ignore") {
+            out.escalate_ignore = ServiceSet::new(service_refs(
+                c,
+                v,
+                &p.key("escalate_ignore"),
+                &pack.services,
+            )?);
         }
         Some(out)
     };
