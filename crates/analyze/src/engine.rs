@@ -207,18 +207,23 @@ fn late_before(closed_at: u64, sizes: &[u64]) -> u64 {
 ///
 /// Asked when windows close, so relays learned from any record of the window count.
 fn blames_relay(f: &Finding, relays: &Middleboxes, nets: &crate::addr::Networks) -> bool {
-    let known = |ip: Option<std::net::IpAddr>| ip.is_some_and(|ip| relays.is_known(Addr::new(ip)));
-    match f.kind {
-        "port_scan" | "host_sweep" | "reject_burst" | "lateral_movement" | "insecure_protocol"
-        | "trust_zones" | "exfiltration" => {
-            (f.kind != "exfiltration" && known(f.src))
-                || (f
-                    .src
-                    .is_some_and(|ip| relays.fronts_internet(Addr::new(ip)))
-                    && f.dst.is_none_or(|ip| !nets.is_internal(Addr::new(ip))))
-        }
-        _ => false,
-    }
+    let client_side = matches!(
+        f.kind,
+        "port_scan"
+            | "host_sweep"
+            | "reject_burst"
+            | "lateral_movement"
+            | "insecure_protocol"
+            | "trust_zones"
+            | "exfiltration"
+    );
+    let Some(src) = f.src.map(Addr::new) else {
+        return false;
+    };
+    client_side
+        && ((f.kind != "exfiltration" && relays.is_known(src))
+            || (relays.fronts_internet(src)
+                && f.dst.is_none_or(|ip| !nets.is_internal(Addr::new(ip)))))
 }
 
 /// The streaming detection engine for one rule pack: a [`Front`] (counting: the dedupe,

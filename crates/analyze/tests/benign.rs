@@ -11,14 +11,12 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Read;
 use std::process::Command;
 
 mod common;
 
-use common::{layered_pack, objects_in_order};
-use flowkeeper_analyze::{Engine, Grouper, Origin, Severity};
-use flowlog::S3TextFile;
+use common::{each_record, layered_pack, objects_in_order};
+use flowkeeper_analyze::{Engine, Grouper, Severity};
 
 /// At most this many medium findings on benign traffic.
 const MAX_MEDIUM: usize = 5;
@@ -66,18 +64,10 @@ fn benign_corpus(extra: &[&str], objects_expected: usize) {
     let pack = layered_pack(dir, &["networks.yaml"]);
     let mut engine = Engine::new(&pack);
     let mut records = 0u64;
-    for (source, path) in objects.iter().enumerate() {
-        let mut text = String::new();
-        flate2::read::GzDecoder::new(fs::File::open(path).unwrap())
-            .read_to_string(&mut text)
-            .unwrap();
-        let file = S3TextFile::parse(&text).unwrap();
-        for (line, record) in file.records() {
-            let record = record.unwrap_or_else(|e| panic!("{}:{line}: {e}", path.display()));
-            engine.observe(&record, Origin::new(source as u32, line as u64));
-            records += 1;
-        }
-    }
+    each_record(dir, |origin, record| {
+        engine.observe(record, origin);
+        records += 1;
+    });
     // With 10-minute aggregation records are also cut at their interface's own interval
     // boundaries, so there are a few more than asked for: planted.json counts them.
     let planted: serde_json::Value =

@@ -11,7 +11,7 @@ use std::process::Command;
 
 mod common;
 
-use common::{files, layered_pack, objects_in_order};
+use common::{each_record, files, gunzip, layered_pack, objects_in_order};
 use flowkeeper_analyze::{Engine, Finding, Origin, PackSource, RulePack, Severity};
 use flowlog::S3TextFile;
 use serde_json::Value;
@@ -226,10 +226,7 @@ fn version_2_output_decodes() {
             key.contains("/2027/01/01/") && key.contains("_20270101T0000Z_"),
             "{key}"
         );
-        let mut text = String::new();
-        flate2::read::GzDecoder::new(fs::File::open(p).unwrap())
-            .read_to_string(&mut text)
-            .unwrap();
+        let text = gunzip(p);
         let file = S3TextFile::parse(&text).unwrap();
         assert!(file.schema().is_default_v2());
         for (line, r) in file.records() {
@@ -296,14 +293,6 @@ fn generate2(dir: &Path, extra: &[&str]) {
         .status()
         .expect("run flowgen");
     assert!(status.success(), "flowgen --realism 2 {extra:?} failed");
-}
-
-fn gunzip(p: &Path) -> String {
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(fs::File::open(p).unwrap())
-        .read_to_string(&mut text)
-        .unwrap();
-    text
 }
 
 /// Field values of a v5 line by header name.
@@ -613,20 +602,9 @@ fn planted_attacks_found(extra: &[&str]) {
 fn flows_of(dir: &Path, engine: &Engine) -> Vec<(flowkeeper_analyze::Flow, Origin)> {
     let cx = engine.classifier();
     let mut out = Vec::new();
-    for (source, path) in objects_in_order(dir).iter().enumerate() {
-        let mut text = String::new();
-        flate2::read::GzDecoder::new(fs::File::open(path).unwrap())
-            .read_to_string(&mut text)
-            .unwrap();
-        let file = S3TextFile::parse(&text).unwrap();
-        for (line, record) in file.records() {
-            let record = record.unwrap();
-            out.push((
-                cx.classify(&record),
-                Origin::new(source as u32, line as u64),
-            ));
-        }
-    }
+    each_record(dir, |origin, record| {
+        out.push((cx.classify(record), origin))
+    });
     out
 }
 

@@ -82,8 +82,7 @@ impl Detector for AdminExposure {
             s.tally.add_conn(f, &c, origin, self.rule.max_evidence);
             s.sources.insert(c.client);
             s.answered |= super::answered(f, &c);
-            // Not a relay's inner leg: there the interface is the relay's, not the server's.
-            s.managed |= f.managed_interface && f.leg == crate::middlebox::Leg::Direct;
+            s.managed |= super::managed_server_interface(f);
         }
     }
 

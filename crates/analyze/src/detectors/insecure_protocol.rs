@@ -67,7 +67,7 @@ impl Detector for InsecureProtocol {
             tally.add_conn(f, &c, origin, self.rule.max_evidence);
             // A reset from a closed port is a refusal, not an answer.
             *answered |= super::answered(f, &c) && !super::probing::refused(f);
-            *managed |= f.managed_interface && f.leg == crate::middlebox::Leg::Direct;
+            *managed |= super::managed_server_interface(f);
         }
     }
 

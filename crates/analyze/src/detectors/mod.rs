@@ -261,6 +261,14 @@ pub fn answered(f: &Flow, c: &Conn) -> bool {
     }
 }
 
+/// Whether a record says its server's own interface is requester-managed (`instance-id`
+/// `-`: a NAT gateway's, a load balancer's): logged on a requester-managed interface, and not
+/// a relay's inner leg (whose interface is the relay's, not the server's).
+#[inline]
+pub fn managed_server_interface(f: &Flow) -> bool {
+    f.managed_interface && f.leg == crate::middlebox::Leg::Direct
+}
+
 /// The connection of a probe-counting detector (port scans, host sweeps): like [`conn`],
 /// but a REJECTed record whose initiator nothing decided is taken as sent by its source
 /// (the sender of refused packets; a reply a network ACL dropped is usually decided by its

@@ -2,9 +2,11 @@
 //! (as `analyze` reads them), and the default pack with flowgen's layers over it.
 
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use flowkeeper_analyze::{PackSource, RulePack};
+use flowkeeper_analyze::{Origin, PackSource, RulePack};
+use flowlog::{FlowRecord, S3TextFile};
 
 /// Every file under `dir`, sorted.
 pub fn files(dir: &Path) -> Vec<PathBuf> {
@@ -39,6 +41,31 @@ pub fn objects_in_order(dir: &Path) -> Vec<PathBuf> {
         .collect();
     objects.sort_by_key(|p| (delivered(p), p.clone()));
     objects
+}
+
+/// A gzip file's text.
+// Not every test crate that includes this module reads objects itself.
+#[allow(dead_code)]
+pub fn gunzip(p: &Path) -> String {
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(fs::File::open(p).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+/// Calls `f` with every record of every object of `dir`, in the order `analyze` takes them,
+/// and its origin (object index, line); a line that does not decode panics naming it.
+#[allow(dead_code)]
+pub fn each_record(dir: &Path, mut f: impl FnMut(Origin, &FlowRecord<'_>)) {
+    for (source, path) in objects_in_order(dir).iter().enumerate() {
+        let text = gunzip(path);
+        let file = S3TextFile::parse(&text).unwrap();
+        for (line, record) in file.records() {
+            let record = record.unwrap_or_else(|e| panic!("{}:{line}: {e}", path.display()));
+            f(Origin::new(source as u32, line as u64), &record);
+        }
+    }
 }
 
 /// The default pack with the files `layers` of `dir` (flowgen's `zones.yaml`,
