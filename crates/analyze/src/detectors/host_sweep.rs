@@ -6,7 +6,7 @@
 
 use super::probe_state::ProbeState;
 use super::probing::{self, Probed, Role};
-use super::targets::{ACCEPTED, TOUCHED};
+use super::targets::TOUCHED;
 use super::{
     CloseCx, Detector, DetectorStats, Rule, Shared, approx, in_scope, set_hosts, set_port,
 };
@@ -106,7 +106,7 @@ impl Detector for HostSweep {
                 });
                 if let Some(s) = slot {
                     s.tally.add_conn(f, &c, origin, self.rule.max_evidence);
-                    let accepted = if f.accepted() { ACCEPTED } else { 0 };
+                    let accepted = probing::accepted_by_target(f);
                     s.targets
                         .add(c.server, TOUCHED | accepted | probing::learned(seen));
                 }

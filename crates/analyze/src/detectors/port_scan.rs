@@ -6,7 +6,7 @@
 use super::host_sweep::answered_note;
 use super::probe_state::ProbeState;
 use super::probing::{self, Probed, Role};
-use super::targets::{ACCEPTED, TOUCHED};
+use super::targets::TOUCHED;
 use super::{CloseCx, Detector, DetectorStats, Rule, Shared, approx, in_scope};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
@@ -88,7 +88,7 @@ impl Detector for PortScan {
                 });
                 if let Some(s) = slot {
                     s.tally.add_conn(f, &c, origin, self.rule.max_evidence);
-                    let accepted = if f.accepted() { ACCEPTED } else { 0 };
+                    let accepted = probing::accepted_by_target(f);
                     s.targets
                         .add(port, TOUCHED | accepted | probing::learned(seen));
                 }

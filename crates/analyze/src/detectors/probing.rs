@@ -26,8 +26,8 @@
 //! It fires when that count reaches the rule's minimum and at most
 //! `100 − min_probe_share` percent of the targets touched served data. A public client's
 //! finding is raised one severity level when its probes reached at least `escalate_accepted`
-//! targets: ACCEPTed by the target's security group (the internet can reach it on that port)
-//! or answered. Relays (NAT gateways, which log unsolicited SYNs as ACCEPT and drop them) do
+//! targets: ACCEPTed by the target's security group (the internet can reach it on that port;
+//! a sender's own egress ACCEPT does not count, see [`accepted_by_target`]) or answered. Relays (NAT gateways, which log unsolicited SYNs as ACCEPT and drop them) do
 //! not count as reached, nor do the ports of `escalate_ignore` (the default pack's `web`:
 //! a scanner that finds a public web host's 80 and 443 open found what it serves everyone). With `probes_only: false` every client record
 //! counts and the serving test is off.
@@ -347,6 +347,16 @@ pub struct Probed<T: Countable + Default> {
     pub held: u32,
     /// Whether the client is public.
     pub public: bool,
+}
+
+/// [`ACCEPTED`] when a probe record says the target's side let it in: ACCEPT logged on
+/// ingress (or in a log without `flow-direction`). The sender's own egress ACCEPT says
+/// only that its security group let it out: the address may not exist, or its security
+/// group may REJECT it (that record is then a separate one); an answer still counts.
+#[inline]
+pub fn accepted_by_target(f: &Flow) -> u8 {
+    let egress = f.direction == Some(flowlog::FlowDirection::Egress);
+    if f.accepted() && !egress { ACCEPTED } else { 0 }
 }
 
 /// The sets a target joins from what the answer filters (or a reply) say about it.
