@@ -13,10 +13,13 @@
 //! 10 minutes at the other about twice). Counting one end whole is exact.
 //!
 //! Only records that can have a twin are held (*candidates*): both peers internal (ours or
-//! private), an inner leg, or a record from an internal source to a public peer that may be
+//! private), an inner leg, a record from an internal source to a public peer that may be
 //! the instance side of a NAT-relayed flow (egress routed inside the VPC, `traffic-path` 1,
-//! or a log without `traffic-path`, where that cannot be told). Other internet-facing
-//! records are looked up (a held inner leg finds its instance twin) but never held, so
+//! or a log without `traffic-path`, where that cannot be told), or a public server's reply
+//! to an internal client (the initiator is the destination; not egress), which may be the
+//! instance side of a download through a NAT read before the NAT's inner leg. Other
+//! internet-facing records (a scanner's probes, an internet client's requests to our
+//! servers) are looked up (a held inner leg finds its instance twin) but never held, so
 //! internet noise costs no memory.
 //!
 //! Alive: an entry remembers its owner and the latest time any end of the flow was seen. A
@@ -39,9 +42,11 @@
 //! fingerprints (a false match between two live flows has probability about n²/2⁶⁵),
 //! interfaces 32 bits.
 //!
-//! What can still count twice: a reply logged on the instance before its relay's inner leg
-//! (the internet-facing reply is not held), a flow whose ends are further apart than the
-//! horizon, and twins refused while full. What can join two different flows: the same peers
+//! What can still count twice: a reply whose client side nothing in the record tells (no
+//! SYN in `tcp-flags`, and the ports do not decide: see `initiator`) logged on the instance before its
+//! relay's inner leg, a flow whose ends are further apart than the horizon, and twins
+//! refused while full. A NAT's public side (its outer leg) is a separate 5-tuple; the
+//! engine counts it as a relay view, not here. What can join two different flows: the same peers
 //! 5-tuple on two interfaces within the horizon (in practice only the two ends of one flow:
 //! the source address and port are one host's, unless two VPCs reuse one address range).
 
@@ -50,6 +55,7 @@ use std::hash::BuildHasher;
 use flowlog::{FlowDirection, TrafficPath};
 
 use crate::flow::Flow;
+use crate::initiator::Initiator;
 use crate::middlebox::Leg;
 use crate::rules::Settings;
 use crate::sketch::{FastMap, fast_map};
@@ -152,6 +158,9 @@ impl Dedupe {
             || (f.src_internal
                 && f.direction != Some(FlowDirection::Ingress)
                 && matches!(f.path, Some(TrafficPath::SameVpc) | None))
+            || (f.dst_internal
+                && f.initiator == Initiator::Dst
+                && f.direction != Some(FlowDirection::Egress))
     }
 
     fn rotate(&mut self, time: u64) {

@@ -7,9 +7,11 @@
 //! threads use to turn decoded records into [`Flow`]s, which the engine then takes with
 //! [`Engine::observe_flow`] (decoding and classifying in parallel, detecting in order).
 //! So is the engine itself: [`Engine::split`] gives its counting half ([`Front`]: the
-//! dedupe and the reports, which decide a [`Verdict`] per record) and its detecting half
-//! ([`Back`]: relays, detectors, windows), for two threads that take the same records in
-//! the same order; the results are those of one thread calling [`Engine::observe_flow`].
+//! dedupe, the relay views and the reports, which decide a [`Verdict`] per record; it learns
+//! relays from inner legs itself, in the same order as the detecting half) and its
+//! detecting half ([`Back`]: relays, detectors, windows), for two threads that take the same
+//! records in the same order; the results are those of one thread calling
+//! [`Engine::observe_flow`].
 //!
 //! Per record the engine does a fixed amount of work: one classification, one dedupe lookup,
 //! a few sketch updates and one keyed lookup per interested detector. Keys are fixed-size, so
@@ -239,6 +241,10 @@ pub struct Engine {
 pub enum Verdict {
     /// The dropped twin of a double-ended flow: not counted, not detected on.
     Twin,
+    /// A NAT's public side of a connection it relays ([`Middleboxes::relay_view`]): the
+    /// traffic its inner leg carries, so not counted in the reports; the detectors see it
+    /// (they know relays and do not blame them).
+    Relayed,
     /// Counted in the reports, but without a time (detectors need one).
     Untimed,
     /// Counted, and every detector sees it.
@@ -248,14 +254,22 @@ pub enum Verdict {
 impl Verdict {
     /// Whether the reports counted the record (what callers keeping their own views count).
     pub fn counted(self) -> bool {
-        self != Verdict::Twin
+        matches!(self, Verdict::Counted | Verdict::Untimed)
+    }
+
+    /// Whether the detectors see the record (when it has a time).
+    pub fn detected(self) -> bool {
+        matches!(self, Verdict::Counted | Verdict::Relayed)
     }
 }
 
-/// The counting half of the [`Engine`]: record counts, the double-ended dedupe and the
-/// traffic reports. It decides, per record, what the [`Back`] does with it.
+/// The counting half of the [`Engine`]: record counts, the double-ended dedupe, relay views
+/// (a NAT's outer legs, [`Middleboxes::relay_view`]) and the traffic reports. It decides, per record, what the [`Back`] does with it.
 pub struct Front {
     dedupe: Option<Dedupe>,
+    /// This half's own copy of the relays, learned in the same order as the [`Back`]'s, to
+    /// tell relay views.
+    relays: Middleboxes,
     reports: ReportBuilder,
     records: u64,
     untimed: u64,
@@ -267,6 +281,11 @@ impl Front {
     pub fn observe(&mut self, flow: &Flow) -> Verdict {
         self.records += 1;
         self.reports.seen();
+        self.relays.learn(flow);
+        if self.relays.relay_view(flow) {
+            self.reports.relayed();
+            return Verdict::Relayed;
+        }
         if let Some(d) = &mut self.dedupe
             && d.is_twin(flow)
         {
@@ -322,7 +341,9 @@ impl Engine {
         let mut known = crate::addr::CidrSet::default();
         known.extend(cx.networks.middleboxes().blocks().iter().copied());
         known.extend(cx.networks.nat_gateways().blocks().iter().copied());
+        let relays = Middleboxes::new(known).with_nat_gateways(cx.networks.nat_gateways().clone());
         let front = Front {
+            relays: relays.clone(),
             dedupe: pack
                 .settings
                 .dedupe
@@ -335,7 +356,7 @@ impl Engine {
             cx,
             detectors,
             shared,
-            relays: Middleboxes::new(known),
+            relays,
             closed_at: None,
             late_before: 0,
             late: 0,
@@ -442,11 +463,12 @@ impl Engine {
 impl Back {
     /// Takes one record with the [`Front`]'s verdict on it: every record teaches relays
     /// (an inner leg is usually a dropped twin, but it is what teaches the relay's
-    /// address); counted records with a time go to every detector and move the watermark.
+    /// address); counted records and relay views with a time go to every detector and move
+    /// the watermark.
     #[inline]
     pub fn observe(&mut self, flow: &Flow, origin: Origin, verdict: Verdict) {
         self.relays.learn(flow);
-        if verdict != Verdict::Counted {
+        if !verdict.detected() {
             return;
         }
         let Some(t) = flow.time else {

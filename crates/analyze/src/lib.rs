@@ -126,6 +126,9 @@
 //!   with probability ≤ 1.8% (the `error` field); `top_exact` when nothing is inflated.
 //! - Per-port traffic: exact for the first `reports.max_ports` ports, the rest in one bucket.
 //! - Double-ended dedupe: see `dedupe` (the first interface a flow is seen on owns it).
+//!   A NAT's outer legs are relay views, not counted in the reports
+//!   ([`Middleboxes::relay_view`](middlebox::Middleboxes::relay_view)); one read before the
+//!   first inner leg through an undeclared NAT taught the relay is still counted.
 //! - Capped keys: when a detector's cap is reached new keys are refused (a [`Limit`]), so a
 //!   finding can be missed on adversarial cardinality; existing keys keep counting.
 //! - Incident sets: exact up to 32 members over all windows, then a lower bound (`≥`), or an

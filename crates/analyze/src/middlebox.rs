@@ -77,6 +77,8 @@ pub struct Middleboxes {
     /// Each learned relay: whether an inner leg through it had it stand for a public peer
     /// (see [`Middleboxes::fronts_internet`]).
     learned: FastMap<Addr, bool>,
+    /// The configured and discovered NAT gateways (within `known`).
+    nats: CidrSet,
     /// Learned addresses not kept because [`Middleboxes::CAP`] was reached.
     pub refused: u64,
 }
@@ -90,6 +92,7 @@ impl Middleboxes {
         Middleboxes {
             known,
             learned: fast_map(),
+            nats: CidrSet::default(),
             refused: 0,
         }
     }
@@ -154,6 +157,45 @@ impl Middleboxes {
     /// Learned relay addresses.
     pub fn learned(&self) -> usize {
         self.learned.len()
+    }
+
+    /// Marks the configured and discovered NAT gateways among the known relays (for
+    /// [`Middleboxes::relay_view`]).
+    pub fn with_nat_gateways(mut self, nats: CidrSet) -> Middleboxes {
+        self.nats = nats;
+        self
+    }
+
+    /// Whether a record is a NAT's public side of a connection it relays (its *outer leg*,
+    /// `10.0.0.220 → 203.0.113.5`): the same traffic its inner leg carries under the real
+    /// source, logged on the same interface, so counting it as well counts the bytes twice
+    /// (a third time when the instance's interface is logged). The relay is the record's
+    /// one internal end: a configured or discovered NAT gateway, or a relay learned from
+    /// inner legs standing for public peers ([`Middleboxes::fronts_internet`]; an outer
+    /// leg read before the first such inner leg is still counted). A NAT gateway opens its
+    /// connections from ports 1024-65535, so a TCP/UDP record with the relay's port below
+    /// 1024 is an unsolicited packet to it (a scan), not a view.
+    #[inline]
+    pub fn relay_view(&self, f: &Flow) -> bool {
+        if f.leg == Leg::Inner || f.src_internal == f.dst_internal {
+            return false;
+        }
+        if self.nats.is_empty() && self.learned.is_empty() {
+            return false;
+        }
+        let Some((src, dst)) = f.addrs else {
+            return false;
+        };
+        let (relay, port) = if f.src_internal {
+            (src, f.sport)
+        } else {
+            (dst, f.dport)
+        };
+        let tcp_udp = matches!(f.protocol, Some(6 | 17)) && f.ported;
+        if tcp_udp && port < 1024 {
+            return false;
+        }
+        self.nats.contains(relay) || self.fronts_internet(relay)
     }
 }
 

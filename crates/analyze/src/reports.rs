@@ -1,6 +1,11 @@
 //! Traffic reports alongside the findings: totals (records, accepted/rejected flows, packets
-//! and bytes, NODATA/SKIPDATA, duplicates), top talkers by bytes (sources, destinations,
-//! pairs) and per-port traffic.
+//! and bytes, NODATA/SKIPDATA, duplicates, relay views), top talkers by bytes (sources,
+//! destinations, pairs) and per-port traffic.
+//!
+//! What is counted is what the engine's counting half passes: one end of a double-ended
+//! flow (`dedupe`), and no NAT outer legs (`Middleboxes::relay_view`). Top talkers name the
+//! real endpoints (`pkt-srcaddr`/`pkt-dstaddr`), so a download through a NAT gateway is the
+//! internet server → instance whether the instance's or the NAT's record was counted.
 //!
 //! Approximations: top talkers come from Count-Min sketches (2 × 8192 counters each) with the
 //! `reports.top_capacity` largest candidates kept: bytes are never undercounted and, with
@@ -49,6 +54,9 @@ pub struct Totals {
     pub records: u64,
     /// Second ends of double-ended flows, not counted anywhere else.
     pub duplicates: u64,
+    /// NAT gateways' public sides of the connections they relay (outer legs), not counted
+    /// anywhere else: their inner legs carry the same traffic under the real source.
+    pub relayed: u64,
     /// Accepted records.
     pub accepted: Traffic,
     /// Rejected records.
@@ -231,6 +239,12 @@ impl ReportBuilder {
         self.totals.duplicates += 1;
     }
 
+    /// Counts a relay view (a NAT's outer leg), not counted otherwise.
+    #[inline]
+    pub fn relayed(&mut self) {
+        self.totals.relayed += 1;
+    }
+
     /// Counts a record (after dedupe).
     #[inline]
     pub fn observe(&mut self, f: &Flow) {
@@ -254,7 +268,9 @@ impl ReportBuilder {
         } else {
             t.no_action.add(f);
         }
-        let Some((src, dst)) = f.addrs else {
+        // The real endpoints (`pkt-srcaddr`/`pkt-dstaddr`): a relayed flow is named by its
+        // peers whichever interface's record was counted, not by the relay's address.
+        let Some((src, dst)) = f.peers else {
             return;
         };
         if f.bytes > 0 {

@@ -216,6 +216,8 @@ fn totals(r: &Row<'_>) -> Result<Totals, RowError> {
     Ok(Totals {
         records: r.u64("records")?,
         duplicates: r.u64("duplicates")?,
+        // The SQL names no relays (the pkt-address rules are not translated: README).
+        relayed: 0,
         accepted: r.traffic("accepted")?,
         rejected: r.traffic("rejected")?,
         no_action: r.traffic("no_action")?,
