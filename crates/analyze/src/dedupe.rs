@@ -43,11 +43,11 @@
 //! interfaces 32 bits.
 //!
 //! What can still count twice: a reply whose client side nothing in the record tells (no
-//! SYN in `tcp-flags`, and the ports do not decide: see `initiator`) logged on the instance before its
-//! relay's inner leg, a flow whose ends are further apart than the horizon, and twins
-//! refused while full. A NAT's public side (its outer leg) is a separate 5-tuple; the
-//! engine counts it as a relay view, not here. What can join two different flows: the same peers
-//! 5-tuple on two interfaces within the horizon (in practice only the two ends of one flow:
+//! SYN in `tcp-flags`, and the ports do not decide: see `initiator`) logged on the instance
+//! before its relay's inner leg, a flow whose ends are further apart than the horizon, and
+//! twins refused while full. A NAT's public side (its outer leg) is a separate 5-tuple; the
+//! engine counts it as a relay view, not here. What can join two different flows: the same
+//! peers 5-tuple on two interfaces within the horizon (in practice only the two ends of one flow:
 //! the source address and port are one host's, unless two VPCs reuse one address range).
 
 use std::hash::BuildHasher;

@@ -264,7 +264,8 @@ impl Verdict {
 }
 
 /// The counting half of the [`Engine`]: record counts, the double-ended dedupe, relay views
-/// (a NAT's outer legs, [`Middleboxes::relay_view`]) and the traffic reports. It decides, per record, what the [`Back`] does with it.
+/// (a NAT's outer legs, [`Middleboxes::relay_view`]) and the traffic reports. It decides,
+/// per record, what the [`Back`] does with it.
 pub struct Front {
     dedupe: Option<Dedupe>,
     /// This half's own copy of the relays, learned in the same order as the [`Back`]'s, to

@@ -229,7 +229,9 @@ fn legs(
     let (nat_src, nat_dst) = (nats.contains(a.0), nats.contains(a.1));
     // A NAT gateway opens its connections from ports 1024-65535: a well-known port on its
     // side is an unsolicited packet to it (a scan), not its connection; the ports decide.
-    let low = |nat_port: fn((u16, u16)) -> u16| ports.is_some_and(|p| nat_port(p) < 1024);
+    let low = |nat_port: fn((u16, u16)) -> u16| {
+        ports.is_some_and(|p| nat_port(p) < crate::middlebox::NAT_FIRST_PORT)
+    };
     match (nat_src, nat_dst) {
         (true, false) if public(a.1) && low(|p| p.0) => return (Leg::Outer, Initiator::Unknown),
         (false, true) if public(a.0) && low(|p| p.1) => return (Leg::Outer, Initiator::Unknown),

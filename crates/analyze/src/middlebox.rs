@@ -31,6 +31,11 @@ use crate::addr::{Addr, CidrSet};
 use crate::flow::Flow;
 use crate::sketch::{FastMap, fast_map};
 
+/// A NAT gateway opens its connections from ports 1024-65535: a TCP/UDP port below this on
+/// its side is an unsolicited packet to it (a scan), not one of its connections (the
+/// classifier's outer-leg rule and [`Middleboxes::relay_view`]).
+pub const NAT_FIRST_PORT: u16 = 1024;
+
 /// Which leg of a relayed conversation a record is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Leg {
@@ -172,9 +177,8 @@ impl Middleboxes {
     /// (a third time when the instance's interface is logged). The relay is the record's
     /// one internal end: a configured or discovered NAT gateway, or a relay learned from
     /// inner legs standing for public peers ([`Middleboxes::fronts_internet`]; an outer
-    /// leg read before the first such inner leg is still counted). A NAT gateway opens its
-    /// connections from ports 1024-65535, so a TCP/UDP record with the relay's port below
-    /// 1024 is an unsolicited packet to it (a scan), not a view.
+    /// leg read before the first such inner leg is still counted). A TCP/UDP record with the
+    /// relay's port below [`NAT_FIRST_PORT`] is an unsolicited packet to it, not a view.
     #[inline]
     pub fn relay_view(&self, f: &Flow) -> bool {
         if f.leg == Leg::Inner || f.src_internal == f.dst_internal {
@@ -192,7 +196,7 @@ impl Middleboxes {
             (dst, f.dport)
         };
         let tcp_udp = matches!(f.protocol, Some(6 | 17)) && f.ported;
-        if tcp_udp && port < 1024 {
+        if tcp_udp && port < NAT_FIRST_PORT {
             return false;
         }
         self.nats.contains(relay) || self.fronts_internet(relay)

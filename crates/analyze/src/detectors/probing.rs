@@ -27,8 +27,9 @@
 //! `100 − min_probe_share` percent of the targets touched served data. A public client's
 //! finding is raised one severity level when its probes reached at least `escalate_accepted`
 //! targets: ACCEPTed by the target's security group (the internet can reach it on that port;
-//! a sender's own egress ACCEPT does not count, see [`accepted_by_target`]) or answered. Relays (NAT gateways, which log unsolicited SYNs as ACCEPT and drop them) do
-//! not count as reached, nor do the ports of `escalate_ignore` (the default pack's `web`:
+//! a sender's own egress ACCEPT does not count, see [`accepted_by_target`]) or answered.
+//! Relays (NAT gateways, which log unsolicited SYNs as ACCEPT and drop them) do not count as
+//! reached, nor do the ports of `escalate_ignore` (the default pack's `web`:
 //! a scanner that finds a public web host's 80 and 443 open found what it serves everyone). With `probes_only: false` every client record
 //! counts and the serving test is off.
 
