@@ -162,7 +162,7 @@ pub struct Flow {
     /// What a responder-side record carried back.
     pub answer: Answer,
     /// `pkt-dst-aws-service` is one of [`crate::services::EXCLUDED_AWS_SERVICES`] (S3,
-    /// DynamoDB).
+    /// DynamoDB), or `traffic-path` is 7 (a gateway VPC endpoint, which serves only those).
     pub dst_aws_storage: bool,
     /// The logged interface is requester-managed (`instance-id` `-`: a NAT gateway's, a load
     /// balancer's, an endpoint's; see [`flowlog::FlowRecord::requester_managed`]).
@@ -432,9 +432,11 @@ impl Classifier {
             probe,
             client_probe,
             answer,
-            dst_aws_storage: r
-                .pkt_dst_aws_service
-                .is_some_and(|s| crate::services::EXCLUDED_AWS_SERVICES.contains(&s)),
+            // A gateway VPC endpoint serves only S3 and DynamoDB, so `traffic-path` 7 says
+            // the same as their `pkt-dst-aws-service` labels, in logs that lack those.
+            dst_aws_storage: path == Some(TrafficPath::GatewayEndpointNitro)
+                || r.pkt_dst_aws_service
+                    .is_some_and(|s| crate::services::EXCLUDED_AWS_SERVICES.contains(&s)),
             managed_interface: r.requester_managed,
             interface: r.interface_id.map(ShortId::new),
             src_zone,
