@@ -541,6 +541,10 @@ pub fn run(
                     sink.message(msg);
                 }
             }
+            sink.front.release_all();
+            for flow in sink.front.take_released() {
+                sink.timeline.add_flow(&flow);
+            }
             let Sink {
                 timeline, summary, ..
             } = sink;
@@ -596,6 +600,10 @@ impl Sink<'_> {
                 self.timeline.add_flow(flow);
             }
             verdicts.push(verdict);
+        }
+        // Held records counted as traffic since (the timeline counts them now).
+        for flow in self.front.take_released() {
+            self.timeline.add_flow(&flow);
         }
         // Fails only when the detecting thread is gone (it panicked; the scope reports it).
         let _ = self.back.send((batch, verdicts));

@@ -225,6 +225,7 @@ pub fn limit_what(kind: LimitKind) -> &'static str {
         LimitKind::RefusedKeys => "keys refused",
         LimitKind::Late => "late records",
         LimitKind::DedupeFull => "dedupe full",
+        LimitKind::RelayLearnedLate => "NAT learned late",
         LimitKind::IncidentsCapped => "incidents capped",
         LimitKind::Estimated => "estimated",
     }

@@ -26,6 +26,7 @@ use crate::detectors::{self, AnyDetector, CloseCx, Detector, DetectorStats, Shar
 use crate::finding::{Finding, Origin, sort_findings};
 use crate::flow::{Classifier, Flow};
 use crate::middlebox::Middleboxes;
+use crate::relay_hold::RelayHold;
 use crate::reports::{ReportBuilder, Reports};
 use crate::rules::RulePack;
 use crate::time::window_start;
@@ -49,6 +50,16 @@ pub struct EngineStats {
     pub late: u64,
     /// Relay addresses learned from inner legs.
     pub relays_learned: usize,
+    /// Most records held at once until their interface was known to be a NAT or not
+    /// ([`crate::relay_hold::RelayHold`]).
+    pub relay_hold_peak: usize,
+    /// Held records counted as traffic early because the hold was full.
+    pub relay_hold_overflow: u64,
+    /// Records counted as traffic, after their hold, on interfaces later learned as NATs:
+    /// outer legs counted as well as the inner legs that carry the same bytes.
+    pub counted_before_relay_known: u64,
+    /// The NAT addresses those were logged on.
+    pub counted_before_relay_known_relays: usize,
     /// Window findings dropped because they named a relay that was seen relaying as the
     /// culprit (its real sources have their own).
     pub relay_findings_dropped: u64,
@@ -84,6 +95,8 @@ pub enum LimitKind {
     Late,
     /// Flows the double-ended dedupe could not remember (they may count twice).
     DedupeFull,
+    /// A NAT's outer legs counted as traffic because its first inner leg came too late.
+    RelayLearnedLate,
     /// Findings not grouped because `settings.max_incidents` incidents were open.
     IncidentsCapped,
     /// Counts that are estimates rather than exact.
@@ -141,6 +154,23 @@ pub fn limits_of(stats: &EngineStats) -> Vec<Limit> {
                 ),
             });
         }
+    }
+    if stats.counted_before_relay_known > 0 {
+        out.push(Limit {
+            component: "relays".to_owned(),
+            what: LimitKind::RelayLearnedLate,
+            count: stats.counted_before_relay_known,
+            meaning: format!(
+                "relays: {} records on {} NAT gateway interfaces were counted as traffic \
+                 before an inner leg showed the interface was a NAT (more than {} records \
+                 or settings.allowed_lateness before it), so their bytes count twice in \
+                 totals and top talkers; declare them in networks.nat_gateways or use \
+                 --discover",
+                stats.counted_before_relay_known,
+                stats.counted_before_relay_known_relays,
+                RelayHold::CAP
+            ),
+        });
     }
     if stats.dedupe_overflow > 0 {
         out.push(Limit {
@@ -245,6 +275,10 @@ pub enum Verdict {
     /// traffic its inner leg carries, so not counted in the reports; the detectors see it
     /// (they know relays and do not blame them).
     Relayed,
+    /// Held until its interface is known to be a NAT or not
+    /// ([`crate::relay_hold::RelayHold`]): not counted yet (it is counted, or counted as a
+    /// relay view, when released: [`Front::take_released`]); the detectors see it.
+    Held,
     /// Counted in the reports, but without a time (detectors need one).
     Untimed,
     /// Counted, and every detector sees it.
@@ -259,7 +293,7 @@ impl Verdict {
 
     /// Whether the detectors see the record (when it has a time).
     pub fn detected(self) -> bool {
-        matches!(self, Verdict::Counted | Verdict::Relayed)
+        matches!(self, Verdict::Counted | Verdict::Relayed | Verdict::Held)
     }
 }
 
@@ -271,18 +305,23 @@ pub struct Front {
     /// This half's own copy of the relays, learned in the same order as the [`Back`]'s, to
     /// tell relay views.
     relays: Middleboxes,
+    /// Records that may be outer legs of a NAT not known yet.
+    hold: RelayHold,
+    /// Held records released as traffic since [`Front::take_released`] last ran.
+    released: Vec<Flow>,
     reports: ReportBuilder,
     records: u64,
     untimed: u64,
 }
 
 impl Front {
-    /// Counts one record and says whether it is a twin, untimed or for the detectors.
+    /// Counts one record and says whether it is a twin, held, untimed or for the detectors.
     #[inline]
     pub fn observe(&mut self, flow: &Flow) -> Verdict {
         self.records += 1;
         self.reports.seen();
         self.relays.learn(flow);
+        self.release(flow.time, false);
         if self.relays.relay_view(flow) {
             self.reports.relayed();
             return Verdict::Relayed;
@@ -293,12 +332,48 @@ impl Front {
             self.reports.duplicate();
             return Verdict::Twin;
         }
+        if self.relays.may_become_relay_view(flow) {
+            self.hold.hold(flow);
+            return Verdict::Held;
+        }
         self.reports.observe(flow);
         if flow.time.is_none() {
             self.untimed += 1;
             return Verdict::Untimed;
         }
         Verdict::Counted
+    }
+
+    /// Releases held records that are due (all of them when `all`): relay views are counted
+    /// as such, the others as traffic (and kept for [`Front::take_released`]).
+    #[inline]
+    fn release(&mut self, t: Option<u64>, all: bool) {
+        let (reports, released) = (&mut self.reports, &mut self.released);
+        let mut release = |f: &Flow, view: bool| {
+            if view {
+                reports.relayed();
+            } else {
+                reports.observe(f);
+                released.push(f.clone());
+            }
+        };
+        if all {
+            self.hold.release_all(&self.relays, &mut release);
+        } else {
+            self.hold.advance(t, &self.relays, &mut release);
+        }
+    }
+
+    /// The held records counted as traffic since the last call, for callers that keep
+    /// their own views of what the reports count (the timeline); a held record's verdict was
+    /// [`Verdict::Held`]. Call [`Front::release_all`] at the end of the records first.
+    pub fn take_released(&mut self) -> std::vec::Drain<'_, Flow> {
+        self.released.drain(..)
+    }
+
+    /// Releases every held record (the records have ended).
+    pub fn release_all(&mut self) {
+        self.release(None, true);
     }
 }
 
@@ -345,6 +420,8 @@ impl Engine {
         let relays = Middleboxes::new(known).with_nat_gateways(cx.networks.nat_gateways().clone());
         let front = Front {
             relays: relays.clone(),
+            hold: RelayHold::new(pack.settings.allowed_lateness),
+            released: Vec::new(),
             dedupe: pack
                 .settings
                 .dedupe
@@ -419,6 +496,7 @@ impl Engine {
     /// Statistics so far.
     pub fn stats(&self) -> EngineStats {
         let (front, back) = (&self.front, &self.back);
+        let early = front.hold.counted_before_known(&front.relays);
         let (overflow, peak, duplicates) = front
             .dedupe
             .as_ref()
@@ -431,6 +509,10 @@ impl Engine {
             dedupe_peak: peak,
             late: back.late,
             relays_learned: back.relays.learned(),
+            relay_hold_peak: front.hold.peak,
+            relay_hold_overflow: front.hold.overflow,
+            counted_before_relay_known: early.records,
+            counted_before_relay_known_relays: early.relays,
             relay_findings_dropped: back.relay_findings,
             state_bytes: back
                 .detectors
@@ -450,6 +532,7 @@ impl Engine {
     /// Closes every window and returns the findings not yet taken (sorted), the reports and
     /// the statistics.
     pub fn finish(mut self) -> Analysis {
+        self.front.release_all();
         self.back.close(u64::MAX);
         let mut findings = std::mem::take(&mut self.back.ready);
         sort_findings(&mut findings);

@@ -155,6 +155,7 @@ pub mod flow;
 pub mod incident;
 pub mod initiator;
 pub mod middlebox;
+mod relay_hold;
 pub mod reports;
 pub mod rules;
 pub mod services;

@@ -175,21 +175,44 @@ impl Middleboxes {
     /// `10.0.0.220 → 203.0.113.5`): the same traffic its inner leg carries under the real
     /// source, logged on the same interface, so counting it as well counts the bytes twice
     /// (a third time when the instance's interface is logged). The relay is the record's
-    /// one internal end: a configured or discovered NAT gateway, or a relay learned from
-    /// inner legs standing for public peers ([`Middleboxes::fronts_internet`]; an outer
-    /// leg read before the first such inner leg is still counted). A TCP/UDP record with the
-    /// relay's port below [`NAT_FIRST_PORT`] is an unsolicited packet to it, not a view.
+    /// one internal end ([`Middleboxes::relay_end`]): a configured or discovered NAT gateway,
+    /// or a relay learned from inner legs standing for public peers
+    /// ([`Middleboxes::fronts_internet`]; an outer leg read before the first such inner leg
+    /// is held by [`crate::relay_hold::RelayHold`] until that is known).
     #[inline]
     pub fn relay_view(&self, f: &Flow) -> bool {
-        if f.leg == Leg::Inner || f.src_internal == f.dst_internal {
-            return false;
-        }
         if self.nats.is_empty() && self.learned.is_empty() {
             return false;
         }
-        let Some((src, dst)) = f.addrs else {
-            return false;
-        };
+        Self::relay_end(f)
+            .is_some_and(|relay| self.nats.contains(relay) || self.fronts_internet(relay))
+    }
+
+    /// Whether a record not (yet) a [`Middleboxes::relay_view`] would be one if its
+    /// interface's address turned out to relay for the internet: it has a time, it was
+    /// logged on a requester-managed interface (`instance-id` `-`: a NAT gateway's, among
+    /// others; a log without `instance-id` never says so), and [`Middleboxes::relay_end`]
+    /// names its internal end.
+    #[inline]
+    pub fn may_become_relay_view(&self, f: &Flow) -> bool {
+        f.managed_interface && f.time.is_some() && Self::relay_end(f).is_some()
+    }
+
+    /// Whether `addr` is a configured or discovered NAT gateway.
+    #[inline]
+    pub fn is_nat(&self, addr: Addr) -> bool {
+        self.nats.contains(addr)
+    }
+
+    /// The address that would relay a record if it were a NAT's outer leg: its one internal
+    /// logged end, when the record is not an inner leg and that end's TCP/UDP port is at
+    /// least [`NAT_FIRST_PORT`] (a lower port is an unsolicited packet to it, not a view).
+    #[inline]
+    pub fn relay_end(f: &Flow) -> Option<Addr> {
+        if f.leg == Leg::Inner || f.src_internal == f.dst_internal {
+            return None;
+        }
+        let (src, dst) = f.addrs?;
         let (relay, port) = if f.src_internal {
             (src, f.sport)
         } else {
@@ -197,9 +220,9 @@ impl Middleboxes {
         };
         let tcp_udp = matches!(f.protocol, Some(6 | 17)) && f.ported;
         if tcp_udp && port < NAT_FIRST_PORT {
-            return false;
+            return None;
         }
-        self.nats.contains(relay) || self.fronts_internet(relay)
+        Some(relay)
     }
 }
 
