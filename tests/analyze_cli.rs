@@ -1009,6 +1009,39 @@ fn regression_the_same_file_named_twice_is_read_once() {
     );
 }
 
+/// Probe regression: a copy of a delivered object (a download beside a second sync of the
+/// bucket) was read as another object, doubling its traffic. AWS names each delivered object
+/// uniquely, so the copy is skipped and says which object it copies; a same-named file
+/// whose name is not AWS's is still read.
+#[test]
+fn regression_a_copy_of_a_delivered_object_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = key("01", "20261101T0000Z_abcd1234");
+    gz(&dir.path().join("sync-1").join(&name), &records());
+    gz(&dir.path().join("sync-2").join(&name), &records());
+    gz(&dir.path().join("a/flows.log.gz"), &records());
+    gz(&dir.path().join("b/flows.log.gz"), &records());
+    let out = flowkeeper(
+        dir.path(),
+        &[
+            "-q", "analyze", "sync-1", "sync-2", "a", "b", "--format", "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let doc = json_of(&out);
+    assert_eq!(doc["summary"]["records"], 3 * 351);
+    let skipped = doc["summary"]["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0]["name"], format!("sync-2/{name}"));
+    assert!(
+        skipped[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("a copy of sync-1/{name}")),
+        "{skipped:?}"
+    );
+}
+
 /// Review regression: a closed stderr (`2>&1 | head -c 10`) made every error path panic with
 /// exit 101; it ends with exit 1.
 #[test]

@@ -24,6 +24,7 @@ mod job;
 mod pool;
 pub mod reader;
 mod recycle;
+mod repeats;
 pub mod timeline;
 pub mod walk;
 
@@ -328,7 +329,8 @@ pub async fn plan_jobs(
             }),
         }
     }
-    order_by_key_time(jobs);
+    repeats::skip_repeated_objects(&mut planned);
+    order_by_key_time(&mut planned.jobs);
     planned
 }
 

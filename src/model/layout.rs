@@ -346,6 +346,13 @@ fn parse_below_root(prefix: &str, rest: &str) -> Option<ObjectKeyInfo> {
     })
 }
 
+/// Whether `name` (a file name, no folders) is one AWS gives a delivered object:
+/// `{account}_vpcflowlogs_{region}_fl-…_{YYYYMMDDTHHmmZ}_{hash}.log.gz` or `.log.parquet`.
+/// Each such name is unique to one object, so two files of that name are copies of it.
+pub fn delivered_object_name(name: &str) -> bool {
+    parse_name(name).is_some()
+}
+
 /// What an object's name says.
 struct Name {
     account: String,
