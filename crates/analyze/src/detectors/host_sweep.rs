@@ -190,9 +190,14 @@ impl Detector for HostSweep {
     }
 }
 
-/// ` (30 accepted, 3 answered, none served data)`, or nothing when no probe got through.
+/// ` (30 reached, 3 answered, none served data)`, or nothing when no probe got through.
+/// A target that answered was reached, and one that served data answered, whatever the
+/// counts of accepted probes say (those leave out relays and `escalate_ignore` ports, and a
+/// log may hold only the target's side): the note never says "0 reached, 1 answered".
 pub fn answered_note(accepted: u64, answered: u64, served: u64) -> String {
-    if accepted == 0 && answered == 0 {
+    let answered = answered.max(served);
+    let accepted = accepted.max(answered);
+    if accepted == 0 {
         return String::new();
     }
     let served = if served == 0 {
@@ -201,4 +206,27 @@ pub fn answered_note(accepted: u64, answered: u64, served: u64) -> String {
         format!("{served} served data")
     };
     format!(" ({accepted} reached, {answered} answered, {served})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::answered_note;
+
+    #[test]
+    fn the_note_never_answers_more_than_it_reached() {
+        assert_eq!(answered_note(0, 0, 0), "");
+        assert_eq!(
+            answered_note(30, 3, 0),
+            " (30 reached, 3 answered, none served data)"
+        );
+        // Probe review regression: "0 reached, 1 answered" when only the answer counted.
+        assert_eq!(
+            answered_note(0, 1, 0),
+            " (1 reached, 1 answered, none served data)"
+        );
+        assert_eq!(
+            answered_note(2, 0, 1),
+            " (2 reached, 1 answered, 1 served data)"
+        );
+    }
 }
