@@ -1042,6 +1042,64 @@ fn regression_a_copy_of_a_delivered_object_is_read_once() {
     );
 }
 
+/// Probe regression: a directory of empty objects, or a time range that leaves out every
+/// record, said "No findings" with nothing on stderr; it still exits 0 (nothing failed) but
+/// warns that nothing was analyzed.
+#[test]
+fn regression_a_run_that_reads_no_record_warns_that_it_says_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    gz(&dir.path().join("empty/a.log.gz"), "");
+    std::fs::write(dir.path().join("empty/b.log"), "").unwrap();
+    std::fs::write(dir.path().join("one.log"), records()).unwrap();
+    let out = flowkeeper(dir.path(), &["analyze", "empty"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "warning: no record was analyzed (none of the 2 sources holds a flow-log record)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let out = flowkeeper(dir.path(), &["analyze", "one.log", "--since", "2027-01-01"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("(all 351 records read are outside --since/--until)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = flowkeeper(dir.path(), &["analyze", "one.log"]);
+    assert!(
+        !stderr(&out).contains("no record was analyzed"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Probe regression: a misspelled `--fields` name was reported per source as "its header
+/// names `srcprot`" after the whole run; it is a usage error before anything is read.
+#[test]
+fn regression_a_misspelled_fields_name_is_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("h.log"),
+        "10.0.0.1 203.0.113.9 40000 443 6 10 1000 1793491200 1793491260 ACCEPT\n",
+    )
+    .unwrap();
+    let fields = "srcaddr dstaddr srcprot dstport protocol packets bytes start end action";
+    let out = flowkeeper(dir.path(), &["analyze", "h.log", "--fields", fields]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("--fields: `srcprot` is not a flow-log field (did you mean `srcport`?)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty());
+    let fields = fields.replace("srcprot", "srcport");
+    let out = flowkeeper(dir.path(), &["analyze", "h.log", "--fields", &fields]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
 /// Review regression: a closed stderr (`2>&1 | head -c 10`) made every error path panic with
 /// exit 101; it ends with exit 1.
 #[test]

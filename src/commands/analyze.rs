@@ -97,13 +97,26 @@ fn load_pack(files: &[std::path::PathBuf]) -> Result<RulePack, ExitStatus> {
     })
 }
 
-/// `--fields`: names separated by spaces or commas, or a `${...}` log format.
+/// `--fields`: names separated by spaces or commas, or a `${...}` log format. A name that
+/// misspells a field it lacks (`srcprot`) is refused before anything is read; other unknown
+/// names are columns read as text, as in a header line (each source's warning says so).
 fn fields_schema(text: &str) -> Result<Schema, String> {
-    if text.contains("${") {
-        return Schema::from_log_format(text).map_err(|e| format!("--fields: {e}"));
+    let schema = if text.contains("${") {
+        Schema::from_log_format(text)
+    } else {
+        Schema::from_names(text.split([' ', ',']).filter(|s| !s.is_empty()))
     }
-    Schema::from_names(text.split([' ', ',']).filter(|s| !s.is_empty()))
-        .map_err(|e| format!("--fields: {e}"))
+    .map_err(|e| format!("--fields: {e}"))?;
+    for (_, name) in schema.unknown_columns() {
+        let meant = flowlog::field::suggest(name).and_then(flowlog::Field::from_name);
+        if let Some(meant) = meant.filter(|f| !schema.contains(*f)) {
+            return Err(format!(
+                "--fields: `{name}` is not a flow-log field (did you mean `{}`?)",
+                meant.name()
+            ));
+        }
+    }
+    Ok(schema)
 }
 
 /// The name a failed write is reported under.
@@ -504,6 +517,9 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
         };
         eprintln!("warning: {}{more}: {}", Safe(first), Safe(warning));
     }
+    if let Some(why) = nothing_analyzed(&summary, source_errors) {
+        eprintln!("warning: {why}");
+    }
     if source_errors > 0 || !discovery_failures.is_empty() || (args.strict && summary.malformed > 0)
     {
         ExitStatus::Failure
@@ -512,4 +528,28 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
     } else {
         ExitStatus::Clean
     }
+}
+
+/// Why a run that read no record at all says nothing about the traffic ("No findings" of
+/// empty sources is not an all-clear), when no source error says so already.
+fn nothing_analyzed(summary: &analyze::RunSummary, source_errors: usize) -> Option<String> {
+    if summary.records > 0 || source_errors > 0 {
+        return None;
+    }
+    let why = if summary.outside_range > 0 {
+        format!(
+            "all {} read are outside --since/--until",
+            count(summary.outside_range, "record", "records")
+        )
+    } else {
+        match summary.sources.len() {
+            0 => "no source was read".to_owned(),
+            1 => "the source holds no flow-log record".to_owned(),
+            n => format!("none of the {n} sources holds a flow-log record"),
+        }
+    };
+    Some(format!(
+        "no record was analyzed ({why}): these results say nothing about the traffic; check \
+         the inputs and the time range"
+    ))
 }
