@@ -377,8 +377,17 @@ impl Classifier {
             _ if rejected => Answer::None,
             Initiator::Dst => {
                 let synack = protocol == Some(TCP) && flags.is_some_and(|f| f & 0x12 == 0x12);
+                // One packet within the probe size in a log without `tcp-flags` (the v2
+                // default) is a SYN-ACK or a reset: it served nothing, and a reset (a closed
+                // port, a scanner's usual answer) is no answer either.
+                let bare = protocol == Some(TCP)
+                    && flags.is_none()
+                    && packets <= 1
+                    && bytes <= cx.probe_max_bytes;
                 if synack && packets <= 2 && bytes <= cx.probe_max_bytes {
                     Answer::SynAck
+                } else if bare {
+                    Answer::None
                 } else if bytes > 0 {
                     Answer::Data
                 } else {

@@ -17,10 +17,21 @@
 //!    connections from ports 1024-65535: that is an unsolicited packet to it, rule 4 decides).
 //! 4. Ports, only when none of the above apply: a side whose port is one of the pack's
 //!    service ports or below 1024, facing an ephemeral (≥ 1024, not a service) port on the
-//!    other side, is the responder. Both sides qualify, or neither → [`Initiator::Unknown`]:
-//!    a 5432 facing a 443 is an ephemeral port that happens to be a database's, not postgres.
+//!    other side, is the responder. Both sides qualify → [`Initiator::Unknown`]: a 5432
+//!    facing a 443 is an ephemeral port that happens to be a database's, not postgres.
+//!    Neither qualifies (both ports ≥ 1024 and no service): a port below
+//!    [`EPHEMERAL_FIRST`] facing one at or above it is the responder (Linux clients, and
+//!    most others, take their ports from 32768 up, so kafka's 9092 or a scanned port 1080
+//!    facing 45000 is the server's); else unknown (two ports on the same side of 32768).
 
 use crate::services::{ServiceSet, TCP};
+
+/// The first port of the ephemeral range the port rule assumes for clients when neither port
+/// is a service: Linux's default `ip_local_port_range` starts here (32768-60999); Windows and
+/// the IANA dynamic range start at 49152. NAT gateways, load balancers and Lambda use
+/// 1024-65535, so a client port below this is not told apart (the record stays unknown
+/// unless the other port is a service or below 1024).
+pub const EPHEMERAL_FIRST: u16 = 32768;
 
 /// Which side of a record opened the connection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -160,7 +171,12 @@ pub fn decide(e: &Evidence, services: &ServiceSet) -> (Initiator, DecidedBy) {
     match (serves(e.sport), serves(e.dport)) {
         (false, true) => (Initiator::Src, DecidedBy::Ports),
         (true, false) => (Initiator::Dst, DecidedBy::Ports),
-        _ => (Initiator::Unknown, DecidedBy::None),
+        (true, true) => (Initiator::Unknown, DecidedBy::None),
+        (false, false) => match (e.sport >= EPHEMERAL_FIRST, e.dport >= EPHEMERAL_FIRST) {
+            (true, false) => (Initiator::Src, DecidedBy::Ports),
+            (false, true) => (Initiator::Dst, DecidedBy::Ports),
+            _ => (Initiator::Unknown, DecidedBy::None),
+        },
     }
 }
 
@@ -233,6 +249,24 @@ mod tests {
         assert_eq!(
             decide(&tcp(None, 40000, 50000), &s),
             (Initiator::Unknown, DecidedBy::None)
+        );
+        // Neither a service nor below 1024: the side below the ephemeral range serves.
+        assert_eq!(
+            decide(&tcp(None, 45000, 9092), &s),
+            (Initiator::Src, DecidedBy::Ports)
+        );
+        assert_eq!(
+            decide(&tcp(None, 9092, 45000), &s),
+            (Initiator::Dst, DecidedBy::Ports)
+        );
+        assert_eq!(
+            decide(&tcp(None, 32767, 32768), &s),
+            (Initiator::Dst, DecidedBy::Ports)
+        );
+        assert_eq!(
+            decide(&tcp(None, 20000, 9092), &s),
+            (Initiator::Unknown, DecidedBy::None),
+            "a NAT's client port 20000 facing 9092: nothing tells them apart"
         );
         assert_eq!(
             decide(&tcp(None, 80, 443), &s),

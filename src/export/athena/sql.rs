@@ -218,12 +218,15 @@ pub fn scope(scope: SourceScope, internal: &str) -> String {
 /// Who opened the connection (plan-11 §1.1): `'src'`, `'dst'` or NULL (unknown). TCP flags
 /// first (SYN without ACK: the source; SYN-ACK: the destination), then a REJECT on ingress
 /// (the source) unless TCP flags show a connection under way, then ports (the side on a pack
-/// service port or below 1024, while the other side is neither, is the responder). The NAT
+/// service port or below 1024, while the other side is neither, is the responder; when
+/// neither is, a port below `EPHEMERAL_FIRST` facing one at or above it). The NAT
 /// rule (`pkt-srcaddr`/`pkt-dstaddr` at a known gateway) is not translated.
 pub fn initiator(services: &ServiceSet) -> String {
     initiator_case(
         services,
-        ["'src'", "'dst'", "'src'", "'src'", "'dst'"],
+        [
+            "'src'", "'dst'", "'src'", "'src'", "'dst'", "'src'", "'dst'",
+        ],
         "CAST(NULL AS VARCHAR)",
     )
 }
@@ -239,16 +242,19 @@ pub fn decided(services: &ServiceSet) -> String {
             "'flow-direction'",
             "'ports'",
             "'ports'",
+            "'ports'",
+            "'ports'",
         ],
         "'none'",
     )
 }
 
 /// The initiator rule's CASE with one result per arm.
-fn initiator_case(services: &ServiceSet, then: [&str; 5], otherwise: &str) -> String {
+fn initiator_case(services: &ServiceSet, then: [&str; 7], otherwise: &str) -> String {
     let svc_d = service_in(services, "protocol", "dport");
     let svc_s = service_in(services, "protocol", "sport");
-    let [a, b, c, d, e] = then;
+    let eph = flowkeeper_analyze::initiator::EPHEMERAL_FIRST;
+    let [a, b, c, d, e, f, g] = then;
     format!(
         "CASE \
 WHEN protocol = 6 AND bitwise_and(tcp_flags, 18) = 2 THEN {a} \
@@ -256,6 +262,8 @@ WHEN protocol = 6 AND bitwise_and(tcp_flags, 18) = 18 THEN {b} \
 WHEN action = 'REJECT' AND flow_direction = 'ingress' AND NOT (protocol = 6 AND tcp_flags IS NOT NULL) THEN {c} \
 WHEN ported AND ({svc_d} OR dport < 1024) AND NOT ({svc_s} OR sport < 1024) THEN {d} \
 WHEN ported AND ({svc_s} OR sport < 1024) AND NOT ({svc_d} OR dport < 1024) THEN {e} \
+WHEN ported AND NOT ({svc_s} OR sport < 1024) AND NOT ({svc_d} OR dport < 1024) AND sport >= {eph} AND dport < {eph} THEN {f} \
+WHEN ported AND NOT ({svc_s} OR sport < 1024) AND NOT ({svc_d} OR dport < 1024) AND dport >= {eph} AND sport < {eph} THEN {g} \
 ELSE {otherwise} END"
     )
 }
