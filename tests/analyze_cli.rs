@@ -1043,19 +1043,20 @@ fn regression_a_copy_of_a_delivered_object_is_read_once() {
 }
 
 /// Probe regression: a directory of empty objects, or a time range that leaves out every
-/// record, said "No findings" with nothing on stderr; it still exits 0 (nothing failed) but
-/// warns that nothing was analyzed.
+/// record, said "No findings" with exit 0 and nothing on stderr. Sources without a record
+/// are an error (exit 1, as an S3 prefix of empty objects is); a time range that leaves out
+/// every record exits 0 and warns that nothing was analyzed.
 #[test]
-fn regression_a_run_that_reads_no_record_warns_that_it_says_nothing() {
+fn regression_a_run_that_reads_no_record_says_it_says_nothing() {
     let dir = tempfile::tempdir().unwrap();
     gz(&dir.path().join("empty/a.log.gz"), "");
     std::fs::write(dir.path().join("empty/b.log"), "").unwrap();
     std::fs::write(dir.path().join("one.log"), records()).unwrap();
     let out = flowkeeper(dir.path(), &["analyze", "empty"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(
-            "warning: no record was analyzed (none of the 2 sources holds a flow-log record)"
+            "error: no record was analyzed (none of the 2 sources holds a flow-log record)"
         ),
         "{}",
         stderr(&out)
@@ -1063,7 +1064,9 @@ fn regression_a_run_that_reads_no_record_warns_that_it_says_nothing() {
     let out = flowkeeper(dir.path(), &["analyze", "one.log", "--since", "2027-01-01"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("(all 351 records read are outside --since/--until)"),
+        stderr(&out).contains(
+            "warning: no record was analyzed (all 351 records read are outside --since/--until)"
+        ),
         "{}",
         stderr(&out)
     );

@@ -169,7 +169,7 @@ fn regression_concatenated_objects_switch_the_schema_at_each_header() {
 /// Regression (probe `emptydir`): `analyze emptydir --fail-on low` said "No findings" and
 /// exited 0, so a wrong path passed a CI gate. A directory with no file at all is an error
 /// naming it (exit 1), like a missing path; the other inputs are still read, and an object
-/// that exists but holds no records is not an error.
+/// that exists but holds no records is not an error unless every source is such.
 #[test]
 fn regression_a_directory_with_nothing_to_read_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
@@ -194,11 +194,22 @@ fn regression_a_directory_with_nothing_to_read_is_an_error() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(json_of(&out)["summary"]["records"], 40);
-    // An object with no records (a header only, or nothing) is not an error.
+    // An object with no records (a header only, or nothing) is not an error beside others;
+    // a run whose every source holds none is (its "No findings" says nothing).
     gz(&dir.path().join("quiet").join(key("b")), &format!("{V2}\n"));
     std::fs::write(dir.path().join("quiet/empty.log"), "").unwrap();
-    let out = flowkeeper(dir.path(), &["-q", "analyze", "quiet", "--fail-on", "low"]);
+    let out = flowkeeper(
+        dir.path(),
+        &["-q", "analyze", "quiet", "good", "--fail-on", "low"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = flowkeeper(dir.path(), &["-q", "analyze", "quiet", "--fail-on", "low"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error: no record was analyzed"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// `n` one-packet REJECTs from 185.220.101.8 to 10.20.1.50, ports `1..=n`, spread over

@@ -517,10 +517,14 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
         };
         eprintln!("warning: {}{more}: {}", Safe(first), Safe(warning));
     }
-    if let Some(why) = nothing_analyzed(&summary, source_errors) {
-        eprintln!("warning: {why}");
+    let empty = nothing_analyzed(&summary, source_errors);
+    if let Some((fatal, why)) = &empty {
+        eprintln!("{}: {why}", if *fatal { "error" } else { "warning" });
     }
-    if source_errors > 0 || !discovery_failures.is_empty() || (args.strict && summary.malformed > 0)
+    if source_errors > 0
+        || !discovery_failures.is_empty()
+        || (args.strict && summary.malformed > 0)
+        || empty.is_some_and(|(fatal, _)| fatal)
     {
         ExitStatus::Failure
     } else if fail_on.is_some_and(|level| incidents.iter().any(|i| i.severity >= level)) {
@@ -531,8 +535,10 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
 }
 
 /// Why a run that read no record at all says nothing about the traffic ("No findings" of
-/// empty sources is not an all-clear), when no source error says so already.
-fn nothing_analyzed(summary: &analyze::RunSummary, source_errors: usize) -> Option<String> {
+/// empty sources is not an all-clear), when no source error says so already, and whether it
+/// fails the run: sources that hold no record are an error (as an S3 prefix of empty objects
+/// is), a time range that leaves every record out is a warning (a quiet period is an answer).
+fn nothing_analyzed(summary: &analyze::RunSummary, source_errors: usize) -> Option<(bool, String)> {
     if summary.records > 0 || source_errors > 0 {
         return None;
     }
@@ -548,8 +554,11 @@ fn nothing_analyzed(summary: &analyze::RunSummary, source_errors: usize) -> Opti
             n => format!("none of the {n} sources holds a flow-log record"),
         }
     };
-    Some(format!(
-        "no record was analyzed ({why}): these results say nothing about the traffic; check \
-         the inputs and the time range"
+    Some((
+        summary.outside_range == 0,
+        format!(
+            "no record was analyzed ({why}): these results say nothing about the traffic; \
+             check the inputs and the time range"
+        ),
     ))
 }
