@@ -35,6 +35,14 @@ pub struct HeaderCheck {
     pub warnings: Vec<String>,
 }
 
+/// The field a column name of `schema` misspells and `schema` has no column of
+/// (`srcprot` → `srcport`): the header line's or `--fields`' mistake, not a field AWS added.
+pub fn misspelled_field(schema: &Schema, name: &str) -> Option<Field> {
+    flowlog::field::suggest(name)
+        .and_then(Field::from_name)
+        .filter(|f| !schema.contains(*f))
+}
+
 /// Checks a schema's header against the fields the rule pack reads (`needed`): see
 /// [`HeaderCheck`].
 pub fn check_header(schema: &Schema, needed: &[Field]) -> HeaderCheck {
@@ -42,9 +50,7 @@ pub fn check_header(schema: &Schema, needed: &[Field]) -> HeaderCheck {
     let mut missing = Vec::new();
     for (_, name) in schema.unknown_columns() {
         let meant = flowlog::field::suggest(name);
-        let lacks_needed = meant
-            .and_then(Field::from_name)
-            .is_some_and(|f| needed.contains(&f) && !schema.contains(f));
+        let lacks_needed = misspelled_field(schema, name).is_some_and(|f| needed.contains(&f));
         match meant {
             Some(meant) if lacks_needed => missing.push((name, meant)),
             Some(meant) => check.warnings.push(format!(

@@ -28,6 +28,8 @@ mod repeats;
 pub mod timeline;
 pub mod walk;
 
+pub use batches::misspelled_field;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
@@ -87,6 +89,20 @@ pub enum Job {
         group: String,
         stream_prefix: Option<String>,
     },
+}
+
+impl Job {
+    /// The name the job's source is reported under (`s3://bucket/key` for an object), or
+    /// `None` for a CloudWatch job, whose streams are named as they are met.
+    pub fn source_name(&self) -> Option<String> {
+        match self {
+            Job::File(p) => Some(p.display().to_string()),
+            Job::Stdin => Some("stdin".to_string()),
+            Job::Broken { name, .. } => Some(name.clone()),
+            Job::S3 { bucket, key, .. } => Some(format!("s3://{bucket}/{key}")),
+            Job::CloudWatch { .. } => None,
+        }
+    }
 }
 
 /// How one source went.
@@ -416,13 +432,7 @@ pub fn run(
     let job_sources: Vec<Option<u32>> = settings
         .jobs
         .iter()
-        .map(|j| match j {
-            Job::File(p) => Some(registry.add(p.display().to_string())),
-            Job::Stdin => Some(registry.add("stdin".to_string())),
-            Job::Broken { name, .. } => Some(registry.add(name.clone())),
-            Job::S3 { bucket, key, .. } => Some(registry.add(format!("s3://{bucket}/{key}"))),
-            Job::CloudWatch { .. } => None,
-        })
+        .map(|j| j.source_name().map(|name| registry.add(name)))
         .collect();
     let readers = settings.readers.clamp(1, MAX_READERS);
     let ahead = (BATCHES_AHEAD / readers).max(2);
@@ -543,14 +553,7 @@ pub fn run(
                     sink.message(msg);
                 }
             }
-            sink.front.release_all();
-            for flow in sink.front.take_released() {
-                sink.timeline.add_flow(&flow);
-            }
-            let Sink {
-                timeline, summary, ..
-            } = sink;
-            (timeline, summary)
+            sink.finish()
         });
         for (batch, verdicts) in back_rx {
             for ((flow, origin), verdict) in batch.iter().zip(&verdicts) {
@@ -603,12 +606,25 @@ impl Sink<'_> {
             }
             verdicts.push(verdict);
         }
-        // Held records counted as traffic since (the timeline counts them now).
+        self.timeline_released();
+        // Fails only when the detecting thread is gone (it panicked; the scope reports it).
+        let _ = self.back.send((batch, verdicts));
+    }
+
+    /// Adds the held records the front counted as traffic since the last call to the
+    /// timeline (which counts exactly what the reports count).
+    fn timeline_released(&mut self) {
         for flow in self.front.take_released() {
             self.timeline.add_flow(&flow);
         }
-        // Fails only when the detecting thread is gone (it panicked; the scope reports it).
-        let _ = self.back.send((batch, verdicts));
+    }
+
+    /// Releases every held record (the records have ended) and gives the timeline and
+    /// summary.
+    fn finish(mut self) -> (Timeline, RunSummary) {
+        self.front.release_all();
+        self.timeline_released();
+        (self.timeline, self.summary)
     }
 
     fn message(&mut self, msg: Message) {

@@ -20,14 +20,12 @@ pub(super) fn skip_repeated_objects(planned: &mut Planned) {
     let mut first_by_name: HashMap<String, String> = HashMap::new();
     let jobs = std::mem::take(&mut planned.jobs);
     for job in jobs {
-        let (display, object, name) = match &job {
+        let (object, name) = match &job {
             Job::S3 { bucket, key, .. } => (
-                format!("s3://{bucket}/{key}"),
                 Some((bucket.clone(), key.clone())),
                 key.rsplit('/').next().unwrap_or(key).to_string(),
             ),
             Job::File(path) => (
-                path.display().to_string(),
                 None,
                 path.file_name()
                     .and_then(|n| n.to_str())
@@ -39,6 +37,7 @@ pub(super) fn skip_repeated_objects(planned: &mut Planned) {
                 continue;
             }
         };
+        let display = job.source_name().unwrap_or_default();
         let by_object = object.and_then(|o| insert_or_first(&mut first_by_object, o, &display));
         let repeated = match by_object {
             Some(first) => Some(format!(
@@ -110,13 +109,7 @@ mod tests {
     fn kept(p: &Planned) -> Vec<String> {
         p.jobs
             .iter()
-            .map(|j| match j {
-                Job::S3 { bucket, key, .. } => format!("s3://{bucket}/{key}"),
-                Job::File(p) => p.display().to_string(),
-                Job::Stdin => "-".into(),
-                Job::Broken { name, .. } => name.clone(),
-                Job::CloudWatch { group, .. } => group.clone(),
-            })
+            .map(|j| j.source_name().unwrap_or_default())
             .collect()
     }
 

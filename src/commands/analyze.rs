@@ -108,8 +108,7 @@ fn fields_schema(text: &str) -> Result<Schema, String> {
     }
     .map_err(|e| format!("--fields: {e}"))?;
     for (_, name) in schema.unknown_columns() {
-        let meant = flowlog::field::suggest(name).and_then(flowlog::Field::from_name);
-        if let Some(meant) = meant.filter(|f| !schema.contains(*f)) {
+        if let Some(meant) = analyze::misspelled_field(&schema, name) {
             return Err(format!(
                 "--fields: `{name}` is not a flow-log field (did you mean `{}`?)",
                 meant.name()

@@ -377,13 +377,10 @@ impl Classifier {
             _ if rejected => Answer::None,
             Initiator::Dst => {
                 let synack = protocol == Some(TCP) && flags.is_some_and(|f| f & 0x12 == 0x12);
-                // One packet within the probe size in a log without `tcp-flags` (the v2
-                // default) is a SYN-ACK or a reset: it served nothing, and a reset (a closed
-                // port, a scanner's usual answer) is no answer either.
-                let bare = protocol == Some(TCP)
-                    && flags.is_none()
-                    && packets <= 1
-                    && bytes <= cx.probe_max_bytes;
+                // One TCP packet within the probe size in a log without `tcp-flags` (the v2
+                // default: `single`) is a SYN-ACK or a reset: it served nothing, and a reset
+                // (a closed port, a scanner's usual answer) is no answer either.
+                let bare = single && protocol == Some(TCP);
                 if synack && packets <= 2 && bytes <= cx.probe_max_bytes {
                     Answer::SynAck
                 } else if bare {

@@ -184,8 +184,7 @@ impl Middleboxes {
         if self.nats.is_empty() && self.learned.is_empty() {
             return false;
         }
-        Self::relay_end(f)
-            .is_some_and(|relay| self.nats.contains(relay) || self.fronts_internet(relay))
+        Self::relay_end(f).is_some_and(|relay| self.relays_for_internet(relay))
     }
 
     /// Whether a record not (yet) a [`Middleboxes::relay_view`] would be one if its
@@ -198,10 +197,12 @@ impl Middleboxes {
         f.managed_interface && f.time.is_some() && Self::relay_end(f).is_some()
     }
 
-    /// Whether `addr` is a configured or discovered NAT gateway.
+    /// Whether `addr` relays for the internet, so its outer legs are relay views: a
+    /// configured or discovered NAT gateway, or a relay learned from inner legs that stood
+    /// for public peers ([`Middleboxes::fronts_internet`]).
     #[inline]
-    pub fn is_nat(&self, addr: Addr) -> bool {
-        self.nats.contains(addr)
+    pub fn relays_for_internet(&self, addr: Addr) -> bool {
+        self.nats.contains(addr) || self.fronts_internet(addr)
     }
 
     /// The address that would relay a record if it were a NAT's outer leg: its one internal

@@ -140,7 +140,7 @@ impl RelayHold {
     pub fn counted_before_known(&self, relays: &Middleboxes) -> CountedBeforeKnown {
         let mut out = CountedBeforeKnown::default();
         for (&addr, &n) in &self.counted {
-            if relays.fronts_internet(addr) || relays.is_nat(addr) {
+            if relays.relays_for_internet(addr) {
                 out.records += n;
                 out.relays += 1;
             }

@@ -253,6 +253,9 @@ pub fn decided(services: &ServiceSet) -> String {
 fn initiator_case(services: &ServiceSet, then: [&str; 7], otherwise: &str) -> String {
     let svc_d = service_in(services, "protocol", "dport");
     let svc_s = service_in(services, "protocol", "sport");
+    // A side serves: its port is a pack service's or below 1024.
+    let serves_d = format!("({svc_d} OR dport < 1024)");
+    let serves_s = format!("({svc_s} OR sport < 1024)");
     let eph = flowkeeper_analyze::initiator::EPHEMERAL_FIRST;
     let [a, b, c, d, e, f, g] = then;
     format!(
@@ -260,10 +263,10 @@ fn initiator_case(services: &ServiceSet, then: [&str; 7], otherwise: &str) -> St
 WHEN protocol = 6 AND bitwise_and(tcp_flags, 18) = 2 THEN {a} \
 WHEN protocol = 6 AND bitwise_and(tcp_flags, 18) = 18 THEN {b} \
 WHEN action = 'REJECT' AND flow_direction = 'ingress' AND NOT (protocol = 6 AND tcp_flags IS NOT NULL) THEN {c} \
-WHEN ported AND ({svc_d} OR dport < 1024) AND NOT ({svc_s} OR sport < 1024) THEN {d} \
-WHEN ported AND ({svc_s} OR sport < 1024) AND NOT ({svc_d} OR dport < 1024) THEN {e} \
-WHEN ported AND NOT ({svc_s} OR sport < 1024) AND NOT ({svc_d} OR dport < 1024) AND sport >= {eph} AND dport < {eph} THEN {f} \
-WHEN ported AND NOT ({svc_s} OR sport < 1024) AND NOT ({svc_d} OR dport < 1024) AND dport >= {eph} AND sport < {eph} THEN {g} \
+WHEN ported AND {serves_d} AND NOT {serves_s} THEN {d} \
+WHEN ported AND {serves_s} AND NOT {serves_d} THEN {e} \
+WHEN ported AND NOT {serves_s} AND NOT {serves_d} AND sport >= {eph} AND dport < {eph} THEN {f} \
+WHEN ported AND NOT {serves_s} AND NOT {serves_d} AND dport >= {eph} AND sport < {eph} THEN {g} \
 ELSE {otherwise} END"
     )
 }
