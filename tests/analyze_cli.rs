@@ -1405,3 +1405,54 @@ fn discover_without_a_region_and_csv_are_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("html or ocsf"), "{}", stderr(&out));
 }
+
+/// Probe regression: one interface logged by two flow logs (both delivering to one bucket)
+/// doubled every count, and a 600 MB upload read as a 1.1 GiB high exfiltration. The second
+/// log's records of a flow are now views of the first's (the AWS object names tell the
+/// flow logs apart), the run says which interface is logged twice, and the first interval
+/// (read before the second log was known) is the only one counted twice.
+#[test]
+fn regression_an_interface_logged_by_two_flow_logs_counts_each_flow_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol \
+                  packets bytes start end action tcp-flags flow-direction traffic-path";
+    let t = 1_793_491_200u64;
+    for (fl, hash) in [("fl-0aaa", "0f0f"), ("fl-0bbb", "0e0e")] {
+        for slot in 0..6u64 {
+            let at = t + slot * 600;
+            let stamp = jiff::Timestamp::from_second(at as i64)
+                .unwrap()
+                .strftime("%Y%m%dT%H%MZ");
+            let name = format!(
+                "AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/01/\
+                 111122223333_vpcflowlogs_us-east-1_{fl}_{stamp}_{hash}{slot}.log.gz"
+            );
+            let line = format!(
+                "5 111122223333 eni-web 10.0.1.10 203.0.113.50 40000 443 6 70000 100000000 \
+                 {at} {} ACCEPT 2 egress 8",
+                at + 600
+            );
+            gz(&dir.path().join(name), &format!("{header}\n{line}\n"));
+        }
+    }
+    let out = flowkeeper(
+        dir.path(),
+        &["-q", "analyze", "AWSLogs", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json_of(&out);
+    assert_eq!(doc["summary"]["records"], 12);
+    assert_eq!(doc["reports"]["totals"]["accepted"]["bytes"], 700_000_000);
+    assert_eq!(doc["findings"], serde_json::json!([]));
+    let limits = doc["summary"]["limits"].as_array().unwrap();
+    let twice: Vec<&Value> = limits
+        .iter()
+        .filter(|l| l["what"] == "logged_twice")
+        .collect();
+    assert_eq!(twice.len(), 1, "{limits:?}");
+    assert_eq!(twice[0]["count"], 1);
+    assert!(
+        twice[0]["meaning"].as_str().unwrap().contains("(eni-web)"),
+        "{twice:?}"
+    );
+}

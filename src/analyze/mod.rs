@@ -18,6 +18,7 @@
 
 pub mod athena;
 mod batches;
+mod flow_logs;
 mod inflate;
 pub mod input;
 mod job;
@@ -477,6 +478,8 @@ pub fn run(
         },
         decode: &decode,
         shared: &shared,
+        logs: flow_logs::FlowLogs::for_jobs(&settings.jobs),
+        registry: &registry,
     };
     let (mut timeline, mut summary) = std::thread::scope(|scope| {
         for _ in 0..readers {
@@ -593,13 +596,17 @@ struct Sink<'r> {
     summary: RunSummary,
     decode: &'r Decode<'r>,
     shared: &'r Shared,
+    /// Which flow log each source is (an interface logged by two counts each flow once).
+    logs: flow_logs::FlowLogs,
+    registry: &'r Registry,
 }
 
 impl Sink<'_> {
     fn flows(&mut self, batch: Vec<batches::Observed>) {
         let mut verdicts = self.verdicts.take();
-        for (flow, _) in &batch {
-            let verdict = self.front.observe(flow);
+        for (flow, origin) in &batch {
+            let log = self.logs.of(origin.source, self.registry);
+            let verdict = self.front.observe(flow, log);
             // The timeline counts exactly what the reports count.
             if verdict.counted() {
                 self.timeline.add_flow(flow);

@@ -353,6 +353,12 @@ pub fn delivered_object_name(name: &str) -> bool {
     parse_name(name).is_some()
 }
 
+/// The flow log that delivered an object named `name` (a file name, no folders) in AWS's
+/// form (see [`delivered_object_name`]): `{account}/{region}/{flow-log id}`.
+pub fn delivered_flow_log(name: &str) -> Option<String> {
+    parse_name(name).map(|n| format!("{}/{}/{}", n.account, n.region, n.flow_log_id))
+}
+
 /// What an object's name says.
 struct Name {
     account: String,

@@ -228,6 +228,7 @@ pub fn limit_what(kind: LimitKind) -> &'static str {
         LimitKind::RelayLearnedLate => "NAT learned late",
         LimitKind::IncidentsCapped => "incidents capped",
         LimitKind::Estimated => "estimated",
+        LimitKind::LoggedTwice => "logged twice",
     }
 }
 

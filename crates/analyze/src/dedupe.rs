@@ -42,6 +42,17 @@
 //! fingerprints (a false match between two live flows has probability about n²/2⁶⁵),
 //! interfaces 32 bits.
 //!
+//! **One interface, two flow logs.** An interface can be logged by more than one flow log
+//! (a VPC-wide one and a subnet's, an organisation's and a team's), and then every record
+//! of it comes twice. The caller says which flow log each record came from (`log`, from the
+//! object's AWS name or the CloudWatch log group; 0 when that is unknown, which is one log)
+//! and the owner is the (interface, log) pair, so a second log's view of a flow is a twin
+//! like another interface's. Once an interface has shown records of two logs, every later
+//! record of it is a candidate, internet-facing ones too (an upload through an internet
+//! gateway would otherwise count twice). Records of the first log read before the second log
+//! was met were not all held, so a flow in progress then may count one aggregation interval
+//! twice; [`Dedupe::logged_twice`] counts such interfaces (the run says so).
+//!
 //! What can still count twice: a reply whose client side nothing in the record tells (no
 //! SYN in `tcp-flags`, and the ports do not decide: see `initiator`) logged on the instance
 //! before its relay's inner leg, a flow whose ends are further apart than the horizon, and
@@ -54,11 +65,11 @@ use std::hash::BuildHasher;
 
 use flowlog::{FlowDirection, TrafficPath};
 
-use crate::flow::Flow;
+use crate::flow::{Flow, ShortId};
 use crate::initiator::Initiator;
 use crate::middlebox::Leg;
 use crate::rules::Settings;
-use crate::sketch::{FastMap, fast_map};
+use crate::sketch::{FastMap, fast_map, mix64};
 
 /// Bytes one held entry costs (key, interface, time and the table's overhead).
 pub const ENTRY_BYTES: usize = 24;
@@ -90,9 +101,32 @@ impl Entry {
     }
 }
 
+/// The first flow log an interface's records came from, and whether a second one was seen.
+#[derive(Clone, Copy, Debug)]
+struct LoggedBy {
+    first: u32,
+    twice: bool,
+}
+
+/// The interfaces logged by more than one flow log.
+#[derive(Clone, Debug, Default)]
+pub struct LoggedTwice {
+    /// How many interfaces.
+    pub interfaces: u64,
+    /// The first few of them.
+    pub examples: Vec<ShortId>,
+}
+
+/// How many interfaces [`LoggedTwice::examples`] names.
+const LOGGED_TWICE_EXAMPLES: usize = 3;
+
 /// Remembers the owning interface of recent candidate flows.
 #[derive(Debug)]
 pub struct Dedupe {
+    /// Per interface fingerprint, the flow logs seen (only records with a known log).
+    logs: FastMap<u32, LoggedBy>,
+    /// Interfaces logged by two flow logs.
+    pub logged_twice: LoggedTwice,
     current: FastMap<u64, Entry>,
     previous: FastMap<u64, Entry>,
     hasher: foldhash::fast::RandomState,
@@ -125,6 +159,8 @@ impl Dedupe {
     pub fn with_horizon(cap: usize, horizon: u64) -> Dedupe {
         let horizon = horizon.max(1);
         Dedupe {
+            logs: fast_map(),
+            logged_twice: LoggedTwice::default(),
             current: fast_map(),
             previous: fast_map(),
             hasher: foldhash::fast::RandomState::default(),
@@ -181,21 +217,48 @@ impl Dedupe {
         self.current_since = time - time % self.generation;
     }
 
-    /// Whether this record is another interface's view of a flow already seen (see the
-    /// module docs); it then updates the flow's last time.
+    /// Learns that `iface` (a fingerprint) is logged by `log` (0: unknown, learns nothing).
+    /// Returns whether the interface is logged by two flow logs, and the owner to record:
+    /// the interface itself for its first log (and for unknown logs, as before any second
+    /// log was known, so entries made then keep their owner), else the (interface, log) pair.
     #[inline]
-    pub fn is_twin(&mut self, f: &Flow) -> bool {
-        let (Some((src, dst)), Some(iface), Some(time)) = (f.peers, &f.interface, f.time) else {
+    fn owner(&mut self, iface: u32, id: &ShortId, log: u32) -> (bool, u32) {
+        if log == 0 {
+            return (false, iface);
+        }
+        let by = self.logs.entry(iface).or_insert(LoggedBy {
+            first: log,
+            twice: false,
+        });
+        if by.first == log {
+            return (by.twice, iface);
+        }
+        if !by.twice {
+            by.twice = true;
+            self.logged_twice.interfaces += 1;
+            if self.logged_twice.examples.len() < LOGGED_TWICE_EXAMPLES {
+                self.logged_twice.examples.push(*id);
+            }
+        }
+        (true, mix64(u64::from(iface) << 32 | u64::from(log)) as u32)
+    }
+
+    /// Whether this record is another view of a flow already seen (another interface's, or
+    /// another flow log's of the same interface: `log` names the record's flow log, 0 when
+    /// unknown; see the module docs); it then updates the flow's last time.
+    #[inline]
+    pub fn is_twin(&mut self, f: &Flow, log: u32) -> bool {
+        let (Some((src, dst)), Some(id), Some(time)) = (f.peers, &f.interface, f.time) else {
             return false;
         };
-        let candidate = Dedupe::candidate(f);
+        let (shared, iface) = self.owner(id.fingerprint(), id, log);
+        let candidate = shared || Dedupe::candidate(f);
         if !candidate && self.is_empty() {
             return false;
         }
         if time >= self.current_since + self.generation {
             self.rotate(time);
         }
-        let iface = iface.fingerprint();
         let t32 = time.min(u64::from(u32::MAX)) as u32;
         let key = self
             .hasher
@@ -266,7 +329,7 @@ mod tests {
         let schema = Schema::from_header(header).unwrap();
         lines
             .iter()
-            .map(|l| d.is_twin(&cx.classify(&schema.decode(l).unwrap())))
+            .map(|l| d.is_twin(&cx.classify(&schema.decode(l).unwrap()), 0))
             .collect()
     }
 

@@ -45,6 +45,10 @@ pub struct EngineStats {
     pub dedupe_overflow: u64,
     /// Most flows the dedupe held at once.
     pub dedupe_peak: usize,
+    /// Interfaces whose records came from more than one flow log (each flow counted once).
+    pub interfaces_logged_twice: u64,
+    /// The first few of them.
+    pub logged_twice_examples: Vec<String>,
     /// Records that arrived after at least one of their windows had closed (each counted
     /// once; per detector in `detectors[].late_records`).
     pub late: u64,
@@ -101,6 +105,9 @@ pub enum LimitKind {
     IncidentsCapped,
     /// Counts that are estimates rather than exact.
     Estimated,
+    /// Interfaces logged by more than one flow log: each flow counted once, flows in
+    /// progress when the second log was first met possibly one interval twice.
+    LoggedTwice,
 }
 
 /// A bound the run hit: which component, what, how much, and what it means for the results.
@@ -179,6 +186,27 @@ pub fn limits_of(stats: &EngineStats) -> Vec<Limit> {
                 stats.counted_before_relay_known,
                 stats.counted_before_relay_known_relays,
                 RelayHold::CAP
+            ),
+        });
+    }
+    if stats.interfaces_logged_twice > 0 {
+        out.push(Limit {
+            component: "dedupe".to_owned(),
+            what: LimitKind::LoggedTwice,
+            count: stats.interfaces_logged_twice,
+            meaning: format!(
+                "dedupe: {} interfaces ({}{}) are logged by more than one flow log in these \
+                 sources; each flow is counted once, from the first log that showed it, but a \
+                 flow in progress when the second log was first met may count one \
+                 aggregation interval twice; for exact totals analyze one flow log's objects \
+                 per interface",
+                stats.interfaces_logged_twice,
+                stats.logged_twice_examples.join(", "),
+                if stats.interfaces_logged_twice > stats.logged_twice_examples.len() as u64 {
+                    ", ..."
+                } else {
+                    ""
+                }
             ),
         });
     }
@@ -326,8 +354,11 @@ pub struct Front {
 
 impl Front {
     /// Counts one record and says whether it is a twin, held, untimed or for the detectors.
+    /// `log` tells which flow log the record came from (any number the caller keeps for one
+    /// flow log, 0 when it is unknown), so that an interface logged by two flow logs counts
+    /// each flow once.
     #[inline]
-    pub fn observe(&mut self, flow: &Flow) -> Verdict {
+    pub fn observe(&mut self, flow: &Flow, log: u32) -> Verdict {
         self.records += 1;
         self.reports.seen();
         self.relays.learn(flow);
@@ -337,7 +368,7 @@ impl Front {
             return Verdict::Relayed;
         }
         if let Some(d) = &mut self.dedupe
-            && d.is_twin(flow)
+            && d.is_twin(flow, log)
         {
             self.reports.duplicate();
             return Verdict::Twin;
@@ -483,11 +514,18 @@ impl Engine {
         let _ = self.observe_flow(&flow, origin);
     }
 
+    /// [`Engine::observe`] of a record from flow log `log` (see [`Front::observe`]).
+    pub fn observe_logged(&mut self, record: &FlowRecord<'_>, origin: Origin, log: u32) {
+        let flow = self.back.cx.classify(record);
+        let verdict = self.front.observe(&flow, log);
+        self.back.observe(&flow, origin, verdict);
+    }
+
     /// Observes one record already classified by this engine's [`Engine::classifier`].
     /// Returns whether it was counted in the reports: false for the dropped twin of a
     /// double-ended flow (so callers that keep their own views count what the reports count).
     pub fn observe_flow(&mut self, flow: &Flow, origin: Origin) -> bool {
-        let verdict = self.front.observe(flow);
+        let verdict = self.front.observe(flow, 0);
         self.back.observe(flow, origin, verdict);
         verdict.counted()
     }
@@ -511,12 +549,19 @@ impl Engine {
             .dedupe
             .as_ref()
             .map_or((0, 0, 0), |d| (d.overflow, d.peak, d.dropped));
+        let twice = front
+            .dedupe
+            .as_ref()
+            .map(|d| d.logged_twice.clone())
+            .unwrap_or_default();
         EngineStats {
             records: front.records,
             duplicates,
             untimed: front.untimed,
             dedupe_overflow: overflow,
             dedupe_peak: peak,
+            interfaces_logged_twice: twice.interfaces,
+            logged_twice_examples: twice.examples.iter().map(|i| i.text()).collect(),
             late: back.late,
             relays_learned: back.relays.learned(),
             relay_hold_peak: front.hold.peak,
@@ -661,6 +706,8 @@ mod tests {
             late: 3,
             dedupe_overflow: 5,
             dedupe_peak: 10,
+            interfaces_logged_twice: 4,
+            logged_twice_examples: vec!["eni-a".to_owned(), "eni-b".to_owned()],
             detectors: vec![DetectorStats {
                 id: "port-scan".to_owned(),
                 refused_keys: 7,
@@ -671,7 +718,13 @@ mod tests {
             ..EngineStats::default()
         };
         let limits = limits_of(&stats);
-        assert_eq!(limits.len(), 3, "{limits:?}");
+        assert_eq!(limits.len(), 4, "{limits:?}");
+        assert!(
+            limits[2]
+                .meaning
+                .contains("4 interfaces (eni-a, eni-b, ...)"),
+            "{limits:?}"
+        );
         for l in &limits {
             assert!(
                 !l.meaning.contains("  "),

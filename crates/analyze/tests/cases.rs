@@ -12,7 +12,8 @@
 //!   of terms, each an integer, a var, `i`, or a product of those (`{T+i*60}`). The header is
 //!   line 1, so the first record is line 2 (evidence points there; source is 0).
 //! - `sources`: instead of `records`, several named sources `[{name, records}]` (source i is
-//!   the i-th; names such as `…_fl-0abc_…` give log-health incidents their flow log). The
+//!   the i-th; names such as `…_fl-0abc_…` give log-health incidents their flow log, and the engine
+//!   the record's flow log, as the command does for AWS object names). The
 //!   records of all sources are fed in the order given, source by source, unless
 //!   `interleave: true` (one record of each source in turn).
 //! - `scope`: the detector ids whose findings must match `expect` exactly (default: the
@@ -193,13 +194,31 @@ fn run_case(path: &Path, default_pack: &str) -> Result<(), String> {
         }
     }
 
+    // Each source's flow log, as the command tells it from AWS object names: the `fl-…`
+    // part of the name, numbered from 1 in order of appearance (0 when the name has none).
+    let mut log_ids: Vec<String> = Vec::new();
+    let logs: Vec<u32> = names
+        .iter()
+        .map(
+            |name| match name.split('_').find(|p| p.starts_with("fl-")) {
+                Some(id) => match log_ids.iter().position(|l| l == id) {
+                    Some(i) => i as u32 + 1,
+                    None => {
+                        log_ids.push(id.to_owned());
+                        log_ids.len() as u32
+                    }
+                },
+                None => 0,
+            },
+        )
+        .collect();
     let mut engine = Engine::new(&pack);
     for (src, n) in order {
         let line = &inputs[src][n];
         let record = schema
             .decode(line)
             .map_err(|e| format!("{} record line {}: {e}: {line}", names[src], n + 2))?;
-        engine.observe(&record, Origin::new(src as u32, n as u64 + 2));
+        engine.observe_logged(&record, Origin::new(src as u32, n as u64 + 2), logs[src]);
     }
     let mut streamed = engine.take_final();
     let mut analysis = engine.finish();

@@ -642,7 +642,7 @@ fn the_engine_split_over_two_threads_gives_the_results_of_one() {
         let front = &mut front;
         scope.spawn(move || {
             for (i, batch) in flows.chunks(1000).enumerate() {
-                let verdicts: Vec<_> = batch.iter().map(|(f, _)| front.observe(f)).collect();
+                let verdicts: Vec<_> = batch.iter().map(|(f, _)| front.observe(f, 0)).collect();
                 *counted += verdicts.iter().filter(|v| v.counted()).count() as u64;
                 tx.send((i, verdicts)).unwrap();
             }

@@ -1,7 +1,7 @@
 //! Record-semantics cases: the case files of `tests/cases/{initiator,nat,ours,dedupe}` (the
 //! same files `cases.rs` runs for their findings) may carry `expect_flows`, a list of
 //! `{line: N, <field>: <value>...}` checked against the classified record on that line
-//! (`Flow::semantics()`: `peers`, `leg`, `src_class`, `dst_class`, `initiator`, `decided_by`,
+//! (of the first source in a case of `sources`; `Flow::semantics()`: `peers`, `leg`, `src_class`, `dst_class`, `initiator`, `decided_by`,
 //! `client`, `server`, `service_port`, `client_probe`, `answer`). Every folder must hold
 //! at least one `hit*` and one `near_miss*` case, and every case at least one expectation.
 
@@ -89,12 +89,15 @@ fn run(path: &Path, default_pack: &str) -> Result<usize, String> {
                 .collect()
         })
         .unwrap_or_default();
+    // A case of several sources: `expect_flows` lines are the first source's.
+    let records = case.get("records").or_else(|| {
+        case.get("sources")
+            .and_then(Yaml::as_sequence)
+            .and_then(|s| s.first())
+            .and_then(|s| s.get("records"))
+    });
     let mut lines = Vec::new();
-    for item in case
-        .get("records")
-        .and_then(Yaml::as_sequence)
-        .ok_or("no records")?
-    {
+    for item in records.and_then(Yaml::as_sequence).ok_or("no records")? {
         match item {
             Yaml::String(l) => lines.push(expand(l, &vars, 0)),
             Yaml::Mapping(m) => {
