@@ -229,6 +229,7 @@ pub fn limit_what(kind: LimitKind) -> &'static str {
         LimitKind::IncidentsCapped => "incidents capped",
         LimitKind::Estimated => "estimated",
         LimitKind::LoggedTwice => "logged twice",
+        LimitKind::Ipv6Unplaced => "IPv6 not ours",
     }
 }
 

@@ -20,7 +20,7 @@
 use flowlog::FlowRecord;
 use serde::Serialize;
 
-use crate::addr::Addr;
+use crate::addr::{Addr, Class};
 use crate::dedupe::Dedupe;
 use crate::detectors::{self, AnyDetector, CloseCx, Detector, DetectorStats, Shared};
 use crate::finding::{Finding, Origin, sort_findings};
@@ -45,6 +45,9 @@ pub struct EngineStats {
     pub dedupe_overflow: u64,
     /// Most flows the dedupe held at once.
     pub dedupe_peak: usize,
+    /// IPv6 records none of whose addresses is known to be ours or private (a log without
+    /// `flow-direction`, and no IPv6 block of ours covers them): read as internet traffic.
+    pub ipv6_unplaced: u64,
     /// Interfaces whose records came from more than one flow log (each flow counted once).
     pub interfaces_logged_twice: u64,
     /// The first few of them.
@@ -108,6 +111,8 @@ pub enum LimitKind {
     /// Interfaces logged by more than one flow log: each flow counted once, flows in
     /// progress when the second log was first met possibly one interval twice.
     LoggedTwice,
+    /// IPv6 records with no address known to be ours, read as internet traffic.
+    Ipv6Unplaced,
 }
 
 /// A bound the run hit: which component, what, how much, and what it means for the results.
@@ -186,6 +191,23 @@ pub fn limits_of(stats: &EngineStats) -> Vec<Limit> {
                 stats.counted_before_relay_known,
                 stats.counted_before_relay_known_relays,
                 RelayHold::CAP
+            ),
+        });
+    }
+    if stats.ipv6_unplaced > 0 {
+        out.push(Limit {
+            component: "networks".to_owned(),
+            what: LimitKind::Ipv6Unplaced,
+            count: stats.ipv6_unplaced,
+            meaning: format!(
+                "networks: {} IPv6 records had no address known to be ours (their log has no \
+                 flow-direction, and no IPv6 block in networks.internal or from --discover \
+                 holds either address); IPv6 addresses of a VPC are globally routable, so \
+                 these were read as internet-to-internet traffic and detections that need \
+                 our side (exposed admin ports, exfiltration, scans and sweeps of our hosts) \
+                 did not see them; add the VPCs' IPv6 CIDRs to networks.internal, use \
+                 --discover, or log flow-direction (a v5 format)",
+                stats.ipv6_unplaced
             ),
         });
     }
@@ -350,6 +372,8 @@ pub struct Front {
     reports: ReportBuilder,
     records: u64,
     untimed: u64,
+    /// See [`EngineStats::ipv6_unplaced`].
+    ipv6_unplaced: u64,
 }
 
 impl Front {
@@ -360,6 +384,12 @@ impl Front {
     #[inline]
     pub fn observe(&mut self, flow: &Flow, log: u32) -> Verdict {
         self.records += 1;
+        if flow.src_class == Class::Public
+            && flow.dst_class == Class::Public
+            && flow.peers.is_some_and(|(s, d)| !s.is_v4() && !d.is_v4())
+        {
+            self.ipv6_unplaced += 1;
+        }
         self.reports.seen();
         self.relays.learn(flow);
         self.release(flow.time, false);
@@ -470,6 +500,7 @@ impl Engine {
             reports: ReportBuilder::new(&pack.reports),
             records: 0,
             untimed: 0,
+            ipv6_unplaced: 0,
         };
         let back = Back {
             cx,
@@ -560,6 +591,7 @@ impl Engine {
             untimed: front.untimed,
             dedupe_overflow: overflow,
             dedupe_peak: peak,
+            ipv6_unplaced: front.ipv6_unplaced,
             interfaces_logged_twice: twice.interfaces,
             logged_twice_examples: twice.examples.iter().map(|i| i.text()).collect(),
             late: back.late,
