@@ -95,7 +95,7 @@ impl Detector for AdminExposure {
         let mut made = 0;
         self.state.close(watermark, |start, map| {
             for ((dst, proto, port), s) in map {
-                let (n, exact) = s.sources.count();
+                let (n, exact) = super::at_most_records(s.tally.flows, s.sources.count());
                 if n < min || (!s.answered && (s.managed || cx.relays.is_relay(dst))) {
                     continue;
                 }

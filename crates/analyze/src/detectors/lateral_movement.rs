@@ -79,7 +79,7 @@ impl Detector for LateralMovement {
         let mut made = 0;
         self.state.close(watermark, |start, map| {
             for (src, s) in map {
-                let (n, exact) = s.hosts.count();
+                let (n, exact) = super::at_most_records(s.tally.flows, s.hosts.count());
                 if n < min {
                     continue;
                 }

@@ -408,6 +408,12 @@ fn set_port(f: &mut Finding, proto: u8, port: u16) {
     f.protocol = (proto != 0).then_some(proto);
 }
 
+/// A distinct count bounded by the records it was counted from: a HyperLogLog estimate can
+/// exceed them (`~61 hosts` from 59 records), which no set of those records can.
+fn at_most_records(records: u64, (n, exact): (u64, bool)) -> (u64, bool) {
+    (if exact { n } else { n.min(records) }, exact)
+}
+
 /// Sets a finding's distinct count (`count` is the hosts' [`crate::sketch::Distinct::count`])
 /// and its sample of hosts ([`crate::sketch::Distinct::sample`]).
 fn set_hosts(f: &mut Finding, sample: &[Addr], (n, exact): (u64, bool)) {
@@ -610,3 +616,17 @@ pub fn approx(n: u64, exact: bool) -> String {
 }
 
 pub use crate::units::human_bytes;
+
+#[cfg(test)]
+mod tests {
+    use super::at_most_records;
+
+    /// Probe regression: a sweep said "~61 hosts" of 59 records; an estimate is bounded by
+    /// the records it was counted from, an exact count is left alone.
+    #[test]
+    fn an_estimate_never_exceeds_its_records() {
+        assert_eq!(at_most_records(59, (61, false)), (59, false));
+        assert_eq!(at_most_records(59, (40, false)), (40, false));
+        assert_eq!(at_most_records(59, (61, true)), (61, true));
+    }
+}

@@ -85,7 +85,8 @@ impl Detector for RejectBurst {
                 if s.tally.flows + u64::from(s.held) < min {
                     continue;
                 }
-                let (n, exact) = s.dsts.count();
+                let (n, exact) =
+                    super::at_most_records(s.tally.flows + u64::from(s.held), s.dsts.count());
                 let first = s.dsts.sample().first().copied();
                 let mut f = rule.finding(start, &s.tally, Some(src), first);
                 f.flows += u64::from(s.held);
