@@ -25,7 +25,8 @@ fn root() -> PathBuf {
 }
 
 /// Benign web traffic; SSH and RDP from the internet to two hosts (high); two scanners, each a
-/// port scan (medium) and a burst of rejects (low); a malformed line.
+/// port scan (medium) whose rejects are folded into its row; two clients refused many times on
+/// one port, each a burst of rejects (low); a malformed line.
 fn records() -> String {
     let mut out = format!("{HEADER}\n");
     for i in 0..50 {
@@ -50,6 +51,18 @@ fn records() -> String {
                 "2 111122223333 eni-app {scanner} 10.0.2.10 55555 {p} 6 1 40 {} {} REJECT OK\n",
                 T0 + 200 + p / 10,
                 T0 + 201 + p / 10
+            );
+        }
+    }
+    // Two clients refused on one port, 250 times each: a reject burst (low) that is not a
+    // scan (a scanner's own burst is folded into its scan's row).
+    for client in ["203.0.113.90", "203.0.113.91"] {
+        for i in 0..250 {
+            out += &format!(
+                "2 111122223333 eni-app {client} 10.0.2.10 {} 8443 6 1 40 {} {} REJECT OK\n",
+                30000 + i,
+                T0 + 200 + i / 10,
+                T0 + 201 + i / 10
             );
         }
     }
@@ -100,8 +113,10 @@ fn report(dir: &Path) -> PathBuf {
     );
     let html = std::fs::read_to_string(&page).expect("the report is written");
     assert!(html.contains("Source errors") && html.contains("gone.log"));
-    assert!(html.contains("Malformed lines") && html.contains("flows.log:654:"));
+    assert!(html.contains("Malformed lines") && html.contains("flows.log:1154:"));
     assert!(!html.contains("<script>alert"), "escaped");
+    // A scanner's burst of rejects is said on its scan's row, not a row of its own.
+    assert_eq!(html.matches("also a reject burst").count(), 2, "{html}");
     page
 }
 

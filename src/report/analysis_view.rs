@@ -347,6 +347,7 @@ pub mod fixtures {
             via: None,
             evidence: vec![Origin::new(0, 52), Origin::new(0, 53)],
             incomplete: false,
+            also: Vec::new(),
         }
     }
 

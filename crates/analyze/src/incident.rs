@@ -311,6 +311,28 @@ pub struct Incident {
     /// True when a limit of its detector was hit during the run (it may be missing
     /// windows, targets or counts).
     pub incomplete: bool,
+    /// Incidents of other rules folded into this one because they are the same activity
+    /// (a scan's rejections that were also a reject burst); absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Also>,
+}
+
+/// An incident folded into another ([`Incident::also`]): its rule, severity, counts and
+/// summary, so nothing it said is lost.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Also {
+    /// The rule's id.
+    pub detector: String,
+    /// The detector kind.
+    pub kind: &'static str,
+    /// Its severity.
+    pub severity: Severity,
+    /// Its window findings.
+    pub findings: u32,
+    /// Its records.
+    pub flows: u64,
+    /// Its summary.
+    pub summary: String,
 }
 
 impl Incident {
@@ -545,6 +567,7 @@ impl Grouper {
                 via: None,
                 evidence: Vec::new(),
                 incomplete: false,
+                also: Vec::new(),
             },
             evidence: Evidence::default(),
             best: (0, String::new()),
@@ -629,8 +652,62 @@ impl Grouper {
                 inc
             })
             .collect();
+        fold_reject_bursts(&mut out);
         out.sort_by(Incident::order);
         out
+    }
+}
+
+/// A reject burst from a source that scanned or swept in the same time (within one window
+/// of it) is that probing's rejections, one activity: the scan's incident takes it as
+/// [`Also`] (its severity too, when higher) and says so in its summary, and the burst's own
+/// row goes. A burst with no scan or sweep of its source nearby stays.
+fn fold_reject_bursts(out: &mut Vec<Incident>) {
+    let source = |inc: &Incident| match inc.subject {
+        Subject::Source { ip } => Some(ip),
+        _ => None,
+    };
+    let mut folds: Vec<(usize, usize)> = Vec::new();
+    for (b, burst) in out.iter().enumerate() {
+        if burst.kind != "reject_burst" {
+            continue;
+        }
+        let Some(ip) = source(burst) else {
+            continue;
+        };
+        let slack = burst.window_len;
+        let scan = out.iter().position(|inc| {
+            matches!(inc.kind, "port_scan" | "host_sweep")
+                && source(inc) == Some(ip)
+                && inc.first_seen <= burst.last_seen.saturating_add(slack)
+                && burst.first_seen <= inc.last_seen.saturating_add(slack)
+        });
+        if let Some(s) = scan {
+            folds.push((s, b));
+        }
+    }
+    for &(s, b) in &folds {
+        let burst = &out[b];
+        let also = Also {
+            detector: burst.detector.clone(),
+            kind: burst.kind,
+            severity: burst.severity,
+            findings: burst.findings,
+            flows: burst.flows,
+            summary: burst.summary.clone(),
+        };
+        let scan = &mut out[s];
+        scan.severity = scan.severity.max(also.severity);
+        scan.summary = format!(
+            "{}; also a reject burst ({}): {}",
+            scan.summary, also.detector, also.summary
+        );
+        scan.also.push(also);
+    }
+    let mut gone: Vec<usize> = folds.iter().map(|&(_, b)| b).collect();
+    gone.sort_unstable();
+    for b in gone.into_iter().rev() {
+        out.remove(b);
     }
 }
 

@@ -43,7 +43,7 @@
 //! | --- | --- | --- | --- |
 //! | `port_scan` | (rule, client) | servers probed | the client |
 //! | `host_sweep` | (rule, client, protocol, port) | hosts probed | the client |
-//! | `reject_burst` | (rule, source) | destinations | the source |
+//! | `reject_burst` | (rule, source); folded into the source's scan or sweep within a window of it (`also`) | destinations | the source |
 //! | `lateral_movement` | (rule, client) | servers reached | the client |
 //! | `exfiltration` | (rule, real internal source) | external peers | the source |
 //! | `admin_port_exposure` | (rule, server, protocol, port, service) | the server | public clients |
@@ -170,6 +170,6 @@ pub use detectors::{DetectorStats, log_health_summary};
 pub use engine::{Analysis, Back, Engine, EngineStats, Front, Limit, LimitKind, Verdict};
 pub use finding::{Finding, Origin, Severity, Window};
 pub use flow::{Classifier, Flow};
-pub use incident::{Grouper, Incident, Item, NoSourceInfo, Set, SourceInfo, Subject};
+pub use incident::{Also, Grouper, Incident, Item, NoSourceInfo, Set, SourceInfo, Subject};
 pub use reports::Reports;
 pub use rules::{DEFAULT_PACK_YAML, PackSource, RuleError, RulePack};
