@@ -1456,3 +1456,47 @@ fn regression_an_interface_logged_by_two_flow_logs_counts_each_flow_once() {
         "{twice:?}"
     );
 }
+
+/// Regression: a record of one packet and 10^9 bytes (no IP packet holds more than 65,535) was
+/// believed: one line made a gigabyte high-severity exfiltration. A record whose bytes cannot
+/// fit its packets (or that has bytes and no packets) is a malformed line saying why; the
+/// records beside it are analyzed.
+#[test]
+fn regression_bytes_no_packets_can_hold_are_a_malformed_line_not_an_exfiltration() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = format!("{HEADER}\n");
+    for (i, (packets, bytes)) in [(1, 1_000_000_000u64), (0, 4_000), (20, 8_000)]
+        .iter()
+        .enumerate()
+    {
+        text += &format!(
+            "2 111122223333 eni-x 10.0.1.10 198.51.100.9 4000{i} 443 6 {packets} {bytes} {} {} ACCEPT OK\n",
+            T0 + i as u64,
+            T0 + 30
+        );
+    }
+    // The largest packets are still real: 1,000 of 65,535 bytes.
+    text += &format!(
+        "2 111122223333 eni-x 10.0.1.11 10.0.1.12 40009 2049 6 1000 65535000 {} {} ACCEPT OK\n",
+        T0,
+        T0 + 30
+    );
+    std::fs::write(dir.path().join("odd.log"), text).unwrap();
+    let out = flowkeeper(
+        dir.path(),
+        &["-q", "analyze", "odd.log", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json_of(&out);
+    assert_eq!(doc["summary"]["records"], 2);
+    assert_eq!(doc["summary"]["malformed"], 2, "{doc}");
+    assert_eq!(doc["findings"], serde_json::json!([]));
+    assert_eq!(doc["reports"]["totals"]["accepted"]["bytes"], 65_543_000);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "odd.log:2: `bytes` 1000000000 in 1 `packets`: more than 65535 bytes a packet"
+        ) && err.contains("odd.log:3: `bytes` 4000 in 0 `packets`"),
+        "{err}"
+    );
+}

@@ -252,6 +252,7 @@ impl<'a> Batcher<'a> {
             match self.keep(&record, source, n - 1, send) {
                 Kept::Yes => records += 1,
                 Kept::Outside => outside += 1,
+                Kept::Malformed => {}
                 Kept::Stop => {
                     alive = false;
                     break;
@@ -313,6 +314,7 @@ impl<'a> Batcher<'a> {
             match self.keep(&record, source, n, send) {
                 Kept::Yes => records += 1,
                 Kept::Outside => outside += 1,
+                Kept::Malformed => {}
                 Kept::Stop => return None,
             }
         }
@@ -331,6 +333,10 @@ impl<'a> Batcher<'a> {
         line: u64,
         send: &mut dyn FnMut(Vec<Observed>) -> bool,
     ) -> Kept {
+        if let Some(why) = impossible_counts(record) {
+            self.malformed(source, line, &why);
+            return Kept::Malformed;
+        }
         let start = record.start.map(|t| t.unix_secs());
         let end = record.end.map(|t| t.unix_secs()).or(start);
         if self.since.is_some_and(|s| end.is_some_and(|e| e < s))
@@ -380,8 +386,28 @@ impl<'a> Batcher<'a> {
 enum Kept {
     Yes,
     Outside,
+    /// Counted as malformed (`impossible_counts`).
+    Malformed,
     /// The engine thread is gone.
     Stop,
+}
+
+/// The largest IP packet (an IPv4 total length, an IPv6 payload without jumbograms; a VPC's
+/// MTU is 9,001): a record with more bytes per packet, or bytes without packets, was not
+/// written by a flow log, and believing it would make one line a gigabyte exfiltration.
+const MAX_PACKET_BYTES: u64 = 65_535;
+
+/// Why a record's `packets` and `bytes` cannot be real, when they cannot (both decoded).
+fn impossible_counts(record: &FlowRecord<'_>) -> Option<String> {
+    let (Some(packets), Some(bytes)) = (record.packets, record.bytes) else {
+        return None;
+    };
+    (bytes > packets.saturating_mul(MAX_PACKET_BYTES)).then(|| {
+        format!(
+            "`bytes` {bytes} in {packets} `packets`: more than {MAX_PACKET_BYTES} bytes a packet \
+             (the largest IP packet), not a record a flow log writes"
+        )
+    })
 }
 
 /// [`is_blank`] on bytes: the same answer (Unicode whitespace included), looked at only when

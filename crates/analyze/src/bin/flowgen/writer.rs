@@ -20,6 +20,15 @@ use super::traffic::{Dir, Rec, Status};
 pub const V5_HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id sublocation-type sublocation-id pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path";
 
 /// Header of the version 2 default format.
+/// A VPC's largest packet (its jumbo-frame MTU).
+const MTU: u64 = 9_001;
+
+/// The packets a record says: at least those its bytes need (a generated reply of 300 KB in
+/// 3 packets is no record AWS writes, and `analyze` reads it as a malformed line).
+pub fn wire_packets(packets: u64, bytes: u64) -> u64 {
+    packets.max(bytes.div_ceil(MTU))
+}
+
 pub const V2_HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
 
 /// The S3 key of an object delivered at `t` (AWS names objects by delivery time).
@@ -79,7 +88,7 @@ pub fn push_line(buf: &mut Vec<u8>, a: &Account, r: &Rec, version: u8) {
             u64::from(r.sport),
             u64::from(r.dport),
             u64::from(r.proto),
-            r.packets,
+            wire_packets(r.packets, r.bytes),
             r.bytes,
         ] {
             sp(buf);

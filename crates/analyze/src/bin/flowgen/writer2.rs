@@ -193,7 +193,7 @@ pub fn push_line(buf: &mut Vec<u8>, vpc: &Vpc, r: &Rec2, version: u8, fields: &[
                     F::Sport => u64::from(r.sport),
                     F::Dport => u64::from(r.dport),
                     F::Proto => u64::from(r.proto),
-                    F::Packets => r.packets,
+                    F::Packets => super::writer::wire_packets(r.packets, r.bytes),
                     F::Bytes => r.bytes,
                     _ => u64::from(r.flags),
                 };
