@@ -3,6 +3,8 @@
 //! destination and format through DescribeFlowLogs. moto never delivers flow logs, so the tests
 //! write realistic objects and events themselves.
 
+#[path = "support/parquet.rs"]
+mod parquet_fixture;
 mod support;
 
 use std::io::Write;
@@ -28,6 +30,15 @@ fn ssh_login(acct: &str, t: u64) -> String {
     )
 }
 
+/// A new account of the emulator with a bucket `{prefix}-{account}` in us-east-1.
+async fn account_with_bucket(prefix: &str) -> (Account, aws_sdk_s3::Client, String) {
+    let acct = Account::new().await;
+    let bucket = format!("{prefix}-{}", acct.id);
+    let s3 = acct.s3("us-east-1");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    (acct, s3, bucket)
+}
+
 fn json(out: &std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
@@ -35,10 +46,7 @@ fn json(out: &std::process::Output) -> Value {
 
 #[tokio::test]
 async fn s3_objects_are_listed_pruned_by_day_and_analyzed() {
-    let acct = Account::new().await;
-    let bucket = format!("analyze-{}", acct.id);
-    let s3 = acct.s3("us-east-1");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (acct, s3, bucket) = account_with_bucket("analyze").await;
     let id = &acct.id;
     for (day, t, n) in [("01", T0, 3), ("02", T0 + 86_400, 5)] {
         let key = format!(
@@ -113,14 +121,58 @@ async fn s3_objects_are_listed_pruned_by_day_and_analyzed() {
     );
 }
 
+/// A flow log delivered as Parquet (`.log.parquet`, PAR1) is downloaded whole and read row
+/// by row: its SSH login from the internet is found, with the row as its evidence.
+#[tokio::test]
+async fn a_parquet_object_in_s3_is_analyzed() {
+    let (acct, s3, bucket) = account_with_bucket("analyze-pq").await;
+    let id = &acct.id;
+    let key = format!(
+        "AWSLogs/{id}/vpcflowlogs/us-east-1/2026/11/01/{id}_vpcflowlogs_us-east-1_fl-0abc_20261101T0005Z_x.log.parquet"
+    );
+    let rows: Vec<String> = (0..3)
+        .map(|i| {
+            format!(
+                "5 {id} eni-bastion 198.51.100.7 10.0.4.10 5100{i} 22 6 20 4249 {} {} ACCEPT OK \
+                 vpc-0a subnet-0a i-0a 2 IPv4 198.51.100.7 10.0.4.10 us-east-1 use1-az1 - - - - \
+                 ingress -",
+                T0 + i,
+                T0 + 60
+            )
+        })
+        .collect();
+    s3.put_object()
+        .bucket(&bucket)
+        .key(&key)
+        .body(parquet_fixture::v5_object(&rows).into())
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let uri = format!("s3://{bucket}/AWSLogs/");
+    let out = acct.run(dir.path(), &["-q", "analyze", &uri, "--format", "json"]);
+    let (_, err) = expect_exit(&out, 2);
+    let doc = json(&out);
+    assert_eq!(doc["summary"]["records"], 3, "{err}");
+    assert_eq!(doc["summary"]["malformed"], 0, "{err}");
+    let finding = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "admin_port_exposure")
+        .unwrap_or_else(|| panic!("{doc}"));
+    assert_eq!(
+        finding["evidence_at"][0],
+        format!("s3://{bucket}/{key}:1"),
+        "{finding}"
+    );
+}
+
 /// Objects too large to download whole are read as they arrive: the body's chunks are awaited
 /// one at a time from the reading thread, inflated as a stream and split into lines.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_s3_object_streams_through_the_reader_as_it_downloads() {
-    let acct = Account::new().await;
-    let bucket = format!("stream-{}", acct.id);
-    let s3 = acct.s3("us-east-1");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (acct, s3, bucket) = account_with_bucket("stream").await;
     let lines: Vec<String> = (0..40_000).map(|i| ssh_login(&acct.id, T0 + i)).collect();
     let body = gzip(&format!("{HEADER}\n{}\n", lines.join("\n")));
     assert!(
@@ -279,10 +331,7 @@ async fn cloudwatch_events_are_read_with_the_flow_logs_declared_format() {
 /// its own URI (escaped) while the other bucket is analyzed.
 #[tokio::test]
 async fn regression_a_missing_bucket_is_reported_and_the_rest_is_analyzed() {
-    let acct = Account::new().await;
-    let bucket = format!("present-{}", acct.id);
-    let s3 = acct.s3("us-east-1");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (acct, s3, bucket) = account_with_bucket("present").await;
     let body = format!(
         "{HEADER}\n{}\n2 {} eni-x 10.0.0.1 not-an-ip 1 2 6 1 1 {T0} {T0} ACCEPT OK\n",
         ssh_login(&acct.id, T0),
@@ -335,10 +384,7 @@ async fn regression_a_missing_bucket_is_reported_and_the_rest_is_analyzed() {
 /// prefix (exit 1); another input is still read.
 #[tokio::test]
 async fn regression_a_prefix_with_no_object_is_an_error() {
-    let acct = Account::new().await;
-    let bucket = format!("sparse-{}", acct.id);
-    let s3 = acct.s3("us-east-1");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (acct, s3, bucket) = account_with_bucket("sparse").await;
     let body = format!("{HEADER}\n{}\n", ssh_login(&acct.id, T0));
     s3.put_object()
         .bucket(&bucket)
@@ -370,10 +416,7 @@ async fn regression_a_prefix_with_no_object_is_an_error() {
 /// its name is shown escaped.
 #[tokio::test]
 async fn regression_a_key_with_a_control_character_is_listed_and_shown_escaped() {
-    let acct = Account::new().await;
-    let bucket = format!("odd-keys-{}", acct.id);
-    let s3 = acct.s3("us-east-1");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (acct, s3, bucket) = account_with_bucket("odd-keys").await;
     let body = format!(
         "{HEADER}\n{}\n2 {} eni-x 10.0.0.1 not-an-ip 1 2 6 1 1 {T0} {T0} ACCEPT OK\n",
         ssh_login(&acct.id, T0),

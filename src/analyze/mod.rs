@@ -22,6 +22,7 @@ mod flow_logs;
 mod inflate;
 pub mod input;
 mod job;
+mod parquet_text;
 mod pool;
 pub mod reader;
 mod recycle;

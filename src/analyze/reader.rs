@@ -1,4 +1,5 @@
-//! Turns one stored object (a file or an S3 object, gzip or plain, told apart by magic bytes)
+//! Turns one stored object (a file or an S3 object, gzip, plain or Parquet, told apart by
+//! magic bytes; Parquet rows become text lines in `super::parquet_text`)
 //! into [`Block`]s of whole lines with the schema to decode them: the header line of an S3
 //! text file, else the declared format. A later line that is a header of known field names
 //! (objects concatenated into one stream or file repeat theirs) is no record: it starts a new
@@ -18,6 +19,7 @@ use flate2::read::MultiGzDecoder;
 use flowlog::Schema;
 
 use super::inflate::Inflater;
+use super::parquet_text;
 use super::pool::{Grant, Whole};
 
 /// What a reader calls with each block: the block, and the whole inflated object it is a
@@ -162,6 +164,9 @@ impl Reader {
         fallback: &Arc<Schema>,
         visit: &mut Visit<'_>,
     ) -> Result<(), String> {
+        if parquet_text::is_parquet(bytes) {
+            return self.read_parquet(bytes::Bytes::copy_from_slice(bytes), visit);
+        }
         if !is_gzip(bytes) {
             split_whole(bytes, fallback, None, visit);
             return Ok(());
@@ -186,11 +191,14 @@ impl Reader {
         fallback: &Arc<Schema>,
         visit: &mut Visit<'_>,
     ) -> Result<(), String> {
-        let mut magic = Vec::with_capacity(2);
+        let mut magic = Vec::with_capacity(4);
         (&mut input)
-            .take(2)
+            .take(4)
             .read_to_end(&mut magic)
             .map_err(|e| format!("unreadable: {e}"))?;
+        if parquet_text::is_parquet(&magic) {
+            return self.read_parquet(parquet_text::read_whole(magic, input)?, visit);
+        }
         let gzip = is_gzip(&magic);
         let input = std::io::Cursor::new(magic).chain(input);
         if gzip {
@@ -198,6 +206,15 @@ impl Reader {
         } else {
             stream(input, fallback, visit, self.sizes())
         }
+    }
+}
+
+impl Reader {
+    /// A Parquet object: its rows as text lines, decoded with its columns' schema (line *n*
+    /// is row *n*; `super::parquet_text`).
+    fn read_parquet(&self, bytes: bytes::Bytes, visit: &mut Visit<'_>) -> Result<(), String> {
+        let (schema, text) = parquet_text::open(bytes)?;
+        stream(text, &Arc::new(schema), visit, self.sizes())
     }
 }
 
