@@ -1500,3 +1500,85 @@ fn regression_bytes_no_packets_can_hold_are_a_malformed_line_not_an_exfiltration
         "{err}"
     );
 }
+
+/// Probe regression: one line ten years ahead of the rest (a corrupt line, a skewed clock)
+/// moved the watermark: every window closed, every later record was late, and an SSH
+/// exposure and a port scan after it gave "No findings." with exit 0. A leap of over an
+/// hour moves the watermark only when more records confirm it; this one is a limit
+/// (time_outliers), and the findings after it are reported.
+#[test]
+fn regression_one_record_years_ahead_does_not_make_the_rest_late() {
+    let dir = tempfile::tempdir().unwrap();
+    for slot in 0..24u64 {
+        let at = T0 + slot * 300;
+        let stamp = jiff::Timestamp::from_second(at as i64)
+            .unwrap()
+            .strftime("%Y%m%dT%H%MZ");
+        let mut text = format!("{HEADER}\n");
+        for i in 0..20 {
+            text += &format!(
+                "2 111122223333 eni-web 10.0.1.{} 10.0.2.10 {} 443 6 10 8400 {} {} ACCEPT OK\n",
+                10 + i % 5,
+                40000 + i,
+                at + i,
+                at + i + 30
+            );
+        }
+        if slot == 5 {
+            let future = at + 10 * 365 * 86_400;
+            text += &format!(
+                "2 111122223333 eni-web 10.0.1.10 10.0.2.10 40100 443 6 10 8400 {future} {} ACCEPT OK\n",
+                future + 30
+            );
+        }
+        if slot == 20 {
+            text += &format!(
+                "2 111122223333 eni-bastion 198.51.100.7 10.0.4.10 51000 22 6 20 4249 {at} {} ACCEPT OK\n",
+                at + 60
+            );
+            for p in 1..=40 {
+                text += &format!(
+                    "2 111122223333 eni-app 203.0.113.66 10.0.2.10 55555 {p} 6 1 40 {at} {} REJECT OK\n",
+                    at + 1
+                );
+            }
+        }
+        let name = format!(
+            "AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/01/\
+             111122223333_vpcflowlogs_us-east-1_fl-0aaa_{stamp}_0f0f{slot}.log.gz"
+        );
+        gz(&dir.path().join(name), &text);
+    }
+    let out = flowkeeper(
+        dir.path(),
+        &[
+            "-q",
+            "analyze",
+            "AWSLogs",
+            "--format",
+            "json",
+            "--fail-on",
+            "medium",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let doc = json_of(&out);
+    let kinds: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"admin_port_exposure") && kinds.contains(&"port_scan"),
+        "{kinds:?}"
+    );
+    let limits = doc["summary"]["limits"].as_array().unwrap();
+    assert!(limits.iter().all(|l| l["what"] != "late"), "{limits:?}");
+    let outliers: Vec<&Value> = limits
+        .iter()
+        .filter(|l| l["what"] == "time_outliers")
+        .collect();
+    assert_eq!(outliers.len(), 1, "{limits:?}");
+    assert_eq!(outliers[0]["count"], 1);
+}

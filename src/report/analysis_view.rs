@@ -230,6 +230,7 @@ pub fn limit_what(kind: LimitKind) -> &'static str {
         LimitKind::Estimated => "estimated",
         LimitKind::LoggedTwice => "logged twice",
         LimitKind::Ipv6Unplaced => "IPv6 not ours",
+        LimitKind::TimeOutliers => "time outliers",
     }
 }
 

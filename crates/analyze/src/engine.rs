@@ -72,7 +72,10 @@ pub struct EngineStats {
     pub relay_findings_dropped: u64,
     /// Bytes of detector state held now, all detectors.
     pub state_bytes: usize,
-    /// The largest record time seen.
+    /// Records more than an hour ahead of every other record time whose leap no other
+    /// records confirmed ([`Watermark`]): they did not move the watermark.
+    pub time_outliers: u64,
+    /// The largest record time seen (unconfirmed leaps left out).
     pub max_time: Option<u64>,
     /// The watermark: windows ending at or before it are closed.
     pub watermark: Option<u64>,
@@ -113,6 +116,8 @@ pub enum LimitKind {
     LoggedTwice,
     /// IPv6 records with no address known to be ours, read as internet traffic.
     Ipv6Unplaced,
+    /// Records far ahead of every other record time that did not move the watermark.
+    TimeOutliers,
 }
 
 /// A bound the run hit: which component, what, how much, and what it means for the results.
@@ -191,6 +196,23 @@ pub fn limits_of(stats: &EngineStats) -> Vec<Limit> {
                 stats.counted_before_relay_known,
                 stats.counted_before_relay_known_relays,
                 RelayHold::CAP
+            ),
+        });
+    }
+    if stats.time_outliers > 0 {
+        out.push(Limit {
+            component: "engine".to_owned(),
+            what: LimitKind::TimeOutliers,
+            count: stats.time_outliers,
+            meaning: format!(
+                "engine: {} records were more than {} minutes ahead of every other record \
+                 time and not followed by {} more of their time (a corrupt line or a skewed \
+                 clock?); they were analyzed in their own windows, but did not close the \
+                 windows of the rest, which would have made every later record late; the \
+                 run's time span includes them",
+                stats.time_outliers,
+                Watermark::LEAP / 60,
+                Watermark::CONFIRM
             ),
         });
     }
@@ -606,6 +628,7 @@ impl Engine {
                 .iter()
                 .map(|d| d.stats(&back.shared).bytes)
                 .sum(),
+            time_outliers: back.watermark.outliers(),
             max_time: back.watermark.max_time(),
             watermark: back.watermark.get(),
             detectors: back

@@ -18,27 +18,77 @@ use crate::sketch::{FastMap, Gate};
 use crate::time::window_start;
 
 /// The largest event time seen and the lateness allowed behind it.
+///
+/// A time more than [`Watermark::LEAP`] ahead of the largest one so far moves it only once
+/// [`Watermark::CONFIRM`] records have leapt with it (within `LEAP` of the first): one
+/// corrupt line or skewed clock ten years ahead would otherwise close every window and
+/// make every later record late, while a real gap in the data (a day missing) is confirmed
+/// by the next day's first records. A leap never confirmed is counted
+/// ([`Watermark::outliers`]); its records are analyzed in their own windows, which close at
+/// the end of the run.
 #[derive(Clone, Copy, Debug)]
 pub struct Watermark {
     max_time: Option<u64>,
     lateness: u64,
+    /// The first time of a leap not yet confirmed, and how many records leapt with it.
+    leap: Option<(u64, u32)>,
+    /// Records of leaps that were replaced by another leap before they were confirmed.
+    dropped_leaps: u64,
 }
 
 impl Watermark {
+    /// How far ahead of the largest time a record may be and move the watermark at once.
+    pub const LEAP: u64 = 3_600;
+    /// Records that confirm a leap.
+    pub const CONFIRM: u32 = 64;
+
     /// No time seen yet.
     pub fn new(lateness: u64) -> Watermark {
         Watermark {
             max_time: None,
             lateness,
+            leap: None,
+            dropped_leaps: 0,
         }
     }
 
     /// Notes a record time; returns the watermark.
     #[inline]
     pub fn observe(&mut self, t: u64) -> u64 {
-        let max = self.max_time.map_or(t, |m| m.max(t));
+        let max = match self.max_time {
+            Some(m) if t <= m.saturating_add(Self::LEAP) => m.max(t),
+            Some(m) => self.leapt(m, t),
+            None => t,
+        };
         self.max_time = Some(max);
         max.saturating_sub(self.lateness)
+    }
+
+    /// A record `t` more than `LEAP` ahead of `max`: the new largest time once confirmed.
+    #[cold]
+    fn leapt(&mut self, max: u64, t: u64) -> u64 {
+        match &mut self.leap {
+            Some((first, n)) if t.abs_diff(*first) <= Self::LEAP => {
+                *n += 1;
+                if *n >= Self::CONFIRM {
+                    self.leap = None;
+                    return t;
+                }
+            }
+            other => {
+                if let Some((_, n)) = other {
+                    self.dropped_leaps += u64::from(*n);
+                }
+                *other = Some((t, 1));
+            }
+        }
+        max
+    }
+
+    /// Records that leapt more than `LEAP` ahead of every other time and were never
+    /// confirmed: they did not move the watermark.
+    pub fn outliers(&self) -> u64 {
+        self.dropped_leaps + self.leap.map_or(0, |(_, n)| u64::from(n))
     }
 
     /// The current watermark, if any time was seen.
@@ -46,7 +96,7 @@ impl Watermark {
         self.max_time.map(|m| m.saturating_sub(self.lateness))
     }
 
-    /// The largest time seen.
+    /// The largest time seen (leaps not confirmed left out).
     pub fn max_time(&self) -> Option<u64> {
         self.max_time
     }
@@ -339,5 +389,28 @@ mod tests {
         assert_eq!(wm.observe(500), 940);
         assert_eq!(wm.observe(30), 940);
         assert_eq!(Watermark::new(600).observe(30), 0);
+    }
+
+    #[test]
+    fn one_record_years_ahead_does_not_move_the_watermark_but_a_real_gap_does() {
+        let mut wm = Watermark::new(60);
+        wm.observe(1_000);
+        let ten_years = 1_000 + 315_360_000;
+        assert_eq!(wm.observe(ten_years), 940, "an outlier alone");
+        assert_eq!(wm.observe(1_100), 1_040, "the rest goes on");
+        assert_eq!(wm.outliers(), 1);
+        // A day later, 64 records: a gap in the data, confirmed by its 64th record.
+        let day = 1_100 + 86_400;
+        for i in 0..Watermark::CONFIRM - 1 {
+            assert_eq!(wm.observe(day + u64::from(i)), 1_040);
+        }
+        assert_eq!(
+            wm.outliers(),
+            1 + 63,
+            "the first outlier, then the pending leap"
+        );
+        assert_eq!(wm.observe(day + 63), day + 3);
+        assert_eq!(wm.outliers(), 1);
+        assert_eq!(wm.max_time(), Some(day + 63));
     }
 }
