@@ -1582,3 +1582,53 @@ fn regression_one_record_years_ahead_does_not_make_the_rest_late() {
     assert_eq!(outliers.len(), 1, "{limits:?}");
     assert_eq!(outliers[0]["count"], 1);
 }
+
+/// Probe regression: a Transit Gateway flow log has no `action` field, so its records were
+/// neither accepted nor rejected: 2 GiB leaving through central egress gave "No findings."
+/// with nothing on stderr. Records without an action are now a limit (no_action) in every
+/// format, saying which detections could not see them.
+#[test]
+fn regression_records_without_an_action_are_a_limit_not_a_silent_all_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "version resource-type account-id tgw-id tgw-attachment-id \
+                  tgw-src-vpc-account-id tgw-dst-vpc-account-id tgw-src-vpc-id tgw-dst-vpc-id \
+                  srcaddr dstaddr srcport dstport protocol packets bytes start end log-status \
+                  type packets-lost-no-route packets-lost-blackhole packets-lost-mtu-exceeded \
+                  packets-lost-ttl-expired tcp-flags region flow-direction";
+    let mut text = format!("{header}\n");
+    for i in 0..40u64 {
+        let t = T0 + i * 60;
+        text += &format!(
+            "6 TransitGateway 111122223333 tgw-0a tgw-attach-0spoke 111122223333 \
+             444455556666 vpc-0spoke vpc-0egress 10.1.0.10 198.51.100.9 {} 443 6 40000 \
+             53687091 {t} {} OK IPv4 0 0 0 0 2 us-east-1 ingress\n",
+            40000 + i,
+            t + 60
+        );
+    }
+    std::fs::write(dir.path().join("tgw.log"), text).unwrap();
+    for format in ["json", "table"] {
+        let out = flowkeeper(
+            dir.path(),
+            &["-q", "analyze", "tgw.log", "--format", format],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        if format == "json" {
+            let doc = json_of(&out);
+            let limits = doc["summary"]["limits"].as_array().unwrap();
+            let none: Vec<&Value> = limits.iter().filter(|l| l["what"] == "no_action").collect();
+            assert_eq!(none.len(), 1, "{limits:?}");
+            assert_eq!(none[0]["count"], 40);
+            assert!(
+                none[0]["meaning"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Transit Gateway flow log"),
+                "{none:?}"
+            );
+        } else {
+            assert!(stdout.contains("no action"), "{stdout}");
+        }
+    }
+}

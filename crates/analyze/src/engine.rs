@@ -48,6 +48,9 @@ pub struct EngineStats {
     /// IPv6 records none of whose addresses is known to be ours or private (a log without
     /// `flow-direction`, and no IPv6 block of ours covers them): read as internet traffic.
     pub ipv6_unplaced: u64,
+    /// Records with addresses but no `action` (a Transit Gateway flow log has none, nor
+    /// may a custom format): neither accepted nor rejected to the detectors.
+    pub no_action: u64,
     /// Interfaces whose records came from more than one flow log (each flow counted once).
     pub interfaces_logged_twice: u64,
     /// The first few of them.
@@ -118,6 +121,8 @@ pub enum LimitKind {
     Ipv6Unplaced,
     /// Records far ahead of every other record time that did not move the watermark.
     TimeOutliers,
+    /// Records without an `action`, which detections that need one did not see.
+    NoAction,
 }
 
 /// A bound the run hit: which component, what, how much, and what it means for the results.
@@ -196,6 +201,22 @@ pub fn limits_of(stats: &EngineStats) -> Vec<Limit> {
                 stats.counted_before_relay_known,
                 stats.counted_before_relay_known_relays,
                 RelayHold::CAP
+            ),
+        });
+    }
+    if stats.no_action > 0 {
+        out.push(Limit {
+            component: "records".to_owned(),
+            what: LimitKind::NoAction,
+            count: stats.no_action,
+            meaning: format!(
+                "records: {} records have no action (a Transit Gateway flow log has none; a \
+                 custom format may leave it out): they count in the totals and top talkers, \
+                 but were neither accepted nor rejected to the detectors, so those that need \
+                 to know (exposed admin ports, exfiltration, lateral movement, insecure \
+                 protocols, reject bursts) did not see them; analyze the VPC flow logs of the \
+                 interfaces, or log a format with action",
+                stats.no_action
             ),
         });
     }
@@ -396,6 +417,8 @@ pub struct Front {
     untimed: u64,
     /// See [`EngineStats::ipv6_unplaced`].
     ipv6_unplaced: u64,
+    /// See [`EngineStats::no_action`].
+    no_action: u64,
 }
 
 impl Front {
@@ -411,6 +434,9 @@ impl Front {
             && flow.peers.is_some_and(|(s, d)| !s.is_v4() && !d.is_v4())
         {
             self.ipv6_unplaced += 1;
+        }
+        if flow.action.is_none() && flow.peers.is_some() {
+            self.no_action += 1;
         }
         self.reports.seen();
         self.relays.learn(flow);
@@ -523,6 +549,7 @@ impl Engine {
             records: 0,
             untimed: 0,
             ipv6_unplaced: 0,
+            no_action: 0,
         };
         let back = Back {
             cx,
@@ -614,6 +641,7 @@ impl Engine {
             dedupe_overflow: overflow,
             dedupe_peak: peak,
             ipv6_unplaced: front.ipv6_unplaced,
+            no_action: front.no_action,
             interfaces_logged_twice: twice.interfaces,
             logged_twice_examples: twice.examples.iter().map(|i| i.text()).collect(),
             late: back.late,
