@@ -17,7 +17,8 @@
 //! and a public one was logged on the private side (an interface's own IPv4 address is always
 //! private). Otherwise built-in private ranges are [`Class::Private`], the rest
 //! [`Class::Public`]; on egress, `traffic-path` 3–6 (virtual private gateway, peering, local
-//! gateway) makes the destination Private even when its address is public.
+//! gateway) makes the destination Private even when its address is public. A global IPv6
+//! peer in the same /56 as an address of ours (a VPC's IPv6 block is a /56) is ours too.
 //!
 //! **Who initiated** is [`crate::initiator`]'s decision; [`Flow::client`], [`Flow::server`] and
 //! [`Flow::service_port`] read it (all `None` when it is unknown).
@@ -290,6 +291,16 @@ fn classes(
     }
     if own(addrs.1, peers.1, iface_dst) {
         dst = Class::Ours;
+    }
+    // A VPC's IPv6 block is its own /56 (Amazon gives each VPC exactly one; a BYOIP block is
+    // its owner's): a global IPv6 peer in the /56 of an address of ours is in our VPC.
+    let same_block = peers.0.0 >> 72 == peers.1.0 >> 72 && !peers.0.is_v4() && !peers.1.is_v4();
+    if same_block {
+        match (src, dst) {
+            (Class::Ours, Class::Public) => dst = Class::Ours,
+            (Class::Public, Class::Ours) => src = Class::Ours,
+            _ => {}
+        }
     }
     let private_path = matches!(
         path,
