@@ -104,7 +104,9 @@
 //! - Distinct counts (ports of a scan, hosts of a sweep or of lateral movement, sources of an
 //!   exposure, destinations of a reject burst): exact up to 32 values, then HyperLogLog with
 //!   256 registers (±6.5% standard error); thresholds up to 32 are decided exactly.
-//!   [`Finding::distinct_exact`] says which. The sample lists keep the 32 smallest values.
+//!   [`Finding::distinct_exact`] says which; an estimate is never more than the records (or,
+//!   for scans and sweeps, the inserts into that target set) it was counted from. The sample
+//!   lists keep the 32 smallest values.
 //!   Scans and sweeps subtract answered or served targets (both such counts), so past 32 the
 //!   difference carries both errors.
 //! - Admission gate (public clients, once a detector's state is a quarter full): layered Bloom
