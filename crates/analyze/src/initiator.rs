@@ -7,8 +7,11 @@
 //!    (`f & 0x12 == 0x12`) → the destination did (the source is the responder). Flags that
 //!    carry no SYN (0 = ACK only, FIN, RST) say nothing, next rule.
 //! 2. `flow-direction`: a REJECTed ingress record → the source (security groups are stateful,
-//!    replies to our own connections are not rejected), unless its TCP flags show a
-//!    connection already under way (no SYN: a reply a network ACL dropped).
+//!    replies to our own connections are not rejected), unless it is a reply a network ACL
+//!    (stateless) dropped: TCP flags that show a connection already under way (no SYN), or
+//!    UDP from a service port (below 1024 or the pack's) to a port of the ephemeral range
+//!    (≥ [`EPHEMERAL_FIRST`]: a DNS or NTP server's answer); rule 4 then decides those. A UDP
+//!    scan sent from port 53 to our ports of the ephemeral range reads as answers too.
 //! 3. `pkt-srcaddr`/`pkt-dstaddr` at a NAT gateway (known from `networks.nat_gateways` or
 //!    discovery): NAT gateways only relay connections opened from inside, so the inner leg
 //!    toward the NAT with a `pkt-dstaddr` beyond it → the source; the inner leg from the NAT
@@ -24,7 +27,7 @@
 //!    most others, take their ports from 32768 up, so kafka's 9092 or a scanned port 1080
 //!    facing 45000 is the server's); else unknown (two ports on the same side of 32768).
 
-use crate::services::{ServiceSet, TCP};
+use crate::services::{ServiceSet, TCP, UDP};
 
 /// The first port of the ephemeral range the port rule assumes for clients when neither port
 /// is a service: Linux's default `ip_local_port_range` starts here (32768-60999); Windows and
@@ -157,8 +160,17 @@ pub fn decide(e: &Evidence, services: &ServiceSet) -> (Initiator, DecidedBy) {
             _ => {}
         }
     }
+    let serves = |p: u16| p < 1024 || services.contains(e.protocol, p);
     let mid_connection = tcp && e.flags.is_some();
-    if e.rejected && e.ingress && !mid_connection {
+    // A network ACL is stateless: it drops a DNS or NTP server's answers to our own query
+    // when inbound ephemeral ports are not open, and that is a UDP record from a service
+    // port to a port of the ephemeral range.
+    let udp_answer = e.protocol == Some(UDP)
+        && e.ported
+        && serves(e.sport)
+        && !serves(e.dport)
+        && e.dport >= EPHEMERAL_FIRST;
+    if e.rejected && e.ingress && !mid_connection && !udp_answer {
         return (Initiator::Src, DecidedBy::FlowDirection);
     }
     if e.nat_client != Initiator::Unknown {
@@ -167,7 +179,6 @@ pub fn decide(e: &Evidence, services: &ServiceSet) -> (Initiator, DecidedBy) {
     if !e.ported {
         return (Initiator::Unknown, DecidedBy::None);
     }
-    let serves = |p: u16| p < 1024 || services.contains(e.protocol, p);
     match (serves(e.sport), serves(e.dport)) {
         (false, true) => (Initiator::Src, DecidedBy::Ports),
         (true, false) => (Initiator::Dst, DecidedBy::Ports),
@@ -286,7 +297,18 @@ mod tests {
             dport: 40000,
             ..Evidence::default()
         };
-        assert_eq!(decide(&udp, &s), (Initiator::Src, DecidedBy::FlowDirection));
+        // A resolver's answer to our query (53 → an ephemeral port), dropped by a network
+        // ACL: the answer, not a connection attempt.
+        assert_eq!(decide(&udp, &s), (Initiator::Dst, DecidedBy::Ports));
+        // From port 53 to a service port, or to a port below the ephemeral range: a probe.
+        for dport in [161, 5000] {
+            let probe = Evidence { dport, ..udp };
+            assert_eq!(
+                decide(&probe, &s),
+                (Initiator::Src, DecidedBy::FlowDirection),
+                "{dport}"
+            );
+        }
         let nacl_dropped_reply = Evidence {
             rejected: true,
             ingress: true,
