@@ -7,16 +7,13 @@
 use super::probe_state::ProbeState;
 use super::probing::{self, Probed, Role};
 use super::targets::TOUCHED;
-use super::{
-    CloseCx, Detector, DetectorStats, Rule, Shared, approx, in_scope, set_hosts, set_port,
-};
+use super::{CloseCx, Detector, DetectorStats, Rule, Shared, in_scope, set_hosts, set_port};
 use crate::addr::{Addr, Class};
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
 use crate::rules::{Probing, SourceScope};
 use crate::services::protocol_name;
 use crate::sketch::mix64;
-use crate::text::noun;
 
 type Key = (Addr, u8, u16);
 
@@ -163,9 +160,8 @@ impl Detector for HostSweep {
             set_port(&mut f, proto, port);
             set_hosts(&mut f, s.targets.sample(TOUCHED), (v.count, v.exact));
             let hosts = format!(
-                "{} distinct {}{}",
-                approx(v.count, v.exact),
-                noun(v.count, "host", "hosts"),
+                "{}{}",
+                v.targets(("host", "hosts")),
                 answered_note(v.accepted, v.answered, v.served),
             );
             f.summary = if super::is_icmp(Some(proto)) {

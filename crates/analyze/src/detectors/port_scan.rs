@@ -7,13 +7,13 @@ use super::host_sweep::answered_note;
 use super::probe_state::ProbeState;
 use super::probing::{self, Probed, Role};
 use super::targets::TOUCHED;
-use super::{CloseCx, Detector, DetectorStats, Rule, Shared, approx, in_scope};
+use super::{CloseCx, Detector, DetectorStats, Rule, Shared, in_scope};
 use crate::addr::Addr;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
 use crate::rules::{Probing, SourceScope};
 use crate::sketch::mix64;
-use crate::text::{count, noun};
+use crate::text::count;
 
 pub struct PortScan {
     rule: Rule,
@@ -139,6 +139,7 @@ impl Detector for PortScan {
             f.severity = v.severity;
             // An estimate can exceed the ports there are.
             v.count = v.count.min(super::PORTS);
+            v.touched = v.touched.map(|(n, exact)| (n.min(super::PORTS), exact));
             f.distinct = Some(v.count);
             f.distinct_exact = v.exact;
             f.ports = s
@@ -150,9 +151,8 @@ impl Detector for PortScan {
             f.ports.sort_unstable();
             f.ports.dedup();
             f.summary = format!(
-                "{src} probed {} distinct {} on {dst} ({}){}",
-                approx(v.count, v.exact),
-                noun(v.count, "port", "ports"),
+                "{src} probed {} on {dst} ({}){}",
+                v.targets(("port", "ports")),
                 count(s.tally.flows, "record", "records"),
                 answered_note(v.accepted, v.answered, v.served),
             );

@@ -438,6 +438,34 @@ pub struct Verdict {
     pub accepted: u64,
     /// The finding's severity.
     pub severity: Severity,
+    /// Every target touched (exact or estimated), when more than `count`: what the summary
+    /// says was probed, beside `count` "not serving data" (public) or "unanswered".
+    pub touched: Option<(u64, bool)>,
+    /// What `count` leaves out: "not serving data" or "unanswered".
+    pub basis: &'static str,
+}
+
+impl Verdict {
+    /// `30 distinct hosts, 24 of them unanswered` (`24 distinct hosts` when no target
+    /// was left out); `noun` is the target's (singular, plural).
+    pub fn targets(&self, noun: (&str, &str)) -> String {
+        let counted = |n: u64, exact: bool| {
+            format!(
+                "{} distinct {}",
+                super::approx(n, exact),
+                crate::text::noun(n, noun.0, noun.1)
+            )
+        };
+        match self.touched {
+            Some((n, exact)) => format!(
+                "{}, {} of them {}",
+                counted(n, exact),
+                super::approx(self.count, self.exact),
+                self.basis
+            ),
+            None => counted(self.count, self.exact),
+        }
+    }
 }
 
 /// Decides whether a key is a scan or sweep (see the module docs).
@@ -453,12 +481,18 @@ pub fn judge<T: Countable + Default>(
     let (answered, a_exact) = s.targets.count(ANSWERED);
     let (served, s_exact) = s.targets.count(SERVED);
     let held = u64::from(s.held);
-    let (base, exact) = if !probes_only {
-        (touched, t_exact)
+    let ((base, exact), basis) = if !probes_only {
+        ((touched, t_exact), "")
     } else if s.public {
-        (touched.saturating_sub(served), t_exact && s_exact)
+        (
+            (touched.saturating_sub(served), t_exact && s_exact),
+            "not serving data",
+        )
     } else {
-        (touched.saturating_sub(answered), t_exact && a_exact)
+        (
+            (touched.saturating_sub(answered), t_exact && a_exact),
+            "unanswered",
+        )
     };
     let count = base + held;
     if count < min {
@@ -491,6 +525,8 @@ pub fn judge<T: Countable + Default>(
         } else {
             severity
         },
+        touched: (touched + held > count).then_some((touched + held, t_exact && held == 0)),
+        basis,
     })
 }
 
@@ -503,6 +539,28 @@ pub fn is_public(class: Class) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Probe regression: "probed tcp/10250 on 24 distinct hosts" on a row whose targets say 30
+    /// (24 of the 30 did not answer): the summary says both.
+    #[test]
+    fn a_summary_counts_every_target_and_those_the_verdict_counted() {
+        let v = Verdict {
+            count: 24,
+            exact: true,
+            answered: 6,
+            served: 0,
+            accepted: 6,
+            severity: Severity::Medium,
+            touched: Some((30, true)),
+            basis: "unanswered",
+        };
+        assert_eq!(
+            v.targets(("host", "hosts")),
+            "30 distinct hosts, 24 of them unanswered"
+        );
+        let all = Verdict { touched: None, ..v };
+        assert_eq!(all.targets(("port", "ports")), "24 distinct ports");
+    }
 
     #[test]
     fn answers_are_per_window_and_a_reused_filter_starts_empty() {
