@@ -1629,6 +1629,10 @@ fn regression_records_without_an_action_are_a_limit_not_a_silent_all_clear() {
             );
         } else {
             assert!(stdout.contains("no action"), "{stdout}");
+            assert!(
+                stdout.starts_with("No findings, but limits were reached"),
+                "{stdout}"
+            );
         }
     }
 }

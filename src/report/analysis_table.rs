@@ -158,10 +158,18 @@ fn incident_cells(r: &IncidentRow) -> Vec<String> {
     ]
 }
 
-/// The incidents' lines (with `--evidence`, what is under each).
-fn incidents(out: &mut String, rows: &[IncidentRow], with_evidence: bool) {
+/// The incidents' lines (with `--evidence`, what is under each). With none, "No findings."
+/// says whether limits were reached: a run whose detections missed records is no all-clear.
+fn incidents(out: &mut String, rows: &[IncidentRow], with_evidence: bool, limited: bool) {
     if rows.is_empty() {
-        let _ = writeln!(out, "No findings.");
+        let _ = if limited {
+            writeln!(
+                out,
+                "No findings, but limits were reached (LIMITS below): results may be incomplete."
+            )
+        } else {
+            writeln!(out, "No findings.")
+        };
         return;
     }
     let header: Vec<String> = COLUMNS.iter().map(|(h, _)| h.to_string()).collect();
@@ -202,7 +210,7 @@ pub fn render(r: &Results, with_evidence: bool) -> String {
         row.summary = safe(&row.summary);
         row.evidence = row.evidence.iter().map(|e| safe(e)).collect();
     }
-    incidents(&mut out, &rows, with_evidence);
+    incidents(&mut out, &rows, with_evidence, !r.limits.is_empty());
 
     let totals = &analysis.reports.totals;
     let span = match (totals.first_seen, totals.last_seen) {
