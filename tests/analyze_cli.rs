@@ -59,6 +59,18 @@ fn records() -> String {
     out
 }
 
+/// The key AWS gives an object of flow log `fl` delivered at `at` (Unix seconds) on
+/// 2026-11-01, with `hash` for its unique part.
+fn delivered_key(fl: &str, at: u64, hash: &str) -> String {
+    let stamp = jiff::Timestamp::from_second(at as i64)
+        .unwrap()
+        .strftime("%Y%m%dT%H%MZ");
+    format!(
+        "AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/01/\
+         111122223333_vpcflowlogs_us-east-1_{fl}_{stamp}_{hash}.log.gz"
+    )
+}
+
 fn key(day: &str, name: &str) -> String {
     format!(
         "AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/{day}/111122223333_vpcflowlogs_us-east-1_fl-0123_{name}.log.gz"
@@ -1420,13 +1432,7 @@ fn regression_an_interface_logged_by_two_flow_logs_counts_each_flow_once() {
     for (fl, hash) in [("fl-0aaa", "0f0f"), ("fl-0bbb", "0e0e")] {
         for slot in 0..6u64 {
             let at = t + slot * 600;
-            let stamp = jiff::Timestamp::from_second(at as i64)
-                .unwrap()
-                .strftime("%Y%m%dT%H%MZ");
-            let name = format!(
-                "AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/01/\
-                 111122223333_vpcflowlogs_us-east-1_{fl}_{stamp}_{hash}{slot}.log.gz"
-            );
+            let name = delivered_key(fl, at, &format!("{hash}{slot}"));
             let line = format!(
                 "5 111122223333 eni-web 10.0.1.10 203.0.113.50 40000 443 6 70000 100000000 \
                  {at} {} ACCEPT 2 egress 8",
@@ -1511,9 +1517,6 @@ fn regression_one_record_years_ahead_does_not_make_the_rest_late() {
     let dir = tempfile::tempdir().unwrap();
     for slot in 0..24u64 {
         let at = T0 + slot * 300;
-        let stamp = jiff::Timestamp::from_second(at as i64)
-            .unwrap()
-            .strftime("%Y%m%dT%H%MZ");
         let mut text = format!("{HEADER}\n");
         for i in 0..20 {
             text += &format!(
@@ -1543,11 +1546,11 @@ fn regression_one_record_years_ahead_does_not_make_the_rest_late() {
                 );
             }
         }
-        let name = format!(
-            "AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/01/\
-             111122223333_vpcflowlogs_us-east-1_fl-0aaa_{stamp}_0f0f{slot}.log.gz"
+        gz(
+            &dir.path()
+                .join(delivered_key("fl-0aaa", at, &format!("0f0f{slot}"))),
+            &text,
         );
-        gz(&dir.path().join(name), &text);
     }
     let out = flowkeeper(
         dir.path(),

@@ -207,9 +207,7 @@ impl Reader {
             stream(input, fallback, visit, self.sizes())
         }
     }
-}
 
-impl Reader {
     /// A Parquet object: its rows as text lines, decoded with its columns' schema (line *n*
     /// is row *n*; `super::parquet_text`).
     fn read_parquet(&self, bytes: bytes::Bytes, visit: &mut Visit<'_>) -> Result<(), String> {

@@ -165,12 +165,14 @@ pub fn decide(e: &Evidence, services: &ServiceSet) -> (Initiator, DecidedBy) {
     // A network ACL is stateless: it drops a DNS or NTP server's answers to our own query
     // when inbound ephemeral ports are not open, and that is a UDP record from a service
     // port to a port of the ephemeral range.
-    let udp_answer = e.protocol == Some(UDP)
-        && e.ported
-        && serves(e.sport)
-        && !serves(e.dport)
-        && e.dport >= EPHEMERAL_FIRST;
-    if e.rejected && e.ingress && !mid_connection && !udp_answer {
+    let udp_answer = || {
+        e.protocol == Some(UDP)
+            && e.ported
+            && serves(e.sport)
+            && !serves(e.dport)
+            && e.dport >= EPHEMERAL_FIRST
+    };
+    if e.rejected && e.ingress && !mid_connection && !udp_answer() {
         return (Initiator::Src, DecidedBy::FlowDirection);
     }
     if e.nat_client != Initiator::Unknown {

@@ -79,15 +79,7 @@ impl<T: Countable + Default> Targets<T> {
             Targets::One(_, s) => (u64::from(s & set != 0), true),
             Targets::Many(many) => {
                 let i = index(set);
-                let (n, exact) = many.sets[i].count();
-                (
-                    if exact {
-                        n
-                    } else {
-                        n.min(u64::from(many.inserts[i]))
-                    },
-                    exact,
-                )
+                super::at_most_records(u64::from(many.inserts[i]), many.sets[i].count())
             }
         }
     }
@@ -148,8 +140,7 @@ mod tests {
                 .into_iter()
                 .enumerate()
             {
-                let (n, exact) = reference[i].count();
-                let bounded = (if exact { n } else { n.min(added[i]) }, exact);
+                let bounded = super::super::at_most_records(added[i], reference[i].count());
                 assert_eq!(ours.count(set), bounded, "key {key} set {set}");
                 assert_eq!(
                     ours.sample(set),

@@ -19,7 +19,6 @@ use super::traffic::{Dir, Rec, Status};
 /// Header of version 5 logs (every field of versions 2–5, in AWS's documented order).
 pub const V5_HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id sublocation-type sublocation-id pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path";
 
-/// Header of the version 2 default format.
 /// A VPC's largest packet (its jumbo-frame MTU).
 const MTU: u64 = 9_001;
 
@@ -29,6 +28,7 @@ pub fn wire_packets(packets: u64, bytes: u64) -> u64 {
     packets.max(bytes.div_ceil(MTU))
 }
 
+/// Header of the version 2 default format.
 pub const V2_HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
 
 /// The S3 key of an object delivered at `t` (AWS names objects by delivery time).
