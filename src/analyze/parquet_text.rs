@@ -84,15 +84,13 @@ pub fn open(bytes: Bytes) -> Result<(Schema, ParquetText), String> {
         .map(|c| c.name().replace('_', "-"))
         .collect();
     let header = names.join(" ");
-    let schema = Schema::from_header(&header)
-        .ok()
-        .filter(|s| s.len() > s.unknown_columns().count())
-        .ok_or_else(|| {
-            format!(
-                "a Parquet object whose columns are not flow-log fields ({}): not a flow log",
-                shorten(&header)
-            )
-        })?;
+    // The columns are a header line's field names: the same rule as a text header's.
+    let schema = super::reader::header_schema(&header).ok_or_else(|| {
+        format!(
+            "a Parquet object whose columns are not flow-log fields ({}): not a flow log",
+            shorten(&header)
+        )
+    })?;
     let text = ParquetText {
         file,
         group: 0,
