@@ -27,6 +27,7 @@ mod pool;
 pub mod reader;
 mod recycle;
 mod repeats;
+mod time_order;
 pub mod timeline;
 pub mod walk;
 
@@ -37,7 +38,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 
-use flowkeeper_analyze::{Analysis, Engine, Finding, Front, RulePack, Verdict};
+use flowkeeper_analyze::{Analysis, Engine, Finding, Front, Hold, RulePack, Verdict};
 use flowlog::Schema;
 use serde::Serialize;
 
@@ -202,6 +203,9 @@ pub struct Settings {
     /// Validate every column of every line (the full decoder); else only the fields the
     /// rule pack reads are parsed and checked.
     pub strict: bool,
+    /// Per job (in order), how it holds the watermark ([`order_by_first_records`]): local
+    /// files that may cover the same hours. Empty: no job does.
+    pub holds: Vec<Option<Hold>>,
 }
 
 /// What the inputs name, in order: the jobs to read (a source that cannot be listed is a
@@ -400,6 +404,12 @@ fn order_by_key_time(jobs: &mut [Job]) {
     }
 }
 
+/// Puts the local files whose names carry no AWS time in the order of their first records'
+/// times, and returns each job's hold for [`Settings::holds`] (see `time_order`).
+pub fn order_by_first_records(jobs: &mut [Job], fallback: &Schema) -> Vec<Option<Hold>> {
+    time_order::order_and_hold(jobs, fallback)
+}
+
 /// Source names by index; CloudWatch streams are added as they are met.
 #[derive(Default)]
 pub struct Registry {
@@ -481,6 +491,7 @@ pub fn run(
         shared: &shared,
         logs: flow_logs::FlowLogs::for_jobs(&settings.jobs),
         registry: &registry,
+        hold: None,
     };
     let (mut timeline, mut summary) = std::thread::scope(|scope| {
         for _ in 0..readers {
@@ -550,6 +561,7 @@ pub fn run(
                     }
                 };
                 shared.engine_at(want);
+                sink.hold = settings.holds.get(want).copied().flatten();
                 for msg in rx {
                     if matches!(msg, Message::Flows(_)) {
                         shared.batch_taken();
@@ -559,7 +571,8 @@ pub fn run(
             }
             sink.finish()
         });
-        for (batch, verdicts) in back_rx {
+        for (batch, verdicts, hold) in back_rx {
+            back.hold(hold);
             for ((flow, origin), verdict) in batch.iter().zip(&verdicts) {
                 back.observe(flow, *origin, *verdict);
             }
@@ -582,8 +595,9 @@ pub fn run(
     (engine.finish(), summary, timeline)
 }
 
-/// A batch of flows and the engine's counting half's verdict on each, for its detecting half.
-type ToBack = (Vec<batches::Observed>, Vec<Verdict>);
+/// A batch of flows and the engine's counting half's verdict on each, for its detecting half,
+/// with the hold of the job they come from ([`Settings::holds`]).
+type ToBack = (Vec<batches::Observed>, Vec<Verdict>, Option<Hold>);
 
 /// The engine's counting thread, the first end of the pipeline: takes jobs' messages in job
 /// order, feeds flows to the engine's [`Front`] and the timeline, hands each batch with its
@@ -600,6 +614,8 @@ struct Sink<'r> {
     /// Which flow log each source is (an interface logged by two counts each flow once).
     logs: flow_logs::FlowLogs,
     registry: &'r Registry,
+    /// The hold of the job being read ([`Settings::holds`]).
+    hold: Option<Hold>,
 }
 
 impl Sink<'_> {
@@ -616,7 +632,7 @@ impl Sink<'_> {
         }
         self.timeline_released();
         // Fails only when the detecting thread is gone (it panicked; the scope reports it).
-        let _ = self.back.send((batch, verdicts));
+        let _ = self.back.send((batch, verdicts, self.hold));
     }
 
     /// Adds the held records the front counted as traffic since the last call to the
@@ -821,6 +837,7 @@ mod tests {
             until: None,
             readers: 2,
             strict: false,
+            holds: Vec::new(),
         };
         let pack = RulePack::default_pack();
         let (analysis, summary, _) = run(&settings, None, runtime.handle(), &pack, &mut |_| {});
@@ -866,6 +883,7 @@ mod tests {
             until: None,
             readers,
             strict: false,
+            holds: Vec::new(),
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()

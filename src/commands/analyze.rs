@@ -395,7 +395,9 @@ pub async fn run(flags: &crate::settings::Settings, args: &AnalyzeArgs) -> ExitS
         eprintln!("warning: skipped {}: {}", Safe(&s.name), Safe(&s.reason));
     }
     let readers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let holds = analyze::order_by_first_records(&mut planned.jobs, &fallback);
     let settings = Settings {
+        holds,
         jobs: planned.jobs,
         skipped: planned.skipped,
         fallback: Arc::new(fallback),

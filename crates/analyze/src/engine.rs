@@ -496,6 +496,15 @@ impl Front {
     }
 }
 
+/// What the source being read tells the detecting half about time ([`Back::hold`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hold {
+    /// The source (a job's index): the watermark follows its own records.
+    pub job: usize,
+    /// The earliest record time of the sources read after it, if any.
+    pub later: Option<u64>,
+}
+
 /// The detecting half of the [`Engine`]: relays learned from every record, the detectors,
 /// the watermark and window closes, and the findings they produce.
 pub struct Back {
@@ -514,6 +523,11 @@ pub struct Back {
     /// `next_close`: `[start, end)`, the intersection of one time's windows.
     known_span: (u64, u64),
     watermark: Watermark,
+    /// The source being read, when it holds the watermark to its own records ([`Back::hold`]).
+    hold: Option<Hold>,
+    /// The largest record time of `hold`'s source so far.
+    held_max: u64,
+    lateness: u64,
     next_close: u64,
     ready: Vec<Finding>,
     /// Findings dropped because they named a relay as the culprit ([`blames_relay`]).
@@ -562,6 +576,9 @@ impl Engine {
             window_sizes,
             known_span: (0, 0),
             watermark: Watermark::new(pack.settings.allowed_lateness),
+            hold: None,
+            held_max: 0,
+            lateness: pack.settings.allowed_lateness,
             next_close: u64::MAX,
             ready: Vec::new(),
             relay_findings: 0,
@@ -702,7 +719,10 @@ impl Back {
         for d in &mut self.detectors {
             d.observe(flow, origin, &mut self.shared);
         }
-        let wm = self.watermark.observe(t);
+        let mut wm = self.watermark.observe(t);
+        if let Some(hold) = self.hold {
+            wm = wm.min(self.held(hold, t));
+        }
         // The earliest window this record may have opened; a cheap lower bound of the next
         // close (an early close just finds nothing to do). Skipped while the record's windows
         // are those of a previous record.
@@ -726,6 +746,28 @@ impl Back {
     /// Findings whose windows have closed since the last call, in closing order.
     pub fn take_final(&mut self) -> Vec<Finding> {
         std::mem::take(&mut self.ready)
+    }
+
+    /// The records that follow come from `hold.job`, a source that may cover the same hours
+    /// as those before it, and the sources after it start at `hold.later`: the watermark
+    /// follows this source's own records (not the newest time of the sources before it) and
+    /// stays behind `hold.later`, each by `allowed_lateness`, so no window the records of this
+    /// or a later source belong to closes before they are read. `None`: the watermark is the
+    /// newest record time of all (objects in time order).
+    pub fn hold(&mut self, hold: Option<Hold>) {
+        if hold.map(|h| h.job) != self.hold.map(|h| h.job) {
+            self.held_max = 0;
+        }
+        self.hold = hold;
+    }
+
+    /// The watermark `hold` allows after a record at `t` of its source.
+    #[inline]
+    fn held(&mut self, hold: Hold, t: u64) -> u64 {
+        self.held_max = self.held_max.max(t);
+        let own = self.held_max.saturating_sub(self.lateness);
+        hold.later
+            .map_or(own, |l| own.min(l.saturating_sub(self.lateness)))
     }
 
     /// Closes windows ending at or before `wm`, queueing their findings (each closing batch

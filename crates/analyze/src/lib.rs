@@ -169,7 +169,7 @@ mod window;
 pub mod zones;
 
 pub use detectors::{DetectorStats, log_health_summary};
-pub use engine::{Analysis, Back, Engine, EngineStats, Front, Limit, LimitKind, Verdict};
+pub use engine::{Analysis, Back, Engine, EngineStats, Front, Hold, Limit, LimitKind, Verdict};
 pub use finding::{Finding, Origin, Severity, Window};
 pub use flow::{Classifier, Flow};
 pub use incident::{Also, Grouper, Incident, Item, NoSourceInfo, Set, SourceInfo, Subject};

@@ -1,0 +1,162 @@
+//! `flowkeeper analyze` on local files whose names carry no AWS time and that each cover the
+//! same hours (per-interface or per-stream exports): they are read in the order of their
+//! first records, and windows stay open until the last of them is read, so no record is late
+//! and an attack in the last file is found (it used to be "No findings." with a `late` limit).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use serde_json::Value;
+
+#[path = "support/run.rs"]
+mod run;
+
+const HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
+const T0: u64 = 1_793_491_200; // 2026-11-01T00:00:00Z
+
+fn flowkeeper(dir: &Path, args: &[&str]) -> Output {
+    run::flowkeeper_within(dir, args, Stdio::null(), 120)
+}
+
+/// `analyze . --format json` (with `extra`) in `dir`: exit 2 (a finding at medium or above),
+/// and the report.
+fn json_run(dir: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["-q", "analyze", ".", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = flowkeeper(dir, &args);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn gz(path: &Path, text: &str) {
+    let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+    e.write_all(text.as_bytes()).unwrap();
+    std::fs::write(path, e.finish().unwrap()).unwrap();
+}
+
+/// Web traffic of one interface over three hours, a record every 9 seconds.
+fn interface_export(eni: &str, client_net: u32) -> String {
+    let mut text = format!("{HEADER}\n");
+    for i in 0..1200u64 {
+        let t = T0 + i * 9;
+        text += &format!(
+            "2 111122223333 {eni} 10.0.{client_net}.{} 10.0.9.10 {} 443 6 12 9400 {t} {} ACCEPT OK\n",
+            10 + i % 40,
+            40000 + i % 20000,
+            t + 50
+        );
+    }
+    text
+}
+
+fn limits_of(doc: &Value) -> Vec<String> {
+    doc["summary"]["limits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["what"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn files_covering_the_same_hours_are_read_without_late_records() {
+    let dir = tempfile::tempdir().unwrap();
+    // Three interfaces' exports, each over the same three hours; in name order the one with
+    // the scan comes last.
+    // Its records in time order, an hour fewer than the others' (its interface was created
+    // an hour later), and a scan two hours in.
+    let scan_at = T0 + 2 * 3600;
+    let mut late_start = format!("{HEADER}\n");
+    for line in interface_export("eni-app", 2).lines().skip(1 + 400) {
+        let t: u64 = line.split(' ').nth(10).unwrap().parse().unwrap();
+        if (scan_at..scan_at + 9).contains(&t) {
+            for p in 1..=60 {
+                late_start += &format!(
+                    "2 111122223333 eni-app 203.0.113.66 10.0.2.10 55555 {p} 6 1 40 {scan_at} {} REJECT OK\n",
+                    scan_at + 1
+                );
+            }
+        }
+        late_start += &format!("{line}\n");
+    }
+    gz(&dir.path().join("export-z-app.log.gz"), &late_start);
+    gz(
+        &dir.path().join("export-a-web.log.gz"),
+        &interface_export("eni-web", 1),
+    );
+    gz(
+        &dir.path().join("export-m-db.log.gz"),
+        &interface_export("eni-db", 3),
+    );
+    let doc = json_run(dir.path(), &["--fail-on", "medium"]);
+    let scans: Vec<&Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == "port_scan")
+        .collect();
+    assert_eq!(scans.len(), 1, "{}", doc["findings"]);
+    assert_eq!(scans[0]["subject"]["ip"], "203.0.113.66");
+    // Every probe counted (the distinct ports are a HyperLogLog estimate past 32).
+    assert_eq!(scans[0]["flows"], 60, "{}", scans[0]);
+    assert!(
+        !limits_of(&doc).contains(&"late".to_owned()),
+        "{:?}",
+        limits_of(&doc)
+    );
+    assert_eq!(doc["summary"]["records"], 3 * 1200 - 400 + 60);
+}
+
+/// Files that follow each other in time, named in reverse order: read in time order, so the
+/// hold keeps no window open longer than reading in time order would.
+#[test]
+fn files_named_out_of_time_order_are_read_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, hour) in [("c.log", 0u64), ("b.log", 1), ("a.log", 2)] {
+        let mut text = format!("{HEADER}\n");
+        let at = T0 + hour * 3600;
+        for i in 0..400u64 {
+            let t = at + i * 9;
+            text += &format!(
+                "2 111122223333 eni-web 10.0.1.{} 10.0.9.10 {} 443 6 12 9400 {t} {} ACCEPT OK\n",
+                10 + i % 40,
+                40000 + i,
+                t + 50
+            );
+        }
+        if hour == 0 {
+            for p in 1..=40 {
+                text += &format!(
+                    "2 111122223333 eni-web 198.51.100.9 10.0.1.10 44444 {p} 6 1 40 {} {} REJECT OK\n",
+                    at + 3500,
+                    at + 3501
+                );
+            }
+        }
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let doc = json_run(dir.path(), &[]);
+    assert!(
+        !limits_of(&doc).contains(&"late".to_owned()),
+        "{:?}",
+        limits_of(&doc)
+    );
+    let names: Vec<&str> = doc["summary"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names[0].ends_with("c.log") && names[2].ends_with("a.log"),
+        "{names:?}"
+    );
+}
