@@ -29,9 +29,12 @@
 //! bytes (a handshake with no data: SYN scans, connect scans of closed ports). Without
 //! `tcp-flags` in the log only rejected records are probes. `client_probe` is the same test
 //! restricted to records of the client side (initiator = source), plus single-packet UDP and
-//! ICMP, and single-packet TCP within `probe_max_bytes` when the record has no `tcp-flags`
-//! (the v2 default format: a lone SYN cannot be told apart otherwise); `answer` says what a
-//! responder-side record carried back.
+//! ICMP, and, when the record has no `tcp-flags` (the v2 default format: a lone SYN cannot
+//! be told apart otherwise), single-packet TCP within `probe_max_bytes` or TCP of at most
+//! `probe_max_packets` packets that are all headers (at most 60 bytes a packet over IPv4, 80
+//! over IPv6: no payload; nmap's SYN, SYN-ACK, RST leaves the scanner a record of 2 packets
+//! and 84 bytes, a connect scan one of 3 and 124); `answer` says what a responder-side
+//! record carried back.
 
 use serde::Serialize;
 
@@ -168,6 +171,10 @@ pub struct Flow {
     /// The logged interface is requester-managed (`instance-id` `-`: a NAT gateway's, a load
     /// balancer's, an endpoint's; see [`flowlog::FlowRecord::requester_managed`]).
     pub managed_interface: bool,
+    /// The logged interface is an instance's (`instance-id` names one). False when the value
+    /// is `-` or the log has no `instance-id` (v2): nothing proves the interface has a
+    /// security group (a NAT gateway's logs the internet's unsolicited SYNs as ACCEPT).
+    pub instance_interface: bool,
     /// The logged interface.
     pub interface: Option<ShortId>,
     /// Source zone (when zones are in use).
@@ -317,6 +324,17 @@ fn classes(
     (src, dst)
 }
 
+/// A TCP packet of only the IPv4 header (20 bytes) and a TCP header without options (20).
+const BARE_TCP_V4: u64 = 40;
+/// The same over IPv6 (a 40-byte header).
+const BARE_TCP_V6: u64 = 60;
+/// A TCP packet of headers only, as stacks send them: the IPv4 header and a TCP header with
+/// up to 20 bytes of options (a Linux SYN's MSS, SACK, timestamps and window scale; an ACK
+/// with timestamps is 52). One byte of payload more and it is 61.
+const MAX_TCP_HEADERS_V4: u64 = 60;
+/// The same over IPv6 (a 40-byte header).
+const MAX_TCP_HEADERS_V6: u64 = 80;
+
 impl Classifier {
     /// Classifies a record.
     #[inline]
@@ -374,14 +392,25 @@ impl Classifier {
             },
             &cx.services,
         );
-        // One packet that nothing needs to have answered: UDP or ICMP, or TCP within the
-        // probe size in a log without `tcp-flags` (the v2 default), whose SYNs look so.
-        let single = packets <= 1
-            && match protocol {
-                Some(UDP | ICMP | ICMPV6) => true,
-                Some(TCP) => flags.is_none() && bytes <= cx.probe_max_bytes,
-                _ => false,
-            };
+        // One packet that nothing needs to have answered: UDP or ICMP, or, in a log without
+        // `tcp-flags` (the v2 default), one TCP packet within the probe size (a SYN looks so)
+        // or a few packets of headers only (a scanner's SYN and RST: no payload sent).
+        let v6 = peers.is_some_and(|(s, _)| !s.is_v4());
+        let single = match protocol {
+            Some(UDP | ICMP | ICMPV6) => packets <= 1,
+            Some(TCP) if flags.is_none() => {
+                (packets <= 1 && bytes <= cx.probe_max_bytes)
+                    || (packets <= cx.probe_max_packets
+                        && bytes
+                            <= packets
+                                * if v6 {
+                                    MAX_TCP_HEADERS_V6
+                                } else {
+                                    MAX_TCP_HEADERS_V4
+                                })
+            }
+            _ => false,
+        };
         let client_probe =
             initiator == Initiator::Src && (rejected || (bare_syn && small) || single);
         let answer = match initiator {
@@ -389,13 +418,19 @@ impl Classifier {
             Initiator::Dst => {
                 let synack = protocol == Some(TCP) && flags.is_some_and(|f| f & 0x12 == 0x12);
                 // One TCP packet within the probe size in a log without `tcp-flags` (the v2
-                // default: `single`) is a SYN-ACK or a reset: it served nothing, and a reset
-                // (a closed port, a scanner's usual answer) is no answer either.
+                // default: `single`) is a SYN-ACK or a reset: it served nothing. A SYN-ACK
+                // carries TCP options (every stack sends MSS), a reset none: over the bare
+                // IP and TCP headers it is a SYN-ACK (the port listens), else a reset (a
+                // closed port, a scanner's usual answer), no answer.
                 let bare = single && protocol == Some(TCP);
                 if synack && packets <= 2 && bytes <= cx.probe_max_bytes {
                     Answer::SynAck
                 } else if bare {
-                    Answer::None
+                    if bytes > if v6 { BARE_TCP_V6 } else { BARE_TCP_V4 } {
+                        Answer::SynAck
+                    } else {
+                        Answer::None
+                    }
                 } else if bytes > 0 {
                     Answer::Data
                 } else {
@@ -455,6 +490,7 @@ impl Classifier {
                 || r.pkt_dst_aws_service
                     .is_some_and(|s| crate::services::EXCLUDED_AWS_SERVICES.contains(&s)),
             managed_interface: r.requester_managed,
+            instance_interface: r.instance_id.is_some(),
             interface: r.interface_id.map(ShortId::new),
             src_zone,
             dst_zone,

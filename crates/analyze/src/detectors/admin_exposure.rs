@@ -11,9 +11,12 @@
 //! them, so a server that is a relay is only exposed when it answered (a SYN-ACK or data).
 //! So is a server whose own interface the log marks requester-managed (`instance-id` `-`:
 //! a NAT gateway that relayed nothing in the run is never learned, and gave one high
-//! finding per admin port its scanners tried); an instance's interface (`instance-id` set,
-//! or a log without the field) is exposed by an accepted SYN alone: its security group let
-//! it in.
+//! finding per admin port its scanners tried), and one whose interface no record proves an
+//! instance's: in a log without `instance-id` (the v2 default format) a NAT gateway's public
+//! address scanned by the internet gave nine high exposures on every run. An interface a
+//! record names an instance for (`instance-id` set) is exposed by an accepted SYN alone: its
+//! security group let it in; so is a server a relay forwarded the SYN to (an inner leg: a
+//! load balancer's listener).
 
 use super::{
     CloseCx, Detector, DetectorStats, Rule, Shared, Tally, approx, conn, set_hosts, set_port,
@@ -22,6 +25,7 @@ use crate::addr::Addr;
 use crate::addr::Class;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
+use crate::middlebox::Leg;
 use crate::services::{ServiceSet, protocol_name};
 use crate::sketch::Distinct;
 use crate::window::Windowed;
@@ -35,6 +39,8 @@ struct State {
     answered: bool,
     /// A record logged on the server's own interface said it is requester-managed.
     managed: bool,
+    /// A record logged on the server's own interface named its instance.
+    instance: bool,
 }
 
 pub struct AdminExposure {
@@ -83,6 +89,9 @@ impl Detector for AdminExposure {
             s.sources.insert(c.client);
             s.answered |= super::answered(f, &c);
             s.managed |= super::managed_server_interface(f);
+            // A relay's inner leg toward our server is one it forwarded (a load balancer's
+            // listener): as proven as a security group's accept.
+            s.instance |= super::instance_server_interface(f) || f.leg == Leg::Inner;
         }
     }
 
@@ -96,7 +105,8 @@ impl Detector for AdminExposure {
         self.state.close(watermark, |start, map| {
             for ((dst, proto, port), s) in map {
                 let (n, exact) = super::at_most_records(s.tally.flows, s.sources.count());
-                if n < min || (!s.answered && (s.managed || cx.relays.is_relay(dst))) {
+                let unproven = s.managed || !s.instance || cx.relays.is_relay(dst);
+                if n < min || (!s.answered && unproven) {
                     continue;
                 }
                 let protocol = (proto != 0).then_some(proto);

@@ -3,10 +3,11 @@
 //! (our client of a public server). Matched on the connection's service port (the record's
 //! initiator decides which side is the server), so a client's records and the server's
 //! replies count under one key. One finding per (client, server, protocol, port) and
-//! window; `ours` names our side. A relay server (a NAT gateway's interface) or one whose
-//! interface the log marks requester-managed counts only when it answered, as for
-//! admin-port exposure, and so does a public server our client reached (an unanswered SYN
-//! is a probe, not cleartext use).
+//! window; `ours` names our side. A connection counts only when its server answered (data,
+//! a SYN-ACK, or a client record that carried more than a handshake; a reset is a closed
+//! port): an accepted SYN says only that a security group, or a NAT gateway's interface,
+//! which logs unsolicited SYNs as ACCEPT, let it in, and a scan of our host's telnet and FTP
+//! ports answered by resets was four "cleartext" rows.
 
 use super::{CloseCx, Detector, DetectorStats, Rule, Shared, Tally, conn, set_port};
 use crate::addr::Addr;
@@ -16,9 +17,8 @@ use crate::flow::Flow;
 use crate::services::{ServiceSet, protocol_name};
 use crate::window::Windowed;
 
-/// Counts of one connection, whether our side is the server, whether the server answered,
-/// whether a record on the server's own interface said it is requester-managed.
-type State = (Tally, bool, bool, bool);
+/// Counts of one connection, whether our side is the server, whether the server answered.
+type State = (Tally, bool, bool);
 
 pub struct InsecureProtocol {
     rule: Rule,
@@ -60,14 +60,13 @@ impl Detector for InsecureProtocol {
         }
         let key = (c.client, c.server, c.proto, c.port);
         let server_ours = c.server_class != Class::Public;
-        if let Some((_, (tally, _, answered, managed))) = self
+        if let Some((_, (tally, _, answered))) = self
             .state
-            .slot(t, key, || (Tally::default(), server_ours, false, false))
+            .slot(t, key, || (Tally::default(), server_ours, false))
         {
             tally.add_conn(f, &c, origin, self.rule.max_evidence);
             // A reset from a closed port is a refusal, not an answer.
             *answered |= super::answered(f, &c) && !super::probing::refused(f);
-            *managed |= super::managed_server_interface(f);
         }
     }
 
@@ -75,16 +74,13 @@ impl Detector for InsecureProtocol {
         self.state.next_close()
     }
 
-    fn close(&mut self, watermark: u64, cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
+    fn close(&mut self, watermark: u64, _cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
         let (rule, services) = (&self.rule, &self.services);
         let mut made = 0;
         self.state.close(watermark, |start, map| {
-            for ((src, dst, proto, port), (tally, server_ours, answered, managed)) in map {
-                // A relay's interface logs unsolicited SYNs as ACCEPT (see admin_exposure),
-                // and our client's ACCEPTed SYNs to a public server say only that egress
-                // allowed them (a port scan's probes): cleartext was spoken only if the
-                // server answered.
-                if !answered && (!server_ours || managed || cx.relays.is_relay(dst)) {
+            for ((src, dst, proto, port), (tally, server_ours, answered)) in map {
+                // Cleartext was spoken only if the server answered (see the module docs).
+                if !answered {
                     continue;
                 }
                 let protocol = (proto != 0).then_some(proto);

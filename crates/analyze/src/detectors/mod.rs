@@ -269,6 +269,13 @@ pub fn managed_server_interface(f: &Flow) -> bool {
     f.managed_interface && f.leg == crate::middlebox::Leg::Direct
 }
 
+/// Whether a record says its server's own interface is an instance's (see
+/// [`managed_server_interface`]; `instance-id` names an instance).
+#[inline]
+pub fn instance_server_interface(f: &Flow) -> bool {
+    f.instance_interface && f.leg == crate::middlebox::Leg::Direct
+}
+
 /// The connection of a probe-counting detector (port scans, host sweeps): like [`conn`],
 /// but a REJECTed record whose initiator nothing decided is taken as sent by its source
 /// (the sender of refused packets; a reply a network ACL dropped is usually decided by its
