@@ -399,15 +399,13 @@ fn key_of(f: &Finding, ctx: &dyn SourceInfo) -> (Key, Set, Set, Set) {
                 f.distinct_exact,
             ),
         ),
-        "host_sweep" => {
-            key.protocol = f.protocol;
-            key.port = f.dst_port;
-            (
-                ip_set(&f.hosts, f.distinct, f.distinct_exact),
-                one(f.src),
-                Set::of(f.dst_port.map(Item::Port)),
-            )
-        }
+        // One row per sweeper, whatever the ports: a host sweeping 100 ports of a subnet
+        // gave 100 rows (probe of session 13); its ports are the incident's port set.
+        "host_sweep" => (
+            ip_set(&f.hosts, f.distinct, f.distinct_exact),
+            one(f.src),
+            Set::of(f.dst_port.map(Item::Port)),
+        ),
         "reject_burst" => (
             ip_set(&f.hosts, f.distinct, f.distinct_exact),
             one(f.src),
@@ -487,7 +485,7 @@ fn key_of(f: &Finding, ctx: &dyn SourceInfo) -> (Key, Set, Set, Set) {
 }
 
 /// A fixed 64-bit FNV-1a hash (incident ids are the same on every run and platform).
-fn fnv1a(text: &str) -> u64 {
+pub(crate) fn fnv1a(text: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
         h ^= u64::from(b);
@@ -633,7 +631,7 @@ impl Grouper {
 
     /// The incidents, in [`Incident::order`].
     pub fn finish(self) -> Vec<Incident> {
-        let limited = self.limited;
+        let (limited, max_evidence) = (self.limited, self.max_evidence);
         let mut out: Vec<Incident> = self
             .open
             .into_values()
@@ -652,6 +650,7 @@ impl Grouper {
                 inc
             })
             .collect();
+        crate::exposures::merge_exposures(&mut out, max_evidence);
         fold_reject_bursts(&mut out);
         out.sort_by(Incident::order);
         out
@@ -769,7 +768,7 @@ fn summary(inc: &Incident, busiest: &str) -> String {
             largest_window_note(&inc.sources)
         ));
     }
-    if inc.kind == "port_scan" && inc.ports.count > 1 {
+    if matches!(inc.kind, "port_scan" | "host_sweep") && inc.ports.count > 1 {
         parts.push(format!(
             "{} ports{}",
             inc.ports.count_text(|n| n.to_string()),

@@ -152,6 +152,7 @@ pub mod addr;
 mod dedupe;
 mod detectors;
 pub mod engine;
+mod exposures;
 pub mod finding;
 pub mod flow;
 pub mod incident;
