@@ -146,10 +146,13 @@ impl Detector for HostSweep {
             };
             // Pings of which more than `100 - min_probe_share` percent were answered are
             // monitoring with a few hosts down, not a sweep (no data flows to tell them
-            // apart by serving).
+            // apart by serving). Monitoring is ours: a public source's answered pings told
+            // it which of our hosts are up (probe of session 13: 50 answered internet pings
+            // were no finding).
             let (touched, _) = s.targets.count(TOUCHED);
             let share = 100 - probing.min_probe_share.min(100);
             if super::is_icmp(Some(proto))
+                && !s.public
                 && v.answered * 100 > share * (touched + u64::from(s.held))
             {
                 return;
