@@ -159,16 +159,31 @@ fn incident_cells(r: &IncidentRow) -> Vec<String> {
 }
 
 /// The incidents' lines (with `--evidence`, what is under each). With none, "No findings."
-/// says whether limits were reached: a run whose detections missed records is no all-clear.
-fn incidents(out: &mut String, rows: &[IncidentRow], with_evidence: bool, limited: bool) {
+/// says whether sources could not be read (`errors` of them) or limits were reached: a run
+/// that missed records is no all-clear.
+fn incidents(
+    out: &mut String,
+    rows: &[IncidentRow],
+    with_evidence: bool,
+    limited: bool,
+    errors: usize,
+) {
     if rows.is_empty() {
-        let _ = if limited {
-            writeln!(
+        let _ = match (errors, limited) {
+            (0, false) => writeln!(out, "No findings."),
+            (0, true) => writeln!(
                 out,
                 "No findings, but limits were reached (LIMITS below): results may be incomplete."
-            )
-        } else {
-            writeln!(out, "No findings.")
+            ),
+            (n, _) => writeln!(
+                out,
+                "No findings, but {} (source error below): results are incomplete.",
+                if n == 1 {
+                    "1 source could not be read".to_owned()
+                } else {
+                    format!("{n} sources could not be read")
+                }
+            ),
         };
         return;
     }
@@ -210,7 +225,8 @@ pub fn render(r: &Results, with_evidence: bool) -> String {
         row.summary = safe(&row.summary);
         row.evidence = row.evidence.iter().map(|e| safe(e)).collect();
     }
-    incidents(&mut out, &rows, with_evidence, !r.limits.is_empty());
+    let errors = r.run.source_errors().count();
+    incidents(&mut out, &rows, with_evidence, !r.limits.is_empty(), errors);
 
     let totals = &analysis.reports.totals;
     let span = match (totals.first_seen, totals.last_seen) {
@@ -260,8 +276,13 @@ pub fn render(r: &Results, with_evidence: bool) -> String {
         }
     );
     talkers(&mut out, r);
-    if r.limits.is_empty() {
+    if r.limits.is_empty() && errors == 0 {
         let _ = writeln!(out, "limits: none reached; nothing was dropped");
+    } else if r.limits.is_empty() {
+        let _ = writeln!(
+            out,
+            "limits: none reached; but what the source errors below name was not read"
+        );
     } else {
         let _ = writeln!(
             out,
@@ -480,5 +501,43 @@ mod render_tests {
         );
         assert!(with.contains("    decided by tcp-flags"), "{with}");
         assert!(!plain.contains("x.log.gz:52"), "evidence only on request");
+    }
+
+    /// Probe regression (session 13): a run whose only object was truncated printed "No
+    /// findings." first and "limits: none reached; nothing was dropped".
+    #[test]
+    fn no_findings_with_a_source_error_is_no_all_clear() {
+        let analysis = fixtures::analysis();
+        let mut run = fixtures::run("s3://logs/x.log.gz");
+        let timeline = Timeline::default();
+        let text = |run: &crate::analyze::RunSummary| {
+            render(
+                &Results {
+                    incidents: &[],
+                    analysis: &analysis,
+                    run,
+                    limits: &[],
+                    timeline: &timeline,
+                },
+                false,
+            )
+        };
+        let clean = text(&run);
+        assert!(clean.starts_with("No findings.\n"), "{clean}");
+        assert!(clean.contains("nothing was dropped"), "{clean}");
+        run.sources[0].error = Some("truncated gzip stream".into());
+        let broken = text(&run);
+        assert!(
+            broken.starts_with(
+                "No findings, but 1 source could not be read (source error below): results \
+                 are incomplete.\n"
+            ),
+            "{broken}"
+        );
+        assert!(!broken.contains("nothing was dropped"), "{broken}");
+        assert!(
+            broken.contains("source error: s3://logs/x.log.gz"),
+            "{broken}"
+        );
     }
 }
