@@ -284,7 +284,9 @@ detectors:
     assert!(
         errs[0]
             .to_string()
-            .starts_with("site.yaml:3:16: detectors[1].min_ports (port-scan)"),
+            // The path is site.yaml's (its first detector), not the merged pack's
+            // (`detectors[1]`, where the default pack has port-scan): probe of session 13.
+            .starts_with("site.yaml:3:16: detectors[0].min_ports (port-scan)"),
         "{}",
         errs[0]
     );

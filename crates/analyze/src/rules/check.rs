@@ -25,23 +25,25 @@ pub struct Locator {
 }
 
 impl Locator {
-    /// The layer name and position of `path` (its key when `key`).
-    pub fn locate(&self, path: &Path, key: bool) -> (Option<String>, Option<Pos>) {
+    /// The layer name, position and path in that layer of `path` (its key when `key`): a
+    /// detector that is `detectors[1]` of the merged pack may be `detectors[0]` of the file
+    /// that set the bad value, and the message names the file.
+    pub fn locate(&self, path: &Path, key: bool) -> (Option<String>, Option<Pos>, Option<Path>) {
         let best = self
             .origins
             .iter()
             .filter(|(prefix, _, _)| path.starts_with(prefix))
             .max_by_key(|(prefix, _, _)| prefix.0.len());
         let Some((prefix, layer, there)) = best else {
-            return (None, None);
+            return (None, None, None);
         };
         let Some((name, marks)) = self.layers.get(*layer) else {
-            return (None, None);
+            return (None, None, None);
         };
         let mut p = there.clone();
         p.0.extend_from_slice(&path.0[prefix.0.len()..]);
         let pos = if key { marks.key(&p) } else { marks.value(&p) }.map(|(pos, _)| pos);
-        (name.clone(), pos)
+        (name.clone(), pos, Some(p))
     }
 }
 
@@ -57,11 +59,11 @@ pub struct LayerSink<'l> {
 
 impl Sink for LayerSink<'_> {
     fn problem(&mut self, path: &Path, at_key: bool, message: String, hint: Option<String>) {
-        let (source, pos) = self.locator.locate(path, at_key);
+        let (source, pos, there) = self.locator.locate(path, at_key);
         self.errors.push(RuleError {
             source,
             rule: self.rule.clone(),
-            path: path.to_string(),
+            path: there.as_ref().unwrap_or(path).to_string(),
             line: pos.map(|p| p.line),
             column: pos.map(|p| p.col),
             message: match hint {
