@@ -160,3 +160,63 @@ fn files_named_out_of_time_order_are_read_in_it() {
         "{names:?}"
     );
 }
+
+/// Probe regression (session 13): AWS-named objects of one interface beside a headerless
+/// export of another, over the same hours. Each kind was ordered on its own and the kind
+/// read second was late (23,812 late records, a sweep missed). Both are now read ahead and
+/// interleave by their records' times.
+#[test]
+fn aws_objects_beside_exports_of_the_same_hours_interleave() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = dir
+        .path()
+        .join("AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/01");
+    std::fs::create_dir_all(&day).unwrap();
+    let web = interface_export("eni-web", 1);
+    let lines: Vec<&str> = web.lines().skip(1).collect();
+    // 5-minute objects: 300 s / 9 s a record.
+    for (n, chunk) in lines.chunks(34).enumerate() {
+        let at = T0 + (n as u64 + 1) * 300;
+        let stamp = format!("{:02}{:02}", at % 86_400 / 3600, at % 3600 / 60);
+        let mut text = format!("{HEADER}\n");
+        for l in chunk {
+            text += &format!("{l}\n");
+        }
+        gz(
+            &day.join(format!(
+                "111122223333_vpcflowlogs_us-east-1_fl-0aaa_20261101T{stamp}Z_{n:04x}.log.gz"
+            )),
+            &text,
+        );
+    }
+    // The export: headerless, with a scan two hours in, in time order.
+    std::fs::create_dir_all(dir.path().join("exports")).unwrap();
+    let scan_at = T0 + 2 * 3600;
+    let mut export = String::new();
+    for line in interface_export("eni-app", 2).lines().skip(1) {
+        let t: u64 = line.split(' ').nth(10).unwrap().parse().unwrap();
+        if (scan_at..scan_at + 9).contains(&t) {
+            for p in 1..=60 {
+                export += &format!(
+                    "2 111122223333 eni-app 203.0.113.66 10.0.2.10 55555 {p} 6 1 40 {scan_at} {} REJECT OK\n",
+                    scan_at + 1
+                );
+            }
+        }
+        export += &format!("{line}\n");
+    }
+    gz(&dir.path().join("exports/eni-app.log.gz"), &export);
+    let doc = json_run(dir.path(), &[]);
+    assert!(
+        !limits_of(&doc).contains(&"late".to_owned()),
+        "{:?}",
+        limits_of(&doc)
+    );
+    let scans = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == "port_scan" && i["subject"]["ip"] == "203.0.113.66")
+        .count();
+    assert_eq!(scans, 1, "{}", doc["findings"]);
+}

@@ -7,8 +7,9 @@
 //! (`order_by_key_time`). Files with other names (per-interface or per-stream exports, a
 //! directory of `part-0001.gz`) may each cover the same hours: read one after another, every
 //! file after the first would be late, and a port scan in the last one would end as
-//! "No findings". So before the run, each such file's first records are read (at most
-//! [`HEAD_BYTES`] of text, inflated if gzip) for a time they start from ([`start_of`]); the
+//! "No findings". So before the run, each such file's first records (at most [`HEAD_BYTES`]
+//! of text, inflated if gzip), and those of the AWS-named files beside them, so that both
+//! kinds interleave, are read for a time they start from ([`start_of`]); the
 //! files are put in that order within the places they held; and while such a file is read,
 //! the engine's watermark follows that file's own records, not the newest time of the files
 //! before it, and stays behind the earliest start of the files after it
@@ -39,21 +40,31 @@ const HEAD_RECORDS: usize = 512;
 /// behind, a test record) does not hold every window of the run open.
 const STRAY: usize = 4;
 
-/// Reorders the jobs that are local files without an AWS key time by the start of their
-/// records (ties and files without a readable time keep their order), and returns for each
-/// job the hold the engine keeps while reading it ([`Hold`]): for each such file, the
-/// earliest start of the such files after it; `None` for every other job. `fallback` is the
-/// schema of headerless lines. Nothing is read when fewer than two jobs are such files.
+/// Reorders the jobs that are local files by the start of their records (ties and files
+/// without a readable time keep their order), when at least one of them has no AWS key time
+/// and there are two or more; returns for each job the hold the engine keeps while reading
+/// it ([`Hold`]): for each such file, the earliest start of the files after it; `None` for
+/// every other job. `fallback` is the schema of headerless lines. Nothing is read when the
+/// files all carry AWS's time in their names (their names put them in order) or there is
+/// only one.
 pub fn order_and_hold(jobs: &mut [Job], fallback: &Schema) -> Vec<Option<Hold>> {
-    let candidates: Vec<usize> = jobs
+    let files: Vec<usize> = jobs
         .iter()
         .enumerate()
-        .filter(|(_, j)| matches!(j, Job::File(p) if !has_key_time(p)))
+        .filter(|(_, j)| matches!(j, Job::File(_)))
         .map(|(i, _)| i)
         .collect();
-    if candidates.len() < 2 {
+    let untimed = files
+        .iter()
+        .filter(|&&i| matches!(&jobs[i], Job::File(p) if !has_key_time(p)))
+        .count();
+    // Objects under AWS's names alone are in time order by name. Beside files without a
+    // time (per-interface exports of the same hours), they are read ahead and ordered with
+    // them: ordered apart, whichever group came second was late.
+    if untimed == 0 || files.len() < 2 {
         return vec![None; jobs.len()];
     }
+    let candidates = files;
     let mut timed: Vec<(usize, Option<u64>)> = candidates
         .iter()
         .map(|&i| {

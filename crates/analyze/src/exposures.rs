@@ -7,7 +7,9 @@
 //! one rule, protocol, port and service whose only client (exactly one) is the same source
 //! are merged into one incident about that source: its targets are the hosts, its counts
 //! the sums, its windows the most any member had, its evidence the smallest pointers of
-//! all. A host any other client reached keeps its own row.
+//! all. A host any other client reached keeps its own row, and so does one whose records
+//! carried more than a handshake (over `probe_max_bytes` a record on average): a host the
+//! scanner logged into and pulled 480 MiB from read as one more SYN-ACK in the merged row.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -19,11 +21,13 @@ use crate::services::protocol_name;
 type GroupKey = (String, Option<u8>, Option<String>, Vec<Item>, IpAddr);
 
 /// Merges, in place, the exposures of [`Incident`]s that share one source (see the module
-/// docs); `max_evidence` bounds a merged incident's evidence.
-pub(crate) fn merge_exposures(out: &mut Vec<Incident>, max_evidence: usize) {
+/// docs); `max_evidence` bounds a merged incident's evidence; exposures with more than
+/// `probe_max_bytes` a record stay on their own.
+pub(crate) fn merge_exposures(out: &mut Vec<Incident>, max_evidence: usize, probe_max_bytes: u64) {
     let mut groups: BTreeMap<GroupKey, Vec<usize>> = BTreeMap::new();
     for (i, inc) in out.iter().enumerate() {
-        if let Some(source) = only_source(inc) {
+        let touched = inc.bytes <= inc.flows.saturating_mul(probe_max_bytes);
+        if let Some(source) = only_source(inc).filter(|_| touched) {
             let key = (
                 inc.detector.clone(),
                 inc.protocol,

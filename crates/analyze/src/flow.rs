@@ -328,6 +328,8 @@ fn classes(
 const BARE_TCP_V4: u64 = 40;
 /// The same over IPv6 (a 40-byte header).
 const BARE_TCP_V6: u64 = 60;
+/// The smallest TCP option every SYN carries (maximum segment size).
+const MSS_OPTION: u64 = 4;
 /// A TCP packet of headers only, as stacks send them: the IPv4 header and a TCP header with
 /// up to 20 bytes of options (a Linux SYN's MSS, SACK, timestamps and window scale; an ACK
 /// with timestamps is 52). One byte of payload more and it is 61.
@@ -411,8 +413,18 @@ impl Classifier {
             }
             _ => false,
         };
-        let client_probe =
-            initiator == Initiator::Src && (rejected || (bare_syn && small) || single);
+        // Without `tcp-flags`, a TCP record holds a SYN only if a packet of it is over the
+        // bare headers: every SYN carries TCP options (MSS at least, 4 bytes). Packets of
+        // exactly 40 bytes (60 over IPv6) are ACKs and resets: an idle connection's
+        // keep-alives, a pool aborted with resets, never a probe.
+        let could_syn = protocol != Some(TCP)
+            || flags.is_some()
+            || bytes
+                >= packets
+                    .saturating_mul(if v6 { BARE_TCP_V6 } else { BARE_TCP_V4 })
+                    .saturating_add(MSS_OPTION);
+        let client_probe = initiator == Initiator::Src
+            && (rejected || (bare_syn && small) || (single && could_syn));
         let answer = match initiator {
             _ if rejected => Answer::None,
             Initiator::Dst => {

@@ -401,10 +401,16 @@ fn key_of(f: &Finding, ctx: &dyn SourceInfo) -> (Key, Set, Set, Set) {
         ),
         // One row per sweeper, whatever the ports: a host sweeping 100 ports of a subnet
         // gave 100 rows (probe of session 13); its ports are the incident's port set.
+        // A ping sweep's "port" is its protocol: folded into a row of port sweeps, it was
+        // invisible (probe of session 13: ports 22, 445 and no sign of the 40 pings).
         "host_sweep" => (
             ip_set(&f.hosts, f.distinct, f.distinct_exact),
             one(f.src),
-            Set::of(f.dst_port.map(Item::Port)),
+            Set::of(f.dst_port.map(Item::Port).or_else(|| {
+                f.protocol
+                    .filter(|&p| crate::detectors::is_icmp(Some(p)))
+                    .map(|p| Item::Name(crate::services::protocol_name(p)))
+            })),
         ),
         "reject_burst" => (
             ip_set(&f.hosts, f.distinct, f.distinct_exact),
@@ -498,8 +504,10 @@ pub(crate) fn fnv1a(text: &str) -> u64 {
 struct Open {
     incident: Incident,
     evidence: Evidence,
-    /// The summary of the window with the most records, and that count.
-    best: (u64, String),
+    /// The summary of the window with the highest severity and then the most records (the
+    /// window that made the incident's severity: a sweep raised to high by its answered RDP
+    /// window was described by its rejected SSH one), and those two.
+    best: ((Severity, u64), String),
     /// [`Finding::decided_by`] bits of all its findings.
     decided: u8,
     /// Distinct window starts (sorted; one per window of the run at most).
@@ -510,6 +518,9 @@ struct Open {
 pub struct Grouper {
     max_incidents: usize,
     max_evidence: usize,
+    /// `settings.probe_max_bytes`: an exposure whose records carried more, on average, is
+    /// not merged with a scanner's other touches ([`crate::exposures`]).
+    probe_max_bytes: u64,
     open: BTreeMap<Key, Open>,
     /// Findings whose incident could not be opened (`max_incidents` reached).
     dropped_findings: u64,
@@ -523,6 +534,7 @@ impl Grouper {
         Grouper {
             max_incidents: pack.settings.max_incidents,
             max_evidence: pack.settings.max_evidence.min(MAX_EVIDENCE),
+            probe_max_bytes: pack.settings.probe_max_bytes,
             open: BTreeMap::new(),
             dropped_findings: 0,
             limited: Vec::new(),
@@ -568,7 +580,7 @@ impl Grouper {
                 also: Vec::new(),
             },
             evidence: Evidence::default(),
-            best: (0, String::new()),
+            best: ((Severity::Info, 0), String::new()),
             decided: 0,
             starts: Vec::new(),
         });
@@ -597,8 +609,8 @@ impl Grouper {
         for o in &f.evidence {
             open.evidence.offer(*o, max_evidence);
         }
-        if open.best.1.is_empty() || f.flows > open.best.0 {
-            open.best = (f.flows, f.summary);
+        if open.best.1.is_empty() || (f.severity, f.flows) > open.best.0 {
+            open.best = ((f.severity, f.flows), f.summary);
         }
     }
 
@@ -631,7 +643,8 @@ impl Grouper {
 
     /// The incidents, in [`Incident::order`].
     pub fn finish(self) -> Vec<Incident> {
-        let (limited, max_evidence) = (self.limited, self.max_evidence);
+        let (limited, max_evidence, probe_max_bytes) =
+            (self.limited, self.max_evidence, self.probe_max_bytes);
         let mut out: Vec<Incident> = self
             .open
             .into_values()
@@ -650,7 +663,7 @@ impl Grouper {
                 inc
             })
             .collect();
-        crate::exposures::merge_exposures(&mut out, max_evidence);
+        crate::exposures::merge_exposures(&mut out, max_evidence, probe_max_bytes);
         fold_reject_bursts(&mut out);
         out.sort_by(Incident::order);
         out
@@ -769,10 +782,12 @@ fn summary(inc: &Incident, busiest: &str) -> String {
         ));
     }
     if matches!(inc.kind, "port_scan" | "host_sweep") && inc.ports.count > 1 {
+        let pings = inc.ports.sample.iter().any(|p| matches!(p, Item::Name(_)));
         parts.push(format!(
-            "{} ports{}",
+            "{} ports{}{}",
             inc.ports.count_text(|n| n.to_string()),
-            largest_window_note(&inc.ports)
+            largest_window_note(&inc.ports),
+            if pings { " (pings count as one)" } else { "" }
         ));
     }
     parts.push(format!("{} records", inc.flows));
