@@ -220,3 +220,39 @@ fn aws_objects_beside_exports_of_the_same_hours_interleave() {
         .count();
     assert_eq!(scans, 1, "{}", doc["findings"]);
 }
+
+/// Probe regression (session 13): both ends of 1,200 internal flows exported per interface
+/// (one file each, the same three hours) counted 2,267 flows: read after the first file, the
+/// second one's twins were hours behind and the dedupe had forgotten them, and no limit said
+/// so. Each flow is now counted once, its other end a duplicate.
+#[test]
+fn both_ends_exported_per_interface_count_each_flow_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for eni in ["eni-web", "eni-app"] {
+        let mut text = format!("{HEADER}\n");
+        for i in 0..1200u64 {
+            let t = T0 + i * 9;
+            text += &format!(
+                "2 111122223333 {eni} 10.0.1.{} 10.0.9.10 {} 443 6 12 9400 {t} {} ACCEPT OK\n",
+                10 + i % 40,
+                40000 + i,
+                t + 50
+            );
+        }
+        gz(&dir.path().join(format!("{eni}.log.gz")), &text);
+    }
+    let out = flowkeeper(dir.path(), &["-q", "analyze", ".", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let totals = &doc["reports"]["totals"];
+    assert_eq!(totals["records"], 2400, "{totals}");
+    assert_eq!(totals["duplicates"], 1200, "{totals}");
+    assert_eq!(totals["accepted"]["flows"], 1200, "{totals}");
+    assert_eq!(totals["accepted"]["bytes"], 1200 * 9400, "{totals}");
+    assert!(limits_of(&doc).is_empty(), "{:?}", limits_of(&doc));
+}

@@ -562,6 +562,7 @@ pub fn run(
                 };
                 shared.engine_at(want);
                 sink.hold = settings.holds.get(want).copied().flatten();
+                sink.front.hold(sink.hold);
                 for msg in rx {
                     if matches!(msg, Message::Flows(_)) {
                         shared.batch_taken();

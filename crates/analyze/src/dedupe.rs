@@ -42,6 +42,17 @@
 //! fingerprints (a false match between two live flows has probability about n²/2⁶⁵),
 //! interfaces 32 bits.
 //!
+//! **Sources that cover the same hours.** Per-interface exports read one after another
+//! (`src/analyze/time_order.rs` orders them by their first records) each span the run: the
+//! second file's records are hours behind the first's last, and generations moved by the
+//! first file had forgotten its early flows (a both-ends export of 1,200 flows counted 2,267,
+//! no limit said so). While such a source is read, the engine gives the dedupe its hold
+//! ([`Dedupe::hold`]): generations move no further than the earliest start of the sources
+//! still to come, and once any source was held, a generation's end drops the entries not seen
+//! for a generation (a sweep by last time) instead of the older generation whole, so a later
+//! source finds the earlier one's flows of the same hours. The cost is memory, bounded by the
+//! same cap (a refused candidate is [`Dedupe::overflow`], reported).
+//!
 //! **One interface, two flow logs.** An interface can be logged by more than one flow log
 //! (a VPC-wide one and a subnet's, an organisation's and a team's), and then every record
 //! of it comes twice. The caller says which flow log each record came from (`log`, from the
@@ -145,6 +156,11 @@ pub struct Dedupe {
     pub expired: u64,
     /// Most entries held at once.
     pub peak: usize,
+    /// The earliest record time of the sources after the one being read, when it is held
+    /// ([`Dedupe::hold`]): generations do not move past it.
+    later: Option<u64>,
+    /// Whether any source was held: generations then end by a sweep of last times.
+    sweep: bool,
 }
 
 impl Dedupe {
@@ -173,7 +189,17 @@ impl Dedupe {
             held: 0,
             expired: 0,
             peak: 0,
+            later: None,
+            sweep: false,
         }
+    }
+
+    /// The records that follow come from a source that may cover the same hours as those
+    /// before it (`Some`), the sources after it starting at `later`; `None`: sources in time
+    /// order. See the module docs.
+    pub fn hold(&mut self, held: Option<Option<u64>>) {
+        self.sweep |= held.is_some();
+        self.later = held.flatten();
     }
 
     /// Entries held now.
@@ -205,6 +231,19 @@ impl Dedupe {
             return;
         }
         if time < self.current_since + self.generation {
+            return;
+        }
+        if self.sweep {
+            // Entries of an earlier source may be newer than this one's records: keep what
+            // was seen within a generation of the new one's start, whichever map holds it.
+            let since = time - time % self.generation;
+            let keep = since.saturating_sub(self.generation);
+            let before = self.len();
+            for map in [&mut self.current, &mut self.previous] {
+                map.retain(|_, e| u64::from(e.last) >= keep);
+            }
+            self.expired += (before - self.len()) as u64;
+            self.current_since = since;
             return;
         }
         self.expired += self.previous.len() as u64;
@@ -256,8 +295,10 @@ impl Dedupe {
         if !candidate && self.is_empty() {
             return false;
         }
-        if time >= self.current_since + self.generation {
-            self.rotate(time);
+        // A held source moves generations no further than the start of the sources after it.
+        let moved = self.later.map_or(time, |l| time.min(l));
+        if moved >= self.current_since + self.generation {
+            self.rotate(moved);
         }
         let t32 = time.min(u64::from(u32::MAX)) as u32;
         let key = self
@@ -331,6 +372,39 @@ mod tests {
             .iter()
             .map(|l| d.is_twin(&cx.classify(&schema.decode(l).unwrap()), 0))
             .collect()
+    }
+
+    /// Two sources of the same three hours read one after another: held, the first one's
+    /// flows are kept until the second has passed them, then swept.
+    #[test]
+    fn a_held_source_keeps_its_flows_for_the_sources_after_it() {
+        let line = |eni: &str, i: u64| {
+            format!(
+                "{eni} 10.0.1.5 10.0.2.6 {} 5432 6 10 900 {} {} ACCEPT - - - -",
+                40000 + i,
+                1_800_000_000 + i * 60,
+                1_800_000_060 + i * 60
+            )
+        };
+        let first: Vec<String> = (0..180).map(|i| line("eni-a", i)).collect();
+        let second: Vec<String> = (0..180).map(|i| line("eni-b", i)).collect();
+        fn refs(v: &[String]) -> Vec<&str> {
+            v.iter().map(String::as_str).collect()
+        }
+        let mut d = Dedupe::with_horizon(1000, 600);
+        d.hold(Some(Some(1_800_000_000)));
+        assert!(run(&mut d, &refs(&first)).iter().all(|t| !t));
+        assert_eq!(d.len(), 180);
+        d.hold(Some(None));
+        assert!(run(&mut d, &refs(&second)).iter().all(|t| *t));
+        assert_eq!(d.dropped, 180);
+        // Swept behind the second source: the first hours' flows are forgotten.
+        assert!(d.len() < 60, "{}", d.len());
+        // Not held, generations move with the records: the second source counts again.
+        let mut d = Dedupe::with_horizon(1000, 600);
+        run(&mut d, &refs(&first));
+        let twins = run(&mut d, &refs(&second)).iter().filter(|t| **t).count();
+        assert!(twins < 60, "{twins}");
     }
 
     #[test]

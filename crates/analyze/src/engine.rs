@@ -490,6 +490,14 @@ impl Front {
         self.released.drain(..)
     }
 
+    /// The hold of the source whose records follow (see [`Back::hold`]): the dedupe keeps
+    /// the flows of the hours the sources after it start from ([`Dedupe::hold`]).
+    pub fn hold(&mut self, hold: Option<Hold>) {
+        if let Some(d) = &mut self.dedupe {
+            d.hold(hold.map(|h| h.later));
+        }
+    }
+
     /// Releases every held record (the records have ended).
     pub fn release_all(&mut self) {
         self.release(None, true);
