@@ -620,9 +620,9 @@ struct Sink<'r> {
 }
 
 impl Sink<'_> {
-    fn flows(&mut self, batch: Vec<batches::Observed>) {
+    fn flows(&mut self, mut batch: Vec<batches::Observed>) {
         let mut verdicts = self.verdicts.take();
-        for (flow, origin) in &batch {
+        for (flow, origin) in &mut batch {
             let log = self.logs.of(origin.source, self.registry);
             let verdict = self.front.observe(flow, log);
             // The timeline counts exactly what the reports count.

@@ -236,6 +236,9 @@ pub fn render(r: &Results, with_evidence: bool) -> String {
             minute(b),
             human_duration(b.saturating_sub(a))
         ),
+        // Every record with a time was another view of a counted flow (a relay's outer leg,
+        // a flow's other end): the records had times, the counted traffic none.
+        _ if totals.relayed + totals.duplicates > 0 => "no counted records with a time".into(),
         _ => "no timed records".into(),
     };
     let _ = writeln!(out);
@@ -250,15 +253,36 @@ pub fn render(r: &Results, with_evidence: bool) -> String {
         ),
         2,
     );
-    let _ = writeln!(
-        out,
-        "accepted: {} flows, {}; rejected: {} flows, {}; NODATA {}, SKIPDATA {}",
-        human_count(totals.accepted.flows),
-        human_bytes(totals.accepted.bytes),
-        human_count(totals.rejected.flows),
-        human_bytes(totals.rejected.bytes),
-        human_count(totals.nodata),
-        human_count(totals.skipdata)
+    let mut views = Vec::new();
+    if totals.duplicates > 0 {
+        views.push(format!(
+            "{} other ends of flows counted once",
+            human_count(totals.duplicates)
+        ));
+    }
+    if totals.relayed > 0 {
+        views.push(format!(
+            "{} relayed (NAT outer legs, counted at their inner legs)",
+            human_count(totals.relayed)
+        ));
+    }
+    push_wrapped(
+        &mut out,
+        &format!(
+            "accepted: {} flows, {}; rejected: {} flows, {}; NODATA {}, SKIPDATA {}{}",
+            human_count(totals.accepted.flows),
+            human_bytes(totals.accepted.bytes),
+            human_count(totals.rejected.flows),
+            human_bytes(totals.rejected.bytes),
+            human_count(totals.nodata),
+            human_count(totals.skipdata),
+            if views.is_empty() {
+                String::new()
+            } else {
+                format!("; not counted again: {}", views.join(", "))
+            }
+        ),
+        2,
     );
     let by_sev: Vec<String> = analysis_view::by_severity(r.incidents)
         .into_iter()
@@ -538,6 +562,38 @@ mod render_tests {
         assert!(
             broken.contains("source error: s3://logs/x.log.gz"),
             "{broken}"
+        );
+    }
+
+    /// Probe regression (session 14): ten outer legs of a declared NAT read "10 records ...;
+    /// no timed records" and "accepted: 0 flows", with nothing about where they went.
+    #[test]
+    fn records_counted_as_other_views_are_said_so() {
+        let mut analysis = fixtures::analysis();
+        let totals = &mut analysis.reports.totals;
+        (totals.first_seen, totals.last_seen) = (None, None);
+        (totals.relayed, totals.duplicates) = (10, 3);
+        let run = fixtures::run("nat.log");
+        let timeline = Timeline::default();
+        let text = render(
+            &Results {
+                incidents: &[],
+                analysis: &analysis,
+                run: &run,
+                limits: &[],
+                timeline: &timeline,
+            },
+            false,
+        );
+        assert!(text.contains("; no counted records with a time"), "{text}");
+        // Wrapped at the width, continuation lines indented by two.
+        let joined = text.replace("\n  ", " ");
+        assert!(
+            joined.contains(
+                "not counted again: 3 other ends of flows counted once, 10 relayed (NAT outer \
+                 legs, counted at their inner legs)"
+            ),
+            "{text}"
         );
     }
 }

@@ -231,6 +231,7 @@ pub fn limit_what(kind: LimitKind) -> &'static str {
         LimitKind::LoggedTwice => "logged twice",
         LimitKind::Ipv6Unplaced => "IPv6 not ours",
         LimitKind::TimeOutliers => "time outliers",
+        LimitKind::OpenersFull => "openers full",
         LimitKind::NoAction => "no action",
     }
 }

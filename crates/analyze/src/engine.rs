@@ -26,6 +26,7 @@ use crate::detectors::{self, AnyDetector, CloseCx, Detector, DetectorStats, Shar
 use crate::finding::{Finding, Origin, sort_findings};
 use crate::flow::{Classifier, Flow};
 use crate::middlebox::Middleboxes;
+use crate::openers::Openers;
 use crate::relay_hold::RelayHold;
 use crate::reports::{ReportBuilder, Reports};
 use crate::rules::RulePack;
@@ -45,6 +46,10 @@ pub struct EngineStats {
     pub dedupe_overflow: u64,
     /// Most flows the dedupe held at once.
     pub dedupe_peak: usize,
+    /// Records whose initiator their connection's SYN, seen earlier, decided.
+    pub openers_corrected: u64,
+    /// Connections whose opener could not be remembered (table full).
+    pub openers_overflow: u64,
     /// IPv6 records none of whose addresses is known to be ours or private (a log without
     /// `flow-direction`, and no IPv6 block of ours covers them): read as internet traffic.
     pub ipv6_unplaced: u64,
@@ -121,6 +126,9 @@ pub enum LimitKind {
     Ipv6Unplaced,
     /// Records far ahead of every other record time that did not move the watermark.
     TimeOutliers,
+    /// Connections whose opener could not be remembered ([`crate::openers`]): their later
+    /// records were decided by ports.
+    OpenersFull,
     /// Records without an `action`, which detections that need one did not see.
     NoAction,
 }
@@ -287,6 +295,18 @@ pub fn limits_of(stats: &EngineStats) -> Vec<Limit> {
             ),
         });
     }
+    if stats.openers_overflow > 0 {
+        out.push(Limit {
+            component: "initiator".to_owned(),
+            what: LimitKind::OpenersFull,
+            count: stats.openers_overflow,
+            meaning: format!(
+                "initiator: {} connections whose SYN and ports disagree on who opened them                  could not be remembered (table full at {}); their later records were                  decided by ports, which may read them backwards (an exposure of the                  client's source port)",
+                stats.openers_overflow,
+                crate::openers::CAP
+            ),
+        });
+    }
     out
 }
 
@@ -404,6 +424,8 @@ impl Verdict {
 /// (a NAT's outer legs, [`Middleboxes::relay_view`]) and the traffic reports. It decides,
 /// per record, what the [`Back`] does with it.
 pub struct Front {
+    /// Who opened each connection whose SYN and ports disagree ([`Openers`]).
+    openers: Openers,
     dedupe: Option<Dedupe>,
     /// This half's own copy of the relays, learned in the same order as the [`Back`]'s, to
     /// tell relay views.
@@ -426,8 +448,12 @@ impl Front {
     /// `log` tells which flow log the record came from (any number the caller keeps for one
     /// flow log, 0 when it is unknown), so that an interface logged by two flow logs counts
     /// each flow once.
+    /// A later record of a connection whose SYN was seen takes the SYN's initiator
+    /// ([`Openers`]) first: `flow` may change.
     #[inline]
-    pub fn observe(&mut self, flow: &Flow, log: u32) -> Verdict {
+    pub fn observe(&mut self, flow: &mut Flow, log: u32) -> Verdict {
+        self.openers.observe(flow);
+        let flow = &*flow;
         self.records += 1;
         if flow.src_class == Class::Public
             && flow.dst_class == Class::Public
@@ -560,6 +586,7 @@ impl Engine {
         known.extend(cx.networks.nat_gateways().blocks().iter().copied());
         let relays = Middleboxes::new(known).with_nat_gateways(cx.networks.nat_gateways().clone());
         let front = Front {
+            openers: Openers::new(cx.services.clone(), cx.probe_limits()),
             relays: relays.clone(),
             hold: RelayHold::new(pack.settings.allowed_lateness),
             released: Vec::new(),
@@ -615,21 +642,22 @@ impl Engine {
     /// Observes one decoded record; `origin` is returned in the evidence of findings it
     /// contributes to.
     pub fn observe(&mut self, record: &FlowRecord<'_>, origin: Origin) {
-        let flow = self.back.cx.classify(record);
-        let _ = self.observe_flow(&flow, origin);
+        let mut flow = self.back.cx.classify(record);
+        let _ = self.observe_flow(&mut flow, origin);
     }
 
     /// [`Engine::observe`] of a record from flow log `log` (see [`Front::observe`]).
     pub fn observe_logged(&mut self, record: &FlowRecord<'_>, origin: Origin, log: u32) {
-        let flow = self.back.cx.classify(record);
-        let verdict = self.front.observe(&flow, log);
+        let mut flow = self.back.cx.classify(record);
+        let verdict = self.front.observe(&mut flow, log);
         self.back.observe(&flow, origin, verdict);
     }
 
     /// Observes one record already classified by this engine's [`Engine::classifier`].
     /// Returns whether it was counted in the reports: false for the dropped twin of a
     /// double-ended flow (so callers that keep their own views count what the reports count).
-    pub fn observe_flow(&mut self, flow: &Flow, origin: Origin) -> bool {
+    /// `flow` may change (see [`Front::observe`]).
+    pub fn observe_flow(&mut self, flow: &mut Flow, origin: Origin) -> bool {
         let verdict = self.front.observe(flow, 0);
         self.back.observe(flow, origin, verdict);
         verdict.counted()
@@ -665,6 +693,8 @@ impl Engine {
             untimed: front.untimed,
             dedupe_overflow: overflow,
             dedupe_peak: peak,
+            openers_corrected: front.openers.corrected,
+            openers_overflow: front.openers.overflow,
             ipv6_unplaced: front.ipv6_unplaced,
             no_action: front.no_action,
             interfaces_logged_twice: twice.interfaces,

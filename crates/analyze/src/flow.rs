@@ -67,6 +67,31 @@ pub struct Classifier {
     pub services: ServiceSet,
 }
 
+/// What of a record [`Classifier::roles`] reads.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Shape {
+    pub protocol: Option<u8>,
+    pub flags: Option<u16>,
+    pub packets: u64,
+    pub bytes: u64,
+    pub action: Option<Action>,
+    pub v6: bool,
+}
+
+impl Flow {
+    /// The [`Shape`] of this record.
+    pub(crate) fn shape(&self) -> Shape {
+        Shape {
+            protocol: self.protocol,
+            flags: self.flags,
+            packets: self.packets,
+            bytes: self.bytes,
+            action: self.action,
+            v6: self.peers.is_some_and(|(s, _)| !s.is_v4()),
+        }
+    }
+}
+
 impl Classifier {
     /// The classifier for a pack.
     pub fn new(pack: &RulePack, zones_used: bool) -> Classifier {
@@ -338,6 +363,106 @@ const MAX_TCP_HEADERS_V4: u64 = 60;
 const MAX_TCP_HEADERS_V6: u64 = 80;
 
 impl Classifier {
+    /// Whether a record is its client's probe, and what it says the server answered, given
+    /// who initiated it (the rest of [`Classifier::classify`]; [`crate::openers`] calls it
+    /// again when a connection's SYN, seen earlier, decides a later record).
+    #[inline]
+    pub(crate) fn roles(&self, initiator: Initiator, shape: &Shape) -> (bool, Answer) {
+        roles(initiator, shape, &self.probe_limits())
+    }
+
+    /// `probe_max_packets` and `probe_max_bytes`.
+    pub(crate) fn probe_limits(&self) -> ProbeLimits {
+        ProbeLimits {
+            probe_max_packets: self.probe_max_packets,
+            probe_max_bytes: self.probe_max_bytes,
+        }
+    }
+}
+
+/// The pack's probe sizes ([`roles`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ProbeLimits {
+    pub probe_max_packets: u64,
+    pub probe_max_bytes: u64,
+}
+
+/// [`Classifier::roles`].
+#[inline]
+pub(crate) fn roles(initiator: Initiator, shape: &Shape, cx: &ProbeLimits) -> (bool, Answer) {
+    let Shape {
+        protocol,
+        flags,
+        packets,
+        bytes,
+        action,
+        v6,
+    } = *shape;
+    let rejected = action == Some(Action::Reject);
+    let small = packets <= cx.probe_max_packets && bytes <= cx.probe_max_bytes;
+    let bare_syn = protocol == Some(TCP) && flags.is_some_and(|f| f & 0x12 == 0x02);
+    // One packet that nothing needs to have answered: UDP or ICMP, or, in a log without
+    // `tcp-flags` (the v2 default), one TCP packet within the probe size (a SYN looks so)
+    // or a few packets of headers only (a scanner's SYN and RST: no payload sent).
+    let single = match protocol {
+        Some(UDP | ICMP | ICMPV6) => packets <= 1,
+        Some(TCP) if flags.is_none() => {
+            (packets <= 1 && bytes <= cx.probe_max_bytes)
+                || (packets <= cx.probe_max_packets
+                    && bytes
+                        <= packets
+                            * if v6 {
+                                MAX_TCP_HEADERS_V6
+                            } else {
+                                MAX_TCP_HEADERS_V4
+                            })
+        }
+        _ => false,
+    };
+    // Without `tcp-flags`, a TCP record holds a SYN only if a packet of it is over the
+    // bare headers: every SYN carries TCP options (MSS at least, 4 bytes). Packets of
+    // exactly 40 bytes (60 over IPv6) are ACKs and resets: an idle connection's
+    // keep-alives, a pool aborted with resets, never a probe.
+    let could_syn = protocol != Some(TCP)
+        || flags.is_some()
+        || bytes
+            >= packets
+                .saturating_mul(if v6 { BARE_TCP_V6 } else { BARE_TCP_V4 })
+                .saturating_add(MSS_OPTION);
+    let client_probe =
+        initiator == Initiator::Src && (rejected || (bare_syn && small) || (single && could_syn));
+    let answer = match initiator {
+        _ if rejected => Answer::None,
+        Initiator::Dst => {
+            let synack = protocol == Some(TCP) && flags.is_some_and(|f| f & 0x12 == 0x12);
+            // One TCP packet within the probe size in a log without `tcp-flags` (the v2
+            // default: `single`) is a SYN-ACK or a reset: it served nothing. A SYN-ACK
+            // carries TCP options (every stack sends MSS), a reset none: over the bare
+            // IP and TCP headers it is a SYN-ACK (the port listens), else a reset (a
+            // closed port, a scanner's usual answer), no answer.
+            let bare = single && protocol == Some(TCP);
+            if synack && packets <= 2 && bytes <= cx.probe_max_bytes {
+                Answer::SynAck
+            } else if bare {
+                if bytes > if v6 { BARE_TCP_V6 } else { BARE_TCP_V4 } {
+                    Answer::SynAck
+                } else {
+                    Answer::None
+                }
+            } else if bytes > 0 {
+                Answer::Data
+            } else {
+                Answer::None
+            }
+        }
+        Initiator::Src if !client_probe && action == Some(Action::Accept) && !small => Answer::Data,
+        Initiator::Unknown if action == Some(Action::Accept) && !small => Answer::Data,
+        _ => Answer::None,
+    };
+    (client_probe, answer)
+}
+
+impl Classifier {
     /// Classifies a record.
     #[inline]
     pub fn classify(&self, r: &FlowRecord<'_>) -> Flow {
@@ -394,67 +519,18 @@ impl Classifier {
             },
             &cx.services,
         );
-        // One packet that nothing needs to have answered: UDP or ICMP, or, in a log without
-        // `tcp-flags` (the v2 default), one TCP packet within the probe size (a SYN looks so)
-        // or a few packets of headers only (a scanner's SYN and RST: no payload sent).
         let v6 = peers.is_some_and(|(s, _)| !s.is_v4());
-        let single = match protocol {
-            Some(UDP | ICMP | ICMPV6) => packets <= 1,
-            Some(TCP) if flags.is_none() => {
-                (packets <= 1 && bytes <= cx.probe_max_bytes)
-                    || (packets <= cx.probe_max_packets
-                        && bytes
-                            <= packets
-                                * if v6 {
-                                    MAX_TCP_HEADERS_V6
-                                } else {
-                                    MAX_TCP_HEADERS_V4
-                                })
-            }
-            _ => false,
-        };
-        // Without `tcp-flags`, a TCP record holds a SYN only if a packet of it is over the
-        // bare headers: every SYN carries TCP options (MSS at least, 4 bytes). Packets of
-        // exactly 40 bytes (60 over IPv6) are ACKs and resets: an idle connection's
-        // keep-alives, a pool aborted with resets, never a probe.
-        let could_syn = protocol != Some(TCP)
-            || flags.is_some()
-            || bytes
-                >= packets
-                    .saturating_mul(if v6 { BARE_TCP_V6 } else { BARE_TCP_V4 })
-                    .saturating_add(MSS_OPTION);
-        let client_probe = initiator == Initiator::Src
-            && (rejected || (bare_syn && small) || (single && could_syn));
-        let answer = match initiator {
-            _ if rejected => Answer::None,
-            Initiator::Dst => {
-                let synack = protocol == Some(TCP) && flags.is_some_and(|f| f & 0x12 == 0x12);
-                // One TCP packet within the probe size in a log without `tcp-flags` (the v2
-                // default: `single`) is a SYN-ACK or a reset: it served nothing. A SYN-ACK
-                // carries TCP options (every stack sends MSS), a reset none: over the bare
-                // IP and TCP headers it is a SYN-ACK (the port listens), else a reset (a
-                // closed port, a scanner's usual answer), no answer.
-                let bare = single && protocol == Some(TCP);
-                if synack && packets <= 2 && bytes <= cx.probe_max_bytes {
-                    Answer::SynAck
-                } else if bare {
-                    if bytes > if v6 { BARE_TCP_V6 } else { BARE_TCP_V4 } {
-                        Answer::SynAck
-                    } else {
-                        Answer::None
-                    }
-                } else if bytes > 0 {
-                    Answer::Data
-                } else {
-                    Answer::None
-                }
-            }
-            Initiator::Src if !client_probe && action == Some(Action::Accept) && !small => {
-                Answer::Data
-            }
-            Initiator::Unknown if action == Some(Action::Accept) && !small => Answer::Data,
-            _ => Answer::None,
-        };
+        let (client_probe, answer) = cx.roles(
+            initiator,
+            &Shape {
+                protocol,
+                flags,
+                packets,
+                bytes,
+                action,
+                v6,
+            },
+        );
         let start = r.start.map(|t| t.unix_secs());
         let end = r.end.map(|t| t.unix_secs());
         let (mut src_zone, mut dst_zone) = (ZoneRef::Internet, ZoneRef::Internet);

@@ -181,11 +181,25 @@ pub fn decide(e: &Evidence, services: &ServiceSet) -> (Initiator, DecidedBy) {
     if !e.ported {
         return (Initiator::Unknown, DecidedBy::None);
     }
-    match (serves(e.sport), serves(e.dport)) {
+    by_ports(e.protocol, e.sport, e.dport, services)
+}
+
+/// What the ports alone say of a ported record: the side on a service port (below 1024, or
+/// a pack service) is the server; between two other ports, the one in the ephemeral range
+/// is the client; else unknown.
+pub fn by_ports(
+    protocol: Option<u8>,
+    sport: u16,
+    dport: u16,
+    services: &ServiceSet,
+) -> (Initiator, DecidedBy) {
+    let serves = |p: u16| p < 1024 || services.contains(protocol, p);
+    let e = (sport, dport);
+    match (serves(e.0), serves(e.1)) {
         (false, true) => (Initiator::Src, DecidedBy::Ports),
         (true, false) => (Initiator::Dst, DecidedBy::Ports),
         (true, true) => (Initiator::Unknown, DecidedBy::None),
-        (false, false) => match (e.sport >= EPHEMERAL_FIRST, e.dport >= EPHEMERAL_FIRST) {
+        (false, false) => match (e.0 >= EPHEMERAL_FIRST, e.1 >= EPHEMERAL_FIRST) {
             (true, false) => (Initiator::Src, DecidedBy::Ports),
             (false, true) => (Initiator::Dst, DecidedBy::Ports),
             _ => (Initiator::Unknown, DecidedBy::None),

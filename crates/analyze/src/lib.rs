@@ -158,6 +158,7 @@ pub mod flow;
 pub mod incident;
 pub mod initiator;
 pub mod middlebox;
+mod openers;
 mod relay_hold;
 pub mod reports;
 pub mod rules;

@@ -485,7 +485,8 @@ fn engine_cost_per_record() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
-    let per_record = |d: std::time::Duration| d.as_nanos() as f64 / flows.len() as f64;
+    let n_flows = flows.len() as f64;
+    let per_record = |d: std::time::Duration| d.as_nanos() as f64 / n_flows;
     // The floor: reading every flow once (what iterating the batch costs before any work).
     let floor = (0..repeat)
         .map(|_| {
@@ -509,7 +510,7 @@ fn engine_cost_per_record() {
         for _ in 0..repeat {
             let mut engine = Engine::new(p);
             let start = std::time::Instant::now();
-            for (f, o) in &flows {
+            for (f, o) in &mut flows {
                 engine.observe_flow(f, *o);
             }
             let analysis = engine.finish();

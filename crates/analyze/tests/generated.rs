@@ -626,7 +626,7 @@ fn the_engine_split_over_two_threads_gives_the_results_of_one() {
     let mut streamed_one = Vec::new();
     let mut counted_one = 0u64;
     for batch in flows.chunks(1000) {
-        for (flow, origin) in batch {
+        for (flow, origin) in batch.to_vec().iter_mut() {
             counted_one += u64::from(one.observe_flow(flow, *origin));
         }
         streamed_one.extend(one.take_final());
@@ -634,22 +634,25 @@ fn the_engine_split_over_two_threads_gives_the_results_of_one() {
     let one = one.finish();
 
     let (mut front, mut back) = Engine::new(&pack).split();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<flowkeeper_analyze::Verdict>)>(2);
+    type Batch = Vec<(flowkeeper_analyze::Flow, flowkeeper_analyze::Origin)>;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(Batch, Vec<flowkeeper_analyze::Verdict>)>(2);
     let mut counted_two = 0u64;
     let streamed_two = std::thread::scope(|scope| {
         let flows = &flows;
         let counted = &mut counted_two;
         let front = &mut front;
         scope.spawn(move || {
-            for (i, batch) in flows.chunks(1000).enumerate() {
-                let verdicts: Vec<_> = batch.iter().map(|(f, _)| front.observe(f, 0)).collect();
+            for batch in flows.chunks(1000) {
+                // The counting half may correct a flow (its connection's opener): the
+                // detecting half reads the batch it passed on, as `analyze` does.
+                let mut batch = batch.to_vec();
+                let verdicts: Vec<_> = batch.iter_mut().map(|(f, _)| front.observe(f, 0)).collect();
                 *counted += verdicts.iter().filter(|v| v.counted()).count() as u64;
-                tx.send((i, verdicts)).unwrap();
+                tx.send((batch, verdicts)).unwrap();
             }
         });
         let mut streamed = Vec::new();
-        for (i, verdicts) in rx {
-            let batch = &flows[i * 1000..(i * 1000 + 1000).min(flows.len())];
+        for (batch, verdicts) in rx {
             for ((flow, origin), v) in batch.iter().zip(verdicts) {
                 back.observe(flow, *origin, v);
             }
