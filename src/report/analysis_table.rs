@@ -167,9 +167,20 @@ fn incidents(
     with_evidence: bool,
     limited: bool,
     errors: usize,
+    (malformed, lines): (u64, u64),
 ) {
     if rows.is_empty() {
         let _ = match (errors, limited) {
+            // Lines that were not records were not analyzed: 90 of 99 of them headlined "No
+            // findings." (probe of session 14).
+            (0, false) if malformed > 0 => writeln!(
+                out,
+                "No findings, but {} of {} {} not records (malformed below): results may be \
+                 incomplete.",
+                human_count(malformed),
+                count(lines, "line", "lines"),
+                if malformed == 1 { "was" } else { "were" }
+            ),
             (0, false) => writeln!(out, "No findings."),
             (0, true) => writeln!(
                 out,
@@ -226,7 +237,15 @@ pub fn render(r: &Results, with_evidence: bool) -> String {
         row.evidence = row.evidence.iter().map(|e| safe(e)).collect();
     }
     let errors = r.run.source_errors().count();
-    incidents(&mut out, &rows, with_evidence, !r.limits.is_empty(), errors);
+    let lines = r.run.records + r.run.malformed;
+    incidents(
+        &mut out,
+        &rows,
+        with_evidence,
+        !r.limits.is_empty(),
+        errors,
+        (r.run.malformed, lines),
+    );
 
     let totals = &analysis.reports.totals;
     let span = match (totals.first_seen, totals.last_seen) {
@@ -549,6 +568,17 @@ mod render_tests {
         let clean = text(&run);
         assert!(clean.starts_with("No findings.\n"), "{clean}");
         assert!(clean.contains("nothing was dropped"), "{clean}");
+        // Probe regression (session 14): 90 of 99 lines malformed headlined "No findings.".
+        let mut unread = run.clone();
+        (unread.records, unread.malformed) = (9, 90);
+        let unread = text(&unread);
+        assert!(
+            unread.starts_with(
+                "No findings, but 90 of 99 lines were not records (malformed below): results \
+                 may be incomplete.\n"
+            ),
+            "{unread}"
+        );
         run.sources[0].error = Some("truncated gzip stream".into());
         let broken = text(&run);
         assert!(
