@@ -256,3 +256,40 @@ fn both_ends_exported_per_interface_count_each_flow_once() {
     assert_eq!(totals["accepted"]["bytes"], 1200 * 9400, "{totals}");
     assert!(limits_of(&doc).is_empty(), "{:?}", limits_of(&doc));
 }
+
+/// Probe regression (session 14): a file's start passes over its 4 earliest records (strays),
+/// so a long export read second started "20 minutes later" than its first records; the
+/// short export read first had moved the dedupe past them, and 2 of 5 twins counted twice.
+/// The dedupe stays `allowed_lateness` behind the next file's start, as the watermark does.
+#[test]
+fn twins_before_the_next_files_start_still_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = T0 + 3600;
+    let record = |eni: &str, port: u64, at: u64| {
+        format!(
+            "2 111122223333 {eni} 10.0.1.5 10.0.2.6 {port} 5432 6 20 4000 {at} {} ACCEPT OK\n",
+            at + 60
+        )
+    };
+    let mut long = format!("{HEADER}\n");
+    for i in 0..24 {
+        long += &record("eni-a", 42000 + i, t + i * 600);
+    }
+    let mut short = format!("{HEADER}\n");
+    for i in 0..5 {
+        short += &record("eni-b", 42000 + i, t + 120 + i * 600);
+    }
+    gz(&dir.path().join("a.log.gz"), &long);
+    gz(&dir.path().join("b.log.gz"), &short);
+    let out = flowkeeper(dir.path(), &["-q", "analyze", ".", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let totals = &doc["reports"]["totals"];
+    assert_eq!(totals["duplicates"], 5, "{totals}");
+    assert_eq!(totals["accepted"]["flows"], 24, "{totals}");
+}

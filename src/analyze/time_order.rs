@@ -65,7 +65,7 @@ pub fn order_and_hold(jobs: &mut [Job], fallback: &Schema) -> Vec<Option<Hold>> 
         return vec![None; jobs.len()];
     }
     let candidates = files;
-    let mut timed: Vec<(usize, Option<u64>)> = candidates
+    let mut timed: Vec<(usize, Option<(u64, u64)>)> = candidates
         .iter()
         .map(|&i| {
             let Job::File(path) = &jobs[i] else {
@@ -88,12 +88,14 @@ pub fn order_and_hold(jobs: &mut [Job], fallback: &Schema) -> Vec<Option<Hold>> 
         jobs[*slot] = job;
         starts[*slot] = *t;
     }
-    let later = later_starts(&starts);
+    let later = later_starts(&starts.iter().map(|t| t.map(|t| t.0)).collect::<Vec<_>>());
+    let earliest = later_starts(&starts.iter().map(|t| t.map(|t| t.1)).collect::<Vec<_>>());
     let mut out = vec![None; jobs.len()];
     for &i in &candidates {
         out[i] = Some(Hold {
             job: i,
             later: later[i],
+            earliest: earliest[i],
         });
     }
     out
@@ -120,7 +122,7 @@ fn has_key_time(path: &Path) -> bool {
 
 /// When the records of a file start: see [`start_of`]. `None` when it cannot be read or
 /// has no record time in its head (it then keeps its place and holds nothing).
-fn file_start(path: &Path, fallback: &Schema) -> Option<u64> {
+fn file_start(path: &Path, fallback: &Schema) -> Option<(u64, u64)> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
         .read(true)
@@ -152,7 +154,8 @@ fn file_start(path: &Path, fallback: &Schema) -> Option<u64> {
 /// header (else `fallback`), each record's `start` (else `end`), over the first
 /// [`HEAD_RECORDS`] records of whole lines; the earliest after passing over [`STRAY`] of
 /// the earliest (when there are more than that many).
-pub fn start_of(text: &[u8], fallback: &Schema) -> Option<u64> {
+/// Also returns the earliest head time with no stray passed over (the dedupe's hold).
+pub fn start_of(text: &[u8], fallback: &Schema) -> Option<(u64, u64)> {
     // Whole lines only: the head may end inside one.
     let text = match memchr::memrchr(b'\n', text) {
         Some(end) => &text[..end],
@@ -185,7 +188,7 @@ pub fn start_of(text: &[u8], fallback: &Schema) -> Option<u64> {
     }
     times.sort_unstable();
     let skip = if times.len() > 2 * STRAY { STRAY } else { 0 };
-    times.get(skip).copied()
+    Some((*times.get(skip)?, times[0]))
 }
 
 #[cfg(test)]
@@ -220,15 +223,18 @@ mod tests {
         }
         text.push_str("2 123456789012 eni-1 10.0.0.1"); // cut mid-line: not read
         assert_eq!(
-            start_of(text.as_bytes(), &Schema::default_v2()),
+            start_of(text.as_bytes(), &Schema::default_v2()).map(|t| t.0),
             Some(990),
             "4 earliest passed over of 11"
         );
         let few = format!("{HEADER}\n{}\n{}\n", line(2000), line(1990));
-        assert_eq!(start_of(few.as_bytes(), &Schema::default_v2()), Some(1990));
+        assert_eq!(
+            start_of(few.as_bytes(), &Schema::default_v2()).map(|t| t.0),
+            Some(1990)
+        );
         let headerless = format!("{}\n", line(77));
         assert_eq!(
-            start_of(headerless.as_bytes(), &Schema::default_v2()),
+            start_of(headerless.as_bytes(), &Schema::default_v2()).map(|t| t.0),
             Some(77)
         );
         assert_eq!(start_of(b"not a flow log\n", &Schema::default_v2()), None);
@@ -280,7 +286,13 @@ mod tests {
                 Some(a.as_path())
             ]
         );
-        let hold = |job, later| Some(Hold { job, later });
+        let hold = |job, later| {
+            Some(Hold {
+                job,
+                later,
+                earliest: later,
+            })
+        };
         assert_eq!(
             holds,
             vec![

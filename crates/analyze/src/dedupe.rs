@@ -48,7 +48,7 @@
 //! first file had forgotten its early flows (a both-ends export of 1,200 flows counted 2,267,
 //! no limit said so). While such a source is read, the engine gives the dedupe its hold
 //! ([`Dedupe::hold`]): generations move no further than the earliest start of the sources
-//! still to come, and once any source was held, a generation's end drops the entries not seen
+//! still to come (their earliest record, strays included: [`crate::Hold::earliest`]), and once any source was held, a generation's end drops the entries not seen
 //! for a generation (a sweep by last time) instead of the older generation whole, so a later
 //! source finds the earlier one's flows of the same hours. The cost is memory, bounded by the
 //! same cap (a refused candidate is [`Dedupe::overflow`], reported).

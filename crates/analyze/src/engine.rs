@@ -520,7 +520,7 @@ impl Front {
     /// the flows of the hours the sources after it start from ([`Dedupe::hold`]).
     pub fn hold(&mut self, hold: Option<Hold>) {
         if let Some(d) = &mut self.dedupe {
-            d.hold(hold.map(|h| h.later));
+            d.hold(hold.map(|h| h.earliest));
         }
     }
 
@@ -535,8 +535,12 @@ impl Front {
 pub struct Hold {
     /// The source (a job's index): the watermark follows its own records.
     pub job: usize,
-    /// The earliest record time of the sources read after it, if any.
+    /// The earliest record time of the sources read after it, if any (a source's start
+    /// passes over a few stray early records).
     pub later: Option<u64>,
+    /// The earliest record time of those sources with no stray passed over (the dedupe
+    /// keeps their hours' flows: a twin is not late, it counts twice).
+    pub earliest: Option<u64>,
 }
 
 /// The detecting half of the [`Engine`]: relays learned from every record, the detectors,

@@ -22,6 +22,8 @@
 
 use std::hash::BuildHasher;
 
+use flowlog::Action;
+
 use crate::addr::Addr;
 use crate::flow::{Flow, ProbeLimits, roles};
 use crate::initiator::{DecidedBy, Initiator, by_ports};
@@ -100,15 +102,19 @@ impl Openers {
             return;
         };
         let learn = match f.decided_by {
+            // A refused SYN opened nothing (a decoy would teach a 5-tuple's later upload to
+            // read as a download: probe of session 14).
+            DecidedBy::TcpFlags if f.action == Some(Action::Reject) => return,
             DecidedBy::TcpFlags => true,
             DecidedBy::Ports | DecidedBy::None => false,
             _ => return,
         };
-        if learn {
-            if by_ports(f.protocol, f.sport, f.dport, &self.services).0 == f.initiator {
-                return;
-            }
-        } else if self.len() == 0 || !(self.has_port(f.sport) || self.has_port(f.dport)) {
+        let agrees =
+            learn && by_ports(f.protocol, f.sport, f.dport, &self.services).0 == f.initiator;
+        // Only a record that teaches (a SYN the ports read otherwise) goes on without a held
+        // connection on one of its ports.
+        let held = self.len() > 0 && (self.has_port(f.sport) || self.has_port(f.dport));
+        if (agrees || !learn) && !held {
             return;
         }
         let a = (src, f.sport);
@@ -118,6 +124,13 @@ impl Openers {
         let key = self.hasher.hash_one((low, high));
         let t = time.min(u64::from(u32::MAX)) as u32;
         self.rotate(time);
+        if agrees {
+            // A new SYN on the 5-tuple is a new connection, one the ports read right: what was
+            // held of an earlier one (an unsolicited SYN-ACK, a reused 5-tuple) goes.
+            self.current.remove(&key);
+            self.previous.remove(&key);
+            return;
+        }
         if learn {
             let client_port = if f.initiator == Initiator::Src {
                 f.sport
@@ -234,6 +247,30 @@ mod tests {
         assert_eq!(fs[3].answer, Answer::Data);
         assert_eq!(fs[4].decided_by, DecidedBy::Ports);
         assert_eq!(o.corrected, 2);
+    }
+
+    /// Probe regression (session 14): a refused decoy SYN, or an unsolicited SYN-ACK, on
+    /// the 5-tuple of a later connection taught the wrong opener, and that connection's
+    /// later records read backwards (a 3 GiB upload as a download, a download as an upload).
+    /// A refused SYN teaches nothing; a new SYN the ports read right clears what was held.
+    #[test]
+    fn decoys_teach_nothing_that_outlives_the_next_syn() {
+        let (cx, mut fs) = flows(&[
+            "203.0.113.9 10.0.1.5 443 45000 6 1 40 1800001000 1800001060 REJECT 2",
+            "203.0.113.9 10.0.1.5 50000 443 6 1 40 1800001000 1800001060 ACCEPT 18",
+            "10.0.1.5 203.0.113.9 45000 443 6 9000 536870912 1800001100 1800001700 ACCEPT 2",
+            "10.0.1.5 203.0.113.9 45000 443 6 9000 536870912 1800001700 1800002300 ACCEPT 0",
+            "203.0.113.9 10.0.1.5 50000 443 6 20 4000 1800001100 1800001700 ACCEPT 2",
+            "10.0.1.5 203.0.113.9 443 50000 6 9000 536870912 1800001700 1800002300 ACCEPT 0",
+        ]);
+        let mut o = Openers::new(cx.services.clone(), cx.probe_limits());
+        for f in &mut fs {
+            o.observe(f);
+        }
+        // The refused SYN taught nothing; the SYN-ACK decoy was learned, then cleared.
+        assert_eq!((o.learned, o.len(), o.corrected), (1, 0, 0));
+        assert_eq!(fs[3].initiator, Initiator::Src, "the upload stays ours");
+        assert_eq!(fs[5].initiator, Initiator::Dst, "the download stays theirs");
     }
 
     /// Past the cap a connection is not remembered, and counted.
