@@ -24,12 +24,17 @@ fn flowkeeper(dir: &Path, args: &[&str]) -> Output {
 /// `analyze . --format json` (with `extra`) in `dir`: exit 2 (a finding at medium or above),
 /// and the report.
 fn json_run(dir: &Path, extra: &[&str]) -> Value {
+    json_run_exiting(dir, extra, 2)
+}
+
+/// [`json_run`] that must exit with `code`.
+fn json_run_exiting(dir: &Path, extra: &[&str], code: i32) -> Value {
     let mut args = vec!["-q", "analyze", ".", "--format", "json"];
     args.extend_from_slice(extra);
     let out = flowkeeper(dir, &args);
     assert_eq!(
         out.status.code(),
-        Some(2),
+        Some(code),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -241,14 +246,7 @@ fn both_ends_exported_per_interface_count_each_flow_once() {
         }
         gz(&dir.path().join(format!("{eni}.log.gz")), &text);
     }
-    let out = flowkeeper(dir.path(), &["-q", "analyze", ".", "--format", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = json_run_exiting(dir.path(), &[], 0);
     let totals = &doc["reports"]["totals"];
     assert_eq!(totals["records"], 2400, "{totals}");
     assert_eq!(totals["duplicates"], 1200, "{totals}");
@@ -281,14 +279,7 @@ fn twins_before_the_next_files_start_still_pair() {
     }
     gz(&dir.path().join("a.log.gz"), &long);
     gz(&dir.path().join("b.log.gz"), &short);
-    let out = flowkeeper(dir.path(), &["-q", "analyze", ".", "--format", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = json_run_exiting(dir.path(), &[], 0);
     let totals = &doc["reports"]["totals"];
     assert_eq!(totals["duplicates"], 5, "{totals}");
     assert_eq!(totals["accepted"]["flows"], 24, "{totals}");

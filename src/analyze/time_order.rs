@@ -64,12 +64,11 @@ pub fn order_and_hold(jobs: &mut [Job], fallback: &Schema) -> Vec<Option<Hold>> 
     if untimed == 0 || files.len() < 2 {
         return vec![None; jobs.len()];
     }
-    let candidates = files;
-    let mut timed: Vec<(usize, Option<(u64, u64)>)> = candidates
+    let mut timed: Vec<(usize, Option<(u64, u64)>)> = files
         .iter()
         .map(|&i| {
             let Job::File(path) = &jobs[i] else {
-                unreachable!("candidates are files")
+                unreachable!("only files are read ahead")
             };
             (i, file_start(path, fallback))
         })
@@ -91,7 +90,7 @@ pub fn order_and_hold(jobs: &mut [Job], fallback: &Schema) -> Vec<Option<Hold>> 
     let later = later_starts(&starts.iter().map(|t| t.map(|t| t.0)).collect::<Vec<_>>());
     let earliest = later_starts(&starts.iter().map(|t| t.map(|t| t.1)).collect::<Vec<_>>());
     let mut out = vec![None; jobs.len()];
-    for &i in &candidates {
+    for &i in &files {
         out[i] = Some(Hold {
             job: i,
             later: later[i],

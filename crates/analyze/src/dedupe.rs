@@ -47,10 +47,11 @@
 //! second file's records are hours behind the first's last, and generations moved by the
 //! first file had forgotten its early flows (a both-ends export of 1,200 flows counted 2,267,
 //! no limit said so). While such a source is read, the engine gives the dedupe its hold
-//! ([`Dedupe::hold`]): generations move no further than the earliest start of the sources
-//! still to come (their earliest record, strays included: [`crate::Hold::earliest`]), and once any source was held, a generation's end drops the entries not seen
-//! for a generation (a sweep by last time) instead of the older generation whole, so a later
-//! source finds the earlier one's flows of the same hours. The cost is memory, bounded by the
+//! ([`Dedupe::hold`]): generations move no further than the earliest record of the sources
+//! still to come (strays included: [`crate::Hold::earliest`]), and once any source was held,
+//! a generation's end drops the entries not seen for a generation (a sweep by last time)
+//! instead of the older generation whole, so a later source finds the earlier one's flows of
+//! the same hours. The cost is memory, bounded by the
 //! same cap (a refused candidate is [`Dedupe::overflow`], reported).
 //!
 //! **One interface, two flow logs.** An interface can be logged by more than one flow log

@@ -26,8 +26,8 @@ type GroupKey = (String, Option<u8>, Option<String>, Vec<Item>, IpAddr);
 pub(crate) fn merge_exposures(out: &mut Vec<Incident>, max_evidence: usize, probe_max_bytes: u64) {
     let mut groups: BTreeMap<GroupKey, Vec<usize>> = BTreeMap::new();
     for (i, inc) in out.iter().enumerate() {
-        let touched = inc.bytes <= inc.flows.saturating_mul(probe_max_bytes);
-        if let Some(source) = only_source(inc).filter(|_| touched) {
+        let handshakes_only = inc.bytes <= inc.flows.saturating_mul(probe_max_bytes);
+        if let Some(source) = only_source(inc).filter(|_| handshakes_only) {
             let key = (
                 inc.detector.clone(),
                 inc.protocol,

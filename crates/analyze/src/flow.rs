@@ -67,7 +67,7 @@ pub struct Classifier {
     pub services: ServiceSet,
 }
 
-/// What of a record [`Classifier::roles`] reads.
+/// What of a record [`roles`] reads.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Shape {
     pub protocol: Option<u8>,
@@ -363,14 +363,6 @@ const MAX_TCP_HEADERS_V4: u64 = 60;
 const MAX_TCP_HEADERS_V6: u64 = 80;
 
 impl Classifier {
-    /// Whether a record is its client's probe, and what it says the server answered, given
-    /// who initiated it (the rest of [`Classifier::classify`]; [`crate::openers`] calls it
-    /// again when a connection's SYN, seen earlier, decides a later record).
-    #[inline]
-    pub(crate) fn roles(&self, initiator: Initiator, shape: &Shape) -> (bool, Answer) {
-        roles(initiator, shape, &self.probe_limits())
-    }
-
     /// `probe_max_packets` and `probe_max_bytes`.
     pub(crate) fn probe_limits(&self) -> ProbeLimits {
         ProbeLimits {
@@ -387,7 +379,9 @@ pub(crate) struct ProbeLimits {
     pub probe_max_bytes: u64,
 }
 
-/// [`Classifier::roles`].
+/// Whether a record is its client's probe, and what it says the server answered, given who
+/// initiated it (the rest of [`Classifier::classify`]; [`crate::openers`] calls it again
+/// when a connection's SYN, seen earlier, decides a later record).
 #[inline]
 pub(crate) fn roles(initiator: Initiator, shape: &Shape, cx: &ProbeLimits) -> (bool, Answer) {
     let Shape {
@@ -520,17 +514,15 @@ impl Classifier {
             &cx.services,
         );
         let v6 = peers.is_some_and(|(s, _)| !s.is_v4());
-        let (client_probe, answer) = cx.roles(
-            initiator,
-            &Shape {
-                protocol,
-                flags,
-                packets,
-                bytes,
-                action,
-                v6,
-            },
-        );
+        let shape = Shape {
+            protocol,
+            flags,
+            packets,
+            bytes,
+            action,
+            v6,
+        };
+        let (client_probe, answer) = roles(initiator, &shape, &cx.probe_limits());
         let start = r.start.map(|t| t.unix_secs());
         let end = r.end.map(|t| t.unix_secs());
         let (mut src_zone, mut dst_zone) = (ZoneRef::Internet, ZoneRef::Internet);
