@@ -24,12 +24,14 @@
 //! [`Flow::service_port`] read it (all `None` when it is unknown).
 //!
 //! A record is a *probe* (`probe`, kept for detectors that have not moved to
-//! `client_probe`) when it was rejected, or when it is TCP, its flags show a SYN without the
-//! SYN-ACK bit, and it carried at most `probe_max_packets` packets and `probe_max_bytes`
-//! bytes (a handshake with no data: SYN scans, connect scans of closed ports). Without
-//! `tcp-flags` in the log only rejected records are probes. `client_probe` is the same test
-//! restricted to records of the client side (initiator = source), plus single-packet UDP and
-//! ICMP, and, when the record has no `tcp-flags` (the v2 default format: a lone SYN cannot
+//! `client_probe`) when it was rejected, or when it is TCP, its flags show a SYN without
+//! ACK, and it carried at most `probe_max_packets` packets (whatever their bytes: the
+//! sender acknowledged nothing, so they held no connection's data; SYN scans, connect scans
+//! of closed ports, SYNs with a payload). Without `tcp-flags` in the log only rejected
+//! records are probes. `client_probe` is the same test restricted to records of the client
+//! side (initiator = source), plus single-packet ICMP, UDP of one packet or of at most
+//! `probe_max_packets` packets and `probe_max_bytes` bytes (a UDP scanner resends what
+//! nothing answered), and, when the record has no `tcp-flags` (the v2 default format: a lone SYN cannot
 //! be told apart otherwise), single-packet TCP within `probe_max_bytes` or TCP of at most
 //! `probe_max_packets` packets that are all headers (at most 60 bytes a packet over IPv4, 80
 //! over IPv6: no payload; nmap's SYN, SYN-ACK, RST leaves the scanner a record of 2 packets
@@ -395,11 +397,17 @@ pub(crate) fn roles(initiator: Initiator, shape: &Shape, cx: &ProbeLimits) -> (b
     let rejected = action == Some(Action::Reject);
     let small = packets <= cx.probe_max_packets && bytes <= cx.probe_max_bytes;
     let bare_syn = protocol == Some(TCP) && flags.is_some_and(|f| f & 0x12 == 0x02);
+    // A SYN without ACK is a probe in a few packets whatever their bytes: the sender
+    // acknowledged nothing, so no data of a connection was in them (a SYN with a payload,
+    // nmap's --data-length, is still only a SYN).
+    let syn_packets = packets <= cx.probe_max_packets;
     // One packet that nothing needs to have answered: UDP or ICMP, or, in a log without
     // `tcp-flags` (the v2 default), one TCP packet within the probe size (a SYN looks so)
     // or a few packets of headers only (a scanner's SYN and RST: no payload sent).
     let single = match protocol {
-        Some(UDP | ICMP | ICMPV6) => packets <= 1,
+        Some(ICMP | ICMPV6) => packets <= 1,
+        // A UDP scanner resends a probe nothing answered (nmap -sU): a few small packets.
+        Some(UDP) => packets <= 1 || small,
         Some(TCP) if flags.is_none() => {
             (packets <= 1 && bytes <= cx.probe_max_bytes)
                 || (packets <= cx.probe_max_packets
@@ -423,8 +431,8 @@ pub(crate) fn roles(initiator: Initiator, shape: &Shape, cx: &ProbeLimits) -> (b
             >= packets
                 .saturating_mul(if v6 { BARE_TCP_V6 } else { BARE_TCP_V4 })
                 .saturating_add(MSS_OPTION);
-    let client_probe =
-        initiator == Initiator::Src && (rejected || (bare_syn && small) || (single && could_syn));
+    let client_probe = initiator == Initiator::Src
+        && (rejected || (bare_syn && syn_packets) || (single && could_syn));
     let answer = match initiator {
         _ if rejected => Answer::None,
         Initiator::Dst => {
@@ -497,9 +505,8 @@ impl Classifier {
         let rejected = action == Some(Action::Reject);
         let sport = r.srcport.unwrap_or(0);
         let dport = r.dstport.unwrap_or(0);
-        let small = packets <= cx.probe_max_packets && bytes <= cx.probe_max_bytes;
         let bare_syn = protocol == Some(TCP) && flags.is_some_and(|f| f & 0x12 == 0x02);
-        let probe = rejected || (bare_syn && small);
+        let probe = rejected || (bare_syn && packets <= cx.probe_max_packets);
         let (initiator, decided_by) = initiator::decide(
             &Evidence {
                 protocol,

@@ -117,6 +117,17 @@ impl Middleboxes {
         // Whether the peer its logged address stands for in this record is public.
         let stands_for = if for_dst { f.dst_class } else { f.src_class };
         let public = stands_for == crate::addr::Class::Public;
+        // A relay stands for a public peer in two ways: it received a packet for a public
+        // destination (only a route table sends one to it: a NAT's forward direction), or it
+        // sent one from a public source (a NAT's return direction). An instance can write the
+        // second itself: one packet with a forged source (source/destination check off)
+        // would make every internet flow of the host a NAT's outer leg, neither counted nor
+        // blamed. So that direction teaches only on a requester-managed interface (a NAT
+        // gateway's, `instance-id` `-`), which no tenant writes packets from; a NAT instance
+        // is learned from its forward direction.
+        if public && !for_dst && !f.managed_interface {
+            return;
+        }
         let full = self.learned.len() >= Self::CAP;
         match self.learned.get_mut(&relay) {
             Some(p) => *p |= public,
@@ -255,6 +266,9 @@ mod tests {
             // Direct records and a secondary address teach nothing.
             "eni-i 10.0.1.5 203.0.113.5 40000 443 6 - -",
             "eni-i 198.51.100.7 10.0.1.5 5000 22 6 198.51.100.7 10.0.1.77",
+            // Nor does a packet from a forged public source on an interface not known to be
+            // requester-managed (no `instance-id` `-`), whatever it is sent to.
+            "eni-s 10.0.1.6 10.0.2.9 40000 9999 17 203.0.113.66 10.0.2.9",
         ] {
             boxes.learn(&cx.classify(&schema.decode(line).unwrap()));
         }
@@ -280,6 +294,7 @@ mod tests {
             "10.20.33.164",
             "10.40.2.236",
             "10.0.1.77",
+            "10.0.1.6",
         ] {
             assert!(!boxes.is_relay(a(not)), "{not}");
         }

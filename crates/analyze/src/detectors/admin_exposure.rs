@@ -25,7 +25,8 @@ use crate::addr::Addr;
 use crate::addr::Class;
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
-use crate::middlebox::Leg;
+use crate::initiator::DecidedBy;
+use crate::middlebox::{Leg, NAT_FIRST_PORT};
 use crate::services::{ServiceSet, protocol_name};
 use crate::sketch::Distinct;
 use crate::window::Windowed;
@@ -41,6 +42,9 @@ struct State {
     managed: bool,
     /// A record logged on the server's own interface named its instance.
     instance: bool,
+    /// A record's initiator was decided by its TCP flags (a SYN to the port), not by the
+    /// port numbers alone.
+    flagged: bool,
 }
 
 pub struct AdminExposure {
@@ -92,6 +96,7 @@ impl Detector for AdminExposure {
             // A relay's inner leg toward our server is one it forwarded (a load balancer's
             // listener): as proven as a security group's accept.
             s.instance |= super::instance_server_interface(f) || f.leg == Leg::Inner;
+            s.flagged |= f.decided_by == DecidedBy::TcpFlags;
         }
     }
 
@@ -106,7 +111,13 @@ impl Detector for AdminExposure {
             for ((dst, proto, port), s) in map {
                 let (n, exact) = super::at_most_records(s.tally.flows, s.sources.count());
                 let unproven = s.managed || !s.instance || cx.relays.is_relay(dst);
-                if n < min || (!s.answered && unproven) {
+                // A relay for the internet (a NAT) opens its connections from ports 1024 and
+                // up: such a port reads as a service by its number alone (UDP, or TCP
+                // without a SYN in the records), as when a NAT gateway picked 11211 for a
+                // VoIP flow. Only a SYN to it proves a listener there.
+                let translated =
+                    port >= NAT_FIRST_PORT && !s.flagged && cx.relays.relays_for_internet(dst);
+                if n < min || (!s.answered && unproven) || translated {
                     continue;
                 }
                 let protocol = (proto != 0).then_some(proto);

@@ -1,6 +1,6 @@
 //! The inflate floor of `benches/analyze-speed`: libdeflate on every core and nothing else.
 //!
-//! `cargo run --release --example inflate_floor -- [--threads N] FILE...`
+//! `cargo run --release -p flowkeeper-analyze --example inflate_floor -- [--threads N] FILE...`
 //!
 //! Each thread takes the next file, reads it whole, inflates every gzip member of it at once
 //! with libdeflate into a buffer sized from the member's trailer, and throws the output away.
