@@ -25,9 +25,12 @@
 //!
 //! A record is a *probe* (`probe`, kept for detectors that have not moved to
 //! `client_probe`) when it was rejected, or when it is TCP, its flags show a SYN without
-//! ACK, and it carried at most `probe_max_packets` packets (whatever their bytes: the
-//! sender acknowledged nothing, so they held no connection's data; SYN scans, connect scans
-//! of closed ports, SYNs with a payload). Without `tcp-flags` in the log only rejected
+//! the SYN-ACK bit, and it carried at most `probe_max_packets` packets and `probe_max_bytes`
+//! bytes (a handshake with no data: SYN scans, connect scans of closed ports), or it is one
+//! such packet whatever its bytes (a SYN with a payload: nmap's `--data-length`). AWS's
+//! `tcp-flags` has no ACK bit of its own (FIN 1, SYN 2, RST 4, SYN-ACK 18), so a client's
+//! record of a whole short connection is SYN and FIN (3) too: over one packet, only its
+//! size tells it from a probe. Without `tcp-flags` in the log only rejected
 //! records are probes. `client_probe` is the same test restricted to records of the client
 //! side (initiator = source), plus single-packet ICMP, UDP of one packet or of at most
 //! `probe_max_packets` packets and `probe_max_bytes` bytes (a UDP scanner resends what
@@ -397,10 +400,10 @@ pub(crate) fn roles(initiator: Initiator, shape: &Shape, cx: &ProbeLimits) -> (b
     let rejected = action == Some(Action::Reject);
     let small = packets <= cx.probe_max_packets && bytes <= cx.probe_max_bytes;
     let bare_syn = protocol == Some(TCP) && flags.is_some_and(|f| f & 0x12 == 0x02);
-    // A SYN without ACK is a probe in a few packets whatever their bytes: the sender
-    // acknowledged nothing, so no data of a connection was in them (a SYN with a payload,
-    // nmap's --data-length, is still only a SYN).
-    let syn_packets = packets <= cx.probe_max_packets;
+    // One SYN packet is a probe whatever its bytes (a SYN with a payload, nmap's
+    // --data-length); more packets only within the probe size: AWS logs no ACK bit, so a
+    // client's whole short connection is SYN and FIN (3) with its data.
+    let syn_packets = packets <= 1 || small;
     // One packet that nothing needs to have answered: UDP or ICMP, or, in a log without
     // `tcp-flags` (the v2 default), one TCP packet within the probe size (a SYN looks so)
     // or a few packets of headers only (a scanner's SYN and RST: no payload sent).
@@ -506,7 +509,8 @@ impl Classifier {
         let sport = r.srcport.unwrap_or(0);
         let dport = r.dstport.unwrap_or(0);
         let bare_syn = protocol == Some(TCP) && flags.is_some_and(|f| f & 0x12 == 0x02);
-        let probe = rejected || (bare_syn && packets <= cx.probe_max_packets);
+        let small = packets <= cx.probe_max_packets && bytes <= cx.probe_max_bytes;
+        let probe = rejected || (bare_syn && (packets <= 1 || small));
         let (initiator, decided_by) = initiator::decide(
             &Evidence {
                 protocol,
