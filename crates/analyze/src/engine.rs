@@ -229,6 +229,10 @@ pub fn limits_of(stats: &EngineStats) -> Vec<Limit> {
         });
     }
     if stats.time_outliers > 0 {
+        // Most of the records "ahead": the few read before them, far behind, are the likelier
+        // culprits (one line of another year at the top of a small file made its 40 real
+        // records the outliers).
+        let most = stats.time_outliers.saturating_mul(2) > stats.records;
         out.push(Limit {
             component: "engine".to_owned(),
             what: LimitKind::TimeOutliers,
@@ -238,10 +242,17 @@ pub fn limits_of(stats: &EngineStats) -> Vec<Limit> {
                  time and not followed by {} more of their time (a corrupt line or a skewed \
                  clock?); they were analyzed in their own windows, but did not close the \
                  windows of the rest, which would have made every later record late; the \
-                 run's time span includes them",
+                 run's time span includes them{}",
                 stats.time_outliers,
                 Watermark::LEAP / 60,
-                Watermark::CONFIRM
+                Watermark::CONFIRM,
+                if most {
+                    "; they are most of the records, so the few read before them, far \
+                     behind, may be the wrong ones (a line of another year at the top of a \
+                     file?)"
+                } else {
+                    ""
+                }
             ),
         });
     }
@@ -863,6 +874,27 @@ mod tests {
             "{}",
             late.meaning
         );
+    }
+
+    /// Probe regression (session 15): one record of 2001 at the top of a file of 40 records
+    /// of 2026 made the 40 the outliers, and the limit blamed them alone.
+    #[test]
+    fn outliers_that_are_most_of_the_records_point_at_the_records_before_them() {
+        let meaning = |records, time_outliers| {
+            let stats = EngineStats {
+                records,
+                time_outliers,
+                ..EngineStats::default()
+            };
+            limits_of(&stats)
+                .into_iter()
+                .find(|l| l.what == LimitKind::TimeOutliers)
+                .map(|l| l.meaning)
+                .unwrap()
+        };
+        let hint = "the few read before them, far behind, may be the wrong ones";
+        assert!(meaning(41, 40).contains(hint), "{}", meaning(41, 40));
+        assert!(!meaning(1_000, 3).contains(hint), "{}", meaning(1_000, 3));
     }
 
     /// Every limit's meaning is one sentence of single-spaced words (string literals

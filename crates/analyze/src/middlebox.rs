@@ -208,6 +208,12 @@ impl Middleboxes {
         f.managed_interface && f.time.is_some() && Self::relay_end(f).is_some()
     }
 
+    /// Whether `addr` is a configured or discovered NAT gateway.
+    #[inline]
+    pub fn is_nat_gateway(&self, addr: Addr) -> bool {
+        self.nats.contains(addr)
+    }
+
     /// Whether `addr` relays for the internet, so its outer legs are relay views: a
     /// configured or discovered NAT gateway, or a relay learned from inner legs that stood
     /// for public peers ([`Middleboxes::fronts_internet`]).

@@ -27,7 +27,7 @@ use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
 use crate::initiator::DecidedBy;
 use crate::middlebox::{Leg, NAT_FIRST_PORT};
-use crate::services::{ServiceSet, protocol_name};
+use crate::services::{ServiceSet, TCP, protocol_name};
 use crate::sketch::Distinct;
 use crate::window::Windowed;
 
@@ -42,9 +42,13 @@ struct State {
     managed: bool,
     /// A record logged on the server's own interface named its instance.
     instance: bool,
-    /// A record's initiator was decided by its TCP flags (a SYN to the port), not by the
+    /// A record's initiator was decided by its TCP flags (a SYN or SYN-ACK), not by the
     /// port numbers alone.
     flagged: bool,
+    /// A TCP record had `tcp-flags` (the log has the field).
+    flags_seen: bool,
+    /// The server sent a SYN-ACK from the port.
+    synack: bool,
 }
 
 pub struct AdminExposure {
@@ -97,6 +101,8 @@ impl Detector for AdminExposure {
             // listener): as proven as a security group's accept.
             s.instance |= super::instance_server_interface(f) || f.leg == Leg::Inner;
             s.flagged |= f.decided_by == DecidedBy::TcpFlags;
+            s.flags_seen |= f.protocol == Some(TCP) && f.flags.is_some();
+            s.synack |= !c.from_client && f.flags.is_some_and(|fl| fl & 0x12 == 0x12);
         }
     }
 
@@ -111,13 +117,24 @@ impl Detector for AdminExposure {
             for ((dst, proto, port), s) in map {
                 let (n, exact) = super::at_most_records(s.tally.flows, s.sources.count());
                 let unproven = s.managed || !s.instance || cx.relays.is_relay(dst);
-                // A relay for the internet (a NAT) opens its connections from ports 1024 and
-                // up: such a port reads as a service by its number alone (UDP, or TCP
-                // without a SYN in the records), as when a NAT gateway picked 11211 for a
-                // VoIP flow. Only a SYN to it proves a listener there.
-                let translated =
-                    port >= NAT_FIRST_PORT && !s.flagged && cx.relays.relays_for_internet(dst);
-                if n < min || (!s.answered && unproven) || translated {
+                // NATs and SNAT'ing hosts (an EKS node for its pods) open connections from
+                // ports 1024 and up, so there the port number alone does not say who listens.
+                let high = port >= NAT_FIRST_PORT;
+                // In a log with tcp-flags a connection's first interval shows its opener: an
+                // exposure no record's flags decided was seen only in later intervals (opened
+                // before the records begin), where the port may as well be a source port (an
+                // EKS node's connection from 10250 to an MQTT broker's 8883 was "kubelet
+                // reachable from the internet").
+                let unopened = high && s.flags_seen && !s.flagged;
+                // A NAT gateway accepts no connection (it logs the internet's SYNs as ACCEPT
+                // and drops them): on one only a SYN-ACK from the port proves a listener (a
+                // translated VoIP flow from 11211 was "memcached exposed"; a scanner's SYN to
+                // 5432 beside a translated flow from 5432, "postgres exposed"). A NAT
+                // instance may forward a port, so it is not one of these.
+                let nat_gateway =
+                    cx.relays.is_nat_gateway(dst) || (s.managed && cx.relays.fronts_internet(dst));
+                let translated = high && nat_gateway && !s.synack;
+                if n < min || (!s.answered && unproven) || unopened || translated {
                     continue;
                 }
                 let protocol = (proto != 0).then_some(proto);

@@ -12,7 +12,7 @@ use crate::addr::{Addr, Class};
 use crate::finding::{Finding, Origin};
 use crate::flow::Flow;
 use crate::rules::{Probing, SourceScope};
-use crate::services::protocol_name;
+use crate::services::{UDP, protocol_name};
 use crate::sketch::mix64;
 
 type Key = (Addr, u8, u16);
@@ -72,8 +72,14 @@ impl Detector for HostSweep {
         };
         let (t, c) = (v.t, v.conn);
         // An accepted ICMP record also answers its receiver's exchange with its sender (see
-        // `probing::View::echo`), whoever the sender is.
-        if v.echo && f.accepted() {
+        // `probing::View::echo`), whoever the sender is. So does a UDP client's record to a
+        // port: its receiver sending to it on that same port is a peer of a mesh (VXLAN
+        // 4789 and 8472, Geneve 6081, gossip), whose encapsulated traffic each way is its own
+        // one-way flow with no reply on the same 5-tuple; a scanner's target never sends to
+        // it on the port it probed (probe of session 15: every node of a 25-node overlay was
+        // a sweep of udp/8472).
+        let mesh = c.proto == UDP && c.from_client && !v.echo;
+        if (v.echo || mesh) && f.accepted() {
             p.answers.note(t, v.reverse(), false);
             let back = (c.server, c.proto, c.port);
             if let Some(s) = self.state.get(t, &back, v.server) {
