@@ -384,6 +384,35 @@ pub(crate) struct ProbeLimits {
     pub probe_max_bytes: u64,
 }
 
+/// Whether a TCP record is a SYN probe: its flags show a SYN without the SYN-ACK bit, and it
+/// is one packet whatever its bytes (a SYN with a payload, nmap's `--data-length`), or
+/// within the probe size, or SYN alone (no FIN, no RST) in packets of headers only (a SYN
+/// resent: nmap's retries, `connect()` retrying six times). AWS logs no ACK bit, so a
+/// client's whole short connection is SYN and FIN (3) with its data: over one packet only
+/// its size tells it from a probe.
+#[inline]
+fn syn_probe(shape: &Shape, cx: &ProbeLimits) -> bool {
+    let &Shape {
+        protocol,
+        flags,
+        packets,
+        bytes,
+        v6,
+        ..
+    } = shape;
+    let Some(f) = flags.filter(|f| protocol == Some(TCP) && f & 0x12 == 0x02) else {
+        return false;
+    };
+    let headers = if v6 {
+        MAX_TCP_HEADERS_V6
+    } else {
+        MAX_TCP_HEADERS_V4
+    };
+    packets <= 1
+        || (packets <= cx.probe_max_packets && bytes <= cx.probe_max_bytes)
+        || (f == 0x02 && bytes <= packets.saturating_mul(headers))
+}
+
 /// Whether a record is its client's probe, and what it says the server answered, given who
 /// initiated it (the rest of [`Classifier::classify`]; [`crate::openers`] calls it again
 /// when a connection's SYN, seen earlier, decides a later record).
@@ -399,11 +428,6 @@ pub(crate) fn roles(initiator: Initiator, shape: &Shape, cx: &ProbeLimits) -> (b
     } = *shape;
     let rejected = action == Some(Action::Reject);
     let small = packets <= cx.probe_max_packets && bytes <= cx.probe_max_bytes;
-    let bare_syn = protocol == Some(TCP) && flags.is_some_and(|f| f & 0x12 == 0x02);
-    // One SYN packet is a probe whatever its bytes (a SYN with a payload, nmap's
-    // --data-length); more packets only within the probe size: AWS logs no ACK bit, so a
-    // client's whole short connection is SYN and FIN (3) with its data.
-    let syn_packets = packets <= 1 || small;
     // One packet that nothing needs to have answered: UDP or ICMP, or, in a log without
     // `tcp-flags` (the v2 default), one TCP packet within the probe size (a SYN looks so)
     // or a few packets of headers only (a scanner's SYN and RST: no payload sent).
@@ -434,8 +458,8 @@ pub(crate) fn roles(initiator: Initiator, shape: &Shape, cx: &ProbeLimits) -> (b
             >= packets
                 .saturating_mul(if v6 { BARE_TCP_V6 } else { BARE_TCP_V4 })
                 .saturating_add(MSS_OPTION);
-    let client_probe = initiator == Initiator::Src
-        && (rejected || (bare_syn && syn_packets) || (single && could_syn));
+    let client_probe =
+        initiator == Initiator::Src && (rejected || syn_probe(shape, cx) || (single && could_syn));
     let answer = match initiator {
         _ if rejected => Answer::None,
         Initiator::Dst => {
@@ -508,9 +532,6 @@ impl Classifier {
         let rejected = action == Some(Action::Reject);
         let sport = r.srcport.unwrap_or(0);
         let dport = r.dstport.unwrap_or(0);
-        let bare_syn = protocol == Some(TCP) && flags.is_some_and(|f| f & 0x12 == 0x02);
-        let small = packets <= cx.probe_max_packets && bytes <= cx.probe_max_bytes;
-        let probe = rejected || (bare_syn && (packets <= 1 || small));
         let (initiator, decided_by) = initiator::decide(
             &Evidence {
                 protocol,
@@ -533,7 +554,9 @@ impl Classifier {
             action,
             v6,
         };
-        let (client_probe, answer) = roles(initiator, &shape, &cx.probe_limits());
+        let limits = cx.probe_limits();
+        let probe = rejected || syn_probe(&shape, &limits);
+        let (client_probe, answer) = roles(initiator, &shape, &limits);
         let start = r.start.map(|t| t.unix_secs());
         let end = r.end.map(|t| t.unix_secs());
         let (mut src_zone, mut dst_zone) = (ZoneRef::Internet, ZoneRef::Internet);

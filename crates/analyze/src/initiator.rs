@@ -172,7 +172,16 @@ pub fn decide(e: &Evidence, services: &ServiceSet) -> (Initiator, DecidedBy) {
             && !serves(e.dport)
             && e.dport >= EPHEMERAL_FIRST
     };
-    if e.rejected && e.ingress && !mid_connection && !udp_answer() {
+    // On a NAT gateway's outer leg the NAT is the client (rule 3) and its ports start at
+    // 1024: a rejected record to it from a service port is an answer an ACL dropped too
+    // (a DNS resolver's answers to a declared NAT's ports below 32768 were a port scan).
+    let nat_answer = || {
+        e.nat_client == Initiator::Dst
+            && e.ported
+            && serves(e.sport)
+            && e.dport >= crate::middlebox::NAT_FIRST_PORT
+    };
+    if e.rejected && e.ingress && !mid_connection && !udp_answer() && !nat_answer() {
         return (Initiator::Src, DecidedBy::FlowDirection);
     }
     if e.nat_client != Initiator::Unknown {
