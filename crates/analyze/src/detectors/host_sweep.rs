@@ -56,6 +56,10 @@ impl HostSweep {
     }
 }
 
+/// UDP ports of overlay tunnels whose endpoints send to each other on the same port: VXLAN
+/// (IANA 4789; 8472, the Linux kernel's default, flannel's and Cilium's) and Geneve (6081).
+const TUNNEL_PORTS: [u16; 3] = [4789, 6081, 8472];
+
 impl Detector for HostSweep {
     #[inline]
     fn observe(&mut self, f: &Flow, origin: Origin, shared: &mut Shared) {
@@ -73,12 +77,13 @@ impl Detector for HostSweep {
         let (t, c) = (v.t, v.conn);
         // An accepted ICMP record also answers its receiver's exchange with its sender (see
         // `probing::View::echo`), whoever the sender is. So does a UDP client's record to a
-        // port: its receiver sending to it on that same port is a peer of a mesh (VXLAN
-        // 4789 and 8472, Geneve 6081, gossip), whose encapsulated traffic each way is its own
-        // one-way flow with no reply on the same 5-tuple; a scanner's target never sends to
-        // it on the port it probed (probe of session 15: every node of a 25-node overlay was
-        // a sweep of udp/8472).
-        let mesh = c.proto == UDP && c.from_client && !v.echo;
+        // tunnel port ([`TUNNEL_PORTS`]): its receiver sending to it on that same port is a
+        // peer of an overlay mesh, whose encapsulated traffic each way is its own one-way
+        // flow with no reply on the same 5-tuple (probe of session 15: every node of a
+        // 25-node overlay was a sweep of udp/8472). Only tunnel ports: on others a client's
+        // traffic to a server's port says nothing of the server's probes of it (a DNS
+        // server's clients query its 53; it sweeping their 53 was hidden by that).
+        let mesh = c.proto == UDP && c.from_client && !v.echo && TUNNEL_PORTS.contains(&c.port);
         if (v.echo || mesh) && f.accepted() {
             p.answers.note(t, v.reverse(), false);
             let back = (c.server, c.proto, c.port);
