@@ -27,7 +27,8 @@
 //! `client_probe`) when it was rejected, or when it is TCP, its flags show a SYN without
 //! the SYN-ACK bit, and it carried at most `probe_max_packets` packets and `probe_max_bytes`
 //! bytes (a handshake with no data: SYN scans, connect scans of closed ports), or it is one
-//! such packet whatever its bytes (a SYN with a payload: nmap's `--data-length`). AWS's
+//! such packet whatever its bytes (a SYN with a payload: nmap's `--data-length`), or SYN
+//! alone in a few packets of headers only (a SYN resent; `syn_probe`). AWS's
 //! `tcp-flags` has no ACK bit of its own (FIN 1, SYN 2, RST 4, SYN-ACK 18), so a client's
 //! record of a whole short connection is SYN and FIN (3) too: over one packet, only its
 //! size tells it from a probe. Without `tcp-flags` in the log only rejected
@@ -360,6 +361,9 @@ const BARE_TCP_V4: u64 = 40;
 const BARE_TCP_V6: u64 = 60;
 /// The smallest TCP option every SYN carries (maximum segment size).
 const MSS_OPTION: u64 = 4;
+/// Most sends of one SYN: nmap's `--max-retries 10` (Linux sends 7, Windows 3).
+const MAX_SYN_SENDS: u64 = 11;
+
 /// A TCP packet of headers only, as stacks send them: the IPv4 header and a TCP header with
 /// up to 20 bytes of options (a Linux SYN's MSS, SACK, timestamps and window scale; an ACK
 /// with timestamps is 52). One byte of payload more and it is 61.
@@ -386,8 +390,9 @@ pub(crate) struct ProbeLimits {
 
 /// Whether a TCP record is a SYN probe: its flags show a SYN without the SYN-ACK bit, and it
 /// is one packet whatever its bytes (a SYN with a payload, nmap's `--data-length`), or
-/// within the probe size, or SYN alone (no FIN, no RST) in packets of headers only (a SYN
-/// resent: nmap's retries, `connect()` retrying six times). AWS logs no ACK bit, so a
+/// within the probe size, or SYN alone (no FIN, no RST) in at most [`MAX_SYN_SENDS`] packets
+/// of headers only (a SYN resent: nmap's retries, `connect()` retrying six times; more
+/// packets of that average size are a connection's ACKs, as a download's first interval). AWS logs no ACK bit, so a
 /// client's whole short connection is SYN and FIN (3) with its data: over one packet only
 /// its size tells it from a probe.
 #[inline]
@@ -410,7 +415,7 @@ fn syn_probe(shape: &Shape, cx: &ProbeLimits) -> bool {
     };
     packets <= 1
         || (packets <= cx.probe_max_packets && bytes <= cx.probe_max_bytes)
-        || (f == 0x02 && bytes <= packets.saturating_mul(headers))
+        || (f == 0x02 && packets <= MAX_SYN_SENDS && bytes <= packets.saturating_mul(headers))
 }
 
 /// Whether a record is its client's probe, and what it says the server answered, given who
@@ -428,7 +433,8 @@ pub(crate) fn roles(initiator: Initiator, shape: &Shape, cx: &ProbeLimits) -> (b
     } = *shape;
     let rejected = action == Some(Action::Reject);
     let small = packets <= cx.probe_max_packets && bytes <= cx.probe_max_bytes;
-    // One packet that nothing needs to have answered: UDP or ICMP, or, in a log without
+    // Records that nothing needs to have answered: one packet of ICMP, UDP of one packet or
+    // within the probe size, or, in a log without
     // `tcp-flags` (the v2 default), one TCP packet within the probe size (a SYN looks so)
     // or a few packets of headers only (a scanner's SYN and RST: no payload sent).
     let single = match protocol {

@@ -10,8 +10,11 @@
 //!    replies to our own connections are not rejected), unless it is a reply a network ACL
 //!    (stateless) dropped: TCP flags that show a connection already under way (no SYN), or
 //!    UDP from a service port (below 1024 or the pack's) to a port of the ephemeral range
-//!    (≥ [`EPHEMERAL_FIRST`]: a DNS or NTP server's answer); rule 4 then decides those. A UDP
-//!    scan sent from port 53 to our ports of the ephemeral range reads as answers too.
+//!    (≥ [`EPHEMERAL_FIRST`]: a DNS or NTP server's answer), or any record from a service
+//!    port to a known NAT gateway's port of 1024 or more (the NAT opened it, rule 3; its
+//!    ports start at 1024); rules 3 and 4 then decide those. A UDP scan sent from port 53 to
+//!    our ports of the ephemeral range, or a scan of a known NAT from a service port, reads as
+//!    answers too.
 //! 3. `pkt-srcaddr`/`pkt-dstaddr` at a NAT gateway (known from `networks.nat_gateways` or
 //!    discovery): NAT gateways only relay connections opened from inside, so the inner leg
 //!    toward the NAT with a `pkt-dstaddr` beyond it → the source; the inner leg from the NAT

@@ -80,7 +80,8 @@ pub fn relay_of(addrs: (Addr, Addr), peers: (Addr, Addr)) -> Option<(Addr, bool)
 pub struct Middleboxes {
     known: CidrSet,
     /// Each learned relay: whether an inner leg through it had it stand for a public peer
-    /// (see [`Middleboxes::fronts_internet`]).
+    /// (see [`Middleboxes::fronts_internet`]; from a public source only on a
+    /// requester-managed interface, see [`Middleboxes::learn`]).
     learned: FastMap<Addr, bool>,
     /// The configured and discovered NAT gateways (within `known`).
     nats: CidrSet,
@@ -305,5 +306,38 @@ mod tests {
             assert!(!boxes.is_relay(a(not)), "{not}");
         }
         assert_eq!(boxes.learned(), 2);
+    }
+
+    /// The return direction (the relay sends from a public source) teaches on a
+    /// requester-managed interface only: a NAT gateway's, not an instance's (which can
+    /// forge the source itself).
+    #[test]
+    fn a_public_source_teaches_only_on_a_requester_managed_interface() {
+        let pack = RulePack::from_yaml("version: 1\ndetectors: []\n").unwrap();
+        let cx = Classifier::new(&pack, false);
+        let schema = Schema::from_header(
+            "interface-id srcaddr dstaddr srcport dstport protocol pkt-srcaddr pkt-dstaddr instance-id",
+        )
+        .unwrap();
+        let learn = |line: &str| {
+            let mut boxes = Middleboxes::new(CidrSet::default());
+            boxes.learn(&cx.classify(&schema.decode(line).unwrap()));
+            boxes
+        };
+        let nat = learn("eni-n 10.0.0.220 10.0.1.5 443 40000 6 203.0.113.5 10.0.1.5 -");
+        assert!(
+            nat.fronts_internet(a("10.0.0.220")),
+            "a NAT gateway's return leg"
+        );
+        let host = learn("eni-h 10.0.0.221 10.0.1.5 443 40000 6 203.0.113.5 10.0.1.5 i-0abc");
+        assert!(
+            !host.is_relay(a("10.0.0.221")),
+            "an instance's forged source"
+        );
+        let forward = learn("eni-i 10.0.1.5 10.0.0.222 40000 443 6 10.0.1.5 203.0.113.5 i-0abc");
+        assert!(
+            forward.fronts_internet(a("10.0.0.222")),
+            "a NAT instance's forward leg"
+        );
     }
 }

@@ -17,6 +17,14 @@
 //! record names an instance for (`instance-id` set) is exposed by an accepted SYN alone: its
 //! security group let it in; so is a server a relay forwarded the SYN to (an inner leg: a
 //! load balancer's listener).
+//!
+//! Ports of 1024 and up are where NATs and SNAT'ing hosts open their own connections, so
+//! there the port number does not say who listens: in a log with `tcp-flags` such an
+//! exposure needs a record whose flags decided its initiator somewhere in the run (a
+//! connection seen only after its first interval is not raised; below 1024 it is), and on a
+//! NAT gateway (declared or discovered, or learned and requester-managed), which listens on
+//! nothing, a SYN-ACK sent from the port (an answer of data is not enough: the data may be a
+//! translated flow's).
 
 use super::{
     CloseCx, Detector, DetectorStats, Rule, Shared, Tally, approx, conn, set_hosts, set_port,
@@ -28,7 +36,7 @@ use crate::flow::Flow;
 use crate::initiator::DecidedBy;
 use crate::middlebox::{Leg, NAT_FIRST_PORT};
 use crate::services::{ServiceSet, TCP, protocol_name};
-use crate::sketch::Distinct;
+use crate::sketch::{Distinct, FastMap, fast_map};
 use crate::window::Windowed;
 
 #[derive(Default)]
@@ -56,8 +64,15 @@ pub struct AdminExposure {
     services: ServiceSet,
     min_sources: u64,
     state: Windowed<(Addr, u8, u16), State>,
+    /// Exposures on a port of 1024 or more whose opener some record's flags showed in the
+    /// run (a connection opened in one window and seen in later ones), at most
+    /// [`OPENED_CAP`]: past that every such exposure is raised as if opened.
+    opened: FastMap<(Addr, u8, u16), ()>,
     findings: u64,
 }
+
+/// Most exposures [`AdminExposure::opened`] remembers.
+const OPENED_CAP: usize = 65_536;
 
 impl AdminExposure {
     pub fn new(rule: Rule, services: ServiceSet, min_sources: u64) -> Self {
@@ -67,6 +82,7 @@ impl AdminExposure {
             services,
             min_sources,
             state,
+            opened: fast_map(),
             findings: 0,
         }
     }
@@ -100,7 +116,12 @@ impl Detector for AdminExposure {
             // A relay's inner leg toward our server is one it forwarded (a load balancer's
             // listener): as proven as a security group's accept.
             s.instance |= super::instance_server_interface(f) || f.leg == Leg::Inner;
-            s.flagged |= f.decided_by == DecidedBy::TcpFlags;
+            if f.decided_by == DecidedBy::TcpFlags {
+                s.flagged = true;
+                if c.port >= NAT_FIRST_PORT && self.opened.len() < OPENED_CAP {
+                    self.opened.insert(key, ());
+                }
+            }
             s.flags_seen |= f.protocol == Some(TCP) && f.flags.is_some();
             s.synack |= !c.from_client && f.flags.is_some_and(|fl| fl & 0x12 == 0x12);
         }
@@ -112,6 +133,8 @@ impl Detector for AdminExposure {
 
     fn close(&mut self, watermark: u64, cx: &CloseCx<'_>, out: &mut Vec<Finding>) {
         let (rule, services, min) = (&self.rule, &self.services, self.min_sources);
+        let opened = &self.opened;
+        let all_opened = opened.len() >= OPENED_CAP;
         let mut made = 0;
         self.state.close(watermark, |start, map| {
             for ((dst, proto, port), s) in map {
@@ -121,11 +144,16 @@ impl Detector for AdminExposure {
                 // ports 1024 and up, so there the port number alone does not say who listens.
                 let high = port >= NAT_FIRST_PORT;
                 // In a log with tcp-flags a connection's first interval shows its opener: an
-                // exposure no record's flags decided was seen only in later intervals (opened
-                // before the records begin), where the port may as well be a source port (an
+                // exposure no record's flags decided in the run (this window, or an earlier
+                // one: `opened`) was seen only in later intervals of connections opened
+                // before the records begin, where the port may as well be a source port (an
                 // EKS node's connection from 10250 to an MQTT broker's 8883 was "kubelet
                 // reachable from the internet").
-                let unopened = high && s.flags_seen && !s.flagged;
+                let unopened = high
+                    && s.flags_seen
+                    && !s.flagged
+                    && !all_opened
+                    && !opened.contains_key(&(dst, proto, port));
                 // A NAT gateway accepts no connection (it logs the internet's SYNs as ACCEPT
                 // and drops them): on one only a SYN-ACK from the port proves a listener (a
                 // translated VoIP flow from 11211 was "memcached exposed"; a scanner's SYN to

@@ -2,7 +2,10 @@
 //! window, told from serving by the hosts' answers (see `probing`); or pinging many hosts
 //! (ICMP, ICMPv6: key port 0), told from monitoring by their echo replies. Key (client, protocol,
 //! port); hosts are counted exactly up to 32, then HyperLogLog. Public clients' keys go
-//! through the admission gate (the internet is a large key space).
+//! through the admission gate (the internet is a large key space). On an overlay tunnel
+//! port ([`TUNNEL_PORTS`]) a receiver sending to its sender on the same port answers it (a
+//! mesh peer), as an echo does; the answers are noted here, so with this detector off the
+//! port scans sharing its filters do not see them.
 
 use super::probe_state::ProbeState;
 use super::probing::{self, Probed, Role};
@@ -83,7 +86,7 @@ impl Detector for HostSweep {
         // 25-node overlay was a sweep of udp/8472). Only tunnel ports: on others a client's
         // traffic to a server's port says nothing of the server's probes of it (a DNS
         // server's clients query its 53; it sweeping their 53 was hidden by that).
-        let mesh = c.proto == UDP && c.from_client && !v.echo && TUNNEL_PORTS.contains(&c.port);
+        let mesh = c.proto == UDP && c.from_client && TUNNEL_PORTS.contains(&c.port);
         if (v.echo || mesh) && f.accepted() {
             p.answers.note(t, v.reverse(), false);
             let back = (c.server, c.proto, c.port);
