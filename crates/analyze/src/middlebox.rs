@@ -257,14 +257,22 @@ mod tests {
         Addr::new(s.parse().unwrap())
     }
 
+    /// A classifier of an empty pack and the schema of the inner-leg columns (`extra`
+    /// appended).
+    fn setup(extra: &str) -> (Classifier, Schema) {
+        let pack = RulePack::from_yaml("version: 1\ndetectors: []\n").unwrap();
+        let header = format!(
+            "interface-id srcaddr dstaddr srcport dstport protocol pkt-srcaddr pkt-dstaddr{extra}"
+        );
+        (
+            Classifier::new(&pack, false),
+            Schema::from_header(&header).unwrap(),
+        )
+    }
+
     #[test]
     fn relays_are_learned_from_inner_legs_only() {
-        let pack = RulePack::from_yaml("version: 1\ndetectors: []\n").unwrap();
-        let cx = Classifier::new(&pack, false);
-        let schema = Schema::from_header(
-            "interface-id srcaddr dstaddr srcport dstport protocol pkt-srcaddr pkt-dstaddr",
-        )
-        .unwrap();
+        let (cx, schema) = setup("");
         let mut boxes = Middleboxes::new(CidrSet::new(vec![Cidr::parse("10.9.0.0/24").unwrap()]));
         for line in [
             // NAT inner leg (toward the NAT), TGW leg (srcaddr = the attachment).
@@ -313,12 +321,7 @@ mod tests {
     /// forge the source itself).
     #[test]
     fn a_public_source_teaches_only_on_a_requester_managed_interface() {
-        let pack = RulePack::from_yaml("version: 1\ndetectors: []\n").unwrap();
-        let cx = Classifier::new(&pack, false);
-        let schema = Schema::from_header(
-            "interface-id srcaddr dstaddr srcport dstport protocol pkt-srcaddr pkt-dstaddr instance-id",
-        )
-        .unwrap();
+        let (cx, schema) = setup(" instance-id");
         let learn = |line: &str| {
             let mut boxes = Middleboxes::new(CidrSet::default());
             boxes.learn(&cx.classify(&schema.decode(line).unwrap()));
