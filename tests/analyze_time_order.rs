@@ -71,6 +71,26 @@ fn limits_of(doc: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The lines of `eni-app`'s export after its first `skip` (the header is line 1), with a
+/// scan of 60 ports of 10.0.2.10 by 203.0.113.66 two hours in, in time order among them.
+fn app_lines_with_scan(skip: usize) -> String {
+    let scan_at = T0 + 2 * 3600;
+    let mut text = String::new();
+    for line in interface_export("eni-app", 2).lines().skip(skip) {
+        let t: u64 = line.split(' ').nth(10).unwrap().parse().unwrap();
+        if (scan_at..scan_at + 9).contains(&t) {
+            for p in 1..=60 {
+                text += &format!(
+                    "2 111122223333 eni-app 203.0.113.66 10.0.2.10 55555 {p} 6 1 40 {scan_at} {} REJECT OK\n",
+                    scan_at + 1
+                );
+            }
+        }
+        text += &format!("{line}\n");
+    }
+    text
+}
+
 #[test]
 fn files_covering_the_same_hours_are_read_without_late_records() {
     let dir = tempfile::tempdir().unwrap();
@@ -78,20 +98,7 @@ fn files_covering_the_same_hours_are_read_without_late_records() {
     // the scan comes last.
     // Its records in time order, an hour fewer than the others' (its interface was created
     // an hour later), and a scan two hours in.
-    let scan_at = T0 + 2 * 3600;
-    let mut late_start = format!("{HEADER}\n");
-    for line in interface_export("eni-app", 2).lines().skip(1 + 400) {
-        let t: u64 = line.split(' ').nth(10).unwrap().parse().unwrap();
-        if (scan_at..scan_at + 9).contains(&t) {
-            for p in 1..=60 {
-                late_start += &format!(
-                    "2 111122223333 eni-app 203.0.113.66 10.0.2.10 55555 {p} 6 1 40 {scan_at} {} REJECT OK\n",
-                    scan_at + 1
-                );
-            }
-        }
-        late_start += &format!("{line}\n");
-    }
+    let late_start = format!("{HEADER}\n{}", app_lines_with_scan(1 + 400));
     gz(&dir.path().join("export-z-app.log.gz"), &late_start);
     gz(
         &dir.path().join("export-a-web.log.gz"),
@@ -196,20 +203,7 @@ fn aws_objects_beside_exports_of_the_same_hours_interleave() {
     }
     // The export: headerless, with a scan two hours in, in time order.
     std::fs::create_dir_all(dir.path().join("exports")).unwrap();
-    let scan_at = T0 + 2 * 3600;
-    let mut export = String::new();
-    for line in interface_export("eni-app", 2).lines().skip(1) {
-        let t: u64 = line.split(' ').nth(10).unwrap().parse().unwrap();
-        if (scan_at..scan_at + 9).contains(&t) {
-            for p in 1..=60 {
-                export += &format!(
-                    "2 111122223333 eni-app 203.0.113.66 10.0.2.10 55555 {p} 6 1 40 {scan_at} {} REJECT OK\n",
-                    scan_at + 1
-                );
-            }
-        }
-        export += &format!("{line}\n");
-    }
+    let export = app_lines_with_scan(1);
     gz(&dir.path().join("exports/eni-app.log.gz"), &export);
     let doc = json_run(dir.path(), &[]);
     assert!(

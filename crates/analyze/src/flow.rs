@@ -84,6 +84,25 @@ pub(crate) struct Shape {
     pub v6: bool,
 }
 
+impl Shape {
+    /// Within `probe_max_packets` and `probe_max_bytes`.
+    #[inline]
+    fn small(&self, cx: &ProbeLimits) -> bool {
+        self.packets <= cx.probe_max_packets && self.bytes <= cx.probe_max_bytes
+    }
+
+    /// The most bytes a TCP packet of headers only has over this record's IP version
+    /// ([`MAX_TCP_HEADERS_V4`], [`MAX_TCP_HEADERS_V6`]).
+    #[inline]
+    fn max_headers(&self) -> u64 {
+        if self.v6 {
+            MAX_TCP_HEADERS_V6
+        } else {
+            MAX_TCP_HEADERS_V4
+        }
+    }
+}
+
 impl Flow {
     /// The [`Shape`] of this record.
     pub(crate) fn shape(&self) -> Shape {
@@ -392,37 +411,36 @@ pub(crate) struct ProbeLimits {
 /// is one packet whatever its bytes (a SYN with a payload, nmap's `--data-length`), or
 /// within the probe size, or SYN alone (no FIN, no RST) in at most [`MAX_SYN_SENDS`] packets
 /// of headers only (a SYN resent: nmap's retries, `connect()` retrying six times; more
-/// packets of that average size are a connection's ACKs, as a download's first interval). AWS logs no ACK bit, so a
-/// client's whole short connection is SYN and FIN (3) with its data: over one packet only
-/// its size tells it from a probe.
+/// packets of that average size are a connection's ACKs, as a download's first interval).
+/// AWS logs no ACK bit, so a client's whole short connection is SYN and FIN (3) with its
+/// data: over one packet only its size tells it from a probe.
 #[inline]
-fn syn_probe(shape: &Shape, cx: &ProbeLimits) -> bool {
-    let &Shape {
-        protocol,
-        flags,
-        packets,
-        bytes,
-        v6,
-        ..
-    } = shape;
-    let Some(f) = flags.filter(|f| protocol == Some(TCP) && f & 0x12 == 0x02) else {
+pub(crate) fn syn_probe(shape: &Shape, cx: &ProbeLimits) -> bool {
+    let Some(f) = shape
+        .flags
+        .filter(|f| shape.protocol == Some(TCP) && f & 0x12 == 0x02)
+    else {
         return false;
     };
-    let headers = if v6 {
-        MAX_TCP_HEADERS_V6
-    } else {
-        MAX_TCP_HEADERS_V4
-    };
+    let packets = shape.packets;
     packets <= 1
-        || (packets <= cx.probe_max_packets && bytes <= cx.probe_max_bytes)
-        || (f == 0x02 && packets <= MAX_SYN_SENDS && bytes <= packets.saturating_mul(headers))
+        || shape.small(cx)
+        || (f == 0x02
+            && packets <= MAX_SYN_SENDS
+            && shape.bytes <= packets.saturating_mul(shape.max_headers()))
 }
 
 /// Whether a record is its client's probe, and what it says the server answered, given who
-/// initiated it (the rest of [`Classifier::classify`]; [`crate::openers`] calls it again
-/// when a connection's SYN, seen earlier, decides a later record).
+/// initiated it and its [`syn_probe`] (the rest of [`Classifier::classify`];
+/// [`crate::openers`] calls it again when a connection's SYN, seen earlier, decides a later
+/// record).
 #[inline]
-pub(crate) fn roles(initiator: Initiator, shape: &Shape, cx: &ProbeLimits) -> (bool, Answer) {
+pub(crate) fn roles(
+    initiator: Initiator,
+    shape: &Shape,
+    cx: &ProbeLimits,
+    syn: bool,
+) -> (bool, Answer) {
     let Shape {
         protocol,
         flags,
@@ -432,7 +450,7 @@ pub(crate) fn roles(initiator: Initiator, shape: &Shape, cx: &ProbeLimits) -> (b
         v6,
     } = *shape;
     let rejected = action == Some(Action::Reject);
-    let small = packets <= cx.probe_max_packets && bytes <= cx.probe_max_bytes;
+    let small = shape.small(cx);
     // Records that nothing needs to have answered: one packet of ICMP, UDP of one packet or
     // within the probe size, or, in a log without
     // `tcp-flags` (the v2 default), one TCP packet within the probe size (a SYN looks so)
@@ -443,14 +461,7 @@ pub(crate) fn roles(initiator: Initiator, shape: &Shape, cx: &ProbeLimits) -> (b
         Some(UDP) => packets <= 1 || small,
         Some(TCP) if flags.is_none() => {
             (packets <= 1 && bytes <= cx.probe_max_bytes)
-                || (packets <= cx.probe_max_packets
-                    && bytes
-                        <= packets
-                            * if v6 {
-                                MAX_TCP_HEADERS_V6
-                            } else {
-                                MAX_TCP_HEADERS_V4
-                            })
+                || (packets <= cx.probe_max_packets && bytes <= packets * shape.max_headers())
         }
         _ => false,
     };
@@ -464,8 +475,7 @@ pub(crate) fn roles(initiator: Initiator, shape: &Shape, cx: &ProbeLimits) -> (b
             >= packets
                 .saturating_mul(if v6 { BARE_TCP_V6 } else { BARE_TCP_V4 })
                 .saturating_add(MSS_OPTION);
-    let client_probe =
-        initiator == Initiator::Src && (rejected || syn_probe(shape, cx) || (single && could_syn));
+    let client_probe = initiator == Initiator::Src && (rejected || syn || (single && could_syn));
     let answer = match initiator {
         _ if rejected => Answer::None,
         Initiator::Dst => {
@@ -561,8 +571,9 @@ impl Classifier {
             v6,
         };
         let limits = cx.probe_limits();
-        let probe = rejected || syn_probe(&shape, &limits);
-        let (client_probe, answer) = roles(initiator, &shape, &limits);
+        let syn = syn_probe(&shape, &limits);
+        let probe = rejected || syn;
+        let (client_probe, answer) = roles(initiator, &shape, &limits, syn);
         let start = r.start.map(|t| t.unix_secs());
         let end = r.end.map(|t| t.unix_secs());
         let (mut src_zone, mut dst_zone) = (ZoneRef::Internet, ZoneRef::Internet);

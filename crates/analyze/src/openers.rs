@@ -25,7 +25,7 @@ use std::hash::BuildHasher;
 use flowlog::Action;
 
 use crate::addr::Addr;
-use crate::flow::{Flow, ProbeLimits, roles};
+use crate::flow::{Flow, ProbeLimits, roles, syn_probe};
 use crate::initiator::{DecidedBy, Initiator, by_ports};
 use crate::services::{ServiceSet, TCP};
 use crate::sketch::{FastMap, fast_map};
@@ -170,7 +170,9 @@ impl Openers {
         if initiator != f.initiator {
             f.initiator = initiator;
             f.decided_by = DecidedBy::TcpFlags;
-            (f.client_probe, f.answer) = roles(initiator, &f.shape(), &self.limits);
+            let shape = f.shape();
+            let syn = syn_probe(&shape, &self.limits);
+            (f.client_probe, f.answer) = roles(initiator, &shape, &self.limits, syn);
             self.corrected += 1;
         }
     }
@@ -214,6 +216,16 @@ mod tests {
         (cx, flows)
     }
 
+    /// Openers holding at most `cap` connections, after observing `fs` in order.
+    fn observe_all(cx: &Classifier, fs: &mut [Flow], cap: usize) -> Openers {
+        let mut o = Openers::new(cx.services.clone(), cx.probe_limits());
+        o.cap = cap;
+        for f in fs {
+            o.observe(f);
+        }
+        o
+    }
+
     /// An EKS node's own connection to a Kafka broker from SNAT port 5432: its first
     /// interval's SYN says the node opened it; the later intervals (flags 0) keep that.
     #[test]
@@ -228,10 +240,7 @@ mod tests {
         ]);
         // Ports alone read the later records backwards.
         assert_eq!(fs[3].initiator, Initiator::Src);
-        let mut o = Openers::new(cx.services.clone(), cx.probe_limits());
-        for f in &mut fs {
-            o.observe(f);
-        }
+        let o = observe_all(&cx, &mut fs, CAP);
         assert_eq!(
             o.learned, 1,
             "one connection, learned from its SYN (the SYN-ACK agrees)"
@@ -263,10 +272,7 @@ mod tests {
             "203.0.113.9 10.0.1.5 50000 443 6 20 4000 1800001100 1800001700 ACCEPT 2",
             "10.0.1.5 203.0.113.9 443 50000 6 9000 536870912 1800001700 1800002300 ACCEPT 0",
         ]);
-        let mut o = Openers::new(cx.services.clone(), cx.probe_limits());
-        for f in &mut fs {
-            o.observe(f);
-        }
+        let o = observe_all(&cx, &mut fs, CAP);
         // The refused SYN taught nothing; the SYN-ACK decoy was learned, then cleared.
         assert_eq!((o.learned, o.len(), o.corrected), (1, 0, 0));
         assert_eq!(fs[3].initiator, Initiator::Src, "the upload stays ours");
@@ -282,11 +288,7 @@ mod tests {
             })
             .collect();
         let (cx, mut fs) = flows(&lines.iter().map(String::as_str).collect::<Vec<_>>());
-        let mut o = Openers::new(cx.services.clone(), cx.probe_limits());
-        o.cap = 3;
-        for f in &mut fs {
-            o.observe(f);
-        }
+        let o = observe_all(&cx, &mut fs, 3);
         assert_eq!((o.learned, o.overflow, o.len()), (3, 2, 3));
     }
 
@@ -299,10 +301,7 @@ mod tests {
             "10.0.4.10 52.23.1.7 5432 9092 6 10 900 1800001000 1800001060 ACCEPT 2",
             "10.0.4.10 52.23.1.7 5432 9092 6 10 900 1800009000 1800009060 ACCEPT 0",
         ]);
-        let mut o = Openers::new(cx.services.clone(), cx.probe_limits());
-        for f in &mut fs {
-            o.observe(f);
-        }
+        let o = observe_all(&cx, &mut fs, CAP);
         assert_eq!((o.learned, o.corrected), (1, 0));
         assert_eq!(fs[2].decided_by, DecidedBy::Ports);
     }

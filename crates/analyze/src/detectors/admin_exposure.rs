@@ -50,9 +50,6 @@ struct State {
     managed: bool,
     /// A record logged on the server's own interface named its instance.
     instance: bool,
-    /// A record's initiator was decided by its TCP flags (a SYN or SYN-ACK), not by the
-    /// port numbers alone.
-    flagged: bool,
     /// A TCP record had `tcp-flags` (the log has the field).
     flags_seen: bool,
     /// The server sent a SYN-ACK from the port.
@@ -65,7 +62,7 @@ pub struct AdminExposure {
     min_sources: u64,
     state: Windowed<(Addr, u8, u16), State>,
     /// Exposures on a port of 1024 or more whose opener some record's flags showed in the
-    /// run (a connection opened in one window and seen in later ones), at most
+    /// run (this window, or an earlier one for a connection seen in later ones), at most
     /// [`OPENED_CAP`]: past that every such exposure is raised as if opened.
     opened: FastMap<(Addr, u8, u16), ()>,
     findings: u64,
@@ -116,11 +113,12 @@ impl Detector for AdminExposure {
             // A relay's inner leg toward our server is one it forwarded (a load balancer's
             // listener): as proven as a security group's accept.
             s.instance |= super::instance_server_interface(f) || f.leg == Leg::Inner;
-            if f.decided_by == DecidedBy::TcpFlags {
-                s.flagged = true;
-                if c.port >= NAT_FIRST_PORT && self.opened.len() < OPENED_CAP {
-                    self.opened.insert(key, ());
-                }
+            // Its initiator decided by the flags (a SYN or SYN-ACK), not the ports alone.
+            if f.decided_by == DecidedBy::TcpFlags
+                && c.port >= NAT_FIRST_PORT
+                && self.opened.len() < OPENED_CAP
+            {
+                self.opened.insert(key, ());
             }
             s.flags_seen |= f.protocol == Some(TCP) && f.flags.is_some();
             s.synack |= !c.from_client && f.flags.is_some_and(|fl| fl & 0x12 == 0x12);
@@ -151,7 +149,6 @@ impl Detector for AdminExposure {
                 // reachable from the internet").
                 let unopened = high
                     && s.flags_seen
-                    && !s.flagged
                     && !all_opened
                     && !opened.contains_key(&(dst, proto, port));
                 // A NAT gateway accepts no connection (it logs the internet's SYNs as ACCEPT
